@@ -1,0 +1,39 @@
+#pragma once
+// The interface every inbound connector implements: it yields mapped batches, one per file or
+// API pull, and knows nothing of rules or sinks.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "core/domain/config_schema.h"
+#include "core/domain/import_batch.h"
+
+namespace markbridge {
+
+class InboundConnector {
+ public:
+  virtual ~InboundConnector() = default;
+  virtual const std::string& name() const = 0;
+  // Reads everything the connector is configured to read now, one batch at a time.
+  virtual void pull(const std::function<void(ImportBatch&&)>& take) = 0;
+  // Reads one file given on the command line with this connector's settings.
+  virtual ImportBatch readFile(const std::filesystem::path& file) = 0;
+};
+
+// The explicit list of inbound connector types (no self-registering statics).
+struct InboundType {
+  std::string_view type;
+  std::string_view summary;
+  std::span<const Field> (*schema)();
+  // Validates (pure: no I/O) and builds; returns null when `context` got problems.
+  std::unique_ptr<InboundConnector> (*build)(const nlohmann::json& config, const std::string& path,
+                                             const std::filesystem::path& baseDir,
+                                             const ConfigContext& context);
+};
+std::span<const InboundType> inboundTypes();
+const InboundType* findInboundType(std::string_view type);
+
+}  // namespace markbridge

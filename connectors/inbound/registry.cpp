@@ -1,0 +1,22 @@
+#include <algorithm>
+
+#include "connectors/inbound/inbound_connector.h"
+#include "connectors/inbound/sims_csv/sims_csv_connector.h"
+
+namespace markbridge {
+
+std::span<const InboundType> inboundTypes() {
+  static const InboundType kTypes[] = {
+      {"sims_csv", "SIMS-style CSV export, long layout (one row per pupil-session)",
+       &SimsCsvConfig::schema, &buildSimsCsvConnector},
+  };
+  return kTypes;
+}
+
+const InboundType* findInboundType(std::string_view type) {
+  auto types = inboundTypes();
+  auto it = std::find_if(types.begin(), types.end(), [&](const auto& t) { return t.type == type; });
+  return it == types.end() ? nullptr : &*it;
+}
+
+}  // namespace markbridge

@@ -1,0 +1,49 @@
+#pragma once
+// One HTTPS connection to one destination, kept alive between requests. TLS verification is
+// always on against a configured CA bundle (and the host name); an optional client certificate
+// gives mutual TLS. Transport failures come back as a result, never as an exception.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace markbridge {
+
+struct TlsSettings {
+  std::string ca_file;      // PEM bundle that signs the destination's certificate
+  std::string client_cert;  // PEM, for mutual TLS (optional)
+  std::string client_key;   // PEM (optional)
+};
+
+struct HttpRequest {
+  std::string method = "POST";
+  std::string path;
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;  // 0 when no response arrived
+  std::string body;
+  std::map<std::string, std::string> headers;
+  std::string transport_error;  // set when status is 0
+  std::optional<int64_t> retryAfterSeconds() const;
+};
+
+class HttpsClient {
+ public:
+  // Throws std::invalid_argument for a base URL that is not https://host[:port][/prefix].
+  HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeoutMs);
+  ~HttpsClient();
+  HttpResponse send(const HttpRequest& request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Once per process, before any TLS.
+void initialiseTls();
+
+}  // namespace markbridge

@@ -1,0 +1,76 @@
+#include "connectors/outbound/la_portal/la_portal_connector.h"
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/outbound/common/secret.h"
+#include "connectors/outbound/la_portal/la_portal_payload.h"
+
+namespace markbridge {
+namespace {
+
+std::string excerpt(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_discarded() && json.is_object() && json.contains("error") && json["error"].is_string())
+    return json["error"].get<std::string>();
+  return body.substr(0, 200);
+}
+
+}  // namespace
+
+LaPortalSink::LaPortalSink(LaPortalConfig config, School school, std::string token)
+    : config_(std::move(config)),
+      school_(std::move(school)),
+      token_(std::move(token)),
+      client_(config_.base_url,
+              TlsSettings{config_.ca_file.string(), config_.client_cert.string(),
+                          config_.client_key.string()},
+              config_.timeout_ms) {}
+
+DeliveryResult LaPortalSink::deliver(const OutboxItem& item, const std::string& originalReference) {
+  HttpRequest request;
+  request.path = "/api/v1/notifications";
+  request.headers["Authorization"] = "Bearer " + token_;
+  request.headers["Idempotency-Key"] = item.key;
+  request.body = laPortalNotificationBody(item, originalReference, school_, config_);
+  auto response = client_.send(request);
+  if (response.status == 0) return DeliveryResult::retry("sink " + config_.name + ": " + response.transport_error);
+  std::string reference;
+  if (response.status / 100 == 2) {
+    auto json = nlohmann::json::parse(response.body, nullptr, false);
+    if (json.is_object() && json.contains("reference") && json["reference"].is_string())
+      reference = json["reference"].get<std::string>();
+  }
+  auto result = classifyHttpStatus(response.status, reference, excerpt(response.body),
+                                   response.retryAfterSeconds());
+  if (!result.reason.empty()) result.reason = "sink " + config_.name + ": " + result.reason;
+  return result;
+}
+
+std::unique_ptr<Sink> buildLaPortalSink(const nlohmann::json& json, const std::string& path,
+                                        const std::filesystem::path& baseDir, const School& school,
+                                        const ConfigContext& context) {
+  std::size_t before = context.problems->size();
+  auto config = LaPortalConfig::fromJson(json, path, baseDir, context);
+  if (context.problems->size() != before) return nullptr;
+  std::string error;
+  auto token = readSecret(config.token_env, config.token_file, error);
+  if (!token) {
+    context.add(path + (config.token_env.empty() ? ".token_file" : ".token_env"), error);
+    return nullptr;
+  }
+  for (const auto& file : {config.ca_file, config.client_cert, config.client_key}) {
+    if (!file.empty() && !std::filesystem::exists(file)) {
+      context.add(path, "file not found", file.string());
+      return nullptr;
+    }
+  }
+  try {
+    return std::make_unique<LaPortalSink>(std::move(config), school, std::move(*token));
+  } catch (const std::exception& e) {
+    // A CA bundle or client certificate that OpenSSL cannot load, or a malformed base URL.
+    context.add(path, std::string("cannot set up TLS: ") + e.what());
+    return nullptr;
+  }
+}
+
+}  // namespace markbridge

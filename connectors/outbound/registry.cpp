@@ -1,0 +1,22 @@
+#include <algorithm>
+
+#include "connectors/outbound/la_portal/la_portal_connector.h"
+#include "connectors/outbound/outbound_types.h"
+
+namespace markbridge {
+
+std::span<const OutboundType> outboundTypes() {
+  static const OutboundType kTypes[] = {
+      {"la_portal", "LA portal notifications (built-in profile la-portal)", &LaPortalConfig::schema,
+       &buildLaPortalSink},
+  };
+  return kTypes;
+}
+
+const OutboundType* findOutboundType(std::string_view type) {
+  auto types = outboundTypes();
+  auto it = std::find_if(types.begin(), types.end(), [&](const auto& t) { return t.type == type; });
+  return it == types.end() ? nullptr : &*it;
+}
+
+}  // namespace markbridge

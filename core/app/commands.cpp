@@ -1,0 +1,242 @@
+#include "core/app/commands.h"
+
+#include <spdlog/spdlog.h>
+
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "core/app/gateway.h"
+#include "mapping/code_map.h"
+
+namespace markbridge {
+namespace {
+
+constexpr const char* kUsage = R"(usage: markbridge <command> [options]
+
+commands:
+  check    --config FILE               validate the configuration (JSON path of each problem)
+  import   --config FILE [--source NAME] FILE...
+                                       import export files with a source's settings
+  sync     --config FILE               import configured sources, evaluate rules, deliver
+  status   --config FILE               register, data quality and outbox figures
+  codes                                the built-in code map (2024, legacy, missing marks)
+  describe                             every configuration setting, as Markdown
+
+exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected
+)";
+
+struct Args {
+  std::string command;
+  std::string config;
+  std::string source;
+  std::vector<std::string> files;
+  std::string error;
+};
+
+Args parse(const std::vector<std::string>& argv) {
+  Args args;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const auto& a = argv[i];
+    if (a == "--config" || a == "--source") {
+      if (i + 1 >= argv.size()) {
+        args.error = a + " needs a value";
+        break;
+      }
+      (a == "--config" ? args.config : args.source) = argv[++i];
+    } else if (a.rfind("--", 0) == 0) {
+      args.error = "unknown option " + a;
+    } else if (args.command.empty()) {
+      args.command = a;
+    } else {
+      args.files.push_back(a);
+    }
+  }
+  return args;
+}
+
+// Pupil identifiers on the console are shortened: enough to find the pupil in the MIS.
+std::string maskUpn(const std::string& upn) {
+  return upn.size() < 5 ? upn : upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
+}
+
+void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
+  for (const auto& p : problems) err << "  " << p.str() << "\n";
+}
+
+void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
+  if (!r.problems.empty()) {
+    err << "REJECTED " << r.origin << " (source " << r.source << "): " << r.problems.size()
+        << " problem(s); nothing from this file was stored\n";
+    printProblems(err, r.problems);
+    return;
+  }
+  out << "imported " << r.origin << " (source " << r.source << "): ";
+  if (r.outcome.already_imported) {
+    out << "already imported, nothing changed\n";
+    return;
+  }
+  out << r.rows << " rows, " << r.outcome.marks_added << " marks added, " << r.outcome.marks_amended
+      << " amended, " << r.outcome.marks_unchanged << " unchanged, " << r.outcome.pupils_added
+      << " new pupils";
+  if (r.missing_marks) out << ", " << r.missing_marks << " registers not taken";
+  if (r.review_flags) out << ", " << r.review_flags << " legacy codes flagged for review";
+  out << "\n";
+}
+
+void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResult& result) {
+  auto event = nlohmann::json::parse(item.payload, nullptr, false);
+  std::string type = item.kind == OutboxKind::Withdraw ? "update (withdrawal)" : event.value("type", "?");
+  std::string period = event.is_object() && event.contains("period")
+                           ? event["period"].value("from", "") + ".." + event["period"].value("to", "")
+                           : "";
+  std::string upn = event.is_object() ? maskUpn(event["pupil"].value("upn", "")) : "";
+  switch (result.outcome) {
+    case DeliveryResult::Outcome::Delivered:
+      out << "delivered  " << std::left << std::setw(22) << type << " pupil " << upn << "  "
+          << period << "  -> " << item.sink << " reference " << result.reference << "\n";
+      break;
+    case DeliveryResult::Outcome::Retry:
+      out << "retrying   " << std::left << std::setw(22) << type << " pupil " << upn << "  ("
+          << result.reason << ")\n";
+      break;
+    case DeliveryResult::Outcome::Reject:
+      out << "REJECTED   " << std::left << std::setw(22) << type << " pupil " << upn << "  ("
+          << result.reason << ")\n";
+      break;
+  }
+}
+
+std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err) {
+  if (args.config.empty()) {
+    err << "markbridge " << args.command << ": --config FILE is required\n";
+    return nullptr;
+  }
+  std::vector<Problem> problems;
+  auto config = loadGatewayConfig(args.config, problems);
+  if (problems.empty()) {
+    try {
+      spdlog::set_level(spdlog::level::from_str(config.log_level));
+      return std::make_unique<Gateway>(std::move(config));
+    } catch (const ProblemError& e) {
+      problems = e.problems();
+    }
+  }
+  err << "configuration problems (" << problems.size() << "):\n";
+  printProblems(err, problems);
+  return nullptr;
+}
+
+int check(const Args& args, std::ostream& out, std::ostream& err) {
+  auto gateway = openGateway(args, err);
+  if (!gateway) return kExitConfig;
+  const auto& c = gateway->config();
+  out << "configuration OK: " << c.file.string() << "\n  school " << c.school.name << " (URN "
+      << c.school.urn << ", " << c.school.la << "/" << c.school.estab << ")\n  calendar "
+      << gateway->calendar().name() << ": " << gateway->calendar().schoolDays().size()
+      << " school days\n  " << gateway->sources().size() << " source(s), "
+      << c.rules.size() << " rule(s), " << c.sinks.size() << " sink(s)\n";
+  return kExitOk;
+}
+
+int import(const Args& args, std::ostream& out, std::ostream& err) {
+  auto gateway = openGateway(args, err);
+  if (!gateway) return kExitConfig;
+  InboundConnector* source = nullptr;
+  if (args.source.empty() && !gateway->sources().empty()) source = gateway->sources().front().get();
+  else source = gateway->source(args.source);
+  if (!source) {
+    err << "markbridge import: no source named '" << args.source << "' in the configuration\n";
+    return kExitConfig;
+  }
+  if (args.files.empty()) {
+    err << "markbridge import: name at least one file\n";
+    return kExitConfig;
+  }
+  int code = kExitOk;
+  for (const auto& file : args.files) {
+    auto result = gateway->importBatch(source->readFile(file));
+    printImport(out, err, result);
+    if (!result.problems.empty()) code = kExitInputRejected;
+  }
+  return code;
+}
+
+int sync(const Args& args, std::ostream& out, std::ostream& err) {
+  auto gateway = openGateway(args, err);
+  if (!gateway) return kExitConfig;
+  auto report = gateway->sync([&](const OutboxItem& item, const DeliveryResult& result) {
+    printAttempt(out, item, result);
+  });
+  for (const auto& i : report.imports) printImport(out, err, i);
+  out << "evaluated " << report.pupils_evaluated << " pupils: " << report.evaluation.new_events
+      << " new events, " << report.evaluation.withdrawn_events << " withdrawn, "
+      << report.evaluation.outbox_items << " queued\n"
+      << "delivery: " << report.delivery.delivered << " delivered, " << report.delivery.retried
+      << " retried, " << report.delivery.rejected << " rejected, " << report.delivery.pending_left
+      << " still pending\n";
+  if (report.inputRejected()) return kExitInputRejected;
+  return report.delivery.rejected ? kExitDeliveryRejected : kExitOk;
+}
+
+int status(const Args& args, std::ostream& out, std::ostream& err) {
+  auto gateway = openGateway(args, err);
+  if (!gateway) return kExitConfig;
+  auto s = gateway->store().status();
+  out << "store " << gateway->config().store_path.string() << "\n"
+      << "  pupils " << s.pupils << ", marks " << s.marks << ", amendments " << s.amendments
+      << ", imports " << s.imports << " (last " << (s.last_import_at.empty() ? "never" : s.last_import_at)
+      << ")\n"
+      << "  data quality: " << s.marks_not_taken << " sessions with the register not taken\n"
+      << "  events active " << s.active_events << "\n  outbox:";
+  for (const auto& state : {"pending", "delivered", "rejected"}) {
+    auto it = s.outbox_by_state.find(state);
+    out << " " << state << " " << (it == s.outbox_by_state.end() ? 0 : it->second);
+  }
+  out << "\n";
+  for (const auto& item : gateway->store().outbox(OutboxState::Rejected, 20))
+    out << "  rejected " << item.key << ": " << item.last_error << "\n";
+  return kExitOk;
+}
+
+int codes(std::ostream& out) {
+  out << "source code -> 2024 code (category) [origin]\n";
+  for (const auto& [source, mapped] : CodeMap::builtIn().entries()) {
+    out << "  " << std::left << std::setw(5) << (source.empty() ? "(blank)" : source) << " -> "
+        << std::setw(3) << mapped.code.str() << " (" << toString(mapped.code.category()) << ") ["
+        << mapped.origin << (mapped.review ? ", flagged for review" : "") << "]\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto args = parse(argv);
+  if (!args.error.empty()) {
+    err << "markbridge: " << args.error << "\n" << kUsage;
+    return kExitConfig;
+  }
+  try {
+    if (args.command == "check") return check(args, out, err);
+    if (args.command == "import") return import(args, out, err);
+    if (args.command == "sync") return sync(args, out, err);
+    if (args.command == "status") return status(args, out, err);
+    if (args.command == "codes") return codes(out);
+    if (args.command == "describe") {
+      out << describeConfiguration();
+      return kExitOk;
+    }
+  } catch (const ProblemError& e) {
+    err << "problems:\n";
+    printProblems(err, e.problems());
+    return kExitConfig;
+  } catch (const std::exception& e) {
+    err << "markbridge " << args.command << ": " << e.what() << "\n";
+    return kExitConfig;
+  }
+  err << (args.command.empty() ? "" : "markbridge: unknown command " + args.command + "\n") << kUsage;
+  return args.command == "help" ? kExitOk : kExitConfig;
+}
+
+}  // namespace markbridge

@@ -1,0 +1,111 @@
+#include "core/app/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include "connectors/outbound/outbound_types.h"
+#include "core/domain/fault_point.h"
+#include "core/domain/logging.h"
+#include "core/rules/register.h"
+
+namespace markbridge {
+
+bool SyncReport::inputRejected() const {
+  for (const auto& i : imports)
+    if (!i.problems.empty()) return true;
+  return false;
+}
+
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)), calendar_(SchoolCalendar::load(config_.calendar_path)) {
+  std::vector<Problem> problems;
+  ConfigContext context{config_.file.string(), &problems};
+  for (std::size_t i = 0; i < config_.sources.size(); ++i) {
+    const auto& json = config_.sources[i];
+    auto type = findInboundType(json.value("type", ""));
+    if (!type) continue;  // reported by loadGatewayConfig
+    if (auto c = type->build(json, "$.sources[" + std::to_string(i) + "]", config_.base_dir, context))
+      sources_.push_back(std::move(c));
+  }
+  for (std::size_t i = 0; i < config_.sinks.size(); ++i) {
+    const auto& json = config_.sinks[i];
+    auto type = findOutboundType(json.value("type", ""));
+    if (!type) continue;
+    if (auto s = type->build(json, "$.sinks[" + std::to_string(i) + "]", config_.base_dir,
+                             config_.school, context))
+      sinks_.push_back(std::move(s));
+  }
+  if (!problems.empty()) throw ProblemError(problems);
+  store_ = openSqliteStore(config_.store_path.string());
+}
+
+Gateway::~Gateway() = default;
+
+InboundConnector* Gateway::source(const std::string& name) {
+  for (auto& s : sources_)
+    if (s->name() == name) return s.get();
+  return nullptr;
+}
+
+ImportResult Gateway::importBatch(ImportBatch&& batch) {
+  ImportResult result{batch.source, batch.origin, {}, batch.rows, batch.missing_marks,
+                      batch.review_flags, batch.problems};
+  auto log = namedLogger(batch.source);
+  if (!batch.ok()) {
+    log->error("{} rejected whole, nothing stored: {} problem(s), first: {}", batch.origin,
+               batch.problems.size(), batch.problems.front().str());
+    return result;
+  }
+  result.outcome = store_->importBatch(batch, clock_->nowMs() / 1000);
+  log->info("{}: {} marks added, {} amended, {} unchanged{}", batch.origin,
+            result.outcome.marks_added, result.outcome.marks_amended, result.outcome.marks_unchanged,
+            result.outcome.already_imported ? " (already imported)" : "");
+  return result;
+}
+
+std::vector<ImportResult> Gateway::importSources() {
+  std::vector<ImportResult> results;
+  for (auto& source : sources_)
+    source->pull([&](ImportBatch&& batch) { results.push_back(importBatch(std::move(batch))); });
+  return results;
+}
+
+EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
+  std::vector<std::string> pupils;
+  std::vector<Event> events;
+  store_->forEachRegister([&](const Pupil& pupil, const std::vector<Mark>& marks) {
+    pupils.push_back(pupil.upn);
+    PupilRegister reg(calendar_, marks);
+    auto found = config_.rules.evaluate(pupil, reg);
+    events.insert(events.end(), std::make_move_iterator(found.begin()),
+                  std::make_move_iterator(found.end()));
+  });
+  std::vector<SinkRoute> routes;
+  for (const auto& sink : sinks_) routes.push_back(SinkRoute{sink->name(), sink->eventTypes()});
+  auto outcome = store_->commitEvaluation(pupils, events, routes, clock_->nowMs());
+  if (pupilsEvaluated) *pupilsEvaluated = static_cast<int>(pupils.size());
+  namedLogger("rules")->info("{} pupils evaluated: {} new events, {} withdrawn, {} outbox items",
+                             pupils.size(), outcome.new_events, outcome.withdrawn_events,
+                             outcome.outbox_items);
+  faultPoint("after-evaluate");
+  return outcome;
+}
+
+DeliveryReport Gateway::deliver(
+    const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt) {
+  std::map<std::string, Sink*> sinks;
+  for (auto& sink : sinks_) sinks[sink->name()] = sink.get();
+  DeliveryWorker worker(*store_, sinks, *clock_, *random_, config_.delivery);
+  worker.on_attempt = onAttempt;
+  return worker.run();
+}
+
+SyncReport Gateway::sync(
+    const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt) {
+  SyncReport report;
+  report.imports = importSources();
+  report.evaluation = evaluate(&report.pupils_evaluated);
+  report.delivery = deliver(onAttempt);
+  return report;
+}
+
+}  // namespace markbridge

@@ -1,0 +1,69 @@
+#pragma once
+// The gateway assembled from its configuration: store, calendar, sources, rules and sinks, and
+// the three steps of a sync in their one direction: import -> evaluate -> deliver.
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "connectors/inbound/inbound_connector.h"
+#include "core/app/gateway_config.h"
+#include "core/outbox/delivery_worker.h"
+#include "core/store/store.h"
+#include "schedules/school_calendar.h"
+
+namespace markbridge {
+
+struct ImportResult {
+  std::string source;
+  std::string origin;
+  ImportOutcome outcome;
+  int rows = 0;
+  int missing_marks = 0;
+  int review_flags = 0;
+  std::vector<Problem> problems;  // non-empty: the file was rejected whole, nothing stored
+};
+
+struct SyncReport {
+  std::vector<ImportResult> imports;
+  EvaluationOutcome evaluation;
+  int pupils_evaluated = 0;
+  DeliveryReport delivery;
+  bool inputRejected() const;
+};
+
+class Gateway {
+ public:
+  // Builds every part (opens the store, reads the calendar and secrets). Throws ProblemError.
+  explicit Gateway(GatewayConfig config);
+  ~Gateway();
+
+  ImportResult importBatch(ImportBatch&& batch);
+  std::vector<ImportResult> importSources();
+  // Pure rules over the stored register; events and outbox rows written in one transaction.
+  EvaluationOutcome evaluate(int* pupilsEvaluated = nullptr);
+  DeliveryReport deliver(const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt);
+  SyncReport sync(const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt);
+
+  Store& store() { return *store_; }
+  const SchoolCalendar& calendar() const { return calendar_; }
+  const GatewayConfig& config() const { return config_; }
+  InboundConnector* source(const std::string& name);
+  const std::vector<std::unique_ptr<InboundConnector>>& sources() const { return sources_; }
+
+  // Injected for tests; system clock and random by default.
+  void setClock(Clock* clock, RandomSource* random) { clock_ = clock; random_ = random; }
+
+ private:
+  GatewayConfig config_;
+  SchoolCalendar calendar_;
+  std::unique_ptr<Store> store_;
+  std::vector<std::unique_ptr<InboundConnector>> sources_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  SystemClock systemClock_;
+  SystemRandom systemRandom_;
+  Clock* clock_ = &systemClock_;
+  RandomSource* random_ = &systemRandom_;
+};
+
+}  // namespace markbridge

@@ -1,0 +1,145 @@
+#include "core/app/gateway_config.h"
+
+#include <fstream>
+
+#include "connectors/inbound/inbound_connector.h"
+#include "connectors/outbound/outbound_types.h"
+
+namespace markbridge {
+namespace {
+
+constexpr Field kRootFields[] = {
+    {"school", FieldType::Object, "", true, "{urn, la, estab, name}: the school as the LA knows it"},
+    {"store", FieldType::Object, "{}", false, "{\"sqlite\": \"path\"}: where the register is kept"},
+    {"calendar", FieldType::String, "", true, "the school calendar file (see schedules/calendars)"},
+    {"sources", FieldType::Array, "[]", false, "inbound connectors: [{name, type, ...}]"},
+    {"rules", FieldType::Object, "{}", false, "statutory rules and their settings"},
+    {"sinks", FieldType::Array, "[]", false, "outbound connectors: [{name, type, ...}]"},
+    {"delivery", FieldType::Object, "{}", false, "retry and backoff settings for the outbox"},
+    {"log_level", FieldType::String, "\"info\"", false, "debug | info | warn | error"},
+};
+constexpr Field kSchoolFields[] = {
+    {"urn", FieldType::String, "", true, "unique reference number, 6 digits"},
+    {"la", FieldType::String, "", true, "LA number, 3 digits"},
+    {"estab", FieldType::String, "", true, "establishment number, 4 digits"},
+    {"name", FieldType::String, "", true, "school name"},
+};
+constexpr Field kStoreFields[] = {
+    {"sqlite", FieldType::String, "\"markbridge.db\"", false, "SQLite database file"},
+};
+constexpr Field kDeliveryFields[] = {
+    {"base_backoff_ms", FieldType::Integer, "1000", false, "first retry waits up to this long"},
+    {"max_backoff_ms", FieldType::Integer, "300000", false, "no retry waits longer than this"},
+    {"run_budget_seconds", FieldType::Integer, "30", false,
+     "how long one sync waits for retries before leaving them to the next sync"},
+    {"max_attempts", FieldType::Integer, "0", false, "attempts before an item is dead-lettered (0: no limit)"},
+};
+
+bool allDigits(const std::string& s, std::size_t n) {
+  return s.size() == n && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+void checkParts(const nlohmann::json& list, const std::string& path, bool inbound,
+                const ConfigContext& context) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string p = path + "[" + std::to_string(i) + "]";
+    const auto& part = list[i];
+    if (!part.is_object() || !part.contains("type") || !part["type"].is_string()) {
+      context.add(p + ".type", "each entry needs a \"type\"");
+      continue;
+    }
+    auto type = part["type"].get<std::string>();
+    std::span<const Field> schema;
+    if (inbound) {
+      if (auto t = findInboundType(type)) schema = t->schema();
+    } else if (auto t = findOutboundType(type)) {
+      schema = t->schema();
+    }
+    if (schema.empty()) {
+      context.add(p + ".type", inbound ? "unknown source type" : "unknown sink type", type);
+      continue;
+    }
+    applySchema(part, schema, p, context);
+    if (part.contains("name") && part["name"].is_string() &&
+        !names.insert(part["name"].get<std::string>()).second)
+      context.add(p + ".name", "another entry has this name", part["name"].get<std::string>());
+  }
+}
+
+}  // namespace
+
+GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<Problem>& problems) {
+  GatewayConfig config;
+  config.file = file;
+  config.base_dir = std::filesystem::absolute(file).parent_path();
+  ConfigContext context{file.string(), &problems};
+  std::ifstream in(file);
+  if (!in) {
+    context.add("$", "cannot open the configuration file");
+    return config;
+  }
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    context.add("$", std::string("is not valid JSON: ") + e.what());
+    return config;
+  }
+  auto root = applySchema(json, kRootFields, "$", context);
+  auto resolve = [&](const std::string& p) {
+    std::filesystem::path path = p;
+    return path.is_absolute() ? path : config.base_dir / path;
+  };
+  if (root.contains("school")) {
+    auto s = applySchema(root["school"], kSchoolFields, "$.school", context);
+    config.school = School{s.value("urn", ""), s.value("la", ""), s.value("estab", ""), s.value("name", "")};
+    if (s.contains("urn") && !allDigits(config.school.urn, 6))
+      context.add("$.school.urn", "must be 6 digits", config.school.urn);
+    if (s.contains("la") && !allDigits(config.school.la, 3))
+      context.add("$.school.la", "must be 3 digits", config.school.la);
+    if (s.contains("estab") && !allDigits(config.school.estab, 4))
+      context.add("$.school.estab", "must be 4 digits", config.school.estab);
+  }
+  if (root.contains("store"))
+    config.store_path = resolve(applySchema(root["store"], kStoreFields, "$.store", context).value("sqlite", "markbridge.db"));
+  if (root.contains("calendar")) config.calendar_path = resolve(root["calendar"].get<std::string>());
+  if (root.contains("sources")) {
+    config.sources = root["sources"];
+    checkParts(config.sources, "$.sources", true, context);
+  }
+  if (root.contains("sinks")) {
+    config.sinks = root["sinks"];
+    checkParts(config.sinks, "$.sinks", false, context);
+  }
+  config.rules = RuleSet::fromJson(root.value("rules", nlohmann::json::object()), "$.rules", context);
+  if (root.contains("delivery")) {
+    auto d = applySchema(root["delivery"], kDeliveryFields, "$.delivery", context);
+    config.delivery.backoff.base_ms = d.value("base_backoff_ms", 1000);
+    config.delivery.backoff.cap_ms = d.value("max_backoff_ms", 300000);
+    config.delivery.run_budget_ms = d.value("run_budget_seconds", int64_t{30}) * 1000;
+    config.delivery.max_attempts = d.value("max_attempts", 0);
+    if (config.delivery.backoff.base_ms < 1 || config.delivery.backoff.cap_ms < config.delivery.backoff.base_ms)
+      context.add("$.delivery", "need 1 <= base_backoff_ms <= max_backoff_ms");
+  }
+  config.log_level = root.value("log_level", "info");
+  if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
+      config.log_level != "error")
+    context.add("$.log_level", "must be debug, info, warn or error", config.log_level);
+  return config;
+}
+
+std::string describeConfiguration() {
+  std::string text = "## Top level\n\n" + describeSchema(kRootFields);
+  text += "\n## school\n\n" + describeSchema(kSchoolFields);
+  text += "\n## store\n\n" + describeSchema(kStoreFields);
+  text += "\n## delivery\n\n" + describeSchema(kDeliveryFields);
+  text += "\n## rules\n\n" + describeSchema(RuleSet::schema());
+  for (const auto& t : inboundTypes())
+    text += "\n## source type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" + describeSchema(t.schema());
+  for (const auto& t : outboundTypes())
+    text += "\n## sink type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" + describeSchema(t.schema());
+  return text;
+}
+
+}  // namespace markbridge

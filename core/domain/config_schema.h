@@ -1,0 +1,40 @@
+#pragma once
+// Each configurable part (connector, sink, rule) declares its settings as a table of fields; one
+// routine checks a JSON object against the table (unknown keys, missing keys, wrong types, each
+// named by its JSON path) and fills in defaults. The same table prints the reference docs.
+
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/domain/problem.h"
+
+namespace markbridge {
+
+enum class FieldType { String, Integer, Number, Boolean, Object, Array };
+
+struct Field {
+  std::string_view key;
+  FieldType type;
+  std::string_view default_json;  // JSON text of the default; empty when there is none
+  bool required;
+  std::string_view description;
+};
+
+struct ConfigContext {
+  std::string file;  // the config file, for messages
+  std::vector<Problem>* problems;
+  void add(const std::string& path, const std::string& message,
+           const std::string& value = {}) const;
+};
+
+// Returns `object` with defaults filled in; problems are appended to `context`.
+nlohmann::json applySchema(const nlohmann::json& object, std::span<const Field> schema,
+                           const std::string& path, const ConfigContext& context);
+
+// A Markdown table of the fields, for `markbridge check --describe` and the docs.
+std::string describeSchema(std::span<const Field> schema);
+
+}  // namespace markbridge

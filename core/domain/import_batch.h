@@ -1,0 +1,28 @@
+#pragma once
+// What one inbound file (or one API pull) yields once mapped: the pupils it names and their
+// canonical marks. The store takes a batch whole or not at all.
+
+#include <string>
+#include <vector>
+
+#include "core/domain/mark.h"
+#include "core/domain/problem.h"
+#include "core/domain/pupil.h"
+
+namespace markbridge {
+
+struct ImportBatch {
+  std::string source;       // connector name
+  std::string origin;       // file path or URL, for the audit trail
+  std::string fingerprint;  // SHA-256 of the raw input: the same file twice is one import
+  std::vector<Pupil> pupils;
+  std::vector<Mark> marks;
+  int rows = 0;
+  int missing_marks = 0;     // "register not taken" marks in the batch
+  int review_flags = 0;      // legacy codes mapped with a flag for a person to check
+  bool has_flags = false;    // the input carries pupil flags (SEN, CLA, CP...): store them
+  std::vector<Problem> problems;  // any problem rejects the whole batch
+  bool ok() const { return problems.empty(); }
+};
+
+}  // namespace markbridge

@@ -1,0 +1,14 @@
+#pragma once
+// Every connector and sink logs through its own named logger. Pupil names and UPNs are never
+// logged at info or above: log counts and file names, and put identities at debug only.
+
+#include <memory>
+#include <string>
+
+namespace spdlog {
+class logger;
+}
+
+namespace markbridge {
+std::shared_ptr<spdlog::logger> namedLogger(const std::string& name);
+}  // namespace markbridge

@@ -1,0 +1,39 @@
+#pragma once
+// A pupil on roll, as the register and the notifications need them.
+
+#include <optional>
+#include <string>
+
+#include "core/domain/date.h"
+
+namespace markbridge {
+
+struct PupilFlags {
+  bool sen = false;   // special educational needs support
+  bool ehcp = false;  // education, health and care plan
+  bool cla = false;   // child looked after
+  bool cp = false;    // child protection plan
+  bool cin = false;   // child in need
+  bool fsm = false;   // free school meals
+  bool pp = false;    // pupil premium
+  bool operator==(const PupilFlags&) const = default;
+};
+
+struct Pupil {
+  std::string upn;
+  std::string mis_id;  // admission number or MIS id
+  std::string forename;
+  std::string surname;
+  std::optional<Date> dob;
+  std::string year_group;  // "R", "1".."13"
+  std::string reg_group;
+  PupilFlags flags;
+  bool operator==(const Pupil&) const = default;
+};
+
+// Compulsory school age on `day`: from the first prescribed day (31 Aug, 31 Dec, 31 Mar) on or
+// after the fifth birthday, to the last Friday of June in the school year the pupil turns 16.
+// Without a date of birth, years 1 to 11 are taken as compulsory.
+bool isOfCompulsorySchoolAge(const Pupil& pupil, Date day);
+
+}  // namespace markbridge

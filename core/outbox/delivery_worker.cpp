@@ -1,0 +1,68 @@
+#include "core/outbox/delivery_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/domain/fault_point.h"
+#include "core/domain/logging.h"
+
+namespace markbridge {
+
+DeliveryReport DeliveryWorker::run() {
+  DeliveryReport report;
+  auto log = namedLogger("outbox");
+  const int64_t deadline = clock_.nowMs() + options_.run_budget_ms;
+  for (;;) {
+    int64_t now = clock_.nowMs();
+    auto items = store_.dueOutbox(now, 100);
+    if (items.empty()) {
+      auto next = store_.nextOutboxDue();
+      if (!next || *next > deadline) break;
+      clock_.sleepMs(std::min(*next, deadline) - now);
+      continue;
+    }
+    for (const auto& item : items) {
+      auto sink = sinks_.find(item.sink);
+      DeliveryResult result =
+          sink == sinks_.end()
+              ? DeliveryResult::retry("no sink named '" + item.sink + "' in the configuration")
+              : sink->second->deliver(item, item.kind == OutboxKind::Withdraw
+                                                ? store_.deliveredReference(item.event_id, item.sink)
+                                                : std::string());
+      int attempts = item.attempts + 1;
+      now = clock_.nowMs();
+      if (result.outcome == DeliveryResult::Outcome::Retry && options_.max_attempts > 0 &&
+          attempts >= options_.max_attempts)
+        result = DeliveryResult::reject("gave up after " + std::to_string(attempts) +
+                                        " attempts; last: " + result.reason);
+      switch (result.outcome) {
+        case DeliveryResult::Outcome::Delivered:
+          faultPoint("after-send");
+          store_.recordDelivered(item.seq, result.reference, now);
+          ++report.delivered;
+          break;
+        case DeliveryResult::Outcome::Retry: {
+          int64_t delay = result.retry_after_ms
+                              ? std::min(*result.retry_after_ms, options_.backoff.cap_ms)
+                              : backoffDelayMs(options_.backoff, attempts, random_);
+          store_.recordRetry(item.seq, attempts, now + delay, result.reason);
+          log->warn("sink {}: attempt {} of {} failed, retry in {} ms: {}", item.sink, attempts,
+                    item.key, delay, result.reason);
+          ++report.retried;
+          break;
+        }
+        case DeliveryResult::Outcome::Reject:
+          store_.recordRejected(item.seq, attempts, result.reason, now);
+          log->error("sink {}: {} rejected: {}", item.sink, item.key, result.reason);
+          ++report.rejected;
+          break;
+      }
+      if (on_attempt) on_attempt(item, result);
+    }
+  }
+  report.pending_left = static_cast<int>(store_.outbox(OutboxState::Pending, 1000000).size());
+  return report;
+}
+
+}  // namespace markbridge

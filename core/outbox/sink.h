@@ -1,0 +1,49 @@
+#pragma once
+// The interface every outbound connector implements. A sink only says what happened to one
+// attempt (delivered / retry later / rejected); the delivery worker owns retries, backoff,
+// ordering and dead letters.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/outbox/outbox_item.h"
+
+namespace markbridge {
+
+struct DeliveryResult {
+  enum class Outcome { Delivered, Retry, Reject };
+  Outcome outcome = Outcome::Retry;
+  std::string reference;                 // Delivered: the destination's id for the record
+  std::optional<int64_t> retry_after_ms;  // Retry: what the destination asked for
+  std::string reason;                    // Retry/Reject: status and cause, never a secret
+
+  static DeliveryResult delivered(std::string reference) {
+    return {Outcome::Delivered, std::move(reference), std::nullopt, {}};
+  }
+  static DeliveryResult retry(std::string reason, std::optional<int64_t> afterMs = std::nullopt) {
+    return {Outcome::Retry, {}, afterMs, std::move(reason)};
+  }
+  static DeliveryResult reject(std::string reason) {
+    return {Outcome::Reject, {}, std::nullopt, std::move(reason)};
+  }
+};
+
+// HTTP status -> result: 2xx delivered; 408, 429 and 5xx except 501 retried (Retry-After
+// honoured, in seconds); any other status rejected.
+DeliveryResult classifyHttpStatus(int status, const std::string& reference,
+                                  const std::string& detail,
+                                  std::optional<int64_t> retryAfterSeconds);
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual const std::string& name() const = 0;
+  // The event types this sink is sent.
+  virtual std::set<std::string> eventTypes() const = 0;
+  // One attempt. `originalReference` is set for a withdrawal: the record it corrects.
+  virtual DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) = 0;
+};
+
+}  // namespace markbridge

@@ -1,0 +1,46 @@
+#include "core/rules/event.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/domain/digest.h"
+
+namespace markbridge {
+
+std::string Event::makeId(std::string_view rule, std::string_view upn, std::string_view episode) {
+  std::string key;
+  key.append(rule).append("|").append(upn).append("|").append(episode);
+  return "ev-" + sha256Hex(key).substr(0, 24);
+}
+
+std::string Event::toJson() const {
+  nlohmann::json pupilJson = {
+      {"upn", pupil.upn},
+      {"mis_id", pupil.mis_id},
+      {"forename", pupil.forename},
+      {"surname", pupil.surname},
+      {"dob", pupil.dob ? nlohmann::json(pupil.dob->iso()) : nlohmann::json()},
+      {"year", pupil.year_group},
+      {"reg_group", pupil.reg_group},
+      {"sen", pupil.flags.sen},
+      {"ehcp", pupil.flags.ehcp},
+      {"cla", pupil.flags.cla},
+      {"cp", pupil.flags.cp},
+      {"cin", pupil.flags.cin},
+      {"fsm", pupil.flags.fsm},
+  };
+  nlohmann::json json = {
+      {"event_id", id},
+      {"rule", rule},
+      {"type", type},
+      {"episode", episode},
+      {"occurred_on", occurred_on.iso()},
+      {"period", {{"from", from.iso()}, {"to", to.iso()}}},
+      {"sessions_by_code", sessions_by_code},
+      {"attendance_percent", std::round(attendance_percent * 10) / 10},
+      {"summary", summary},
+      {"pupil", pupilJson},
+  };
+  return json.dump();
+}
+
+}  // namespace markbridge

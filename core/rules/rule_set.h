@@ -1,0 +1,31 @@
+#pragma once
+// The rules a school runs, built from the "rules" section of the config, and the one function
+// that evaluates them for a pupil.
+
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+#include <vector>
+
+#include "core/domain/config_schema.h"
+#include "core/rules/rule.h"
+
+namespace markbridge {
+
+class RuleSet {
+ public:
+  static std::span<const Field> schema();
+  static RuleSet fromJson(const nlohmann::json& json, const std::string& path,
+                          const ConfigContext& context);
+  // Every LA notification type a rule in this set can raise.
+  static std::vector<std::string> notificationTypes();
+
+  // Pure: the events whose grounds hold for this pupil now.
+  std::vector<Event> evaluate(const Pupil& pupil, const PupilRegister& reg) const;
+  std::size_t size() const { return rules_.size(); }
+
+ private:
+  std::vector<std::shared_ptr<const Rule>> rules_;
+};
+
+}  // namespace markbridge

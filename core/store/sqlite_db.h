@@ -1,0 +1,72 @@
+#pragma once
+// A thin RAII layer over the SQLite C API (the library Poco::Data::SQLite wraps): prepared
+// statements, typed binds and a transaction guard that rolls back unless committed.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace markbridge {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class SqliteStatement {
+ public:
+  SqliteStatement(sqlite3* db, std::string_view sql);
+  ~SqliteStatement();
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  SqliteStatement& bind(int index, int64_t value);
+  SqliteStatement& bind(int index, std::string_view value);
+  SqliteStatement& bindNull(int index);
+  // True while there is a row to read; false when done.
+  bool step();
+  // Runs to completion and resets for the next use.
+  void run();
+  void reset();
+
+  int64_t integer(int column) const;
+  std::string text(int column) const;
+  bool isNull(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteDb {
+ public:
+  explicit SqliteDb(const std::string& path);
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  void exec(std::string_view sql);
+  int changes() const;
+  int64_t lastInsertId() const;
+  sqlite3* handle() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class Transaction {
+ public:
+  explicit Transaction(SqliteDb& db);  // BEGIN IMMEDIATE: writers queue, never deadlock
+  ~Transaction();
+  void commit();
+
+ private:
+  SqliteDb& db_;
+  bool done_ = false;
+};
+
+}  // namespace markbridge

@@ -1,0 +1,63 @@
+#include "core/store/sqlite_schema.h"
+
+#include <string>
+
+namespace markbridge {
+namespace {
+
+// Append only: a released migration is never edited, a change is a new entry.
+constexpr const char* kMigrations[] = {
+    // 1: register, imports, events, outbox.
+    R"sql(
+CREATE TABLE pupils(
+  upn TEXT PRIMARY KEY, mis_id TEXT NOT NULL, forename TEXT NOT NULL, surname TEXT NOT NULL,
+  dob TEXT, year_group TEXT NOT NULL, reg_group TEXT NOT NULL, flags INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE TABLE marks(
+  upn TEXT NOT NULL, date TEXT NOT NULL, session INTEGER NOT NULL, code TEXT NOT NULL,
+  source TEXT NOT NULL, source_code TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+  minutes_late INTEGER, PRIMARY KEY(upn, date, session)) WITHOUT ROWID;
+CREATE TABLE amendments(
+  id INTEGER PRIMARY KEY, upn TEXT NOT NULL, date TEXT NOT NULL, session INTEGER NOT NULL,
+  old_code TEXT NOT NULL, new_code TEXT NOT NULL, old_source TEXT NOT NULL,
+  new_source TEXT NOT NULL, amended_at INTEGER NOT NULL);
+CREATE INDEX amendments_by_pupil ON amendments(upn, date, session);
+CREATE TABLE imports(
+  id INTEGER PRIMARY KEY, source TEXT NOT NULL, origin TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  imported_at INTEGER NOT NULL, rows INTEGER NOT NULL, marks_added INTEGER NOT NULL,
+  marks_amended INTEGER NOT NULL, UNIQUE(source, fingerprint));
+CREATE TABLE events(
+  id TEXT PRIMARY KEY, rule TEXT NOT NULL, type TEXT NOT NULL, upn TEXT NOT NULL,
+  episode TEXT NOT NULL, occurred_on TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL,
+  revision INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX events_by_pupil ON events(upn, state);
+CREATE TABLE outbox(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, sink TEXT NOT NULL,
+  event_id TEXT NOT NULL, upn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
+  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL, last_error TEXT NOT NULL DEFAULT '',
+  reference TEXT NOT NULL DEFAULT '', finished_at INTEGER);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX outbox_by_pupil ON outbox(sink, upn, state, seq);
+)sql",
+};
+
+}  // namespace
+
+void migrateSqliteSchema(SqliteDb& db) {
+  // WAL lets `status` read while a sync writes; FULL sync makes every commit survive power loss.
+  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  for (;;) {
+    Transaction tx(db);
+    SqliteStatement version(db.handle(), "PRAGMA user_version");
+    version.step();
+    auto current = static_cast<std::size_t>(version.integer(0));
+    version.reset();
+    if (current >= std::size(kMigrations)) return;  // the guard rolls back the empty transaction
+    db.exec(kMigrations[current]);
+    db.exec("PRAGMA user_version = " + std::to_string(current + 1));
+    tx.commit();
+  }
+}
+
+}  // namespace markbridge

@@ -1,0 +1,373 @@
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "core/store/sqlite_db.h"
+#include "core/store/sqlite_schema.h"
+#include "core/store/store.h"
+
+namespace markbridge {
+namespace {
+
+int packFlags(const PupilFlags& f) {
+  return f.sen | f.ehcp << 1 | f.cla << 2 | f.cp << 3 | f.cin << 4 | f.fsm << 5 | f.pp << 6;
+}
+
+PupilFlags unpackFlags(int64_t v) {
+  return PupilFlags{(v & 1) != 0,  (v & 2) != 0,  (v & 4) != 0, (v & 8) != 0,
+                    (v & 16) != 0, (v & 32) != 0, (v & 64) != 0};
+}
+
+constexpr const char* kPupilColumns =
+    "upn, mis_id, forename, surname, dob, year_group, reg_group, flags";
+
+Pupil readPupil(const SqliteStatement& s) {
+  Pupil p;
+  p.upn = s.text(0);
+  p.mis_id = s.text(1);
+  p.forename = s.text(2);
+  p.surname = s.text(3);
+  if (!s.isNull(4)) p.dob = Date::parseIso(s.text(4));
+  p.year_group = s.text(5);
+  p.reg_group = s.text(6);
+  p.flags = unpackFlags(s.integer(7));
+  return p;
+}
+
+constexpr const char* kOutboxColumns =
+    "seq, key, sink, event_id, upn, kind, payload, state, attempts, created_at, next_attempt_at, "
+    "last_error, reference";
+
+OutboxItem readOutbox(const SqliteStatement& s) {
+  OutboxItem item;
+  item.seq = s.integer(0);
+  item.key = s.text(1);
+  item.sink = s.text(2);
+  item.event_id = s.text(3);
+  item.upn = s.text(4);
+  item.kind = s.text(5) == "withdraw" ? OutboxKind::Withdraw : OutboxKind::Notify;
+  item.payload = s.text(6);
+  auto state = s.text(7);
+  item.state = state == "delivered"  ? OutboxState::Delivered
+               : state == "rejected" ? OutboxState::Rejected
+                                     : OutboxState::Pending;
+  item.attempts = static_cast<int>(s.integer(8));
+  item.created_at = s.integer(9);
+  item.next_attempt_at = s.integer(10);
+  item.last_error = s.text(11);
+  item.reference = s.text(12);
+  return item;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) : db_(path) { migrateSqliteSchema(db_); }
+
+  ImportOutcome importBatch(const ImportBatch& batch, int64_t now) override {
+    if (!batch.ok()) throw StoreError("refusing a batch with problems: " + batch.problems.front().str());
+    ImportOutcome outcome;
+    Transaction tx(db_);
+    SqliteStatement seen(db_.handle(), "SELECT 1 FROM imports WHERE source=?1 AND fingerprint=?2");
+    seen.bind(1, batch.source).bind(2, batch.fingerprint);
+    if (seen.step()) {
+      outcome.already_imported = true;
+      return outcome;
+    }
+    seen.reset();
+    savePupils(batch, now, outcome);
+    saveMarks(batch, now, outcome);
+    SqliteStatement record(db_.handle(),
+                           "INSERT INTO imports(source, origin, fingerprint, imported_at, rows, "
+                           "marks_added, marks_amended) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+    record.bind(1, batch.source).bind(2, batch.origin).bind(3, batch.fingerprint).bind(4, now);
+    record.bind(5, int64_t{batch.rows}).bind(6, int64_t{outcome.marks_added});
+    record.bind(7, int64_t{outcome.marks_amended}).run();
+    tx.commit();
+    return outcome;
+  }
+
+  std::optional<Pupil> pupil(const std::string& upn) override {
+    SqliteStatement s(db_.handle(), std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1");
+    s.bind(1, upn);
+    if (!s.step()) return std::nullopt;
+    return readPupil(s);
+  }
+
+  void forEachRegister(
+      const std::function<void(const Pupil&, const std::vector<Mark>&)>& visit) override {
+    SqliteStatement pupils(db_.handle(),
+                           std::string("SELECT ") + kPupilColumns + " FROM pupils ORDER BY upn");
+    SqliteStatement marks(db_.handle(),
+                          "SELECT date, session, code, source, source_code, recorded_at, "
+                          "minutes_late FROM marks WHERE upn=?1 ORDER BY date, session");
+    std::vector<Mark> list;
+    while (pupils.step()) {
+      Pupil p = readPupil(pupils);
+      list.clear();
+      marks.bind(1, p.upn);
+      while (marks.step()) {
+        Mark m;
+        m.upn = p.upn;
+        m.date = *Date::parseIso(marks.text(0));
+        m.session = marks.integer(1) == 0 ? Session::AM : Session::PM;
+        m.code = Code::fromString(marks.text(2)).value_or(Code::notTaken());
+        m.source = marks.text(3);
+        m.source_code = marks.text(4);
+        m.recorded_at = marks.integer(5);
+        if (!marks.isNull(6)) m.minutes_late = static_cast<int>(marks.integer(6));
+        list.push_back(std::move(m));
+      }
+      marks.reset();
+      visit(p, list);
+    }
+  }
+
+  std::vector<Amendment> amendments(const std::string& upn) override {
+    SqliteStatement s(db_.handle(),
+                      "SELECT date, session, old_code, new_code, old_source, new_source, "
+                      "amended_at FROM amendments WHERE upn=?1 ORDER BY id");
+    s.bind(1, upn);
+    std::vector<Amendment> list;
+    while (s.step())
+      list.push_back(Amendment{upn, *Date::parseIso(s.text(0)),
+                               s.integer(1) == 0 ? Session::AM : Session::PM, s.text(2), s.text(3),
+                               s.text(4), s.text(5), s.integer(6)});
+    return list;
+  }
+
+  EvaluationOutcome commitEvaluation(const std::vector<std::string>& pupils,
+                                     const std::vector<Event>& events,
+                                     const std::vector<SinkRoute>& routes, int64_t now) override {
+    EvaluationOutcome outcome;
+    Transaction tx(db_);
+    struct Known {
+      std::string state, type, upn, payload;
+      int64_t revision;
+    };
+    std::unordered_map<std::string, Known> known;
+    {
+      SqliteStatement s(db_.handle(), "SELECT id, state, type, upn, payload, revision FROM events");
+      while (s.step())
+        known.emplace(s.text(0), Known{s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5)});
+    }
+    SqliteStatement insertEvent(
+        db_.handle(),
+        "INSERT INTO events(id, rule, type, upn, episode, occurred_on, payload, state, revision, "
+        "created_at, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'active',0,?8,?8)");
+    SqliteStatement setState(db_.handle(),
+                             "UPDATE events SET state=?2, revision=?3, updated_at=?4 WHERE id=?1");
+    SqliteStatement queue(db_.handle(),
+                          "INSERT OR IGNORE INTO outbox(key, sink, event_id, upn, kind, payload, "
+                          "state, created_at, next_attempt_at) "
+                          "VALUES(?1,?2,?3,?4,?5,?6,'pending',?7,?7)");
+    auto enqueue = [&](const std::string& id, const std::string& type, const std::string& upn,
+                       OutboxKind kind, const std::string& payload, const std::string& suffix) {
+      for (const auto& route : routes) {
+        if (!route.types.count(type)) continue;
+        queue.bind(1, id + suffix + "@" + route.sink).bind(2, route.sink).bind(3, id).bind(4, upn);
+        queue.bind(5, toString(kind)).bind(6, payload).bind(7, now).run();
+        outcome.outbox_items += db_.changes();
+      }
+    };
+
+    std::set<std::string> current;
+    for (const auto& event : events) {
+      current.insert(event.id);
+      auto it = known.find(event.id);
+      if (it == known.end()) {
+        auto payload = event.toJson();
+        insertEvent.bind(1, event.id).bind(2, event.rule).bind(3, event.type);
+        insertEvent.bind(4, event.pupil.upn).bind(5, event.episode);
+        insertEvent.bind(6, event.occurred_on.iso()).bind(7, payload).bind(8, now).run();
+        enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, payload, "");
+        ++outcome.new_events;
+      } else if (it->second.state == "withdrawn") {
+        auto revision = it->second.revision + 1;
+        setState.bind(1, event.id).bind(2, "active").bind(3, revision).bind(4, now).run();
+        enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, it->second.payload,
+                "/r" + std::to_string(revision));
+        ++outcome.reinstated_events;
+      }
+    }
+    std::set<std::string> evaluated(pupils.begin(), pupils.end());
+    for (const auto& [id, k] : known) {
+      if (k.state != "active" || current.count(id) || !evaluated.count(k.upn)) continue;
+      auto revision = k.revision + 1;
+      setState.bind(1, id).bind(2, "withdrawn").bind(3, revision).bind(4, now).run();
+      enqueue(id, k.type, k.upn, OutboxKind::Withdraw, k.payload, "/w" + std::to_string(revision));
+      ++outcome.withdrawn_events;
+    }
+    tx.commit();
+    return outcome;
+  }
+
+  std::vector<OutboxItem> dueOutbox(int64_t now, int limit) override {
+    SqliteStatement s(db_.handle(),
+                      std::string("SELECT ") + kOutboxColumns +
+                          " FROM outbox o WHERE state='pending' AND next_attempt_at<=?1 AND NOT "
+                          "EXISTS (SELECT 1 FROM outbox p WHERE p.sink=o.sink AND p.upn=o.upn AND "
+                          "p.state='pending' AND p.seq<o.seq) ORDER BY seq LIMIT ?2");
+    s.bind(1, now).bind(2, int64_t{limit});
+    std::vector<OutboxItem> items;
+    while (s.step()) items.push_back(readOutbox(s));
+    return items;
+  }
+
+  std::optional<int64_t> nextOutboxDue() override {
+    SqliteStatement s(db_.handle(), "SELECT MIN(next_attempt_at) FROM outbox WHERE state='pending'");
+    if (!s.step() || s.isNull(0)) return std::nullopt;
+    return s.integer(0);
+  }
+
+  std::vector<OutboxItem> outbox(std::optional<OutboxState> state, int limit) override {
+    SqliteStatement s(db_.handle(), std::string("SELECT ") + kOutboxColumns +
+                                        " FROM outbox WHERE ?1 IS NULL OR state=?1 ORDER BY seq "
+                                        "LIMIT ?2");
+    if (state) s.bind(1, toString(*state));
+    else s.bindNull(1);
+    s.bind(2, int64_t{limit});
+    std::vector<OutboxItem> items;
+    while (s.step()) items.push_back(readOutbox(s));
+    return items;
+  }
+
+  void recordDelivered(int64_t seq, const std::string& reference, int64_t now) override {
+    SqliteStatement s(db_.handle(),
+                      "UPDATE outbox SET state='delivered', attempts=attempts+1, reference=?2, "
+                      "finished_at=?3, last_error='' WHERE seq=?1");
+    s.bind(1, seq).bind(2, reference).bind(3, now).run();
+  }
+
+  void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
+                   const std::string& error) override {
+    SqliteStatement s(db_.handle(),
+                      "UPDATE outbox SET attempts=?2, next_attempt_at=?3, last_error=?4 WHERE seq=?1");
+    s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, nextAttemptAt).bind(4, error).run();
+  }
+
+  void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now) override {
+    SqliteStatement s(db_.handle(),
+                      "UPDATE outbox SET state='rejected', attempts=?2, last_error=?3, "
+                      "finished_at=?4 WHERE seq=?1");
+    s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, error).bind(4, now).run();
+  }
+
+  std::string deliveredReference(const std::string& eventId, const std::string& sink) override {
+    SqliteStatement s(db_.handle(),
+                      "SELECT reference FROM outbox WHERE event_id=?1 AND sink=?2 AND "
+                      "kind='notify' AND state='delivered' ORDER BY seq DESC LIMIT 1");
+    s.bind(1, eventId).bind(2, sink);
+    return s.step() ? s.text(0) : std::string();
+  }
+
+  StoreStatus status() override {
+    StoreStatus st;
+    auto scalar = [&](const char* sql) {
+      SqliteStatement s(db_.handle(), sql);
+      return s.step() ? s.integer(0) : 0;
+    };
+    st.pupils = static_cast<int>(scalar("SELECT COUNT(*) FROM pupils"));
+    st.marks = scalar("SELECT COUNT(*) FROM marks");
+    st.marks_not_taken = scalar("SELECT COUNT(*) FROM marks WHERE code='-'");
+    st.amendments = scalar("SELECT COUNT(*) FROM amendments");
+    st.imports = static_cast<int>(scalar("SELECT COUNT(*) FROM imports"));
+    st.active_events = static_cast<int>(scalar("SELECT COUNT(*) FROM events WHERE state='active'"));
+    st.oldest_pending_at = scalar("SELECT COALESCE(MIN(created_at),0) FROM outbox WHERE state='pending'");
+    SqliteStatement last(db_.handle(),
+                         "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', MAX(imported_at), 'unixepoch') "
+                         "FROM imports");
+    if (last.step() && !last.isNull(0)) st.last_import_at = last.text(0);
+    SqliteStatement states(db_.handle(), "SELECT state, COUNT(*) FROM outbox GROUP BY state");
+    while (states.step()) st.outbox_by_state[states.text(0)] = static_cast<int>(states.integer(1));
+    return st;
+  }
+
+ private:
+  void savePupils(const ImportBatch& batch, int64_t now, ImportOutcome& outcome) {
+    SqliteStatement find(db_.handle(), std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1");
+    SqliteStatement upsert(
+        db_.handle(),
+        "INSERT INTO pupils(upn, mis_id, forename, surname, dob, year_group, reg_group, flags, "
+        "updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(upn) DO UPDATE SET "
+        "mis_id=?2, forename=?3, surname=?4, dob=?5, year_group=?6, reg_group=?7, flags=?8, "
+        "updated_at=?9");
+    for (const auto& incoming : batch.pupils) {
+      find.bind(1, incoming.upn);
+      std::optional<Pupil> existing;
+      if (find.step()) existing = readPupil(find);
+      find.reset();
+      // A file that leaves a detail out keeps what the store knew.
+      Pupil merged = existing.value_or(Pupil{});
+      merged.upn = incoming.upn;
+      auto keep = [](std::string& target, const std::string& value) {
+        if (!value.empty()) target = value;
+      };
+      keep(merged.mis_id, incoming.mis_id);
+      keep(merged.forename, incoming.forename);
+      keep(merged.surname, incoming.surname);
+      keep(merged.year_group, incoming.year_group);
+      keep(merged.reg_group, incoming.reg_group);
+      if (incoming.dob) merged.dob = incoming.dob;
+      if (batch.has_flags) merged.flags = incoming.flags;
+      if (existing && *existing == merged) continue;
+      upsert.bind(1, merged.upn).bind(2, merged.mis_id).bind(3, merged.forename);
+      upsert.bind(4, merged.surname);
+      if (merged.dob) upsert.bind(5, merged.dob->iso());
+      else upsert.bindNull(5);
+      upsert.bind(6, merged.year_group).bind(7, merged.reg_group);
+      upsert.bind(8, int64_t{packFlags(merged.flags)}).bind(9, now).run();
+      ++(existing ? outcome.pupils_updated : outcome.pupils_added);
+    }
+  }
+
+  void saveMarks(const ImportBatch& batch, int64_t now, ImportOutcome& outcome) {
+    SqliteStatement find(db_.handle(),
+                         "SELECT code, source FROM marks WHERE upn=?1 AND date=?2 AND session=?3");
+    SqliteStatement insert(db_.handle(),
+                           "INSERT INTO marks(upn, date, session, code, source, source_code, "
+                           "recorded_at, minutes_late) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+    SqliteStatement update(db_.handle(),
+                           "UPDATE marks SET code=?4, source=?5, source_code=?6, recorded_at=?7, "
+                           "minutes_late=?8 WHERE upn=?1 AND date=?2 AND session=?3");
+    SqliteStatement amend(db_.handle(),
+                          "INSERT INTO amendments(upn, date, session, old_code, new_code, "
+                          "old_source, new_source, amended_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+    for (const auto& mark : batch.marks) {
+      auto date = mark.date.iso();
+      auto session = static_cast<int64_t>(mark.session);
+      find.bind(1, mark.upn).bind(2, date).bind(3, session);
+      std::optional<std::pair<std::string, std::string>> existing;
+      if (find.step()) existing.emplace(find.text(0), find.text(1));
+      find.reset();
+      if (existing && (existing->first == mark.code.str() || mark.code.isNotTaken())) {
+        // Same mark again, or a blank in a later export: a taken mark is never blanked out.
+        ++outcome.marks_unchanged;
+        continue;
+      }
+      SqliteStatement& write = existing ? update : insert;
+      write.bind(1, mark.upn).bind(2, date).bind(3, session).bind(4, mark.code.str());
+      write.bind(5, mark.source).bind(6, mark.source_code).bind(7, now);
+      if (mark.minutes_late) write.bind(8, int64_t{*mark.minutes_late});
+      else write.bindNull(8);
+      write.run();
+      if (!existing) {
+        ++outcome.marks_added;
+        continue;
+      }
+      amend.bind(1, mark.upn).bind(2, date).bind(3, session).bind(4, existing->first);
+      amend.bind(5, mark.code.str()).bind(6, existing->second).bind(7, mark.source);
+      amend.bind(8, now).run();
+      ++outcome.marks_amended;
+    }
+  }
+
+  SqliteDb db_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> openSqliteStore(const std::string& path) {
+  return std::make_unique<SqliteStore>(path);
+}
+
+}  // namespace markbridge

@@ -1,0 +1,100 @@
+#pragma once
+// The register store: pupils, marks with their amendments, import history, escalation events
+// and the outbox. SQLite is the embedded default; other engines implement the same interface.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/domain/import_batch.h"
+#include "core/outbox/outbox_item.h"
+#include "core/rules/event.h"
+
+namespace markbridge {
+
+struct ImportOutcome {
+  bool already_imported = false;  // the same bytes from the same source came before
+  int pupils_added = 0;
+  int pupils_updated = 0;
+  int marks_added = 0;
+  int marks_amended = 0;
+  int marks_unchanged = 0;
+};
+
+// An amended entry, kept as the regulations ask: original entry, amended entry, when, by what.
+struct Amendment {
+  std::string upn;
+  Date date;
+  Session session = Session::AM;
+  std::string old_code, new_code;
+  std::string old_source, new_source;
+  int64_t amended_at = 0;
+};
+
+// Which sink gets which event types.
+struct SinkRoute {
+  std::string sink;
+  std::set<std::string> types;
+};
+
+struct EvaluationOutcome {
+  int new_events = 0;
+  int withdrawn_events = 0;
+  int reinstated_events = 0;
+  int outbox_items = 0;
+};
+
+struct StoreStatus {
+  int pupils = 0;
+  int64_t marks = 0;
+  int64_t amendments = 0;
+  int64_t marks_not_taken = 0;
+  int imports = 0;
+  std::string last_import_at;  // ISO UTC
+  int active_events = 0;
+  std::map<std::string, int> outbox_by_state;  // "pending" -> n
+  int64_t oldest_pending_at = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // All of the batch or none of it. A batch with problems is refused whole.
+  virtual ImportOutcome importBatch(const ImportBatch& batch, int64_t now) = 0;
+  virtual std::optional<Pupil> pupil(const std::string& upn) = 0;
+  // Each pupil's register, marks in date and session order.
+  virtual void forEachRegister(
+      const std::function<void(const Pupil&, const std::vector<Mark>&)>& visit) = 0;
+  virtual std::vector<Amendment> amendments(const std::string& upn) = 0;
+
+  // Records the events that hold now for `pupils` (the whole evaluated set) and queues outbox
+  // items in the same transaction: new events are queued for each routed sink; an event that
+  // held before and holds no longer is withdrawn and a correction is queued.
+  virtual EvaluationOutcome commitEvaluation(const std::vector<std::string>& pupils,
+                                             const std::vector<Event>& events,
+                                             const std::vector<SinkRoute>& routes,
+                                             int64_t now) = 0;
+
+  // Pending items due at `now`, oldest first, at most one per (sink, pupil) so each pupil's
+  // events reach a sink in order.
+  virtual std::vector<OutboxItem> dueOutbox(int64_t now, int limit) = 0;
+  virtual std::optional<int64_t> nextOutboxDue() = 0;
+  virtual std::vector<OutboxItem> outbox(std::optional<OutboxState> state, int limit) = 0;
+  virtual void recordDelivered(int64_t seq, const std::string& reference, int64_t now) = 0;
+  virtual void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
+                           const std::string& error) = 0;
+  virtual void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now) = 0;
+  // The destination's reference for an event already delivered to `sink` (for corrections).
+  virtual std::string deliveredReference(const std::string& eventId, const std::string& sink) = 0;
+
+  virtual StoreStatus status() = 0;
+};
+
+std::unique_ptr<Store> openSqliteStore(const std::string& path);
+
+}  // namespace markbridge

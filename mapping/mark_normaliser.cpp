@@ -1,0 +1,58 @@
+#include "mapping/mark_normaliser.h"
+
+#include <charconv>
+
+#include "core/domain/upn.h"
+
+namespace markbridge {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+void MarkNormaliser::report(std::vector<Problem>& problems, int line, const RawField& field,
+                            std::string message) const {
+  problems.push_back(Problem{file_, line, field.column, "", std::string(trim(field.text)),
+                             std::move(message)});
+}
+
+bool MarkNormaliser::checkUpn(const RawField& upn, int line, std::vector<Problem>& problems) const {
+  auto problem = upnProblem(trim(upn.text));
+  if (problem.empty()) return true;
+  report(problems, line, upn, "invalid UPN: " + problem);
+  return false;
+}
+
+std::optional<Mark> MarkNormaliser::normalise(const RawMark& raw, std::vector<Problem>& problems,
+                                              bool* review) const {
+  std::size_t before = problems.size();
+  checkUpn(raw.upn, raw.line, problems);
+  auto date = Date::parse(raw.date.text);
+  if (!date) report(problems, raw.line, raw.date, "date must be dd/mm/yyyy or yyyy-mm-dd");
+  auto session = parseSession(raw.session.text);
+  if (!session) report(problems, raw.line, raw.session, "session must be AM or PM");
+  auto mapped = codes_.map(raw.code.text);
+  if (!mapped)
+    report(problems, raw.line, raw.code,
+           "unknown attendance code: not a 2024 DfE code, a legacy code or a mapped vendor code");
+  std::optional<int> late;
+  if (auto text = trim(raw.minutes_late.text); !text.empty()) {
+    int value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size() || value < 0)
+      report(problems, raw.line, raw.minutes_late, "minutes late must be a whole number");
+    else
+      late = value;
+  }
+  if (problems.size() != before) return std::nullopt;
+  if (review) *review = mapped->review;
+  return Mark{std::string(trim(raw.upn.text)), *date, *session, mapped->code, source_,
+              std::string(trim(raw.code.text)), recordedAt_, late};
+}
+
+}  // namespace markbridge

@@ -1,0 +1,47 @@
+#pragma once
+// The school's calendar: which days are school days, from term dates, holidays, INSET days,
+// bank holidays and closures. "School day" and "school week" always come from here, never from
+// the weekday alone.
+
+#include <filesystem>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/domain/date.h"
+
+namespace markbridge {
+
+enum class DayKind : uint8_t { SchoolDay, Weekend, OutOfTerm, Holiday, Inset, BankHoliday, Closure };
+std::string_view toString(DayKind kind);
+
+class SchoolCalendar {
+ public:
+  // Throws ProblemError naming the file and JSON path of each problem.
+  static SchoolCalendar load(const std::filesystem::path& file);
+  static SchoolCalendar fromJson(const nlohmann::json& json, const std::string& file);
+
+  const std::string& name() const { return name_; }
+  Date first() const { return first_; }
+  Date last() const { return first_ + static_cast<int32_t>(kinds_.size()) - 1; }
+  bool covers(Date day) const { return day >= first_ && day <= last(); }
+
+  DayKind kindOf(Date day) const;
+  bool isSchoolDay(Date day) const { return kindOf(day) == DayKind::SchoolDay; }
+  // School days in [from, to], both inclusive.
+  int schoolDaysBetween(Date from, Date to) const;
+  std::vector<Date> schoolDays(Date from, Date to) const;
+  std::vector<Date> schoolDays() const { return schoolDays(first(), last()); }
+  std::optional<Date> nextSchoolDay(Date after) const;
+  // The Monday of the school week holding `day`, if that week has at least one school day.
+  std::optional<Date> schoolWeekOf(Date day) const;
+
+ private:
+  std::string name_;
+  Date first_;
+  std::vector<DayKind> kinds_;   // one per calendar day from first_
+  std::vector<int> schoolDaysBefore_;  // prefix count: school days strictly before index i
+};
+
+}  // namespace markbridge
