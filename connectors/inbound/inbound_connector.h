@@ -28,7 +28,10 @@ struct InboundType {
   std::string_view type;
   std::string_view summary;
   std::span<const Field> (*schema)();
-  // Validates (pure: no I/O) and builds; returns null when `context` got problems.
+  // Pure validation: no file is opened, no connection made.
+  void (*validate)(const nlohmann::json& config, const std::string& path,
+                   const std::filesystem::path& baseDir, const ConfigContext& context);
+  // Validates and builds; returns null when `context` got problems.
   std::unique_ptr<InboundConnector> (*build)(const nlohmann::json& config, const std::string& path,
                                              const std::filesystem::path& baseDir,
                                              const ConfigContext& context);

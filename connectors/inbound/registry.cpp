@@ -8,7 +8,10 @@ namespace markbridge {
 std::span<const InboundType> inboundTypes() {
   static const InboundType kTypes[] = {
       {"sims_csv", "SIMS-style CSV export, long layout (one row per pupil-session)",
-       &SimsCsvConfig::schema, &buildSimsCsvConnector},
+       &SimsCsvConfig::schema,
+       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
+          const ConfigContext& ctx) { SimsCsvConfig::fromJson(c, p, b, ctx); },
+       &buildSimsCsvConnector},
   };
   return kTypes;
 }

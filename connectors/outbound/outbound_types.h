@@ -17,6 +17,9 @@ struct OutboundType {
   std::string_view type;
   std::string_view summary;
   std::span<const Field> (*schema)();
+  // Pure validation: no secret read, no connection made.
+  void (*validate)(const nlohmann::json& config, const std::string& path,
+                   const std::filesystem::path& baseDir, const ConfigContext& context);
   // Validates and builds (reads secrets); null when `context` got problems.
   std::unique_ptr<Sink> (*build)(const nlohmann::json& config, const std::string& path,
                                  const std::filesystem::path& baseDir, const School& school,

@@ -8,6 +8,8 @@ namespace markbridge {
 std::span<const OutboundType> outboundTypes() {
   static const OutboundType kTypes[] = {
       {"la_portal", "LA portal notifications (built-in profile la-portal)", &LaPortalConfig::schema,
+       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
+          const ConfigContext& ctx) { LaPortalConfig::fromJson(c, p, b, ctx); },
        &buildLaPortalSink},
   };
   return kTypes;

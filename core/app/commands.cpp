@@ -61,7 +61,9 @@ std::string maskUpn(const std::string& upn) {
 }
 
 void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
-  for (const auto& p : problems) err << "  " << p.str() << "\n";
+  constexpr std::size_t kShown = 20;
+  for (std::size_t i = 0; i < problems.size() && i < kShown; ++i) err << "  " << problems[i].str() << "\n";
+  if (problems.size() > kShown) err << "  ... and " << problems.size() - kShown << " more\n";
 }
 
 void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
@@ -86,7 +88,9 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
 
 void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResult& result) {
   auto event = nlohmann::json::parse(item.payload, nullptr, false);
-  std::string type = item.kind == OutboxKind::Withdraw ? "update (withdrawal)" : event.value("type", "?");
+  std::string type = item.kind == OutboxKind::Withdraw  ? "update (withdrawal)"
+                     : item.kind == OutboxKind::Revise ? "update (revision)"
+                                                       : event.value("type", "?");
   std::string period = event.is_object() && event.contains("period")
                            ? event["period"].value("from", "") + ".." + event["period"].value("to", "")
                            : "";
@@ -171,7 +175,8 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   for (const auto& i : report.imports) printImport(out, err, i);
   out << "evaluated " << report.pupils_evaluated << " pupils: " << report.evaluation.new_events
       << " new events, " << report.evaluation.withdrawn_events << " withdrawn, "
-      << report.evaluation.outbox_items << " queued\n"
+      << report.evaluation.revised_events << " revised, " << report.evaluation.outbox_items
+      << " queued\n"
       << "delivery: " << report.delivery.delivered << " delivered, " << report.delivery.retried
       << " retried, " << report.delivery.rejected << " rejected, " << report.delivery.pending_left
       << " still pending\n";

@@ -40,7 +40,7 @@ bool allDigits(const std::string& s, std::size_t n) {
 }
 
 void checkParts(const nlohmann::json& list, const std::string& path, bool inbound,
-                const ConfigContext& context) {
+                const std::filesystem::path& baseDir, const ConfigContext& context) {
   std::set<std::string> names;
   for (std::size_t i = 0; i < list.size(); ++i) {
     std::string p = path + "[" + std::to_string(i) + "]";
@@ -50,17 +50,11 @@ void checkParts(const nlohmann::json& list, const std::string& path, bool inboun
       continue;
     }
     auto type = part["type"].get<std::string>();
-    std::span<const Field> schema;
-    if (inbound) {
-      if (auto t = findInboundType(type)) schema = t->schema();
-    } else if (auto t = findOutboundType(type)) {
-      schema = t->schema();
-    }
-    if (schema.empty()) {
-      context.add(p + ".type", inbound ? "unknown source type" : "unknown sink type", type);
-      continue;
-    }
-    applySchema(part, schema, p, context);
+    auto inboundType = inbound ? findInboundType(type) : nullptr;
+    auto outboundType = inbound ? nullptr : findOutboundType(type);
+    if (inboundType) inboundType->validate(part, p, baseDir, context);
+    else if (outboundType) outboundType->validate(part, p, baseDir, context);
+    else context.add(p + ".type", inbound ? "unknown source type" : "unknown sink type", type);
     if (part.contains("name") && part["name"].is_string() &&
         !names.insert(part["name"].get<std::string>()).second)
       context.add(p + ".name", "another entry has this name", part["name"].get<std::string>());
@@ -106,11 +100,11 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
   if (root.contains("calendar")) config.calendar_path = resolve(root["calendar"].get<std::string>());
   if (root.contains("sources")) {
     config.sources = root["sources"];
-    checkParts(config.sources, "$.sources", true, context);
+    checkParts(config.sources, "$.sources", true, config.base_dir, context);
   }
   if (root.contains("sinks")) {
     config.sinks = root["sinks"];
-    checkParts(config.sinks, "$.sinks", false, context);
+    checkParts(config.sinks, "$.sinks", false, config.base_dir, context);
   }
   config.rules = RuleSet::fromJson(root.value("rules", nlohmann::json::object()), "$.rules", context);
   if (root.contains("delivery")) {

@@ -27,9 +27,9 @@ DeliveryReport DeliveryWorker::run() {
       DeliveryResult result =
           sink == sinks_.end()
               ? DeliveryResult::retry("no sink named '" + item.sink + "' in the configuration")
-              : sink->second->deliver(item, item.kind == OutboxKind::Withdraw
-                                                ? store_.deliveredReference(item.event_id, item.sink)
-                                                : std::string());
+              : sink->second->deliver(item, item.kind == OutboxKind::Notify
+                                                ? std::string()
+                                                : store_.deliveredReference(item.event_id, item.sink));
       int attempts = item.attempts + 1;
       now = clock_.nowMs();
       if (result.outcome == DeliveryResult::Outcome::Retry && options_.max_attempts > 0 &&
@@ -61,7 +61,8 @@ DeliveryReport DeliveryWorker::run() {
       if (on_attempt) on_attempt(item, result);
     }
   }
-  report.pending_left = static_cast<int>(store_.outbox(OutboxState::Pending, 1000000).size());
+  auto states = store_.status().outbox_by_state;
+  report.pending_left = states.count("pending") ? states.at("pending") : 0;
   return report;
 }
 

@@ -7,9 +7,12 @@
 
 namespace markbridge {
 
-enum class OutboxKind { Notify, Withdraw };
+// Notify: a new record. Withdraw: its grounds are gone. Revise: the grounds still hold but the
+// register was amended, so the record's period or sessions changed.
+enum class OutboxKind { Notify, Withdraw, Revise };
 enum class OutboxState { Pending, Delivered, Rejected };
 std::string_view toString(OutboxKind kind);
+OutboxKind outboxKindFrom(std::string_view text);
 std::string_view toString(OutboxState state);
 
 struct OutboxItem {

@@ -28,10 +28,14 @@ CREATE TABLE imports(
   marks_amended INTEGER NOT NULL, UNIQUE(source, fingerprint));
 CREATE TABLE events(
   id TEXT PRIMARY KEY, rule TEXT NOT NULL, type TEXT NOT NULL, upn TEXT NOT NULL,
-  episode TEXT NOT NULL, occurred_on TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL,
+  episode TEXT NOT NULL, occurred_on TEXT NOT NULL, period_from TEXT NOT NULL,
+  period_to TEXT NOT NULL, payload TEXT NOT NULL,
+  state TEXT NOT NULL,     -- active | withdrawn | superseded
+  record_of TEXT NOT NULL, -- the event whose record at the destination this one updates (or itself)
   revision INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX events_by_pupil ON events(upn, state);
 CREATE TABLE outbox(
+  -- times in the outbox are unix milliseconds
   seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, sink TEXT NOT NULL,
   event_id TEXT NOT NULL, upn TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
   state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -45,7 +46,7 @@ OutboxItem readOutbox(const SqliteStatement& s) {
   item.sink = s.text(2);
   item.event_id = s.text(3);
   item.upn = s.text(4);
-  item.kind = s.text(5) == "withdraw" ? OutboxKind::Withdraw : OutboxKind::Notify;
+  item.kind = outboxKindFrom(s.text(5));
   item.payload = s.text(6);
   auto state = s.text(7);
   item.state = state == "delivered"  ? OutboxState::Delivered
@@ -141,19 +142,23 @@ class SqliteStore final : public Store {
     EvaluationOutcome outcome;
     Transaction tx(db_);
     struct Known {
-      std::string state, type, upn, payload;
+      std::string state, rule, type, upn, from, to, payload, record_of;
       int64_t revision;
     };
     std::unordered_map<std::string, Known> known;
     {
-      SqliteStatement s(db_.handle(), "SELECT id, state, type, upn, payload, revision FROM events");
+      SqliteStatement s(db_.handle(),
+                        "SELECT id, state, rule, type, upn, period_from, period_to, payload, "
+                        "record_of, revision FROM events");
       while (s.step())
-        known.emplace(s.text(0), Known{s.text(1), s.text(2), s.text(3), s.text(4), s.integer(5)});
+        known.emplace(s.text(0), Known{s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
+                                       s.text(6), s.text(7), s.text(8), s.integer(9)});
     }
     SqliteStatement insertEvent(
         db_.handle(),
-        "INSERT INTO events(id, rule, type, upn, episode, occurred_on, payload, state, revision, "
-        "created_at, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,'active',0,?8,?8)");
+        "INSERT INTO events(id, rule, type, upn, episode, occurred_on, period_from, period_to, "
+        "payload, state, record_of, revision, created_at, updated_at) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'active',?10,0,?11,?11)");
     SqliteStatement setState(db_.handle(),
                              "UPDATE events SET state=?2, revision=?3, updated_at=?4 WHERE id=?1");
     SqliteStatement queue(db_.handle(),
@@ -170,17 +175,45 @@ class SqliteStore final : public Store {
       }
     };
 
+    // Events that held before and hold no longer, for the pupils evaluated now.
     std::set<std::string> current;
+    for (const auto& event : events) current.insert(event.id);
+    std::set<std::string> evaluated(pupils.begin(), pupils.end());
+    std::vector<std::string> lapsed;
+    for (const auto& [id, k] : known)
+      if (k.state == "active" && !current.count(id) && evaluated.count(k.upn)) lapsed.push_back(id);
+    std::sort(lapsed.begin(), lapsed.end());
+
     for (const auto& event : events) {
-      current.insert(event.id);
       auto it = known.find(event.id);
       if (it == known.end()) {
+        // A new event that overlaps a lapsed one of the same rule is the same episode with an
+        // amended register: it revises that record instead of withdrawing it and opening another.
+        std::string revises;
+        for (auto l = lapsed.begin(); l != lapsed.end(); ++l) {
+          const auto& old = known.at(*l);
+          if (old.rule == event.rule && old.upn == event.pupil.upn &&
+              old.from <= event.to.iso() && event.from.iso() <= old.to) {
+            revises = *l;
+            lapsed.erase(l);
+            break;
+          }
+        }
         auto payload = event.toJson();
+        const std::string recordOf = revises.empty() ? event.id : known.at(revises).record_of;
         insertEvent.bind(1, event.id).bind(2, event.rule).bind(3, event.type);
         insertEvent.bind(4, event.pupil.upn).bind(5, event.episode);
-        insertEvent.bind(6, event.occurred_on.iso()).bind(7, payload).bind(8, now).run();
-        enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, payload, "");
-        ++outcome.new_events;
+        insertEvent.bind(6, event.occurred_on.iso()).bind(7, event.from.iso());
+        insertEvent.bind(8, event.to.iso()).bind(9, payload).bind(10, recordOf).bind(11, now).run();
+        if (revises.empty()) {
+          enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, payload, "");
+          ++outcome.new_events;
+        } else {
+          const auto& old = known.at(revises);
+          setState.bind(1, revises).bind(2, "superseded").bind(3, old.revision + 1).bind(4, now).run();
+          enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Revise, payload, "/revises");
+          ++outcome.revised_events;
+        }
       } else if (it->second.state == "withdrawn") {
         auto revision = it->second.revision + 1;
         setState.bind(1, event.id).bind(2, "active").bind(3, revision).bind(4, now).run();
@@ -189,9 +222,8 @@ class SqliteStore final : public Store {
         ++outcome.reinstated_events;
       }
     }
-    std::set<std::string> evaluated(pupils.begin(), pupils.end());
-    for (const auto& [id, k] : known) {
-      if (k.state != "active" || current.count(id) || !evaluated.count(k.upn)) continue;
+    for (const auto& id : lapsed) {
+      const auto& k = known.at(id);
       auto revision = k.revision + 1;
       setState.bind(1, id).bind(2, "withdrawn").bind(3, revision).bind(4, now).run();
       enqueue(id, k.type, k.upn, OutboxKind::Withdraw, k.payload, "/w" + std::to_string(revision));
@@ -254,8 +286,9 @@ class SqliteStore final : public Store {
 
   std::string deliveredReference(const std::string& eventId, const std::string& sink) override {
     SqliteStatement s(db_.handle(),
-                      "SELECT reference FROM outbox WHERE event_id=?1 AND sink=?2 AND "
-                      "kind='notify' AND state='delivered' ORDER BY seq DESC LIMIT 1");
+                      "SELECT reference FROM outbox WHERE sink=?2 AND kind='notify' AND "
+                      "state='delivered' AND event_id=(SELECT record_of FROM events WHERE id=?1) "
+                      "ORDER BY seq DESC LIMIT 1");
     s.bind(1, eventId).bind(2, sink);
     return s.step() ? s.text(0) : std::string();
   }

@@ -45,6 +45,7 @@ struct EvaluationOutcome {
   int new_events = 0;
   int withdrawn_events = 0;
   int reinstated_events = 0;
+  int revised_events = 0;  // same episode, amended register: the record is updated
   int outbox_items = 0;
 };
 
@@ -74,7 +75,8 @@ class Store {
 
   // Records the events that hold now for `pupils` (the whole evaluated set) and queues outbox
   // items in the same transaction: new events are queued for each routed sink; an event that
-  // held before and holds no longer is withdrawn and a correction is queued.
+  // held before and holds no longer is withdrawn and a correction is queued; a new event that
+  // overlaps a lapsed one of the same rule revises that record instead.
   virtual EvaluationOutcome commitEvaluation(const std::vector<std::string>& pupils,
                                              const std::vector<Event>& events,
                                              const std::vector<SinkRoute>& routes,
@@ -89,7 +91,7 @@ class Store {
   virtual void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
                            const std::string& error) = 0;
   virtual void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now) = 0;
-  // The destination's reference for an event already delivered to `sink` (for corrections).
+  // The destination's reference for the record an event updates (for corrections and revisions).
   virtual std::string deliveredReference(const std::string& eventId, const std::string& sink) = 0;
 
   virtual StoreStatus status() = 0;

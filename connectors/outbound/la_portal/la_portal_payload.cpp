@@ -11,14 +11,20 @@ std::string laPortalNotificationBody(const OutboxItem& item, const std::string& 
   nlohmann::json body;
   body["event_id"] = event["event_id"];
   body["school"] = {{"urn", school.urn}, {"la", school.la}, {"estab", school.estab}, {"name", school.name}};
-  if (item.kind == OutboxKind::Withdraw) {
+  if (item.kind != OutboxKind::Notify) {
     // A correction names the record it corrects and the pupil, nothing more.
     body["type"] = "update";
     body["corrects"] = {{"type", event["type"]}, {"reference", originalReference}};
     body["pupil"] = {{"upn", p["upn"]}};
     body["period"] = event["period"];
-    body["update"] = "withdrawn: the register was amended and the grounds for the notification "
-                     "no longer hold";
+    if (item.kind == OutboxKind::Withdraw) {
+      body["update"] = "withdrawn: the register was amended and the grounds for the notification "
+                       "no longer hold";
+    } else {
+      body["update"] = "revised: the register was amended; the grounds still hold for this period";
+      body["sessions_by_code"] = event["sessions_by_code"];
+      body["attendance_percent"] = event["attendance_percent"];
+    }
   } else {
     body["type"] = event["type"];
     body["pupil"] = {{"upn", p["upn"]},   {"forename", p["forename"]}, {"surname", p["surname"]},

@@ -1,0 +1,149 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/inbound/sims_csv/sims_csv_connector.h"
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+
+namespace {
+
+SimsCsvConnector connector(nlohmann::json extra = nlohmann::json::object()) {
+  nlohmann::json config = {{"name", "sims"}, {"type", "sims_csv"}};
+  config.update(extra);
+  std::vector<Problem> problems;
+  ConfigContext context{"config.json", &problems};
+  auto built = SimsCsvConfig::fromJson(config, "$.sources[0]", "/tmp", context);
+  auto codes = CodeMap::builtIn();
+  codes.addOverrides(built.code_map, "$.sources[0].code_map", context);
+  EXPECT_TRUE(problems.empty()) << problems.front().str();
+  return SimsCsvConnector(built, codes);
+}
+
+const std::string kHeader = "UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\n";
+
+std::string firstProblem(const ImportBatch& batch) {
+  return batch.problems.empty() ? std::string("(none)") : batch.problems.front().str();
+}
+
+}  // namespace
+
+TEST(SimsCsv, ReadsTheLongLayoutWithUkDatesAndLegacyCodes) {
+  auto batch = connector().parse(kHeader +
+                                     "B801200005001,1001,Smith,Ann,7A,7,03/04/2025,AM,/\n"
+                                     "B801200005001,1001,Smith,Ann,7A,7,03/04/2025,PM,H\n"
+                                     "B801200005001,1001,Smith,Ann,7A,7,2025-04-04,a.m.,-\n",
+                                 "export.csv");
+  ASSERT_TRUE(batch.ok()) << firstProblem(batch);
+  ASSERT_EQ(batch.marks.size(), 3u);
+  EXPECT_EQ(batch.marks[0].date.iso(), "2025-04-03");
+  EXPECT_EQ(batch.marks[1].code.str(), "C");
+  EXPECT_EQ(batch.marks[1].source_code, "H");
+  EXPECT_TRUE(batch.marks[2].code.isNotTaken());
+  EXPECT_EQ(batch.review_flags, 1);
+  EXPECT_EQ(batch.missing_marks, 1);
+  ASSERT_EQ(batch.pupils.size(), 1u);
+  EXPECT_EQ(batch.pupils[0].mis_id, "1001");
+  EXPECT_EQ(batch.pupils[0].reg_group, "7A");
+}
+
+TEST(SimsCsv, HeaderCaseSpacingAndOrderAreFree) {
+  auto batch = connector().parse(
+      "mark , SESSION,date,upn,legal_surname\n/,am,02/09/2024,B801200005001,\"Davies, Jr\"\n", "x.csv");
+  ASSERT_TRUE(batch.ok()) << firstProblem(batch);
+  EXPECT_EQ(batch.pupils[0].surname, "Davies, Jr");
+  EXPECT_EQ(batch.marks[0].session, Session::AM);
+}
+
+TEST(SimsCsv, AnUnknownCodeRejectsTheWholeFileNamingLineColumnAndValue) {
+  auto batch = connector().parse(kHeader +
+                                     "B801200005001,1001,Smith,Ann,7A,7,03/09/2024,AM,/\n"
+                                     "B801200005001,1001,Smith,Ann,7A,7,03/09/2024,PM,ZZ\n",
+                                 "export.csv");
+  EXPECT_FALSE(batch.ok());
+  EXPECT_EQ(batch.problems.size(), 1u);
+  EXPECT_EQ(batch.problems[0].str().substr(0, 17), "export.csv:3:9: u");
+  EXPECT_EQ(batch.problems[0].value, "ZZ");
+}
+
+TEST(SimsCsv, ABadUpnIsRejectedWithTheReason) {
+  auto batch = connector().parse(kHeader + "C801200005001,1001,Smith,Ann,7A,7,03/09/2024,AM,/\n", "e.csv");
+  ASSERT_FALSE(batch.ok());
+  EXPECT_NE(batch.problems[0].str().find("e.csv:2:1: invalid UPN: check letter is C"), std::string::npos)
+      << batch.problems[0].str();
+}
+
+TEST(SimsCsv, BadDatesAndSessionsAreNamed) {
+  auto batch = connector().parse(kHeader +
+                                     "B801200005001,1,S,A,7A,7,31/02/2024,AM,/\n"
+                                     "B801200005001,1,S,A,7A,7,01/03/2024,noon,/\n",
+                                 "e.csv");
+  ASSERT_EQ(batch.problems.size(), 2u);
+  EXPECT_EQ(batch.problems[0].line, 2);
+  EXPECT_EQ(batch.problems[0].column, 7);
+  EXPECT_EQ(batch.problems[0].value, "31/02/2024");
+  EXPECT_EQ(batch.problems[1].value, "noon");
+}
+
+TEST(SimsCsv, EveryEncodingYieldsTheSameMarksAndNames) {
+  std::string row = "B801200005001,1001,O'Brien-Łukasz,Zoë,7A,7,03/09/2024,AM,N\r\n";
+  std::string utf8 = kHeader + row;
+  // Windows-1252 has no Ł: that export would carry "L".
+  std::string cp1252 = kHeader + "B801200005001,1001,O'Brien-Lukasz,Zo\xEB,7A,7,03/09/2024,AM,N\r\n";
+  std::u16string wide = u"UPN\tAdno\tLegal Surname\tLegal Forename\tReg Group\tYear\tDate\tSession\tMark\r\n"
+                        u"B801200005001\t1001\tO'Brien-Łukasz\tZoë\t7A\t7\t03/09/2024\tAM\tN\r\n";
+  std::string utf16 = "\xFF\xFE";
+  for (char16_t c : wide) {
+    utf16 += static_cast<char>(c & 0xFF);
+    utf16 += static_cast<char>(c >> 8);
+  }
+  auto c = connector();
+  for (const auto& [label, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"utf-8", utf8}, {"utf-8 bom", "\xEF\xBB\xBF" + utf8}, {"utf-16le", utf16}, {"cp1252", cp1252}}) {
+    auto batch = c.parse(bytes, label);
+    ASSERT_TRUE(batch.ok()) << label << ": " << firstProblem(batch);
+    ASSERT_EQ(batch.marks.size(), 1u) << label;
+    EXPECT_EQ(batch.marks[0].code.str(), "N") << label;
+    EXPECT_EQ(batch.pupils[0].forename, "Zoë") << label;
+    if (label != "cp1252") EXPECT_EQ(batch.pupils[0].surname, "O'Brien-Łukasz") << label;
+  }
+}
+
+TEST(SimsCsv, IdenticalDuplicateRowsCountOnceAndConflictingOnesAreRejected) {
+  std::string row = "B801200005001,1,S,A,7A,7,03/09/2024,AM,N\n";
+  auto duplicate = connector().parse(kHeader + row + row, "d.csv");
+  ASSERT_TRUE(duplicate.ok());
+  EXPECT_EQ(duplicate.marks.size(), 1u);
+  auto conflict = connector().parse(kHeader + row + "B801200005001,1,S,A,7A,7,03/09/2024,AM,I\n", "d.csv");
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_NE(conflict.problems[0].message.find("conflicts with line 2"), std::string::npos);
+}
+
+TEST(SimsCsv, EmptyFilesHeaderOnlyAndMissingColumnsAreClearErrors) {
+  EXPECT_NE(firstProblem(connector().parse("", "e.csv")).find("empty"), std::string::npos);
+  EXPECT_NE(firstProblem(connector().parse(kHeader, "e.csv")).find("no rows"), std::string::npos);
+  auto noMark = connector().parse("UPN,Date,Session\nB801200005001,03/09/2024,AM\n", "e.csv");
+  EXPECT_NE(firstProblem(noMark).find("e.csv:1: the header has no column"), std::string::npos)
+      << firstProblem(noMark);
+  EXPECT_EQ(noMark.problems[0].value, "mark");
+  auto ragged = connector().parse(kHeader + "B801200005001,1,S\n", "e.csv");
+  EXPECT_NE(firstProblem(ragged).find("has 3 fields, the header has 9"), std::string::npos);
+}
+
+TEST(SimsCsv, ConfiguredColumnsAndCodeMapsApply) {
+  auto c = connector({{"columns", {{"mark", "Attendance Code"}}}, {"code_map", {{"HOL", "G"}}}});
+  auto batch = c.parse("UPN,Date,Session,Attendance Code\nB801200005001,03/09/2024,AM,HOL\n", "e.csv");
+  ASSERT_TRUE(batch.ok()) << firstProblem(batch);
+  EXPECT_EQ(batch.marks[0].code.str(), "G");
+}
+
+TEST(SimsCsv, ReadsPupilFlagsWhenTheExportHasThem) {
+  auto batch = connector().parse(
+      "UPN,Date,Session,Mark,CP,CLA,DOB\nB801200005001,03/09/2024,AM,/,Y,no,14/02/2013\n", "f.csv");
+  ASSERT_TRUE(batch.ok()) << firstProblem(batch);
+  EXPECT_TRUE(batch.has_flags);
+  EXPECT_TRUE(batch.pupils[0].flags.cp);
+  EXPECT_FALSE(batch.pupils[0].flags.cla);
+  EXPECT_EQ(batch.pupils[0].dob->iso(), "2013-02-14");
+}

@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include "core/outbox/backoff.h"
+#include "core/outbox/sink.h"
+
+using namespace markbridge;
+
+namespace {
+// Always the top of the allowed range, so the ceiling itself is observable.
+struct Highest : RandomSource {
+  int64_t upTo(int64_t bound) override { return bound; }
+};
+struct Lowest : RandomSource {
+  int64_t upTo(int64_t) override { return 0; }
+};
+}  // namespace
+
+TEST(Backoff, CeilingDoublesPerAttemptUpToTheCap) {
+  Highest high;
+  BackoffPolicy policy{100, 1000};
+  EXPECT_EQ(backoffDelayMs(policy, 1, high), 100);
+  EXPECT_EQ(backoffDelayMs(policy, 2, high), 200);
+  EXPECT_EQ(backoffDelayMs(policy, 4, high), 800);
+  EXPECT_EQ(backoffDelayMs(policy, 5, high), 1000);
+  EXPECT_EQ(backoffDelayMs(policy, 60, high), 1000);  // no overflow far out
+}
+
+TEST(Backoff, FullJitterMayWaitNothing) {
+  Lowest low;
+  EXPECT_EQ(backoffDelayMs(BackoffPolicy{100, 1000}, 3, low), 0);
+  SystemRandom random;
+  for (int i = 0; i < 200; ++i) {
+    auto delay = backoffDelayMs(BackoffPolicy{100, 1000}, 3, random);
+    EXPECT_GE(delay, 0);
+    EXPECT_LE(delay, 400);
+  }
+}
+
+TEST(HttpClassification, FollowsTheRetryRules) {
+  using O = DeliveryResult::Outcome;
+  EXPECT_EQ(classifyHttpStatus(202, "LA-1", "", std::nullopt).outcome, O::Delivered);
+  EXPECT_EQ(classifyHttpStatus(200, "LA-1", "", std::nullopt).reference, "LA-1");
+  for (int status : {408, 429, 500, 502, 503, 504})
+    EXPECT_EQ(classifyHttpStatus(status, "", "", std::nullopt).outcome, O::Retry) << status;
+  for (int status : {400, 401, 403, 404, 409, 422, 501})
+    EXPECT_EQ(classifyHttpStatus(status, "", "", std::nullopt).outcome, O::Reject) << status;
+  auto throttled = classifyHttpStatus(429, "", "slow down", 7);
+  EXPECT_EQ(throttled.retry_after_ms, 7000);
+  EXPECT_EQ(throttled.reason, "HTTP 429: slow down");
+}

@@ -1,0 +1,172 @@
+// Black-box tests of the `markbridge` binary with config files, a real SQLite file and the
+// sandbox over TLS, including a `kill -9` between the outbox write and the delivery.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/sandbox/sandbox_server.h"
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+
+namespace {
+
+const std::string kHeader = "UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\r\n";
+
+// Two pupils: one absent without reason for 11 school days from 16 Sep 2024, one present.
+std::string registerCsv(const char* firstDayAmCode = "N") {
+  auto cal = test::autumnCalendar();
+  std::string csv = kHeader;
+  int n = 0;
+  for (Date day : cal.schoolDays(test::d("2024-09-03"), test::d("2024-10-04"))) {
+    auto iso = day.iso();
+    std::string uk = iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
+    bool absent = day >= test::d("2024-09-16");
+    std::string am = absent ? (n == 0 ? firstDayAmCode : "N") : "/";
+    std::string pm = absent ? "N" : "\\";
+    n += absent;
+    csv += "B801200005001,1001,\"O'Brien, Jr\",Zoë,8B,8," + uk + ",AM," + am + "\r\n";
+    csv += "B801200005001,1001,\"O'Brien, Jr\",Zoë,8B,8," + uk + ",PM," + pm + "\r\n";
+    csv += "K801400023001,1002,Smith,Ann,8B,8," + uk + ",AM,/\r\n";
+    csv += "K801400023001,1002,Smith,Ann,8B,8," + uk + ",PM,\\\r\n";
+  }
+  return csv;
+}
+
+struct CliFixture : ::testing::Test {
+  test::TempDir dir;
+  std::unique_ptr<sandbox::SandboxServer> server;
+  std::map<std::string, std::string> env = {{"MB_LA_TOKEN", "la-sandbox-token"}};
+
+  void SetUp() override {
+    sandbox::SandboxOptions options;
+    options.cert_file = test::certsDir() + "/server.pem";
+    options.key_file = test::certsDir() + "/server.key";
+    server = std::make_unique<sandbox::SandboxServer>(options);
+    server->start();
+    dir.write("calendar.json", test::autumnCalendarJson());
+    dir.write("register.csv", registerCsv());
+    writeConfig();
+  }
+
+  void writeConfig(nlohmann::json changes = nlohmann::json::object()) {
+    nlohmann::json config = {
+        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
+        {"store", {{"sqlite", "register.db"}}},
+        {"calendar", "calendar.json"},
+        {"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
+        {"sinks", {{{"name", "la"}, {"type", "la_portal"}, {"base_url", server->baseUrl()},
+                    {"ca_file", test::certsDir() + "/ca.pem"}, {"token_env", "MB_LA_TOKEN"}}}},
+        {"delivery", {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}};
+    config.merge_patch(changes);
+    dir.write("markbridge.json", config.dump(2));
+  }
+
+  test::RunResult run(std::vector<std::string> args, std::map<std::string, std::string> extra = {}) {
+    auto e = env;
+    for (const auto& [k, v] : extra) e[k] = v;
+    return test::runMarkbridge(args, e, dir.path());
+  }
+};
+
+}  // namespace
+
+TEST_F(CliFixture, SyncDeliversTheNotificationOnceAndASecondSyncSendsNothing) {
+  auto first = run({"sync", "--config", "markbridge.json"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_NE(first.out.find("delivered  unauthorised_10_day"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("1 delivered"), std::string::npos);
+  ASSERT_EQ(server->received().size(), 1u);
+  auto body = nlohmann::json::parse(server->received()[0].body);
+  EXPECT_EQ(body["pupil"]["upn"], "B801200005001");
+  EXPECT_EQ(body["period"]["from"], "2024-09-16");
+  // Names never reach the log or console output.
+  EXPECT_EQ(first.out.find("Zoë"), std::string::npos);
+  EXPECT_EQ(first.err.find("Zoë"), std::string::npos);
+  EXPECT_EQ(first.err.find("la-sandbox-token"), std::string::npos);
+
+  auto second = run({"sync", "--config", "markbridge.json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("already imported"), std::string::npos) << second.out;
+  EXPECT_EQ(server->requests(), 1);
+}
+
+TEST_F(CliFixture, KilledBetweenOutboxWriteAndDeliveryDeliversExactlyOnceAfterRestart) {
+  auto crashed = run({"sync", "--config", "markbridge.json"}, {{"MARKBRIDGE_FAULT", "after-evaluate"}});
+  EXPECT_EQ(crashed.signal, SIGKILL);
+  EXPECT_EQ(server->requests(), 0);
+  auto restarted = run({"sync", "--config", "markbridge.json"});
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
+  EXPECT_EQ(server->received().size(), 1u);
+  EXPECT_EQ(server->requests(), 1);
+}
+
+TEST_F(CliFixture, KilledAfterSendingBeforeRecordingItIsSentAgainButRecordedOnce) {
+  auto crashed = run({"sync", "--config", "markbridge.json"}, {{"MARKBRIDGE_FAULT", "after-send"}});
+  EXPECT_EQ(crashed.signal, SIGKILL);
+  EXPECT_EQ(server->received().size(), 1u);
+  auto restarted = run({"sync", "--config", "markbridge.json"});
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
+  EXPECT_EQ(server->requests(), 2);       // the same notification went twice...
+  EXPECT_EQ(server->duplicates(), 1);     // ...with the same Idempotency-Key
+  EXPECT_EQ(server->received().size(), 1u);  // so the portal holds one record
+  auto status = run({"status", "--config", "markbridge.json"});
+  EXPECT_NE(status.out.find("pending 0 delivered 1 rejected 0"), std::string::npos) << status.out;
+}
+
+TEST_F(CliFixture, AnAmendmentAfterDeliveryRevisesTheSameRecord) {
+  ASSERT_EQ(run({"sync", "--config", "markbridge.json"}).exit_code, 0);
+  // The school learns the first morning was illness: the run now starts a day later, and is
+  // still 10 days or more, so the LA's record is revised rather than withdrawn and doubled.
+  dir.write("amended.csv", registerCsv("I"));
+  auto imported = run({"import", "--config", "markbridge.json", "amended.csv"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("1 amended"), std::string::npos) << imported.out;
+  auto sync = run({"sync", "--config", "markbridge.json"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  auto received = server->received();
+  ASSERT_EQ(received.size(), 2u);
+  auto update = nlohmann::json::parse(received[1].body);
+  EXPECT_EQ(update["type"], "update");
+  EXPECT_EQ(update["corrects"]["reference"], received[0].reference);
+  EXPECT_EQ(update["period"]["from"], "2024-09-17");
+  EXPECT_NE(update["update"].get<std::string>().find("revised"), std::string::npos);
+  EXPECT_NE(sync.out.find("update (revision)"), std::string::npos) << sync.out;
+}
+
+TEST_F(CliFixture, ABadFileIsRejectedWholeWithFileLineColumnAndValue) {
+  std::string csv = registerCsv();
+  csv.replace(csv.find(",AM,N"), 5, ",AM,QX");  // an unknown code deep in the file
+  dir.write("bad.csv", csv);
+  auto result = run({"import", "--config", "markbridge.json", "bad.csv"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("bad.csv:"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find(":9: unknown attendance code"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("(value 'QX')"), std::string::npos) << result.err;
+  auto status = run({"status", "--config", "markbridge.json"});
+  EXPECT_NE(status.out.find("pupils 0, marks 0"), std::string::npos) << status.out;
+}
+
+TEST_F(CliFixture, CheckNamesTheJsonPathOfEachProblem) {
+  writeConfig(nlohmann::json::parse(R"({"school": {"urn": "12"}, "delivery": {"retries": 3},
+                                        "sinks": [{"name": "la", "type": "la_portal", "base_url": "http://x"}]})"));
+  auto result = run({"check", "--config", "markbridge.json"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("$.school.urn: must be 6 digits (value '12')"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("$.delivery.retries: unknown setting"), std::string::npos);
+  EXPECT_NE(result.err.find("$.sinks[0].ca_file: is required"), std::string::npos);
+  EXPECT_NE(result.err.find("$.sinks[0].base_url: must start with https://"), std::string::npos);
+}
+
+TEST_F(CliFixture, CheckNamesAMissingSecretWithoutPrintingAnySecret) {
+  auto result = run({"check", "--config", "markbridge.json"}, {{"MB_LA_TOKEN", ""}});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("$.sinks[0].token_env: environment variable MB_LA_TOKEN is not set"),
+            std::string::npos)
+      << result.err;
+  auto ok = run({"check", "--config", "markbridge.json"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out.find("la-sandbox-token"), std::string::npos);
+}

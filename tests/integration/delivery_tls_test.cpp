@@ -1,0 +1,146 @@
+// The outbox delivering to the real sandbox over real TLS, with certificates made for the test.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/outbound/la_portal/la_portal_connector.h"
+#include "core/outbox/delivery_worker.h"
+#include "core/store/store.h"
+#include "tests/sandbox/sandbox_server.h"
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+using markbridge::test::d;
+
+namespace {
+
+struct DeliveryFixture : ::testing::Test {
+  test::TempDir dir;
+  std::unique_ptr<Store> store = openSqliteStore((dir / "r.db").string());
+  std::unique_ptr<sandbox::SandboxServer> server;
+  std::unique_ptr<Sink> sink;
+  SystemClock clock;
+  SystemRandom random;
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day", "update"}}};
+
+  void startSandbox(const std::string& cert = "server") {
+    sandbox::SandboxOptions options;
+    options.cert_file = test::certsDir() + "/" + cert + ".pem";
+    options.key_file = test::certsDir() + "/" + cert + ".key";
+    server = std::make_unique<sandbox::SandboxServer>(options);
+    server->start();
+  }
+
+  void makeSink(const std::string& token) {
+    ::setenv("MB_TEST_LA_TOKEN", token.c_str(), 1);
+    nlohmann::json config = {{"name", "la"},
+                             {"type", "la_portal"},
+                             {"base_url", server->baseUrl()},
+                             {"ca_file", test::certsDir() + "/ca.pem"},
+                             {"token_env", "MB_TEST_LA_TOKEN"},
+                             {"timeout_ms", 2000}};
+    std::vector<Problem> problems;
+    sink = buildLaPortalSink(config, "$.sinks[0]", dir.path(), School{"140000", "801", "4000", "Demo"},
+                             ConfigContext{"c.json", &problems});
+    ASSERT_TRUE(sink) << problems.front().str();
+  }
+
+  Event event(const char* episode = "2024-09-16") {
+    Event e;
+    e.rule = "statutory.unauthorised_10_day";
+    e.type = "unauthorised_10_day";
+    e.pupil.upn = "B801200005001";
+    e.episode = episode;
+    e.id = Event::makeId(e.rule, e.pupil.upn, e.episode);
+    e.from = d(episode);
+    e.to = e.from + 11;
+    e.occurred_on = e.to;
+    return e;
+  }
+
+  DeliveryReport deliver(int64_t budgetMs = 5000, int maxAttempts = 0) {
+    DeliveryOptions options;
+    options.backoff = BackoffPolicy{20, 200};
+    options.run_budget_ms = budgetMs;
+    options.max_attempts = maxAttempts;
+    DeliveryWorker worker(*store, {{"la", sink.get()}}, clock, random, options);
+    return worker.run();
+  }
+};
+
+}  // namespace
+
+TEST_F(DeliveryFixture, RetriesAfter503ThenDeliversExactlyOnce) {
+  startSandbox();
+  makeSink("la-sandbox-token");
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, 0);
+  server->setFaults(sandbox::Faults{2, 503, 0, 0});
+  auto report = deliver();
+  EXPECT_EQ(report.delivered, 1);
+  EXPECT_EQ(report.retried, 2);
+  EXPECT_EQ(server->requests(), 3);
+  auto received = server->received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].idempotency_key, event().id + "@la");
+  auto items = store->outbox(OutboxState::Delivered, 10);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].reference, received[0].reference);
+  EXPECT_EQ(items[0].attempts, 3);
+  // A second run has nothing to send.
+  EXPECT_EQ(deliver().delivered, 0);
+  EXPECT_EQ(server->requests(), 3);
+}
+
+TEST_F(DeliveryFixture, ADroppedConnectionIsRetriedAndDeliveredOnce) {
+  startSandbox();
+  makeSink("la-sandbox-token");
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, 0);
+  server->setFaults(sandbox::Faults{0, 503, 0, 1});
+  auto report = deliver();
+  EXPECT_EQ(report.delivered, 1);
+  EXPECT_GE(report.retried, 1);
+  EXPECT_EQ(server->received().size(), 1u);
+}
+
+TEST_F(DeliveryFixture, AWrongTokenIsRejectedWithAClearErrorAndNothingIsMarkedDelivered) {
+  startSandbox();
+  makeSink("not-the-token");
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, 0);
+  auto report = deliver();
+  EXPECT_EQ(report.rejected, 1);
+  EXPECT_EQ(report.delivered, 0);
+  EXPECT_TRUE(server->received().empty());
+  auto rejected = store->outbox(OutboxState::Rejected, 10);
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].last_error, "sink la: HTTP 401: invalid bearer token");
+  EXPECT_TRUE(store->outbox(OutboxState::Delivered, 10).empty());
+}
+
+TEST_F(DeliveryFixture, AnUntrustedServerCertificateIsNeverTalkedTo) {
+  startSandbox("untrusted-server");
+  makeSink("la-sandbox-token");
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, 0);
+  auto report = deliver(300, 1);
+  EXPECT_EQ(report.delivered, 0);
+  EXPECT_EQ(server->requests(), 0);  // no request got past the handshake
+  auto rejected = store->outbox(OutboxState::Rejected, 10);
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_NE(rejected[0].last_error.find("sink la: TLS"), std::string::npos) << rejected[0].last_error;
+}
+
+TEST_F(DeliveryFixture, AWithdrawalFollowsItsNotificationAndNamesItsReference) {
+  startSandbox();
+  makeSink("la-sandbox-token");
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, 0);
+  store->commitEvaluation({"B801200005001"}, {}, routes, 1);  // grounds gone before delivery
+  auto report = deliver();
+  EXPECT_EQ(report.delivered, 2);
+  auto received = server->received();
+  ASSERT_EQ(received.size(), 2u);
+  auto original = nlohmann::json::parse(received[0].body);
+  auto update = nlohmann::json::parse(received[1].body);
+  EXPECT_EQ(original["type"], "unauthorised_10_day");
+  EXPECT_EQ(update["type"], "update");
+  EXPECT_EQ(update["corrects"]["reference"], received[0].reference);
+}

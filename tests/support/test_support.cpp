@@ -1,0 +1,112 @@
+#include "tests/support/test_support.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+namespace markbridge::test {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() /
+          ("markbridge-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::filesystem::path TempDir::write(const std::string& name, const std::string& content) const {
+  auto file = path_ / name;
+  std::ofstream(file, std::ios::binary) << content;
+  return file;
+}
+
+Date d(const char* iso) { return *Date::parseIso(iso); }
+
+std::string autumnCalendarJson() {
+  return R"({
+    "name": "test calendar",
+    "terms": [{"name": "Autumn", "start": "2024-09-02", "end": "2024-12-20"},
+              {"name": "Spring", "start": "2025-01-06", "end": "2025-04-04"}],
+    "holidays": [{"name": "Autumn half term", "start": "2024-10-28", "end": "2024-11-01"},
+                 {"name": "Spring half term", "start": "2025-02-17", "end": "2025-02-21"}],
+    "inset_days": ["2024-09-02"],
+    "closures": [{"date": "2024-12-20", "reason": "planned closure"}]
+  })";
+}
+
+SchoolCalendar autumnCalendar() {
+  return SchoolCalendar::fromJson(nlohmann::json::parse(autumnCalendarJson()), "test");
+}
+
+Mark mark(const std::string& upn, Date day, Session s, const char* code) {
+  Mark m;
+  m.upn = upn;
+  m.date = day;
+  m.session = s;
+  m.code = *Code::fromString(code);
+  m.source = "test";
+  m.source_code = code;
+  return m;
+}
+
+void addDays(std::vector<Mark>& marks, const std::string& upn, const std::vector<Date>& days,
+             const char* am, const char* pm) {
+  for (Date day : days) {
+    marks.push_back(mark(upn, day, Session::AM, am));
+    marks.push_back(mark(upn, day, Session::PM, pm));
+  }
+}
+
+namespace {
+std::string slurp(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+RunResult runMarkbridge(const std::vector<std::string>& args,
+                        const std::map<std::string, std::string>& env,
+                        const std::filesystem::path& cwd) {
+  auto outFile = cwd / ".stdout", errFile = cwd / ".stderr";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::chdir(cwd.c_str());
+    int out = ::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    std::string binary = MB_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  RunResult result;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  result.out = slurp(outFile);
+  result.err = slurp(errFile);
+  return result;
+}
+
+std::string certsDir() { return MB_CERTS_DIR; }
+std::string sourceDir() { return MB_SOURCE_DIR; }
+
+}  // namespace markbridge::test

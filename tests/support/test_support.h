@@ -1,0 +1,54 @@
+#pragma once
+// Shared helpers for the tests: temporary folders, small calendars and registers, and running
+// the real `markbridge` binary.
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/domain/date.h"
+#include "core/domain/mark.h"
+#include "schedules/school_calendar.h"
+
+namespace markbridge::test {
+
+// A fresh folder under the system temp dir, removed when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  std::filesystem::path write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+Date d(const char* iso);
+
+// Autumn 2024: 2 Sep - 20 Dec, half term 28 Oct - 1 Nov, INSET 2 Sep, closure 20 Dec;
+// Spring 2025: 6 Jan - 4 Apr.
+SchoolCalendar autumnCalendar();
+std::string autumnCalendarJson();
+
+// Marks for one pupil: each day in `days` gets `am` and `pm`.
+void addDays(std::vector<Mark>& marks, const std::string& upn, const std::vector<Date>& days,
+             const char* am, const char* pm);
+Mark mark(const std::string& upn, Date day, Session s, const char* code);
+
+struct RunResult {
+  int exit_code = -1;    // -1 when killed by a signal
+  int signal = 0;        // the signal that killed it
+  std::string out, err;
+};
+// Runs the built `markbridge` with `args`, extra environment `env`, in `cwd`.
+RunResult runMarkbridge(const std::vector<std::string>& args,
+                        const std::map<std::string, std::string>& env,
+                        const std::filesystem::path& cwd);
+
+std::string certsDir();
+std::string sourceDir();
+
+}  // namespace markbridge::test
