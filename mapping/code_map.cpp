@@ -78,7 +78,8 @@ std::optional<MappedCode> CodeMap::map(std::string_view sourceCode) const {
 std::vector<std::pair<std::string, MappedCode>> CodeMap::entries() const {
   std::vector<std::pair<std::string, MappedCode>> list;
   for (const auto& [key, mapped] : byKey_) list.emplace_back(fromKey(key), mapped);
-  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(list.begin(), list.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   return list;
 }
 

@@ -17,8 +17,8 @@ std::string_view trim(std::string_view s) {
 
 void MarkNormaliser::report(std::vector<Problem>& problems, int line, const RawField& field,
                             std::string message) const {
-  problems.push_back(Problem{file_, line, field.column, "", std::string(trim(field.text)),
-                             std::move(message)});
+  problems.push_back(
+      Problem{file_, line, field.column, "", std::string(trim(field.text)), std::move(message)});
 }
 
 bool MarkNormaliser::checkUpn(const RawField& upn, int line, std::vector<Problem>& problems) const {
@@ -51,7 +51,7 @@ std::optional<Mark> MarkNormaliser::normalise(const RawMark& raw, std::vector<Pr
   }
   if (problems.size() != before) return std::nullopt;
   if (review) *review = mapped->review;
-  return Mark{std::string(trim(raw.upn.text)), *date, *session, mapped->code, source_,
+  return Mark{std::string(trim(raw.upn.text)),  *date,       *session, mapped->code, source_,
               std::string(trim(raw.code.text)), recordedAt_, late};
 }
 

@@ -26,7 +26,10 @@ struct RawMark {
 class MarkNormaliser {
  public:
   MarkNormaliser(const CodeMap& codes, std::string file, std::string source, int64_t recordedAt)
-      : codes_(codes), file_(std::move(file)), source_(std::move(source)), recordedAt_(recordedAt) {}
+      : codes_(codes),
+        file_(std::move(file)),
+        source_(std::move(source)),
+        recordedAt_(recordedAt) {}
 
   // Appends to `problems` and returns nothing when the row cannot be trusted.
   std::optional<Mark> normalise(const RawMark& raw, std::vector<Problem>& problems,

@@ -88,10 +88,14 @@ std::optional<TextEncoding> parseTextEncoding(std::string_view name) {
 
 std::string_view toString(TextEncoding encoding) {
   switch (encoding) {
-    case TextEncoding::Auto: return "auto";
-    case TextEncoding::Utf8: return "utf-8";
-    case TextEncoding::Windows1252: return "windows-1252";
-    case TextEncoding::Utf16le: return "utf-16le";
+    case TextEncoding::Auto:
+      return "auto";
+    case TextEncoding::Utf8:
+      return "utf-8";
+    case TextEncoding::Windows1252:
+      return "windows-1252";
+    case TextEncoding::Utf16le:
+      return "utf-16le";
   }
   return "?";
 }
@@ -102,11 +106,16 @@ bool isValidUtf8(std::string_view text) {
   while (i < n) {
     auto b = static_cast<uint8_t>(text[i]);
     std::size_t extra = 0;
-    if (b < 0x80) extra = 0;
-    else if (b >= 0xC2 && b <= 0xDF) extra = 1;
-    else if (b >= 0xE0 && b <= 0xEF) extra = 2;
-    else if (b >= 0xF0 && b <= 0xF4) extra = 3;
-    else return false;
+    if (b < 0x80)
+      extra = 0;
+    else if (b >= 0xC2 && b <= 0xDF)
+      extra = 1;
+    else if (b >= 0xE0 && b <= 0xEF)
+      extra = 2;
+    else if (b >= 0xF0 && b <= 0xF4)
+      extra = 3;
+    else
+      return false;
     if (extra > n - i - 1) return false;
     for (std::size_t k = 1; k <= extra; ++k)
       if ((static_cast<uint8_t>(text[i + k]) & 0xC0) != 0x80) return false;
@@ -119,14 +128,20 @@ DecodedText decodeToUtf8(std::string_view bytes, TextEncoding encoding) {
   bool utf8Bom = bytes.size() >= 3 && bytes.substr(0, 3) == "\xEF\xBB\xBF";
   bool utf16Bom = bytes.size() >= 2 && bytes.substr(0, 2) == "\xFF\xFE";
   if (encoding == TextEncoding::Auto) {
-    if (utf16Bom) encoding = TextEncoding::Utf16le;
-    else if (utf8Bom || isValidUtf8(bytes)) encoding = TextEncoding::Utf8;
-    else encoding = TextEncoding::Windows1252;
+    if (utf16Bom)
+      encoding = TextEncoding::Utf16le;
+    else if (utf8Bom || isValidUtf8(bytes))
+      encoding = TextEncoding::Utf8;
+    else
+      encoding = TextEncoding::Windows1252;
   }
   switch (encoding) {
-    case TextEncoding::Utf16le: return fromUtf16le(utf16Bom ? bytes.substr(2) : bytes);
-    case TextEncoding::Windows1252: return fromWindows1252(bytes);
-    default: break;
+    case TextEncoding::Utf16le:
+      return fromUtf16le(utf16Bom ? bytes.substr(2) : bytes);
+    case TextEncoding::Windows1252:
+      return fromWindows1252(bytes);
+    default:
+      break;
   }
   auto body = utf8Bom ? bytes.substr(3) : bytes;
   DecodedText result{std::string(body), TextEncoding::Utf8, {}};

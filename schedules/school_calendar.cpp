@@ -13,7 +13,8 @@ namespace {
 constexpr Field kCalendarFields[] = {
     {"name", FieldType::String, "\"\"", false, "the school and year this calendar is for"},
     {"terms", FieldType::Array, "", true, "terms: [{name, start, end}] with ISO dates"},
-    {"holidays", FieldType::Array, "[]", false, "holidays inside terms, e.g. half terms: [{name, start, end}]"},
+    {"holidays", FieldType::Array, "[]", false,
+     "holidays inside terms, e.g. half terms: [{name, start, end}]"},
     {"inset_days", FieldType::Array, "[]", false, "INSET (training) days: [\"yyyy-mm-dd\"]"},
     {"bank_holidays", FieldType::Array, "[]", false, "bank holidays: [\"yyyy-mm-dd\"]"},
     {"closures", FieldType::Array, "[]", false, "planned or emergency closures: [{date, reason}]"},
@@ -66,16 +67,25 @@ std::vector<Range> readRanges(const nlohmann::json& array, const std::string& pa
 
 std::string_view toString(DayKind kind) {
   switch (kind) {
-    case DayKind::SchoolDay: return "school day";
-    case DayKind::Weekend: return "weekend";
-    case DayKind::OutOfTerm: return "out of term";
-    case DayKind::Holiday: return "holiday";
-    case DayKind::Inset: return "INSET day";
-    case DayKind::BankHoliday: return "bank holiday";
-    case DayKind::Closure: return "closure";
+    case DayKind::SchoolDay:
+      return "school day";
+    case DayKind::Weekend:
+      return "weekend";
+    case DayKind::OutOfTerm:
+      return "out of term";
+    case DayKind::Holiday:
+      return "holiday";
+    case DayKind::Inset:
+      return "INSET day";
+    case DayKind::BankHoliday:
+      return "bank holiday";
+    case DayKind::Closure:
+      return "closure";
   }
   return "?";
 }
+
+std::span<const Field> SchoolCalendar::schema() { return kCalendarFields; }
 
 SchoolCalendar SchoolCalendar::load(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -110,7 +120,8 @@ SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::s
     if (calendar.covers(day)) calendar.kinds_[static_cast<std::size_t>(day - first)] = kind;
   };
   for (const auto& t : terms)
-    for (Date d = t.start; d <= t.end; d = d + 1) set(d, d.isWeekend() ? DayKind::Weekend : DayKind::SchoolDay);
+    for (Date d = t.start; d <= t.end; d = d + 1)
+      set(d, d.isWeekend() ? DayKind::Weekend : DayKind::SchoolDay);
   for (Date d = first; d <= last; d = d + 1)
     if (d.isWeekend()) set(d, DayKind::Weekend);
   for (const auto& h : holidays)

@@ -9,11 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "core/domain/config_schema.h"
 #include "core/domain/date.h"
 
 namespace markbridge {
 
-enum class DayKind : uint8_t { SchoolDay, Weekend, OutOfTerm, Holiday, Inset, BankHoliday, Closure };
+enum class DayKind : uint8_t {
+  SchoolDay,
+  Weekend,
+  OutOfTerm,
+  Holiday,
+  Inset,
+  BankHoliday,
+  Closure
+};
 std::string_view toString(DayKind kind);
 
 class SchoolCalendar {
@@ -21,6 +30,7 @@ class SchoolCalendar {
   // Throws ProblemError naming the file and JSON path of each problem.
   static SchoolCalendar load(const std::filesystem::path& file);
   static SchoolCalendar fromJson(const nlohmann::json& json, const std::string& file);
+  static std::span<const Field> schema();
 
   const std::string& name() const { return name_; }
   Date first() const { return first_; }
@@ -40,7 +50,7 @@ class SchoolCalendar {
  private:
   std::string name_;
   Date first_;
-  std::vector<DayKind> kinds_;   // one per calendar day from first_
+  std::vector<DayKind> kinds_;         // one per calendar day from first_
   std::vector<int> schoolDaysBefore_;  // prefix count: school days strictly before index i
 };
 

@@ -62,7 +62,8 @@ std::string maskUpn(const std::string& upn) {
 
 void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
   constexpr std::size_t kShown = 20;
-  for (std::size_t i = 0; i < problems.size() && i < kShown; ++i) err << "  " << problems[i].str() << "\n";
+  for (std::size_t i = 0; i < problems.size() && i < kShown; ++i)
+    err << "  " << problems[i].str() << "\n";
   if (problems.size() > kShown) err << "  ... and " << problems.size() - kShown << " more\n";
 }
 
@@ -88,12 +89,13 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
 
 void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResult& result) {
   auto event = nlohmann::json::parse(item.payload, nullptr, false);
-  std::string type = item.kind == OutboxKind::Withdraw  ? "update (withdrawal)"
+  std::string type = item.kind == OutboxKind::Withdraw ? "update (withdrawal)"
                      : item.kind == OutboxKind::Revise ? "update (revision)"
                                                        : event.value("type", "?");
-  std::string period = event.is_object() && event.contains("period")
-                           ? event["period"].value("from", "") + ".." + event["period"].value("to", "")
-                           : "";
+  std::string period =
+      event.is_object() && event.contains("period")
+          ? event["period"].value("from", "") + ".." + event["period"].value("to", "")
+          : "";
   std::string upn = event.is_object() ? maskUpn(event["pupil"].value("upn", "")) : "";
   switch (result.outcome) {
     case DeliveryResult::Outcome::Delivered:
@@ -138,8 +140,8 @@ int check(const Args& args, std::ostream& out, std::ostream& err) {
   out << "configuration OK: " << c.file.string() << "\n  school " << c.school.name << " (URN "
       << c.school.urn << ", " << c.school.la << "/" << c.school.estab << ")\n  calendar "
       << gateway->calendar().name() << ": " << gateway->calendar().schoolDays().size()
-      << " school days\n  " << gateway->sources().size() << " source(s), "
-      << c.rules.size() << " rule(s), " << c.sinks.size() << " sink(s)\n";
+      << " school days\n  " << gateway->sources().size() << " source(s), " << c.rules.size()
+      << " rule(s), " << c.sinks.size() << " sink(s)\n";
   return kExitOk;
 }
 
@@ -147,8 +149,10 @@ int import(const Args& args, std::ostream& out, std::ostream& err) {
   auto gateway = openGateway(args, err);
   if (!gateway) return kExitConfig;
   InboundConnector* source = nullptr;
-  if (args.source.empty() && !gateway->sources().empty()) source = gateway->sources().front().get();
-  else source = gateway->source(args.source);
+  if (args.source.empty() && !gateway->sources().empty())
+    source = gateway->sources().front().get();
+  else
+    source = gateway->source(args.source);
   if (!source) {
     err << "markbridge import: no source named '" << args.source << "' in the configuration\n";
     return kExitConfig;
@@ -169,15 +173,18 @@ int import(const Args& args, std::ostream& out, std::ostream& err) {
 int sync(const Args& args, std::ostream& out, std::ostream& err) {
   auto gateway = openGateway(args, err);
   if (!gateway) return kExitConfig;
-  auto report = gateway->sync([&](const OutboxItem& item, const DeliveryResult& result) {
+  SyncObserver observer;
+  observer.imported = [&](const ImportResult& i) { printImport(out, err, i); };
+  observer.evaluated = [&](const EvaluationOutcome& e, int pupils) {
+    out << "evaluated " << pupils << " pupils: " << e.new_events << " new events, "
+        << e.withdrawn_events << " withdrawn, " << e.revised_events << " revised, "
+        << e.outbox_items << " queued for delivery\n";
+  };
+  observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
     printAttempt(out, item, result);
-  });
-  for (const auto& i : report.imports) printImport(out, err, i);
-  out << "evaluated " << report.pupils_evaluated << " pupils: " << report.evaluation.new_events
-      << " new events, " << report.evaluation.withdrawn_events << " withdrawn, "
-      << report.evaluation.revised_events << " revised, " << report.evaluation.outbox_items
-      << " queued\n"
-      << "delivery: " << report.delivery.delivered << " delivered, " << report.delivery.retried
+  };
+  auto report = gateway->sync(observer);
+  out << "delivery: " << report.delivery.delivered << " delivered, " << report.delivery.retried
       << " retried, " << report.delivery.rejected << " rejected, " << report.delivery.pending_left
       << " still pending\n";
   if (report.inputRejected()) return kExitInputRejected;
@@ -190,8 +197,8 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
   auto s = gateway->store().status();
   out << "store " << gateway->config().store_path.string() << "\n"
       << "  pupils " << s.pupils << ", marks " << s.marks << ", amendments " << s.amendments
-      << ", imports " << s.imports << " (last " << (s.last_import_at.empty() ? "never" : s.last_import_at)
-      << ")\n"
+      << ", imports " << s.imports << " (last "
+      << (s.last_import_at.empty() ? "never" : s.last_import_at) << ")\n"
       << "  data quality: " << s.marks_not_taken << " sessions with the register not taken\n"
       << "  events active " << s.active_events << "\n  outbox:";
   for (const auto& state : {"pending", "delivered", "rejected"}) {
@@ -240,7 +247,8 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     err << "markbridge " << args.command << ": " << e.what() << "\n";
     return kExitConfig;
   }
-  err << (args.command.empty() ? "" : "markbridge: unknown command " + args.command + "\n") << kUsage;
+  err << (args.command.empty() ? "" : "markbridge: unknown command " + args.command + "\n")
+      << kUsage;
   return args.command == "help" ? kExitOk : kExitConfig;
 }
 

@@ -10,8 +10,8 @@ namespace markbridge {
 
 // Exit codes.
 constexpr int kExitOk = 0;
-constexpr int kExitInputRejected = 1;  // a file was refused whole (nothing from it stored)
-constexpr int kExitConfig = 2;         // usage or configuration problem
+constexpr int kExitInputRejected = 1;     // a file was refused whole (nothing from it stored)
+constexpr int kExitConfig = 2;            // usage or configuration problem
 constexpr int kExitDeliveryRejected = 3;  // a destination refused an event (dead-lettered)
 
 int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

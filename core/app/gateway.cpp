@@ -23,7 +23,8 @@ Gateway::Gateway(GatewayConfig config)
     const auto& json = config_.sources[i];
     auto type = findInboundType(json.value("type", ""));
     if (!type) continue;  // reported by loadGatewayConfig
-    if (auto c = type->build(json, "$.sources[" + std::to_string(i) + "]", config_.base_dir, context))
+    if (auto c =
+            type->build(json, "$.sources[" + std::to_string(i) + "]", config_.base_dir, context))
       sources_.push_back(std::move(c));
   }
   for (std::size_t i = 0; i < config_.sinks.size(); ++i) {
@@ -47,7 +48,7 @@ InboundConnector* Gateway::source(const std::string& name) {
 }
 
 ImportResult Gateway::importBatch(ImportBatch&& batch) {
-  ImportResult result{batch.source, batch.origin, {}, batch.rows, batch.missing_marks,
+  ImportResult result{batch.source,       batch.origin,  {}, batch.rows, batch.missing_marks,
                       batch.review_flags, batch.problems};
   auto log = namedLogger(batch.source);
   if (!batch.ok()) {
@@ -57,7 +58,8 @@ ImportResult Gateway::importBatch(ImportBatch&& batch) {
   }
   result.outcome = store_->importBatch(batch, clock_->nowMs() / 1000);
   log->info("{}: {} marks added, {} amended, {} unchanged{}", batch.origin,
-            result.outcome.marks_added, result.outcome.marks_amended, result.outcome.marks_unchanged,
+            result.outcome.marks_added, result.outcome.marks_amended,
+            result.outcome.marks_unchanged,
             result.outcome.already_imported ? " (already imported)" : "");
   return result;
 }
@@ -99,12 +101,14 @@ DeliveryReport Gateway::deliver(
   return worker.run();
 }
 
-SyncReport Gateway::sync(
-    const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt) {
+SyncReport Gateway::sync(const SyncObserver& observer) {
   SyncReport report;
   report.imports = importSources();
+  if (observer.imported)
+    for (const auto& i : report.imports) observer.imported(i);
   report.evaluation = evaluate(&report.pupils_evaluated);
-  report.delivery = deliver(onAttempt);
+  if (observer.evaluated) observer.evaluated(report.evaluation, report.pupils_evaluated);
+  report.delivery = deliver(observer.attempted);
   return report;
 }
 

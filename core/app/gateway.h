@@ -32,6 +32,13 @@ struct SyncReport {
   bool inputRejected() const;
 };
 
+// What a caller (the CLI, later the service) wants to hear while a sync runs.
+struct SyncObserver {
+  std::function<void(const ImportResult&)> imported;
+  std::function<void(const EvaluationOutcome&, int pupils)> evaluated;
+  std::function<void(const OutboxItem&, const DeliveryResult&)> attempted;
+};
+
 class Gateway {
  public:
   // Builds every part (opens the store, reads the calendar and secrets). Throws ProblemError.
@@ -42,8 +49,9 @@ class Gateway {
   std::vector<ImportResult> importSources();
   // Pure rules over the stored register; events and outbox rows written in one transaction.
   EvaluationOutcome evaluate(int* pupilsEvaluated = nullptr);
-  DeliveryReport deliver(const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt);
-  SyncReport sync(const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt);
+  DeliveryReport deliver(
+      const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt);
+  SyncReport sync(const SyncObserver& observer = {});
 
   Store& store() { return *store_; }
   const SchoolCalendar& calendar() const { return calendar_; }
@@ -52,7 +60,10 @@ class Gateway {
   const std::vector<std::unique_ptr<InboundConnector>>& sources() const { return sources_; }
 
   // Injected for tests; system clock and random by default.
-  void setClock(Clock* clock, RandomSource* random) { clock_ = clock; random_ = random; }
+  void setClock(Clock* clock, RandomSource* random) {
+    clock_ = clock;
+    random_ = random;
+  }
 
  private:
   GatewayConfig config_;

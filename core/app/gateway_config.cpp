@@ -4,12 +4,14 @@
 
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/outbound/outbound_types.h"
+#include "schedules/school_calendar.h"
 
 namespace markbridge {
 namespace {
 
 constexpr Field kRootFields[] = {
-    {"school", FieldType::Object, "", true, "{urn, la, estab, name}: the school as the LA knows it"},
+    {"school", FieldType::Object, "", true,
+     "{urn, la, estab, name}: the school as the LA knows it"},
     {"store", FieldType::Object, "{}", false, "{\"sqlite\": \"path\"}: where the register is kept"},
     {"calendar", FieldType::String, "", true, "the school calendar file (see schedules/calendars)"},
     {"sources", FieldType::Array, "[]", false, "inbound connectors: [{name, type, ...}]"},
@@ -32,7 +34,8 @@ constexpr Field kDeliveryFields[] = {
     {"max_backoff_ms", FieldType::Integer, "300000", false, "no retry waits longer than this"},
     {"run_budget_seconds", FieldType::Integer, "30", false,
      "how long one sync waits for retries before leaving them to the next sync"},
-    {"max_attempts", FieldType::Integer, "0", false, "attempts before an item is dead-lettered (0: no limit)"},
+    {"max_attempts", FieldType::Integer, "0", false,
+     "attempts before an item is dead-lettered (0: no limit)"},
 };
 
 bool allDigits(const std::string& s, std::size_t n) {
@@ -52,9 +55,12 @@ void checkParts(const nlohmann::json& list, const std::string& path, bool inboun
     auto type = part["type"].get<std::string>();
     auto inboundType = inbound ? findInboundType(type) : nullptr;
     auto outboundType = inbound ? nullptr : findOutboundType(type);
-    if (inboundType) inboundType->validate(part, p, baseDir, context);
-    else if (outboundType) outboundType->validate(part, p, baseDir, context);
-    else context.add(p + ".type", inbound ? "unknown source type" : "unknown sink type", type);
+    if (inboundType)
+      inboundType->validate(part, p, baseDir, context);
+    else if (outboundType)
+      outboundType->validate(part, p, baseDir, context);
+    else
+      context.add(p + ".type", inbound ? "unknown source type" : "unknown sink type", type);
     if (part.contains("name") && part["name"].is_string() &&
         !names.insert(part["name"].get<std::string>()).second)
       context.add(p + ".name", "another entry has this name", part["name"].get<std::string>());
@@ -87,7 +93,8 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
   };
   if (root.contains("school")) {
     auto s = applySchema(root["school"], kSchoolFields, "$.school", context);
-    config.school = School{s.value("urn", ""), s.value("la", ""), s.value("estab", ""), s.value("name", "")};
+    config.school =
+        School{s.value("urn", ""), s.value("la", ""), s.value("estab", ""), s.value("name", "")};
     if (s.contains("urn") && !allDigits(config.school.urn, 6))
       context.add("$.school.urn", "must be 6 digits", config.school.urn);
     if (s.contains("la") && !allDigits(config.school.la, 3))
@@ -96,8 +103,10 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
       context.add("$.school.estab", "must be 4 digits", config.school.estab);
   }
   if (root.contains("store"))
-    config.store_path = resolve(applySchema(root["store"], kStoreFields, "$.store", context).value("sqlite", "markbridge.db"));
-  if (root.contains("calendar")) config.calendar_path = resolve(root["calendar"].get<std::string>());
+    config.store_path = resolve(applySchema(root["store"], kStoreFields, "$.store", context)
+                                    .value("sqlite", "markbridge.db"));
+  if (root.contains("calendar"))
+    config.calendar_path = resolve(root["calendar"].get<std::string>());
   if (root.contains("sources")) {
     config.sources = root["sources"];
     checkParts(config.sources, "$.sources", true, config.base_dir, context);
@@ -106,14 +115,16 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
     config.sinks = root["sinks"];
     checkParts(config.sinks, "$.sinks", false, config.base_dir, context);
   }
-  config.rules = RuleSet::fromJson(root.value("rules", nlohmann::json::object()), "$.rules", context);
+  config.rules =
+      RuleSet::fromJson(root.value("rules", nlohmann::json::object()), "$.rules", context);
   if (root.contains("delivery")) {
     auto d = applySchema(root["delivery"], kDeliveryFields, "$.delivery", context);
     config.delivery.backoff.base_ms = d.value("base_backoff_ms", 1000);
     config.delivery.backoff.cap_ms = d.value("max_backoff_ms", 300000);
     config.delivery.run_budget_ms = d.value("run_budget_seconds", int64_t{30}) * 1000;
     config.delivery.max_attempts = d.value("max_attempts", 0);
-    if (config.delivery.backoff.base_ms < 1 || config.delivery.backoff.cap_ms < config.delivery.backoff.base_ms)
+    if (config.delivery.backoff.base_ms < 1 ||
+        config.delivery.backoff.cap_ms < config.delivery.backoff.base_ms)
       context.add("$.delivery", "need 1 <= base_backoff_ms <= max_backoff_ms");
   }
   config.log_level = root.value("log_level", "info");
@@ -129,10 +140,15 @@ std::string describeConfiguration() {
   text += "\n## store\n\n" + describeSchema(kStoreFields);
   text += "\n## delivery\n\n" + describeSchema(kDeliveryFields);
   text += "\n## rules\n\n" + describeSchema(RuleSet::schema());
+  for (const auto& [key, schema] : RuleSet::ruleSchemas())
+    text += "\n## rules." + std::string(key) + "\n\n" + describeSchema(schema);
+  text += "\n## calendar file\n\n" + describeSchema(SchoolCalendar::schema());
   for (const auto& t : inboundTypes())
-    text += "\n## source type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" + describeSchema(t.schema());
+    text += "\n## source type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" +
+            describeSchema(t.schema());
   for (const auto& t : outboundTypes())
-    text += "\n## sink type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" + describeSchema(t.schema());
+    text += "\n## sink type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" +
+            describeSchema(t.schema());
   return text;
 }
 

@@ -51,12 +51,18 @@ constexpr std::size_t kCodeCount = kCodes.size();
 
 std::string_view toString(Category c) {
   switch (c) {
-    case Present: return "present";
-    case Attending: return "attending";
-    case Authorised: return "authorised";
-    case Unauthorised: return "unauthorised";
-    case NotCounted: return "not counted";
-    case NotTaken: return "not taken";
+    case Present:
+      return "present";
+    case Attending:
+      return "attending";
+    case Authorised:
+      return "authorised";
+    case Unauthorised:
+      return "unauthorised";
+    case NotCounted:
+      return "not counted";
+    case NotTaken:
+      return "not taken";
   }
   return "?";
 }
@@ -67,9 +73,17 @@ std::optional<Code> Code::fromString(std::string_view code) {
   return std::nullopt;
 }
 
-std::span<const CodeInfo> Code::table() { return {kCodes.data(), kCodeCount}; }
-std::string_view Code::str() const { return kCodes[index_].code; }
-std::string_view Code::meaning() const { return kCodes[index_].meaning; }
-Category Code::category() const { return kCodes[index_].category; }
+std::span<const CodeInfo> Code::table() {
+  return {kCodes.data(), kCodeCount};
+}
+std::string_view Code::str() const {
+  return kCodes[index_].code;
+}
+std::string_view Code::meaning() const {
+  return kCodes[index_].meaning;
+}
+Category Code::category() const {
+  return kCodes[index_].category;
+}
 
 }  // namespace markbridge

@@ -7,24 +7,36 @@ namespace {
 
 std::string_view typeName(FieldType type) {
   switch (type) {
-    case FieldType::String: return "string";
-    case FieldType::Integer: return "integer";
-    case FieldType::Number: return "number";
-    case FieldType::Boolean: return "boolean";
-    case FieldType::Object: return "object";
-    case FieldType::Array: return "array";
+    case FieldType::String:
+      return "string";
+    case FieldType::Integer:
+      return "integer";
+    case FieldType::Number:
+      return "number";
+    case FieldType::Boolean:
+      return "boolean";
+    case FieldType::Object:
+      return "object";
+    case FieldType::Array:
+      return "array";
   }
   return "?";
 }
 
 bool hasType(const nlohmann::json& value, FieldType type) {
   switch (type) {
-    case FieldType::String: return value.is_string();
-    case FieldType::Integer: return value.is_number_integer();
-    case FieldType::Number: return value.is_number();
-    case FieldType::Boolean: return value.is_boolean();
-    case FieldType::Object: return value.is_object();
-    case FieldType::Array: return value.is_array();
+    case FieldType::String:
+      return value.is_string();
+    case FieldType::Integer:
+      return value.is_number_integer();
+    case FieldType::Number:
+      return value.is_number();
+    case FieldType::Boolean:
+      return value.is_boolean();
+    case FieldType::Object:
+      return value.is_object();
+    case FieldType::Array:
+      return value.is_array();
   }
   return false;
 }
@@ -48,7 +60,8 @@ nlohmann::json applySchema(const nlohmann::json& object, std::span<const Field> 
     for (const auto& field : schema) known = known || field.key == key;
     if (!known) {
       std::string allowed;
-      for (const auto& field : schema) allowed += (allowed.empty() ? "" : ", ") + std::string(field.key);
+      for (const auto& field : schema)
+        allowed += (allowed.empty() ? "" : ", ") + std::string(field.key);
       context.add(path + "." + key, "unknown setting; allowed here: " + allowed);
     }
   }
@@ -72,11 +85,16 @@ nlohmann::json applySchema(const nlohmann::json& object, std::span<const Field> 
 }
 
 std::string describeSchema(std::span<const Field> schema) {
+  auto cell = [](std::string_view raw) {
+    std::string escaped;
+    for (char c : raw) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
+    return escaped;
+  };
   std::string text = "| key | type | default | required | description |\n|---|---|---|---|---|\n";
   for (const auto& field : schema) {
     text += "| `" + std::string(field.key) + "` | " + std::string(typeName(field.type)) + " | " +
-            (field.default_json.empty() ? std::string("") : "`" + std::string(field.default_json) + "`") +
-            " | " + (field.required ? "yes" : "no") + " | " + std::string(field.description) + " |\n";
+            (field.default_json.empty() ? std::string("") : "`" + cell(field.default_json) + "`") +
+            " | " + (field.required ? "yes" : "no") + " | " + cell(field.description) + " |\n";
   }
   return text;
 }

@@ -11,7 +11,9 @@ namespace {
 
 using namespace std::chrono;
 
-year_month_day ymd(int32_t days) { return year_month_day{sys_days{std::chrono::days{days}}}; }
+year_month_day ymd(int32_t days) {
+  return year_month_day{sys_days{std::chrono::days{days}}};
+}
 
 bool parseNumber(std::string_view text, int& out) {
   if (text.empty()) return false;
@@ -64,9 +66,15 @@ std::optional<Date> Date::parse(std::string_view text) {
   return parseUk(text);
 }
 
-int Date::year() const { return static_cast<int>(ymd(days_).year()); }
-unsigned Date::month() const { return static_cast<unsigned>(ymd(days_).month()); }
-unsigned Date::day() const { return static_cast<unsigned>(ymd(days_).day()); }
+int Date::year() const {
+  return static_cast<int>(ymd(days_).year());
+}
+unsigned Date::month() const {
+  return static_cast<unsigned>(ymd(days_).month());
+}
+unsigned Date::day() const {
+  return static_cast<unsigned>(ymd(days_).day());
+}
 
 unsigned Date::weekday() const {
   return std::chrono::weekday{sys_days{std::chrono::days{days_}}}.iso_encoding();
@@ -80,7 +88,9 @@ std::string Date::iso() const {
   return buffer;
 }
 
-std::string_view toString(Session s) { return s == Session::AM ? "AM" : "PM"; }
+std::string_view toString(Session s) {
+  return s == Session::AM ? "AM" : "PM";
+}
 
 std::optional<Session> parseSession(std::string_view text) {
   std::string key;

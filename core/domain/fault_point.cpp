@@ -1,8 +1,9 @@
 #include "core/domain/fault_point.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
-#include <unistd.h>
 
 namespace markbridge {
 

@@ -18,9 +18,9 @@ struct ImportBatch {
   std::vector<Pupil> pupils;
   std::vector<Mark> marks;
   int rows = 0;
-  int missing_marks = 0;     // "register not taken" marks in the batch
-  int review_flags = 0;      // legacy codes mapped with a flag for a person to check
-  bool has_flags = false;    // the input carries pupil flags (SEN, CLA, CP...): store them
+  int missing_marks = 0;          // "register not taken" marks in the batch
+  int review_flags = 0;           // legacy codes mapped with a flag for a person to check
+  bool has_flags = false;         // the input carries pupil flags (SEN, CLA, CP...): store them
   std::vector<Problem> problems;  // any problem rejects the whole batch
   bool ok() const { return problems.empty(); }
 };

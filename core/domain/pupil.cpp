@@ -7,9 +7,9 @@ namespace {
 
 Date compulsoryStart(Date dob) {
   int fifthYear = dob.year() + 5;
-  Date fifth = Date::fromYmd(fifthYear, dob.month(), dob.month() == 2 && dob.day() == 29 ? 28
-                                                                                         : dob.day())
-                   .value();
+  Date fifth =
+      Date::fromYmd(fifthYear, dob.month(), dob.month() == 2 && dob.day() == 29 ? 28 : dob.day())
+          .value();
   for (int y = fifthYear; y <= fifthYear + 1; ++y) {
     for (auto [m, d] : {std::pair{3u, 31u}, std::pair{8u, 31u}, std::pair{12u, 31u}}) {
       Date prescribed = Date::fromYmd(y, m, d).value();
@@ -21,9 +21,9 @@ Date compulsoryStart(Date dob) {
 
 Date compulsoryEnd(Date dob) {
   // The school year in which the pupil turns 16 ends in the summer of academicYear+1.
-  Date sixteenth =
-      Date::fromYmd(dob.year() + 16, dob.month(), dob.month() == 2 && dob.day() == 29 ? 28 : dob.day())
-          .value();
+  Date sixteenth = Date::fromYmd(dob.year() + 16, dob.month(),
+                                 dob.month() == 2 && dob.day() == 29 ? 28 : dob.day())
+                       .value();
   int summerYear = sixteenth.academicYear() + 1;
   Date lastFriday = Date::fromYmd(summerYear, 6, 30).value();
   while (lastFriday.weekday() != 5) lastFriday = lastFriday - 1;

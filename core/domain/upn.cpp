@@ -8,7 +8,9 @@ namespace {
 // Check letters and the values of a letter in position 13 (temporary UPNs): no I, O or S.
 constexpr std::string_view kLetters = "ABCDEFGHJKLMNPQRTUVWXYZ";
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 
@@ -31,8 +33,7 @@ char upnCheckLetter(std::string_view upn) {
 }
 
 std::string upnProblem(std::string_view upn) {
-  if (upn.size() != 13)
-    return "a UPN has 13 characters, this has " + std::to_string(upn.size());
+  if (upn.size() != 13) return "a UPN has 13 characters, this has " + std::to_string(upn.size());
   if (kLetters.find(upn[0]) == std::string_view::npos)
     return "the first character must be a check letter (A-Z without I, O, S)";
   for (std::size_t i = 1; i < 12; ++i)

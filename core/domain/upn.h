@@ -10,6 +10,8 @@ namespace markbridge {
 char upnCheckLetter(std::string_view upn);
 // Empty when the UPN is valid; otherwise why it is not (for error messages).
 std::string upnProblem(std::string_view upn);
-inline bool isValidUpn(std::string_view upn) { return upnProblem(upn).empty(); }
+inline bool isValidUpn(std::string_view upn) {
+  return upnProblem(upn).empty();
+}
 
 }  // namespace markbridge

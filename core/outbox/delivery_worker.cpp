@@ -27,9 +27,10 @@ DeliveryReport DeliveryWorker::run() {
       DeliveryResult result =
           sink == sinks_.end()
               ? DeliveryResult::retry("no sink named '" + item.sink + "' in the configuration")
-              : sink->second->deliver(item, item.kind == OutboxKind::Notify
-                                                ? std::string()
-                                                : store_.deliveredReference(item.event_id, item.sink));
+              : sink->second->deliver(item,
+                                      item.kind == OutboxKind::Notify
+                                          ? std::string()
+                                          : store_.deliveredReference(item.event_id, item.sink));
       int attempts = item.attempts + 1;
       now = clock_.nowMs();
       if (result.outcome == DeliveryResult::Outcome::Retry && options_.max_attempts > 0 &&

@@ -30,7 +30,11 @@ class DeliveryWorker {
  public:
   DeliveryWorker(Store& store, std::map<std::string, Sink*> sinks, Clock& clock,
                  RandomSource& random, DeliveryOptions options)
-      : store_(store), sinks_(std::move(sinks)), clock_(clock), random_(random), options_(options) {}
+      : store_(store),
+        sinks_(std::move(sinks)),
+        clock_(clock),
+        random_(random),
+        options_(options) {}
 
   DeliveryReport run();
   // Called after each attempt (the CLI prints deliveries from here).

@@ -4,9 +4,12 @@ namespace markbridge {
 
 std::string_view toString(OutboxKind kind) {
   switch (kind) {
-    case OutboxKind::Notify: return "notify";
-    case OutboxKind::Withdraw: return "withdraw";
-    case OutboxKind::Revise: return "revise";
+    case OutboxKind::Notify:
+      return "notify";
+    case OutboxKind::Withdraw:
+      return "withdraw";
+    case OutboxKind::Revise:
+      return "revise";
   }
   return "?";
 }
@@ -19,9 +22,12 @@ OutboxKind outboxKindFrom(std::string_view text) {
 
 std::string_view toString(OutboxState state) {
   switch (state) {
-    case OutboxState::Pending: return "pending";
-    case OutboxState::Delivered: return "delivered";
-    case OutboxState::Rejected: return "rejected";
+    case OutboxState::Pending:
+      return "pending";
+    case OutboxState::Delivered:
+      return "delivered";
+    case OutboxState::Rejected:
+      return "rejected";
   }
   return "?";
 }

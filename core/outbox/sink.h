@@ -15,9 +15,9 @@ namespace markbridge {
 struct DeliveryResult {
   enum class Outcome { Delivered, Retry, Reject };
   Outcome outcome = Outcome::Retry;
-  std::string reference;                 // Delivered: the destination's id for the record
+  std::string reference;                  // Delivered: the destination's id for the record
   std::optional<int64_t> retry_after_ms;  // Retry: what the destination asked for
-  std::string reason;                    // Retry/Reject: status and cause, never a secret
+  std::string reason;                     // Retry/Reject: status and cause, never a secret
 
   static DeliveryResult delivered(std::string reference) {
     return {Outcome::Delivered, std::move(reference), std::nullopt, {}};

@@ -39,8 +39,8 @@ void ContinuousUnauthorisedRule::evaluate(const PupilFacts& facts, std::vector<E
       case DayVerdict::Counts:
         if (!runStart) runStart = day;
         if (++runDays == schoolDays_) {
-          Event event = makeEvent(*this, "unauthorised_10_day", facts, runStart->iso(), day,
-                                  *runStart, day);
+          Event event =
+              makeEvent(*this, "unauthorised_10_day", facts, runStart->iso(), day, *runStart, day);
           event.summary = std::to_string(schoolDays_) +
                           " school days of continuous unauthorised absence, " + runStart->iso() +
                           " to " + day.iso();

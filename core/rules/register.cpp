@@ -3,7 +3,8 @@
 namespace markbridge {
 
 PupilRegister::PupilRegister(const SchoolCalendar& calendar, const std::vector<Mark>& marks)
-    : calendar_(calendar), codes_(static_cast<std::size_t>(calendar.last() - calendar.first() + 1) * 2) {
+    : calendar_(calendar),
+      codes_(static_cast<std::size_t>(calendar.last() - calendar.first() + 1) * 2) {
   for (const auto& mark : marks) {
     if (!calendar_.covers(mark.date)) continue;
     codes_[static_cast<std::size_t>(mark.date - calendar_.first()) * 2 +
@@ -35,11 +36,20 @@ SessionTally tally(const PupilRegister& reg, Date from, Date to) {
       if (!code.isPossible()) continue;
       ++t.possible;
       switch (code.category()) {
-        case Category::Present: ++t.present; break;
-        case Category::Attending: ++t.attending; break;
-        case Category::Authorised: ++t.authorised; break;
-        case Category::Unauthorised: ++t.unauthorised; break;
-        default: break;
+        case Category::Present:
+          ++t.present;
+          break;
+        case Category::Attending:
+          ++t.attending;
+          break;
+        case Category::Authorised:
+          ++t.authorised;
+          break;
+        case Category::Unauthorised:
+          ++t.unauthorised;
+          break;
+        default:
+          break;
       }
     }
   }

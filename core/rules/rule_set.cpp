@@ -33,10 +33,12 @@ int positive(const nlohmann::json& value, const std::string& path, const ConfigC
 
 }  // namespace
 
-std::span<const Field> RuleSet::schema() { return kRulesFields; }
+std::span<const Field> RuleSet::schema() {
+  return kRulesFields;
+}
 
-std::vector<std::string> RuleSet::notificationTypes() {
-  return {"unauthorised_10_day", "sickness_15_day"};
+std::vector<std::pair<std::string_view, std::span<const Field>>> RuleSet::ruleSchemas() {
+  return {{"unauthorised_10_day", kUnauthorisedFields}, {"sickness_15_day", kSicknessFields}};
 }
 
 RuleSet RuleSet::fromJson(const nlohmann::json& json, const std::string& path,

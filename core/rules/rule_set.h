@@ -15,10 +15,10 @@ namespace markbridge {
 class RuleSet {
  public:
   static std::span<const Field> schema();
+  // Each rule's own settings, by its key under "rules".
+  static std::vector<std::pair<std::string_view, std::span<const Field>>> ruleSchemas();
   static RuleSet fromJson(const nlohmann::json& json, const std::string& path,
                           const ConfigContext& context);
-  // Every LA notification type a rule in this set can raise.
-  static std::vector<std::string> notificationTypes();
 
   // Pure: the events whose grounds hold for this pupil now.
   std::vector<Event> evaluate(const Pupil& pupil, const PupilRegister& reg) const;

@@ -18,7 +18,8 @@ void SicknessRule::evaluate(const PupilFacts& facts, std::vector<Event>& out) co
       if (!facts.reg.at(day, s).isIllness()) continue;
       if (!firstIllness) firstIllness = day;
       if (++count == sessions_) {
-        std::string year = std::to_string(academicYear) + "-" + std::to_string((academicYear + 1) % 100);
+        std::string year =
+            std::to_string(academicYear) + "-" + std::to_string((academicYear + 1) % 100);
         Event event = makeEvent(*this, "sickness_15_day", facts, "academic-year-" + year, day,
                                 *firstIllness, day);
         event.summary = std::to_string(sessions_) + " illness (I) sessions in academic year " +

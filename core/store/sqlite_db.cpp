@@ -12,11 +12,14 @@ namespace {
 }  // namespace
 
 SqliteStatement::SqliteStatement(sqlite3* db, std::string_view sql) : db_(db) {
-  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
+      SQLITE_OK)
     fail(db, "prepare '" + std::string(sql.substr(0, 60)) + "'");
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+SqliteStatement::~SqliteStatement() {
+  sqlite3_finalize(stmt_);
+}
 
 SqliteStatement& SqliteStatement::bind(int index, int64_t value) {
   if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) fail(db_, "bind");
@@ -55,7 +58,9 @@ void SqliteStatement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-int64_t SqliteStatement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+int64_t SqliteStatement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::string SqliteStatement::text(int column) const {
   auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
@@ -77,7 +82,9 @@ SqliteDb::SqliteDb(const std::string& path) {
   sqlite3_busy_timeout(db_, 10000);
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+SqliteDb::~SqliteDb() {
+  sqlite3_close_v2(db_);
+}
 
 void SqliteDb::exec(std::string_view sql) {
   char* error = nullptr;
@@ -88,10 +95,16 @@ void SqliteDb::exec(std::string_view sql) {
   }
 }
 
-int SqliteDb::changes() const { return sqlite3_changes(db_); }
-int64_t SqliteDb::lastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+int SqliteDb::changes() const {
+  return sqlite3_changes(db_);
+}
+int64_t SqliteDb::lastInsertId() const {
+  return sqlite3_last_insert_rowid(db_);
+}
 
-Transaction::Transaction(SqliteDb& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(SqliteDb& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (!done_) {

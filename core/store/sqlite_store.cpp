@@ -65,7 +65,8 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const std::string& path) : db_(path) { migrateSqliteSchema(db_); }
 
   ImportOutcome importBatch(const ImportBatch& batch, int64_t now) override {
-    if (!batch.ok()) throw StoreError("refusing a batch with problems: " + batch.problems.front().str());
+    if (!batch.ok())
+      throw StoreError("refusing a batch with problems: " + batch.problems.front().str());
     ImportOutcome outcome;
     Transaction tx(db_);
     SqliteStatement seen(db_.handle(), "SELECT 1 FROM imports WHERE source=?1 AND fingerprint=?2");
@@ -88,7 +89,8 @@ class SqliteStore final : public Store {
   }
 
   std::optional<Pupil> pupil(const std::string& upn) override {
-    SqliteStatement s(db_.handle(), std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1");
+    SqliteStatement s(db_.handle(),
+                      std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1");
     s.bind(1, upn);
     if (!s.step()) return std::nullopt;
     return readPupil(s);
@@ -192,8 +194,8 @@ class SqliteStore final : public Store {
         std::string revises;
         for (auto l = lapsed.begin(); l != lapsed.end(); ++l) {
           const auto& old = known.at(*l);
-          if (old.rule == event.rule && old.upn == event.pupil.upn &&
-              old.from <= event.to.iso() && event.from.iso() <= old.to) {
+          if (old.rule == event.rule && old.upn == event.pupil.upn && old.from <= event.to.iso() &&
+              event.from.iso() <= old.to) {
             revises = *l;
             lapsed.erase(l);
             break;
@@ -210,7 +212,11 @@ class SqliteStore final : public Store {
           ++outcome.new_events;
         } else {
           const auto& old = known.at(revises);
-          setState.bind(1, revises).bind(2, "superseded").bind(3, old.revision + 1).bind(4, now).run();
+          setState.bind(1, revises)
+              .bind(2, "superseded")
+              .bind(3, old.revision + 1)
+              .bind(4, now)
+              .run();
           enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Revise, payload, "/revises");
           ++outcome.revised_events;
         }
@@ -246,7 +252,8 @@ class SqliteStore final : public Store {
   }
 
   std::optional<int64_t> nextOutboxDue() override {
-    SqliteStatement s(db_.handle(), "SELECT MIN(next_attempt_at) FROM outbox WHERE state='pending'");
+    SqliteStatement s(db_.handle(),
+                      "SELECT MIN(next_attempt_at) FROM outbox WHERE state='pending'");
     if (!s.step() || s.isNull(0)) return std::nullopt;
     return s.integer(0);
   }
@@ -255,8 +262,10 @@ class SqliteStore final : public Store {
     SqliteStatement s(db_.handle(), std::string("SELECT ") + kOutboxColumns +
                                         " FROM outbox WHERE ?1 IS NULL OR state=?1 ORDER BY seq "
                                         "LIMIT ?2");
-    if (state) s.bind(1, toString(*state));
-    else s.bindNull(1);
+    if (state)
+      s.bind(1, toString(*state));
+    else
+      s.bindNull(1);
     s.bind(2, int64_t{limit});
     std::vector<OutboxItem> items;
     while (s.step()) items.push_back(readOutbox(s));
@@ -272,8 +281,9 @@ class SqliteStore final : public Store {
 
   void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
                    const std::string& error) override {
-    SqliteStatement s(db_.handle(),
-                      "UPDATE outbox SET attempts=?2, next_attempt_at=?3, last_error=?4 WHERE seq=?1");
+    SqliteStatement s(
+        db_.handle(),
+        "UPDATE outbox SET attempts=?2, next_attempt_at=?3, last_error=?4 WHERE seq=?1");
     s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, nextAttemptAt).bind(4, error).run();
   }
 
@@ -305,7 +315,8 @@ class SqliteStore final : public Store {
     st.amendments = scalar("SELECT COUNT(*) FROM amendments");
     st.imports = static_cast<int>(scalar("SELECT COUNT(*) FROM imports"));
     st.active_events = static_cast<int>(scalar("SELECT COUNT(*) FROM events WHERE state='active'"));
-    st.oldest_pending_at = scalar("SELECT COALESCE(MIN(created_at),0) FROM outbox WHERE state='pending'");
+    st.oldest_pending_at =
+        scalar("SELECT COALESCE(MIN(created_at),0) FROM outbox WHERE state='pending'");
     SqliteStatement last(db_.handle(),
                          "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', MAX(imported_at), 'unixepoch') "
                          "FROM imports");
@@ -317,7 +328,8 @@ class SqliteStore final : public Store {
 
  private:
   void savePupils(const ImportBatch& batch, int64_t now, ImportOutcome& outcome) {
-    SqliteStatement find(db_.handle(), std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1");
+    SqliteStatement find(db_.handle(),
+                         std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1");
     SqliteStatement upsert(
         db_.handle(),
         "INSERT INTO pupils(upn, mis_id, forename, surname, dob, year_group, reg_group, flags, "
@@ -345,8 +357,10 @@ class SqliteStore final : public Store {
       if (existing && *existing == merged) continue;
       upsert.bind(1, merged.upn).bind(2, merged.mis_id).bind(3, merged.forename);
       upsert.bind(4, merged.surname);
-      if (merged.dob) upsert.bind(5, merged.dob->iso());
-      else upsert.bindNull(5);
+      if (merged.dob)
+        upsert.bind(5, merged.dob->iso());
+      else
+        upsert.bindNull(5);
       upsert.bind(6, merged.year_group).bind(7, merged.reg_group);
       upsert.bind(8, int64_t{packFlags(merged.flags)}).bind(9, now).run();
       ++(existing ? outcome.pupils_updated : outcome.pupils_added);
@@ -380,8 +394,10 @@ class SqliteStore final : public Store {
       SqliteStatement& write = existing ? update : insert;
       write.bind(1, mark.upn).bind(2, date).bind(3, session).bind(4, mark.code.str());
       write.bind(5, mark.source).bind(6, mark.source_code).bind(7, now);
-      if (mark.minutes_late) write.bind(8, int64_t{*mark.minutes_late});
-      else write.bindNull(8);
+      if (mark.minutes_late)
+        write.bind(8, int64_t{*mark.minutes_late});
+      else
+        write.bindNull(8);
       write.run();
       if (!existing) {
         ++outcome.marks_added;

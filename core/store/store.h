@@ -79,8 +79,7 @@ class Store {
   // overlaps a lapsed one of the same rule revises that record instead.
   virtual EvaluationOutcome commitEvaluation(const std::vector<std::string>& pupils,
                                              const std::vector<Event>& events,
-                                             const std::vector<SinkRoute>& routes,
-                                             int64_t now) = 0;
+                                             const std::vector<SinkRoute>& routes, int64_t now) = 0;
 
   // Pending items due at `now`, oldest first, at most one per (sink, pupil) so each pupil's
   // events reach a sink in order.

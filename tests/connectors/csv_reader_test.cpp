@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "connectors/inbound/common/csv_reader.h"
+
+#include <gtest/gtest.h>
 
 using namespace markbridge;
 

@@ -1,8 +1,9 @@
+#include "connectors/outbound/la_portal/la_portal_payload.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "connectors/outbound/la_portal/la_portal_payload.h"
 #include "core/rules/event.h"
 
 using namespace markbridge;
@@ -14,7 +15,8 @@ OutboxItem itemFor(OutboxKind kind) {
   event.id = "ev-1";
   event.rule = "statutory.unauthorised_10_day";
   event.type = "unauthorised_10_day";
-  event.pupil = Pupil{"B801200005001", "1001", "Zoë", "O'Brien", Date::parseIso("2012-10-01"), "7", "7A", {}};
+  event.pupil =
+      Pupil{"B801200005001", "1001", "Zoë", "O'Brien", Date::parseIso("2012-10-01"), "7", "7A", {}};
   event.pupil.flags.cp = true;
   event.from = *Date::parseIso("2024-09-16");
   event.to = *Date::parseIso("2024-09-27");
@@ -34,7 +36,8 @@ const School kSchool{"140000", "801", "4000", "Demo Academy"};
 TEST(LaPortalPayload, ANotificationCarriesSchoolPupilPeriodAndSessions) {
   LaPortalConfig config;
   config.contact_email = "attendance@demo.sch.uk";
-  auto body = nlohmann::json::parse(laPortalNotificationBody(itemFor(OutboxKind::Notify), "", kSchool, config));
+  auto body = nlohmann::json::parse(
+      laPortalNotificationBody(itemFor(OutboxKind::Notify), "", kSchool, config));
   EXPECT_EQ(body["type"], "unauthorised_10_day");
   EXPECT_EQ(body["school"]["urn"], "140000");
   EXPECT_EQ(body["pupil"]["upn"], "B801200005001");
@@ -48,8 +51,8 @@ TEST(LaPortalPayload, ANotificationCarriesSchoolPupilPeriodAndSessions) {
 }
 
 TEST(LaPortalPayload, AWithdrawalNamesTheRecordItCorrectsAndNothingMore) {
-  auto body = nlohmann::json::parse(
-      laPortalNotificationBody(itemFor(OutboxKind::Withdraw), "LA-100001", kSchool, LaPortalConfig{}));
+  auto body = nlohmann::json::parse(laPortalNotificationBody(
+      itemFor(OutboxKind::Withdraw), "LA-100001", kSchool, LaPortalConfig{}));
   EXPECT_EQ(body["type"], "update");
   EXPECT_EQ(body["corrects"]["reference"], "LA-100001");
   EXPECT_EQ(body["corrects"]["type"], "unauthorised_10_day");

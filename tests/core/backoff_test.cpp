@@ -1,6 +1,7 @@
+#include "core/outbox/backoff.h"
+
 #include <gtest/gtest.h>
 
-#include "core/outbox/backoff.h"
 #include "core/outbox/sink.h"
 
 using namespace markbridge;

@@ -1,16 +1,19 @@
-#include <gtest/gtest.h>
-
 #include "core/domain/codes.h"
+
+#include <gtest/gtest.h>
 
 using namespace markbridge;
 
 namespace {
-Category categoryOf(const char* code) { return Code::fromString(code)->category(); }
+Category categoryOf(const char* code) {
+  return Code::fromString(code)->category();
+}
 }  // namespace
 
 TEST(Codes, EveryCodeOfThe2024SetHasItsCategory) {
   for (const char* c : {"/", "\\", "L"}) EXPECT_EQ(categoryOf(c), Category::Present) << c;
-  for (const char* c : {"K", "V", "P", "W", "B"}) EXPECT_EQ(categoryOf(c), Category::Attending) << c;
+  for (const char* c : {"K", "V", "P", "W", "B"})
+    EXPECT_EQ(categoryOf(c), Category::Attending) << c;
   for (const char* c : {"C1", "M", "J1", "S", "C2", "C", "T", "R", "I", "E"})
     EXPECT_EQ(categoryOf(c), Category::Authorised) << c;
   for (const char* c : {"G", "N", "O", "U"}) EXPECT_EQ(categoryOf(c), Category::Unauthorised) << c;
@@ -32,9 +35,9 @@ TEST(Codes, PossibleSessionsExcludeNotCountedAndNotTaken) {
 }
 
 TEST(Codes, UnknownAndLegacyCodesAreNotIn2024Set) {
-  EXPECT_FALSE(Code::fromString("H"));   // legacy: mapping's job
+  EXPECT_FALSE(Code::fromString("H"));  // legacy: mapping's job
   EXPECT_FALSE(Code::fromString("J"));
   EXPECT_FALSE(Code::fromString("Y8"));
-  EXPECT_FALSE(Code::fromString("n"));   // case is mapping's job too
+  EXPECT_FALSE(Code::fromString("n"));  // case is mapping's job too
   EXPECT_EQ(Code::fromString("Y7")->str(), "Y7");
 }

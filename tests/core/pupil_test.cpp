@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/domain/pupil.h"
+
+#include <gtest/gtest.h>
 
 using namespace markbridge;
 
@@ -10,7 +10,9 @@ Pupil bornOn(const char* iso) {
   p.dob = Date::parseIso(iso);
   return p;
 }
-bool compulsory(const Pupil& p, const char* day) { return isOfCompulsorySchoolAge(p, *Date::parseIso(day)); }
+bool compulsory(const Pupil& p, const char* day) {
+  return isOfCompulsorySchoolAge(p, *Date::parseIso(day));
+}
 }  // namespace
 
 TEST(CompulsorySchoolAge, StartsOnThePrescribedDayAfterTheFifthBirthday) {

@@ -103,13 +103,14 @@ TEST_F(RuleFixture, ClosureAndNotTakenSessionsNeitherBreakNorExtend) {
   allPresent();
   auto days = schoolDays("2024-09-16", 12);
   set(days, "N", "N");
-  set({days[3]}, "#", "#");  // an emergency closure inside the run
-  set({days[6]}, "Y1", "N"); // transport failed in the morning, absent in the afternoon
+  set({days[3]}, "#", "#");   // an emergency closure inside the run
+  set({days[6]}, "Y1", "N");  // transport failed in the morning, absent in the afternoon
   auto events = run(tenDays);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].occurred_on, days[10]);  // 11 calendar school days for 10 counted days
   // Remove the afternoon register of one day: not taken is neutral too, not absence.
-  std::erase_if(marks, [&](const Mark& m) { return m.date == days[8] && m.session == Session::PM; });
+  std::erase_if(marks,
+                [&](const Mark& m) { return m.date == days[8] && m.session == Session::PM; });
   EXPECT_EQ(run(tenDays)[0].occurred_on, days[11]);
 }
 
@@ -130,8 +131,8 @@ TEST_F(RuleFixture, PupilsBelowCompulsorySchoolAgeAreNotNotified) {
 
 TEST_F(RuleFixture, SicknessFiresOnTheThirtiethIllnessSessionOfTheAcademicYear) {
   allPresent();
-  auto spell1 = schoolDays("2024-09-23", 8);   // 16 sessions
-  auto spell2 = schoolDays("2024-11-18", 7);   // 14 more: 30
+  auto spell1 = schoolDays("2024-09-23", 8);  // 16 sessions
+  auto spell2 = schoolDays("2024-11-18", 7);  // 14 more: 30
   set(spell1, "I", "I");
   set(spell2, "I", "I");
   auto events = run(sickness);
@@ -204,8 +205,9 @@ TEST(RuleSetConfig, DefaultsToBothStatutoryRulesAndNamesBadSettings) {
   auto set = RuleSet::fromJson(nlohmann::json::object(), "$.rules", context);
   EXPECT_TRUE(problems.empty());
   EXPECT_EQ(set.size(), 2u);
-  RuleSet::fromJson(nlohmann::json::parse(R"({"unauthorised_10_day": {"school_days": 0, "days": 3}})"),
-                    "$.rules", context);
+  RuleSet::fromJson(
+      nlohmann::json::parse(R"({"unauthorised_10_day": {"school_days": 0, "days": 3}})"), "$.rules",
+      context);
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].location, "$.rules.unauthorised_10_day.days");
   EXPECT_EQ(problems[1].location, "$.rules.unauthorised_10_day.school_days");

@@ -42,9 +42,10 @@ TEST(SqliteStore, KeepsTheRegisterInARealFileAcrossReopening) {
   auto path = (dir / "register.db").string();
   {
     auto store = openSqliteStore(path);
-    auto outcome = store->importBatch(
-        batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/"),
-                 test::mark(kUpn, d("2024-09-03"), Session::PM, "N")}, "f1"), 100);
+    auto outcome = store->importBatch(batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/"),
+                                               test::mark(kUpn, d("2024-09-03"), Session::PM, "N")},
+                                              "f1"),
+                                      100);
     EXPECT_EQ(outcome.marks_added, 2);
     EXPECT_EQ(outcome.pupils_added, 1);
   }
@@ -119,8 +120,9 @@ TEST(SqliteStore, AFailureMidImportLeavesNothingBehind) {
   {
     // Another writer makes the marks table refuse inserts part-way through the batch.
     SqliteDb other(path);
-    other.exec("CREATE TRIGGER refuse BEFORE INSERT ON marks WHEN NEW.date = '2024-09-04' "
-               "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END");
+    other.exec(
+        "CREATE TRIGGER refuse BEFORE INSERT ON marks WHEN NEW.date = '2024-09-04' "
+        "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END");
   }
   std::vector<Mark> marks;
   test::addDays(marks, kUpn, {d("2024-09-03"), d("2024-09-04")}, "/", "\\");

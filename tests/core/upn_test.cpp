@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/domain/upn.h"
+
+#include <gtest/gtest.h>
 
 using namespace markbridge;
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/sandbox/sandbox_server.h"
@@ -13,7 +14,8 @@ using namespace markbridge;
 
 namespace {
 
-const std::string kHeader = "UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\r\n";
+const std::string kHeader =
+    "UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\r\n";
 
 // Two pupils: one absent without reason for 11 school days from 16 Sep 2024, one present.
 std::string registerCsv(const char* firstDayAmCode = "N") {
@@ -57,14 +59,20 @@ struct CliFixture : ::testing::Test {
         {"store", {{"sqlite", "register.db"}}},
         {"calendar", "calendar.json"},
         {"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-        {"sinks", {{{"name", "la"}, {"type", "la_portal"}, {"base_url", server->baseUrl()},
-                    {"ca_file", test::certsDir() + "/ca.pem"}, {"token_env", "MB_LA_TOKEN"}}}},
-        {"delivery", {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}};
+        {"sinks",
+         {{{"name", "la"},
+           {"type", "la_portal"},
+           {"base_url", server->baseUrl()},
+           {"ca_file", test::certsDir() + "/ca.pem"},
+           {"token_env", "MB_LA_TOKEN"}}}},
+        {"delivery",
+         {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}};
     config.merge_patch(changes);
     dir.write("markbridge.json", config.dump(2));
   }
 
-  test::RunResult run(std::vector<std::string> args, std::map<std::string, std::string> extra = {}) {
+  test::RunResult run(std::vector<std::string> args,
+                      std::map<std::string, std::string> extra = {}) {
     auto e = env;
     for (const auto& [k, v] : extra) e[k] = v;
     return test::runMarkbridge(args, e, dir.path());
@@ -94,7 +102,8 @@ TEST_F(CliFixture, SyncDeliversTheNotificationOnceAndASecondSyncSendsNothing) {
 }
 
 TEST_F(CliFixture, KilledBetweenOutboxWriteAndDeliveryDeliversExactlyOnceAfterRestart) {
-  auto crashed = run({"sync", "--config", "markbridge.json"}, {{"MARKBRIDGE_FAULT", "after-evaluate"}});
+  auto crashed =
+      run({"sync", "--config", "markbridge.json"}, {{"MARKBRIDGE_FAULT", "after-evaluate"}});
   EXPECT_EQ(crashed.signal, SIGKILL);
   EXPECT_EQ(server->requests(), 0);
   auto restarted = run({"sync", "--config", "markbridge.json"});
@@ -109,8 +118,8 @@ TEST_F(CliFixture, KilledAfterSendingBeforeRecordingItIsSentAgainButRecordedOnce
   EXPECT_EQ(server->received().size(), 1u);
   auto restarted = run({"sync", "--config", "markbridge.json"});
   ASSERT_EQ(restarted.exit_code, 0) << restarted.err;
-  EXPECT_EQ(server->requests(), 2);       // the same notification went twice...
-  EXPECT_EQ(server->duplicates(), 1);     // ...with the same Idempotency-Key
+  EXPECT_EQ(server->requests(), 2);          // the same notification went twice...
+  EXPECT_EQ(server->duplicates(), 1);        // ...with the same Idempotency-Key
   EXPECT_EQ(server->received().size(), 1u);  // so the portal holds one record
   auto status = run({"status", "--config", "markbridge.json"});
   EXPECT_NE(status.out.find("pending 0 delivered 1 rejected 0"), std::string::npos) << status.out;
@@ -154,7 +163,8 @@ TEST_F(CliFixture, CheckNamesTheJsonPathOfEachProblem) {
                                         "sinks": [{"name": "la", "type": "la_portal", "base_url": "http://x"}]})"));
   auto result = run({"check", "--config", "markbridge.json"});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("$.school.urn: must be 6 digits (value '12')"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("$.school.urn: must be 6 digits (value '12')"), std::string::npos)
+      << result.err;
   EXPECT_NE(result.err.find("$.delivery.retries: unknown setting"), std::string::npos);
   EXPECT_NE(result.err.find("$.sinks[0].ca_file: is required"), std::string::npos);
   EXPECT_NE(result.err.find("$.sinks[0].base_url: must start with https://"), std::string::npos);
@@ -169,4 +179,14 @@ TEST_F(CliFixture, CheckNamesAMissingSecretWithoutPrintingAnySecret) {
   auto ok = run({"check", "--config", "markbridge.json"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(ok.out.find("la-sandbox-token"), std::string::npos);
+}
+
+TEST_F(CliFixture, TheConfigurationReferenceInDocsMatchesTheCode) {
+  auto described = run({"describe"});
+  ASSERT_EQ(described.exit_code, 0);
+  std::ifstream in(test::sourceDir() + "/docs/configuration-reference.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  EXPECT_NE(doc.str().find(described.out), std::string::npos)
+      << "docs/configuration-reference.md is stale: regenerate it with `markbridge describe`";
 }

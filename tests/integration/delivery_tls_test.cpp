@@ -41,8 +41,9 @@ struct DeliveryFixture : ::testing::Test {
                              {"token_env", "MB_TEST_LA_TOKEN"},
                              {"timeout_ms", 2000}};
     std::vector<Problem> problems;
-    sink = buildLaPortalSink(config, "$.sinks[0]", dir.path(), School{"140000", "801", "4000", "Demo"},
-                             ConfigContext{"c.json", &problems});
+    sink =
+        buildLaPortalSink(config, "$.sinks[0]", dir.path(), School{"140000", "801", "4000", "Demo"},
+                          ConfigContext{"c.json", &problems});
     ASSERT_TRUE(sink) << problems.front().str();
   }
 
@@ -126,7 +127,8 @@ TEST_F(DeliveryFixture, AnUntrustedServerCertificateIsNeverTalkedTo) {
   EXPECT_EQ(server->requests(), 0);  // no request got past the handshake
   auto rejected = store->outbox(OutboxState::Rejected, 10);
   ASSERT_EQ(rejected.size(), 1u);
-  EXPECT_NE(rejected[0].last_error.find("sink la: TLS"), std::string::npos) << rejected[0].last_error;
+  EXPECT_NE(rejected[0].last_error.find("sink la: TLS"), std::string::npos)
+      << rejected[0].last_error;
 }
 
 TEST_F(DeliveryFixture, AWithdrawalFollowsItsNotificationAndNamesItsReference) {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "mapping/code_map.h"
+
+#include <gtest/gtest.h>
 
 using namespace markbridge;
 

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "mapping/text_encoding.h"
+
+#include <gtest/gtest.h>
 
 using namespace markbridge;
 

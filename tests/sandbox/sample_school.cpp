@@ -36,13 +36,13 @@ struct Rng {  // splitmix64: the same sequence on every platform
 };
 
 constexpr std::array<const char*, 24> kForenames = {
-    "Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Zoë", "Arthur", "Freya", "Muhammad",
-    "Ivy", "Leo", "Siân", "Oscar", "Maya", "Jack", "Chloé", "Harry", "Aoife", "Kacper",
-    "Fatima", "Tomás", "Grace", "Ethan"};
+    "Amelia", "Oliver",   "Isla",  "George", "Ava",    "Noah",  "Zoë",   "Arthur",
+    "Freya",  "Muhammad", "Ivy",   "Leo",    "Siân",   "Oscar", "Maya",  "Jack",
+    "Chloé",  "Harry",    "Aoife", "Kacper", "Fatima", "Tomás", "Grace", "Ethan"};
 constexpr std::array<const char*, 20> kSurnames = {
-    "Smith", "Jones", "O'Brien-Łukasz", "Patel", "Williams", "Brown", "Nowak", "Taylor",
-    "Davies, Jr", "Evans", "Khan", "Wilson", "Thomas", "Roberts", "Müller", "Walker",
-    "Wright", "Robinson", "Hughes", "Green"};
+    "Smith",  "Jones",      "O'Brien-Łukasz", "Patel",    "Williams", "Brown",  "Nowak",
+    "Taylor", "Davies, Jr", "Evans",          "Khan",     "Wilson",   "Thomas", "Roberts",
+    "Müller", "Walker",     "Wright",         "Robinson", "Hughes",   "Green"};
 
 std::string csvField(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
@@ -64,7 +64,8 @@ std::string makeUpn(int serial, int yearAllocated) {
   return upn;
 }
 
-}  struct Planted {
+}  // namespace
+struct Planted {
   int pupil;
   std::string from;  // first school day of the pattern
   int days;          // school days it lasts
@@ -88,7 +89,8 @@ int main(int argc, char** argv) {
       {5, "2024-11-11", 6, "N", "N"}, {5, "2024-11-19", 6, "O", "O"},
       {6, "2024-10-18", 6, "G", "G"}, {6, "2024-11-05", 4, "G", "G"},
       {7, "2024-09-23", 8, "I", "I"}, {7, "2024-11-18", 8, "I", "I"},
-      {8, "2024-09-30", 9, "N", "N"}, {8, "2024-10-11", 1, "L", "N"}, {8, "2024-10-14", 3, "N", "N"},
+      {8, "2024-09-30", 9, "N", "N"}, {8, "2024-10-11", 1, "L", "N"},
+      {8, "2024-10-14", 3, "N", "N"},
   };
   auto plantedCode = [&](int pupil, Date day, bool pm) -> const std::string* {
     for (const auto& p : planted) {
@@ -112,21 +114,23 @@ int main(int argc, char** argv) {
     std::string upn = makeUpn(i + 1, 2019 + (11 - year));
     std::string surname = kSurnames[static_cast<std::size_t>(rng.below(kSurnames.size()))];
     std::string forename = kForenames[static_cast<std::size_t>(rng.below(kForenames.size()))];
-    bool sen = rng.below(100) < 14, cla = i == 9 || rng.below(200) == 0, cp = i == 8 || rng.below(150) == 0;
+    bool sen = rng.below(100) < 14, cla = i == 9 || rng.below(200) == 0,
+         cp = i == 8 || rng.below(150) == 0;
     bool fsm = rng.below(100) < 24;
     int absencePercent = rng.below(10) < 7 ? 2 : rng.below(3) < 2 ? 7 : 14;
-    std::string pupilColumns = csvField(upn) + "," + std::to_string(3000 + i) + "," + csvField(surname) +
-                               "," + csvField(forename) + "," + reg + "," + std::to_string(year) + "," +
-                               ukDate(dob);
-    std::string flags = std::string(sen ? "Y" : "N") + "," + (cla ? "Y" : "N") + "," + (cp ? "Y" : "N") +
-                        "," + (fsm ? "Y" : "N");
+    std::string pupilColumns = csvField(upn) + "," + std::to_string(3000 + i) + "," +
+                               csvField(surname) + "," + csvField(forename) + "," + reg + "," +
+                               std::to_string(year) + "," + ukDate(dob);
+    std::string flags = std::string(sen ? "Y" : "N") + "," + (cla ? "Y" : "N") + "," +
+                        (cp ? "Y" : "N") + "," + (fsm ? "Y" : "N");
     for (Date day : termDays) {
       bool absentDay = rng.below(100) < absencePercent;
       std::string code = absenceCodes[rng.below(13)];
       bool wholeDay = rng.below(2) == 0;
       for (bool pm : {false, true}) {
         std::string mark = pm ? "\\" : "/", late;
-        if (absentDay && (wholeDay || !pm)) mark = code;
+        if (absentDay && (wholeDay || !pm))
+          mark = code;
         else if (!pm && rng.below(100) < 3) {
           mark = "L";
           late = std::to_string(5 + rng.below(20));
@@ -134,8 +138,8 @@ int main(int argc, char** argv) {
         if (auto p = plantedCode(i, day, pm)) mark = *p;
         if (pm && day == termDays.back() && reg == "11D") mark = "";  // register not yet taken
         if (mark == "L" && late.empty()) late = "12";
-        out << pupilColumns << "," << ukDate(day) << "," << (pm ? "PM" : "AM") << "," << mark
-            << "," << late << "," << flags << "\r\n";
+        out << pupilColumns << "," << ukDate(day) << "," << (pm ? "PM" : "AM") << "," << mark << ","
+            << late << "," << flags << "\r\n";
         ++rows;
       }
     }

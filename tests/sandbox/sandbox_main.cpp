@@ -22,13 +22,20 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--cert") options.cert_file = value();
-    else if (a == "--key") options.key_file = value();
-    else if (a == "--port") options.port = static_cast<uint16_t>(std::stoi(value()));
-    else if (a == "--port-file") portFile = value();
-    else if (a == "--la-token") options.la_token = value();
-    else if (a == "--cpoms-key") options.cpoms_key = value();
-    else if (a == "--quiet") options.log_requests = false;
+    if (a == "--cert")
+      options.cert_file = value();
+    else if (a == "--key")
+      options.key_file = value();
+    else if (a == "--port")
+      options.port = static_cast<uint16_t>(std::stoi(value()));
+    else if (a == "--port-file")
+      portFile = value();
+    else if (a == "--la-token")
+      options.la_token = value();
+    else if (a == "--cpoms-key")
+      options.cpoms_key = value();
+    else if (a == "--quiet")
+      options.log_requests = false;
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;

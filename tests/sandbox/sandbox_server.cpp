@@ -8,8 +8,8 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/StreamCopier.h>
 
 #include <iostream>
@@ -40,7 +40,8 @@ using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 using State = SandboxServer::State;
 
-void reply(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const nlohmann::json& body) {
+void reply(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+           const nlohmann::json& body) {
   std::string text = body.dump();
   response.setStatus(status);
   response.setContentType("application/json");
@@ -63,12 +64,15 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       std::lock_guard lock(state_->mutex);
       ++state_->requests;
       faults = state_->faults;
-      if (state_->faults.drop > 0) --state_->faults.drop;
-      else if (state_->faults.fail > 0) --state_->faults.fail;
+      if (state_->faults.drop > 0)
+        --state_->faults.drop;
+      else if (state_->faults.fail > 0)
+        --state_->faults.fail;
     }
     if (state_->options.log_requests)
       std::cout << "sandbox: " << request.getMethod() << " " << path << std::endl;
-    if (faults.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(faults.delay_ms));
+    if (faults.delay_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(faults.delay_ms));
     if (faults.drop > 0) {
       // Close the connection with no answer, as a crashed proxy would.
       auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
@@ -86,7 +90,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     std::smatch match;
     if (path == "/api/v1/notifications") {
       if (request.get("Authorization", "") != "Bearer " + state_->options.la_token)
-        return reply(response, HTTPResponse::HTTP_UNAUTHORIZED, {{"error", "invalid bearer token"}});
+        return reply(response, HTTPResponse::HTTP_UNAUTHORIZED,
+                     {{"error", "invalid bearer token"}});
       return record(request, "notification", body, response, HTTPResponse::HTTP_ACCEPTED);
     }
     if (request.get("X-API-Key", "") != state_->options.cpoms_key &&
@@ -105,12 +110,15 @@ class Handler : public Poco::Net::HTTPRequestHandler {
               HTTPServerResponse& response, HTTPResponse::HTTPStatus created) {
     auto json = nlohmann::json::parse(body, nullptr, false);
     if (json.is_discarded() || !json.is_object())
-      return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "body must be a JSON object"}});
+      return reply(response, HTTPResponse::HTTP_BAD_REQUEST,
+                   {{"error", "body must be a JSON object"}});
     std::string key = request.get("Idempotency-Key", "");
     if (key.empty())
-      return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "Idempotency-Key required"}});
+      return reply(response, HTTPResponse::HTTP_BAD_REQUEST,
+                   {{"error", "Idempotency-Key required"}});
     if (kind == "notification" && (!json.contains("type") || !json.contains("pupil")))
-      return reply(response, HTTPResponse::HTTP_UNPROCESSABLE_ENTITY, {{"error", "type and pupil required"}});
+      return reply(response, HTTPResponse::HTTP_UNPROCESSABLE_ENTITY,
+                   {{"error", "type and pupil required"}});
     std::string reference;
     bool repeat = false;
     {
@@ -121,16 +129,23 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         reference = state_->records[it->second].reference;
         repeat = true;
       } else {
-        reference = kind == "notification" ? "LA-" + std::to_string(100000 + state_->nextNotification++)
-                                           : std::to_string(state_->nextIncident++);
+        reference = kind == "notification"
+                        ? "LA-" + std::to_string(100000 + state_->nextNotification++)
+                        : std::to_string(state_->nextIncident++);
         state_->byKey[kind + "|" + key] = state_->records.size();
         state_->records.push_back(Received{kind, reference, key, body});
       }
     }
     if (kind == "notification") {
-      if (state_->options.log_requests && !repeat)
-        std::cout << "LA portal received " << json.value("type", "?") << " (" << reference << ")"
-                  << std::endl;
+      if (state_->options.log_requests && !repeat) {
+        std::string upn = json["pupil"].value("upn", "");
+        if (upn.size() > 5) upn = upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
+        std::string period = json.contains("period") ? json["period"].value("from", "") + ".." +
+                                                           json["period"].value("to", "")
+                                                     : "";
+        std::cout << "LA portal received " << json.value("type", "?") << " for pupil " << upn
+                  << ", " << period << " -> " << reference << std::endl;
+      }
       return reply(response, repeat ? HTTPResponse::HTTP_OK : created, {{"reference", reference}});
     }
     reply(response, repeat ? HTTPResponse::HTTP_OK : created, {{"id", std::stoi(reference)}});
@@ -142,18 +157,21 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       nlohmann::json list = nlohmann::json::array();
       std::lock_guard lock(state_->mutex);
       for (const auto& r : state_->records)
-        list.push_back({{"kind", r.kind}, {"reference", r.reference},
-                        {"idempotency_key", r.idempotency_key}, {"body", nlohmann::json::parse(r.body)}});
-      return reply(response, HTTPResponse::HTTP_OK,
-                   {{"received", list}, {"requests", state_->requests}, {"duplicates", state_->duplicates}});
+        list.push_back({{"kind", r.kind},
+                        {"reference", r.reference},
+                        {"idempotency_key", r.idempotency_key},
+                        {"body", nlohmann::json::parse(r.body)}});
+      return reply(
+          response, HTTPResponse::HTTP_OK,
+          {{"received", list}, {"requests", state_->requests}, {"duplicates", state_->duplicates}});
     }
     if (path == "/_sandbox/faults" && request.getMethod() == "POST") {
       auto json = nlohmann::json::parse(body, nullptr, false);
       if (json.is_discarded() || !json.is_object())
         return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "JSON object expected"}});
       std::lock_guard lock(state_->mutex);
-      state_->faults = Faults{json.value("fail", 0), json.value("status", 503), json.value("delay_ms", 0),
-                              json.value("drop", 0)};
+      state_->faults = Faults{json.value("fail", 0), json.value("status", 503),
+                              json.value("delay_ms", 0), json.value("drop", 0)};
       return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
     }
     reply(response, HTTPResponse::HTTP_NOT_FOUND, {{"error", "no such control endpoint"}});
@@ -186,7 +204,9 @@ SandboxServer::SandboxServer(SandboxOptions options)
   state_->options = options_;
 }
 
-SandboxServer::~SandboxServer() { stop(); }
+SandboxServer::~SandboxServer() {
+  stop();
+}
 
 void SandboxServer::start() {
   static std::once_flag once;
@@ -203,7 +223,8 @@ void SandboxServer::start() {
   auto* params_ = new Poco::Net::HTTPServerParams;
   params_->setMaxThreads(8);
   params_->setKeepAlive(true);
-  server_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(state_), *server_->socket, params_);
+  server_->http =
+      std::make_unique<Poco::Net::HTTPServer>(new Factory(state_), *server_->socket, params_);
   server_->http->start();
 }
 
@@ -214,7 +235,9 @@ void SandboxServer::stop() {
   }
 }
 
-uint16_t SandboxServer::port() const { return server_ ? server_->socket->address().port() : 0; }
+uint16_t SandboxServer::port() const {
+  return server_ ? server_->socket->address().port() : 0;
+}
 
 void SandboxServer::setFaults(const Faults& faults) {
   std::lock_guard lock(state_->mutex);

@@ -35,10 +35,10 @@ struct Received {
 };
 
 struct Faults {
-  int fail = 0;        // the next N requests get `status`
+  int fail = 0;  // the next N requests get `status`
   int status = 503;
-  int delay_ms = 0;    // every request waits this long first
-  int drop = 0;        // the next N requests have their connection closed with no answer
+  int delay_ms = 0;  // every request waits this long first
+  int drop = 0;      // the next N requests have their connection closed with no answer
 };
 
 class SandboxServer {
@@ -52,8 +52,8 @@ class SandboxServer {
 
   void setFaults(const Faults& faults);
   std::vector<Received> received() const;
-  int requests() const;          // every request that reached a handler
-  int duplicates() const;        // repeats of an Idempotency-Key already recorded
+  int requests() const;    // every request that reached a handler
+  int duplicates() const;  // repeats of an Idempotency-Key already recorded
 
   struct State;
 

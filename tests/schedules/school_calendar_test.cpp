@@ -34,8 +34,8 @@ TEST(SchoolCalendar, CountsSchoolDaysAcrossHalfTerm) {
 TEST(SchoolCalendar, ASchoolWeekHasAtLeastOneSchoolDay) {
   auto cal = test::autumnCalendar();
   EXPECT_EQ(cal.schoolWeekOf(d("2024-10-02")), d("2024-09-30"));
-  EXPECT_FALSE(cal.schoolWeekOf(d("2024-10-30")));   // half term
-  EXPECT_FALSE(cal.schoolWeekOf(d("2024-12-25")));   // Christmas
+  EXPECT_FALSE(cal.schoolWeekOf(d("2024-10-30")));                // half term
+  EXPECT_FALSE(cal.schoolWeekOf(d("2024-12-25")));                // Christmas
   EXPECT_EQ(cal.schoolWeekOf(d("2024-09-02")), d("2024-09-02"));  // INSET Monday, school week
 }
 
@@ -61,7 +61,8 @@ TEST(SchoolCalendar, NamesTheJsonPathOfEachProblem) {
 }
 
 TEST(SchoolCalendar, TheShippedExampleCalendarLoads) {
-  auto cal = SchoolCalendar::load(test::sourceDir() + "/schedules/calendars/demo-academy-2024-25.json");
+  auto cal =
+      SchoolCalendar::load(test::sourceDir() + "/schedules/calendars/demo-academy-2024-25.json");
   EXPECT_EQ(cal.schoolDays().size(), 190u);  // the statutory 190 days
   EXPECT_EQ(cal.kindOf(d("2025-05-05")), DayKind::BankHoliday);
 }

@@ -29,7 +29,9 @@ std::filesystem::path TempDir::write(const std::string& name, const std::string&
   return file;
 }
 
-Date d(const char* iso) { return *Date::parseIso(iso); }
+Date d(const char* iso) {
+  return *Date::parseIso(iso);
+}
 
 std::string autumnCalendarJson() {
   return R"({
@@ -106,7 +108,11 @@ RunResult runMarkbridge(const std::vector<std::string>& args,
   return result;
 }
 
-std::string certsDir() { return MB_CERTS_DIR; }
-std::string sourceDir() { return MB_SOURCE_DIR; }
+std::string certsDir() {
+  return MB_CERTS_DIR;
+}
+std::string sourceDir() {
+  return MB_SOURCE_DIR;
+}
 
 }  // namespace markbridge::test

@@ -39,8 +39,8 @@ void addDays(std::vector<Mark>& marks, const std::string& upn, const std::vector
 Mark mark(const std::string& upn, Date day, Session s, const char* code);
 
 struct RunResult {
-  int exit_code = -1;    // -1 when killed by a signal
-  int signal = 0;        // the signal that killed it
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the signal that killed it
   std::string out, err;
 };
 // Runs the built `markbridge` with `args`, extra environment `env`, in `cwd`.

@@ -30,7 +30,8 @@ bool CsvReader::next(CsvRecord& record) {
         ++pos_;
         for (;;) {
           if (pos_ >= text_.size()) {
-            error_ = "a quoted field opened on line " + std::to_string(quoteLine) + " is never closed";
+            error_ =
+                "a quoted field opened on line " + std::to_string(quoteLine) + " is never closed";
             errorLine_ = quoteLine;
             return false;
           }

@@ -14,7 +14,8 @@ constexpr Field kFields[] = {
      "auto | utf-8 | windows-1252 | utf-16le (auto: BOM, then UTF-8, else Windows-1252)"},
     {"delimiter", FieldType::String, "\"auto\"", false, "auto | , | ; | tab"},
     {"columns", FieldType::Object, "{}", false,
-     "header overrides, e.g. {\"mark\": \"Attendance Mark\"}; fields: upn, adno, surname, forename, "
+     "header overrides, e.g. {\"mark\": \"Attendance Mark\"}; fields: upn, adno, surname, "
+     "forename, "
      "reg_group, year, date, session, mark, minutes_late, dob, sen, ehcp, cla, cp, cin, fsm, pp"},
     {"code_map", FieldType::Object, "{}", false,
      "vendor code -> 2024 code, layered over the built-in legacy map, e.g. {\"H\": \"G\"}"},
@@ -22,7 +23,9 @@ constexpr Field kFields[] = {
 
 }  // namespace
 
-std::span<const Field> SimsCsvConfig::schema() { return kFields; }
+std::span<const Field> SimsCsvConfig::schema() {
+  return kFields;
+}
 
 SimsCsvConfig SimsCsvConfig::fromJson(const nlohmann::json& json, const std::string& path,
                                       const std::filesystem::path& baseDir,
@@ -34,7 +37,8 @@ SimsCsvConfig SimsCsvConfig::fromJson(const nlohmann::json& json, const std::str
     const auto& files = filled["files"];
     for (std::size_t i = 0; i < files.size(); ++i) {
       if (!files[i].is_string()) {
-        context.add(path + ".files[" + std::to_string(i) + "]", "must be a file path", files[i].dump());
+        context.add(path + ".files[" + std::to_string(i) + "]", "must be a file path",
+                    files[i].dump());
         continue;
       }
       std::filesystem::path file = files[i].get<std::string>();
@@ -43,22 +47,30 @@ SimsCsvConfig SimsCsvConfig::fromJson(const nlohmann::json& json, const std::str
   }
   if (filled.contains("encoding")) {
     auto text = filled["encoding"].get<std::string>();
-    if (auto encoding = parseTextEncoding(text)) config.encoding = *encoding;
-    else context.add(path + ".encoding", "must be auto, utf-8, windows-1252 or utf-16le", text);
+    if (auto encoding = parseTextEncoding(text))
+      config.encoding = *encoding;
+    else
+      context.add(path + ".encoding", "must be auto, utf-8, windows-1252 or utf-16le", text);
   }
   if (filled.contains("delimiter")) {
     auto text = filled["delimiter"].get<std::string>();
-    if (text == "auto") config.delimiter = 0;
-    else if (text == "tab" || text == "\t") config.delimiter = '\t';
-    else if (text == "," || text == ";") config.delimiter = text[0];
-    else context.add(path + ".delimiter", "must be auto, \",\", \";\" or \"tab\"", text);
+    if (text == "auto")
+      config.delimiter = 0;
+    else if (text == "tab" || text == "\t")
+      config.delimiter = '\t';
+    else if (text == "," || text == ";")
+      config.delimiter = text[0];
+    else
+      context.add(path + ".delimiter", "must be auto, \",\", \";\" or \"tab\"", text);
   }
   for (const char* key : {"columns", "code_map"}) {
     if (!filled.contains(key)) continue;
     auto& target = std::string_view(key) == "columns" ? config.columns : config.code_map;
     for (const auto& [k, v] : filled[key].items()) {
-      if (v.is_string()) target[k] = v.get<std::string>();
-      else context.add(path + "." + key + "." + k, "must be a string", v.dump());
+      if (v.is_string())
+        target[k] = v.get<std::string>();
+      else
+        context.add(path + "." + key + "." + k, "must be a string", v.dump());
     }
   }
   return config;

@@ -17,7 +17,7 @@ struct SimsCsvConfig {
   std::string name;
   std::vector<std::filesystem::path> files;
   TextEncoding encoding = TextEncoding::Auto;
-  char delimiter = 0;  // 0: detect from the header line
+  char delimiter = 0;                           // 0: detect from the header line
   std::map<std::string, std::string> columns;   // field -> header in this school's export
   std::map<std::string, std::string> code_map;  // vendor code -> 2024 code
 

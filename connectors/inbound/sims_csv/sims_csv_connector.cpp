@@ -19,8 +19,25 @@ namespace markbridge {
 namespace {
 
 enum Column {
-  kUpn, kAdno, kSurname, kForename, kRegGroup, kYear, kDate, kSession, kMark, kMinutesLate, kDob,
-  kSen, kEhcp, kCla, kCp, kCin, kFsm, kPp, kColumnCount
+  kUpn,
+  kAdno,
+  kSurname,
+  kForename,
+  kRegGroup,
+  kYear,
+  kDate,
+  kSession,
+  kMark,
+  kMinutesLate,
+  kDob,
+  kSen,
+  kEhcp,
+  kCla,
+  kCp,
+  kCin,
+  kFsm,
+  kPp,
+  kColumnCount
 };
 
 struct ColumnSpec {
@@ -105,7 +122,8 @@ ImportBatch SimsCsvConnector::parse(std::string_view bytes, const std::string& o
   batch.origin = origin;
   batch.fingerprint = sha256Hex(bytes);
   auto fail = [&](int line, int column, std::string value, std::string message) {
-    batch.problems.push_back(Problem{origin, line, column, "", std::move(value), std::move(message)});
+    batch.problems.push_back(
+        Problem{origin, line, column, "", std::move(value), std::move(message)});
   };
 
   auto text = decodeToUtf8(bytes, config_.encoding);
@@ -117,8 +135,10 @@ ImportBatch SimsCsvConnector::parse(std::string_view bytes, const std::string& o
   CsvReader reader(text.utf8, delimiter);
   CsvRecord record;
   if (!reader.next(record)) {
-    if (!reader.error().empty()) fail(reader.errorLine(), 0, "", reader.error());
-    else fail(0, 0, "", "the file is empty: expected a header line");
+    if (!reader.error().empty())
+      fail(reader.errorLine(), 0, "", reader.error());
+    else
+      fail(0, 0, "", "the file is empty: expected a header line");
     return batch;
   }
 
@@ -163,12 +183,13 @@ ImportBatch SimsCsvConnector::parse(std::string_view bytes, const std::string& o
       return at[c] < 0 ? RawField{empty, 0} : RawField{record.fields[at[c]], at[c] + 1};
     };
     bool review = false;
-    RawMark raw{record.line, field(kUpn), field(kDate), field(kSession), field(kMark),
-                field(kMinutesLate)};
+    RawMark raw{record.line,     field(kUpn),  field(kDate),
+                field(kSession), field(kMark), field(kMinutesLate)};
     auto mark = normaliser.normalise(raw, batch.problems, &review);
     if (!mark) continue;
 
-    std::string key = mark->upn + '|' + mark->date.iso() + '|' + std::string(toString(mark->session));
+    std::string key =
+        mark->upn + '|' + mark->date.iso() + '|' + std::string(toString(mark->session));
     if (auto it = seen.find(key); it != seen.end()) {
       const Mark& earlier = batch.marks[it->second.second];
       if (earlier.code != mark->code)
@@ -191,12 +212,14 @@ ImportBatch SimsCsvConnector::parse(std::string_view bytes, const std::string& o
       pupil.year_group = std::string(field(kYear).text);
       if (auto dob = field(kDob); !dob.text.empty()) {
         pupil.dob = Date::parse(dob.text);
-        if (!pupil.dob) fail(record.line, dob.column, std::string(dob.text), "date of birth must be dd/mm/yyyy or yyyy-mm-dd");
+        if (!pupil.dob)
+          fail(record.line, dob.column, std::string(dob.text),
+               "date of birth must be dd/mm/yyyy or yyyy-mm-dd");
       }
-      pupil.flags = PupilFlags{isYes(field(kSen).text), isYes(field(kEhcp).text),
-                               isYes(field(kCla).text), isYes(field(kCp).text),
-                               isYes(field(kCin).text), isYes(field(kFsm).text),
-                               isYes(field(kPp).text)};
+      pupil.flags =
+          PupilFlags{isYes(field(kSen).text), isYes(field(kEhcp).text), isYes(field(kCla).text),
+                     isYes(field(kCp).text),  isYes(field(kCin).text),  isYes(field(kFsm).text),
+                     isYes(field(kPp).text)};
       pupilIndex.emplace(mark->upn, batch.pupils.size());
       batch.pupils.push_back(std::move(pupil));
     }

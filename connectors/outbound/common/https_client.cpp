@@ -1,14 +1,14 @@
 #include "connectors/outbound/common/https_client.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/SSLException.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
@@ -67,8 +67,9 @@ HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeou
   params.privateKeyFile = tls.client_key;
   params.cipherList = "HIGH:!aNULL:!MD5";
   impl_->context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-  impl_->context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
-                                   Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+  impl_->context->disableProtocols(
+      Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+      Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
 }
 
 HttpsClient::~HttpsClient() = default;
@@ -77,8 +78,8 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   HttpResponse response;
   try {
     if (!impl_->session) {
-      impl_->session = std::make_unique<Poco::Net::HTTPSClientSession>(impl_->host, impl_->port,
-                                                                       impl_->context);
+      impl_->session =
+          std::make_unique<Poco::Net::HTTPSClientSession>(impl_->host, impl_->port, impl_->context);
       impl_->session->setTimeout(Poco::Timespan(static_cast<long>(impl_->timeoutMs) * 1000));
       impl_->session->setKeepAlive(true);
     }

@@ -35,7 +35,8 @@ std::optional<std::string> readSecret(const std::string& envName, const std::fil
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string secret = buffer.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' '))
+  while (!secret.empty() &&
+         (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' '))
     secret.pop_back();
   if (secret.empty()) {
     error = "secret file " + file.string() + " is empty";

@@ -18,8 +18,7 @@ constexpr Field kFields[] = {
     {"client_cert", FieldType::String, "\"\"", false, "PEM client certificate for mutual TLS"},
     {"client_key", FieldType::String, "\"\"", false, "PEM private key of the client certificate"},
     {"timeout_ms", FieldType::Integer, "10000", false, "connect/read timeout per request"},
-    {"events", FieldType::Array,
-     R"(["unauthorised_10_day","sickness_15_day","update"])", false,
+    {"events", FieldType::Array, R"(["unauthorised_10_day","sickness_15_day","update"])", false,
      "notification types sent to this portal; `update` carries corrections"},
     {"contact", FieldType::Object, "{}", false,
      "school attendance contact: {\"name\", \"email\", \"phone\"}"},
@@ -32,7 +31,9 @@ std::filesystem::path resolve(const nlohmann::json& value, const std::filesystem
 
 }  // namespace
 
-std::span<const Field> LaPortalConfig::schema() { return kFields; }
+std::span<const Field> LaPortalConfig::schema() {
+  return kFields;
+}
 
 LaPortalConfig LaPortalConfig::fromJson(const nlohmann::json& json, const std::string& path,
                                         const std::filesystem::path& baseDir,
@@ -48,17 +49,19 @@ LaPortalConfig LaPortalConfig::fromJson(const nlohmann::json& json, const std::s
   config.token_env = str("token_env");
   if (f.contains("token_file")) config.token_file = resolve(f["token_file"], baseDir);
   if (config.token_env.empty() && config.token_file.empty())
-    context.add(path + ".token_env", "set token_env or token_file: the portal needs a bearer token");
+    context.add(path + ".token_env",
+                "set token_env or token_file: the portal needs a bearer token");
   if (f.contains("client_cert")) config.client_cert = resolve(f["client_cert"], baseDir);
   if (f.contains("client_key")) config.client_key = resolve(f["client_key"], baseDir);
   if (config.client_cert.empty() != config.client_key.empty())
     context.add(path + ".client_key", "client_cert and client_key go together");
   if (f.contains("timeout_ms")) {
     config.timeout_ms = f["timeout_ms"].get<int>();
-    if (config.timeout_ms < 100) context.add(path + ".timeout_ms", "must be at least 100", std::to_string(config.timeout_ms));
+    if (config.timeout_ms < 100)
+      context.add(path + ".timeout_ms", "must be at least 100", std::to_string(config.timeout_ms));
   }
-  const std::set<std::string> known = {"unauthorised_10_day", "sickness_15_day", "irregular_attendance",
-                                       "penalty_threshold", "update"};
+  const std::set<std::string> known = {"unauthorised_10_day", "sickness_15_day",
+                                       "irregular_attendance", "penalty_threshold", "update"};
   if (f.contains("events")) {
     const auto& events = f["events"];
     for (std::size_t i = 0; i < events.size(); ++i) {
@@ -73,7 +76,8 @@ LaPortalConfig LaPortalConfig::fromJson(const nlohmann::json& json, const std::s
     const auto& c = f["contact"];
     for (const auto& [key, value] : c.items()) {
       if (!value.is_string() || (key != "name" && key != "email" && key != "phone"))
-        context.add(path + ".contact." + key, "contact takes string name, email and phone", value.dump());
+        context.add(path + ".contact." + key, "contact takes string name, email and phone",
+                    value.dump());
     }
     config.contact_name = c.value("name", "");
     config.contact_email = c.value("email", "");

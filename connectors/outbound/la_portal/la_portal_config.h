@@ -25,7 +25,8 @@ struct LaPortalConfig {
 
   static std::span<const Field> schema();
   static LaPortalConfig fromJson(const nlohmann::json& json, const std::string& path,
-                                 const std::filesystem::path& baseDir, const ConfigContext& context);
+                                 const std::filesystem::path& baseDir,
+                                 const ConfigContext& context);
 };
 
 }  // namespace markbridge

@@ -10,7 +10,8 @@ namespace {
 
 std::string excerpt(const std::string& body) {
   auto json = nlohmann::json::parse(body, nullptr, false);
-  if (!json.is_discarded() && json.is_object() && json.contains("error") && json["error"].is_string())
+  if (!json.is_discarded() && json.is_object() && json.contains("error") &&
+      json["error"].is_string())
     return json["error"].get<std::string>();
   return body.substr(0, 200);
 }
@@ -33,7 +34,8 @@ DeliveryResult LaPortalSink::deliver(const OutboxItem& item, const std::string& 
   request.headers["Idempotency-Key"] = item.key;
   request.body = laPortalNotificationBody(item, originalReference, school_, config_);
   auto response = client_.send(request);
-  if (response.status == 0) return DeliveryResult::retry("sink " + config_.name + ": " + response.transport_error);
+  if (response.status == 0)
+    return DeliveryResult::retry("sink " + config_.name + ": " + response.transport_error);
   std::string reference;
   if (response.status / 100 == 2) {
     auto json = nlohmann::json::parse(response.body, nullptr, false);

@@ -10,7 +10,8 @@ std::string laPortalNotificationBody(const OutboxItem& item, const std::string& 
   const auto& p = event["pupil"];
   nlohmann::json body;
   body["event_id"] = event["event_id"];
-  body["school"] = {{"urn", school.urn}, {"la", school.la}, {"estab", school.estab}, {"name", school.name}};
+  body["school"] = {
+      {"urn", school.urn}, {"la", school.la}, {"estab", school.estab}, {"name", school.name}};
   if (item.kind != OutboxKind::Notify) {
     // A correction names the record it corrects and the pupil, nothing more.
     body["type"] = "update";
@@ -18,8 +19,9 @@ std::string laPortalNotificationBody(const OutboxItem& item, const std::string& 
     body["pupil"] = {{"upn", p["upn"]}};
     body["period"] = event["period"];
     if (item.kind == OutboxKind::Withdraw) {
-      body["update"] = "withdrawn: the register was amended and the grounds for the notification "
-                       "no longer hold";
+      body["update"] =
+          "withdrawn: the register was amended and the grounds for the notification "
+          "no longer hold";
     } else {
       body["update"] = "revised: the register was amended; the grounds still hold for this period";
       body["sessions_by_code"] = event["sessions_by_code"];
@@ -27,10 +29,10 @@ std::string laPortalNotificationBody(const OutboxItem& item, const std::string& 
     }
   } else {
     body["type"] = event["type"];
-    body["pupil"] = {{"upn", p["upn"]},   {"forename", p["forename"]}, {"surname", p["surname"]},
-                     {"dob", p["dob"]},   {"year", p["year"]},         {"reg_group", p["reg_group"]},
-                     {"sen", p["sen"]},   {"ehcp", p["ehcp"]},         {"cla", p["cla"]},
-                     {"cp", p["cp"]},     {"cin", p["cin"]},           {"fsm", p["fsm"]}};
+    body["pupil"] = {{"upn", p["upn"]}, {"forename", p["forename"]}, {"surname", p["surname"]},
+                     {"dob", p["dob"]}, {"year", p["year"]},         {"reg_group", p["reg_group"]},
+                     {"sen", p["sen"]}, {"ehcp", p["ehcp"]},         {"cla", p["cla"]},
+                     {"cp", p["cp"]},   {"cin", p["cin"]},           {"fsm", p["fsm"]}};
     body["period"] = event["period"];
     body["sessions_by_code"] = event["sessions_by_code"];
     body["attendance_percent"] = event["attendance_percent"];

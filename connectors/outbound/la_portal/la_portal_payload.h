@@ -4,9 +4,9 @@
 
 #include <string>
 
+#include "connectors/outbound/la_portal/la_portal_config.h"
 #include "core/domain/school.h"
 #include "core/outbox/outbox_item.h"
-#include "connectors/outbound/la_portal/la_portal_config.h"
 
 namespace markbridge {
 
