@@ -85,7 +85,9 @@ std::string_view toString(DayKind kind) {
   return "?";
 }
 
-std::span<const Field> SchoolCalendar::schema() { return kCalendarFields; }
+std::span<const Field> SchoolCalendar::schema() {
+  return kCalendarFields;
+}
 
 SchoolCalendar SchoolCalendar::load(const std::filesystem::path& file) {
   std::ifstream in(file);
