@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "connectors/outbound/la_portal/la_portal_connector.h"
 #include "core/outbox/delivery_worker.h"
@@ -32,14 +33,14 @@ struct DeliveryFixture : ::testing::Test {
     server->start();
   }
 
-  void makeSink(const std::string& token) {
+  void makeSink(const std::string& token, int timeoutMs = 2000) {
     ::setenv("MB_TEST_LA_TOKEN", token.c_str(), 1);
     nlohmann::json config = {{"name", "la"},
                              {"type", "la_portal"},
                              {"base_url", server->baseUrl()},
                              {"ca_file", test::certsDir() + "/ca.pem"},
                              {"token_env", "MB_TEST_LA_TOKEN"},
-                             {"timeout_ms", 2000}};
+                             {"timeout_ms", timeoutMs}};
     std::vector<Problem> problems;
     sink =
         buildLaPortalSink(config, "$.sinks[0]", dir.path(), School{"140000", "801", "4000", "Demo"},
@@ -101,6 +102,29 @@ TEST_F(DeliveryFixture, ADroppedConnectionIsRetriedAndDeliveredOnce) {
   auto report = deliver();
   EXPECT_EQ(report.delivered, 1);
   EXPECT_GE(report.retried, 1);
+  EXPECT_EQ(server->received().size(), 1u);
+}
+
+TEST_F(DeliveryFixture, ATimeoutIsRetriedAndThePortalStillHoldsOneRecord) {
+  startSandbox();
+  makeSink("la-sandbox-token", 300);
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, 0);
+  // The portal takes 1.2 s over the first request: the client gives up at 300 ms, but the
+  // portal records the notification anyway. The retry carries the same Idempotency-Key.
+  sandbox::Faults slow;
+  slow.stall = 1;
+  slow.stall_ms = 1200;
+  server->setFaults(slow);
+  auto report = deliver();
+  EXPECT_EQ(report.delivered, 1);
+  EXPECT_GE(report.retried, 1);
+  auto failed = store->outbox(OutboxState::Delivered, 10);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_GE(failed[0].attempts, 2);
+  // Let the stalled first request finish: it finds its key already recorded.
+  for (int i = 0; i < 40 && server->duplicates() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(server->duplicates(), 1);
   EXPECT_EQ(server->received().size(), 1u);
 }
 

@@ -68,11 +68,12 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         --state_->faults.drop;
       else if (state_->faults.fail > 0)
         --state_->faults.fail;
+      if (state_->faults.stall > 0) --state_->faults.stall;
     }
     if (state_->options.log_requests)
       std::cout << "sandbox: " << request.getMethod() << " " << path << std::endl;
-    if (faults.delay_ms > 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(faults.delay_ms));
+    int wait = faults.delay_ms + (faults.stall > 0 ? faults.stall_ms : 0);
+    if (wait > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait));
     if (faults.drop > 0) {
       // Close the connection with no answer, as a crashed proxy would.
       auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
@@ -170,8 +171,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       if (json.is_discarded() || !json.is_object())
         return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "JSON object expected"}});
       std::lock_guard lock(state_->mutex);
-      state_->faults = Faults{json.value("fail", 0), json.value("status", 503),
-                              json.value("delay_ms", 0), json.value("drop", 0)};
+      state_->faults =
+          Faults{json.value("fail", 0), json.value("status", 503), json.value("delay_ms", 0),
+                 json.value("drop", 0), json.value("stall", 0),    json.value("stall_ms", 0)};
       return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
     }
     reply(response, HTTPResponse::HTTP_NOT_FOUND, {{"error", "no such control endpoint"}});

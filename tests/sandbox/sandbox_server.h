@@ -9,7 +9,8 @@
 //   POST /api/v1/incidents/{id}/actions   -> 201
 //   POST /api/v1/incidents/{id}/notes     -> 201
 //   GET  /_sandbox/received               everything accepted, as JSON
-//   POST /_sandbox/faults                 {"fail": N, "status": 503, "delay_ms": D, "drop": M}
+//   POST /_sandbox/faults                 {"fail": N, "status": 503, "delay_ms": D, "drop": M,
+//                                          "stall": S, "stall_ms": T}
 
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,8 @@ struct Faults {
   int status = 503;
   int delay_ms = 0;  // every request waits this long first
   int drop = 0;      // the next N requests have their connection closed with no answer
+  int stall = 0;     // the next N requests are handled (and recorded) only after stall_ms,
+  int stall_ms = 0;  // as a slow backend would: a client that timed out left a record behind
 };
 
 class SandboxServer {
