@@ -1,5 +1,3 @@
-#include <algorithm>
-
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/inbound/sims_csv/sims_csv_connector.h"
 
@@ -17,9 +15,7 @@ std::span<const InboundType> inboundTypes() {
 }
 
 const InboundType* findInboundType(std::string_view type) {
-  auto types = inboundTypes();
-  auto it = std::find_if(types.begin(), types.end(), [&](const auto& t) { return t.type == type; });
-  return it == types.end() ? nullptr : &*it;
+  return findType(inboundTypes(), type);
 }
 
 }  // namespace markbridge

@@ -1,5 +1,3 @@
-#include <algorithm>
-
 #include "connectors/outbound/la_portal/la_portal_connector.h"
 #include "connectors/outbound/outbound_types.h"
 
@@ -16,9 +14,7 @@ std::span<const OutboundType> outboundTypes() {
 }
 
 const OutboundType* findOutboundType(std::string_view type) {
-  auto types = outboundTypes();
-  auto it = std::find_if(types.begin(), types.end(), [&](const auto& t) { return t.type == type; });
-  return it == types.end() ? nullptr : &*it;
+  return findType(outboundTypes(), type);
 }
 
 }  // namespace markbridge

@@ -87,10 +87,7 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
     return config;
   }
   auto root = applySchema(json, kRootFields, "$", context);
-  auto resolve = [&](const std::string& p) {
-    std::filesystem::path path = p;
-    return path.is_absolute() ? path : config.base_dir / path;
-  };
+  auto resolve = [&](const std::string& p) { return resolveConfigPath(config.base_dir, p); };
   if (root.contains("school")) {
     auto s = applySchema(root["school"], kSchoolFields, "$.school", context);
     config.school =

@@ -84,6 +84,12 @@ nlohmann::json applySchema(const nlohmann::json& object, std::span<const Field> 
   return filled;
 }
 
+std::filesystem::path resolveConfigPath(const std::filesystem::path& baseDir,
+                                        const std::string& path) {
+  std::filesystem::path p = path;
+  return p.empty() || p.is_absolute() ? p : baseDir / p;
+}
+
 std::string describeSchema(std::span<const Field> schema) {
   auto cell = [](std::string_view raw) {
     std::string escaped;

@@ -3,6 +3,7 @@
 // routine checks a JSON object against the table (unknown keys, missing keys, wrong types, each
 // named by its JSON path) and fills in defaults. The same table prints the reference docs.
 
+#include <filesystem>
 #include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string>
@@ -33,6 +34,19 @@ struct ConfigContext {
 // Returns `object` with defaults filled in; problems are appended to `context`.
 nlohmann::json applySchema(const nlohmann::json& object, std::span<const Field> schema,
                            const std::string& path, const ConfigContext& context);
+
+// A path from a config file: relative paths are relative to the config file's folder; an empty
+// path stays empty (the setting is unused).
+std::filesystem::path resolveConfigPath(const std::filesystem::path& baseDir,
+                                        const std::string& path);
+
+// The entry of an explicit type list (inbound connectors, sinks) whose `type` is `name`.
+template <class Type>
+const Type* findType(std::span<const Type> types, std::string_view name) {
+  for (const auto& t : types)
+    if (t.type == name) return &t;
+  return nullptr;
+}
 
 // A Markdown table of the fields, for `markbridge check --describe` and the docs.
 std::string describeSchema(std::span<const Field> schema);

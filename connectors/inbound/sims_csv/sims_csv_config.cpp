@@ -41,8 +41,7 @@ SimsCsvConfig SimsCsvConfig::fromJson(const nlohmann::json& json, const std::str
                     files[i].dump());
         continue;
       }
-      std::filesystem::path file = files[i].get<std::string>();
-      config.files.push_back(file.is_absolute() ? file : baseDir / file);
+      config.files.push_back(resolveConfigPath(baseDir, files[i].get<std::string>()));
     }
   }
   if (filled.contains("encoding")) {

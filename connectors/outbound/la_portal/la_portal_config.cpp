@@ -25,8 +25,7 @@ constexpr Field kFields[] = {
 };
 
 std::filesystem::path resolve(const nlohmann::json& value, const std::filesystem::path& baseDir) {
-  std::filesystem::path p = value.get<std::string>();
-  return p.empty() || p.is_absolute() ? p : baseDir / p;
+  return resolveConfigPath(baseDir, value.get<std::string>());
 }
 
 }  // namespace
