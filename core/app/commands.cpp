@@ -85,6 +85,9 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   if (r.missing_marks) out << ", " << r.missing_marks << " registers not taken";
   if (r.review_flags) out << ", " << r.review_flags << " legacy codes flagged for review";
   out << "\n";
+  if (r.off_calendar)
+    err << "warning: " << r.off_calendar << " marks fall on days the calendar says are not school "
+        << "days (first " << r.first_off_calendar->iso() << "): check the calendar file\n";
 }
 
 void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResult& result) {

@@ -48,13 +48,24 @@ InboundConnector* Gateway::source(const std::string& name) {
 }
 
 ImportResult Gateway::importBatch(ImportBatch&& batch) {
-  ImportResult result{batch.source,       batch.origin,  {}, batch.rows, batch.missing_marks,
-                      batch.review_flags, batch.problems};
+  ImportResult result;
+  result.source = batch.source;
+  result.origin = batch.origin;
+  result.rows = batch.rows;
+  result.missing_marks = batch.missing_marks;
+  result.review_flags = batch.review_flags;
+  result.problems = batch.problems;
   auto log = namedLogger(batch.source);
   if (!batch.ok()) {
     log->error("{} rejected whole, nothing stored: {} problem(s), first: {}", batch.origin,
                batch.problems.size(), batch.problems.front().str());
     return result;
+  }
+  for (const auto& mark : batch.marks) {
+    if (!mark.code.isPossible() || calendar_.isSchoolDay(mark.date)) continue;
+    ++result.off_calendar;
+    if (!result.first_off_calendar || mark.date < *result.first_off_calendar)
+      result.first_off_calendar = mark.date;
   }
   result.outcome = store_->importBatch(batch, clock_->nowMs() / 1000);
   log->info("{}: {} marks added, {} amended, {} unchanged{}", batch.origin,

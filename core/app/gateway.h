@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "connectors/inbound/inbound_connector.h"
@@ -22,6 +23,10 @@ struct ImportResult {
   int missing_marks = 0;
   int review_flags = 0;
   std::vector<Problem> problems;  // non-empty: the file was rejected whole, nothing stored
+  // Marks of possible sessions on days the calendar says are not school days: the calendar or
+  // the export is wrong. They are stored; rules ignore them until the calendar says otherwise.
+  int off_calendar = 0;
+  std::optional<Date> first_off_calendar;
 };
 
 struct SyncReport {

@@ -48,14 +48,14 @@ DeliveryReport DeliveryWorker::run() {
                               ? std::min(*result.retry_after_ms, options_.backoff.cap_ms)
                               : backoffDelayMs(options_.backoff, attempts, random_);
           store_.recordRetry(item.seq, attempts, now + delay, result.reason);
-          log->warn("sink {}: attempt {} of {} failed, retry in {} ms: {}", item.sink, attempts,
-                    item.key, delay, result.reason);
+          log->warn("{}: attempt {} failed, next in {} ms: {}", item.key, attempts, delay,
+                    result.reason);
           ++report.retried;
           break;
         }
         case DeliveryResult::Outcome::Reject:
           store_.recordRejected(item.seq, attempts, result.reason, now);
-          log->error("sink {}: {} rejected: {}", item.sink, item.key, result.reason);
+          log->error("{}: rejected after {} attempt(s): {}", item.key, attempts, result.reason);
           ++report.rejected;
           break;
       }

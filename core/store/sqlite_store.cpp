@@ -393,7 +393,8 @@ class SqliteStore final : public Store {
       }
       SqliteStatement& write = existing ? update : insert;
       write.bind(1, mark.upn).bind(2, date).bind(3, session).bind(4, mark.code.str());
-      write.bind(5, mark.source).bind(6, mark.source_code).bind(7, now);
+      write.bind(5, mark.source).bind(6, mark.source_code);
+      write.bind(7, mark.recorded_at > 0 ? mark.recorded_at : now);
       if (mark.minutes_late)
         write.bind(8, int64_t{*mark.minutes_late});
       else

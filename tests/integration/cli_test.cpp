@@ -101,6 +101,18 @@ TEST_F(CliFixture, SyncDeliversTheNotificationOnceAndASecondSyncSendsNothing) {
   EXPECT_EQ(server->requests(), 1);
 }
 
+TEST_F(CliFixture, MarksOnDaysTheCalendarSaysAreNotSchoolDaysAreFlagged) {
+  std::string csv = kHeader + "B801200005001,1001,S,A,8B,8,29/10/2024,AM,/\r\n" +
+                    "B801200005001,1001,S,A,8B,8,04/09/2024,AM,/\r\n";
+  dir.write("half-term.csv", csv);
+  auto result = run({"import", "--config", "markbridge.json", "half-term.csv"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("warning: 1 marks fall on days the calendar says are not school days "
+                            "(first 2024-10-29)"),
+            std::string::npos)
+      << result.err;
+}
+
 TEST_F(CliFixture, KilledBetweenOutboxWriteAndDeliveryDeliversExactlyOnceAfterRestart) {
   auto crashed =
       run({"sync", "--config", "markbridge.json"}, {{"MARKBRIDGE_FAULT", "after-evaluate"}});

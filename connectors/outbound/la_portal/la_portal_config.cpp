@@ -18,8 +18,9 @@ constexpr Field kFields[] = {
     {"client_cert", FieldType::String, "\"\"", false, "PEM client certificate for mutual TLS"},
     {"client_key", FieldType::String, "\"\"", false, "PEM private key of the client certificate"},
     {"timeout_ms", FieldType::Integer, "10000", false, "connect/read timeout per request"},
-    {"events", FieldType::Array, R"(["unauthorised_10_day","sickness_15_day","update"])", false,
-     "notification types sent to this portal; `update` carries corrections"},
+    {"events", FieldType::Array, R"(["unauthorised_10_day","sickness_15_day"])", false,
+     "notification types sent to this portal; corrections (`update`) always follow a "
+     "notification that was sent"},
     {"contact", FieldType::Object, "{}", false,
      "school attendance contact: {\"name\", \"email\", \"phone\"}"},
 };
