@@ -181,7 +181,8 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   observer.evaluated = [&](const EvaluationOutcome& e, int pupils) {
     out << "evaluated " << pupils << " pupils: " << e.new_events << " new events, "
         << e.withdrawn_events << " withdrawn, " << e.revised_events << " revised, "
-        << e.outbox_items << " queued for delivery\n";
+        << e.historical_events << " before notify_from (not sent), " << e.outbox_items
+        << " queued for delivery\n";
   };
   observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
     printAttempt(out, item, result);

@@ -94,7 +94,8 @@ EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
   });
   std::vector<SinkRoute> routes;
   for (const auto& sink : sinks_) routes.push_back(SinkRoute{sink->name(), sink->eventTypes()});
-  auto outcome = store_->commitEvaluation(pupils, events, routes, clock_->nowMs());
+  auto outcome =
+      store_->commitEvaluation(pupils, events, routes, clock_->nowMs(), config_.rules.notifyFrom());
   if (pupilsEvaluated) *pupilsEvaluated = static_cast<int>(pupils.size());
   namedLogger("rules")->info("{} pupils evaluated: {} new events, {} withdrawn, {} outbox items",
                              pupils.size(), outcome.new_events, outcome.withdrawn_events,

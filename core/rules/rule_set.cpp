@@ -13,6 +13,9 @@ constexpr Field kRulesFields[] = {
      "LA notification: continuous unauthorised absence (statutory)"},
     {"sickness_15_day", FieldType::Object, "{}", false,
      "LA notification: 15 school days' sickness in the academic year (statutory)"},
+    {"notify_from", FieldType::String, "\"\"", false,
+     "yyyy-mm-dd: events that arose before this day are recorded but never sent (set it to the "
+     "go-live day when connecting a school part-way through the year)"},
 };
 constexpr Field kUnauthorisedFields[] = {
     {"enabled", FieldType::Boolean, "true", false, "run this rule"},
@@ -45,6 +48,10 @@ RuleSet RuleSet::fromJson(const nlohmann::json& json, const std::string& path,
                           const ConfigContext& context) {
   RuleSet set;
   auto rules = applySchema(json, kRulesFields, path, context);
+  if (auto from = rules.value("notify_from", std::string()); !from.empty()) {
+    set.notify_from_ = Date::parseIso(from);
+    if (!set.notify_from_) context.add(path + ".notify_from", "is not a date yyyy-mm-dd", from);
+  }
   if (rules.contains("unauthorised_10_day")) {
     std::string p = path + ".unauthorised_10_day";
     auto r = applySchema(rules["unauthorised_10_day"], kUnauthorisedFields, p, context);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -23,9 +24,12 @@ class RuleSet {
   // Pure: the events whose grounds hold for this pupil now.
   std::vector<Event> evaluate(const Pupil& pupil, const PupilRegister& reg) const;
   std::size_t size() const { return rules_.size(); }
+  // Events that arose before this day are history: recorded, never sent.
+  std::optional<Date> notifyFrom() const { return notify_from_; }
 
  private:
   std::vector<std::shared_ptr<const Rule>> rules_;
+  std::optional<Date> notify_from_;
 };
 
 }  // namespace markbridge

@@ -30,7 +30,7 @@ CREATE TABLE events(
   id TEXT PRIMARY KEY, rule TEXT NOT NULL, type TEXT NOT NULL, upn TEXT NOT NULL,
   episode TEXT NOT NULL, occurred_on TEXT NOT NULL, period_from TEXT NOT NULL,
   period_to TEXT NOT NULL, payload TEXT NOT NULL,
-  state TEXT NOT NULL,     -- active | withdrawn | superseded
+  state TEXT NOT NULL,     -- active | withdrawn | superseded | historical
   record_of TEXT NOT NULL, -- the event whose record at the destination this one updates (or itself)
   revision INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX events_by_pupil ON events(upn, state);

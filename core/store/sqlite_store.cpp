@@ -140,7 +140,8 @@ class SqliteStore final : public Store {
 
   EvaluationOutcome commitEvaluation(const std::vector<std::string>& pupils,
                                      const std::vector<Event>& events,
-                                     const std::vector<SinkRoute>& routes, int64_t now) override {
+                                     const std::vector<SinkRoute>& routes, int64_t now,
+                                     std::optional<Date> notifyFrom) override {
     EvaluationOutcome outcome;
     Transaction tx(db_);
     struct Known {
@@ -160,7 +161,15 @@ class SqliteStore final : public Store {
         db_.handle(),
         "INSERT INTO events(id, rule, type, upn, episode, occurred_on, period_from, period_to, "
         "payload, state, record_of, revision, created_at, updated_at) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'active',?10,0,?11,?11)");
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?12,?10,0,?11,?11)");
+    auto recordEvent = [&](const Event& event, const std::string& payload,
+                           const std::string& recordOf, std::string_view state) {
+      insertEvent.bind(1, event.id).bind(2, event.rule).bind(3, event.type);
+      insertEvent.bind(4, event.pupil.upn).bind(5, event.episode);
+      insertEvent.bind(6, event.occurred_on.iso()).bind(7, event.from.iso());
+      insertEvent.bind(8, event.to.iso()).bind(9, payload).bind(10, recordOf).bind(11, now);
+      insertEvent.bind(12, state).run();
+    };
     SqliteStatement setState(db_.handle(),
                              "UPDATE events SET state=?2, revision=?3, updated_at=?4 WHERE id=?1");
     SqliteStatement queue(db_.handle(),
@@ -188,7 +197,10 @@ class SqliteStore final : public Store {
 
     for (const auto& event : events) {
       auto it = known.find(event.id);
-      if (it == known.end()) {
+      if (it == known.end() && notifyFrom && event.occurred_on < *notifyFrom) {
+        recordEvent(event, event.toJson(), event.id, "historical");
+        ++outcome.historical_events;
+      } else if (it == known.end()) {
         // A new event that overlaps a lapsed one of the same rule is the same episode with an
         // amended register: it revises that record instead of withdrawing it and opening another.
         std::string revises;
@@ -203,10 +215,7 @@ class SqliteStore final : public Store {
         }
         auto payload = event.toJson();
         const std::string recordOf = revises.empty() ? event.id : known.at(revises).record_of;
-        insertEvent.bind(1, event.id).bind(2, event.rule).bind(3, event.type);
-        insertEvent.bind(4, event.pupil.upn).bind(5, event.episode);
-        insertEvent.bind(6, event.occurred_on.iso()).bind(7, event.from.iso());
-        insertEvent.bind(8, event.to.iso()).bind(9, payload).bind(10, recordOf).bind(11, now).run();
+        recordEvent(event, payload, recordOf, "active");
         if (revises.empty()) {
           enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, payload, "");
           ++outcome.new_events;

@@ -45,7 +45,8 @@ struct EvaluationOutcome {
   int new_events = 0;
   int withdrawn_events = 0;
   int reinstated_events = 0;
-  int revised_events = 0;  // same episode, amended register: the record is updated
+  int revised_events = 0;     // same episode, amended register: the record is updated
+  int historical_events = 0;  // arose before notify_from: recorded, not sent
   int outbox_items = 0;
 };
 
@@ -76,10 +77,12 @@ class Store {
   // Records the events that hold now for `pupils` (the whole evaluated set) and queues outbox
   // items in the same transaction: new events are queued for each routed sink; an event that
   // held before and holds no longer is withdrawn and a correction is queued; a new event that
-  // overlaps a lapsed one of the same rule revises that record instead.
+  // overlaps a lapsed one of the same rule revises that record instead. A new event that arose
+  // before `notifyFrom` is recorded as history: never sent, never corrected.
   virtual EvaluationOutcome commitEvaluation(const std::vector<std::string>& pupils,
                                              const std::vector<Event>& events,
-                                             const std::vector<SinkRoute>& routes, int64_t now) = 0;
+                                             const std::vector<SinkRoute>& routes, int64_t now,
+                                             std::optional<Date> notifyFrom = std::nullopt) = 0;
 
   // Pending items due at `now`, oldest first, at most one per (sink, pupil) so each pupil's
   // events reach a sink in order.

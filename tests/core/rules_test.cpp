@@ -199,6 +199,27 @@ TEST_F(RuleFixture, AnAmendmentThatMovesTheRunStartRevisesTheRecordInsteadOfDoub
   EXPECT_EQ(store->status().active_events, 1);
 }
 
+TEST_F(RuleFixture, EventsBeforeNotifyFromAreRecordedButNeverSentOrCorrected) {
+  test::TempDir dir;
+  auto store = openSqliteStore((dir / "r.db").string());
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
+  allPresent();
+  auto early = schoolDays("2024-09-16", 10);  // reached 27 Sep: before go-live
+  auto late = schoolDays("2024-11-11", 10);   // reached 22 Nov: after go-live
+  set(early, "N", "N");
+  set(late, "N", "N");
+  auto goLive = d("2024-11-01");
+  auto outcome = store->commitEvaluation({kUpn}, run(tenDays), routes, 1, goLive);
+  EXPECT_EQ(outcome.historical_events, 1);
+  EXPECT_EQ(outcome.new_events, 1);
+  ASSERT_EQ(outcome.outbox_items, 1);
+  EXPECT_NE(store->outbox(std::nullopt, 10)[0].payload.find("2024-11-11"), std::string::npos);
+  // Amending the historical run away sends no correction for a record the LA never had.
+  set({early[2]}, "I", "I");
+  auto amended = store->commitEvaluation({kUpn}, run(tenDays), routes, 2, goLive);
+  EXPECT_EQ(amended.outbox_items, 0);
+}
+
 TEST(RuleSetConfig, DefaultsToBothStatutoryRulesAndNamesBadSettings) {
   std::vector<Problem> problems;
   ConfigContext context{"c.json", &problems};
