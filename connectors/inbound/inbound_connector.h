@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/domain/config_schema.h"
+#include "core/domain/counters.h"
 #include "core/domain/import_batch.h"
 
 namespace markbridge {
@@ -21,6 +22,10 @@ class InboundConnector {
   virtual void pull(const std::function<void(ImportBatch&&)>& take) = 0;
   // Reads one file given on the command line with this connector's settings.
   virtual ImportBatch readFile(const std::filesystem::path& file) = 0;
+  ConnectorCounters& counters() { return counters_; }
+
+ protected:
+  ConnectorCounters counters_;
 };
 
 // The explicit list of inbound connector types (no self-registering statics).

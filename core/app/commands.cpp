@@ -116,7 +116,8 @@ void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResul
   }
 }
 
-std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err) {
+std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,
+                                     Gateway::Store store = Gateway::Store::Open) {
   if (args.config.empty()) {
     err << "markbridge " << args.command << ": --config FILE is required\n";
     return nullptr;
@@ -126,7 +127,7 @@ std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err) {
   if (problems.empty()) {
     try {
       spdlog::set_level(spdlog::level::from_str(config.log_level));
-      return std::make_unique<Gateway>(std::move(config));
+      return std::make_unique<Gateway>(std::move(config), store);
     } catch (const ProblemError& e) {
       problems = e.problems();
     }
@@ -137,7 +138,7 @@ std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err) {
 }
 
 int check(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
+  auto gateway = openGateway(args, err, Gateway::Store::Leave);
   if (!gateway) return kExitConfig;
   const auto& c = gateway->config();
   out << "configuration OK: " << c.file.string() << "\n  school " << c.school.name << " (URN "
@@ -191,6 +192,12 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   out << "delivery: " << report.delivery.delivered << " delivered, " << report.delivery.retried
       << " retried, " << report.delivery.rejected << " rejected, " << report.delivery.pending_left
       << " still pending\n";
+  auto counts = [&](const char* kind, const std::string& name, ConnectorCounters& c) {
+    out << "  " << kind << " " << name << ": " << c.records << " records, " << c.bytes << " bytes, "
+        << c.retries << " retries, " << c.failures << " failures\n";
+  };
+  for (const auto& s : gateway->sources()) counts("source", s->name(), s->counters());
+  for (const auto& s : gateway->sinks()) counts("sink", s->name(), s->counters());
   if (report.inputRejected()) return kExitInputRejected;
   return report.delivery.rejected ? kExitDeliveryRejected : kExitOk;
 }

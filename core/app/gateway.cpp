@@ -15,7 +15,7 @@ bool SyncReport::inputRejected() const {
   return false;
 }
 
-Gateway::Gateway(GatewayConfig config)
+Gateway::Gateway(GatewayConfig config, Store store)
     : config_(std::move(config)), calendar_(SchoolCalendar::load(config_.calendar_path)) {
   std::vector<Problem> problems;
   ConfigContext context{config_.file.string(), &problems};
@@ -36,7 +36,7 @@ Gateway::Gateway(GatewayConfig config)
       sinks_.push_back(std::move(s));
   }
   if (!problems.empty()) throw ProblemError(problems);
-  store_ = openSqliteStore(config_.store_path.string());
+  if (store == Store::Open) store_ = openSqliteStore(config_.store_path.string());
 }
 
 Gateway::~Gateway() = default;

@@ -46,8 +46,9 @@ struct SyncObserver {
 
 class Gateway {
  public:
-  // Builds every part (opens the store, reads the calendar and secrets). Throws ProblemError.
-  explicit Gateway(GatewayConfig config);
+  enum class Store { Open, Leave };  // `check` leaves the store alone
+  // Builds every part (reads the calendar and secrets, opens the store). Throws ProblemError.
+  explicit Gateway(GatewayConfig config, Store store = Store::Open);
   ~Gateway();
 
   ImportResult importBatch(ImportBatch&& batch);
@@ -58,11 +59,12 @@ class Gateway {
       const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt);
   SyncReport sync(const SyncObserver& observer = {});
 
-  Store& store() { return *store_; }
+  markbridge::Store& store() { return *store_; }
   const SchoolCalendar& calendar() const { return calendar_; }
   const GatewayConfig& config() const { return config_; }
   InboundConnector* source(const std::string& name);
   const std::vector<std::unique_ptr<InboundConnector>>& sources() const { return sources_; }
+  const std::vector<std::unique_ptr<Sink>>& sinks() const { return sinks_; }
 
   // Injected for tests; system clock and random by default.
   void setClock(Clock* clock, RandomSource* random) {
@@ -73,7 +75,7 @@ class Gateway {
  private:
   GatewayConfig config_;
   SchoolCalendar calendar_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<markbridge::Store> store_;
   std::vector<std::unique_ptr<InboundConnector>> sources_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   SystemClock systemClock_;

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "core/domain/counters.h"
 #include "core/outbox/outbox_item.h"
 
 namespace markbridge {
@@ -44,6 +45,10 @@ class Sink {
   virtual std::set<std::string> eventTypes() const = 0;
   // One attempt. `originalReference` is set for a withdrawal: the record it corrects.
   virtual DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) = 0;
+  ConnectorCounters& counters() { return counters_; }
+
+ protected:
+  ConnectorCounters counters_;
 };
 
 }  // namespace markbridge

@@ -190,6 +190,7 @@ TEST_F(CliFixture, CheckNamesAMissingSecretWithoutPrintingAnySecret) {
       << result.err;
   auto ok = run({"check", "--config", "markbridge.json"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "register.db"));  // check changes nothing
   EXPECT_EQ(ok.out.find("la-sandbox-token"), std::string::npos);
 }
 

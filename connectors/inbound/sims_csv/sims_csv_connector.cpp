@@ -106,10 +106,16 @@ ImportBatch SimsCsvConnector::readFile(const std::filesystem::path& file) {
     batch.source = config_.name;
     batch.origin = file.string();
     batch.problems.push_back(Problem{file.string(), 0, 0, "", "", error});
+    ++counters_.failures;
     return batch;
   }
   auto batch = parse(source->bytes, file.string());
   batch.fingerprint = source->fingerprint;
+  counters_.bytes += static_cast<int64_t>(source->bytes.size());
+  if (batch.ok())
+    counters_.records += static_cast<int64_t>(batch.marks.size());
+  else
+    ++counters_.failures;
   namedLogger(config_.name)
       ->info("read {}: {} rows, {} marks, {} problems", file.filename().string(), batch.rows,
              batch.marks.size(), batch.problems.size());

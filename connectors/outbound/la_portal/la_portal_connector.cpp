@@ -33,19 +33,34 @@ DeliveryResult LaPortalSink::deliver(const OutboxItem& item, const std::string& 
   request.headers["Authorization"] = "Bearer " + token_;
   request.headers["Idempotency-Key"] = item.key;
   request.body = laPortalNotificationBody(item, originalReference, school_, config_);
+  counters_.bytes += static_cast<int64_t>(request.body.size());
   auto response = client_.send(request);
-  if (response.status == 0)
-    return DeliveryResult::retry("sink " + config_.name + ": " + response.transport_error);
+  auto result =
+      response.status == 0 ? DeliveryResult::retry(response.transport_error) : classify(response);
+  if (!result.reason.empty()) result.reason = "sink " + config_.name + ": " + result.reason;
+  switch (result.outcome) {
+    case DeliveryResult::Outcome::Delivered:
+      ++counters_.records;
+      break;
+    case DeliveryResult::Outcome::Retry:
+      ++counters_.retries;
+      break;
+    case DeliveryResult::Outcome::Reject:
+      ++counters_.failures;
+      break;
+  }
+  return result;
+}
+
+DeliveryResult LaPortalSink::classify(const HttpResponse& response) {
   std::string reference;
   if (response.status / 100 == 2) {
     auto json = nlohmann::json::parse(response.body, nullptr, false);
     if (json.is_object() && json.contains("reference") && json["reference"].is_string())
       reference = json["reference"].get<std::string>();
   }
-  auto result = classifyHttpStatus(response.status, reference, excerpt(response.body),
-                                   response.retryAfterSeconds());
-  if (!result.reason.empty()) result.reason = "sink " + config_.name + ": " + result.reason;
-  return result;
+  return classifyHttpStatus(response.status, reference, excerpt(response.body),
+                            response.retryAfterSeconds());
 }
 
 std::unique_ptr<Sink> buildLaPortalSink(const nlohmann::json& json, const std::string& path,

@@ -18,6 +18,7 @@ class LaPortalSink : public Sink {
   DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) override;
 
  private:
+  static DeliveryResult classify(const HttpResponse& response);
   LaPortalConfig config_;
   School school_;
   std::string token_;

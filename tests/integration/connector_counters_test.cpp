@@ -1,0 +1,76 @@
+// Every registered connector type counts records, bytes, retries and failures. A new connector
+// type must add a sample here, or this test fails.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/inbound/inbound_connector.h"
+#include "connectors/outbound/outbound_types.h"
+#include "core/rules/event.h"
+#include "tests/sandbox/sandbox_server.h"
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+
+TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
+  test::TempDir dir;
+  dir.write("good.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,/\n");
+  dir.write("bad.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,ZZ\n");
+  const std::map<std::string, nlohmann::json> samples = {
+      {"sims_csv", {{"name", "s"}, {"type", "sims_csv"}, {"files", {"good.csv", "bad.csv"}}}},
+  };
+  for (const auto& type : inboundTypes()) {
+    auto sample = samples.find(std::string(type.type));
+    ASSERT_NE(sample, samples.end()) << "add a sample for inbound type " << type.type;
+    std::vector<Problem> problems;
+    auto connector = type.build(sample->second, "$", dir.path(), ConfigContext{"c", &problems});
+    ASSERT_TRUE(connector) << type.type;
+    connector->pull([](ImportBatch&&) {});
+    auto& c = connector->counters();
+    EXPECT_EQ(c.records, 1) << type.type;
+    EXPECT_GT(c.bytes, 0) << type.type;
+    EXPECT_EQ(c.failures, 1) << type.type;
+  }
+}
+
+TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
+  sandbox::SandboxOptions options;
+  options.cert_file = test::certsDir() + "/server.pem";
+  options.key_file = test::certsDir() + "/server.key";
+  sandbox::SandboxServer server(options);
+  server.start();
+  ::setenv("MB_COUNTER_TOKEN", "la-sandbox-token", 1);
+  const std::map<std::string, nlohmann::json> samples = {
+      {"la_portal",
+       {{"name", "la"},
+        {"type", "la_portal"},
+        {"base_url", server.baseUrl()},
+        {"ca_file", test::certsDir() + "/ca.pem"},
+        {"token_env", "MB_COUNTER_TOKEN"}}},
+  };
+  Event event;
+  event.id = "ev-counter";
+  event.type = "unauthorised_10_day";
+  event.pupil.upn = "B801200005001";
+  OutboxItem item;
+  item.key = "ev-counter@la";
+  item.payload = event.toJson();
+  for (const auto& type : outboundTypes()) {
+    auto sample = samples.find(std::string(type.type));
+    ASSERT_NE(sample, samples.end()) << "add a sample for outbound type " << type.type;
+    std::vector<Problem> problems;
+    auto sink = type.build(sample->second, "$", "/", School{}, ConfigContext{"c", &problems});
+    ASSERT_TRUE(sink) << type.type;
+    server.setFaults(sandbox::Faults{1, 503, 0, 0, 0, 0});
+    sink->deliver(item, "");  // 503: retry
+    sink->deliver(item, "");  // delivered
+    server.setFaults(sandbox::Faults{1, 400, 0, 0, 0, 0});
+    sink->deliver(item, "");  // 400: rejected
+    auto& c = sink->counters();
+    EXPECT_EQ(c.records, 1) << type.type;
+    EXPECT_EQ(c.retries, 1) << type.type;
+    EXPECT_EQ(c.failures, 1) << type.type;
+    EXPECT_GT(c.bytes, 0) << type.type;
+  }
+}
