@@ -44,8 +44,10 @@ DeliveryReport DeliveryWorker::run() {
           ++report.delivered;
           break;
         case DeliveryResult::Outcome::Retry: {
+          // Retry-After is honoured, but never below the base delay nor above the cap.
           int64_t delay = result.retry_after_ms
-                              ? std::min(*result.retry_after_ms, options_.backoff.cap_ms)
+                              ? std::clamp(*result.retry_after_ms, options_.backoff.base_ms,
+                                           options_.backoff.cap_ms)
                               : backoffDelayMs(options_.backoff, attempts, random_);
           store_.recordRetry(item.seq, attempts, now + delay, result.reason);
           log->warn("{}: attempt {} failed, next in {} ms: {}", item.key, attempts, delay,

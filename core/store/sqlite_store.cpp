@@ -248,12 +248,15 @@ class SqliteStore final : public Store {
     return outcome;
   }
 
+  // Pending items not waiting behind an earlier pending item for the same pupil and sink.
+  static constexpr const char* kReady =
+      "state='pending' AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sink=o.sink AND "
+      "p.upn=o.upn AND p.state='pending' AND p.seq<o.seq)";
+
   std::vector<OutboxItem> dueOutbox(int64_t now, int limit) override {
-    SqliteStatement s(db_.handle(),
-                      std::string("SELECT ") + kOutboxColumns +
-                          " FROM outbox o WHERE state='pending' AND next_attempt_at<=?1 AND NOT "
-                          "EXISTS (SELECT 1 FROM outbox p WHERE p.sink=o.sink AND p.upn=o.upn AND "
-                          "p.state='pending' AND p.seq<o.seq) ORDER BY seq LIMIT ?2");
+    SqliteStatement s(db_.handle(), std::string("SELECT ") + kOutboxColumns +
+                                        " FROM outbox o WHERE next_attempt_at<=?1 AND " + kReady +
+                                        " ORDER BY seq LIMIT ?2");
     s.bind(1, now).bind(2, int64_t{limit});
     std::vector<OutboxItem> items;
     while (s.step()) items.push_back(readOutbox(s));
@@ -262,7 +265,7 @@ class SqliteStore final : public Store {
 
   std::optional<int64_t> nextOutboxDue() override {
     SqliteStatement s(db_.handle(),
-                      "SELECT MIN(next_attempt_at) FROM outbox WHERE state='pending'");
+                      std::string("SELECT MIN(next_attempt_at) FROM outbox o WHERE ") + kReady);
     if (!s.step() || s.isNull(0)) return std::nullopt;
     return s.integer(0);
   }

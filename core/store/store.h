@@ -87,6 +87,7 @@ class Store {
   // Pending items due at `now`, oldest first, at most one per (sink, pupil) so each pupil's
   // events reach a sink in order.
   virtual std::vector<OutboxItem> dueOutbox(int64_t now, int limit) = 0;
+  // When the next item that is not waiting behind another falls due.
   virtual std::optional<int64_t> nextOutboxDue() = 0;
   virtual std::vector<OutboxItem> outbox(std::optional<OutboxState> state, int limit) = 0;
   virtual void recordDelivered(int64_t seq, const std::string& reference, int64_t now) = 0;

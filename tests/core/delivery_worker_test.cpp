@@ -1,0 +1,132 @@
+// The delivery engine on virtual time: ordering per pupil, backoff, Retry-After, give-up.
+// The sink here is scripted: what is under test is the engine, not a protocol.
+
+#include "core/outbox/delivery_worker.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+
+#include "core/store/store.h"
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+
+namespace {
+
+struct VirtualClock : Clock {
+  int64_t now = 1'000'000;
+  int sleeps = 0;
+  int64_t nowMs() override { return now; }
+  void sleepMs(int64_t ms) override {
+    ++sleeps;
+    now += ms;
+  }
+};
+
+struct Highest : RandomSource {
+  int64_t upTo(int64_t bound) override { return bound; }
+};
+
+struct ScriptedSink : Sink {
+  std::string name_ = "la";
+  std::deque<DeliveryResult> script;                            // then Delivered
+  std::map<std::string, std::deque<DeliveryResult>> scriptFor;  // by key, before `script`
+  std::vector<std::string> attempts;                            // keys, in order
+  const std::string& name() const override { return name_; }
+  std::set<std::string> eventTypes() const override { return {"unauthorised_10_day"}; }
+  DeliveryResult deliver(const OutboxItem& item, const std::string&) override {
+    attempts.push_back(item.key);
+    if (auto it = scriptFor.find(item.key); it != scriptFor.end() && !it->second.empty()) {
+      auto next = it->second.front();
+      it->second.pop_front();
+      return next;
+    }
+    if (script.empty()) return DeliveryResult::delivered("ref-" + std::to_string(attempts.size()));
+    auto next = script.front();
+    script.pop_front();
+    return next;
+  }
+};
+
+Event eventFor(const std::string& upn, const char* episode) {
+  Event e;
+  e.rule = "statutory.unauthorised_10_day";
+  e.type = "unauthorised_10_day";
+  e.pupil.upn = upn;
+  e.episode = episode;
+  e.id = Event::makeId(e.rule, upn, episode);
+  e.from = e.to = e.occurred_on = *Date::parseIso(episode);
+  return e;
+}
+
+struct WorkerFixture : ::testing::Test {
+  test::TempDir dir;
+  std::unique_ptr<Store> store = openSqliteStore((dir / "r.db").string());
+  VirtualClock clock;
+  Highest random;
+  ScriptedSink sink;
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
+
+  DeliveryReport run(int64_t budgetMs, int maxAttempts = 0) {
+    DeliveryOptions options{BackoffPolicy{1000, 8000}, budgetMs, maxAttempts};
+    DeliveryWorker worker(*store, {{"la", &sink}}, clock, random, options);
+    return worker.run();
+  }
+};
+
+}  // namespace
+
+TEST_F(WorkerFixture, BacksOffExponentiallyAndHonoursRetryAfter) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  sink.script = {DeliveryResult::retry("503"), DeliveryResult::retry("503"),
+                 DeliveryResult::retry("429", 5000)};
+  int64_t start = clock.now;
+  auto report = run(60'000);
+  EXPECT_EQ(report.delivered, 1);
+  EXPECT_EQ(report.retried, 3);
+  // Waits (highest jitter): 1000, 2000, then Retry-After 5000.
+  EXPECT_EQ(clock.now - start, 8000);
+}
+
+TEST_F(WorkerFixture, APupilsLaterEventWaitsForTheEarlierOneWithoutSpinning) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {}, routes, clock.now);  // withdrawal queued behind it
+  store->commitEvaluation({"B"}, {eventFor("B", "2024-10-01")}, routes, clock.now);
+  sink.scriptFor[eventFor("A", "2024-09-16").id + "@la"] = {DeliveryResult::retry("503"),
+                                                            DeliveryResult::retry("503")};
+  auto report = run(60'000);
+  EXPECT_EQ(report.delivered, 3);
+  ASSERT_EQ(sink.attempts.size(), 5u);
+  // A's notification fails twice; B is not held up; A's withdrawal goes only after A's notice.
+  EXPECT_EQ(sink.attempts[0], eventFor("A", "2024-09-16").id + "@la");
+  EXPECT_EQ(sink.attempts[1], eventFor("B", "2024-10-01").id + "@la");
+  EXPECT_EQ(sink.attempts[2], sink.attempts[0]);
+  EXPECT_EQ(sink.attempts[3], sink.attempts[0]);
+  EXPECT_EQ(sink.attempts[4].rfind(eventFor("A", "2024-09-16").id + "/w1@la", 0), 0u);
+  EXPECT_LE(clock.sleeps, 3);  // one sleep per backoff, no busy waiting
+}
+
+TEST_F(WorkerFixture, LeavesRetriesForTheNextSyncWhenTheBudgetRunsOut) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  sink.script = {DeliveryResult::retry("503"), DeliveryResult::retry("503"),
+                 DeliveryResult::retry("503"), DeliveryResult::retry("503")};
+  auto report = run(2500);
+  EXPECT_EQ(report.delivered, 0);
+  EXPECT_EQ(report.pending_left, 1);
+  auto pending = store->outbox(OutboxState::Pending, 10);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].last_error, "503");
+  EXPECT_EQ(pending[0].attempts, 2);
+}
+
+TEST_F(WorkerFixture, GivesUpAfterMaxAttemptsAndKeepsTheReason) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  sink.script = {DeliveryResult::retry("503"), DeliveryResult::retry("503 again")};
+  auto report = run(60'000, 2);
+  EXPECT_EQ(report.rejected, 1);
+  auto rejected = store->outbox(OutboxState::Rejected, 10);
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].last_error, "gave up after 2 attempts; last: 503 again");
+}
