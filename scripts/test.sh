@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, checks formatting and runs the whole test suite.
+# Installs what is missing, builds, checks formatting and runs the whole test suite; then builds
+# again with AddressSanitizer and UndefinedBehaviorSanitizer and runs the suite once more.
+# MARKBRIDGE_SANITIZERS=0 skips the second pass (quicker while developing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/build.sh
 build=${BUILD_DIR:-build}
+jobs=$(nproc 2>/dev/null || echo 2)
 cmake --build "$build" --target format-check
 echo "build finished in $(( $(date +%s) - start )) s"
-cd "$build"
-ctest -j "$(nproc 2>/dev/null || echo 2)" --output-on-failure --timeout 300
+(cd "$build" && ctest -j "$jobs" --output-on-failure --timeout 300)
 echo "build and tests finished in $(( $(date +%s) - start )) s"
+
+if [ "${MARKBRIDGE_SANITIZERS:-1}" != "0" ]; then
+  sanitized=${build}-sanitizers
+  flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+  cmake -S . -B "$sanitized" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="$flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+  cmake --build "$sanitized" -j "$jobs"
+  (cd "$sanitized" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest -j "$jobs" --output-on-failure --timeout 300)
+  echo "sanitizer build and tests finished in $(( $(date +%s) - start )) s"
+fi
