@@ -43,11 +43,7 @@ struct CliFixture : ::testing::Test {
   std::map<std::string, std::string> env = {{"MB_LA_TOKEN", "la-sandbox-token"}};
 
   void SetUp() override {
-    sandbox::SandboxOptions options;
-    options.cert_file = test::certsDir() + "/server.pem";
-    options.key_file = test::certsDir() + "/server.key";
-    server = std::make_unique<sandbox::SandboxServer>(options);
-    server->start();
+    server = test::startSandbox();
     dir.write("calendar.json", test::autumnCalendarJson());
     dir.write("register.csv", registerCsv());
     writeConfig();

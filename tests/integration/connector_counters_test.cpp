@@ -35,11 +35,8 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
 }
 
 TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
-  sandbox::SandboxOptions options;
-  options.cert_file = test::certsDir() + "/server.pem";
-  options.key_file = test::certsDir() + "/server.key";
-  sandbox::SandboxServer server(options);
-  server.start();
+  auto sandbox = test::startSandbox();
+  auto& server = *sandbox;
   ::setenv("MB_COUNTER_TOKEN", "la-sandbox-token", 1);
   const std::map<std::string, nlohmann::json> samples = {
       {"la_portal",

@@ -25,13 +25,7 @@ struct DeliveryFixture : ::testing::Test {
   SystemRandom random;
   std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day", "update"}}};
 
-  void startSandbox(const std::string& cert = "server") {
-    sandbox::SandboxOptions options;
-    options.cert_file = test::certsDir() + "/" + cert + ".pem";
-    options.key_file = test::certsDir() + "/" + cert + ".key";
-    server = std::make_unique<sandbox::SandboxServer>(options);
-    server->start();
-  }
+  void startSandbox(const std::string& cert = "server") { server = test::startSandbox(cert); }
 
   void makeSink(const std::string& token, int timeoutMs = 2000) {
     ::setenv("MB_TEST_LA_TOKEN", token.c_str(), 1);

@@ -17,11 +17,7 @@ struct SandboxFixture : ::testing::Test {
   std::unique_ptr<HttpsClient> client;
 
   void SetUp() override {
-    sandbox::SandboxOptions options;
-    options.cert_file = test::certsDir() + "/server.pem";
-    options.key_file = test::certsDir() + "/server.key";
-    server = std::make_unique<sandbox::SandboxServer>(options);
-    server->start();
+    server = test::startSandbox();
     client = std::make_unique<HttpsClient>(server->baseUrl(),
                                            TlsSettings{test::certsDir() + "/ca.pem", "", ""}, 2000);
   }

@@ -115,4 +115,13 @@ std::string sourceDir() {
   return MB_SOURCE_DIR;
 }
 
+std::unique_ptr<sandbox::SandboxServer> startSandbox(const std::string& cert) {
+  sandbox::SandboxOptions options;
+  options.cert_file = certsDir() + "/" + cert + ".pem";
+  options.key_file = certsDir() + "/" + cert + ".key";
+  auto server = std::make_unique<sandbox::SandboxServer>(options);
+  server->start();
+  return server;
+}
+
 }  // namespace markbridge::test

@@ -4,12 +4,14 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/domain/date.h"
 #include "core/domain/mark.h"
 #include "schedules/school_calendar.h"
+#include "tests/sandbox/sandbox_server.h"
 
 namespace markbridge::test {
 
@@ -49,6 +51,10 @@ RunResult runMarkbridge(const std::vector<std::string>& args,
                         const std::filesystem::path& cwd);
 
 std::string certsDir();
+
+// A started sandbox on 127.0.0.1:0 with the development certificate `cert` (server or
+// untrusted-server) from certsDir().
+std::unique_ptr<sandbox::SandboxServer> startSandbox(const std::string& cert = "server");
 std::string sourceDir();
 
 }  // namespace markbridge::test
