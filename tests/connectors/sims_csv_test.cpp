@@ -160,3 +160,47 @@ TEST(SimsCsv, ReadsPupilFlagsWhenTheExportHasThem) {
   EXPECT_FALSE(batch.pupils[0].flags.cla);
   EXPECT_EQ(batch.pupils[0].dob->iso(), "2013-02-14");
 }
+
+namespace {
+std::string fixture(const char* name) {
+  return test::sourceDir() + "/tests/fixtures/sims_csv/" + name;
+}
+}  // namespace
+
+TEST(SimsCsvFixtures, EveryEncodingOfTheSameExportGivesTheSameRegister) {
+  auto c = connector();
+  for (const char* name :
+       {"utf8-bom-crlf.csv", "utf8-lf.csv", "windows-1252.csv", "utf16le-tab.txt"}) {
+    auto batch = c.readFile(fixture(name));
+    ASSERT_TRUE(batch.ok()) << name << ": " << firstProblem(batch);
+    std::vector<std::string> codes;
+    for (const auto& m : batch.marks) codes.emplace_back(m.code.str());
+    EXPECT_EQ(codes, (std::vector<std::string>{"/", "\\", "L", "C", "C1", "-"})) << name;
+    EXPECT_EQ(batch.marks[2].minutes_late, 12) << name;
+    EXPECT_EQ(batch.review_flags, 1) << name;
+    EXPECT_EQ(batch.missing_marks, 1) << name;
+    EXPECT_EQ(batch.pupils[0].forename, "Zoë") << name;
+    EXPECT_EQ(batch.pupils[0].surname,
+              std::string(name) == "windows-1252.csv" ? "O'Brien-Lukasz" : "O'Brien-Łukasz")
+        << name;
+    EXPECT_EQ(batch.fingerprint.size(), 64u);
+  }
+}
+
+TEST(SimsCsvFixtures, BadExportsAreRefusedWithTheirPlace) {
+  auto c = connector();
+  auto unknown = c.readFile(fixture("unknown-code.csv"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.problems[0].line, 5);
+  EXPECT_EQ(unknown.problems[0].column, 9);
+  EXPECT_EQ(unknown.problems[0].value, "ZZ");
+  auto upn = c.readFile(fixture("bad-upn.csv"));
+  ASSERT_FALSE(upn.ok());
+  EXPECT_EQ(upn.problems[0].line, 3);
+  EXPECT_EQ(upn.problems[0].column, 1);
+  EXPECT_FALSE(c.readFile(fixture("header-only.csv")).ok());
+  EXPECT_FALSE(c.readFile(fixture("empty.csv")).ok());
+  auto missing = c.readFile(fixture("no-such-file.csv"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.problems[0].message.find("cannot open"), std::string::npos);
+}

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "connectors/inbound/common/csv_reader.h"
 #include "connectors/inbound/common/source_file.h"
@@ -172,7 +173,7 @@ ImportBatch SimsCsvConnector::parse(std::string_view bytes, const std::string& o
 
   MarkNormaliser normaliser(codes_, origin, config_.name, nowSeconds());
   std::size_t headerWidth = record.fields.size();
-  std::unordered_map<std::string, std::size_t> pupilIndex;
+  std::unordered_set<std::string> pupilsSeen;
   // pupil-session -> (line, index into marks) to catch duplicated or conflicting rows.
   std::unordered_map<std::string, std::pair<int, std::size_t>> seen;
   const std::string empty;
@@ -208,7 +209,7 @@ ImportBatch SimsCsvConnector::parse(std::string_view bytes, const std::string& o
     batch.missing_marks += mark->code.isNotTaken();
     batch.review_flags += review;
 
-    if (pupilIndex.find(mark->upn) == pupilIndex.end()) {
+    if (pupilsSeen.insert(mark->upn).second) {
       Pupil pupil;
       pupil.upn = mark->upn;
       pupil.mis_id = std::string(field(kAdno).text);
@@ -226,7 +227,6 @@ ImportBatch SimsCsvConnector::parse(std::string_view bytes, const std::string& o
           PupilFlags{isYes(field(kSen).text), isYes(field(kEhcp).text), isYes(field(kCla).text),
                      isYes(field(kCp).text),  isYes(field(kCin).text),  isYes(field(kFsm).text),
                      isYes(field(kPp).text)};
-      pupilIndex.emplace(mark->upn, batch.pupils.size());
       batch.pupils.push_back(std::move(pupil));
     }
     batch.marks.push_back(std::move(*mark));
