@@ -64,7 +64,7 @@ DeliveryReport DeliveryWorker::run() {
       if (on_attempt) on_attempt(item, result);
     }
   }
-  auto states = store_.status().outbox_by_state;
+  auto states = store_.outboxCounts();
   report.pending_left = states.count("pending") ? states.at("pending") : 0;
   return report;
 }

@@ -1,5 +1,6 @@
 #include "core/rules/event.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/domain/digest.h"

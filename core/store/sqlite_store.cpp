@@ -333,9 +333,15 @@ class SqliteStore final : public Store {
                          "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', MAX(imported_at), 'unixepoch') "
                          "FROM imports");
     if (last.step() && !last.isNull(0)) st.last_import_at = last.text(0);
-    SqliteStatement states(db_.handle(), "SELECT state, COUNT(*) FROM outbox GROUP BY state");
-    while (states.step()) st.outbox_by_state[states.text(0)] = static_cast<int>(states.integer(1));
+    st.outbox_by_state = outboxCounts();
     return st;
+  }
+
+  std::map<std::string, int> outboxCounts() override {
+    std::map<std::string, int> counts;
+    SqliteStatement states(db_.handle(), "SELECT state, COUNT(*) FROM outbox GROUP BY state");
+    while (states.step()) counts[states.text(0)] = static_cast<int>(states.integer(1));
+    return counts;
   }
 
  private:

@@ -94,6 +94,8 @@ class Store {
   virtual void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
                            const std::string& error) = 0;
   virtual void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now) = 0;
+  // How many outbox items are in each state ("pending" -> n); cheap, for every delivery run.
+  virtual std::map<std::string, int> outboxCounts() = 0;
   // The destination's reference for the record an event updates (for corrections and revisions).
   virtual std::string deliveredReference(const std::string& eventId, const std::string& sink) = 0;
 
