@@ -22,19 +22,49 @@ void MarkNormaliser::report(std::vector<Problem>& problems, int line, const RawF
 }
 
 bool MarkNormaliser::checkUpn(const RawField& upn, int line, std::vector<Problem>& problems) const {
-  auto problem = upnProblem(trim(upn.text));
-  if (problem.empty()) return true;
+  auto text = trim(upn.text);
+  if (!lastUpn_.empty() && text == lastUpn_) return true;
+  auto problem = upnProblem(text);
+  if (problem.empty()) {
+    lastUpn_.assign(text);
+    return true;
+  }
   report(problems, line, upn, "invalid UPN: " + problem);
   return false;
+}
+
+std::optional<std::string> MarkNormaliser::pupilUpn(const RawField& upn, const RawField& misId,
+                                                    int line,
+                                                    std::vector<Problem>& problems) const {
+  if (!trim(upn.text).empty() || trim(misId.text).empty()) {
+    if (!checkUpn(upn, line, problems)) return std::nullopt;
+    return std::string(trim(upn.text));
+  }
+  if (directory_)
+    if (const std::string* known = directory_->upnOf(trim(misId.text))) return *known;
+  report(problems, line, misId,
+         "unknown pupil: the row has no UPN and no pupil on roll has this MIS id (import the "
+         "MIS's pupil list or census first)");
+  return std::nullopt;
 }
 
 std::optional<Mark> MarkNormaliser::normalise(const RawMark& raw, std::vector<Problem>& problems,
                                               bool* review) const {
   std::size_t before = problems.size();
-  checkUpn(raw.upn, raw.line, problems);
-  auto date = Date::parse(raw.date.text);
-  if (!date) report(problems, raw.line, raw.date, "date must be dd/mm/yyyy or yyyy-mm-dd");
-  auto session = parseSession(raw.session.text);
+  auto upn = pupilUpn(raw.upn, raw.mis_id, raw.line, problems);
+  std::optional<Date> date = raw.known_date;
+  if (!date) {
+    auto text = trim(raw.date.text);
+    if (text == lastDateText_ && !text.empty()) {
+      date = lastDate_;
+    } else if ((date = Date::parse(text))) {
+      lastDateText_.assign(text);
+      lastDate_ = *date;
+    } else {
+      report(problems, raw.line, raw.date, "date must be dd/mm/yyyy or yyyy-mm-dd");
+    }
+  }
+  auto session = raw.known_session ? raw.known_session : parseSession(raw.session.text);
   if (!session) report(problems, raw.line, raw.session, "session must be AM or PM");
   auto mapped = codes_.map(raw.code.text);
   if (!mapped)
@@ -51,8 +81,9 @@ std::optional<Mark> MarkNormaliser::normalise(const RawMark& raw, std::vector<Pr
   }
   if (problems.size() != before) return std::nullopt;
   if (review) *review = mapped->review;
-  return Mark{std::string(trim(raw.upn.text)),  *date,       *session, mapped->code, source_,
-              std::string(trim(raw.code.text)), recordedAt_, late};
+  return Mark{std::move(*upn), *date,   *session,
+              mapped->code,    source_, std::string(trim(raw.code.text)),
+              recordedAt_,     late};
 }
 
 }  // namespace markbridge

@@ -1,6 +1,10 @@
 #pragma once
 // Turns one raw row from a connector (text as the MIS wrote it) into a canonical Mark, or into a
 // Problem naming file, line, column and value. Knows no file format.
+//
+// Pupil identity: a valid UPN names the pupil; a UPN that fails its check letter is rejected
+// with the reason; a row with no UPN is matched on MIS id among the pupils on roll, and a row
+// that matches nobody is rejected as an unknown pupil.
 
 #include <optional>
 #include <string>
@@ -10,31 +14,41 @@
 #include "core/domain/mark.h"
 #include "core/domain/problem.h"
 #include "mapping/code_map.h"
+#include "mapping/pupil_directory.h"
 
 namespace markbridge {
 
 struct RawField {
   std::string_view text;
-  int column = 0;  // 1-based column in the source, for messages
+  int column = 0;  // 1-based column in the source (0 when the format has none), for messages
 };
 
 struct RawMark {
   int line = 0;
   RawField upn, date, session, code, minutes_late;
+  RawField mis_id;
+  // Formats that carry the date and session outside the row (a grid's header, a CTF string).
+  std::optional<Date> known_date;
+  std::optional<Session> known_session;
 };
 
 class MarkNormaliser {
  public:
-  MarkNormaliser(const CodeMap& codes, std::string file, std::string source, int64_t recordedAt)
+  MarkNormaliser(const CodeMap& codes, std::string file, std::string source, int64_t recordedAt,
+                 const PupilDirectory* directory = nullptr)
       : codes_(codes),
         file_(std::move(file)),
         source_(std::move(source)),
-        recordedAt_(recordedAt) {}
+        recordedAt_(recordedAt),
+        directory_(directory) {}
 
   // Appends to `problems` and returns nothing when the row cannot be trusted.
   std::optional<Mark> normalise(const RawMark& raw, std::vector<Problem>& problems,
                                 bool* review = nullptr) const;
-  // Empty when `upn` is a valid UPN; otherwise a problem is appended.
+  // The pupil's UPN, or nothing (with a problem appended) when the row names no pupil we know.
+  std::optional<std::string> pupilUpn(const RawField& upn, const RawField& misId, int line,
+                                      std::vector<Problem>& problems) const;
+  // Whether `upn` is a valid UPN; otherwise a problem is appended.
   bool checkUpn(const RawField& upn, int line, std::vector<Problem>& problems) const;
 
  private:
@@ -44,6 +58,11 @@ class MarkNormaliser {
   std::string file_;
   std::string source_;
   int64_t recordedAt_;
+  const PupilDirectory* directory_;
+  // Exports list a pupil's marks together: the last UPN and date checked are remembered.
+  mutable std::string lastUpn_;
+  mutable std::string lastDateText_;
+  mutable Date lastDate_;
 };
 
 }  // namespace markbridge

@@ -1,6 +1,6 @@
 #include "mapping/text_encoding.h"
 
-#include <cstdint>
+#include <cstring>
 
 namespace markbridge {
 namespace {
@@ -29,51 +29,50 @@ constexpr uint16_t kCp1252High[32] = {
     0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
-DecodedText fromWindows1252(std::string_view bytes) {
-  DecodedText result{{}, TextEncoding::Windows1252, {}};
-  result.utf8.reserve(bytes.size() + bytes.size() / 8);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    auto b = static_cast<uint8_t>(bytes[i]);
-    if (b < 0x80) {
-      result.utf8 += static_cast<char>(b);
-    } else if (b < 0xA0) {
-      uint16_t cp = kCp1252High[b - 0x80];
-      if (cp == 0 && result.error.empty())
-        result.error = "byte " + std::to_string(b) + " at offset " + std::to_string(i) +
-                       " is undefined in Windows-1252";
-      appendUtf8(result.utf8, cp == 0 ? 0xFFFD : cp);
-    } else {
-      appendUtf8(result.utf8, b);
-    }
+// Length of the leading run of ASCII bytes, eight at a time.
+std::size_t asciiPrefix(std::string_view text) {
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if (word & 0x8080808080808080ULL) break;
   }
-  return result;
+  while (i < text.size() && static_cast<uint8_t>(text[i]) < 0x80) ++i;
+  return i;
 }
 
-DecodedText fromUtf16le(std::string_view bytes) {
-  DecodedText result{{}, TextEncoding::Utf16le, {}};
-  if (bytes.size() % 2 != 0) result.error = "UTF-16 text has an odd number of bytes";
-  result.utf8.reserve(bytes.size() / 2);
-  auto unit = [&](std::size_t i) {
-    return static_cast<uint16_t>(static_cast<uint8_t>(bytes[i]) |
-                                 (static_cast<uint8_t>(bytes[i + 1]) << 8));
-  };
-  for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
-    uint32_t cp = unit(i);
-    if (cp >= 0xD800 && cp <= 0xDBFF && i + 3 < bytes.size()) {
-      uint16_t low = unit(i + 2);
-      if (low >= 0xDC00 && low <= 0xDFFF) {
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-        i += 2;
-      }
+// How many bytes a sequence starting with `b` has; 0 for a byte that cannot start one.
+std::size_t sequenceLength(uint8_t b) {
+  if (b < 0x80) return 1;
+  if (b >= 0xC2 && b <= 0xDF) return 2;
+  if (b >= 0xE0 && b <= 0xEF) return 3;
+  if (b >= 0xF0 && b <= 0xF4) return 4;
+  return 0;
+}
+
+// Offset of the first invalid byte, or text.size() when valid. With `partialEnd`, an incomplete
+// sequence at the very end is not an error and `*complete` is set to where it starts.
+std::size_t firstInvalidUtf8(std::string_view text, bool partialEnd, std::size_t* complete) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  if (complete) *complete = n;
+  while (i < n) {
+    i += asciiPrefix(text.substr(i));
+    if (i >= n) break;
+    std::size_t length = sequenceLength(static_cast<uint8_t>(text[i]));
+    if (length == 0) return i;
+    if (length > n - i) {
+      for (std::size_t k = i + 1; k < n; ++k)
+        if ((static_cast<uint8_t>(text[k]) & 0xC0) != 0x80) return i;
+      if (!partialEnd) return i;
+      if (complete) *complete = i;
+      return n;
     }
-    if (cp >= 0xD800 && cp <= 0xDFFF) {
-      if (result.error.empty())
-        result.error = "unpaired UTF-16 surrogate at offset " + std::to_string(i);
-      cp = 0xFFFD;
-    }
-    appendUtf8(result.utf8, cp);
+    for (std::size_t k = 1; k < length; ++k)
+      if ((static_cast<uint8_t>(text[i + k]) & 0xC0) != 0x80) return i;
+    i += length;
   }
-  return result;
+  return n;
 }
 
 }  // namespace
@@ -101,51 +100,107 @@ std::string_view toString(TextEncoding encoding) {
 }
 
 bool isValidUtf8(std::string_view text) {
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  while (i < n) {
-    auto b = static_cast<uint8_t>(text[i]);
-    std::size_t extra = 0;
-    if (b < 0x80)
-      extra = 0;
-    else if (b >= 0xC2 && b <= 0xDF)
-      extra = 1;
-    else if (b >= 0xE0 && b <= 0xEF)
-      extra = 2;
-    else if (b >= 0xF0 && b <= 0xF4)
-      extra = 3;
-    else
-      return false;
-    if (extra > n - i - 1) return false;
-    for (std::size_t k = 1; k <= extra; ++k)
-      if ((static_cast<uint8_t>(text[i + k]) & 0xC0) != 0x80) return false;
-    i += extra + 1;
+  return firstInvalidUtf8(text, false, nullptr) == text.size();
+}
+
+bool TextDecoder::fail(std::string message) {
+  if (error_.empty()) error_ = std::move(message);
+  return false;
+}
+
+bool TextDecoder::decode(std::string_view bytes, bool last, std::string& out) {
+  if (!error_.empty()) return false;
+  std::string joined;
+  if (!carry_.empty()) {
+    joined = carry_ + std::string(bytes);
+    bytes = joined;
+    carry_.clear();
   }
-  return true;
+  if (!started_) {
+    // A BOM shorter than the first block cannot be judged yet.
+    if (!last && bytes.size() < 3) {
+      carry_.assign(bytes);
+      return true;
+    }
+    started_ = true;
+    bool utf8Bom = bytes.substr(0, 3) == "\xEF\xBB\xBF";
+    bool utf16Bom = bytes.substr(0, 2) == "\xFF\xFE";
+    if (encoding_ == TextEncoding::Auto)
+      encoding_ = utf16Bom ? TextEncoding::Utf16le
+                  : utf8Bom || firstInvalidUtf8(bytes, !last, nullptr) == bytes.size()
+                      ? TextEncoding::Utf8
+                      : TextEncoding::Windows1252;
+    std::size_t bom = encoding_ == TextEncoding::Utf8 && utf8Bom       ? 3
+                      : encoding_ == TextEncoding::Utf16le && utf16Bom ? 2
+                                                                       : 0;
+    bytes.remove_prefix(bom);
+    offset_ += bom;
+  }
+  switch (encoding_) {
+    case TextEncoding::Windows1252:
+      out.reserve(out.size() + bytes.size());
+      for (std::size_t i = 0; i < bytes.size(); ++i) {
+        auto b = static_cast<uint8_t>(bytes[i]);
+        if (b < 0x80) {
+          out += static_cast<char>(b);
+        } else if (b < 0xA0) {
+          uint16_t cp = kCp1252High[b - 0x80];
+          if (cp == 0)
+            return fail("byte " + std::to_string(b) + " at offset " + std::to_string(offset_ + i) +
+                        " is undefined in Windows-1252");
+          appendUtf8(out, cp);
+        } else {
+          appendUtf8(out, b);
+        }
+      }
+      offset_ += bytes.size();
+      return true;
+    case TextEncoding::Utf16le: {
+      auto unit = [&](std::size_t i) {
+        return static_cast<uint16_t>(static_cast<uint8_t>(bytes[i]) |
+                                     (static_cast<uint8_t>(bytes[i + 1]) << 8));
+      };
+      std::size_t i = 0;
+      out.reserve(out.size() + bytes.size() / 2);
+      for (; i + 1 < bytes.size(); i += 2) {
+        uint32_t cp = unit(i);
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          if (i + 3 >= bytes.size() && !last) break;  // the low half is in the next block
+          uint16_t low = i + 3 < bytes.size() ? unit(i + 2) : 0;
+          if (low < 0xDC00 || low > 0xDFFF)
+            return fail("unpaired UTF-16 surrogate at offset " + std::to_string(offset_ + i));
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          i += 2;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return fail("unpaired UTF-16 surrogate at offset " + std::to_string(offset_ + i));
+        }
+        appendUtf8(out, cp);
+      }
+      carry_.assign(bytes.substr(i));
+      offset_ += i;
+      if (last && !carry_.empty()) return fail("UTF-16 text has an odd number of bytes");
+      return true;
+    }
+    default: {
+      std::size_t complete = bytes.size();
+      std::size_t bad = firstInvalidUtf8(bytes, !last, &complete);
+      if (bad != bytes.size())
+        return fail("the file is not valid UTF-8 (byte offset " + std::to_string(offset_ + bad) +
+                    ")");
+      out.append(bytes.substr(0, complete));
+      carry_.assign(bytes.substr(complete));
+      offset_ += complete;
+      return true;
+    }
+  }
 }
 
 DecodedText decodeToUtf8(std::string_view bytes, TextEncoding encoding) {
-  bool utf8Bom = bytes.size() >= 3 && bytes.substr(0, 3) == "\xEF\xBB\xBF";
-  bool utf16Bom = bytes.size() >= 2 && bytes.substr(0, 2) == "\xFF\xFE";
-  if (encoding == TextEncoding::Auto) {
-    if (utf16Bom)
-      encoding = TextEncoding::Utf16le;
-    else if (utf8Bom || isValidUtf8(bytes))
-      encoding = TextEncoding::Utf8;
-    else
-      encoding = TextEncoding::Windows1252;
-  }
-  switch (encoding) {
-    case TextEncoding::Utf16le:
-      return fromUtf16le(utf16Bom ? bytes.substr(2) : bytes);
-    case TextEncoding::Windows1252:
-      return fromWindows1252(bytes);
-    default:
-      break;
-  }
-  auto body = utf8Bom ? bytes.substr(3) : bytes;
-  DecodedText result{std::string(body), TextEncoding::Utf8, {}};
-  if (!isValidUtf8(body)) result.error = "the file is not valid UTF-8";
+  TextDecoder decoder(encoding);
+  DecodedText result;
+  decoder.decode(bytes, true, result.utf8);
+  result.detected = decoder.detected();
+  result.error = decoder.error();
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "connectors/inbound/common/import_receiver.h"
 #include "core/domain/config_schema.h"
 #include "core/domain/counters.h"
 #include "core/domain/import_batch.h"
@@ -18,10 +19,17 @@ class InboundConnector {
  public:
   virtual ~InboundConnector() = default;
   virtual const std::string& name() const = 0;
-  // Reads everything the connector is configured to read now, one batch at a time.
-  virtual void pull(const std::function<void(ImportBatch&&)>& take) = 0;
+  // Reads everything the connector is configured to read now, one input (file, API pull) at a
+  // time; each input ends with into.finish().
+  virtual void pull(ImportReceiver& into) = 0;
   // Reads one file given on the command line with this connector's settings.
-  virtual ImportBatch readFile(const std::filesystem::path& file) = 0;
+  virtual void read(const std::filesystem::path& file, ImportReceiver& into) = 0;
+  // The same, gathered whole in memory (tests, small files).
+  ImportBatch readFile(const std::filesystem::path& file) {
+    BatchCollector collector;
+    read(file, collector);
+    return std::move(collector.batches.back());
+  }
   ConnectorCounters& counters() { return counters_; }
 
  protected:

@@ -166,8 +166,8 @@ int import(const Args& args, std::ostream& out, std::ostream& err) {
     return kExitConfig;
   }
   int code = kExitOk;
-  for (const auto& file : args.files) {
-    auto result = gateway->importBatch(source->readFile(file));
+  std::vector<std::filesystem::path> files(args.files.begin(), args.files.end());
+  for (const auto& result : gateway->importFiles(*source, files)) {
     printImport(out, err, result);
     if (!result.problems.empty()) code = kExitInputRejected;
   }

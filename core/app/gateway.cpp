@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/outbound/outbound_types.h"
+#include "core/app/store_receiver.h"
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 #include "core/rules/register.h"
@@ -47,38 +48,20 @@ InboundConnector* Gateway::source(const std::string& name) {
   return nullptr;
 }
 
-ImportResult Gateway::importBatch(ImportBatch&& batch) {
-  ImportResult result;
-  result.source = batch.source;
-  result.origin = batch.origin;
-  result.rows = batch.rows;
-  result.missing_marks = batch.missing_marks;
-  result.review_flags = batch.review_flags;
-  result.problems = batch.problems;
-  auto log = namedLogger(batch.source);
-  if (!batch.ok()) {
-    log->error("{} rejected whole, nothing stored: {} problem(s), first: {}", batch.origin,
-               batch.problems.size(), batch.problems.front().str());
-    return result;
-  }
-  for (const auto& mark : batch.marks) {
-    if (!mark.code.isPossible() || calendar_.isSchoolDay(mark.date)) continue;
-    ++result.off_calendar;
-    if (!result.first_off_calendar || mark.date < *result.first_off_calendar)
-      result.first_off_calendar = mark.date;
-  }
-  result.outcome = store_->importBatch(batch, clock_->nowMs() / 1000);
-  log->info("{}: {} marks added, {} amended, {} unchanged{}", batch.origin,
-            result.outcome.marks_added, result.outcome.marks_amended,
-            result.outcome.marks_unchanged,
-            result.outcome.already_imported ? " (already imported)" : "");
-  return result;
+std::vector<ImportResult> Gateway::importFiles(InboundConnector& source,
+                                               const std::vector<std::filesystem::path>& files) {
+  std::vector<ImportResult> results;
+  StoreReceiver receiver(*store_, calendar_, clock_->nowMs() / 1000,
+                         [&](ImportResult&& r) { results.push_back(std::move(r)); });
+  for (const auto& file : files) source.read(file, receiver);
+  return results;
 }
 
 std::vector<ImportResult> Gateway::importSources() {
   std::vector<ImportResult> results;
-  for (auto& source : sources_)
-    source->pull([&](ImportBatch&& batch) { results.push_back(importBatch(std::move(batch))); });
+  StoreReceiver receiver(*store_, calendar_, clock_->nowMs() / 1000,
+                         [&](ImportResult&& r) { results.push_back(std::move(r)); });
+  for (auto& source : sources_) source->pull(receiver);
   return results;
 }
 

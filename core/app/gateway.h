@@ -51,7 +51,9 @@ class Gateway {
   explicit Gateway(GatewayConfig config, Store store = Store::Open);
   ~Gateway();
 
-  ImportResult importBatch(ImportBatch&& batch);
+  // Files named on the command line, read with one source's settings.
+  std::vector<ImportResult> importFiles(InboundConnector& source,
+                                        const std::vector<std::filesystem::path>& files);
   std::vector<ImportResult> importSources();
   // Pure rules over the stored register; events and outbox rows written in one transaction.
   EvaluationOutcome evaluate(int* pupilsEvaluated = nullptr);

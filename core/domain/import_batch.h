@@ -15,11 +15,13 @@ struct ImportBatch {
   std::string source;       // connector name
   std::string origin;       // file path or URL, for the audit trail
   std::string fingerprint;  // SHA-256 of the raw input: the same file twice is one import
+  int priority = 0;         // the source's precedence when two sources disagree on a session
   std::vector<Pupil> pupils;
   std::vector<Mark> marks;
   int rows = 0;
   int missing_marks = 0;          // "register not taken" marks in the batch
   int review_flags = 0;           // legacy codes mapped with a flag for a person to check
+  bool skipped = false;           // the same bytes came before: not read again
   bool has_flags = false;         // the input carries pupil flags (SEN, CLA, CP...): store them
   std::vector<Problem> problems;  // any problem rejects the whole batch
   bool ok() const { return problems.empty(); }

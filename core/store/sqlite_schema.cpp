@@ -44,6 +44,16 @@ CREATE TABLE outbox(
 CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
 CREATE INDEX outbox_by_pupil ON outbox(sink, upn, state, seq);
 )sql",
+    // 2: source priority on each mark; amendments recorded by the database itself.
+    R"sql(
+ALTER TABLE marks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER marks_amended AFTER UPDATE OF code ON marks WHEN OLD.code <> NEW.code BEGIN
+  INSERT INTO amendments(upn, date, session, old_code, new_code, old_source, new_source,
+                         amended_at)
+  VALUES(OLD.upn, OLD.date, OLD.session, OLD.code, NEW.code, OLD.source, NEW.source,
+         NEW.recorded_at);
+END;
+)sql",
 };
 
 }  // namespace

@@ -4,36 +4,13 @@
 #include <unordered_map>
 
 #include "core/store/sqlite_db.h"
+#include "core/store/sqlite_import.h"
+#include "core/store/sqlite_rows.h"
 #include "core/store/sqlite_schema.h"
 #include "core/store/store.h"
 
 namespace markbridge {
 namespace {
-
-int packFlags(const PupilFlags& f) {
-  return f.sen | f.ehcp << 1 | f.cla << 2 | f.cp << 3 | f.cin << 4 | f.fsm << 5 | f.pp << 6;
-}
-
-PupilFlags unpackFlags(int64_t v) {
-  return PupilFlags{(v & 1) != 0,  (v & 2) != 0,  (v & 4) != 0, (v & 8) != 0,
-                    (v & 16) != 0, (v & 32) != 0, (v & 64) != 0};
-}
-
-constexpr const char* kPupilColumns =
-    "upn, mis_id, forename, surname, dob, year_group, reg_group, flags";
-
-Pupil readPupil(const SqliteStatement& s) {
-  Pupil p;
-  p.upn = s.text(0);
-  p.mis_id = s.text(1);
-  p.forename = s.text(2);
-  p.surname = s.text(3);
-  if (!s.isNull(4)) p.dob = Date::parseIso(s.text(4));
-  p.year_group = s.text(5);
-  p.reg_group = s.text(6);
-  p.flags = unpackFlags(s.integer(7));
-  return p;
-}
 
 constexpr const char* kOutboxColumns =
     "seq, key, sink, event_id, upn, kind, payload, state, attempts, created_at, next_attempt_at, "
@@ -64,28 +41,21 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::string& path) : db_(path) { migrateSqliteSchema(db_); }
 
-  ImportOutcome importBatch(const ImportBatch& batch, int64_t now) override {
-    if (!batch.ok())
-      throw StoreError("refusing a batch with problems: " + batch.problems.front().str());
-    ImportOutcome outcome;
-    Transaction tx(db_);
+  bool alreadyImported(const std::string& source, const std::string& fingerprint) override {
     SqliteStatement seen(db_.handle(), "SELECT 1 FROM imports WHERE source=?1 AND fingerprint=?2");
-    seen.bind(1, batch.source).bind(2, batch.fingerprint);
-    if (seen.step()) {
-      outcome.already_imported = true;
-      return outcome;
-    }
-    seen.reset();
-    savePupils(batch, now, outcome);
-    saveMarks(batch, now, outcome);
-    SqliteStatement record(db_.handle(),
-                           "INSERT INTO imports(source, origin, fingerprint, imported_at, rows, "
-                           "marks_added, marks_amended) VALUES(?1,?2,?3,?4,?5,?6,?7)");
-    record.bind(1, batch.source).bind(2, batch.origin).bind(3, batch.fingerprint).bind(4, now);
-    record.bind(5, int64_t{batch.rows}).bind(6, int64_t{outcome.marks_added});
-    record.bind(7, int64_t{outcome.marks_amended}).run();
-    tx.commit();
-    return outcome;
+    seen.bind(1, source).bind(2, fingerprint);
+    return seen.step();
+  }
+
+  std::unique_ptr<ImportWriter> beginImport(int64_t now) override {
+    return makeSqliteImportWriter(db_, now);
+  }
+
+  std::vector<std::pair<std::string, std::string>> pupilIds() override {
+    std::vector<std::pair<std::string, std::string>> ids;
+    SqliteStatement all(db_.handle(), "SELECT upn, mis_id FROM pupils");
+    while (all.step()) ids.emplace_back(all.text(0), all.text(1));
+    return ids;
   }
 
   std::optional<Pupil> pupil(const std::string& upn) override {
@@ -345,90 +315,6 @@ class SqliteStore final : public Store {
   }
 
  private:
-  void savePupils(const ImportBatch& batch, int64_t now, ImportOutcome& outcome) {
-    SqliteStatement find(db_.handle(),
-                         std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1");
-    SqliteStatement upsert(
-        db_.handle(),
-        "INSERT INTO pupils(upn, mis_id, forename, surname, dob, year_group, reg_group, flags, "
-        "updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(upn) DO UPDATE SET "
-        "mis_id=?2, forename=?3, surname=?4, dob=?5, year_group=?6, reg_group=?7, flags=?8, "
-        "updated_at=?9");
-    for (const auto& incoming : batch.pupils) {
-      find.bind(1, incoming.upn);
-      std::optional<Pupil> existing;
-      if (find.step()) existing = readPupil(find);
-      find.reset();
-      // A file that leaves a detail out keeps what the store knew.
-      Pupil merged = existing.value_or(Pupil{});
-      merged.upn = incoming.upn;
-      auto keep = [](std::string& target, const std::string& value) {
-        if (!value.empty()) target = value;
-      };
-      keep(merged.mis_id, incoming.mis_id);
-      keep(merged.forename, incoming.forename);
-      keep(merged.surname, incoming.surname);
-      keep(merged.year_group, incoming.year_group);
-      keep(merged.reg_group, incoming.reg_group);
-      if (incoming.dob) merged.dob = incoming.dob;
-      if (batch.has_flags) merged.flags = incoming.flags;
-      if (existing && *existing == merged) continue;
-      upsert.bind(1, merged.upn).bind(2, merged.mis_id).bind(3, merged.forename);
-      upsert.bind(4, merged.surname);
-      if (merged.dob)
-        upsert.bind(5, merged.dob->iso());
-      else
-        upsert.bindNull(5);
-      upsert.bind(6, merged.year_group).bind(7, merged.reg_group);
-      upsert.bind(8, int64_t{packFlags(merged.flags)}).bind(9, now).run();
-      ++(existing ? outcome.pupils_updated : outcome.pupils_added);
-    }
-  }
-
-  void saveMarks(const ImportBatch& batch, int64_t now, ImportOutcome& outcome) {
-    SqliteStatement find(db_.handle(),
-                         "SELECT code, source FROM marks WHERE upn=?1 AND date=?2 AND session=?3");
-    SqliteStatement insert(db_.handle(),
-                           "INSERT INTO marks(upn, date, session, code, source, source_code, "
-                           "recorded_at, minutes_late) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
-    SqliteStatement update(db_.handle(),
-                           "UPDATE marks SET code=?4, source=?5, source_code=?6, recorded_at=?7, "
-                           "minutes_late=?8 WHERE upn=?1 AND date=?2 AND session=?3");
-    SqliteStatement amend(db_.handle(),
-                          "INSERT INTO amendments(upn, date, session, old_code, new_code, "
-                          "old_source, new_source, amended_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
-    for (const auto& mark : batch.marks) {
-      auto date = mark.date.iso();
-      auto session = static_cast<int64_t>(mark.session);
-      find.bind(1, mark.upn).bind(2, date).bind(3, session);
-      std::optional<std::pair<std::string, std::string>> existing;
-      if (find.step()) existing.emplace(find.text(0), find.text(1));
-      find.reset();
-      if (existing && (existing->first == mark.code.str() || mark.code.isNotTaken())) {
-        // Same mark again, or a blank in a later export: a taken mark is never blanked out.
-        ++outcome.marks_unchanged;
-        continue;
-      }
-      SqliteStatement& write = existing ? update : insert;
-      write.bind(1, mark.upn).bind(2, date).bind(3, session).bind(4, mark.code.str());
-      write.bind(5, mark.source).bind(6, mark.source_code);
-      write.bind(7, mark.recorded_at > 0 ? mark.recorded_at : now);
-      if (mark.minutes_late)
-        write.bind(8, int64_t{*mark.minutes_late});
-      else
-        write.bindNull(8);
-      write.run();
-      if (!existing) {
-        ++outcome.marks_added;
-        continue;
-      }
-      amend.bind(1, mark.upn).bind(2, date).bind(3, session).bind(4, existing->first);
-      amend.bind(5, mark.code.str()).bind(6, existing->second).bind(7, mark.source);
-      amend.bind(8, now).run();
-      ++outcome.marks_amended;
-    }
-  }
-
   SqliteDb db_;
 };
 

@@ -62,12 +62,28 @@ struct StoreStatus {
   int64_t oldest_pending_at = 0;
 };
 
+// Writes one import (a file, an API pull) part by part inside one transaction, so a large file
+// never has to be held whole: commit() makes all of it visible at once; destroying the writer
+// without commit() leaves the store as it was. Marks from a source of lower `priority` than the
+// source that wrote the stored mark are not applied; a blank never erases a taken mark.
+class ImportWriter {
+ public:
+  virtual ~ImportWriter() = default;
+  virtual void add(const ImportBatch& part, ImportOutcome& outcome) = 0;
+  // Records the import (source, origin, fingerprint, rows) and commits.
+  virtual void commit(const ImportBatch& summary, ImportOutcome& outcome) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
   // All of the batch or none of it. A batch with problems is refused whole.
-  virtual ImportOutcome importBatch(const ImportBatch& batch, int64_t now) = 0;
+  ImportOutcome importBatch(const ImportBatch& batch, int64_t now);
+  virtual bool alreadyImported(const std::string& source, const std::string& fingerprint) = 0;
+  virtual std::unique_ptr<ImportWriter> beginImport(int64_t now) = 0;
+  // Every pupil's UPN and MIS id, for matching marks that carry only an MIS id.
+  virtual std::vector<std::pair<std::string, std::string>> pupilIds() = 0;
   virtual std::optional<Pupil> pupil(const std::string& upn) = 0;
   // Each pupil's register, marks in date and session order.
   virtual void forEachRegister(

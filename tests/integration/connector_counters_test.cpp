@@ -26,7 +26,8 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
     std::vector<Problem> problems;
     auto connector = type.build(sample->second, "$", dir.path(), ConfigContext{"c", &problems});
     ASSERT_TRUE(connector) << type.type;
-    connector->pull([](ImportBatch&&) {});
+    BatchCollector collector;
+    connector->pull(collector);
     auto& c = connector->counters();
     EXPECT_EQ(c.records, 1) << type.type;
     EXPECT_GT(c.bytes, 0) << type.type;

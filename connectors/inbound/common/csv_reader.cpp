@@ -15,70 +15,123 @@ char CsvReader::detectDelimiter(std::string_view text) {
   return ',';
 }
 
-bool CsvReader::next(CsvRecord& record) {
-  std::size_t used = 0;
-  while (pos_ < text_.size()) {
-    record.line = line_;
-    used = 0;
-    bool endOfRecord = false;
-    while (!endOfRecord) {
-      if (used == record.fields.size()) record.fields.emplace_back();
-      std::string& field = record.fields[used++];
-      field.clear();
-      if (pos_ < text_.size() && text_[pos_] == '"') {
-        int quoteLine = line_;
-        ++pos_;
-        for (;;) {
-          if (pos_ >= text_.size()) {
-            error_ =
-                "a quoted field opened on line " + std::to_string(quoteLine) + " is never closed";
-            errorLine_ = quoteLine;
-            return false;
-          }
-          char c = text_[pos_++];
-          if (c == '"') {
-            if (pos_ < text_.size() && text_[pos_] == '"') {
-              field += '"';
-              ++pos_;
-              continue;
-            }
-            break;
-          }
-          if (c == '\n') ++line_;
-          field += c;
-        }
-        // After the closing quote only a delimiter or the end of the line may follow.
-        if (pos_ < text_.size() && text_[pos_] != delimiter_ && text_[pos_] != '\r' &&
-            text_[pos_] != '\n') {
-          error_ = "unexpected character after a closing quote in field " + std::to_string(used);
-          errorLine_ = line_;
-          return false;
-        }
-      } else {
-        std::size_t start = pos_;
-        while (pos_ < text_.size() && text_[pos_] != delimiter_ && text_[pos_] != '\n' &&
-               text_[pos_] != '\r')
-          ++pos_;
-        field.assign(text_.substr(start, pos_ - start));
-      }
-      if (pos_ >= text_.size()) {
-        endOfRecord = true;
-      } else if (text_[pos_] == delimiter_) {
-        ++pos_;
-      } else {
-        if (text_[pos_] == '\r') ++pos_;
-        if (pos_ < text_.size() && text_[pos_] == '\n') ++pos_;
-        ++line_;
-        endOfRecord = true;
-      }
-    }
-    bool blank = used == 1 && record.fields[0].empty();
-    if (!blank) {
-      record.fields.resize(used);
-      return true;
+bool CsvReader::refill() {
+  buffer_.erase(0, pos_);
+  pos_ = 0;
+  if (!feed_ || !feed_->next(buffer_)) {
+    final_ = true;
+    if (feed_ && !feed_->ok()) {
+      error_ = feed_->error();
+      errorLine_ = line_;
+      return false;
     }
   }
-  return false;
+  return true;
+}
+
+CsvReader::Parsed CsvReader::parseRecord(CsvRecord& record) {
+  const char* text = buffer_.data();
+  const std::size_t size = buffer_.size();
+  record.line = line_;
+  std::size_t used = 0;
+  for (;;) {
+    if (used == record.fields.size()) record.fields.emplace_back();
+    if (used == unquoted_.size()) unquoted_.emplace_back();
+    std::string_view& field = record.fields[used++];
+    if (pos_ < size && text[pos_] == '"') {
+      std::string& value = unquoted_[used - 1];
+      value.clear();
+      int quoteLine = line_;
+      ++pos_;
+      for (;;) {
+        if (pos_ >= size) {
+          if (!final_) return Parsed::NeedMore;
+          error_ =
+              "a quoted field opened on line " + std::to_string(quoteLine) + " is never closed";
+          errorLine_ = quoteLine;
+          return Parsed::Failed;
+        }
+        char c = text[pos_++];
+        if (c == '"') {
+          if (pos_ >= size && !final_) return Parsed::NeedMore;
+          if (pos_ < size && text[pos_] == '"') {
+            value += '"';
+            ++pos_;
+            continue;
+          }
+          break;
+        }
+        if (c == '\n') ++line_;
+        value += c;
+      }
+      // After the closing quote only a delimiter or the end of the line may follow.
+      if (pos_ < size && text[pos_] != delimiter_ && text[pos_] != '\r' && text[pos_] != '\n') {
+        error_ = "unexpected character after a closing quote in field " + std::to_string(used);
+        errorLine_ = line_;
+        return Parsed::Failed;
+      }
+      field = value;
+    } else {
+      std::size_t start = pos_;
+      while (pos_ < size) {
+        char c = text[pos_];
+        if (c == delimiter_ || c == '\n' || c == '\r') break;
+        ++pos_;
+      }
+      field = std::string_view(text + start, pos_ - start);
+    }
+    if (pos_ >= size) {
+      if (!final_) return Parsed::NeedMore;
+      break;
+    }
+    if (text[pos_] == delimiter_) {
+      ++pos_;
+      continue;
+    }
+    if (text[pos_] == '\r') {
+      if (pos_ + 1 >= size && !final_) return Parsed::NeedMore;
+      ++pos_;
+    }
+    if (pos_ < size && text[pos_] == '\n') ++pos_;
+    ++line_;
+    break;
+  }
+  record.fields.resize(used);
+  return used == 1 && record.fields[0].empty() ? Parsed::Blank : Parsed::Record;
+}
+
+bool CsvReader::next(CsvRecord& record) {
+  if (!error_.empty()) return false;
+  for (;;) {
+    if (pos_ >= buffer_.size()) {
+      if (final_) return false;
+      if (!refill()) return false;
+      continue;
+    }
+    if (delimiter_ == 0) {
+      // The whole first line is needed to guess.
+      if (buffer_.find('\n', pos_) == std::string::npos && !final_) {
+        if (!refill()) return false;
+        continue;
+      }
+      delimiter_ = detectDelimiter(std::string_view(buffer_).substr(pos_));
+    }
+    std::size_t start = pos_;
+    int startLine = line_;
+    switch (parseRecord(record)) {
+      case Parsed::Record:
+        return true;
+      case Parsed::Blank:
+        continue;
+      case Parsed::Failed:
+        return false;
+      case Parsed::NeedMore:
+        pos_ = start;
+        line_ = startLine;
+        if (!refill()) return false;
+        break;
+    }
+  }
 }
 
 }  // namespace markbridge

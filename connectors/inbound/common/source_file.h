@@ -1,9 +1,15 @@
 #pragma once
-// Reads an inbound file whole and fingerprints it (the same bytes are the same import).
+// The steps every file-reading connector takes: fingerprint the file (the same bytes are the
+// same import and are skipped unread), parse it, count what it yielded and log one line.
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+
+#include "connectors/inbound/common/import_receiver.h"
+#include "core/domain/counters.h"
 
 namespace markbridge {
 
@@ -14,5 +20,12 @@ struct SourceFile {
 
 // Nothing when the file cannot be read; `error` then says why.
 std::optional<SourceFile> readSourceFile(const std::filesystem::path& path, std::string& error);
+// SHA-256 hex of a file read in blocks; nothing (and `error`) when it cannot be read.
+std::optional<std::string> fileFingerprint(const std::filesystem::path& path, std::string& error);
+
+using FileParser = std::function<void(const std::filesystem::path& file,
+                                      const std::string& fingerprint, ImportReceiver& into)>;
+void readInboundFile(const std::filesystem::path& file, const std::string& source,
+                     ImportReceiver& into, ConnectorCounters& counters, const FileParser& parse);
 
 }  // namespace markbridge

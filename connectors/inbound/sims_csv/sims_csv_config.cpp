@@ -10,6 +10,11 @@ constexpr Field kFields[] = {
     {"type", FieldType::String, "", true, "\"sims_csv\""},
     {"files", FieldType::Array, "[]", false,
      "CSV exports to read on each sync (paths relative to the config file)"},
+    {"layout", FieldType::String, "\"auto\"", false,
+     "long (one row per pupil-session) | grid (one row per pupil, a column per session) | auto"},
+    {"priority", FieldType::Integer, "0", false,
+     "precedence when two sources disagree on a session: a mark from a lower-priority source "
+     "never replaces one from a higher-priority source"},
     {"encoding", FieldType::String, "\"auto\"", false,
      "auto | utf-8 | windows-1252 | utf-16le (auto: BOM, then UTF-8, else Windows-1252)"},
     {"delimiter", FieldType::String, "\"auto\"", false, "auto | , | ; | tab"},
@@ -44,6 +49,12 @@ SimsCsvConfig SimsCsvConfig::fromJson(const nlohmann::json& json, const std::str
       config.files.push_back(resolveConfigPath(baseDir, files[i].get<std::string>()));
     }
   }
+  if (filled.contains("layout")) {
+    config.layout = filled["layout"].get<std::string>();
+    if (config.layout != "auto" && config.layout != "long" && config.layout != "grid")
+      context.add(path + ".layout", "must be auto, long or grid", config.layout);
+  }
+  if (filled.contains("priority")) config.priority = filled["priority"].get<int>();
   if (filled.contains("encoding")) {
     auto text = filled["encoding"].get<std::string>();
     if (auto encoding = parseTextEncoding(text))

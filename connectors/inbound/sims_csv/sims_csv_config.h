@@ -16,6 +16,8 @@ namespace markbridge {
 struct SimsCsvConfig {
   std::string name;
   std::vector<std::filesystem::path> files;
+  std::string layout = "auto";  // auto | long | grid
+  int priority = 0;
   TextEncoding encoding = TextEncoding::Auto;
   char delimiter = 0;                           // 0: detect from the header line
   std::map<std::string, std::string> columns;   // field -> header in this school's export

@@ -1,86 +1,22 @@
 #include "connectors/inbound/sims_csv/sims_csv_connector.h"
 
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
-#include <array>
 #include <chrono>
-#include <map>
-#include <unordered_map>
-#include <unordered_set>
 
-#include "connectors/inbound/common/csv_reader.h"
+#include "connectors/inbound/common/batch_builder.h"
+#include "connectors/inbound/common/csv_columns.h"
 #include "connectors/inbound/common/source_file.h"
-#include "core/domain/digest.h"
-#include "core/domain/logging.h"
-#include "mapping/mark_normaliser.h"
-#include "mapping/text_encoding.h"
 
 namespace markbridge {
 namespace {
 
-enum Column {
-  kUpn,
-  kAdno,
-  kSurname,
-  kForename,
-  kRegGroup,
-  kYear,
-  kDate,
-  kSession,
-  kMark,
-  kMinutesLate,
-  kDob,
-  kSen,
-  kEhcp,
-  kCla,
-  kCp,
-  kCin,
-  kFsm,
-  kPp,
-  kColumnCount
-};
+enum MarkColumn { kDate, kSession, kMark, kMinutesLate, kMarkColumnCount };
 
-struct ColumnSpec {
-  std::string_view field;  // the key in the `columns` setting
-  bool required;
-  std::array<std::string_view, 4> headers;  // normalised header spellings
-};
-
-constexpr ColumnSpec kColumns[kColumnCount] = {
-    {"upn", true, {"upn"}},
-    {"adno", false, {"adno", "admissionnumber", "misid"}},
-    {"surname", false, {"legalsurname", "surname", "lastname"}},
-    {"forename", false, {"legalforename", "forename", "firstname"}},
-    {"reg_group", false, {"reggroup", "registrationgroup", "form", "tutorgroup"}},
-    {"year", false, {"year", "yeargroup", "ncyear"}},
+constexpr ColumnSpec kMarkColumns[kMarkColumnCount] = {
     {"date", true, {"date"}},
     {"session", true, {"session", "ampm"}},
     {"mark", true, {"mark", "code", "attendancemark"}},
     {"minutes_late", false, {"minuteslate", "latemins", "lateminutes"}},
-    {"dob", false, {"dob", "dateofbirth"}},
-    {"sen", false, {"sen"}},
-    {"ehcp", false, {"ehcp"}},
-    {"cla", false, {"cla", "lookedafter"}},
-    {"cp", false, {"cp", "childprotection"}},
-    {"cin", false, {"cin", "childinneed"}},
-    {"fsm", false, {"fsm", "freeschoolmeals"}},
-    {"pp", false, {"pp", "pupilpremium"}},
 };
-
-std::string normaliseHeader(std::string_view header) {
-  std::string key;
-  for (char c : header) {
-    if (c == ' ' || c == '_' || c == '.' || c == '-' || c == '\t') continue;
-    key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return key;
-}
-
-bool isYes(std::string_view text) {
-  std::string key = normaliseHeader(text);
-  return key == "y" || key == "yes" || key == "true" || key == "1";
-}
 
 int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -88,152 +24,157 @@ int64_t nowSeconds() {
       .count();
 }
 
-constexpr std::size_t kMaxProblems = 100;
+struct GridColumn {
+  int at;
+  Date date;
+  Session session;
+};
+
+// Reads the rows after the header, either layout.
+class SimsRows {
+ public:
+  SimsRows(const SimsCsvConfig& config, const CodeMap& codes, BatchBuilder& builder,
+           const std::string& origin, const PupilDirectory& directory)
+      : config_(config),
+        builder_(builder),
+        normaliser_(codes, origin, config.name, nowSeconds(), &directory) {}
+
+  // Works out the layout from the header; false (with problems) when it fits neither.
+  bool readHeader(const CsvRecord& header) {
+    width_ = header.fields.size();
+    pupilAt_ = findColumns(header, pupilColumnSpecs(), config_.columns);
+    markAt_ = findColumns(header, kMarkColumns, config_.columns);
+    for (std::size_t i = 0; i < header.fields.size(); ++i)
+      if (auto session = parseSessionHeader(header.fields[i]))
+        grid_.push_back({static_cast<int>(i), session->first, session->second});
+    bool longLayout = markAt_[kDate] >= 0 && markAt_[kSession] >= 0 && markAt_[kMark] >= 0;
+    if (config_.layout == "grid" || (config_.layout == "auto" && !longLayout && !grid_.empty())) {
+      isGrid_ = !grid_.empty();
+      if (!isGrid_)
+        builder_.problem(header.line, 0, "",
+                         "grid layout: no column is headed with a session such as "
+                         "\"02/09/2024 AM\"");
+    } else {
+      requireColumns(markAt_, kMarkColumns, header.line, builder_);
+    }
+    if (pupilAt_[kUpn] < 0)
+      builder_.problem(header.line, 0, "upn",
+                       "the header has no column for this required field (set columns.upn if the "
+                       "export names it differently)");
+    return builder_.batch().ok();
+  }
+
+  void readRow(const CsvRecord& row) {
+    ++builder_.batch().rows;
+    if (row.fields.size() != width_) {
+      builder_.problem(row.line, 0, "",
+                       "has " + std::to_string(row.fields.size()) + " fields, the header has " +
+                           std::to_string(width_));
+      return;
+    }
+    RawField upnField = cell(row, pupilAt_[kUpn]);
+    RawField misId = cell(row, pupilAt_[kMisId]);
+    auto upn = normaliser_.pupilUpn(upnField, misId, row.line, builder_.batch().problems);
+    if (!upn) return;
+    if (!builder_.knowsPupil(*upn)) builder_.addPupil(pupilFromRow(*upn, row, pupilAt_, builder_));
+    RawMark raw;
+    raw.line = row.line;
+    raw.upn = RawField{*upn, upnField.column};
+    if (!isGrid_) {
+      raw.date = cell(row, markAt_[kDate]);
+      raw.session = cell(row, markAt_[kSession]);
+      raw.code = cell(row, markAt_[kMark]);
+      raw.minutes_late = cell(row, markAt_[kMinutesLate]);
+      add(raw);
+      return;
+    }
+    for (const auto& column : grid_) {
+      raw.known_date = column.date;
+      raw.known_session = column.session;
+      raw.code = cell(row, column.at);
+      add(raw);
+    }
+  }
+
+ private:
+  void add(const RawMark& raw) {
+    bool review = false;
+    if (auto mark = normaliser_.normalise(raw, builder_.batch().problems, &review))
+      builder_.addMark(std::move(*mark), raw.line, raw.code, review);
+  }
+
+  const SimsCsvConfig& config_;
+  BatchBuilder& builder_;
+  MarkNormaliser normaliser_;
+  std::size_t width_ = 0;
+  std::vector<int> pupilAt_, markAt_;
+  std::vector<GridColumn> grid_;
+  bool isGrid_ = false;
+};
 
 }  // namespace
+
+std::optional<std::pair<Date, Session>> parseSessionHeader(std::string_view header) {
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  auto lastSpace = header.rfind(' ');
+  if (lastSpace == std::string_view::npos) return std::nullopt;
+  auto session = parseSession(header.substr(lastSpace + 1));
+  if (!session) return std::nullopt;
+  auto rest = header.substr(0, lastSpace);
+  while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
+  if (auto space = rest.rfind(' '); space != std::string_view::npos) rest.remove_prefix(space + 1);
+  auto date = Date::parse(rest);
+  if (!date) return std::nullopt;
+  return std::pair{*date, *session};
+}
 
 SimsCsvConnector::SimsCsvConnector(SimsCsvConfig config, CodeMap codes)
     : config_(std::move(config)), codes_(std::move(codes)) {}
 
-void SimsCsvConnector::pull(const std::function<void(ImportBatch&&)>& take) {
-  for (const auto& file : config_.files) take(readFile(file));
+void SimsCsvConnector::pull(ImportReceiver& into) {
+  for (const auto& file : config_.files) read(file, into);
 }
 
-ImportBatch SimsCsvConnector::readFile(const std::filesystem::path& file) {
-  std::string error;
-  auto source = readSourceFile(file, error);
-  if (!source) {
-    ImportBatch batch;
-    batch.source = config_.name;
-    batch.origin = file.string();
-    batch.problems.push_back(Problem{file.string(), 0, 0, "", "", error});
-    ++counters_.failures;
-    return batch;
-  }
-  auto batch = parse(source->bytes, file.string());
-  batch.fingerprint = source->fingerprint;
-  counters_.bytes += static_cast<int64_t>(source->bytes.size());
-  if (batch.ok())
-    counters_.records += static_cast<int64_t>(batch.marks.size());
-  else
-    ++counters_.failures;
-  namedLogger(config_.name)
-      ->info("read {}: {} rows, {} marks, {} problems", file.filename().string(), batch.rows,
-             batch.marks.size(), batch.problems.size());
-  return batch;
+void SimsCsvConnector::read(const std::filesystem::path& file, ImportReceiver& into) {
+  readInboundFile(
+      file, config_.name, into, counters_,
+      [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
+        TextFeed feed(path, config_.encoding);
+        parse(feed, path.string(), to, fingerprint);
+      });
 }
 
 ImportBatch SimsCsvConnector::parse(std::string_view bytes, const std::string& origin) const {
-  ImportBatch batch;
-  batch.source = config_.name;
-  batch.origin = origin;
-  batch.fingerprint = sha256Hex(bytes);
-  auto fail = [&](int line, int column, std::string value, std::string message) {
-    batch.problems.push_back(
-        Problem{origin, line, column, "", std::move(value), std::move(message)});
-  };
+  BatchCollector collector;
+  TextFeed feed(bytes, config_.encoding);
+  parse(feed, origin, collector);
+  return std::move(collector.batches.back());
+}
 
-  auto text = decodeToUtf8(bytes, config_.encoding);
-  if (!text.error.empty()) {
-    fail(0, 0, "", "cannot decode as " + std::string(toString(text.detected)) + ": " + text.error);
-    return batch;
-  }
-  char delimiter = config_.delimiter ? config_.delimiter : CsvReader::detectDelimiter(text.utf8);
-  CsvReader reader(text.utf8, delimiter);
+void SimsCsvConnector::parse(TextFeed& feed, const std::string& origin, ImportReceiver& into,
+                             const std::string& fingerprint) const {
+  BatchBuilder builder(into, config_.name, origin, config_.priority);
+  CsvReader reader(feed, config_.delimiter);
   CsvRecord record;
+  SimsRows rows(config_, codes_, builder, origin, into.directory());
   if (!reader.next(record)) {
     if (!reader.error().empty())
-      fail(reader.errorLine(), 0, "", reader.error());
+      builder.problem(reader.errorLine(), 0, "", reader.error());
     else
-      fail(0, 0, "", "the file is empty: expected a header line");
-    return batch;
+      builder.problem(0, 0, "", "the file is empty: expected a header line");
+  } else if (rows.readHeader(record)) {
+    while (!builder.full() && reader.next(record)) rows.readRow(record);
+    if (!reader.error().empty()) builder.problem(reader.errorLine(), 0, "", reader.error());
+    if (builder.batch().ok() && builder.batch().rows == 0)
+      builder.problem(record.line, 0, "", "the file has a header but no rows");
   }
-
-  // Find each column by its configured header or by a known spelling.
-  std::array<int, kColumnCount> at;
-  at.fill(-1);
-  for (std::size_t i = 0; i < record.fields.size(); ++i) {
-    std::string header = normaliseHeader(record.fields[i]);
-    for (int c = 0; c < kColumnCount; ++c) {
-      auto configured = config_.columns.find(std::string(kColumns[c].field));
-      bool match = configured != config_.columns.end()
-                       ? normaliseHeader(configured->second) == header
-                       : std::find(kColumns[c].headers.begin(), kColumns[c].headers.end(),
-                                   header) != kColumns[c].headers.end();
-      if (match && at[c] < 0) at[c] = static_cast<int>(i);
-    }
+  if (!fingerprint.empty()) {
+    builder.finish(fingerprint);
+    return;
   }
-  for (int c = 0; c < kColumnCount; ++c)
-    if (kColumns[c].required && at[c] < 0)
-      fail(record.line, 0, std::string(kColumns[c].field),
-           "the header has no column for this required field (set columns." +
-               std::string(kColumns[c].field) + " if the export names it differently)");
-  if (!batch.ok()) return batch;
-  for (int c = kSen; c <= kPp; ++c) batch.has_flags = batch.has_flags || at[c] >= 0;
-
-  MarkNormaliser normaliser(codes_, origin, config_.name, nowSeconds());
-  std::size_t headerWidth = record.fields.size();
-  std::unordered_set<std::string> pupilsSeen;
-  // pupil-session -> (line, index into marks) to catch duplicated or conflicting rows.
-  std::unordered_map<std::string, std::pair<int, std::size_t>> seen;
-  const std::string empty;
-  while (reader.next(record)) {
-    ++batch.rows;
-    if (batch.problems.size() >= kMaxProblems) break;
-    if (record.fields.size() != headerWidth) {
-      fail(record.line, 0, "",
-           "has " + std::to_string(record.fields.size()) + " fields, the header has " +
-               std::to_string(headerWidth));
-      continue;
-    }
-    auto field = [&](int c) -> RawField {
-      return at[c] < 0 ? RawField{empty, 0} : RawField{record.fields[at[c]], at[c] + 1};
-    };
-    bool review = false;
-    RawMark raw{record.line,     field(kUpn),  field(kDate),
-                field(kSession), field(kMark), field(kMinutesLate)};
-    auto mark = normaliser.normalise(raw, batch.problems, &review);
-    if (!mark) continue;
-
-    std::string key =
-        mark->upn + '|' + mark->date.iso() + '|' + std::string(toString(mark->session));
-    if (auto it = seen.find(key); it != seen.end()) {
-      const Mark& earlier = batch.marks[it->second.second];
-      if (earlier.code != mark->code)
-        fail(record.line, raw.code.column, std::string(raw.code.text),
-             "conflicts with line " + std::to_string(it->second.first) + " for the same session (" +
-                 std::string(earlier.source_code) + ")");
-      continue;  // an identical duplicate row adds nothing
-    }
-    seen.emplace(key, std::pair{record.line, batch.marks.size()});
-    batch.missing_marks += mark->code.isNotTaken();
-    batch.review_flags += review;
-
-    if (pupilsSeen.insert(mark->upn).second) {
-      Pupil pupil;
-      pupil.upn = mark->upn;
-      pupil.mis_id = std::string(field(kAdno).text);
-      pupil.surname = std::string(field(kSurname).text);
-      pupil.forename = std::string(field(kForename).text);
-      pupil.reg_group = std::string(field(kRegGroup).text);
-      pupil.year_group = std::string(field(kYear).text);
-      if (auto dob = field(kDob); !dob.text.empty()) {
-        pupil.dob = Date::parse(dob.text);
-        if (!pupil.dob)
-          fail(record.line, dob.column, std::string(dob.text),
-               "date of birth must be dd/mm/yyyy or yyyy-mm-dd");
-      }
-      pupil.flags =
-          PupilFlags{isYes(field(kSen).text), isYes(field(kEhcp).text), isYes(field(kCla).text),
-                     isYes(field(kCp).text),  isYes(field(kCin).text),  isYes(field(kFsm).text),
-                     isYes(field(kPp).text)};
-      batch.pupils.push_back(std::move(pupil));
-    }
-    batch.marks.push_back(std::move(*mark));
-  }
-  if (!reader.error().empty()) fail(reader.errorLine(), 0, "", reader.error());
-  if (batch.ok() && batch.rows == 0) fail(record.line, 0, "", "the file has a header but no rows");
-  return batch;
+  // Stopped early: read to the end so the fingerprint covers the whole input.
+  for (std::string rest; feed.next(rest);) rest.clear();
+  builder.finish(feed.fingerprint());
 }
 
 std::unique_ptr<InboundConnector> buildSimsCsvConnector(const nlohmann::json& json,

@@ -1,0 +1,71 @@
+#include "connectors/inbound/common/batch_builder.h"
+
+namespace markbridge {
+
+BatchBuilder::BatchBuilder(ImportReceiver& receiver, std::string source, std::string origin,
+                           int priority)
+    : receiver_(receiver) {
+  batch_.source = std::move(source);
+  batch_.origin = std::move(origin);
+  batch_.priority = priority;
+}
+
+void BatchBuilder::problem(int line, int column, std::string value, std::string message) {
+  batch_.problems.push_back(
+      Problem{batch_.origin, line, column, "", std::move(value), std::move(message)});
+}
+
+void BatchBuilder::addPupil(Pupil&& pupil) {
+  if (!ledger_.try_emplace(pupil.upn).second) return;
+  last_ = nullptr;
+  if (batch_.ok()) batch_.pupils.push_back(std::move(pupil));
+}
+
+uint8_t BatchBuilder::remember(PupilSessions& sessions, Date date, Session session, uint8_t code) {
+  if (sessions.codes.empty()) sessions.first = date;
+  if (date < sessions.first) {
+    sessions.codes.insert(sessions.codes.begin(),
+                          static_cast<std::size_t>(sessions.first - date) * 2, 0);
+    sessions.first = date;
+  }
+  auto at = static_cast<std::size_t>(date - sessions.first) * 2 + static_cast<std::size_t>(session);
+  if (at >= sessions.codes.size()) sessions.codes.resize(at + 1, 0);
+  uint8_t seen = sessions.codes[at];
+  if (seen == 0) sessions.codes[at] = code;
+  return seen;
+}
+
+void BatchBuilder::addMark(Mark&& mark, int line, const RawField& code, bool review) {
+  if (!last_ || mark.upn != lastUpn_) {
+    last_ = &ledger_[mark.upn];
+    lastUpn_ = mark.upn;
+  }
+  uint8_t index = static_cast<uint8_t>(mark.code.index() + 1);
+  if (uint8_t seen = remember(*last_, mark.date, mark.session, index)) {
+    if (seen != index)
+      problem(line, code.column, std::string(code.text),
+              "conflicts with an earlier row for the same pupil and session (" + mark.date.iso() +
+                  " " + std::string(toString(mark.session)) + ")");
+    return;  // an identical duplicate row adds nothing
+  }
+  batch_.missing_marks += mark.code.isNotTaken();
+  batch_.review_flags += review;
+  if (!batch_.ok()) return;  // the input is rejected whole: nothing more is kept
+  batch_.marks.push_back(std::move(mark));
+  if (batch_.marks.size() >= kPartMarks) {
+    receiver_.part(batch_);
+    batch_.marks.clear();
+    batch_.pupils.clear();
+  }
+}
+
+void BatchBuilder::finish(std::string fingerprint) {
+  batch_.fingerprint = std::move(fingerprint);
+  if (!batch_.ok()) {
+    batch_.marks.clear();
+    batch_.pupils.clear();
+  }
+  receiver_.finish(std::move(batch_));
+}
+
+}  // namespace markbridge

@@ -1,0 +1,49 @@
+#pragma once
+// Builds one input's batch as a connector reads it, for every format: each pupil once, a second
+// mark for the same pupil-session dropped when identical and reported when it conflicts, parts
+// handed to the receiver every kPartMarks marks so memory stays flat, problems capped.
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "connectors/inbound/common/import_receiver.h"
+#include "mapping/mark_normaliser.h"
+
+namespace markbridge {
+
+class BatchBuilder {
+ public:
+  static constexpr std::size_t kPartMarks = std::size_t{1} << 16;
+  static constexpr std::size_t kMaxProblems = 100;
+
+  BatchBuilder(ImportReceiver& receiver, std::string source, std::string origin, int priority);
+
+  ImportBatch& batch() { return batch_; }
+  // Enough problems to reject the input: the connector stops reading.
+  bool full() const { return batch_.problems.size() >= kMaxProblems; }
+  void problem(int line, int column, std::string value, std::string message);
+  bool knowsPupil(const std::string& upn) const { return ledger_.count(upn) != 0; }
+  // The first time a pupil is named (later details for the same pupil are ignored).
+  void addPupil(Pupil&& pupil);
+  void addMark(Mark&& mark, int line, const RawField& code, bool review);
+  // Hands the rest to the receiver; `fingerprint` names the raw bytes.
+  void finish(std::string fingerprint);
+
+ private:
+  struct PupilSessions {
+    Date first;
+    std::vector<uint8_t> codes;  // per session from `first`: code index + 1, 0 when none yet
+  };
+  // The code index + 1 already seen for this session, or 0; records `code` when none.
+  uint8_t remember(PupilSessions& sessions, Date date, Session session, uint8_t code);
+
+  ImportReceiver& receiver_;
+  ImportBatch batch_;
+  std::unordered_map<std::string, PupilSessions> ledger_;
+  PupilSessions* last_ = nullptr;  // rows for one pupil come together
+  std::string lastUpn_;
+};
+
+}  // namespace markbridge

@@ -1,0 +1,104 @@
+#include "connectors/inbound/common/csv_columns.h"
+
+#include <algorithm>
+
+namespace markbridge {
+namespace {
+
+constexpr ColumnSpec kPupilColumns[kPupilColumnCount] = {
+    {"upn", false, {"upn"}},
+    {"adno", false, {"adno", "admissionnumber", "misid", "studentid"}},
+    {"surname", false, {"legalsurname", "surname", "lastname"}},
+    {"forename", false, {"legalforename", "forename", "firstname"}},
+    {"reg_group", false, {"reggroup", "registrationgroup", "form", "tutorgroup"}},
+    {"year", false, {"year", "yeargroup", "ncyear"}},
+    {"dob", false, {"dob", "dateofbirth"}},
+    {"sen", false, {"sen"}},
+    {"ehcp", false, {"ehcp"}},
+    {"cla", false, {"cla", "lookedafter"}},
+    {"cp", false, {"cp", "childprotection"}},
+    {"cin", false, {"cin", "childinneed"}},
+    {"fsm", false, {"fsm", "freeschoolmeals"}},
+    {"pp", false, {"pp", "pupilpremium"}},
+};
+
+}  // namespace
+
+std::string normaliseHeader(std::string_view header) {
+  std::string key;
+  for (char c : header) {
+    if (c == ' ' || c == '_' || c == '.' || c == '-' || c == '\t') continue;
+    key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return key;
+}
+
+bool isYes(std::string_view text) {
+  std::string key = normaliseHeader(text);
+  return key == "y" || key == "yes" || key == "true" || key == "1";
+}
+
+std::vector<int> findColumns(const CsvRecord& header, std::span<const ColumnSpec> specs,
+                             const std::map<std::string, std::string>& configured) {
+  std::vector<int> at(specs.size(), -1);
+  for (std::size_t i = 0; i < header.fields.size(); ++i) {
+    std::string name = normaliseHeader(header.fields[i]);
+    for (std::size_t c = 0; c < specs.size(); ++c) {
+      auto own = configured.find(std::string(specs[c].field));
+      bool match = own != configured.end()
+                       ? normaliseHeader(own->second) == name
+                       : std::find(specs[c].headers.begin(), specs[c].headers.end(), name) !=
+                             specs[c].headers.end();
+      if (match && at[c] < 0) at[c] = static_cast<int>(i);
+    }
+  }
+  return at;
+}
+
+bool requireColumns(const std::vector<int>& at, std::span<const ColumnSpec> specs, int line,
+                    BatchBuilder& builder) {
+  bool ok = true;
+  for (std::size_t c = 0; c < specs.size(); ++c) {
+    if (!specs[c].required || at[c] >= 0) continue;
+    ok = false;
+    builder.problem(line, 0, std::string(specs[c].field),
+                    "the header has no column for this required field (set columns." +
+                        std::string(specs[c].field) + " if the export names it differently)");
+  }
+  return ok;
+}
+
+std::span<const ColumnSpec> pupilColumnSpecs() {
+  return kPupilColumns;
+}
+
+RawField cell(const CsvRecord& record, int at) {
+  if (at < 0 || static_cast<std::size_t>(at) >= record.fields.size()) return RawField{{}, 0};
+  return RawField{record.fields[static_cast<std::size_t>(at)], at + 1};
+}
+
+Pupil pupilFromRow(const std::string& upn, const CsvRecord& record, const std::vector<int>& at,
+                   BatchBuilder& builder) {
+  auto text = [&](int c) { return std::string(cell(record, at[c]).text); };
+  Pupil pupil;
+  pupil.upn = upn;
+  pupil.mis_id = text(kMisId);
+  pupil.surname = text(kSurname);
+  pupil.forename = text(kForename);
+  pupil.reg_group = text(kRegGroup);
+  pupil.year_group = text(kYear);
+  if (auto dob = cell(record, at[kDob]); !dob.text.empty()) {
+    pupil.dob = Date::parse(dob.text);
+    if (!pupil.dob)
+      builder.problem(record.line, dob.column, std::string(dob.text),
+                      "date of birth must be dd/mm/yyyy or yyyy-mm-dd");
+  }
+  auto yes = [&](int c) { return isYes(cell(record, at[c]).text); };
+  pupil.flags =
+      PupilFlags{yes(kSen), yes(kEhcp), yes(kCla), yes(kCp), yes(kCin), yes(kFsm), yes(kPp)};
+  for (int c = kSen; c <= kPp; ++c)
+    builder.batch().has_flags = builder.batch().has_flags || at[c] >= 0;
+  return pupil;
+}
+
+}  // namespace markbridge

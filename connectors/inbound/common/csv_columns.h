@@ -1,0 +1,60 @@
+#pragma once
+// Finding columns in a CSV header (case, spaces and punctuation ignored; a school's own header
+// names set in config win over the known spellings) and reading the pupil columns every MIS
+// export carries.
+
+#include <array>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/inbound/common/batch_builder.h"
+#include "connectors/inbound/common/csv_reader.h"
+
+namespace markbridge {
+
+std::string normaliseHeader(std::string_view header);
+bool isYes(std::string_view text);
+
+struct ColumnSpec {
+  std::string_view field;  // the key in the connector's `columns` setting
+  bool required;
+  std::array<std::string_view, 4> headers;  // normalised header spellings
+};
+
+// Position of each spec'd column in `header`, -1 when absent.
+std::vector<int> findColumns(const CsvRecord& header, std::span<const ColumnSpec> specs,
+                             const std::map<std::string, std::string>& configured);
+// Reports each required column the header lacks; true when none is missing.
+bool requireColumns(const std::vector<int>& at, std::span<const ColumnSpec> specs, int line,
+                    BatchBuilder& builder);
+
+// The pupil columns of MIS exports, by their `columns` keys.
+enum PupilColumn {
+  kUpn,
+  kMisId,
+  kSurname,
+  kForename,
+  kRegGroup,
+  kYear,
+  kDob,
+  kSen,
+  kEhcp,
+  kCla,
+  kCp,
+  kCin,
+  kFsm,
+  kPp,
+  kPupilColumnCount
+};
+std::span<const ColumnSpec> pupilColumnSpecs();
+
+// A row's text in column `at` (empty when the column is absent), with its 1-based position.
+RawField cell(const CsvRecord& record, int at);
+// The pupil a row describes, positions as found for pupilColumnSpecs().
+Pupil pupilFromRow(const std::string& upn, const CsvRecord& record, const std::vector<int>& at,
+                   BatchBuilder& builder);
+
+}  // namespace markbridge

@@ -1,0 +1,62 @@
+#pragma once
+// Where an inbound connector hands what it reads. A large input arrives in parts so it is never
+// held whole; the receiver (the gateway) writes the parts inside one store transaction and
+// commits at finish() only if the input had no problems.
+
+#include <string>
+#include <vector>
+
+#include "core/domain/import_batch.h"
+#include "mapping/pupil_directory.h"
+
+namespace markbridge {
+
+class ImportReceiver {
+ public:
+  virtual ~ImportReceiver() = default;
+  // True when these exact bytes from this source came before: the connector skips them.
+  virtual bool alreadyImported(const std::string& source, const std::string& fingerprint) {
+    (void)source, (void)fingerprint;
+    return false;
+  }
+  // Takes the pupils and marks gathered so far; the connector clears them afterwards.
+  virtual void part(ImportBatch& batch) = 0;
+  // The end of one input: its last pupils and marks, its totals and its problems.
+  virtual void finish(ImportBatch&& batch) = 0;
+  // Pupils on roll, for marks that name a pupil only by MIS id.
+  virtual const PupilDirectory& directory() const { return empty_; }
+
+ private:
+  PupilDirectory empty_;
+};
+
+// Gathers whole batches in memory (tests, `markbridge import` of a small file, fuzzing).
+class BatchCollector : public ImportReceiver {
+ public:
+  explicit BatchCollector(const PupilDirectory* directory = nullptr) : directory_(directory) {}
+  void part(ImportBatch& batch) override { append(current_, batch); }
+  void finish(ImportBatch&& batch) override {
+    ImportBatch whole = std::move(batch);
+    append(current_, whole);
+    whole.pupils = std::move(current_.pupils);
+    whole.marks = std::move(current_.marks);
+    current_ = ImportBatch{};
+    batches.push_back(std::move(whole));
+  }
+  const PupilDirectory& directory() const override {
+    return directory_ ? *directory_ : ImportReceiver::directory();
+  }
+  std::vector<ImportBatch> batches;
+
+ private:
+  static void append(ImportBatch& into, ImportBatch& from) {
+    into.pupils.insert(into.pupils.end(), std::make_move_iterator(from.pupils.begin()),
+                       std::make_move_iterator(from.pupils.end()));
+    into.marks.insert(into.marks.end(), std::make_move_iterator(from.marks.begin()),
+                      std::make_move_iterator(from.marks.end()));
+  }
+  const PupilDirectory* directory_;
+  ImportBatch current_;
+};
+
+}  // namespace markbridge

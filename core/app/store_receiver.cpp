@@ -1,0 +1,67 @@
+#include "core/app/store_receiver.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/domain/logging.h"
+
+namespace markbridge {
+
+StoreReceiver::StoreReceiver(Store& store, const SchoolCalendar& calendar, int64_t now,
+                             std::function<void(ImportResult&&)> done)
+    : store_(store),
+      calendar_(calendar),
+      now_(now),
+      done_(std::move(done)),
+      directory_(store.pupilIds()) {}
+
+bool StoreReceiver::alreadyImported(const std::string& source, const std::string& fingerprint) {
+  return store_.alreadyImported(source, fingerprint);
+}
+
+void StoreReceiver::write(const ImportBatch& batch) {
+  for (const auto& mark : batch.marks) {
+    if (!mark.code.isPossible() || calendar_.isSchoolDay(mark.date)) continue;
+    ++result_.off_calendar;
+    if (!result_.first_off_calendar || mark.date < *result_.first_off_calendar)
+      result_.first_off_calendar = mark.date;
+  }
+  if (!writer_) writer_ = store_.beginImport(now_);
+  writer_->add(batch, result_.outcome);
+}
+
+void StoreReceiver::part(ImportBatch& batch) {
+  if (batch.ok()) write(batch);
+}
+
+void StoreReceiver::finish(ImportBatch&& batch) {
+  auto log = namedLogger(batch.source);
+  if (batch.skipped) {
+    result_ = ImportResult{};
+    result_.outcome.already_imported = true;
+  } else if (!batch.ok()) {
+    writer_.reset();  // rolls back every part already written
+    result_ = ImportResult{};
+    log->error("{} rejected whole, nothing stored: {} problem(s), first: {}", batch.origin,
+               batch.problems.size(), batch.problems.front().str());
+  } else {
+    write(batch);
+    writer_->commit(batch, result_.outcome);
+    writer_.reset();
+    log->info("{}: {} marks added, {} amended, {} unchanged", batch.origin,
+              result_.outcome.marks_added, result_.outcome.marks_amended,
+              result_.outcome.marks_unchanged);
+    if (result_.outcome.pupils_added + result_.outcome.pupils_updated > 0)
+      directory_ = PupilDirectory(store_.pupilIds());
+  }
+  ImportResult done = std::move(result_);
+  result_ = ImportResult{};
+  done.source = batch.source;
+  done.origin = batch.origin;
+  done.rows = batch.rows;
+  done.missing_marks = batch.missing_marks;
+  done.review_flags = batch.review_flags;
+  done.problems = std::move(batch.problems);
+  done_(std::move(done));
+}
+
+}  // namespace markbridge
