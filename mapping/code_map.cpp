@@ -29,6 +29,14 @@ std::string fromKey(uint32_t key) {
 
 void CodeMap::set(std::string_view source, Code code, bool review, std::string origin) {
   if (auto key = keyOf(source)) byKey_[*key] = MappedCode{code, review, std::move(origin)};
+  // One-character codes (nearly every mark) are also kept in a table indexed by the byte.
+  for (int b = 0; b < 256; ++b) {
+    char c = static_cast<char>(b);
+    auto k = keyOf(std::string_view(&c, 1));
+    auto it = k ? byKey_.find(*k) : byKey_.end();
+    single_[static_cast<std::size_t>(b)] =
+        it == byKey_.end() ? std::nullopt : std::optional<MappedCode>(it->second);
+  }
 }
 
 CodeMap CodeMap::builtIn() {
@@ -67,12 +75,16 @@ void CodeMap::addOverrides(const std::map<std::string, std::string>& overrides,
   }
 }
 
-std::optional<MappedCode> CodeMap::map(std::string_view sourceCode) const {
+const MappedCode* CodeMap::map(std::string_view sourceCode) const {
+  if (sourceCode.size() == 1) {
+    const auto& single = single_[static_cast<uint8_t>(sourceCode[0])];
+    return single ? &*single : nullptr;
+  }
   auto key = keyOf(sourceCode);
-  if (!key) return std::nullopt;
+  if (!key) return nullptr;
   auto it = byKey_.find(*key);
-  if (it == byKey_.end()) return std::nullopt;
-  return it->second;
+  if (it == byKey_.end()) return nullptr;
+  return &it->second;
 }
 
 std::vector<std::pair<std::string, MappedCode>> CodeMap::entries() const {

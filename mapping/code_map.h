@@ -3,6 +3,7 @@
 // used before 19 August 2024, and per-connector vendor codes layered on top. An unknown code is
 // never guessed: map() returns nothing and the caller rejects the record.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -32,13 +33,15 @@ class CodeMap {
                     const ConfigContext& context);
 
   // Leading/trailing spaces are ignored; letters are matched in upper case. Blank = not taken.
-  std::optional<MappedCode> map(std::string_view sourceCode) const;
+  // Null when the code is unknown. Valid while the map lives and is not changed.
+  const MappedCode* map(std::string_view sourceCode) const;
   // The effective map, sorted by source code (for `markbridge codes`).
   std::vector<std::pair<std::string, MappedCode>> entries() const;
 
  private:
   void set(std::string_view source, Code code, bool review, std::string origin);
   std::unordered_map<uint32_t, MappedCode> byKey_;
+  std::array<std::optional<MappedCode>, 256> single_{};
 };
 
 }  // namespace markbridge

@@ -51,7 +51,8 @@ std::optional<std::string> MarkNormaliser::pupilUpn(const RawField& upn, const R
 std::optional<Mark> MarkNormaliser::normalise(const RawMark& raw, std::vector<Problem>& problems,
                                               bool* review) const {
   std::size_t before = problems.size();
-  auto upn = pupilUpn(raw.upn, raw.mis_id, raw.line, problems);
+  auto upn = raw.upn_resolved ? std::optional<std::string>(raw.upn.text)
+                              : pupilUpn(raw.upn, raw.mis_id, raw.line, problems);
   std::optional<Date> date = raw.known_date;
   if (!date) {
     auto text = trim(raw.date.text);

@@ -27,6 +27,7 @@ struct RawMark {
   int line = 0;
   RawField upn, date, session, code, minutes_late;
   RawField mis_id;
+  bool upn_resolved = false;  // `upn` holds a UPN the connector already checked or matched
   // Formats that carry the date and session outside the row (a grid's header, a CTF string).
   std::optional<Date> known_date;
   std::optional<Session> known_session;

@@ -1,3 +1,4 @@
+#include "connectors/inbound/ctf_xml/ctf_xml_connector.h"
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/inbound/sims_csv/sims_csv_connector.h"
 
@@ -10,6 +11,11 @@ std::span<const InboundType> inboundTypes() {
        [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
           const ConfigContext& ctx) { SimsCsvConfig::fromJson(c, p, b, ctx); },
        &buildSimsCsvConnector},
+      {"ctf_xml", "Common Transfer File XML (pupils and their attendance marks strings)",
+       &CtfXmlConfig::schema,
+       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
+          const ConfigContext& ctx) { CtfXmlConfig::fromJson(c, p, b, ctx); },
+       &buildCtfXmlConnector},
   };
   return kTypes;
 }

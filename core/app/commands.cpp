@@ -85,6 +85,7 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   if (r.missing_marks) out << ", " << r.missing_marks << " registers not taken";
   if (r.review_flags) out << ", " << r.review_flags << " legacy codes flagged for review";
   out << "\n";
+  for (const auto& w : r.warnings) err << "warning: " << w.str() << "\n";
   if (r.off_calendar)
     err << "warning: " << r.off_calendar << " marks fall on days the calendar says are not school "
         << "days (first " << r.first_off_calendar->iso() << "): check the calendar file\n";

@@ -23,6 +23,7 @@ struct ImportResult {
   int missing_marks = 0;
   int review_flags = 0;
   std::vector<Problem> problems;  // non-empty: the file was rejected whole, nothing stored
+  std::vector<Problem> warnings;  // stored, but worth a person's look
   // Marks of possible sessions on days the calendar says are not school days: the calendar or
   // the export is wrong. They are stored; rules ignore them until the calendar says otherwise.
   int off_calendar = 0;

@@ -61,6 +61,7 @@ void StoreReceiver::finish(ImportBatch&& batch) {
   done.missing_marks = batch.missing_marks;
   done.review_flags = batch.review_flags;
   done.problems = std::move(batch.problems);
+  done.warnings = std::move(batch.warnings);
   done_(std::move(done));
 }
 

@@ -82,10 +82,24 @@ unsigned Date::weekday() const {
 
 std::string Date::iso() const {
   auto date = ymd(days_);
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return buffer;
+  int y = static_cast<int>(date.year());
+  auto m = static_cast<unsigned>(date.month()), d = static_cast<unsigned>(date.day());
+  if (y < 0 || y > 9999) {
+    char buffer[24];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", y, m, d);
+    return buffer;
+  }
+  // Written by hand: the store formats one per mark and snprintf shows in its profile.
+  std::string text = "0000-00-00";
+  text[0] = static_cast<char>('0' + y / 1000);
+  text[1] = static_cast<char>('0' + y / 100 % 10);
+  text[2] = static_cast<char>('0' + y / 10 % 10);
+  text[3] = static_cast<char>('0' + y % 10);
+  text[5] = static_cast<char>('0' + m / 10);
+  text[6] = static_cast<char>('0' + m % 10);
+  text[8] = static_cast<char>('0' + d / 10);
+  text[9] = static_cast<char>('0' + d % 10);
+  return text;
 }
 
 std::string_view toString(Session s) {
@@ -93,6 +107,8 @@ std::string_view toString(Session s) {
 }
 
 std::optional<Session> parseSession(std::string_view text) {
+  if (text == "AM") return Session::AM;  // what nearly every export writes
+  if (text == "PM") return Session::PM;
   std::string key;
   for (char c : trim(text)) {
     if (c == '.' || c == ' ') continue;

@@ -24,6 +24,7 @@ struct ImportBatch {
   bool skipped = false;           // the same bytes came before: not read again
   bool has_flags = false;         // the input carries pupil flags (SEN, CLA, CP...): store them
   std::vector<Problem> problems;  // any problem rejects the whole batch
+  std::vector<Problem> warnings;  // reported, not rejected (e.g. CTF totals that disagree)
   bool ok() const { return problems.empty(); }
 };
 

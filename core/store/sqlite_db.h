@@ -26,6 +26,8 @@ class SqliteStatement {
 
   SqliteStatement& bind(int index, int64_t value);
   SqliteStatement& bind(int index, std::string_view value);
+  // Not copied: `value` must stay alive and unchanged until the statement has run (hot paths).
+  SqliteStatement& bindView(int index, std::string_view value);
   SqliteStatement& bindNull(int index);
   // True while there is a row to read; false when done.
   bool step();

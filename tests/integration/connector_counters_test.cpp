@@ -17,7 +17,15 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
   test::TempDir dir;
   dir.write("good.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,/\n");
   dir.write("bad.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,ZZ\n");
+  const std::string ctf =
+      "<CTfile><CTFpupilData><Pupil><UPN>B801200005001</UPN><Attendance><YearData>"
+      "<AttendSessions><AttendanceStartDate>2024-09-03</AttendanceStartDate>"
+      "<AttendanceMarks>@</AttendanceMarks></AttendSessions></YearData></Attendance>"
+      "</Pupil></CTFpupilData></CTfile>";
+  dir.write("good.xml", ctf.substr(0, ctf.find('@')) + "/" + ctf.substr(ctf.find('@') + 1));
+  dir.write("bad.xml", ctf.substr(0, ctf.find('@')) + "%" + ctf.substr(ctf.find('@') + 1));
   const std::map<std::string, nlohmann::json> samples = {
+      {"ctf_xml", {{"name", "c"}, {"type", "ctf_xml"}, {"files", {"good.xml", "bad.xml"}}}},
       {"sims_csv", {{"name", "s"}, {"type", "sims_csv"}, {"files", {"good.csv", "bad.csv"}}}},
   };
   for (const auto& type : inboundTypes()) {

@@ -1,6 +1,38 @@
 #include "connectors/inbound/common/csv_reader.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace markbridge {
+namespace {
+
+// Where the unquoted field starting at `pos` ends: the next delimiter, CR or LF (16 bytes at a
+// time where the CPU allows; this loop is most of the time spent reading a large export).
+std::size_t fieldEnd(const char* text, std::size_t pos, std::size_t size, char delimiter) {
+#ifdef __SSE2__
+  const __m128i delim = _mm_set1_epi8(delimiter);
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  while (pos + 16 <= size) {
+    __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + pos));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(chunk, delim),
+                               _mm_or_si128(_mm_cmpeq_epi8(chunk, cr), _mm_cmpeq_epi8(chunk, lf)));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask != 0)
+      return pos + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    pos += 16;
+  }
+#endif
+  while (pos < size) {
+    char c = text[pos];
+    if (c == delimiter || c == '\n' || c == '\r') break;
+    ++pos;
+  }
+  return pos;
+}
+
+}  // namespace
 
 char CsvReader::detectDelimiter(std::string_view text) {
   auto firstLine = text.substr(0, text.find('\n'));
@@ -73,11 +105,7 @@ CsvReader::Parsed CsvReader::parseRecord(CsvRecord& record) {
       field = value;
     } else {
       std::size_t start = pos_;
-      while (pos_ < size) {
-        char c = text[pos_];
-        if (c == delimiter_ || c == '\n' || c == '\r') break;
-        ++pos_;
-      }
+      pos_ = fieldEnd(text, pos_, size, delimiter_);
       field = std::string_view(text + start, pos_ - start);
     }
     if (pos_ >= size) {

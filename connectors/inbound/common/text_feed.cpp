@@ -8,8 +8,8 @@ namespace markbridge {
 TextFeed::TextFeed(std::string_view bytes, TextEncoding encoding, std::size_t blockBytes)
     : memory_(bytes), blockBytes_(blockBytes), decoder_(encoding) {}
 
-TextFeed::TextFeed(const std::filesystem::path& file, TextEncoding encoding)
-    : file_(file, std::ios::binary), fromFile_(true), decoder_(encoding) {
+TextFeed::TextFeed(const std::filesystem::path& file, TextEncoding encoding, bool fingerprint)
+    : file_(file, std::ios::binary), fromFile_(true), hashing_(fingerprint), decoder_(encoding) {
   if (!file_) {
     error_ = std::string("cannot open: ") + std::strerror(errno);
     finished_ = true;
@@ -36,7 +36,7 @@ bool TextFeed::next(std::string& out) {
     memory_.remove_prefix(bytes.size());
     last = memory_.empty();
   }
-  sha_.update(bytes);
+  if (hashing_) sha_.update(bytes);
   bytesRead_ += bytes.size();
   std::size_t before = out.size();
   if (!decoder_.decode(bytes, last, out)) {
@@ -50,7 +50,7 @@ bool TextFeed::next(std::string& out) {
 }
 
 std::string TextFeed::fingerprint() {
-  if (fingerprint_.empty()) fingerprint_ = sha_.hex();
+  if (fingerprint_.empty() && hashing_) fingerprint_ = sha_.hex();
   return fingerprint_;
 }
 

@@ -20,8 +20,9 @@ class TextFeed {
 
   // Bytes in memory (tests, fuzzing, API bodies).
   TextFeed(std::string_view bytes, TextEncoding encoding, std::size_t blockBytes = kBlockBytes);
-  // A file; ok() is false (and error() says why) when it cannot be opened.
-  TextFeed(const std::filesystem::path& file, TextEncoding encoding);
+  // A file; ok() is false (and error() says why) when it cannot be opened. Without
+  // `fingerprint`, the caller has fingerprinted the file already and fingerprint() is empty.
+  TextFeed(const std::filesystem::path& file, TextEncoding encoding, bool fingerprint = true);
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -38,6 +39,7 @@ class TextFeed {
   std::size_t blockBytes_ = kBlockBytes;
   std::ifstream file_;
   bool fromFile_ = false;
+  bool hashing_ = true;
   TextDecoder decoder_;
   Sha256 sha_;
   std::string block_;

@@ -76,10 +76,15 @@ class SimsRows {
     RawField misId = cell(row, pupilAt_[kMisId]);
     auto upn = normaliser_.pupilUpn(upnField, misId, row.line, builder_.batch().problems);
     if (!upn) return;
-    if (!builder_.knowsPupil(*upn)) builder_.addPupil(pupilFromRow(*upn, row, pupilAt_, builder_));
+    if (*upn != lastUpn_) {
+      if (!builder_.knowsPupil(*upn))
+        builder_.addPupil(pupilFromRow(*upn, row, pupilAt_, builder_));
+      lastUpn_ = *upn;
+    }
     RawMark raw;
     raw.line = row.line;
     raw.upn = RawField{*upn, upnField.column};
+    raw.upn_resolved = true;
     if (!isGrid_) {
       raw.date = cell(row, markAt_[kDate]);
       raw.session = cell(row, markAt_[kSession]);
@@ -110,6 +115,7 @@ class SimsRows {
   std::vector<int> pupilAt_, markAt_;
   std::vector<GridColumn> grid_;
   bool isGrid_ = false;
+  std::string lastUpn_;  // rows for one pupil come together
 };
 
 }  // namespace
@@ -139,7 +145,7 @@ void SimsCsvConnector::read(const std::filesystem::path& file, ImportReceiver& i
   readInboundFile(
       file, config_.name, into, counters_,
       [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
-        TextFeed feed(path, config_.encoding);
+        TextFeed feed(path, config_.encoding, false);
         parse(feed, path.string(), to, fingerprint);
       });
 }
@@ -183,8 +189,7 @@ std::unique_ptr<InboundConnector> buildSimsCsvConnector(const nlohmann::json& js
                                                         const ConfigContext& context) {
   std::size_t before = context.problems->size();
   auto config = SimsCsvConfig::fromJson(json, path, baseDir, context);
-  auto codes = CodeMap::builtIn();
-  codes.addOverrides(config.code_map, path + ".code_map", context);
+  auto codes = config.codeMap(path, context);
   if (context.problems->size() != before) return nullptr;
   return std::make_unique<SimsCsvConnector>(std::move(config), std::move(codes));
 }

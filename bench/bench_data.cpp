@@ -1,0 +1,126 @@
+#include "bench/bench_data.h"
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "core/domain/date.h"
+#include "core/domain/upn.h"
+
+namespace markbridge::bench {
+namespace {
+
+constexpr const char* kCodes[] = {"/", "\\", "/",  "\\", "/", "\\", "/",  "\\", "L", "N",
+                                  "I", "/",  "\\", "M",  "B", "/",  "\\", "O",  "/", "\\"};
+constexpr int kCodeCount = sizeof(kCodes) / sizeof(kCodes[0]);
+
+// The weekdays of one school year from Monday 2 September 2024.
+std::vector<Date> schoolDays(int sessions) {
+  std::vector<Date> days;
+  for (Date d = *Date::fromYmd(2024, 9, 2); static_cast<int>(days.size()) * 2 < sessions; d = d + 1)
+    if (!d.isWeekend()) days.push_back(d);
+  return days;
+}
+
+// Writes through a large buffer; std::ofstream per row is far slower than the parser.
+class Output {
+ public:
+  explicit Output(const std::filesystem::path& path) : out_(path, std::ios::binary) {
+    buffer_.reserve(kFlush + 4096);
+  }
+  ~Output() { flush(); }
+  void put(std::string_view text) {
+    buffer_ += text;
+    if (buffer_.size() >= kFlush) flush();
+  }
+  int64_t bytes() const { return written_ + static_cast<int64_t>(buffer_.size()); }
+
+ private:
+  static constexpr std::size_t kFlush = std::size_t{1} << 22;
+  void flush() {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    written_ += static_cast<int64_t>(buffer_.size());
+    buffer_.clear();
+  }
+  std::ofstream out_;
+  std::string buffer_;
+  int64_t written_ = 0;
+};
+
+}  // namespace
+
+std::string benchUpn(int serial) {
+  char body[16];
+  std::snprintf(body, sizeof body, "A801%04d24%03d", (serial / 1000) % 10000, serial % 1000);
+  std::string upn = body;
+  upn[0] = upnCheckLetter(upn);
+  return upn;
+}
+
+GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int sessions) {
+  auto days = schoolDays(sessions);
+  std::vector<std::string> ukDates;
+  for (Date d : days) {
+    auto iso = d.iso();
+    ukDates.push_back(iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4));
+  }
+  GeneratedFile file{path, 0, 0};
+  {
+    Output out(path);
+    out.put("UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\r\n");
+    std::string row;
+    for (int p = 0; p < pupils; ++p) {
+      std::string pupil = benchUpn(p) + "," + std::to_string(100000 + p) + ",Surname" +
+                          std::to_string(p % 997) + ",Forename" + std::to_string(p % 101) +
+                          ",7A,7,";
+      for (int s = 0; s < sessions; ++s) {
+        row = pupil;
+        row += ukDates[static_cast<std::size_t>(s / 2)];
+        row += s % 2 ? ",PM," : ",AM,";
+        row += kCodes[(p * 7 + s) % kCodeCount];
+        row += "\r\n";
+        out.put(row);
+      }
+      file.marks += sessions;
+    }
+    file.bytes = out.bytes();
+  }
+  return file;
+}
+
+GeneratedFile writeCtf(const std::filesystem::path& path, int pupils, int sessions) {
+  auto days = schoolDays(sessions);
+  Date start = days.front();
+  int calendarDays = days.back() - start + 1;
+  GeneratedFile file{path, 0, 0};
+  Output out(path);
+  out.put(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CTfile><Header><DocumentName>Common Transfer "
+      "File</DocumentName><CTFversion>24.0</CTFversion><SourceSchool><LEA>801</LEA><Estab>4000</"
+      "Estab><SchoolName>Bench Academy</SchoolName><AcademicYear>2024/25</AcademicYear></"
+      "SourceSchool></Header><CTFpupilData>\n");
+  std::string marks;
+  for (int p = 0; p < pupils; ++p) {
+    marks.clear();
+    int s = 0;
+    for (int d = 0; d < calendarDays; ++d) {
+      if ((start + d).isWeekend()) {
+        marks += "##";
+        continue;
+      }
+      for (int half = 0; half < 2; ++half, ++s) marks += kCodes[(p * 7 + s) % kCodeCount][0];
+    }
+    out.put("<Pupil><UPN>" + benchUpn(p) + "</UPN><Surname>Surname" + std::to_string(p % 997) +
+            "</Surname><Forename>Forename" + std::to_string(p % 101) +
+            "</Forename><DOB>2013-05-01</DOB><Sex>F</Sex><Attendance><YearData><Year>2024</"
+            "Year><AttendSessions><AttendanceStartDate>" +
+            start.iso() + "</AttendanceStartDate><AttendanceMarks>" + marks +
+            "</AttendanceMarks></AttendSessions></YearData></Attendance></Pupil>\n");
+    file.marks += s;
+  }
+  out.put("</CTFpupilData></CTfile>\n");
+  file.bytes = out.bytes();
+  return file;
+}
+
+}  // namespace markbridge::bench

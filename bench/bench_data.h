@@ -1,0 +1,23 @@
+#pragma once
+// Generated registers the size of a large local authority, written straight to disk.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace markbridge::bench {
+
+struct GeneratedFile {
+  std::filesystem::path path;
+  int64_t marks = 0;
+  int64_t bytes = 0;
+};
+
+// A valid UPN for pupil number `serial` (any number up to 9,999,999).
+std::string benchUpn(int serial);
+// SIMS-style long CSV: one row per pupil-session, `sessions` sessions per pupil.
+GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int sessions);
+// Common Transfer File: one AttendanceMarks string per pupil.
+GeneratedFile writeCtf(const std::filesystem::path& path, int pupils, int sessions);
+
+}  // namespace markbridge::bench

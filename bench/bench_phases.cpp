@@ -1,0 +1,64 @@
+#include "bench/bench_phases.h"
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/inbound/inbound_connector.h"
+#include "core/app/store_receiver.h"
+
+namespace markbridge::bench {
+namespace {
+
+// Counts and drops what a connector yields.
+class Counter : public ImportReceiver {
+ public:
+  void part(ImportBatch& batch) override {
+    result.marks += static_cast<int64_t>(batch.marks.size());
+  }
+  void finish(ImportBatch&& batch) override {
+    result.marks += static_cast<int64_t>(batch.marks.size());
+    result.problems += static_cast<int64_t>(batch.problems.size());
+  }
+  PhaseResult result;
+};
+
+std::unique_ptr<InboundConnector> connector(const std::string& type) {
+  std::vector<Problem> problems;
+  auto json = nlohmann::json{{"name", "bench"}, {"type", type}};
+  auto built = findInboundType(type)->build(json, "$", ".", ConfigContext{"bench", &problems});
+  if (!built) throw ProblemError(problems);
+  return built;
+}
+
+PhaseResult count(const std::string& type, const std::filesystem::path& file) {
+  Counter counter;
+  connector(type)->read(file, counter);
+  return counter.result;
+}
+
+}  // namespace
+
+PhaseResult parseCsv(const std::filesystem::path& csv) {
+  return count("sims_csv", csv);
+}
+
+PhaseResult parseCtf(const std::filesystem::path& ctf) {
+  return count("ctf_xml", ctf);
+}
+
+PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db) {
+  auto store = openSqliteStore(db.string());
+  // Every weekday of the year is a school day, so no mark is set aside as off-calendar.
+  auto calendar = SchoolCalendar::fromJson(
+      nlohmann::json{
+          {"terms", {{{"name", "year"}, {"start", "2024-09-01"}, {"end", "2025-08-31"}}}}},
+      "bench");
+  PhaseResult result;
+  StoreReceiver receiver(*store, calendar, 1, [&](ImportResult&& r) {
+    result.problems = static_cast<int64_t>(r.problems.size());
+    result.marks = r.outcome.marks_added + r.outcome.marks_amended + r.outcome.marks_unchanged;
+  });
+  connector("sims_csv")->read(csv, receiver);
+  return result;
+}
+
+}  // namespace markbridge::bench

@@ -1,0 +1,22 @@
+#pragma once
+// The measured phases of `markbridge-bench ingest`, each through the real connector code.
+
+#include <cstdint>
+#include <filesystem>
+
+namespace markbridge::bench {
+
+struct PhaseResult {
+  int64_t marks = 0;
+  int64_t problems = 0;
+  bool failed = false;
+};
+
+// SIMS long CSV -> canonical marks, discarded as they come (parse + normalise only).
+PhaseResult parseCsv(const std::filesystem::path& csv);
+// SIMS long CSV -> the SQLite register, in one import transaction.
+PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db);
+// CTF XML -> canonical marks, discarded as they come.
+PhaseResult parseCtf(const std::filesystem::path& ctf);
+
+}  // namespace markbridge::bench

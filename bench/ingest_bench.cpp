@@ -1,0 +1,140 @@
+// `markbridge-bench ingest`: how fast marks go from a large export into the register.
+// Each phase runs in its own child process so its peak memory is its own.
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "bench/bench_data.h"
+#include "bench/bench_phases.h"
+
+namespace fs = std::filesystem;
+using markbridge::bench::PhaseResult;
+
+namespace {
+
+struct Measured {
+  PhaseResult result;
+  double seconds = 0;
+  double peakMb = 0;
+};
+
+// Runs `phase` in a child process: its time, its peak resident memory, its count of marks.
+Measured inChild(const std::function<PhaseResult()>& phase) {
+  int pipeFds[2];
+  if (pipe(pipeFds) != 0) std::exit(2);
+  std::fflush(stdout);
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pipeFds[0]);
+    PhaseResult r = phase();
+    if (write(pipeFds[1], &r, sizeof r) != sizeof r) _exit(3);
+    _exit(0);
+  }
+  close(pipeFds[1]);
+  Measured m;
+  if (read(pipeFds[0], &m.result, sizeof m.result) != sizeof m.result) m.result.failed = true;
+  close(pipeFds[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.peakMb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) m.result.failed = true;
+  return m;
+}
+
+double timeCommand(const std::string& command) {
+  auto start = std::chrono::steady_clock::now();
+  if (std::system(command.c_str()) != 0) return -1;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void report(const char* label, const Measured& m, int64_t expected, double wcSeconds) {
+  if (m.result.failed || m.result.marks != expected) {
+    std::printf("  %-22s FAILED: %lld of %lld marks, %lld problems\n", label,
+                static_cast<long long>(m.result.marks), static_cast<long long>(expected),
+                static_cast<long long>(m.result.problems));
+    return;
+  }
+  double rate = static_cast<double>(m.result.marks) / m.seconds;
+  std::printf("  %-22s %8.2f s  %6.2f M marks/s", label, m.seconds, rate / 1e6);
+  if (wcSeconds > 0) std::printf("  (%.1fx the time of wc -l)", m.seconds / wcSeconds);
+  std::printf("  peak memory %.0f MB\n", m.peakMb);
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
+               "  defaults: 150000 pupils x 380 sessions (57 million marks), a temporary dir\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) != "ingest") return usage();
+  int pupils = 150000, sessions = 380;
+  fs::path dir;
+  bool keep = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--pupils" && i + 1 < argc)
+      pupils = std::atoi(argv[++i]);
+    else if (a == "--sessions" && i + 1 < argc)
+      sessions = std::atoi(argv[++i]) / 2 * 2;
+    else if (a == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (a == "--keep")
+      keep = true;
+    else
+      return usage();
+  }
+  if (pupils <= 0 || sessions <= 0) return usage();
+  spdlog::set_level(spdlog::level::warn);
+  bool ownDir = dir.empty();
+  if (ownDir) dir = fs::temp_directory_path() / ("markbridge-bench-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  int64_t expected = int64_t{pupils} * sessions;
+  std::printf("ingest benchmark: %d pupils x %d sessions = %lld marks (one core per phase)\n",
+              pupils, sessions, static_cast<long long>(expected));
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto csv = markbridge::bench::writeLongCsv(dir / "long.csv", pupils, sessions);
+  double generated = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("long CSV: %.0f MB generated in %.1f s\n", static_cast<double>(csv.bytes) / 1e6,
+              generated);
+  double wc = timeCommand("wc -l < '" + csv.path.string() + "' > /dev/null");
+  std::printf("  %-22s %8.2f s  (%.0f MB/s)\n", "wc -l", wc,
+              static_cast<double>(csv.bytes) / 1e6 / wc);
+  report("parse + normalise", inChild([&] { return markbridge::bench::parseCsv(csv.path); }),
+         expected, wc);
+  report("into the SQLite store",
+         inChild([&] { return markbridge::bench::storeCsv(csv.path, dir / "long.db"); }), expected,
+         wc);
+
+  auto ctf = markbridge::bench::writeCtf(dir / "ctf.xml", pupils, sessions);
+  std::printf("CTF XML: %.0f MB\n", static_cast<double>(ctf.bytes) / 1e6);
+  double wcCtf = timeCommand("wc -l < '" + ctf.path.string() + "' > /dev/null");
+  report("parse + normalise", inChild([&] { return markbridge::bench::parseCtf(ctf.path); }),
+         ctf.marks, wcCtf);
+
+  if (!keep) {
+    if (ownDir)
+      fs::remove_all(dir);
+    else
+      for (const char* f : {"long.csv", "long.db", "long.db-wal", "long.db-shm", "ctf.xml"})
+        fs::remove(dir / f);
+  }
+  return 0;
+}

@@ -1,0 +1,211 @@
+#include "connectors/inbound/ctf_xml/ctf_xml_connector.h"
+
+#include <charconv>
+#include <chrono>
+
+#include "connectors/inbound/common/batch_builder.h"
+#include "connectors/inbound/common/source_file.h"
+#include "connectors/inbound/common/xml_document.h"
+#include "core/domain/digest.h"
+
+namespace markbridge {
+namespace {
+
+int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Totals {
+  int possible = 0, authorised = 0, attended = 0, unauthorised = 0;
+  void add(Code code) {
+    possible += code.isPossible();
+    authorised += code.category() == Category::Authorised;
+    attended += code.isAttendance();
+    unauthorised += code.isUnauthorised();
+  }
+};
+
+class CtfReader {
+ public:
+  CtfReader(const CtfXmlConfig& config, const CodeMap& codes, const XmlDocument& doc,
+            BatchBuilder& builder, const std::string& origin, const PupilDirectory& directory)
+      : config_(config),
+        doc_(doc),
+        builder_(builder),
+        origin_(origin),
+        normaliser_(codes, origin, config.name, nowSeconds(), &directory) {}
+
+  void readPupil(const pugi::xml_node& pupil, int index) {
+    ++builder_.batch().rows;
+    auto upnNode = pupil.child("UPN");
+    auto [line, column] = doc_.position(upnNode ? upnNode : pupil);
+    RawField upnField{childText(pupil, "UPN"), column};
+    auto upn = normaliser_.pupilUpn(upnField, {}, line, builder_.batch().problems);
+    if (!upn) return;
+    if (!builder_.knowsPupil(*upn)) {
+      Pupil p;
+      p.upn = *upn;
+      p.surname = childText(pupil, "Surname");
+      p.forename = childText(pupil, "Forename");
+      if (auto dob = childText(pupil, "DOB"); !dob.empty()) {
+        p.dob = Date::parse(dob);
+        if (!p.dob) {
+          auto [l, c] = doc_.position(pupil.child("DOB"));
+          builder_.problem(l, c, std::string(dob), "date of birth must be yyyy-mm-dd");
+        }
+      }
+      builder_.addPupil(std::move(p));
+    }
+    std::string where = "Pupil[" + std::to_string(index) + "]/Attendance/YearData";
+    for (auto year : pupil.child("Attendance").children("YearData")) {
+      Totals totals;
+      for (auto sessions : year.children("AttendSessions")) readSessions(*upn, sessions, totals);
+      checkTotals(year, totals, where);
+    }
+  }
+
+ private:
+  void readSessions(const std::string& upn, const pugi::xml_node& sessions, Totals& totals) {
+    auto startNode = sessions.child("AttendanceStartDate");
+    auto startText = childText(sessions, "AttendanceStartDate");
+    auto start = Date::parse(startText);
+    if (!start) {
+      auto [l, c] = doc_.position(startNode ? startNode : sessions);
+      builder_.problem(l, c, std::string(startText), "AttendanceStartDate must be yyyy-mm-dd");
+      return;
+    }
+    auto marksNode = sessions.child("AttendanceMarks");
+    std::string_view marks = marksNode.child_value();
+    auto [line, column] = doc_.position(marksNode);
+    bool tokens = config_.marks_form == "tokens" ||
+                  (config_.marks_form == "auto" && marks.find(',') != std::string_view::npos);
+    RawMark raw;
+    raw.line = line;
+    raw.upn = RawField{upn, 0};
+    raw.upn_resolved = true;
+    std::size_t session = 0;
+    auto take = [&](std::string_view code, std::size_t at) {
+      if (code == "#") return;  // not in session (weekend, holiday)
+      raw.known_date = *start + static_cast<int32_t>(session / 2);
+      raw.known_session = session % 2 ? Session::PM : Session::AM;
+      raw.code = RawField{code, column + static_cast<int>(at)};
+      bool review = false;
+      if (auto mark = normaliser_.normalise(raw, builder_.batch().problems, &review)) {
+        totals.add(mark->code);
+        builder_.addMark(std::move(*mark), raw.line, raw.code, review);
+      }
+    };
+    if (tokens) {
+      std::size_t at = 0;
+      for (;; ++session) {
+        auto comma = marks.find(',', at);
+        auto token = marks.substr(at, comma == std::string_view::npos ? comma : comma - at);
+        while (!token.empty() && token.front() == ' ') token.remove_prefix(1), ++at;
+        while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+        take(token, at);
+        if (comma == std::string_view::npos) break;
+        at = comma + 1;
+      }
+    } else {
+      for (std::size_t i = 0; i < marks.size(); ++i) {
+        if (marks[i] == '\n' || marks[i] == '\r' || marks[i] == '\t') continue;
+        take(marks.substr(i, 1), i);
+        ++session;
+      }
+    }
+  }
+
+  void checkTotals(const pugi::xml_node& year, const Totals& totals, const std::string& where) {
+    const std::pair<const char*, int> expected[] = {{"SessionsPossible", totals.possible},
+                                                    {"SessionsAuthorised", totals.authorised},
+                                                    {"SessionsAttended", totals.attended},
+                                                    {"SessionsUnauthorised", totals.unauthorised}};
+    for (const auto& [name, counted] : expected) {
+      auto text = childText(year, name);
+      if (text.empty()) continue;
+      int stated = 0;
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), stated);
+      auto [line, column] = doc_.position(year.child(name));
+      if (ec != std::errc() || ptr != text.data() + text.size()) {
+        builder_.problem(line, column, std::string(text), std::string(name) + " must be a number");
+        continue;
+      }
+      if (stated != counted)
+        builder_.batch().warnings.push_back(
+            Problem{origin_, line, column, where + "/" + name, std::string(text),
+                    "the file's total is " + std::to_string(stated) + ", its marks give " +
+                        std::to_string(counted)});
+    }
+  }
+
+  const CtfXmlConfig& config_;
+  const XmlDocument& doc_;
+  BatchBuilder& builder_;
+  const std::string& origin_;
+  MarkNormaliser normaliser_;
+};
+
+}  // namespace
+
+CtfXmlConnector::CtfXmlConnector(CtfXmlConfig config, CodeMap codes)
+    : config_(std::move(config)), codes_(std::move(codes)) {}
+
+void CtfXmlConnector::pull(ImportReceiver& into) {
+  for (const auto& file : config_.files) read(file, into);
+}
+
+void CtfXmlConnector::read(const std::filesystem::path& file, ImportReceiver& into) {
+  readInboundFile(
+      file, config_.name, into, counters_,
+      [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
+        std::string error;
+        auto source = readSourceFile(path, error);
+        parse(source ? std::string_view(source->bytes) : std::string_view{}, path.string(),
+              fingerprint, to);
+      });
+}
+
+ImportBatch CtfXmlConnector::parse(std::string_view bytes, const std::string& origin) const {
+  BatchCollector collector;
+  parse(bytes, origin, sha256Hex(bytes), collector);
+  return std::move(collector.batches.back());
+}
+
+void CtfXmlConnector::parse(std::string_view bytes, const std::string& origin,
+                            const std::string& fingerprint, ImportReceiver& into) const {
+  BatchBuilder builder(into, config_.name, origin, config_.priority);
+  XmlDocument doc;
+  if (doc.load(bytes, origin, builder.batch().problems)) {
+    auto root = doc.root();
+    if (std::string_view(root.name()) != "CTfile") {
+      auto [line, column] = doc.position(root);
+      builder.problem(line, column, root.name(),
+                      "not a Common Transfer File: the root element must be CTfile");
+    } else {
+      CtfReader reader(config_, codes_, doc, builder, origin, into.directory());
+      int index = 0;
+      for (auto pupil : root.child("CTFpupilData").children("Pupil")) {
+        if (builder.full()) break;
+        reader.readPupil(pupil, ++index);
+      }
+      if (builder.batch().ok() && index == 0)
+        builder.problem(0, 0, "", "the file has no CTFpupilData/Pupil elements");
+    }
+  }
+  builder.finish(fingerprint);
+}
+
+std::unique_ptr<InboundConnector> buildCtfXmlConnector(const nlohmann::json& json,
+                                                       const std::string& path,
+                                                       const std::filesystem::path& baseDir,
+                                                       const ConfigContext& context) {
+  std::size_t before = context.problems->size();
+  auto config = CtfXmlConfig::fromJson(json, path, baseDir, context);
+  auto codes = config.codeMap(path, context);
+  if (context.problems->size() != before) return nullptr;
+  return std::make_unique<CtfXmlConnector>(std::move(config), std::move(codes));
+}
+
+}  // namespace markbridge
