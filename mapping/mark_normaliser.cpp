@@ -50,9 +50,19 @@ std::optional<std::string> MarkNormaliser::pupilUpn(const RawField& upn, const R
 
 std::optional<Mark> MarkNormaliser::normalise(const RawMark& raw, std::vector<Problem>& problems,
                                               bool* review) const {
+  Mark mark;
+  if (!normaliseInto(raw, mark, problems, review)) return std::nullopt;
+  return mark;
+}
+
+bool MarkNormaliser::normaliseInto(const RawMark& raw, Mark& out, std::vector<Problem>& problems,
+                                   bool* review) const {
   std::size_t before = problems.size();
-  auto upn = raw.upn_resolved ? std::optional<std::string>(raw.upn.text)
-                              : pupilUpn(raw.upn, raw.mis_id, raw.line, problems);
+  if (raw.upn_resolved) {
+    out.upn.assign(raw.upn.text);
+  } else if (auto upn = pupilUpn(raw.upn, raw.mis_id, raw.line, problems)) {
+    out.upn = std::move(*upn);
+  }
   std::optional<Date> date = raw.known_date;
   if (!date) {
     auto text = trim(raw.date.text);
@@ -71,20 +81,24 @@ std::optional<Mark> MarkNormaliser::normalise(const RawMark& raw, std::vector<Pr
   if (!mapped)
     report(problems, raw.line, raw.code,
            "unknown attendance code: not a 2024 DfE code, a legacy code or a mapped vendor code");
-  std::optional<int> late;
+  out.minutes_late.reset();
   if (auto text = trim(raw.minutes_late.text); !text.empty()) {
     int value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || ptr != text.data() + text.size() || value < 0)
       report(problems, raw.line, raw.minutes_late, "minutes late must be a whole number");
     else
-      late = value;
+      out.minutes_late = value;
   }
-  if (problems.size() != before) return std::nullopt;
+  if (problems.size() != before) return false;
   if (review) *review = mapped->review;
-  return Mark{std::move(*upn), *date,   *session,
-              mapped->code,    source_, std::string(trim(raw.code.text)),
-              recordedAt_,     late};
+  out.date = *date;
+  out.session = *session;
+  out.code = mapped->code;
+  if (out.source != source_) out.source = source_;
+  out.source_code.assign(trim(raw.code.text));
+  out.recorded_at = recordedAt_;
+  return true;
 }
 
 }  // namespace markbridge

@@ -46,6 +46,9 @@ class MarkNormaliser {
   // Appends to `problems` and returns nothing when the row cannot be trusted.
   std::optional<Mark> normalise(const RawMark& raw, std::vector<Problem>& problems,
                                 bool* review = nullptr) const;
+  // The same into `out`, reusing its storage (the import path's hot loop); false on a problem.
+  bool normaliseInto(const RawMark& raw, Mark& out, std::vector<Problem>& problems,
+                     bool* review = nullptr) const;
   // The pupil's UPN, or nothing (with a problem appended) when the row names no pupil we know.
   std::optional<std::string> pupilUpn(const RawField& upn, const RawField& misId, int line,
                                       std::vector<Problem>& problems) const;

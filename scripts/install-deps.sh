@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libpoco-dev libpugixml-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libgtest-dev libssl-dev libsqlite3-dev openssl clang-format
+  libgtest-dev libssl-dev libsqlite3-dev libxxhash-dev openssl clang-format
 )
 
 missing=()

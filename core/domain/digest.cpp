@@ -1,6 +1,7 @@
 #include "core/domain/digest.h"
 
 #include <openssl/evp.h>
+#include <xxhash.h>
 
 namespace markbridge {
 namespace {
@@ -44,6 +45,33 @@ std::string Sha256::hex() {
   unsigned int length = 0;
   EVP_DigestFinal_ex(state_->context, digest, &length);
   return toHex(digest, length);
+}
+
+struct ContentFingerprint::State {
+  XXH3_state_t* xxh = XXH3_createState();
+  ~State() { XXH3_freeState(xxh); }
+};
+
+ContentFingerprint::ContentFingerprint() : state_(std::make_unique<State>()) {
+  XXH3_128bits_reset(state_->xxh);
+}
+
+ContentFingerprint::~ContentFingerprint() = default;
+
+void ContentFingerprint::update(std::string_view data) {
+  XXH3_128bits_update(state_->xxh, data.data(), data.size());
+}
+
+std::string ContentFingerprint::hex() const {
+  XXH128_canonical_t canonical;
+  XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(state_->xxh));
+  return "xxh3:" + toHex(canonical.digest, sizeof canonical.digest);
+}
+
+std::string contentFingerprint(std::string_view data) {
+  ContentFingerprint f;
+  f.update(data);
+  return f.hex();
 }
 
 }  // namespace markbridge

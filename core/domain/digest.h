@@ -22,4 +22,25 @@ class Sha256 {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// The fingerprint of an inbound file or API body: the same bytes are the same import and are not
+// read again. XXH3-128 (about 20 times faster than SHA-256 here, so fingerprinting a 3 GB export
+// costs a fraction of a second); it guards against repeats, not against forgery: whoever can
+// write the inbound folder can write any marks anyway.
+class ContentFingerprint {
+ public:
+  ContentFingerprint();
+  ~ContentFingerprint();
+  ContentFingerprint(const ContentFingerprint&) = delete;
+  ContentFingerprint& operator=(const ContentFingerprint&) = delete;
+  void update(std::string_view data);
+  // "xxh3:" and 32 hex digits.
+  std::string hex() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+std::string contentFingerprint(std::string_view data);
+
 }  // namespace markbridge

@@ -12,10 +12,11 @@
 namespace markbridge {
 
 struct ImportBatch {
-  std::string source;       // connector name
-  std::string origin;       // file path or URL, for the audit trail
-  std::string fingerprint;  // SHA-256 of the raw input: the same file twice is one import
-  int priority = 0;         // the source's precedence when two sources disagree on a session
+  std::string source;  // connector name
+  std::string origin;  // file path or URL, for the audit trail
+  std::string
+      fingerprint;   // content fingerprint of the raw input: the same file twice is one import
+  int priority = 0;  // the source's precedence when two sources disagree on a session
   std::vector<Pupil> pupils;
   std::vector<Mark> marks;
   int rows = 0;

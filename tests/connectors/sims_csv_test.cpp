@@ -183,7 +183,8 @@ TEST(SimsCsvFixtures, EveryEncodingOfTheSameExportGivesTheSameRegister) {
     EXPECT_EQ(batch.pupils[0].surname,
               std::string(name) == "windows-1252.csv" ? "O'Brien-Lukasz" : "O'Brien-Łukasz")
         << name;
-    EXPECT_EQ(batch.fingerprint.size(), 64u);
+    EXPECT_EQ(batch.fingerprint.rfind("xxh3:", 0), 0u) << batch.fingerprint;
+    EXPECT_EQ(batch.fingerprint.size(), 37u);
   }
 }
 

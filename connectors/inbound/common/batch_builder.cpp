@@ -35,7 +35,7 @@ uint8_t BatchBuilder::remember(PupilSessions& sessions, Date date, Session sessi
   return seen;
 }
 
-void BatchBuilder::addMark(Mark&& mark, int line, const RawField& code, bool review) {
+bool BatchBuilder::admit(const Mark& mark, int line, const RawField& code, bool review) {
   if (!last_ || mark.upn != lastUpn_) {
     last_ = &ledger_[mark.upn];
     lastUpn_ = mark.upn;
@@ -46,17 +46,32 @@ void BatchBuilder::addMark(Mark&& mark, int line, const RawField& code, bool rev
       problem(line, code.column, std::string(code.text),
               "conflicts with an earlier row for the same pupil and session (" + mark.date.iso() +
                   " " + std::string(toString(mark.session)) + ")");
-    return;  // an identical duplicate row adds nothing
+    return false;  // an identical duplicate row adds nothing
   }
   batch_.missing_marks += mark.code.isNotTaken();
   batch_.review_flags += review;
-  if (!batch_.ok()) return;  // the input is rejected whole: nothing more is kept
+  return batch_.ok();  // once the input is rejected, nothing more is kept
+}
+
+void BatchBuilder::handOnIfFull() {
+  if (batch_.marks.size() < kPartMarks) return;
+  receiver_.part(batch_);
+  batch_.marks.clear();
+  batch_.pupils.clear();
+}
+
+void BatchBuilder::addMark(Mark&& mark, int line, const RawField& code, bool review) {
+  if (!admit(mark, line, code, review)) return;
   batch_.marks.push_back(std::move(mark));
-  if (batch_.marks.size() >= kPartMarks) {
-    receiver_.part(batch_);
-    batch_.marks.clear();
-    batch_.pupils.clear();
-  }
+  handOnIfFull();
+}
+
+void BatchBuilder::addRaw(const MarkNormaliser& normaliser, const RawMark& raw) {
+  bool review = false;
+  if (!normaliser.normaliseInto(raw, scratch_, batch_.problems, &review)) return;
+  if (!admit(scratch_, raw.line, raw.code, review)) return;
+  batch_.marks.push_back(scratch_);
+  handOnIfFull();
 }
 
 void BatchBuilder::finish(std::string fingerprint) {

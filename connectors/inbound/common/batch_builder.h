@@ -28,6 +28,10 @@ class BatchBuilder {
   // The first time a pupil is named (later details for the same pupil are ignored).
   void addPupil(Pupil&& pupil);
   void addMark(Mark&& mark, int line, const RawField& code, bool review);
+  // Normalises `raw` into a reused mark and adds it (no copy of the strings on the way).
+  void addRaw(const MarkNormaliser& normaliser, const RawMark& raw);
+  // The code of the mark addRaw() last normalised.
+  Code lastCode() const { return scratch_.code; }
   // Hands the rest to the receiver; `fingerprint` names the raw bytes.
   void finish(std::string fingerprint);
 
@@ -36,6 +40,9 @@ class BatchBuilder {
     Date first;
     std::vector<uint8_t> codes;  // per session from `first`: code index + 1, 0 when none yet
   };
+  // Checks a mark against the ledger and counts it; true when it is to be kept.
+  bool admit(const Mark& mark, int line, const RawField& code, bool review);
+  void handOnIfFull();
   // The code index + 1 already seen for this session, or 0; records `code` when none.
   uint8_t remember(PupilSessions& sessions, Date date, Session session, uint8_t code);
 
@@ -44,6 +51,7 @@ class BatchBuilder {
   std::unordered_map<std::string, PupilSessions> ledger_;
   PupilSessions* last_ = nullptr;  // rows for one pupil come together
   std::string lastUpn_;
+  Mark scratch_;
 };
 
 }  // namespace markbridge

@@ -38,6 +38,7 @@ class CsvReader {
  private:
   enum class Parsed { Record, Blank, NeedMore, Failed };
   Parsed parseRecord(CsvRecord& record);
+  bool plainLine(CsvRecord& record);
   bool refill();
 
   TextFeed* feed_ = nullptr;

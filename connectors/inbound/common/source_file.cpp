@@ -50,7 +50,7 @@ std::optional<SourceFile> readSourceFile(const std::filesystem::path& path, std:
   std::ostringstream buffer;
   buffer << in.rdbuf();
   SourceFile file{buffer.str(), {}};
-  file.fingerprint = sha256Hex(file.bytes);
+  file.fingerprint = contentFingerprint(file.bytes);
   return file;
 }
 
@@ -60,7 +60,7 @@ std::optional<std::string> fileFingerprint(const std::filesystem::path& path, st
     error = std::string("cannot open: ") + std::strerror(errno);
     return std::nullopt;
   }
-  Sha256 sha;
+  ContentFingerprint sha;
   std::string block(std::size_t{1} << 20, '\0');
   while (in) {
     in.read(block.data(), static_cast<std::streamsize>(block.size()));

@@ -15,12 +15,12 @@ namespace markbridge {
 
 struct SourceFile {
   std::string bytes;
-  std::string fingerprint;  // SHA-256 hex of the bytes
+  std::string fingerprint;  // contentFingerprint() of the bytes
 };
 
 // Nothing when the file cannot be read; `error` then says why.
 std::optional<SourceFile> readSourceFile(const std::filesystem::path& path, std::string& error);
-// SHA-256 hex of a file read in blocks; nothing (and `error`) when it cannot be read.
+// The content fingerprint of a file read in blocks; nothing (and `error`) when it cannot be read.
 std::optional<std::string> fileFingerprint(const std::filesystem::path& path, std::string& error);
 
 using FileParser = std::function<void(const std::filesystem::path& file,

@@ -31,7 +31,7 @@ class TextFeed {
   bool finished() const { return finished_; }
   TextEncoding detected() const { return decoder_.detected(); }
   std::uint64_t bytesRead() const { return bytesRead_; }
-  // SHA-256 hex of the raw bytes; complete once next() has returned false.
+  // The content fingerprint of the raw bytes; complete once next() has returned false.
   std::string fingerprint();
 
  private:
@@ -41,7 +41,7 @@ class TextFeed {
   bool fromFile_ = false;
   bool hashing_ = true;
   TextDecoder decoder_;
-  Sha256 sha_;
+  ContentFingerprint sha_;
   std::string block_;
   std::string fingerprint_;
   std::uint64_t bytesRead_ = 0;

@@ -91,11 +91,9 @@ class CtfReader {
       raw.known_date = *start + static_cast<int32_t>(session / 2);
       raw.known_session = session % 2 ? Session::PM : Session::AM;
       raw.code = RawField{code, column + static_cast<int>(at)};
-      bool review = false;
-      if (auto mark = normaliser_.normalise(raw, builder_.batch().problems, &review)) {
-        totals.add(mark->code);
-        builder_.addMark(std::move(*mark), raw.line, raw.code, review);
-      }
+      std::size_t before = builder_.batch().problems.size();
+      builder_.addRaw(normaliser_, raw);
+      if (builder_.batch().problems.size() == before) totals.add(builder_.lastCode());
     };
     if (tokens) {
       std::size_t at = 0;
@@ -169,7 +167,7 @@ void CtfXmlConnector::read(const std::filesystem::path& file, ImportReceiver& in
 
 ImportBatch CtfXmlConnector::parse(std::string_view bytes, const std::string& origin) const {
   BatchCollector collector;
-  parse(bytes, origin, sha256Hex(bytes), collector);
+  parse(bytes, origin, contentFingerprint(bytes), collector);
   return std::move(collector.batches.back());
 }
 

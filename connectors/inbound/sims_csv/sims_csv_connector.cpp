@@ -73,17 +73,20 @@ class SimsRows {
       return;
     }
     RawField upnField = cell(row, pupilAt_[kUpn]);
-    RawField misId = cell(row, pupilAt_[kMisId]);
-    auto upn = normaliser_.pupilUpn(upnField, misId, row.line, builder_.batch().problems);
-    if (!upn) return;
-    if (*upn != lastUpn_) {
+    if (upnField.text.empty() || upnField.text != lastUpnText_) {
+      // A new pupil's rows begin: resolve the pupil once for all of them.
+      RawField misId = cell(row, pupilAt_[kMisId]);
+      auto upn = normaliser_.pupilUpn(upnField, misId, row.line, builder_.batch().problems);
+      lastUpnText_.clear();
+      if (!upn) return;
       if (!builder_.knowsPupil(*upn))
         builder_.addPupil(pupilFromRow(*upn, row, pupilAt_, builder_));
-      lastUpn_ = *upn;
+      if (!upnField.text.empty()) lastUpnText_.assign(upnField.text);
+      upn_ = std::move(*upn);
     }
     RawMark raw;
     raw.line = row.line;
-    raw.upn = RawField{*upn, upnField.column};
+    raw.upn = RawField{upn_, upnField.column};
     raw.upn_resolved = true;
     if (!isGrid_) {
       raw.date = cell(row, markAt_[kDate]);
@@ -102,11 +105,7 @@ class SimsRows {
   }
 
  private:
-  void add(const RawMark& raw) {
-    bool review = false;
-    if (auto mark = normaliser_.normalise(raw, builder_.batch().problems, &review))
-      builder_.addMark(std::move(*mark), raw.line, raw.code, review);
-  }
+  void add(const RawMark& raw) { builder_.addRaw(normaliser_, raw); }
 
   const SimsCsvConfig& config_;
   BatchBuilder& builder_;
@@ -115,7 +114,8 @@ class SimsRows {
   std::vector<int> pupilAt_, markAt_;
   std::vector<GridColumn> grid_;
   bool isGrid_ = false;
-  std::string lastUpn_;  // rows for one pupil come together
+  std::string lastUpnText_;  // rows for one pupil come together: the UPN cell last resolved
+  std::string upn_;          // and the pupil it named
 };
 
 }  // namespace
