@@ -106,8 +106,10 @@ int main(int argc, char** argv) {
   if (ownDir) dir = fs::temp_directory_path() / ("markbridge-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   int64_t expected = int64_t{pupils} * sessions;
-  std::printf("ingest benchmark: %d pupils x %d sessions = %lld marks (one core per phase)\n",
-              pupils, sessions, static_cast<long long>(expected));
+  std::printf(
+      "ingest benchmark: %d pupils x %d sessions = %lld marks (parsing on one core; the store "
+      "import writes on a second thread while parsing goes on)\n",
+      pupils, sessions, static_cast<long long>(expected));
 
   auto t0 = std::chrono::steady_clock::now();
   auto csv = markbridge::bench::writeLongCsv(dir / "long.csv", pupils, sessions);

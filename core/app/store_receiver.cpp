@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "core/domain/logging.h"
 
 namespace markbridge {
@@ -13,6 +15,13 @@ StoreReceiver::StoreReceiver(Store& store, const SchoolCalendar& calendar, int64
       now_(now),
       done_(std::move(done)),
       directory_(store.pupilIds()) {}
+
+StoreReceiver::~StoreReceiver() {
+  try {
+    drain();
+  } catch (...) {
+  }
+}
 
 bool StoreReceiver::alreadyImported(const std::string& source, const std::string& fingerprint) {
   return store_.alreadyImported(source, fingerprint);
@@ -29,12 +38,62 @@ void StoreReceiver::write(const ImportBatch& batch) {
   writer_->add(batch, result_.outcome);
 }
 
+void StoreReceiver::writeParts() {
+  for (;;) {
+    ImportBatch piece;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return !queue_.empty() || ending_; });
+      if (queue_.empty()) return;
+      piece = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    changed_.notify_all();
+    try {
+      if (!failure_) write(piece);
+    } catch (...) {
+      failure_ = std::current_exception();
+    }
+  }
+}
+
+void StoreReceiver::drain() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    ending_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+  ending_ = false;
+  if (auto failure = std::exchange(failure_, nullptr)) std::rethrow_exception(failure);
+}
+
 void StoreReceiver::part(ImportBatch& batch) {
-  if (batch.ok()) write(batch);
+  if (!batch.ok()) return;
+  ImportBatch piece;
+  piece.source = batch.source;
+  piece.priority = batch.priority;
+  piece.has_flags = batch.has_flags;
+  piece.marks = std::move(batch.marks);
+  piece.pupils = std::move(batch.pupils);
+  std::unique_lock lock(mutex_);
+  if (!thread_.joinable()) thread_ = std::thread([this] { writeParts(); });
+  changed_.wait(lock, [&] { return queue_.size() < 2; });
+  queue_.push_back(std::move(piece));
+  lock.unlock();
+  changed_.notify_all();
 }
 
 void StoreReceiver::finish(ImportBatch&& batch) {
   auto log = namedLogger(batch.source);
+  try {
+    drain();
+  } catch (...) {
+    writer_.reset();
+    result_ = ImportResult{};
+    throw;
+  }
   if (batch.skipped) {
     result_ = ImportResult{};
     result_.outcome.already_imported = true;

@@ -1,10 +1,17 @@
 #pragma once
 // Takes what inbound connectors read into the store: each input's parts go into one store
-// transaction that commits only when the whole input had no problems. Notes marks that fall on
-// days the calendar says are not school days.
+// transaction that commits only when the whole input had no problems. Parts are written on a
+// second thread while the connector reads on, so a large import costs the larger of parsing and
+// writing, not their sum; at most two parts wait in between. Notes marks that fall on days the
+// calendar says are not school days.
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "connectors/inbound/common/import_receiver.h"
 #include "core/app/gateway.h"
@@ -15,6 +22,7 @@ class StoreReceiver : public ImportReceiver {
  public:
   StoreReceiver(Store& store, const SchoolCalendar& calendar, int64_t now,
                 std::function<void(ImportResult&&)> done);
+  ~StoreReceiver() override;
   bool alreadyImported(const std::string& source, const std::string& fingerprint) override;
   void part(ImportBatch& batch) override;
   void finish(ImportBatch&& batch) override;
@@ -22,6 +30,10 @@ class StoreReceiver : public ImportReceiver {
 
  private:
   void write(const ImportBatch& batch);
+  void writeParts();  // the writer thread
+  // Waits for the writer thread to write what is queued; rethrows what it threw.
+  void drain();
+
   Store& store_;
   const SchoolCalendar& calendar_;
   int64_t now_;
@@ -29,6 +41,13 @@ class StoreReceiver : public ImportReceiver {
   PupilDirectory directory_;
   std::unique_ptr<ImportWriter> writer_;
   ImportResult result_;
+
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<ImportBatch> queue_;
+  bool ending_ = false;
+  std::exception_ptr failure_;
 };
 
 }  // namespace markbridge

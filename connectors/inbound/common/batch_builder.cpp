@@ -58,6 +58,7 @@ void BatchBuilder::handOnIfFull() {
   receiver_.part(batch_);
   batch_.marks.clear();
   batch_.pupils.clear();
+  batch_.marks.reserve(kPartMarks);
 }
 
 void BatchBuilder::addMark(Mark&& mark, int line, const RawField& code, bool review) {
