@@ -1,3 +1,4 @@
+#include "connectors/inbound/classcharts_csv/classcharts_csv_connector.h"
 #include "connectors/inbound/ctf_xml/ctf_xml_connector.h"
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/inbound/sims_csv/sims_csv_connector.h"
@@ -11,6 +12,12 @@ std::span<const InboundType> inboundTypes() {
        [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
           const ConfigContext& ctx) { SimsCsvConfig::fromJson(c, p, b, ctx); },
        &buildSimsCsvConnector},
+      {"classcharts_csv",
+       "Class Charts-style CSV (ISO dates; a blank Code is taken from the Status)",
+       &ClassChartsCsvConfig::schema,
+       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
+          const ConfigContext& ctx) { ClassChartsCsvConfig::fromJson(c, p, b, ctx); },
+       &buildClassChartsCsvConnector},
       {"ctf_xml", "Common Transfer File XML (pupils and their attendance marks strings)",
        &CtfXmlConfig::schema,
        [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,

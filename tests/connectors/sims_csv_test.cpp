@@ -9,16 +9,15 @@ using namespace markbridge;
 
 namespace {
 
-SimsCsvConnector connector(nlohmann::json extra = nlohmann::json::object()) {
-  nlohmann::json config = {{"name", "sims"}, {"type", "sims_csv"}};
+std::unique_ptr<CsvMarksConnector> connector(nlohmann::json extra = nlohmann::json::object(),
+                                             const char* type = "sims_csv") {
+  nlohmann::json config = {{"name", "sims"}, {"type", type}};
   config.update(extra);
   std::vector<Problem> problems;
   ConfigContext context{"config.json", &problems};
-  auto built = SimsCsvConfig::fromJson(config, "$.sources[0]", "/tmp", context);
-  auto codes = CodeMap::builtIn();
-  codes.addOverrides(built.code_map, "$.sources[0].code_map", context);
+  auto built = findInboundType(type)->build(config, "$.sources[0]", "/tmp", context);
   EXPECT_TRUE(problems.empty()) << problems.front().str();
-  return SimsCsvConnector(built, codes);
+  return std::unique_ptr<CsvMarksConnector>(dynamic_cast<CsvMarksConnector*>(built.release()));
 }
 
 const std::string kHeader =
@@ -31,11 +30,11 @@ std::string firstProblem(const ImportBatch& batch) {
 }  // namespace
 
 TEST(SimsCsv, ReadsTheLongLayoutWithUkDatesAndLegacyCodes) {
-  auto batch = connector().parse(kHeader +
-                                     "B801200005001,1001,Smith,Ann,7A,7,03/04/2025,AM,/\n"
-                                     "B801200005001,1001,Smith,Ann,7A,7,03/04/2025,PM,H\n"
-                                     "B801200005001,1001,Smith,Ann,7A,7,2025-04-04,a.m.,-\n",
-                                 "export.csv");
+  auto batch = connector()->parse(kHeader +
+                                      "B801200005001,1001,Smith,Ann,7A,7,03/04/2025,AM,/\n"
+                                      "B801200005001,1001,Smith,Ann,7A,7,03/04/2025,PM,H\n"
+                                      "B801200005001,1001,Smith,Ann,7A,7,2025-04-04,a.m.,-\n",
+                                  "export.csv");
   ASSERT_TRUE(batch.ok()) << firstProblem(batch);
   ASSERT_EQ(batch.marks.size(), 3u);
   EXPECT_EQ(batch.marks[0].date.iso(), "2025-04-03");
@@ -50,7 +49,7 @@ TEST(SimsCsv, ReadsTheLongLayoutWithUkDatesAndLegacyCodes) {
 }
 
 TEST(SimsCsv, HeaderCaseSpacingAndOrderAreFree) {
-  auto batch = connector().parse(
+  auto batch = connector()->parse(
       "mark , SESSION,date,upn,legal_surname\n/,am,02/09/2024,B801200005001,\"Davies, Jr\"\n",
       "x.csv");
   ASSERT_TRUE(batch.ok()) << firstProblem(batch);
@@ -59,10 +58,10 @@ TEST(SimsCsv, HeaderCaseSpacingAndOrderAreFree) {
 }
 
 TEST(SimsCsv, AnUnknownCodeRejectsTheWholeFileNamingLineColumnAndValue) {
-  auto batch = connector().parse(kHeader +
-                                     "B801200005001,1001,Smith,Ann,7A,7,03/09/2024,AM,/\n"
-                                     "B801200005001,1001,Smith,Ann,7A,7,03/09/2024,PM,ZZ\n",
-                                 "export.csv");
+  auto batch = connector()->parse(kHeader +
+                                      "B801200005001,1001,Smith,Ann,7A,7,03/09/2024,AM,/\n"
+                                      "B801200005001,1001,Smith,Ann,7A,7,03/09/2024,PM,ZZ\n",
+                                  "export.csv");
   EXPECT_FALSE(batch.ok());
   EXPECT_EQ(batch.problems.size(), 1u);
   EXPECT_EQ(batch.problems[0].str().substr(0, 17), "export.csv:3:9: u");
@@ -71,7 +70,7 @@ TEST(SimsCsv, AnUnknownCodeRejectsTheWholeFileNamingLineColumnAndValue) {
 
 TEST(SimsCsv, ABadUpnIsRejectedWithTheReason) {
   auto batch =
-      connector().parse(kHeader + "C801200005001,1001,Smith,Ann,7A,7,03/09/2024,AM,/\n", "e.csv");
+      connector()->parse(kHeader + "C801200005001,1001,Smith,Ann,7A,7,03/09/2024,AM,/\n", "e.csv");
   ASSERT_FALSE(batch.ok());
   EXPECT_NE(batch.problems[0].str().find("e.csv:2:1: invalid UPN: check letter is C"),
             std::string::npos)
@@ -79,10 +78,10 @@ TEST(SimsCsv, ABadUpnIsRejectedWithTheReason) {
 }
 
 TEST(SimsCsv, BadDatesAndSessionsAreNamed) {
-  auto batch = connector().parse(kHeader +
-                                     "B801200005001,1,S,A,7A,7,31/02/2024,AM,/\n"
-                                     "B801200005001,1,S,A,7A,7,01/03/2024,noon,/\n",
-                                 "e.csv");
+  auto batch = connector()->parse(kHeader +
+                                      "B801200005001,1,S,A,7A,7,31/02/2024,AM,/\n"
+                                      "B801200005001,1,S,A,7A,7,01/03/2024,noon,/\n",
+                                  "e.csv");
   ASSERT_EQ(batch.problems.size(), 2u);
   EXPECT_EQ(batch.problems[0].line, 2);
   EXPECT_EQ(batch.problems[0].column, 7);
@@ -110,7 +109,7 @@ TEST(SimsCsv, EveryEncodingYieldsTheSameMarksAndNames) {
                                                         {"utf-8 bom", "\xEF\xBB\xBF" + utf8},
                                                         {"utf-16le", utf16},
                                                         {"cp1252", cp1252}}) {
-    auto batch = c.parse(bytes, label);
+    auto batch = c->parse(bytes, label);
     ASSERT_TRUE(batch.ok()) << label << ": " << firstProblem(batch);
     ASSERT_EQ(batch.marks.size(), 1u) << label;
     EXPECT_EQ(batch.marks[0].code.str(), "N") << label;
@@ -123,36 +122,36 @@ TEST(SimsCsv, EveryEncodingYieldsTheSameMarksAndNames) {
 
 TEST(SimsCsv, IdenticalDuplicateRowsCountOnceAndConflictingOnesAreRejected) {
   std::string row = "B801200005001,1,S,A,7A,7,03/09/2024,AM,N\n";
-  auto duplicate = connector().parse(kHeader + row + row, "d.csv");
+  auto duplicate = connector()->parse(kHeader + row + row, "d.csv");
   ASSERT_TRUE(duplicate.ok());
   EXPECT_EQ(duplicate.marks.size(), 1u);
   auto conflict =
-      connector().parse(kHeader + row + "B801200005001,1,S,A,7A,7,03/09/2024,AM,I\n", "d.csv");
+      connector()->parse(kHeader + row + "B801200005001,1,S,A,7A,7,03/09/2024,AM,I\n", "d.csv");
   ASSERT_FALSE(conflict.ok());
   EXPECT_NE(conflict.problems[0].message.find("conflicts with an earlier row"), std::string::npos);
 }
 
 TEST(SimsCsv, EmptyFilesHeaderOnlyAndMissingColumnsAreClearErrors) {
-  EXPECT_NE(firstProblem(connector().parse("", "e.csv")).find("empty"), std::string::npos);
-  EXPECT_NE(firstProblem(connector().parse(kHeader, "e.csv")).find("no rows"), std::string::npos);
-  auto noMark = connector().parse("UPN,Date,Session\nB801200005001,03/09/2024,AM\n", "e.csv");
+  EXPECT_NE(firstProblem(connector()->parse("", "e.csv")).find("empty"), std::string::npos);
+  EXPECT_NE(firstProblem(connector()->parse(kHeader, "e.csv")).find("no rows"), std::string::npos);
+  auto noMark = connector()->parse("UPN,Date,Session\nB801200005001,03/09/2024,AM\n", "e.csv");
   EXPECT_NE(firstProblem(noMark).find("e.csv:1: the header has no column"), std::string::npos)
       << firstProblem(noMark);
   EXPECT_EQ(noMark.problems[0].value, "mark");
-  auto ragged = connector().parse(kHeader + "B801200005001,1,S\n", "e.csv");
+  auto ragged = connector()->parse(kHeader + "B801200005001,1,S\n", "e.csv");
   EXPECT_NE(firstProblem(ragged).find("has 3 fields, the header has 9"), std::string::npos);
 }
 
 TEST(SimsCsv, ConfiguredColumnsAndCodeMapsApply) {
   auto c = connector({{"columns", {{"mark", "Attendance Code"}}}, {"code_map", {{"HOL", "G"}}}});
   auto batch =
-      c.parse("UPN,Date,Session,Attendance Code\nB801200005001,03/09/2024,AM,HOL\n", "e.csv");
+      c->parse("UPN,Date,Session,Attendance Code\nB801200005001,03/09/2024,AM,HOL\n", "e.csv");
   ASSERT_TRUE(batch.ok()) << firstProblem(batch);
   EXPECT_EQ(batch.marks[0].code.str(), "G");
 }
 
 TEST(SimsCsv, ReadsPupilFlagsWhenTheExportHasThem) {
-  auto batch = connector().parse(
+  auto batch = connector()->parse(
       "UPN,Date,Session,Mark,CP,CLA,DOB\nB801200005001,03/09/2024,AM,/,Y,no,14/02/2013\n", "f.csv");
   ASSERT_TRUE(batch.ok()) << firstProblem(batch);
   EXPECT_TRUE(batch.has_flags);
@@ -171,7 +170,7 @@ TEST(SimsCsvFixtures, EveryEncodingOfTheSameExportGivesTheSameRegister) {
   auto c = connector();
   for (const char* name :
        {"utf8-bom-crlf.csv", "utf8-lf.csv", "windows-1252.csv", "utf16le-tab.txt"}) {
-    auto batch = c.readFile(fixture(name));
+    auto batch = c->readFile(fixture(name));
     ASSERT_TRUE(batch.ok()) << name << ": " << firstProblem(batch);
     std::vector<std::string> codes;
     for (const auto& m : batch.marks) codes.emplace_back(m.code.str());
@@ -190,18 +189,18 @@ TEST(SimsCsvFixtures, EveryEncodingOfTheSameExportGivesTheSameRegister) {
 
 TEST(SimsCsvFixtures, BadExportsAreRefusedWithTheirPlace) {
   auto c = connector();
-  auto unknown = c.readFile(fixture("unknown-code.csv"));
+  auto unknown = c->readFile(fixture("unknown-code.csv"));
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.problems[0].line, 5);
   EXPECT_EQ(unknown.problems[0].column, 9);
   EXPECT_EQ(unknown.problems[0].value, "ZZ");
-  auto upn = c.readFile(fixture("bad-upn.csv"));
+  auto upn = c->readFile(fixture("bad-upn.csv"));
   ASSERT_FALSE(upn.ok());
   EXPECT_EQ(upn.problems[0].line, 3);
   EXPECT_EQ(upn.problems[0].column, 1);
-  EXPECT_FALSE(c.readFile(fixture("header-only.csv")).ok());
-  EXPECT_FALSE(c.readFile(fixture("empty.csv")).ok());
-  auto missing = c.readFile(fixture("no-such-file.csv"));
+  EXPECT_FALSE(c->readFile(fixture("header-only.csv")).ok());
+  EXPECT_FALSE(c->readFile(fixture("empty.csv")).ok());
+  auto missing = c->readFile(fixture("no-such-file.csv"));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.problems[0].message.find("cannot open"), std::string::npos);
 }

@@ -25,6 +25,8 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
   dir.write("good.xml", ctf.substr(0, ctf.find('@')) + "/" + ctf.substr(ctf.find('@') + 1));
   dir.write("bad.xml", ctf.substr(0, ctf.find('@')) + "%" + ctf.substr(ctf.find('@') + 1));
   const std::map<std::string, nlohmann::json> samples = {
+      {"classcharts_csv",
+       {{"name", "cc"}, {"type", "classcharts_csv"}, {"files", {"good.csv", "bad.csv"}}}},
       {"ctf_xml", {{"name", "c"}, {"type", "ctf_xml"}, {"files", {"good.xml", "bad.xml"}}}},
       {"sims_csv", {{"name", "s"}, {"type", "sims_csv"}, {"files", {"good.csv", "bad.csv"}}}},
   };

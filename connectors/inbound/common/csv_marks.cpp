@@ -1,0 +1,211 @@
+#include "connectors/inbound/common/csv_marks.h"
+
+#include <chrono>
+
+#include "connectors/inbound/common/batch_builder.h"
+#include "connectors/inbound/common/csv_columns.h"
+#include "connectors/inbound/common/source_file.h"
+
+namespace markbridge {
+namespace {
+
+enum MarkColumn { kDate, kSession, kMark, kMinutesLate, kStatus, kMarkColumnCount };
+
+constexpr ColumnSpec kMarkColumns[kMarkColumnCount] = {
+    {"date", true, {"date"}},
+    {"session", true, {"session", "ampm"}},
+    {"mark", true, {"mark", "code", "attendancemark"}},
+    {"minutes_late", false, {"minuteslate", "latemins", "lateminutes"}},
+    {"status", false, {"status", "attendancestatus"}},
+};
+
+int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct GridColumn {
+  int at;
+  Date date;
+  Session session;
+};
+
+// Reads the rows after the header, either layout.
+class CsvMarkRows {
+ public:
+  CsvMarkRows(const CsvMarksSettings& config, const CodeMap& codes, BatchBuilder& builder,
+              const std::string& origin, const PupilDirectory& directory)
+      : config_(config),
+        builder_(builder),
+        normaliser_(codes, origin, config.source, nowSeconds(), &directory) {}
+
+  // Works out the layout from the header; false (with problems) when it fits neither.
+  bool readHeader(const CsvRecord& header) {
+    width_ = header.fields.size();
+    pupilAt_ = findColumns(header, pupilColumnSpecs(), config_.csv->columns);
+    markAt_ = findColumns(header, kMarkColumns, config_.csv->columns);
+    for (std::size_t i = 0; i < header.fields.size(); ++i)
+      if (auto session = parseSessionHeader(header.fields[i]))
+        grid_.push_back({static_cast<int>(i), session->first, session->second});
+    bool longLayout = markAt_[kDate] >= 0 && markAt_[kSession] >= 0 && markAt_[kMark] >= 0;
+    if (config_.layout == "grid" || (config_.layout == "auto" && !longLayout && !grid_.empty())) {
+      isGrid_ = !grid_.empty();
+      if (!isGrid_)
+        builder_.problem(header.line, 0, "",
+                         "grid layout: no column is headed with a session such as "
+                         "\"02/09/2024 AM\"");
+    } else {
+      requireColumns(markAt_, kMarkColumns, header.line, builder_);
+    }
+    if (pupilAt_[kUpn] < 0)
+      builder_.problem(header.line, 0, "upn",
+                       "the header has no column for this required field (set columns.upn if the "
+                       "export names it differently)");
+    return builder_.batch().ok();
+  }
+
+  void readRow(const CsvRecord& row) {
+    ++builder_.batch().rows;
+    if (row.fields.size() != width_) {
+      builder_.problem(row.line, 0, "",
+                       "has " + std::to_string(row.fields.size()) + " fields, the header has " +
+                           std::to_string(width_));
+      return;
+    }
+    RawField upnField = cell(row, pupilAt_[kUpn]);
+    if (upnField.text.empty() || upnField.text != lastUpnText_) {
+      // A new pupil's rows begin: resolve the pupil once for all of them.
+      RawField misId = cell(row, pupilAt_[kMisId]);
+      auto upn = normaliser_.pupilUpn(upnField, misId, row.line, builder_.batch().problems);
+      lastUpnText_.clear();
+      if (!upn) return;
+      if (!builder_.knowsPupil(*upn))
+        builder_.addPupil(pupilFromRow(*upn, row, pupilAt_, builder_));
+      if (!upnField.text.empty()) lastUpnText_.assign(upnField.text);
+      upn_ = std::move(*upn);
+    }
+    RawMark raw;
+    raw.line = row.line;
+    raw.upn = RawField{upn_, upnField.column};
+    raw.upn_resolved = true;
+    if (!isGrid_) {
+      raw.date = cell(row, markAt_[kDate]);
+      raw.session = cell(row, markAt_[kSession]);
+      raw.code = cell(row, markAt_[kMark]);
+      raw.minutes_late = cell(row, markAt_[kMinutesLate]);
+      if (isBlank(raw.code.text) && markAt_[kStatus] >= 0 && !codeFromStatus(row, raw)) return;
+      add(raw);
+      return;
+    }
+    for (const auto& column : grid_) {
+      raw.known_date = column.date;
+      raw.known_session = column.session;
+      raw.code = cell(row, column.at);
+      add(raw);
+    }
+  }
+
+ private:
+  void add(const RawMark& raw) { builder_.addRaw(normaliser_, raw); }
+
+  static bool isBlank(std::string_view text) {
+    return text.find_first_not_of(" \t") == std::string_view::npos;
+  }
+
+  // A blank code with a status (Class Charts): the status map gives the code; "/\\" means
+  // present, written / in the morning and \\ in the afternoon.
+  bool codeFromStatus(const CsvRecord& row, RawMark& raw) {
+    RawField status = cell(row, markAt_[kStatus]);
+    auto found = config_.status_map.find(normaliseHeader(status.text));
+    if (found == config_.status_map.end()) {
+      builder_.problem(row.line, status.column, std::string(status.text),
+                       "the Code is blank and this Status is not in status_map");
+      return false;
+    }
+    if (found->second == "/\\") {
+      auto session = parseSession(raw.session.text);
+      raw.code = RawField{session == Session::PM ? "\\" : "/", status.column};
+    } else {
+      raw.code = RawField{found->second, status.column};
+    }
+    return true;
+  }
+
+  const CsvMarksSettings& config_;
+  BatchBuilder& builder_;
+  MarkNormaliser normaliser_;
+  std::size_t width_ = 0;
+  std::vector<int> pupilAt_, markAt_;
+  std::vector<GridColumn> grid_;
+  bool isGrid_ = false;
+  std::string lastUpnText_;  // rows for one pupil come together: the UPN cell last resolved
+  std::string upn_;          // and the pupil it named
+};
+
+}  // namespace
+
+std::optional<std::pair<Date, Session>> parseSessionHeader(std::string_view header) {
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  auto lastSpace = header.rfind(' ');
+  if (lastSpace == std::string_view::npos) return std::nullopt;
+  auto session = parseSession(header.substr(lastSpace + 1));
+  if (!session) return std::nullopt;
+  auto rest = header.substr(0, lastSpace);
+  while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
+  if (auto space = rest.rfind(' '); space != std::string_view::npos) rest.remove_prefix(space + 1);
+  auto date = Date::parse(rest);
+  if (!date) return std::nullopt;
+  return std::pair{*date, *session};
+}
+
+CsvMarksConnector::CsvMarksConnector(CsvMarksSettings settings, CodeMap codes)
+    : settings_(std::move(settings)), codes_(std::move(codes)) {}
+
+void CsvMarksConnector::pull(ImportReceiver& into) {
+  for (const auto& file : settings_.files) read(file, into);
+}
+
+void CsvMarksConnector::read(const std::filesystem::path& file, ImportReceiver& into) {
+  readInboundFile(
+      file, settings_.source, into, counters_,
+      [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
+        TextFeed feed(path, settings_.csv->encoding, false);
+        parse(feed, path.string(), to, fingerprint);
+      });
+}
+
+ImportBatch CsvMarksConnector::parse(std::string_view bytes, const std::string& origin) const {
+  BatchCollector collector;
+  TextFeed feed(bytes, settings_.csv->encoding);
+  parse(feed, origin, collector);
+  return std::move(collector.batches.back());
+}
+
+void CsvMarksConnector::parse(TextFeed& feed, const std::string& origin, ImportReceiver& into,
+                              const std::string& fingerprint) const {
+  BatchBuilder builder(into, settings_.source, origin, settings_.priority);
+  CsvReader reader(feed, settings_.csv->delimiter);
+  CsvRecord record;
+  CsvMarkRows rows(settings_, codes_, builder, origin, into.directory());
+  if (!reader.next(record)) {
+    if (!reader.error().empty())
+      builder.problem(reader.errorLine(), 0, "", reader.error());
+    else
+      builder.problem(0, 0, "", "the file is empty: expected a header line");
+  } else if (rows.readHeader(record)) {
+    while (!builder.full() && reader.next(record)) rows.readRow(record);
+    if (!reader.error().empty()) builder.problem(reader.errorLine(), 0, "", reader.error());
+    if (builder.batch().ok() && builder.batch().rows == 0)
+      builder.problem(record.line, 0, "", "the file has a header but no rows");
+  }
+  if (!fingerprint.empty()) {
+    builder.finish(fingerprint);
+    return;
+  }
+  // Stopped early: read to the end so the fingerprint covers the whole input.
+  for (std::string rest; feed.next(rest);) rest.clear();
+  builder.finish(feed.fingerprint());
+}
+
+}  // namespace markbridge
