@@ -12,6 +12,7 @@
 #include "core/domain/config_schema.h"
 #include "core/domain/counters.h"
 #include "core/domain/import_batch.h"
+#include "mapping/code_map.h"
 
 namespace markbridge {
 
@@ -30,6 +31,8 @@ class InboundConnector {
     read(file, collector);
     return std::move(collector.batches.back());
   }
+  // The effective code map (null for sources that carry no codes, such as the census).
+  virtual const CodeMap* codes() const { return nullptr; }
   ConnectorCounters& counters() { return counters_; }
 
  protected:

@@ -1,3 +1,4 @@
+#include "connectors/inbound/census_xml/census_xml_connector.h"
 #include "connectors/inbound/classcharts_csv/classcharts_csv_connector.h"
 #include "connectors/inbound/ctf_xml/ctf_xml_connector.h"
 #include "connectors/inbound/inbound_connector.h"
@@ -23,6 +24,12 @@ std::span<const InboundType> inboundTypes() {
        [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
           const ConfigContext& ctx) { CtfXmlConfig::fromJson(c, p, b, ctx); },
        &buildCtfXmlConnector},
+      {"census_xml",
+       "School Census XML: pupils' details and attendance totals (for markbridge reconcile)",
+       &CensusXmlConfig::schema,
+       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
+          const ConfigContext& ctx) { CensusXmlConfig::fromJson(c, p, b, ctx); },
+       &buildCensusXmlConnector},
   };
   return kTypes;
 }

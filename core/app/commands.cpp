@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "core/app/gateway.h"
+#include "core/app/command_support.h"
 #include "mapping/code_map.h"
 
 namespace markbridge {
@@ -20,52 +20,14 @@ commands:
                                        import export files with a source's settings
   sync     --config FILE               import configured sources, evaluate rules, deliver
   status   --config FILE               register, data quality and outbox figures
-  codes                                the built-in code map (2024, legacy, missing marks)
+  codes    [--config FILE --source NAME]
+                                       the code map: built-in (2024, legacy, missing marks),
+                                       or one source's effective map with its code_map
+  reconcile --config FILE              census totals against the stored register, per pupil
   describe                             every configuration setting, as Markdown
 
 exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected
 )";
-
-struct Args {
-  std::string command;
-  std::string config;
-  std::string source;
-  std::vector<std::string> files;
-  std::string error;
-};
-
-Args parse(const std::vector<std::string>& argv) {
-  Args args;
-  for (std::size_t i = 0; i < argv.size(); ++i) {
-    const auto& a = argv[i];
-    if (a == "--config" || a == "--source") {
-      if (i + 1 >= argv.size()) {
-        args.error = a + " needs a value";
-        break;
-      }
-      (a == "--config" ? args.config : args.source) = argv[++i];
-    } else if (a.rfind("--", 0) == 0) {
-      args.error = "unknown option " + a;
-    } else if (args.command.empty()) {
-      args.command = a;
-    } else {
-      args.files.push_back(a);
-    }
-  }
-  return args;
-}
-
-// Pupil identifiers on the console are shortened: enough to find the pupil in the MIS.
-std::string maskUpn(const std::string& upn) {
-  return upn.size() < 5 ? upn : upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
-}
-
-void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
-  constexpr std::size_t kShown = 20;
-  for (std::size_t i = 0; i < problems.size() && i < kShown; ++i)
-    err << "  " << problems[i].str() << "\n";
-  if (problems.size() > kShown) err << "  ... and " << problems.size() - kShown << " more\n";
-}
 
 void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   if (!r.problems.empty()) {
@@ -115,27 +77,6 @@ void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResul
           << result.reason << ")\n";
       break;
   }
-}
-
-std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,
-                                     Gateway::Store store = Gateway::Store::Open) {
-  if (args.config.empty()) {
-    err << "markbridge " << args.command << ": --config FILE is required\n";
-    return nullptr;
-  }
-  std::vector<Problem> problems;
-  auto config = loadGatewayConfig(args.config, problems);
-  if (problems.empty()) {
-    try {
-      spdlog::set_level(spdlog::level::from_str(config.log_level));
-      return std::make_unique<Gateway>(std::move(config), store);
-    } catch (const ProblemError& e) {
-      problems = e.problems();
-    }
-  }
-  err << "configuration problems (" << problems.size() << "):\n";
-  printProblems(err, problems);
-  return nullptr;
 }
 
 int check(const Args& args, std::ostream& out, std::ostream& err) {
@@ -203,40 +144,10 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   return report.delivery.rejected ? kExitDeliveryRejected : kExitOk;
 }
 
-int status(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
-  if (!gateway) return kExitConfig;
-  auto s = gateway->store().status();
-  out << "store " << gateway->config().store_path.string() << "\n"
-      << "  pupils " << s.pupils << ", marks " << s.marks << ", amendments " << s.amendments
-      << ", imports " << s.imports << " (last "
-      << (s.last_import_at.empty() ? "never" : s.last_import_at) << ")\n"
-      << "  data quality: " << s.marks_not_taken << " sessions with the register not taken\n"
-      << "  events active " << s.active_events << "\n  outbox:";
-  for (const auto& state : {"pending", "delivered", "rejected"}) {
-    auto it = s.outbox_by_state.find(state);
-    out << " " << state << " " << (it == s.outbox_by_state.end() ? 0 : it->second);
-  }
-  out << "\n";
-  for (const auto& item : gateway->store().outbox(OutboxState::Rejected, 20))
-    out << "  rejected " << item.key << ": " << item.last_error << "\n";
-  return kExitOk;
-}
-
-int codes(std::ostream& out) {
-  out << "source code -> 2024 code (category) [origin]\n";
-  for (const auto& [source, mapped] : CodeMap::builtIn().entries()) {
-    out << "  " << std::left << std::setw(5) << (source.empty() ? "(blank)" : source) << " -> "
-        << std::setw(3) << mapped.code.str() << " (" << toString(mapped.code.category()) << ") ["
-        << mapped.origin << (mapped.review ? ", flagged for review" : "") << "]\n";
-  }
-  return kExitOk;
-}
-
 }  // namespace
 
 int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = parse(argv);
+  auto args = parseArgs(argv);
   if (!args.error.empty()) {
     err << "markbridge: " << args.error << "\n" << kUsage;
     return kExitConfig;
@@ -246,7 +157,8 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     if (args.command == "import") return import(args, out, err);
     if (args.command == "sync") return sync(args, out, err);
     if (args.command == "status") return status(args, out, err);
-    if (args.command == "codes") return codes(out);
+    if (args.command == "codes") return codes(args, out, err);
+    if (args.command == "reconcile") return reconcileCommand(args, out, err);
     if (args.command == "describe") {
       out << describeConfiguration();
       return kExitOk;

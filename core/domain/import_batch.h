@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/domain/attendance_totals.h"
 #include "core/domain/mark.h"
 #include "core/domain/problem.h"
 #include "core/domain/pupil.h"
@@ -19,6 +20,7 @@ struct ImportBatch {
   int priority = 0;  // the source's precedence when two sources disagree on a session
   std::vector<Pupil> pupils;
   std::vector<Mark> marks;
+  std::vector<AttendanceTotals> totals;  // from returns that carry totals (School Census)
   int rows = 0;
   int missing_marks = 0;          // "register not taken" marks in the batch
   int review_flags = 0;           // legacy codes mapped with a flag for a person to check

@@ -1,6 +1,7 @@
 #include "core/store/sqlite_import.h"
 
 #include <array>
+#include <nlohmann/json.hpp>
 
 #include "core/store/sqlite_rows.h"
 
@@ -49,6 +50,7 @@ class SqliteImportWriter final : public ImportWriter {
     if (!part.ok())
       throw StoreError("refusing a batch with problems: " + part.problems.front().str());
     savePupils(part, outcome);
+    saveTotals(part);
     int64_t amendmentsBefore = lastAmendmentId();
     int64_t written = 0;
     std::size_t at = 0;
@@ -102,6 +104,22 @@ class SqliteImportWriter final : public ImportWriter {
     int64_t id = lastAmendment_.integer(0);
     lastAmendment_.reset();
     return id;
+  }
+
+  void saveTotals(const ImportBatch& batch) {
+    if (batch.totals.empty()) return;
+    SqliteStatement save(db_.handle(),
+                         "INSERT OR REPLACE INTO attendance_totals(source, upn, period, "
+                         "period_from, period_to, possible, authorised, unauthorised, by_reason, "
+                         "imported_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+    for (const auto& t : batch.totals) {
+      save.bind(1, t.source).bind(2, t.upn).bind(3, t.period);
+      t.from ? void(save.bind(4, t.from->iso())) : void(save.bindNull(4));
+      t.to ? void(save.bind(5, t.to->iso())) : void(save.bindNull(5));
+      save.bind(6, int64_t{t.possible}).bind(7, int64_t{t.authorised});
+      save.bind(8, int64_t{t.unauthorised});
+      save.bind(9, nlohmann::json(t.by_reason).dump()).bind(10, now_).run();
+    }
   }
 
   void savePupils(const ImportBatch& batch, ImportOutcome& outcome) {

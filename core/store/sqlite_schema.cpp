@@ -54,6 +54,14 @@ CREATE TRIGGER marks_amended AFTER UPDATE OF code ON marks WHEN OLD.code <> NEW.
          NEW.recorded_at);
 END;
 )sql",
+    // 3: attendance totals from returns (School Census), for reconciling the register.
+    R"sql(
+CREATE TABLE attendance_totals(
+  source TEXT NOT NULL, upn TEXT NOT NULL, period TEXT NOT NULL, period_from TEXT,
+  period_to TEXT, possible INTEGER NOT NULL, authorised INTEGER NOT NULL,
+  unauthorised INTEGER NOT NULL, by_reason TEXT NOT NULL, imported_at INTEGER NOT NULL,
+  PRIMARY KEY(source, upn, period));
+)sql",
 };
 
 }  // namespace

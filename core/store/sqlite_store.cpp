@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
 
@@ -49,6 +50,41 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<ImportWriter> beginImport(int64_t now) override {
     return makeSqliteImportWriter(db_, now);
+  }
+
+  std::vector<RegisterNotTaken> registersNotTaken(int limit) override {
+    std::vector<RegisterNotTaken> gaps;
+    SqliteStatement s(db_.handle(),
+                      "SELECT date, session, COUNT(*) FROM marks WHERE code='-' GROUP BY date, "
+                      "session ORDER BY date DESC, session DESC LIMIT ?1");
+    s.bind(1, int64_t{limit});
+    while (s.step())
+      gaps.push_back({*Date::parseIso(s.text(0)), s.integer(1) ? Session::PM : Session::AM,
+                      static_cast<int>(s.integer(2))});
+    return gaps;
+  }
+
+  std::vector<AttendanceTotals> attendanceTotals() override {
+    std::vector<AttendanceTotals> all;
+    SqliteStatement s(db_.handle(),
+                      "SELECT source, upn, period, period_from, period_to, possible, authorised, "
+                      "unauthorised, by_reason FROM attendance_totals ORDER BY upn, period");
+    while (s.step()) {
+      AttendanceTotals t;
+      t.source = s.text(0);
+      t.upn = s.text(1);
+      t.period = s.text(2);
+      if (!s.isNull(3)) t.from = Date::parseIso(s.text(3));
+      if (!s.isNull(4)) t.to = Date::parseIso(s.text(4));
+      t.possible = static_cast<int>(s.integer(5));
+      t.authorised = static_cast<int>(s.integer(6));
+      t.unauthorised = static_cast<int>(s.integer(7));
+      auto reasons = nlohmann::json::parse(s.text(8), nullptr, false);
+      if (reasons.is_object())
+        for (const auto& [code, n] : reasons.items()) t.by_reason[code] = n.get<int>();
+      all.push_back(std::move(t));
+    }
+    return all;
   }
 
   std::vector<std::pair<std::string, std::string>> pupilIds() override {

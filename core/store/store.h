@@ -35,6 +35,13 @@ struct Amendment {
   int64_t amended_at = 0;
 };
 
+// A session for which some pupils have no mark yet: a data-quality problem, never an absence.
+struct RegisterNotTaken {
+  Date date;
+  Session session = Session::AM;
+  int pupils = 0;
+};
+
 // Which sink gets which event types.
 struct SinkRoute {
   std::string sink;
@@ -82,6 +89,10 @@ class Store {
   ImportOutcome importBatch(const ImportBatch& batch, int64_t now);
   virtual bool alreadyImported(const std::string& source, const std::string& fingerprint) = 0;
   virtual std::unique_ptr<ImportWriter> beginImport(int64_t now) = 0;
+  // The latest sessions with registers not taken, newest first.
+  virtual std::vector<RegisterNotTaken> registersNotTaken(int limit) = 0;
+  // Every census (or other return's) total stored, by pupil.
+  virtual std::vector<AttendanceTotals> attendanceTotals() = 0;
   // Every pupil's UPN and MIS id, for matching marks that carry only an MIS id.
   virtual std::vector<std::pair<std::string, std::string>> pupilIds() = 0;
   virtual std::optional<Pupil> pupil(const std::string& upn) = 0;

@@ -24,7 +24,17 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
       "</Pupil></CTFpupilData></CTfile>";
   dir.write("good.xml", ctf.substr(0, ctf.find('@')) + "/" + ctf.substr(ctf.find('@') + 1));
   dir.write("bad.xml", ctf.substr(0, ctf.find('@')) + "%" + ctf.substr(ctf.find('@') + 1));
+  dir.write("good-census.xml",
+            "<Message><Pupils><PupilsOnRoll><PupilOnRoll><PupilIdentifiers><UPN>B801200005001</"
+            "UPN></PupilIdentifiers><Attendance><TermlyAttendance><SessionsPossible>2</"
+            "SessionsPossible></TermlyAttendance></Attendance></PupilOnRoll></PupilsOnRoll></"
+            "Pupils></Message>");
+  dir.write("bad-census.xml", "<Message><Pupils>");
   const std::map<std::string, nlohmann::json> samples = {
+      {"census_xml",
+       {{"name", "census"},
+        {"type", "census_xml"},
+        {"files", {"good-census.xml", "bad-census.xml"}}}},
       {"classcharts_csv",
        {{"name", "cc"}, {"type", "classcharts_csv"}, {"files", {"good.csv", "bad.csv"}}}},
       {"ctf_xml", {{"name", "c"}, {"type", "ctf_xml"}, {"files", {"good.xml", "bad.xml"}}}},

@@ -43,7 +43,7 @@ class CsvMarksConnector : public InboundConnector {
              const std::string& fingerprint = "") const;
   // Parses bytes already read, gathered whole (tests and fuzzing).
   ImportBatch parse(std::string_view bytes, const std::string& origin) const;
-  const CodeMap& codes() const { return codes_; }
+  const CodeMap* codes() const override { return &codes_; }
 
  private:
   CsvMarksSettings settings_;

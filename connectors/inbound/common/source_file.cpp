@@ -21,11 +21,11 @@ class CountingReceiver : public ImportReceiver {
     return inner_.alreadyImported(source, fingerprint);
   }
   void part(ImportBatch& batch) override {
-    marks += static_cast<int64_t>(batch.marks.size());
+    marks += static_cast<int64_t>(batch.marks.size() + batch.totals.size());
     inner_.part(batch);
   }
   void finish(ImportBatch&& batch) override {
-    marks += static_cast<int64_t>(batch.marks.size());
+    marks += static_cast<int64_t>(batch.marks.size() + batch.totals.size());
     rows = batch.rows;
     problems = batch.problems.size();
     inner_.finish(std::move(batch));
@@ -101,8 +101,8 @@ void readInboundFile(const std::filesystem::path& file, const std::string& sourc
     counters.records += counting.marks;
   else
     ++counters.failures;
-  log->info("read {}: {} rows, {} marks, {} problems", file.filename().string(), counting.rows,
-            counting.marks, counting.problems);
+  log->info("read {}: {} rows, {} marks or totals, {} problems", file.filename().string(),
+            counting.rows, counting.marks, counting.problems);
 }
 
 }  // namespace markbridge

@@ -23,7 +23,7 @@ class CtfXmlConnector : public InboundConnector {
              ImportReceiver& into) const;
   // Gathered whole (tests and fuzzing).
   ImportBatch parse(std::string_view bytes, const std::string& origin) const;
-  const CodeMap& codes() const { return codes_; }
+  const CodeMap* codes() const override { return &codes_; }
 
  private:
   CtfXmlConfig config_;

@@ -1,0 +1,162 @@
+#include "connectors/inbound/census_xml/census_xml_connector.h"
+
+#include <charconv>
+
+#include "connectors/inbound/common/batch_builder.h"
+#include "connectors/inbound/common/source_file.h"
+#include "connectors/inbound/common/xml_document.h"
+#include "core/domain/digest.h"
+#include "core/domain/upn.h"
+
+namespace markbridge {
+namespace {
+
+constexpr std::pair<const char*, const char*> kPeriods[] = {
+    {"TermlyAttendance", "termly"},
+    {"AnnualAttendance", "annual"},
+    {"SummerHalfTerm2Attendance", "summer_half_term_2"},
+};
+
+class CensusReader {
+ public:
+  CensusReader(const CensusXmlConfig& config, const XmlDocument& doc, BatchBuilder& builder)
+      : config_(config), doc_(doc), builder_(builder) {}
+
+  void readPupil(const pugi::xml_node& pupil) {
+    ++builder_.batch().rows;
+    auto ids = pupil.child("PupilIdentifiers");
+    auto upnNode = ids.child("UPN");
+    auto [line, column] = doc_.position(upnNode ? upnNode : pupil);
+    std::string upn(childText(ids, "UPN"));
+    if (auto problem = upnProblem(upn); !problem.empty()) {
+      builder_.problem(line, column, upn, "invalid UPN: " + problem);
+      return;
+    }
+    if (!builder_.knowsPupil(upn)) {
+      Pupil p;
+      p.upn = upn;
+      p.surname = childText(ids, "Surname");
+      p.forename = childText(ids, "Forename");
+      if (auto dob = childText(ids, "DOB"); !dob.empty()) {
+        p.dob = Date::parseIso(dob);
+        if (!p.dob) problemAt(ids.child("DOB"), std::string(dob), "DOB must be yyyy-mm-dd");
+      }
+      p.year_group = childText(pupil.child("PupilCharacteristics"), "NCyearActual");
+      builder_.addPupil(std::move(p));
+    }
+    for (const auto& [element, period] : kPeriods)
+      if (auto node = pupil.child("Attendance").child(element)) readTotals(upn, node, period);
+  }
+
+ private:
+  void problemAt(const pugi::xml_node& node, std::string value, std::string message) {
+    auto [line, column] = doc_.position(node);
+    builder_.problem(line, column, std::move(value), std::move(message));
+  }
+
+  int number(const pugi::xml_node& parent, const char* name) {
+    auto text = childText(parent, name);
+    if (text.empty()) return 0;
+    int value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size() || value < 0)
+      problemAt(parent.child(name), std::string(text),
+                std::string(name) + " must be a whole number of sessions");
+    return value;
+  }
+
+  void readTotals(const std::string& upn, const pugi::xml_node& node, const char* period) {
+    AttendanceTotals totals;
+    totals.upn = upn;
+    totals.period = period;
+    totals.source = config_.name;
+    if (auto found = config_.periods.find(period); found != config_.periods.end()) {
+      totals.from = found->second.from;
+      totals.to = found->second.to;
+    }
+    totals.possible = number(node, "SessionsPossible");
+    totals.authorised = number(node, "SessionsAuthorised");
+    totals.unauthorised = number(node, "SessionsUnauthorised");
+    for (auto detail : node.child("SessionDetails").children("SessionDetail")) {
+      auto reason = std::string(childText(detail, "AttendanceReason"));
+      auto code = Code::fromString(reason);
+      if (!code || !code->isAbsence()) {
+        problemAt(detail.child("AttendanceReason"), reason,
+                  "AttendanceReason must be a 2024 absence code");
+        continue;
+      }
+      totals.by_reason[reason] += number(detail, "AbsenceSessions");
+    }
+    builder_.batch().totals.push_back(std::move(totals));
+  }
+
+  const CensusXmlConfig& config_;
+  const XmlDocument& doc_;
+  BatchBuilder& builder_;
+};
+
+}  // namespace
+
+void CensusXmlConnector::pull(ImportReceiver& into) {
+  for (const auto& file : config_.files) read(file, into);
+}
+
+void CensusXmlConnector::read(const std::filesystem::path& file, ImportReceiver& into) {
+  readInboundFile(
+      file, config_.name, into, counters_,
+      [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
+        std::string error;
+        auto source = readSourceFile(path, error);
+        parse(source ? std::string_view(source->bytes) : std::string_view{}, path.string(),
+              fingerprint, to);
+      });
+}
+
+ImportBatch CensusXmlConnector::parse(std::string_view bytes, const std::string& origin) const {
+  BatchCollector collector;
+  parse(bytes, origin, contentFingerprint(bytes), collector);
+  return std::move(collector.batches.back());
+}
+
+void CensusXmlConnector::parse(std::string_view bytes, const std::string& origin,
+                               const std::string& fingerprint, ImportReceiver& into) const {
+  BatchBuilder builder(into, config_.name, origin, config_.priority);
+  XmlDocument doc;
+  if (doc.load(bytes, origin, builder.batch().problems)) {
+    auto root = doc.root();
+    if (std::string_view(root.name()) != "Message") {
+      auto [line, column] = doc.position(root);
+      builder.problem(line, column, root.name(),
+                      "not a School Census return: the root element must be Message");
+    } else {
+      CensusReader reader(config_, doc, builder);
+      int pupils = 0;
+      auto all = root.child("Pupils");
+      for (auto pupil : all.child("PupilsOnRoll").children("PupilOnRoll")) {
+        if (builder.full()) break;
+        reader.readPupil(pupil);
+        ++pupils;
+      }
+      for (auto pupil : all.child("PupilsNoLongerOnRoll").children("PupilNoLongerOnRoll")) {
+        if (builder.full()) break;
+        reader.readPupil(pupil);
+        ++pupils;
+      }
+      if (builder.batch().ok() && pupils == 0)
+        builder.problem(0, 0, "", "the return has no Pupils/PupilsOnRoll/PupilOnRoll elements");
+    }
+  }
+  builder.finish(fingerprint);
+}
+
+std::unique_ptr<InboundConnector> buildCensusXmlConnector(const nlohmann::json& json,
+                                                          const std::string& path,
+                                                          const std::filesystem::path& baseDir,
+                                                          const ConfigContext& context) {
+  std::size_t before = context.problems->size();
+  auto config = CensusXmlConfig::fromJson(json, path, baseDir, context);
+  if (context.problems->size() != before) return nullptr;
+  return std::make_unique<CensusXmlConnector>(std::move(config));
+}
+
+}  // namespace markbridge

@@ -1,0 +1,87 @@
+// `markbridge status`, `codes` and `reconcile`: what the register holds and how it was read.
+
+#include <iomanip>
+
+#include "core/app/command_support.h"
+#include "core/app/commands.h"
+#include "core/app/reconcile.h"
+#include "mapping/code_map.h"
+
+namespace markbridge {
+
+int status(const Args& args, std::ostream& out, std::ostream& err) {
+  auto gateway = openGateway(args, err);
+  if (!gateway) return kExitConfig;
+  auto& store = gateway->store();
+  auto s = store.status();
+  out << "store " << gateway->config().store_path.string() << "\n"
+      << "  pupils " << s.pupils << ", marks " << s.marks << ", amendments " << s.amendments
+      << ", imports " << s.imports << " (last "
+      << (s.last_import_at.empty() ? "never" : s.last_import_at) << ")\n"
+      << "  data quality: " << s.marks_not_taken << " sessions with the register not taken\n";
+  // Missing marks are never absences: they are registers someone still has to complete.
+  for (const auto& gap : store.registersNotTaken(20))
+    out << "    " << gap.date.iso() << " " << toString(gap.session) << ": " << gap.pupils
+        << " pupil(s) with no mark (register not taken)\n";
+  out << "  events active " << s.active_events << "\n  outbox:";
+  for (const auto& state : {"pending", "delivered", "rejected"}) {
+    auto it = s.outbox_by_state.find(state);
+    out << " " << state << " " << (it == s.outbox_by_state.end() ? 0 : it->second);
+  }
+  out << "\n";
+  for (const auto& item : store.outbox(OutboxState::Rejected, 20))
+    out << "  rejected " << item.key << ": " << item.last_error << "\n";
+  return kExitOk;
+}
+
+int codes(const Args& args, std::ostream& out, std::ostream& err) {
+  const CodeMap* map = nullptr;
+  std::unique_ptr<Gateway> gateway;
+  CodeMap builtIn = CodeMap::builtIn();
+  if (!args.source.empty()) {
+    gateway = openGateway(args, err, Gateway::Store::Leave);
+    if (!gateway) return kExitConfig;
+    auto* source = gateway->source(args.source);
+    if (!source || !source->codes()) {
+      err << "markbridge codes: no source named '" << args.source
+          << "' that reads attendance codes in the configuration\n";
+      return kExitConfig;
+    }
+    map = source->codes();
+    out << "effective code map of source " << args.source
+        << " (its code_map over the built-in map)\n";
+  } else {
+    map = &builtIn;
+  }
+  out << "source code -> 2024 code (category) [origin]\n";
+  for (const auto& [source, mapped] : map->entries()) {
+    out << "  " << std::left << std::setw(5) << (source.empty() ? "(blank)" : source) << " -> "
+        << std::setw(3) << mapped.code.str() << " (" << toString(mapped.code.category()) << ") ["
+        << mapped.origin << (mapped.review ? ", flagged for review" : "") << "]\n";
+  }
+  return kExitOk;
+}
+
+int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err) {
+  auto gateway = openGateway(args, err);
+  if (!gateway) return kExitConfig;
+  auto report = reconcile(gateway->store());
+  out << "census totals against the register (possible / authorised / unauthorised sessions)\n";
+  for (const auto& line : report.lines) {
+    auto counts = [](const SessionCounts& c) {
+      return std::to_string(c.possible) + " / " + std::to_string(c.authorised) + " / " +
+             std::to_string(c.unauthorised);
+    };
+    out << "  " << (line.agrees() ? "agrees   " : "DIFFERS  ") << maskUpn(line.upn) << "  "
+        << line.period << " " << line.from.iso() << ".." << line.to.iso() << "  census "
+        << counts(line.census) << "  register " << counts(line.reg) << "\n";
+  }
+  for (const auto& t : report.undated)
+    out << "  not compared " << maskUpn(t.upn) << " " << t.period << ": set periods." << t.period
+        << " (from, to) in source " << t.source << "\n";
+  out << report.lines.size() << " compared, " << report.disagreements() << " differ, "
+      << report.undated.size() << " without dates\n";
+  return kExitOk;
+}
+
+}  // namespace markbridge

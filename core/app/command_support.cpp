@@ -1,0 +1,60 @@
+#include "core/app/command_support.h"
+
+#include <spdlog/spdlog.h>
+
+namespace markbridge {
+
+Args parseArgs(const std::vector<std::string>& argv) {
+  Args args;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const auto& a = argv[i];
+    if (a == "--config" || a == "--source") {
+      if (i + 1 >= argv.size()) {
+        args.error = a + " needs a value";
+        break;
+      }
+      (a == "--config" ? args.config : args.source) = argv[++i];
+    } else if (a.rfind("--", 0) == 0) {
+      args.error = "unknown option " + a;
+    } else if (args.command.empty()) {
+      args.command = a;
+    } else {
+      args.files.push_back(a);
+    }
+  }
+  return args;
+}
+
+// Pupil identifiers on the console are shortened: enough to find the pupil in the MIS.
+std::string maskUpn(const std::string& upn) {
+  return upn.size() < 5 ? upn : upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
+}
+
+void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
+  constexpr std::size_t kShown = 20;
+  for (std::size_t i = 0; i < problems.size() && i < kShown; ++i)
+    err << "  " << problems[i].str() << "\n";
+  if (problems.size() > kShown) err << "  ... and " << problems.size() - kShown << " more\n";
+}
+
+std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gateway::Store store) {
+  if (args.config.empty()) {
+    err << "markbridge " << args.command << ": --config FILE is required\n";
+    return nullptr;
+  }
+  std::vector<Problem> problems;
+  auto config = loadGatewayConfig(args.config, problems);
+  if (problems.empty()) {
+    try {
+      spdlog::set_level(spdlog::level::from_str(config.log_level));
+      return std::make_unique<Gateway>(std::move(config), store);
+    } catch (const ProblemError& e) {
+      problems = e.problems();
+    }
+  }
+  err << "configuration problems (" << problems.size() << "):\n";
+  printProblems(err, problems);
+  return nullptr;
+}
+
+}  // namespace markbridge

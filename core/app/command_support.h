@@ -1,0 +1,36 @@
+#pragma once
+// What the `markbridge` commands share: parsed arguments, opening the gateway from --config,
+// and printing problems and pupil identifiers the way an IT technician reads them.
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/app/gateway.h"
+
+namespace markbridge {
+
+struct Args {
+  std::string command;
+  std::string config;
+  std::string source;
+  std::vector<std::string> files;
+  std::string error;
+};
+
+Args parseArgs(const std::vector<std::string>& argv);
+
+// Pupil identifiers on the console are shortened: enough to find the pupil in the MIS.
+std::string maskUpn(const std::string& upn);
+void printProblems(std::ostream& err, const std::vector<Problem>& problems);
+// The gateway built from --config, or null after printing why not.
+std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,
+                                     Gateway::Store store = Gateway::Store::Open);
+
+// The commands about the register itself (command_register.cpp).
+int status(const Args& args, std::ostream& out, std::ostream& err);
+int codes(const Args& args, std::ostream& out, std::ostream& err);
+int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err);
+
+}  // namespace markbridge

@@ -1,0 +1,102 @@
+// Black-box tests of the binary with several kinds of source on one register: precedence between
+// sources, census reconciliation, per-source code maps and registers not taken.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+
+namespace {
+
+struct SourcesFixture : ::testing::Test {
+  test::TempDir dir;
+
+  void SetUp() override {
+    dir.write("calendar.json", test::autumnCalendarJson());
+    nlohmann::json config = {
+        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
+        {"store", {{"sqlite", "register.db"}}},
+        {"calendar", "calendar.json"},
+        {"sources",
+         {{{"name", "sims"}, {"type", "sims_csv"}, {"priority", 10}, {"code_map", {{"HOL", "G"}}}},
+          {{"name", "classcharts"}, {"type", "classcharts_csv"}},
+          {{"name", "census"},
+           {"type", "census_xml"},
+           {"periods", {{"termly", {{"from", "2024-09-03"}, {"to", "2024-09-04"}}}}}}}}};
+    dir.write("markbridge.json", config.dump(2));
+  }
+
+  test::RunResult run(std::vector<std::string> args) {
+    args.insert(args.begin() + 1, {"--config", "markbridge.json"});
+    return test::runMarkbridge(args, {}, dir.path());
+  }
+};
+
+}  // namespace
+
+TEST_F(SourcesFixture, AHigherPrioritySourceIsNotOverwrittenByALowerOne) {
+  dir.write("sims.csv",
+            "UPN,Adno,Date,Session,Mark\nB801200005001,1001,03/09/2024,AM,N\n"
+            "B801200005001,1001,03/09/2024,PM,HOL\n");
+  ASSERT_EQ(run({"import", "--source", "sims", "sims.csv"}).exit_code, 0);
+  // Class Charts says present for both: the AM disagrees with SIMS and SIMS wins; the pupil is
+  // matched on Student ID alone, since SIMS put them on roll.
+  dir.write("cc.csv",
+            "Student ID,UPN,Date,Session,Code,Status\n1001,,2024-09-03,AM,,present\n"
+            "1001,,2024-09-04,AM,,late\n");
+  auto cc = run({"import", "--source", "classcharts", "cc.csv"});
+  ASSERT_EQ(cc.exit_code, 0) << cc.err;
+  EXPECT_NE(cc.out.find("1 marks added, 0 amended, 1 unchanged"), std::string::npos) << cc.out;
+  // SIMS itself may amend its own mark.
+  dir.write("sims2.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,I\n");
+  auto amended = run({"import", "--source", "sims", "sims2.csv"});
+  EXPECT_NE(amended.out.find("1 amended"), std::string::npos) << amended.out;
+}
+
+TEST_F(SourcesFixture, ReconcileSetsCensusTotalsBesideTheRegister) {
+  dir.write("sims.csv",
+            "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,N\nB801200005001,03/09/2024,PM,N\n"
+            "B801200005001,04/09/2024,AM,I\nB801200005001,04/09/2024,PM,/\n"
+            "K801400023001,03/09/2024,AM,/\nK801400023001,03/09/2024,PM,\\\n"
+            "K801400023001,04/09/2024,AM,/\nK801400023001,04/09/2024,PM,\\\n");
+  ASSERT_EQ(run({"import", "--source", "sims", "sims.csv"}).exit_code, 0);
+  auto imported = run({"import", "--source", "census",
+                       test::sourceDir() + "/tests/fixtures/census/spring-2025.xml"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  auto report = run({"reconcile"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  // The census says 44 possible / 2 authorised / 20 unauthorised; the register's two days say
+  // 4 / 1 / 2. The second pupil's census says 44 / 0 / 0 against 4 / 0 / 0.
+  EXPECT_NE(report.out.find("DIFFERS  B...5001  termly 2024-09-03..2024-09-04  census 44 / 2 / 20  "
+                            "register 4 / 1 / 2"),
+            std::string::npos)
+      << report.out;
+  EXPECT_NE(report.out.find("not compared K...3001 annual"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find("3 compared, 3 differ, 1 without dates"), std::string::npos)
+      << report.out;  // the pupil no longer on roll has totals and no marks here
+  EXPECT_EQ(report.out.find("Zo"), std::string::npos);  // no pupil names on the console
+}
+
+TEST_F(SourcesFixture, CodesShowsASourcesEffectiveMap) {
+  auto sims = run({"codes", "--source", "sims"});
+  ASSERT_EQ(sims.exit_code, 0) << sims.err;
+  EXPECT_NE(sims.out.find("HOL   -> G"), std::string::npos) << sims.out;
+  EXPECT_NE(sims.out.find("[connector]"), std::string::npos);
+  auto builtIn = test::runMarkbridge({"codes"}, {}, dir.path());
+  EXPECT_EQ(builtIn.out.find("HOL"), std::string::npos);
+  EXPECT_EQ(run({"codes", "--source", "nope"}).exit_code, 2);
+}
+
+TEST_F(SourcesFixture, StatusListsRegistersNotTakenAsDataQualityNotAbsence) {
+  dir.write("sims.csv",
+            "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,/\nB801200005001,03/09/2024,PM,-\n"
+            "K801400023001,03/09/2024,AM,/\nK801400023001,03/09/2024,PM,\n");
+  ASSERT_EQ(run({"import", "--source", "sims", "sims.csv"}).exit_code, 0);
+  auto status = run({"status"});
+  EXPECT_NE(status.out.find("2024-09-03 PM: 2 pupil(s) with no mark (register not taken)"),
+            std::string::npos)
+      << status.out;
+}
