@@ -2,6 +2,7 @@
 #include "connectors/inbound/classcharts_csv/classcharts_csv_connector.h"
 #include "connectors/inbound/ctf_xml/ctf_xml_connector.h"
 #include "connectors/inbound/inbound_connector.h"
+#include "connectors/inbound/mis_rest/mis_rest_connector.h"
 #include "connectors/inbound/sims_csv/sims_csv_connector.h"
 
 namespace markbridge {
@@ -30,6 +31,12 @@ std::span<const InboundType> inboundTypes() {
        [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
           const ConfigContext& ctx) { CensusXmlConfig::fromJson(c, p, b, ctx); },
        &buildCensusXmlConnector},
+      {"mis_rest",
+       "MIS REST API (Wonde-style): paged, incremental from the last updated_at, bearer token",
+       &MisRestConfig::schema,
+       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
+          const ConfigContext& ctx) { MisRestConfig::fromJson(c, p, b, ctx); },
+       &buildMisRestConnector},
   };
   return kTypes;
 }

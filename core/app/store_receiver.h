@@ -24,6 +24,10 @@ class StoreReceiver : public ImportReceiver {
                 std::function<void(ImportResult&&)> done);
   ~StoreReceiver() override;
   bool alreadyImported(const std::string& source, const std::string& fingerprint) override;
+  std::optional<std::string> sourceState(const std::string& source,
+                                         const std::string& key) override {
+    return store_.sourceState(source, key);
+  }
   void part(ImportBatch& batch) override;
   void finish(ImportBatch&& batch) override;
   const PupilDirectory& directory() const override { return directory_; }

@@ -2,6 +2,7 @@
 // What one inbound file (or one API pull) yields once mapped: the pupils it names and their
 // canonical marks. The store takes a batch whole or not at all.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,10 @@ struct ImportBatch {
   int priority = 0;  // the source's precedence when two sources disagree on a session
   std::vector<Pupil> pupils;
   std::vector<Mark> marks;
-  std::vector<AttendanceTotals> totals;  // from returns that carry totals (School Census)
+  std::vector<AttendanceTotals> totals;
+  // What the source remembers once this import is stored (e.g. {"updated_after": "..."}).
+  std::map<std::string, std::string>
+      source_state;  // from returns that carry totals (School Census)
   int rows = 0;
   int missing_marks = 0;          // "register not taken" marks in the batch
   int review_flags = 0;           // legacy codes mapped with a flag for a person to check

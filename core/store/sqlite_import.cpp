@@ -80,6 +80,11 @@ class SqliteImportWriter final : public ImportWriter {
     record.bind(1, summary.source).bind(2, summary.origin).bind(3, summary.fingerprint);
     record.bind(4, now_).bind(5, int64_t{summary.rows}).bind(6, int64_t{outcome.marks_added});
     record.bind(7, int64_t{outcome.marks_amended}).run();
+    SqliteStatement remember(db_.handle(),
+                             "INSERT OR REPLACE INTO source_state(source, key, value, updated_at) "
+                             "VALUES(?1,?2,?3,?4)");
+    for (const auto& [key, value] : summary.source_state)
+      remember.bind(1, summary.source).bind(2, key).bind(3, value).bind(4, now_).run();
     tx_.commit();
   }
 

@@ -54,13 +54,19 @@ CREATE TRIGGER marks_amended AFTER UPDATE OF code ON marks WHEN OLD.code <> NEW.
          NEW.recorded_at);
 END;
 )sql",
-    // 3: attendance totals from returns (School Census), for reconciling the register.
+    // 3: attendance totals from returns (School Census), for reconciling the register; source
+    // state.
     R"sql(
 CREATE TABLE attendance_totals(
   source TEXT NOT NULL, upn TEXT NOT NULL, period TEXT NOT NULL, period_from TEXT,
   period_to TEXT, possible INTEGER NOT NULL, authorised INTEGER NOT NULL,
   unauthorised INTEGER NOT NULL, by_reason TEXT NOT NULL, imported_at INTEGER NOT NULL,
   PRIMARY KEY(source, upn, period));
+-- what a source remembers between pulls (e.g. an API's updated_after high-water mark), written
+-- in the same transaction as the import it belongs to
+CREATE TABLE source_state(
+  source TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY(source, key));
 )sql",
 };
 

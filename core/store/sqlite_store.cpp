@@ -52,6 +52,14 @@ class SqliteStore final : public Store {
     return makeSqliteImportWriter(db_, now);
   }
 
+  std::optional<std::string> sourceState(const std::string& source,
+                                         const std::string& key) override {
+    SqliteStatement s(db_.handle(), "SELECT value FROM source_state WHERE source=?1 AND key=?2");
+    s.bind(1, source).bind(2, key);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
   std::vector<RegisterNotTaken> registersNotTaken(int limit) override {
     std::vector<RegisterNotTaken> gaps;
     SqliteStatement s(db_.handle(),

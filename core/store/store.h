@@ -93,6 +93,9 @@ class Store {
   virtual std::vector<RegisterNotTaken> registersNotTaken(int limit) = 0;
   // Every census (or other return's) total stored, by pupil.
   virtual std::vector<AttendanceTotals> attendanceTotals() = 0;
+  // What a source remembered after its last stored import, or nothing.
+  virtual std::optional<std::string> sourceState(const std::string& source,
+                                                 const std::string& key) = 0;
   // Every pupil's UPN and MIS id, for matching marks that carry only an MIS id.
   virtual std::vector<std::pair<std::string, std::string>> pupilIds() = 0;
   virtual std::optional<Pupil> pupil(const std::string& upn) = 0;

@@ -1,4 +1,4 @@
-#include "connectors/outbound/common/secret.h"
+#include "connectors/common/secret.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

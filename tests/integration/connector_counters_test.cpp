@@ -15,6 +15,17 @@ using namespace markbridge;
 
 TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
   test::TempDir dir;
+  // The MIS API serves one good mark, then (second pull) one with a code nobody knows.
+  auto mis = test::startSandbox();
+  auto misItem = [](const char* code, const char* updated) {
+    return nlohmann::json{{"student", {{"upn", "B801200005001"}}},
+                          {"date", {{"date", "2024-09-03 00:00:00"}}},
+                          {"session", "AM"},
+                          {"attendance_code", {{"code", code}}},
+                          {"updated_at", {{"date", updated}}}};
+  };
+  mis->setMisAttendance({misItem("/", "2024-09-03 09:00:00")}, 2);
+  ::setenv("MB_COUNTER_MIS_TOKEN", "mis-sandbox-token", 1);
   dir.write("good.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,/\n");
   dir.write("bad.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,ZZ\n");
   const std::string ctf =
@@ -31,6 +42,13 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
             "Pupils></Message>");
   dir.write("bad-census.xml", "<Message><Pupils>");
   const std::map<std::string, nlohmann::json> samples = {
+      {"mis_rest",
+       {{"name", "mis"},
+        {"type", "mis_rest"},
+        {"base_url", mis->baseUrl()},
+        {"school_id", "1"},
+        {"token_env", "MB_COUNTER_MIS_TOKEN"},
+        {"ca_file", test::certsDir() + "/ca.pem"}}},
       {"census_xml",
        {{"name", "census"},
         {"type", "census_xml"},
@@ -48,6 +66,10 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
     ASSERT_TRUE(connector) << type.type;
     BatchCollector collector;
     connector->pull(collector);
+    if (type.type == "mis_rest") {
+      mis->setMisAttendance({misItem("ZZ", "2024-09-03 10:00:00")}, 2);
+      connector->pull(collector);
+    }
     auto& c = connector->counters();
     EXPECT_EQ(c.records, 1) << type.type;
     EXPECT_GT(c.bytes, 0) << type.type;

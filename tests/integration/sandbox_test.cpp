@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "connectors/outbound/common/https_client.h"
+#include "connectors/common/https_client.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
 

@@ -19,19 +19,9 @@
 #include <regex>
 #include <thread>
 
-namespace markbridge::sandbox {
+#include "tests/sandbox/sandbox_state.h"
 
-struct SandboxServer::State {
-  SandboxOptions options;
-  mutable std::mutex mutex;
-  Faults faults;
-  std::vector<Received> records;
-  std::map<std::string, std::size_t> byKey;  // kind|idempotency key -> record
-  int requests = 0;
-  int duplicates = 0;
-  int nextIncident = 1;
-  int nextNotification = 1;
-};
+namespace markbridge::sandbox {
 
 namespace {
 
@@ -39,15 +29,6 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 using State = SandboxServer::State;
-
-void reply(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-           const nlohmann::json& body) {
-  std::string text = body.dump();
-  response.setStatus(status);
-  response.setContentType("application/json");
-  response.setContentLength(static_cast<std::streamsize>(text.size()));
-  response.send() << text;
-}
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -81,9 +62,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       impl.socket().close();
       return;
     }
-    if (faults.fail > 0)
+    if (faults.fail > 0) {
+      if (faults.status == 429) response.set("Retry-After", "0");
       return reply(response, static_cast<HTTPResponse::HTTPStatus>(faults.status),
                    {{"error", "sandbox told to fail"}});
+    }
+    if (request.getMethod() == "GET" && path.rfind("/v1.0/schools/", 0) == 0)
+      return serveMisAttendance(*state_, request, response);
     if (request.getMethod() != "POST")
       return reply(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, {{"error", "POST only"}});
 
@@ -165,6 +150,16 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return reply(
           response, HTTPResponse::HTTP_OK,
           {{"received", list}, {"requests", state_->requests}, {"duplicates", state_->duplicates}});
+    }
+    if (path == "/_sandbox/mis" && request.getMethod() == "POST") {
+      auto json = nlohmann::json::parse(body, nullptr, false);
+      if (json.is_discarded() || !json.is_object() ||
+          !json.value("items", nlohmann::json()).is_array())
+        return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "{\"items\": [...]}"}});
+      std::lock_guard lock(state_->mutex);
+      state_->misItems = json["items"].get<std::vector<nlohmann::json>>();
+      state_->misPageSize = json.value("page_size", state_->misPageSize);
+      return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
     }
     if (path == "/_sandbox/faults" && request.getMethod() == "POST") {
       auto json = nlohmann::json::parse(body, nullptr, false);
@@ -254,6 +249,17 @@ std::vector<Received> SandboxServer::received() const {
 int SandboxServer::requests() const {
   std::lock_guard lock(state_->mutex);
   return state_->requests;
+}
+
+void SandboxServer::setMisAttendance(std::vector<nlohmann::json> items, int pageSize) {
+  std::lock_guard lock(state_->mutex);
+  state_->misItems = std::move(items);
+  state_->misPageSize = pageSize;
+}
+
+int SandboxServer::misRequests() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->misRequests;
 }
 
 int SandboxServer::duplicates() const {

@@ -8,12 +8,16 @@
 //   POST /api/v1/incidents                CPOMS-style (X-API-Key: <cpoms_key>) -> 201 {"id"}
 //   POST /api/v1/incidents/{id}/actions   -> 201
 //   POST /api/v1/incidents/{id}/notes     -> 201
+//   GET  /v1.0/schools/{id}/attendance/session   MIS (Wonde-style) attendance, paged
+//                                          (Authorization: Bearer <mis_token>)
 //   GET  /_sandbox/received               everything accepted, as JSON
+//   POST /_sandbox/mis                    {"items": [...], "page_size": N}: what the MIS serves
 //   POST /_sandbox/faults                 {"fail": N, "status": 503, "delay_ms": D, "drop": M,
 //                                          "stall": S, "stall_ms": T}
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,6 +28,7 @@ struct SandboxOptions {
   std::string key_file;
   std::string la_token = "la-sandbox-token";
   std::string cpoms_key = "cpoms-sandbox-key";
+  std::string mis_token = "mis-sandbox-token";
   uint16_t port = 0;  // 0: any free port
   bool log_requests = false;
 };
@@ -57,6 +62,9 @@ class SandboxServer {
   std::vector<Received> received() const;
   int requests() const;    // every request that reached a handler
   int duplicates() const;  // repeats of an Idempotency-Key already recorded
+  // What the MIS endpoint serves: Wonde-style items, each with updated_at.date.
+  void setMisAttendance(std::vector<nlohmann::json> items, int pageSize);
+  int misRequests() const;  // MIS pages served (not counting refusals)
 
   struct State;
 

@@ -3,6 +3,7 @@
 // held whole; the receiver (the gateway) writes the parts inside one store transaction and
 // commits at finish() only if the input had no problems.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ class ImportReceiver {
   virtual void part(ImportBatch& batch) = 0;
   // The end of one input: its last pupils and marks, its totals and its problems.
   virtual void finish(ImportBatch&& batch) = 0;
+  // What the source remembered after its last stored import (e.g. a high-water mark).
+  virtual std::optional<std::string> sourceState(const std::string& source,
+                                                 const std::string& key) {
+    (void)source, (void)key;
+    return std::nullopt;
+  }
   // Pupils on roll, for marks that name a pupil only by MIS id.
   virtual const PupilDirectory& directory() const { return empty_; }
 

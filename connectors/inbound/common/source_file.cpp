@@ -31,6 +31,10 @@ class CountingReceiver : public ImportReceiver {
     inner_.finish(std::move(batch));
   }
   const PupilDirectory& directory() const override { return inner_.directory(); }
+  std::optional<std::string> sourceState(const std::string& source,
+                                         const std::string& key) override {
+    return inner_.sourceState(source, key);
+  }
   int64_t marks = 0;
   int rows = 0;
   std::size_t problems = 0;

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "connectors/outbound/common/secret.h"
+#include "connectors/common/secret.h"
 #include "connectors/outbound/la_portal/la_portal_payload.h"
 
 namespace markbridge {

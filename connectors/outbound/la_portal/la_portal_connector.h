@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "connectors/outbound/common/https_client.h"
+#include "connectors/common/https_client.h"
 #include "connectors/outbound/la_portal/la_portal_config.h"
 #include "connectors/outbound/outbound_types.h"
 

@@ -37,6 +37,9 @@ class HttpsClient {
   HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeoutMs);
   ~HttpsClient();
   HttpResponse send(const HttpRequest& request);
+  // An absolute URL on this destination (a "next page" link) as a path for send(); nothing when
+  // it points at another host, port or scheme (never follow a link off the configured API).
+  std::optional<std::string> pathOf(const std::string& url) const;
 
  private:
   struct Impl;

@@ -1,4 +1,4 @@
-#include "connectors/outbound/common/https_client.h"
+#include "connectors/common/https_client.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
@@ -73,6 +73,19 @@ HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeou
 }
 
 HttpsClient::~HttpsClient() = default;
+
+std::optional<std::string> HttpsClient::pathOf(const std::string& url) const {
+  try {
+    Poco::URI uri(url);
+    if (uri.getScheme() != "https" || uri.getHost() != impl_->host || uri.getPort() != impl_->port)
+      return std::nullopt;
+    std::string path = uri.getPathAndQuery();
+    if (path.rfind(impl_->prefix, 0) != 0) return std::nullopt;
+    return path.substr(impl_->prefix.size());
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
 
 HttpResponse HttpsClient::send(const HttpRequest& request) {
   HttpResponse response;

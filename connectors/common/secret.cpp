@@ -1,4 +1,4 @@
-#include "connectors/outbound/common/secret.h"
+#include "connectors/common/secret.h"
 
 #include <sys/stat.h>
 

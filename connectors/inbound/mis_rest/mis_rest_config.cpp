@@ -1,0 +1,84 @@
+#include "connectors/inbound/mis_rest/mis_rest_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/inbound/common/source_config.h"
+
+namespace markbridge {
+namespace {
+
+constexpr std::array<Field, 13> kOwnFields = {{
+    {"type", FieldType::String, "", true, "\"mis_rest\""},
+    {"base_url", FieldType::String, "", true,
+     "the aggregator's API, https://host[:port][/prefix] (TLS is always verified)"},
+    {"school_id", FieldType::String, "", true, "the school's id at the aggregator"},
+    {"token_env", FieldType::String, "\"\"", false,
+     "environment variable holding the bearer token"},
+    {"token_file", FieldType::String, "\"\"", false,
+     "file holding the bearer token (mode 0600), when token_env is not used"},
+    {"ca_file", FieldType::String, "\"\"", false,
+     "PEM bundle that signs the API's certificate (empty: the system's trusted CAs)"},
+    {"fields", FieldType::Object, "{}", false,
+     "dotted paths into each item, e.g. {\"code\": \"attendance_code.data.code\"}; keys upn, "
+     "mis_id, forename, surname, date, session, code, updated_at"},
+    {"since", FieldType::String, "\"2000-01-01 00:00:00\"", false,
+     "updated_after for the first pull; later pulls start from the newest updated_at stored"},
+    {"max_attempts", FieldType::Integer, "5", false,
+     "tries per page when the API answers 429/5xx or the connection fails"},
+    {"retry_base_ms", FieldType::Integer, "500", false,
+     "first backoff between tries (doubling, full jitter; Retry-After honoured)"},
+    {"timeout_ms", FieldType::Integer, "30000", false, "per request"},
+    {"priority", FieldType::Integer, "0", false,
+     "precedence when two sources disagree on a session (see sims_csv)"},
+    {"code_map", FieldType::Object, "{}", false,
+     "vendor code -> 2024 code, layered over the built-in legacy map"},
+}};
+constexpr std::array<Field, 1> kName = {{
+    {"name", FieldType::String, "", true, "a short name for this source, e.g. \"arbor\""},
+}};
+constexpr auto kFields = joinFields(kName, kOwnFields);
+
+}  // namespace
+
+std::span<const Field> MisRestConfig::schema() {
+  return kFields;
+}
+
+MisRestConfig MisRestConfig::fromJson(const nlohmann::json& json, const std::string& path,
+                                      const std::filesystem::path& baseDir,
+                                      const ConfigContext& context) {
+  auto filled = applySchema(json, kFields, path, context);
+  MisRestConfig c;
+  auto text = [&](const char* key) { return filled.value(key, std::string()); };
+  c.name = text("name");
+  c.base_url = text("base_url");
+  if (!c.base_url.empty() && c.base_url.rfind("https://", 0) != 0)
+    context.add(path + ".base_url", "must start with https:// (TLS is always used)", c.base_url);
+  c.school_id = text("school_id");
+  c.token_env = text("token_env");
+  c.token_file = resolveConfigPath(baseDir, text("token_file"));
+  if (c.token_env.empty() && c.token_file.empty())
+    context.add(path + ".token_env", "set token_env or token_file: the API needs a bearer token");
+  c.ca_file = resolveConfigPath(baseDir, text("ca_file"));
+  c.since = text("since");
+  c.priority = filled.value("priority", 0);
+  c.max_attempts = filled.value("max_attempts", 5);
+  c.retry_base_ms = filled.value("retry_base_ms", 500);
+  c.timeout_ms = filled.value("timeout_ms", 30000);
+  if (c.max_attempts < 1) context.add(path + ".max_attempts", "must be at least 1");
+  c.code_map = stringMap(filled, "code_map", path, context);
+  std::pair<const char*, std::string*> paths[] = {
+      {"upn", &c.fields.upn},           {"mis_id", &c.fields.mis_id},
+      {"forename", &c.fields.forename}, {"surname", &c.fields.surname},
+      {"date", &c.fields.date},         {"session", &c.fields.session},
+      {"code", &c.fields.code},         {"updated_at", &c.fields.updated_at}};
+  for (const auto& [key, value] : stringMap(filled, "fields", path, context)) {
+    bool known = false;
+    for (auto& [name, target] : paths)
+      if (key == name) *target = value, known = true;
+    if (!known) context.add(path + ".fields." + key, "is not a field this connector reads", key);
+  }
+  return c;
+}
+
+}  // namespace markbridge

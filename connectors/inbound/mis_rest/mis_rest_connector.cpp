@@ -1,0 +1,210 @@
+#include "connectors/inbound/mis_rest/mis_rest_connector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "connectors/common/secret.h"
+#include "connectors/inbound/common/batch_builder.h"
+#include "connectors/inbound/common/source_file.h"
+#include "core/domain/digest.h"
+#include "core/domain/logging.h"
+#include "core/domain/upn.h"
+
+namespace markbridge {
+namespace {
+
+constexpr const char* kStateKey = "updated_after";
+
+std::string urlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    auto b = static_cast<unsigned char>(c);
+    if (std::isalnum(b) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+  }
+  return out;
+}
+
+bool retryable(const HttpResponse& r) {
+  return r.status == 0 || r.status == 408 || r.status == 429 ||
+         (r.status >= 500 && r.status != 501);
+}
+
+int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+MisRestConnector::MisRestConnector(MisRestConfig config, CodeMap codes, std::string token)
+    : config_(std::move(config)), codes_(std::move(codes)), token_(std::move(token)) {
+  client_ = std::make_unique<HttpsClient>(config_.base_url, TlsSettings{config_.ca_file.string()},
+                                          config_.timeout_ms);
+}
+
+std::optional<std::string> MisRestConnector::fetch(const std::string& path, std::string& error) {
+  auto log = namedLogger(config_.name);
+  HttpRequest request{"GET", path, {{"Authorization", "Bearer " + token_}}, ""};
+  for (int attempt = 1;; ++attempt) {
+    auto response = client_->send(request);
+    counters_.bytes += static_cast<int64_t>(response.body.size());
+    if (response.status >= 200 && response.status < 300) return response.body;
+    std::string why =
+        response.status == 0 ? response.transport_error : "HTTP " + std::to_string(response.status);
+    if (!retryable(response) || attempt >= config_.max_attempts) {
+      std::string body = response.body.substr(0, 200);
+      error = why + (body.empty() ? "" : ": " + body) +
+              (retryable(response) ? " (after " + std::to_string(attempt) + " tries)" : "");
+      return std::nullopt;
+    }
+    ++counters_.retries;
+    // Capped exponential backoff with full jitter; Retry-After when the API gives one.
+    int64_t cap = int64_t{config_.retry_base_ms} << std::min(attempt - 1, 10);
+    int64_t waitMs = std::uniform_int_distribution<int64_t>(0, cap)(random_);
+    if (auto after = response.retryAfterSeconds()) waitMs = std::min<int64_t>(*after, 60) * 1000;
+    log->warn("{} (try {} of {}), again in {} ms", why, attempt, config_.max_attempts, waitMs);
+    std::this_thread::sleep_for(std::chrono::milliseconds(waitMs));
+  }
+}
+
+void MisRestConnector::pull(ImportReceiver& into) {
+  auto log = namedLogger(config_.name);
+  std::string since = into.sourceState(config_.name, kStateKey).value_or(config_.since);
+  std::string path = "/v1.0/schools/" + urlEncode(config_.school_id) +
+                     "/attendance/session?updated_after=" + urlEncode(since) +
+                     "&include=student,attendance_code";
+  std::vector<MisPage> pages;
+  std::vector<std::string> origins;
+  ContentFingerprint fingerprint;
+  fingerprint.update(since);
+  auto refuse = [&](const std::string& origin, std::string message) {
+    ImportBatch batch;
+    batch.source = config_.name;
+    batch.origin = origin;
+    batch.problems.push_back(Problem{origin, 0, 0, "", "", std::move(message)});
+    ++counters_.failures;
+    log->error("pull refused: {}", batch.problems.back().str());
+    into.finish(std::move(batch));
+  };
+  for (int n = 1;; ++n) {
+    std::string origin = config_.base_url + path;
+    std::string error;
+    auto body = fetch(path, error);
+    if (!body) return refuse(origin, "page " + std::to_string(n) + ": " + error);
+    fingerprint.update(*body);
+    auto page = parseMisPage(*body, config_.fields);
+    if (!page.error.empty()) return refuse(origin, "page " + std::to_string(n) + ": " + page.error);
+    auto next = page.next;
+    pages.push_back(std::move(page));
+    origins.push_back(origin);
+    if (!next) break;
+    auto nextPath = client_->pathOf(*next);
+    if (!nextPath)
+      return refuse(origin, "meta.pagination.next points away from base_url: " + *next);
+    path = *nextPath;
+  }
+  addPages(pages, origins, fingerprint.hex(), since, into);
+}
+
+void MisRestConnector::read(const std::filesystem::path& file, ImportReceiver& into) {
+  readInboundFile(
+      file, config_.name, into, counters_,
+      [&](const std::filesystem::path& p, const std::string& fingerprint, ImportReceiver& to) {
+        std::string error;
+        auto source = readSourceFile(p, error);
+        auto page = parseMisPage(source ? source->bytes : "", config_.fields);
+        if (!page.error.empty()) {
+          BatchBuilder builder(to, config_.name, p.string(), config_.priority);
+          builder.problem(0, 0, "", page.error);
+          return builder.finish(fingerprint);
+        }
+        addPages({page}, {p.string()}, fingerprint, "", to);
+      });
+}
+
+void MisRestConnector::addPages(const std::vector<MisPage>& pages,
+                                const std::vector<std::string>& origins,
+                                const std::string& fingerprint, const std::string& since,
+                                ImportReceiver& into) {
+  if (into.alreadyImported(config_.name, fingerprint)) {
+    ImportBatch batch;
+    batch.source = config_.name;
+    batch.origin = origins.front();
+    batch.fingerprint = fingerprint;
+    batch.skipped = true;
+    return into.finish(std::move(batch));
+  }
+  BatchBuilder builder(into, config_.name, origins.front(), config_.priority);
+  std::string newest = since;
+  int64_t marks = 0;
+  for (std::size_t p = 0; p < pages.size() && !builder.full(); ++p) {
+    // Problems name the page's URL and the item's position in its `data` as the "line".
+    MarkNormaliser normaliser(codes_, origins[p], config_.name, nowSeconds(), &into.directory());
+    for (const auto& item : pages[p].items) {
+      ++builder.batch().rows;
+      RawMark raw;
+      raw.line = item.index;
+      raw.upn = RawField{item.upn, 0};
+      raw.mis_id = RawField{item.mis_id, 0};
+      raw.date = RawField{item.date, 0};
+      raw.session = RawField{item.session, 0};
+      raw.code = RawField{item.code, 0};
+      if (!item.upn.empty() && isValidUpn(item.upn) && !builder.knowsPupil(item.upn))
+        builder.addPupil(Pupil{item.upn, item.mis_id, item.forename, item.surname, {}, {}, {}, {}});
+      std::size_t before = builder.batch().problems.size();
+      builder.addRaw(normaliser, raw);
+      marks += builder.batch().problems.size() == before;
+      newest = std::max(newest, item.updated_at);
+    }
+  }
+  if (!since.empty()) builder.batch().source_state[kStateKey] = newest;
+  if (builder.batch().ok())
+    counters_.records += marks;
+  else
+    ++counters_.failures;
+  namedLogger(config_.name)
+      ->info("pulled {} page(s): {} items, {} problems", pages.size(), builder.batch().rows,
+             builder.batch().problems.size());
+  builder.finish(fingerprint);
+}
+
+std::unique_ptr<InboundConnector> buildMisRestConnector(const nlohmann::json& json,
+                                                        const std::string& path,
+                                                        const std::filesystem::path& baseDir,
+                                                        const ConfigContext& context) {
+  std::size_t before = context.problems->size();
+  auto config = MisRestConfig::fromJson(json, path, baseDir, context);
+  auto codes = CodeMap::builtIn();
+  codes.addOverrides(config.code_map, path + ".code_map", context);
+  if (context.problems->size() != before) return nullptr;
+  std::string error;
+  auto token = readSecret(config.token_env, config.token_file, error);
+  if (!token) {
+    context.add(path + (config.token_env.empty() ? ".token_file" : ".token_env"), error);
+    return nullptr;
+  }
+  if (!config.ca_file.empty() && !std::filesystem::exists(config.ca_file)) {
+    context.add(path + ".ca_file", "no such file", config.ca_file.string());
+    return nullptr;
+  }
+  try {
+    return std::make_unique<MisRestConnector>(std::move(config), std::move(codes),
+                                              std::move(*token));
+  } catch (const std::exception& e) {
+    context.add(path + ".base_url", e.what());
+    return nullptr;
+  }
+}
+
+}  // namespace markbridge

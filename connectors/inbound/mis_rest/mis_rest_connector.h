@@ -1,0 +1,47 @@
+#pragma once
+// MIS REST API (Wonde-style aggregator):
+//   GET {base}/v1.0/schools/{school_id}/attendance/session?updated_after=...&include=student,
+//   attendance_code  with  Authorization: Bearer <token>
+// paged through meta.pagination.next until it is null. Each pull starts from the newest
+// `updated_at` of the last stored pull (kept in the store with that import, so a pull that is
+// refused or fails is simply asked for again). 429, 408, 5xx and dropped connections are retried
+// with backoff, honouring Retry-After; any other answer refuses the pull, naming the page.
+// All pages of a pull are one import: stored whole or not at all.
+
+#include <memory>
+#include <random>
+
+#include "connectors/common/https_client.h"
+#include "connectors/inbound/inbound_connector.h"
+#include "connectors/inbound/mis_rest/mis_rest_config.h"
+
+namespace markbridge {
+
+class MisRestConnector : public InboundConnector {
+ public:
+  MisRestConnector(MisRestConfig config, CodeMap codes, std::string token);
+  const std::string& name() const override { return config_.name; }
+  void pull(ImportReceiver& into) override;
+  // A file holding one saved page (for checking field paths against a real payload).
+  void read(const std::filesystem::path& file, ImportReceiver& into) override;
+  const CodeMap* codes() const override { return &codes_; }
+
+ private:
+  // The page's body, or nothing with `error` saying why (after the retries allowed).
+  std::optional<std::string> fetch(const std::string& path, std::string& error);
+  void addPages(const std::vector<MisPage>& pages, const std::vector<std::string>& origins,
+                const std::string& fingerprint, const std::string& since, ImportReceiver& into);
+
+  MisRestConfig config_;
+  CodeMap codes_;
+  std::string token_;
+  std::unique_ptr<HttpsClient> client_;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+std::unique_ptr<InboundConnector> buildMisRestConnector(const nlohmann::json& config,
+                                                        const std::string& path,
+                                                        const std::filesystem::path& baseDir,
+                                                        const ConfigContext& context);
+
+}  // namespace markbridge

@@ -1,0 +1,39 @@
+#pragma once
+// One page of a Wonde-style MIS attendance API, read into raw items by configurable field paths
+// (the exact item shape varies by aggregator and `include`). Pure: no network, for tests and the
+// fuzzer.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace markbridge {
+
+// Dotted paths into each item of `data`, e.g. "attendance_code.code" or, with Wonde's
+// `include`, "attendance_code.data.code".
+struct MisFieldPaths {
+  std::string upn = "student.upn";
+  std::string mis_id = "student.mis_id";
+  std::string forename = "student.forename";
+  std::string surname = "student.surname";
+  std::string date = "date.date";
+  std::string session = "session";
+  std::string code = "attendance_code.code";
+  std::string updated_at = "updated_at.date";
+};
+
+struct MisItem {
+  int index = 0;  // 1-based position in the page's `data`
+  std::string upn, mis_id, forename, surname, date, session, code, updated_at;
+};
+
+struct MisPage {
+  std::vector<MisItem> items;
+  std::optional<std::string> next;  // meta.pagination.next; nothing when it is null or absent
+  std::string error;                // why the page could not be read
+};
+
+MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths);
+
+}  // namespace markbridge

@@ -1,0 +1,40 @@
+#pragma once
+// The sandbox's shared state and reply helper (private to the sandbox's files).
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/sandbox/sandbox_server.h"
+
+namespace markbridge::sandbox {
+
+struct SandboxServer::State {
+  SandboxOptions options;
+  mutable std::mutex mutex;
+  Faults faults;
+  std::vector<Received> records;
+  std::map<std::string, std::size_t> byKey;  // kind|idempotency key -> record
+  int requests = 0;
+  int duplicates = 0;
+  int nextIncident = 1;
+  int nextNotification = 1;
+  std::vector<nlohmann::json> misItems;  // MIS attendance items, each with updated_at.date
+  int misPageSize = 2;
+  int misRequests = 0;
+};
+
+void reply(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+           const nlohmann::json& body);
+
+// GET /v1.0/schools/{school}/attendance/session?updated_after=...&page=N (bearer mis_token):
+// the items updated after the time given, page_size at a time, with meta.pagination.next.
+void serveMisAttendance(SandboxServer::State& state, Poco::Net::HTTPServerRequest& request,
+                        Poco::Net::HTTPServerResponse& response);
+
+}  // namespace markbridge::sandbox
