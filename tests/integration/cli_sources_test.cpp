@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
@@ -99,4 +100,47 @@ TEST_F(SourcesFixture, StatusListsRegistersNotTakenAsDataQualityNotAbsence) {
   EXPECT_NE(status.out.find("2024-09-03 PM: 2 pupil(s) with no mark (register not taken)"),
             std::string::npos)
       << status.out;
+}
+
+TEST(DropFolder, EachFileIsReadOnceThenArchivedOrQuarantinedAndFreshFilesWait) {
+  namespace fs = std::filesystem;
+  test::TempDir dir;
+  dir.write("calendar.json", test::autumnCalendarJson());
+  nlohmann::json config = {
+      {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
+      {"store", {{"sqlite", "register.db"}}},
+      {"calendar", "calendar.json"},
+      {"sources",
+       {{{"name", "sims"}, {"type", "sims_csv"}, {"drop_folder", "in"}, {"settle_seconds", 60}}}}};
+  dir.write("markbridge.json", config.dump(2));
+  fs::create_directories(dir / "in");
+  auto old = fs::file_time_type::clock::now() - std::chrono::minutes(5);
+  dir.write("in/monday.csv", "UPN,Date,Session,Mark\nB801200005001,02/09/2024,AM,/\n");
+  dir.write("in/tuesday.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,QQ\n");
+  dir.write("in/wednesday.csv.part", "UPN,Date,Session,Mark\n");
+  dir.write("in/growing.csv", "UPN,Date,Session,Mark\nB801200005001,04/09/2024,AM,/\n");
+  for (const char* f : {"in/monday.csv", "in/tuesday.csv", "in/wednesday.csv.part"})
+    fs::last_write_time(dir / f, old);
+
+  auto first = test::runMarkbridge({"sync", "--config", "markbridge.json"}, {}, dir.path());
+  EXPECT_EQ(first.exit_code, 1) << first.err;  // tuesday's export was refused
+  EXPECT_TRUE(fs::exists(dir / "in/archive/monday.csv"));
+  EXPECT_TRUE(fs::exists(dir / "in/quarantine/tuesday.csv"));
+  std::ifstream sidecar(dir / "in/quarantine/tuesday.csv.error.txt");
+  std::string why((std::istreambuf_iterator<char>(sidecar)), std::istreambuf_iterator<char>());
+  EXPECT_NE(why.find("tuesday.csv:2:"), std::string::npos) << why;
+  EXPECT_NE(why.find("QQ"), std::string::npos) << why;
+  EXPECT_TRUE(fs::exists(dir / "in/growing.csv"));  // written moments ago: not yet
+  EXPECT_TRUE(fs::exists(dir / "in/wednesday.csv.part"));
+
+  // The same export dropped again is recognised and archived without being stored twice.
+  dir.write("in/monday-again.csv", "UPN,Date,Session,Mark\nB801200005001,02/09/2024,AM,/\n");
+  fs::last_write_time(dir / "in/monday-again.csv", old);
+  fs::last_write_time(dir / "in/growing.csv", old);
+  auto second = test::runMarkbridge({"sync", "--config", "markbridge.json"}, {}, dir.path());
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("already imported"), std::string::npos) << second.out;
+  EXPECT_TRUE(fs::exists(dir / "in/archive/monday-again.csv"));
+  EXPECT_TRUE(fs::exists(dir / "in/archive/growing.csv"));
+  EXPECT_FALSE(fs::exists(dir / "in/quarantine/tuesday.1.csv"));  // not read again
 }

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "connectors/inbound/common/batch_builder.h"
+#include "connectors/inbound/common/drop_folder.h"
 #include "connectors/inbound/common/source_file.h"
 #include "connectors/inbound/common/xml_document.h"
 #include "core/domain/digest.h"
@@ -98,7 +99,8 @@ class CensusReader {
 }  // namespace
 
 void CensusXmlConnector::pull(ImportReceiver& into) {
-  for (const auto& file : config_.files) read(file, into);
+  pullFiles(config_, into,
+            [&](const std::filesystem::path& file, ImportReceiver& to) { read(file, to); });
 }
 
 void CensusXmlConnector::read(const std::filesystem::path& file, ImportReceiver& into) {

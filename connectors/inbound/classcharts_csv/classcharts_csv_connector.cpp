@@ -10,9 +10,9 @@ std::unique_ptr<InboundConnector> buildClassChartsCsvConnector(const nlohmann::j
   auto config = ClassChartsCsvConfig::fromJson(json, path, baseDir, context);
   auto codes = config.codeMap(path, context);
   if (context.problems->size() != before) return nullptr;
-  CsvMarksSettings settings{config.name,  config.priority,
-                            config.files, std::make_shared<CsvOptions>(config),
-                            "long",       config.status_map};
+  CsvMarksSettings settings{config.name, config.priority,
+                            config,      std::make_shared<CsvOptions>(config),
+                            "long",      config.status_map};
   return std::make_unique<CsvMarksConnector>(std::move(settings), std::move(codes));
 }
 

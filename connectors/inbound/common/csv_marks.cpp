@@ -4,6 +4,7 @@
 
 #include "connectors/inbound/common/batch_builder.h"
 #include "connectors/inbound/common/csv_columns.h"
+#include "connectors/inbound/common/drop_folder.h"
 #include "connectors/inbound/common/source_file.h"
 
 namespace markbridge {
@@ -163,7 +164,8 @@ CsvMarksConnector::CsvMarksConnector(CsvMarksSettings settings, CodeMap codes)
     : settings_(std::move(settings)), codes_(std::move(codes)) {}
 
 void CsvMarksConnector::pull(ImportReceiver& into) {
-  for (const auto& file : settings_.files) read(file, into);
+  pullFiles(settings_.inputs, into,
+            [&](const std::filesystem::path& file, ImportReceiver& to) { read(file, to); });
 }
 
 void CsvMarksConnector::read(const std::filesystem::path& file, ImportReceiver& into) {

@@ -25,7 +25,7 @@ namespace markbridge {
 struct CsvMarksSettings {
   std::string source;  // the connector's name
   int priority = 0;
-  std::vector<std::filesystem::path> files;
+  FileSourceConfig inputs;  // files and drop folder
   std::shared_ptr<const CsvOptions> csv;
   std::string layout = "auto";                    // auto | long | grid
   std::map<std::string, std::string> status_map;  // normalised status -> code ("/\\": by session)

@@ -35,6 +35,11 @@ FileSourceConfig FileSourceConfig::from(const nlohmann::json& filled, const std:
     }
   }
   if (filled.contains("priority")) config.priority = filled["priority"].get<int>();
+  config.drop_folder = resolveConfigPath(baseDir, filled.value("drop_folder", std::string()));
+  config.settle_seconds = filled.value("settle_seconds", 10);
+  if (config.settle_seconds < 0)
+    context.add(path + ".settle_seconds", "must not be negative",
+                std::to_string(config.settle_seconds));
   config.code_map = stringMap(filled, "code_map", path, context);
   return config;
 }

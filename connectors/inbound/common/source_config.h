@@ -21,6 +21,8 @@ struct FileSourceConfig {
   std::vector<std::filesystem::path> files;
   int priority = 0;
   std::map<std::string, std::string> code_map;  // vendor code -> 2024 code
+  std::filesystem::path drop_folder;            // watched folder (empty: none)
+  int settle_seconds = 10;                      // a dropped file this fresh is left for later
 
   // Reads the shared fields from `filled` (the schema already applied).
   static FileSourceConfig from(const nlohmann::json& filled, const std::string& path,
@@ -42,10 +44,16 @@ struct CsvOptions {
 std::map<std::string, std::string> stringMap(const nlohmann::json& filled, const char* key,
                                              const std::string& path, const ConfigContext& context);
 
-constexpr std::array<Field, 4> kFileSourceFields = {{
+constexpr std::array<Field, 6> kFileSourceFields = {{
     {"name", FieldType::String, "", true, "a short name for this source, e.g. \"sims\""},
     {"files", FieldType::Array, "[]", false,
      "files to read on each sync (paths relative to the config file)"},
+    {"drop_folder", FieldType::String, "\"\"", false,
+     "a folder watched on each sync: each file is read once, then moved to archive/ (stored) "
+     "or quarantine/ with <name>.error.txt (refused)"},
+    {"settle_seconds", FieldType::Integer, "10", false,
+     "a dropped file modified more recently than this is still being written: left for the "
+     "next sync"},
     {"priority", FieldType::Integer, "0", false,
      "precedence when two sources disagree on a session: a mark from a lower-priority source "
      "never replaces one written by a higher-priority source"},

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "connectors/inbound/common/batch_builder.h"
+#include "connectors/inbound/common/drop_folder.h"
 #include "connectors/inbound/common/source_file.h"
 #include "connectors/inbound/common/xml_document.h"
 #include "core/domain/digest.h"
@@ -151,7 +152,8 @@ CtfXmlConnector::CtfXmlConnector(CtfXmlConfig config, CodeMap codes)
     : config_(std::move(config)), codes_(std::move(codes)) {}
 
 void CtfXmlConnector::pull(ImportReceiver& into) {
-  for (const auto& file : config_.files) read(file, into);
+  pullFiles(config_, into,
+            [&](const std::filesystem::path& file, ImportReceiver& to) { read(file, to); });
 }
 
 void CtfXmlConnector::read(const std::filesystem::path& file, ImportReceiver& into) {

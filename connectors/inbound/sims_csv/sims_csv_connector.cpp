@@ -11,7 +11,7 @@ std::unique_ptr<InboundConnector> buildSimsCsvConnector(const nlohmann::json& js
   auto codes = config.codeMap(path, context);
   if (context.problems->size() != before) return nullptr;
   CsvMarksSettings settings{config.name,   config.priority,
-                            config.files,  std::make_shared<CsvOptions>(config),
+                            config,        std::make_shared<CsvOptions>(config),
                             config.layout, {}};
   return std::make_unique<CsvMarksConnector>(std::move(settings), std::move(codes));
 }
