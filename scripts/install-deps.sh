@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libpoco-dev libpugixml-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libssl-dev libsqlite3-dev libxxhash-dev openssl clang-format
+  clang libclang-rt-14-dev
 )
 
 missing=()

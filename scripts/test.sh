@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, checks formatting and runs the whole test suite; then builds
 # again with AddressSanitizer and UndefinedBehaviorSanitizer and runs the suite once more.
-# MARKBRIDGE_SANITIZERS=0 skips the second pass (quicker while developing).
+# Last, each parser's libFuzzer target runs for 30 s (scripts/fuzz.sh).
+# MARKBRIDGE_SANITIZERS=0 skips the second pass and MARKBRIDGE_FUZZ=0 the fuzzing (quicker while
+# developing); CI runs everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -24,3 +26,11 @@ if [ "${MARKBRIDGE_SANITIZERS:-1}" != "0" ]; then
     ctest -j "$jobs" --output-on-failure --timeout 300)
   echo "sanitizer build and tests finished in $(( $(date +%s) - start )) s"
 fi
+
+if [ "${MARKBRIDGE_FUZZ:-1}" != "0" ]; then
+  bash scripts/fuzz.sh
+  echo "fuzzing finished in $(( $(date +%s) - start )) s"
+fi
+
+# A small ingest benchmark proves the benchmark still runs (its figures are not a test).
+"$build/bench/markbridge-bench" ingest --pupils 200 --sessions 38

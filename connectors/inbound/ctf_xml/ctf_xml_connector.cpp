@@ -79,7 +79,8 @@ class CtfReader {
     }
     auto marksNode = sessions.child("AttendanceMarks");
     std::string_view marks = marksNode.child_value();
-    auto [line, column] = doc_.position(marksNode);
+    auto [line, firstColumn] = doc_.position(marksNode);
+    int column = firstColumn;  // a lambda cannot capture a structured binding in C++20
     bool tokens = config_.marks_form == "tokens" ||
                   (config_.marks_form == "auto" && marks.find(',') != std::string_view::npos);
     RawMark raw;
