@@ -60,17 +60,18 @@ double timeCommand(const std::string& command) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void report(const char* label, const Measured& m, int64_t expected, double wcSeconds) {
+bool report(const char* label, const Measured& m, int64_t expected, double wcSeconds) {
   if (m.result.failed || m.result.marks != expected) {
     std::printf("  %-22s FAILED: %lld of %lld marks, %lld problems\n", label,
                 static_cast<long long>(m.result.marks), static_cast<long long>(expected),
                 static_cast<long long>(m.result.problems));
-    return;
+    return false;
   }
   double rate = static_cast<double>(m.result.marks) / m.seconds;
   std::printf("  %-22s %8.2f s  %6.2f M marks/s", label, m.seconds, rate / 1e6);
   if (wcSeconds > 0) std::printf("  (%.1fx the time of wc -l)", m.seconds / wcSeconds);
   std::printf("  peak memory %.0f MB\n", m.peakMb);
+  return true;
 }
 
 int usage() {
@@ -119,17 +120,18 @@ int main(int argc, char** argv) {
   double wc = timeCommand("wc -l < '" + csv.path.string() + "' > /dev/null");
   std::printf("  %-22s %8.2f s  (%.0f MB/s)\n", "wc -l", wc,
               static_cast<double>(csv.bytes) / 1e6 / wc);
-  report("parse + normalise", inChild([&] { return markbridge::bench::parseCsv(csv.path); }),
-         expected, wc);
-  report("into the SQLite store",
+  bool ok = true;
+  ok &= report("parse + normalise",
+               inChild([&] { return markbridge::bench::parseCsv(csv.path); }), expected, wc);
+  ok &= report("into the SQLite store",
          inChild([&] { return markbridge::bench::storeCsv(csv.path, dir / "long.db"); }), expected,
          wc);
 
   auto ctf = markbridge::bench::writeCtf(dir / "ctf.xml", pupils, sessions);
   std::printf("CTF XML: %.0f MB\n", static_cast<double>(ctf.bytes) / 1e6);
   double wcCtf = timeCommand("wc -l < '" + ctf.path.string() + "' > /dev/null");
-  report("parse + normalise", inChild([&] { return markbridge::bench::parseCtf(ctf.path); }),
-         ctf.marks, wcCtf);
+  ok &= report("parse + normalise",
+               inChild([&] { return markbridge::bench::parseCtf(ctf.path); }), ctf.marks, wcCtf);
 
   if (!keep) {
     if (ownDir)
@@ -138,5 +140,5 @@ int main(int argc, char** argv) {
       for (const char* f : {"long.csv", "long.db", "long.db-wal", "long.db-shm", "ctf.xml"})
         fs::remove(dir / f);
   }
-  return 0;
+  return ok ? 0 : 1;
 }
