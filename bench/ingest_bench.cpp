@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   bool ownDir = dir.empty();
   if (ownDir) dir = fs::temp_directory_path() / ("markbridge-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
+  for (const char* f : {"long.db", "long.db-wal", "long.db-shm"}) fs::remove(dir / f);
   int64_t expected = int64_t{pupils} * sessions;
   std::printf(
       "ingest benchmark: %d pupils x %d sessions = %lld marks (parsing on one core; the store "
@@ -121,17 +122,17 @@ int main(int argc, char** argv) {
   std::printf("  %-22s %8.2f s  (%.0f MB/s)\n", "wc -l", wc,
               static_cast<double>(csv.bytes) / 1e6 / wc);
   bool ok = true;
-  ok &= report("parse + normalise",
-               inChild([&] { return markbridge::bench::parseCsv(csv.path); }), expected, wc);
+  ok &= report("parse + normalise", inChild([&] { return markbridge::bench::parseCsv(csv.path); }),
+               expected, wc);
   ok &= report("into the SQLite store",
-         inChild([&] { return markbridge::bench::storeCsv(csv.path, dir / "long.db"); }), expected,
-         wc);
+               inChild([&] { return markbridge::bench::storeCsv(csv.path, dir / "long.db"); }),
+               expected, wc);
 
   auto ctf = markbridge::bench::writeCtf(dir / "ctf.xml", pupils, sessions);
   std::printf("CTF XML: %.0f MB\n", static_cast<double>(ctf.bytes) / 1e6);
   double wcCtf = timeCommand("wc -l < '" + ctf.path.string() + "' > /dev/null");
-  ok &= report("parse + normalise",
-               inChild([&] { return markbridge::bench::parseCtf(ctf.path); }), ctf.marks, wcCtf);
+  ok &= report("parse + normalise", inChild([&] { return markbridge::bench::parseCtf(ctf.path); }),
+               ctf.marks, wcCtf);
 
   if (!keep) {
     if (ownDir)

@@ -5,8 +5,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace markbridge;
   static auto ctf = fuzz::connector({{"name", "ctf"}, {"type", "ctf_xml"}});
-  auto batch = static_cast<CtfXmlConnector*>(ctf.get())
-                   ->parse(std::string_view(reinterpret_cast<const char*>(data), size), "f.xml");
+  auto batch = static_cast<CtfXmlConnector*>(ctf.get())->parse(
+      std::string_view(reinterpret_cast<const char*>(data), size), "f.xml");
   if (!batch.ok() && !batch.marks.empty()) __builtin_trap();
   return 0;
 }

@@ -7,8 +7,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace markbridge;
   static const MisFieldPaths paths;
-  static const MisFieldPaths nested{"student.data.upn", "student.data.mis_id", "", "",
-                                    "date.date", "session", "attendance_code.data.code", ""};
+  static const MisFieldPaths nested{
+      "student.data.upn", "student.data.mis_id",       "", "", "date.date",
+      "session",          "attendance_code.data.code", ""};
   std::string_view body(reinterpret_cast<const char*>(data), size);
   for (const auto* p : {&paths, &nested}) {
     auto page = parseMisPage(body, *p);
