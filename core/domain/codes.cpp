@@ -73,6 +73,11 @@ std::optional<Code> Code::fromString(std::string_view code) {
   return std::nullopt;
 }
 
+std::optional<Code> Code::fromIndex(uint8_t index) {
+  if (index >= kCodeCount) return std::nullopt;
+  return Code(index);
+}
+
 std::span<const CodeInfo> Code::table() {
   return {kCodes.data(), kCodeCount};
 }

@@ -31,6 +31,8 @@ class Code {
   constexpr Code() = default;
   static std::optional<Code> fromString(std::string_view code);
   static Code notTaken() { return Code(); }
+  // The code at `index` in table(); nothing when out of range.
+  static std::optional<Code> fromIndex(uint8_t index);
   static std::span<const CodeInfo> table();
 
   std::string_view str() const;

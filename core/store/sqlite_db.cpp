@@ -40,6 +40,20 @@ SqliteStatement& SqliteStatement::bindView(int index, std::string_view value) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::bindBlob(int index, std::string_view bytes) {
+  if (sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                        SQLITE_STATIC) != SQLITE_OK)
+    fail(db_, "bind");
+  return *this;
+}
+
+std::string_view SqliteStatement::blob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  return data ? std::string_view(static_cast<const char*>(data), static_cast<std::size_t>(size))
+              : std::string_view{};
+}
+
 SqliteStatement& SqliteStatement::bindNull(int index) {
   if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) fail(db_, "bind");
   return *this;

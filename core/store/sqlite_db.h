@@ -29,6 +29,8 @@ class SqliteStatement {
   // Not copied: `value` must stay alive and unchanged until the statement has run (hot paths).
   SqliteStatement& bindView(int index, std::string_view value);
   SqliteStatement& bindNull(int index);
+  // A blob, not copied (like bindView).
+  SqliteStatement& bindBlob(int index, std::string_view bytes);
   // True while there is a row to read; false when done.
   bool step();
   // Runs to completion and resets for the next use.
@@ -37,6 +39,8 @@ class SqliteStatement {
 
   int64_t integer(int column) const;
   std::string text(int column) const;
+  // Text or blob bytes, valid until the next step or reset.
+  std::string_view blob(int column) const;
   bool isNull(int column) const;
 
  private:

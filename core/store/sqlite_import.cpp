@@ -1,37 +1,25 @@
 #include "core/store/sqlite_import.h"
 
-#include <array>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "core/store/import_catalogue.h"
+#include "core/store/register_week.h"
 #include "core/store/sqlite_rows.h"
 
 namespace markbridge {
 namespace {
 
-// An amended mark keeps its history: the trigger behind `marks` (schema v2) records the original
-// and the amended entry, when and from which source. A mark from a source of lower priority than
-// the one that wrote the stored mark is not applied; a blank never erases a taken mark.
-constexpr int kRowsPerInsert = 32;  // rows per INSERT: fewer statement runs per mark
-
-std::string upsertMarks(int rows) {
-  std::string sql =
-      "INSERT INTO marks(upn, date, session, code, source, source_code, recorded_at, "
-      "minutes_late, priority) VALUES";
-  for (int r = 0; r < rows; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?)";
-  return sql +
-         " ON CONFLICT(upn, date, session) DO UPDATE SET code=excluded.code, "
-         "source=excluded.source, source_code=excluded.source_code, "
-         "recorded_at=excluded.recorded_at, minutes_late=excluded.minutes_late, "
-         "priority=excluded.priority WHERE excluded.code <> marks.code AND excluded.code <> '-' "
-         "AND excluded.priority >= marks.priority";
-}
-
+// Writes marks into week rows (core/store/register_week.h). For each session: a new mark is
+// added; the same code again changes nothing; a blank never erases a taken mark; a mark from a
+// source of lower priority than the one that wrote the stored mark is not applied; any other
+// change is an amendment, kept with the original and amended entry, when and by which source.
 class SqliteImportWriter final : public ImportWriter {
  public:
-  SqliteImportWriter(SqliteDb& db, int64_t now)
+  SqliteImportWriter(SqliteDb& db, int64_t now, bool ownTransaction)
       : db_(db),
-        tx_(db),
         now_(now),
+        catalogue_(db),
         findPupil_(db.handle(),
                    std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1"),
         upsertPupil_(db.handle(),
@@ -39,76 +27,129 @@ class SqliteImportWriter final : public ImportWriter {
                      "reg_group, flags, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON "
                      "CONFLICT(upn) DO UPDATE SET mis_id=?2, forename=?3, surname=?4, dob=?5, "
                      "year_group=?6, reg_group=?7, flags=?8, updated_at=?9"),
-        upsertMark_(db.handle(), upsertMarks(1)),
-        upsertMarks_(db.handle(), upsertMarks(kRowsPerInsert)),
-        lastAmendment_(db.handle(), "SELECT COALESCE(MAX(id), 0) FROM amendments") {
-    // A large import touches many pages: a bigger cache keeps the B-tree in memory (256 MiB).
-    db_.exec("PRAGMA cache_size=-262144");
+        readWeek_(db.handle(),
+                  "SELECT codes, imports, extras FROM register_weeks WHERE upn=?1 AND week=?2"),
+        writeWeek_(db.handle(),
+                   "INSERT OR REPLACE INTO register_weeks(upn, week, codes, imports, extras) "
+                   "VALUES(?1,?2,?3,?4,?5)"),
+        amend_(db.handle(),
+               "INSERT INTO amendments(upn, date, session, old_code, new_code, old_source, "
+               "new_source, amended_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"),
+        notTaken_(db.handle(),
+                  "INSERT OR IGNORE INTO registers_not_taken(day, session, upn) VALUES(?1,?2,?3)"),
+        taken_(db.handle(),
+               "DELETE FROM registers_not_taken WHERE day=?1 AND session=?2 AND upn=?3") {
+    if (ownTransaction) tx_.emplace(db);
+    // A large import touches many pages: a bigger cache keeps the B-tree in memory (64 MiB).
+    db_.exec("PRAGMA cache_size=-65536");
   }
 
   void add(const ImportBatch& part, ImportOutcome& outcome) override {
     if (!part.ok())
       throw StoreError("refusing a batch with problems: " + part.problems.front().str());
+    if (importId_ == 0) open(part);
     savePupils(part, outcome);
     saveTotals(part);
-    int64_t amendmentsBefore = lastAmendmentId();
-    int64_t written = 0;
-    std::size_t at = 0;
-    const std::size_t count = part.marks.size();
-    for (; at + kRowsPerInsert <= count; at += kRowsPerInsert) {
-      for (int r = 0; r < kRowsPerInsert; ++r)
-        bindMark(upsertMarks_, r * 9, part.marks[at + static_cast<std::size_t>(r)], dates_[r],
-                 part.priority);
-      upsertMarks_.run();
-      written += db_.changes();
+    for (const auto& mark : part.marks) {
+      Date monday = mark.date.monday();
+      if (!loaded_ || mark.upn != upn_ || monday != monday_) {
+        flush();
+        load(mark.upn, monday);
+      }
+      apply(mark, outcome);
     }
-    for (; at < count; ++at) {
-      bindMark(upsertMark_, 0, part.marks[at], dates_[0], part.priority);
-      upsertMark_.run();
-      written += db_.changes();
-    }
-    int amended = static_cast<int>(lastAmendmentId() - amendmentsBefore);
-    outcome.marks_amended += amended;
-    outcome.marks_added += static_cast<int>(written) - amended;
-    outcome.marks_unchanged += static_cast<int>(part.marks.size() - written);
+    flush();
   }
 
   void commit(const ImportBatch& summary, ImportOutcome& outcome) override {
+    if (importId_ == 0) open(summary);
     SqliteStatement record(db_.handle(),
-                           "INSERT INTO imports(source, origin, fingerprint, imported_at, rows, "
-                           "marks_added, marks_amended) VALUES(?1,?2,?3,?4,?5,?6,?7)");
-    record.bind(1, summary.source).bind(2, summary.origin).bind(3, summary.fingerprint);
-    record.bind(4, now_).bind(5, int64_t{summary.rows}).bind(6, int64_t{outcome.marks_added});
-    record.bind(7, int64_t{outcome.marks_amended}).run();
+                           "UPDATE imports SET origin=?2, fingerprint=?3, rows=?4, marks_added=?5, "
+                           "marks_amended=?6 WHERE id=?1");
+    record.bind(1, int64_t{importId_}).bind(2, summary.origin).bind(3, summary.fingerprint);
+    record.bind(4, int64_t{summary.rows}).bind(5, int64_t{outcome.marks_added});
+    record.bind(6, int64_t{outcome.marks_amended}).run();
+    SqliteStatement totals(db_.handle(), "UPDATE register_totals SET value=value+?2 WHERE key=?1");
+    totals.bind(1, std::string_view("marks")).bind(2, marksDelta_).run();
+    totals.bind(1, std::string_view("not_taken")).bind(2, notTakenDelta_).run();
     SqliteStatement remember(db_.handle(),
                              "INSERT OR REPLACE INTO source_state(source, key, value, updated_at) "
                              "VALUES(?1,?2,?3,?4)");
     for (const auto& [key, value] : summary.source_state)
       remember.bind(1, summary.source).bind(2, key).bind(3, value).bind(4, now_).run();
-    tx_.commit();
+    if (tx_) tx_->commit();
   }
 
  private:
-  // Binds one mark's nine columns from parameter `base` + 1; `date` holds its text until run.
-  void bindMark(SqliteStatement& insert, int base, const Mark& mark, std::string& date,
-                int priority) {
-    date = mark.date.iso();
-    insert.bindView(base + 1, mark.upn).bindView(base + 2, date);
-    insert.bind(base + 3, static_cast<int64_t>(mark.session)).bindView(base + 4, mark.code.str());
-    insert.bindView(base + 5, mark.source).bindView(base + 6, mark.source_code);
-    insert.bind(base + 7, mark.recorded_at > 0 ? mark.recorded_at : now_);
-    if (mark.minutes_late)
-      insert.bind(base + 8, int64_t{*mark.minutes_late});
-    else
-      insert.bindNull(base + 8);
-    insert.bind(base + 9, int64_t{priority});
+  // The import's row comes first, so each mark can name it; commit() fills in the rest.
+  void open(const ImportBatch& batch) {
+    SqliteStatement insert(db_.handle(),
+                           "INSERT INTO imports(source, origin, fingerprint, imported_at, rows, "
+                           "marks_added, marks_amended, priority) VALUES(?1,'',?2,?3,0,0,0,?4)");
+    insert.bind(1, batch.source)
+        .bind(2, "(importing) " + std::to_string(now_) + " " + batch.origin);
+    insert.bind(3, now_).bind(4, int64_t{batch.priority}).run();
+    importId_ = static_cast<uint32_t>(db_.lastInsertId());
+    catalogue_.remember(importId_, ImportInfo{batch.source, now_, batch.priority});
   }
 
-  int64_t lastAmendmentId() {
-    lastAmendment_.step();
-    int64_t id = lastAmendment_.integer(0);
-    lastAmendment_.reset();
-    return id;
+  void load(const std::string& upn, Date monday) {
+    upn_ = upn;
+    monday_ = monday;
+    readWeek_.bindView(1, upn_).bind(2, int64_t{monday.days()});
+    week_ = readWeek_.step()
+                ? RegisterWeek::decode(readWeek_.blob(0), readWeek_.blob(1), readWeek_.blob(2))
+                : RegisterWeek{};
+    readWeek_.reset();
+    loaded_ = true;
+    dirty_ = false;
+  }
+
+  void flush() {
+    if (!loaded_ || !dirty_) return;
+    auto codes = week_.codesBlob();
+    auto imports = week_.importsBlob();
+    auto extras = week_.extrasText();
+    writeWeek_.bindView(1, upn_).bind(2, int64_t{monday_.days()});
+    writeWeek_.bindBlob(3, codes).bindBlob(4, imports).bindView(5, extras).run();
+    dirty_ = false;
+  }
+
+  void apply(const Mark& mark, ImportOutcome& outcome) {
+    auto& slot = week_.slots[static_cast<std::size_t>(
+        RegisterWeek::slotOf(mark.date, mark.session, monday_))];
+    auto code = static_cast<uint8_t>(mark.code.index() + 1);
+    if (!slot.empty()) {
+      const auto& was = catalogue_.at(slot.import);
+      if (slot.code == code || mark.code.isNotTaken() || part_priority() < was.priority) {
+        ++outcome.marks_unchanged;
+        return;
+      }
+      Code old = codeOfSlot(slot.code);
+      amend_.bindView(1, upn_).bind(2, mark.date.iso()).bind(3, static_cast<int64_t>(mark.session));
+      amend_.bindView(4, old.str()).bindView(5, mark.code.str()).bind(6, was.source);
+      amend_.bindView(7, mark.source).bind(8, now_).run();
+      if (old.isNotTaken()) notTakenChanged(mark, false);
+      ++outcome.marks_amended;
+    } else {
+      ++marksDelta_;
+      if (mark.code.isNotTaken()) notTakenChanged(mark, true);
+      ++outcome.marks_added;
+    }
+    slot.code = code;
+    slot.import = importId_;
+    slot.source_code = mark.source_code == mark.code.str() ? std::string() : mark.source_code;
+    slot.minutes_late = mark.minutes_late;
+    dirty_ = true;
+  }
+
+  int part_priority() const { return catalogue_.atConst(importId_).priority; }
+
+  void notTakenChanged(const Mark& mark, bool nowNotTaken) {
+    auto& statement = nowNotTaken ? notTaken_ : taken_;
+    statement.bind(1, int64_t{mark.date.days()}).bind(2, static_cast<int64_t>(mark.session));
+    statement.bindView(3, upn_).run();
+    notTakenDelta_ += nowNotTaken ? 1 : -1;
   }
 
   void saveTotals(const ImportBatch& batch) {
@@ -160,16 +201,23 @@ class SqliteImportWriter final : public ImportWriter {
   }
 
   SqliteDb& db_;
-  Transaction tx_;
+  std::optional<Transaction> tx_;
   int64_t now_;
-  SqliteStatement findPupil_, upsertPupil_, upsertMark_, upsertMarks_, lastAmendment_;
-  std::array<std::string, kRowsPerInsert> dates_;
+  ImportCatalogue catalogue_;
+  SqliteStatement findPupil_, upsertPupil_, readWeek_, writeWeek_, amend_, notTaken_, taken_;
+  uint32_t importId_ = 0;
+  std::string upn_;
+  Date monday_;
+  RegisterWeek week_;
+  bool loaded_ = false, dirty_ = false;
+  int64_t marksDelta_ = 0, notTakenDelta_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<ImportWriter> makeSqliteImportWriter(SqliteDb& db, int64_t now) {
-  return std::make_unique<SqliteImportWriter>(db, now);
+std::unique_ptr<ImportWriter> makeSqliteImportWriter(SqliteDb& db, int64_t now,
+                                                     bool ownTransaction) {
+  return std::make_unique<SqliteImportWriter>(db, now, ownTransaction);
 }
 
 }  // namespace markbridge

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/store/sqlite_import.h"
+
 namespace markbridge {
 namespace {
 
@@ -68,11 +70,63 @@ CREATE TABLE source_state(
   source TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
   PRIMARY KEY(source, key));
 )sql",
+    // 4: the register as one row per pupil per week (core/store/register_week.h); the marks of
+    // an older store are moved across by convertMarksToWeeks() and the marks table dropped.
+    R"sql(
+CREATE TABLE register_weeks(
+  upn TEXT NOT NULL, week INTEGER NOT NULL, -- week: the Monday, in days since 1970-01-01
+  codes BLOB NOT NULL, imports BLOB NOT NULL, extras TEXT NOT NULL,
+  PRIMARY KEY(upn, week)) WITHOUT ROWID;
+CREATE TABLE registers_not_taken(
+  day INTEGER NOT NULL, session INTEGER NOT NULL, upn TEXT NOT NULL,
+  PRIMARY KEY(day, session, upn)) WITHOUT ROWID;
+CREATE TABLE register_totals(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO register_totals(key, value) VALUES('marks', 0), ('not_taken', 0);
+ALTER TABLE imports ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+DROP TRIGGER marks_amended;
+)sql",
 };
+
+// Schema 4: the marks of an older store become week rows, one import per source (kept with the
+// latest time and the highest priority its marks had), inside the migration's transaction.
+void convertMarksToWeeks(SqliteDb& db) {
+  SqliteStatement sources(
+      db.handle(), "SELECT source, MAX(recorded_at), MAX(priority) FROM marks GROUP BY source");
+  SqliteStatement marks(db.handle(),
+                        "SELECT upn, date, session, code, source_code, minutes_late FROM marks "
+                        "WHERE source=?1 ORDER BY upn, date, session");
+  while (sources.step()) {
+    ImportBatch batch;
+    batch.source = sources.text(0);
+    batch.priority = static_cast<int>(sources.integer(2));
+    batch.origin = "marks stored before schema 4";
+    batch.fingerprint = "schema-4:" + batch.source;
+    auto writer = makeSqliteImportWriter(db, sources.integer(1), false);
+    ImportOutcome outcome;
+    marks.bind(1, batch.source);
+    while (marks.step()) {
+      Mark m;
+      m.upn = marks.text(0);
+      m.date = Date::parseIso(marks.text(1)).value_or(Date());
+      m.session = marks.integer(2) ? Session::PM : Session::AM;
+      m.code = Code::fromString(marks.text(3)).value_or(Code::notTaken());
+      m.source = batch.source;
+      m.source_code = marks.text(4);
+      if (!marks.isNull(5)) m.minutes_late = static_cast<int>(marks.integer(5));
+      batch.marks.push_back(std::move(m));
+      ++batch.rows;
+    }
+    marks.reset();
+    writer->add(batch, outcome);
+    writer->commit(batch, outcome);
+  }
+  sources.reset();
+  db.exec("DROP TABLE marks");
+}
 
 }  // namespace
 
-void migrateSqliteSchema(SqliteDb& db) {
+void migrateSqliteSchema(SqliteDb& db, int upTo) {
   // WAL lets `status` read while a sync writes; FULL sync makes every commit survive power loss.
   db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
   for (;;) {
@@ -81,8 +135,10 @@ void migrateSqliteSchema(SqliteDb& db) {
     version.step();
     auto current = static_cast<std::size_t>(version.integer(0));
     version.reset();
-    if (current >= std::size(kMigrations)) return;  // the guard rolls back the empty transaction
+    if (current >= std::size(kMigrations) || current >= static_cast<std::size_t>(upTo))
+      return;  // the guard rolls back the empty transaction
     db.exec(kMigrations[current]);
+    if (current + 1 == 4) convertMarksToWeeks(db);
     db.exec("PRAGMA user_version = " + std::to_string(current + 1));
     tx.commit();
   }

@@ -3,5 +3,6 @@
 
 namespace markbridge {
 // Brings the store's schema up to date (PRAGMA user_version), one migration per transaction.
-void migrateSqliteSchema(SqliteDb& db);
+// `upTo` stops at an older version (tests of the migrations themselves).
+void migrateSqliteSchema(SqliteDb& db, int upTo = 1 << 30);
 }  // namespace markbridge

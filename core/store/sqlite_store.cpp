@@ -4,6 +4,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/store/import_catalogue.h"
+#include "core/store/register_week.h"
 #include "core/store/sqlite_db.h"
 #include "core/store/sqlite_import.h"
 #include "core/store/sqlite_rows.h"
@@ -63,12 +65,12 @@ class SqliteStore final : public Store {
   std::vector<RegisterNotTaken> registersNotTaken(int limit) override {
     std::vector<RegisterNotTaken> gaps;
     SqliteStatement s(db_.handle(),
-                      "SELECT date, session, COUNT(*) FROM marks WHERE code='-' GROUP BY date, "
-                      "session ORDER BY date DESC, session DESC LIMIT ?1");
+                      "SELECT day, session, COUNT(*) FROM registers_not_taken GROUP BY day, "
+                      "session ORDER BY day DESC, session DESC LIMIT ?1");
     s.bind(1, int64_t{limit});
     while (s.step())
-      gaps.push_back({*Date::parseIso(s.text(0)), s.integer(1) ? Session::PM : Session::AM,
-                      static_cast<int>(s.integer(2))});
+      gaps.push_back({Date::fromDays(static_cast<int32_t>(s.integer(0))),
+                      s.integer(1) ? Session::PM : Session::AM, static_cast<int>(s.integer(2))});
     return gaps;
   }
 
@@ -114,27 +116,35 @@ class SqliteStore final : public Store {
       const std::function<void(const Pupil&, const std::vector<Mark>&)>& visit) override {
     SqliteStatement pupils(db_.handle(),
                            std::string("SELECT ") + kPupilColumns + " FROM pupils ORDER BY upn");
-    SqliteStatement marks(db_.handle(),
-                          "SELECT date, session, code, source, source_code, recorded_at, "
-                          "minutes_late FROM marks WHERE upn=?1 ORDER BY date, session");
+    SqliteStatement weeks(db_.handle(),
+                          "SELECT week, codes, imports, extras FROM register_weeks WHERE upn=?1 "
+                          "ORDER BY week");
+    ImportCatalogue catalogue(db_);
     std::vector<Mark> list;
     while (pupils.step()) {
       Pupil p = readPupil(pupils);
       list.clear();
-      marks.bind(1, p.upn);
-      while (marks.step()) {
-        Mark m;
-        m.upn = p.upn;
-        m.date = *Date::parseIso(marks.text(0));
-        m.session = marks.integer(1) == 0 ? Session::AM : Session::PM;
-        m.code = Code::fromString(marks.text(2)).value_or(Code::notTaken());
-        m.source = marks.text(3);
-        m.source_code = marks.text(4);
-        m.recorded_at = marks.integer(5);
-        if (!marks.isNull(6)) m.minutes_late = static_cast<int>(marks.integer(6));
-        list.push_back(std::move(m));
+      weeks.bind(1, p.upn);
+      while (weeks.step()) {
+        Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(0)));
+        auto week = RegisterWeek::decode(weeks.blob(1), weeks.blob(2), weeks.blob(3));
+        for (int i = 0; i < RegisterWeek::kSlots; ++i) {
+          const auto& slot = week.slots[static_cast<std::size_t>(i)];
+          if (slot.empty()) continue;
+          const auto& from = catalogue.at(slot.import);
+          Mark m;
+          m.upn = p.upn;
+          m.date = monday + i / 2;
+          m.session = i % 2 ? Session::PM : Session::AM;
+          m.code = codeOfSlot(slot.code);
+          m.source = from.source;
+          m.source_code = slot.source_code.empty() ? std::string(m.code.str()) : slot.source_code;
+          m.recorded_at = from.imported_at;
+          m.minutes_late = slot.minutes_late;
+          list.push_back(std::move(m));
+        }
       }
-      marks.reset();
+      weeks.reset();
       visit(p, list);
     }
   }
@@ -336,8 +346,8 @@ class SqliteStore final : public Store {
       return s.step() ? s.integer(0) : 0;
     };
     st.pupils = static_cast<int>(scalar("SELECT COUNT(*) FROM pupils"));
-    st.marks = scalar("SELECT COUNT(*) FROM marks");
-    st.marks_not_taken = scalar("SELECT COUNT(*) FROM marks WHERE code='-'");
+    st.marks = scalar("SELECT value FROM register_totals WHERE key='marks'");
+    st.marks_not_taken = scalar("SELECT COUNT(*) FROM registers_not_taken");
     st.amendments = scalar("SELECT COUNT(*) FROM amendments");
     st.imports = static_cast<int>(scalar("SELECT COUNT(*) FROM imports"));
     st.active_events = static_cast<int>(scalar("SELECT COUNT(*) FROM events WHERE state='active'"));

@@ -11,7 +11,7 @@ namespace {
 
 ImportBatch batchOf(std::vector<Mark> marks, std::string fingerprint) {
   ImportBatch batch;
-  batch.source = "sims";
+  batch.source = marks.empty() ? "sims" : marks.front().source;  // the connector's name
   batch.origin = "export.csv";
   batch.fingerprint = std::move(fingerprint);
   for (auto& m : marks) {
@@ -120,12 +120,13 @@ TEST(SqliteStore, AFailureMidImportLeavesNothingBehind) {
   {
     // Another writer makes the marks table refuse inserts part-way through the batch.
     SqliteDb other(path);
-    other.exec(
-        "CREATE TRIGGER refuse BEFORE INSERT ON marks WHEN NEW.date = '2024-09-04' "
-        "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END");
+    other.exec("CREATE TRIGGER refuse BEFORE INSERT ON register_weeks WHEN NEW.week = " +
+               std::to_string(d("2024-09-09").days()) +
+               " BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END");
   }
+  // Friday's week is written, then Monday's week fails.
   std::vector<Mark> marks;
-  test::addDays(marks, kUpn, {d("2024-09-03"), d("2024-09-04")}, "/", "\\");
+  test::addDays(marks, kUpn, {d("2024-09-06"), d("2024-09-09")}, "/", "\\");
   EXPECT_THROW(store->importBatch(batchOf(marks, "half"), 1), StoreError);
   auto status = store->status();
   EXPECT_EQ(status.marks, 0);
