@@ -45,4 +45,13 @@ std::optional<std::string> readSecret(const std::string& envName, const std::fil
   return secret;
 }
 
+std::optional<std::string> readTokenSetting(const std::string& tokenEnv,
+                                            const std::filesystem::path& tokenFile,
+                                            const std::string& path, const ConfigContext& context) {
+  std::string error;
+  auto token = readSecret(tokenEnv, tokenFile, error);
+  if (!token) context.add(path + (tokenEnv.empty() ? ".token_file" : ".token_env"), error);
+  return token;
+}
+
 }  // namespace markbridge

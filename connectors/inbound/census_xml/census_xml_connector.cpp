@@ -3,10 +3,7 @@
 #include <charconv>
 
 #include "connectors/inbound/common/batch_builder.h"
-#include "connectors/inbound/common/drop_folder.h"
-#include "connectors/inbound/common/source_file.h"
 #include "connectors/inbound/common/xml_document.h"
-#include "core/domain/digest.h"
 #include "core/domain/upn.h"
 
 namespace markbridge {
@@ -98,57 +95,25 @@ class CensusReader {
 
 }  // namespace
 
-void CensusXmlConnector::pull(ImportReceiver& into) {
-  pullFiles(config_, into,
-            [&](const std::filesystem::path& file, ImportReceiver& to) { read(file, to); });
-}
+CensusXmlConnector::CensusXmlConnector(CensusXmlConfig config)
+    : XmlFileConnector("Message", "School Census return"), config_(std::move(config)) {}
 
-void CensusXmlConnector::read(const std::filesystem::path& file, ImportReceiver& into) {
-  readInboundFile(
-      file, config_.name, into, counters_,
-      [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
-        std::string error;
-        auto source = readSourceFile(path, error);
-        parse(source ? std::string_view(source->bytes) : std::string_view{}, path.string(),
-              fingerprint, to);
-      });
-}
-
-ImportBatch CensusXmlConnector::parse(std::string_view bytes, const std::string& origin) const {
-  BatchCollector collector;
-  parse(bytes, origin, contentFingerprint(bytes), collector);
-  return std::move(collector.batches.back());
-}
-
-void CensusXmlConnector::parse(std::string_view bytes, const std::string& origin,
-                               const std::string& fingerprint, ImportReceiver& into) const {
-  BatchBuilder builder(into, config_.name, origin, config_.priority);
-  XmlDocument doc;
-  if (doc.load(bytes, origin, builder.batch().problems)) {
-    auto root = doc.root();
-    if (std::string_view(root.name()) != "Message") {
-      auto [line, column] = doc.position(root);
-      builder.problem(line, column, root.name(),
-                      "not a School Census return: the root element must be Message");
-    } else {
-      CensusReader reader(config_, doc, builder);
-      int pupils = 0;
-      auto all = root.child("Pupils");
-      for (auto pupil : all.child("PupilsOnRoll").children("PupilOnRoll")) {
-        if (builder.full()) break;
-        reader.readPupil(pupil);
-        ++pupils;
-      }
-      for (auto pupil : all.child("PupilsNoLongerOnRoll").children("PupilNoLongerOnRoll")) {
-        if (builder.full()) break;
-        reader.readPupil(pupil);
-        ++pupils;
-      }
-      if (builder.batch().ok() && pupils == 0)
-        builder.problem(0, 0, "", "the return has no Pupils/PupilsOnRoll/PupilOnRoll elements");
+void CensusXmlConnector::readDocument(const XmlDocument& doc, const std::string&,
+                                      BatchBuilder& builder, const PupilDirectory&) const {
+  CensusReader reader(config_, doc, builder);
+  int pupils = 0;
+  auto all = doc.root().child("Pupils");
+  for (const char* group : {"PupilsOnRoll", "PupilsNoLongerOnRoll"}) {
+    const char* each =
+        std::string_view(group) == "PupilsOnRoll" ? "PupilOnRoll" : "PupilNoLongerOnRoll";
+    for (auto pupil : all.child(group).children(each)) {
+      if (builder.full()) break;
+      reader.readPupil(pupil);
+      ++pupils;
     }
   }
-  builder.finish(fingerprint);
+  if (builder.batch().ok() && pupils == 0)
+    builder.problem(0, 0, "", "the return has no Pupils/PupilsOnRoll/PupilOnRoll elements");
 }
 
 std::unique_ptr<InboundConnector> buildCensusXmlConnector(const nlohmann::json& json,

@@ -11,20 +11,18 @@
 #include <string_view>
 
 #include "connectors/inbound/census_xml/census_xml_config.h"
-#include "connectors/inbound/inbound_connector.h"
+#include "connectors/inbound/common/xml_file_connector.h"
 
 namespace markbridge {
 
-class CensusXmlConnector : public InboundConnector {
+class CensusXmlConnector : public XmlFileConnector {
  public:
-  explicit CensusXmlConnector(CensusXmlConfig config) : config_(std::move(config)) {}
-  const std::string& name() const override { return config_.name; }
-  void pull(ImportReceiver& into) override;
-  void read(const std::filesystem::path& file, ImportReceiver& into) override;
-  void parse(std::string_view bytes, const std::string& origin, const std::string& fingerprint,
-             ImportReceiver& into) const;
-  // Gathered whole (tests and fuzzing).
-  ImportBatch parse(std::string_view bytes, const std::string& origin) const;
+  explicit CensusXmlConnector(CensusXmlConfig config);
+
+ protected:
+  const FileSourceConfig& source() const override { return config_; }
+  void readDocument(const XmlDocument& doc, const std::string& origin, BatchBuilder& builder,
+                    const PupilDirectory& directory) const override;
 
  private:
   CensusXmlConfig config_;

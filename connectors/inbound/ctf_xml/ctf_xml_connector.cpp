@@ -4,10 +4,8 @@
 #include <chrono>
 
 #include "connectors/inbound/common/batch_builder.h"
-#include "connectors/inbound/common/drop_folder.h"
-#include "connectors/inbound/common/source_file.h"
+#include "connectors/inbound/common/build_source.h"
 #include "connectors/inbound/common/xml_document.h"
-#include "core/domain/digest.h"
 
 namespace markbridge {
 namespace {
@@ -150,63 +148,30 @@ class CtfReader {
 }  // namespace
 
 CtfXmlConnector::CtfXmlConnector(CtfXmlConfig config, CodeMap codes)
-    : config_(std::move(config)), codes_(std::move(codes)) {}
+    : XmlFileConnector("CTfile", "Common Transfer File"),
+      config_(std::move(config)),
+      codes_(std::move(codes)) {}
 
-void CtfXmlConnector::pull(ImportReceiver& into) {
-  pullFiles(config_, into,
-            [&](const std::filesystem::path& file, ImportReceiver& to) { read(file, to); });
-}
-
-void CtfXmlConnector::read(const std::filesystem::path& file, ImportReceiver& into) {
-  readInboundFile(
-      file, config_.name, into, counters_,
-      [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
-        std::string error;
-        auto source = readSourceFile(path, error);
-        parse(source ? std::string_view(source->bytes) : std::string_view{}, path.string(),
-              fingerprint, to);
-      });
-}
-
-ImportBatch CtfXmlConnector::parse(std::string_view bytes, const std::string& origin) const {
-  BatchCollector collector;
-  parse(bytes, origin, contentFingerprint(bytes), collector);
-  return std::move(collector.batches.back());
-}
-
-void CtfXmlConnector::parse(std::string_view bytes, const std::string& origin,
-                            const std::string& fingerprint, ImportReceiver& into) const {
-  BatchBuilder builder(into, config_.name, origin, config_.priority);
-  XmlDocument doc;
-  if (doc.load(bytes, origin, builder.batch().problems)) {
-    auto root = doc.root();
-    if (std::string_view(root.name()) != "CTfile") {
-      auto [line, column] = doc.position(root);
-      builder.problem(line, column, root.name(),
-                      "not a Common Transfer File: the root element must be CTfile");
-    } else {
-      CtfReader reader(config_, codes_, doc, builder, origin, into.directory());
-      int index = 0;
-      for (auto pupil : root.child("CTFpupilData").children("Pupil")) {
-        if (builder.full()) break;
-        reader.readPupil(pupil, ++index);
-      }
-      if (builder.batch().ok() && index == 0)
-        builder.problem(0, 0, "", "the file has no CTFpupilData/Pupil elements");
-    }
+void CtfXmlConnector::readDocument(const XmlDocument& doc, const std::string& origin,
+                                   BatchBuilder& builder, const PupilDirectory& directory) const {
+  CtfReader reader(config_, codes_, doc, builder, origin, directory);
+  int index = 0;
+  for (auto pupil : doc.root().child("CTFpupilData").children("Pupil")) {
+    if (builder.full()) break;
+    reader.readPupil(pupil, ++index);
   }
-  builder.finish(fingerprint);
+  if (builder.batch().ok() && index == 0)
+    builder.problem(0, 0, "", "the file has no CTFpupilData/Pupil elements");
 }
 
 std::unique_ptr<InboundConnector> buildCtfXmlConnector(const nlohmann::json& json,
                                                        const std::string& path,
                                                        const std::filesystem::path& baseDir,
                                                        const ConfigContext& context) {
-  std::size_t before = context.problems->size();
-  auto config = CtfXmlConfig::fromJson(json, path, baseDir, context);
-  auto codes = config.codeMap(path, context);
-  if (context.problems->size() != before) return nullptr;
-  return std::make_unique<CtfXmlConnector>(std::move(config), std::move(codes));
+  return buildFileSource<CtfXmlConfig>(
+      json, path, baseDir, context, [](CtfXmlConfig config, CodeMap codes) {
+        return std::make_unique<CtfXmlConnector>(std::move(config), std::move(codes));
+      });
 }
 
 }  // namespace markbridge

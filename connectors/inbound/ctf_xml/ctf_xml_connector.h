@@ -8,22 +8,20 @@
 #include <memory>
 #include <string_view>
 
+#include "connectors/inbound/common/xml_file_connector.h"
 #include "connectors/inbound/ctf_xml/ctf_xml_config.h"
-#include "connectors/inbound/inbound_connector.h"
 
 namespace markbridge {
 
-class CtfXmlConnector : public InboundConnector {
+class CtfXmlConnector : public XmlFileConnector {
  public:
   CtfXmlConnector(CtfXmlConfig config, CodeMap codes);
-  const std::string& name() const override { return config_.name; }
-  void pull(ImportReceiver& into) override;
-  void read(const std::filesystem::path& file, ImportReceiver& into) override;
-  void parse(std::string_view bytes, const std::string& origin, const std::string& fingerprint,
-             ImportReceiver& into) const;
-  // Gathered whole (tests and fuzzing).
-  ImportBatch parse(std::string_view bytes, const std::string& origin) const;
   const CodeMap* codes() const override { return &codes_; }
+
+ protected:
+  const FileSourceConfig& source() const override { return config_; }
+  void readDocument(const XmlDocument& doc, const std::string& origin, BatchBuilder& builder,
+                    const PupilDirectory& directory) const override;
 
  private:
   CtfXmlConfig config_;

@@ -188,12 +188,8 @@ std::unique_ptr<InboundConnector> buildMisRestConnector(const nlohmann::json& js
   auto codes = CodeMap::builtIn();
   codes.addOverrides(config.code_map, path + ".code_map", context);
   if (context.problems->size() != before) return nullptr;
-  std::string error;
-  auto token = readSecret(config.token_env, config.token_file, error);
-  if (!token) {
-    context.add(path + (config.token_env.empty() ? ".token_file" : ".token_env"), error);
-    return nullptr;
-  }
+  auto token = readTokenSetting(config.token_env, config.token_file, path, context);
+  if (!token) return nullptr;
   if (!config.ca_file.empty() && !std::filesystem::exists(config.ca_file)) {
     context.add(path + ".ca_file", "no such file", config.ca_file.string());
     return nullptr;

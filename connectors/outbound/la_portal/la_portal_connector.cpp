@@ -69,12 +69,8 @@ std::unique_ptr<Sink> buildLaPortalSink(const nlohmann::json& json, const std::s
   std::size_t before = context.problems->size();
   auto config = LaPortalConfig::fromJson(json, path, baseDir, context);
   if (context.problems->size() != before) return nullptr;
-  std::string error;
-  auto token = readSecret(config.token_env, config.token_file, error);
-  if (!token) {
-    context.add(path + (config.token_env.empty() ? ".token_file" : ".token_env"), error);
-    return nullptr;
-  }
+  auto token = readTokenSetting(config.token_env, config.token_file, path, context);
+  if (!token) return nullptr;
   for (const auto& file : {config.ca_file, config.client_cert, config.client_key}) {
     if (!file.empty() && !std::filesystem::exists(file)) {
       context.add(path, "file not found", file.string());
