@@ -117,6 +117,8 @@ SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::s
     last = std::max(last, t.end);
   }
   calendar.first_ = first;
+  for (const auto& t : terms) calendar.terms_.emplace_back(t.start, t.end);
+  std::sort(calendar.terms_.begin(), calendar.terms_.end());
   calendar.kinds_.assign(static_cast<std::size_t>(last - first + 1), DayKind::OutOfTerm);
   auto set = [&](Date day, DayKind kind) {
     if (calendar.covers(day)) calendar.kinds_[static_cast<std::size_t>(day - first)] = kind;

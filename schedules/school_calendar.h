@@ -44,12 +44,20 @@ class SchoolCalendar {
   std::vector<Date> schoolDays(Date from, Date to) const;
   std::vector<Date> schoolDays() const { return schoolDays(first(), last()); }
   std::optional<Date> nextSchoolDay(Date after) const;
+  // The first and last day of the term holding `day` (holidays inside a term, such as half
+  // term, belong to it); nothing outside every term.
+  std::optional<std::pair<Date, Date>> termOf(Date day) const {
+    for (const auto& term : terms_)
+      if (day >= term.first && day <= term.second) return term;
+    return std::nullopt;
+  }
   // The Monday of the school week holding `day`, if that week has at least one school day.
   std::optional<Date> schoolWeekOf(Date day) const;
 
  private:
   std::string name_;
   Date first_;
+  std::vector<std::pair<Date, Date>> terms_;
   std::vector<DayKind> kinds_;         // one per calendar day from first_
   std::vector<int> schoolDaysBefore_;  // prefix count: school days strictly before index i
 };

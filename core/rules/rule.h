@@ -27,5 +27,7 @@ class Rule {
 // attendance percentage for the academic year up to `occurredOn`.
 Event makeEvent(const Rule& rule, std::string_view type, const PupilFacts& facts,
                 std::string episode, Date occurredOn, Date from, Date to);
+Event makeEvent(const std::string& ruleId, std::string_view type, const Pupil& pupil,
+                const PupilRegister& reg, std::string episode, Date occurredOn, Date from, Date to);
 
 }  // namespace markbridge

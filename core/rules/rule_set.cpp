@@ -78,18 +78,25 @@ std::vector<Event> RuleSet::evaluate(const Pupil& pupil, const PupilRegister& re
 
 Event makeEvent(const Rule& rule, std::string_view type, const PupilFacts& facts,
                 std::string episode, Date occurredOn, Date from, Date to) {
+  return makeEvent(std::string(rule.id()), type, facts.pupil, facts.reg, std::move(episode),
+                   occurredOn, from, to);
+}
+
+Event makeEvent(const std::string& ruleId, std::string_view type, const Pupil& pupil,
+                const PupilRegister& reg, std::string episode, Date occurredOn, Date from,
+                Date to) {
   Event event;
-  event.rule = std::string(rule.id());
+  event.rule = ruleId;
   event.type = std::string(type);
-  event.id = Event::makeId(event.rule, facts.pupil.upn, episode);
+  event.id = Event::makeId(event.rule, pupil.upn, episode);
   event.episode = std::move(episode);
-  event.pupil = facts.pupil;
+  event.pupil = pupil;
   event.occurred_on = occurredOn;
   event.from = from;
   event.to = to;
-  event.sessions_by_code = tally(facts.reg, from, to).by_code;
+  event.sessions_by_code = tally(reg, from, to).by_code;
   Date yearStart = *Date::fromYmd(occurredOn.academicYear(), 9, 1);
-  event.attendance_percent = tally(facts.reg, yearStart, occurredOn).attendancePercent();
+  event.attendance_percent = tally(reg, yearStart, occurredOn).attendancePercent();
   return event;
 }
 

@@ -1,0 +1,201 @@
+#include "core/rules/engine/measure.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace markbridge {
+namespace {
+
+std::optional<Category> categoryNamed(std::string_view name) {
+  if (name == "present") return Category::Present;
+  if (name == "attending") return Category::Attending;
+  if (name == "authorised") return Category::Authorised;
+  if (name == "unauthorised") return Category::Unauthorised;
+  if (name == "not_counted") return Category::NotCounted;
+  if (name == "not_taken") return Category::NotTaken;
+  return std::nullopt;
+}
+
+}  // namespace
+
+CodeSet CodeSet::of(std::initializer_list<Category> categories) {
+  CodeSet set;
+  for (std::size_t i = 0; i < Code::table().size(); ++i) {
+    Code code = *Code::fromIndex(static_cast<uint8_t>(i));
+    for (Category c : categories) set.bits_[i] = set.bits_[i] || code.category() == c;
+  }
+  return set;
+}
+
+std::optional<CodeSet> CodeSet::fromJson(const nlohmann::json& json, const std::string& path,
+                                         const ConfigContext& context) {
+  auto names = json.is_array() ? json : nlohmann::json::array({json});
+  CodeSet set;
+  for (std::size_t n = 0; n < names.size(); ++n) {
+    const auto& item = names[n];
+    std::string at = json.is_array() ? path + "[" + std::to_string(n) + "]" : path;
+    if (!item.is_string()) {
+      context.add(at, "must be a code or a category name", item.dump());
+      return std::nullopt;
+    }
+    auto name = item.get<std::string>();
+    if (auto code = Code::fromString(name)) {
+      set.bits_[code->index()] = true;
+    } else if (name == "absence") {
+      set.bits_ |= of({Category::Authorised, Category::Unauthorised}).bits_;
+    } else if (name == "attendance") {
+      set.bits_ |= of({Category::Present, Category::Attending}).bits_;
+    } else if (name == "possible") {
+      set.bits_ |=
+          of({Category::Present, Category::Attending, Category::Authorised, Category::Unauthorised})
+              .bits_;
+    } else if (auto category = categoryNamed(name)) {
+      set.bits_ |= of({*category}).bits_;
+    } else {
+      context.add(at,
+                  "is neither a 2024 code nor a category (present, attending, attendance, "
+                  "authorised, unauthorised, absence, possible, not_counted, not_taken)",
+                  name);
+      return std::nullopt;
+    }
+  }
+  return set;
+}
+
+std::optional<Window> Window::fromJson(const nlohmann::json& json, const std::string& path,
+                                       const ConfigContext& context) {
+  if (json.is_string()) {
+    auto name = json.get<std::string>();
+    if (name == "academic_year") return Window{Kind::AcademicYear, 0};
+    if (name == "term") return Window{Kind::Term, 0};
+    if (name == "all") return Window{Kind::All, 0};
+  } else if (json.is_object() && json.size() == 1) {
+    auto [key, value] = *json.items().begin();
+    if (value.is_number_integer() && value.get<int>() > 0) {
+      if (key == "last_school_days") return Window{Kind::LastSchoolDays, value.get<int>()};
+      if (key == "rolling_school_weeks") return Window{Kind::RollingSchoolWeeks, value.get<int>()};
+      if (key == "school_days_ago") return Window{Kind::SchoolDaysAgo, value.get<int>()};
+    }
+  }
+  context.add(path,
+              "must be \"academic_year\", \"term\", \"all\", {\"last_school_days\": N}, "
+              "{\"rolling_school_weeks\": N} or {\"school_days_ago\": N}",
+              json.dump());
+  return std::nullopt;
+}
+
+SessionSeries::SessionSeries(const PupilRegister& reg, const Pupil& pupil, bool compulsoryOnly)
+    : reg_(reg), days_(reg.calendar().schoolDays()) {
+  sessions_.reserve(days_.size() * 2);
+  Date lastMonday;
+  for (std::size_t i = 0; i < days_.size(); ++i) {
+    Date day = days_[i];
+    bool out = compulsoryOnly && !isOfCompulsorySchoolAge(pupil, day);
+    excluded_.push_back(out);
+    for (Session s : {Session::AM, Session::PM})
+      sessions_.push_back(out ? Code::notTaken() : reg.at(day, s));
+    if (i == 0 || day.monday() != lastMonday) {
+      firstOfWeek_.push_back(static_cast<int>(i));
+      lastMonday = day.monday();
+    }
+    weekOf_.push_back(static_cast<int>(firstOfWeek_.size()) - 1);
+  }
+}
+
+const std::vector<int>& SessionSeries::prefix(const CodeSet& set) const {
+  for (const auto& [s, sums] : prefixes_)
+    if (s == set) return sums;
+  std::vector<int> sums(sessions_.size() + 1, 0);
+  for (std::size_t i = 0; i < sessions_.size(); ++i) sums[i + 1] = sums[i] + set.has(sessions_[i]);
+  prefixes_.emplace_back(set, std::move(sums));
+  return prefixes_.back().second;
+}
+
+int SessionSeries::count(const CodeSet& set, int fromDay, int toDay) const {
+  const auto& sums = prefix(set);
+  return sums[static_cast<std::size_t>(toDay + 1) * 2] -
+         sums[static_cast<std::size_t>(fromDay) * 2];
+}
+
+int SessionSeries::windowStart(const Window& window, int i) const {
+  Date day = days_[static_cast<std::size_t>(i)];
+  auto firstOnOrAfter = [&](Date from) {
+    return static_cast<int>(std::lower_bound(days_.begin(), days_.end(), from) - days_.begin());
+  };
+  switch (window.kind) {
+    case Window::Kind::All:
+      return 0;
+    case Window::Kind::AcademicYear:
+      return firstOnOrAfter(*Date::fromYmd(day.academicYear(), 9, 1));
+    case Window::Kind::Term: {
+      auto term = reg_.calendar().termOf(day);
+      return term ? firstOnOrAfter(term->first) : i;
+    }
+    case Window::Kind::LastSchoolDays:
+      return std::max(0, i - window.n + 1);
+    case Window::Kind::SchoolDaysAgo:
+      return i - window.n;  // the window is that one day; negative: before the calendar
+    case Window::Kind::RollingSchoolWeeks:
+      return firstOfWeek_[static_cast<std::size_t>(
+          std::max(0, weekOf_[static_cast<std::size_t>(i)] - window.n + 1))];
+  }
+  return 0;
+}
+
+std::optional<double> SessionSeries::value(const Measure& m, int i, int* from) const {
+  switch (m.kind) {
+    case Measure::Kind::Count: {
+      int start = windowStart(m.window, i);
+      int end = m.window.kind == Window::Kind::SchoolDaysAgo ? start : i;
+      if (start < 0) return 0;
+      int n = count(m.codes, start, end);
+      if (from) {
+        // The first school day in the window with a matching session.
+        const auto& sums = prefix(m.codes);
+        auto base = sums[static_cast<std::size_t>(start) * 2];
+        auto it =
+            std::upper_bound(sums.begin() + start * 2, sums.begin() + (end + 1) * 2 + 1, base);
+        *from = n ? static_cast<int>((it - sums.begin() - 1) / 2) : i;
+      }
+      return n;
+    }
+    case Measure::Kind::Percent: {
+      int start = std::max(0, windowStart(m.window, i));
+      static const CodeSet possible = CodeSet::of(
+          {Category::Present, Category::Attending, Category::Authorised, Category::Unauthorised});
+      int denominator = count(possible, start, i);
+      if (denominator == 0 || denominator < m.min_possible) return std::nullopt;
+      if (from) *from = start;
+      return 100.0 * count(m.codes, start, i) / denominator;
+    }
+    case Measure::Kind::ConsecutiveDays: {
+      // A day with a breaking session ends the run; a day whose sessions are all taken and one
+      // of which matches extends it; any other day (not taken, not counted) leaves it as it is.
+      std::vector<int>* runs = nullptr;
+      for (auto& [key, r] : runs_)
+        if (key.first == m.codes && key.second == m.breaks) runs = &r;
+      if (!runs) {
+        std::vector<int> r(days_.size() * 2, 0);  // run length, run start per day
+        int length = 0, start = 0;
+        for (std::size_t d = 0; d < days_.size(); ++d) {
+          Code am = sessions_[d * 2], pm = sessions_[d * 2 + 1];
+          if (excluded_[d] || m.breaks.has(am) || m.breaks.has(pm)) {
+            length = 0;
+          } else if (!am.isNotTaken() && !pm.isNotTaken() && (m.codes.has(am) || m.codes.has(pm))) {
+            if (length++ == 0) start = static_cast<int>(d);
+          }
+          r[d * 2] = length;
+          r[d * 2 + 1] = start;
+        }
+        runs_.emplace_back(std::pair{m.codes, m.breaks}, std::move(r));
+        runs = &runs_.back().second;
+      }
+      int length = (*runs)[static_cast<std::size_t>(i) * 2];
+      if (from) *from = length ? (*runs)[static_cast<std::size_t>(i) * 2 + 1] : i;
+      return length;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace markbridge

@@ -1,0 +1,78 @@
+#pragma once
+// The measures a policy's conditions are built from, over one pupil's register on the school
+// calendar: a count of sessions matching a code set in a window, the run of consecutive school
+// days matching a set, and a percentage of possible sessions. A pupil's sessions are laid out
+// once per evaluation (SessionSeries) with prefix sums per code set, so each measure on each
+// school day costs O(1).
+
+#include <bitset>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/domain/config_schema.h"
+#include "core/domain/pupil.h"
+#include "core/rules/register.h"
+
+namespace markbridge {
+
+// A set of 2024 codes, written as codes ("G", "N"), categories ("unauthorised", "authorised",
+// "absence", "present", "attending", "attendance", "possible", "not_taken") or both.
+class CodeSet {
+ public:
+  static std::optional<CodeSet> fromJson(const nlohmann::json& json, const std::string& path,
+                                         const ConfigContext& context);
+  static CodeSet of(std::initializer_list<Category> categories);
+  bool has(Code code) const { return bits_[code.index()]; }
+  bool operator==(const CodeSet&) const = default;
+
+ private:
+  std::bitset<64> bits_;
+};
+
+struct Window {
+  enum class Kind { All, AcademicYear, Term, LastSchoolDays, RollingSchoolWeeks, SchoolDaysAgo };
+  Kind kind = Kind::AcademicYear;
+  int n = 0;
+  static std::optional<Window> fromJson(const nlohmann::json& json, const std::string& path,
+                                        const ConfigContext& context);
+};
+
+struct Measure {
+  enum class Kind { Count, ConsecutiveDays, Percent };
+  Kind kind = Kind::Count;
+  CodeSet codes;
+  CodeSet breaks;  // consecutive days: a session in this set ends the run
+  Window window;
+  int min_possible = 0;  // percent: below this many possible sessions the measure has no value
+};
+
+// One pupil's school days, sessions and running sums, ready for measures.
+class SessionSeries {
+ public:
+  // Sessions on days the pupil is not of compulsory school age are left out when
+  // `compulsoryOnly`.
+  SessionSeries(const PupilRegister& reg, const Pupil& pupil, bool compulsoryOnly);
+  int days() const { return static_cast<int>(days_.size()); }
+  Date day(int i) const { return days_[static_cast<std::size_t>(i)]; }
+  // Value of `measure` on school day `i`; nothing when it has none (too few possible sessions).
+  // `from` is set to the first school day the value rests on.
+  std::optional<double> value(const Measure& measure, int i, int* from) const;
+
+ private:
+  const std::vector<int>& prefix(const CodeSet& set) const;
+  int windowStart(const Window& window, int i) const;
+  int count(const CodeSet& set, int fromDay, int toDay) const;  // sessions in [fromDay, toDay]
+
+  const PupilRegister& reg_;
+  std::vector<Date> days_;
+  std::vector<Code> sessions_;    // two per school day; excluded sessions are not taken
+  std::vector<bool> excluded_;    // per day: outside compulsory school age
+  std::vector<int> weekOf_;       // per day: index of its school week
+  std::vector<int> firstOfWeek_;  // per school week: its first school day index
+  mutable std::vector<std::pair<CodeSet, std::vector<int>>> prefixes_;
+  mutable std::vector<std::pair<std::pair<CodeSet, CodeSet>, std::vector<int>>> runs_;
+};
+
+}  // namespace markbridge

@@ -1,0 +1,160 @@
+// The declarative rule engine and the shipped statutory policy, on crafted registers.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/rules/engine/policy.h"
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+using test::d;
+
+namespace {
+
+const std::string kUpn = "B801200005001";
+
+struct PolicyFixture : ::testing::Test {
+  SchoolCalendar cal = test::autumnCalendar();
+  Policy statutory = Policy::load(test::sourceDir() + "/docs/policies/statutory.json");
+  std::vector<Mark> marks;
+  Pupil pupil{kUpn, "1001", "Ann", "Smith", {}, "8", "8B", {}};
+
+  // Every school day from 3 Sep 2024 to 4 Apr 2025 present; then set() overrides.
+  void SetUp() override {
+    test::addDays(marks, kUpn, cal.schoolDays(d("2024-09-03"), d("2025-04-04")), "/", "\\");
+  }
+  void set(const std::vector<Date>& days, const char* am, const char* pm) {
+    for (Date day : days)
+      for (auto& m : marks)
+        if (m.date == day) m.code = *Code::fromString(m.session == Session::AM ? am : pm);
+  }
+  std::vector<Date> schoolDays(const char* from, int count) {
+    auto all = cal.schoolDays(d(from), cal.last());
+    all.resize(static_cast<std::size_t>(count));
+    return all;
+  }
+  std::vector<Event> fired(const std::string& rule) {
+    PupilRegister reg(cal, marks);
+    std::vector<Event> out;
+    for (auto& e : statutory.evaluate(pupil, reg))
+      if (e.rule == "statutory." + rule) out.push_back(std::move(e));
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_F(PolicyFixture, TenDaysContinuousUnauthorisedFiresOnTheTenthDayAcrossHalfTerm) {
+  set(schoolDays("2024-10-21", 10), "N", "N");  // 21-25 Oct, half term, 4-8 Nov
+  auto events = fired("unauthorised_10_day");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "unauthorised_10_day");
+  EXPECT_EQ(events[0].from, d("2024-10-21"));
+  EXPECT_EQ(events[0].occurred_on, d("2024-11-08"));
+  EXPECT_EQ(events[0].episode, "2024-10-21");  // a run is known by its first day
+  EXPECT_EQ(events[0].summary,
+            "10 school days of continuous unauthorised absence, 2024-10-21 "
+            "to 2024-11-08");
+  set(schoolDays("2024-10-21", 10), "N", "N");
+  set({d("2024-11-04")}, "L", "N");  // a late arrival breaks the run
+  EXPECT_TRUE(fired("unauthorised_10_day").empty());
+}
+
+TEST_F(PolicyFixture, ThirtyIllnessSessionsInTheAcademicYearFireOnceForTheYear) {
+  set(schoolDays("2024-09-16", 8), "I", "I");   // 16 sessions
+  set(schoolDays("2024-11-11", 7), "I", "I");   // 14 more: the 30th on 19 Nov
+  set(schoolDays("2025-01-13", 10), "I", "I");  // more illness later: same year, no new event
+  auto events = fired("sickness_15_day");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].occurred_on, d("2024-11-19"));
+  EXPECT_EQ(events[0].from, d("2024-09-16"));
+  // The early warning fires for each run of 5 days' illness: the first two runs and January's.
+  EXPECT_EQ(fired("sickness_run_warning").size(), 3u);
+}
+
+TEST_F(PolicyFixture, PenaltyThresholdCountsTenUnauthorisedSessionsInTenSchoolWeeks) {
+  // 8 sessions spread out, then the 9th and 10th on 11 Nov: 16 Sep is within the last 10
+  // school weeks only because half term has no school day and is not a school week.
+  set({d("2024-09-16")}, "N", "/");
+  set({d("2024-09-23")}, "G", "O");
+  set({d("2024-10-07")}, "U", "/");
+  set({d("2024-10-14")}, "N", "N");
+  set({d("2024-10-21")}, "N", "N");
+  set({d("2024-11-11")}, "O", "O");
+  auto events = fired("penalty_threshold");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].occurred_on, d("2024-11-11"));
+  EXPECT_EQ(events[0].from, d("2024-09-16"));
+  EXPECT_NE(events[0].summary.find("10 unauthorised sessions"), std::string::npos);
+  set({d("2024-09-16")}, "/", "/");  // one fewer: 9 is not the threshold
+  EXPECT_TRUE(fired("penalty_threshold").empty());
+}
+
+TEST_F(PolicyFixture, PenaltyThresholdWindowSpansTermsAndIgnoresHolidayWeeks) {
+  set(schoolDays("2024-12-09", 4), "N", "/");  // 4 sessions in December
+  set(schoolDays("2025-01-06", 6), "/", "G");  // 6 in January: 10 within 10 school weeks
+  auto events = fired("penalty_threshold");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].occurred_on, d("2025-01-13"));
+}
+
+TEST_F(PolicyFixture, PersistentAndSevereAbsenceAreRaisedOnceWhileTheyLast) {
+  // From 1 Oct absent every afternoon (authorised), every other morning too in October.
+  for (Date day : cal.schoolDays(d("2024-10-01"), d("2024-12-19"))) set({day}, "/", "M");
+  auto persistent = fired("persistent_absence");
+  ASSERT_EQ(persistent.size(), 1u);
+  EXPECT_EQ(persistent[0].type, "concern");
+  EXPECT_TRUE(fired("severe_absence").empty());  // about 40% at most: not severe
+  for (Date day : cal.schoolDays(d("2024-10-01"), d("2024-12-19"))) set({day}, "M", "M");
+  EXPECT_EQ(fired("severe_absence").size(), 1u);
+}
+
+TEST_F(PolicyFixture, AnUnresolvedNBecomesATaskFiveSchoolDaysLater) {
+  set({d("2024-09-17")}, "N", "/");
+  set({d("2024-09-18")}, "/", "N");
+  auto tasks = fired("n_unresolved");
+  ASSERT_EQ(tasks.size(), 1u);  // one episode: the two days are consecutive
+  EXPECT_EQ(tasks[0].occurred_on, d("2024-09-24"));
+  EXPECT_EQ(tasks[0].type, "task");
+  set({d("2024-09-17")}, "I", "/");  // the office found the reason: amended
+  set({d("2024-09-18")}, "/", "M");
+  EXPECT_TRUE(fired("n_unresolved").empty());
+}
+
+TEST_F(PolicyFixture, AVulnerablePupilsFirstDayOfUnexplainedAbsenceIsAConcernAtOnce) {
+  set(schoolDays("2024-09-17", 3), "N", "N");
+  EXPECT_TRUE(fired("first_day_vulnerable").empty());  // not CP or CLA
+  pupil.flags.cp = true;
+  auto concerns = fired("first_day_vulnerable");
+  ASSERT_EQ(concerns.size(), 1u);  // the run's first day only
+  EXPECT_EQ(concerns[0].occurred_on, d("2024-09-17"));
+  EXPECT_EQ(concerns[0].type, "concern");
+}
+
+TEST_F(PolicyFixture, DualRegistrationCodesAreNotPossibleSessions) {
+  // D and Y codes are not possible sessions: a pupil away on them all term is not absent.
+  for (Date day : cal.schoolDays(d("2024-10-01"), d("2024-12-19"))) set({day}, "D", "Y1");
+  EXPECT_TRUE(fired("persistent_absence").empty());
+  EXPECT_TRUE(fired("unauthorised_10_day").empty());
+}
+
+TEST(Policy, EveryProblemInAPolicyFileNamesItsJsonPath) {
+  std::vector<Problem> problems;
+  auto policy = Policy::fromJson(nlohmann::json::parse(R"({
+    "name": "broken",
+    "rules": [
+      {"id": "a", "when": {"measure": "count", "codes": ["ZZ"], "at_least": 1},
+       "action": {"la_notification": "x"}},
+      {"id": "b", "when": {"measure": "percent", "codes": "absence", "window": "fortnight"},
+       "action": {"letter": {}}},
+      {"id": "a", "when": {"any": [{"pupil": "vip"}]}, "action": {"note": {}}}
+    ]})"),
+                                 "broken.json", problems);
+  EXPECT_FALSE(policy);
+  std::vector<std::string> where;
+  for (const auto& p : problems) where.push_back(p.location);
+  EXPECT_EQ(where, (std::vector<std::string>{"$.rules[0].when.codes[0]", "$.rules[1].when.window",
+                                             "$.rules[1].when", "$.rules[1].action.letter",
+                                             "$.rules[2].id", "$.rules[2].when.any[0].pupil"}));
+}
