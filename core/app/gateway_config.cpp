@@ -15,7 +15,8 @@ constexpr Field kRootFields[] = {
     {"store", FieldType::Object, "{}", false, "{\"sqlite\": \"path\"}: where the register is kept"},
     {"calendar", FieldType::String, "", true, "the school calendar file (see schedules/calendars)"},
     {"sources", FieldType::Array, "[]", false, "inbound connectors: [{name, type, ...}]"},
-    {"rules", FieldType::Object, "{}", false, "statutory rules and their settings"},
+    {"rules", FieldType::Object, "{}", false,
+     "the policies to run (default: the built-in statutory policy) and notify_from"},
     {"sinks", FieldType::Array, "[]", false, "outbound connectors: [{name, type, ...}]"},
     {"delivery", FieldType::Object, "{}", false, "retry and backoff settings for the outbox"},
     {"log_level", FieldType::String, "\"info\"", false, "debug | info | warn | error"},
@@ -112,8 +113,8 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
     config.sinks = root["sinks"];
     checkParts(config.sinks, "$.sinks", false, config.base_dir, context);
   }
-  config.rules =
-      RuleSet::fromJson(root.value("rules", nlohmann::json::object()), "$.rules", context);
+  config.rules = RuleSet::fromJson(root.value("rules", nlohmann::json::object()), "$.rules",
+                                   config.base_dir, context);
   if (root.contains("delivery")) {
     auto d = applySchema(root["delivery"], kDeliveryFields, "$.delivery", context);
     config.delivery.backoff.base_ms = d.value("base_backoff_ms", 1000);
@@ -137,8 +138,6 @@ std::string describeConfiguration() {
   text += "\n## store\n\n" + describeSchema(kStoreFields);
   text += "\n## delivery\n\n" + describeSchema(kDeliveryFields);
   text += "\n## rules\n\n" + describeSchema(RuleSet::schema());
-  for (const auto& [key, schema] : RuleSet::ruleSchemas())
-    text += "\n## rules." + std::string(key) + "\n\n" + describeSchema(schema);
   text += "\n## calendar file\n\n" + describeSchema(SchoolCalendar::schema());
   for (const auto& t : inboundTypes())
     text += "\n## source type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" +

@@ -2,37 +2,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/rules/continuous_unauthorised.h"
-#include "core/rules/sickness.h"
+#include "core/rules/statutory_policy.h"
 
 namespace markbridge {
 namespace {
 
 constexpr Field kRulesFields[] = {
-    {"unauthorised_10_day", FieldType::Object, "{}", false,
-     "LA notification: continuous unauthorised absence (statutory)"},
-    {"sickness_15_day", FieldType::Object, "{}", false,
-     "LA notification: 15 school days' sickness in the academic year (statutory)"},
+    {"policies", FieldType::Array, R"(["statutory"])", false,
+     "the policies to run: \"statutory\" (built in: docs/policies/statutory.json) and/or paths "
+     "of policy files, relative to the config file"},
     {"notify_from", FieldType::String, "\"\"", false,
      "yyyy-mm-dd: events that arose before this day are recorded but never sent (set it to the "
      "go-live day when connecting a school part-way through the year)"},
 };
-constexpr Field kUnauthorisedFields[] = {
-    {"enabled", FieldType::Boolean, "true", false, "run this rule"},
-    {"school_days", FieldType::Integer, "10", false,
-     "continuous school days of unauthorised absence that trigger the notification (law: 10)"},
-};
-constexpr Field kSicknessFields[] = {
-    {"enabled", FieldType::Boolean, "true", false, "run this rule"},
-    {"sessions", FieldType::Integer, "30", false,
-     "illness (I) sessions in one academic year that trigger the notification (15 days = 30)"},
-};
-
-int positive(const nlohmann::json& value, const std::string& path, const ConfigContext& context) {
-  int n = value.get<int>();
-  if (n < 1) context.add(path, "must be at least 1", std::to_string(n));
-  return n;
-}
 
 }  // namespace
 
@@ -40,64 +22,67 @@ std::span<const Field> RuleSet::schema() {
   return kRulesFields;
 }
 
-std::vector<std::pair<std::string_view, std::span<const Field>>> RuleSet::ruleSchemas() {
-  return {{"unauthorised_10_day", kUnauthorisedFields}, {"sickness_15_day", kSicknessFields}};
+const Policy& RuleSet::statutory() {
+  static const Policy policy = [] {
+    std::vector<Problem> problems;
+    auto parsed = Policy::fromJson(nlohmann::json::parse(kStatutoryPolicyJson),
+                                   "built-in statutory policy", problems);
+    if (!parsed) throw ProblemError(problems);
+    return *parsed;
+  }();
+  return policy;
 }
 
 RuleSet RuleSet::fromJson(const nlohmann::json& json, const std::string& path,
-                          const ConfigContext& context) {
+                          const std::filesystem::path& baseDir, const ConfigContext& context) {
   RuleSet set;
   auto rules = applySchema(json, kRulesFields, path, context);
   if (auto from = rules.value("notify_from", std::string()); !from.empty()) {
     set.notify_from_ = Date::parseIso(from);
     if (!set.notify_from_) context.add(path + ".notify_from", "is not a date yyyy-mm-dd", from);
   }
-  if (rules.contains("unauthorised_10_day")) {
-    std::string p = path + ".unauthorised_10_day";
-    auto r = applySchema(rules["unauthorised_10_day"], kUnauthorisedFields, p, context);
-    if (r.value("enabled", true) && r.contains("school_days"))
-      set.rules_.push_back(std::make_shared<ContinuousUnauthorisedRule>(
-          positive(r["school_days"], p + ".school_days", context)));
+  const auto& names = rules.contains("policies") ? rules["policies"] : nlohmann::json::array();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string at = path + ".policies[" + std::to_string(i) + "]";
+    if (!names[i].is_string()) {
+      context.add(at, "must be \"statutory\" or a policy file's path", names[i].dump());
+      continue;
+    }
+    auto name = names[i].get<std::string>();
+    if (name == "statutory") {
+      set.policies_.push_back(statutory());
+      continue;
+    }
+    try {
+      set.policies_.push_back(Policy::load(resolveConfigPath(baseDir, name)));
+    } catch (const ProblemError& e) {
+      for (const auto& p : e.problems())
+        context.problems->push_back(Problem{p.file, p.line, p.column, p.location, p.value,
+                                            p.message + " (policy named at " + at + ")"});
+    }
   }
-  if (rules.contains("sickness_15_day")) {
-    std::string p = path + ".sickness_15_day";
-    auto r = applySchema(rules["sickness_15_day"], kSicknessFields, p, context);
-    if (r.value("enabled", true) && r.contains("sessions"))
-      set.rules_.push_back(
-          std::make_shared<SicknessRule>(positive(r["sessions"], p + ".sessions", context)));
-  }
+  for (std::size_t a = 0; a < set.policies_.size(); ++a)
+    for (std::size_t b = a + 1; b < set.policies_.size(); ++b)
+      if (set.policies_[a].name() == set.policies_[b].name())
+        context.add(path + ".policies", "two policies are named " + set.policies_[a].name(),
+                    set.policies_[a].name());
   return set;
+}
+
+std::size_t RuleSet::size() const {
+  std::size_t n = 0;
+  for (const auto& p : policies_) n += p.rules().size();
+  return n;
 }
 
 std::vector<Event> RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg) const {
   std::vector<Event> events;
-  PupilFacts facts{pupil, reg};
-  for (const auto& rule : rules_) rule->evaluate(facts, events);
+  for (const auto& policy : policies_) {
+    auto found = policy.evaluate(pupil, reg);
+    events.insert(events.end(), std::make_move_iterator(found.begin()),
+                  std::make_move_iterator(found.end()));
+  }
   return events;
-}
-
-Event makeEvent(const Rule& rule, std::string_view type, const PupilFacts& facts,
-                std::string episode, Date occurredOn, Date from, Date to) {
-  return makeEvent(std::string(rule.id()), type, facts.pupil, facts.reg, std::move(episode),
-                   occurredOn, from, to);
-}
-
-Event makeEvent(const std::string& ruleId, std::string_view type, const Pupil& pupil,
-                const PupilRegister& reg, std::string episode, Date occurredOn, Date from,
-                Date to) {
-  Event event;
-  event.rule = ruleId;
-  event.type = std::string(type);
-  event.id = Event::makeId(event.rule, pupil.upn, episode);
-  event.episode = std::move(episode);
-  event.pupil = pupil;
-  event.occurred_on = occurredOn;
-  event.from = from;
-  event.to = to;
-  event.sessions_by_code = tally(reg, from, to).by_code;
-  Date yearStart = *Date::fromYmd(occurredOn.academicYear(), 9, 1);
-  event.attendance_percent = tally(reg, yearStart, occurredOn).attendancePercent();
-  return event;
 }
 
 }  // namespace markbridge

@@ -1,34 +1,36 @@
 #pragma once
-// The rules a school runs, built from the "rules" section of the config, and the one function
-// that evaluates them for a pupil.
+// The rules a school runs: the policies named in the config's "rules" section (the built-in
+// "statutory" policy, or policy files), and the one function that evaluates them for a pupil.
 
-#include <memory>
+#include <filesystem>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "core/domain/config_schema.h"
-#include "core/rules/rule.h"
+#include "core/rules/engine/policy.h"
 
 namespace markbridge {
 
 class RuleSet {
  public:
   static std::span<const Field> schema();
-  // Each rule's own settings, by its key under "rules".
-  static std::vector<std::pair<std::string_view, std::span<const Field>>> ruleSchemas();
+  // Policy files are read here (relative to `baseDir`); problems name the JSON path.
   static RuleSet fromJson(const nlohmann::json& json, const std::string& path,
-                          const ConfigContext& context);
+                          const std::filesystem::path& baseDir, const ConfigContext& context);
+  // The statutory policy shipped in the binary (docs/policies/statutory.json).
+  static const Policy& statutory();
 
   // Pure: the events whose grounds hold for this pupil now.
   std::vector<Event> evaluate(const Pupil& pupil, const PupilRegister& reg) const;
-  std::size_t size() const { return rules_.size(); }
+  std::size_t size() const;  // rules in all policies
+  const std::vector<Policy>& policies() const { return policies_; }
   // Events that arose before this day are history: recorded, never sent.
   std::optional<Date> notifyFrom() const { return notify_from_; }
 
  private:
-  std::vector<std::shared_ptr<const Rule>> rules_;
+  std::vector<Policy> policies_;
   std::optional<Date> notify_from_;
 };
 

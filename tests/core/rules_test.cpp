@@ -2,9 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/rules/continuous_unauthorised.h"
 #include "core/rules/rule_set.h"
-#include "core/rules/sickness.h"
 #include "core/store/store.h"
 #include "tests/support/test_support.h"
 
@@ -41,16 +39,18 @@ struct RuleFixture : ::testing::Test {
       if (static_cast<int>(days.size()) < count) days.push_back(day);
     return days;
   }
-  std::vector<Event> run(const Rule& rule, const Pupil& p = pupil()) {
+  // The events of one rule of the built-in statutory policy.
+  std::vector<Event> run(const std::string& rule, const Pupil& p = pupil()) {
     PupilRegister reg(cal, marks);
     std::vector<Event> events;
-    rule.evaluate(PupilFacts{p, reg}, events);
+    for (auto& e : RuleSet::statutory().evaluate(p, reg))
+      if (e.rule == "statutory." + rule) events.push_back(std::move(e));
     return events;
   }
 };
 
-ContinuousUnauthorisedRule tenDays(10);
-SicknessRule sickness(30);
+const std::string tenDays = "unauthorised_10_day";
+const std::string sickness = "sickness_15_day";
 
 }  // namespace
 
@@ -220,16 +220,23 @@ TEST_F(RuleFixture, EventsBeforeNotifyFromAreRecordedButNeverSentOrCorrected) {
   EXPECT_EQ(amended.outbox_items, 0);
 }
 
-TEST(RuleSetConfig, DefaultsToBothStatutoryRulesAndNamesBadSettings) {
+TEST(RuleSetConfig, DefaultsToTheStatutoryPolicyAndNamesBadPolicies) {
+  test::TempDir dir;
   std::vector<Problem> problems;
   ConfigContext context{"c.json", &problems};
-  auto set = RuleSet::fromJson(nlohmann::json::object(), "$.rules", context);
+  auto set = RuleSet::fromJson(nlohmann::json::object(), "$.rules", dir.path(), context);
   EXPECT_TRUE(problems.empty());
-  EXPECT_EQ(set.size(), 2u);
+  ASSERT_EQ(set.policies().size(), 1u);
+  EXPECT_EQ(set.policies()[0].name(), "statutory");
+  EXPECT_GE(set.size(), 8u);
+  dir.write("school.json", R"({"name": "school", "rules": [{"id": "x", "when": {"pupil": "vip"},
+                                "action": {"note": {}}}]})");
   RuleSet::fromJson(
-      nlohmann::json::parse(R"({"unauthorised_10_day": {"school_days": 0, "days": 3}})"), "$.rules",
-      context);
-  ASSERT_EQ(problems.size(), 2u);
-  EXPECT_EQ(problems[0].location, "$.rules.unauthorised_10_day.days");
-  EXPECT_EQ(problems[1].location, "$.rules.unauthorised_10_day.school_days");
+      nlohmann::json::parse(R"({"policies": ["statutory", "school.json", "missing.json", 3]})"),
+      "$.rules", dir.path(), context);
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0].location, "$.rules[0].when.pupil");
+  EXPECT_NE(problems[0].message.find("policy named at $.rules.policies[1]"), std::string::npos);
+  EXPECT_NE(problems[1].message.find("cannot open"), std::string::npos);
+  EXPECT_EQ(problems[2].location, "$.rules.policies[3]");
 }
