@@ -4,6 +4,7 @@
 
 #include "connectors/inbound/inbound_connector.h"
 #include "core/app/store_receiver.h"
+#include "core/rules/rule_set.h"
 
 namespace markbridge::bench {
 namespace {
@@ -45,13 +46,29 @@ PhaseResult parseCtf(const std::filesystem::path& ctf) {
   return count("ctf_xml", ctf);
 }
 
-PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db) {
-  auto store = openSqliteStore(db.string());
-  // Every weekday of the year is a school day, so no mark is set aside as off-calendar.
-  auto calendar = SchoolCalendar::fromJson(
+// Every weekday of the year is a school day, so no mark is set aside as off-calendar.
+SchoolCalendar benchCalendar() {
+  return SchoolCalendar::fromJson(
       nlohmann::json{
           {"terms", {{{"name", "year"}, {"start", "2024-09-01"}, {"end", "2025-08-31"}}}}},
       "bench");
+}
+
+PhaseResult evaluateStatutory(const std::filesystem::path& db) {
+  auto store = openSqliteStore(db.string());
+  auto calendar = benchCalendar();
+  const auto& policy = RuleSet::statutory();
+  PhaseResult result;
+  store->forEachPupilRegister(calendar, [&](const Pupil& pupil, const PupilRegister& reg) {
+    result.marks += static_cast<int64_t>(policy.evaluate(pupil, reg).size());
+    ++result.problems;
+  });
+  return result;
+}
+
+PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db) {
+  auto store = openSqliteStore(db.string());
+  auto calendar = benchCalendar();
   PhaseResult result;
   StoreReceiver receiver(*store, calendar, 1, [&](ImportResult&& r) {
     result.problems = static_cast<int64_t>(r.problems.size());

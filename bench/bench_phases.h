@@ -16,6 +16,9 @@ struct PhaseResult {
 PhaseResult parseCsv(const std::filesystem::path& csv);
 // SIMS long CSV -> the SQLite register, in one import transaction.
 PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db);
+// Every pupil's register read from the store and the statutory policy evaluated for each; `marks`
+// counts the events found, `problems` the pupils.
+PhaseResult evaluateStatutory(const std::filesystem::path& db);
 // CTF XML -> canonical marks, discarded as they come.
 PhaseResult parseCtf(const std::filesystem::path& ctf);
 

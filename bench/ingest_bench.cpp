@@ -128,6 +128,18 @@ int main(int argc, char** argv) {
                inChild([&] { return markbridge::bench::storeCsv(csv.path, dir / "long.db"); }),
                expected, wc);
 
+  // Evaluating the statutory policy over the whole register just stored.
+  auto evaluated = inChild([&] { return markbridge::bench::evaluateStatutory(dir / "long.db"); });
+  if (evaluated.result.failed || evaluated.result.problems != pupils) {
+    std::printf("  %-22s FAILED\n", "statutory evaluation");
+    ok = false;
+  } else {
+    std::printf("  %-22s %8.2f s  %lld pupils, %lld events  peak memory %.0f MB\n",
+                "statutory evaluation", evaluated.seconds,
+                static_cast<long long>(evaluated.result.problems),
+                static_cast<long long>(evaluated.result.marks), evaluated.peakMb);
+  }
+
   auto ctf = markbridge::bench::writeCtf(dir / "ctf.xml", pupils, sessions);
   std::printf("CTF XML: %.0f MB\n", static_cast<double>(ctf.bytes) / 1e6);
   double wcCtf = timeCommand("wc -l < '" + ctf.path.string() + "' > /dev/null");

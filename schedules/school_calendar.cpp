@@ -155,6 +155,7 @@ SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::s
   for (std::size_t i = 0; i < calendar.kinds_.size(); ++i)
     calendar.schoolDaysBefore_[i + 1] =
         calendar.schoolDaysBefore_[i] + (calendar.kinds_[i] == DayKind::SchoolDay ? 1 : 0);
+  calendar.index_ = SchoolDayIndex(calendar);
   return calendar;
 }
 
@@ -188,6 +189,24 @@ std::optional<Date> SchoolCalendar::schoolWeekOf(Date day) const {
   Date monday = day.monday();
   if (schoolDaysBetween(monday, monday + 6) > 0) return monday;
   return std::nullopt;
+}
+
+SchoolDayIndex::SchoolDayIndex(const SchoolCalendar& calendar) {
+  days = calendar.schoolDays();
+  Date lastMonday;
+  for (std::size_t i = 0; i < days.size(); ++i) {
+    Date day = days[i];
+    if (i == 0 || day.monday() != lastMonday) {
+      weekFirst.push_back(static_cast<int>(i));
+      lastMonday = day.monday();
+    }
+    week.push_back(static_cast<int>(weekFirst.size()) - 1);
+    bool newYear = i == 0 || day.academicYear() != days[i - 1].academicYear();
+    yearFirst.push_back(newYear ? static_cast<int>(i) : yearFirst.back());
+    auto term = calendar.termOf(day);
+    bool newTerm = i == 0 || !term || term->first > days[i - 1];
+    termFirst.push_back(newTerm ? static_cast<int>(i) : termFirst.back());
+  }
 }
 
 }  // namespace markbridge

@@ -25,6 +25,20 @@ enum class DayKind : uint8_t {
 };
 std::string_view toString(DayKind kind);
 
+class SchoolCalendar;
+
+// The calendar's school days numbered 0..n-1 with, for each, its school week and the first
+// school day of its week, term and academic year: what rules measure windows with.
+struct SchoolDayIndex {
+  SchoolDayIndex() = default;
+  explicit SchoolDayIndex(const SchoolCalendar& calendar);
+  std::vector<Date> days;
+  std::vector<int> week;       // per day: its school week (weeks with no school day skipped)
+  std::vector<int> weekFirst;  // per school week: its first school day
+  std::vector<int> yearFirst;  // per day: the first school day of its academic year
+  std::vector<int> termFirst;  // per day: the first school day of its term
+};
+
 class SchoolCalendar {
  public:
   // Throws ProblemError naming the file and JSON path of each problem.
@@ -44,6 +58,7 @@ class SchoolCalendar {
   std::vector<Date> schoolDays(Date from, Date to) const;
   std::vector<Date> schoolDays() const { return schoolDays(first(), last()); }
   std::optional<Date> nextSchoolDay(Date after) const;
+  const SchoolDayIndex& index() const { return index_; }
   // The first and last day of the term holding `day` (holidays inside a term, such as half
   // term, belong to it); nothing outside every term.
   std::optional<std::pair<Date, Date>> termOf(Date day) const {
@@ -58,6 +73,7 @@ class SchoolCalendar {
   std::string name_;
   Date first_;
   std::vector<std::pair<Date, Date>> terms_;
+  SchoolDayIndex index_;
   std::vector<DayKind> kinds_;         // one per calendar day from first_
   std::vector<int> schoolDaysBefore_;  // prefix count: school days strictly before index i
 };

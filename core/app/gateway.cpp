@@ -68,9 +68,8 @@ std::vector<ImportResult> Gateway::importSources() {
 EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
   std::vector<std::string> pupils;
   std::vector<Event> events;
-  store_->forEachRegister([&](const Pupil& pupil, const std::vector<Mark>& marks) {
+  store_->forEachPupilRegister(calendar_, [&](const Pupil& pupil, const PupilRegister& reg) {
     pupils.push_back(pupil.upn);
-    PupilRegister reg(calendar_, marks);
     auto found = config_.rules.evaluate(pupil, reg);
     events.insert(events.end(), std::make_move_iterator(found.begin()),
                   std::make_move_iterator(found.end()));

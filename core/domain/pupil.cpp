@@ -32,13 +32,19 @@ Date compulsoryEnd(Date dob) {
 
 }  // namespace
 
-bool isOfCompulsorySchoolAge(const Pupil& pupil, Date day) {
-  if (pupil.dob) return day >= compulsoryStart(*pupil.dob) && day <= compulsoryEnd(*pupil.dob);
+std::pair<Date, Date> compulsorySchoolAgeDays(const Pupil& pupil) {
+  if (pupil.dob) return {compulsoryStart(*pupil.dob), compulsoryEnd(*pupil.dob)};
   int year = 0;
   const auto& y = pupil.year_group;
   auto [ptr, ec] = std::from_chars(y.data(), y.data() + y.size(), year);
-  if (ec != std::errc() || ptr != y.data() + y.size()) return false;
-  return year >= 1 && year <= 11;
+  bool school = ec == std::errc() && ptr == y.data() + y.size() && year >= 1 && year <= 11;
+  if (!school) return {Date::fromDays(1), Date::fromDays(0)};    // never
+  return {Date::fromDays(-(1 << 30)), Date::fromDays(1 << 30)};  // always
+}
+
+bool isOfCompulsorySchoolAge(const Pupil& pupil, Date day) {
+  auto [first, last] = compulsorySchoolAgeDays(pupil);
+  return day >= first && day <= last;
 }
 
 }  // namespace markbridge

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/domain/date.h"
 
@@ -35,5 +36,7 @@ struct Pupil {
 // after the fifth birthday, to the last Friday of June in the school year the pupil turns 16.
 // Without a date of birth, years 1 to 11 are taken as compulsory.
 bool isOfCompulsorySchoolAge(const Pupil& pupil, Date day);
+// The same as the days [first, last] (first > last when never), for checking many days at once.
+std::pair<Date, Date> compulsorySchoolAgeDays(const Pupil& pupil);
 
 }  // namespace markbridge

@@ -1,15 +1,17 @@
 #include "core/rules/register.h"
 
+#include <algorithm>
+#include <array>
+
 namespace markbridge {
 
-PupilRegister::PupilRegister(const SchoolCalendar& calendar, const std::vector<Mark>& marks)
+PupilRegister::PupilRegister(const SchoolCalendar& calendar)
     : calendar_(calendar),
-      codes_(static_cast<std::size_t>(calendar.last() - calendar.first() + 1) * 2) {
-  for (const auto& mark : marks) {
-    if (!calendar_.covers(mark.date)) continue;
-    codes_[static_cast<std::size_t>(mark.date - calendar_.first()) * 2 +
-           static_cast<std::size_t>(mark.session)] = mark.code;
-  }
+      codes_(static_cast<std::size_t>(calendar.last() - calendar.first() + 1) * 2) {}
+
+PupilRegister::PupilRegister(const SchoolCalendar& calendar, const std::vector<Mark>& marks)
+    : PupilRegister(calendar) {
+  for (const auto& mark : marks) set(mark.date, mark.session, mark.code);
 }
 
 Code PupilRegister::at(Date day, Session session) const {
@@ -25,32 +27,43 @@ double SessionTally::attendancePercent() const {
 
 SessionTally tally(const PupilRegister& reg, Date from, Date to) {
   SessionTally t;
-  for (Date day : reg.calendar().schoolDays(from, to)) {
+  // Counted by code index first: a map keyed by text for every session showed in profiles.
+  std::array<int, 64> byIndex{};
+  const auto& calendar = reg.calendar();
+  for (Date day = std::max(from, calendar.first()); day <= to && day <= calendar.last();
+       day = day + 1) {
+    if (!calendar.isSchoolDay(day)) continue;
     for (Session s : {Session::AM, Session::PM}) {
       Code code = reg.at(day, s);
       if (code.isNotTaken()) {
         ++t.not_taken;
         continue;
       }
-      ++t.by_code[std::string(code.str())];
-      if (!code.isPossible()) continue;
-      ++t.possible;
-      switch (code.category()) {
-        case Category::Present:
-          ++t.present;
-          break;
-        case Category::Attending:
-          ++t.attending;
-          break;
-        case Category::Authorised:
-          ++t.authorised;
-          break;
-        case Category::Unauthorised:
-          ++t.unauthorised;
-          break;
-        default:
-          break;
-      }
+      ++byIndex[code.index()];
+    }
+  }
+  for (uint8_t i = 0; i < byIndex.size(); ++i) {
+    if (byIndex[i] == 0) continue;
+    Code code = *Code::fromIndex(i);
+    int n = byIndex[i];
+    t.by_code[std::string(code.str())] = n;
+    if (!code.isPossible()) continue;
+    t.possible += n;
+    switch (code.category()) {
+      case Category::Present:
+        t.present += n;
+        break;
+      case Category::Attending:
+        t.attending += n;
+        break;
+      case Category::Authorised:
+        t.authorised += n;
+        break;
+      case Category::Unauthorised:
+        t.unauthorised += n;
+        break;
+      default:
+        break;
     }
   }
   return t;

@@ -2,6 +2,7 @@
 // One pupil's register laid over the school calendar: the code of every session, and tallies
 // of sessions by category over a period (school days only).
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,14 @@ namespace markbridge {
 class PupilRegister {
  public:
   PupilRegister(const SchoolCalendar& calendar, const std::vector<Mark>& marks);
+  // Empty; filled with set().
+  explicit PupilRegister(const SchoolCalendar& calendar);
+  void set(Date day, Session session, Code code) {
+    if (calendar_.covers(day))
+      codes_[static_cast<std::size_t>(day - calendar_.first()) * 2 +
+             static_cast<std::size_t>(session)] = code;
+  }
+  void clear() { std::fill(codes_.begin(), codes_.end(), Code::notTaken()); }
   // "Not taken" when there is no mark, or the day is outside the calendar.
   Code at(Date day, Session session) const;
   const SchoolCalendar& calendar() const { return calendar_; }

@@ -149,6 +149,33 @@ class SqliteStore final : public Store {
     }
   }
 
+  void forEachPupilRegister(
+      const SchoolCalendar& calendar,
+      const std::function<void(const Pupil&, const PupilRegister&)>& visit) override {
+    SqliteStatement pupils(db_.handle(),
+                           std::string("SELECT ") + kPupilColumns + " FROM pupils ORDER BY upn");
+    SqliteStatement weeks(db_.handle(),
+                          "SELECT week, codes FROM register_weeks WHERE upn=?1 AND week>=?2 AND "
+                          "week<=?3");
+    PupilRegister reg(calendar);
+    while (pupils.step()) {
+      Pupil p = readPupil(pupils);
+      reg.clear();
+      weeks.bindView(1, p.upn).bind(2, int64_t{calendar.first().monday().days()});
+      weeks.bind(3, int64_t{calendar.last().days()});
+      while (weeks.step()) {
+        Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(0)));
+        auto codes = weeks.blob(1);
+        for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
+          if (codes[i])
+            reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
+                    codeOfSlot(static_cast<uint8_t>(codes[i])));
+      }
+      weeks.reset();
+      visit(p, reg);
+    }
+  }
+
   std::vector<Amendment> amendments(const std::string& upn) override {
     SqliteStatement s(db_.handle(),
                       "SELECT date, session, old_code, new_code, old_source, new_source, "

@@ -18,4 +18,12 @@ ImportOutcome Store::importBatch(const ImportBatch& batch, int64_t now) {
   return outcome;
 }
 
+void Store::forEachPupilRegister(
+    const SchoolCalendar& calendar,
+    const std::function<void(const Pupil&, const PupilRegister&)>& visit) {
+  forEachRegister([&](const Pupil& pupil, const std::vector<Mark>& marks) {
+    visit(pupil, PupilRegister(calendar, marks));
+  });
+}
+
 }  // namespace markbridge

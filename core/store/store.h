@@ -13,6 +13,7 @@
 #include "core/domain/import_batch.h"
 #include "core/outbox/outbox_item.h"
 #include "core/rules/event.h"
+#include "core/rules/register.h"
 
 namespace markbridge {
 
@@ -103,6 +104,11 @@ class Store {
   virtual void forEachRegister(
       const std::function<void(const Pupil&, const std::vector<Mark>&)>& visit) = 0;
   virtual std::vector<Amendment> amendments(const std::string& upn) = 0;
+  // Each pupil's codes laid over `calendar` (what rules read): the same as forEachRegister
+  // without building Mark objects. The register passed is valid during the call.
+  virtual void forEachPupilRegister(
+      const SchoolCalendar& calendar,
+      const std::function<void(const Pupil&, const PupilRegister&)>& visit);
 
   // Records the events that hold now for `pupils` (the whole evaluated set) and queues outbox
   // items in the same transaction: new events are queued for each routed sink; an event that

@@ -69,3 +69,32 @@ TEST(RegisterWeek, AnOlderStoresMarksAreMovedIntoWeekRowsWithTheirSources) {
   EXPECT_EQ(outcome.marks_unchanged, 1);
   EXPECT_EQ(outcome.marks_amended, 0);
 }
+
+TEST(RegisterWeek, TheRulesViewOfTheRegisterIsTheMarksViewWithoutTheMarks) {
+  test::TempDir dir;
+  auto store = openSqliteStore((dir / "r.db").string());
+  auto calendar = test::autumnCalendar();
+  ImportBatch batch;
+  batch.source = "sims";
+  batch.fingerprint = "f";
+  for (const char* upn : {"B801200005001", "K801400023001"}) {
+    batch.pupils.push_back(Pupil{upn, "", "", "", {}, "8", "8B", {}});
+    test::addDays(batch.marks, upn, calendar.schoolDays(d("2024-09-03"), d("2024-12-19")), "/",
+                  "N");
+  }
+  batch.marks.push_back(test::mark("B801200005001", d("2025-08-30"), Session::AM, "I"));  // off
+  store->importBatch(batch, 1);
+  std::vector<std::string> viaMarks, viaCodes;
+  auto describe = [&](const PupilRegister& reg, std::vector<std::string>& out) {
+    for (Date day = calendar.first(); day <= calendar.last(); day = day + 1)
+      for (Session s : {Session::AM, Session::PM}) out.push_back(std::string(reg.at(day, s).str()));
+  };
+  store->forEachRegister([&](const Pupil&, const std::vector<Mark>& marks) {
+    describe(PupilRegister(calendar, marks), viaMarks);
+  });
+  store->forEachPupilRegister(
+      calendar, [&](const Pupil&, const PupilRegister& reg) { describe(reg, viaCodes); });
+  EXPECT_EQ(viaCodes, viaMarks);
+  EXPECT_EQ(std::count(viaCodes.begin(), viaCodes.end(), "N"),
+            2 * calendar.schoolDaysBetween(d("2024-09-03"), d("2024-12-19")));
+}

@@ -156,6 +156,24 @@ const Condition* Condition::primary() const {
   return nullptr;
 }
 
+bool neverHolds(const Condition& c, const Pupil& pupil) {
+  switch (c.kind) {
+    case Condition::Kind::PupilFlag:
+      return std::none_of(c.values.begin(), c.values.end(),
+                          [&](const std::string& f) { return flag(pupil, f); });
+    case Condition::Kind::YearGroup:
+      return std::find(c.values.begin(), c.values.end(), pupil.year_group) == c.values.end();
+    case Condition::Kind::All:
+      return std::any_of(c.children.begin(), c.children.end(),
+                         [&](const Condition& child) { return neverHolds(child, pupil); });
+    case Condition::Kind::Any:
+      return std::all_of(c.children.begin(), c.children.end(),
+                         [&](const Condition& child) { return neverHolds(child, pupil); });
+    default:
+      return false;
+  }
+}
+
 bool holds(const Condition& c, const Pupil& pupil, const SessionSeries& series, int i) {
   switch (c.kind) {
     case Condition::Kind::All:

@@ -36,6 +36,9 @@ struct Condition {
   const Condition* primary() const;
 };
 
+// False when the condition cannot hold for this pupil on any day (an "all" with a pupil
+// attribute the pupil lacks), so the rule need not be walked through the year.
+bool neverHolds(const Condition& condition, const Pupil& pupil);
 // Whether `condition` holds for the pupil on school day `i`.
 bool holds(const Condition& condition, const Pupil& pupil, const SessionSeries& series, int i);
 

@@ -85,29 +85,24 @@ std::optional<Window> Window::fromJson(const nlohmann::json& json, const std::st
 }
 
 SessionSeries::SessionSeries(const PupilRegister& reg, const Pupil& pupil, bool compulsoryOnly)
-    : reg_(reg), days_(reg.calendar().schoolDays()) {
+    : index_(reg.calendar().index()), days_(index_.days) {
   sessions_.reserve(days_.size() * 2);
-  Date lastMonday;
-  for (std::size_t i = 0; i < days_.size(); ++i) {
-    Date day = days_[i];
-    bool out = compulsoryOnly && !isOfCompulsorySchoolAge(pupil, day);
+  excluded_.reserve(days_.size());
+  auto [compulsoryFirst, compulsoryLast] = compulsorySchoolAgeDays(pupil);
+  for (Date day : days_) {
+    bool out = compulsoryOnly && (day < compulsoryFirst || day > compulsoryLast);
     excluded_.push_back(out);
     for (Session s : {Session::AM, Session::PM})
       sessions_.push_back(out ? Code::notTaken() : reg.at(day, s));
-    if (i == 0 || day.monday() != lastMonday) {
-      firstOfWeek_.push_back(static_cast<int>(i));
-      lastMonday = day.monday();
-    }
-    weekOf_.push_back(static_cast<int>(firstOfWeek_.size()) - 1);
   }
 }
 
 const std::vector<int>& SessionSeries::prefix(const CodeSet& set) const {
-  for (const auto& [s, sums] : prefixes_)
-    if (s == set) return sums;
+  for (const auto& [key, sums] : prefixes_)
+    if (key == set.key()) return sums;
   std::vector<int> sums(sessions_.size() + 1, 0);
   for (std::size_t i = 0; i < sessions_.size(); ++i) sums[i + 1] = sums[i] + set.has(sessions_[i]);
-  prefixes_.emplace_back(set, std::move(sums));
+  prefixes_.emplace_back(set.key(), std::move(sums));
   return prefixes_.back().second;
 }
 
@@ -118,26 +113,21 @@ int SessionSeries::count(const CodeSet& set, int fromDay, int toDay) const {
 }
 
 int SessionSeries::windowStart(const Window& window, int i) const {
-  Date day = days_[static_cast<std::size_t>(i)];
-  auto firstOnOrAfter = [&](Date from) {
-    return static_cast<int>(std::lower_bound(days_.begin(), days_.end(), from) - days_.begin());
-  };
+  auto at = static_cast<std::size_t>(i);
   switch (window.kind) {
     case Window::Kind::All:
       return 0;
     case Window::Kind::AcademicYear:
-      return firstOnOrAfter(*Date::fromYmd(day.academicYear(), 9, 1));
-    case Window::Kind::Term: {
-      auto term = reg_.calendar().termOf(day);
-      return term ? firstOnOrAfter(term->first) : i;
-    }
+      return index_.yearFirst[at];
+    case Window::Kind::Term:
+      return index_.termFirst[at];
     case Window::Kind::LastSchoolDays:
       return std::max(0, i - window.n + 1);
     case Window::Kind::SchoolDaysAgo:
       return i - window.n;  // the window is that one day; negative: before the calendar
     case Window::Kind::RollingSchoolWeeks:
-      return firstOfWeek_[static_cast<std::size_t>(
-          std::max(0, weekOf_[static_cast<std::size_t>(i)] - window.n + 1))];
+      return index_
+          .weekFirst[static_cast<std::size_t>(std::max(0, index_.week[at] - window.n + 1))];
   }
   return 0;
 }
@@ -173,7 +163,7 @@ std::optional<double> SessionSeries::value(const Measure& m, int i, int* from) c
       // of which matches extends it; any other day (not taken, not counted) leaves it as it is.
       std::vector<int>* runs = nullptr;
       for (auto& [key, r] : runs_)
-        if (key.first == m.codes && key.second == m.breaks) runs = &r;
+        if (key.first == m.codes.key() && key.second == m.breaks.key()) runs = &r;
       if (!runs) {
         std::vector<int> r(days_.size() * 2, 0);  // run length, run start per day
         int length = 0, start = 0;
@@ -187,7 +177,7 @@ std::optional<double> SessionSeries::value(const Measure& m, int i, int* from) c
           r[d * 2] = length;
           r[d * 2 + 1] = start;
         }
-        runs_.emplace_back(std::pair{m.codes, m.breaks}, std::move(r));
+        runs_.emplace_back(std::pair{m.codes.key(), m.breaks.key()}, std::move(r));
         runs = &runs_.back().second;
       }
       int length = (*runs)[static_cast<std::size_t>(i) * 2];

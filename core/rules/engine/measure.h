@@ -25,6 +25,7 @@ class CodeSet {
                                          const ConfigContext& context);
   static CodeSet of(std::initializer_list<Category> categories);
   bool has(Code code) const { return bits_[code.index()]; }
+  uint64_t key() const { return bits_.to_ullong(); }
   bool operator==(const CodeSet&) const = default;
 
  private:
@@ -65,14 +66,12 @@ class SessionSeries {
   int windowStart(const Window& window, int i) const;
   int count(const CodeSet& set, int fromDay, int toDay) const;  // sessions in [fromDay, toDay]
 
-  const PupilRegister& reg_;
-  std::vector<Date> days_;
-  std::vector<Code> sessions_;    // two per school day; excluded sessions are not taken
-  std::vector<bool> excluded_;    // per day: outside compulsory school age
-  std::vector<int> weekOf_;       // per day: index of its school week
-  std::vector<int> firstOfWeek_;  // per school week: its first school day index
-  mutable std::vector<std::pair<CodeSet, std::vector<int>>> prefixes_;
-  mutable std::vector<std::pair<std::pair<CodeSet, CodeSet>, std::vector<int>>> runs_;
+  const SchoolDayIndex& index_;
+  const std::vector<Date>& days_;
+  std::vector<Code> sessions_;  // two per school day; excluded sessions are not taken
+  std::vector<bool> excluded_;  // per day: outside compulsory school age
+  mutable std::vector<std::pair<uint64_t, std::vector<int>>> prefixes_;  // by CodeSet::key()
+  mutable std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::vector<int>>> runs_;
 };
 
 }  // namespace markbridge

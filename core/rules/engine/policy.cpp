@@ -108,6 +108,7 @@ std::vector<Event> Policy::evaluate(const Pupil& pupil, const PupilRegister& reg
   std::vector<Event> events;
   std::optional<SessionSeries> all, compulsory;
   for (const auto& rule : rules_) {
+    if (neverHolds(rule.when, pupil)) continue;
     auto& series = rule.compulsory_school_age_only ? compulsory : all;
     if (!series) series.emplace(reg, pupil, rule.compulsory_school_age_only);
     const Condition* dating = rule.when.primary();
