@@ -1,5 +1,6 @@
 // `markbridge status`, `codes` and `reconcile`: what the register holds and how it was read.
 
+#include <ctime>
 #include <iomanip>
 
 #include "core/app/command_support.h"
@@ -81,6 +82,55 @@ int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err) {
         << " (from, to) in source " << t.source << "\n";
   out << report.lines.size() << " compared, " << report.disagreements() << " differ, "
       << report.undated.size() << " without dates\n";
+  return kExitOk;
+}
+
+}  // namespace markbridge
+
+namespace markbridge {
+
+int explain(const Args& args, std::ostream& out, std::ostream& err) {
+  auto gateway = openGateway(args, err);
+  if (!gateway) return kExitConfig;
+  if (args.files.size() != 1) {
+    err << "markbridge explain: name one pupil by UPN (or MIS id)\n";
+    return kExitConfig;
+  }
+  const std::string& wanted = args.files.front();
+  const auto& calendar = gateway->calendar();
+  bool found = false;
+  gateway->store().forEachPupilRegister(
+      calendar, [&](const Pupil& pupil, const PupilRegister& reg) {
+        if (found || (pupil.upn != wanted && pupil.mis_id != wanted)) return;
+        found = true;
+        // Today, or the calendar's last day when it is over.
+        Date asOf = std::min(calendar.last(),
+                             Date::fromDays(static_cast<int32_t>(std::time(nullptr) / 86400)));
+        out << "pupil " << maskUpn(pupil.upn) << " (year " << pupil.year_group << ", "
+            << pupil.reg_group << "), as of " << asOf.iso() << "\n";
+        for (const auto& policy : gateway->config().rules.policies()) {
+          for (const auto& e : policy.explain(pupil, reg, asOf)) {
+            out << "\n"
+                << policy.name() << "." << e.rule->id << ": "
+                << (e.holds ? "HOLDS" : "does not hold") << "\n";
+            if (!e.rule->description.empty()) out << "  " << e.rule->description << "\n";
+            if (e.value)
+              out << "  measure now: " << *e.value
+                  << (e.from ? " (since " + e.from->iso() + ")" : "") << "\n";
+            for (const auto& event : e.fired) {
+              out << "  fired " << event.occurred_on.iso() << " (" << event.type << ", "
+                  << event.from.iso() << ".." << event.to.iso() << "):";
+              for (const auto& [code, n] : event.sessions_by_code) out << " " << code << " x" << n;
+              out << "\n";
+            }
+            if (e.fired.empty()) out << "  never fired\n";
+          }
+        }
+      });
+  if (!found) {
+    err << "markbridge explain: no pupil with UPN or MIS id " << maskUpn(wanted) << "\n";
+    return kExitConfig;
+  }
   return kExitOk;
 }
 

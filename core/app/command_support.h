@@ -32,5 +32,6 @@ std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,
 int status(const Args& args, std::ostream& out, std::ostream& err);
 int codes(const Args& args, std::ostream& out, std::ostream& err);
 int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err);
+int explain(const Args& args, std::ostream& out, std::ostream& err);
 
 }  // namespace markbridge

@@ -24,6 +24,7 @@ commands:
                                        the code map: built-in (2024, legacy, missing marks),
                                        or one source's effective map with its code_map
   reconcile --config FILE              census totals against the stored register, per pupil
+  explain  --config FILE UPN           every rule's measure for one pupil, what fired and when
   describe                             every configuration setting, as Markdown
 
 exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected
@@ -159,6 +160,7 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     if (args.command == "status") return status(args, out, err);
     if (args.command == "codes") return codes(args, out, err);
     if (args.command == "reconcile") return reconcileCommand(args, out, err);
+    if (args.command == "explain") return explain(args, out, err);
     if (args.command == "describe") {
       out << describeConfiguration();
       return kExitOk;

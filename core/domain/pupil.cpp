@@ -37,7 +37,10 @@ std::pair<Date, Date> compulsorySchoolAgeDays(const Pupil& pupil) {
   int year = 0;
   const auto& y = pupil.year_group;
   auto [ptr, ec] = std::from_chars(y.data(), y.data() + y.size(), year);
-  bool school = ec == std::errc() && ptr == y.data() + y.size() && year >= 1 && year <= 11;
+  // Neither a date of birth nor a year group: taken as of compulsory school age, so a statutory
+  // duty is never missed because an export left the columns out.
+  bool school =
+      y.empty() || (ec == std::errc() && ptr == y.data() + y.size() && year >= 1 && year <= 11);
   if (!school) return {Date::fromDays(1), Date::fromDays(0)};    // never
   return {Date::fromDays(-(1 << 30)), Date::fromDays(1 << 30)};  // always
 }

@@ -34,7 +34,8 @@ struct Pupil {
 
 // Compulsory school age on `day`: from the first prescribed day (31 Aug, 31 Dec, 31 Mar) on or
 // after the fifth birthday, to the last Friday of June in the school year the pupil turns 16.
-// Without a date of birth, years 1 to 11 are taken as compulsory.
+// Without a date of birth, years 1 to 11 are taken as compulsory, and so is a pupil whose year
+// group is not known either (a statutory duty is never missed for want of a column).
 bool isOfCompulsorySchoolAge(const Pupil& pupil, Date day);
 // The same as the days [first, last] (first > last when never), for checking many days at once.
 std::pair<Date, Date> compulsorySchoolAgeDays(const Pupil& pupil);

@@ -37,4 +37,6 @@ TEST(CompulsorySchoolAge, WithoutDateOfBirthYearsOneToElevenCount) {
   EXPECT_FALSE(compulsory(p, "2024-10-01"));
   p.year_group = "12";
   EXPECT_FALSE(compulsory(p, "2024-10-01"));
+  p.year_group = "";  // the export had neither DOB nor year: never miss a duty
+  EXPECT_TRUE(compulsory(p, "2024-10-01"));
 }

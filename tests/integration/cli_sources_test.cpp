@@ -144,3 +144,25 @@ TEST(DropFolder, EachFileIsReadOnceThenArchivedOrQuarantinedAndFreshFilesWait) {
   EXPECT_TRUE(fs::exists(dir / "in/archive/growing.csv"));
   EXPECT_FALSE(fs::exists(dir / "in/quarantine/tuesday.1.csv"));  // not read again
 }
+
+TEST_F(SourcesFixture, ExplainShowsEachRulesMeasureAndWhatFiredForOnePupil) {
+  std::string csv = "UPN,Adno,Date,Session,Mark\n";
+  for (Date day : test::autumnCalendar().schoolDays(test::d("2024-09-16"), test::d("2024-09-27")))
+    for (const char* s : {"AM", "PM"}) {
+      auto iso = day.iso();
+      csv += "B801200005001,1001," + iso + "," + s + ",N\n";
+    }
+  dir.write("sims.csv", csv);
+  ASSERT_EQ(run({"import", "--source", "sims", "sims.csv"}).exit_code, 0);
+  auto explained = run({"explain", "B801200005001"});
+  ASSERT_EQ(explained.exit_code, 0) << explained.err;
+  EXPECT_NE(explained.out.find("statutory.unauthorised_10_day: HOLDS"), std::string::npos)
+      << explained.out;
+  EXPECT_NE(explained.out.find("fired 2024-09-27 (unauthorised_10_day, 2024-09-16..2024-09-27): "
+                               "N x20"),
+            std::string::npos)
+      << explained.out;
+  EXPECT_NE(explained.out.find("statutory.sickness_15_day: does not hold"), std::string::npos);
+  EXPECT_NE(run({"explain", "1001"}).out.find("pupil B...5001"), std::string::npos);
+  EXPECT_EQ(run({"explain", "Q801200005002"}).exit_code, 2);
+}

@@ -104,6 +104,31 @@ Policy Policy::load(const std::filesystem::path& file) {
   return *policy;
 }
 
+std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegister& reg,
+                                             Date asOf) const {
+  auto events = evaluate(pupil, reg);
+  std::vector<RuleExplanation> out;
+  for (const auto& rule : rules_) {
+    RuleExplanation e;
+    e.rule = &rule;
+    SessionSeries series(reg, pupil, rule.compulsory_school_age_only);
+    int day = -1;
+    while (day + 1 < series.days() && series.day(day + 1) <= asOf) ++day;
+    if (day >= 0) {
+      e.holds = !neverHolds(rule.when, pupil) && holds(rule.when, pupil, series, day);
+      if (const Condition* dating = rule.when.primary()) {
+        int from = day;
+        e.value = series.value(dating->measure, day, &from);
+        if (e.value) e.from = series.day(from);
+      }
+    }
+    for (const auto& event : events)
+      if (event.rule == name_ + "." + rule.id) e.fired.push_back(event);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 std::vector<Event> Policy::evaluate(const Pupil& pupil, const PupilRegister& reg) const {
   std::vector<Event> events;
   std::optional<SessionSeries> all, compulsory;

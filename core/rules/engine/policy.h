@@ -38,6 +38,15 @@ struct PolicyRule {
   std::string summary;  // template: {value} {from} {to} {day}
 };
 
+// What `markbridge explain` shows for one rule and one pupil.
+struct RuleExplanation {
+  const PolicyRule* rule = nullptr;
+  std::optional<double> value;  // the dating measure on the day asked about
+  std::optional<Date> from;     // the first day that value rests on
+  bool holds = false;           // the whole condition, that day
+  std::vector<Event> fired;     // every episode so far
+};
+
 class Policy {
  public:
   // Problems name the file and JSON path; nothing is returned when there are any.
@@ -50,6 +59,10 @@ class Policy {
   const std::vector<PolicyRule>& rules() const { return rules_; }
   // Every episode of every rule for this pupil, in order.
   std::vector<Event> evaluate(const Pupil& pupil, const PupilRegister& reg) const;
+  // Each rule's measure and condition on `asOf` (the last school day on or before it) and the
+  // events it fired.
+  std::vector<RuleExplanation> explain(const Pupil& pupil, const PupilRegister& reg,
+                                       Date asOf) const;
 
  private:
   std::string name_, description_;
