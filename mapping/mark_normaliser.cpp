@@ -48,13 +48,6 @@ std::optional<std::string> MarkNormaliser::pupilUpn(const RawField& upn, const R
   return std::nullopt;
 }
 
-std::optional<Mark> MarkNormaliser::normalise(const RawMark& raw, std::vector<Problem>& problems,
-                                              bool* review) const {
-  Mark mark;
-  if (!normaliseInto(raw, mark, problems, review)) return std::nullopt;
-  return mark;
-}
-
 bool MarkNormaliser::normaliseInto(const RawMark& raw, Mark& out, std::vector<Problem>& problems,
                                    bool* review) const {
   std::size_t before = problems.size();

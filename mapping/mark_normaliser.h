@@ -43,10 +43,8 @@ class MarkNormaliser {
         recordedAt_(recordedAt),
         directory_(directory) {}
 
-  // Appends to `problems` and returns nothing when the row cannot be trusted.
-  std::optional<Mark> normalise(const RawMark& raw, std::vector<Problem>& problems,
-                                bool* review = nullptr) const;
-  // The same into `out`, reusing its storage (the import path's hot loop); false on a problem.
+  // Fills `out` (reusing its storage: the import path's hot loop). Appends to `problems` and
+  // returns false when the row cannot be trusted.
   bool normaliseInto(const RawMark& raw, Mark& out, std::vector<Problem>& problems,
                      bool* review = nullptr) const;
   // The pupil's UPN, or nothing (with a problem appended) when the row names no pupil we know.

@@ -61,12 +61,6 @@ void BatchBuilder::handOnIfFull() {
   batch_.marks.reserve(kPartMarks);
 }
 
-void BatchBuilder::addMark(Mark&& mark, int line, const RawField& code, bool review) {
-  if (!admit(mark, line, code, review)) return;
-  batch_.marks.push_back(std::move(mark));
-  handOnIfFull();
-}
-
 void BatchBuilder::addRaw(const MarkNormaliser& normaliser, const RawMark& raw) {
   bool review = false;
   if (!normaliser.normaliseInto(raw, scratch_, batch_.problems, &review)) return;

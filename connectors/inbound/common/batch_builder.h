@@ -27,8 +27,8 @@ class BatchBuilder {
   bool knowsPupil(const std::string& upn) const { return ledger_.count(upn) != 0; }
   // The first time a pupil is named (later details for the same pupil are ignored).
   void addPupil(Pupil&& pupil);
-  void addMark(Mark&& mark, int line, const RawField& code, bool review);
-  // Normalises `raw` into a reused mark and adds it (no copy of the strings on the way).
+  // Normalises `raw` into a reused mark and adds it (no copy of the strings on the way): a second
+  // mark for the same pupil-session is dropped when identical and reported when it conflicts.
   void addRaw(const MarkNormaliser& normaliser, const RawMark& raw);
   // The code of the mark addRaw() last normalised.
   Code lastCode() const { return scratch_.code; }
