@@ -30,8 +30,6 @@ class ImportCatalogue {
     return known_.emplace(id, std::move(info)).first->second;
   }
   void remember(uint32_t id, ImportInfo info) { known_[id] = std::move(info); }
-  // An import already remembered (the one being written).
-  const ImportInfo& atConst(uint32_t id) const { return known_.at(id); }
 
  private:
   SqliteDb& db_;

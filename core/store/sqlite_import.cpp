@@ -90,6 +90,7 @@ class SqliteImportWriter final : public ImportWriter {
         .bind(2, "(importing) " + std::to_string(now_) + " " + batch.origin);
     insert.bind(3, now_).bind(4, int64_t{batch.priority}).run();
     importId_ = static_cast<uint32_t>(db_.lastInsertId());
+    priority_ = batch.priority;
     catalogue_.remember(importId_, ImportInfo{batch.source, now_, batch.priority});
   }
 
@@ -121,7 +122,7 @@ class SqliteImportWriter final : public ImportWriter {
     auto code = static_cast<uint8_t>(mark.code.index() + 1);
     if (!slot.empty()) {
       const auto& was = catalogue_.at(slot.import);
-      if (slot.code == code || mark.code.isNotTaken() || part_priority() < was.priority) {
+      if (slot.code == code || mark.code.isNotTaken() || priority_ < was.priority) {
         ++outcome.marks_unchanged;
         return;
       }
@@ -142,8 +143,6 @@ class SqliteImportWriter final : public ImportWriter {
     slot.minutes_late = mark.minutes_late;
     dirty_ = true;
   }
-
-  int part_priority() const { return catalogue_.atConst(importId_).priority; }
 
   void notTakenChanged(const Mark& mark, bool nowNotTaken) {
     auto& statement = nowNotTaken ? notTaken_ : taken_;
@@ -206,6 +205,7 @@ class SqliteImportWriter final : public ImportWriter {
   ImportCatalogue catalogue_;
   SqliteStatement findPupil_, upsertPupil_, readWeek_, writeWeek_, amend_, notTaken_, taken_;
   uint32_t importId_ = 0;
+  int priority_ = 0;  // this import's: a stored mark of higher priority is not overwritten
   std::string upn_;
   Date monday_;
   RegisterWeek week_;

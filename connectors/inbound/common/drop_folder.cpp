@@ -14,27 +14,16 @@ namespace {
 namespace fs = std::filesystem;
 
 // Passes everything on and remembers how the input ended.
-class Outcome : public ImportReceiver {
+class Outcome : public ForwardingReceiver {
  public:
-  explicit Outcome(ImportReceiver& inner) : inner_(inner) {}
-  bool alreadyImported(const std::string& s, const std::string& f) override {
-    return inner_.alreadyImported(s, f);
-  }
-  std::optional<std::string> sourceState(const std::string& s, const std::string& k) override {
-    return inner_.sourceState(s, k);
-  }
-  const PupilDirectory& directory() const override { return inner_.directory(); }
-  void part(ImportBatch& batch) override { inner_.part(batch); }
+  using ForwardingReceiver::ForwardingReceiver;
   void finish(ImportBatch&& batch) override {
     problems = batch.problems;
     finished = true;
-    inner_.finish(std::move(batch));
+    ForwardingReceiver::finish(std::move(batch));
   }
   std::vector<Problem> problems;
   bool finished = false;
-
- private:
-  ImportReceiver& inner_;
 };
 
 bool ignored(const fs::path& file) {

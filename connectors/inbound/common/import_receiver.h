@@ -37,6 +37,25 @@ class ImportReceiver {
   PupilDirectory empty_;
 };
 
+// Passes everything to another receiver; a subclass watches what goes by (counts, outcomes).
+class ForwardingReceiver : public ImportReceiver {
+ public:
+  explicit ForwardingReceiver(ImportReceiver& inner) : inner_(inner) {}
+  bool alreadyImported(const std::string& source, const std::string& fingerprint) override {
+    return inner_.alreadyImported(source, fingerprint);
+  }
+  std::optional<std::string> sourceState(const std::string& source,
+                                         const std::string& key) override {
+    return inner_.sourceState(source, key);
+  }
+  const PupilDirectory& directory() const override { return inner_.directory(); }
+  void part(ImportBatch& batch) override { inner_.part(batch); }
+  void finish(ImportBatch&& batch) override { inner_.finish(std::move(batch)); }
+
+ private:
+  ImportReceiver& inner_;
+};
+
 // Gathers whole batches in memory (tests, `markbridge import` of a small file, fuzzing).
 class BatchCollector : public ImportReceiver {
  public:

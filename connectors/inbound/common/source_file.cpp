@@ -14,38 +14,27 @@ namespace markbridge {
 namespace {
 
 // Passes everything on, counting marks and noting the outcome for the log line.
-class CountingReceiver : public ImportReceiver {
+class CountingReceiver : public ForwardingReceiver {
  public:
-  explicit CountingReceiver(ImportReceiver& inner) : inner_(inner) {}
-  bool alreadyImported(const std::string& source, const std::string& fingerprint) override {
-    return inner_.alreadyImported(source, fingerprint);
-  }
+  using ForwardingReceiver::ForwardingReceiver;
   void part(ImportBatch& batch) override {
     marks += static_cast<int64_t>(batch.marks.size() + batch.totals.size());
-    inner_.part(batch);
+    ForwardingReceiver::part(batch);
   }
   void finish(ImportBatch&& batch) override {
     marks += static_cast<int64_t>(batch.marks.size() + batch.totals.size());
     rows = batch.rows;
     problems = batch.problems.size();
-    inner_.finish(std::move(batch));
-  }
-  const PupilDirectory& directory() const override { return inner_.directory(); }
-  std::optional<std::string> sourceState(const std::string& source,
-                                         const std::string& key) override {
-    return inner_.sourceState(source, key);
+    ForwardingReceiver::finish(std::move(batch));
   }
   int64_t marks = 0;
   int rows = 0;
   std::size_t problems = 0;
-
- private:
-  ImportReceiver& inner_;
 };
 
 }  // namespace
 
-std::optional<SourceFile> readSourceFile(const std::filesystem::path& path, std::string& error) {
+std::optional<std::string> readSourceFile(const std::filesystem::path& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = std::string("cannot open: ") + std::strerror(errno);
@@ -53,9 +42,7 @@ std::optional<SourceFile> readSourceFile(const std::filesystem::path& path, std:
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  SourceFile file{buffer.str(), {}};
-  file.fingerprint = contentFingerprint(file.bytes);
-  return file;
+  return buffer.str();
 }
 
 std::optional<std::string> fileFingerprint(const std::filesystem::path& path, std::string& error) {

@@ -13,13 +13,9 @@
 
 namespace markbridge {
 
-struct SourceFile {
-  std::string bytes;
-  std::string fingerprint;  // contentFingerprint() of the bytes
-};
-
-// Nothing when the file cannot be read; `error` then says why.
-std::optional<SourceFile> readSourceFile(const std::filesystem::path& path, std::string& error);
+// The whole file (formats read as a document); nothing when it cannot be read, `error` then
+// says why. readInboundFile() has fingerprinted it already.
+std::optional<std::string> readSourceFile(const std::filesystem::path& path, std::string& error);
 // The content fingerprint of a file read in blocks; nothing (and `error`) when it cannot be read.
 std::optional<std::string> fileFingerprint(const std::filesystem::path& path, std::string& error);
 

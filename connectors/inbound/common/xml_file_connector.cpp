@@ -17,8 +17,8 @@ void XmlFileConnector::read(const std::filesystem::path& file, ImportReceiver& i
       [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
         std::string error;
         auto content = readSourceFile(path, error);
-        parse(content ? std::string_view(content->bytes) : std::string_view{}, path.string(),
-              fingerprint, to);
+        parse(content ? std::string_view(*content) : std::string_view{}, path.string(), fingerprint,
+              to);
       });
 }
 

@@ -123,7 +123,7 @@ void MisRestConnector::read(const std::filesystem::path& file, ImportReceiver& i
       [&](const std::filesystem::path& p, const std::string& fingerprint, ImportReceiver& to) {
         std::string error;
         auto source = readSourceFile(p, error);
-        auto page = parseMisPage(source ? source->bytes : "", config_.fields);
+        auto page = parseMisPage(source ? *source : "", config_.fields);
         if (!page.error.empty()) {
           BatchBuilder builder(to, config_.name, p.string(), config_.priority);
           builder.problem(0, 0, "", page.error);
