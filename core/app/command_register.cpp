@@ -111,8 +111,8 @@ int explain(const Args& args, std::ostream& out, std::ostream& err) {
         for (const auto& policy : gateway->config().rules.policies()) {
           for (const auto& e : policy.explain(pupil, reg, asOf)) {
             out << "\n"
-                << policy.name() << "." << e.rule->id << ": "
-                << (e.holds ? "HOLDS" : "does not hold") << "\n";
+                << policy.name() << "." << e.id << ": " << (e.holds ? "HOLDS" : "does not hold")
+                << (e.standing.empty() ? "" : " (" + e.standing + ")") << "\n";
             if (!e.rule->description.empty()) out << "  " << e.rule->description << "\n";
             if (e.value)
               out << "  measure now: " << *e.value

@@ -15,6 +15,7 @@ struct Args {
   std::string command;
   std::string config;
   std::string source;
+  std::string policy;
   std::vector<std::string> files;
   std::string error;
 };

@@ -15,7 +15,9 @@ namespace {
 constexpr const char* kUsage = R"(usage: markbridge <command> [options]
 
 commands:
-  check    --config FILE               validate the configuration (JSON path of each problem)
+  check    --config FILE               validate the configuration and its policies (JSON path
+                                       of each problem; warnings for stages never reached)
+  check    --policy FILE               validate one policy file on its own
   import   --config FILE [--source NAME] FILE...
                                        import export files with a source's settings
   sync     --config FILE               import configured sources, evaluate rules, deliver
@@ -80,7 +82,26 @@ void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResul
   }
 }
 
+void printPolicyWarnings(const Policy& policy, std::ostream& out) {
+  for (const auto& warning : policy.warnings())
+    out << "  warning: policy " << policy.name() << ": " << warning << "\n";
+}
+
 int check(const Args& args, std::ostream& out, std::ostream& err) {
+  if (!args.policy.empty() && args.config.empty()) {
+    try {
+      auto policy = Policy::load(args.policy);
+      out << "policy OK: " << args.policy << " (" << policy.name() << "): " << policy.rules().size()
+          << " rule(s), " << policy.ladders().size() << " ladder(s), " << policy.size()
+          << " rules and stages in all\n";
+      printPolicyWarnings(policy, out);
+      return kExitOk;
+    } catch (const ProblemError& e) {
+      err << "markbridge check: the policy has " << e.problems().size() << " problem(s)\n";
+      printProblems(err, e.problems());
+      return kExitConfig;
+    }
+  }
   auto gateway = openGateway(args, err, Gateway::Store::Leave);
   if (!gateway) return kExitConfig;
   const auto& c = gateway->config();
@@ -89,6 +110,7 @@ int check(const Args& args, std::ostream& out, std::ostream& err) {
       << gateway->calendar().name() << ": " << gateway->calendar().schoolDays().size()
       << " school days\n  " << gateway->sources().size() << " source(s), " << c.rules.size()
       << " rule(s), " << c.sinks.size() << " sink(s)\n";
+  for (const auto& policy : c.rules.policies()) printPolicyWarnings(policy, out);
   return kExitOk;
 }
 

@@ -41,6 +41,7 @@ std::string Event::toJson() const {
       {"summary", summary},
       {"pupil", pupilJson},
   };
+  if (!action.empty()) json["action"] = nlohmann::json::parse(action);
   return json.dump();
 }
 

@@ -22,6 +22,7 @@ struct Event {
   std::map<std::string, int> sessions_by_code;
   double attendance_percent = 0;  // academic year to date, up to occurred_on
   std::string summary;            // plain text: what triggered it
+  std::string action;             // JSON: the action's details, e.g. categories, due_on
 
   static std::string makeId(std::string_view rule, std::string_view upn, std::string_view episode);
   // The JSON the outbox keeps and sinks render from.

@@ -71,7 +71,7 @@ RuleSet RuleSet::fromJson(const nlohmann::json& json, const std::string& path,
 
 std::size_t RuleSet::size() const {
   std::size_t n = 0;
-  for (const auto& p : policies_) n += p.rules().size();
+  for (const auto& p : policies_) n += p.size();
   return n;
 }
 

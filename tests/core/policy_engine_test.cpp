@@ -156,5 +156,5 @@ TEST(Policy, EveryProblemInAPolicyFileNamesItsJsonPath) {
   for (const auto& p : problems) where.push_back(p.location);
   EXPECT_EQ(where, (std::vector<std::string>{"$.rules[0].when.codes[0]", "$.rules[1].when.window",
                                              "$.rules[1].when", "$.rules[1].action.letter",
-                                             "$.rules[2].id", "$.rules[2].when.any[0].pupil"}));
+                                             "$.rules[2].when.any[0].pupil", "$.rules[2].id"}));
 }

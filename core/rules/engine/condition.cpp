@@ -32,43 +32,67 @@ std::vector<std::string> strings(const nlohmann::json& json, const std::string& 
   return out;
 }
 
-std::optional<Condition> compare(const nlohmann::json& json, const std::string& path,
-                                 const ConfigContext& context) {
-  Condition c;
-  c.kind = Condition::Kind::Compare;
-  auto kind = json["measure"];
+// The measure's own settings (measure, codes, breaks, window, min_possible); false on a problem.
+bool readMeasure(const nlohmann::json& json, const std::string& path, const ConfigContext& context,
+                 Measure& m) {
+  auto kind = json.contains("measure") ? json["measure"] : nlohmann::json();
   std::string name = kind.is_string() ? kind.get<std::string>() : "";
   if (name == "count")
-    c.measure.kind = Measure::Kind::Count;
+    m.kind = Measure::Kind::Count;
   else if (name == "consecutive_days")
-    c.measure.kind = Measure::Kind::ConsecutiveDays;
+    m.kind = Measure::Kind::ConsecutiveDays;
   else if (name == "percent")
-    c.measure.kind = Measure::Kind::Percent;
+    m.kind = Measure::Kind::Percent;
   else {
     context.add(path + ".measure", "must be count, consecutive_days or percent", kind.dump());
-    return std::nullopt;
+    return false;
   }
   bool ok = true;
   if (!json.contains("codes")) {
     context.add(path + ".codes", "is required: the codes or categories the measure counts");
     ok = false;
   } else if (auto codes = CodeSet::fromJson(json["codes"], path + ".codes", context)) {
-    c.measure.codes = *codes;
+    m.codes = *codes;
   } else {
     ok = false;
   }
-  c.measure.breaks = CodeSet::of({Category::Present, Category::Attending, Category::Authorised});
+  m.breaks = CodeSet::of({Category::Present, Category::Attending, Category::Authorised});
   if (json.contains("breaks")) {
     auto breaks = CodeSet::fromJson(json["breaks"], path + ".breaks", context);
     ok = ok && breaks;
-    if (breaks) c.measure.breaks = *breaks;
+    if (breaks) m.breaks = *breaks;
   }
   if (json.contains("window")) {
     auto window = Window::fromJson(json["window"], path + ".window", context);
     ok = ok && window;
-    if (window) c.measure.window = *window;
+    if (window) m.window = *window;
   }
-  c.measure.min_possible = json.value("min_possible", 0);
+  if (json.contains("min_possible") && !json["min_possible"].is_number_integer()) {
+    context.add(path + ".min_possible", "must be a whole number of sessions",
+                json["min_possible"].dump());
+    return false;
+  }
+  m.min_possible = json.value("min_possible", 0);
+  return ok;
+}
+
+constexpr const char* kMeasureKeys[] = {"measure", "codes", "breaks", "window", "min_possible"};
+
+void refuseUnknownKeys(const nlohmann::json& json, const std::string& path,
+                       const ConfigContext& context, std::initializer_list<const char*> own) {
+  for (const auto& [key, value] : json.items()) {
+    auto is = [&](const char* k) { return key == k; };
+    if (std::none_of(std::begin(kMeasureKeys), std::end(kMeasureKeys), is) &&
+        std::none_of(own.begin(), own.end(), is))
+      context.add(path + "." + key, "is not a setting here", key);
+  }
+}
+
+std::optional<Condition> compare(const nlohmann::json& json, const std::string& path,
+                                 const ConfigContext& context) {
+  Condition c;
+  c.kind = Condition::Kind::Compare;
+  bool ok = readMeasure(json, path, context, c.measure);
   int comparisons = 0;
   for (const auto& [key, op] : kOps) {
     if (!json.contains(key)) continue;
@@ -85,12 +109,60 @@ std::optional<Condition> compare(const nlohmann::json& json, const std::string& 
     context.add(path, "needs exactly one of at_least, more_than, at_most, less_than");
     ok = false;
   }
-  for (const auto& [key, value] : json.items()) {
-    static const char* known[] = {"measure",  "codes",     "breaks",  "window",   "min_possible",
-                                  "at_least", "more_than", "at_most", "less_than"};
-    if (std::none_of(std::begin(known), std::end(known), [&](const char* k) { return key == k; }))
-      context.add(path + "." + key, "is not a setting of a measure", key);
+  refuseUnknownKeys(json, path, context, {"at_least", "more_than", "at_most", "less_than"});
+  if (!ok) return std::nullopt;
+  if (c.measure.window.kind == Window::Kind::SinceStage) c.since = c.measure.window.stage;
+  return c;
+}
+
+std::optional<Condition> noImprovement(const nlohmann::json& json, const std::string& path,
+                                       const ConfigContext& context) {
+  Condition c;
+  c.kind = Condition::Kind::NoImprovement;
+  if (!json.is_object()) {
+    context.add(path, "must be an object: a measure, better, after_school_days", json.dump());
+    return std::nullopt;
   }
+  bool ok = readMeasure(json, path, context, c.measure);
+  auto better = json.value("better", std::string());
+  if (better != "higher" && better != "lower") {
+    context.add(path + ".better", "must be \"higher\" or \"lower\": which way is better",
+                json.contains("better") ? json["better"].dump() : "");
+    ok = false;
+  }
+  c.higher_is_better = better == "higher";
+  if (!json.contains("after_school_days") || !json["after_school_days"].is_number_integer() ||
+      json["after_school_days"].get<int>() < 1) {
+    context.add(path + ".after_school_days",
+                "must be the review period: a whole number of school days, at least 1",
+                json.contains("after_school_days") ? json["after_school_days"].dump() : "");
+    ok = false;
+  } else {
+    c.after_days = json["after_school_days"].get<int>();
+  }
+  if (json.contains("by")) {
+    if (!json["by"].is_number() || json["by"].get<double>() < 0) {
+      context.add(path + ".by", "must be a number, 0 or more", json["by"].dump());
+      ok = false;
+    } else {
+      c.by = json["by"].get<double>();
+    }
+  }
+  if (json.contains("since_stage")) {
+    if (!json["since_stage"].is_string()) {
+      context.add(path + ".since_stage", "must be a stage's id", json["since_stage"].dump());
+      ok = false;
+    } else {
+      c.since.name = json["since_stage"].get<std::string>();
+    }
+  }
+  if (c.measure.window.kind == Window::Kind::SinceStage) {
+    context.add(path + ".window",
+                "cannot be since_stage: the measure is compared with its value "
+                "on the day the stage was entered");
+    ok = false;
+  }
+  refuseUnknownKeys(json, path, context, {"better", "after_school_days", "by", "since_stage"});
   if (!ok) return std::nullopt;
   return c;
 }
@@ -100,13 +172,15 @@ std::optional<Condition> compare(const nlohmann::json& json, const std::string& 
 std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const std::string& path,
                                              const ConfigContext& context) {
   if (!json.is_object()) {
-    context.add(path, "must be an object (a measure, pupil, year_group, all, any or not)",
+    context.add(path,
+                "must be an object (a measure, pupil, year_group, all, any, not or no_improvement)",
                 json.dump());
     return std::nullopt;
   }
   if (json.contains("measure")) return compare(json, path, context);
   if (json.size() != 1) {
-    context.add(path, "must have exactly one of measure, pupil, year_group, all, any, not");
+    context.add(
+        path, "must have exactly one of measure, pupil, year_group, all, any, not, no_improvement");
     return std::nullopt;
   }
   auto [key, value] = *json.items().begin();
@@ -134,6 +208,7 @@ std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const s
     c.children.push_back(std::move(*child));
     return c;
   }
+  if (key == "no_improvement") return noImprovement(value, path + ".no_improvement", context);
   if (key == "pupil" || key == "year_group") {
     c.kind = key == "pupil" ? Kind::PupilFlag : Kind::YearGroup;
     c.values = strings(value, path + "." + key, context);
@@ -143,7 +218,8 @@ std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const s
         context.add(path + ".pupil", "must be sen, ehcp, cla, cp, cin, fsm or pp", v);
     return c;
   }
-  context.add(path + "." + key, "is not a condition (measure, pupil, year_group, all, any, not)",
+  context.add(path + "." + key,
+              "is not a condition (measure, pupil, year_group, all, any, not, no_improvement)",
               key);
   return std::nullopt;
 }
@@ -154,6 +230,18 @@ const Condition* Condition::primary() const {
     if (kind != Kind::Not)
       if (const auto* found = child.primary()) return found;
   return nullptr;
+}
+
+bool Condition::usesStages() const {
+  if (kind == Kind::NoImprovement || measure.window.kind == Window::Kind::SinceStage) return true;
+  return std::any_of(children.begin(), children.end(),
+                     [](const Condition& child) { return child.usesStages(); });
+}
+
+int StageContext::enteredDay(const StageRef& ref) const {
+  int stage = ref.name.empty() ? reference : ref.index;
+  if (!entered || stage < 0 || stage >= static_cast<int>(entered->size())) return -1;
+  return (*entered)[static_cast<std::size_t>(stage)];
 }
 
 bool neverHolds(const Condition& c, const Pupil& pupil) {
@@ -174,23 +262,35 @@ bool neverHolds(const Condition& c, const Pupil& pupil) {
   }
 }
 
-bool holds(const Condition& c, const Pupil& pupil, const SessionSeries& series, int i) {
+bool holds(const Condition& c, const Pupil& pupil, const SessionSeries& series, int i,
+           const StageContext* stages) {
+  auto child = [&](const Condition& child) { return holds(child, pupil, series, i, stages); };
   switch (c.kind) {
     case Condition::Kind::All:
-      return std::all_of(c.children.begin(), c.children.end(),
-                         [&](const Condition& child) { return holds(child, pupil, series, i); });
+      return std::all_of(c.children.begin(), c.children.end(), child);
     case Condition::Kind::Any:
-      return std::any_of(c.children.begin(), c.children.end(),
-                         [&](const Condition& child) { return holds(child, pupil, series, i); });
+      return std::any_of(c.children.begin(), c.children.end(), child);
     case Condition::Kind::Not:
-      return !holds(c.children.front(), pupil, series, i);
+      return !child(c.children.front());
+    case Condition::Kind::NoImprovement: {
+      int entered = stages ? stages->enteredDay(c.since) : -1;
+      if (entered < 0 || i - entered < c.after_days) return false;
+      auto then = series.value(c.measure, entered, nullptr);
+      auto now = series.value(c.measure, i, nullptr);
+      if (!then || !now) return false;
+      double gain = c.higher_is_better ? *now - *then : *then - *now;
+      return gain <= c.by;
+    }
     case Condition::Kind::PupilFlag:
       return std::any_of(c.values.begin(), c.values.end(),
                          [&](const std::string& f) { return flag(pupil, f); });
     case Condition::Kind::YearGroup:
       return std::find(c.values.begin(), c.values.end(), pupil.year_group) != c.values.end();
     case Condition::Kind::Compare: {
-      auto value = series.value(c.measure, i, nullptr);
+      int since = c.measure.window.kind == Window::Kind::SinceStage && stages
+                      ? stages->enteredDay(c.since)
+                      : -1;
+      auto value = series.value(c.measure, i, nullptr, since);
       if (!value) return false;
       switch (c.op) {
         case Condition::Op::AtLeast:

@@ -10,6 +10,10 @@
 //   {"pupil": ["cp", "cla"]}          any of the flags (sen, ehcp, cla, cp, cin, fsm, pp)
 //   {"year_group": ["10", "11"]}
 //   {"all": [...]}, {"any": [...]}, {"not": {...}}
+// In a ladder's stages only (see ladder.h):
+//   {"no_improvement": {"measure": "percent", "codes": "attendance", "better": "higher",
+//                       "after_school_days": 10, "since_stage": "letter_1", "by": 0}}
+//   a measure's "window": "since_stage" or {"since_stage": "letter_1"}
 
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -21,7 +25,7 @@
 namespace markbridge {
 
 struct Condition {
-  enum class Kind { All, Any, Not, Compare, PupilFlag, YearGroup };
+  enum class Kind { All, Any, Not, Compare, PupilFlag, YearGroup, NoImprovement };
   enum class Op { AtLeast, MoreThan, AtMost, LessThan };
   Kind kind = Kind::All;
   std::vector<Condition> children;
@@ -29,17 +33,35 @@ struct Condition {
   Op op = Op::AtLeast;
   double threshold = 0;
   std::vector<std::string> values;  // flags or year groups
+  // No improvement: the measure is no better than on the day the reference stage was entered
+  // (better by more than `by`), `after_days` or more school days after it was entered.
+  bool higher_is_better = true;
+  double by = 0;
+  int after_days = 0;
+  StageRef since;  // also the measure's window when that is "since_stage"
 
   static std::optional<Condition> fromJson(const nlohmann::json& json, const std::string& path,
                                            const ConfigContext& context);
   // The measure that dates an event (the first comparison, depth first), if any.
   const Condition* primary() const;
+  // Whether it (or a condition inside it) speaks of ladder stages: allowed in ladders only.
+  bool usesStages() const;
+};
+
+// Where a pupil stands on a ladder, for conditions that speak of stages: the school day each
+// stage was last entered in this episode (-1: not entered), and the stage a "since" with no
+// name refers to (the stage before the one being considered; for leaving, the current one).
+struct StageContext {
+  const std::vector<int>* entered = nullptr;
+  int reference = -1;
+  int enteredDay(const StageRef& ref) const;
 };
 
 // False when the condition cannot hold for this pupil on any day (an "all" with a pupil
 // attribute the pupil lacks), so the rule need not be walked through the year.
 bool neverHolds(const Condition& condition, const Pupil& pupil);
 // Whether `condition` holds for the pupil on school day `i`.
-bool holds(const Condition& condition, const Pupil& pupil, const SessionSeries& series, int i);
+bool holds(const Condition& condition, const Pupil& pupil, const SessionSeries& series, int i,
+           const StageContext* stages = nullptr);
 
 }  // namespace markbridge

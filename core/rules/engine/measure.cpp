@@ -66,20 +66,25 @@ std::optional<Window> Window::fromJson(const nlohmann::json& json, const std::st
                                        const ConfigContext& context) {
   if (json.is_string()) {
     auto name = json.get<std::string>();
-    if (name == "academic_year") return Window{Kind::AcademicYear, 0};
-    if (name == "term") return Window{Kind::Term, 0};
-    if (name == "all") return Window{Kind::All, 0};
+    if (name == "academic_year") return Window{Kind::AcademicYear, 0, {}};
+    if (name == "term") return Window{Kind::Term, 0, {}};
+    if (name == "all") return Window{Kind::All, 0, {}};
+    if (name == "since_stage") return Window{Kind::SinceStage, 0, {}};
   } else if (json.is_object() && json.size() == 1) {
     auto [key, value] = *json.items().begin();
+    if (key == "since_stage" && value.is_string() && !value.get<std::string>().empty())
+      return Window{Kind::SinceStage, 0, StageRef{value.get<std::string>()}};
     if (value.is_number_integer() && value.get<int>() > 0) {
-      if (key == "last_school_days") return Window{Kind::LastSchoolDays, value.get<int>()};
-      if (key == "rolling_school_weeks") return Window{Kind::RollingSchoolWeeks, value.get<int>()};
-      if (key == "school_days_ago") return Window{Kind::SchoolDaysAgo, value.get<int>()};
+      if (key == "last_school_days") return Window{Kind::LastSchoolDays, value.get<int>(), {}};
+      if (key == "rolling_school_weeks")
+        return Window{Kind::RollingSchoolWeeks, value.get<int>(), {}};
+      if (key == "school_days_ago") return Window{Kind::SchoolDaysAgo, value.get<int>(), {}};
     }
   }
   context.add(path,
               "must be \"academic_year\", \"term\", \"all\", {\"last_school_days\": N}, "
-              "{\"rolling_school_weeks\": N} or {\"school_days_ago\": N}",
+              "{\"rolling_school_weeks\": N}, {\"school_days_ago\": N}, \"since_stage\" or "
+              "{\"since_stage\": STAGE}",
               json.dump());
   return std::nullopt;
 }
@@ -112,9 +117,11 @@ int SessionSeries::count(const CodeSet& set, int fromDay, int toDay) const {
          sums[static_cast<std::size_t>(fromDay) * 2];
 }
 
-int SessionSeries::windowStart(const Window& window, int i) const {
+int SessionSeries::windowStart(const Window& window, int i, int sinceDay) const {
   auto at = static_cast<std::size_t>(i);
   switch (window.kind) {
+    case Window::Kind::SinceStage:
+      return sinceDay + 1;  // may be i + 1: nothing yet since the stage was entered today
     case Window::Kind::All:
       return 0;
     case Window::Kind::AcademicYear:
@@ -132,10 +139,12 @@ int SessionSeries::windowStart(const Window& window, int i) const {
   return 0;
 }
 
-std::optional<double> SessionSeries::value(const Measure& m, int i, int* from) const {
+std::optional<double> SessionSeries::value(const Measure& m, int i, int* from, int sinceDay) const {
+  if (m.window.kind == Window::Kind::SinceStage && (sinceDay < 0 || sinceDay > i))
+    return std::nullopt;
   switch (m.kind) {
     case Measure::Kind::Count: {
-      int start = windowStart(m.window, i);
+      int start = windowStart(m.window, i, sinceDay);
       int end = m.window.kind == Window::Kind::SchoolDaysAgo ? start : i;
       if (start < 0) return 0;
       int n = count(m.codes, start, end);
@@ -150,7 +159,7 @@ std::optional<double> SessionSeries::value(const Measure& m, int i, int* from) c
       return n;
     }
     case Measure::Kind::Percent: {
-      int start = std::max(0, windowStart(m.window, i));
+      int start = std::max(0, windowStart(m.window, i, sinceDay));
       static const CodeSet possible = CodeSet::of(
           {Category::Present, Category::Attending, Category::Authorised, Category::Unauthorised});
       int denominator = count(possible, start, i);

@@ -32,10 +32,25 @@ class CodeSet {
   std::bitset<64> bits_;
 };
 
+// A ladder stage named by a condition; an empty name means the one the context implies.
+struct StageRef {
+  std::string name;
+  int index = -1;  // resolved by the ladder
+};
+
 struct Window {
-  enum class Kind { All, AcademicYear, Term, LastSchoolDays, RollingSchoolWeeks, SchoolDaysAgo };
+  enum class Kind {
+    All,
+    AcademicYear,
+    Term,
+    LastSchoolDays,
+    RollingSchoolWeeks,
+    SchoolDaysAgo,
+    SinceStage  // from the school day after the stage was entered (ladders only)
+  };
   Kind kind = Kind::AcademicYear;
   int n = 0;
+  StageRef stage;
   static std::optional<Window> fromJson(const nlohmann::json& json, const std::string& path,
                                         const ConfigContext& context);
 };
@@ -57,13 +72,14 @@ class SessionSeries {
   SessionSeries(const PupilRegister& reg, const Pupil& pupil, bool compulsoryOnly);
   int days() const { return static_cast<int>(days_.size()); }
   Date day(int i) const { return days_[static_cast<std::size_t>(i)]; }
-  // Value of `measure` on school day `i`; nothing when it has none (too few possible sessions).
-  // `from` is set to the first school day the value rests on.
-  std::optional<double> value(const Measure& measure, int i, int* from) const;
+  // Value of `measure` on school day `i`; nothing when it has none (too few possible sessions,
+  // or a window since a stage not entered: `sinceDay` < 0). `from` is set to the first school
+  // day the value rests on.
+  std::optional<double> value(const Measure& measure, int i, int* from, int sinceDay = -1) const;
 
  private:
   const std::vector<int>& prefix(const CodeSet& set) const;
-  int windowStart(const Window& window, int i) const;
+  int windowStart(const Window& window, int i, int sinceDay) const;
   int count(const CodeSet& set, int fromDay, int toDay) const;  // sessions in [fromDay, toDay]
 
   const SchoolDayIndex& index_;

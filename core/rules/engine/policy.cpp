@@ -1,9 +1,8 @@
 #include "core/rules/engine/policy.h"
 
 #include <fstream>
-#include <sstream>
 
-#include "core/rules/rule.h"
+#include "core/rules/engine/reachability.h"
 
 namespace markbridge {
 namespace {
@@ -11,7 +10,8 @@ namespace {
 constexpr Field kPolicyFields[] = {
     {"name", FieldType::String, "", true, "the policy's name, e.g. \"statutory\""},
     {"description", FieldType::String, "\"\"", false, "what the policy is, and its decisions"},
-    {"rules", FieldType::Array, "", true, "the rules"},
+    {"rules", FieldType::Array, "[]", false, "rules that fire once per episode"},
+    {"ladders", FieldType::Array, "[]", false, "graduated responses: ordered stages"},
 };
 constexpr Field kRuleFields[] = {
     {"id", FieldType::String, "", true, "unique in the policy"},
@@ -25,20 +25,23 @@ constexpr Field kRuleFields[] = {
      "ignore the days a pupil is not of compulsory school age"},
     {"rearm_after_school_days", FieldType::Integer, "1", false,
      "school days the condition must stop holding before the rule can fire again"},
+    {"rearm_each", FieldType::String, "\"\"", false,
+     "\"term\" or \"academic_year\": fire again on the first school day of each, if the "
+     "condition still holds (e.g. termly letters)"},
 };
 
-std::string render(std::string text, const std::string& key, const std::string& value) {
-  for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
-    text.replace(at, key.size(), value);
-  return text;
-}
+// The LA portal's notification types a rule may send ("update" is the gateway's own).
+constexpr std::string_view kLaTypes[] = {"unauthorised_10_day", "sickness_15_day",
+                                         "irregular_attendance", "penalty_threshold"};
 
-std::string number(double v) {
-  std::ostringstream out;
-  out << (v == static_cast<int>(v) ? std::to_string(static_cast<int>(v)) : std::to_string(v));
-  std::string s = out.str();
-  if (auto dot = s.find('.'); dot != std::string::npos) s = s.substr(0, dot + 2);
-  return s;
+void checkLaType(const PolicyRule& rule, const std::string& path, const ConfigContext& context) {
+  if (rule.action.kind != "la_notification") return;
+  for (auto type : kLaTypes)
+    if (rule.action.type == type) return;
+  context.add(path + ".action.la_notification",
+              "must be an LA portal notification type: unauthorised_10_day, sickness_15_day, "
+              "irregular_attendance or penalty_threshold",
+              rule.action.type);
 }
 
 }  // namespace
@@ -55,39 +58,41 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
   for (std::size_t i = 0; i < rules.size(); ++i) {
     std::string path = "$.rules[" + std::to_string(i) + "]";
     auto r = applySchema(rules[i], kRuleFields, path, context);
-    PolicyRule rule;
-    rule.id = r.value("id", "");
+    PolicyRule rule = readRule(r, path, context);
     for (const auto& other : policy.rules_)
       if (other.id == rule.id) context.add(path + ".id", "is used by another rule", rule.id);
-    rule.description = r.value("description", "");
-    rule.summary = r.value("summary", "");
     rule.compulsory_school_age_only = r.value("compulsory_school_age_only", true);
     rule.rearm_after_school_days = r.value("rearm_after_school_days", 1);
+    auto each = r.value("rearm_each", std::string());
+    if (each == "term")
+      rule.rearm_each = PolicyRule::Rearm::Term;
+    else if (each == "academic_year")
+      rule.rearm_each = PolicyRule::Rearm::AcademicYear;
+    else if (!each.empty())
+      context.add(path + ".rearm_each", "must be \"term\" or \"academic_year\"", each);
+    checkLaType(rule, path, context);
     if (rule.rearm_after_school_days < 1)
       context.add(path + ".rearm_after_school_days", "must be at least 1");
-    if (r.contains("when"))
-      if (auto when = Condition::fromJson(r["when"], path + ".when", context))
-        rule.when = std::move(*when);
-    if (r.contains("action")) {
-      const auto& a = r["action"];
-      if (a.size() != 1) {
-        context.add(path + ".action", "must have exactly one action", a.dump());
-      } else {
-        auto [kind, value] = *a.items().begin();
-        rule.action.kind = kind;
-        rule.action.details = value;
-        if (kind == "la_notification" && value.is_string())
-          rule.action.type = value.get<std::string>();
-        else if (kind == "concern" || kind == "task" || kind == "note")
-          rule.action.type = kind;
-        else
-          context.add(path + ".action." + kind,
-                      "must be la_notification (with its type), concern, task or note",
-                      value.dump());
-      }
-    }
+    if (rule.when.usesStages())
+      context.add(path + ".when",
+                  "speaks of stages (since_stage, no_improvement): put it in a ladder's stage");
     policy.rules_.push_back(std::move(rule));
   }
+  const auto& ladders = root.contains("ladders") ? root["ladders"] : nlohmann::json::array();
+  for (std::size_t i = 0; i < ladders.size(); ++i) {
+    std::string path = "$.ladders[" + std::to_string(i) + "]";
+    auto ladder = Ladder::fromJson(ladders[i], path, context);
+    if (!ladder) continue;
+    for (const auto& other : policy.ladders_)
+      if (other.id() == ladder->id()) context.add(path + ".id", "is used by another ladder");
+    for (const auto& rule : policy.rules_)
+      if (rule.id == ladder->id()) context.add(path + ".id", "is used by a rule", rule.id);
+    for (std::size_t s = 0; s < ladder->stages().size(); ++s)
+      checkLaType(ladder->stages()[s], path + ".stages[" + std::to_string(s) + "]", context);
+    policy.ladders_.push_back(std::move(*ladder));
+  }
+  if (policy.rules_.empty() && policy.ladders_.empty())
+    context.add("$", "has neither rules nor ladders");
   if (problems.size() != before) return std::nullopt;
   return policy;
 }
@@ -104,27 +109,79 @@ Policy Policy::load(const std::filesystem::path& file) {
   return *policy;
 }
 
+std::size_t Policy::size() const {
+  std::size_t n = rules_.size();
+  for (const auto& ladder : ladders_) n += ladder.stages().size();
+  return n;
+}
+
+std::vector<std::string> Policy::warnings() const {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < rules_.size(); ++i)
+    if (auto why = whyNeverHolds(rules_[i].when))
+      out.push_back("$.rules[" + std::to_string(i) + "] (" + rules_[i].id +
+                    ") can never fire: " + *why);
+  for (std::size_t i = 0; i < ladders_.size(); ++i)
+    for (auto& w : ladders_[i].unreachable("$.ladders[" + std::to_string(i) + "]"))
+      out.push_back(std::move(w));
+  return out;
+}
+
 std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegister& reg,
                                              Date asOf) const {
   auto events = evaluate(pupil, reg);
+  auto firedBy = [&](const std::string& ruleId) {
+    std::vector<Event> fired;
+    for (const auto& event : events)
+      if (event.rule == ruleId) fired.push_back(event);
+    return fired;
+  };
+  auto lastDayBy = [&](const SessionSeries& series) {
+    int day = -1;
+    while (day + 1 < series.days() && series.day(day + 1) <= asOf) ++day;
+    return day;
+  };
   std::vector<RuleExplanation> out;
   for (const auto& rule : rules_) {
     RuleExplanation e;
+    e.id = rule.id;
     e.rule = &rule;
     SessionSeries series(reg, pupil, rule.compulsory_school_age_only);
-    int day = -1;
-    while (day + 1 < series.days() && series.day(day + 1) <= asOf) ++day;
-    if (day >= 0) {
+    if (int day = lastDayBy(series); day >= 0) {
       e.holds = !neverHolds(rule.when, pupil) && holds(rule.when, pupil, series, day);
-      if (const Condition* dating = rule.when.primary()) {
+      int from = day;
+      e.value = datingValue(rule, series, day, &from);
+      if (e.value) e.from = series.day(from);
+    }
+    e.fired = firedBy(name_ + "." + rule.id);
+    out.push_back(std::move(e));
+  }
+  for (const auto& ladder : ladders_) {
+    SessionSeries series(reg, pupil, ladder.compulsorySchoolAgeOnly());
+    int day = lastDayBy(series);
+    std::vector<Event> ignored;
+    LadderStanding standing;
+    if (day >= 0) standing = ladder.walk(name_, pupil, reg, series, ignored, day);
+    for (std::size_t s = 0; s < ladder.stages().size(); ++s) {
+      const auto& stage = ladder.stages()[s];
+      RuleExplanation e;
+      e.id = ladder.id() + "." + stage.id;
+      e.rule = &stage;
+      if (day >= 0) {
+        e.holds = ladder.stageHolds(s, pupil, series, day, standing);
+        StageContext context{&standing.entered, static_cast<int>(s) - 1};
         int from = day;
-        e.value = series.value(dating->measure, day, &from);
+        e.value = datingValue(stage, series, day, &from, &context);
         if (e.value) e.from = series.day(from);
       }
+      auto at = static_cast<int>(s);
+      if (at == standing.stage)
+        e.standing = "current stage, entered " + series.day(standing.entered[s]).iso();
+      else if (at < standing.stage)
+        e.standing = "below the current stage";
+      e.fired = firedBy(ladder.stageRuleId(name_, s));
+      out.push_back(std::move(e));
     }
-    for (const auto& event : events)
-      if (event.rule == name_ + "." + rule.id) e.fired.push_back(event);
-    out.push_back(std::move(e));
   }
   return out;
 }
@@ -132,36 +189,35 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
 std::vector<Event> Policy::evaluate(const Pupil& pupil, const PupilRegister& reg) const {
   std::vector<Event> events;
   std::optional<SessionSeries> all, compulsory;
+  auto seriesFor = [&](bool compulsoryOnly) -> const SessionSeries& {
+    auto& series = compulsoryOnly ? compulsory : all;
+    if (!series) series.emplace(reg, pupil, compulsoryOnly);
+    return *series;
+  };
   for (const auto& rule : rules_) {
     if (neverHolds(rule.when, pupil)) continue;
-    auto& series = rule.compulsory_school_age_only ? compulsory : all;
-    if (!series) series.emplace(reg, pupil, rule.compulsory_school_age_only);
-    const Condition* dating = rule.when.primary();
+    const auto& series = seriesFor(rule.compulsory_school_age_only);
     bool armed = true;
     int quiet = 0;
-    for (int i = 0; i < series->days(); ++i) {
-      if (!holds(rule.when, pupil, *series, i)) {
+    const auto& index = reg.calendar().index();
+    const auto* firsts = rule.rearm_each == PolicyRule::Rearm::Term           ? &index.termFirst
+                         : rule.rearm_each == PolicyRule::Rearm::AcademicYear ? &index.yearFirst
+                                                                              : nullptr;
+    for (int i = 0; i < series.days(); ++i) {
+      if (firsts && (*firsts)[static_cast<std::size_t>(i)] == i) armed = true;
+      if (!holds(rule.when, pupil, series, i)) {
         if (++quiet >= rule.rearm_after_school_days) armed = true;
         continue;
       }
       quiet = 0;
       if (!armed) continue;
       armed = false;
-      int from = i;
-      double value = 0;
-      if (dating) value = series->value(dating->measure, i, &from).value_or(0);
-      Date day = series->day(i), start = series->day(from);
-      // A run is known by its first day, so an amendment that lengthens it is the same episode;
-      // other measures by the day the threshold was reached.
-      bool run = dating && dating->measure.kind == Measure::Kind::ConsecutiveDays;
-      Event event = makeEvent(name_ + "." + rule.id, rule.action.type, pupil, reg,
-                              (run ? start : day).iso(), day, start, day);
-      event.summary = render(
-          render(render(render(rule.summary, "{value}", number(value)), "{from}", start.iso()),
-                 "{to}", day.iso()),
-          "{day}", day.iso());
-      events.push_back(std::move(event));
+      events.push_back(fireRule(name_ + "." + rule.id, rule, pupil, reg, series, i));
     }
+  }
+  for (const auto& ladder : ladders_) {
+    if (ladder.neverClimbs(pupil)) continue;
+    ladder.walk(name_, pupil, reg, seriesFor(ladder.compulsorySchoolAgeOnly()), events);
   }
   return events;
 }

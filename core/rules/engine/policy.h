@@ -9,7 +9,8 @@
 //               "when": {"measure": "consecutive_days", "codes": "unauthorised", "at_least": 10},
 //               "action": {"la_notification": "unauthorised_10_day"},
 //               "summary": "{value} school days of continuous unauthorised absence, {from} to
-//               {to}"}]}
+//               {to}"}],
+//    "ladders": [ ... ]}   graduated responses: see ladder.h
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -17,30 +18,16 @@
 #include <string>
 #include <vector>
 
-#include "core/rules/engine/condition.h"
-#include "core/rules/event.h"
+#include "core/rules/engine/ladder.h"
+#include "core/rules/engine/policy_rule.h"
 
 namespace markbridge {
 
-struct PolicyAction {
-  std::string kind;        // la_notification | concern | task | note
-  std::string type;        // the event type: the LA notification type, or the action kind
-  nlohmann::json details;  // e.g. categories and alert roles, assignee role and due days
-};
-
-struct PolicyRule {
-  std::string id;
-  std::string description;
-  Condition when;
-  bool compulsory_school_age_only = true;
-  int rearm_after_school_days = 1;
-  PolicyAction action;
-  std::string summary;  // template: {value} {from} {to} {day}
-};
-
-// What `markbridge explain` shows for one rule and one pupil.
+// What `markbridge explain` shows for one rule (or ladder stage) and one pupil.
 struct RuleExplanation {
+  std::string id;  // the rule's id in its policy; LADDER.STAGE for a stage
   const PolicyRule* rule = nullptr;
+  std::string standing;         // for a stage: "current stage since ...", "passed", ""
   std::optional<double> value;  // the dating measure on the day asked about
   std::optional<Date> from;     // the first day that value rests on
   bool holds = false;           // the whole condition, that day
@@ -57,6 +44,12 @@ class Policy {
 
   const std::string& name() const { return name_; }
   const std::vector<PolicyRule>& rules() const { return rules_; }
+  const std::vector<Ladder>& ladders() const { return ladders_; }
+  // Rules and ladder stages.
+  std::size_t size() const;
+  // What `markbridge check` warns about: conditions that can never hold, ladder stages that can
+  // never be entered; each with its JSON path.
+  std::vector<std::string> warnings() const;
   // Every episode of every rule for this pupil, in order.
   std::vector<Event> evaluate(const Pupil& pupil, const PupilRegister& reg) const;
   // Each rule's measure and condition on `asOf` (the last school day on or before it) and the
@@ -67,6 +60,7 @@ class Policy {
  private:
   std::string name_, description_;
   std::vector<PolicyRule> rules_;
+  std::vector<Ladder> ladders_;
 };
 
 }  // namespace markbridge

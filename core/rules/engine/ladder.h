@@ -1,0 +1,64 @@
+#pragma once
+// A ladder: a school's graduated response as ordered stages (letter 1, letter 2, meeting...),
+// each entered when its condition holds, with its action. A pupil climbs one stage at a time, or
+// with "jump" straight to the highest stage whose condition holds; a stage's condition may ask
+// for "no improvement" since the stage before it after a review period, or count sessions since
+// a stage was entered. "de_escalate" steps a pupil down (or off the ladder) once attendance has
+// improved for a number of school days, so they are not chased for the past and are caught
+// again if they slip back. Each academic year starts off the ladder unless told otherwise.
+//
+//   {"id": "graduated_response", "jump": true,
+//    "de_escalate": {"when": {...}, "for_school_days": 20, "to": "start"},
+//    "stages": [{"id": "letter_1", "when": {...}, "action": {...}, "summary": "..."}, ...]}
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/rules/engine/policy_rule.h"
+
+namespace markbridge {
+
+// Where one pupil stands on a ladder after a school day.
+struct LadderStanding {
+  int stage = -1;            // -1: not on the ladder
+  std::vector<int> entered;  // per stage: the school day last entered this episode, or -1
+  int improving_days = 0;    // school days in a row the de-escalation condition has held
+};
+
+class Ladder {
+ public:
+  static std::optional<Ladder> fromJson(const nlohmann::json& json, const std::string& path,
+                                        const ConfigContext& context);
+
+  const std::string& id() const { return id_; }
+  const std::string& description() const { return description_; }
+  const std::vector<PolicyRule>& stages() const { return stages_; }
+  bool compulsorySchoolAgeOnly() const { return compulsory_; }
+  // The rule id events of stage `s` carry: POLICY.LADDER.STAGE.
+  std::string stageRuleId(const std::string& policy, std::size_t s) const;
+
+  // Walks the school days up to `lastDay` (all of them when -1), appending an event for every
+  // stage entered; returns where the pupil stands after it.
+  LadderStanding walk(const std::string& policy, const Pupil& pupil, const PupilRegister& reg,
+                      const SessionSeries& series, std::vector<Event>& events,
+                      int lastDay = -1) const;
+  // Whether stage `s`'s condition holds on day `i` for a pupil standing at `standing`.
+  bool stageHolds(std::size_t s, const Pupil& pupil, const SessionSeries& series, int i,
+                  const LadderStanding& standing) const;
+  bool neverClimbs(const Pupil& pupil) const;
+  // Stages a pupil can never enter, and why, with the JSON path under `path`.
+  std::vector<std::string> unreachable(const std::string& path) const;
+
+ private:
+  std::string id_, description_;
+  std::vector<PolicyRule> stages_;
+  bool jump_ = false;
+  bool compulsory_ = true;
+  bool restart_each_year_ = true;
+  std::optional<Condition> leave_when_;
+  int leave_after_ = 0;
+  bool leave_to_start_ = true;
+};
+
+}  // namespace markbridge

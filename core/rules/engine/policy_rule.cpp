@@ -1,0 +1,110 @@
+#include "core/rules/engine/policy_rule.h"
+
+#include <algorithm>
+
+#include "core/rules/rule.h"
+
+namespace markbridge {
+namespace {
+
+std::string render(std::string text, const std::string& key, const std::string& value) {
+  for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
+    text.replace(at, key.size(), value);
+  return text;
+}
+
+std::string number(double v) {
+  std::string s =
+      v == static_cast<int>(v) ? std::to_string(static_cast<int>(v)) : std::to_string(v);
+  if (auto dot = s.find('.'); dot != std::string::npos) s = s.substr(0, dot + 2);
+  return s;
+}
+
+struct Facts {
+  std::string value, from, to;
+  std::string fill(const std::string& text) const {
+    return render(render(render(render(text, "{value}", value), "{from}", from), "{to}", to),
+                  "{day}", to);
+  }
+  void fillAll(nlohmann::json& json) const {
+    if (json.is_string())
+      json = fill(json.get<std::string>());
+    else if (json.is_structured())
+      for (auto& item : json) fillAll(item);
+  }
+};
+
+}  // namespace
+
+PolicyRule readRule(const nlohmann::json& r, const std::string& path,
+                    const ConfigContext& context) {
+  PolicyRule rule;
+  rule.id = r.value("id", "");
+  rule.description = r.value("description", "");
+  rule.summary = r.value("summary", "");
+  if (r.contains("when"))
+    if (auto when = Condition::fromJson(r["when"], path + ".when", context))
+      rule.when = std::move(*when);
+  if (!r.contains("action")) return rule;
+  const auto& a = r["action"];
+  if (!a.is_object() || a.size() != 1) {
+    context.add(path + ".action", "must have exactly one action", a.dump());
+    return rule;
+  }
+  auto [kind, value] = *a.items().begin();
+  rule.action.kind = kind;
+  rule.action.details = value;
+  if (kind == "la_notification" && value.is_string())
+    rule.action.type = value.get<std::string>();
+  else if ((kind == "concern" || kind == "task" || kind == "note") && value.is_object())
+    rule.action.type = kind;
+  else
+    context.add(path + ".action." + kind,
+                "must be la_notification (with its type), or concern, task or note (with an "
+                "object of details)",
+                value.dump());
+  if (value.is_object() && value.contains("due_in_school_days") &&
+      !value["due_in_school_days"].is_number_integer())
+    context.add(path + ".action." + kind + ".due_in_school_days", "must be a whole number",
+                value["due_in_school_days"].dump());
+  return rule;
+}
+
+std::optional<double> datingValue(const PolicyRule& rule, const SessionSeries& series, int i,
+                                  int* from, const StageContext* stages) {
+  const Condition* dating = rule.when.primary();
+  if (!dating) return std::nullopt;
+  int since = stages && dating->measure.window.kind == Window::Kind::SinceStage
+                  ? stages->enteredDay(dating->since)
+                  : -1;
+  return series.value(dating->measure, i, from, since);
+}
+
+Event fireRule(const std::string& ruleId, const PolicyRule& rule, const Pupil& pupil,
+               const PupilRegister& reg, const SessionSeries& series, int i,
+               const StageContext* stages) {
+  int from = i;
+  double value = datingValue(rule, series, i, &from, stages).value_or(0);
+  Date day = series.day(i), start = series.day(from);
+  const Condition* dating = rule.when.primary();
+  bool run = dating && dating->measure.kind == Measure::Kind::ConsecutiveDays;
+  Event event =
+      makeEvent(ruleId, rule.action.type, pupil, reg, (run ? start : day).iso(), day, start, day);
+  Facts facts{number(value), start.iso(), day.iso()};
+  event.summary = facts.fill(rule.summary);
+  if (rule.action.details.is_object()) {
+    nlohmann::json details = rule.action.details;
+    facts.fillAll(details);
+    if (auto due = details.find("due_in_school_days");
+        due != details.end() && due->is_number_integer()) {
+      int at = i + std::max(0, due->get<int>());
+      Date dueOn = at < series.days() ? series.day(at)
+                                      : series.day(series.days() - 1) + (at - series.days() + 1);
+      details["due_on"] = dueOn.iso();
+    }
+    event.action = details.dump();
+  }
+  return event;
+}
+
+}  // namespace markbridge
