@@ -5,41 +5,18 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rules/engine/policy.h"
-#include "tests/support/test_support.h"
+#include "tests/support/policy_register.h"
 
 using namespace markbridge;
 using test::d;
 
 namespace {
 
-const std::string kUpn = "B801200005001";
-
-struct PolicyFixture : ::testing::Test {
-  SchoolCalendar cal = test::autumnCalendar();
+struct PolicyFixture : ::testing::Test, test::PolicyRegister {
+  PolicyFixture() : test::PolicyRegister(test::autumnCalendar()) {}
   Policy statutory = Policy::load(test::sourceDir() + "/docs/policies/statutory.json");
-  std::vector<Mark> marks;
-  Pupil pupil{kUpn, "1001", "Ann", "Smith", {}, "8", "8B", {}};
-
-  // Every school day from 3 Sep 2024 to 4 Apr 2025 present; then set() overrides.
-  void SetUp() override {
-    test::addDays(marks, kUpn, cal.schoolDays(d("2024-09-03"), d("2025-04-04")), "/", "\\");
-  }
-  void set(const std::vector<Date>& days, const char* am, const char* pm) {
-    for (Date day : days)
-      for (auto& m : marks)
-        if (m.date == day) m.code = *Code::fromString(m.session == Session::AM ? am : pm);
-  }
-  std::vector<Date> schoolDays(const char* from, int count) {
-    auto all = cal.schoolDays(d(from), cal.last());
-    all.resize(static_cast<std::size_t>(count));
-    return all;
-  }
   std::vector<Event> fired(const std::string& rule) {
-    PupilRegister reg(cal, marks);
-    std::vector<Event> out;
-    for (auto& e : statutory.evaluate(pupil, reg))
-      if (e.rule == "statutory." + rule) out.push_back(std::move(e));
-    return out;
+    return PolicyRegister::fired(statutory, "statutory." + rule);
   }
 };
 
@@ -154,7 +131,8 @@ TEST(Policy, EveryProblemInAPolicyFileNamesItsJsonPath) {
   EXPECT_FALSE(policy);
   std::vector<std::string> where;
   for (const auto& p : problems) where.push_back(p.location);
-  EXPECT_EQ(where, (std::vector<std::string>{"$.rules[0].when.codes[0]", "$.rules[1].when.window",
-                                             "$.rules[1].when", "$.rules[1].action.letter",
-                                             "$.rules[2].when.any[0].pupil", "$.rules[2].id"}));
+  EXPECT_EQ(where, (std::vector<std::string>{
+                       "$.rules[0].when.codes[0]", "$.rules[0].action.la_notification",
+                       "$.rules[1].when.window", "$.rules[1].when", "$.rules[1].action.letter",
+                       "$.rules[2].when.any[0].pupil", "$.rules[2].id"}));
 }

@@ -42,14 +42,14 @@ constexpr Field kDeEscalateFields[] = {
 // Gives every named stage reference in `c` its stage's index.
 void resolve(Condition& c, const std::vector<PolicyRule>& stages, const std::string& path,
              const ConfigContext& context) {
-  for (StageRef* ref : {&c.since, &c.measure.window.stage}) {
-    if (ref->name.empty()) continue;
+  // A measure's "since_stage" window is copied into `since` when it is read.
+  if (!c.since.name.empty()) {
     auto it = std::find_if(stages.begin(), stages.end(),
-                           [&](const PolicyRule& s) { return s.id == ref->name; });
+                           [&](const PolicyRule& s) { return s.id == c.since.name; });
     if (it == stages.end())
-      context.add(path, "names no stage of this ladder", ref->name);
+      context.add(path, "names no stage of this ladder", c.since.name);
     else
-      ref->index = static_cast<int>(it - stages.begin());
+      c.since.index = static_cast<int>(it - stages.begin());
   }
   for (auto& child : c.children) resolve(child, stages, path, context);
 }
@@ -63,7 +63,7 @@ bool speaksOfUnnamedStage(const Condition& c) {
 }
 
 int highestNamedStage(const Condition& c) {
-  int highest = std::max(c.since.index, c.measure.window.stage.index);
+  int highest = c.since.index;
   for (const auto& child : c.children) highest = std::max(highest, highestNamedStage(child));
   return highest;
 }
@@ -137,34 +137,56 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
                             int lastDay) const {
   const auto& yearFirst = reg.calendar().index().yearFirst;
   const int n = static_cast<int>(stages_.size());
-  LadderStanding standing;
-  standing.entered.assign(stages_.size(), -1);
+  const LadderStanding fresh{-1, std::vector<int>(stages_.size(), -1), 0,
+                             std::vector<char>(stages_.size(), 0)};
+  LadderStanding standing = fresh;
+  bool anyDisarmed = false;
   int end = lastDay < 0 ? series.days() - 1 : std::min(lastDay, series.days() - 1);
   for (int i = 0; i <= end; ++i) {
-    if (restart_each_year_ && standing.stage >= 0 && yearFirst[static_cast<std::size_t>(i)] == i)
-      standing = LadderStanding{-1, std::vector<int>(stages_.size(), -1), 0};
+    if (restart_each_year_ && yearFirst[static_cast<std::size_t>(i)] == i &&
+        (standing.stage >= 0 || anyDisarmed)) {
+      standing = fresh;
+      anyDisarmed = false;
+    }
+    if (anyDisarmed) {
+      anyDisarmed = false;
+      for (std::size_t s = 0; s < stages_.size(); ++s) {
+        if (standing.disarmed[s] && !stageHolds(s, pupil, series, i, standing))
+          standing.disarmed[s] = 0;
+        anyDisarmed = anyDisarmed || standing.disarmed[s];
+      }
+    }
     if (standing.stage >= 0 && leave_when_) {
       StageContext context{&standing.entered, standing.stage};
       if (!holds(*leave_when_, pupil, series, i, &context)) {
         standing.improving_days = 0;
       } else if (++standing.improving_days >= leave_after_) {
         standing.improving_days = 0;
+        auto left = static_cast<std::size_t>(standing.stage);
         if (leave_to_start_) {
+          std::fill(standing.disarmed.begin(),
+                    standing.disarmed.begin() + static_cast<std::ptrdiff_t>(left) + 1, 1);
           standing.stage = -1;
           std::fill(standing.entered.begin(), standing.entered.end(), -1);
         } else {
-          standing.entered[static_cast<std::size_t>(standing.stage)] = -1;
+          standing.disarmed[left] = 1;
+          standing.entered[left] = -1;
           if (--standing.stage >= 0) standing.entered[static_cast<std::size_t>(standing.stage)] = i;
         }
+        anyDisarmed = true;
         continue;
       }
     }
     int next = -1;
     if (jump_) {
       for (int s = n - 1; s > standing.stage && next < 0; --s)
-        if (stageHolds(static_cast<std::size_t>(s), pupil, series, i, standing)) next = s;
-    } else if (standing.stage + 1 < n && stageHolds(static_cast<std::size_t>(standing.stage + 1),
-                                                    pupil, series, i, standing)) {
+        if (!standing.disarmed[static_cast<std::size_t>(s)] &&
+            stageHolds(static_cast<std::size_t>(s), pupil, series, i, standing))
+          next = s;
+    } else if (standing.stage + 1 < n &&
+               !standing.disarmed[static_cast<std::size_t>(standing.stage + 1)] &&
+               stageHolds(static_cast<std::size_t>(standing.stage + 1), pupil, series, i,
+                          standing)) {
       next = standing.stage + 1;
     }
     if (next < 0) continue;

@@ -5,7 +5,9 @@
 // for "no improvement" since the stage before it after a review period, or count sessions since
 // a stage was entered. "de_escalate" steps a pupil down (or off the ladder) once attendance has
 // improved for a number of school days, so they are not chased for the past and are caught
-// again if they slip back. Each academic year starts off the ladder unless told otherwise.
+// again if they slip back: a stage stepped down from is entered again only once its condition
+// has stopped holding and holds anew. Each academic year starts off the ladder unless told
+// otherwise.
 //
 //   {"id": "graduated_response", "jump": true,
 //    "de_escalate": {"when": {...}, "for_school_days": 20, "to": "start"},
@@ -24,6 +26,10 @@ struct LadderStanding {
   int stage = -1;            // -1: not on the ladder
   std::vector<int> entered;  // per stage: the school day last entered this episode, or -1
   int improving_days = 0;    // school days in a row the de-escalation condition has held
+  // Per stage: stepped down from (or passed on the way), so not to be entered again until its
+  // condition has stopped holding once; otherwise a pupil would be stepped down and straight
+  // back up with the same letter, day after day.
+  std::vector<char> disarmed;
 };
 
 class Ladder {

@@ -30,20 +30,6 @@ constexpr Field kRuleFields[] = {
      "condition still holds (e.g. termly letters)"},
 };
 
-// The LA portal's notification types a rule may send ("update" is the gateway's own).
-constexpr std::string_view kLaTypes[] = {"unauthorised_10_day", "sickness_15_day",
-                                         "irregular_attendance", "penalty_threshold"};
-
-void checkLaType(const PolicyRule& rule, const std::string& path, const ConfigContext& context) {
-  if (rule.action.kind != "la_notification") return;
-  for (auto type : kLaTypes)
-    if (rule.action.type == type) return;
-  context.add(path + ".action.la_notification",
-              "must be an LA portal notification type: unauthorised_10_day, sickness_15_day, "
-              "irregular_attendance or penalty_threshold",
-              rule.action.type);
-}
-
 }  // namespace
 
 std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::string& file,
@@ -70,7 +56,6 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
       rule.rearm_each = PolicyRule::Rearm::AcademicYear;
     else if (!each.empty())
       context.add(path + ".rearm_each", "must be \"term\" or \"academic_year\"", each);
-    checkLaType(rule, path, context);
     if (rule.rearm_after_school_days < 1)
       context.add(path + ".rearm_after_school_days", "must be at least 1");
     if (rule.when.usesStages())
@@ -87,12 +72,9 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
       if (other.id() == ladder->id()) context.add(path + ".id", "is used by another ladder");
     for (const auto& rule : policy.rules_)
       if (rule.id == ladder->id()) context.add(path + ".id", "is used by a rule", rule.id);
-    for (std::size_t s = 0; s < ladder->stages().size(); ++s)
-      checkLaType(ladder->stages()[s], path + ".stages[" + std::to_string(s) + "]", context);
     policy.ladders_.push_back(std::move(*ladder));
   }
-  if (policy.rules_.empty() && policy.ladders_.empty())
-    context.add("$", "has neither rules nor ladders");
+  if (rules.empty() && ladders.empty()) context.add("$", "has neither rules nor ladders");
   if (problems.size() != before) return std::nullopt;
   return policy;
 }

@@ -34,6 +34,10 @@ struct Facts {
   }
 };
 
+// The LA portal's notification types a rule may send ("update" is the gateway's own).
+constexpr std::string_view kLaTypes[] = {"unauthorised_10_day", "sickness_15_day",
+                                         "irregular_attendance", "penalty_threshold"};
+
 }  // namespace
 
 PolicyRule readRule(const nlohmann::json& r, const std::string& path,
@@ -54,9 +58,14 @@ PolicyRule readRule(const nlohmann::json& r, const std::string& path,
   auto [kind, value] = *a.items().begin();
   rule.action.kind = kind;
   rule.action.details = value;
-  if (kind == "la_notification" && value.is_string())
+  if (kind == "la_notification" && value.is_string()) {
     rule.action.type = value.get<std::string>();
-  else if ((kind == "concern" || kind == "task" || kind == "note") && value.is_object())
+    if (std::find(std::begin(kLaTypes), std::end(kLaTypes), rule.action.type) == std::end(kLaTypes))
+      context.add(path + ".action.la_notification",
+                  "must be an LA portal notification type: unauthorised_10_day, sickness_15_day, "
+                  "irregular_attendance or penalty_threshold",
+                  rule.action.type);
+  } else if ((kind == "concern" || kind == "task" || kind == "note") && value.is_object())
     rule.action.type = kind;
   else
     context.add(path + ".action." + kind,
