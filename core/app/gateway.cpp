@@ -66,21 +66,30 @@ std::vector<ImportResult> Gateway::importSources() {
 }
 
 EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
-  std::vector<std::string> pupils;
+  std::vector<PupilEvaluated> pupils;
   std::vector<Event> events;
+  // Rules look at school days up to today: later days have no registers yet.
+  Date today = Date::fromDays(static_cast<int32_t>(clock_->nowMs() / 86'400'000));
+  auto checkpoints = store_->evaluationCheckpoints();
+  int resumed = 0;
   store_->forEachPupilRegister(calendar_, [&](const Pupil& pupil, const PupilRegister& reg) {
-    pupils.push_back(pupil.upn);
-    auto found = config_.rules.evaluate(pupil, reg);
-    events.insert(events.end(), std::make_move_iterator(found.begin()),
-                  std::make_move_iterator(found.end()));
+    auto checkpoint = checkpoints.find(pupil.upn);
+    auto found = config_.rules.evaluate(
+        pupil, reg, today,
+        checkpoint == checkpoints.end() ? std::string_view() : std::string_view(checkpoint->second));
+    resumed += found.resumed;
+    pupils.emplace_back(pupil.upn, found.from, std::move(found.checkpoint));
+    events.insert(events.end(), std::make_move_iterator(found.events.begin()),
+                  std::make_move_iterator(found.events.end()));
   });
   std::vector<SinkRoute> routes;
   for (const auto& sink : sinks_) routes.push_back(SinkRoute{sink->name(), sink->eventTypes()});
   auto outcome =
       store_->commitEvaluation(pupils, events, routes, clock_->nowMs(), config_.rules.notifyFrom());
   if (pupilsEvaluated) *pupilsEvaluated = static_cast<int>(pupils.size());
-  namedLogger("rules")->info("{} pupils evaluated: {} new events, {} withdrawn, {} outbox items",
-                             pupils.size(), outcome.new_events, outcome.withdrawn_events,
+  namedLogger("rules")->info("{} pupils evaluated ({} resumed from their checkpoint): {} new "
+                             "events, {} withdrawn, {} outbox items",
+                             pupils.size(), resumed, outcome.new_events, outcome.withdrawn_events,
                              outcome.outbox_items);
   faultPoint("after-evaluate");
   return outcome;

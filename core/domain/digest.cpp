@@ -74,4 +74,8 @@ std::string contentFingerprint(std::string_view data) {
   return f.hex();
 }
 
+uint64_t hash64(std::string_view data, uint64_t seed) {
+  return XXH3_64bits_withSeed(data.data(), data.size(), seed);
+}
+
 }  // namespace markbridge

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,5 +43,8 @@ class ContentFingerprint {
   std::unique_ptr<State> state_;
 };
 std::string contentFingerprint(std::string_view data);
+
+// A 64-bit XXH3 of `data`, seeded: for telling whether something changed, never for security.
+uint64_t hash64(std::string_view data, uint64_t seed = 0);
 
 }  // namespace markbridge

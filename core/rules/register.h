@@ -26,6 +26,9 @@ class PupilRegister {
   // "Not taken" when there is no mark, or the day is outside the calendar.
   Code at(Date day, Session session) const;
   const SchoolCalendar& calendar() const { return calendar_; }
+  // A digest of every session from the calendar's first day to `day`: equal digests, equal
+  // registers up to that day.
+  uint64_t digestThrough(Date day) const;
 
  private:
   const SchoolCalendar& calendar_;

@@ -1,6 +1,9 @@
 #include "core/rules/rule_set.h"
 
+#include <cstring>
 #include <nlohmann/json.hpp>
+
+#include "core/domain/digest.h"
 
 #include "core/rules/statutory_policy.h"
 
@@ -73,6 +76,83 @@ std::size_t RuleSet::size() const {
   std::size_t n = 0;
   for (const auto& p : policies_) n += p.size();
   return n;
+}
+
+namespace {
+
+// A checkpoint: what it was made with, the school day it is the end of, and the policies' state.
+struct CheckpointHeader {
+  char magic[4] = {'M', 'B', 'C', '1'};
+  uint64_t rules = 0;     // the policies and the calendar
+  uint64_t pupil = 0;     // the details conditions read
+  uint64_t register_ = 0; // the register up to `day`
+  int32_t day = -1;       // school day index
+};
+
+uint64_t pupilDigest(const Pupil& pupil) {
+  const auto& f = pupil.flags;
+  std::string key = (pupil.dob ? pupil.dob->iso() : std::string()) + "|" + pupil.year_group + "|";
+  for (bool flag : {f.sen, f.ehcp, f.cla, f.cp, f.cin, f.fsm, f.pp}) key += flag ? '1' : '0';
+  return hash64(key);
+}
+
+template <typename T>
+std::string_view bytesOf(const std::vector<T>& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)};
+}
+
+uint64_t rulesDigest(const std::vector<Policy>& policies, const SchoolCalendar& calendar) {
+  const auto& index = calendar.index();
+  uint64_t h = hash64(bytesOf(index.days));
+  h = hash64(bytesOf(index.termFirst), h);
+  h = hash64(bytesOf(index.yearFirst), h);
+  h = hash64(bytesOf(index.week), h);
+  for (const auto& policy : policies) h = hash64(policy.name(), h ^ policy.digest());
+  return h;
+}
+
+}  // namespace
+
+RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg, Date through,
+                                   std::string_view checkpoint) const {
+  Outcome outcome;
+  const auto& days = reg.calendar().index().days;
+  // The last school day on or before `through`.
+  int last = static_cast<int>(std::upper_bound(days.begin(), days.end(), through) - days.begin()) - 1;
+  outcome.from = days.empty() ? reg.calendar().first() : days.front();
+  if (last < 0) return outcome;
+  CheckpointHeader header;
+  header.rules = rulesDigest(policies_, reg.calendar());
+  header.pupil = pupilDigest(pupil);
+  WalkPlan plan;
+  plan.through = last;
+  plan.save = last - 1;
+  CheckpointHeader old;
+  if (checkpoint.size() >= sizeof old && (checkpoint.size() - sizeof old) % 4 == 0) {
+    std::memcpy(&old, checkpoint.data(), sizeof old);
+    if (std::memcmp(old.magic, header.magic, 4) == 0 && old.rules == header.rules &&
+        old.pupil == header.pupil && old.day >= 0 && old.day < last &&
+        old.register_ == reg.digestThrough(days[static_cast<std::size_t>(old.day)])) {
+      plan.resume = old.day + 1;
+      plan.state = std::span(reinterpret_cast<const int32_t*>(checkpoint.data() + sizeof old),
+                             (checkpoint.size() - sizeof old) / 4);
+    }
+  }
+  std::vector<int32_t> saved;
+  plan.saved = &saved;
+  for (const auto& policy : policies_) {
+    if (policy.evaluate(pupil, reg, plan, outcome.events)) continue;
+    return evaluate(pupil, reg, through, {});  // a state that does not fit: walk it all
+  }
+  outcome.resumed = plan.resume > 0;
+  if (outcome.resumed) outcome.from = days[static_cast<std::size_t>(plan.resume)];
+  if (plan.save >= 0) {
+    header.day = plan.save;
+    header.register_ = reg.digestThrough(days[static_cast<std::size_t>(plan.save)]);
+    outcome.checkpoint.assign(reinterpret_cast<const char*>(&header), sizeof header);
+    outcome.checkpoint.append(bytesOf(saved));
+  }
+  return outcome;
 }
 
 std::vector<Event> RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg) const {

@@ -6,6 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/domain/config_schema.h"
@@ -22,8 +23,22 @@ class RuleSet {
   // The statutory policy shipped in the binary (docs/policies/statutory.json).
   static const Policy& statutory();
 
-  // Pure: the events whose grounds hold for this pupil now.
+  // Pure: the events whose grounds hold for this pupil over the whole calendar.
   std::vector<Event> evaluate(const Pupil& pupil, const PupilRegister& reg) const;
+  // The events that arose on school days up to `through` (today: later days have no marks
+  // yet and must not count as days without improvement). When `checkpoint` (from an earlier
+  // evaluation) was made by the same policies and calendar for the same pupil details and the
+  // register up to its day is unchanged, the walk resumes there: only events from `from` on are
+  // found again. The new checkpoint is the state at the end of the day before `through`, since
+  // today's registers may still change.
+  struct Outcome {
+    std::vector<Event> events;
+    Date from;               // events that arose before this day were not looked at again
+    std::string checkpoint;  // to keep for the next evaluation of this pupil
+    bool resumed = false;
+  };
+  Outcome evaluate(const Pupil& pupil, const PupilRegister& reg, Date through,
+                   std::string_view checkpoint = {}) const;
   std::size_t size() const;  // rules in all policies
   const std::vector<Policy>& policies() const { return policies_; }
   // Events that arose before this day are history: recorded, never sent.

@@ -85,6 +85,11 @@ INSERT INTO register_totals(key, value) VALUES('marks', 0), ('not_taken', 0);
 ALTER TABLE imports ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
 DROP TRIGGER marks_amended;
 )sql",
+    // 5: where each pupil's evaluation got to (RuleSet::evaluate), so the next one resumes
+    // there instead of walking the whole year again.
+    R"sql(
+CREATE TABLE evaluation_checkpoints(upn TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+)sql",
 };
 
 // Schema 4: the marks of an older store become week rows, one import per source (kept with the

@@ -189,7 +189,16 @@ class SqliteStore final : public Store {
     return list;
   }
 
-  EvaluationOutcome commitEvaluation(const std::vector<std::string>& pupils,
+  std::unordered_map<std::string, std::string> evaluationCheckpoints() override {
+    std::unordered_map<std::string, std::string> out;
+    SqliteStatement s(db_.handle(), "SELECT upn, data FROM evaluation_checkpoints");
+    while (s.step()) {
+      out.emplace(s.text(0), std::string(s.blob(1)));
+    }
+    return out;
+  }
+
+  EvaluationOutcome commitEvaluation(const std::vector<PupilEvaluated>& pupils,
                                      const std::vector<Event>& events,
                                      const std::vector<SinkRoute>& routes, int64_t now,
                                      std::optional<Date> notifyFrom) override {
@@ -198,15 +207,16 @@ class SqliteStore final : public Store {
     struct Known {
       std::string state, rule, type, upn, from, to, payload, record_of;
       int64_t revision;
+      std::string occurred_on;
     };
     std::unordered_map<std::string, Known> known;
     {
       SqliteStatement s(db_.handle(),
                         "SELECT id, state, rule, type, upn, period_from, period_to, payload, "
-                        "record_of, revision FROM events");
+                        "record_of, revision, occurred_on FROM events");
       while (s.step())
         known.emplace(s.text(0), Known{s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                                       s.text(6), s.text(7), s.text(8), s.integer(9)});
+                                       s.text(6), s.text(7), s.text(8), s.integer(9), s.text(10)});
     }
     SqliteStatement insertEvent(
         db_.handle(),
@@ -240,10 +250,14 @@ class SqliteStore final : public Store {
     // Events that held before and hold no longer, for the pupils evaluated now.
     std::set<std::string> current;
     for (const auto& event : events) current.insert(event.id);
-    std::set<std::string> evaluated(pupils.begin(), pupils.end());
+    std::unordered_map<std::string, std::string> lookedFrom;  // upn -> ISO day
+    for (const auto& p : pupils) lookedFrom[p.upn] = p.from.iso();
     std::vector<std::string> lapsed;
-    for (const auto& [id, k] : known)
-      if (k.state == "active" && !current.count(id) && evaluated.count(k.upn)) lapsed.push_back(id);
+    for (const auto& [id, k] : known) {
+      if (k.state != "active" || current.count(id)) continue;
+      auto from = lookedFrom.find(k.upn);
+      if (from != lookedFrom.end() && k.occurred_on >= from->second) lapsed.push_back(id);
+    }
     std::sort(lapsed.begin(), lapsed.end());
 
     for (const auto& event : events) {
@@ -294,6 +308,15 @@ class SqliteStore final : public Store {
       setState.bind(1, id).bind(2, "withdrawn").bind(3, revision).bind(4, now).run();
       enqueue(id, k.type, k.upn, OutboxKind::Withdraw, k.payload, "/w" + std::to_string(revision));
       ++outcome.withdrawn_events;
+    }
+    SqliteStatement keep(db_.handle(),
+                         "INSERT OR REPLACE INTO evaluation_checkpoints(upn, data) VALUES(?1,?2)");
+    SqliteStatement drop(db_.handle(), "DELETE FROM evaluation_checkpoints WHERE upn=?1");
+    for (const auto& p : pupils) {
+      if (p.checkpoint.empty())
+        drop.bind(1, p.upn).run();
+      else
+        keep.bind(1, p.upn).bindBlob(2, p.checkpoint).run();
     }
     tx.commit();
     return outcome;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/domain/import_batch.h"
@@ -47,6 +48,18 @@ struct RegisterNotTaken {
 struct SinkRoute {
   std::string sink;
   std::set<std::string> types;
+};
+
+// One pupil evaluated: events that arose on or after `from` were looked for again (earlier ones
+// stand as they are), and where the evaluation got to, for the next one to resume from.
+struct PupilEvaluated {
+  PupilEvaluated(std::string upn_) : upn(std::move(upn_)) {}
+  PupilEvaluated(const char* upn_) : upn(upn_) {}
+  PupilEvaluated(std::string upn_, Date from_, std::string checkpoint_)
+      : upn(std::move(upn_)), from(from_), checkpoint(std::move(checkpoint_)) {}
+  std::string upn;
+  Date from;               // default: the beginning of time
+  std::string checkpoint;  // empty: none kept
 };
 
 struct EvaluationOutcome {
@@ -110,12 +123,16 @@ class Store {
       const SchoolCalendar& calendar,
       const std::function<void(const Pupil&, const PupilRegister&)>& visit);
 
+  // Where each pupil's last evaluation got to (RuleSet::evaluate), by UPN.
+  virtual std::unordered_map<std::string, std::string> evaluationCheckpoints() = 0;
   // Records the events that hold now for `pupils` (the whole evaluated set) and queues outbox
   // items in the same transaction: new events are queued for each routed sink; an event that
-  // held before and holds no longer is withdrawn and a correction is queued; a new event that
-  // overlaps a lapsed one of the same rule revises that record instead. A new event that arose
-  // before `notifyFrom` is recorded as history: never sent, never corrected.
-  virtual EvaluationOutcome commitEvaluation(const std::vector<std::string>& pupils,
+  // held before and holds no longer (of those that arose on or after the pupil's `from`) is
+  // withdrawn and a correction is queued; a new event that overlaps a lapsed one of the same
+  // rule revises that record instead. A new event that arose before `notifyFrom` is recorded
+  // as history: never sent, never corrected. Each pupil's checkpoint is kept, in the same
+  // transaction, so a crash never leaves a checkpoint past events that were not recorded.
+  virtual EvaluationOutcome commitEvaluation(const std::vector<PupilEvaluated>& pupils,
                                              const std::vector<Event>& events,
                                              const std::vector<SinkRoute>& routes, int64_t now,
                                              std::optional<Date> notifyFrom = std::nullopt) = 0;

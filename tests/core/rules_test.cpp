@@ -220,6 +220,26 @@ TEST_F(RuleFixture, EventsBeforeNotifyFromAreRecordedButNeverSentOrCorrected) {
   EXPECT_EQ(amended.outbox_items, 0);
 }
 
+TEST_F(RuleFixture, AResumedEvaluationLeavesEarlierEventsAloneAndKeepsItsCheckpoint) {
+  test::TempDir dir;
+  auto store = openSqliteStore((dir / "r.db").string());
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day", "update"}}};
+  allPresent();
+  set(schoolDays("2024-09-16", 10), "N", "N");  // reached 27 Sep
+  auto events = run(tenDays);
+  store->commitEvaluation({PupilEvaluated(kUpn, Date(), "cp1")}, events, routes, 1);
+  EXPECT_EQ(store->evaluationCheckpoints().at(kUpn), "cp1");
+  // Resumed from October: the September event was not looked for, so it is not withdrawn.
+  auto resumed =
+      store->commitEvaluation({PupilEvaluated(kUpn, d("2024-10-01"), "cp2")}, {}, routes, 2);
+  EXPECT_EQ(resumed.withdrawn_events, 0);
+  EXPECT_EQ(store->evaluationCheckpoints().at(kUpn), "cp2");
+  // A whole walk that no longer finds it withdraws it; no checkpoint: none kept.
+  auto whole = store->commitEvaluation({PupilEvaluated(kUpn, Date(), "")}, {}, routes, 3);
+  EXPECT_EQ(whole.withdrawn_events, 1);
+  EXPECT_TRUE(store->evaluationCheckpoints().empty());
+}
+
 TEST(RuleSetConfig, DefaultsToTheStatutoryPolicyAndNamesBadPolicies) {
   test::TempDir dir;
   std::vector<Problem> problems;

@@ -134,15 +134,18 @@ bool Ladder::neverClimbs(const Pupil& pupil) const {
 
 LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const PupilRegister& reg,
                             const SessionSeries& series, std::vector<Event>& events,
-                            int lastDay) const {
+                            const LadderWalk& plan) const {
   const auto& yearFirst = reg.calendar().index().yearFirst;
   const int n = static_cast<int>(stages_.size());
   const LadderStanding fresh{-1, std::vector<int>(stages_.size(), -1), 0,
                              std::vector<char>(stages_.size(), 0)};
-  LadderStanding standing = fresh;
-  bool anyDisarmed = false;
-  int end = lastDay < 0 ? series.days() - 1 : std::min(lastDay, series.days() - 1);
-  for (int i = 0; i <= end; ++i) {
+  LadderStanding standing = plan.start.value_or(fresh);
+  bool anyDisarmed =
+      std::any_of(standing.disarmed.begin(), standing.disarmed.end(), [](char c) { return c; });
+  int end = plan.through < 0 ? series.days() - 1 : std::min(plan.through, series.days() - 1);
+  if (plan.saved && plan.save < plan.from) *plan.saved = standing;
+  for (int i = plan.from; i <= end; ++i) {
+    if (plan.saved && i == plan.save + 1) *plan.saved = standing;
     if (restart_each_year_ && yearFirst[static_cast<std::size_t>(i)] == i &&
         (standing.stage >= 0 || anyDisarmed)) {
       standing = fresh;
@@ -197,6 +200,24 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
     standing.entered[s] = i;
     standing.improving_days = 0;
   }
+  if (plan.saved && end == plan.save) *plan.saved = standing;
+  return standing;
+}
+
+void Ladder::save(const LadderStanding& standing, std::vector<int32_t>& out) const {
+  out.push_back(standing.stage);
+  out.push_back(standing.improving_days);
+  out.insert(out.end(), standing.entered.begin(), standing.entered.end());
+  out.insert(out.end(), standing.disarmed.begin(), standing.disarmed.end());
+}
+
+std::optional<LadderStanding> Ladder::restore(std::span<const int32_t>& in) const {
+  std::size_t n = stages_.size();
+  if (in.size() < 2 + 2 * n) return std::nullopt;
+  LadderStanding standing{in[0], std::vector<int>(in.begin() + 2, in.begin() + 2 + n), in[1],
+                          std::vector<char>(in.begin() + 2 + n, in.begin() + 2 + 2 * n)};
+  in = in.subspan(2 + 2 * n);
+  if (standing.stage < -1 || standing.stage >= static_cast<int>(n)) return std::nullopt;
   return standing;
 }
 

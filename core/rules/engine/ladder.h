@@ -13,7 +13,9 @@
 //    "de_escalate": {"when": {...}, "for_school_days": 20, "to": "start"},
 //    "stages": [{"id": "letter_1", "when": {...}, "action": {...}, "summary": "..."}, ...]}
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,15 @@ struct LadderStanding {
   std::vector<char> disarmed;
 };
 
+// Which school days a walk covers, where it starts, and the day whose end it remembers.
+struct LadderWalk {
+  int from = 0;                          // first school day walked
+  int through = -1;                      // last (-1: the calendar's last)
+  std::optional<LadderStanding> start;   // the standing at the end of day `from - 1`
+  int save = -1;                         // remember the standing at the end of this day
+  LadderStanding* saved = nullptr;
+};
+
 class Ladder {
  public:
   static std::optional<Ladder> fromJson(const nlohmann::json& json, const std::string& path,
@@ -44,11 +55,14 @@ class Ladder {
   // The rule id events of stage `s` carry: POLICY.LADDER.STAGE.
   std::string stageRuleId(const std::string& policy, std::size_t s) const;
 
-  // Walks the school days up to `lastDay` (all of them when -1), appending an event for every
-  // stage entered; returns where the pupil stands after it.
+  // Walks the school days `plan` names, appending an event for every stage entered; returns
+  // where the pupil stands after the last.
   LadderStanding walk(const std::string& policy, const Pupil& pupil, const PupilRegister& reg,
                       const SessionSeries& series, std::vector<Event>& events,
-                      int lastDay = -1) const;
+                      const LadderWalk& plan = {}) const;
+  // A standing as whole numbers (for a checkpoint), and back; nothing if `in` is too short.
+  void save(const LadderStanding& standing, std::vector<int32_t>& out) const;
+  std::optional<LadderStanding> restore(std::span<const int32_t>& in) const;
   // Whether stage `s`'s condition holds on day `i` for a pupil standing at `standing`.
   bool stageHolds(std::size_t s, const Pupil& pupil, const SessionSeries& series, int i,
                   const LadderStanding& standing) const;

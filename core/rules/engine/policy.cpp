@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "core/domain/digest.h"
 #include "core/rules/engine/reachability.h"
 
 namespace markbridge {
@@ -40,6 +41,7 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
   Policy policy;
   policy.name_ = root.value("name", "");
   policy.description_ = root.value("description", "");
+  policy.digest_ = hash64(json.dump());
   const auto& rules = root.contains("rules") ? root["rules"] : nlohmann::json::array();
   for (std::size_t i = 0; i < rules.size(); ++i) {
     std::string path = "$.rules[" + std::to_string(i) + "]";
@@ -143,7 +145,7 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
     int day = lastDayBy(series);
     std::vector<Event> ignored;
     LadderStanding standing;
-    if (day >= 0) standing = ladder.walk(name_, pupil, reg, series, ignored, day);
+    if (day >= 0) standing = ladder.walk(name_, pupil, reg, series, ignored, {0, day});
     for (std::size_t s = 0; s < ladder.stages().size(); ++s) {
       const auto& stage = ladder.stages()[s];
       RuleExplanation e;
@@ -170,38 +172,78 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
 
 std::vector<Event> Policy::evaluate(const Pupil& pupil, const PupilRegister& reg) const {
   std::vector<Event> events;
+  WalkPlan plan;
+  evaluate(pupil, reg, plan, events);
+  return events;
+}
+
+bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& plan,
+                      std::vector<Event>& events) const {
+  // What a resumed walk starts from: per rule (armed, quiet days), per ladder its standing.
+  struct RuleState {
+    int32_t armed = 1, quiet = 0;
+  };
+  std::vector<RuleState> ruleStates(rules_.size());
+  std::vector<std::optional<LadderStanding>> standings(ladders_.size());
+  if (plan.resume > 0) {
+    auto& in = plan.state;
+    if (in.size() < 2 * rules_.size()) return false;
+    for (auto& r : ruleStates) {
+      r = {in[0], in[1]};
+      in = in.subspan(2);
+    }
+    for (std::size_t l = 0; l < ladders_.size(); ++l)
+      if (!(standings[l] = ladders_[l].restore(in))) return false;
+  }
+  const auto& index = reg.calendar().index();
+  const int last = static_cast<int>(index.days.size()) - 1;
+  const int through = plan.through < 0 ? last : std::min(plan.through, last);
   std::optional<SessionSeries> all, compulsory;
   auto seriesFor = [&](bool compulsoryOnly) -> const SessionSeries& {
     auto& series = compulsoryOnly ? compulsory : all;
     if (!series) series.emplace(reg, pupil, compulsoryOnly);
     return *series;
   };
-  for (const auto& rule : rules_) {
-    if (neverHolds(rule.when, pupil)) continue;
+  std::vector<RuleState> saved(rules_.size());
+  for (std::size_t r = 0; r < rules_.size(); ++r) {
+    const auto& rule = rules_[r];
+    auto state = ruleStates[r];
+    saved[r] = state;  // what it stays when nothing is walked
+    if (neverHolds(rule.when, pupil)) continue;  // a state that never changes
     const auto& series = seriesFor(rule.compulsory_school_age_only);
-    bool armed = true;
-    int quiet = 0;
-    const auto& index = reg.calendar().index();
     const auto* firsts = rule.rearm_each == PolicyRule::Rearm::Term           ? &index.termFirst
                          : rule.rearm_each == PolicyRule::Rearm::AcademicYear ? &index.yearFirst
                                                                               : nullptr;
-    for (int i = 0; i < series.days(); ++i) {
-      if (firsts && (*firsts)[static_cast<std::size_t>(i)] == i) armed = true;
+    for (int i = plan.resume; i <= through; ++i) {
+      if (i == plan.save + 1) saved[r] = state;
+      if (firsts && (*firsts)[static_cast<std::size_t>(i)] == i) state.armed = 1;
       if (!holds(rule.when, pupil, series, i)) {
-        if (++quiet >= rule.rearm_after_school_days) armed = true;
+        if (++state.quiet >= rule.rearm_after_school_days) state.armed = 1;
         continue;
       }
-      quiet = 0;
-      if (!armed) continue;
-      armed = false;
+      state.quiet = 0;
+      if (!state.armed) continue;
+      state.armed = 0;
       events.push_back(fireRule(name_ + "." + rule.id, rule, pupil, reg, series, i));
     }
+    if (through == plan.save) saved[r] = state;
   }
-  for (const auto& ladder : ladders_) {
-    if (ladder.neverClimbs(pupil)) continue;
-    ladder.walk(name_, pupil, reg, seriesFor(ladder.compulsorySchoolAgeOnly()), events);
+  std::vector<LadderStanding> savedStandings(ladders_.size());
+  for (std::size_t l = 0; l < ladders_.size(); ++l) {
+    const auto& ladder = ladders_[l];
+    LadderWalk walk{plan.resume, through, standings[l], plan.save, &savedStandings[l]};
+    if (ladder.neverClimbs(pupil)) {
+      savedStandings[l] = ladder.walk(name_, pupil, reg, seriesFor(true), events,
+                                      {plan.resume, plan.resume - 1, standings[l]});
+      continue;
+    }
+    ladder.walk(name_, pupil, reg, seriesFor(ladder.compulsorySchoolAgeOnly()), events, walk);
   }
-  return events;
+  if (plan.saved) {
+    for (const auto& r : saved) plan.saved->insert(plan.saved->end(), {r.armed, r.quiet});
+    for (std::size_t l = 0; l < ladders_.size(); ++l) ladders_[l].save(savedStandings[l], *plan.saved);
+  }
+  return true;
 }
 
 }  // namespace markbridge

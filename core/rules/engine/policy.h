@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,17 @@ struct RuleExplanation {
   std::optional<Date> from;     // the first day that value rests on
   bool holds = false;           // the whole condition, that day
   std::vector<Event> fired;     // every episode so far
+};
+
+// Which school days (by index in the calendar) an evaluation walks: from the first, or resumed
+// from the state saved at the end of day `resume - 1`; the state at the end of day `save` is
+// written to `saved`, for the next evaluation to resume from.
+struct WalkPlan {
+  int through = -1;  // the last school day walked (-1: the calendar's last)
+  int resume = 0;
+  std::span<const int32_t> state;  // read as the walk resumes (advanced past this policy's part)
+  int save = -1;
+  std::vector<int32_t>* saved = nullptr;
 };
 
 class Policy {
@@ -52,6 +64,12 @@ class Policy {
   std::vector<std::string> warnings() const;
   // Every episode of every rule for this pupil, in order.
   std::vector<Event> evaluate(const Pupil& pupil, const PupilRegister& reg) const;
+  // The episodes that arose on the days `plan` walks; false (nothing done) when a resumed
+  // state does not fit this policy.
+  bool evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& plan,
+                std::vector<Event>& events) const;
+  // A digest of the policy as written: a saved state is only resumed by the same policy.
+  uint64_t digest() const { return digest_; }
   // Each rule's measure and condition on `asOf` (the last school day on or before it) and the
   // events it fired.
   std::vector<RuleExplanation> explain(const Pupil& pupil, const PupilRegister& reg,
@@ -59,6 +77,7 @@ class Policy {
 
  private:
   std::string name_, description_;
+  uint64_t digest_ = 0;
   std::vector<PolicyRule> rules_;
   std::vector<Ladder> ladders_;
 };
