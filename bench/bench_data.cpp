@@ -70,8 +70,8 @@ std::string benchUpn(int serial) {
   return upn;
 }
 
-GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int sessions) {
-  auto days = schoolDays(sessions);
+GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int sessions, int first) {
+  auto days = schoolDays(first + sessions);
   std::vector<std::string> ukDates;
   for (Date d : days) {
     auto iso = d.iso();
@@ -86,7 +86,7 @@ GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int se
       std::string pupil = benchUpn(p) + "," + std::to_string(100000 + p) + ",Surname" +
                           std::to_string(p % 997) + ",Forename" + std::to_string(p % 101) +
                           ",7A,7,";
-      for (int s = 0; s < sessions; ++s) {
+      for (int s = first; s < first + sessions; ++s) {
         row = pupil;
         row += ukDates[static_cast<std::size_t>(s / 2)];
         row += s % 2 ? ",PM," : ",AM,";

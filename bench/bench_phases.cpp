@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/inbound/inbound_connector.h"
+#include "core/app/evaluation.h"
 #include "core/app/store_receiver.h"
 #include "core/rules/rule_set.h"
 
@@ -66,16 +67,32 @@ PhaseResult evaluateStatutory(const std::filesystem::path& db) {
   return result;
 }
 
-PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db) {
-  auto store = openSqliteStore(db.string());
+PhaseResult syncEvaluation(Store& store, Date today, bool resume) {
+  auto calendar = benchCalendar();
+  std::vector<Problem> problems;
+  auto rules = RuleSet::fromJson(nlohmann::json::object(), "$.rules", ".",
+                                 ConfigContext{"bench", &problems});
+  std::vector<SinkRoute> routes = {
+      {"la", {"unauthorised_10_day", "sickness_15_day", "penalty_threshold", "update"}},
+      {"cpoms", {"concern", "task", "note"}}};
+  auto run = evaluateRegisters(store, calendar, rules, routes, today, 1, resume);
+  return PhaseResult{run.outcome.new_events, run.resumed, run.pupils == 0};
+}
+
+PhaseResult importCsv(Store& store, const std::filesystem::path& csv) {
   auto calendar = benchCalendar();
   PhaseResult result;
-  StoreReceiver receiver(*store, calendar, 1, [&](ImportResult&& r) {
+  StoreReceiver receiver(store, calendar, 1, [&](ImportResult&& r) {
     result.problems = static_cast<int64_t>(r.problems.size());
     result.marks = r.outcome.marks_added + r.outcome.marks_amended + r.outcome.marks_unchanged;
   });
   connector("sims_csv")->read(csv, receiver);
   return result;
+}
+
+PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db) {
+  auto store = openSqliteStore(db.string());
+  return importCsv(*store, csv);
 }
 
 }  // namespace markbridge::bench

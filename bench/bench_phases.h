@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "core/domain/date.h"
+#include "core/store/store.h"
+
 namespace markbridge::bench {
 
 struct PhaseResult {
@@ -19,6 +22,12 @@ PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::pa
 // Every pupil's register read from the store and the statutory policy evaluated for each; `marks`
 // counts the events found, `problems` the pupils.
 PhaseResult evaluateStatutory(const std::filesystem::path& db);
+// The statutory policy over the stored register through `today`, as a sync runs it: each pupil
+// resumed from their checkpoint where possible, events and outbox rows committed. `marks`
+// counts new events, `problems` the pupils resumed.
+PhaseResult syncEvaluation(Store& store, Date today, bool resume = true);
+// SIMS long CSV -> an open store, as a sync imports it.
+PhaseResult importCsv(Store& store, const std::filesystem::path& csv);
 // CTF XML -> canonical marks, discarded as they come.
 PhaseResult parseCtf(const std::filesystem::path& ctf);
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/outbound/outbound_types.h"
+#include "core/app/evaluation.h"
 #include "core/app/store_receiver.h"
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
@@ -66,33 +67,14 @@ std::vector<ImportResult> Gateway::importSources() {
 }
 
 EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
-  std::vector<PupilEvaluated> pupils;
-  std::vector<Event> events;
-  // Rules look at school days up to today: later days have no registers yet.
-  Date today = Date::fromDays(static_cast<int32_t>(clock_->nowMs() / 86'400'000));
-  auto checkpoints = store_->evaluationCheckpoints();
-  int resumed = 0;
-  store_->forEachPupilRegister(calendar_, [&](const Pupil& pupil, const PupilRegister& reg) {
-    auto checkpoint = checkpoints.find(pupil.upn);
-    auto found = config_.rules.evaluate(
-        pupil, reg, today,
-        checkpoint == checkpoints.end() ? std::string_view() : std::string_view(checkpoint->second));
-    resumed += found.resumed;
-    pupils.emplace_back(pupil.upn, found.from, std::move(found.checkpoint));
-    events.insert(events.end(), std::make_move_iterator(found.events.begin()),
-                  std::make_move_iterator(found.events.end()));
-  });
   std::vector<SinkRoute> routes;
   for (const auto& sink : sinks_) routes.push_back(SinkRoute{sink->name(), sink->eventTypes()});
-  auto outcome =
-      store_->commitEvaluation(pupils, events, routes, clock_->nowMs(), config_.rules.notifyFrom());
-  if (pupilsEvaluated) *pupilsEvaluated = static_cast<int>(pupils.size());
-  namedLogger("rules")->info("{} pupils evaluated ({} resumed from their checkpoint): {} new "
-                             "events, {} withdrawn, {} outbox items",
-                             pupils.size(), resumed, outcome.new_events, outcome.withdrawn_events,
-                             outcome.outbox_items);
+  // Rules look at school days up to today: later days have no registers yet.
+  Date today = Date::fromDays(static_cast<int32_t>(clock_->nowMs() / 86'400'000));
+  auto run = evaluateRegisters(*store_, calendar_, config_.rules, routes, today, clock_->nowMs());
+  if (pupilsEvaluated) *pupilsEvaluated = run.pupils;
   faultPoint("after-evaluate");
-  return outcome;
+  return run.outcome;
 }
 
 DeliveryReport Gateway::deliver(

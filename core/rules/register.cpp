@@ -1,9 +1,9 @@
 #include "core/rules/register.h"
 
-#include "core/domain/digest.h"
-
 #include <algorithm>
 #include <array>
+
+#include "core/domain/digest.h"
 
 namespace markbridge {
 
@@ -18,8 +18,8 @@ PupilRegister::PupilRegister(const SchoolCalendar& calendar, const std::vector<M
 
 uint64_t PupilRegister::digestThrough(Date day) const {
   static_assert(sizeof(Code) == 1);
-  auto days = std::clamp<int64_t>(day - calendar_.first() + 1, 0,
-                                  static_cast<int64_t>(codes_.size() / 2));
+  auto days =
+      std::clamp<int64_t>(day - calendar_.first() + 1, 0, static_cast<int64_t>(codes_.size() / 2));
   return hash64(std::string_view(reinterpret_cast<const char*>(codes_.data()),
                                  static_cast<std::size_t>(days) * 2));
 }

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/domain/digest.h"
-
 #include "core/rules/statutory_policy.h"
 
 namespace markbridge {
@@ -83,10 +82,10 @@ namespace {
 // A checkpoint: what it was made with, the school day it is the end of, and the policies' state.
 struct CheckpointHeader {
   char magic[4] = {'M', 'B', 'C', '1'};
-  uint64_t rules = 0;     // the policies and the calendar
-  uint64_t pupil = 0;     // the details conditions read
-  uint64_t register_ = 0; // the register up to `day`
-  int32_t day = -1;       // school day index
+  uint64_t rules = 0;      // the policies and the calendar
+  uint64_t pupil = 0;      // the details conditions read
+  uint64_t register_ = 0;  // the register up to `day`
+  int32_t day = -1;        // school day index
 };
 
 uint64_t pupilDigest(const Pupil& pupil) {
@@ -118,7 +117,8 @@ RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg,
   Outcome outcome;
   const auto& days = reg.calendar().index().days;
   // The last school day on or before `through`.
-  int last = static_cast<int>(std::upper_bound(days.begin(), days.end(), through) - days.begin()) - 1;
+  int last =
+      static_cast<int>(std::upper_bound(days.begin(), days.end(), through) - days.begin()) - 1;
   outcome.from = days.empty() ? reg.calendar().first() : days.front();
   if (last < 0) return outcome;
   CheckpointHeader header;

@@ -89,6 +89,13 @@ std::string SqliteStatement::text(int column) const {
               : std::string();
 }
 
+std::string_view SqliteStatement::textView(int column) const {
+  auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  return data
+             ? std::string_view(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+             : std::string_view();
+}
+
 bool SqliteStatement::isNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }

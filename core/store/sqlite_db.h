@@ -39,6 +39,8 @@ class SqliteStatement {
 
   int64_t integer(int column) const;
   std::string text(int column) const;
+  // Valid until the next step() or reset().
+  std::string_view textView(int column) const;
   // Text or blob bytes, valid until the next step or reset.
   std::string_view blob(int column) const;
   bool isNull(int column) const;

@@ -152,26 +152,28 @@ class SqliteStore final : public Store {
   void forEachPupilRegister(
       const SchoolCalendar& calendar,
       const std::function<void(const Pupil&, const PupilRegister&)>& visit) override {
+    // One pass over each table in UPN order (the week table's key), merged: no lookup per pupil.
     SqliteStatement pupils(db_.handle(),
                            std::string("SELECT ") + kPupilColumns + " FROM pupils ORDER BY upn");
     SqliteStatement weeks(db_.handle(),
-                          "SELECT week, codes FROM register_weeks WHERE upn=?1 AND week>=?2 AND "
-                          "week<=?3");
+                          "SELECT upn, week, codes FROM register_weeks WHERE week>=?1 AND "
+                          "week<=?2 ORDER BY upn, week");
+    weeks.bind(1, int64_t{calendar.first().monday().days()});
+    weeks.bind(2, int64_t{calendar.last().days()});
+    bool more = weeks.step();
     PupilRegister reg(calendar);
     while (pupils.step()) {
       Pupil p = readPupil(pupils);
       reg.clear();
-      weeks.bindView(1, p.upn).bind(2, int64_t{calendar.first().monday().days()});
-      weeks.bind(3, int64_t{calendar.last().days()});
-      while (weeks.step()) {
-        Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(0)));
-        auto codes = weeks.blob(1);
+      while (more && weeks.textView(0) < p.upn) more = weeks.step();  // weeks of no pupil
+      for (; more && weeks.textView(0) == p.upn; more = weeks.step()) {
+        Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(1)));
+        auto codes = weeks.blob(2);
         for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
           if (codes[i])
             reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
                     codeOfSlot(static_cast<uint8_t>(codes[i])));
       }
-      weeks.reset();
       visit(p, reg);
     }
   }
@@ -209,14 +211,29 @@ class SqliteStore final : public Store {
       int64_t revision;
       std::string occurred_on;
     };
+    // What the store knows of: each event found now, and the active events that arose since the
+    // earliest day looked at again (those that may have lapsed). Not the whole table: after a
+    // register closes that is a few rows, not every event of the year.
     std::unordered_map<std::string, Known> known;
     {
-      SqliteStatement s(db_.handle(),
-                        "SELECT id, state, rule, type, upn, period_from, period_to, payload, "
-                        "record_of, revision, occurred_on FROM events");
-      while (s.step())
+      const std::string columns =
+          "SELECT id, state, rule, type, upn, period_from, period_to, payload, record_of, "
+          "revision, occurred_on FROM events WHERE ";
+      auto read = [&](SqliteStatement& s) {
         known.emplace(s.text(0), Known{s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
                                        s.text(6), s.text(7), s.text(8), s.integer(9), s.text(10)});
+      };
+      SqliteStatement byId(db_.handle(), columns + "id=?1");
+      for (const auto& event : events) {
+        byId.bind(1, event.id);
+        if (byId.step()) read(byId);
+        byId.reset();
+      }
+      std::string earliest = "9999-12-31";
+      for (const auto& p : pupils) earliest = std::min(earliest, p.from.iso());
+      SqliteStatement active(db_.handle(), columns + "state='active' AND occurred_on>=?1");
+      active.bind(1, earliest);
+      while (active.step()) read(active);
     }
     SqliteStatement insertEvent(
         db_.handle(),

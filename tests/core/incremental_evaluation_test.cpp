@@ -106,8 +106,8 @@ TEST_F(Incremental, TodaysSecondRegisterAndLaterDaysResumeButAnEarlierAmendmentW
   auto cla = rules.evaluate(pupil, amended, today, again.checkpoint);
   EXPECT_FALSE(cla.resumed);
 
-  auto otherRules = RuleSet::fromJson(nlohmann::json::object(), "$.rules", ".",
-                                      ConfigContext{"c", nullptr});
+  auto otherRules =
+      RuleSet::fromJson(nlohmann::json::object(), "$.rules", ".", ConfigContext{"c", nullptr});
   EXPECT_FALSE(otherRules.evaluate(pupil, amended, today, cla.checkpoint).resumed);
   EXPECT_FALSE(rules.evaluate(pupil, amended, today, "not a checkpoint").resumed);
 }

@@ -190,6 +190,47 @@ TEST_F(CliFixture, CheckNamesAMissingSecretWithoutPrintingAnySecret) {
   EXPECT_EQ(ok.out.find("la-sandbox-token"), std::string::npos);
 }
 
+TEST_F(CliFixture, CheckValidatesAPolicyAndWarnsOfStagesNoPupilCanReach) {
+  auto shipped = run(
+      {"check", "--policy", test::sourceDir() + "/docs/policies/st-johns-graduated-response.json"});
+  EXPECT_EQ(shipped.exit_code, 0) << shipped.err;
+  EXPECT_NE(shipped.out.find("policy OK"), std::string::npos) << shipped.out;
+  EXPECT_EQ(shipped.out.find("warning"), std::string::npos) << shipped.out;
+
+  auto pct = [](const char* op, int t) {
+    return nlohmann::json{{"measure", "percent"}, {"codes", "attendance"}, {op, t}};
+  };
+  nlohmann::json policy = {{"name", "ours"},
+                           {"ladders",
+                            {{{"id", "letters"},
+                              {"jump", true},
+                              {"stages",
+                               {{{"id", "one"},
+                                 {"when", pct("less_than", 90)},
+                                 {"action", {{"note", nlohmann::json::object()}}}},
+                                {{"id", "two"},
+                                 {"when", pct("less_than", 95)},
+                                 {"action", {{"note", nlohmann::json::object()}}}}}}}}}};
+  std::ofstream(dir / "ours.json") << policy.dump(2);
+  writeConfig({{"rules", {{"policies", {"statutory", "ours.json"}}}}});
+  auto warned = run({"check", "--config", "markbridge.json"});
+  EXPECT_EQ(warned.exit_code, 0) << warned.err;
+  EXPECT_NE(warned.out.find("warning: policy ours: $.ladders[0].stages[0] (one) can never be "
+                            "entered: whenever its condition holds so does that of the later "
+                            "stage two"),
+            std::string::npos)
+      << warned.out;
+
+  policy["ladders"][0]["stages"][1]["when"] = {{"measure", "percent"},
+                                               {"codes", nlohmann::json::array({"ZZ"})}};
+  std::ofstream(dir / "ours.json") << policy.dump(2);
+  auto broken = run({"check", "--config", "markbridge.json"});
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_NE(broken.err.find("$.ladders[0].stages[1].when.codes[0]"), std::string::npos)
+      << broken.err;
+  EXPECT_NE(broken.err.find("ours.json"), std::string::npos) << broken.err;
+}
+
 TEST_F(CliFixture, TheConfigurationReferenceInDocsMatchesTheCode) {
   auto described = run({"describe"});
   ASSERT_EQ(described.exit_code, 0);

@@ -36,10 +36,10 @@ struct LadderStanding {
 
 // Which school days a walk covers, where it starts, and the day whose end it remembers.
 struct LadderWalk {
-  int from = 0;                          // first school day walked
-  int through = -1;                      // last (-1: the calendar's last)
-  std::optional<LadderStanding> start;   // the standing at the end of day `from - 1`
-  int save = -1;                         // remember the standing at the end of this day
+  int from = 0;                         // first school day walked
+  int through = -1;                     // last (-1: the calendar's last)
+  std::optional<LadderStanding> start;  // the standing at the end of day `from - 1`
+  int save = -1;                        // remember the standing at the end of this day
   LadderStanding* saved = nullptr;
 };
 

@@ -208,7 +208,7 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
   for (std::size_t r = 0; r < rules_.size(); ++r) {
     const auto& rule = rules_[r];
     auto state = ruleStates[r];
-    saved[r] = state;  // what it stays when nothing is walked
+    saved[r] = state;                            // what it stays when nothing is walked
     if (neverHolds(rule.when, pupil)) continue;  // a state that never changes
     const auto& series = seriesFor(rule.compulsory_school_age_only);
     const auto* firsts = rule.rearm_each == PolicyRule::Rearm::Term           ? &index.termFirst
@@ -241,7 +241,8 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
   }
   if (plan.saved) {
     for (const auto& r : saved) plan.saved->insert(plan.saved->end(), {r.armed, r.quiet});
-    for (std::size_t l = 0; l < ladders_.size(); ++l) ladders_[l].save(savedStandings[l], *plan.saved);
+    for (std::size_t l = 0; l < ladders_.size(); ++l)
+      ladders_[l].save(savedStandings[l], *plan.saved);
   }
   return true;
 }

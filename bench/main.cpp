@@ -1,0 +1,16 @@
+// `markbridge-bench`: speed and memory figures, printed; never timed unit tests.
+
+#include <cstdio>
+#include <string>
+
+#include "bench/measure.h"
+
+int main(int argc, char** argv) {
+  std::string command = argc > 1 ? argv[1] : "";
+  if (command == "ingest") return markbridge::bench::ingestBench(argc, argv);
+  if (command == "rules") return markbridge::bench::rulesBench(argc, argv);
+  std::fprintf(stderr,
+               "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
+               "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n");
+  return 2;
+}

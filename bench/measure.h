@@ -1,0 +1,24 @@
+#pragma once
+// How the benchmarks measure: a phase in a child process (its time, its own peak memory, its
+// result), and the wall time of a shell command for comparison.
+
+#include <functional>
+#include <string>
+
+#include "bench/bench_phases.h"
+
+namespace markbridge::bench {
+
+struct Measured {
+  PhaseResult result;
+  double seconds = 0;
+  double peakMb = 0;
+};
+
+Measured inChild(const std::function<PhaseResult()>& phase);
+double timeCommand(const std::string& command);
+
+int ingestBench(int argc, char** argv);
+int rulesBench(int argc, char** argv);
+
+}  // namespace markbridge::bench
