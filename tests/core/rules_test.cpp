@@ -240,6 +240,32 @@ TEST_F(RuleFixture, AResumedEvaluationLeavesEarlierEventsAloneAndKeepsItsCheckpo
   EXPECT_TRUE(store->evaluationCheckpoints().empty());
 }
 
+TEST_F(RuleFixture, AConcernWhoseGroundsVanishIsWithdrawnFromTheSinkThatTookIt) {
+  test::TempDir dir;
+  auto store = openSqliteStore((dir / "r.db").string());
+  std::vector<SinkRoute> routes = {{"cpoms", {"concern", "task", "note"}}, {"la", {"update"}}};
+  auto cp = pupil();
+  cp.flags.cp = true;
+  allPresent();
+  set({d("2024-10-08")}, "N", "N");
+  auto concerns = run("first_day_vulnerable", cp);
+  ASSERT_EQ(concerns.size(), 1u);
+  EXPECT_EQ(store->commitEvaluation({kUpn}, concerns, routes, 1).outbox_items, 1);
+  auto sent = store->outbox(std::nullopt, 10);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].sink, "cpoms");
+  auto payload = nlohmann::json::parse(sent[0].payload);
+  EXPECT_EQ(payload["action"]["alert"], nlohmann::json::array({"DSL"}));
+  set({d("2024-10-08")}, "I", "I");  // the parent rang: illness, not unexplained
+  auto amended = store->commitEvaluation({kUpn}, run("first_day_vulnerable", cp), routes, 2);
+  EXPECT_EQ(amended.withdrawn_events, 1);
+  auto items = store->outbox(std::nullopt, 10);
+  ASSERT_EQ(items.size(), 2u);  // the correction goes to the record the concern made, not the LA
+  EXPECT_EQ(items[1].sink, "cpoms");
+  EXPECT_EQ(items[1].kind, OutboxKind::Withdraw);
+  EXPECT_EQ(items[1].event_id, sent[0].event_id);
+}
+
 TEST(RuleSetConfig, DefaultsToTheStatutoryPolicyAndNamesBadPolicies) {
   test::TempDir dir;
   std::vector<Problem> problems;

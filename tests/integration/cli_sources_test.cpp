@@ -166,3 +166,43 @@ TEST_F(SourcesFixture, ExplainShowsEachRulesMeasureAndWhatFiredForOnePupil) {
   EXPECT_NE(run({"explain", "1001"}).out.find("pupil B...5001"), std::string::npos);
   EXPECT_EQ(run({"explain", "Q801200005002"}).exit_code, 2);
 }
+
+TEST_F(SourcesFixture, ExplainShowsWhereAPupilStandsOnTheSchoolsLadder) {
+  nlohmann::json withPolicy = {
+      {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
+      {"store", {{"sqlite", "register.db"}}},
+      {"calendar", "calendar.json"},
+      {"sources", {{{"name", "sims"}, {"type", "sims_csv"}}}},
+      {"rules",
+       {{"policies",
+         {"statutory", test::sourceDir() + "/docs/policies/st-johns-graduated-response.json"}}}}};
+  dir.write("markbridge.json", withPolicy.dump(2));
+  std::string csv = "UPN,Adno,Date,Session,Mark\n";
+  for (Date day : test::autumnCalendar().schoolDays(test::d("2024-09-03"), test::d("2024-10-04")))
+    for (const char* s : {"AM", "PM"}) {
+      bool away = day == test::d("2024-09-16") || day == test::d("2024-09-17");
+      csv += "B801200005001,1001," + day.iso() + "," + s + "," +
+             (away                     ? "N"
+              : std::string(s) == "AM" ? "/"
+                                       : "\\") +
+             "\n";
+    }
+  dir.write("sims.csv", csv);
+  ASSERT_EQ(run({"import", "--source", "sims", "sims.csv"}).exit_code, 0);
+  auto explained = run({"explain", "B801200005001"});
+  ASSERT_EQ(explained.exit_code, 0) << explained.err;
+  // 90% on 16 Sep (the 10th day): AC4 at once; 81.8% the next day: AC5, where the pupil still
+  // stands on 4 Apr with 91.7% (below 96 and 92 for 20 days: not back above the line).
+  EXPECT_NE(explained.out.find("st_johns.percentage.ac4_92: HOLDS (below the current stage)"),
+            std::string::npos)
+      << explained.out;
+  EXPECT_NE(explained.out.find("fired 2024-09-16 (task, 2024-09-03..2024-09-16)"),
+            std::string::npos)
+      << explained.out;
+  EXPECT_NE(explained.out.find("st_johns.percentage.ac5_90: does not hold (current stage, entered "
+                               "2024-09-17)"),
+            std::string::npos)
+      << explained.out;
+  EXPECT_NE(explained.out.find("st_johns.percentage.a6_no_immediate_improvement: does not hold"),
+            std::string::npos);  // 91.7% is better than 81.8% at AC5
+}

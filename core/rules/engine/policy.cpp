@@ -1,5 +1,6 @@
 #include "core/rules/engine/policy.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/domain/digest.h"
@@ -113,7 +114,13 @@ std::vector<std::string> Policy::warnings() const {
 
 std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegister& reg,
                                              Date asOf) const {
-  auto events = evaluate(pupil, reg);
+  // Only the school days up to `asOf`: later ones have not happened yet.
+  const auto& days = reg.calendar().index().days;
+  WalkPlan plan;
+  plan.through =
+      static_cast<int>(std::upper_bound(days.begin(), days.end(), asOf) - days.begin()) - 1;
+  std::vector<Event> events;
+  if (plan.through >= 0) evaluate(pupil, reg, plan, events);
   auto firedBy = [&](const std::string& ruleId) {
     std::vector<Event> fired;
     for (const auto& event : events)
@@ -145,7 +152,9 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
     int day = lastDayBy(series);
     std::vector<Event> ignored;
     LadderStanding standing;
-    if (day >= 0) standing = ladder.walk(name_, pupil, reg, series, ignored, {0, day});
+    LadderWalk upToDay;
+    upToDay.through = day;
+    if (day >= 0) standing = ladder.walk(name_, pupil, reg, series, ignored, upToDay);
     for (std::size_t s = 0; s < ladder.stages().size(); ++s) {
       const auto& stage = ladder.stages()[s];
       RuleExplanation e;
