@@ -89,7 +89,6 @@ DROP TRIGGER marks_amended;
     // there instead of walking the whole year again.
     R"sql(
 CREATE TABLE evaluation_checkpoints(upn TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
-CREATE INDEX events_active ON events(state, occurred_on);
 )sql",
 };
 

@@ -207,21 +207,22 @@ class SqliteStore final : public Store {
     EvaluationOutcome outcome;
     Transaction tx(db_);
     struct Known {
-      std::string state, rule, type, upn, from, to, payload, record_of;
+      std::string state, rule, type, upn, from, to, record_of;
       int64_t revision;
       std::string occurred_on;
     };
-    // What the store knows of: each event found now, and the active events that arose since the
-    // earliest day looked at again (those that may have lapsed). Not the whole table: after a
-    // register closes that is a few rows, not every event of the year.
+    // What the store knows of: each event found now, and the active events of these pupils that
+    // arose since the earliest day looked at again (those that may have lapsed). Not the whole
+    // table, and not the payloads (read for the few events that need them): after a register
+    // closes that is a few rows, not every event of the year.
     std::unordered_map<std::string, Known> known;
     {
       const std::string columns =
-          "SELECT id, state, rule, type, upn, period_from, period_to, payload, record_of, "
-          "revision, occurred_on FROM events WHERE ";
+          "SELECT id, state, rule, type, upn, period_from, period_to, record_of, revision, "
+          "occurred_on FROM events WHERE ";
       auto read = [&](SqliteStatement& s) {
         known.emplace(s.text(0), Known{s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                                       s.text(6), s.text(7), s.text(8), s.integer(9), s.text(10)});
+                                       s.text(6), s.text(7), s.integer(8), s.text(9)});
       };
       SqliteStatement byId(db_.handle(), columns + "id=?1");
       for (const auto& event : events) {
@@ -229,12 +230,25 @@ class SqliteStore final : public Store {
         if (byId.step()) read(byId);
         byId.reset();
       }
-      std::string earliest = "9999-12-31";
-      for (const auto& p : pupils) earliest = std::min(earliest, p.from.iso());
-      SqliteStatement active(db_.handle(), columns + "state='active' AND occurred_on>=?1");
-      active.bind(1, earliest);
+      std::string earliest = "9999-12-31", firstUpn, lastUpn;
+      for (const auto& p : pupils) {
+        earliest = std::min(earliest, p.from.iso());
+        if (firstUpn.empty() || p.upn < firstUpn) firstUpn = p.upn;
+        lastUpn = std::max(lastUpn, p.upn);
+      }
+      SqliteStatement active(db_.handle(), columns +
+                                               "upn BETWEEN ?1 AND ?2 AND state='active' AND "
+                                               "occurred_on>=?3");
+      active.bind(1, firstUpn).bind(2, lastUpn).bind(3, earliest);
       while (active.step()) read(active);
     }
+    SqliteStatement payloadOf(db_.handle(), "SELECT payload FROM events WHERE id=?1");
+    auto storedPayload = [&](const std::string& id) {
+      payloadOf.bind(1, id);
+      std::string payload = payloadOf.step() ? payloadOf.text(0) : std::string();
+      payloadOf.reset();
+      return payload;
+    };
     SqliteStatement insertEvent(
         db_.handle(),
         "INSERT INTO events(id, rule, type, upn, episode, occurred_on, period_from, period_to, "
@@ -314,7 +328,7 @@ class SqliteStore final : public Store {
       } else if (it->second.state == "withdrawn") {
         auto revision = it->second.revision + 1;
         setState.bind(1, event.id).bind(2, "active").bind(3, revision).bind(4, now).run();
-        enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, it->second.payload,
+        enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, storedPayload(event.id),
                 "/r" + std::to_string(revision));
         ++outcome.reinstated_events;
       }
@@ -323,7 +337,8 @@ class SqliteStore final : public Store {
       const auto& k = known.at(id);
       auto revision = k.revision + 1;
       setState.bind(1, id).bind(2, "withdrawn").bind(3, revision).bind(4, now).run();
-      enqueue(id, k.type, k.upn, OutboxKind::Withdraw, k.payload, "/w" + std::to_string(revision));
+      enqueue(id, k.type, k.upn, OutboxKind::Withdraw, storedPayload(id),
+              "/w" + std::to_string(revision));
       ++outcome.withdrawn_events;
     }
     SqliteStatement keep(db_.handle(),
