@@ -32,5 +32,6 @@ if [ "${MARKBRIDGE_FUZZ:-1}" != "0" ]; then
   echo "fuzzing finished in $(( $(date +%s) - start )) s"
 fi
 
-# A small ingest benchmark proves the benchmark still runs (its figures are not a test).
+# Small benchmarks prove the benchmarks still run (their figures are not a test).
 "$build/bench/markbridge-bench" ingest --pupils 200 --sessions 38
+"$build/bench/markbridge-bench" rules --pupils 200 --sessions 38
