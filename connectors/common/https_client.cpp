@@ -11,8 +11,13 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 
@@ -39,6 +44,61 @@ std::optional<int64_t> HttpResponse::retryAfterSeconds() const {
   return seconds;
 }
 
+namespace {
+
+std::string openSslError() {
+  char text[256] = "";
+  ERR_error_string_n(ERR_get_error(), text, sizeof text);
+  ERR_clear_error();
+  return text;
+}
+
+int passphraseCallback(char* buffer, int size, int, void* userdata) {
+  const auto* passphrase = static_cast<const std::string*>(userdata);
+  int n = std::min(size, static_cast<int>(passphrase->size()));
+  std::memcpy(buffer, passphrase->data(), static_cast<std::size_t>(n));
+  return n;
+}
+
+// The client certificate (with its chain) and key for mutual TLS, the key decrypted with the
+// passphrase if it has one. Throws std::runtime_error naming the file that would not load.
+void useClientCertificate(SSL_CTX* ctx, const TlsSettings& tls) {
+  if (SSL_CTX_use_certificate_chain_file(ctx, tls.client_cert.c_str()) != 1)
+    throw std::runtime_error("client certificate " + tls.client_cert + ": " + openSslError());
+  // Read (and decrypt) the key here rather than through the context's password callback.
+  BIO* file = BIO_new_file(tls.client_key.c_str(), "r");
+  if (!file) throw std::runtime_error("client key " + tls.client_key + ": cannot read");
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(file, nullptr, passphraseCallback,
+                                          const_cast<std::string*>(&tls.key_passphrase));
+  BIO_free(file);
+  if (!key)
+    throw std::runtime_error("client key " + tls.client_key +
+                             " (wrong passphrase?): " + openSslError());
+  int loaded = SSL_CTX_use_PrivateKey(ctx, key);
+  EVP_PKEY_free(key);
+  if (loaded != 1) throw std::runtime_error("client key " + tls.client_key + ": " + openSslError());
+  if (SSL_CTX_check_private_key(ctx) != 1)
+    throw std::runtime_error("client key " + tls.client_key + " does not match certificate " +
+                             tls.client_cert);
+}
+
+}  // namespace
+
+// What went wrong in a handshake, in words an IT technician can act on.
+std::string tlsFailure(const std::string& detail) {
+  if (detail.find("certificate verify failed") != std::string::npos)
+    return "TLS: the server's certificate does not verify against ca_file (or does not name "
+           "this host): " +
+           detail;
+  for (const char* alert : {"alert certificate", "alert unknown ca", "alert bad certificate",
+                            "alert handshake failure", "alert access denied"})
+    if (detail.find(alert) != std::string::npos)
+      return "TLS: the server refused our client certificate (missing, expired, or not issued "
+             "by the authority it trusts): " +
+             detail;
+  return "TLS: " + detail;
+}
+
 struct HttpsClient::Impl {
   std::string host;
   uint16_t port = 443;
@@ -63,10 +123,9 @@ HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeou
   params.caLocation = tls.ca_file;
   params.loadDefaultCAs = tls.ca_file.empty();
   params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-  params.certificateFile = tls.client_cert;
-  params.privateKeyFile = tls.client_key;
   params.cipherList = "HIGH:!aNULL:!MD5";
   impl_->context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+  if (!tls.client_cert.empty()) useClientCertificate(impl_->context->sslContext(), tls);
   impl_->context->disableProtocols(
       Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
       Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
@@ -99,8 +158,8 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
     Poco::Net::HTTPRequest req(request.method, impl_->prefix + request.path,
                                Poco::Net::HTTPMessage::HTTP_1_1);
     req.setKeepAlive(true);
-    for (const auto& [name, value] : request.headers) req.set(name, value);
     req.setContentType("application/json");
+    for (const auto& [name, value] : request.headers) req.set(name, value);
     req.setContentLength(static_cast<std::streamsize>(request.body.size()));
     req.set("Accept", "application/json");
     std::ostream& out = impl_->session->sendRequest(req);
@@ -116,9 +175,10 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
     }
     if (!res.getKeepAlive()) impl_->session.reset();
   } catch (const Poco::Net::CertificateValidationException& e) {
-    response.transport_error = "TLS certificate rejected: " + e.displayText();
+    response.transport_error =
+        "TLS: the server's certificate does not verify against ca_file: " + e.displayText();
   } catch (const Poco::Net::SSLException& e) {
-    response.transport_error = "TLS failure: " + e.displayText();
+    response.transport_error = tlsFailure(e.displayText());
   } catch (const Poco::TimeoutException&) {
     response.transport_error = "timed out after " + std::to_string(impl_->timeoutMs) + " ms";
   } catch (const Poco::Exception& e) {

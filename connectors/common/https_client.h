@@ -11,9 +11,10 @@
 namespace markbridge {
 
 struct TlsSettings {
-  std::string ca_file;      // PEM bundle that signs the destination's certificate
-  std::string client_cert;  // PEM, for mutual TLS (optional)
-  std::string client_key;   // PEM (optional)
+  std::string ca_file;         // PEM bundle that signs the destination's certificate
+  std::string client_cert;     // PEM, for mutual TLS (optional)
+  std::string client_key;      // PEM (optional)
+  std::string key_passphrase;  // when the client key is encrypted (never logged)
 };
 
 struct HttpRequest {
@@ -27,7 +28,8 @@ struct HttpResponse {
   int status = 0;  // 0 when no response arrived
   std::string body;
   std::map<std::string, std::string> headers;
-  std::string transport_error;  // set when status is 0
+  std::string transport_error;       // set when status is 0
+  bool credentials_refused = false;  // status 0: our credentials were refused before sending
   std::optional<int64_t> retryAfterSeconds() const;
 };
 

@@ -1,3 +1,4 @@
+#include "connectors/outbound/cpoms/cpoms_connector.h"
 #include "connectors/outbound/la_portal/la_portal_connector.h"
 #include "connectors/outbound/outbound_types.h"
 
@@ -9,6 +10,11 @@ std::span<const OutboundType> outboundTypes() {
        [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
           const ConfigContext& ctx) { LaPortalConfig::fromJson(c, p, b, ctx); },
        &buildLaPortalSink},
+      {"cpoms", "CPOMS-style concerns, tasks and notes (built-in profile cpoms)",
+       &CpomsConfig::schema,
+       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
+          const ConfigContext& ctx) { CpomsConfig::fromJson(c, p, b, ctx); },
+       &buildCpomsSink},
   };
   return kTypes;
 }

@@ -81,7 +81,7 @@ DeliveryReport Gateway::deliver(
     const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt) {
   std::map<std::string, Sink*> sinks;
   for (auto& sink : sinks_) sinks[sink->name()] = sink.get();
-  DeliveryWorker worker(*store_, sinks, *clock_, *random_, config_.delivery);
+  DeliveryWorker worker(*store_, sinks, *clock_, *random_, config_.delivery, circuits_);
   worker.on_attempt = onAttempt;
   return worker.run();
 }

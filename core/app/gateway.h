@@ -85,6 +85,7 @@ class Gateway {
   SystemRandom systemRandom_;
   Clock* clock_ = &systemClock_;
   RandomSource* random_ = &systemRandom_;
+  std::map<std::string, CircuitBreaker> circuits_;  // per sink, kept from one sync to the next
 };
 
 }  // namespace markbridge

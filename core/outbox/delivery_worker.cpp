@@ -3,16 +3,25 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 
 namespace markbridge {
+namespace {
+
+std::string maskedUpn(const std::string& upn) {
+  return upn.size() < 5 ? upn : upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
+}
+
+}  // namespace
 
 DeliveryReport DeliveryWorker::run() {
   DeliveryReport report;
   auto log = namedLogger("outbox");
   const int64_t deadline = clock_.nowMs() + options_.run_budget_ms;
+  std::set<std::string> reportedDown;  // sinks whose outage was logged this run
   for (;;) {
     int64_t now = clock_.nowMs();
     auto items = store_.dueOutbox(now, 100);
@@ -23,6 +32,27 @@ DeliveryReport DeliveryWorker::run() {
       continue;
     }
     for (const auto& item : items) {
+      now = clock_.nowMs();
+      if (options_.give_up_after_ms > 0 && now - item.created_at > options_.give_up_after_ms) {
+        auto hours = (now - item.created_at) / 3'600'000;
+        store_.recordRejected(item.seq, item.attempts,
+                              "gave up after " + std::to_string(hours) +
+                                  " hours undelivered; last error: " + item.last_error,
+                              now, "");
+        log->error(
+            "ALERT: {} for pupil {} could not be delivered to sink {} in {} hours and "
+            "was dead-lettered; see `markbridge outbox show {}`",
+            item.event_id, maskedUpn(item.upn), item.sink, hours, item.seq);
+        ++report.rejected;
+        continue;
+      }
+      auto& circuit = circuits_.try_emplace(item.sink, options_.circuit).first->second;
+      if (!circuit.allows(now)) {
+        // Not attempted, no attempt spent: it waits for the circuit to half-open.
+        store_.recordRetry(item.seq, item.attempts, circuit.openUntil(), item.last_error);
+        ++report.deferred;
+        continue;
+      }
       auto sink = sinks_.find(item.sink);
       DeliveryResult result =
           sink == sinks_.end()
@@ -31,33 +61,48 @@ DeliveryReport DeliveryWorker::run() {
                                       item.kind == OutboxKind::Notify
                                           ? std::string()
                                           : store_.deliveredReference(item.event_id, item.sink));
-      int attempts = item.attempts + 1;
+      if (sink == sinks_.end()) result.sink_unavailable = true;
+      int attempts = item.attempts + (result.sink_unavailable ? 0 : 1);
       now = clock_.nowMs();
-      if (result.outcome == DeliveryResult::Outcome::Retry && options_.max_attempts > 0 &&
-          attempts >= options_.max_attempts)
+      if (result.outcome == DeliveryResult::Outcome::Retry && !result.sink_unavailable &&
+          options_.max_attempts > 0 && attempts >= options_.max_attempts)
         result = DeliveryResult::reject("gave up after " + std::to_string(attempts) +
                                         " attempts; last: " + result.reason);
       switch (result.outcome) {
         case DeliveryResult::Outcome::Delivered:
           faultPoint("after-send");
           store_.recordDelivered(item.seq, result.reference, now);
+          circuit.succeeded();
           ++report.delivered;
           break;
         case DeliveryResult::Outcome::Retry: {
+          bool opened = circuit.failed(now, result.sink_unavailable);
           // Retry-After is honoured, but never below the base delay nor above the cap.
           int64_t delay = result.retry_after_ms
                               ? std::clamp(*result.retry_after_ms, options_.backoff.base_ms,
                                            options_.backoff.cap_ms)
                               : backoffDelayMs(options_.backoff, attempts, random_);
-          store_.recordRetry(item.seq, attempts, now + delay, result.reason);
-          log->warn("{}: attempt {} failed, next in {} ms: {}", item.key, attempts, delay,
-                    result.reason);
+          int64_t next = std::max(now + delay, opened ? circuit.openUntil() : 0);
+          store_.recordRetry(item.seq, attempts, next, result.reason);
+          if (result.sink_unavailable) {
+            // One clear line per sink and run, not one per item.
+            if (reportedDown.insert(item.sink).second)
+              log->error("{} (its items wait; nothing is marked delivered)", result.reason);
+          } else {
+            log->warn("{}: attempt {} failed, next in {} ms: {}", item.key, attempts, next - now,
+                      result.reason);
+            if (opened)
+              log->warn("sink {}: {} failures in a row, pausing it for {} s", item.sink,
+                        options_.circuit.failures, (circuit.openUntil() - now) / 1000);
+          }
           ++report.retried;
           break;
         }
         case DeliveryResult::Outcome::Reject:
-          store_.recordRejected(item.seq, attempts, result.reason, now);
-          log->error("{}: rejected after {} attempt(s): {}", item.key, attempts, result.reason);
+          store_.recordRejected(item.seq, attempts, result.reason, now, result.response_body);
+          circuit.succeeded();  // the sink answered: it is up
+          log->error("{}: dead-lettered after {} attempt(s): {}", item.key, attempts,
+                     result.reason);
           ++report.rejected;
           break;
       }

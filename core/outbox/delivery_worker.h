@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/outbox/backoff.h"
+#include "core/outbox/circuit_breaker.h"
 #include "core/outbox/sink.h"
 #include "core/store/store.h"
 
@@ -15,26 +16,35 @@ namespace markbridge {
 
 struct DeliveryOptions {
   BackoffPolicy backoff;
+  CircuitPolicy circuit;
   int64_t run_budget_ms = 30000;  // how long one sync may wait for retries before leaving them
   int max_attempts = 0;           // 0: no limit (items wait for the next sync)
+  // An item still undelivered this long after it was queued is dead-lettered and an alert
+  // logged: a person must look (0: never).
+  int64_t give_up_after_ms = 72LL * 3600 * 1000;
 };
 
 struct DeliveryReport {
   int delivered = 0;
   int retried = 0;
-  int rejected = 0;
+  int rejected = 0;  // dead-lettered: refused by the destination, or given up on
+  int deferred = 0;  // not tried: their sink's circuit was open
   int pending_left = 0;
 };
 
 class DeliveryWorker {
  public:
+  // `circuits` (one per sink, created as needed) outlive the worker: the service keeps them
+  // from one sync to the next.
   DeliveryWorker(Store& store, std::map<std::string, Sink*> sinks, Clock& clock,
-                 RandomSource& random, DeliveryOptions options)
+                 RandomSource& random, DeliveryOptions options,
+                 std::map<std::string, CircuitBreaker>& circuits)
       : store_(store),
         sinks_(std::move(sinks)),
         clock_(clock),
         random_(random),
-        options_(options) {}
+        options_(options),
+        circuits_(circuits) {}
 
   DeliveryReport run();
   // Called after each attempt (the CLI prints deliveries from here).
@@ -46,6 +56,7 @@ class DeliveryWorker {
   Clock& clock_;
   RandomSource& random_;
   DeliveryOptions options_;
+  std::map<std::string, CircuitBreaker>& circuits_;
 };
 
 }  // namespace markbridge

@@ -28,8 +28,18 @@ std::string_view toString(OutboxState state) {
       return "delivered";
     case OutboxState::Rejected:
       return "rejected";
+    case OutboxState::Discarded:
+      return "discarded";
   }
   return "?";
+}
+
+std::optional<OutboxState> outboxStateFrom(std::string_view text) {
+  for (auto state : {OutboxState::Pending, OutboxState::Delivered, OutboxState::Rejected,
+                     OutboxState::Discarded})
+    if (toString(state) == text) return state;
+  if (text == "dead") return OutboxState::Rejected;
+  return std::nullopt;
 }
 
 }  // namespace markbridge

@@ -3,14 +3,19 @@
 // every attempt, so a retry after a crash can never create a second record at the destination.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace markbridge {
 
 // Notify: a new record. Withdraw: its grounds are gone. Revise: the grounds still hold but the
 // register was amended, so the record's period or sessions changed.
 enum class OutboxKind { Notify, Withdraw, Revise };
-enum class OutboxState { Pending, Delivered, Rejected };
+// Rejected: dead-lettered (refused by the destination, or given up on), kept with the reason
+// and the destination's answer until a person retries or discards it.
+enum class OutboxState { Pending, Delivered, Rejected, Discarded };
+std::optional<OutboxState> outboxStateFrom(std::string_view text);
 std::string_view toString(OutboxKind kind);
 OutboxKind outboxKindFrom(std::string_view text);
 std::string_view toString(OutboxState state);
@@ -29,6 +34,15 @@ struct OutboxItem {
   int64_t next_attempt_at = 0;
   std::string last_error;
   std::string reference;  // what the destination called the record it made
+  std::string response;   // dead-lettered: the destination's answer (up to 4 KB)
+};
+
+// What `markbridge outbox` and /metrics show for one sink.
+struct SinkOutboxStats {
+  std::string sink;
+  int pending = 0, delivered = 0, dead = 0, discarded = 0;
+  int64_t retries = 0;            // attempts beyond the first, over all items
+  int64_t oldest_pending_at = 0;  // ms; 0 when nothing is pending
 };
 
 }  // namespace markbridge

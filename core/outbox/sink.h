@@ -19,15 +19,19 @@ struct DeliveryResult {
   std::string reference;                  // Delivered: the destination's id for the record
   std::optional<int64_t> retry_after_ms;  // Retry: what the destination asked for
   std::string reason;                     // Retry/Reject: status and cause, never a secret
+  std::string response_body;              // Reject: what the destination said, kept
+  // Retry: the sink itself cannot be used (credentials or certificates refused): its other
+  // items wait too, without spending attempts, until it is fixed.
+  bool sink_unavailable = false;
 
   static DeliveryResult delivered(std::string reference) {
-    return {Outcome::Delivered, std::move(reference), std::nullopt, {}};
+    return {Outcome::Delivered, std::move(reference), std::nullopt, {}, {}, false};
   }
   static DeliveryResult retry(std::string reason, std::optional<int64_t> afterMs = std::nullopt) {
-    return {Outcome::Retry, {}, afterMs, std::move(reason)};
+    return {Outcome::Retry, {}, afterMs, std::move(reason), {}, false};
   }
   static DeliveryResult reject(std::string reason) {
-    return {Outcome::Reject, {}, std::nullopt, std::move(reason)};
+    return {Outcome::Reject, {}, std::nullopt, std::move(reason), {}, false};
   }
 };
 
@@ -48,6 +52,8 @@ class Sink {
   ConnectorCounters& counters() { return counters_; }
 
  protected:
+  // Counts one attempt's result: records delivered, retries, failures.
+  void count(const DeliveryResult& result);
   ConnectorCounters counters_;
 };
 

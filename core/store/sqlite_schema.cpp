@@ -86,9 +86,11 @@ ALTER TABLE imports ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
 DROP TRIGGER marks_amended;
 )sql",
     // 5: where each pupil's evaluation got to (RuleSet::evaluate), so the next one resumes
-    // there instead of walking the whole year again.
+    // there instead of walking the whole year again; a dead-lettered item keeps the
+    // destination's answer.
     R"sql(
 CREATE TABLE evaluation_checkpoints(upn TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+ALTER TABLE outbox ADD COLUMN response TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

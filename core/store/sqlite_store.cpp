@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kOutboxColumns =
     "seq, key, sink, event_id, upn, kind, payload, state, attempts, created_at, next_attempt_at, "
-    "last_error, reference";
+    "last_error, reference, response";
 
 OutboxItem readOutbox(const SqliteStatement& s) {
   OutboxItem item;
@@ -28,15 +28,13 @@ OutboxItem readOutbox(const SqliteStatement& s) {
   item.upn = s.text(4);
   item.kind = outboxKindFrom(s.text(5));
   item.payload = s.text(6);
-  auto state = s.text(7);
-  item.state = state == "delivered"  ? OutboxState::Delivered
-               : state == "rejected" ? OutboxState::Rejected
-                                     : OutboxState::Pending;
+  item.state = outboxStateFrom(s.text(7)).value_or(OutboxState::Pending);
   item.attempts = static_cast<int>(s.integer(8));
   item.created_at = s.integer(9);
   item.next_attempt_at = s.integer(10);
   item.last_error = s.text(11);
   item.reference = s.text(12);
+  item.response = s.text(13);
   return item;
 }
 
@@ -405,11 +403,52 @@ class SqliteStore final : public Store {
     s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, nextAttemptAt).bind(4, error).run();
   }
 
-  void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now) override {
+  void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
+                      const std::string& response) override {
     SqliteStatement s(db_.handle(),
                       "UPDATE outbox SET state='rejected', attempts=?2, last_error=?3, "
-                      "finished_at=?4 WHERE seq=?1");
-    s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, error).bind(4, now).run();
+                      "finished_at=?4, response=?5 WHERE seq=?1");
+    s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, error).bind(4, now).bind(5, response).run();
+  }
+
+  std::optional<OutboxItem> outboxItem(int64_t seq) override {
+    SqliteStatement s(db_.handle(),
+                      std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE seq=?1");
+    s.bind(1, seq);
+    if (!s.step()) return std::nullopt;
+    return readOutbox(s);
+  }
+
+  bool retryOutbox(int64_t seq, int64_t now) override {
+    SqliteStatement s(db_.handle(),
+                      "UPDATE outbox SET state='pending', attempts=0, next_attempt_at=?2, "
+                      "finished_at=NULL WHERE seq=?1 AND state IN ('rejected','discarded')");
+    s.bind(1, seq).bind(2, now).run();
+    return db_.changes() > 0;
+  }
+
+  bool discardOutbox(int64_t seq, int64_t now, const std::string& why) override {
+    SqliteStatement s(db_.handle(),
+                      "UPDATE outbox SET state='discarded', finished_at=?2, "
+                      "last_error=CASE WHEN last_error='' THEN ?3 ELSE last_error || '; ' || ?3 "
+                      "END WHERE seq=?1 AND state IN ('pending','rejected')");
+    s.bind(1, seq).bind(2, now).bind(3, why).run();
+    return db_.changes() > 0;
+  }
+
+  std::vector<SinkOutboxStats> outboxBySink() override {
+    SqliteStatement s(db_.handle(),
+                      "SELECT sink, SUM(state='pending'), SUM(state='delivered'), "
+                      "SUM(state='rejected'), SUM(state='discarded'), "
+                      "SUM(MAX(attempts-1,0)), MIN(CASE WHEN state='pending' THEN created_at END) "
+                      "FROM outbox GROUP BY sink ORDER BY sink");
+    std::vector<SinkOutboxStats> out;
+    while (s.step())
+      out.push_back(SinkOutboxStats{s.text(0), static_cast<int>(s.integer(1)),
+                                    static_cast<int>(s.integer(2)), static_cast<int>(s.integer(3)),
+                                    static_cast<int>(s.integer(4)), s.integer(5),
+                                    s.isNull(6) ? 0 : s.integer(6)});
+    return out;
   }
 
   std::string deliveredReference(const std::string& eventId, const std::string& sink) override {

@@ -146,7 +146,15 @@ class Store {
   virtual void recordDelivered(int64_t seq, const std::string& reference, int64_t now) = 0;
   virtual void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
                            const std::string& error) = 0;
-  virtual void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now) = 0;
+  virtual void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
+                              const std::string& response) = 0;
+  virtual std::optional<OutboxItem> outboxItem(int64_t seq) = 0;
+  // A dead-lettered (or discarded) item back to pending, due now, its attempts reset; false when
+  // there is no such item or it is pending or delivered.
+  virtual bool retryOutbox(int64_t seq, int64_t now) = 0;
+  // A pending or dead-lettered item set aside for good (kept for the record); false otherwise.
+  virtual bool discardOutbox(int64_t seq, int64_t now, const std::string& why) = 0;
+  virtual std::vector<SinkOutboxStats> outboxBySink() = 0;
   // How many outbox items are in each state ("pending" -> n); cheap, for every delivery run.
   virtual std::map<std::string, int> outboxCounts() = 0;
   // The destination's reference for the record an event updates (for corrections and revisions).

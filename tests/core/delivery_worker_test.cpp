@@ -69,9 +69,16 @@ struct WorkerFixture : ::testing::Test {
   ScriptedSink sink;
   std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
 
+  std::map<std::string, CircuitBreaker> circuits;
+  CircuitPolicy circuit{1000, 60'000, 900'000};  // off unless a test turns it on
+
   DeliveryReport run(int64_t budgetMs, int maxAttempts = 0) {
-    DeliveryOptions options{BackoffPolicy{1000, 8000}, budgetMs, maxAttempts};
-    DeliveryWorker worker(*store, {{"la", &sink}}, clock, random, options);
+    DeliveryOptions options;
+    options.backoff = BackoffPolicy{1000, 8000};
+    options.circuit = circuit;
+    options.run_budget_ms = budgetMs;
+    options.max_attempts = maxAttempts;
+    DeliveryWorker worker(*store, {{"la", &sink}}, clock, random, options, circuits);
     return worker.run();
   }
 };

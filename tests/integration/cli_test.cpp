@@ -60,7 +60,7 @@ struct CliFixture : ::testing::Test {
            {"type", "la_portal"},
            {"base_url", server->baseUrl()},
            {"ca_file", test::certsDir() + "/ca.pem"},
-           {"token_env", "MB_LA_TOKEN"}}}},
+           {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
         {"delivery",
          {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}};
     config.merge_patch(changes);
@@ -181,8 +181,9 @@ TEST_F(CliFixture, CheckNamesTheJsonPathOfEachProblem) {
 TEST_F(CliFixture, CheckNamesAMissingSecretWithoutPrintingAnySecret) {
   auto result = run({"check", "--config", "markbridge.json"}, {{"MB_LA_TOKEN", ""}});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("$.sinks[0].token_env: environment variable MB_LA_TOKEN is not set"),
-            std::string::npos)
+  EXPECT_NE(
+      result.err.find("$.sinks[0].auth.token_env: environment variable MB_LA_TOKEN is not set"),
+      std::string::npos)
       << result.err;
   auto ok = run({"check", "--config", "markbridge.json"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;

@@ -87,8 +87,15 @@ TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
         {"type", "la_portal"},
         {"base_url", server.baseUrl()},
         {"ca_file", test::certsDir() + "/ca.pem"},
-        {"token_env", "MB_COUNTER_TOKEN"}}},
+        {"auth", {{"type", "bearer"}, {"token_env", "MB_COUNTER_TOKEN"}}}}},
+      {"cpoms",
+       {{"name", "cpoms"},
+        {"type", "cpoms"},
+        {"base_url", server.baseUrl()},
+        {"ca_file", test::certsDir() + "/ca.pem"},
+        {"auth", {{"type", "api_key"}, {"key_env", "MB_COUNTER_CPOMS_KEY"}}}}},
   };
+  ::setenv("MB_COUNTER_CPOMS_KEY", "cpoms-sandbox-key", 1);
   Event event;
   event.id = "ev-counter";
   event.type = "unauthorised_10_day";
@@ -102,10 +109,10 @@ TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
     std::vector<Problem> problems;
     auto sink = type.build(sample->second, "$", "/", School{}, ConfigContext{"c", &problems});
     ASSERT_TRUE(sink) << type.type;
-    server.setFaults(sandbox::Faults{1, 503, 0, 0, 0, 0});
+    server.setFaults(sandbox::Faults{1, 503});
     sink->deliver(item, "");  // 503: retry
     sink->deliver(item, "");  // delivered
-    server.setFaults(sandbox::Faults{1, 400, 0, 0, 0, 0});
+    server.setFaults(sandbox::Faults{1, 400});
     sink->deliver(item, "");  // 400: rejected
     auto& c = sink->counters();
     EXPECT_EQ(c.records, 1) << type.type;

@@ -11,6 +11,7 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
 
 #include <iostream>
 #include <map>
@@ -41,57 +42,129 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (path.rfind("/_sandbox/", 0) == 0) return control(request, path, body, response);
 
     Faults faults;
+    bool randomFail = false, randomDrop = false, slow = false;
     {
       std::lock_guard lock(state_->mutex);
       ++state_->requests;
       faults = state_->faults;
-      if (state_->faults.drop > 0)
-        --state_->faults.drop;
-      else if (state_->faults.fail > 0)
-        --state_->faults.fail;
-      if (state_->faults.stall > 0) --state_->faults.stall;
+      if (state_->faults.pass > 0) {
+        --state_->faults.pass;
+        faults = Faults{};  // this one goes through untouched
+      } else {
+        if (state_->faults.drop > 0)
+          --state_->faults.drop;
+        else if (state_->faults.fail > 0)
+          --state_->faults.fail;
+        if (state_->faults.stall > 0) --state_->faults.stall;
+      }
+      auto roll = [&] { return static_cast<int>(state_->random() % 100); };
+      randomFail = roll() < faults.fail_percent;
+      randomDrop = roll() < faults.drop_percent;
+      dropAnswer_ = randomDrop && roll() % 2 == 0;  // kept the record, lost the answer
+      slow = roll() < faults.slow_percent;
     }
     if (state_->options.log_requests)
       std::cout << "sandbox: " << request.getMethod() << " " << path << std::endl;
-    int wait = faults.delay_ms + (faults.stall > 0 ? faults.stall_ms : 0);
+    int wait =
+        faults.delay_ms + (faults.stall > 0 ? faults.stall_ms : 0) + (slow ? faults.slow_ms : 0);
     if (wait > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-    if (faults.drop > 0) {
-      // Close the connection with no answer, as a crashed proxy would.
-      auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
-      impl.socket().shutdown();
-      impl.socket().close();
-      return;
-    }
-    if (faults.fail > 0) {
+    if (faults.drop > 0 || (randomDrop && !dropAnswer_)) return hangUp(request);
+    if (faults.fail > 0 || randomFail) {
       if (faults.status == 429) response.set("Retry-After", "0");
       return reply(response, static_cast<HTTPResponse::HTTPStatus>(faults.status),
                    {{"error", "sandbox told to fail"}});
     }
     if (request.getMethod() == "GET" && path.rfind("/v1.0/schools/", 0) == 0)
       return serveMisAttendance(*state_, request, response);
-    if (request.getMethod() != "POST")
-      return reply(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, {{"error", "POST only"}});
+    if (request.getMethod() == "POST" && path == "/oauth/token") return issueToken(body, response);
 
     static const std::regex incidentChild(R"(^/api/v1/incidents/([0-9]+)/(actions|notes)$)");
     std::smatch match;
-    if (path == "/api/v1/notifications") {
-      if (request.get("Authorization", "") != "Bearer " + state_->options.la_token)
+    bool cpoms = path.rfind("/api/v1/incidents", 0) == 0;
+    if (path == "/api/v1/notifications" && request.getMethod() == "POST") {
+      if (!bearer(request, state_->options.la_token))
         return reply(response, HTTPResponse::HTTP_UNAUTHORIZED,
                      {{"error", "invalid bearer token"}});
       return record(request, "notification", body, response, HTTPResponse::HTTP_ACCEPTED);
     }
-    if (request.get("X-API-Key", "") != state_->options.cpoms_key &&
-        (path == "/api/v1/incidents" || std::regex_match(path, match, incidentChild)))
+    if (cpoms && request.get("X-API-Key", "") != state_->options.cpoms_key && !bearer(request, ""))
       return reply(response, HTTPResponse::HTTP_UNAUTHORIZED, {{"error", "invalid API key"}});
+    if (cpoms && request.getMethod() == "GET") return lookupIncidents(request, response);
+    if (request.getMethod() != "POST")
+      return reply(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, {{"error", "POST only"}});
     if (path == "/api/v1/incidents")
       return record(request, "incident", body, response, HTTPResponse::HTTP_CREATED);
-    if (std::regex_match(path, match, incidentChild))
+    if (std::regex_match(path, match, incidentChild)) {
+      bool known = false;
+      {
+        std::lock_guard lock(state_->mutex);
+        for (const auto& r : state_->records)
+          known = known || (r.kind == "incident" && r.reference == match[1].str());
+      }
+      if (!known)
+        return reply(response, HTTPResponse::HTTP_NOT_FOUND, {{"error", "no such incident"}});
       return record(request, match[2] == "actions" ? "action" : "note", body, response,
                     HTTPResponse::HTTP_CREATED);
+    }
     reply(response, HTTPResponse::HTTP_NOT_FOUND, {{"error", "no such endpoint"}});
   }
 
  private:
+  // Closes the connection with no answer, as a crashed proxy would.
+  static void hangUp(HTTPServerRequest& request) {
+    auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+    impl.socket().shutdown();
+    impl.socket().close();
+  }
+
+  // The static token (if any) or an OAuth2 token this sandbox issued and has not revoked.
+  bool bearer(HTTPServerRequest& request, const std::string& staticToken) {
+    auto header = request.get("Authorization", "");
+    if (header.rfind("Bearer ", 0) != 0) return false;
+    auto token = header.substr(7);
+    if (!staticToken.empty() && token == staticToken) return true;
+    std::lock_guard lock(state_->mutex);
+    return state_->tokens.count(token) > 0;
+  }
+
+  void issueToken(const std::string& body, HTTPServerResponse& response) {
+    std::map<std::string, std::string> form;
+    for (const auto& [key, value] : Poco::URI("/?" + body).getQueryParameters()) form[key] = value;
+    if (form["grant_type"] != "client_credentials")
+      return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "unsupported_grant_type"}});
+    if (form["client_id"] != state_->options.oauth_client_id ||
+        form["client_secret"] != state_->options.oauth_client_secret)
+      return reply(
+          response, HTTPResponse::HTTP_UNAUTHORIZED,
+          {{"error", "invalid_client"}, {"error_description", "client authentication failed"}});
+    std::string token;
+    {
+      std::lock_guard lock(state_->mutex);
+      token = "oauth-" + std::to_string(++state_->tokensIssued) + "-" +
+              std::to_string(state_->random());
+      state_->tokens.insert(token);
+    }
+    reply(response, HTTPResponse::HTTP_OK,
+          {{"access_token", token},
+           {"token_type", "Bearer"},
+           {"expires_in", state_->options.oauth_expires_in}});
+  }
+
+  void lookupIncidents(HTTPServerRequest& request, HTTPServerResponse& response) {
+    std::string ref;
+    for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters())
+      if (key == "external_ref") ref = value;
+    nlohmann::json data = nlohmann::json::array();
+    std::lock_guard lock(state_->mutex);
+    for (const auto& r : state_->records) {
+      if (r.kind != "incident") continue;
+      auto json = nlohmann::json::parse(r.body);
+      if (!ref.empty() && json.value("external_ref", "") == ref)
+        data.push_back({{"id", std::stoi(r.reference)}, {"external_ref", ref}});
+    }
+    reply(response, HTTPResponse::HTTP_OK, {{"data", data}});
+  }
+
   void record(HTTPServerRequest& request, const std::string& kind, const std::string& body,
               HTTPServerResponse& response, HTTPResponse::HTTPStatus created) {
     auto json = nlohmann::json::parse(body, nullptr, false);
@@ -122,6 +195,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         state_->records.push_back(Received{kind, reference, key, body});
       }
     }
+    if (dropAnswer_) return hangUp(request);
     if (kind == "notification") {
       if (state_->options.log_requests && !repeat) {
         std::string upn = json["pupil"].value("upn", "");
@@ -166,15 +240,24 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       if (json.is_discarded() || !json.is_object())
         return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "JSON object expected"}});
       std::lock_guard lock(state_->mutex);
-      state_->faults =
-          Faults{json.value("fail", 0), json.value("status", 503), json.value("delay_ms", 0),
-                 json.value("drop", 0), json.value("stall", 0),    json.value("stall_ms", 0)};
+      state_->faults = Faults{json.value("fail", 0),         json.value("status", 503),
+                              json.value("delay_ms", 0),     json.value("drop", 0),
+                              json.value("stall", 0),        json.value("stall_ms", 0),
+                              json.value("fail_percent", 0), json.value("drop_percent", 0),
+                              json.value("slow_percent", 0), json.value("slow_ms", 0),
+                              json.value("pass", 0)};
+      return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
+    }
+    if (path == "/_sandbox/revoke-tokens" && request.getMethod() == "POST") {
+      std::lock_guard lock(state_->mutex);
+      state_->tokens.clear();
       return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
     }
     reply(response, HTTPResponse::HTTP_NOT_FOUND, {{"error", "no such control endpoint"}});
   }
 
   std::shared_ptr<State> state_;
+  bool dropAnswer_ = false;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
@@ -212,9 +295,16 @@ void SandboxServer::start() {
   Poco::Net::Context::Params params;
   params.certificateFile = options_.cert_file;
   params.privateKeyFile = options_.key_file;
-  params.verificationMode = Poco::Net::Context::VERIFY_NONE;
+  params.verificationMode = options_.require_client_cert ? Poco::Net::Context::VERIFY_STRICT
+                                                         : Poco::Net::Context::VERIFY_NONE;
+  params.caLocation = options_.ca_file;
   params.loadDefaultCAs = false;
   server_->context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+  // A server that verifies client certificates needs a session id context, or OpenSSL ends
+  // the handshake when it hands out a session ticket.
+  server_->context->enableSessionCache(true, "markbridge-sandbox");
+  // A client certificate names the school, not the address it connects from.
+  server_->context->enableExtendedCertificateVerification(false);
   server_->socket = std::make_unique<Poco::Net::SecureServerSocket>(
       Poco::Net::SocketAddress("127.0.0.1", options_.port), 64, server_->context);
   auto* params_ = new Poco::Net::HTTPServerParams;
@@ -260,6 +350,16 @@ void SandboxServer::setMisAttendance(std::vector<nlohmann::json> items, int page
 int SandboxServer::misRequests() const {
   std::lock_guard lock(state_->mutex);
   return state_->misRequests;
+}
+
+int SandboxServer::tokensIssued() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->tokensIssued;
+}
+
+void SandboxServer::revokeTokens() {
+  std::lock_guard lock(state_->mutex);
+  state_->tokens.clear();
 }
 
 int SandboxServer::duplicates() const {

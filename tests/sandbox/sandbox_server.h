@@ -4,16 +4,26 @@
 // record), keeps what it receives, and can be told to fail: status codes, delays, dropped
 // connections. Used by the tests and the demo.
 //
-//   POST /api/v1/notifications            LA portal (Authorization: Bearer <la_token>) -> 202
-//   POST /api/v1/incidents                CPOMS-style (X-API-Key: <cpoms_key>) -> 201 {"id"}
+//   POST /oauth/token                     OAuth2 client credentials (form: grant_type,
+//                                          client_id, client_secret) -> {"access_token", ...}
+//   POST /api/v1/notifications            LA portal (Authorization: Bearer <la_token> or an
+//                                          OAuth2 token) -> 202 {"reference"}
+//   POST /api/v1/incidents                CPOMS-style (X-API-Key: <cpoms_key> or an OAuth2
+//                                          token) -> 201 {"id"}
+//   GET  /api/v1/incidents?external_ref=R  the incidents made with that external_ref
 //   POST /api/v1/incidents/{id}/actions   -> 201
 //   POST /api/v1/incidents/{id}/notes     -> 201
+// With `require_client_cert` the TLS handshake needs a client certificate signed by `ca_file`
+// (mutual TLS, as an LA portal does).
 //   GET  /v1.0/schools/{id}/attendance/session   MIS (Wonde-style) attendance, paged
 //                                          (Authorization: Bearer <mis_token>)
 //   GET  /_sandbox/received               everything accepted, as JSON
 //   POST /_sandbox/mis                    {"items": [...], "page_size": N}: what the MIS serves
 //   POST /_sandbox/faults                 {"fail": N, "status": 503, "delay_ms": D, "drop": M,
-//                                          "stall": S, "stall_ms": T}
+//                                          "stall": S, "stall_ms": T, "fail_percent": P,
+//                                          "drop_percent": Q, "slow_percent": R, "slow_ms": U,
+//                                          "pass": K}
+//   POST /_sandbox/revoke-tokens          every OAuth2 token issued so far stops working
 
 #include <cstdint>
 #include <memory>
@@ -29,7 +39,12 @@ struct SandboxOptions {
   std::string la_token = "la-sandbox-token";
   std::string cpoms_key = "cpoms-sandbox-key";
   std::string mis_token = "mis-sandbox-token";
-  uint16_t port = 0;  // 0: any free port
+  std::string oauth_client_id = "markbridge";
+  std::string oauth_client_secret = "oauth-sandbox-secret";
+  int oauth_expires_in = 3600;
+  bool require_client_cert = false;
+  std::string ca_file;  // the CA client certificates must be signed by
+  uint16_t port = 0;    // 0: any free port
   bool log_requests = false;
 };
 
@@ -41,12 +56,20 @@ struct Received {
 };
 
 struct Faults {
-  int fail = 0;  // the next N requests get `status`
+  int fail = 0;  // the next N requests (after `pass`) get `status`
   int status = 503;
   int delay_ms = 0;  // every request waits this long first
   int drop = 0;      // the next N requests have their connection closed with no answer
   int stall = 0;     // the next N requests are handled (and recorded) only after stall_ms,
   int stall_ms = 0;  // as a slow backend would: a client that timed out left a record behind
+  // At random (seeded, so a run can be repeated): this percentage of requests fail with
+  // `status`, have their connection dropped (half of them after the record was kept, as a
+  // response lost on the way back), or answer `slow_ms` late.
+  int fail_percent = 0;
+  int drop_percent = 0;
+  int slow_percent = 0;
+  int slow_ms = 0;
+  int pass = 0;  // this many requests go through untouched before the faults above start
 };
 
 class SandboxServer {
@@ -64,7 +87,9 @@ class SandboxServer {
   int duplicates() const;  // repeats of an Idempotency-Key already recorded
   // What the MIS endpoint serves: Wonde-style items, each with updated_at.date.
   void setMisAttendance(std::vector<nlohmann::json> items, int pageSize);
-  int misRequests() const;  // MIS pages served (not counting refusals)
+  int misRequests() const;   // MIS pages served (not counting refusals)
+  int tokensIssued() const;  // OAuth2 tokens handed out
+  void revokeTokens();
 
   struct State;
 

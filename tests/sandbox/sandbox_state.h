@@ -7,6 +7,8 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,9 @@ struct SandboxServer::State {
   std::vector<nlohmann::json> misItems;  // MIS attendance items, each with updated_at.date
   int misPageSize = 2;
   int misRequests = 0;
+  std::set<std::string> tokens;  // OAuth2 tokens that work
+  int tokensIssued = 0;
+  std::mt19937 random{20241104};
 };
 
 void reply(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,

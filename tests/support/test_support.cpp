@@ -115,10 +115,12 @@ std::string sourceDir() {
   return MB_SOURCE_DIR;
 }
 
-std::unique_ptr<sandbox::SandboxServer> startSandbox(const std::string& cert) {
+std::unique_ptr<sandbox::SandboxServer> startSandbox(
+    const std::string& cert, const std::function<void(sandbox::SandboxOptions&)>& tune) {
   sandbox::SandboxOptions options;
   options.cert_file = certsDir() + "/" + cert + ".pem";
   options.key_file = certsDir() + "/" + cert + ".key";
+  if (tune) tune(options);
   auto server = std::make_unique<sandbox::SandboxServer>(options);
   server->start();
   return server;

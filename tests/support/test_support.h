@@ -3,6 +3,7 @@
 // the real `markbridge` binary.
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -54,7 +55,9 @@ std::string certsDir();
 
 // A started sandbox on 127.0.0.1:0 with the development certificate `cert` (server or
 // untrusted-server) from certsDir().
-std::unique_ptr<sandbox::SandboxServer> startSandbox(const std::string& cert = "server");
+std::unique_ptr<sandbox::SandboxServer> startSandbox(
+    const std::string& cert = "server",
+    const std::function<void(sandbox::SandboxOptions&)>& tune = {});
 std::string sourceDir();
 
 }  // namespace markbridge::test

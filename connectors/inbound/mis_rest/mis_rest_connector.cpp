@@ -50,7 +50,7 @@ int64_t nowSeconds() {
 MisRestConnector::MisRestConnector(MisRestConfig config, CodeMap codes, std::string token)
     : config_(std::move(config)), codes_(std::move(codes)), token_(std::move(token)) {
   client_ = std::make_unique<HttpsClient>(
-      config_.base_url, TlsSettings{config_.ca_file.string(), "", ""}, config_.timeout_ms);
+      config_.base_url, TlsSettings{config_.ca_file.string(), "", "", ""}, config_.timeout_ms);
 }
 
 std::optional<std::string> MisRestConnector::fetch(const std::string& path, std::string& error) {

@@ -7,19 +7,14 @@
 #include <span>
 #include <string>
 
+#include "connectors/outbound/common/sink_connection.h"
 #include "core/domain/config_schema.h"
 
 namespace markbridge {
 
 struct LaPortalConfig {
   std::string name;
-  std::string base_url;
-  std::filesystem::path ca_file;
-  std::string token_env;
-  std::filesystem::path token_file;
-  std::filesystem::path client_cert;
-  std::filesystem::path client_key;
-  int timeout_ms = 10000;
+  ConnectionConfig connection;
   std::set<std::string> events;
   std::string contact_name, contact_email, contact_phone;
 

@@ -1,0 +1,278 @@
+#include "connectors/outbound/common/sink_connection.h"
+
+#include <Poco/URI.h>
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/common/secret.h"
+
+namespace markbridge {
+namespace {
+
+constexpr Field kAuthFields[] = {
+    {"type", FieldType::String, "", true, "none | api_key | bearer | oauth2"},
+    {"header", FieldType::String, "\"X-API-Key\"", false, "api_key: the header carrying the key"},
+    {"key_env", FieldType::String, "\"\"", false, "api_key: environment variable holding the key"},
+    {"key_file", FieldType::String, "\"\"", false, "api_key: owner-only file holding the key"},
+    {"token_env", FieldType::String, "\"\"", false, "bearer: environment variable of the token"},
+    {"token_file", FieldType::String, "\"\"", false, "bearer: owner-only file of the token"},
+    {"token_url", FieldType::String, "\"\"", false, "oauth2: the token endpoint (https)"},
+    {"client_id", FieldType::String, "\"\"", false, "oauth2: the client id"},
+    {"client_secret_env", FieldType::String, "\"\"", false,
+     "oauth2: environment variable of the client secret"},
+    {"client_secret_file", FieldType::String, "\"\"", false,
+     "oauth2: owner-only file of the client secret"},
+    {"scope", FieldType::String, "\"\"", false, "oauth2: the scope asked for, if any"},
+};
+
+// Refresh an OAuth2 token this long before it expires.
+constexpr auto kTokenMargin = std::chrono::seconds(60);
+
+std::string urlEncode(const std::string& text) {
+  std::string out;
+  Poco::URI::encode(text, "!#$&'()*+,/:;=?@[]~", out);
+  return out;
+}
+
+std::string excerpt(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_discarded() && json.is_object())
+    for (const char* key : {"error_description", "error", "message"})
+      if (json.contains(key) && json[key].is_string()) return json[key].get<std::string>();
+  return body.substr(0, 200);
+}
+
+}  // namespace
+
+std::span<const Field> ConnectionConfig::fields() {
+  static constexpr Field kFields[] = {
+      {"base_url", FieldType::String, "", true,
+       "the destination's address, https://host[:port][/prefix]"},
+      {"ca_file", FieldType::String, "", true,
+       "PEM bundle of the CA that signs the destination's certificate (verification is always "
+       "on)"},
+      {"client_cert", FieldType::String, "\"\"", false, "PEM client certificate for mutual TLS"},
+      {"client_key", FieldType::String, "\"\"", false, "PEM private key of the client certificate"},
+      {"client_key_passphrase_env", FieldType::String, "\"\"", false,
+       "environment variable holding the client key's passphrase, if it is encrypted"},
+      {"client_key_passphrase_file", FieldType::String, "\"\"", false,
+       "owner-only file holding the client key's passphrase"},
+      {"timeout_ms", FieldType::Integer, "10000", false, "connect/read timeout per request"},
+      {"auth", FieldType::Object, "{\"type\": \"none\"}", false,
+       "how the sink proves who it is: {\"type\": \"api_key\", \"header\", \"key_env\" | "
+       "\"key_file\"}, {\"type\": \"bearer\", \"token_env\" | \"token_file\"}, {\"type\": "
+       "\"oauth2\", \"token_url\", \"client_id\", \"client_secret_env\" | "
+       "\"client_secret_file\", \"scope\"}"},
+  };
+  return kFields;
+}
+
+std::vector<Field> withConnectionFields(std::span<const Field> own) {
+  std::vector<Field> all(own.begin(), own.begin() + std::min<std::size_t>(own.size(), 2));
+  auto connection = ConnectionConfig::fields();
+  all.insert(all.end(), connection.begin(), connection.end());
+  if (own.size() > 2) all.insert(all.end(), own.begin() + 2, own.end());
+  return all;
+}
+
+ConnectionConfig ConnectionConfig::fromJson(const nlohmann::json& f, const std::string& path,
+                                            const std::filesystem::path& baseDir,
+                                            const ConfigContext& context) {
+  ConnectionConfig c;
+  auto str = [](const nlohmann::json& j, const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
+  auto file = [&](const nlohmann::json& j, const char* key) {
+    auto value = str(j, key);
+    return value.empty() ? std::filesystem::path() : resolveConfigPath(baseDir, value);
+  };
+  c.sink = str(f, "name");
+  c.base_url = str(f, "base_url");
+  if (!c.base_url.empty() && c.base_url.rfind("https://", 0) != 0)
+    context.add(path + ".base_url", "must start with https:// (TLS is required)", c.base_url);
+  c.ca_file = file(f, "ca_file");
+  c.client_cert = file(f, "client_cert");
+  c.client_key = file(f, "client_key");
+  if (c.client_cert.empty() != c.client_key.empty())
+    context.add(path + ".client_key", "client_cert and client_key go together");
+  c.key_passphrase_env = str(f, "client_key_passphrase_env");
+  c.key_passphrase_file = file(f, "client_key_passphrase_file");
+  if (f.contains("timeout_ms") && f["timeout_ms"].is_number_integer()) {
+    c.timeout_ms = f["timeout_ms"].get<int>();
+    if (c.timeout_ms < 100)
+      context.add(path + ".timeout_ms", "must be at least 100", std::to_string(c.timeout_ms));
+  }
+  if (!f.contains("auth")) return c;
+  std::string at = path + ".auth";
+  auto a = applySchema(f["auth"], kAuthFields, at, context);
+  auto& auth = c.auth;
+  auth.type = str(a, "type");
+  auto secret = [&](const char* env, const char* fileKey, const std::string& what) {
+    auth.secret_env = str(a, env);
+    auth.secret_file = file(a, fileKey);
+    if (auth.secret_env.empty() && auth.secret_file.empty())
+      context.add(at + "." + env, "set " + std::string(env) + " or " + fileKey + ": " + what);
+  };
+  if (auth.type == "api_key") {
+    auth.header = a.value("header", std::string("X-API-Key"));
+    secret("key_env", "key_file", "the API key");
+  } else if (auth.type == "bearer") {
+    secret("token_env", "token_file", "the bearer token");
+  } else if (auth.type == "oauth2") {
+    auth.token_url = str(a, "token_url");
+    auth.client_id = str(a, "client_id");
+    auth.scope = str(a, "scope");
+    if (auth.token_url.rfind("https://", 0) != 0)
+      context.add(at + ".token_url", "must be the token endpoint's https:// address",
+                  auth.token_url);
+    if (auth.client_id.empty()) context.add(at + ".client_id", "is required for oauth2");
+    secret("client_secret_env", "client_secret_file", "the client secret");
+  } else if (auth.type != "none") {
+    context.add(at + ".type", "must be none, api_key, bearer or oauth2", auth.type);
+  }
+  return c;
+}
+
+std::unique_ptr<SinkConnection> SinkConnection::open(const ConnectionConfig& config,
+                                                     const std::string& path,
+                                                     const ConfigContext& context) {
+  for (const auto& [file, key] : {std::pair{config.ca_file, "ca_file"},
+                                  {config.client_cert, "client_cert"},
+                                  {config.client_key, "client_key"}})
+    if (!file.empty() && !std::filesystem::exists(file)) {
+      context.add(path + "." + key, "file not found", file.string());
+      return nullptr;
+    }
+  std::string secret, passphrase, error;
+  if (config.auth.type != "none") {
+    auto value = readSecret(config.auth.secret_env, config.auth.secret_file, error);
+    if (!value) {
+      const auto& a = config.auth;
+      std::string key = a.type == "api_key"  ? "key"
+                        : a.type == "bearer" ? "token"
+                                             : "client_secret";
+      context.add(path + ".auth." + key + (a.secret_env.empty() ? "_file" : "_env"), error);
+      return nullptr;
+    }
+    secret = std::move(*value);
+  }
+  if (!config.key_passphrase_env.empty() || !config.key_passphrase_file.empty()) {
+    auto value = readSecret(config.key_passphrase_env, config.key_passphrase_file, error);
+    if (!value) {
+      context.add(path + (config.key_passphrase_env.empty() ? ".client_key_passphrase_file"
+                                                            : ".client_key_passphrase_env"),
+                  error);
+      return nullptr;
+    }
+    passphrase = std::move(*value);
+  }
+  try {
+    return std::unique_ptr<SinkConnection>(
+        new SinkConnection(config, std::move(secret), std::move(passphrase)));
+  } catch (const std::exception& e) {
+    // A CA bundle or client certificate that OpenSSL cannot load, a wrong passphrase, a
+    // malformed address.
+    context.add(path, std::string("cannot set up TLS: ") + e.what());
+    return nullptr;
+  }
+}
+
+SinkConnection::SinkConnection(ConnectionConfig config, std::string secret, std::string passphrase)
+    : config_(std::move(config)),
+      secret_(std::move(secret)),
+      client_(config_.base_url,
+              TlsSettings{config_.ca_file.string(), config_.client_cert.string(),
+                          config_.client_key.string(), std::move(passphrase)},
+              config_.timeout_ms) {
+  if (config_.auth.type == "oauth2") {
+    Poco::URI uri(config_.auth.token_url);
+    tokenClient_ =
+        std::make_unique<HttpsClient>(uri.getScheme() + "://" + uri.getAuthority(),
+                                      TlsSettings{config_.ca_file.string(), "", "", ""}, config_.timeout_ms);
+    tokenPath_ = uri.getPathAndQuery();
+  }
+}
+
+SinkConnection::~SinkConnection() = default;
+
+bool SinkConnection::fetchToken(std::string& error) {
+  HttpRequest request;
+  request.path = tokenPath_;
+  request.headers["Content-Type"] = "application/x-www-form-urlencoded";
+  request.body = "grant_type=client_credentials&client_id=" + urlEncode(config_.auth.client_id) +
+                 "&client_secret=" + urlEncode(secret_);
+  if (!config_.auth.scope.empty()) request.body += "&scope=" + urlEncode(config_.auth.scope);
+  auto response = tokenClient_->send(request);
+  if (response.status == 0) {
+    error = "OAuth2 token endpoint " + config_.auth.token_url + ": " + response.transport_error;
+    return false;
+  }
+  auto json = nlohmann::json::parse(response.body, nullptr, false);
+  if (response.status / 100 != 2 || !json.is_object() || !json.contains("access_token") ||
+      !json["access_token"].is_string()) {
+    error = "OAuth2 token refused by " + config_.auth.token_url + ": HTTP " +
+            std::to_string(response.status) + " " + excerpt(response.body) +
+            " (check client_id and the client secret)";
+    return false;
+  }
+  token_ = json["access_token"].get<std::string>();
+  auto lifetime = std::chrono::seconds(json.value("expires_in", 3600));
+  tokenUntil_ = std::chrono::steady_clock::now() + lifetime - kTokenMargin;
+  return true;
+}
+
+bool SinkConnection::addCredentials(HttpRequest& request, std::string& error) {
+  const auto& type = config_.auth.type;
+  if (type == "api_key") {
+    request.headers[config_.auth.header] = secret_;
+  } else if (type == "bearer") {
+    request.headers["Authorization"] = "Bearer " + secret_;
+  } else if (type == "oauth2") {
+    if (token_.empty() || std::chrono::steady_clock::now() >= tokenUntil_)
+      if (!fetchToken(error)) return false;
+    request.headers["Authorization"] = "Bearer " + token_;
+  }
+  return true;
+}
+
+HttpResponse SinkConnection::send(HttpRequest request) {
+  for (int attempt = 0;; ++attempt) {
+    std::string error;
+    if (!addCredentials(request, error)) {
+      HttpResponse refused;
+      refused.transport_error = error;
+      refused.credentials_refused = error.find("refused") != std::string::npos;
+      return refused;
+    }
+    auto response = client_.send(request);
+    // A 401 with a cached OAuth2 token: it may have been revoked early. Once more, fresh.
+    if (response.status == 401 && config_.auth.type == "oauth2" && attempt == 0) {
+      token_.clear();
+      continue;
+    }
+    return response;
+  }
+}
+
+DeliveryResult deliveryResult(const std::string& sink, const HttpResponse& response,
+                              const std::string& reference) {
+  DeliveryResult result;
+  if (response.status == 0) {
+    result = DeliveryResult::retry(response.transport_error);
+    result.sink_unavailable =
+        response.credentials_refused || response.transport_error.rfind("TLS: the server", 0) == 0;
+  } else {
+    result = classifyHttpStatus(response.status, reference, excerpt(response.body),
+                                response.retryAfterSeconds());
+    if (response.status == 401 || response.status == 403) {
+      result = DeliveryResult::retry(result.reason + " (check the sink's credentials)");
+      result.sink_unavailable = true;
+    }
+    if (result.outcome == DeliveryResult::Outcome::Reject)
+      result.response_body = response.body.substr(0, 4096);
+  }
+  if (!result.reason.empty()) result.reason = "sink " + sink + ": " + result.reason;
+  return result;
+}
+
+}  // namespace markbridge

@@ -1,0 +1,56 @@
+#pragma once
+// The built-in `cpoms` profile: a CPOMS-style safeguarding system. Each event becomes an
+// incident (a concern: categories, the staff roles to alert, what triggered it); a task event
+// adds an action to its incident (assignee role, due date, text), a note event a note. A
+// correction (the register was amended) is a note on the same incident. Every request carries an
+// Idempotency-Key derived from the outbox key, so a retry after a crash finds the incident it
+// made instead of making another; for an API without idempotency, `lookup_before_create` asks
+// for an incident with the event's external_ref first.
+
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "connectors/outbound/common/sink_connection.h"
+#include "connectors/outbound/outbound_types.h"
+
+namespace markbridge {
+
+struct CpomsConfig {
+  std::string name;
+  ConnectionConfig connection;
+  std::set<std::string> events;         // concern, task, note
+  std::vector<std::string> categories;  // for tasks and notes (a concern names its own)
+  bool lookup_before_create = false;
+
+  static std::span<const Field> schema();
+  static CpomsConfig fromJson(const nlohmann::json& json, const std::string& path,
+                              const std::filesystem::path& baseDir, const ConfigContext& context);
+};
+
+class CpomsSink : public Sink {
+ public:
+  CpomsSink(CpomsConfig config, std::unique_ptr<SinkConnection> connection);
+  const std::string& name() const override { return config_.name; }
+  std::set<std::string> eventTypes() const override { return config_.events; }
+  DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) override;
+
+ private:
+  // POST (or look up) the incident; its id, or the result that stops the delivery.
+  std::optional<std::string> incident(const OutboxItem& item, const nlohmann::json& event,
+                                      DeliveryResult& stop);
+  DeliveryResult post(const std::string& path, const std::string& key, const nlohmann::json& body,
+                      std::string* id);
+
+  CpomsConfig config_;
+  std::unique_ptr<SinkConnection> connection_;
+};
+
+std::unique_ptr<Sink> buildCpomsSink(const nlohmann::json& config, const std::string& path,
+                                     const std::filesystem::path& baseDir, const School& school,
+                                     const ConfigContext& context);
+
+}  // namespace markbridge
