@@ -8,12 +8,15 @@ Args parseArgs(const std::vector<std::string>& argv) {
   Args args;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const auto& a = argv[i];
-    if (a == "--config" || a == "--source" || a == "--policy") {
+    if (a == "--config" || a == "--source" || a == "--policy" || a == "--state") {
       if (i + 1 >= argv.size()) {
         args.error = a + " needs a value";
         break;
       }
-      (a == "--config" ? args.config : a == "--source" ? args.source : args.policy) = argv[++i];
+      (a == "--config"   ? args.config
+       : a == "--source" ? args.source
+       : a == "--policy" ? args.policy
+                         : args.state) = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
       args.error = "unknown option " + a;
     } else if (args.command.empty()) {

@@ -16,6 +16,7 @@ struct Args {
   std::string config;
   std::string source;
   std::string policy;
+  std::string state;  // outbox --state
   std::vector<std::string> files;
   std::string error;
 };
@@ -34,5 +35,7 @@ int status(const Args& args, std::ostream& out, std::ostream& err);
 int codes(const Args& args, std::ostream& out, std::ostream& err);
 int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err);
 int explain(const Args& args, std::ostream& out, std::ostream& err);
+// `markbridge outbox` (command_outbox.cpp).
+int outboxCommand(const Args& args, std::ostream& out, std::ostream& err);
 
 }  // namespace markbridge

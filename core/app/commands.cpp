@@ -27,6 +27,11 @@ commands:
                                        or one source's effective map with its code_map
   reconcile --config FILE              census totals against the stored register, per pupil
   explain  --config FILE UPN           every rule's measure for one pupil, what fired and when
+  outbox   --config FILE [list [--state pending|delivered|dead|discarded]]
+                                       deliveries per sink and item by item
+  outbox   --config FILE show SEQ | retry SEQ|dead | discard SEQ
+                                       one item in full; dead letters back to pending; set
+                                       one aside for good
   describe                             every configuration setting, as Markdown
 
 exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected
@@ -183,6 +188,7 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     if (args.command == "codes") return codes(args, out, err);
     if (args.command == "reconcile") return reconcileCommand(args, out, err);
     if (args.command == "explain") return explain(args, out, err);
+    if (args.command == "outbox") return outboxCommand(args, out, err);
     if (args.command == "describe") {
       out << describeConfiguration();
       return kExitOk;

@@ -37,6 +37,13 @@ constexpr Field kDeliveryFields[] = {
      "how long one sync waits for retries before leaving them to the next sync"},
     {"max_attempts", FieldType::Integer, "0", false,
      "attempts before an item is dead-lettered (0: no limit)"},
+    {"give_up_after_hours", FieldType::Integer, "72", false,
+     "an item still undelivered this long after it was queued is dead-lettered and an ALERT "
+     "logged (0: never)"},
+    {"circuit_failures", FieldType::Integer, "5", false,
+     "retryable failures in a row that pause a sink (its items wait without spending attempts)"},
+    {"circuit_pause_seconds", FieldType::Integer, "60", false,
+     "the first pause; each failed trial doubles it, up to 15 minutes"},
 };
 
 bool allDigits(const std::string& s, std::size_t n) {
@@ -121,6 +128,14 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
     config.delivery.backoff.cap_ms = d.value("max_backoff_ms", 300000);
     config.delivery.run_budget_ms = d.value("run_budget_seconds", int64_t{30}) * 1000;
     config.delivery.max_attempts = d.value("max_attempts", 0);
+    config.delivery.give_up_after_ms = d.value("give_up_after_hours", int64_t{72}) * 3'600'000;
+    config.delivery.circuit.failures = d.value("circuit_failures", 5);
+    config.delivery.circuit.cooldown_ms = d.value("circuit_pause_seconds", int64_t{60}) * 1000;
+    if (config.delivery.circuit.failures < 1 || config.delivery.circuit.cooldown_ms < 1000 ||
+        config.delivery.give_up_after_ms < 0)
+      context.add("$.delivery",
+                  "need circuit_failures >= 1, circuit_pause_seconds >= 1 and "
+                  "give_up_after_hours >= 0");
     if (config.delivery.backoff.base_ms < 1 ||
         config.delivery.backoff.cap_ms < config.delivery.backoff.base_ms)
       context.add("$.delivery", "need 1 <= base_backoff_ms <= max_backoff_ms");

@@ -422,7 +422,8 @@ class SqliteStore final : public Store {
   bool retryOutbox(int64_t seq, int64_t now) override {
     SqliteStatement s(db_.handle(),
                       "UPDATE outbox SET state='pending', attempts=0, next_attempt_at=?2, "
-                      "finished_at=NULL WHERE seq=?1 AND state IN ('rejected','discarded')");
+                      "created_at=?2, finished_at=NULL WHERE seq=?1 AND "
+                      "state IN ('rejected','discarded')");
     s.bind(1, seq).bind(2, now).run();
     return db_.changes() > 0;
   }

@@ -149,8 +149,9 @@ class Store {
   virtual void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
                               const std::string& response) = 0;
   virtual std::optional<OutboxItem> outboxItem(int64_t seq) = 0;
-  // A dead-lettered (or discarded) item back to pending, due now, its attempts reset; false when
-  // there is no such item or it is pending or delivered.
+  // A dead-lettered (or discarded) item back to pending, due now, its attempts reset and its
+  // give-up deadline started again; false when there is no such item or it is pending or
+  // delivered.
   virtual bool retryOutbox(int64_t seq, int64_t now) = 0;
   // A pending or dead-lettered item set aside for good (kept for the record); false otherwise.
   virtual bool discardOutbox(int64_t seq, int64_t now, const std::string& why) = 0;

@@ -137,3 +137,37 @@ TEST_F(WorkerFixture, GivesUpAfterMaxAttemptsAndKeepsTheReason) {
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_EQ(rejected[0].last_error, "gave up after 2 attempts; last: 503 again");
 }
+
+TEST_F(WorkerFixture, AnOutagePausesTheSinkInsteadOfSpendingEveryItemsRetries) {
+  circuit = CircuitPolicy{3, 10'000, 80'000};
+  for (const char* upn : {"A", "B", "C", "D", "E"})
+    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+  // Down for the first 5 requests it gets: with the circuit, that is 3 failures in a row, a
+  // 10 s pause, a failed trial, a 20 s pause, a failed trial, a 40 s pause, then success.
+  sink.script.assign(5, DeliveryResult::retry("503"));
+  int64_t start = clock.now;
+  auto report = run(600'000);
+  EXPECT_EQ(report.delivered, 5);
+  EXPECT_EQ(sink.attempts.size(), 5u + 5);  // the failures, then each item once
+  EXPECT_GT(report.deferred, 0);
+  EXPECT_GE(clock.now - start, 70'000);  // the three pauses
+  int64_t spent = 0;
+  for (const auto& item : store->outbox(OutboxState::Delivered, 10)) spent += item.attempts;
+  EXPECT_EQ(spent, 10);  // a paused item spent no attempt while it waited
+}
+
+TEST_F(WorkerFixture, AnItemUndeliveredPastTheDeadlineIsDeadLetteredNotSentLate) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  clock.now += 73LL * 3600 * 1000;  // the destination was unreachable for three days
+  auto report = run(1000);
+  EXPECT_EQ(report.rejected, 1);
+  EXPECT_TRUE(sink.attempts.empty());
+  auto dead = store->outbox(OutboxState::Rejected, 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].last_error.rfind("gave up after 73 hours undelivered", 0), 0u)
+      << dead[0].last_error;
+  // The technician can still send it: back to pending, delivered.
+  ASSERT_TRUE(store->retryOutbox(dead[0].seq, clock.now));
+  EXPECT_FALSE(store->retryOutbox(dead[0].seq, clock.now));  // already pending
+  EXPECT_EQ(run(1000).delivered, 1);
+}

@@ -97,6 +97,40 @@ TEST_F(CliFixture, SyncDeliversTheNotificationOnceAndASecondSyncSendsNothing) {
   EXPECT_EQ(server->requests(), 1);
 }
 
+TEST_F(CliFixture, TheOutboxCommandShowsRetriesAndDiscardsDeadLetters) {
+  sandbox::Faults refuse;
+  refuse.fail = 1;
+  refuse.status = 422;  // the portal refuses the notification: dead-lettered
+  server->setFaults(refuse);
+  auto sync = run({"sync", "--config", "markbridge.json"});
+  EXPECT_EQ(sync.exit_code, 3) << sync.out << sync.err;
+  auto list = run({"outbox", "--config", "markbridge.json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("la                  0          0        0      1          0  -"),
+            std::string::npos)
+      << list.out;
+  EXPECT_NE(list.out.find("     1  dead      la        notify   unauthorised_10_day  B...5001"),
+            std::string::npos)
+      << list.out;
+  EXPECT_NE(list.out.find("sink la: HTTP 422: sandbox told to fail"), std::string::npos);
+  auto show = run({"outbox", "--config", "markbridge.json", "show", "1"});
+  EXPECT_NE(show.out.find("answer       {\"error\":\"sandbox told to fail\"}"), std::string::npos)
+      << show.out;
+  EXPECT_EQ(run({"outbox", "--config", "markbridge.json", "--state", "pending"})
+                .out.find("  dead      la"),
+            std::string::npos);
+
+  auto retry = run({"outbox", "--config", "markbridge.json", "retry", "dead"});
+  EXPECT_NE(retry.out.find("1 item(s) back to pending"), std::string::npos) << retry.out;
+  ASSERT_EQ(run({"sync", "--config", "markbridge.json"}).exit_code, 0);
+  EXPECT_EQ(server->received().size(), 1u);
+  auto after = run({"outbox", "--config", "markbridge.json", "--state", "delivered"});
+  EXPECT_NE(after.out.find("     1  delivered"), std::string::npos) << after.out;
+  auto discard = run({"outbox", "--config", "markbridge.json", "discard", "1"});
+  EXPECT_EQ(discard.exit_code, 2);  // delivered: nothing to discard
+  EXPECT_NE(discard.err.find("is not pending or dead-lettered"), std::string::npos);
+}
+
 TEST_F(CliFixture, MarksOnDaysTheCalendarSaysAreNotSchoolDaysAreFlagged) {
   std::string csv = kHeader + "B801200005001,1001,S,A,8B,8,29/10/2024,AM,/\r\n" +
                     "B801200005001,1001,S,A,8B,8,04/09/2024,AM,/\r\n";

@@ -186,9 +186,9 @@ SinkConnection::SinkConnection(ConnectionConfig config, std::string secret, std:
               config_.timeout_ms) {
   if (config_.auth.type == "oauth2") {
     Poco::URI uri(config_.auth.token_url);
-    tokenClient_ =
-        std::make_unique<HttpsClient>(uri.getScheme() + "://" + uri.getAuthority(),
-                                      TlsSettings{config_.ca_file.string(), "", "", ""}, config_.timeout_ms);
+    tokenClient_ = std::make_unique<HttpsClient>(uri.getScheme() + "://" + uri.getAuthority(),
+                                                 TlsSettings{config_.ca_file.string(), "", "", ""},
+                                                 config_.timeout_ms);
     tokenPath_ = uri.getPathAndQuery();
   }
 }
