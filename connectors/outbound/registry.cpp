@@ -1,6 +1,7 @@
 #include "connectors/outbound/cpoms/cpoms_connector.h"
 #include "connectors/outbound/la_portal/la_portal_connector.h"
 #include "connectors/outbound/outbound_types.h"
+#include "connectors/outbound/webhook/webhook_connector.h"
 
 namespace markbridge {
 
@@ -15,6 +16,11 @@ std::span<const OutboundType> outboundTypes() {
        [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
           const ConfigContext& ctx) { CpomsConfig::fromJson(c, p, b, ctx); },
        &buildCpomsSink},
+      {"webhook", "any HTTPS API, described by a request template (generic profile)",
+       &WebhookConfig::schema,
+       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
+          const ConfigContext& ctx) { WebhookConfig::fromJson(c, p, b, ctx); },
+       &buildWebhookSink},
   };
   return kTypes;
 }

@@ -94,6 +94,14 @@ TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
         {"base_url", server.baseUrl()},
         {"ca_file", test::certsDir() + "/ca.pem"},
         {"auth", {{"type", "api_key"}, {"key_env", "MB_COUNTER_CPOMS_KEY"}}}}},
+      {"webhook",
+       {{"name", "hook"},
+        {"type", "webhook"},
+        {"base_url", server.baseUrl()},
+        {"ca_file", test::certsDir() + "/ca.pem"},
+        {"auth", {{"type", "api_key"}, {"key_env", "MB_COUNTER_CPOMS_KEY"}}},
+        {"events", {"unauthorised_10_day"}},
+        {"request", {{"path", "/hooks/x"}, {"body", {{"what", "{{event.type}}"}}}}}}},
   };
   ::setenv("MB_COUNTER_CPOMS_KEY", "cpoms-sandbox-key", 1);
   Event event;

@@ -18,8 +18,8 @@ struct SandboxFixture : ::testing::Test {
 
   void SetUp() override {
     server = test::startSandbox();
-    client = std::make_unique<HttpsClient>(server->baseUrl(),
-                                           TlsSettings{test::certsDir() + "/ca.pem", "", ""}, 2000);
+    client = std::make_unique<HttpsClient>(
+        server->baseUrl(), TlsSettings{test::certsDir() + "/ca.pem", "", "", ""}, 2000);
   }
 
   HttpResponse post(const std::string& path, const nlohmann::json& body,

@@ -303,3 +303,53 @@ TEST_F(Credentials, LookupBeforeCreateFindsTheIncidentATimedOutAttemptMade) {
   EXPECT_EQ(received("incident").size(), 1u);
   EXPECT_EQ(server->duplicates(), 0);  // found by lookup, not re-posted
 }
+
+TEST_F(Credentials, AWebhookSendsWhatItsTemplateSaysAndCorrectsTheRecordItMade) {
+  start();
+  ASSERT_TRUE(build(cpoms({{"type", "webhook"},
+                           {"name", "myconcern"},
+                           {"events", {"concern"}},
+                           {"request",
+                            {{"method", "PUT"},
+                             {"path", "/hooks/pupils/{{event.pupil.upn}}/concerns"},
+                             {"headers", {{"X-School", "{{school.urn}}"}}},
+                             {"body",
+                              {{"upn", "{{event.pupil.upn}}"},
+                               {"what", "{{event.summary}} ({{kind}})"},
+                               {"sessions", "{{event.sessions_by_code}}"},
+                               {"roles", "{{event.action.alert}}"}}}}},
+                           {"correction",
+                            {{"path", "/hooks/concerns/{{reference}}/notes"},
+                             {"body", {{"note", "{{kind}}: {{event.summary}}"}}}}}})))
+      << (problems.empty() ? "" : problems.front().str());
+  auto concern = event("concern", "2024-09-16", {{"alert", {"DSL"}}});
+  store->commitEvaluation({"B801200005001"}, {concern}, routes, clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
+  auto hooks = received("hook");
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].path, "PUT /hooks/pupils/B801200005001/concerns");
+  auto body = nlohmann::json::parse(hooks[0].body);
+  EXPECT_EQ(body["upn"], "B801200005001");
+  EXPECT_EQ(body["what"], "summary of concern on 2024-09-16 (notify)");
+  EXPECT_EQ(body["sessions"], nlohmann::json({{"N", 2}}));  // a value, not text
+  EXPECT_EQ(body["roles"], nlohmann::json({"DSL"}));
+  store->commitEvaluation({"B801200005001"}, {}, routes, clock.nowMs());  // grounds gone
+  EXPECT_EQ(deliver().delivered, 1);
+  hooks = received("hook");
+  ASSERT_EQ(hooks.size(), 2u);
+  EXPECT_EQ(hooks[1].path, "POST /hooks/concerns/" + hooks[0].reference + "/notes");
+  EXPECT_EQ(nlohmann::json::parse(hooks[1].body)["note"],
+            "withdraw: summary of concern on 2024-09-16");
+}
+
+TEST_F(Credentials, AWebhookTemplateThatNamesNothingIsAConfigurationProblem) {
+  start();
+  EXPECT_FALSE(
+      build(cpoms({{"type", "webhook"},
+                   {"name", "form"},
+                   {"events", {"concern"}},
+                   {"request", {{"path", "/hooks/x"}, {"body", {{"who", "{{pupil.upn}}"}}}}}})));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].location, "$.sinks[0].request");
+  EXPECT_NE(problems[0].message.find("{{pupil.upn}} names nothing"), std::string::npos);
+}

@@ -90,6 +90,11 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (cpoms && request.get("X-API-Key", "") != state_->options.cpoms_key && !bearer(request, ""))
       return reply(response, HTTPResponse::HTTP_UNAUTHORIZED, {{"error", "invalid API key"}});
     if (cpoms && request.getMethod() == "GET") return lookupIncidents(request, response);
+    if (path.rfind("/hooks/", 0) == 0) {
+      if (request.get("X-API-Key", "") != state_->options.cpoms_key && !bearer(request, ""))
+        return reply(response, HTTPResponse::HTTP_UNAUTHORIZED, {{"error", "invalid API key"}});
+      return record(request, "hook", body, response, HTTPResponse::HTTP_CREATED);
+    }
     if (request.getMethod() != "POST")
       return reply(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, {{"error", "POST only"}});
     if (path == "/api/v1/incidents")
@@ -192,7 +197,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                         ? "LA-" + std::to_string(100000 + state_->nextNotification++)
                         : std::to_string(state_->nextIncident++);
         state_->byKey[kind + "|" + key] = state_->records.size();
-        state_->records.push_back(Received{kind, reference, key, body});
+        state_->records.push_back(
+            Received{kind, reference, key, body, request.getMethod() + " " + request.getURI()});
       }
     }
     if (dropAnswer_) return hangUp(request);

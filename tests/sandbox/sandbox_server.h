@@ -13,6 +13,8 @@
 //   GET  /api/v1/incidents?external_ref=R  the incidents made with that external_ref
 //   POST /api/v1/incidents/{id}/actions   -> 201
 //   POST /api/v1/incidents/{id}/notes     -> 201
+//   POST|PUT|PATCH /hooks/...             any other system (the webhook profile): recorded as
+//                                          "hook" (X-API-Key: <cpoms_key>) -> 201 {"id"}
 // With `require_client_cert` the TLS handshake needs a client certificate signed by `ca_file`
 // (mutual TLS, as an LA portal does).
 //   GET  /v1.0/schools/{id}/attendance/session   MIS (Wonde-style) attendance, paged
@@ -53,6 +55,7 @@ struct Received {
   std::string reference;
   std::string idempotency_key;
   std::string body;  // JSON
+  std::string path;  // what was called (for "hook")
 };
 
 struct Faults {

@@ -1,0 +1,153 @@
+#include "connectors/outbound/webhook/webhook_connector.h"
+
+#include <Poco/URI.h>
+
+#include "connectors/outbound/webhook/json_template.h"
+
+namespace markbridge {
+namespace {
+
+constexpr Field kOwnFields[] = {
+    {"name", FieldType::String, "", true, "a short name for this sink, e.g. \"myconcern\""},
+    {"type", FieldType::String, "", true, "\"webhook\""},
+    {"events", FieldType::Array, "", true,
+     "the event types sent here: LA notification types, concern, task, note"},
+    {"request", FieldType::Object, "", true,
+     "{\"method\": \"POST\", \"path\": TEMPLATE, \"headers\": {NAME: TEMPLATE}, \"body\": "
+     "JSON TEMPLATE}: the request that makes the record ({{event.summary}}, {{event.pupil.upn}}, "
+     "{{kind}}, {{key}}, {{school.urn}}...)"},
+    {"reference_field", FieldType::String, "\"id\"", false,
+     "the field of the answer (JSON) that names the record made"},
+    {"correction", FieldType::Object, "", false,
+     "the request that corrects a record when the register was amended ({{reference}} is the "
+     "record's, {{kind}} withdraw or revise); without it corrections are dead-lettered for a "
+     "person to act on"},
+};
+
+constexpr std::string_view kRoots[] = {"event", "kind", "key", "reference", "school"};
+
+std::optional<WebhookRequest> readRequest(const nlohmann::json& json, const std::string& path,
+                                          const ConfigContext& context) {
+  if (!json.is_object()) {
+    context.add(path, "must be an object: method, path, headers, body", json.dump());
+    return std::nullopt;
+  }
+  WebhookRequest r;
+  r.method = json.value("method", std::string("POST"));
+  if (r.method != "POST" && r.method != "PUT" && r.method != "PATCH")
+    context.add(path + ".method", "must be POST, PUT or PATCH", r.method);
+  r.path = json.value("path", std::string());
+  if (r.path.empty() || r.path[0] != '/')
+    context.add(path + ".path", "must be the path to call, starting with /", r.path);
+  r.headers = json.value("headers", nlohmann::json::object());
+  if (!r.headers.is_object()) context.add(path + ".headers", "must be an object of headers");
+  r.body = json.value("body", nlohmann::json::object());
+  for (const auto& [key, value] : json.items())
+    if (key != "method" && key != "path" && key != "headers" && key != "body")
+      context.add(path + "." + key, "is not a setting of a request", key);
+  for (const auto& p : templatePaths(nlohmann::json{r.path, r.headers, r.body})) {
+    auto root = p.substr(0, p.find('.'));
+    if (std::find(std::begin(kRoots), std::end(kRoots), root) == std::end(kRoots))
+      context.add(path, "{{" + p + "}} names nothing: use event.*, kind, key, reference, school.*",
+                  p);
+  }
+  return r;
+}
+
+std::string encodedPath(const std::string& rendered) {
+  std::string out;
+  Poco::URI::encode(rendered, " \"<>`#%{}|\\^[]", out);
+  return out;
+}
+
+}  // namespace
+
+std::span<const Field> WebhookConfig::schema() {
+  static const std::vector<Field> fields = withConnectionFields(kOwnFields);
+  return fields;
+}
+
+WebhookConfig WebhookConfig::fromJson(const nlohmann::json& json, const std::string& path,
+                                      const std::filesystem::path& baseDir,
+                                      const ConfigContext& context) {
+  WebhookConfig config;
+  auto f = applySchema(json, schema(), path, context);
+  config.name = f.value("name", "");
+  config.connection = ConnectionConfig::fromJson(f, path, baseDir, context);
+  const auto& events = f.contains("events") ? f["events"] : nlohmann::json::array();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].is_string())
+      config.events.insert(events[i].get<std::string>());
+    else
+      context.add(path + ".events[" + std::to_string(i) + "]", "must be an event type",
+                  events[i].dump());
+  }
+  if (f.contains("events") && config.events.empty())
+    context.add(path + ".events", "must name at least one event type");
+  if (f.contains("request"))
+    if (auto r = readRequest(f["request"], path + ".request", context)) config.request = *r;
+  if (f.contains("correction"))
+    config.correction = readRequest(f["correction"], path + ".correction", context);
+  config.reference_field = f.value("reference_field", std::string("id"));
+  return config;
+}
+
+WebhookSink::WebhookSink(WebhookConfig config, School school,
+                         std::unique_ptr<SinkConnection> connection)
+    : config_(std::move(config)),
+      school_(
+          {{"urn", school.urn}, {"la", school.la}, {"estab", school.estab}, {"name", school.name}}),
+      connection_(std::move(connection)) {}
+
+DeliveryResult WebhookSink::deliver(const OutboxItem& item, const std::string& originalReference) {
+  DeliveryResult result;
+  const WebhookRequest* request = &config_.request;
+  if (item.kind != OutboxKind::Notify)
+    request = config_.correction ? &*config_.correction : nullptr;
+  if (!request) {
+    result = DeliveryResult::reject("sink " + config_.name +
+                                    ": a correction is due but no `correction` request is "
+                                    "configured: correct record " +
+                                    originalReference + " by hand");
+  } else {
+    nlohmann::json context = {{"event", nlohmann::json::parse(item.payload)},
+                              {"kind", std::string(toString(item.kind))},
+                              {"key", item.key},
+                              {"reference", originalReference},
+                              {"school", school_}};
+    HttpRequest http;
+    http.method = request->method;
+    http.path = encodedPath(renderText(request->path, context));
+    for (const auto& [name, value] : request->headers.items())
+      http.headers[name] =
+          value.is_string() ? renderText(value.get<std::string>(), context) : value.dump();
+    http.headers["Idempotency-Key"] = item.key;
+    http.body = renderTemplate(request->body, context).dump();
+    counters_.bytes += static_cast<int64_t>(http.body.size());
+    auto response = connection_->send(http);
+    std::string reference = originalReference;
+    if (response.status / 100 == 2 && item.kind == OutboxKind::Notify) {
+      auto json = nlohmann::json::parse(response.body, nullptr, false);
+      if (json.is_object() && json.contains(config_.reference_field)) {
+        const auto& ref = json[config_.reference_field];
+        reference = ref.is_string() ? ref.get<std::string>() : ref.dump();
+      }
+    }
+    result = deliveryResult(config_.name, response, reference);
+  }
+  count(result);
+  return result;
+}
+
+std::unique_ptr<Sink> buildWebhookSink(const nlohmann::json& json, const std::string& path,
+                                       const std::filesystem::path& baseDir, const School& school,
+                                       const ConfigContext& context) {
+  std::size_t before = context.problems->size();
+  auto config = WebhookConfig::fromJson(json, path, baseDir, context);
+  if (context.problems->size() != before) return nullptr;
+  auto connection = SinkConnection::open(config.connection, path, context);
+  if (!connection) return nullptr;
+  return std::make_unique<WebhookSink>(std::move(config), school, std::move(connection));
+}
+
+}  // namespace markbridge
