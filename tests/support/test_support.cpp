@@ -4,10 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <thread>
 
 namespace markbridge::test {
 
@@ -79,7 +82,7 @@ std::string slurp(const std::filesystem::path& file) {
 
 RunResult runMarkbridge(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
-                        const std::filesystem::path& cwd) {
+                        const std::filesystem::path& cwd, int killAfterMs) {
   auto outFile = cwd / ".stdout", errFile = cwd / ".stderr";
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -99,7 +102,19 @@ RunResult runMarkbridge(const std::vector<std::string>& args,
     ::_exit(127);
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  if (killAfterMs > 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(killAfterMs);
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  } else {
+    ::waitpid(pid, &status, 0);
+  }
   RunResult result;
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);

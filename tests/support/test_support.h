@@ -47,9 +47,10 @@ struct RunResult {
   std::string out, err;
 };
 // Runs the built `markbridge` with `args`, extra environment `env`, in `cwd`.
+// With `killAfterMs` > 0 it is killed with SIGKILL that long after it started, if still running.
 RunResult runMarkbridge(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
-                        const std::filesystem::path& cwd);
+                        const std::filesystem::path& cwd, int killAfterMs = 0);
 
 std::string certsDir();
 
