@@ -9,8 +9,10 @@ int main(int argc, char** argv) {
   std::string command = argc > 1 ? argv[1] : "";
   if (command == "ingest") return markbridge::bench::ingestBench(argc, argv);
   if (command == "rules") return markbridge::bench::rulesBench(argc, argv);
+  if (command == "delivery") return markbridge::bench::deliveryBench(argc, argv);
   std::fprintf(stderr,
                "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
-               "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n");
+               "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n"
+               "       markbridge-bench delivery [--events N]\n");
   return 2;
 }

@@ -35,3 +35,4 @@ fi
 # Small benchmarks prove the benchmarks still run (their figures are not a test).
 "$build/bench/markbridge-bench" ingest --pupils 200 --sessions 38
 "$build/bench/markbridge-bench" rules --pupils 200 --sessions 38
+"$build/bench/markbridge-bench" delivery --events 200
