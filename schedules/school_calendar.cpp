@@ -6,6 +6,7 @@
 
 #include "core/domain/config_schema.h"
 #include "core/domain/problem.h"
+#include "schedules/bank_holidays.h"
 
 namespace markbridge {
 namespace {
@@ -16,7 +17,11 @@ constexpr Field kCalendarFields[] = {
     {"holidays", FieldType::Array, "[]", false,
      "holidays inside terms, e.g. half terms: [{name, start, end}]"},
     {"inset_days", FieldType::Array, "[]", false, "INSET (training) days: [\"yyyy-mm-dd\"]"},
-    {"bank_holidays", FieldType::Array, "[]", false, "bank holidays: [\"yyyy-mm-dd\"]"},
+    {"bank_holidays", FieldType::Array, "[]", false,
+     "bank holidays beyond the rules (one-off days such as a coronation): [\"yyyy-mm-dd\"]"},
+    {"england_bank_holidays", FieldType::Boolean, "true", false,
+     "mark the bank holidays of England and Wales that follow rules (New Year, Easter, May, "
+     "August, Christmas, with substitute days)"},
     {"closures", FieldType::Array, "[]", false, "planned or emergency closures: [{date, reason}]"},
 };
 constexpr Field kRangeFields[] = {
@@ -148,6 +153,10 @@ SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::s
   };
   markDays("inset_days", DayKind::Inset);
   markDays("bank_holidays", DayKind::BankHoliday);
+  if (root.value("england_bank_holidays", true))
+    for (int year = first.year(); year <= last.year(); ++year)
+      for (Date day : englandBankHolidays(year))
+        if (!day.isWeekend()) set(day, DayKind::BankHoliday);
   markDays("closures", DayKind::Closure);
   if (!problems.empty()) throw ProblemError(problems);
 

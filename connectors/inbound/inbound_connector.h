@@ -31,6 +31,9 @@ class InboundConnector {
     read(file, collector);
     return std::move(collector.batches.back());
   }
+  // The nightly reconciliation: the next pull reads again everything changed since `since`
+  // (a late amendment in the MIS). Sources that read whole files have nothing to rewind.
+  virtual void rewind(Date since) { (void)since; }
   // The effective code map (null for sources that carry no codes, such as the census).
   virtual const CodeMap* codes() const { return nullptr; }
   ConnectorCounters& counters() { return counters_; }

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "core/app/command_support.h"
+#include "core/app/service.h"
 #include "mapping/code_map.h"
 
 namespace markbridge {
@@ -32,9 +33,13 @@ commands:
   outbox   --config FILE show SEQ | retry SEQ|dead | discard SEQ
                                        one item in full; dead letters back to pending; set
                                        one aside for good
+  run      --config FILE               the service: a sync after every register closes and
+                                       each night, catching up after downtime; the admin API;
+                                       SIGTERM stops it cleanly, SIGHUP reloads the config
   describe                             every configuration setting, as Markdown
 
-exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected
+exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected,
+            4 another sync is running
 )";
 
 void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
@@ -159,6 +164,11 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
     printAttempt(out, item, result);
   };
   auto report = gateway->sync(observer);
+  if (report.skipped) {
+    err << "markbridge sync: another sync of this store is running (the service, or another "
+           "markbridge sync); nothing was done\n";
+    return kExitBusy;
+  }
   out << "delivery: " << report.delivery.delivered << " delivered, " << report.delivery.retried
       << " retried, " << report.delivery.rejected << " rejected, " << report.delivery.pending_left
       << " still pending\n";
@@ -189,6 +199,15 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     if (args.command == "reconcile") return reconcileCommand(args, out, err);
     if (args.command == "explain") return explain(args, out, err);
     if (args.command == "outbox") return outboxCommand(args, out, err);
+    if (args.command == "run") {
+      if (args.config.empty()) {
+        err << "markbridge run: --config FILE is required\n";
+        return kExitConfig;
+      }
+      SystemClock clock;
+      Service service(args.config, clock);
+      return service.run();
+    }
     if (args.command == "describe") {
       out << describeConfiguration();
       return kExitOk;

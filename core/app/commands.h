@@ -12,6 +12,7 @@ namespace markbridge {
 constexpr int kExitOk = 0;
 constexpr int kExitInputRejected = 1;     // a file was refused whole (nothing from it stored)
 constexpr int kExitConfig = 2;            // usage or configuration problem
+constexpr int kExitBusy = 4;              // another sync holds the store's lock
 constexpr int kExitDeliveryRejected = 3;  // a destination refused an event (dead-lettered)
 
 int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -5,6 +5,7 @@
 #include "connectors/outbound/outbound_types.h"
 #include "core/app/evaluation.h"
 #include "core/app/store_receiver.h"
+#include "core/app/sync_lock.h"
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 #include "core/rules/register.h"
@@ -78,22 +79,32 @@ EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
 }
 
 DeliveryReport Gateway::deliver(
-    const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt) {
+    const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt,
+    const std::function<bool()>& shouldStop) {
   std::map<std::string, Sink*> sinks;
   for (auto& sink : sinks_) sinks[sink->name()] = sink.get();
   DeliveryWorker worker(*store_, sinks, *clock_, *random_, config_.delivery, circuits_);
   worker.on_attempt = onAttempt;
+  worker.should_stop = shouldStop;
   return worker.run();
 }
 
-SyncReport Gateway::sync(const SyncObserver& observer) {
+SyncReport Gateway::sync(const SyncObserver& observer, std::optional<Date> reconcileFrom) {
   SyncReport report;
+  auto lock = SyncLock::tryAcquire(config_.store_path);
+  if (!lock) {
+    report.skipped = true;
+    namedLogger("sync")->warn("another sync of this store is running: this one is skipped");
+    return report;
+  }
+  if (reconcileFrom)
+    for (auto& source : sources_) source->rewind(*reconcileFrom);
   report.imports = importSources();
   if (observer.imported)
     for (const auto& i : report.imports) observer.imported(i);
   report.evaluation = evaluate(&report.pupils_evaluated);
   if (observer.evaluated) observer.evaluated(report.evaluation, report.pupils_evaluated);
-  report.delivery = deliver(observer.attempted);
+  report.delivery = deliver(observer.attempted, observer.should_stop);
   return report;
 }
 

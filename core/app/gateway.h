@@ -31,6 +31,7 @@ struct ImportResult {
 };
 
 struct SyncReport {
+  bool skipped = false;  // another sync held the store's lock: nothing was done
   std::vector<ImportResult> imports;
   EvaluationOutcome evaluation;
   int pupils_evaluated = 0;
@@ -43,6 +44,7 @@ struct SyncObserver {
   std::function<void(const ImportResult&)> imported;
   std::function<void(const EvaluationOutcome&, int pupils)> evaluated;
   std::function<void(const OutboxItem&, const DeliveryResult&)> attempted;
+  std::function<bool()> should_stop;  // checked between deliveries: a graceful shutdown
 };
 
 class Gateway {
@@ -59,8 +61,12 @@ class Gateway {
   // Pure rules over the stored register; events and outbox rows written in one transaction.
   EvaluationOutcome evaluate(int* pupilsEvaluated = nullptr);
   DeliveryReport deliver(
-      const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt);
-  SyncReport sync(const SyncObserver& observer = {});
+      const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt,
+      const std::function<bool()>& shouldStop = {});
+  // Import, evaluate, deliver, holding the store's sync lock (skipped when another sync holds
+  // it). With `reconcileFrom`, sources that can read again what changed since then (nightly).
+  SyncReport sync(const SyncObserver& observer = {},
+                  std::optional<Date> reconcileFrom = std::nullopt);
 
   markbridge::Store& store() { return *store_; }
   const SchoolCalendar& calendar() const { return calendar_; }

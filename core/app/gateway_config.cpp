@@ -20,6 +20,28 @@ constexpr Field kRootFields[] = {
     {"sinks", FieldType::Array, "[]", false, "outbound connectors: [{name, type, ...}]"},
     {"delivery", FieldType::Object, "{}", false, "retry and backoff settings for the outbox"},
     {"log_level", FieldType::String, "\"info\"", false, "debug | info | warn | error"},
+    {"schedule", FieldType::Object, "{}", false,
+     "when `markbridge run` syncs: register close times, grace, nightly reconciliation"},
+    {"service", FieldType::Object, "{}", false,
+     "`markbridge run`: the admin API (port, token, TLS) and the log file"},
+};
+constexpr Field kServiceFields[] = {
+    {"admin_port", FieldType::Integer, "8441", false,
+     "port of the admin API (/health, /metrics, /status, /sync, /outbox); 0: any free port; "
+     "-1: no admin API"},
+    {"admin_bind", FieldType::String, "\"127.0.0.1\"", false,
+     "address the admin API listens on (keep it local unless it has TLS)"},
+    {"admin_token_env", FieldType::String, "\"\"", false,
+     "environment variable holding the admin API's bearer token (required with the API)"},
+    {"admin_token_file", FieldType::String, "\"\"", false,
+     "owner-only file holding the admin API's bearer token"},
+    {"admin_cert", FieldType::String, "\"\"", false,
+     "PEM certificate: serve the admin API over TLS"},
+    {"admin_key", FieldType::String, "\"\"", false, "PEM key of admin_cert"},
+    {"log_file", FieldType::String, "\"\"", false,
+     "JSON-lines log file, rotated at 10 MB, 5 kept (the terminal gets the human format)"},
+    {"port_file", FieldType::String, "\"\"", false,
+     "file the admin API's port is written to once it listens (for admin_port 0)"},
 };
 constexpr Field kSchoolFields[] = {
     {"urn", FieldType::String, "", true, "unique reference number, 6 digits"},
@@ -140,6 +162,29 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
         config.delivery.backoff.cap_ms < config.delivery.backoff.base_ms)
       context.add("$.delivery", "need 1 <= base_backoff_ms <= max_backoff_ms");
   }
+  if (root.contains("schedule"))
+    config.schedule = ScheduleConfig::fromJson(root["schedule"], "$.schedule", context);
+  if (root.contains("service")) {
+    auto v = applySchema(root["service"], kServiceFields, "$.service", context);
+    auto& svc = config.service;
+    svc.admin_port = v.value("admin_port", 8441);
+    if (svc.admin_port < -1 || svc.admin_port > 65535)
+      context.add("$.service.admin_port", "must be a port, 0 or -1",
+                  std::to_string(svc.admin_port));
+    svc.admin_bind = v.value("admin_bind", std::string("127.0.0.1"));
+    svc.admin_token_env = v.value("admin_token_env", std::string());
+    auto file = [&](const char* key) {
+      auto value = v.value(key, std::string());
+      return value.empty() ? std::filesystem::path() : resolve(value);
+    };
+    svc.admin_token_file = file("admin_token_file");
+    svc.admin_cert = file("admin_cert");
+    svc.admin_key = file("admin_key");
+    svc.log_file = file("log_file");
+    svc.port_file = file("port_file");
+    if (svc.admin_cert.empty() != svc.admin_key.empty())
+      context.add("$.service.admin_key", "admin_cert and admin_key go together");
+  }
   config.log_level = root.value("log_level", "info");
   if (config.log_level != "debug" && config.log_level != "info" && config.log_level != "warn" &&
       config.log_level != "error")
@@ -152,6 +197,8 @@ std::string describeConfiguration() {
   text += "\n## school\n\n" + describeSchema(kSchoolFields);
   text += "\n## store\n\n" + describeSchema(kStoreFields);
   text += "\n## delivery\n\n" + describeSchema(kDeliveryFields);
+  text += "\n## schedule\n\n" + describeSchema(ScheduleConfig::schema());
+  text += "\n## service\n\n" + describeSchema(kServiceFields);
   text += "\n## rules\n\n" + describeSchema(RuleSet::schema());
   text += "\n## calendar file\n\n" + describeSchema(SchoolCalendar::schema());
   for (const auto& t : inboundTypes())

@@ -13,8 +13,20 @@
 #include "core/domain/school.h"
 #include "core/outbox/delivery_worker.h"
 #include "core/rules/rule_set.h"
+#include "schedules/sync_schedule.h"
 
 namespace markbridge {
+
+// `markbridge run`: the admin API and the log file.
+struct ServiceConfig {
+  int admin_port = 8441;  // 0: any free port (tests); -1: no admin API
+  std::string admin_bind = "127.0.0.1";
+  std::string admin_token_env;
+  std::filesystem::path admin_token_file;
+  std::filesystem::path admin_cert, admin_key;  // TLS for the admin API, when both are set
+  std::filesystem::path log_file;               // JSON lines, rotated; empty: stderr only
+  std::filesystem::path port_file;              // written with the admin port once listening
+};
 
 struct GatewayConfig {
   std::filesystem::path file;
@@ -27,6 +39,8 @@ struct GatewayConfig {
   RuleSet rules;
   DeliveryOptions delivery;
   std::string log_level = "info";
+  ScheduleConfig schedule;
+  ServiceConfig service;
 };
 
 // Reads and validates (no connection is made, no secret is read). Problems name JSON paths.

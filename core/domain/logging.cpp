@@ -1,7 +1,13 @@
 #include "core/domain/logging.h"
 
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
 
 namespace markbridge {
 
@@ -16,6 +22,50 @@ std::shared_ptr<spdlog::logger> namedLogger(const std::string& name) {
     return spdlog::get(name);  // registered meanwhile by another thread
   }
   return logger;
+}
+
+namespace {
+
+// One JSON object per line, for log shippers: the message escaped, the time in UTC.
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    std::time_t seconds = ms / 1000;
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char stamp[96];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    auto level = spdlog::level::to_string_view(msg.level);
+    nlohmann::json line = {{"time", stamp},
+                           {"level", std::string(level.data(), level.size())},
+                           {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
+                           {"message", std::string(msg.payload.data(), msg.payload.size())}};
+    auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+}  // namespace
+
+void configureLogging(const std::string& level, const std::string& jsonFile) {
+  std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
+  if (!jsonFile.empty()) {
+    auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(jsonFile, 10 << 20, 5);
+    file->set_formatter(std::make_unique<JsonFormatter>());
+    sinks.push_back(file);
+  }
+  auto logger = std::make_shared<spdlog::logger>("markbridge", sinks.begin(), sinks.end());
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::drop_all();  // named loggers are made again from the new sinks
+  spdlog::set_default_logger(logger);
 }
 
 }  // namespace markbridge

@@ -23,15 +23,21 @@ DeliveryReport DeliveryWorker::run() {
   const int64_t deadline = clock_.nowMs() + options_.run_budget_ms;
   std::set<std::string> reportedDown;  // sinks whose outage was logged this run
   for (;;) {
+    if (should_stop && should_stop()) break;
     int64_t now = clock_.nowMs();
     auto items = store_.dueOutbox(now, 100);
     if (items.empty()) {
       auto next = store_.nextOutboxDue();
       if (!next || *next > deadline) break;
-      clock_.sleepMs(std::min(*next, deadline) - now);
+      // With a stop to watch for, waits in short steps, so a shutdown is not held up by a
+      // backoff.
+      int64_t until = std::min(*next, deadline);
+      if (should_stop) until = std::min(until, now + 250);
+      clock_.sleepMs(until - now);
       continue;
     }
     for (const auto& item : items) {
+      if (should_stop && should_stop()) break;
       now = clock_.nowMs();
       if (options_.give_up_after_ms > 0 && now - item.created_at > options_.give_up_after_ms) {
         auto hours = (now - item.created_at) / 3'600'000;

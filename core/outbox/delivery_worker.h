@@ -49,6 +49,8 @@ class DeliveryWorker {
   DeliveryReport run();
   // Called after each attempt (the CLI prints deliveries from here).
   std::function<void(const OutboxItem&, const DeliveryResult&)> on_attempt;
+  // Checked between items: true stops the run after the item in flight (graceful shutdown).
+  std::function<bool()> should_stop;
 
  private:
   Store& store_;

@@ -52,6 +52,14 @@ class SqliteStore final : public Store {
     return makeSqliteImportWriter(db_, now);
   }
 
+  void setSourceState(const std::string& source, const std::string& key, const std::string& value,
+                      int64_t now) override {
+    SqliteStatement s(db_.handle(),
+                      "INSERT OR REPLACE INTO source_state(source, key, value, updated_at) "
+                      "VALUES(?1,?2,?3,?4)");
+    s.bind(1, source).bind(2, key).bind(3, value).bind(4, now).run();
+  }
+
   std::optional<std::string> sourceState(const std::string& source,
                                          const std::string& key) override {
     SqliteStatement s(db_.handle(), "SELECT value FROM source_state WHERE source=?1 AND key=?2");

@@ -110,6 +110,9 @@ class Store {
   // What a source remembered after its last stored import, or nothing.
   virtual std::optional<std::string> sourceState(const std::string& source,
                                                  const std::string& key) = 0;
+  // Remembered outside an import (the service's schedule: "_service").
+  virtual void setSourceState(const std::string& source, const std::string& key,
+                              const std::string& value, int64_t now) = 0;
   // Every pupil's UPN and MIS id, for matching marks that carry only an MIS id.
   virtual std::vector<std::pair<std::string, std::string>> pupilIds() = 0;
   virtual std::optional<Pupil> pupil(const std::string& upn) = 0;

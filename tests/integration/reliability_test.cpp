@@ -25,8 +25,8 @@ std::string largeRegister(int pupils) {
   auto cal = test::autumnCalendar();
   std::string csv = "UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\r\n";
   for (int p = 0; p < pupils; ++p) {
-    char body[16];
-    std::snprintf(body, sizeof body, "A80140002%04d", p);
+    char body[32];
+    std::snprintf(body, sizeof body, "A80140002%04d", p % 10000);
     std::string upn = body;
     upn[0] = upnCheckLetter(upn);
     for (Date day : cal.schoolDays(test::d("2024-09-03"), test::d("2024-10-04"))) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "connectors/common/secret.h"
 #include "connectors/inbound/common/batch_builder.h"
@@ -81,6 +82,7 @@ std::optional<std::string> MisRestConnector::fetch(const std::string& path, std:
 void MisRestConnector::pull(ImportReceiver& into) {
   auto log = namedLogger(config_.name);
   std::string since = into.sourceState(config_.name, kStateKey).value_or(config_.since);
+  if (!rewound_.empty()) since = std::min(since, std::exchange(rewound_, std::string()));
   std::string path = "/v1.0/schools/" + urlEncode(config_.school_id) +
                      "/attendance/session?updated_after=" + urlEncode(since) +
                      "&include=student,attendance_code";

@@ -21,6 +21,7 @@ class MisRestConnector : public InboundConnector {
  public:
   MisRestConnector(MisRestConfig config, CodeMap codes, std::string token);
   const std::string& name() const override { return config_.name; }
+  void rewind(Date since) override { rewound_ = since.iso() + " 00:00:00"; }
   void pull(ImportReceiver& into) override;
   // A file holding one saved page (for checking field paths against a real payload).
   void read(const std::filesystem::path& file, ImportReceiver& into) override;
@@ -33,6 +34,7 @@ class MisRestConnector : public InboundConnector {
                 const std::string& fingerprint, const std::string& since, ImportReceiver& into);
 
   MisRestConfig config_;
+  std::string rewound_;  // set by rewind(): the next pull's updated_after
   CodeMap codes_;
   std::string token_;
   std::unique_ptr<HttpsClient> client_;

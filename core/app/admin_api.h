@@ -1,0 +1,39 @@
+#pragma once
+// The service's admin API over HTTP (HTTPS when admin_cert/admin_key are set), on the
+// configured address and port, every endpoint but /health behind the admin bearer token:
+//   GET  /health                 {"status": "ok", ...}: is it alive (no token)
+//   GET  /metrics                Prometheus text: syncs, marks imported, rule firings, outbox
+//                                depth and age per sink, last successful sync per connector
+//   GET  /status                 JSON: school, store, schedule, last and next sync, outbox
+//   POST /sync                   a sync now (409 while one is running)
+//   GET  /outbox?state=dead      outbox items
+//   POST /outbox/{seq}/retry     a dead letter back to pending
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/app/gateway_config.h"
+
+namespace markbridge {
+
+class Service;
+
+class AdminApi {
+ public:
+  // Throws std::runtime_error when it cannot listen or the token cannot be read.
+  AdminApi(Service& service, const ServiceConfig& config);
+  ~AdminApi();
+  uint16_t port() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The /metrics text for these figures and the store's outbox.
+std::string prometheusText(const struct ServiceFigures& figures,
+                           const std::vector<SinkOutboxStats>& outbox, int64_t nowMs);
+
+}  // namespace markbridge

@@ -1,0 +1,238 @@
+#include "core/app/service.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include "core/app/admin_api.h"
+#include "core/domain/logging.h"
+#include "schedules/london_time.h"
+
+namespace markbridge {
+namespace {
+
+constexpr const char* kState = "_service";
+constexpr const char* kLastSlot = "last_slot_at";
+
+std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
+  std::vector<Problem> problems;
+  auto config = loadGatewayConfig(file, problems);
+  if (!problems.empty()) throw ProblemError(problems);
+  return std::make_unique<Gateway>(std::move(config));
+}
+
+}  // namespace
+
+Service::Service(std::filesystem::path configFile, Clock& clock)
+    : configFile_(std::move(configFile)), clock_(clock) {
+  gateway_ = openConfigured(configFile_);
+  const auto& svc = gateway_->config().service;
+  configureLogging(gateway_->config().log_level, svc.log_file.string());
+}
+
+Service::~Service() = default;
+
+std::filesystem::path Service::storePath() const {
+  std::lock_guard lock(gatewayMutex_);
+  return gateway_->config().store_path;
+}
+
+uint16_t Service::adminPort() const {
+  return admin_ ? admin_->port() : 0;
+}
+
+ServiceFigures Service::figures() const {
+  std::lock_guard lock(figuresMutex_);
+  return figures_;
+}
+
+void Service::stop() {
+  stopping_ = true;
+  wake_.notify_all();
+}
+
+void Service::reload() {
+  reloading_ = true;
+  wake_.notify_all();
+}
+
+void Service::doReload() {
+  reloading_ = false;
+  auto log = namedLogger("service");
+  try {
+    auto fresh = openConfigured(configFile_);
+    std::lock_guard lock(gatewayMutex_);
+    gateway_ = std::move(fresh);
+    log->info("configuration reloaded from {}", configFile_.string());
+  } catch (const ProblemError& e) {
+    log->error("configuration NOT reloaded: {} problem(s), first: {}; the running one is kept",
+               e.problems().size(), e.problems().front().str());
+  } catch (const std::exception& e) {
+    log->error("configuration NOT reloaded: {}; the running one is kept", e.what());
+  }
+}
+
+SyncReport Service::syncLocked(const std::string& why, std::optional<Date> reconcileFrom) {
+  auto log = namedLogger("service");
+  int64_t now = clock_.nowMs() / 1000;
+  std::map<std::string, std::pair<int64_t, int64_t>> before;  // sink -> retries, failures
+  for (const auto& s : gateway_->sinks())
+    before[s->name()] = {s->counters().retries, s->counters().failures};
+  SyncObserver observer;
+  observer.should_stop = [this] { return stopping_.load(); };
+  SyncReport report;
+  bool failed = false;
+  try {
+    report = gateway_->sync(observer, reconcileFrom);
+  } catch (const std::exception& e) {
+    failed = true;
+    log->error("{}: sync failed: {}", why, e.what());
+  }
+  std::lock_guard lock(figuresMutex_);
+  if (report.skipped) {
+    ++figures_.syncs_skipped;
+    figures_.last_sync = why + ": skipped, another sync was running";
+    return report;
+  }
+  failed ? ++figures_.syncs_failed : ++figures_.syncs_ok;
+  figures_.last_sync_at = now;
+  if (failed) {
+    figures_.last_sync = why + ": failed";
+    return report;
+  }
+  std::map<std::string, bool> sourceOk;
+  for (const auto& i : report.imports) {
+    figures_.marks_imported += i.outcome.marks_added + i.outcome.marks_amended;
+    sourceOk[i.source] =
+        sourceOk.count(i.source) ? sourceOk[i.source] && i.problems.empty() : i.problems.empty();
+  }
+  for (const auto& s : gateway_->sources())
+    if (!sourceOk.count(s->name()) || sourceOk[s->name()]) figures_.last_success[s->name()] = now;
+  for (const auto& s : gateway_->sinks()) {
+    auto [retries, failures] = before[s->name()];
+    if (s->counters().retries == retries && s->counters().failures == failures)
+      figures_.last_success[s->name()] = now;
+  }
+  figures_.rule_firings += report.evaluation.new_events;
+  figures_.delivered += report.delivery.delivered;
+  figures_.last_sync = why + ": " + std::to_string(report.evaluation.new_events) + " new events, " +
+                       std::to_string(report.delivery.delivered) + " delivered, " +
+                       std::to_string(report.delivery.pending_left) + " pending";
+  log->info("{}", figures_.last_sync);
+  return report;
+}
+
+std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
+  std::unique_lock lock(gatewayMutex_, std::try_to_lock);
+  busy = !lock.owns_lock();
+  if (busy) return std::nullopt;
+  auto report = syncLocked(why, std::nullopt);
+  busy = report.skipped;
+  if (busy) return std::nullopt;
+  return report;
+}
+
+void Service::runSlot(const SyncSlot& slot) {
+  std::lock_guard lock(gatewayMutex_);
+  std::optional<Date> reconcileFrom;
+  if (slot.kind == SyncSlot::Kind::Nightly) {
+    const auto& days = gateway_->calendar().index().days;
+    auto at = std::upper_bound(days.begin(), days.end(), slot.day) - days.begin() - 1;
+    auto back =
+        std::max<std::ptrdiff_t>(0, at - gateway_->config().schedule.reconcile_school_days + 1);
+    if (at >= 0) reconcileFrom = days[static_cast<std::size_t>(back)];
+  }
+  syncLocked(slot.describe(), reconcileFrom);
+  gateway_->store().setSourceState(kState, kLastSlot, std::to_string(slot.at), clock_.nowMs());
+}
+
+int Service::run(bool handleSignals) {
+  auto log = namedLogger("service");
+  std::thread signals;
+  std::atomic<bool> signalled{false};
+  if (handleSignals) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // every thread started from here inherits it
+    signals = std::thread([this, set, &signalled] {
+      for (;;) {
+        int signal = 0;
+        sigwait(&set, &signal);
+        if (signal == SIGHUP && !stopping_) {
+          reload();
+          continue;
+        }
+        signalled = true;
+        stop();
+        return;
+      }
+    });
+  }
+  int code = 0;
+  try {
+    const auto& svc = gateway_->config().service;
+    if (svc.admin_port >= 0) admin_ = std::make_unique<AdminApi>(*this, svc);
+    if (!svc.port_file.empty() && admin_) {
+      std::ofstream(svc.port_file.string() + ".tmp") << admin_->port() << "\n";
+      std::filesystem::rename(svc.port_file.string() + ".tmp", svc.port_file);
+    }
+    int64_t lastAt = 0;
+    {
+      std::lock_guard lock(gatewayMutex_);
+      auto stored = gateway_->store().sourceState(kState, kLastSlot);
+      // The first start catches up on nothing; later starts on every close since the last.
+      lastAt = stored ? std::stoll(*stored) : clock_.nowMs() / 1000;
+      if (!stored)
+        gateway_->store().setSourceState(kState, kLastSlot, std::to_string(lastAt), clock_.nowMs());
+    }
+    log->info("markbridge service started (admin API {})",
+              admin_ ? "on port " + std::to_string(admin_->port()) : std::string("off"));
+    while (!stopping_) {
+      if (reloading_) doReload();
+      int64_t now = clock_.nowMs() / 1000;
+      std::vector<SyncSlot> due, upcoming;
+      ScheduleConfig schedule;
+      {
+        std::lock_guard lock(gatewayMutex_);
+        schedule = gateway_->config().schedule;
+        due = syncSlots(schedule, gateway_->calendar(), lastAt, now);
+        upcoming = syncSlots(schedule, gateway_->calendar(), now, now + 21 * 86400);
+      }
+      if (due.size() > 1) log->info("catching up on {} missed syncs, in order", due.size());
+      for (const auto& slot : due) {
+        if (stopping_) break;
+        runSlot(slot);
+        lastAt = slot.at;
+      }
+      if (stopping_) break;
+      int64_t wakeAt = upcoming.empty() ? now + 3600 : upcoming.front().at;
+      {
+        std::lock_guard lock(figuresMutex_);
+        figures_.next_sync =
+            upcoming.empty() ? "none in the next three weeks" : upcoming.front().describe();
+      }
+      // Sleep in steps of a minute at most: the wall clock may jump, a slot may be added.
+      int64_t waitMs = std::clamp<int64_t>((wakeAt - now) * 1000, 10, 60'000);
+      std::unique_lock lock(wakeMutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(waitMs),
+                     [this] { return stopping_.load() || reloading_.load(); });
+    }
+  } catch (const std::exception& e) {
+    log->error("the service stopped: {}", e.what());
+    code = 2;
+  }
+  admin_.reset();
+  log->info("markbridge service stopped");
+  if (signals.joinable()) {
+    stopping_ = true;
+    if (!signalled) pthread_kill(signals.native_handle(), SIGTERM);  // end its wait
+    signals.join();
+  }
+  return code;
+}
+
+}  // namespace markbridge

@@ -1,0 +1,67 @@
+#pragma once
+// `markbridge run`: the gateway as a service. It syncs after every register closes and each
+// night (schedules/sync_schedule.h), catching up in order on every close it missed while it was
+// down; one sync at a time (a lock that also holds across processes). SIGTERM stops it after
+// the delivery in flight, the outbox consistent; SIGHUP reads the config again (a config with
+// problems is refused and the running one kept). An admin API (admin_api.h) shows its state and
+// runs a sync on demand.
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "core/app/gateway.h"
+
+namespace markbridge {
+
+class AdminApi;
+
+struct ServiceFigures {
+  int64_t syncs_ok = 0, syncs_failed = 0, syncs_skipped = 0;
+  int64_t marks_imported = 0, rule_firings = 0, delivered = 0;
+  std::map<std::string, int64_t> last_success;  // connector -> unix seconds
+  int64_t last_sync_at = 0;
+  std::string last_sync;  // what it was and how it went
+  std::string next_sync;  // the next scheduled one
+};
+
+class Service {
+ public:
+  Service(std::filesystem::path configFile, Clock& clock);
+  ~Service();
+  // Runs until stop() (or SIGTERM/SIGINT when `handleSignals`). Returns the exit code.
+  int run(bool handleSignals = true);
+  void stop();
+  void reload();
+
+  // For the admin API (any thread).
+  // Runs a sync now; nothing (and `busy`) when one is running.
+  std::optional<SyncReport> syncNow(const std::string& why, bool& busy);
+  ServiceFigures figures() const;
+  std::filesystem::path storePath() const;
+  const std::filesystem::path& configFile() const { return configFile_; }
+  uint16_t adminPort() const;
+
+ private:
+  void runSlot(const SyncSlot& slot);
+  SyncReport syncLocked(const std::string& why, std::optional<Date> reconcileFrom);
+  void doReload();
+
+  std::filesystem::path configFile_;
+  Clock& clock_;
+  std::unique_ptr<Gateway> gateway_;
+  mutable std::mutex gatewayMutex_;  // the gateway (and its store connection) is one thread's
+  mutable std::mutex figuresMutex_;
+  ServiceFigures figures_;
+  std::mutex wakeMutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stopping_{false}, reloading_{false};
+  std::unique_ptr<AdminApi> admin_;
+};
+
+}  // namespace markbridge
