@@ -163,3 +163,21 @@ TEST_F(MisRestFixture, AWrongTokenOrAnUnknownPupilIsRefusedWithTheReason) {
   EXPECT_NE(unknown[0].problems[0].message.find("unknown pupil"), std::string::npos);
   EXPECT_EQ(store->status().marks, 0);
 }
+
+TEST_F(MisRestFixture, TheNightlyReconciliationReadsAgainWhatChangedInTheLastDays) {
+  auto arbor = connector();
+  ASSERT_EQ(pull(*arbor)[0].rows, 5);
+  EXPECT_EQ(pull(*arbor)[0].rows, 0);  // from the high-water mark: nothing new
+  // A change the MIS stamped with an older time (a back-dated correction) is missed by the
+  // high-water mark, and found by reading the last days again.
+  server->setMisAttendance(
+      {item("B801200005001", "1001", "2024-09-04", "AM", "I", "2024-09-04 08:00:00")}, 2);
+  EXPECT_EQ(pull(*arbor)[0].rows, 0);
+  arbor->rewind(test::d("2024-09-04"));
+  auto reconciled = pull(*arbor);
+  ASSERT_EQ(reconciled.size(), 1u);
+  EXPECT_EQ(reconciled[0].outcome.marks_amended, 1);
+  EXPECT_EQ(store->amendments("B801200005001").back().new_code, "I");
+  // Once only: the next pull is from the high-water mark again.
+  EXPECT_EQ(pull(*arbor)[0].rows, 0);
+}
