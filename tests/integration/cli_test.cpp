@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/app/sync_lock.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
 
@@ -129,6 +130,20 @@ TEST_F(CliFixture, TheOutboxCommandShowsRetriesAndDiscardsDeadLetters) {
   auto discard = run({"outbox", "--config", "markbridge.json", "discard", "1"});
   EXPECT_EQ(discard.exit_code, 2);  // delivered: nothing to discard
   EXPECT_NE(discard.err.find("is not pending or dead-lettered"), std::string::npos);
+}
+
+TEST_F(CliFixture, ASecondSyncOfTheSameStoreDoesNotStackOnTheFirst) {
+  {
+    auto held = SyncLock::tryAcquire(dir / "register.db");  // as a running sync holds it
+    ASSERT_TRUE(held);
+    EXPECT_FALSE(SyncLock::tryAcquire(dir / "register.db"));
+    auto second = run({"sync", "--config", "markbridge.json"});
+    EXPECT_EQ(second.exit_code, 4) << second.err;
+    EXPECT_NE(second.err.find("another sync of this store is running"), std::string::npos);
+    EXPECT_TRUE(server->received().empty());
+  }
+  EXPECT_EQ(run({"sync", "--config", "markbridge.json"}).exit_code, 0);  // released: it runs
+  EXPECT_EQ(server->received().size(), 1u);
 }
 
 TEST_F(CliFixture, MarksOnDaysTheCalendarSaysAreNotSchoolDaysAreFlagged) {
