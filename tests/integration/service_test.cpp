@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "connectors/common/https_client.h"
 #include "core/domain/upn.h"
 #include "core/store/store.h"
 #include "schedules/london_time.h"
@@ -254,4 +255,37 @@ TEST_F(ServiceFixture, OnStartItCatchesUpOnEveryCloseItMissedInOrder) {
   EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
   auto store = openSqliteStore((dir / "register.db").string());
   EXPECT_EQ(std::stoll(*store->sourceState("_service", "last_slot_at")), missed.back().at);
+}
+
+TEST_F(ServiceFixture, TheAdminApiOverTlsRetriesADeadLetter) {
+  writeRegister(1);
+  auto certs = test::certsDir();
+  writeConfig(
+      test::autumnCalendarJson(),
+      {{"service", {{"admin_cert", certs + "/server.pem"}, {"admin_key", certs + "/server.key"}}}});
+  start();
+  HttpsClient admin("https://127.0.0.1:" + std::to_string(port),
+                    TlsSettings{certs + "/ca.pem", "", "", ""}, 30000);
+  auto request = [&](const std::string& method, const std::string& path) {
+    HttpRequest r;
+    r.method = method;
+    r.path = path;
+    r.headers["Authorization"] = "Bearer admin-secret";
+    return admin.send(r);
+  };
+  sandbox::Faults refuse;
+  refuse.fail = 1;
+  refuse.status = 422;
+  server->setFaults(refuse);
+  auto first = request("POST", "/sync");
+  ASSERT_EQ(first.status, 200) << first.transport_error << log();
+  EXPECT_EQ(nlohmann::json::parse(first.body)["dead_lettered"], 1);
+  auto dead = nlohmann::json::parse(request("GET", "/outbox?state=dead").body)["items"];
+  ASSERT_EQ(dead.size(), 1u);
+  auto seq = dead[0]["seq"].get<int64_t>();
+  EXPECT_EQ(request("POST", "/outbox/" + std::to_string(seq) + "/retry").status, 200);
+  EXPECT_EQ(request("POST", "/outbox/" + std::to_string(seq) + "/retry").status, 404);  // pending
+  EXPECT_EQ(nlohmann::json::parse(request("POST", "/sync").body)["delivered"], 1);
+  EXPECT_EQ(server->received().size(), 1u);
+  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
 }
