@@ -44,14 +44,10 @@ Event benchEvent(int i) {
 }  // namespace
 
 int deliveryBench(int argc, char** argv) {
-  int events = 2000;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--events" && i + 1 < argc)
-      events = std::atoi(argv[++i]);
-    else
-      return 2;
-  }
+  BenchOptions bench;
+  bench.events = 2000;
+  if (!parseBenchOptions(argc, argv, bench)) return 2;
+  int events = bench.events;
   if (events <= 0) return 2;
   spdlog::set_level(spdlog::level::err);
   sandbox::SandboxOptions options;

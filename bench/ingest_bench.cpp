@@ -52,22 +52,13 @@ int usage() {
 namespace markbridge::bench {
 
 int ingestBench(int argc, char** argv) {
-  int pupils = 150000, sessions = 380;
-  fs::path dir;
-  bool keep = false;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--pupils" && i + 1 < argc)
-      pupils = std::atoi(argv[++i]);
-    else if (a == "--sessions" && i + 1 < argc)
-      sessions = std::atoi(argv[++i]) / 2 * 2;
-    else if (a == "--dir" && i + 1 < argc)
-      dir = argv[++i];
-    else if (a == "--keep")
-      keep = true;
-    else
-      return usage();
-  }
+  BenchOptions options;
+  options.pupils = 150000;
+  options.sessions = 380;
+  if (!parseBenchOptions(argc, argv, options)) return usage();
+  int pupils = options.pupils, sessions = options.sessions;
+  fs::path dir = options.dir;
+  bool keep = options.keep;
   if (pupils <= 0 || sessions <= 0) return usage();
   spdlog::set_level(spdlog::level::warn);
   bool ownDir = dir.empty();

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace markbridge::bench {
 
@@ -40,6 +41,26 @@ double timeCommand(const std::string& command) {
   auto start = std::chrono::steady_clock::now();
   if (std::system(command.c_str()) != 0) return -1;
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool parseBenchOptions(int argc, char** argv, BenchOptions& options) {
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    bool value = i + 1 < argc;
+    if (a == "--pupils" && value)
+      options.pupils = std::atoi(argv[++i]);
+    else if (a == "--sessions" && value)
+      options.sessions = std::atoi(argv[++i]) / 2 * 2;
+    else if (a == "--events" && value)
+      options.events = std::atoi(argv[++i]);
+    else if (a == "--dir" && value)
+      options.dir = argv[++i];
+    else if (a == "--keep")
+      options.keep = true;
+    else
+      return false;
+  }
+  return true;
 }
 
 }  // namespace markbridge::bench

@@ -2,6 +2,7 @@
 // How the benchmarks measure: a phase in a child process (its time, its own peak memory, its
 // result), and the wall time of a shell command for comparison.
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -16,6 +17,16 @@ struct Measured {
 };
 
 Measured inChild(const std::function<PhaseResult()>& phase);
+
+// The options the benchmarks share; false on one it does not know.
+struct BenchOptions {
+  int pupils = 0;
+  int sessions = 0;  // always even: whole school days
+  int events = 0;
+  std::filesystem::path dir;
+  bool keep = false;
+};
+bool parseBenchOptions(int argc, char** argv, BenchOptions& options);
 double timeCommand(const std::string& command);
 
 int ingestBench(int argc, char** argv);

@@ -41,19 +41,12 @@ bool timed(const char* label, Step step, const char* what) {
 }  // namespace
 
 int rulesBench(int argc, char** argv) {
-  int pupils = 1500, sessions = 370;
-  fs::path dir;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--pupils" && i + 1 < argc)
-      pupils = std::atoi(argv[++i]);
-    else if (a == "--sessions" && i + 1 < argc)
-      sessions = std::atoi(argv[++i]) / 2 * 2;
-    else if (a == "--dir" && i + 1 < argc)
-      dir = argv[++i];
-    else
-      return 2;
-  }
+  BenchOptions options;
+  options.pupils = 1500;
+  options.sessions = 370;
+  if (!parseBenchOptions(argc, argv, options)) return 2;
+  int pupils = options.pupils, sessions = options.sessions;
+  fs::path dir = options.dir;
   if (pupils <= 0 || sessions <= 2) return 2;
   spdlog::set_level(spdlog::level::warn);
   bool ownDir = dir.empty();

@@ -85,6 +85,22 @@ class SinkConnection {
   std::chrono::steady_clock::time_point tokenUntil_{};
 };
 
+// Builds an HTTPS sink: its config checked (problems in `context`), its connection opened
+// (secrets read, certificates loaded), then SinkType(config, extra..., connection); null when
+// anything was wrong.
+template <typename Config, typename SinkType, typename... Extra>
+std::unique_ptr<Sink> buildHttpsSink(const nlohmann::json& json, const std::string& path,
+                                     const std::filesystem::path& baseDir,
+                                     const ConfigContext& context, Extra&&... extra) {
+  std::size_t before = context.problems->size();
+  auto config = Config::fromJson(json, path, baseDir, context);
+  if (context.problems->size() != before) return nullptr;
+  auto connection = SinkConnection::open(config.connection, path, context);
+  if (!connection) return nullptr;
+  return std::make_unique<SinkType>(std::move(config), std::forward<Extra>(extra)...,
+                                    std::move(connection));
+}
+
 // A response as a delivery result, named for the sink: 2xx delivered (with `reference`),
 // 408/429/5xx (not 501) and transport failures retried, other statuses rejected with the body
 // kept. 401/403 and TLS certificate failures mark the sink unavailable: its items wait, none

@@ -177,12 +177,7 @@ DeliveryResult CpomsSink::deliver(const OutboxItem& item, const std::string& ori
 std::unique_ptr<Sink> buildCpomsSink(const nlohmann::json& json, const std::string& path,
                                      const std::filesystem::path& baseDir, const School&,
                                      const ConfigContext& context) {
-  std::size_t before = context.problems->size();
-  auto config = CpomsConfig::fromJson(json, path, baseDir, context);
-  if (context.problems->size() != before) return nullptr;
-  auto connection = SinkConnection::open(config.connection, path, context);
-  if (!connection) return nullptr;
-  return std::make_unique<CpomsSink>(std::move(config), std::move(connection));
+  return buildHttpsSink<CpomsConfig, CpomsSink>(json, path, baseDir, context);
 }
 
 }  // namespace markbridge

@@ -32,12 +32,7 @@ DeliveryResult LaPortalSink::deliver(const OutboxItem& item, const std::string& 
 std::unique_ptr<Sink> buildLaPortalSink(const nlohmann::json& json, const std::string& path,
                                         const std::filesystem::path& baseDir, const School& school,
                                         const ConfigContext& context) {
-  std::size_t before = context.problems->size();
-  auto config = LaPortalConfig::fromJson(json, path, baseDir, context);
-  if (context.problems->size() != before) return nullptr;
-  auto connection = SinkConnection::open(config.connection, path, context);
-  if (!connection) return nullptr;
-  return std::make_unique<LaPortalSink>(std::move(config), school, std::move(connection));
+  return buildHttpsSink<LaPortalConfig, LaPortalSink>(json, path, baseDir, context, school);
 }
 
 }  // namespace markbridge

@@ -142,12 +142,7 @@ DeliveryResult WebhookSink::deliver(const OutboxItem& item, const std::string& o
 std::unique_ptr<Sink> buildWebhookSink(const nlohmann::json& json, const std::string& path,
                                        const std::filesystem::path& baseDir, const School& school,
                                        const ConfigContext& context) {
-  std::size_t before = context.problems->size();
-  auto config = WebhookConfig::fromJson(json, path, baseDir, context);
-  if (context.problems->size() != before) return nullptr;
-  auto connection = SinkConnection::open(config.connection, path, context);
-  if (!connection) return nullptr;
-  return std::make_unique<WebhookSink>(std::move(config), school, std::move(connection));
+  return buildHttpsSink<WebhookConfig, WebhookSink>(json, path, baseDir, context, school);
 }
 
 }  // namespace markbridge
