@@ -225,7 +225,12 @@ int Service::run(bool handleSignals) {
     log->error("the service stopped: {}", e.what());
     code = 2;
   }
-  admin_.reset();
+  {
+    // A sync asked for through the admin API runs on the API's thread: wait for it (it stops
+    // after the delivery in flight), and start no other, before the API goes away.
+    std::lock_guard lock(gatewayMutex_);
+    admin_.reset();
+  }
   log->info("markbridge service stopped");
   if (signals.joinable()) {
     stopping_ = true;

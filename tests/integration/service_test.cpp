@@ -91,18 +91,10 @@ struct ServiceFixture : ::testing::Test {
 
   void start() {
     std::filesystem::remove(dir / "admin.port");
-    pid = ::fork();
-    if (pid == 0) {
-      ::chdir(dir.path().c_str());
-      int out = ::open("service.out", O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
-      ::setenv("MB_ADMIN_TOKEN", "admin-secret", 1);
-      std::string binary = MB_BINARY;
-      execl(binary.c_str(), binary.c_str(), "run", "--config", "markbridge.json", nullptr);
-      ::_exit(127);
-    }
+    pid = test::spawnMarkbridge(
+        {"run", "--config", "markbridge.json"},
+        {{"MB_LA_TOKEN", "la-sandbox-token"}, {"MB_ADMIN_TOKEN", "admin-secret"}}, dir.path(),
+        dir / "service.out", dir / "service.out");
     for (int i = 0; i < 200 && !std::filesystem::exists(dir / "admin.port"); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     ASSERT_TRUE(std::filesystem::exists(dir / "admin.port")) << log();

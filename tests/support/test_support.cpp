@@ -80,27 +80,48 @@ std::string slurp(const std::filesystem::path& file) {
 }
 }  // namespace
 
+pid_t spawnMarkbridge(const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env,
+                      const std::filesystem::path& cwd, const std::filesystem::path& outFile,
+                      const std::filesystem::path& errFile) {
+  // Everything the child needs is made before fork(): the test process has threads (the
+  // sandbox), and between fork and exec only async-signal-safe calls are safe (no malloc, no
+  // setenv), or the child can hang on a lock another thread held.
+  std::string binary = MB_BINARY;
+  std::vector<std::string> argStrings = args, envStrings;
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e; ++e) {
+    std::string entry = *e;
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) merged[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (const auto& [k, v] : env) merged[k] = v;
+  for (const auto& [k, v] : merged) envStrings.push_back(k + "=" + v);
+  std::vector<char*> argv{binary.data()}, envp;
+  for (auto& a : argStrings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : envStrings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string dir = cwd.string(), out = outFile.string(), err = errFile.string();
+  int flags = O_WRONLY | O_CREAT | (outFile == errFile ? O_APPEND : O_TRUNC);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::chdir(dir.c_str()) != 0) ::_exit(126);
+    int o = ::open(out.c_str(), flags, 0600);
+    int e = outFile == errFile ? o : ::open(err.c_str(), flags, 0600);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    ::execve(binary.c_str(), argv.data(), envp.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 RunResult runMarkbridge(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
                         const std::filesystem::path& cwd, int killAfterMs) {
   auto outFile = cwd / ".stdout", errFile = cwd / ".stderr";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::chdir(cwd.c_str());
-    int out = ::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv;
-    std::string binary = MB_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(binary.c_str(), argv.data());
-    ::_exit(127);
-  }
+  pid_t pid = spawnMarkbridge(args, env, cwd, outFile, errFile);
   int status = 0;
   if (killAfterMs > 0) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(killAfterMs);

@@ -2,6 +2,8 @@
 // Shared helpers for the tests: temporary folders, small calendars and registers, and running
 // the real `markbridge` binary.
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -47,6 +49,12 @@ struct RunResult {
   std::string out, err;
 };
 // Runs the built `markbridge` with `args`, extra environment `env`, in `cwd`.
+// Starts the built `markbridge` with `args` and extra environment `env` in `cwd`, its stdout and
+// stderr to the files given (the same file: both appended); returns its pid.
+pid_t spawnMarkbridge(const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env,
+                      const std::filesystem::path& cwd, const std::filesystem::path& outFile,
+                      const std::filesystem::path& errFile);
 // With `killAfterMs` > 0 it is killed with SIGKILL that long after it started, if still running.
 RunResult runMarkbridge(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
