@@ -84,8 +84,10 @@ void useClientCertificate(SSL_CTX* ctx, const TlsSettings& tls) {
 
 }  // namespace
 
-// What went wrong in a handshake, in words an IT technician can act on.
-std::string tlsFailure(const std::string& detail) {
+// What went wrong in a handshake, in words an IT technician can act on; `refused` when it was
+// a certificate (theirs or ours) rather than the network.
+std::string tlsFailure(const std::string& detail, bool& refused) {
+  refused = true;
   if (detail.find("certificate verify failed") != std::string::npos)
     return "TLS: the server's certificate does not verify against ca_file (or does not name "
            "this host): " +
@@ -96,6 +98,7 @@ std::string tlsFailure(const std::string& detail) {
       return "TLS: the server refused our client certificate (missing, expired, or not issued "
              "by the authority it trusts): " +
              detail;
+  refused = false;
   return "TLS: " + detail;
 }
 
@@ -177,8 +180,9 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   } catch (const Poco::Net::CertificateValidationException& e) {
     response.transport_error =
         "TLS: the server's certificate does not verify against ca_file: " + e.displayText();
+    response.refused_us = true;
   } catch (const Poco::Net::SSLException& e) {
-    response.transport_error = tlsFailure(e.displayText());
+    response.transport_error = tlsFailure(e.displayText(), response.refused_us);
   } catch (const Poco::TimeoutException&) {
     response.transport_error = "timed out after " + std::to_string(impl_->timeoutMs) + " ms";
   } catch (const Poco::Exception& e) {

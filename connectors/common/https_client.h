@@ -28,8 +28,10 @@ struct HttpResponse {
   int status = 0;  // 0 when no response arrived
   std::string body;
   std::map<std::string, std::string> headers;
-  std::string transport_error;       // set when status is 0
-  bool credentials_refused = false;  // status 0: our credentials were refused before sending
+  std::string transport_error;  // set when status is 0
+  // Status 0: the destination (or its token endpoint) refused who we are before any request:
+  // our credentials or client certificate, or its certificate failed verification.
+  bool refused_us = false;
   std::optional<int64_t> retryAfterSeconds() const;
 };
 

@@ -354,3 +354,23 @@ TEST_F(Credentials, AWebhookTemplateThatNamesNothingIsAConfigurationProblem) {
   EXPECT_EQ(problems[0].location, "$.sinks[0].request");
   EXPECT_NE(problems[0].message.find("{{pupil.upn}} names nothing"), std::string::npos);
 }
+
+TEST_F(Credentials, AnUnreachableTokenEndpointIsAnOutageNotARefusal) {
+  start();
+  ::setenv("MB_T_SECRET", "oauth-sandbox-secret", 1);
+  // Nothing listens on port 1: "Connection refused" is the network, not the secret.
+  ASSERT_TRUE(build(cpoms({{"auth",
+                            {{"type", "oauth2"},
+                             {"token_url", "https://127.0.0.1:1/oauth/token"},
+                             {"client_id", "markbridge"},
+                             {"client_secret_env", "MB_T_SECRET"}}}})));
+  store->commitEvaluation({"B801200005001"}, {event("concern", "2024-09-16")}, routes,
+                          clock.nowMs());
+  auto report = deliver(100);
+  EXPECT_EQ(report.delivered, 0);
+  auto waiting = pending();
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_GE(waiting[0].attempts, 1);  // ordinary retries, counted, not a paused sink
+  EXPECT_NE(waiting[0].last_error.find("OAuth2 token endpoint"), std::string::npos)
+      << waiting[0].last_error;
+}

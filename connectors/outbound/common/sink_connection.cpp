@@ -195,7 +195,7 @@ SinkConnection::SinkConnection(ConnectionConfig config, std::string secret, std:
 
 SinkConnection::~SinkConnection() = default;
 
-bool SinkConnection::fetchToken(std::string& error) {
+bool SinkConnection::fetchToken(std::string& error, bool& refused) {
   HttpRequest request;
   request.path = tokenPath_;
   request.headers["Content-Type"] = "application/x-www-form-urlencoded";
@@ -210,6 +210,7 @@ bool SinkConnection::fetchToken(std::string& error) {
   auto json = nlohmann::json::parse(response.body, nullptr, false);
   if (response.status / 100 != 2 || !json.is_object() || !json.contains("access_token") ||
       !json["access_token"].is_string()) {
+    refused = true;
     error = "OAuth2 token refused by " + config_.auth.token_url + ": HTTP " +
             std::to_string(response.status) + " " + excerpt(response.body) +
             " (check client_id and the client secret)";
@@ -221,7 +222,7 @@ bool SinkConnection::fetchToken(std::string& error) {
   return true;
 }
 
-bool SinkConnection::addCredentials(HttpRequest& request, std::string& error) {
+bool SinkConnection::addCredentials(HttpRequest& request, std::string& error, bool& refused) {
   const auto& type = config_.auth.type;
   if (type == "api_key") {
     request.headers[config_.auth.header] = secret_;
@@ -229,7 +230,7 @@ bool SinkConnection::addCredentials(HttpRequest& request, std::string& error) {
     request.headers["Authorization"] = "Bearer " + secret_;
   } else if (type == "oauth2") {
     if (token_.empty() || std::chrono::steady_clock::now() >= tokenUntil_)
-      if (!fetchToken(error)) return false;
+      if (!fetchToken(error, refused)) return false;
     request.headers["Authorization"] = "Bearer " + token_;
   }
   return true;
@@ -237,13 +238,9 @@ bool SinkConnection::addCredentials(HttpRequest& request, std::string& error) {
 
 HttpResponse SinkConnection::send(HttpRequest request) {
   for (int attempt = 0;; ++attempt) {
-    std::string error;
-    if (!addCredentials(request, error)) {
-      HttpResponse refused;
-      refused.transport_error = error;
-      refused.credentials_refused = error.find("refused") != std::string::npos;
-      return refused;
-    }
+    HttpResponse noCredentials;
+    if (!addCredentials(request, noCredentials.transport_error, noCredentials.refused_us))
+      return noCredentials;
     auto response = client_.send(request);
     // A 401 with a cached OAuth2 token: it may have been revoked early. Once more, fresh.
     if (response.status == 401 && config_.auth.type == "oauth2" && attempt == 0) {
@@ -259,8 +256,7 @@ DeliveryResult deliveryResult(const std::string& sink, const HttpResponse& respo
   DeliveryResult result;
   if (response.status == 0) {
     result = DeliveryResult::retry(response.transport_error);
-    result.sink_unavailable =
-        response.credentials_refused || response.transport_error.rfind("TLS: the server", 0) == 0;
+    result.sink_unavailable = response.refused_us;
   } else {
     result = classifyHttpStatus(response.status, reference, excerpt(response.body),
                                 response.retryAfterSeconds());

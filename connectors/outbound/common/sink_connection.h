@@ -73,8 +73,9 @@ class SinkConnection {
 
  private:
   SinkConnection(ConnectionConfig config, std::string secret, std::string passphrase);
-  bool addCredentials(HttpRequest& request, std::string& error);
-  bool fetchToken(std::string& error);
+  // False with `error` (and `refused` when the token endpoint said no) when they cannot be had.
+  bool addCredentials(HttpRequest& request, std::string& error, bool& refused);
+  bool fetchToken(std::string& error, bool& refused);
 
   ConnectionConfig config_;
   std::string secret_;

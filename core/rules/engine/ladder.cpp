@@ -137,8 +137,7 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
                             const LadderWalk& plan) const {
   const auto& yearFirst = reg.calendar().index().yearFirst;
   const int n = static_cast<int>(stages_.size());
-  const LadderStanding fresh{-1, std::vector<int>(stages_.size(), -1), 0,
-                             std::vector<char>(stages_.size(), 0)};
+  const LadderStanding fresh = offTheLadder();
   LadderStanding standing = plan.start.value_or(fresh);
   bool anyDisarmed =
       std::any_of(standing.disarmed.begin(), standing.disarmed.end(), [](char c) { return c; });
@@ -202,6 +201,11 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
   }
   if (plan.saved && end == plan.save) *plan.saved = standing;
   return standing;
+}
+
+LadderStanding Ladder::offTheLadder() const {
+  return LadderStanding{-1, std::vector<int>(stages_.size(), -1), 0,
+                        std::vector<char>(stages_.size(), 0)};
 }
 
 void Ladder::save(const LadderStanding& standing, std::vector<int32_t>& out) const {

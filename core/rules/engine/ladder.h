@@ -67,6 +67,8 @@ class Ladder {
   bool stageHolds(std::size_t s, const Pupil& pupil, const SessionSeries& series, int i,
                   const LadderStanding& standing) const;
   bool neverClimbs(const Pupil& pupil) const;
+  // Where every pupil starts (and starts each academic year).
+  LadderStanding offTheLadder() const;
   // Stages a pupil can never enter, and why, with the JSON path under `path`.
   std::vector<std::string> unreachable(const std::string& path) const;
 

@@ -241,9 +241,8 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
   for (std::size_t l = 0; l < ladders_.size(); ++l) {
     const auto& ladder = ladders_[l];
     LadderWalk walk{plan.resume, through, standings[l], plan.save, &savedStandings[l]};
-    if (ladder.neverClimbs(pupil)) {
-      savedStandings[l] = ladder.walk(name_, pupil, reg, seriesFor(true), events,
-                                      {plan.resume, plan.resume - 1, standings[l]});
+    if (ladder.neverClimbs(pupil)) {  // off the ladder, and staying off
+      savedStandings[l] = standings[l].value_or(ladder.offTheLadder());
       continue;
     }
     ladder.walk(name_, pupil, reg, seriesFor(ladder.compulsorySchoolAgeOnly()), events, walk);
