@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${MARKBRIDGE_FUZZ_SECONDS:-30}"
+source scripts/ccache.sh
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMARKBRIDGE_FUZZ=ON -DMARKBRIDGE_TESTS=OFF >/dev/null
 cmake --build build-fuzz --target fuzz_csv fuzz_ctf fuzz_census fuzz_mis_page

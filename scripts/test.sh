@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+source scripts/ccache.sh
 bash scripts/build.sh
 build=${BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
