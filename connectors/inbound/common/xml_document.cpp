@@ -199,9 +199,9 @@ std::optional<std::string_view> XmlDocument::boundedText(const pugi::xml_node& p
   auto length = utf8Length(text);
   if (length <= maxChars) return text;
   auto [line, column] = position(parent.child(name));
-  problems.push_back(Problem{*origin_, line, column, name, std::to_string(length) + " characters",
-                             std::string(name) + " is longer than the limit of " +
-                                 std::to_string(maxChars) + " characters"});
+  problems.push_back(
+      Problem{*origin_, line, column, name, std::to_string(length) + " characters",
+              "longer than the limit of " + std::to_string(maxChars) + " characters"});
   return std::nullopt;
 }
 

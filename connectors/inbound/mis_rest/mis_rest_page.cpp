@@ -94,6 +94,7 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
     ++index;
     if (!item.is_object()) {
       page.error = "data[" + std::to_string(index - 1) + "] is not an object";
+      page.items.clear();  // a refused page hands on nothing
       return page;
     }
     MisItem read{index,
@@ -115,6 +116,7 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
     for (const auto& [path, text, limit] : fields)
       if (auto problem = fieldProblem(text, limit); !problem.empty()) {
         page.error = "data[" + std::to_string(index - 1) + "]." + path + " " + problem;
+        page.items.clear();
         return page;
       }
     page.items.push_back(std::move(read));
