@@ -133,9 +133,16 @@ TEST(XmlDocument, DepthElementsAttributesAndTextAreBounded) {
     attributes += " a" + std::to_string(i) + "='1'";
   EXPECT_TRUE(says(attributes + "/>", "more attributes on one element than the limit of 16"));
 
+  // Elements, attributes and text all count: each is a node in memory.
+  // <a> and 499,999 of <b c='1'>x</b> are 1,499,998 nodes: two more fit, three do not.
   std::string many = "<a>";
-  for (std::size_t i = 0; i < XmlLimits::kMaxElements; ++i) many += "<b/>";
-  EXPECT_TRUE(says(many + "</a>", "more elements than the limit of 500000"));
+  for (std::size_t i = 0; i < (XmlLimits::kMaxNodes - 1) / 3; ++i) many += "<b c='1'>x</b>";
+  EXPECT_FALSE(findXmlFault(many + "<b/><b/></a>"));  // the check alone: no document built
+  auto over = findXmlFault(many + "<b/><b/><b/></a>");
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->value, "1500001 nodes");
+  EXPECT_EQ(over->message,
+            "more elements, attributes and pieces of text than the limit of 1500000");
 }
 
 TEST(XmlDocument, AFileOverTheSizeLimitIsRefusedBeforeParsing) {

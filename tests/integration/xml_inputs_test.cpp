@@ -129,7 +129,17 @@ TEST_F(XmlInputsFixture, HostileXmlIsRefusedWithItsLimitAndPeakMemoryStaysUnder3
        "nest deeper than the limit of 32"},
       {"flat-30mb.xml",
        [](const auto& p) { writeRepeated(p, "<CTfile>", "<a/>", 7'500'000, "</CTfile>"); },
-       "more elements than the limit of 500000"},
+       "more elements, attributes and pieces of text than the limit of 1500000"},
+      {"attributes-30mb.xml",
+       [](const auto& p) {
+         writeRepeated(p, "<CTfile>", "<a b='' c='' d='' e='' f=''/>", 1'000'000, "</CTfile>");
+       },
+       "more elements, attributes and pieces of text than the limit of 1500000"},
+      {"biggest-dom-30mb.xml",  // just within every limit: pugixml builds it, the reader refuses
+       [](const auto& p) {
+         writeRepeated(p, "<CTfile>", "<a>" + std::string(36, 'x') + "</a>", 740'000, "</CTfile>");
+       },
+       "the file has no CTFpupilData/Pupil elements"},
       {"one-text-30mb.xml",
        [](const auto& p) {
          writeRepeated(p, "<CTfile><CTFpupilData><Pupil><Surname>", "x", 30'000'000,

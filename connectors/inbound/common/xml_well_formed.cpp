@@ -86,6 +86,14 @@ class Scanner {
     return true;
   }
 
+  // One more element, attribute or piece of text at `at`.
+  bool counted(std::size_t at) {
+    if (++nodes_ <= XmlLimits::kMaxNodes) return true;
+    return fail(at, std::to_string(nodes_) + " nodes",
+                "more elements, attributes and pieces of text than the limit of " +
+                    std::to_string(XmlLimits::kMaxNodes));
+  }
+
   bool text(std::size_t end) {
     auto run = t_.substr(i_, end - i_);
     if (depth_ == 0) {
@@ -100,6 +108,9 @@ class Scanner {
                     "text longer than the limit of " + std::to_string(XmlLimits::kMaxTextBytes) +
                         " bytes in one element");
       if (!references(run, i_)) return false;
+      bool blank = true;  // pugixml keeps no node for whitespace between elements
+      for (char c : run) blank = blank && isSpace(c);
+      if (!blank && !counted(i_)) return false;
     }
     i_ = end;
     return true;
@@ -110,9 +121,7 @@ class Scanner {
     if (rootClosed_)
       return fail(i_, excerptUtf8(t_.substr(i_), 20),
                   "junk after the root element ends: a second root element");
-    if (++elements_ > XmlLimits::kMaxElements)
-      return fail(i_, std::to_string(elements_) + " elements",
-                  "more elements than the limit of " + std::to_string(XmlLimits::kMaxElements));
+    if (!counted(i_)) return false;
     std::size_t j = i_ + 1;
     while (j < t_.size() && !isSpace(t_[j]) && t_[j] != '/' && t_[j] != '>') ++j;
     auto element = t_.substr(i_ + 1, j - i_ - 1);
@@ -148,6 +157,7 @@ class Scanner {
                     "more attributes on one element than the limit of " +
                         std::to_string(XmlLimits::kMaxAttributes));
       names[count++] = name;
+      if (!counted(j)) return false;
       while (k < t_.size() && isSpace(t_[k])) ++k;
       if (k >= t_.size() || t_[k] != '=') return done();
       ++k;
@@ -202,6 +212,7 @@ class Scanner {
         if (depth_ == 0) return fail(i_, "<![CDATA[", "CDATA outside the root element");
         auto end = t_.find("]]>", i_ + 9);
         if (end == std::string_view::npos) return done();
+        if (!counted(i_)) return false;
         if (end - i_ - 9 > XmlLimits::kMaxTextBytes)
           return fail(i_, std::to_string(end - i_ - 9) + " bytes",
                       "CDATA longer than the limit of " + std::to_string(XmlLimits::kMaxTextBytes) +
@@ -224,7 +235,7 @@ class Scanner {
   std::string_view t_;
   std::size_t i_ = 0;
   int depth_ = 0;
-  std::size_t elements_ = 0;
+  std::size_t nodes_ = 0;
   bool rootClosed_ = false;
   std::optional<XmlFault> fault_;
 };

@@ -15,8 +15,10 @@ namespace markbridge {
 struct XmlLimits {
   // A CTF or census return for one school is a few MB; anything bigger is refused unread.
   static constexpr std::size_t kMaxFileBytes = std::size_t{32} << 20;  // 32 MiB
-  static constexpr int kMaxDepth = 32;                    // CTF and census nest about 10 deep
-  static constexpr std::size_t kMaxElements = 500'000;    // about 15,000 pupils in a CTF
+  static constexpr int kMaxDepth = 32;  // CTF and census nest about 10 deep
+  // Elements, attributes and pieces of text: what pugixml keeps a node (64 bytes) for. A full CTF
+  // (contacts, SEN, assessments) has a few hundred a pupil.
+  static constexpr std::size_t kMaxNodes = 1'500'000;
   static constexpr std::size_t kMaxAttributes = 16;       // on one element
   static constexpr std::size_t kMaxTextBytes = 64 << 10;  // one element's text or attribute value
 };
