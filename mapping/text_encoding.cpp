@@ -1,6 +1,6 @@
 #include "mapping/text_encoding.h"
 
-#include <cstring>
+#include <cstdint>
 
 namespace markbridge {
 namespace {
@@ -29,52 +29,6 @@ constexpr uint16_t kCp1252High[32] = {
     0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
-// Length of the leading run of ASCII bytes, eight at a time.
-std::size_t asciiPrefix(std::string_view text) {
-  std::size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
-    if (word & 0x8080808080808080ULL) break;
-  }
-  while (i < text.size() && static_cast<uint8_t>(text[i]) < 0x80) ++i;
-  return i;
-}
-
-// How many bytes a sequence starting with `b` has; 0 for a byte that cannot start one.
-std::size_t sequenceLength(uint8_t b) {
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return 2;
-  if (b >= 0xE0 && b <= 0xEF) return 3;
-  if (b >= 0xF0 && b <= 0xF4) return 4;
-  return 0;
-}
-
-// Offset of the first invalid byte, or text.size() when valid. With `partialEnd`, an incomplete
-// sequence at the very end is not an error and `*complete` is set to where it starts.
-std::size_t firstInvalidUtf8(std::string_view text, bool partialEnd, std::size_t* complete) {
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  if (complete) *complete = n;
-  while (i < n) {
-    i += asciiPrefix(text.substr(i));
-    if (i >= n) break;
-    std::size_t length = sequenceLength(static_cast<uint8_t>(text[i]));
-    if (length == 0) return i;
-    if (length > n - i) {
-      for (std::size_t k = i + 1; k < n; ++k)
-        if ((static_cast<uint8_t>(text[k]) & 0xC0) != 0x80) return i;
-      if (!partialEnd) return i;
-      if (complete) *complete = i;
-      return n;
-    }
-    for (std::size_t k = 1; k < length; ++k)
-      if ((static_cast<uint8_t>(text[i + k]) & 0xC0) != 0x80) return i;
-    i += length;
-  }
-  return n;
-}
-
 }  // namespace
 
 std::optional<TextEncoding> parseTextEncoding(std::string_view name) {
@@ -97,10 +51,6 @@ std::string_view toString(TextEncoding encoding) {
       return "utf-16le";
   }
   return "?";
-}
-
-bool isValidUtf8(std::string_view text) {
-  return firstInvalidUtf8(text, false, nullptr) == text.size();
 }
 
 bool TextDecoder::fail(std::string message) {

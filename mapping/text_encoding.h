@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/domain/utf8.h"
+
 namespace markbridge {
 
 enum class TextEncoding { Auto, Utf8, Windows1252, Utf16le };
@@ -42,6 +44,5 @@ struct DecodedText {
 
 // The whole of `bytes` at once.
 DecodedText decodeToUtf8(std::string_view bytes, TextEncoding encoding);
-bool isValidUtf8(std::string_view text);
 
 }  // namespace markbridge

@@ -29,10 +29,6 @@ Args parseArgs(const std::vector<std::string>& argv) {
 }
 
 // Pupil identifiers on the console are shortened: enough to find the pupil in the MIS.
-std::string maskUpn(const std::string& upn) {
-  return upn.size() < 5 ? upn : upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
-}
-
 void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
   constexpr std::size_t kShown = 20;
   for (std::size_t i = 0; i < problems.size() && i < kShown; ++i)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/app/gateway.h"
+#include "core/domain/upn.h"  // maskUpn
 
 namespace markbridge {
 
@@ -23,8 +24,8 @@ struct Args {
 
 Args parseArgs(const std::vector<std::string>& argv);
 
-// Pupil identifiers on the console are shortened: enough to find the pupil in the MIS.
-std::string maskUpn(const std::string& upn);
+// Pupil identifiers on the console are shortened with maskUpn(): enough to find the pupil in the
+// MIS.
 void printProblems(std::ostream& err, const std::vector<Problem>& problems);
 // The gateway built from --config, or null after printing why not.
 std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,

@@ -46,4 +46,9 @@ std::string upnProblem(std::string_view upn) {
   return {};
 }
 
+std::string maskUpn(std::string_view upn) {
+  std::string text(upn);
+  return upn.size() < 5 ? text : text.substr(0, 1) + "..." + text.substr(text.size() - 4);
+}
+
 }  // namespace markbridge

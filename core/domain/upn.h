@@ -13,5 +13,7 @@ std::string upnProblem(std::string_view upn);
 inline bool isValidUpn(std::string_view upn) {
   return upnProblem(upn).empty();
 }
+// "B...5001": enough for a person to find the pupil, not enough to identify them in a log.
+std::string maskUpn(std::string_view upn);
 
 }  // namespace markbridge

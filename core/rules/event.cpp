@@ -42,7 +42,9 @@ std::string Event::toJson() const {
       {"pupil", pupilJson},
   };
   if (!action.empty()) json["action"] = nlohmann::json::parse(action);
-  return json.dump();
+  // Text from the store is well-formed UTF-8 (core/store/sqlite_rows.h); should any not be, it is
+  // written with U+FFFD rather than stopping the evaluation of every other pupil.
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace markbridge

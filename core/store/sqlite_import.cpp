@@ -186,6 +186,11 @@ class SqliteImportWriter final : public ImportWriter {
       keep(merged.reg_group, incoming.reg_group);
       if (incoming.dob) merged.dob = incoming.dob;
       if (batch.has_flags) merged.flags = incoming.flags;
+      // Every connector hands on well-formed UTF-8; should one not, the store still never keeps
+      // text that cannot be written out as JSON.
+      if (auto fields = repairPupilText(merged); !fields.empty())
+        namedLogger("store")->warn("pupil {}: {} from {} not valid UTF-8; stored with U+FFFD",
+                                   maskUpn(merged.upn), fields, batch.source);
       if (existing && *existing == merged) continue;
       upsertPupil_.bind(1, merged.upn).bind(2, merged.mis_id).bind(3, merged.forename);
       upsertPupil_.bind(4, merged.surname);

@@ -1,9 +1,14 @@
 #pragma once
 // How pupils are laid out in SQLite rows, shared by the store and its import writer.
 
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 
+#include "core/domain/logging.h"
 #include "core/domain/pupil.h"
+#include "core/domain/upn.h"
+#include "core/domain/utf8.h"
 #include "core/store/sqlite_db.h"
 
 namespace markbridge {
@@ -20,6 +25,22 @@ inline PupilFlags unpackFlags(int64_t v) {
 constexpr const char* kPupilColumns =
     "upn, mis_id, forename, surname, dob, year_group, reg_group, flags";
 
+// A pupil as stored. Text a store written by an older version holds as ill-formed UTF-8 is read
+// with U+FFFD in place of the bad bytes and a warning naming the pupil by masked UPN, so one bad
+// value never stops evaluation or delivery for the rest of the school (the next import of the
+// pupil writes the text back well-formed).
+// Makes every text field but the UPN (every source checks it is a UPN) well-formed UTF-8, U+FFFD
+// for each ill-formed byte; the names of the fields repaired ("forename, surname"), or empty.
+inline std::string repairPupilText(Pupil& pupil) {
+  std::string repaired;
+  for (auto [name, text] :
+       {std::pair{"mis_id", &pupil.mis_id}, std::pair{"forename", &pupil.forename},
+        std::pair{"surname", &pupil.surname}, std::pair{"year_group", &pupil.year_group},
+        std::pair{"reg_group", &pupil.reg_group}})
+    if (repairUtf8(*text) > 0) repaired += (repaired.empty() ? "" : ", ") + std::string(name);
+  return repaired;
+}
+
 inline Pupil readPupil(const SqliteStatement& s) {
   Pupil p;
   p.upn = s.text(0);
@@ -30,6 +51,11 @@ inline Pupil readPupil(const SqliteStatement& s) {
   p.year_group = s.text(5);
   p.reg_group = s.text(6);
   p.flags = unpackFlags(s.integer(7));
+  if (auto fields = repairPupilText(p); !fields.empty())
+    namedLogger("store")->warn(
+        "pupil {}: {} in the store is not valid UTF-8 (written by an older version); read with "
+        "U+FFFD in place of the bad bytes: correct it in the MIS and import the pupil again",
+        maskUpn(p.upn), fields);
   return p;
 }
 

@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/domain/utf8.h"
 #include "core/store/import_catalogue.h"
 #include "core/store/register_week.h"
 #include "core/store/sqlite_db.h"
@@ -35,6 +36,14 @@ OutboxItem readOutbox(const SqliteStatement& s) {
   item.last_error = s.text(11);
   item.reference = s.text(12);
   item.response = s.text(13);
+  // Error text and references come from other systems' answers; a store written by an older
+  // version may hold them ill-formed. Read well-formed, they can always be shown as JSON.
+  for (auto* text : {&item.last_error, &item.reference, &item.response}) repairUtf8(*text);
+  if (repairUtf8(item.payload) > 0)
+    namedLogger("store")->warn(
+        "outbox item {}: its payload in the store is not valid UTF-8; sent "
+        "with U+FFFD in place of the bad bytes",
+        item.seq);
   return item;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/inbound/census_xml/census_xml_connector.h"
+#include "core/domain/field_limits.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -65,4 +66,48 @@ TEST(CensusXml, PeriodsNeedBothDates) {
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].location, "$.sources[1].periods.autumn");
   EXPECT_EQ(problems[1].location, "$.sources[1].periods.termly.to");
+}
+
+namespace {
+
+std::string censusText(const std::string& surname) {
+  return "<?xml version=\"1.0\"?>\n<Message><Pupils><PupilsOnRoll><PupilOnRoll>\n"
+         "<PupilIdentifiers><UPN>B801200005001</UPN>\n<Surname>" +
+         surname +
+         "</Surname><Forename>Zoe</Forename></PupilIdentifiers>\n"
+         "</PupilOnRoll></PupilsOnRoll></Pupils></Message>\n";
+}
+
+ImportBatch parseCensus(const std::string& text) {
+  auto built = census();
+  return dynamic_cast<CensusXmlConnector&>(*built).parse(text, "census.xml");
+}
+
+}  // namespace
+
+TEST(CensusXml, AnInvalidUtf8ByteOrUndeclaredEntityInANameRefusesTheReturn) {
+  auto bad = parseCensus(censusText("Sm\xFFth"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.problems[0].line, 4);
+  EXPECT_EQ(bad.problems[0].column, 12);
+  EXPECT_EQ(bad.problems[0].value, "0xFF");
+  EXPECT_TRUE(bad.pupils.empty());
+  auto entity = parseCensus(censusText("Sm&xxe;th"));
+  ASSERT_FALSE(entity.ok());
+  EXPECT_EQ(entity.problems[0].value, "&xxe;");
+  EXPECT_TRUE(entity.pupils.empty());
+  auto nul = parseCensus(censusText("Sm&#0;th"));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.problems[0].value, "&#0;");
+  auto fine = parseCensus(censusText("Sm&#xEF;th"));
+  ASSERT_TRUE(fine.ok()) << fine.problems[0].str();
+  EXPECT_EQ(fine.pupils[0].surname, "Smïth");
+}
+
+TEST(CensusXml, ANameOverTheLimitIsRefused) {
+  auto batch = parseCensus(censusText(std::string(kMaxNameCharacters + 1, 'a')));
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.problems[0].value, "101 characters");
+  EXPECT_EQ(batch.problems[0].line, 4);
+  EXPECT_TRUE(batch.pupils.empty());
 }

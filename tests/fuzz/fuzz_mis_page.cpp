@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "connectors/inbound/mis_rest/mis_rest_page.h"
+#include "core/domain/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace markbridge;
@@ -13,7 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   for (const auto* p : {&paths, &nested}) {
     auto page = parseMisPage(body, *p);
-    if (!page.error.empty() && !page.items.empty() && page.next) __builtin_trap();
+    if (!page.error.empty() && (!page.items.empty() || page.next)) __builtin_trap();
+    for (const auto& item : page.items)  // well-formed UTF-8, within the limits
+      if (!isValidUtf8(item.surname) || !isValidUtf8(item.forename) || item.surname.size() > 400)
+        __builtin_trap();
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "connectors/inbound/mis_rest/mis_rest_connector.h"
 #include "core/app/store_receiver.h"
+#include "core/domain/field_limits.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
 
@@ -180,4 +181,33 @@ TEST_F(MisRestFixture, TheNightlyReconciliationReadsAgainWhatChangedInTheLastDay
   EXPECT_EQ(store->amendments("B801200005001").back().new_code, "I");
   // Once only: the next pull is from the high-water mark again.
   EXPECT_EQ(pull(*arbor)[0].rows, 0);
+}
+
+TEST(MisPage, TextThatIsNotUtf8OrCutsANameShortIsRefusedWithoutShowingTheName) {
+  auto page = [](const std::string& surname) {
+    return parseMisPage(R"({"data":[{"student":{"upn":"B801200005001","surname":")" + surname +
+                            R"("},"date":{"date":"2024-09-03"},"session":"AM",)"
+                            R"("attendance_code":{"code":"/"}}]})",
+                        {});
+  };
+  auto bytes = page("Smi\xEB");
+  EXPECT_NE(bytes.error.find("not valid JSON (byte "), std::string::npos) << bytes.error;
+  EXPECT_NE(bytes.error.find("ill-formed UTF-8 byte"), std::string::npos) << bytes.error;
+  EXPECT_EQ(bytes.error.find("Smi"), std::string::npos) << bytes.error;
+  EXPECT_EQ(page("Smi\\u0000th").error, "data[0].student.surname contains control character 0x00");
+  EXPECT_NE(page("\\udc00").error.find("not valid JSON"), std::string::npos);
+  EXPECT_EQ(page(std::string(kMaxNameCharacters, 'a')).error, "");
+  EXPECT_EQ(page(std::string(kMaxNameCharacters + 1, 'a')).error,
+            "data[0].student.surname is longer than the limit of 100 characters (101)");
+}
+
+TEST(MisPage, DepthValuesAndSizeAreBoundedWhileReading) {
+  std::string deep = R"({"data":)" + std::string(100000, '[');
+  EXPECT_EQ(parseMisPage(deep, {}).error, "the response nests deeper than the limit of 16");
+  std::string many = R"({"data":[)";
+  for (std::size_t i = 0; i < kMaxMisPageValues; ++i) many += "1,";
+  EXPECT_NE(parseMisPage(many + "1]}", {}).error.find("more values than the limit"),
+            std::string::npos);
+  EXPECT_NE(parseMisPage(std::string(kMaxMisPageBytes + 1, ' '), {}).error.find("8388608"),
+            std::string::npos);
 }

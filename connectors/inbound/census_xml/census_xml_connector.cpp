@@ -4,7 +4,9 @@
 
 #include "connectors/inbound/common/batch_builder.h"
 #include "connectors/inbound/common/xml_document.h"
+#include "core/domain/field_limits.h"
 #include "core/domain/upn.h"
+#include "core/domain/utf8.h"
 
 namespace markbridge {
 namespace {
@@ -22,24 +24,33 @@ class CensusReader {
 
   void readPupil(const pugi::xml_node& pupil) {
     ++builder_.batch().rows;
+    auto& problems = builder_.batch().problems;
     auto ids = pupil.child("PupilIdentifiers");
     auto upnNode = ids.child("UPN");
     auto [line, column] = doc_.position(upnNode ? upnNode : pupil);
-    std::string upn(childText(ids, "UPN"));
+    auto upnText = doc_.boundedText(ids, "UPN", kMaxShortFieldCharacters, problems);
+    if (!upnText) return;
+    std::string upn(*upnText);
     if (auto problem = upnProblem(upn); !problem.empty()) {
       builder_.problem(line, column, upn, "invalid UPN: " + problem);
       return;
     }
     if (!builder_.knowsPupil(upn)) {
+      auto surname = doc_.boundedText(ids, "Surname", kMaxNameCharacters, problems);
+      auto forename = doc_.boundedText(ids, "Forename", kMaxNameCharacters, problems);
+      auto dob = doc_.boundedText(ids, "DOB", kMaxShortFieldCharacters, problems);
+      auto year = doc_.boundedText(pupil.child("PupilCharacteristics"), "NCyearActual",
+                                   kMaxShortFieldCharacters, problems);
+      if (!surname || !forename || !dob || !year) return;
       Pupil p;
       p.upn = upn;
-      p.surname = childText(ids, "Surname");
-      p.forename = childText(ids, "Forename");
-      if (auto dob = childText(ids, "DOB"); !dob.empty()) {
-        p.dob = Date::parseIso(dob);
-        if (!p.dob) problemAt(ids.child("DOB"), std::string(dob), "DOB must be yyyy-mm-dd");
+      p.surname = *surname;
+      p.forename = *forename;
+      if (!dob->empty()) {
+        p.dob = Date::parseIso(*dob);
+        if (!p.dob) problemAt(ids.child("DOB"), std::string(*dob), "DOB must be yyyy-mm-dd");
       }
-      p.year_group = childText(pupil.child("PupilCharacteristics"), "NCyearActual");
+      p.year_group = *year;
       builder_.addPupil(std::move(p));
     }
     for (const auto& [element, period] : kPeriods)
@@ -58,7 +69,7 @@ class CensusReader {
     int value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || ptr != text.data() + text.size() || value < 0)
-      problemAt(parent.child(name), std::string(text),
+      problemAt(parent.child(name), excerptUtf8(text),
                 std::string(name) + " must be a whole number of sessions");
     return value;
   }
@@ -79,7 +90,7 @@ class CensusReader {
       auto reason = std::string(childText(detail, "AttendanceReason"));
       auto code = Code::fromString(reason);
       if (!code || !code->isAbsence()) {
-        problemAt(detail.child("AttendanceReason"), reason,
+        problemAt(detail.child("AttendanceReason"), excerptUtf8(reason),
                   "AttendanceReason must be a 2024 absence code");
         continue;
       }

@@ -2,6 +2,7 @@
 
 #include "connectors/inbound/common/drop_folder.h"
 #include "connectors/inbound/common/source_file.h"
+#include "connectors/inbound/common/xml_well_formed.h"
 #include "core/domain/digest.h"
 
 namespace markbridge {
@@ -15,6 +16,17 @@ void XmlFileConnector::read(const std::filesystem::path& file, ImportReceiver& i
   readInboundFile(
       file, source().name, into, counters_,
       [&](const std::filesystem::path& path, const std::string& fingerprint, ImportReceiver& to) {
+        std::error_code sizeError;
+        auto size = std::filesystem::file_size(path, sizeError);
+        if (!sizeError && size > XmlLimits::kMaxFileBytes) {
+          // Refused unread: reading a hostile file whole is what is to be avoided.
+          BatchBuilder builder(to, source().name, path.string(), source().priority);
+          builder.problem(0, 0, std::to_string(size) + " bytes",
+                          "refused: bigger than the limit of " +
+                              std::to_string(XmlLimits::kMaxFileBytes) + " bytes for one XML file");
+          builder.finish(fingerprint);
+          return;
+        }
         std::string error;
         auto content = readSourceFile(path, error);
         parse(content ? std::string_view(*content) : std::string_view{}, path.string(), fingerprint,

@@ -1,11 +1,14 @@
 #include "connectors/inbound/ctf_xml/ctf_xml_connector.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
 #include "connectors/inbound/common/batch_builder.h"
 #include "connectors/inbound/common/build_source.h"
 #include "connectors/inbound/common/xml_document.h"
+#include "core/domain/field_limits.h"
+#include "core/domain/utf8.h"
 
 namespace markbridge {
 namespace {
@@ -38,21 +41,27 @@ class CtfReader {
 
   void readPupil(const pugi::xml_node& pupil, int index) {
     ++builder_.batch().rows;
+    auto& problems = builder_.batch().problems;
     auto upnNode = pupil.child("UPN");
     auto [line, column] = doc_.position(upnNode ? upnNode : pupil);
-    RawField upnField{childText(pupil, "UPN"), column};
-    auto upn = normaliser_.pupilUpn(upnField, {}, line, builder_.batch().problems);
+    auto upnText = doc_.boundedText(pupil, "UPN", kMaxShortFieldCharacters, problems);
+    if (!upnText) return;
+    auto upn = normaliser_.pupilUpn(RawField{*upnText, column}, {}, line, problems);
     if (!upn) return;
     if (!builder_.knowsPupil(*upn)) {
+      auto surname = doc_.boundedText(pupil, "Surname", kMaxNameCharacters, problems);
+      auto forename = doc_.boundedText(pupil, "Forename", kMaxNameCharacters, problems);
+      auto dob = doc_.boundedText(pupil, "DOB", kMaxShortFieldCharacters, problems);
+      if (!surname || !forename || !dob) return;
       Pupil p;
       p.upn = *upn;
-      p.surname = childText(pupil, "Surname");
-      p.forename = childText(pupil, "Forename");
-      if (auto dob = childText(pupil, "DOB"); !dob.empty()) {
-        p.dob = Date::parse(dob);
+      p.surname = *surname;
+      p.forename = *forename;
+      if (!dob->empty()) {
+        p.dob = Date::parse(*dob);
         if (!p.dob) {
           auto [l, c] = doc_.position(pupil.child("DOB"));
-          builder_.problem(l, c, std::string(dob), "date of birth must be yyyy-mm-dd");
+          builder_.problem(l, c, std::string(*dob), "date of birth must be yyyy-mm-dd");
         }
       }
       builder_.addPupil(std::move(p));
@@ -68,11 +77,13 @@ class CtfReader {
  private:
   void readSessions(const std::string& upn, const pugi::xml_node& sessions, Totals& totals) {
     auto startNode = sessions.child("AttendanceStartDate");
-    auto startText = childText(sessions, "AttendanceStartDate");
-    auto start = Date::parse(startText);
+    auto startText = doc_.boundedText(sessions, "AttendanceStartDate", kMaxShortFieldCharacters,
+                                      builder_.batch().problems);
+    if (!startText) return;
+    auto start = Date::parse(*startText);
     if (!start) {
       auto [l, c] = doc_.position(startNode ? startNode : sessions);
-      builder_.problem(l, c, std::string(startText), "AttendanceStartDate must be yyyy-mm-dd");
+      builder_.problem(l, c, std::string(*startText), "AttendanceStartDate must be yyyy-mm-dd");
       return;
     }
     auto marksNode = sessions.child("AttendanceMarks");
@@ -81,6 +92,7 @@ class CtfReader {
     int column = firstColumn;  // a lambda cannot capture a structured binding in C++20
     bool tokens = config_.marks_form == "tokens" ||
                   (config_.marks_form == "auto" && marks.find(',') != std::string_view::npos);
+    if (!withinTheAcademicYear(*start, marks, tokens, line, column)) return;
     RawMark raw;
     raw.line = line;
     raw.upn = RawField{upn, 0};
@@ -88,6 +100,12 @@ class CtfReader {
     std::size_t session = 0;
     auto take = [&](std::string_view code, std::size_t at) {
       if (code == "#") return;  // not in session (weekend, holiday)
+      if (code.size() > kMaxShortFieldCharacters) {
+        builder_.problem(line, column + static_cast<int>(at), excerptUtf8(code),
+                         "a mark is longer than the limit of " +
+                             std::to_string(kMaxShortFieldCharacters) + " characters");
+        return;
+      }
       raw.known_date = *start + static_cast<int32_t>(session / 2);
       raw.known_session = session % 2 ? Session::PM : Session::AM;
       raw.code = RawField{code, column + static_cast<int>(at)};
@@ -115,6 +133,28 @@ class CtfReader {
     }
   }
 
+  // A YearData covers one academic year: its marks may not run past 31 August of the academic
+  // year their AttendanceStartDate falls in (a marks string that runs for centuries is refused
+  // before any of it is read).
+  bool withinTheAcademicYear(Date start, std::string_view marks, bool tokens, int line,
+                             int column) {
+    std::size_t sessions = 0;
+    if (tokens) {
+      sessions = static_cast<std::size_t>(std::count(marks.begin(), marks.end(), ',')) + 1;
+    } else {
+      for (char c : marks) sessions += c != '\n' && c != '\r' && c != '\t';
+    }
+    auto yearEnd = *Date::fromYmd(start.academicYear() + 1, 8, 31);
+    auto allowed = static_cast<std::size_t>(yearEnd - start + 1) * 2;
+    if (sessions <= allowed) return true;
+    builder_.problem(line, column, std::to_string(sessions) + " sessions",
+                     "AttendanceMarks run past " + yearEnd.iso() +
+                         ", the end of the academic year this YearData covers: from " +
+                         start.iso() + " there are at most " + std::to_string(allowed) +
+                         " sessions (two a day, '#' for days not in session)");
+    return false;
+  }
+
   void checkTotals(const pugi::xml_node& year, const Totals& totals, const std::string& where) {
     const std::pair<const char*, int> expected[] = {{"SessionsPossible", totals.possible},
                                                     {"SessionsAuthorised", totals.authorised},
@@ -127,7 +167,7 @@ class CtfReader {
       auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), stated);
       auto [line, column] = doc_.position(year.child(name));
       if (ec != std::errc() || ptr != text.data() + text.size()) {
-        builder_.problem(line, column, std::string(text), std::string(name) + " must be a number");
+        builder_.problem(line, column, excerptUtf8(text), std::string(name) + " must be a number");
         continue;
       }
       if (stated != counted)

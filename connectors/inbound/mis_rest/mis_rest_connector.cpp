@@ -123,6 +123,15 @@ void MisRestConnector::read(const std::filesystem::path& file, ImportReceiver& i
   readInboundFile(
       file, config_.name, into, counters_,
       [&](const std::filesystem::path& p, const std::string& fingerprint, ImportReceiver& to) {
+        std::error_code sizeError;
+        if (auto size = std::filesystem::file_size(p, sizeError);
+            !sizeError && size > kMaxMisPageBytes) {
+          BatchBuilder builder(to, config_.name, p.string(), config_.priority);
+          builder.problem(0, 0, std::to_string(size) + " bytes",
+                          "refused unread: bigger than the limit of " +
+                              std::to_string(kMaxMisPageBytes) + " bytes for one page");
+          return builder.finish(fingerprint);
+        }
         std::string error;
         auto source = readSourceFile(p, error);
         auto page = parseMisPage(source ? *source : "", config_.fields);

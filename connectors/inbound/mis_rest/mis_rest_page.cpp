@@ -1,6 +1,10 @@
 #include "connectors/inbound/mis_rest/mis_rest_page.h"
 
 #include <nlohmann/json.hpp>
+#include <tuple>
+
+#include "core/domain/field_limits.h"
+#include "core/domain/utf8.h"
 
 namespace markbridge {
 namespace {
@@ -22,12 +26,61 @@ std::string at(const nlohmann::json& item, std::string_view path) {
   return {};
 }
 
+// Thrown by the parser's callback to stop reading a page past a limit; caught below.
+struct PageLimit {
+  std::string why;
+};
+
+// Why the text of an item's field cannot be kept, or empty: too long, or a control character
+// (JSON may escape any, e.g. \u0000, which would cut a name short).
+std::string fieldProblem(const std::string& text, std::size_t maxChars) {
+  if (auto length = utf8Length(text); length > maxChars)
+    return "is longer than the limit of " + std::to_string(maxChars) + " characters (" +
+           std::to_string(length) + ")";
+  for (char c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+      return "contains control character " + hexByte(static_cast<unsigned char>(c));
+  return {};
+}
+
 }  // namespace
 
 MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
   MisPage page;
-  auto json = nlohmann::json::parse(body, nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
+  if (body.size() > kMaxMisPageBytes) {
+    page.error = "the response is " + std::to_string(body.size()) +
+                 " bytes, more than the limit of " + std::to_string(kMaxMisPageBytes) +
+                 " for one page (ask the MIS for smaller pages)";
+    return page;
+  }
+  // Depth and the number of values are bounded as the document is built, so a hostile page
+  // cannot take the memory a deeply nested or huge document would.
+  std::size_t values = 0;
+  auto guard = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxMisPageDepth)
+      throw PageLimit{"the response nests deeper than the limit of " +
+                      std::to_string(kMaxMisPageDepth)};
+    if (++values > kMaxMisPageValues)  // every key, value, start and end counts
+      throw PageLimit{"the response has more values than the limit of " +
+                      std::to_string(kMaxMisPageValues) + " for one page"};
+    return true;
+  };
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(body, guard);
+  } catch (const PageLimit& limit) {
+    page.error = limit.why;
+    return page;
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann names line, column and what is wrong (e.g. an ill-formed UTF-8 byte); what it
+    // had "last read" is dropped: it may be part of a pupil's name.
+    std::string what = e.what();
+    what = what.substr(0, what.find("; last read"));
+    if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    page.error = "the response is not valid JSON (byte " + std::to_string(e.byte) + "): " + what;
+    return page;
+  }
+  if (!json.is_object()) {
     page.error = "the response is not a JSON object";
     return page;
   }
@@ -41,12 +94,32 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
     ++index;
     if (!item.is_object()) {
       page.error = "data[" + std::to_string(index - 1) + "] is not an object";
+      page.items.clear();  // a refused page hands on nothing
       return page;
     }
-    page.items.push_back(MisItem{index, at(item, paths.upn), at(item, paths.mis_id),
-                                 at(item, paths.forename), at(item, paths.surname),
-                                 at(item, paths.date).substr(0, 10), at(item, paths.session),
-                                 at(item, paths.code), at(item, paths.updated_at).substr(0, 19)});
+    MisItem read{index,
+                 at(item, paths.upn),
+                 at(item, paths.mis_id),
+                 at(item, paths.forename),
+                 at(item, paths.surname),
+                 at(item, paths.date).substr(0, 10),
+                 at(item, paths.session),
+                 at(item, paths.code),
+                 at(item, paths.updated_at).substr(0, 19)};
+    const std::tuple<const std::string&, const std::string&, std::size_t> fields[] = {
+        {paths.upn, read.upn, kMaxShortFieldCharacters},
+        {paths.mis_id, read.mis_id, kMaxShortFieldCharacters},
+        {paths.forename, read.forename, kMaxNameCharacters},
+        {paths.surname, read.surname, kMaxNameCharacters},
+        {paths.session, read.session, kMaxShortFieldCharacters},
+        {paths.code, read.code, kMaxShortFieldCharacters}};
+    for (const auto& [path, text, limit] : fields)
+      if (auto problem = fieldProblem(text, limit); !problem.empty()) {
+        page.error = "data[" + std::to_string(index - 1) + "]." + path + " " + problem;
+        page.items.clear();
+        return page;
+      }
+    page.items.push_back(std::move(read));
   }
   if (auto meta = json.find("meta"); meta != json.end() && meta->is_object())
     if (auto pagination = meta->find("pagination");

@@ -34,6 +34,14 @@ struct MisPage {
   std::string error;                // why the page could not be read
 };
 
+// Limits on one page, so a hostile or broken response cannot exhaust memory: a page of a few
+// hundred items is well under 1 MB.
+constexpr std::size_t kMaxMisPageBytes = std::size_t{8} << 20;  // 8 MiB
+constexpr int kMaxMisPageDepth = 16;
+constexpr std::size_t kMaxMisPageValues = 500'000;
+
+// Refused (error set) when not JSON, over a limit, or a field is too long or holds a control
+// character (forename and surname up to kMaxNameCharacters, others kMaxShortFieldCharacters).
 MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths);
 
 }  // namespace markbridge

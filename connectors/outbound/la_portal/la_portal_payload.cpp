@@ -43,7 +43,7 @@ std::string laPortalNotificationBody(const OutboxItem& item, const std::string& 
   body["contact"] = {{"name", config.contact_name},
                      {"email", config.contact_email},
                      {"phone", config.contact_phone}};
-  return body.dump();
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace markbridge
