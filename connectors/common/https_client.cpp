@@ -317,7 +317,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   auto start = SteadyClock::now();
   auto deadline = start + std::chrono::milliseconds(impl_->timeoutMs);
   if (request.deadline && *request.deadline < deadline) deadline = *request.deadline;
-  auto allowedMs = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start).count();
+  auto allowedMs = std::chrono::ceil<std::chrono::milliseconds>(deadline - start).count();
   auto& watchdog = impl_->watchdog;
   watchdog.arm(deadline);
   try {
