@@ -4,6 +4,9 @@
 // The wall time is bounded generously (a hard bound is the behaviour under test); what is
 // asserted exactly is what happened: attempts made, items still pending, nothing rejected.
 
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -12,6 +15,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -72,6 +77,66 @@ class SilentListener {
   std::thread thread_;
 };
 
+// Finishes the TLS handshake, reads the request, then answers one byte every 100 ms: each read
+// is quick, so only a limit on the whole exchange ends it.
+class DribblingServer {
+ public:
+  DribblingServer() {
+    initialiseTls();
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(
+        Poco::Net::Context::TLS_SERVER_USE, test::certsDir() + "/server.key",
+        test::certsDir() + "/server.pem", "", Poco::Net::Context::VERIFY_NONE);
+    server_ = std::make_unique<Poco::Net::SecureServerSocket>(
+        Poco::Net::SocketAddress("127.0.0.1", 0), 16, context);
+    thread_ = std::thread([this] {
+      while (!stopped()) {
+        if (!server_->poll(Poco::Timespan(50'000), Poco::Net::Socket::SELECT_READ)) continue;
+        try {
+          Poco::Net::StreamSocket client = server_->acceptConnection();
+          char request[4096];
+          client.receiveBytes(request, sizeof request);
+          std::string answer =
+              "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: "
+              "40\r\n\r\n{\"reference\": \"LA-1\", \"pad\": \"xxxxxx\"}";
+          for (char c : answer) {
+            std::unique_lock lock(mutex_);
+            if (wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_; })) break;
+            lock.unlock();
+            client.sendBytes(&c, 1);
+            ++sent_;
+          }
+        } catch (const Poco::Exception&) {
+          // the client gave up and closed the connection
+        }
+      }
+    });
+  }
+  ~DribblingServer() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  std::string url() const {
+    return "https://127.0.0.1:" + std::to_string(server_->address().port());
+  }
+  int bytesSent() const { return sent_; }
+
+ private:
+  bool stopped() {
+    std::lock_guard lock(mutex_);
+    return stop_;
+  }
+  std::unique_ptr<Poco::Net::SecureServerSocket> server_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::atomic<int> sent_{0};
+  std::thread thread_;
+};
+
 int64_t elapsedMs(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - since).count();
 }
@@ -106,6 +171,19 @@ TEST(HardTimeout, AServerThatAcceptsAndNeverAnswersIsCutOffAtTimeoutMs) {
   // Connect, handshake, send and receive together: one timeout, not one per phase (it took
   // three before). Generous slack for a loaded machine.
   EXPECT_LT(took, 2000 + 2000) << "the attempt took " << took << " ms";
+}
+
+TEST(HardTimeout, AnAnswerThatComesAByteAtATimeIsCutOffAtTimeoutMs) {
+  DribblingServer dribbling;
+  HttpsClient client(dribbling.url(), TlsSettings{test::certsDir() + "/ca.pem", "", "", ""}, 1500);
+  auto start = std::chrono::steady_clock::now();
+  auto response = client.send(HttpRequest{"POST", "/api/v1/notifications", {}, "{}", {}});
+  auto took = elapsedMs(start);
+  EXPECT_EQ(response.status, 0);  // a part of an answer is not an answer
+  EXPECT_TRUE(response.timed_out) << response.transport_error;
+  EXPECT_GT(dribbling.bytesSent(), 0);  // it was answering, slowly
+  // The whole answer would take over 10 s; each byte came well within the read timeout.
+  EXPECT_LT(took, 1500 + 2500) << "the attempt took " << took << " ms";
 }
 
 TEST(HardTimeout, ARequestsOwnDeadlineEndsItSoonerThanTheTimeout) {
