@@ -8,6 +8,7 @@ packages=(
   libpoco-dev libpugixml-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libssl-dev libsqlite3-dev libxxhash-dev openssl clang-format
   clang libclang-rt-14-dev
+  nginx  # the integration tests put a real nginx (mutual TLS) in front of the sandbox
 )
 
 missing=()
@@ -16,9 +17,14 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js and npm run the npm OAuth2 server the tests talk to (tests/peers). Any node >= 18 will
+# do; one installed some other way (e.g. nodesource, which bundles npm) is left alone.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages already installed"
+  echo "install-deps: all ${#packages[@]} packages (and node, npm) already installed"
   exit 0
 fi
 

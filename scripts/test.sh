@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 source scripts/ccache.sh
 bash scripts/build.sh
+# The npm servers the integration tests run (tests/peers), installed exactly from the lockfile
+# when missing or when the lockfile changed.
+if [ ! -f tests/peers/node_modules/.package-lock.json ] ||
+  [ tests/peers/package-lock.json -nt tests/peers/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/peers --no-audit --no-fund
+fi
 build=${BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake --build "$build" --target format-check

@@ -9,17 +9,25 @@
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
 #include <stdexcept>
+#include <thread>
 
 namespace markbridge {
 
@@ -82,7 +90,157 @@ void useClientCertificate(SSL_CTX* ctx, const TlsSettings& tls) {
                              tls.client_cert);
 }
 
+using SteadyClock = std::chrono::steady_clock;
+
+// Ends an exchange that outlives its deadline by shutting its socket down from another thread,
+// so a read or write blocked in Poco or OpenSSL returns at once. Poco's own timeouts apply to
+// each read and write, not to the exchange: a handshake or an answer that arrives a little at a
+// time would otherwise run on.
+class Watchdog {
+ public:
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+      closeSocket();
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  void arm(SteadyClock::time_point until) {
+    std::lock_guard lock(mutex_);
+    until_ = until;
+    armed_ = true;
+    fired_ = false;
+    if (!thread_.joinable()) thread_ = std::thread([this] { watch(); });
+    wake_.notify_all();
+  }
+  // The socket to end at the deadline. A duplicate of its descriptor is kept, so the socket
+  // cannot be closed (and its number reused) under the watchdog.
+  void guard(int fd) {
+    std::lock_guard lock(mutex_);
+    closeSocket();
+    socket_ = ::dup(fd);
+    if (armed_ && SteadyClock::now() >= until_) fire();
+  }
+  void disarm() {
+    std::lock_guard lock(mutex_);
+    armed_ = false;
+    closeSocket();
+  }
+  bool fired() {
+    std::lock_guard lock(mutex_);
+    return fired_;
+  }
+  // Milliseconds left before the deadline (0 when it has passed).
+  int64_t remainingMs() {
+    std::lock_guard lock(mutex_);
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until_ - SteadyClock::now()).count();
+    return std::max<int64_t>(left, 0);
+  }
+
+ private:
+  void watch() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      if (!armed_) {
+        wake_.wait(lock);
+      } else if (SteadyClock::now() >= until_) {
+        fire();
+        armed_ = false;
+      } else {
+        wake_.wait_until(lock, until_);
+      }
+    }
+  }
+  void fire() {  // with mutex_ held
+    fired_ = true;
+    if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
+  }
+  void closeSocket() {  // with mutex_ held
+    if (socket_ >= 0) ::close(socket_);
+    socket_ = -1;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+  SteadyClock::time_point until_{};
+  bool armed_ = false, fired_ = false, stop_ = false;
+  int socket_ = -1;
+};
+
+// An HTTPS session whose connection is made within the watchdog's deadline and then guarded by
+// it through the handshake and every request on it.
+class GuardedSession : public Poco::Net::HTTPSClientSession {
+ public:
+  GuardedSession(const std::string& host, uint16_t port, Poco::Net::Context::Ptr context,
+                 Watchdog& watchdog, int timeoutMs)
+      : HTTPSClientSession(host, port, context),
+        context_(std::move(context)),
+        watchdog_(watchdog),
+        timeout_(static_cast<long>(timeoutMs) * 1000) {
+    setTimeout(timeout_);
+  }
+
+ protected:
+  void connect(const Poco::Net::SocketAddress& address) override {
+    int64_t left = watchdog_.remainingMs();
+    if (left <= 0) throw Poco::TimeoutException("deadline passed before connecting");
+    Poco::Net::StreamSocket tcp;
+    tcp.connect(address, Poco::Timespan(static_cast<long>(left) * 1000));
+    watchdog_.guard(tcp.impl()->sockfd());
+    tcp.setReceiveTimeout(timeout_);
+    tcp.setSendTimeout(timeout_);
+    tcp.setNoDelay(true);
+    // The handshake, with the host name checked against the server's certificate.
+    attachSocket(Poco::Net::SecureStreamSocket::attach(tcp, getHost(), context_));
+  }
+
+ private:
+  Poco::Net::Context::Ptr context_;
+  Watchdog& watchdog_;
+  Poco::Timespan timeout_;
+};
+
 }  // namespace
+
+std::optional<std::string> clientCertificateRefusal(int status, const std::string& body) {
+  if (status == 495) return "HTTP 495: the client certificate failed verification";
+  if (status == 496) return "HTTP 496: no client certificate was sent";
+  if (status != 400) return std::nullopt;
+  for (const char* page : {"No required SSL certificate was sent", "The SSL certificate error"})
+    if (body.find(page) != std::string::npos) return "HTTP 400: " + std::string(page);
+  return std::nullopt;
+}
+
+std::string answerExcerpt(const std::string& body) {
+  std::string text;
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_discarded() && json.is_object())
+    for (const char* key : {"error_description", "error", "message"})
+      if (json.contains(key) && json[key].is_string()) {
+        text = json[key].get<std::string>();
+        break;
+      }
+  if (text.empty()) {
+    static const std::regex title(R"(<title>([^<]*)</title>)", std::regex::icase);
+    std::smatch match;
+    auto head = body.substr(0, 4096);
+    text = std::regex_search(head, match, title) ? match[1].str() : body.substr(0, 200);
+  }
+  std::string line;
+  for (char c : text.substr(0, 200)) {
+    bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    if (!control)
+      line += c;
+    else if (!line.empty() && line.back() != ' ')
+      line += ' ';
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
 
 // What went wrong in a handshake, in words an IT technician can act on; `refused` when it was
 // a certificate (theirs or ours) rather than the network.
@@ -108,7 +266,8 @@ struct HttpsClient::Impl {
   std::string prefix;
   int timeoutMs = 10000;
   Poco::Net::Context::Ptr context;
-  std::unique_ptr<Poco::Net::HTTPSClientSession> session;
+  Watchdog watchdog;
+  std::unique_ptr<GuardedSession> session;  // declared after the watchdog: closed first
 };
 
 HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeoutMs)
@@ -136,6 +295,10 @@ HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeou
 
 HttpsClient::~HttpsClient() = default;
 
+int HttpsClient::timeoutMs() const {
+  return impl_->timeoutMs;
+}
+
 std::optional<std::string> HttpsClient::pathOf(const std::string& url) const {
   try {
     Poco::URI uri(url);
@@ -151,12 +314,22 @@ std::optional<std::string> HttpsClient::pathOf(const std::string& url) const {
 
 HttpResponse HttpsClient::send(const HttpRequest& request) {
   HttpResponse response;
+  auto start = SteadyClock::now();
+  auto deadline = start + std::chrono::milliseconds(impl_->timeoutMs);
+  if (request.deadline && *request.deadline < deadline) deadline = *request.deadline;
+  auto allowedMs = std::chrono::ceil<std::chrono::milliseconds>(deadline - start).count();
+  auto& watchdog = impl_->watchdog;
+  watchdog.arm(deadline);
   try {
     if (!impl_->session) {
-      impl_->session =
-          std::make_unique<Poco::Net::HTTPSClientSession>(impl_->host, impl_->port, impl_->context);
-      impl_->session->setTimeout(Poco::Timespan(static_cast<long>(impl_->timeoutMs) * 1000));
+      impl_->session = std::make_unique<GuardedSession>(impl_->host, impl_->port, impl_->context,
+                                                        watchdog, impl_->timeoutMs);
       impl_->session->setKeepAlive(true);
+      // Servers close idle connections (node after 5 s, nginx after 75 s): a connection idle
+      // longer than this is not reused but made again, rather than failing on a closed one.
+      impl_->session->setKeepAliveTimeout(Poco::Timespan(4, 0));
+    } else if (impl_->session->connected()) {
+      watchdog.guard(impl_->session->socket().impl()->sockfd());  // a kept-alive connection
     }
     Poco::Net::HTTPRequest req(request.method, impl_->prefix + request.path,
                                Poco::Net::HTTPMessage::HTTP_1_1);
@@ -184,11 +357,21 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   } catch (const Poco::Net::SSLException& e) {
     response.transport_error = tlsFailure(e.displayText(), response.refused_us);
   } catch (const Poco::TimeoutException&) {
-    response.transport_error = "timed out after " + std::to_string(impl_->timeoutMs) + " ms";
+    response.timed_out = true;
   } catch (const Poco::Exception& e) {
     response.transport_error = e.displayText();
   } catch (const std::exception& e) {
     response.transport_error = e.what();
+  }
+  watchdog.disarm();
+  // Cut off at the deadline: whatever was read (an answer may end early when its connection is
+  // shut down) is not an answer.
+  if (watchdog.fired() || response.timed_out) {
+    response = HttpResponse{};
+    response.timed_out = true;
+    response.transport_error =
+        "timed out: no complete answer within " + std::to_string(std::max<int64_t>(allowedMs, 0)) +
+        " ms (timeout_ms covers connecting, the TLS handshake, the request and the answer)";
   }
   if (!response.transport_error.empty()) impl_->session.reset();  // reconnect next time
   return response;

@@ -2,7 +2,13 @@
 // One HTTPS connection to one destination, kept alive between requests. TLS verification is
 // always on against a configured CA bundle (and the host name); an optional client certificate
 // gives mutual TLS. Transport failures come back as a result, never as an exception.
+//
+// The timeout is a hard limit on the whole exchange: connecting, the TLS handshake, sending the
+// request and reading the whole answer together never take longer than timeoutMs (or the
+// request's own deadline, when that comes first). A destination that accepts the connection and
+// never answers, or answers a byte at a time, is cut off at the deadline.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +28,9 @@ struct HttpRequest {
   std::string path;
   std::map<std::string, std::string> headers;
   std::string body;
+  // When set, the exchange ends here even if the client's timeout would allow longer (one
+  // delivery attempt that makes several requests shares one deadline).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 struct HttpResponse {
@@ -32,6 +41,7 @@ struct HttpResponse {
   // Status 0: the destination (or its token endpoint) refused who we are before any request:
   // our credentials or client certificate, or its certificate failed verification.
   bool refused_us = false;
+  bool timed_out = false;  // status 0 because the deadline passed
   std::optional<int64_t> retryAfterSeconds() const;
 };
 
@@ -41,6 +51,7 @@ class HttpsClient {
   HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeoutMs);
   ~HttpsClient();
   HttpResponse send(const HttpRequest& request);
+  int timeoutMs() const;
   // An absolute URL on this destination (a "next page" link) as a path for send(); nothing when
   // it points at another host, port or scheme (never follow a link off the configured API).
   std::optional<std::string> pathOf(const std::string& url) const;
@@ -52,5 +63,17 @@ class HttpsClient {
 
 // Once per process, before any TLS.
 void initialiseTls();
+
+// A client certificate refused by a TLS-terminating proxy in front of the destination, which
+// finished the handshake and then answered with an error page instead of refusing the handshake:
+// nginx's `ssl_verify_client on` answers 400 "No required SSL certificate was sent" or "The SSL
+// certificate error" (and, where error_page passes them on, 495 or 496). What the page says, in
+// one line, or nothing when the answer is something else.
+std::optional<std::string> clientCertificateRefusal(int status, const std::string& body);
+
+// What a server said in an error answer, as one short line for a log or a dead letter: the
+// error fields of a JSON body, the title of an HTML page, otherwise the start of the text; never
+// a line break or control character.
+std::string answerExcerpt(const std::string& body);
 
 }  // namespace markbridge

@@ -56,7 +56,8 @@ constexpr Field kDeliveryFields[] = {
     {"base_backoff_ms", FieldType::Integer, "1000", false, "first retry waits up to this long"},
     {"max_backoff_ms", FieldType::Integer, "300000", false, "no retry waits longer than this"},
     {"run_budget_seconds", FieldType::Integer, "30", false,
-     "how long one sync waits for retries before leaving them to the next sync"},
+     "the hard limit on one sync's delivery, waits for retries included: no attempt starts "
+     "after it; what is left waits for the next sync"},
     {"max_attempts", FieldType::Integer, "0", false,
      "attempts before an item is dead-lettered (0: no limit)"},
     {"give_up_after_hours", FieldType::Integer, "72", false,

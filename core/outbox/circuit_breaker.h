@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string_view>
 
 namespace markbridge {
 
@@ -22,9 +23,17 @@ class CircuitBreaker {
   // Whether an item may be sent now (half open: one trial at a time).
   bool allows(int64_t now) const { return !open_ || now >= openUntil_; }
   bool isOpen() const { return open_; }
+  // The sink's health for `status` and /health: "ok"; "retrying" (failures, not paused yet);
+  // "paused: credentials" (credentials or certificates refused: a person must fix them);
+  // "paused: outage" (failures in a row: tried again after the cool-down).
+  std::string_view health() const {
+    if (open_) return credentials_ ? "paused: credentials" : "paused: outage";
+    return inARow_ > 0 ? "retrying" : "ok";
+  }
   int64_t openUntil() const { return openUntil_; }
   void succeeded() {
     open_ = false;
+    credentials_ = false;
     inARow_ = 0;
     cooldown_ = 0;
   }
@@ -36,6 +45,7 @@ class CircuitBreaker {
     cooldown_ =
         cooldown_ == 0 ? policy_.cooldown_ms : std::min(cooldown_ * 2, policy_.max_cooldown_ms);
     open_ = true;
+    credentials_ = sinkUnavailable;
     openUntil_ = now + cooldown_;
     return true;
   }
@@ -43,6 +53,7 @@ class CircuitBreaker {
  private:
   CircuitPolicy policy_;
   bool open_ = false;
+  bool credentials_ = false;
   int inARow_ = 0;
   int64_t cooldown_ = 0;
   int64_t openUntil_ = 0;

@@ -22,6 +22,7 @@ DeliveryReport DeliveryWorker::run() {
   auto log = namedLogger("outbox");
   const int64_t deadline = clock_.nowMs() + options_.run_budget_ms;
   std::set<std::string> reportedDown;  // sinks whose outage was logged this run
+  int attempted = 0;
   for (;;) {
     if (should_stop && should_stop()) break;
     int64_t now = clock_.nowMs();
@@ -39,6 +40,10 @@ DeliveryReport DeliveryWorker::run() {
     for (const auto& item : items) {
       if (should_stop && should_stop()) break;
       now = clock_.nowMs();
+      if (attempted > 0 && now >= deadline) {
+        report.out_of_budget = true;  // the rest wait for the next sync, untouched
+        break;
+      }
       if (options_.give_up_after_ms > 0 && now - item.created_at > options_.give_up_after_ms) {
         auto hours = (now - item.created_at) / 3'600'000;
         store_.recordRejected(item.seq, item.attempts,
@@ -60,13 +65,22 @@ DeliveryReport DeliveryWorker::run() {
         continue;
       }
       auto sink = sinks_.find(item.sink);
-      DeliveryResult result =
-          sink == sinks_.end()
-              ? DeliveryResult::retry("no sink named '" + item.sink + "' in the configuration")
-              : sink->second->deliver(item,
-                                      item.kind == OutboxKind::Notify
-                                          ? std::string()
-                                          : store_.deliveredReference(item.event_id, item.sink));
+      ++attempted;
+      DeliveryResult result;
+      try {
+        result =
+            sink == sinks_.end()
+                ? DeliveryResult::retry("no sink named '" + item.sink + "' in the configuration")
+                : sink->second->deliver(item,
+                                        item.kind == OutboxKind::Notify
+                                            ? std::string()
+                                            : store_.deliveredReference(item.event_id, item.sink));
+      } catch (const std::exception& e) {
+        // One item that cannot even be put into a request (a stored value the payload cannot
+        // carry) is dead-lettered for a person; the rest of the school's items go on.
+        result = DeliveryResult::reject(
+            "sink " + item.sink + ": this item could not be made into a request: " + e.what());
+      }
       if (sink == sinks_.end()) result.sink_unavailable = true;
       int attempts = item.attempts + (result.sink_unavailable ? 0 : 1);
       now = clock_.nowMs();
@@ -114,9 +128,15 @@ DeliveryReport DeliveryWorker::run() {
       }
       if (on_attempt) on_attempt(item, result);
     }
+    if (report.out_of_budget) break;
   }
   auto states = store_.outboxCounts();
   report.pending_left = states.count("pending") ? states.at("pending") : 0;
+  if (report.out_of_budget)
+    log->warn(
+        "delivery stopped at its run budget of {} ms with items still due: {} item(s) wait for "
+        "the next sync",
+        options_.run_budget_ms, report.pending_left);
   return report;
 }
 

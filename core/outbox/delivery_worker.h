@@ -17,8 +17,11 @@ namespace markbridge {
 struct DeliveryOptions {
   BackoffPolicy backoff;
   CircuitPolicy circuit;
-  int64_t run_budget_ms = 30000;  // how long one sync may wait for retries before leaving them
-  int max_attempts = 0;           // 0: no limit (items wait for the next sync)
+  // How long one sync's delivery may take, waits for retries included: no attempt starts after
+  // it (the first one always does), so a run ends within the budget plus one attempt, whose
+  // length the sink's own timeout bounds. What is left waits for the next sync.
+  int64_t run_budget_ms = 30000;
+  int max_attempts = 0;  // 0: no limit (items wait for the next sync)
   // An item still undelivered this long after it was queued is dead-lettered and an alert
   // logged: a person must look (0: never).
   int64_t give_up_after_ms = 72LL * 3600 * 1000;
@@ -30,6 +33,7 @@ struct DeliveryReport {
   int rejected = 0;  // dead-lettered: refused by the destination, or given up on
   int deferred = 0;  // not tried: their sink's circuit was open
   int pending_left = 0;
+  bool out_of_budget = false;  // stopped at run_budget_ms with items still due
 };
 
 class DeliveryWorker {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/outbox/circuit_breaker.h"
 #include "core/outbox/sink.h"
 
 using namespace markbridge;
@@ -48,4 +49,19 @@ TEST(HttpClassification, FollowsTheRetryRules) {
   auto throttled = classifyHttpStatus(429, "", "slow down", 7);
   EXPECT_EQ(throttled.retry_after_ms, 7000);
   EXPECT_EQ(throttled.reason, "HTTP 429: slow down");
+}
+
+TEST(CircuitHealth, SaysWhetherASinkIsPausedForItsCredentialsOrAnOutage) {
+  CircuitBreaker circuit(CircuitPolicy{2, 1000, 8000});
+  EXPECT_EQ(circuit.health(), "ok");
+  circuit.failed(0, false);
+  EXPECT_EQ(circuit.health(), "retrying");
+  circuit.failed(10, false);
+  EXPECT_EQ(circuit.health(), "paused: outage");
+  circuit.succeeded();
+  EXPECT_EQ(circuit.health(), "ok");
+  circuit.failed(20, true);  // credentials or a certificate refused
+  EXPECT_EQ(circuit.health(), "paused: credentials");
+  circuit.succeeded();
+  EXPECT_EQ(circuit.health(), "ok");
 }

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <map>
+#include <stdexcept>
 
 #include "core/store/store.h"
 #include "tests/support/test_support.h"
@@ -33,11 +34,13 @@ struct ScriptedSink : Sink {
   std::string name_ = "la";
   std::deque<DeliveryResult> script;                            // then Delivered
   std::map<std::string, std::deque<DeliveryResult>> scriptFor;  // by key, before `script`
-  std::vector<std::string> attempts;                            // keys, in order
+  std::set<std::string> unsendable;   // keys whose payload the sink cannot encode: it throws
+  std::vector<std::string> attempts;  // keys, in order
   const std::string& name() const override { return name_; }
   std::set<std::string> eventTypes() const override { return {"unauthorised_10_day"}; }
   DeliveryResult deliver(const OutboxItem& item, const std::string&) override {
     attempts.push_back(item.key);
+    if (unsendable.count(item.key)) throw std::runtime_error("[json.exception.type_error.316]");
     if (auto it = scriptFor.find(item.key); it != scriptFor.end() && !it->second.empty()) {
       auto next = it->second.front();
       it->second.pop_front();
@@ -170,4 +173,19 @@ TEST_F(WorkerFixture, AnItemUndeliveredPastTheDeadlineIsDeadLetteredNotSentLate)
   ASSERT_TRUE(store->retryOutbox(dead[0].seq, clock.now));
   EXPECT_FALSE(store->retryOutbox(dead[0].seq, clock.now));  // already pending
   EXPECT_EQ(run(1000).delivered, 1);
+}
+
+TEST_F(WorkerFixture, AnItemTheSinkCannotEncodeIsDeadLetteredAndTheRestGoOn) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"B"}, {eventFor("B", "2024-09-17")}, routes, clock.now);
+  sink.unsendable.insert(eventFor("A", "2024-09-16").id + "@la");
+  DeliveryReport report;
+  ASSERT_NO_THROW(report = run(1000));
+  EXPECT_EQ(report.delivered, 1);
+  EXPECT_EQ(report.rejected, 1);
+  auto dead = store->outbox(OutboxState::Rejected, 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].last_error,
+            "sink la: this item could not be made into a request: "
+            "[json.exception.type_error.316]");
 }

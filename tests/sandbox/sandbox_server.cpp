@@ -1,5 +1,6 @@
 #include "tests/sandbox/sandbox_server.h"
 
+#include <Poco/Base64Decoder.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -13,11 +14,14 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/sandbox/sandbox_state.h"
@@ -76,7 +80,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     }
     if (request.getMethod() == "GET" && path.rfind("/v1.0/schools/", 0) == 0)
       return serveMisAttendance(*state_, request, response);
-    if (request.getMethod() == "POST" && path == "/oauth/token") return issueToken(body, response);
+    if (request.getMethod() == "POST" && path == "/oauth/token")
+      return issueToken(request, body, response);
 
     static const std::regex incidentChild(R"(^/api/v1/incidents/([0-9]+)/(actions|notes)$)");
     std::smatch match;
@@ -128,20 +133,48 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (header.rfind("Bearer ", 0) != 0) return false;
     auto token = header.substr(7);
     if (!staticToken.empty() && token == staticToken) return true;
+    if (state_->options.accept_any_bearer && !token.empty()) return true;
     std::lock_guard lock(state_->mutex);
     return state_->tokens.count(token) > 0;
   }
 
-  void issueToken(const std::string& body, HTTPServerResponse& response) {
+  // The client's id and secret from an HTTP Basic header (each part form-decoded, RFC 6749
+  // 2.3.1); nothing when there is none.
+  static std::optional<std::pair<std::string, std::string>> basicCredentials(
+      HTTPServerRequest& request) {
+    auto header = request.get("Authorization", "");
+    if (header.rfind("Basic ", 0) != 0) return std::nullopt;
+    std::istringstream in(header.substr(6));
+    Poco::Base64Decoder decoder(in);
+    std::string decoded((std::istreambuf_iterator<char>(decoder)),
+                        std::istreambuf_iterator<char>());
+    auto colon = decoded.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    auto formDecode = [](std::string text) {
+      std::replace(text.begin(), text.end(), '+', ' ');
+      std::string out;
+      Poco::URI::decode(text, out);
+      return out;
+    };
+    return std::pair{formDecode(decoded.substr(0, colon)), formDecode(decoded.substr(colon + 1))};
+  }
+
+  void issueToken(HTTPServerRequest& request, const std::string& body,
+                  HTTPServerResponse& response) {
     std::map<std::string, std::string> form;
     for (const auto& [key, value] : Poco::URI("/?" + body).getQueryParameters()) form[key] = value;
     if (form["grant_type"] != "client_credentials")
       return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "unsupported_grant_type"}});
-    if (form["client_id"] != state_->options.oauth_client_id ||
-        form["client_secret"] != state_->options.oauth_client_secret)
+    const auto& allowed = state_->options.oauth_client_auth;
+    auto basic = allowed == "post" ? std::nullopt : basicCredentials(request);
+    std::string id = basic ? basic->first : allowed == "basic" ? "" : form["client_id"];
+    std::string secret = basic ? basic->second : allowed == "basic" ? "" : form["client_secret"];
+    if (id != state_->options.oauth_client_id || secret != state_->options.oauth_client_secret) {
+      if (allowed != "post") response.set("WWW-Authenticate", "Basic realm=\"sandbox\"");
       return reply(
           response, HTTPResponse::HTTP_UNAUTHORIZED,
           {{"error", "invalid_client"}, {"error_description", "client authentication failed"}});
+    }
     std::string token;
     {
       std::lock_guard lock(state_->mutex);
@@ -152,7 +185,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     reply(response, HTTPResponse::HTTP_OK,
           {{"access_token", token},
            {"token_type", "Bearer"},
-           {"expires_in", state_->options.oauth_expires_in}});
+           {"expires_in", state_->options.oauth_expires_in_as_text
+                              ? nlohmann::json(std::to_string(state_->options.oauth_expires_in))
+                              : nlohmann::json(state_->options.oauth_expires_in)}});
   }
 
   void lookupIncidents(HTTPServerRequest& request, HTTPServerResponse& response) {
@@ -197,8 +232,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                         ? "LA-" + std::to_string(100000 + state_->nextNotification++)
                         : std::to_string(state_->nextIncident++);
         state_->byKey[kind + "|" + key] = state_->records.size();
+        auto authorization = request.get("Authorization", "");
         state_->records.push_back(
-            Received{kind, reference, key, body, request.getMethod() + " " + request.getURI()});
+            Received{kind, reference, key, body, request.getMethod() + " " + request.getURI(),
+                     authorization.rfind("Bearer ", 0) == 0 ? authorization.substr(7) : ""});
       }
     }
     if (dropAnswer_) return hangUp(request);

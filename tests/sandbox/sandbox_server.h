@@ -4,8 +4,10 @@
 // record), keeps what it receives, and can be told to fail: status codes, delays, dropped
 // connections. Used by the tests and the demo.
 //
-//   POST /oauth/token                     OAuth2 client credentials (form: grant_type,
-//                                          client_id, client_secret) -> {"access_token", ...}
+//   POST /oauth/token                     OAuth2 client credentials (form: grant_type; the
+//                                          client by HTTP Basic or client_id and client_secret
+//                                          in the form, as `oauth_client_auth` allows)
+//                                          -> {"access_token", "expires_in", ...}
 //   POST /api/v1/notifications            LA portal (Authorization: Bearer <la_token> or an
 //                                          OAuth2 token) -> 202 {"reference"}
 //   POST /api/v1/incidents                CPOMS-style (X-API-Key: <cpoms_key> or an OAuth2
@@ -44,6 +46,13 @@ struct SandboxOptions {
   std::string oauth_client_id = "markbridge";
   std::string oauth_client_secret = "oauth-sandbox-secret";
   int oauth_expires_in = 3600;
+  bool oauth_expires_in_as_text = false;  // "expires_in": "3600", as some real servers send
+  // How a client may authenticate at /oauth/token: "any" (HTTP Basic or the form), "basic"
+  // (RFC 6749 2.3.1: HTTP Basic only), "post" (the form only).
+  std::string oauth_client_auth = "any";
+  // Any bearer token is accepted (one another authorization server issued); what was sent is
+  // kept with each record.
+  bool accept_any_bearer = false;
   bool require_client_cert = false;
   std::string ca_file;  // the CA client certificates must be signed by
   uint16_t port = 0;    // 0: any free port
@@ -54,8 +63,9 @@ struct Received {
   std::string kind;  // "notification", "incident", "action", "note"
   std::string reference;
   std::string idempotency_key;
-  std::string body;  // JSON
-  std::string path;  // what was called (for "hook")
+  std::string body;    // JSON
+  std::string path;    // what was called (for "hook")
+  std::string bearer;  // the bearer token it came with, if any
 };
 
 struct Faults {

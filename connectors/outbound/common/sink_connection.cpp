@@ -1,10 +1,15 @@
 #include "connectors/outbound/common/sink_connection.h"
 
+#include <Poco/Base64Encoder.h>
 #include <Poco/URI.h>
+#include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "connectors/common/secret.h"
+#include "core/domain/logging.h"
 
 namespace markbridge {
 namespace {
@@ -23,10 +28,15 @@ constexpr Field kAuthFields[] = {
     {"client_secret_file", FieldType::String, "\"\"", false,
      "oauth2: owner-only file of the client secret"},
     {"scope", FieldType::String, "\"\"", false, "oauth2: the scope asked for, if any"},
+    {"client_auth", FieldType::String, "\"client_secret_basic\"", false,
+     "oauth2: how the client authenticates at the token endpoint: client_secret_basic (HTTP "
+     "Basic) or client_secret_post (in the form)"},
 };
 
-// Refresh an OAuth2 token this long before it expires.
+// Refresh an OAuth2 token this long before it expires (half its life when that is shorter).
 constexpr auto kTokenMargin = std::chrono::seconds(60);
+// A token answer without a lifetime: assume an hour (a 401 fetches a new one sooner).
+constexpr auto kDefaultTokenLifetime = std::chrono::seconds(3600);
 
 std::string urlEncode(const std::string& text) {
   std::string out;
@@ -35,11 +45,20 @@ std::string urlEncode(const std::string& text) {
 }
 
 std::string excerpt(const std::string& body) {
-  auto json = nlohmann::json::parse(body, nullptr, false);
-  if (!json.is_discarded() && json.is_object())
-    for (const char* key : {"error_description", "error", "message"})
-      if (json.contains(key) && json[key].is_string()) return json[key].get<std::string>();
-  return body.substr(0, 200);
+  return answerExcerpt(body);
+}
+
+std::string base64(const std::string& text) {
+  std::ostringstream out;
+  Poco::Base64Encoder encoder(out);
+  encoder.rdbuf()->setLineLength(0);
+  encoder << text;
+  encoder.close();
+  return out.str();
+}
+
+bool isOutage(int status) {
+  return status == 408 || status == 429 || status >= 500;
 }
 
 }  // namespace
@@ -57,12 +76,15 @@ std::span<const Field> ConnectionConfig::fields() {
        "environment variable holding the client key's passphrase, if it is encrypted"},
       {"client_key_passphrase_file", FieldType::String, "\"\"", false,
        "owner-only file holding the client key's passphrase"},
-      {"timeout_ms", FieldType::Integer, "10000", false, "connect/read timeout per request"},
+      {"timeout_ms", FieldType::Integer, "10000", false,
+       "the hard limit on one delivery attempt: connecting, the TLS handshake, every request "
+       "and its answer together"},
       {"auth", FieldType::Object, "{\"type\": \"none\"}", false,
        "how the sink proves who it is: {\"type\": \"api_key\", \"header\", \"key_env\" | "
        "\"key_file\"}, {\"type\": \"bearer\", \"token_env\" | \"token_file\"}, {\"type\": "
        "\"oauth2\", \"token_url\", \"client_id\", \"client_secret_env\" | "
-       "\"client_secret_file\", \"scope\"}"},
+       "\"client_secret_file\", \"scope\", \"client_auth\": \"client_secret_basic\" | "
+       "\"client_secret_post\"}"},
   };
   return kFields;
 }
@@ -122,6 +144,10 @@ ConnectionConfig ConnectionConfig::fromJson(const nlohmann::json& f, const std::
     auth.token_url = str(a, "token_url");
     auth.client_id = str(a, "client_id");
     auth.scope = str(a, "scope");
+    if (a.contains("client_auth")) auth.client_auth = str(a, "client_auth");
+    if (auth.client_auth != "client_secret_basic" && auth.client_auth != "client_secret_post")
+      context.add(at + ".client_auth", "must be client_secret_basic or client_secret_post",
+                  auth.client_auth);
     if (auth.token_url.rfind("https://", 0) != 0)
       context.add(at + ".token_url", "must be the token endpoint's https:// address",
                   auth.token_url);
@@ -195,34 +221,89 @@ SinkConnection::SinkConnection(ConnectionConfig config, std::string secret, std:
 
 SinkConnection::~SinkConnection() = default;
 
-bool SinkConnection::fetchToken(std::string& error, bool& refused) {
+std::optional<std::chrono::seconds> tokenLifetime(const nlohmann::json& answer) {
+  if (!answer.is_object() || !answer.contains("expires_in")) return std::nullopt;
+  const auto& v = answer["expires_in"];
+  int64_t seconds = -1;
+  if (v.is_number_integer()) {
+    seconds = v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    seconds = static_cast<int64_t>(v.get<double>());
+  } else if (v.is_string()) {
+    const auto& text = v.get_ref<const std::string&>();
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec != std::errc() || end != text.data() + text.size()) seconds = -1;
+  }
+  if (seconds < 0) return std::nullopt;
+  return std::chrono::seconds(seconds);
+}
+
+std::chrono::seconds tokenRefreshAfter(std::chrono::seconds lifetime) {
+  return lifetime - std::min(kTokenMargin, lifetime / 2);
+}
+
+void SinkConnection::beginAttempt() {
+  attemptDeadline_ =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.timeout_ms);
+}
+
+bool SinkConnection::fetchToken(HttpResponse& failure) {
+  const auto& auth = config_.auth;
   HttpRequest request;
   request.path = tokenPath_;
+  request.deadline = attemptDeadline_;
   request.headers["Content-Type"] = "application/x-www-form-urlencoded";
-  request.body = "grant_type=client_credentials&client_id=" + urlEncode(config_.auth.client_id) +
-                 "&client_secret=" + urlEncode(secret_);
-  if (!config_.auth.scope.empty()) request.body += "&scope=" + urlEncode(config_.auth.scope);
+  request.body = "grant_type=client_credentials";
+  if (auth.client_auth == "client_secret_post")
+    request.body +=
+        "&client_id=" + urlEncode(auth.client_id) + "&client_secret=" + urlEncode(secret_);
+  else  // RFC 6749 2.3.1: each part form-encoded, then HTTP Basic
+    request.headers["Authorization"] =
+        "Basic " + base64(urlEncode(auth.client_id) + ":" + urlEncode(secret_));
+  if (!auth.scope.empty()) request.body += "&scope=" + urlEncode(auth.scope);
   auto response = tokenClient_->send(request);
+  std::string where = "OAuth2 token endpoint " + auth.token_url + ": ";
   if (response.status == 0) {
-    error = "OAuth2 token endpoint " + config_.auth.token_url + ": " + response.transport_error;
+    failure.transport_error = where + response.transport_error;
+    failure.timed_out = response.timed_out;
+    return false;
+  }
+  if (isOutage(response.status)) {  // the endpoint is down or busy: retried with backoff
+    failure.transport_error = where + "HTTP " + std::to_string(response.status) + " " +
+                              excerpt(response.body) + " (an outage there; retried)";
+    if (auto it = response.headers.find("retry-after"); it != response.headers.end())
+      failure.headers["retry-after"] = it->second;
     return false;
   }
   auto json = nlohmann::json::parse(response.body, nullptr, false);
-  if (response.status / 100 != 2 || !json.is_object() || !json.contains("access_token") ||
-      !json["access_token"].is_string()) {
-    refused = true;
-    error = "OAuth2 token refused by " + config_.auth.token_url + ": HTTP " +
-            std::to_string(response.status) + " " + excerpt(response.body) +
-            " (check client_id and the client secret)";
+  if (response.status / 100 != 2) {
+    failure.refused_us = true;
+    failure.transport_error = "OAuth2 token refused by " + auth.token_url + ": HTTP " +
+                              std::to_string(response.status) + " " + excerpt(response.body) +
+                              " (check client_id, the client secret and client_auth)";
+    return false;
+  }
+  if (!json.is_object() || !json.contains("access_token") || !json["access_token"].is_string() ||
+      json["access_token"].get_ref<const std::string&>().empty()) {
+    failure.refused_us = true;  // not a token endpoint: a person must look at token_url
+    failure.transport_error = where + "HTTP " + std::to_string(response.status) +
+                              " without an access_token (is token_url the token endpoint?)";
     return false;
   }
   token_ = json["access_token"].get<std::string>();
-  auto lifetime = std::chrono::seconds(json.value("expires_in", 3600));
-  tokenUntil_ = std::chrono::steady_clock::now() + lifetime - kTokenMargin;
+  auto lifetime = tokenLifetime(json);
+  if (!lifetime && json.contains("expires_in"))
+    namedLogger(config_.sink)
+        ->warn(
+            "sink {}: OAuth2 token answer's expires_in is not a number of seconds ({}); "
+            "keeping the token for an hour or until refused",
+            config_.sink, excerpt(json["expires_in"].dump()));
+  tokenUntil_ = std::chrono::steady_clock::now() +
+                tokenRefreshAfter(lifetime.value_or(kDefaultTokenLifetime));
   return true;
 }
 
-bool SinkConnection::addCredentials(HttpRequest& request, std::string& error, bool& refused) {
+bool SinkConnection::addCredentials(HttpRequest& request, HttpResponse& failure) {
   const auto& type = config_.auth.type;
   if (type == "api_key") {
     request.headers[config_.auth.header] = secret_;
@@ -230,17 +311,17 @@ bool SinkConnection::addCredentials(HttpRequest& request, std::string& error, bo
     request.headers["Authorization"] = "Bearer " + secret_;
   } else if (type == "oauth2") {
     if (token_.empty() || std::chrono::steady_clock::now() >= tokenUntil_)
-      if (!fetchToken(error, refused)) return false;
+      if (!fetchToken(failure)) return false;
     request.headers["Authorization"] = "Bearer " + token_;
   }
   return true;
 }
 
 HttpResponse SinkConnection::send(HttpRequest request) {
+  if (!request.deadline) request.deadline = attemptDeadline_;
   for (int attempt = 0;; ++attempt) {
     HttpResponse noCredentials;
-    if (!addCredentials(request, noCredentials.transport_error, noCredentials.refused_us))
-      return noCredentials;
+    if (!addCredentials(request, noCredentials)) return noCredentials;
     auto response = client_.send(request);
     // A 401 with a cached OAuth2 token: it may have been revoked early. Once more, fresh.
     if (response.status == 401 && config_.auth.type == "oauth2" && attempt == 0) {
@@ -255,12 +336,21 @@ DeliveryResult deliveryResult(const std::string& sink, const HttpResponse& respo
                               const std::string& reference) {
   DeliveryResult result;
   if (response.status == 0) {
-    result = DeliveryResult::retry(response.transport_error);
+    std::optional<int64_t> afterMs;
+    if (auto seconds = response.retryAfterSeconds()) afterMs = *seconds * 1000;
+    result = DeliveryResult::retry(response.transport_error, afterMs);
     result.sink_unavailable = response.refused_us;
   } else {
     result = classifyHttpStatus(response.status, reference, excerpt(response.body),
                                 response.retryAfterSeconds());
-    if (response.status == 401 || response.status == 403) {
+    if (auto refusal = clientCertificateRefusal(response.status, response.body)) {
+      // A proxy that checks client certificates finished the handshake, then said no.
+      result = DeliveryResult::retry(
+          "TLS: the server refused our client certificate (missing, expired, or not issued by "
+          "the authority it trusts; check client_cert and client_key): " +
+          *refusal);
+      result.sink_unavailable = true;
+    } else if (response.status == 401 || response.status == 403) {
       result = DeliveryResult::retry(result.reason + " (check the sink's credentials)");
       result.sink_unavailable = true;
     }

@@ -6,11 +6,15 @@
 //   "auth": {"type": "api_key", "header": "X-API-Key", "key_env": "MB_CPOMS_KEY"}
 //   "auth": {"type": "bearer", "token_env": "MB_LA_TOKEN"}
 //   "auth": {"type": "oauth2", "token_url": "https://login.example/oauth/token",
-//            "client_id": "markbridge", "client_secret_env": "MB_SECRET", "scope": "incidents"}
+//            "client_id": "markbridge", "client_secret_env": "MB_SECRET", "scope": "incidents",
+//            "client_auth": "client_secret_basic"}
 //
 // Secrets come from environment variables or owner-only files (*_file), never from the config
-// itself, and never reach a log. An OAuth2 token is fetched when first needed, kept until a
-// minute before it expires, and fetched again once if the destination answers 401.
+// itself, and never reach a log. An OAuth2 token is fetched when first needed (the client
+// authenticating with HTTP Basic, RFC 6749 2.3.1, or with the secret in the form), kept until
+// shortly before it expires (a minute, or half its lifetime when that is shorter), and fetched
+// again once if the destination answers 401. A token endpoint that is down (5xx, 408, 429, no
+// answer) is an outage, retried with backoff; one that refuses the client pauses the sink.
 
 #include <chrono>
 #include <filesystem>
@@ -33,6 +37,9 @@ struct AuthConfig {
   std::string secret_env;     // the key, the token or the client secret
   std::filesystem::path secret_file;
   std::string token_url, client_id, scope;  // oauth2
+  // oauth2: how the client proves who it is at the token endpoint: "client_secret_basic" (HTTP
+  // Basic, which every server must accept) or "client_secret_post" (in the form).
+  std::string client_auth = "client_secret_basic";
 };
 
 struct ConnectionConfig {
@@ -70,12 +77,17 @@ class SinkConnection {
   // `auth_error` is set.
   HttpResponse send(HttpRequest request);
   const std::string& sink() const { return config_.sink; }
+  // Starts one delivery attempt: every request it makes (a token, a lookup, the record, a
+  // retry after 401) shares one deadline, timeout_ms from now.
+  void beginAttempt();
 
  private:
   SinkConnection(ConnectionConfig config, std::string secret, std::string passphrase);
   // False with `error` (and `refused` when the token endpoint said no) when they cannot be had.
-  bool addCredentials(HttpRequest& request, std::string& error, bool& refused);
-  bool fetchToken(std::string& error, bool& refused);
+  bool addCredentials(HttpRequest& request, HttpResponse& response);
+  // False when no token could be had: `response` then says why (status 0; refused_us when the
+  // token endpoint refused the client; its Retry-After kept when it was an outage).
+  bool fetchToken(HttpResponse& response);
 
   ConnectionConfig config_;
   std::string secret_;
@@ -84,7 +96,14 @@ class SinkConnection {
   std::string tokenPath_;
   std::string token_;
   std::chrono::steady_clock::time_point tokenUntil_{};
+  std::optional<std::chrono::steady_clock::time_point> attemptDeadline_;
 };
+
+// How long an OAuth2 token answer says its token lives: `expires_in` as a number or as a
+// string of digits (as some servers send it); nothing when absent or not a count of seconds.
+std::optional<std::chrono::seconds> tokenLifetime(const nlohmann::json& answer);
+// When to fetch a token again: a minute before it expires, or halfway through a shorter life.
+std::chrono::seconds tokenRefreshAfter(std::chrono::seconds lifetime);
 
 // Builds an HTTPS sink: its config checked (problems in `context`), its connection opened
 // (secrets read, certificates loaded), then SinkType(config, extra..., connection); null when
@@ -104,8 +123,9 @@ std::unique_ptr<Sink> buildHttpsSink(const nlohmann::json& json, const std::stri
 
 // A response as a delivery result, named for the sink: 2xx delivered (with `reference`),
 // 408/429/5xx (not 501) and transport failures retried, other statuses rejected with the body
-// kept. 401/403 and TLS certificate failures mark the sink unavailable: its items wait, none
-// is rejected, until the technician fixes the credentials.
+// kept. 401/403, TLS certificate failures and a proxy's client-certificate refusal page (nginx's
+// 400/495/496) mark the sink unavailable: its items wait, none is rejected, until the
+// technician fixes the credentials.
 DeliveryResult deliveryResult(const std::string& sink, const HttpResponse& response,
                               const std::string& reference);
 

@@ -136,6 +136,7 @@ std::optional<std::string> CpomsSink::incident(const OutboxItem& item, const nlo
 }
 
 DeliveryResult CpomsSink::deliver(const OutboxItem& item, const std::string& originalReference) {
+  connection_->beginAttempt();  // one deadline for every request of this attempt
   auto event = nlohmann::json::parse(item.payload);
   DeliveryResult result;
   if (item.kind != OutboxKind::Notify) {

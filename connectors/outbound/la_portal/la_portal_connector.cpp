@@ -12,6 +12,7 @@ LaPortalSink::LaPortalSink(LaPortalConfig config, School school,
     : config_(std::move(config)), school_(std::move(school)), connection_(std::move(connection)) {}
 
 DeliveryResult LaPortalSink::deliver(const OutboxItem& item, const std::string& originalReference) {
+  connection_->beginAttempt();  // one deadline for every request of this attempt
   HttpRequest request;
   request.path = "/api/v1/notifications";
   request.headers["Idempotency-Key"] = item.key;

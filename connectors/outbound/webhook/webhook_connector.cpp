@@ -100,6 +100,7 @@ WebhookSink::WebhookSink(WebhookConfig config, School school,
       connection_(std::move(connection)) {}
 
 DeliveryResult WebhookSink::deliver(const OutboxItem& item, const std::string& originalReference) {
+  connection_->beginAttempt();  // one deadline for every request of this attempt
   DeliveryResult result;
   const WebhookRequest* request = &config_.request;
   if (item.kind != OutboxKind::Notify)
