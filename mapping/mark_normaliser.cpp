@@ -68,6 +68,13 @@ bool MarkNormaliser::normaliseInto(const RawMark& raw, Mark& out, std::vector<Pr
       report(problems, raw.line, raw.date, "date must be dd/mm/yyyy or yyyy-mm-dd");
     }
   }
+  if (date && *date > today_) {
+    std::string iso = date->iso();
+    RawField where = raw.known_date ? RawField{iso, raw.code.column} : raw.date;
+    report(problems, raw.line, where,
+           "the date is after today (" + today_.iso() +
+               "): no register is taken before its day, so the file is refused");
+  }
   auto session = raw.known_session ? raw.known_session : parseSession(raw.session.text);
   if (!session) report(problems, raw.line, raw.session, "session must be AM or PM");
   auto mapped = codes_.map(raw.code.text);
