@@ -59,6 +59,15 @@ TEST(GridColumns, AColumnThatIsNotAValidSessionHeadingRefusesTheFile) {
   }
 }
 
+TEST(GridColumns, AGridWhoseOnlySessionHeadingIsBrokenNamesIt) {
+  auto batch = parse(kSims, "UPN,Legal Surname,31/09/2024 AM\nB801200005001,Smith,/\n");
+  ASSERT_FALSE(batch.ok());
+  ASSERT_EQ(batch.problems.size(), 2u);
+  EXPECT_NE(batch.problems[0].message.find("grid layout"), std::string::npos);
+  EXPECT_EQ(batch.problems[1].column, 3);
+  EXPECT_EQ(batch.problems[1].value, "31/09/2024 AM");
+}
+
 TEST(GridColumns, AnUnknownColumnRefusesTheFileUnlessListedInIgnoreColumns) {
   std::string csv = "UPN,Attendance %,02/09/2024 AM\nB801200005001,98.5,/\n";
   auto refused = parse(kSims, csv);

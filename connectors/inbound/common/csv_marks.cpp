@@ -1,5 +1,6 @@
 #include "connectors/inbound/common/csv_marks.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "connectors/inbound/common/batch_builder.h"
@@ -24,6 +25,12 @@ int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// A header that tries to be a session heading (digits and a date separator), valid or not.
+bool looksLikeSessionHeading(std::string_view header) {
+  return header.find_first_of("0123456789") != std::string_view::npos &&
+         header.find_first_of("/-") != std::string_view::npos;
 }
 
 struct GridColumn {
@@ -62,14 +69,18 @@ class CsvMarkRows {
       grid_.push_back({static_cast<int>(i), session->first, session->second});
     }
     bool longLayout = markAt_[kDate] >= 0 && markAt_[kSession] >= 0 && markAt_[kMark] >= 0;
-    if (config_.layout == "grid" || (config_.layout == "auto" && !longLayout && !grid_.empty())) {
+    // A header with only broken session headings (`31/09/2024 AM`) is still a grid: each bad
+    // heading is named rather than "no Date column".
+    bool gridLike = !grid_.empty() ||
+                    std::any_of(header.fields.begin(), header.fields.end(),
+                                [](std::string_view h) { return looksLikeSessionHeading(h); });
+    if (config_.layout == "grid" || (config_.layout == "auto" && !longLayout && gridLike)) {
       isGrid_ = !grid_.empty();
       if (!isGrid_)
         builder_.problem(header.line, 0, "",
                          "grid layout: no column is headed with a session such as "
                          "\"02/09/2024 AM\"");
-      else
-        accountForGridColumns(header);
+      accountForGridColumns(header);
     } else {
       refuseRepeatedColumns(header, kMarkColumns, config_.csv->columns, builder_);
       requireColumns(markAt_, kMarkColumns, header.line, builder_);
@@ -142,7 +153,7 @@ class CsvMarkRows {
       for (const auto& skip : config_.ignore_columns)
         ignored = ignored || normaliseHeader(skip) == name;
       if (ignored) continue;
-      bool looksLikeSession = header.fields[i].find_first_of("0123456789") != std::string::npos;
+      bool looksLikeSession = looksLikeSessionHeading(header.fields[i]);
       builder_.problem(
           header.line, static_cast<int>(i) + 1, std::string(header.fields[i]),
           "column " + std::to_string(i + 1) +
