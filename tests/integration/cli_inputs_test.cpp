@@ -89,6 +89,16 @@ TEST_F(InputsFixture, ADropFolderNeverFollowsALinkToAFileOutsideIt) {
   EXPECT_NE(status.out.find("link.csv: is a symbolic link"), std::string::npos) << status.out;
 }
 
+TEST_F(InputsFixture, ADropFolderNeverReadsAHardLinkToAFileOutsideIt) {
+  dir.write("outside/secret.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,TOPSECRET\n");
+  fs::create_hard_link(dir / "outside/secret.csv", dir / "inbox/hard.csv");
+  auto sync = run({"sync"});
+  EXPECT_EQ(sync.exit_code, 1) << sync.out << sync.err;
+  EXPECT_NE(sync.err.find("has 2 names (a hard link)"), std::string::npos) << sync.err;
+  EXPECT_EQ(read(dir / "inbox/quarantine/hard.csv.error.txt").find("TOPSECRET"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "outside/secret.csv"));
+}
+
 TEST_F(InputsFixture, ALinkedArchiveOrQuarantineIsNeverWrittenThrough) {
   for (const char* folder : {"archive", "quarantine"}) {
     SCOPED_TRACE(folder);

@@ -104,13 +104,24 @@ void pullFiles(const FileSourceConfig& config, ImportReceiver& into, const ReadF
       return;
     }
   std::error_code error;
-  std::vector<fs::path> waiting, links;
+  std::vector<fs::path> waiting;
+  std::vector<std::pair<fs::path, std::string>> links;  // never read, and why
   for (const auto& entry : fs::directory_iterator(config.drop_folder, error)) {
     if (ignored(entry.path())) continue;
-    if (entry.is_symlink())
-      links.push_back(entry.path());
-    else if (entry.is_regular_file())
-      waiting.push_back(entry.path());
+    std::error_code ignoredError;
+    if (entry.is_symlink()) {
+      links.emplace_back(
+          entry.path(),
+          "is a symbolic link (to " + fs::read_symlink(entry.path(), ignoredError).string() + ")");
+    } else if (entry.is_regular_file()) {
+      auto names = fs::hard_link_count(entry.path(), ignoredError);
+      if (!ignoredError && names > 1)
+        links.emplace_back(entry.path(), "has " + std::to_string(names) +
+                                             " names (a hard link): it may be a file from "
+                                             "outside the folder");
+      else
+        waiting.push_back(entry.path());
+    }
   }
   if (error) {
     log->error("cannot read drop folder {}: {}", config.drop_folder.string(), error.message());
@@ -119,9 +130,9 @@ void pullFiles(const FileSourceConfig& config, ImportReceiver& into, const ReadF
   // A link is never followed (it could point at any file the service can read): it is moved
   // aside, as a link, with a note saying why, and reported like a refused file.
   std::sort(links.begin(), links.end());
-  for (const auto& link : links) {
-    std::string why = "is a symbolic link (to " + fs::read_symlink(link, error).string() +
-                      "): a drop folder's files are read only when they are real files in it, "
+  for (const auto& [link, what] : links) {
+    std::string why = what +
+                      ": a drop folder's files are read only when they are real files in it, "
                       "never through a link; nothing was read. Copy the export into the folder";
     log->error("{}: {}", link.filename().string(), why);
     auto moved = moveInto(link, quarantine);
