@@ -68,13 +68,6 @@ bool MarkNormaliser::normaliseInto(const RawMark& raw, Mark& out, std::vector<Pr
       report(problems, raw.line, raw.date, "date must be dd/mm/yyyy or yyyy-mm-dd");
     }
   }
-  if (date && *date > today_) {
-    std::string iso = date->iso();
-    RawField where = raw.known_date ? RawField{iso, raw.code.column} : raw.date;
-    report(problems, raw.line, where,
-           "the date is after today (" + today_.iso() +
-               "): no register is taken before its day, so the file is refused");
-  }
   auto session = raw.known_session ? raw.known_session : parseSession(raw.session.text);
   if (!session) report(problems, raw.line, raw.session, "session must be AM or PM");
   auto mapped = codes_.map(raw.code.text);
@@ -89,6 +82,15 @@ bool MarkNormaliser::normaliseInto(const RawMark& raw, Mark& out, std::vector<Pr
       report(problems, raw.line, raw.minutes_late, "minutes late must be a whole number");
     else
       out.minutes_late = value;
+  }
+  if (date && *date > today_) {
+    // A blank or `-` for a session still to come (a grid exported mid-week) is not a mark.
+    if (mapped && mapped->code.isNotTaken()) return false;
+    std::string iso = date->iso();
+    RawField where = raw.known_date ? RawField{iso, raw.code.column} : raw.date;
+    report(problems, raw.line, where,
+           "the date is after today (" + today_.iso() +
+               "): no register is taken before its day, so the file is refused");
   }
   if (problems.size() != before) return false;
   if (review) *review = mapped->review;

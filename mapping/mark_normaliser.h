@@ -6,7 +6,8 @@
 // with the reason; a row with no UPN is matched on MIS id among the pupils on roll, and a row
 // that matches nobody is rejected as an unknown pupil.
 //
-// Dates: a mark dated after today (London) is refused: no register is taken before its day.
+// Dates: a mark dated after today (London) is refused: no register is taken before its day. A
+// missing mark (blank, `-`) for such a session is no mark at all: it yields nothing.
 
 #include <optional>
 #include <string>

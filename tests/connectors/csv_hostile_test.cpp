@@ -125,11 +125,21 @@ TEST(FutureDates, AMarkDatedAfterTodayRefusesTheFile) {
 
 TEST(FutureDates, AGridColumnDatedAfterTodayRefusesTheFile) {
   std::string heading = (londonToday() + 7).iso() + " PM";
-  auto batch = parse(kSims, "UPN,02/09/2024 AM," + heading + "\nB801200005001,/,-\n");
+  auto batch = parse(kSims, "UPN,02/09/2024 AM," + heading + "\nB801200005001,/,N\n");
   ASSERT_FALSE(batch.ok());
   EXPECT_EQ(batch.problems[0].line, 2);
   EXPECT_EQ(batch.problems[0].column, 3);
   EXPECT_EQ(batch.problems[0].value, (londonToday() + 7).iso());
+}
+
+TEST(FutureDates, ABlankCellForASessionStillToComeIsNoMark) {
+  // A grid exported on a Wednesday for the whole week: Thursday and Friday are still blank.
+  std::string later = (londonToday() + 1).iso() + " AM," + (londonToday() + 2).iso() + " AM";
+  auto batch = parse(kSims, "UPN,02/09/2024 AM," + later + "\nB801200005001,/,,-\n");
+  ASSERT_TRUE(batch.ok()) << batch.problems[0].str();
+  ASSERT_EQ(batch.marks.size(), 1u);
+  EXPECT_EQ(batch.marks[0].date, test::d("2024-09-02"));
+  EXPECT_EQ(batch.missing_marks, 0);  // never a register "not taken" before its day
 }
 
 TEST(CsvLimits, AFieldLongerThanTheLimitIsRefusedWithItsLineAndTheLimit) {
