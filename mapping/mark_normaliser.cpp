@@ -83,6 +83,15 @@ bool MarkNormaliser::normaliseInto(const RawMark& raw, Mark& out, std::vector<Pr
     else
       out.minutes_late = value;
   }
+  if (date && *date > today_) {
+    // A blank or `-` for a session still to come (a grid exported mid-week) is not a mark.
+    if (mapped && mapped->code.isNotTaken()) return false;
+    std::string iso = date->iso();
+    RawField where = raw.known_date ? RawField{iso, raw.code.column} : raw.date;
+    report(problems, raw.line, where,
+           "the date is after today (" + today_.iso() +
+               "): no register is taken before its day, so the file is refused");
+  }
   if (problems.size() != before) return false;
   if (review) *review = mapped->review;
   out.date = *date;

@@ -5,6 +5,9 @@
 // Pupil identity: a valid UPN names the pupil; a UPN that fails its check letter is rejected
 // with the reason; a row with no UPN is matched on MIS id among the pupils on roll, and a row
 // that matches nobody is rejected as an unknown pupil.
+//
+// Dates: a mark dated after today (London) is refused: no register is taken before its day. A
+// missing mark (blank, `-`) for such a session is no mark at all: it yields nothing.
 
 #include <optional>
 #include <string>
@@ -15,6 +18,7 @@
 #include "core/domain/problem.h"
 #include "mapping/code_map.h"
 #include "mapping/pupil_directory.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 
@@ -41,6 +45,7 @@ class MarkNormaliser {
         file_(std::move(file)),
         source_(std::move(source)),
         recordedAt_(recordedAt),
+        today_(london::localDate(recordedAt)),
         directory_(directory) {}
 
   // Fills `out` (reusing its storage: the import path's hot loop). Appends to `problems` and
@@ -60,6 +65,7 @@ class MarkNormaliser {
   std::string file_;
   std::string source_;
   int64_t recordedAt_;
+  Date today_;  // London's date at recordedAt_: later dates are refused
   const PupilDirectory* directory_;
   // Exports list a pupil's marks together: the last UPN and date checked are remembered.
   mutable std::string lastUpn_;

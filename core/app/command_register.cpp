@@ -6,6 +6,7 @@
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
 #include "core/app/reconcile.h"
+#include "core/app/store_receiver.h"
 #include "mapping/code_map.h"
 
 namespace markbridge {
@@ -20,6 +21,14 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
       << ", imports " << s.imports << " (last "
       << (s.last_import_at.empty() ? "never" : s.last_import_at) << ")\n"
       << "  data quality: " << s.marks_not_taken << " sessions with the register not taken\n";
+  for (const auto& source : gateway->sources()) {
+    if (auto off = store.sourceState(source->name(), std::string(StoreReceiver::kOffCalendarKey));
+        off && !off->empty())
+      out << "    source " << source->name() << ": " << *off << "\n";
+    if (auto refused =
+            store.sourceState(source->name(), std::string(StoreReceiver::kLastRefusedKey)))
+      out << "    source " << source->name() << ": last refused " << *refused << "\n";
+  }
   // Missing marks are never absences: they are registers someone still has to complete.
   for (const auto& gap : store.registersNotTaken(20))
     out << "    " << gap.date.iso() << " " << toString(gap.session) << ": " << gap.pupils

@@ -9,6 +9,7 @@
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 #include "core/rules/register.h"
+#include "core/store/sqlite_db.h"
 
 namespace markbridge {
 
@@ -39,7 +40,12 @@ Gateway::Gateway(GatewayConfig config, Store store)
       sinks_.push_back(std::move(s));
   }
   if (!problems.empty()) throw ProblemError(problems);
-  if (store == Store::Open) store_ = openSqliteStore(config_.store_path.string());
+  if (store == Store::Open) {
+    // An empty or damaged store file is refused here (status, sync, import and the service's
+    // start all open it this way), never replaced by a new empty store.
+    verifyStoreFile(config_.store_path.string());
+    store_ = openSqliteStore(config_.store_path.string());
+  }
 }
 
 Gateway::~Gateway() = default;

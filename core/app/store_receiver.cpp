@@ -2,11 +2,24 @@
 
 #include <spdlog/spdlog.h>
 
+#include <ctime>
 #include <utility>
 
 #include "core/domain/logging.h"
 
 namespace markbridge {
+namespace {
+
+std::string utcTime(int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
+  return text;
+}
+
+}  // namespace
 
 StoreReceiver::StoreReceiver(Store& store, const SchoolCalendar& calendar, int64_t now,
                              std::function<void(ImportResult&&)> done)
@@ -102,8 +115,26 @@ void StoreReceiver::finish(ImportBatch&& batch) {
     result_ = ImportResult{};
     log->error("{} rejected whole, nothing stored: {} problem(s), first: {}", batch.origin,
                batch.problems.size(), batch.problems.front().str());
+    // Nothing of the input is kept, only the note that it was refused, for `status`.
+    store_.setSourceState(batch.source, std::string(kLastRefusedKey),
+                          utcTime(now_) + " " + batch.problems.front().str() +
+                              (batch.problems.size() > 1
+                                   ? " (and " + std::to_string(batch.problems.size() - 1) + " more)"
+                                   : ""),
+                          now_);
   } else {
     write(batch);
+    // Kept with the marks, so `status` shows it until the source's next stored import.
+    batch.source_state[std::string(kOffCalendarKey)] =
+        result_.off_calendar == 0
+            ? ""
+            : std::to_string(result_.off_calendar) +
+                  " mark(s) of its last import fall on days the calendar says are not school "
+                  "days (first " +
+                  result_.first_off_calendar->iso() + "): check the calendar or the export";
+    if (result_.off_calendar)
+      log->warn("{}: {} marks fall on days the calendar says are not school days (first {})",
+                batch.origin, result_.off_calendar, result_.first_off_calendar->iso());
     writer_->commit(batch, result_.outcome);
     writer_.reset();
     log->info("{}: {} marks added, {} amended, {} unchanged", batch.origin,

@@ -20,6 +20,12 @@ namespace markbridge {
 
 class StoreReceiver : public ImportReceiver {
  public:
+  // The source_state key under which each stored import notes its marks on days that are not
+  // school days (empty when none), for `status`.
+  static constexpr std::string_view kOffCalendarKey = "marks_off_calendar";
+  // ... and each refused input (when, which file, the first problem), for `status`.
+  static constexpr std::string_view kLastRefusedKey = "last_refused";
+
   StoreReceiver(Store& store, const SchoolCalendar& calendar, int64_t now,
                 std::function<void(ImportResult&&)> done);
   ~StoreReceiver() override;

@@ -2,8 +2,33 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+#include <fstream>
+
 namespace markbridge {
 namespace {
+
+constexpr const char* kRestoreAdvice =
+    ": stop the service and restore the store from its latest backup (docs/operations.md, "
+    "\"Back up the SQLite store\"); markbridge will not start a new store over it";
+
+[[noreturn]] void damaged(const std::string& path, const std::string& what) {
+  throw StoreDamaged("the store file " + path + " " + what + kRestoreAdvice);
+}
+
+// Refuses an existing file that is empty or not SQLite at all (cheap: every open does it).
+void checkStoreHeader(const std::string& path) {
+  std::error_code error;
+  auto size = std::filesystem::file_size(path, error);
+  if (error) return;  // no file yet: a new store
+  if (size == 0) damaged(path, "is empty (0 bytes): it was truncated or never written");
+  std::ifstream in(path, std::ios::binary);
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (in.gcount() != sizeof header ||
+      std::string_view(header, sizeof header) != std::string_view("SQLite format 3\0", 16))
+    damaged(path, "is not a Markbridge store (it does not start with the SQLite header)");
+}
 
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
   throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
@@ -101,6 +126,7 @@ bool SqliteStatement::isNull(int column) const {
 }
 
 SqliteDb::SqliteDb(const std::string& path) {
+  checkStoreHeader(path);
   if (sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -109,6 +135,35 @@ SqliteDb::SqliteDb(const std::string& path) {
     throw StoreError("cannot open store " + path + ": " + message);
   }
   sqlite3_busy_timeout(db_, 10000);
+}
+
+void verifyStoreFile(const std::string& path) {
+  checkStoreHeader(path);
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    damaged(path, "cannot be opened (" + message + ")");
+  }
+  sqlite3_busy_timeout(db, 10000);
+  std::string found;
+  sqlite3_stmt* check = nullptr;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &check, nullptr);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(check)) == SQLITE_ROW) {
+      auto* line = reinterpret_cast<const char*>(sqlite3_column_text(check, 0));
+      std::string text = line ? line : "";
+      if (text != "ok") found += (found.empty() ? "" : "; ") + text;
+    }
+  }
+  if (rc != SQLITE_DONE && found.empty()) found = sqlite3_errmsg(db);
+  sqlite3_finalize(check);
+  sqlite3_close(db);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return;  // in use by a sync: checked next time
+  if (!found.empty()) damaged(path, "is damaged (SQLite quick_check: " + found + ")");
 }
 
 SqliteDb::~SqliteDb() {

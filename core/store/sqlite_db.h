@@ -17,6 +17,18 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The store file exists but cannot be trusted: empty (0 bytes), not an SQLite file, or damaged
+// inside. Nothing is written to it; the message says what to do (restore the backup).
+class StoreDamaged : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// Checks an existing store file before it is used: refuses a zero-length file (SQLite would
+// silently start a new, empty store in it), a file that is not SQLite, and (PRAGMA quick_check)
+// damage anywhere in it. A missing file is fine: a new store is created. Throws StoreDamaged.
+void verifyStoreFile(const std::string& path);
+
 class SqliteStatement {
  public:
   SqliteStatement(sqlite3* db, std::string_view sql);

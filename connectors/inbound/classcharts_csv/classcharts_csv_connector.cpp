@@ -10,9 +10,9 @@ std::unique_ptr<InboundConnector> buildClassChartsCsvConnector(const nlohmann::j
                                                                const ConfigContext& context) {
   return buildFileSource<ClassChartsCsvConfig>(
       json, path, baseDir, context, [](ClassChartsCsvConfig config, CodeMap codes) {
-        CsvMarksSettings settings{config.name, config.priority,
-                                  config,      std::make_shared<CsvOptions>(config),
-                                  "long",      config.status_map};
+        CsvMarksSettings settings{
+            config.name, config.priority,   config, std::make_shared<CsvOptions>(config),
+            "long",      config.status_map, {}};
         return std::make_unique<CsvMarksConnector>(std::move(settings), std::move(codes));
       });
 }

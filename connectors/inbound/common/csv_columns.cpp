@@ -38,21 +38,62 @@ bool isYes(std::string_view text) {
   return key == "y" || key == "yes" || key == "true" || key == "1";
 }
 
+namespace {
+
+// Whether the normalised header `name` is spec's column (the school's own name set in config
+// wins over the known spellings).
+bool names(const ColumnSpec& spec, const std::string& name,
+           const std::map<std::string, std::string>& configured) {
+  auto own = configured.find(std::string(spec.field));
+  return own != configured.end()
+             ? normaliseHeader(own->second) == name
+             : std::find(spec.headers.begin(), spec.headers.end(), name) != spec.headers.end();
+}
+
+}  // namespace
+
 std::vector<int> findColumns(const CsvRecord& header, std::span<const ColumnSpec> specs,
                              const std::map<std::string, std::string>& configured) {
   std::vector<int> at(specs.size(), -1);
   for (std::size_t i = 0; i < header.fields.size(); ++i) {
     std::string name = normaliseHeader(header.fields[i]);
-    for (std::size_t c = 0; c < specs.size(); ++c) {
-      auto own = configured.find(std::string(specs[c].field));
-      bool match = own != configured.end()
-                       ? normaliseHeader(own->second) == name
-                       : std::find(specs[c].headers.begin(), specs[c].headers.end(), name) !=
-                             specs[c].headers.end();
-      if (match && at[c] < 0) at[c] = static_cast<int>(i);
-    }
+    for (std::size_t c = 0; c < specs.size(); ++c)
+      if (at[c] < 0 && names(specs[c], name, configured)) at[c] = static_cast<int>(i);
   }
   return at;
+}
+
+bool namesAnyOf(std::string_view header, std::span<const ColumnSpec> specs,
+                const std::map<std::string, std::string>& configured) {
+  std::string name = normaliseHeader(header);
+  return std::any_of(specs.begin(), specs.end(),
+                     [&](const ColumnSpec& spec) { return names(spec, name, configured); });
+}
+
+bool refuseRepeatedColumns(const CsvRecord& header, std::span<const ColumnSpec> specs,
+                           const std::map<std::string, std::string>& configured,
+                           BatchBuilder& builder) {
+  bool ok = true;
+  std::vector<int> first(specs.size(), -1);
+  for (std::size_t i = 0; i < header.fields.size(); ++i) {
+    std::string name = normaliseHeader(header.fields[i]);
+    for (std::size_t c = 0; c < specs.size(); ++c) {
+      if (!names(specs[c], name, configured)) continue;
+      if (first[c] < 0) {
+        first[c] = static_cast<int>(i);
+        continue;
+      }
+      ok = false;
+      builder.problem(header.line, static_cast<int>(i) + 1, std::string(header.fields[i]),
+                      "column " + std::to_string(i + 1) + " is a second " +
+                          std::string(specs[c].field) + " column (column " +
+                          std::to_string(first[c] + 1) + " \"" +
+                          std::string(header.fields[static_cast<std::size_t>(first[c])]) +
+                          "\" is the first): the gateway cannot know which one the school "
+                          "meant, so the file is refused");
+    }
+  }
+  return ok;
 }
 
 bool requireColumns(const std::vector<int>& at, std::span<const ColumnSpec> specs, int line,

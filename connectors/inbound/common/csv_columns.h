@@ -27,6 +27,14 @@ struct ColumnSpec {
 // Position of each spec'd column in `header`, -1 when absent.
 std::vector<int> findColumns(const CsvRecord& header, std::span<const ColumnSpec> specs,
                              const std::map<std::string, std::string>& configured);
+// Whether `header` names one of `specs` (the first such column or a repeat of it).
+bool namesAnyOf(std::string_view header, std::span<const ColumnSpec> specs,
+                const std::map<std::string, std::string>& configured);
+// Reports each column that repeats one the reader takes (`Mark,Mark`): the file is refused, as
+// the gateway cannot know which of the two the school meant. True when none repeats.
+bool refuseRepeatedColumns(const CsvRecord& header, std::span<const ColumnSpec> specs,
+                           const std::map<std::string, std::string>& configured,
+                           BatchBuilder& builder);
 // Reports each required column the header lacks; true when none is missing.
 bool requireColumns(const std::vector<int>& at, std::span<const ColumnSpec> specs, int line,
                     BatchBuilder& builder);

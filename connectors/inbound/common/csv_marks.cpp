@@ -1,5 +1,6 @@
 #include "connectors/inbound/common/csv_marks.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "connectors/inbound/common/batch_builder.h"
@@ -26,6 +27,12 @@ int64_t nowSeconds() {
       .count();
 }
 
+// A header that tries to be a session heading (digits and a date separator), valid or not.
+bool looksLikeSessionHeading(std::string_view header) {
+  return header.find_first_of("0123456789") != std::string_view::npos &&
+         header.find_first_of("/-") != std::string_view::npos;
+}
+
 struct GridColumn {
   int at;
   Date date;
@@ -41,22 +48,41 @@ class CsvMarkRows {
         builder_(builder),
         normaliser_(codes, origin, config.source, nowSeconds(), &directory) {}
 
-  // Works out the layout from the header; false (with problems) when it fits neither.
+  // Works out the layout from the header; false (with problems) when it fits neither, when a
+  // column the reader takes is repeated, or when a grid has a column it cannot account for.
   bool readHeader(const CsvRecord& header) {
     width_ = header.fields.size();
     pupilAt_ = findColumns(header, pupilColumnSpecs(), config_.csv->columns);
     markAt_ = findColumns(header, kMarkColumns, config_.csv->columns);
-    for (std::size_t i = 0; i < header.fields.size(); ++i)
-      if (auto session = parseSessionHeader(header.fields[i]))
-        grid_.push_back({static_cast<int>(i), session->first, session->second});
+    refuseRepeatedColumns(header, pupilColumnSpecs(), config_.csv->columns, builder_);
+    for (std::size_t i = 0; i < header.fields.size(); ++i) {
+      auto session = parseSessionHeader(header.fields[i]);
+      if (!session) continue;
+      for (const auto& earlier : grid_)
+        if (earlier.date == session->first && earlier.session == session->second)
+          builder_.problem(header.line, static_cast<int>(i) + 1, std::string(header.fields[i]),
+                           "column " + std::to_string(i + 1) + " is a second column for " +
+                               session->first.iso() + " " + std::string(toString(session->second)) +
+                               " (column " + std::to_string(earlier.at + 1) +
+                               " is the first): the gateway cannot know which one the school "
+                               "meant, so the file is refused");
+      grid_.push_back({static_cast<int>(i), session->first, session->second});
+    }
     bool longLayout = markAt_[kDate] >= 0 && markAt_[kSession] >= 0 && markAt_[kMark] >= 0;
-    if (config_.layout == "grid" || (config_.layout == "auto" && !longLayout && !grid_.empty())) {
+    // A header with only broken session headings (`31/09/2024 AM`) is still a grid: each bad
+    // heading is named rather than "no Date column".
+    bool gridLike = !grid_.empty() ||
+                    std::any_of(header.fields.begin(), header.fields.end(),
+                                [](std::string_view h) { return looksLikeSessionHeading(h); });
+    if (config_.layout == "grid" || (config_.layout == "auto" && !longLayout && gridLike)) {
       isGrid_ = !grid_.empty();
       if (!isGrid_)
         builder_.problem(header.line, 0, "",
                          "grid layout: no column is headed with a session such as "
                          "\"02/09/2024 AM\"");
+      accountForGridColumns(header);
     } else {
+      refuseRepeatedColumns(header, kMarkColumns, config_.csv->columns, builder_);
       requireColumns(markAt_, kMarkColumns, header.line, builder_);
     }
     if (pupilAt_[kUpn] < 0)
@@ -109,6 +135,38 @@ class CsvMarkRows {
 
  private:
   void add(const RawMark& raw) { builder_.addRaw(normaliser_, raw); }
+
+  // Every column of a grid is a pupil field, a session heading or listed in ignore_columns;
+  // any other (`31/09/2024 AM`, `04/09/2024 XM`, `04/13/2024 AM`) would lose its marks, so it
+  // refuses the file.
+  void accountForGridColumns(const CsvRecord& header) {
+    std::vector<bool> known(width_, false);
+    for (int at : pupilAt_)
+      if (at >= 0) known[static_cast<std::size_t>(at)] = true;
+    for (const auto& column : grid_) known[static_cast<std::size_t>(column.at)] = true;
+    for (std::size_t i = 0; i < width_; ++i) {
+      // A repeated pupil column is reported as a repeat already.
+      if (known[i] || namesAnyOf(header.fields[i], pupilColumnSpecs(), config_.csv->columns))
+        continue;
+      std::string name = normaliseHeader(header.fields[i]);
+      bool ignored = false;
+      for (const auto& skip : config_.ignore_columns)
+        ignored = ignored || normaliseHeader(skip) == name;
+      if (ignored) continue;
+      bool looksLikeSession = looksLikeSessionHeading(header.fields[i]);
+      builder_.problem(
+          header.line, static_cast<int>(i) + 1, std::string(header.fields[i]),
+          "column " + std::to_string(i + 1) +
+              (looksLikeSession
+                   ? " is not a valid session heading: a grid session column is headed with a "
+                     "real date (dd/mm/yyyy or yyyy-mm-dd, optionally after the weekday) then AM "
+                     "or PM, e.g. \"Mon 02/09/2024 AM\"; its marks would be lost, so the file is "
+                     "refused"
+                   : " is neither a pupil field nor a session heading: its contents would be "
+                     "lost, so the file is refused (list it in the source's ignore_columns if it "
+                     "holds no marks, or name it in columns)"));
+    }
+  }
 
   static bool isBlank(std::string_view text) {
     return text.find_first_not_of(" \t") == std::string_view::npos;
@@ -198,6 +256,14 @@ void CsvMarksConnector::parse(TextFeed& feed, const std::string& origin, ImportR
   } else if (rows.readHeader(record)) {
     while (!builder.full() && reader.next(record)) rows.readRow(record);
     if (!reader.error().empty()) builder.problem(reader.errorLine(), 0, "", reader.error());
+    // A file cut short (a copy that stopped, an export still running) must not be used in part:
+    // every export ends its last record with a line break.
+    if (feed.fromFile() && reader.error().empty() && !builder.full() && reader.endsMidRecord())
+      builder.problem(reader.lastLine(), 0, "",
+                      "the file ends in the middle of a record (no line break after line " +
+                          std::to_string(reader.lastLine()) +
+                          "): it was cut short or is still being written, so none of it is "
+                          "used; export it again (see \"Complete files\" in docs/connectors.md)");
     if (builder.batch().ok() && builder.batch().rows == 0)
       builder.problem(record.line, 0, "", "the file has a header but no rows");
   }

@@ -29,6 +29,7 @@ struct CsvMarksSettings {
   std::shared_ptr<const CsvOptions> csv;
   std::string layout = "auto";                    // auto | long | grid
   std::map<std::string, std::string> status_map;  // normalised status -> code ("/\\": by session)
+  std::vector<std::string> ignore_columns;        // grid: headers neither pupil nor session
 };
 
 class CsvMarksConnector : public InboundConnector {

@@ -49,6 +49,18 @@ char CsvReader::detectDelimiter(std::string_view text) {
   return ',';
 }
 
+CsvReader::Parsed CsvReader::tooLong(std::size_t bytes, int line, int field) {
+  std::string what = field > 0 ? "field " + std::to_string(field) : "the record";
+  std::size_t limit = field > 0 ? kMaxFieldBytes : kMaxRecordBytes;
+  error_ = what + " starting on line " + std::to_string(line) + " is longer than " +
+           std::to_string(limit) + " bytes (at least " + std::to_string(bytes) +
+           "): no attendance export has a field or line this long (a missing closing quote, or "
+           "not an export at all); refused, limit " +
+           std::to_string(limit) + " bytes";
+  errorLine_ = line;
+  return Parsed::Failed;
+}
+
 bool CsvReader::refill() {
   buffer_.erase(0, pos_);
   pos_ = 0;
@@ -73,6 +85,7 @@ bool CsvReader::plainLine(CsvRecord& record) {
                           : (final_ ? size : std::string::npos);
   if (end == std::string::npos) return false;
   std::size_t stop = end > pos_ && text[end - 1] == '\r' ? end - 1 : end;
+  if (stop - pos_ > kMaxRecordBytes) return false;  // parseRecord() names the field or line
   if (std::memchr(text + pos_, '"', stop - pos_) || std::memchr(text + pos_, '\r', stop - pos_))
     return false;
   record.line = line_;
@@ -99,6 +112,12 @@ bool CsvReader::plainLine(CsvRecord& record) {
   if (used == record.fields.size()) record.fields.emplace_back();
   record.fields[used++] = std::string_view(text + start, stop - start);
   record.fields.resize(used);
+  for (const auto& field : record.fields)
+    if (field.size() > kMaxFieldBytes) {
+      record.fields.clear();
+      return false;  // parseRecord() reads it again and names it
+    }
+  if (end == size) endsMidRecord_ = true;  // final_: the input ends without a line break
   pos_ = end < size ? end + 1 : end;
   ++line_;
   return true;
@@ -110,6 +129,7 @@ CsvReader::Parsed CsvReader::parseRecord(CsvRecord& record) {
   const char* text = buffer_.data();
   const std::size_t size = buffer_.size();
   record.line = line_;
+  const std::size_t recordStart = pos_;
   std::size_t used = 0;
   for (;;) {
     if (used == record.fields.size()) record.fields.emplace_back();
@@ -140,6 +160,8 @@ CsvReader::Parsed CsvReader::parseRecord(CsvRecord& record) {
         }
         if (c == '\n') ++line_;
         value += c;
+        if (value.size() > kMaxFieldBytes)
+          return tooLong(value.size(), quoteLine, static_cast<int>(used));
       }
       // After the closing quote only a delimiter or the end of the line may follow.
       if (pos_ < size && text[pos_] != delimiter_ && text[pos_] != '\r' && text[pos_] != '\n') {
@@ -151,10 +173,13 @@ CsvReader::Parsed CsvReader::parseRecord(CsvRecord& record) {
     } else {
       std::size_t start = pos_;
       pos_ = fieldEnd(text, pos_, size, delimiter_);
+      if (pos_ - start > kMaxFieldBytes)
+        return tooLong(pos_ - start, line_, static_cast<int>(used));
       field = std::string_view(text + start, pos_ - start);
     }
     if (pos_ >= size) {
       if (!final_) return Parsed::NeedMore;
+      endsMidRecord_ = true;
       break;
     }
     if (text[pos_] == delimiter_) {
@@ -170,6 +195,7 @@ CsvReader::Parsed CsvReader::parseRecord(CsvRecord& record) {
     break;
   }
   record.fields.resize(used);
+  if (pos_ - recordStart > kMaxRecordBytes) return tooLong(pos_ - recordStart, record.line, 0);
   return used == 1 && record.fields[0].empty() ? Parsed::Blank : Parsed::Record;
 }
 
@@ -184,6 +210,10 @@ bool CsvReader::next(CsvRecord& record) {
     if (delimiter_ == 0) {
       // The whole first line is needed to guess.
       if (buffer_.find('\n', pos_) == std::string::npos && !final_) {
+        if (buffer_.size() - pos_ > kMaxRecordBytes) {
+          tooLong(buffer_.size() - pos_, line_, 0);
+          return false;
+        }
         if (!refill()) return false;
         continue;
       }
@@ -193,12 +223,17 @@ bool CsvReader::next(CsvRecord& record) {
     int startLine = line_;
     switch (parseRecord(record)) {
       case Parsed::Record:
+        lastLine_ = record.line;
         return true;
       case Parsed::Blank:
         continue;
       case Parsed::Failed:
         return false;
       case Parsed::NeedMore:
+        if (buffer_.size() - start > kMaxRecordBytes) {
+          tooLong(buffer_.size() - start, startLine, 0);
+          return false;
+        }
         pos_ = start;
         line_ = startLine;
         if (!refill()) return false;

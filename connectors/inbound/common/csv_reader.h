@@ -1,7 +1,9 @@
 #pragma once
 // RFC 4180 CSV over UTF-8 text: quoted fields with commas, doubled quotes and line breaks,
 // CRLF or LF. Records carry the line they start on so errors can name file:line:column. Reads a
-// TextFeed block by block (a record may span blocks), so memory stays flat for any file size.
+// TextFeed block by block (a record may span blocks), so memory stays flat for any file size:
+// a field longer than kMaxFieldBytes or a record longer than kMaxRecordBytes is refused (never
+// gathered), so a hostile file cannot make the reader hold more than a record and a block.
 
 #include <deque>
 #include <string>
@@ -20,6 +22,9 @@ struct CsvRecord {
 
 class CsvReader {
  public:
+  // Far above any name, code or comment an MIS writes, and any grid row (380 sessions).
+  static constexpr std::size_t kMaxFieldBytes = std::size_t{64} << 10;  // 64 KiB
+  static constexpr std::size_t kMaxRecordBytes = std::size_t{1} << 20;  // 1 MiB
   // `delimiter` 0: guessed from the first line.
   CsvReader(TextFeed& feed, char delimiter) : feed_(&feed), delimiter_(delimiter) {}
   // Text already decoded.
@@ -34,12 +39,18 @@ class CsvReader {
   const std::string& error() const { return error_; }
   int errorLine() const { return errorLine_; }
   char delimiter() const { return delimiter_; }
+  // The input ended inside its last record (no line break after it): the file was cut short or
+  // is still being written. Meaningful once next() has returned false with no error.
+  bool endsMidRecord() const { return endsMidRecord_; }
+  // The line the last record read starts on.
+  int lastLine() const { return lastLine_; }
 
  private:
   enum class Parsed { Record, Blank, NeedMore, Failed };
   Parsed parseRecord(CsvRecord& record);
   bool plainLine(CsvRecord& record);
   bool refill();
+  Parsed tooLong(std::size_t bytes, int line, int field);
 
   TextFeed* feed_ = nullptr;
   std::string buffer_;
@@ -50,6 +61,8 @@ class CsvReader {
   int line_ = 1;
   std::string error_;
   int errorLine_ = 0;
+  bool endsMidRecord_ = false;
+  int lastLine_ = 0;
 };
 
 }  // namespace markbridge

@@ -29,6 +29,8 @@ class TextFeed {
   // Appends the next decoded block to `out`; false at the end of the input or on an error.
   bool next(std::string& out);
   bool finished() const { return finished_; }
+  // Read from a file (which may have been cut short), not bytes already whole in memory.
+  bool fromFile() const { return fromFile_; }
   TextEncoding detected() const { return decoder_.detected(); }
   std::uint64_t bytesRead() const { return bytesRead_; }
   // The content fingerprint of the raw bytes; complete once next() has returned false.

@@ -5,13 +5,15 @@
 #include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "connectors/inbound/common/source_config.h"
 
 namespace markbridge {
 
 struct SimsCsvConfig : FileSourceConfig, CsvOptions {
-  std::string layout = "auto";  // auto | long | grid
+  std::string layout = "auto";              // auto | long | grid
+  std::vector<std::string> ignore_columns;  // grid: headers read as neither pupil nor session
 
   static std::span<const Field> schema();
   // Pure validation: no file is opened here.

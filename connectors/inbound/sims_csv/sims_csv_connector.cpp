@@ -10,9 +10,13 @@ std::unique_ptr<InboundConnector> buildSimsCsvConnector(const nlohmann::json& js
                                                         const ConfigContext& context) {
   return buildFileSource<SimsCsvConfig>(
       json, path, baseDir, context, [](SimsCsvConfig config, CodeMap codes) {
-        CsvMarksSettings settings{config.name,   config.priority,
-                                  config,        std::make_shared<CsvOptions>(config),
-                                  config.layout, {}};
+        CsvMarksSettings settings{config.name,
+                                  config.priority,
+                                  config,
+                                  std::make_shared<CsvOptions>(config),
+                                  config.layout,
+                                  {},
+                                  config.ignore_columns};
         return std::make_unique<CsvMarksConnector>(std::move(settings), std::move(codes));
       });
 }
