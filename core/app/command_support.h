@@ -25,6 +25,9 @@ Args parseArgs(const std::vector<std::string>& argv);
 
 // Pupil identifiers on the console are shortened: enough to find the pupil in the MIS.
 std::string maskUpn(const std::string& upn);
+// Text from outside (a file name, a value) for one console line: with a newline or a control
+// character in it, escaped as the log escapes it (core/domain/logging.h); otherwise as it is.
+std::string oneLine(const std::string& text);
 void printProblems(std::ostream& err, const std::vector<Problem>& problems);
 // The gateway built from --config, or null after printing why not.
 std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,
