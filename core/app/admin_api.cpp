@@ -39,13 +39,15 @@ using Poco::Net::HTTPServerResponse;
 namespace {
 
 // How many idle or slow clients the API bears: each client has kHeadDeadline from connecting
-// to send its whole request (TLS handshake included), then its connection is cut; one request
-// per connection (no keep-alive); kWorkers requests at once and kQueued waiting, beyond which
-// a new connection is closed at once. So /health and /metrics answer within a few seconds
-// whatever is connected.
+// to send its whole request (TLS handshake included), then its connection is cut; while half the
+// workers or more are waiting for requests (a crowd of idle clients) the limit is
+// kCrowdedHeadDeadline. One request per connection (no keep-alive); kWorkers requests at once
+// and kQueued waiting, beyond which a new connection is closed at once. So /health and /metrics
+// answer within a second or two whatever is connected.
 constexpr int kWorkers = 16;
-constexpr int kQueued = 64;
+constexpr int kQueued = 256;
 constexpr auto kHeadDeadline = std::chrono::milliseconds(2000);
+constexpr auto kCrowdedHeadDeadline = std::chrono::milliseconds(250);
 
 void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& body,
           const std::string& type = "application/json") {
@@ -100,6 +102,15 @@ std::string prometheusText(const ServiceFigures& f, const std::vector<SinkOutbox
   for (const auto& s : outbox)
     out << "markbridge_outbox_oldest_pending_seconds{sink=\"" << escapeLabel(s.sink) << "\"} "
         << (s.oldest_pending_at ? (nowMs - s.oldest_pending_at) / 1000 : 0) << "\n";
+  help("markbridge_health_problems", "gauge",
+       "Problems that make /health degraded (0: ok); /health says what each is.");
+  out << "markbridge_health_problems "
+      << healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks}).size() << "\n";
+  help("markbridge_sink_state", "gauge",
+       "1 for each sink's state: ok, retrying, paused: outage, paused: credentials.");
+  for (const auto& [name, h] : f.sinks)
+    out << "markbridge_sink_state{sink=\"" << escapeLabel(name) << "\",state=\""
+        << toString(h.state) << "\"} 1\n";
   help("markbridge_last_successful_sync_timestamp_seconds", "gauge",
        "When each connector last worked through a whole sync (unix time).");
   for (const auto& [name, at] : f.last_success)
@@ -127,7 +138,8 @@ class HeadDeadlines {
   uint64_t watch(int fd) {
     std::lock_guard lock(mutex_);
     uint64_t id = ++next_;
-    watched_[id] = {::dup(fd), std::chrono::steady_clock::now() + kHeadDeadline};
+    auto now = std::chrono::steady_clock::now();
+    watched_[id] = {::dup(fd), now, now + kHeadDeadline};
     wake_.notify_all();
     return id;
   }
@@ -148,20 +160,26 @@ class HeadDeadlines {
  private:
   struct Watch {
     int fd;
-    std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point started, deadline;
   };
   void loop() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       auto now = std::chrono::steady_clock::now();
       auto next = now + std::chrono::seconds(1);
+      int waiting = 0;
+      for (const auto& [id, watch] : watched_) waiting += watch.fd >= 0;
+      bool crowded = waiting >= kWorkers / 2;
       for (auto& [id, watch] : watched_) {
-        if (watch.fd >= 0 && watch.deadline <= now) {
+        if (watch.fd < 0) continue;
+        auto limit = crowded ? std::min(watch.deadline, watch.started + kCrowdedHeadDeadline)
+                             : watch.deadline;
+        if (limit <= now) {
           ::shutdown(watch.fd, SHUT_RDWR);  // the blocked read returns; the worker is freed
           ::close(watch.fd);
           watch.fd = -1;
-        } else if (watch.fd >= 0) {
-          next = std::min(next, watch.deadline);
+        } else {
+          next = std::min(next, limit);
         }
       }
       wake_.wait_until(lock, next);

@@ -394,6 +394,11 @@ TEST_F(ServiceFixture, HealthIsDegradedWhileASinkIsPausedForItsCredentials) {
   EXPECT_EQ(health["sinks"]["la"], "paused: credentials");
   EXPECT_TRUE(sinkProblem(health)) << health.dump();
   EXPECT_EQ(health.dump().find("not-the-token"), std::string::npos);
+  auto metrics = call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("markbridge_sink_state{sink=\"la\",state=\"paused: credentials\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("markbridge_health_problems 0"), std::string::npos);
   EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
 }
 
