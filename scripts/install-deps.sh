@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libssl-dev libsqlite3-dev libxxhash-dev openssl clang-format
   clang libclang-rt-14-dev
   nginx  # the integration tests put a real nginx (mutual TLS) in front of the sandbox
+  systemd  # systemd-analyze: the test suite verifies scripts/systemd/markbridge.service
 )
 
 missing=()

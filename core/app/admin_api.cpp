@@ -3,17 +3,28 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "connectors/common/https_client.h"
 #include "connectors/common/secret.h"
@@ -27,9 +38,20 @@ using Poco::Net::HTTPServerResponse;
 
 namespace {
 
+// How many idle or slow clients the API bears: each client has kHeadDeadline from connecting
+// to send its whole request (TLS handshake included), then its connection is cut; while half the
+// workers or more are waiting for requests (a crowd of idle clients) the limit is
+// kCrowdedHeadDeadline. One request per connection (no keep-alive); kWorkers requests at once
+// and kQueued waiting, beyond which a new connection is closed at once. So /health and /metrics
+// answer within a second or two whatever is connected.
+constexpr int kWorkers = 16;
+constexpr int kQueued = 256;
+constexpr auto kHeadDeadline = std::chrono::milliseconds(2000);
+constexpr auto kCrowdedHeadDeadline = std::chrono::milliseconds(250);
+
 void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& body,
           const std::string& type = "application/json") {
-  response.setStatus(status);
+  response.setStatusAndReason(status);
   response.setContentType(type);
   response.setContentLength(static_cast<std::streamsize>(body.size()));
   response.send() << body;
@@ -80,6 +102,15 @@ std::string prometheusText(const ServiceFigures& f, const std::vector<SinkOutbox
   for (const auto& s : outbox)
     out << "markbridge_outbox_oldest_pending_seconds{sink=\"" << escapeLabel(s.sink) << "\"} "
         << (s.oldest_pending_at ? (nowMs - s.oldest_pending_at) / 1000 : 0) << "\n";
+  help("markbridge_health_problems", "gauge",
+       "Problems that make /health degraded (0: ok); /health says what each is.");
+  out << "markbridge_health_problems "
+      << healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks}).size() << "\n";
+  help("markbridge_sink_state", "gauge",
+       "1 for each sink's state: ok, retrying, paused: outage, paused: credentials.");
+  for (const auto& [name, h] : f.sinks)
+    out << "markbridge_sink_state{sink=\"" << escapeLabel(name) << "\",state=\""
+        << toString(h.state) << "\"} 1\n";
   help("markbridge_last_successful_sync_timestamp_seconds", "gauge",
        "When each connector last worked through a whole sync (unix time).");
   for (const auto& [name, at] : f.last_success)
@@ -88,13 +119,101 @@ std::string prometheusText(const ServiceFigures& f, const std::vector<SinkOutbox
   return out.str();
 }
 
+namespace {
+
+// Cuts connections whose request has not arrived by their deadline. It holds its own duplicate
+// of each socket's descriptor, so a cut never lands on a descriptor number reused meanwhile.
+class HeadDeadlines {
+ public:
+  HeadDeadlines() : thread_([this] { loop(); }) {}
+  ~HeadDeadlines() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    for (const auto& [id, watch] : watched_) ::close(watch.fd);
+  }
+  uint64_t watch(int fd) {
+    std::lock_guard lock(mutex_);
+    uint64_t id = ++next_;
+    auto now = std::chrono::steady_clock::now();
+    watched_[id] = {::dup(fd), now, now + kHeadDeadline};
+    wake_.notify_all();
+    return id;
+  }
+  void release(uint64_t id) {
+    std::lock_guard lock(mutex_);
+    auto it = watched_.find(id);
+    if (it == watched_.end()) return;
+    if (it->second.fd >= 0) ::close(it->second.fd);
+    watched_.erase(it);
+  }
+  // At shutdown: every connection still waiting for its request is cut now.
+  void cutAll() {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, watch] : watched_) watch.deadline = std::chrono::steady_clock::now();
+    wake_.notify_all();
+  }
+
+ private:
+  struct Watch {
+    int fd;
+    std::chrono::steady_clock::time_point started, deadline;
+  };
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      auto now = std::chrono::steady_clock::now();
+      auto next = now + std::chrono::seconds(1);
+      int waiting = 0;
+      for (const auto& [id, watch] : watched_) waiting += watch.fd >= 0;
+      bool crowded = waiting >= kWorkers / 2;
+      for (auto& [id, watch] : watched_) {
+        if (watch.fd < 0) continue;
+        auto limit = crowded ? std::min(watch.deadline, watch.started + kCrowdedHeadDeadline)
+                             : watch.deadline;
+        if (limit <= now) {
+          ::shutdown(watch.fd, SHUT_RDWR);  // the blocked read returns; the worker is freed
+          ::close(watch.fd);
+          watch.fd = -1;
+        } else {
+          next = std::min(next, limit);
+        }
+      }
+      wake_.wait_until(lock, next);
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<uint64_t, Watch> watched_;
+  uint64_t next_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// The watch of the connection this thread serves: released once its request has arrived.
+thread_local HeadDeadlines* tDeadlines = nullptr;
+thread_local uint64_t tWatch = 0;
+
+void requestArrived() {
+  if (tDeadlines && tWatch) tDeadlines->release(tWatch);
+  tWatch = 0;
+}
+
+}  // namespace
+
 struct AdminApi::Impl {
   Service& service;
   std::string token;
   Poco::Net::Context::Ptr context;
   std::unique_ptr<Poco::Net::ServerSocket> socket;
-  std::unique_ptr<Poco::Net::HTTPServer> http;
+  HeadDeadlines deadlines;
+  Poco::ThreadPool pool{2, kWorkers + 2};
+  std::unique_ptr<Poco::Net::TCPServer> tcp;
 
+  Impl(Service& s) : service(s) {}
   void handle(HTTPServerRequest& request, HTTPServerResponse& response);
 };
 
@@ -104,6 +223,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   explicit Handler(AdminApi::Impl& api) : api_(api) {}
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+    requestArrived();
     try {
       api_.handle(request, response);
     } catch (const std::exception& e) {
@@ -127,6 +247,44 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
   AdminApi::Impl& api_;
 };
 
+// One HTTP connection, cut if its request has not arrived within kHeadDeadline.
+class GuardedConnection : public Poco::Net::TCPServerConnection {
+ public:
+  GuardedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, HeadDeadlines& deadlines)
+      : TCPServerConnection(socket), http_(socket, params, factory), deadlines_(deadlines) {}
+  void run() override {
+    tDeadlines = &deadlines_;
+    tWatch = deadlines_.watch(socket().impl()->sockfd());
+    uint64_t watch = tWatch;
+    try {
+      http_.run();
+    } catch (...) {
+    }
+    deadlines_.release(watch);
+    tWatch = 0;
+  }
+
+ private:
+  Poco::Net::HTTPServerConnection http_;
+  HeadDeadlines& deadlines_;
+};
+
+class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, HeadDeadlines& deadlines)
+      : params_(params), factory_(factory), deadlines_(deadlines) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new GuardedConnection(socket, params_, factory_, deadlines_);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+  HeadDeadlines& deadlines_;
+};
+
 nlohmann::json itemJson(const OutboxItem& item) {
   return {
       {"seq", item.seq},
@@ -146,15 +304,27 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
   const std::string path = uri.getPath();
   const std::string method = request.getMethod();
   auto figures = service.figures();
-  if (path == "/health" && method == "GET")
-    return send(
-        response, HTTPResponse::HTTP_OK,
-        nlohmann::json{
-            {"status", "ok"}, {"last_sync", figures.last_sync}, {"next_sync", figures.next_sync}}
-            .dump());
-  if (request.get("Authorization", "") != "Bearer " + token)
+  if (path == "/health" && method == "GET") {
+    // Degraded is still 200: the process is alive and a restart would not help; what a person
+    // must do is in "problems" (alert on status != "ok").
+    nlohmann::json problems = nlohmann::json::array();
+    for (const auto& c : service.concerns())
+      problems.push_back({{"problem", c.problem}, {"action", c.action}});
+    nlohmann::json sinks = nlohmann::json::object();
+    for (const auto& [name, h] : figures.sinks) sinks[name] = toString(h.state);
+    return send(response, HTTPResponse::HTTP_OK,
+                nlohmann::json{{"status", problems.empty() ? "ok" : "degraded"},
+                               {"problems", problems},
+                               {"last_sync", figures.last_sync},
+                               {"next_sync", figures.next_sync},
+                               {"sinks", sinks}}
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  if (request.get("Authorization", "") != "Bearer " + token) {
+    response.set("WWW-Authenticate", "Bearer realm=\"markbridge\"");
     return send(response, HTTPResponse::HTTP_UNAUTHORIZED,
                 nlohmann::json{{"error", "a bearer token is required"}}.dump());
+  }
   // Reads use their own connection to the store: they never wait for a sync.
   auto store = openSqliteStore(service.storePath().string());
   int64_t nowMs = static_cast<int64_t>(std::time(nullptr)) * 1000;
@@ -209,8 +379,15 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
   }
   if (path == "/outbox" && method == "GET") {
     std::optional<OutboxState> state;
-    for (const auto& [key, value] : uri.getQueryParameters())
-      if (key == "state") state = outboxStateFrom(value);
+    for (const auto& [key, value] : uri.getQueryParameters()) {
+      if (key != "state") continue;
+      state = outboxStateFrom(value);
+      if (!state)
+        return send(response, HTTPResponse::HTTP_BAD_REQUEST,
+                    nlohmann::json{{"error", "unknown state '" + value +
+                                                 "': use pending, delivered, dead or discarded"}}
+                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
     nlohmann::json items = nlohmann::json::array();
     for (const auto& item : store->outbox(state, 500)) items.push_back(itemJson(item));
     return send(response, HTTPResponse::HTTP_OK, nlohmann::json{{"items", items}}.dump());
@@ -218,7 +395,14 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
   static const std::regex retry(R"(^/outbox/([0-9]+)/retry$)");
   std::smatch match;
   if (method == "POST" && std::regex_match(path, match, retry)) {
-    bool done = store->retryOutbox(std::stoll(match[1]), nowMs);
+    int64_t seq = 0;
+    const std::string digits = match[1];
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+    if (error != std::errc() || end != digits.data() + digits.size())
+      return send(
+          response, HTTPResponse::HTTP_BAD_REQUEST,
+          nlohmann::json{{"error", "'" + digits + "' is not an outbox item number"}}.dump());
+    bool done = store->retryOutbox(seq, nowMs);
     return send(response, done ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_NOT_FOUND,
                 nlohmann::json{{"retried", done}}.dump());
   }
@@ -227,7 +411,7 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
 }
 
 AdminApi::AdminApi(Service& service, const ServiceConfig& config)
-    : impl_(std::make_unique<Impl>(Impl{service, "", nullptr, nullptr, nullptr})) {
+    : impl_(std::make_unique<Impl>(service)) {
   std::string error;
   auto token = readSecret(config.admin_token_env, config.admin_token_file, error);
   if (!token)
@@ -249,15 +433,23 @@ AdminApi::AdminApi(Service& service, const ServiceConfig& config)
   } else {
     impl_->socket = std::make_unique<Poco::Net::ServerSocket>(address, 64);
   }
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(4);
-  impl_->http =
-      std::make_unique<Poco::Net::HTTPServer>(new Factory(*impl_), *impl_->socket, params);
-  impl_->http->start();
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(kWorkers);
+  params->setMaxQueued(kQueued);
+  params->setKeepAlive(false);
+  params->setTimeout(
+      Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(kHeadDeadline).count()));
+  impl_->tcp = std::make_unique<Poco::Net::TCPServer>(
+      new ConnectionFactory(params, new Factory(*impl_), impl_->deadlines), impl_->pool,
+      *impl_->socket, params);
+  impl_->tcp->start();
 }
 
 AdminApi::~AdminApi() {
-  if (impl_ && impl_->http) impl_->http->stopAll(true);
+  if (!impl_ || !impl_->tcp) return;
+  impl_->tcp->stop();         // no new connections
+  impl_->deadlines.cutAll();  // clients still sending their request are cut
+  impl_->pool.joinAll();      // requests being answered finish
 }
 
 uint16_t AdminApi::port() const {

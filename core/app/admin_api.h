@@ -1,13 +1,16 @@
 #pragma once
 // The service's admin API over HTTP (HTTPS when admin_cert/admin_key are set), on the
 // configured address and port, every endpoint but /health behind the admin bearer token:
-//   GET  /health                 {"status": "ok", ...}: is it alive (no token)
+//   GET  /health                 {"status": "ok" | "degraded", "problems": [{problem, action}],
+//                                ...}: is it alive and doing its job (no token; always 200)
 //   GET  /metrics                Prometheus text: syncs, marks imported, rule firings, outbox
 //                                depth and age per sink, last successful sync per connector
 //   GET  /status                 JSON: school, store, schedule, last and next sync, outbox
 //   POST /sync                   a sync now (409 while one is running)
 //   GET  /outbox?state=dead      outbox items
 //   POST /outbox/{seq}/retry     a dead letter back to pending
+// A missing or wrong token gets 401 with WWW-Authenticate: Bearer; a bad request 400. Idle and
+// slow clients are cut off (see kHeadDeadline in admin_api.cpp) so /health always answers.
 
 #include <cstdint>
 #include <memory>

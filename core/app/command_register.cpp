@@ -7,9 +7,21 @@
 #include "core/app/commands.h"
 #include "core/app/reconcile.h"
 #include "core/app/store_receiver.h"
+#include "core/app/sink_health.h"
 #include "mapping/code_map.h"
 
 namespace markbridge {
+namespace {
+
+std::string isoUtc(std::time_t seconds) {
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+}  // namespace
 
 int status(const Args& args, std::ostream& out, std::ostream& err) {
   auto gateway = openGateway(args, err);
@@ -41,6 +53,21 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
   out << "\n";
   for (const auto& item : store.outbox(OutboxState::Rejected, 20))
     out << "  rejected " << item.key << ": " << item.last_error << "\n";
+  // Each source's last good import (a refused file is never one) and each sink's health.
+  for (const auto& source : gateway->sources()) {
+    auto at = s.last_import_by_source.find(source->name());
+    out << "  source " << source->name() << ": last good import "
+        << (at == s.last_import_by_source.end() ? "never" : at->second) << "\n";
+  }
+  std::map<std::string, int> pending;
+  for (const auto& o : store.outboxBySink()) pending[o.sink] = o.pending;
+  for (const auto& [name, health] : loadSinkHealth(*gateway)) {
+    out << "  sink " << name << ": " << toString(health.state) << ", " << pending[name]
+        << " pending";
+    if (health.since) out << ", since " << isoUtc(health.since / 1000);
+    if (!health.reason.empty()) out << " (" << health.reason << ")";
+    out << "\n";
+  }
   return kExitOk;
 }
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/domain/logging.h"
+
 namespace markbridge {
 
 Args parseArgs(const std::vector<std::string>& argv) {
@@ -28,11 +30,16 @@ Args parseArgs(const std::vector<std::string>& argv) {
   return args;
 }
 
-// Pupil identifiers on the console are shortened: enough to find the pupil in the MIS.
+std::string oneLine(const std::string& text) {
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f) return escapeLogText(text);
+  return text;
+}
+
 void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
   constexpr std::size_t kShown = 20;
   for (std::size_t i = 0; i < problems.size() && i < kShown; ++i)
-    err << "  " << problems[i].str() << "\n";
+    err << "  " << oneLine(problems[i].str()) << "\n";
   if (problems.size() > kShown) err << "  ... and " << problems.size() - kShown << " more\n";
 }
 
@@ -46,6 +53,7 @@ std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gatewa
   if (problems.empty()) {
     try {
       spdlog::set_level(spdlog::level::from_str(config.log_level));
+      escapeTerminalLog();
       return std::make_unique<Gateway>(std::move(config), store);
     } catch (const ProblemError& e) {
       problems = e.problems();

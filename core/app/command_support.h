@@ -24,8 +24,11 @@ struct Args {
 
 Args parseArgs(const std::vector<std::string>& argv);
 
-// Pupil identifiers on the console are shortened with maskUpn(): enough to find the pupil in the
-// MIS.
+// Pupil identifiers on the console are shortened with maskUpn() (core/domain/upn.h): enough to
+// find the pupil in the MIS.
+// Text from outside (a file name, a value) for one console line: with a newline or a control
+// character in it, escaped as the log escapes it (core/domain/logging.h); otherwise as it is.
+std::string oneLine(const std::string& text);
 void printProblems(std::ostream& err, const std::vector<Problem>& problems);
 // The gateway built from --config, or null after printing why not.
 std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,

@@ -2,12 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <ctime>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "core/app/command_support.h"
+#include "core/app/config_audit.h"
 #include "core/app/service.h"
+#include "core/app/sink_health.h"
 #include "mapping/code_map.h"
 
 namespace markbridge {
@@ -39,17 +42,20 @@ commands:
   describe                             every configuration setting, as Markdown
 
 exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected,
-            4 another sync is running
+            4 another sync is running, 5 a destination refused our credentials (sink paused,
+            items kept)
 )";
 
 void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
+  // A file name is escaped like a log line: a newline in it cannot start a line of its own.
+  const std::string origin = oneLine(r.origin);
   if (!r.problems.empty()) {
-    err << "REJECTED " << r.origin << " (source " << r.source << "): " << r.problems.size()
+    err << "REJECTED " << origin << " (source " << r.source << "): " << r.problems.size()
         << " problem(s); nothing from this file was stored\n";
     printProblems(err, r.problems);
     return;
   }
-  out << "imported " << r.origin << " (source " << r.source << "): ";
+  out << "imported " << origin << " (source " << r.source << "): ";
   if (r.outcome.already_imported) {
     out << "already imported, nothing changed\n";
     return;
@@ -114,6 +120,13 @@ int check(const Args& args, std::ostream& out, std::ostream& err) {
   }
   auto gateway = openGateway(args, err, Gateway::Store::Leave);
   if (!gateway) return kExitConfig;
+  auto audit = auditConfiguration(*gateway, static_cast<int64_t>(std::time(nullptr)));
+  if (!audit.problems.empty()) {
+    err << "configuration problems (" << audit.problems.size() << "):\n";
+    printProblems(err, audit.problems);
+    for (const auto& w : audit.warnings) err << "  warning: " << w.str() << "\n";
+    return kExitConfig;
+  }
   const auto& c = gateway->config();
   out << "configuration OK: " << c.file.string() << "\n  school " << c.school.name << " (URN "
       << c.school.urn << ", " << c.school.la << "/" << c.school.estab << ")\n  calendar "
@@ -121,6 +134,7 @@ int check(const Args& args, std::ostream& out, std::ostream& err) {
       << " school days\n  " << gateway->sources().size() << " source(s), " << c.rules.size()
       << " rule(s), " << c.sinks.size() << " sink(s)\n";
   for (const auto& policy : c.rules.policies()) printPolicyWarnings(policy, out);
+  for (const auto& w : audit.warnings) out << "  warning: " << w.str() << "\n";
   return kExitOk;
 }
 
@@ -160,8 +174,12 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
         << e.historical_events << " before notify_from (not sent), " << e.outbox_items
         << " queued for delivery\n";
   };
+  SystemClock clock;
+  SinkHealthTracker sinkHealth(loadSinkHealth(*gateway),
+                               gateway->config().delivery.circuit.failures);
   observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
     printAttempt(out, item, result);
+    sinkHealth.attempted(item.sink, result, clock.nowMs());
   };
   auto report = gateway->sync(observer);
   if (report.skipped) {
@@ -169,6 +187,17 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
            "markbridge sync); nothing was done\n";
     return kExitBusy;
   }
+  bool credentialsRefused = false;
+  for (const auto& [name, health] : recordSinkHealth(*gateway, sinkHealth, clock.nowMs()))
+    if (health.state == SinkState::PausedCredentials) {
+      credentialsRefused = true;
+      err << "sink " << name
+          << (sinkHealth.tried(name) ? " is paused: the destination refused our credentials ("
+                                     : " is still paused (not tried this time: its items wait for "
+                                       "the pause to end): the destination refused our "
+                                       "credentials (")
+          << health.reason << "); its items are kept and nothing reaches it until they are fixed\n";
+    }
   out << "delivery: " << report.delivery.delivered << " delivered, " << report.delivery.retried
       << " retried, " << report.delivery.rejected << " rejected, " << report.delivery.pending_left
       << " still pending\n";
@@ -178,6 +207,8 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   };
   for (const auto& s : gateway->sources()) counts("source", s->name(), s->counters());
   for (const auto& s : gateway->sinks()) counts("sink", s->name(), s->counters());
+  // The most urgent first: refused credentials stop every delivery to a destination.
+  if (credentialsRefused) return kExitCredentialsRefused;
   if (report.inputRejected()) return kExitInputRejected;
   return report.delivery.rejected ? kExitDeliveryRejected : kExitOk;
 }

@@ -14,6 +14,9 @@ constexpr int kExitInputRejected = 1;     // a file was refused whole (nothing f
 constexpr int kExitConfig = 2;            // usage or configuration problem
 constexpr int kExitBusy = 4;              // another sync holds the store's lock
 constexpr int kExitDeliveryRejected = 3;  // a destination refused an event (dead-lettered)
+// A destination refused our credentials (token, key, client certificate): the sink is paused,
+// its items kept, and nothing reaches it until someone fixes them.
+constexpr int kExitCredentialsRefused = 5;
 
 int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

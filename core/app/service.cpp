@@ -49,6 +49,12 @@ ServiceFigures Service::figures() const {
   return figures_;
 }
 
+std::vector<HealthConcern> Service::concerns() const {
+  std::lock_guard lock(figuresMutex_);
+  return healthConcerns(
+      {figures_.schedule, figures_.syncs_failed_in_a_row, figures_.last_sync, figures_.sinks});
+}
+
 void Service::stop() {
   stopping_ = true;
   wake_.notify_all();
@@ -83,10 +89,16 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
     before[s->name()] = {s->counters().retries, s->counters().failures};
   SyncObserver observer;
   observer.should_stop = [this] { return stopping_.load(); };
+  SinkHealthTracker sinkHealth(figures().sinks, gateway_->config().delivery.circuit.failures);
+  observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
+    sinkHealth.attempted(item.sink, result, clock_.nowMs());
+  };
   SyncReport report;
   bool failed = false;
+  std::map<std::string, SinkHealth> sinks;
   try {
     report = gateway_->sync(observer, reconcileFrom);
+    if (!report.skipped) sinks = recordSinkHealth(*gateway_, sinkHealth, clock_.nowMs());
   } catch (const std::exception& e) {
     failed = true;
     log->error("{}: sync failed: {}", why, e.what());
@@ -98,11 +110,13 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
     return report;
   }
   failed ? ++figures_.syncs_failed : ++figures_.syncs_ok;
+  figures_.syncs_failed_in_a_row = failed ? figures_.syncs_failed_in_a_row + 1 : 0;
   figures_.last_sync_at = now;
   if (failed) {
     figures_.last_sync = why + ": failed";
     return report;
   }
+  figures_.sinks = sinks;
   std::map<std::string, bool> sourceOk;
   for (const auto& i : report.imports) {
     figures_.marks_imported += i.outcome.marks_added + i.outcome.marks_amended;
@@ -151,6 +165,9 @@ void Service::runSlot(const SyncSlot& slot) {
 
 int Service::run(bool handleSignals) {
   auto log = namedLogger("service");
+  // A client that went away (or was cut off by the admin API) makes a write fail, not the
+  // process die.
+  std::signal(SIGPIPE, SIG_IGN);
   std::thread signals;
   std::atomic<bool> signalled{false};
   if (handleSignals) {
@@ -183,6 +200,14 @@ int Service::run(bool handleSignals) {
     int64_t lastAt = 0;
     {
       std::lock_guard lock(gatewayMutex_);
+      {
+        auto sinks = loadSinkHealth(*gateway_);
+        std::lock_guard figuresLock(figuresMutex_);
+        figures_.sinks = std::move(sinks);
+      }
+      for (const auto& warning :
+           calendarWarnings(gateway_->calendar(), london::localDate(clock_.nowMs() / 1000)))
+        log->warn("{}", warning);
       auto stored = gateway_->store().sourceState(kState, kLastSlot);
       // The first start catches up on nothing; later starts on every close since the last.
       lastAt = stored ? std::stoll(*stored) : clock_.nowMs() / 1000;
@@ -196,11 +221,20 @@ int Service::run(bool handleSignals) {
       int64_t now = clock_.nowMs() / 1000;
       std::vector<SyncSlot> due, upcoming;
       ScheduleConfig schedule;
+      std::optional<HealthConcern> concern;
+      std::optional<Date> firstDayBack;
       {
         std::lock_guard lock(gatewayMutex_);
         schedule = gateway_->config().schedule;
         due = syncSlots(schedule, gateway_->calendar(), lastAt, now);
         upcoming = syncSlots(schedule, gateway_->calendar(), now, now + 21 * 86400);
+        concern = scheduleConcern(schedule, gateway_->calendar(), now);
+        firstDayBack = gateway_->calendar().nextSchoolDay(london::localDate(now));
+      }
+      {
+        std::lock_guard lock(figuresMutex_);
+        if (concern && !figures_.schedule) log->warn("{}: {}", concern->problem, concern->action);
+        figures_.schedule = concern;
       }
       if (due.size() > 1) log->info("catching up on {} missed syncs, in order", due.size());
       for (const auto& slot : due) {
@@ -212,8 +246,10 @@ int Service::run(bool handleSignals) {
       int64_t wakeAt = upcoming.empty() ? now + 3600 : upcoming.front().at;
       {
         std::lock_guard lock(figuresMutex_);
-        figures_.next_sync =
-            upcoming.empty() ? "none in the next three weeks" : upcoming.front().describe();
+        figures_.next_sync = !upcoming.empty() ? upcoming.front().describe()
+                             : firstDayBack ? "none in the next three weeks: school starts again " +
+                                                  firstDayBack->iso()
+                                            : "none: the calendar has no more school days";
       }
       // Sleep in steps of a minute at most: the wall clock may jump, a slot may be added.
       int64_t waitMs = std::clamp<int64_t>((wakeAt - now) * 1000, 10, 60'000);

@@ -16,6 +16,8 @@
 #include <string>
 
 #include "core/app/gateway.h"
+#include "core/app/service_health.h"
+#include "core/app/sink_health.h"
 
 namespace markbridge {
 
@@ -28,6 +30,9 @@ struct ServiceFigures {
   int64_t last_sync_at = 0;
   std::string last_sync;  // what it was and how it went
   std::string next_sync;  // the next scheduled one
+  int syncs_failed_in_a_row = 0;
+  std::map<std::string, SinkHealth> sinks;  // after the last sync
+  std::optional<HealthConcern> schedule;    // no sync due in the next school week
 };
 
 class Service {
@@ -43,6 +48,8 @@ class Service {
   // Runs a sync now; nothing (and `busy`) when one is running.
   std::optional<SyncReport> syncNow(const std::string& why, bool& busy);
   ServiceFigures figures() const;
+  // What makes /health "degraded" now; empty: ok.
+  std::vector<HealthConcern> concerns() const;
   std::filesystem::path storePath() const;
   const std::filesystem::path& configFile() const { return configFile_; }
   uint16_t adminPort() const;

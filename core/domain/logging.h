@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace spdlog {
 class logger;
@@ -12,6 +13,13 @@ class logger;
 namespace markbridge {
 std::shared_ptr<spdlog::logger> namedLogger(const std::string& name);
 // The process's logging: the human format on stderr, and with `jsonFile` also JSON lines
-// ({"time", "level", "logger", "message"}) to that file, rotated at 10 MB with 5 kept.
+// ({"time", "level", "logger", "message"}) to that file, rotated at 10 MB with 5 kept. Every
+// logger flushes each line at warn and above at once, and all lines at least every second.
+// Newlines and control characters in a message are escaped (\n, \x1b, and \\ for a backslash):
+// one line is one record.
 void configureLogging(const std::string& level, const std::string& jsonFile = "");
+// The commands' own log (the default logger, before or without configureLogging) escaped too.
+void escapeTerminalLog();
+// The escaping the human log uses.
+std::string escapeLogText(std::string_view text);
 }  // namespace markbridge

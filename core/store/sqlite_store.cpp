@@ -496,6 +496,10 @@ class SqliteStore final : public Store {
                          "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', MAX(imported_at), 'unixepoch') "
                          "FROM imports");
     if (last.step() && !last.isNull(0)) st.last_import_at = last.text(0);
+    SqliteStatement bySource(db_.handle(),
+                             "SELECT source, strftime('%Y-%m-%dT%H:%M:%SZ', MAX(imported_at), "
+                             "'unixepoch') FROM imports GROUP BY source");
+    while (bySource.step()) st.last_import_by_source[bySource.text(0)] = bySource.text(1);
     st.outbox_by_state = outboxCounts();
     return st;
   }

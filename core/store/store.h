@@ -77,7 +77,8 @@ struct StoreStatus {
   int64_t amendments = 0;
   int64_t marks_not_taken = 0;
   int imports = 0;
-  std::string last_import_at;  // ISO UTC
+  std::string last_import_at;                                // ISO UTC
+  std::map<std::string, std::string> last_import_by_source;  // source -> ISO UTC of its last
   int active_events = 0;
   std::map<std::string, int> outbox_by_state;  // "pending" -> n
   int64_t oldest_pending_at = 0;

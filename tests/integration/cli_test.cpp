@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "core/app/sync_lock.h"
 #include "tests/sandbox/sandbox_server.h"
@@ -289,4 +290,47 @@ TEST_F(CliFixture, TheConfigurationReferenceInDocsMatchesTheCode) {
   doc << in.rdbuf();
   EXPECT_NE(doc.str().find(described.out), std::string::npos)
       << "docs/configuration-reference.md is stale: regenerate it with `markbridge describe`";
+}
+
+TEST_F(CliFixture, ASyncWhoseDeliveriesWereRefusedForCredentialsExitsFiveAndStatusSaysSo) {
+  writeConfig({{"delivery", {{"circuit_pause_seconds", 1}}}});
+  auto before = run({"status", "--config", "markbridge.json"});
+  EXPECT_NE(before.out.find("source sims: last good import never"), std::string::npos)
+      << before.out;
+  auto refused = run({"sync", "--config", "markbridge.json"}, {{"MB_LA_TOKEN", "not-the-token"}});
+  EXPECT_EQ(refused.exit_code, 5) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("sink la is paused: the destination refused our credentials"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.err.find("not-the-token"), std::string::npos);
+  EXPECT_TRUE(server->received().empty());
+  auto status = run({"status", "--config", "markbridge.json"});
+  EXPECT_NE(status.out.find("sink la: paused: credentials, 1 pending, since "), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("source sims: last good import 20"), std::string::npos) << status.out;
+  // Fixed: once the sink's pause is over (1 s here) the kept item goes, and it is ok again.
+  auto fixed = run({"sync", "--config", "markbridge.json"});
+  for (int i = 0; i < 50 && fixed.exit_code == 5; ++i) {
+    EXPECT_NE(fixed.err.find("sink la is still paused"), std::string::npos) << fixed.err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fixed = run({"sync", "--config", "markbridge.json"});
+  }
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
+  EXPECT_EQ(server->received().size(), 1u);
+  EXPECT_NE(run({"status", "--config", "markbridge.json"}).out.find("sink la: ok, 0 pending"),
+            std::string::npos);
+}
+
+TEST_F(CliFixture, AFileNameWithANewlineCannotForgeALineOfOutputOrLog) {
+  writeConfig(
+      {{"sources",
+        {{{"name", "sims"}, {"type", "sims_csv"}, {"drop_folder", "in"}, {"settle_seconds", 0}}}}});
+  std::filesystem::create_directories(dir / "in");
+  dir.write("in/register.csv\n[2024-10-01 09:00:00.000] [service] [info] FORGED", registerCsv());
+  auto sync = run({"sync", "--config", "markbridge.json"});
+  for (const std::string& text : {sync.out, sync.err}) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+      EXPECT_NE(line.rfind("[2024-10-01 09:00:00.000] [service] [info] FORGED", 0), 0u) << text;
+  }
 }

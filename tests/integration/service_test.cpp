@@ -5,6 +5,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,9 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "connectors/common/https_client.h"
@@ -89,12 +93,12 @@ struct ServiceFixture : ::testing::Test {
     dir.write("markbridge.json", config.dump(2));
   }
 
-  void start() {
+  void start(std::map<std::string, std::string> env = {}) {
     std::filesystem::remove(dir / "admin.port");
-    pid = test::spawnMarkbridge(
-        {"run", "--config", "markbridge.json"},
-        {{"MB_LA_TOKEN", "la-sandbox-token"}, {"MB_ADMIN_TOKEN", "admin-secret"}}, dir.path(),
-        dir / "service.out", dir / "service.out");
+    env.emplace("MB_LA_TOKEN", "la-sandbox-token");
+    env.emplace("MB_ADMIN_TOKEN", "admin-secret");
+    pid = test::spawnMarkbridge({"run", "--config", "markbridge.json"}, env, dir.path(),
+                                dir / "service.out", dir / "service.out");
     for (int i = 0; i < 200 && !std::filesystem::exists(dir / "admin.port"); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     ASSERT_TRUE(std::filesystem::exists(dir / "admin.port")) << log();
@@ -113,7 +117,8 @@ struct ServiceFixture : ::testing::Test {
     }
     return -1;
   }
-  Reply call(const std::string& method, const std::string& path, bool token = true) {
+  Reply call(const std::string& method, const std::string& path, bool token = true,
+             Poco::Net::HTTPResponse* head = nullptr) {
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<uint16_t>(port));
     session.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -124,11 +129,22 @@ struct ServiceFixture : ::testing::Test {
     Reply reply;
     Poco::StreamCopier::copyToString(session.receiveResponse(response), reply.body);
     reply.status = static_cast<int>(response.getStatus());
+    if (head) *head = response;
     return reply;
   }
-  std::string log() {
-    std::ifstream in(dir / "service.out");
+  std::string log() { return read(dir / "service.out"); }
+  static std::string read(const std::filesystem::path& file) {
+    std::ifstream in(file);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // A calendar whose one term runs from `start` to `end` days from today.
+  static std::string calendarAroundToday(int start, int end) {
+    Date today = london::localDate(static_cast<int64_t>(std::time(nullptr)));
+    return nlohmann::json{
+        {"name", "this year"},
+        {"terms",
+         {{{"name", "t"}, {"start", (today + start).iso()}, {"end", (today + end).iso()}}}}}
+        .dump();
   }
 };
 
@@ -280,4 +296,130 @@ TEST_F(ServiceFixture, TheAdminApiOverTlsRetriesADeadLetter) {
   EXPECT_EQ(nlohmann::json::parse(request("POST", "/sync").body)["delivered"], 1);
   EXPECT_EQ(server->received().size(), 1u);
   EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+}
+
+TEST_F(ServiceFixture, IdleAndSlowClientsDoNotStopHealthAndMetricsAnswering) {
+  writeRegister(1);
+  writeConfig(test::autumnCalendarJson());
+  start();
+  Poco::Net::SocketAddress address("127.0.0.1", static_cast<uint16_t>(port));
+  // Twenty clients that connect and say nothing, and one that sends its request a byte at a time.
+  std::vector<Poco::Net::StreamSocket> idle;
+  for (int i = 0; i < 20; ++i) idle.emplace_back(address);
+  std::atomic<bool> done{false};
+  std::thread slowloris([&] {
+    try {
+      Poco::Net::StreamSocket slow(address);
+      std::string request = "GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ";
+      slow.sendBytes(request.data(), static_cast<int>(request.size()));
+      while (!done) {
+        slow.sendBytes("a", 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    } catch (...) {
+      // cut off by the server: what it should do
+    }
+  });
+  // Each answers (the client gives up after 30 s; the server held idle clients 60 s before).
+  auto health = call("GET", "/health", false);
+  auto metrics = call("GET", "/metrics");
+  done = true;
+  slowloris.join();
+  EXPECT_EQ(health.status, 200) << log();
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("markbridge_syncs_total"), std::string::npos);
+  // The idle clients were cut off: reading returns end of stream, not a wait.
+  char byte = 0;
+  idle[0].setReceiveTimeout(Poco::Timespan(30, 0));
+  EXPECT_EQ(idle[0].receiveBytes(&byte, 1), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+}
+
+TEST_F(ServiceFixture, TheAdminApiRefusesBadRequestsWithTheRightStatus) {
+  writeRegister(1);
+  writeConfig(test::autumnCalendarJson());
+  start();
+  Poco::Net::HTTPResponse head;
+  auto refused = call("GET", "/status", false, &head);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(head.getReason(), "Unauthorized");
+  EXPECT_EQ(head.get("WWW-Authenticate", "").rfind("Bearer", 0), 0u);
+  auto overflow = call("POST", "/outbox/99999999999999999999999/retry");
+  EXPECT_EQ(overflow.status, 400) << overflow.body;
+  EXPECT_NE(overflow.body.find("is not an outbox item number"), std::string::npos);
+  auto state = call("GET", "/outbox?state=bogus");
+  EXPECT_EQ(state.status, 400) << state.body;
+  EXPECT_NE(state.body.find("unknown state 'bogus'"), std::string::npos);
+  EXPECT_EQ(call("GET", "/outbox?state=dead").status, 200);
+  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+}
+
+TEST_F(ServiceFixture, HealthIsDegradedWhenTheCalendarHasEndedAndSaysWhatToDo) {
+  writeRegister(1);
+  writeConfig(calendarAroundToday(-200, -10));
+  start();
+  auto health = nlohmann::json::parse(call("GET", "/health", false).body);
+  for (int i = 0; i < 200 && health["status"] == "ok"; ++i) {  // until its loop has looked
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    health = nlohmann::json::parse(call("GET", "/health", false).body);
+  }
+  EXPECT_EQ(health["status"], "degraded") << health.dump();
+  ASSERT_EQ(health["problems"].size(), 1u) << health.dump();
+  EXPECT_NE(health["problems"][0]["problem"].get<std::string>().find(
+                "no sync is due in the next school week"),
+            std::string::npos);
+  EXPECT_NE(health["problems"][0]["action"].get<std::string>().find("calendar"), std::string::npos);
+  EXPECT_EQ(health["next_sync"], "none: the calendar has no more school days");
+  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_NE(log().find("is outside the calendar"), std::string::npos) << log();
+}
+
+TEST_F(ServiceFixture, HealthIsDegradedWhileASinkIsPausedForItsCredentials) {
+  writeRegister(1);
+  writeConfig(test::autumnCalendarJson());
+  start({{"MB_LA_TOKEN", "not-the-token"}});
+  auto sinkProblem = [](const nlohmann::json& health) {
+    for (const auto& p : health["problems"])
+      if (p["problem"].get<std::string>().find("sink la is paused: the destination refused our "
+                                               "credentials") != std::string::npos)
+        return true;
+    return false;
+  };
+  EXPECT_FALSE(sinkProblem(nlohmann::json::parse(call("GET", "/health", false).body)));
+  auto sync = call("POST", "/sync");
+  ASSERT_EQ(sync.status, 200) << sync.body;
+  EXPECT_EQ(nlohmann::json::parse(sync.body)["delivered"], 0);
+  auto health = nlohmann::json::parse(call("GET", "/health", false).body);
+  EXPECT_EQ(health["status"], "degraded") << health.dump();
+  EXPECT_EQ(health["sinks"]["la"], "paused: credentials");
+  EXPECT_TRUE(sinkProblem(health)) << health.dump();
+  EXPECT_EQ(health.dump().find("not-the-token"), std::string::npos);
+  auto metrics = call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("markbridge_sink_state{sink=\"la\",state=\"paused: credentials\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("markbridge_health_problems 0"), std::string::npos);
+  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+}
+
+TEST_F(ServiceFixture, TheJsonLogIsWrittenWhileItRunsAndSurvivesKillNine) {
+  writeRegister(1);
+  writeConfig(test::autumnCalendarJson());
+  start();
+  auto jsonl = dir / "markbridge.jsonl";
+  // An info line reaches the file within a second of being logged (polled, with a deadline).
+  for (int i = 0; i < 400 && read(jsonl).find("markbridge service started") == std::string::npos;
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_NE(read(jsonl).find("markbridge service started"), std::string::npos) << read(jsonl);
+  // A warning (today is outside this 2024-25 calendar) is written at once.
+  EXPECT_NE(read(jsonl).find("\"level\":\"warning\""), std::string::npos) << read(jsonl);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  pid = -1;
+  auto after = read(jsonl);
+  EXPECT_NE(after.find("markbridge service started"), std::string::npos);
+  std::istringstream lines(after);
+  for (std::string line; std::getline(lines, line);)
+    EXPECT_TRUE(nlohmann::json::parse(line, nullptr, false).is_object()) << line;
 }
