@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -465,6 +466,11 @@ TEST(HostileCorpus, IsSeededLargeAndCoversEveryFormat) {
     ++perFormat[first[i].format];
   }
   EXPECT_GE(first.size(), 1000u);
+  // To look at the files or feed one to `markbridge import` by hand.
+  if (const char* dump = std::getenv("MB_HOSTILE_CORPUS_DIR")) {
+    fs::create_directories(dump);
+    for (const auto& c : first) std::ofstream(fs::path(dump) / c.name, std::ios::binary) << c.bytes;
+  }
   for (const char* format : {"sims_long", "sims_grid", "classcharts", "ctf", "census", "mis_rest"})
     EXPECT_GE(perFormat[format], 40) << format;
 }
