@@ -22,7 +22,7 @@ enum class Expect {
 const char* toString(Expect expect);
 
 struct HostileCase {
-  std::string format;  // sims_long, sims_grid, classcharts, ctf, census, mis_rest
+  std::string format;  // sims_long, sims_grid, classcharts, ctf, census, mis_rest, mis_page
   std::string kind;    // the mutation, e.g. "bad_upn_check"
   std::string name;    // unique file name, e.g. "sims_long-bad_upn_check-003.csv"
   std::string bytes;   // the file (mis_rest: a JSON array of the items the MIS serves)
@@ -52,6 +52,7 @@ std::string readFixture(const std::filesystem::path& file);
 std::vector<HostileCase> csvCases(const std::filesystem::path& fixtures, Dice& dice);
 std::vector<HostileCase> xmlCases(const std::filesystem::path& fixtures, Dice& dice);
 std::vector<HostileCase> misCases(Dice& dice);
+std::vector<HostileCase> misPageCases(const std::filesystem::path& fixtures, Dice& dice);
 std::vector<HostileCase> hostileCorpus(const std::filesystem::path& fixtures, uint32_t seed);
 
 // Text helpers shared by the generators.

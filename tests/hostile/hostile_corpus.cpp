@@ -83,8 +83,11 @@ std::vector<HostileCase> hostileCorpus(const std::filesystem::path& fixtures, ui
   auto all = csvCases(fixtures, dice);
   auto xml = xmlCases(fixtures, dice);
   auto mis = misCases(dice);
+  auto pages = misPageCases(fixtures, dice);
   all.insert(all.end(), std::make_move_iterator(xml.begin()), std::make_move_iterator(xml.end()));
   all.insert(all.end(), std::make_move_iterator(mis.begin()), std::make_move_iterator(mis.end()));
+  all.insert(all.end(), std::make_move_iterator(pages.begin()),
+             std::make_move_iterator(pages.end()));
   return all;
 }
 

@@ -27,15 +27,66 @@ nlohmann::json item(const std::string& upn, const std::string& misId, const std:
           {"updated_at", {{"date", date + " 09:10:00.000000"}}}};
 }
 
+std::vector<nlohmann::json> cleanItems() {
+  return {item("B801200005001", "1001", "2024-09-03", "AM", "/"),
+          item("B801200005001", "1001", "2024-09-03", "PM", "N"),
+          item("K801400023001", "2002", "2024-09-03", "AM", "L"),
+          item("B801200005001", "1001", "2024-09-04", "AM", "O"),
+          item("B801200005001", "1001", "2024-09-04", "PM", "\\")};
+}
+
 }  // namespace
 
+// A page of the MIS API saved to a file (`markbridge import --source arbor page.json`), its bytes
+// mutated: the fixture page's shape with the clean items and no next page.
+std::vector<HostileCase> misPageCases(const std::filesystem::path& fixtures, Dice& dice) {
+  auto page = nlohmann::json::parse(readFixture(fixtures / "mis_rest/page.json"));
+  page["data"] = cleanItems();
+  page["meta"]["pagination"]["next"] = nullptr;
+  page["meta"]["pagination"]["more"] = false;
+  const auto clean = page.dump();
+  std::vector<HostileCase> out;
+  std::map<std::string, int> numbers;
+  auto add = [&](const std::string& kind, std::string bytes, Expect expect) {
+    char number[16];
+    std::snprintf(number, sizeof number, "%03d", ++numbers[kind]);
+    out.push_back(HostileCase{"mis_page",
+                              kind,
+                              "mis_page-" + kind + "-" + number + ".json",
+                              std::move(bytes),
+                              clean,
+                              expect,
+                              {}});
+  };
+  add("enc_utf8_bom", "\xEF\xBB\xBF" + clean, Expect::AcceptExact);
+  add("pretty_printed", page.dump(2), Expect::AcceptExact);
+  add("enc_crlf", replaceAll(page.dump(2), "\n", "\r\n"), Expect::AcceptExact);
+  add("unicode_escapes", page.dump(-1, ' ', true), Expect::AcceptExact);
+  auto first = clean.find("\"data\"");
+  for (int k = 0; k < 20; ++k)
+    add("truncated_mid_document", clean.substr(0, first + dice.below(clean.size() - first - 1)),
+        Expect::Refuse);
+  for (const char* junk : {"}", "x", "{\"data\":[]}"})
+    add("junk_after_json", clean + junk, Expect::Refuse);
+  auto forename = clean.find("Zo");
+  for (const char* bytes : {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\x81", "\xC5"})
+    add("bad_utf8", std::string(clean).insert(forename + 2, bytes), Expect::Refuse);
+  add("nul_escape", std::string(clean).insert(forename + 2, "\\u0000"), Expect::Refuse);
+  add("lone_surrogate_escape", std::string(clean).insert(forename + 2, "\\ud800"), Expect::Refuse);
+  auto session = clean.find("\"session\":\"AM\"");
+  add("duplicate_key", std::string(clean).insert(session, "\"session\":\"PM\","), Expect::Refuse);
+  auto comment = clean.find("\"comment\":null") + 10;
+  for (std::size_t depth : {5'000u, 50'000u, 200'000u})
+    add("deep_nesting",
+        std::string(clean).replace(comment, 4, std::string(depth, '[') + std::string(depth, ']')),
+        Expect::Refuse);
+  add("huge_name", std::string(clean).insert(forename + 2, std::string(1u << 20, 'e')),
+      Expect::Refuse);
+  return out;
+}
+
 std::vector<HostileCase> misCases(Dice& dice) {
-  const std::vector<nlohmann::json> clean = {
-      item("B801200005001", "1001", "2024-09-03", "AM", "/"),
-      item("B801200005001", "1001", "2024-09-03", "PM", "N"),
-      item("K801400023001", "2002", "2024-09-03", "AM", "L"),
-      item("B801200005001", "1001", "2024-09-04", "AM", "O"),
-      item("B801200005001", "1001", "2024-09-04", "PM", "\\")};
+  const std::vector<nlohmann::json> clean = cleanItems();
   std::vector<HostileCase> out;
   std::map<std::string, int> numbers;
   auto add = [&](const std::string& kind, const std::vector<nlohmann::json>& items, Expect expect,
