@@ -25,11 +25,12 @@ namespace {
 constexpr uint32_t kSeed = 20241104;
 
 // Mutation kinds ("format/kind") whose cases do not yet get their outcome. The test fails when a
-// case outside this list fails, and when every case of a listed kind passes: take the kind out
+// case outside this list fails, and when any case of a listed kind passes: take the kind out
 // as the fix lands. Why each fails today is in the comment beside it.
 const std::set<std::string> kKnownFailing = {
-    // Item 1: UTF-8 that encodes a surrogate (ED A0 80) passes as valid and is stored; JSON
-    // then refuses to write it out. CTF and census files declared UTF-8 with bad bytes are read.
+    // Item 1: UTF-8 that encodes a surrogate (ED A0 80) passes as valid and is stored (JSON
+    // then refuses to write it: type_error.316). CTF and census declared UTF-8 with bad bytes are
+    // read.
     "sims_long/bad_utf8_surrogate",
     "sims_grid/bad_utf8_surrogate",
     "classcharts/bad_utf8_surrogate",
@@ -67,7 +68,7 @@ const std::set<std::string> kKnownFailing = {
     "census/doctype_internal_entity",
     "census/doctype_external_entity",
     "census/doctype_entity_expansion",
-    // Item 5: duplicate headers and duplicate pupils are taken silently (the last one wins); a
+    // Item 5: duplicate headers and duplicate pupils are taken silently; a
     // row with no mark on a day outside the calendar is stored without being counted.
     "sims_long/duplicate_header",
     "sims_grid/duplicate_header",
