@@ -1,0 +1,244 @@
+// The XML part of the corpus: CTF (marks strings) and School Census returns, mutated.
+
+#include <map>
+
+#include "tests/hostile/hostile_case.h"
+
+namespace markbridge::hostile {
+namespace {
+
+// The position of the text inside the `n`th <tag>...</tag>, as [begin, end).
+std::pair<std::size_t, std::size_t> elementText(const std::string& doc, const std::string& tag,
+                                                int n = 0) {
+  std::size_t at = 0;
+  for (int i = 0; i <= n; ++i) {
+    at = doc.find("<" + tag + ">", at);
+    if (at == std::string::npos) return {std::string::npos, std::string::npos};
+    at += tag.size() + 2;
+  }
+  return {at, doc.find("</" + tag + ">", at)};
+}
+
+std::string withText(std::string doc, const std::string& tag, const std::string& text, int n = 0) {
+  auto [begin, end] = elementText(doc, tag, n);
+  return begin == std::string::npos ? doc : doc.replace(begin, end - begin, text);
+}
+
+std::string textOf(const std::string& doc, const std::string& tag, int n = 0) {
+  auto [begin, end] = elementText(doc, tag, n);
+  return begin == std::string::npos ? std::string() : doc.substr(begin, end - begin);
+}
+
+class XmlCorpus {
+ public:
+  XmlCorpus(std::string format, std::string base, std::string clean, Dice& dice,
+            std::vector<HostileCase>& out)
+      : format_(std::move(format)),
+        base_(std::move(base)),
+        clean_(std::move(clean)),
+        dice_(dice),
+        out_(out) {}
+
+  void add(const std::string& kind, std::string bytes, Expect expect, std::string value = {},
+           std::string clean = {}) {
+    char number[16];
+    std::snprintf(number, sizeof number, "%03d", ++numbers_[kind]);
+    out_.push_back(HostileCase{
+        format_, kind, format_ + "-" + base_ + "-" + kind + "-" + number + ".xml", std::move(bytes),
+        clean.empty() ? clean_ : std::move(clean), expect, std::move(value)});
+  }
+  const std::string& clean() const { return clean_; }
+
+  void encodings() {
+    const auto& x = clean_;
+    auto body = x.substr(x.find("?>") + 2);
+    if (body.starts_with("\n")) body.erase(0, 1);
+    add("enc_utf8_bom", "\xEF\xBB\xBF" + x, Expect::AcceptExact);
+    add("no_declaration", body, Expect::AcceptExact);
+    add("enc_utf16le_bom",
+        toUtf16leWithBom(replaceAll(x, "encoding=\"UTF-8\"", "encoding=\"UTF-16\"")),
+        Expect::AcceptExact);
+    add("enc_crlf", replaceAll(x, "\n", "\r\n"), Expect::AcceptExact);
+    add("single_quoted_declaration", "<?xml version='1.0' encoding='UTF-8'?>\n" + body,
+        Expect::AcceptExact);
+    add("indented", replaceAll(x, "\n<", "\n    <"), Expect::AcceptExact);
+    for (int k = 0; k < 3; ++k) {
+      auto doc = x;
+      std::size_t at = doc.find("\n<", doc.find("?>"));
+      for (; at != std::string::npos; at = doc.find("\n<", at + 1))
+        if (dice_.below(3) == 0) doc.insert(at + 1, "<!-- exported by the MIS -->"), at += 28;
+      add("comments", doc, Expect::AcceptExact);
+    }
+    add("char_references", replaceAll(x, "Zoë", "Zo&#235;"), Expect::AcceptExact);
+    add("char_references", replaceAll(x, "Zoë", "Zo&#xEB;"), Expect::AcceptExact);
+    add("cdata", replaceAll(x, "O'Brien-Łukasz", "<![CDATA[O'Brien-Łukasz]]>"),
+        Expect::AcceptExact);
+    add("predefined_entity", replaceAll(x, "O'Brien", "O&apos;Brien"), Expect::AcceptExact);
+  }
+
+  void wellFormedness(const std::string& root) {
+    const auto& x = clean_;
+    auto first = x.find("<" + root);
+    auto last = x.rfind("</" + root + ">");
+    for (int k = 0; k < 30; ++k) {
+      auto at = first + 1 + dice_.below(last - first - 1);
+      add("truncated_mid_document", x.substr(0, at), Expect::Refuse);
+    }
+    auto multibyte = x.find("\xC5\x81");
+    add("truncated_mid_character", x.substr(0, multibyte + 1), Expect::Refuse);
+    for (const std::string& junk : std::vector<std::string>{"<x/>", "junk", "<" + root + "/>"})
+      add("junk_after_root", x + junk + "\n", Expect::Refuse);
+    add("end_tag_after_root", x + "</" + root + ">\n", Expect::Refuse);
+    for (const std::string tag : {"Surname", "Forename", "UPN"}) {
+      auto kind = tag == "UPN" ? "undeclared_entity_in_upn" : "undeclared_entity";
+      add(kind, withText(x, tag, "&xxe;"), Expect::Refuse, "xxe");
+      add(kind, withText(x, tag, textOf(x, tag) + "&nbsp;"), Expect::Refuse, "nbsp");
+    }
+    for (const char* ref : {"&#0;", "&#1;", "&#xD800;", "&#xFFFE;", "&#x110000;"})
+      add("bad_char_reference", withText(x, "Surname", "O'Brien" + std::string(ref) + "Smith"),
+          Expect::Refuse);
+    auto rootOpen = "<" + root + ">";
+    add("duplicate_attribute", replaceAll(x, rootOpen, "<" + root + " v=\"1\" v=\"2\">"),
+        Expect::Refuse, "v");
+    for (const char* tag : {"UPN", "Surname"})
+      add("duplicate_attribute",
+          replaceAll(x, std::string("<") + tag + ">", std::string("<") + tag + " a='1' a='1'>"),
+          Expect::Refuse, "a");
+    add("mismatched_tag", replaceAll(x, "</Surname>", "</Forename>"), Expect::Refuse);
+    add("mismatched_tag", replaceAll(x, "</UPN>", "</upn>"), Expect::Refuse);
+    // Refused by rule: no DTD (internal entities, external entities, entity expansion).
+    auto afterDecl = x.find("?>") + 3;
+    auto withDoctype = [&](const std::string& dtd, const std::string& surname) {
+      auto doc = withText(x, "Surname", surname);
+      return doc.insert(afterDecl, "<!DOCTYPE " + root + " [" + dtd + "]>\n");
+    };
+    add("doctype_internal_entity", withDoctype("<!ENTITY n \"Smith\">", "&n;"), Expect::Refuse);
+    add("doctype_external_entity",
+        withDoctype("<!ENTITY xxe SYSTEM \"file:///etc/hostname\">", "&xxe;"), Expect::Refuse);
+    std::string laughs = "<!ENTITY l0 \"lol\">";
+    for (int i = 1; i < 10; ++i)
+      laughs += "<!ENTITY l" + std::to_string(i) + " \"" +
+                replaceAll("&lX;&lX;&lX;&lX;&lX;&lX;&lX;&lX;&lX;&lX;", "X", std::to_string(i - 1)) +
+                "\">";
+    add("doctype_entity_expansion", withDoctype(laughs, "&l9;"), Expect::Refuse);
+  }
+
+  void hostileSizes(const std::string& inside) {
+    const auto& x = clean_;
+    auto at = x.find("<" + inside + ">") + inside.size() + 2;
+    for (std::size_t depth : {5'000u, 50'000u, 200'000u}) {
+      std::string nested;
+      nested.reserve(depth * 7);
+      for (std::size_t i = 0; i < depth; ++i) nested += "<a>";
+      for (std::size_t i = 0; i < depth; ++i) nested += "</a>";
+      add("deep_nesting", std::string(x).insert(at, nested), Expect::Refuse);
+    }
+    add("huge_name", withText(x, "Surname", std::string(2u << 20, 'A')), Expect::Refuse);
+    add("huge_name", withText(x, "Forename", std::string(1u << 20, 'B')), Expect::Refuse);
+    add("huge_upn", withText(x, "UPN", std::string(64u << 10, 'C')), Expect::Refuse);
+  }
+
+  void upnsAndBytes(int pupils) {
+    const auto& x = clean_;
+    for (int n = 0; n < pupils; ++n) {
+      auto upn = textOf(x, "UPN", n);
+      for (int k = 0; k < 2; ++k) {
+        auto wrong = upn;
+        wrong[0] = static_cast<char>('A' + (upn[0] - 'A' + 1 + k + dice_.below(3)) % 26);
+        add("bad_upn_check", withText(x, "UPN", wrong, n), Expect::Refuse, wrong);
+      }
+      add("bad_upn_length", withText(x, "UPN", upn.substr(0, 12), n), Expect::Refuse,
+          upn.substr(0, 12));
+    }
+    for (const char* bytes : {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\x81", "\xC5"})
+      for (const char* tag : {"Surname", "Forename"}) {
+        auto value = textOf(x, tag);
+        value.insert(value.size() / 2, bytes);
+        add("bad_utf8_declared_utf8", withText(x, tag, value), Expect::Refuse);
+      }
+    add("empty_file", "", Expect::Refuse);
+  }
+
+ private:
+  std::string format_, base_, clean_;
+  Dice& dice_;
+  std::vector<HostileCase>& out_;
+  std::map<std::string, int> numbers_;
+};
+
+void ctfCases(XmlCorpus& c, bool tokens, Dice& dice) {
+  const auto& x = c.clean();
+  auto marks = textOf(x, "AttendanceMarks");
+  std::string centuries;  // 120 years of sessions
+  while (centuries.size() < 120u * 365 * (tokens ? 4 : 2)) centuries += tokens ? "/,\\," : "/\\";
+  if (tokens) centuries.pop_back();
+  c.add("marks_for_centuries", withText(x, "AttendanceMarks", centuries), Expect::RefuseOrWarn);
+  for (const char* d : {"2024-02-30", "2024-13-01", "soon"})
+    c.add("bad_start_date", withText(x, "AttendanceStartDate", d), Expect::Refuse, d);
+  c.add("future_start_date", withText(x, "AttendanceStartDate", "2031-09-01"), Expect::RefuseOrWarn,
+        "2031-09-01");
+  if (tokens) {
+    for (int k = 0; k < 6; ++k) {
+      auto at = marks.find(',', dice.below(marks.size() - 4)) + 1;
+      auto m = marks;
+      m.insert(at, "ZZ,");
+      c.add("unknown_mark", withText(x, "AttendanceMarks", m), Expect::Refuse, "ZZ");
+    }
+  } else {
+    std::vector<std::size_t> schoolDays;  // '#' is a day the school was not in session
+    for (std::size_t i = 0; i < marks.size(); ++i)
+      if (marks[i] != '#') schoolDays.push_back(i);
+    for (const char* code : {"9", "$", "%"})
+      for (int k = 0; k < 3; ++k) {
+        auto m = marks;
+        m[schoolDays[dice.below(schoolDays.size())]] = code[0];
+        c.add("unknown_mark", withText(x, "AttendanceMarks", m), Expect::Refuse, code);
+      }
+  }
+  c.add("duplicate_upn_element", replaceAll(x, "</UPN>", "</UPN>\n<UPN>K801400023001</UPN>"),
+        Expect::Refuse);
+  auto pupil = x.substr(x.find("<Pupil>"), x.find("</Pupil>") + 8 - x.find("<Pupil>"));
+  auto other = replaceAll(pupil, marks, std::string(marks.size(), 'N'));
+  if (tokens) other = withText(pupil, "AttendanceMarks", replaceAll(marks, "/", "N"));
+  c.add("duplicate_pupil_conflict", replaceAll(x, "</Pupil>", "</Pupil>\n" + other),
+        Expect::Refuse);
+}
+
+void censusCases(XmlCorpus& c) {
+  const auto& x = c.clean();
+  c.add("unknown_reason", withText(x, "AttendanceReason", "ZZ"), Expect::Refuse, "ZZ");
+  for (int n = 0; n < 3; ++n) {
+    for (const char* bad : {"abc", "-5", "99999999999"})
+      c.add("bad_number", withText(x, "SessionsPossible", bad, n), Expect::Refuse, bad);
+    c.add("empty_number", withText(x, "SessionsPossible", "", n), Expect::Refuse);
+  }
+  auto start = x.find("<PupilOnRoll>");
+  auto block = x.substr(start, x.find("</PupilOnRoll>") + 14 - start);
+  c.add("duplicate_pupil_conflict",
+        std::string(x).insert(start, withText(block, "SessionsPossible", "40") + "\n"),
+        Expect::Refuse);
+}
+
+}  // namespace
+
+std::vector<HostileCase> xmlCases(const std::filesystem::path& fixtures, Dice& dice) {
+  std::vector<HostileCase> out;
+  for (const char* base : {"characters", "tokens"}) {
+    XmlCorpus c("ctf", base, readFixture(fixtures / "ctf" / (std::string(base) + ".xml")), dice,
+                out);
+    c.encodings();
+    c.wellFormedness("CTfile");
+    c.hostileSizes("Pupil");
+    c.upnsAndBytes(1);
+    ctfCases(c, std::string(base) == "tokens", dice);
+  }
+  XmlCorpus census("census", "spring", readFixture(fixtures / "census/spring-2025.xml"), dice, out);
+  census.encodings();
+  census.wellFormedness("Message");
+  census.hostileSizes("PupilOnRoll");
+  census.upnsAndBytes(3);
+  censusCases(census);
+  return out;
+}
+
+}  // namespace markbridge::hostile
