@@ -88,9 +88,13 @@ bool MarkNormaliser::normaliseInto(const RawMark& raw, Mark& out, std::vector<Pr
     if (mapped && mapped->code.isNotTaken()) return false;
     std::string iso = date->iso();
     RawField where = raw.known_date ? RawField{iso, raw.code.column} : raw.date;
-    report(problems, raw.line, where,
-           "the date is after today (" + today_.iso() +
-               "): no register is taken before its day, so the file is refused");
+    if (*date > latest_)
+      report(problems, raw.line, where,
+             latest_ == today_
+                 ? "the date is after today (" + today_.iso() +
+                       "): no register is taken before its day, so the file is refused"
+                 : "the date is after today and after the calendar's last day (" + latest_.iso() +
+                       "): a wrong year? The file is refused");
   }
   if (problems.size() != before) return false;
   if (review) *review = mapped->review;

@@ -6,8 +6,10 @@
 // with the reason; a row with no UPN is matched on MIS id among the pupils on roll, and a row
 // that matches nobody is rejected as an unknown pupil.
 //
-// Dates: a mark dated after today (London) is refused: no register is taken before its day. A
-// missing mark (blank, `-`) for such a session is no mark at all: it yields nothing.
+// Dates: a mark dated after today (London) is pre-entered (a planned absence the office entered
+// ahead in the MIS) when it is not after the calendar's last day, and refused when it is (no
+// calendar known: any date after today is refused). A missing mark (blank, `-`) for a session
+// after today is no mark at all: it yields nothing.
 
 #include <optional>
 #include <string>
@@ -48,6 +50,11 @@ class MarkNormaliser {
         today_(london::localDate(recordedAt)),
         directory_(directory) {}
 
+  // Marks after today up to `lastDay` (the calendar's last day) are pre-entered, not refused.
+  void acceptAheadUntil(std::optional<Date> lastDay) {
+    latest_ = lastDay && *lastDay > today_ ? *lastDay : today_;
+  }
+
   // Fills `out` (reusing its storage: the import path's hot loop). Appends to `problems` and
   // returns false when the row cannot be trusted.
   bool normaliseInto(const RawMark& raw, Mark& out, std::vector<Problem>& problems,
@@ -65,7 +72,8 @@ class MarkNormaliser {
   std::string file_;
   std::string source_;
   int64_t recordedAt_;
-  Date today_;  // London's date at recordedAt_: later dates are refused
+  Date today_;            // London's date at recordedAt_
+  Date latest_ = today_;  // later dates are refused
   const PupilDirectory* directory_;
   // Exports list a pupil's marks together: the last UPN and date checked are remembered.
   mutable std::string lastUpn_;

@@ -6,8 +6,8 @@
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
 #include "core/app/reconcile.h"
-#include "core/app/store_receiver.h"
 #include "core/app/sink_health.h"
+#include "core/app/store_receiver.h"
 #include "mapping/code_map.h"
 
 namespace markbridge {
@@ -24,7 +24,7 @@ std::string isoUtc(std::time_t seconds) {
 }  // namespace
 
 int status(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
+  auto gateway = openGateway(args, err, Gateway::Store::Verify);
   if (!gateway) return kExitConfig;
   auto& store = gateway->store();
   auto s = store.status();

@@ -70,6 +70,9 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   if (r.off_calendar)
     err << "warning: " << r.off_calendar << " marks fall on days the calendar says are not school "
         << "days (first " << r.first_off_calendar->iso() << "): check the calendar file\n";
+  if (r.ahead)
+    err << "warning: " << r.ahead << " marks are pre-entered for sessions after today (first "
+        << r.first_ahead->iso() << "): stored; rules read them when their day comes\n";
 }
 
 void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResult& result) {

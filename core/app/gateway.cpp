@@ -40,10 +40,10 @@ Gateway::Gateway(GatewayConfig config, Store store)
       sinks_.push_back(std::move(s));
   }
   if (!problems.empty()) throw ProblemError(problems);
-  if (store == Store::Open) {
-    // An empty or damaged store file is refused here (status, sync, import and the service's
-    // start all open it this way), never replaced by a new empty store.
-    verifyStoreFile(config_.store_path.string());
+  if (store != Store::Leave) {
+    // An empty or non-SQLite store file is refused by every open, never replaced by a new empty
+    // store; damage inside it is looked for by `status` and the service's start.
+    if (store == Store::Verify) verifyStoreFile(config_.store_path.string());
     store_ = openSqliteStore(config_.store_path.string());
   }
 }

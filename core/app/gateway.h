@@ -28,6 +28,10 @@ struct ImportResult {
   // the export is wrong. They are stored; rules ignore them until the calendar says otherwise.
   int off_calendar = 0;
   std::optional<Date> first_off_calendar;
+  // Marks pre-entered for sessions after today (planned absences entered ahead in the MIS): stored;
+  // rules read them only when their day comes.
+  int ahead = 0;
+  std::optional<Date> first_ahead;
 };
 
 struct SyncReport {
@@ -49,7 +53,9 @@ struct SyncObserver {
 
 class Gateway {
  public:
-  enum class Store { Open, Leave };  // `check` leaves the store alone
+  // `check` leaves the store alone; `status` and the service's start also read the whole file
+  // for damage (PRAGMA quick_check: seconds on an authority's store, so not on every sync).
+  enum class Store { Open, Verify, Leave };
   // Builds every part (reads the calendar and secrets, opens the store). Throws ProblemError.
   explicit Gateway(GatewayConfig config, Store store = Store::Open);
   ~Gateway();

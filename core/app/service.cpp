@@ -21,7 +21,7 @@ std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
   std::vector<Problem> problems;
   auto config = loadGatewayConfig(file, problems);
   if (!problems.empty()) throw ProblemError(problems);
-  return std::make_unique<Gateway>(std::move(config));
+  return std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify);
 }
 
 }  // namespace

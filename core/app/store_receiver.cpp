@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/domain/logging.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 namespace {
@@ -26,6 +27,7 @@ StoreReceiver::StoreReceiver(Store& store, const SchoolCalendar& calendar, int64
     : store_(store),
       calendar_(calendar),
       now_(now),
+      today_(london::localDate(now)),
       done_(std::move(done)),
       directory_(store.pupilIds()) {}
 
@@ -40,12 +42,19 @@ bool StoreReceiver::alreadyImported(const std::string& source, const std::string
   return store_.alreadyImported(source, fingerprint);
 }
 
+std::optional<Date> StoreReceiver::calendarEnd() const {
+  return calendar_.last();
+}
+
 void StoreReceiver::write(const ImportBatch& batch) {
+  auto count = [](int& n, std::optional<Date>& first, Date day) {
+    ++n;
+    if (!first || day < *first) first = day;
+  };
   for (const auto& mark : batch.marks) {
+    if (mark.date > today_) count(result_.ahead, result_.first_ahead, mark.date);
     if (!mark.code.isPossible() || calendar_.isSchoolDay(mark.date)) continue;
-    ++result_.off_calendar;
-    if (!result_.first_off_calendar || mark.date < *result_.first_off_calendar)
-      result_.first_off_calendar = mark.date;
+    count(result_.off_calendar, result_.first_off_calendar, mark.date);
   }
   if (!writer_) writer_ = store_.beginImport(now_);
   writer_->add(batch, result_.outcome);
@@ -125,16 +134,23 @@ void StoreReceiver::finish(ImportBatch&& batch) {
   } else {
     write(batch);
     // Kept with the marks, so `status` shows it until the source's next stored import.
-    batch.source_state[std::string(kOffCalendarKey)] =
-        result_.off_calendar == 0
-            ? ""
-            : std::to_string(result_.off_calendar) +
-                  " mark(s) of its last import fall on days the calendar says are not school "
-                  "days (first " +
-                  result_.first_off_calendar->iso() + "): check the calendar or the export";
-    if (result_.off_calendar)
+    std::string note;
+    if (result_.off_calendar) {
+      note = std::to_string(result_.off_calendar) +
+             " mark(s) of its last import fall on days the calendar says are not school days "
+             "(first " +
+             result_.first_off_calendar->iso() + "): check the calendar or the export";
       log->warn("{}: {} marks fall on days the calendar says are not school days (first {})",
                 batch.origin, result_.off_calendar, result_.first_off_calendar->iso());
+    }
+    if (result_.ahead) {
+      note += (note.empty() ? "" : "; ") + std::to_string(result_.ahead) +
+              " mark(s) are pre-entered for sessions after today (first " +
+              result_.first_ahead->iso() + "): rules read them when their day comes";
+      log->warn("{}: {} marks are pre-entered for sessions after today (first {})", batch.origin,
+                result_.ahead, result_.first_ahead->iso());
+    }
+    batch.source_state[std::string(kOffCalendarKey)] = note;
     writer_->commit(batch, result_.outcome);
     writer_.reset();
     log->info("{}: {} marks added, {} amended, {} unchanged", batch.origin,

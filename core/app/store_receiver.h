@@ -37,6 +37,7 @@ class StoreReceiver : public ImportReceiver {
   void part(ImportBatch& batch) override;
   void finish(ImportBatch&& batch) override;
   const PupilDirectory& directory() const override { return directory_; }
+  std::optional<Date> calendarEnd() const override;
 
  private:
   void write(const ImportBatch& batch);
@@ -47,6 +48,7 @@ class StoreReceiver : public ImportReceiver {
   Store& store_;
   const SchoolCalendar& calendar_;
   int64_t now_;
+  Date today_;  // London's date at now_
   std::function<void(ImportResult&&)> done_;
   PupilDirectory directory_;
   std::unique_ptr<ImportWriter> writer_;

@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/store/sqlite_db.h"
+#include "schedules/london_time.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -198,6 +200,38 @@ TEST_F(InputsFixture, StatusShowsMarksOnDaysThatAreNotSchoolDays) {
             std::string("UPN,Date,Session,Mark\n") + "B801200005001,03/09/2024,PM,/\n");
   ASSERT_EQ(run({"import", "clean.csv"}).exit_code, 0);
   EXPECT_EQ(run({"status"}).out.find("not school days"), std::string::npos);
+}
+
+TEST_F(InputsFixture, AMarkPreEnteredAheadIsStoredWithAWarningAndOneAfterTheCalendarIsRefused) {
+  // A calendar around today: a planned absence the office entered ahead in the MIS is kept (a
+  // whole export refused for it would stop the school's sync until that day), one dated after
+  // the calendar's last day is a wrong year and refuses the file.
+  Date today = london::localDate(std::time(nullptr));
+  Date ahead = today + 14;
+  while (ahead.isWeekend()) ahead = ahead + 1;
+  nlohmann::json calendar = {
+      {"name", "this year"},
+      {"terms", {{{"name", "Now"}, {"start", (today - 30).iso()}, {"end", (today + 60).iso()}}}}};
+  dir.write("calendar.json", calendar.dump());
+  dir.write("ahead.csv", "UPN,Date,Session,Mark\nB801200005001," + ahead.iso() + ",AM,M\n");
+  auto imported = run({"import", "ahead.csv"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("1 marks are pre-entered for sessions after today (first " +
+                              ahead.iso() + ")"),
+            std::string::npos)
+      << imported.err;
+  EXPECT_NE(run({"status"}).out.find("1 mark(s) are pre-entered for sessions after today"),
+            std::string::npos);
+  Date wrongYear = today + 61;
+  while (wrongYear.isWeekend()) wrongYear = wrongYear + 1;
+  dir.write("wrong-year.csv",
+            "UPN,Date,Session,Mark\nB801200005001," + wrongYear.iso() + ",AM,M\n");
+  auto refused = run({"import", "wrong-year.csv"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("wrong-year.csv:2:"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("after the calendar's last day (" + (today + 60).iso() + ")"),
+            std::string::npos)
+      << refused.err;
 }
 
 TEST_F(InputsFixture, AnEmptyStoreFileIsRefusedNotReplacedByANewStore) {

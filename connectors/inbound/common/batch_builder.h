@@ -21,6 +21,7 @@ class BatchBuilder {
   BatchBuilder(ImportReceiver& receiver, std::string source, std::string origin, int priority);
 
   ImportBatch& batch() { return batch_; }
+  const ImportReceiver& receiver() const { return receiver_; }
   // Enough problems to reject the input: the connector stops reading.
   bool full() const { return batch_.problems.size() >= kMaxProblems; }
   void problem(int line, int column, std::string value, std::string message);

@@ -46,7 +46,9 @@ class CsvMarkRows {
               const std::string& origin, const PupilDirectory& directory)
       : config_(config),
         builder_(builder),
-        normaliser_(codes, origin, config.source, nowSeconds(), &directory) {}
+        normaliser_(codes, origin, config.source, nowSeconds(), &directory) {
+    normaliser_.acceptAheadUntil(builder.receiver().calendarEnd());
+  }
 
   // Works out the layout from the header; false (with problems) when it fits neither, when a
   // column the reader takes is repeated, or when a grid has a column it cannot account for.

@@ -32,6 +32,9 @@ class ImportReceiver {
   }
   // Pupils on roll, for marks that name a pupil only by MIS id.
   virtual const PupilDirectory& directory() const { return empty_; }
+  // The school calendar's last day: a mark after today but not after it is pre-entered (a
+  // planned absence entered ahead in the MIS), one after it is refused. Nothing: no calendar.
+  virtual std::optional<Date> calendarEnd() const { return std::nullopt; }
 
  private:
   PupilDirectory empty_;
@@ -49,6 +52,7 @@ class ForwardingReceiver : public ImportReceiver {
     return inner_.sourceState(source, key);
   }
   const PupilDirectory& directory() const override { return inner_.directory(); }
+  std::optional<Date> calendarEnd() const override { return inner_.calendarEnd(); }
   void part(ImportBatch& batch) override { inner_.part(batch); }
   void finish(ImportBatch&& batch) override { inner_.finish(std::move(batch)); }
 

@@ -37,7 +37,9 @@ class CtfReader {
         doc_(doc),
         builder_(builder),
         origin_(origin),
-        normaliser_(codes, origin, config.name, nowSeconds(), &directory) {}
+        normaliser_(codes, origin, config.name, nowSeconds(), &directory) {
+    normaliser_.acceptAheadUntil(builder.receiver().calendarEnd());
+  }
 
   void readPupil(const pugi::xml_node& pupil, int index) {
     ++builder_.batch().rows;

@@ -162,6 +162,7 @@ void MisRestConnector::addPages(const std::vector<MisPage>& pages,
   for (std::size_t p = 0; p < pages.size() && !builder.full(); ++p) {
     // Problems name the page's URL and the item's position in its `data` as the "line".
     MarkNormaliser normaliser(codes_, origins[p], config_.name, nowSeconds(), &into.directory());
+    normaliser.acceptAheadUntil(into.calendarEnd());
     for (const auto& item : pages[p].items) {
       ++builder.batch().rows;
       RawMark raw;
