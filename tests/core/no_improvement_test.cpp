@@ -250,3 +250,25 @@ TEST_F(NoImprovement, NoSeedPolicyClimbsToAReviewStageOnRegistersNotTaken) {
     EXPECT_GT(ladders, 0) << file << ": no ladder reached a review stage";
   }
 }
+
+TEST_F(NoImprovement, LaaoLetterBWaitsForTakenRegistersAsTheDocsShow) {
+  Policy laao = seed("laao-stage-flowchart.json");
+  set({d("2024-09-16")}, "N", "N");            // Letter A
+  set(schoolDays("2024-09-17", 9), "N", "-");  // 9 mornings absent, afternoons not taken
+  notTakenFrom("2024-09-30");
+  PupilRegister reg(cal, marks);
+  const RuleExplanation* letterB = nullptr;
+  auto explained = laao.explain(pupil, reg, d("2024-10-02"));
+  for (const auto& e : explained)
+    if (e.id == "stages.stage1_letter_b") letterB = &e;
+  ASSERT_NE(letterB, nullptr);
+  EXPECT_FALSE(letterB->holds);
+  EXPECT_EQ(letterB->standing,
+            "waiting: the review since 2024-09-16 has 9 of the 10 taken sessions it needs "
+            "(registers not taken are no evidence either way)");
+  // 18 of 20 sessions attended to Letter A, then 9 more possible, none attended: 18 / 29.
+  ASSERT_TRUE(letterB->value);
+  EXPECT_NEAR(*letterB->value, 100.0 * 18 / 29, 1e-9);
+  EXPECT_EQ(letterB->from, d("2024-09-17"));
+  EXPECT_EQ(fired(laao, "laao.stages").size(), 1u);  // Letter A only
+}
