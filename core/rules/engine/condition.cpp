@@ -225,7 +225,7 @@ std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const s
 }
 
 const Condition* Condition::primary() const {
-  if (kind == Kind::Compare) return this;
+  if (kind == Kind::Compare || kind == Kind::NoImprovement) return this;
   for (const auto& child : children)
     if (kind != Kind::Not)
       if (const auto* found = child.primary()) return found;
@@ -275,6 +275,7 @@ bool holds(const Condition& c, const Pupil& pupil, const SessionSeries& series, 
     case Condition::Kind::NoImprovement: {
       int entered = stages ? stages->enteredDay(c.since) : -1;
       if (entered < 0 || i - entered < c.after_days) return false;
+      if (series.taken(entered + 1, i) < c.evidenceNeeded()) return false;
       auto then = series.value(c.measure, entered, nullptr);
       auto now = series.value(c.measure, i, nullptr);
       if (!then || !now) return false;
@@ -305,6 +306,42 @@ bool holds(const Condition& c, const Pupil& pupil, const SessionSeries& series, 
     }
   }
   return false;
+}
+
+const Condition* firing(const Condition& c, const Pupil& pupil, const SessionSeries& series, int i,
+                        const StageContext* stages) {
+  struct Search {
+    const Pupil& pupil;
+    const SessionSeries& series;
+    int i;
+    const StageContext* stages;
+    const Condition* in(const Condition& c) const {
+      if (c.kind == Condition::Kind::Compare || c.kind == Condition::Kind::NoImprovement)
+        return holds(c, pupil, series, i, stages) ? &c : nullptr;
+      if (c.kind == Condition::Kind::Not) return nullptr;
+      for (const auto& child : c.children)
+        if (const auto* found = in(child)) return found;
+      return nullptr;
+    }
+  };
+  if (const auto* found = Search{pupil, series, i, stages}.in(c)) return found;
+  return c.primary();
+}
+
+std::optional<std::string> waitingForEvidence(const Condition& c, const SessionSeries& series,
+                                              int i, const StageContext* stages) {
+  if (c.kind == Condition::Kind::NoImprovement) {
+    int entered = stages ? stages->enteredDay(c.since) : -1;
+    if (entered < 0 || i - entered < c.after_days) return std::nullopt;
+    int taken = series.taken(entered + 1, i);
+    if (taken >= c.evidenceNeeded()) return std::nullopt;
+    return "waiting: the review since " + series.day(entered).iso() + " has " +
+           std::to_string(taken) + " of the " + std::to_string(c.evidenceNeeded()) +
+           " taken sessions it needs (registers not taken are no evidence either way)";
+  }
+  for (const auto& child : c.children)
+    if (auto why = waitingForEvidence(child, series, i, stages)) return why;
+  return std::nullopt;
 }
 
 }  // namespace markbridge

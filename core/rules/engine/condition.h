@@ -34,7 +34,9 @@ struct Condition {
   double threshold = 0;
   std::vector<std::string> values;  // flags or year groups
   // No improvement: the measure is no better than on the day the reference stage was entered
-  // (better by more than `by`), `after_days` or more school days after it was entered.
+  // (better by more than `by`), `after_days` or more school days after it was entered, and
+  // with enough evidence: at least `evidenceNeeded()` sessions taken since (a register not
+  // taken is no evidence either way; without enough, the review waits).
   bool higher_is_better = true;
   double by = 0;
   int after_days = 0;
@@ -42,8 +44,11 @@ struct Condition {
 
   static std::optional<Condition> fromJson(const nlohmann::json& json, const std::string& path,
                                            const ConfigContext& context);
-  // The measure that dates an event (the first comparison, depth first), if any.
+  // The measure that dates an event (the first comparison or no-improvement, depth first), if
+  // any.
   const Condition* primary() const;
+  // No improvement: the taken sessions a review needs, half the review period's sessions.
+  int evidenceNeeded() const { return after_days; }
   // Whether it (or a condition inside it) speaks of ladder stages: allowed in ladders only.
   bool usesStages() const;
 };
@@ -63,5 +68,14 @@ bool neverHolds(const Condition& condition, const Pupil& pupil);
 // Whether `condition` holds for the pupil on school day `i`.
 bool holds(const Condition& condition, const Pupil& pupil, const SessionSeries& series, int i,
            const StageContext* stages = nullptr);
+// The measure that made `condition` hold on day `i`: the first comparison or no-improvement
+// (depth first, not under "not") that holds; `primary()` when none does.
+const Condition* firing(const Condition& condition, const Pupil& pupil, const SessionSeries& series,
+                        int i, const StageContext* stages = nullptr);
+// Why a no-improvement in `condition` is waiting on day `i` though its review period is over:
+// too few sessions taken since the stage was entered. Nothing when none is waiting.
+std::optional<std::string> waitingForEvidence(const Condition& condition,
+                                              const SessionSeries& series, int i,
+                                              const StageContext* stages);
 
 }  // namespace markbridge

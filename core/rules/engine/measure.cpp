@@ -117,6 +117,14 @@ int SessionSeries::count(const CodeSet& set, int fromDay, int toDay) const {
          sums[static_cast<std::size_t>(fromDay) * 2];
 }
 
+int SessionSeries::taken(int fromDay, int toDay) const {
+  static const CodeSet possible = CodeSet::of(
+      {Category::Present, Category::Attending, Category::Authorised, Category::Unauthorised});
+  fromDay = std::max(0, fromDay);
+  toDay = std::min(toDay, days() - 1);
+  return fromDay > toDay ? 0 : count(possible, fromDay, toDay);
+}
+
 int SessionSeries::windowStart(const Window& window, int i, int sinceDay) const {
   auto at = static_cast<std::size_t>(i);
   switch (window.kind) {

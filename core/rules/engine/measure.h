@@ -76,6 +76,9 @@ class SessionSeries {
   // or a window since a stage not entered: `sinceDay` < 0). `from` is set to the first school
   // day the value rests on.
   std::optional<double> value(const Measure& measure, int i, int* from, int sinceDay = -1) const;
+  // Sessions on school days [fromDay, toDay] whose register was taken with a possible mark
+  // (present, attending, authorised or unauthorised absence): the evidence a review rests on.
+  int taken(int fromDay, int toDay) const;
 
  private:
   const std::vector<int>& prefix(const CodeSet& set) const;

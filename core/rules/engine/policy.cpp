@@ -141,7 +141,7 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
     if (int day = lastDayBy(series); day >= 0) {
       e.holds = !neverHolds(rule.when, pupil) && holds(rule.when, pupil, series, day);
       int from = day;
-      e.value = datingValue(rule, series, day, &from);
+      e.value = datingValue(rule, pupil, series, day, &from);
       if (e.value) e.from = series.day(from);
     }
     e.fired = firedBy(name_ + "." + rule.id);
@@ -160,11 +160,11 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
       RuleExplanation e;
       e.id = ladder.id() + "." + stage.id;
       e.rule = &stage;
+      StageContext context{&standing.entered, static_cast<int>(s) - 1};
       if (day >= 0) {
         e.holds = ladder.stageHolds(s, pupil, series, day, standing);
-        StageContext context{&standing.entered, static_cast<int>(s) - 1};
         int from = day;
-        e.value = datingValue(stage, series, day, &from, &context);
+        e.value = datingValue(stage, pupil, series, day, &from, &context);
         if (e.value) e.from = series.day(from);
       }
       auto at = static_cast<int>(s);
@@ -172,6 +172,8 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
         e.standing = "current stage, entered " + series.day(standing.entered[s]).iso();
       else if (at < standing.stage)
         e.standing = "below the current stage";
+      else if (day >= 0 && !e.holds)
+        if (auto why = waitingForEvidence(stage.when, series, day, &context)) e.standing = *why;
       e.fired = firedBy(ladder.stageRuleId(name_, s));
       out.push_back(std::move(e));
     }

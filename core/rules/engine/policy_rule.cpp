@@ -79,10 +79,17 @@ PolicyRule readRule(const nlohmann::json& r, const std::string& path,
   return rule;
 }
 
-std::optional<double> datingValue(const PolicyRule& rule, const SessionSeries& series, int i,
-                                  int* from, const StageContext* stages) {
-  const Condition* dating = rule.when.primary();
+std::optional<double> datingValue(const PolicyRule& rule, const Pupil& pupil,
+                                  const SessionSeries& series, int i, int* from,
+                                  const StageContext* stages) {
+  const Condition* dating = firing(rule.when, pupil, series, i, stages);
   if (!dating) return std::nullopt;
+  if (dating->kind == Condition::Kind::NoImprovement) {
+    int entered = stages ? stages->enteredDay(dating->since) : -1;
+    auto value = series.value(dating->measure, i, from);
+    if (from && entered >= 0 && entered < i) *from = entered + 1;
+    return value;
+  }
   int since = stages && dating->measure.window.kind == Window::Kind::SinceStage
                   ? stages->enteredDay(dating->since)
                   : -1;
@@ -93,9 +100,9 @@ Event fireRule(const std::string& ruleId, const PolicyRule& rule, const Pupil& p
                const PupilRegister& reg, const SessionSeries& series, int i,
                const StageContext* stages) {
   int from = i;
-  double value = datingValue(rule, series, i, &from, stages).value_or(0);
+  double value = datingValue(rule, pupil, series, i, &from, stages).value_or(0);
   Date day = series.day(i), start = series.day(from);
-  const Condition* dating = rule.when.primary();
+  const Condition* dating = firing(rule.when, pupil, series, i, stages);
   bool run = dating && dating->measure.kind == Measure::Kind::ConsecutiveDays;
   Event event =
       makeEvent(ruleId, rule.action.type, pupil, reg, (run ? start : day).iso(), day, start, day);

@@ -41,8 +41,10 @@ Event fireRule(const std::string& ruleId, const PolicyRule& rule, const Pupil& p
                const PupilRegister& reg, const SessionSeries& series, int i,
                const StageContext* stages = nullptr);
 
-// The dating measure's value on day `i` and the first day it rests on.
-std::optional<double> datingValue(const PolicyRule& rule, const SessionSeries& series, int i,
-                                  int* from, const StageContext* stages = nullptr);
+// The value on day `i` of the measure that made the rule hold (see `firing`), and the first
+// day it rests on: for a no-improvement, the first day of the review period.
+std::optional<double> datingValue(const PolicyRule& rule, const Pupil& pupil,
+                                  const SessionSeries& series, int i, int* from,
+                                  const StageContext* stages = nullptr);
 
 }  // namespace markbridge
