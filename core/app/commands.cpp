@@ -44,8 +44,10 @@ exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery re
 
 void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   if (!r.problems.empty()) {
+    // An API pull (its origin a URL) is refused whole as a file is: say which it was.
+    bool pulled = r.origin.starts_with("https://") || r.origin.starts_with("http://");
     err << "REJECTED " << r.origin << " (source " << r.source << "): " << r.problems.size()
-        << " problem(s); nothing from this file was stored\n";
+        << " problem(s); nothing from this " << (pulled ? "pull" : "file") << " was stored\n";
     printProblems(err, r.problems);
     return;
   }
