@@ -74,9 +74,8 @@ std::optional<int64_t> HttpResponse::retryAfterMs(std::chrono::system_clock::tim
   const auto& v = it->second;
   int64_t seconds = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-  if (ec == std::errc() && ptr == v.data() + v.size() && seconds >= 0 &&
-      seconds <= int64_t{1} << 31)
-    return seconds * 1000;
+  if (ec == std::errc() && ptr == v.data() + v.size() && seconds >= 0)
+    return std::min<int64_t>(seconds, int64_t{1} << 31) * 1000;  // a far-off ask stays far off
   auto date = httpDate(v);
   if (!date) return std::nullopt;
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*date - now).count();

@@ -55,6 +55,7 @@ TEST(MisRestRetry, AnHttpDateRetryAfterIsWaitedOutInsteadOfTheBackoff) {
   // At most a minute, whatever the API asks.
   EXPECT_EQ(retryWaitMs(throttled("Sun, 06 Nov 1994 08:49:37 GMT"), 1, 5, random, kDate - 2h),
             kMaxRetryAfterMs);
+  EXPECT_EQ(retryWaitMs(throttled("99999999999"), 1, 5, random, kDate), kMaxRetryAfterMs);
   // Without Retry-After: backoff from the base (5 ms doubling, full jitter).
   HttpResponse unavailable;
   unavailable.status = 503;
