@@ -23,9 +23,13 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <ctime>
+#include <iomanip>
+#include <locale>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -42,14 +46,47 @@ void initialiseTls() {
   });
 }
 
-std::optional<int64_t> HttpResponse::retryAfterSeconds() const {
+namespace {
+
+// An HTTP date in any of the three forms RFC 9110 5.6.7 says a recipient accepts, read whole.
+std::optional<std::chrono::system_clock::time_point> httpDate(const std::string& text) {
+  for (const char* format :
+       {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
+    std::tm tm{};
+    std::istringstream in(text);
+    in.imbue(std::locale::classic());
+    in >> std::get_time(&tm, format);
+    if (in.fail()) continue;
+    in >> std::ws;
+    if (!in.eof()) continue;
+    auto seconds = timegm(&tm);
+    if (seconds == -1) continue;
+    return std::chrono::system_clock::from_time_t(seconds);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int64_t> HttpResponse::retryAfterMs(std::chrono::system_clock::time_point now) const {
   auto it = headers.find("retry-after");
   if (it == headers.end()) return std::nullopt;
-  int64_t seconds = 0;
   const auto& v = it->second;
+  int64_t seconds = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-  if (ec != std::errc() || seconds < 0) return std::nullopt;  // HTTP-date form: use our backoff
-  return seconds;
+  if (ec == std::errc() && ptr == v.data() + v.size() && seconds >= 0)
+    return std::min<int64_t>(seconds, int64_t{1} << 31) * 1000;  // a far-off ask stays far off
+  auto date = httpDate(v);
+  if (!date) return std::nullopt;
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*date - now).count();
+  return std::max<int64_t>(wait, 0);
+}
+
+std::optional<int64_t> HttpResponse::retryAfterSeconds(
+    std::chrono::system_clock::time_point now) const {
+  auto ms = retryAfterMs(now);
+  if (!ms) return std::nullopt;
+  return (*ms + 999) / 1000;
 }
 
 namespace {

@@ -42,7 +42,14 @@ struct HttpResponse {
   // our credentials or client certificate, or its certificate failed verification.
   bool refused_us = false;
   bool timed_out = false;  // status 0 because the deadline passed
-  std::optional<int64_t> retryAfterSeconds() const;
+  // Retry-After (RFC 9110 10.2.3), as delay-seconds ("120") or an HTTP date ("Sun, 06 Nov 1994
+  // 08:49:37 GMT"; the obsolete RFC 850 and asctime forms too): how long from `now` the server
+  // asked us to wait (0 for a date already past); nothing when absent or unreadable.
+  std::optional<int64_t> retryAfterMs(
+      std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
+  // The same in whole seconds, rounded up (never earlier than the server asked).
+  std::optional<int64_t> retryAfterSeconds(
+      std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
 };
 
 class HttpsClient {

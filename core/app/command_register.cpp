@@ -102,22 +102,14 @@ int codes(const Args& args, std::ostream& out, std::ostream& err) {
 int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err) {
   auto gateway = openGateway(args, err);
   if (!gateway) return kExitConfig;
-  auto report = reconcile(gateway->store());
-  out << "census totals against the register (possible / authorised / unauthorised sessions)\n";
-  for (const auto& line : report.lines) {
-    auto counts = [](const SessionCounts& c) {
-      return std::to_string(c.possible) + " / " + std::to_string(c.authorised) + " / " +
-             std::to_string(c.unauthorised);
-    };
-    out << "  " << (line.agrees() ? "agrees   " : "DIFFERS  ") << maskUpn(line.upn) << "  "
-        << line.period << " " << line.from.iso() << ".." << line.to.iso() << "  census "
-        << counts(line.census) << "  register " << counts(line.reg) << "\n";
+  bool census = false;
+  for (const auto& source : gateway->config().sources)
+    census = census || (source.is_object() && source.value("type", "") == "census_xml");
+  if (!census) {
+    printNoCensusSource(err);
+    return kExitConfig;
   }
-  for (const auto& t : report.undated)
-    out << "  not compared " << maskUpn(t.upn) << " " << t.period << ": set periods." << t.period
-        << " (from, to) in source " << t.source << "\n";
-  out << report.lines.size() << " compared, " << report.disagreements() << " differ, "
-      << report.undated.size() << " without dates\n";
+  printReconcile(reconcile(gateway->store()), out);
   return kExitOk;
 }
 

@@ -50,8 +50,10 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   // A file name is escaped like a log line: a newline in it cannot start a line of its own.
   const std::string origin = oneLine(r.origin);
   if (!r.problems.empty()) {
+    // An API pull (its origin a URL) is refused whole as a file is: say which it was.
+    bool pulled = r.origin.starts_with("https://") || r.origin.starts_with("http://");
     err << "REJECTED " << origin << " (source " << r.source << "): " << r.problems.size()
-        << " problem(s); nothing from this file was stored\n";
+        << " problem(s); nothing from this " << (pulled ? "pull" : "file") << " was stored\n";
     printProblems(err, r.problems);
     return;
   }

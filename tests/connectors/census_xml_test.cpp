@@ -49,11 +49,56 @@ TEST(CensusXml, SeedsPupilsAndKeepsTotalsButNeverInventsAMark) {
   EXPECT_FALSE(batch.totals[2].from);  // no dates configured for the annual element
 }
 
-TEST(CensusXml, AReasonThatIsNotAnAbsenceCodeIsRefusedWithItsLine) {
+TEST(CensusXml, AReasonThatIsNotA2024CodeIsRefusedWithItsLineAndColumn) {
   auto batch = census()->readFile(fixture("bad-reason.xml"));
   ASSERT_FALSE(batch.ok());
-  EXPECT_EQ(batch.problems[0].value, "/");
+  EXPECT_EQ(batch.problems[0].value, "H");  // the pre-2024 holiday code
   EXPECT_EQ(batch.problems[0].line, 19);
+  EXPECT_EQ(batch.problems[0].column, 48);  // the value itself
+  EXPECT_NE(batch.problems[0].message.find("2024 attendance code"), std::string::npos);
+}
+
+TEST(CensusXml, TotalsComeFromTheReasonsWhenTheReturnHasNone) {
+  auto batch = census()->readFile(fixture("spring-2025-reasons.xml"));
+  ASSERT_TRUE(batch.ok()) << batch.problems.front().str();
+  ASSERT_EQ(batch.totals.size(), 3u);
+  const auto& first = batch.totals[0];
+  EXPECT_EQ(first.possible, 20);
+  EXPECT_EQ(first.authorised, 3);    // I 2 + M 1
+  EXPECT_EQ(first.unauthorised, 4);  // N 3 + G 1
+  // The pupil no longer on roll has SessionsPossible only: no absence, not an invented one.
+  EXPECT_EQ(batch.totals[2].possible, 10);
+  EXPECT_EQ(batch.totals[2].authorised, 0);
+  EXPECT_EQ(batch.totals[2].unauthorised, 0);
+}
+
+TEST(CensusXml, ReasonsBeyondAbsencesAreKeptInTheirOwnCategory) {
+  auto batch = census()->readFile(fixture("spring-2025-reasons.xml"));
+  ASSERT_TRUE(batch.ok()) << batch.problems.front().str();
+  const auto& reasons = batch.totals[0].by_reason;
+  for (const char* code : {"/", "L", "B", "D", "X", "Y1", "Q", "#"})
+    EXPECT_TRUE(reasons.contains(code)) << code;
+  EXPECT_EQ(reasons.at("/"), 9);
+  EXPECT_EQ(reasons.at("#"), 2);
+  EXPECT_EQ(reasons.at("Y1"), 1);
+}
+
+TEST(CensusXml, StatedTotalsThatDisagreeWithTheReasonsAreKeptAndWarnedAbout) {
+  auto batch = census()->readFile(fixture("spring-2025-reasons.xml"));
+  ASSERT_TRUE(batch.ok()) << batch.problems.front().str();
+  const auto& second = batch.totals[1];
+  EXPECT_EQ(second.authorised, 3);  // as stated; its reasons give 2
+  EXPECT_EQ(second.unauthorised, 0);
+  ASSERT_EQ(batch.warnings.size(), 2u);
+  EXPECT_EQ(batch.warnings[0].line, 69);
+  EXPECT_EQ(batch.warnings[0].value, "3");
+  EXPECT_NE(batch.warnings[0].message.find("SessionsAuthorised is 3, its SessionDetails give 2"),
+            std::string::npos)
+      << batch.warnings[0].str();
+  EXPECT_EQ(batch.warnings[1].line, 70);
+  EXPECT_NE(batch.warnings[1].message.find("SessionsUnauthorised is 0, its SessionDetails give 1"),
+            std::string::npos)
+      << batch.warnings[1].str();
 }
 
 TEST(CensusXml, PeriodsNeedBothDates) {

@@ -4,6 +4,7 @@
 
 #include "connectors/inbound/common/batch_builder.h"
 #include "connectors/inbound/common/xml_document.h"
+#include "core/domain/codes.h"
 #include "core/domain/field_limits.h"
 #include "core/domain/upn.h"
 #include "core/domain/utf8.h"
@@ -19,8 +20,9 @@ constexpr std::pair<const char*, const char*> kPeriods[] = {
 
 class CensusReader {
  public:
-  CensusReader(const CensusXmlConfig& config, const XmlDocument& doc, BatchBuilder& builder)
-      : config_(config), doc_(doc), builder_(builder) {}
+  CensusReader(const CensusXmlConfig& config, const XmlDocument& doc, BatchBuilder& builder,
+               const std::string& origin)
+      : config_(config), doc_(doc), builder_(builder), origin_(origin) {}
 
   void readPupil(const pugi::xml_node& pupil) {
     ++builder_.batch().rows;
@@ -74,6 +76,38 @@ class CensusReader {
     return value;
   }
 
+  // SessionDetails: sessions per 2024 code. Any 2024 code is kept in its own category (present,
+  // attending, not counted as well as absences); anything else refuses the return.
+  void readReasons(const pugi::xml_node& node, AttendanceTotals& totals) {
+    for (auto detail : node.child("SessionDetails").children("SessionDetail")) {
+      auto reason = std::string(childText(detail, "AttendanceReason"));
+      auto code = Code::fromString(reason);
+      if (!code || code->isNotTaken()) {
+        problemAt(detail.child("AttendanceReason"), excerptUtf8(reason),
+                  "AttendanceReason must be a 2024 attendance code (see markbridge codes)");
+        continue;
+      }
+      totals.by_reason[std::string(code->str())] += number(detail, "AbsenceSessions");
+    }
+  }
+
+  // A total the return states; when it is absent, the sum of its reasons' sessions; when both
+  // are there and differ, the stated total is kept and the difference is a warning.
+  int statedOrDerived(const pugi::xml_node& node, const char* name, int derived, bool hasReasons) {
+    auto stated = node.child(name);
+    if (!stated || childText(node, name).empty()) return derived;
+    int value = number(node, name);
+    if (hasReasons && value != derived) {
+      auto [line, column] = doc_.position(stated);
+      builder_.batch().warnings.push_back(Problem{
+          origin_, line, column, std::string(node.name()) + "/" + name,
+          std::string(childText(node, name)),
+          "the return's " + std::string(name) + " is " + std::to_string(value) +
+              ", its SessionDetails give " + std::to_string(derived) + " (the total is kept)"});
+    }
+    return value;
+  }
+
   void readTotals(const std::string& upn, const pugi::xml_node& node, const char* period) {
     AttendanceTotals totals;
     totals.upn = upn;
@@ -84,24 +118,23 @@ class CensusReader {
       totals.to = found->second.to;
     }
     totals.possible = number(node, "SessionsPossible");
-    totals.authorised = number(node, "SessionsAuthorised");
-    totals.unauthorised = number(node, "SessionsUnauthorised");
-    for (auto detail : node.child("SessionDetails").children("SessionDetail")) {
-      auto reason = std::string(childText(detail, "AttendanceReason"));
-      auto code = Code::fromString(reason);
-      if (!code || !code->isAbsence()) {
-        problemAt(detail.child("AttendanceReason"), excerptUtf8(reason),
-                  "AttendanceReason must be a 2024 absence code");
-        continue;
-      }
-      totals.by_reason[reason] += number(detail, "AbsenceSessions");
+    readReasons(node, totals);
+    int authorised = 0, unauthorised = 0;
+    for (const auto& [reason, sessions] : totals.by_reason) {
+      auto category = Code::fromString(reason)->category();
+      authorised += category == Category::Authorised ? sessions : 0;
+      unauthorised += category == Category::Unauthorised ? sessions : 0;
     }
+    bool hasReasons = !totals.by_reason.empty();
+    totals.authorised = statedOrDerived(node, "SessionsAuthorised", authorised, hasReasons);
+    totals.unauthorised = statedOrDerived(node, "SessionsUnauthorised", unauthorised, hasReasons);
     builder_.batch().totals.push_back(std::move(totals));
   }
 
   const CensusXmlConfig& config_;
   const XmlDocument& doc_;
   BatchBuilder& builder_;
+  const std::string& origin_;
 };
 
 }  // namespace
@@ -109,9 +142,9 @@ class CensusReader {
 CensusXmlConnector::CensusXmlConnector(CensusXmlConfig config)
     : XmlFileConnector("Message", "School Census return"), config_(std::move(config)) {}
 
-void CensusXmlConnector::readDocument(const XmlDocument& doc, const std::string&,
+void CensusXmlConnector::readDocument(const XmlDocument& doc, const std::string& origin,
                                       BatchBuilder& builder, const PupilDirectory&) const {
-  CensusReader reader(config_, doc, builder);
+  CensusReader reader(config_, doc, builder, origin);
   int pupils = 0;
   auto all = doc.root().child("Pupils");
   for (const char* group : {"PupilsOnRoll", "PupilsNoLongerOnRoll"}) {

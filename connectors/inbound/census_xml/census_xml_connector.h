@@ -4,7 +4,9 @@
 // `PupilIdentifiers/{UPN,Surname,Forename,DOB}`, `PupilCharacteristics/NCyearActual` and
 // `Attendance/{TermlyAttendance,AnnualAttendance,SummerHalfTerm2Attendance}/{SessionsPossible,
 // SessionsAuthorised,SessionsUnauthorised,SessionDetails/SessionDetail/{AttendanceReason,
-// AbsenceSessions}}`. Census carries totals, not marks: it seeds and refreshes pupils' details
+// AbsenceSessions}}`. A total the return leaves out is the sum of its reasons by the 2024
+// categories; every 2024 code is a reason (present, attending, not counted too), anything else
+// refuses the return. Census carries totals, not marks: it seeds and refreshes pupils' details
 // and its totals are kept for `markbridge reconcile`; it never invents a mark.
 
 #include <memory>

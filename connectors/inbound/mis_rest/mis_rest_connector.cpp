@@ -48,6 +48,15 @@ int64_t nowSeconds() {
 
 }  // namespace
 
+int64_t retryWaitMs(const HttpResponse& response, int attempt, int baseMs, std::mt19937_64& random,
+                    std::chrono::system_clock::time_point now) {
+  // Retry-After when the API gives one (seconds or an HTTP date), at most a minute.
+  if (auto after = response.retryAfterMs(now)) return std::min<int64_t>(*after, kMaxRetryAfterMs);
+  // Otherwise capped exponential backoff with full jitter.
+  int64_t cap = int64_t{baseMs} << std::min(attempt - 1, 10);
+  return std::uniform_int_distribution<int64_t>(0, cap)(random);
+}
+
 MisRestConnector::MisRestConnector(MisRestConfig config, CodeMap codes, std::string token)
     : config_(std::move(config)), codes_(std::move(codes)), token_(std::move(token)) {
   client_ = std::make_unique<HttpsClient>(
@@ -70,10 +79,8 @@ std::optional<std::string> MisRestConnector::fetch(const std::string& path, std:
       return std::nullopt;
     }
     ++counters_.retries;
-    // Capped exponential backoff with full jitter; Retry-After when the API gives one.
-    int64_t cap = int64_t{config_.retry_base_ms} << std::min(attempt - 1, 10);
-    int64_t waitMs = std::uniform_int_distribution<int64_t>(0, cap)(random_);
-    if (auto after = response.retryAfterSeconds()) waitMs = std::min<int64_t>(*after, 60) * 1000;
+    int64_t waitMs = retryWaitMs(response, attempt, config_.retry_base_ms, random_,
+                                 std::chrono::system_clock::now());
     log->warn("{} (try {} of {}), again in {} ms", why, attempt, config_.max_attempts, waitMs);
     std::this_thread::sleep_for(std::chrono::milliseconds(waitMs));
   }
@@ -96,7 +103,7 @@ void MisRestConnector::pull(ImportReceiver& into) {
     batch.origin = origin;
     batch.problems.push_back(Problem{origin, 0, 0, "", "", std::move(message)});
     ++counters_.failures;
-    log->error("pull refused: {}", batch.problems.back().str());
+    log->error("pull refused, nothing from this pull was stored: {}", batch.problems.back().str());
     into.finish(std::move(batch));
   };
   for (int n = 1;; ++n) {

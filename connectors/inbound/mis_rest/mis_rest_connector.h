@@ -8,6 +8,7 @@
 // with backoff, honouring Retry-After; any other answer refuses the pull, naming the page.
 // All pages of a pull are one import: stored whole or not at all.
 
+#include <chrono>
 #include <memory>
 #include <random>
 
@@ -40,6 +41,13 @@ class MisRestConnector : public InboundConnector {
   std::unique_ptr<HttpsClient> client_;
   std::mt19937_64 random_{std::random_device{}()};
 };
+
+// How long to wait before try `attempt` + 1: what the API's Retry-After asks (delay-seconds or
+// an HTTP date, measured from `now`; at most kMaxRetryAfterMs), else capped exponential backoff
+// from `baseMs` with full jitter.
+constexpr int64_t kMaxRetryAfterMs = 60'000;
+int64_t retryWaitMs(const HttpResponse& response, int attempt, int baseMs, std::mt19937_64& random,
+                    std::chrono::system_clock::time_point now);
 
 std::unique_ptr<InboundConnector> buildMisRestConnector(const nlohmann::json& config,
                                                         const std::string& path,
