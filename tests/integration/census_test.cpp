@@ -29,11 +29,7 @@ struct CensusFixture : ::testing::Test {
           {{"name", "census"},
            {"type", "census_xml"},
            {"periods", {{"termly", {{"from", "2024-09-03"}, {"to", "2024-09-20"}}}}}});
-    nlohmann::json config = {
-        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-        {"store", {{"sqlite", "register.db"}}},
-        {"calendar", "calendar.json"},
-        {"sources", sources}};
+    nlohmann::json config = test::schoolConfig({{"sources", sources}});
     dir.write("markbridge.json", config.dump(2));
   }
 

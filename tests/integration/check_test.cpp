@@ -33,20 +33,17 @@ struct CheckFixture : ::testing::Test {
                    nlohmann::json cal = nullptr) {
     dir.write("calendar.json", (cal.is_null() ? calendar(-60, 120) : cal).dump(2));
     dir.write("register.csv", "UPN,Adno,Date,Session,Mark\n");
-    nlohmann::json config = {
-        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-        {"store", {{"sqlite", "register.db"}}},
-        {"calendar", "calendar.json"},
-        {"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-        {"sinks",
-         {{{"name", "la"},
-           {"type", "la_portal"},
-           {"base_url", "https://127.0.0.1:9"},
-           {"ca_file", test::certsDir() + "/ca.pem"},
-           {"client_cert", test::certsDir() + "/client.pem"},
-           {"client_key", test::certsDir() + "/client.key"},
-           {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
-        {"service", {{"admin_port", 8441}, {"admin_token_env", "MB_ADMIN_TOKEN"}}}};
+    nlohmann::json config = test::schoolConfig(
+        {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
+         {"sinks",
+          {{{"name", "la"},
+            {"type", "la_portal"},
+            {"base_url", "https://127.0.0.1:9"},
+            {"ca_file", test::certsDir() + "/ca.pem"},
+            {"client_cert", test::certsDir() + "/client.pem"},
+            {"client_key", test::certsDir() + "/client.key"},
+            {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
+         {"service", {{"admin_port", 8441}, {"admin_token_env", "MB_ADMIN_TOKEN"}}}});
     config.merge_patch(changes);
     dir.write("markbridge.json", config.dump(2));
   }

@@ -30,16 +30,12 @@ struct InputsFixture : ::testing::Test {
 
   void SetUp() override {
     dir.write("calendar.json", test::autumnCalendarJson());
-    nlohmann::json config = {
-        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-        {"store", {{"sqlite", "register.db"}}},
-        {"calendar", "calendar.json"},
-        {"service", {{"admin_port", -1}}},
-        {"sources",
-         {{{"name", "sims"},
-           {"type", "sims_csv"},
-           {"drop_folder", "inbox"},
-           {"settle_seconds", 0}}}}};
+    nlohmann::json config = test::schoolConfig({{"service", {{"admin_port", -1}}},
+                                                {"sources",
+                                                 {{{"name", "sims"},
+                                                   {"type", "sims_csv"},
+                                                   {"drop_folder", "inbox"},
+                                                   {"settle_seconds", 0}}}}});
     dir.write("markbridge.json", config.dump(2));
     fs::create_directories(dir / "inbox");
     fs::create_directories(dir / "outside");

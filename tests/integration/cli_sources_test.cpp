@@ -17,16 +17,13 @@ struct SourcesFixture : ::testing::Test {
 
   void SetUp() override {
     dir.write("calendar.json", test::autumnCalendarJson());
-    nlohmann::json config = {
-        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-        {"store", {{"sqlite", "register.db"}}},
-        {"calendar", "calendar.json"},
-        {"sources",
-         {{{"name", "sims"}, {"type", "sims_csv"}, {"priority", 10}, {"code_map", {{"HOL", "G"}}}},
-          {{"name", "classcharts"}, {"type", "classcharts_csv"}},
-          {{"name", "census"},
-           {"type", "census_xml"},
-           {"periods", {{"termly", {{"from", "2024-09-03"}, {"to", "2024-09-04"}}}}}}}}};
+    nlohmann::json config = test::schoolConfig(
+        {{"sources",
+          {{{"name", "sims"}, {"type", "sims_csv"}, {"priority", 10}, {"code_map", {{"HOL", "G"}}}},
+           {{"name", "classcharts"}, {"type", "classcharts_csv"}},
+           {{"name", "census"},
+            {"type", "census_xml"},
+            {"periods", {{"termly", {{"from", "2024-09-03"}, {"to", "2024-09-04"}}}}}}}}});
     dir.write("markbridge.json", config.dump(2));
   }
 
@@ -106,12 +103,11 @@ TEST(DropFolder, EachFileIsReadOnceThenArchivedOrQuarantinedAndFreshFilesWait) {
   namespace fs = std::filesystem;
   test::TempDir dir;
   dir.write("calendar.json", test::autumnCalendarJson());
-  nlohmann::json config = {
-      {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-      {"store", {{"sqlite", "register.db"}}},
-      {"calendar", "calendar.json"},
-      {"sources",
-       {{{"name", "sims"}, {"type", "sims_csv"}, {"drop_folder", "in"}, {"settle_seconds", 60}}}}};
+  nlohmann::json config = test::schoolConfig({{"sources",
+                                               {{{"name", "sims"},
+                                                 {"type", "sims_csv"},
+                                                 {"drop_folder", "in"},
+                                                 {"settle_seconds", 60}}}}});
   dir.write("markbridge.json", config.dump(2));
   fs::create_directories(dir / "in");
   auto old = fs::file_time_type::clock::now() - std::chrono::minutes(5);
@@ -168,14 +164,11 @@ TEST_F(SourcesFixture, ExplainShowsEachRulesMeasureAndWhatFiredForOnePupil) {
 }
 
 TEST_F(SourcesFixture, ExplainShowsWhereAPupilStandsOnTheSchoolsLadder) {
-  nlohmann::json withPolicy = {
-      {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-      {"store", {{"sqlite", "register.db"}}},
-      {"calendar", "calendar.json"},
-      {"sources", {{{"name", "sims"}, {"type", "sims_csv"}}}},
-      {"rules",
-       {{"policies",
-         {"statutory", test::sourceDir() + "/docs/policies/st-johns-graduated-response.json"}}}}};
+  nlohmann::json withPolicy = test::schoolConfig(
+      {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}}}},
+       {"rules",
+        {{"policies",
+          {"statutory", test::sourceDir() + "/docs/policies/st-johns-graduated-response.json"}}}}});
   dir.write("markbridge.json", withPolicy.dump(2));
   std::string csv = "UPN,Adno,Date,Session,Mark\n";
   for (Date day : test::autumnCalendar().schoolDays(test::d("2024-09-03"), test::d("2024-10-04")))

@@ -52,19 +52,16 @@ struct CliFixture : ::testing::Test {
   }
 
   void writeConfig(nlohmann::json changes = nlohmann::json::object()) {
-    nlohmann::json config = {
-        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-        {"store", {{"sqlite", "register.db"}}},
-        {"calendar", "calendar.json"},
-        {"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-        {"sinks",
-         {{{"name", "la"},
-           {"type", "la_portal"},
-           {"base_url", server->baseUrl()},
-           {"ca_file", test::certsDir() + "/ca.pem"},
-           {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
-        {"delivery",
-         {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}};
+    nlohmann::json config = test::schoolConfig(
+        {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
+         {"sinks",
+          {{{"name", "la"},
+            {"type", "la_portal"},
+            {"base_url", server->baseUrl()},
+            {"ca_file", test::certsDir() + "/ca.pem"},
+            {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
+         {"delivery",
+          {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}});
     config.merge_patch(changes);
     dir.write("markbridge.json", config.dump(2));
   }

@@ -102,11 +102,7 @@ class ThrottlingMis {
 };
 
 nlohmann::json configWith(const nlohmann::json& source) {
-  return {
-      {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-      {"store", {{"sqlite", "register.db"}}},
-      {"calendar", "calendar.json"},
-      {"sources", {source}}};
+  return test::schoolConfig({{"sources", {source}}});
 }
 
 }  // namespace
@@ -137,18 +133,14 @@ TEST(MisPullCli, ARefusedPullSaysNothingFromThisPullWasStored) {
   test::TempDir dir;
   auto server = test::startSandbox();
   dir.write("calendar.json", test::autumnCalendarJson());
-  nlohmann::json config = {
-      {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-      {"store", {{"sqlite", "register.db"}}},
-      {"calendar", "calendar.json"},
-      {"sources",
-       {{{"name", "arbor"},
-         {"type", "mis_rest"},
-         {"base_url", server->baseUrl()},
-         {"school_id", "A1930499544"},
-         {"token_env", "MB_MIS_TOKEN"},
-         {"ca_file", test::certsDir() + "/ca.pem"},
-         {"max_attempts", 1}}}}};
+  nlohmann::json config = test::schoolConfig({{"sources",
+                                               {{{"name", "arbor"},
+                                                 {"type", "mis_rest"},
+                                                 {"base_url", server->baseUrl()},
+                                                 {"school_id", "A1930499544"},
+                                                 {"token_env", "MB_MIS_TOKEN"},
+                                                 {"ca_file", test::certsDir() + "/ca.pem"},
+                                                 {"max_attempts", 1}}}}});
   dir.write("markbridge.json", config.dump(2));
   auto run = test::runMarkbridge({"sync", "--config", "markbridge.json"},
                                  {{"MB_MIS_TOKEN", "wrong-token"}}, dir.path());

@@ -72,23 +72,21 @@ struct ServiceFixture : ::testing::Test {
 
   void writeConfig(const std::string& calendarJson, nlohmann::json extra = nullptr) {
     dir.write("calendar.json", calendarJson);
-    nlohmann::json config = {
-        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-        {"store", {{"sqlite", "register.db"}}},
-        {"calendar", "calendar.json"},
-        {"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-        {"sinks",
-         {{{"name", "la"},
-           {"type", "la_portal"},
-           {"base_url", server->baseUrl()},
-           {"ca_file", test::certsDir() + "/ca.pem"},
-           {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
-        {"delivery", {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}},
-        {"service",
-         {{"admin_port", 0},
-          {"port_file", "admin.port"},
-          {"admin_token_env", "MB_ADMIN_TOKEN"},
-          {"log_file", "markbridge.jsonl"}}}};
+    nlohmann::json config = test::schoolConfig(
+        {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
+         {"sinks",
+          {{{"name", "la"},
+            {"type", "la_portal"},
+            {"base_url", server->baseUrl()},
+            {"ca_file", test::certsDir() + "/ca.pem"},
+            {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
+         {"delivery",
+          {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}},
+         {"service",
+          {{"admin_port", 0},
+           {"port_file", "admin.port"},
+           {"admin_token_env", "MB_ADMIN_TOKEN"},
+           {"log_file", "markbridge.jsonl"}}}});
     if (!extra.is_null()) config.merge_patch(extra);
     dir.write("markbridge.json", config.dump(2));
   }

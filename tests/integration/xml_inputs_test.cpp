@@ -88,11 +88,8 @@ struct XmlInputsFixture : ::testing::Test {
 
   void SetUp() override {
     dir.write("calendar.json", test::autumnCalendarJson());
-    nlohmann::json config = {
-        {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-        {"store", {{"sqlite", "register.db"}}},
-        {"calendar", "calendar.json"},
-        {"sources", {{{"name", "ctf"}, {"type", "ctf_xml"}}}}};
+    nlohmann::json config =
+        test::schoolConfig({{"sources", {{{"name", "ctf"}, {"type", "ctf_xml"}}}}});
     dir.write("markbridge.json", config.dump(2));
   }
 
@@ -231,18 +228,16 @@ TEST(StoredText, ANameAnOlderVersionStoredAsBadUtf8NoLongerStopsEvaluationOrDeli
   auto server = test::startSandbox();
   dir.write("calendar.json", test::autumnCalendarJson());
   dir.write("register.csv", registerCsv());
-  nlohmann::json config = {
-      {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
-      {"store", {{"sqlite", "register.db"}}},
-      {"calendar", "calendar.json"},
-      {"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-      {"sinks",
-       {{{"name", "la"},
-         {"type", "la_portal"},
-         {"base_url", server->baseUrl()},
-         {"ca_file", test::certsDir() + "/ca.pem"},
-         {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
-      {"delivery", {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}};
+  nlohmann::json config = test::schoolConfig(
+      {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
+       {"sinks",
+        {{{"name", "la"},
+          {"type", "la_portal"},
+          {"base_url", server->baseUrl()},
+          {"ca_file", test::certsDir() + "/ca.pem"},
+          {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
+       {"delivery",
+        {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}});
   dir.write("markbridge.json", config.dump(2));
   std::map<std::string, std::string> env = {{"MB_LA_TOKEN", "la-sandbox-token"}};
   auto imported = test::runMarkbridge(

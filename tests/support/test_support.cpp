@@ -36,6 +36,15 @@ Date d(const char* iso) {
   return *Date::parseIso(iso);
 }
 
+nlohmann::json schoolConfig(const nlohmann::json& more) {
+  nlohmann::json config = {
+      {"school", {{"urn", "140000"}, {"la", "801"}, {"estab", "4000"}, {"name", "Test School"}}},
+      {"store", {{"sqlite", "register.db"}}},
+      {"calendar", "calendar.json"}};
+  config.update(more);
+  return config;
+}
+
 std::string autumnCalendarJson() {
   return R"({
     "name": "test calendar",

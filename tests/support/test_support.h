@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ pid_t spawnMarkbridge(const std::vector<std::string>& args,
 RunResult runMarkbridge(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
                         const std::filesystem::path& cwd, int killAfterMs = 0);
+
+// The one-school configuration the black-box tests start from (Test School, URN 140000, the store
+// register.db and the calendar calendar.json in the test's folder) with `more` merged over it.
+nlohmann::json schoolConfig(const nlohmann::json& more);
 
 std::string certsDir();
 
