@@ -87,7 +87,10 @@ bool MarkNormaliser::normaliseInto(const RawMark& raw, Mark& out, std::vector<Pr
     // A blank or `-` for a session still to come (a grid exported mid-week) is not a mark.
     if (mapped && mapped->code.isNotTaken()) return false;
     std::string iso = date->iso();
-    RawField where = raw.known_date ? RawField{iso, raw.code.column} : raw.date;
+    // A grid names its heading as written ('Tue 02/09/2031 AM'); a CTF string has no date
+    // written for each mark: the date it works out.
+    RawField where =
+        !raw.known_date || !raw.date.text.empty() ? raw.date : RawField{iso, raw.code.column};
     if (*date > latest_)
       report(problems, raw.line, where,
              latest_ == today_

@@ -125,3 +125,48 @@ TEST(ClassCharts, TheStatusMapIsTheSchoolsToChange) {
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].location, "$.sources[1].status_map.away");
 }
+
+TEST(SimsGrid, AHeadingDatedAfterTheLastDayAllowedNamesTheHeadingAsWritten) {
+  auto sims = build({{"name", "sims"}, {"type", "sims_csv"}});
+  auto batch = dynamic_cast<CsvMarksConnector&>(*sims).parse(
+      "UPN,Legal Surname,Mon 02/09/2024 AM,Tue 02/09/2031 AM\nB801200005001,Smith,/,N\n",
+      "grid.csv");
+  ASSERT_FALSE(batch.ok());
+  EXPECT_TRUE(batch.marks.empty());
+  EXPECT_EQ(batch.problems[0].line, 2);
+  EXPECT_EQ(batch.problems[0].column, 4);
+  EXPECT_EQ(batch.problems[0].value, "Tue 02/09/2031 AM");  // not the ISO date 2031-09-02
+}
+
+TEST(ClassCharts, AStatusTheMapDoesNotKnowBesideACodeRefusesTheFile) {
+  auto cc = build({{"name", "classcharts"}, {"type", "classcharts_csv"}});
+  auto batch = dynamic_cast<CsvMarksConnector&>(*cc).parse(
+      "Student ID,UPN,Date,Session,Code,Status\n"
+      "1,B801200005001,2024-09-02,AM,N,absent\n1,B801200005001,2024-09-02,PM,N,sick\n",
+      "cc.csv");
+  ASSERT_FALSE(batch.ok());
+  EXPECT_TRUE(batch.marks.empty());
+  EXPECT_EQ(batch.problems[0].line, 3);
+  EXPECT_EQ(batch.problems[0].column, 6);
+  EXPECT_EQ(batch.problems[0].value, "sick");
+  EXPECT_NE(batch.problems[0].message.find("status_map"), std::string::npos);
+}
+
+TEST(ClassCharts, WithoutAStatusColumnCodesAreReadButABlankCodeRefusesTheFile) {
+  auto cc = build({{"name", "classcharts"}, {"type", "classcharts_csv"}});
+  auto& reader = dynamic_cast<CsvMarksConnector&>(*cc);
+  auto coded = reader.parse("Student ID,UPN,Date,Session,Code\n1,B801200005001,2024-09-02,AM,N\n",
+                            "coded.csv");
+  ASSERT_TRUE(coded.ok()) << coded.problems.front().str();
+  EXPECT_EQ(codesOf(coded), "1:02AM=N ");
+  auto blank = reader.parse(
+      "Student ID,UPN,Date,Session,Code\n"
+      "1,B801200005001,2024-09-02,AM,N\n1,B801200005001,2024-09-02,PM,\n",
+      "blank.csv");
+  ASSERT_FALSE(blank.ok());  // not silently "register not taken"
+  EXPECT_TRUE(blank.marks.empty());
+  EXPECT_EQ(blank.missing_marks, 0);
+  EXPECT_EQ(blank.problems[0].line, 3);
+  EXPECT_EQ(blank.problems[0].column, 5);
+  EXPECT_NE(blank.problems[0].message.find("no Status column"), std::string::npos);
+}

@@ -141,13 +141,21 @@ class CsvCorpus {
       add("bad_date_empty", withCell(r, date, ""), Expect::Refuse);
       for (const char* bad : {"XM", "Noon", "Evening"})
         add("bad_session", withCell(r, session, bad), Expect::Refuse, bad);
-      add("future_date" + noMark, withCell(r, date, fmt("2031-09-02")), Expect::RefuseOrWarn,
-          fmt("2031-09-02"));
+      // The rules in docs/connectors.md ("Dates, repeated columns"): a mark after today and
+      // after the calendar's last day (2025-04-04 here) is refused as a wrong year; a blank or
+      // `-` for a session after today is no mark at all (nothing stored for the row, no
+      // warning). A mark on a weekend, in a holiday or outside every term is stored with a
+      // counted warning; a missing mark there is stored without one (not a possible session).
+      if (noMark.empty())
+        add("future_date", withCell(r, date, fmt("2031-09-02")), Expect::Refuse, fmt("2031-09-02"));
+      else
+        add("future_date_no_mark", withCell(r, date, fmt("2031-09-02")), Expect::NothingForTheRow,
+            "2031-09-02");
+      auto offDay = noMark.empty() ? Expect::StoreWithWarning : Expect::StoreQuietly;
       for (const char* d : {"2024-09-07", "2024-09-08"})
-        add("weekend_date" + noMark, withCell(r, date, fmt(d)), Expect::RefuseOrWarn, fmt(d));
-      add("holiday_date" + noMark, withCell(r, date, fmt("2024-10-29")), Expect::RefuseOrWarn,
-          fmt("2024-10-29"));
-      add("outside_calendar" + noMark, withCell(r, date, fmt("2019-09-03")), Expect::RefuseOrWarn,
+        add("weekend_date" + noMark, withCell(r, date, fmt(d)), offDay, fmt(d));
+      add("holiday_date" + noMark, withCell(r, date, fmt("2024-10-29")), offDay, fmt("2024-10-29"));
+      add("outside_calendar" + noMark, withCell(r, date, fmt("2019-09-03")), offDay,
           fmt("2019-09-03"));
     }
   }
@@ -290,9 +298,11 @@ void gridCases(CsvCorpus& g, const CsvSource& s, Dice& dice) {
     for (const char* bad : {"31/09/2024 AM", "04/09/2024 XM", "04/13/2024 AM", "32/09/2024 PM",
                             "Mon 02/09/2024", "02/09/2024 AMPM", "Fri 31/02/2025 PM"})
       g.add("bad_session_heading", withHeading(c, bad), Expect::Refuse, bad);
-    g.add("future_session_heading", withHeading(c, "Tue 02/09/2031 AM"), Expect::RefuseOrWarn,
+    g.add("future_session_heading", withHeading(c, "Tue 02/09/2031 AM"), Expect::Refuse,
           "02/09/2031");
-    g.add("weekend_session_heading", withHeading(c, "Sat 07/09/2024 AM"), Expect::RefuseOrWarn,
+    // Every session column of the fixture holds a real mark: refused after the calendar's last
+    // day, naming the heading as written; stored with a counted warning on a weekend.
+    g.add("weekend_session_heading", withHeading(c, "Sat 07/09/2024 AM"), Expect::StoreWithWarning,
           "07/09/2024");
     auto t = g.table();
     for (auto& row : t.rows) row.push_back(row[c]);

@@ -13,10 +13,13 @@
 namespace markbridge::hostile {
 
 enum class Expect {
-  AcceptExact,     // stored register equal to the one the clean file gives
-  Refuse,          // refused whole, a problem naming file:line (or element) and `value`
-  RefuseOrWarn,    // refused whole, or stored with a counted warning (docs/connectors.md rule)
-  RefuseOrRepair,  // refused whole, or stored with a counted warning as valid UTF-8, its marks
+  AcceptExact,       // stored register equal to the one the clean file gives
+  Refuse,            // refused whole, a problem naming file:line (or element) and `value`
+  StoreWithWarning,  // stored, with a counted warning (a mark on a day that is not a school day)
+  StoreQuietly,      // stored, no warning, no problem (a missing mark where no session is possible)
+  NothingForTheRow,  // no warning, no problem, and nothing stored on `value` (an ISO date): a
+                     // blank or `-` for a session after today is no mark at all
+  RefuseOrRepair,    // refused whole, or stored with a counted warning as valid UTF-8, its marks
                    // equal to the clean file's (bad bytes where a Windows-1252 fallback may apply)
 };
 const char* toString(Expect expect);

@@ -11,10 +11,14 @@ const char* toString(Expect expect) {
       return "accepted exactly";
     case Expect::Refuse:
       return "refused whole";
-    case Expect::RefuseOrWarn:
-      return "refused whole or stored with a warning";
     case Expect::RefuseOrRepair:
       return "refused whole or repaired with a warning";
+    case Expect::StoreWithWarning:
+      return "stored with a warning";
+    case Expect::StoreQuietly:
+      return "stored without a warning";
+    case Expect::NothingForTheRow:
+      return "nothing stored for the row, no warning";
   }
   return "?";
 }

@@ -172,10 +172,13 @@ void ctfCases(XmlCorpus& c, bool tokens, Dice& dice) {
   std::string centuries;  // 120 years of sessions
   while (centuries.size() < 120u * 365 * (tokens ? 4 : 2)) centuries += tokens ? "/,\\," : "/\\";
   if (tokens) centuries.pop_back();
-  c.add("marks_for_centuries", withText(x, "AttendanceMarks", centuries), Expect::RefuseOrWarn);
+  // docs/connectors.md (ctf_xml): marks may run to the end of the academic year of their start
+  // date and no further; a string that runs past it refuses the file.
+  c.add("marks_for_centuries", withText(x, "AttendanceMarks", centuries), Expect::Refuse);
   for (const char* d : {"2024-02-30", "2024-13-01", "soon"})
     c.add("bad_start_date", withText(x, "AttendanceStartDate", d), Expect::Refuse, d);
-  c.add("future_start_date", withText(x, "AttendanceStartDate", "2031-09-01"), Expect::RefuseOrWarn,
+  // docs/connectors.md, dates: a mark after today and after the calendar's last day is refused.
+  c.add("future_start_date", withText(x, "AttendanceStartDate", "2031-09-01"), Expect::Refuse,
         "2031-09-01");
   if (tokens) {
     for (int k = 0; k < 6; ++k) {

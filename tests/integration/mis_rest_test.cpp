@@ -211,3 +211,21 @@ TEST(MisPage, DepthValuesAndSizeAreBoundedWhileReading) {
   EXPECT_NE(parseMisPage(std::string(kMaxMisPageBytes + 1, ' '), {}).error.find("8388608"),
             std::string::npos);
 }
+
+TEST(MisPage, APageThatIsNotJsonOrGivesAKeyTwiceSaysWhere) {
+  auto cut = parseMisPage("{\"data\": [\n  {\"session\": \"AM\"},\n  {\"session\": ", {});
+  EXPECT_NE(cut.error, "");
+  EXPECT_EQ(cut.line, 3);
+  EXPECT_GT(cut.column, 1);
+  auto twice = parseMisPage(R"({"data":[{"session":"AM"},{"session":"AM","session":"PM"}]})", {});
+  EXPECT_NE(twice.error.find("the same key is given twice"), std::string::npos) << twice.error;
+  EXPECT_EQ(twice.location, "data[1].session");
+  EXPECT_TRUE(twice.items.empty());
+  auto nul = parseMisPage(R"({"data":[{"student":{"surname":"O\u0000Brien"}}]})", {});
+  EXPECT_EQ(nul.location, "data[0].student.surname");
+  // The 17th level (the page is level 1, `data` 2, the item 3) is the 15th array in `comment`.
+  std::string tooDeep = "data[0].comment";
+  for (int i = 0; i < 15; ++i) tooDeep += "[0]";
+  auto deep = std::string(40, '[') + std::string(40, ']');
+  EXPECT_EQ(parseMisPage(R"({"data":[{"comment":)" + deep + "}]}", {}).location, tooDeep);
+}

@@ -37,6 +37,7 @@ struct GridColumn {
   int at;
   Date date;
   Session session;
+  std::string heading;  // as written, for problems that name the column's date
 };
 
 // Reads the rows after the header, either layout.
@@ -68,7 +69,8 @@ class CsvMarkRows {
                                " (column " + std::to_string(earlier.at + 1) +
                                " is the first): the gateway cannot know which one the school "
                                "meant, so the file is refused");
-      grid_.push_back({static_cast<int>(i), session->first, session->second});
+      grid_.push_back(
+          {static_cast<int>(i), session->first, session->second, std::string(header.fields[i])});
     }
     bool longLayout = markAt_[kDate] >= 0 && markAt_[kSession] >= 0 && markAt_[kMark] >= 0;
     // A header with only broken session headings (`31/09/2024 AM`) is still a grid: each bad
@@ -123,6 +125,7 @@ class CsvMarkRows {
       raw.session = cell(row, markAt_[kSession]);
       raw.code = cell(row, markAt_[kMark]);
       raw.minutes_late = cell(row, markAt_[kMinutesLate]);
+      if (!config_.status_map.empty() && !statusAgrees(row, raw)) return;
       if (isBlank(raw.code.text) && markAt_[kStatus] >= 0 && !codeFromStatus(row, raw)) return;
       add(raw);
       return;
@@ -130,6 +133,7 @@ class CsvMarkRows {
     for (const auto& column : grid_) {
       raw.known_date = column.date;
       raw.known_session = column.session;
+      raw.date = RawField{column.heading, column.at + 1};  // the date as written, for problems
       raw.code = cell(row, column.at);
       add(raw);
     }
@@ -172,6 +176,27 @@ class CsvMarkRows {
 
   static bool isBlank(std::string_view text) {
     return text.find_first_not_of(" \t") == std::string_view::npos;
+  }
+
+  // Class Charts (a layout with a status map): a Status the map does not know refuses the file
+  // even beside a Code (it may say something the Code does not); a blank Code in a file with no
+  // Status column has nothing to take its code from, and is not "register not taken".
+  bool statusAgrees(const CsvRecord& row, const RawMark& raw) {
+    if (markAt_[kStatus] < 0) {
+      if (!isBlank(raw.code.text)) return true;
+      builder_.problem(row.line, raw.code.column, "",
+                       "the Code is blank and the file has no Status column to take it from: "
+                       "export the Status column, or fill in the Code");
+      return false;
+    }
+    RawField status = cell(row, markAt_[kStatus]);
+    if (isBlank(raw.code.text) || isBlank(status.text) ||
+        config_.status_map.count(normaliseHeader(status.text)))
+      return true;
+    builder_.problem(row.line, status.column, std::string(status.text),
+                     "this Status is not in status_map, so the gateway cannot know what it means "
+                     "beside the Code");
+    return false;
   }
 
   // A blank code with a status (Class Charts): the status map gives the code; "/\\" means

@@ -144,7 +144,8 @@ void MisRestConnector::read(const std::filesystem::path& file, ImportReceiver& i
         auto page = parseMisPage(source ? *source : "", config_.fields);
         if (!page.error.empty()) {
           BatchBuilder builder(to, config_.name, p.string(), config_.priority);
-          builder.problem(0, 0, "", page.error);
+          builder.problem(page.line, page.column, "", page.error);
+          builder.batch().problems.back().location = page.location;
           return builder.finish(fingerprint);
         }
         addPages({page}, {p.string()}, fingerprint, "", to);

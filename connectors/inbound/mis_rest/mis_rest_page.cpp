@@ -1,7 +1,9 @@
 #include "connectors/inbound/mis_rest/mis_rest_page.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <tuple>
+#include <utility>
 
 #include "core/domain/field_limits.h"
 #include "core/domain/utf8.h"
@@ -29,7 +31,60 @@ std::string at(const nlohmann::json& item, std::string_view path) {
 // Thrown by the parser's callback to stop reading a page past a limit; caught below.
 struct PageLimit {
   std::string why;
+  std::string location;
 };
+
+// The JSON path the parser has reached (`data[3].student`), kept from its events, and the keys
+// of each open object, so that a key given twice is caught (the parser would keep the last).
+class PagePath {
+ public:
+  void open(bool object) { frames_.push_back({object, 0, {}, {}}); }
+  void close() {
+    if (!frames_.empty()) frames_.pop_back();
+    next();
+  }
+  void next() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+  // False when the object already has `key`.
+  bool key(const std::string& key) {
+    if (frames_.empty()) return true;
+    frames_.back().key = key;
+    return frames_.back().keys.insert(key).second;
+  }
+  std::string str() const {
+    std::string path;
+    for (const auto& f : frames_)
+      if (!f.object)
+        path += "[" + std::to_string(f.index) + "]";
+      else if (!f.key.empty())
+        path += (path.empty() ? "" : ".") + f.key;
+    return path;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    int index;
+    std::string key;
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> frames_;
+};
+
+// Line and column (1-based) of byte `offset` of `text`.
+std::pair<int, int> lineAndColumn(std::string_view text, std::size_t offset) {
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
 
 // Why the text of an item's field cannot be kept, or empty: too long, or a control character
 // (JSON may escape any, e.g. \u0000, which would cut a name short).
@@ -56,13 +111,28 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
   // Depth and the number of values are bounded as the document is built, so a hostile page
   // cannot take the memory a deeply nested or huge document would.
   std::size_t values = 0;
-  auto guard = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+  PagePath reached;
+  using Event = nlohmann::json::parse_event_t;
+  auto guard = [&](int depth, Event event, nlohmann::json& parsed) {
+    if (event == Event::object_start || event == Event::array_start)
+      reached.open(event == Event::object_start);
+    else if (event == Event::object_end || event == Event::array_end)
+      reached.close();
+    else if (event == Event::value)
+      reached.next();
     if (depth > kMaxMisPageDepth)
-      throw PageLimit{"the response nests deeper than the limit of " +
-                      std::to_string(kMaxMisPageDepth)};
+      throw PageLimit{
+          "the response nests deeper than the limit of " + std::to_string(kMaxMisPageDepth),
+          reached.str()};
     if (++values > kMaxMisPageValues)  // every key, value, start and end counts
       throw PageLimit{"the response has more values than the limit of " +
-                      std::to_string(kMaxMisPageValues) + " for one page"};
+                          std::to_string(kMaxMisPageValues) + " for one page",
+                      reached.str()};
+    if (event == Event::key && parsed.is_string() && !reached.key(parsed.get<std::string>()))
+      throw PageLimit{
+          "the same key is given twice in one object: the gateway cannot know which "
+          "one the MIS meant",
+          reached.str()};
     return true;
   };
   nlohmann::json json;
@@ -70,6 +140,7 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
     json = nlohmann::json::parse(body, guard);
   } catch (const PageLimit& limit) {
     page.error = limit.why;
+    page.location = limit.location;
     return page;
   } catch (const nlohmann::json::parse_error& e) {
     // nlohmann names line, column and what is wrong (e.g. an ill-formed UTF-8 byte); what it
@@ -78,6 +149,7 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
     what = what.substr(0, what.find("; last read"));
     if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
     page.error = "the response is not valid JSON (byte " + std::to_string(e.byte) + "): " + what;
+    std::tie(page.line, page.column) = lineAndColumn(body, e.byte > 0 ? e.byte - 1 : 0);
     return page;
   }
   if (!json.is_object()) {
@@ -94,6 +166,7 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
     ++index;
     if (!item.is_object()) {
       page.error = "data[" + std::to_string(index - 1) + "] is not an object";
+      page.location = "data[" + std::to_string(index - 1) + "]";
       page.items.clear();  // a refused page hands on nothing
       return page;
     }
@@ -116,6 +189,7 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
     for (const auto& [path, text, limit] : fields)
       if (auto problem = fieldProblem(text, limit); !problem.empty()) {
         page.error = "data[" + std::to_string(index - 1) + "]." + path + " " + problem;
+        page.location = "data[" + std::to_string(index - 1) + "]." + path;
         page.items.clear();
         return page;
       }

@@ -32,6 +32,10 @@ struct MisPage {
   std::vector<MisItem> items;
   std::optional<std::string> next;  // meta.pagination.next; nothing when it is null or absent
   std::string error;                // why the page could not be read
+  // Where in the page: line and column (1-based) of a fault in the JSON text, or the JSON path
+  // (`data[3].student.surname`) of a value that is refused; 0 and empty when unknown.
+  int line = 0, column = 0;
+  std::string location;
 };
 
 // Limits on one page, so a hostile or broken response cannot exhaust memory: a page of a few
