@@ -48,7 +48,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     Faults faults;
     bool randomFail = false, randomDrop = false, slow = false;
     {
-      std::lock_guard lock(state_->mutex);
+      std::unique_lock lock(state_->mutex);
       ++state_->requests;
       faults = state_->faults;
       if (state_->faults.pass > 0) {
@@ -60,6 +60,15 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         else if (state_->faults.fail > 0)
           --state_->faults.fail;
         if (state_->faults.stall > 0) --state_->faults.stall;
+        std::string what = request.getMethod() + " " + Poco::URI(path).getPath();
+        if (faults.hold > 0 && (faults.hold_request.empty() || faults.hold_request == what)) {
+          --state_->faults.hold;
+          ++state_->holding;
+          int releases = state_->releases;
+          state_->released.wait(lock,
+                                [&] { return state_->releases != releases || state_->stopping; });
+          --state_->holding;
+        }
       }
       auto roll = [&] { return static_cast<int>(state_->random() % 100); };
       randomFail = roll() < faults.fail_percent;
@@ -294,7 +303,16 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                               json.value("stall", 0),        json.value("stall_ms", 0),
                               json.value("fail_percent", 0), json.value("drop_percent", 0),
                               json.value("slow_percent", 0), json.value("slow_ms", 0),
-                              json.value("pass", 0)};
+                              json.value("pass", 0),         json.value("hold", 0),
+                              json.value("hold_request", "")};
+      return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
+    }
+    if (path == "/_sandbox/release" && request.getMethod() == "POST") {
+      {
+        std::lock_guard lock(state_->mutex);
+        ++state_->releases;
+      }
+      state_->released.notify_all();
       return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
     }
     if (path == "/_sandbox/revoke-tokens" && request.getMethod() == "POST") {
@@ -338,6 +356,10 @@ SandboxServer::~SandboxServer() {
 }
 
 void SandboxServer::start() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = false;
+  }
   static std::once_flag once;
   std::call_once(once, [] { Poco::Net::initializeSSL(); });
   server_ = std::make_unique<Server>();
@@ -365,6 +387,11 @@ void SandboxServer::start() {
 }
 
 void SandboxServer::stop() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;  // held requests go on, so the server's threads can end
+  }
+  state_->released.notify_all();
   if (server_ && server_->http) {
     server_->http->stopAll(true);
     server_.reset();
@@ -409,6 +436,19 @@ int SandboxServer::tokensIssued() const {
 void SandboxServer::revokeTokens() {
   std::lock_guard lock(state_->mutex);
   state_->tokens.clear();
+}
+
+int SandboxServer::holding() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->holding;
+}
+
+void SandboxServer::release() {
+  {
+    std::lock_guard lock(state_->mutex);
+    ++state_->releases;
+  }
+  state_->released.notify_all();
 }
 
 int SandboxServer::duplicates() const {

@@ -26,7 +26,8 @@
 //   POST /_sandbox/faults                 {"fail": N, "status": 503, "delay_ms": D, "drop": M,
 //                                          "stall": S, "stall_ms": T, "fail_percent": P,
 //                                          "drop_percent": Q, "slow_percent": R, "slow_ms": U,
-//                                          "pass": K}
+//                                          "pass": K, "hold": H, "hold_request": "POST /path"}
+//   POST /_sandbox/release                every request held by "hold" goes on
 //   POST /_sandbox/revoke-tokens          every OAuth2 token issued so far stops working
 
 #include <cstdint>
@@ -83,6 +84,12 @@ struct Faults {
   int slow_percent = 0;
   int slow_ms = 0;
   int pass = 0;  // this many requests go through untouched before the faults above start
+  // The next H requests (after `pass`) that match `hold_request` ("METHOD /path", the path
+  // without its query; empty: any) wait, unhandled, until release() (or the server stops), then
+  // are handled as usual: a client that gave up on one meanwhile left a record behind. Unlike
+  // `stall`, how long the client waits is up to the test, not to a race with the clock.
+  int hold = 0;
+  std::string hold_request;
 };
 
 class SandboxServer {
@@ -103,6 +110,8 @@ class SandboxServer {
   int misRequests() const;   // MIS pages served (not counting refusals)
   int tokensIssued() const;  // OAuth2 tokens handed out
   void revokeTokens();
+  int holding() const;  // requests held by Faults::hold and not yet released
+  void release();       // every held request goes on
 
   struct State;
 

@@ -4,6 +4,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,11 @@ struct SandboxServer::State {
   std::set<std::string> tokens;  // OAuth2 tokens that work
   int tokensIssued = 0;
   std::mt19937 random{20241104};
+  // Faults::hold: requests waiting for release() (or stop), and releases so far.
+  std::condition_variable released;
+  int holding = 0;
+  int releases = 0;
+  bool stopping = false;
 };
 
 void reply(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
