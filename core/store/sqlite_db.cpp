@@ -1,7 +1,11 @@
 #include "core/store/sqlite_db.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -28,6 +32,41 @@ void checkStoreHeader(const std::string& path) {
   if (in.gcount() != sizeof header ||
       std::string_view(header, sizeof header) != std::string_view("SQLite format 3\0", 16))
     damaged(path, "is not a Markbridge store (it does not start with the SQLite header)");
+}
+
+// A new store is made whole under a temporary name and then linked into place, so a store file
+// that exists always has SQLite's first page: a 0-byte store can only be a file that was
+// truncated, never a first start that was killed before its first write. link() (not rename)
+// never replaces a store another process made in the meantime.
+void createStoreFile(const std::string& path) {
+  std::string fresh = path + ".new-" + std::to_string(::getpid());
+  std::filesystem::remove(fresh);
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(fresh.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(db,
+                      "PRAGMA synchronous=FULL; CREATE TABLE store_created(at INTEGER); "
+                      "DROP TABLE store_created;",
+                      nullptr, nullptr, nullptr);
+  std::string message = rc == SQLITE_OK ? "" : (db ? sqlite3_errmsg(db) : "out of memory");
+  sqlite3_close(db);
+  if (!message.empty()) {
+    std::filesystem::remove(fresh);
+    throw StoreError("cannot create store " + path + ": " + message);
+  }
+  if (::link(fresh.c_str(), path.c_str()) != 0 && errno != EEXIST) {
+    message = std::strerror(errno);
+    std::filesystem::remove(fresh);
+    throw StoreError("cannot create store " + path + ": " + message);
+  }
+  std::filesystem::remove(fresh);
+  auto folder = std::filesystem::absolute(path).parent_path();
+  if (int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY); dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
 }
 
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
@@ -127,6 +166,8 @@ bool SqliteStatement::isNull(int column) const {
 
 SqliteDb::SqliteDb(const std::string& path) {
   checkStoreHeader(path);
+  std::error_code missing;
+  if (path != ":memory:" && !std::filesystem::exists(path, missing)) createStoreFile(path);
   if (sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "connectors/inbound/census_xml/census_xml_connector.h"
@@ -155,4 +156,19 @@ TEST(CensusXml, ANameOverTheLimitIsRefused) {
   EXPECT_EQ(batch.problems[0].value, "101 characters");
   EXPECT_EQ(batch.problems[0].line, 4);
   EXPECT_TRUE(batch.pupils.empty());
+}
+
+TEST(CensusXml, AnEmptyCountIsRefusedNotReadAsZero) {
+  std::ifstream in(fixture("spring-2025.xml"), std::ios::binary);
+  std::string xml(std::istreambuf_iterator<char>(in), {});
+  auto at = xml.find("<SessionsPossible>");
+  ASSERT_NE(at, std::string::npos);
+  auto end = xml.find("</SessionsPossible>", at);
+  xml.replace(at, end + 19 - at, "<SessionsPossible></SessionsPossible>");
+  test::TempDir dir;
+  auto batch = census()->readFile(dir.write("empty.xml", xml).string());
+  ASSERT_FALSE(batch.ok());
+  EXPECT_NE(batch.problems[0].message.find("SessionsPossible is empty"), std::string::npos)
+      << batch.problems[0].str();
+  EXPECT_GT(batch.problems[0].line, 0);
 }

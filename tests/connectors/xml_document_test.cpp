@@ -79,6 +79,9 @@ TEST(XmlDocument, ADuplicateAttributeIsRefused) {
 TEST(XmlDocument, TheDoctypeRefusalStays) {
   EXPECT_TRUE(
       says("<!DOCTYPE a [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><a>&xxe;</a>", "DOCTYPE"));
+  // ... and names where the declaration starts.
+  EXPECT_EQ(refusal("<?xml version=\"1.0\"?>\n\n  <!DOCTYPE a [<!ENTITY x \"y\">]><a/>"),
+            "3:3 <!DOCTYPE");
 }
 
 TEST(XmlDocument, AFileThatSaysUtf8OrNothingMustBeUtf8) {
@@ -155,4 +158,14 @@ TEST(XmlDocument, LinesAndColumnsAreFoundFarIntoALargeFile) {
   std::string lines = "<a>";
   for (int i = 0; i < 20000; ++i) lines += "\n<b>é</b>";
   EXPECT_EQ(refusal(lines + "\n   <b>&bad;</b></a>"), "20002:7 &bad;");
+}
+
+TEST(XmlDocument, AFieldGivenTwiceInOneElementIsRefusedWhereTheSecondStands) {
+  XmlDocument doc;
+  std::vector<Problem> problems;
+  ASSERT_TRUE(doc.load("<Pupil>\n  <UPN>A</UPN>\n  <UPN>B</UPN>\n</Pupil>", "in.xml", problems));
+  EXPECT_FALSE(doc.boundedText(doc.root(), "UPN", 32, problems));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].line, 3);
+  EXPECT_NE(problems[0].message.find("UPN is given twice in one <Pupil>"), std::string::npos);
 }

@@ -133,3 +133,15 @@ TEST(SqliteStore, AFailureMidImportLeavesNothingBehind) {
   EXPECT_EQ(status.pupils, 0);
   EXPECT_EQ(status.imports, 0);
 }
+
+TEST(StoreFile, AFirstStartKilledBeforeItsFirstWriteLeavesAStoreThatOpensAgain) {
+  // Opening makes the file; a process killed before it wrote anything used to leave 0 bytes,
+  // which every later open refuses as a truncated store.
+  test::TempDir dir;
+  auto path = (dir / "register.db").string();
+  { SqliteDb first(path); }
+  EXPECT_GT(std::filesystem::file_size(path), 0u);
+  EXPECT_NO_THROW({ SqliteDb again(path); });
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_EQ(entry.path().filename().string().find(".new-"), std::string::npos);
+}

@@ -28,21 +28,7 @@ constexpr uint32_t kSeed = 20241104;
 // Mutation kinds ("format/kind") whose cases do not yet get their outcome. The test fails when a
 // case outside this list fails, and when any case of a listed kind passes: take the kind out
 // as the fix lands. Why each fails today is in the comment beside it.
-const std::set<std::string> kKnownFailing = {
-    // The XML connectors (connectors/inbound/common/xml_well_formed.*, ctf_xml, census_xml),
-    // not changed by the corpus update: a DOCTYPE is refused naming neither its line nor an
-    // element; a second <UPN> in one CTF pupil and a census pupil given twice with other totals
-    // are read; an empty census total (<SessionsPossible/>) is read as 0.
-    "ctf/doctype_internal_entity",
-    "ctf/doctype_external_entity",
-    "ctf/doctype_entity_expansion",
-    "census/doctype_internal_entity",
-    "census/doctype_external_entity",
-    "census/doctype_entity_expansion",
-    "ctf/duplicate_upn_element",
-    "census/duplicate_pupil_conflict",
-    "census/empty_number",
-};
+const std::set<std::string> kKnownFailing = {};
 
 // Everything an import can change, as text to compare.
 struct Snapshot {

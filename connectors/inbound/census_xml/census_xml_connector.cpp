@@ -1,6 +1,7 @@
 #include "connectors/inbound/census_xml/census_xml_connector.h"
 
 #include <charconv>
+#include <map>
 
 #include "connectors/inbound/common/batch_builder.h"
 #include "connectors/inbound/common/xml_document.h"
@@ -65,9 +66,16 @@ class CensusReader {
     builder_.problem(line, column, std::move(value), std::move(message));
   }
 
+  // A count the return gives; 0 when the element is absent. An element that is there but empty
+  // is refused: the return meant to say something and did not (never read as 0).
   int number(const pugi::xml_node& parent, const char* name) {
     auto text = childText(parent, name);
-    if (text.empty()) return 0;
+    if (text.empty()) {
+      if (parent.child(name))
+        problemAt(parent.child(name), "",
+                  std::string(name) + " is empty: expected a whole number of sessions");
+      return 0;
+    }
     int value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || ptr != text.data() + text.size() || value < 0)
@@ -128,9 +136,23 @@ class CensusReader {
     bool hasReasons = !totals.by_reason.empty();
     totals.authorised = statedOrDerived(node, "SessionsAuthorised", authorised, hasReasons);
     totals.unauthorised = statedOrDerived(node, "SessionsUnauthorised", unauthorised, hasReasons);
-    builder_.batch().totals.push_back(std::move(totals));
+    // The same pupil's figures for a period twice: identical is counted once, different refuses
+    // the return (it cannot say which figures the school submitted).
+    auto& all = builder_.batch().totals;
+    auto [seen, first] = seen_.try_emplace({upn, period}, all.size());
+    if (!first) {
+      const auto& before = all[seen->second];
+      if (before.possible != totals.possible || before.authorised != totals.authorised ||
+          before.unauthorised != totals.unauthorised || before.by_reason != totals.by_reason)
+        problemAt(node, maskUpn(upn),
+                  std::string(period) +
+                      " attendance is given twice for this pupil with different figures");
+      return;
+    }
+    all.push_back(std::move(totals));
   }
 
+  std::map<std::pair<std::string, std::string>, std::size_t> seen_;  // (upn, period) -> totals
   const CensusXmlConfig& config_;
   const XmlDocument& doc_;
   BatchBuilder& builder_;

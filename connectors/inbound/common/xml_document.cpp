@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "connectors/inbound/common/xml_well_formed.h"
 #include "core/domain/utf8.h"
@@ -10,16 +11,16 @@
 namespace markbridge {
 namespace {
 
-bool hasDoctype(std::string_view bytes) {
-  // Case-insensitive search for "<!DOCTYPE" (also "<!ENTITY" outside one).
+// Where the first "<!DOCTYPE" (or "<!ENTITY" outside one) starts, case-insensitive, if anywhere.
+std::optional<std::size_t> doctypeAt(std::string_view bytes) {
   for (std::size_t at = bytes.find("<!"); at != std::string_view::npos;
        at = bytes.find("<!", at + 2)) {
     std::string word;
     for (std::size_t i = at + 2; i < bytes.size() && i < at + 9; ++i)
       word += static_cast<char>(std::toupper(static_cast<unsigned char>(bytes[i])));
-    if (word.rfind("DOCTYPE", 0) == 0 || word.rfind("ENTITY", 0) == 0) return true;
+    if (word.rfind("DOCTYPE", 0) == 0 || word.rfind("ENTITY", 0) == 0) return at;
   }
-  return false;
+  return std::nullopt;
 }
 
 std::string_view trim(std::string_view s) {
@@ -161,8 +162,9 @@ bool XmlDocument::load(std::string_view bytes, const std::string& origin,
   }
   if (!toUtf8(bytes)) return false;
   lines_.build(text_);
-  if (hasDoctype(text_)) {
-    problems.push_back(Problem{origin, 0, 0, "", "<!DOCTYPE",
+  if (auto at = doctypeAt(text_)) {
+    auto [line, column] = positionOfOffset(static_cast<std::ptrdiff_t>(*at));
+    problems.push_back(Problem{origin, line, column, "", "<!DOCTYPE",
                                "refused: the file declares a DOCTYPE or entities; CTF and census "
                                "files never do, and entities are never expanded"});
     return false;
@@ -195,6 +197,14 @@ std::pair<int, int> XmlDocument::position(const pugi::xml_node& node) const {
 std::optional<std::string_view> XmlDocument::boundedText(const pugi::xml_node& parent,
                                                          const char* name, std::size_t maxChars,
                                                          std::vector<Problem>& problems) const {
+  if (auto second = parent.child(name).next_sibling(name)) {
+    // One pupil's UPN (or name, DOB...) given twice: the file cannot say which one it means.
+    auto [line, column] = position(second);
+    problems.push_back(Problem{*origin_, line, column, name, std::string("<") + name + ">",
+                               std::string(name) + " is given twice in one <" + parent.name() +
+                                   ">: a single value is expected"});
+    return std::nullopt;
+  }
   auto text = childText(parent, name);
   auto length = utf8Length(text);
   if (length <= maxChars) return text;

@@ -44,7 +44,7 @@ class XmlDocument {
   std::pair<int, int> positionOfOffset(std::ptrdiff_t offset) const;
   // The trimmed text of `parent`'s child `name` (empty when absent), or nothing with a problem
   // naming the element, its length and the limit when it has more than `maxChars` characters
-  // (the text itself is not shown: it may be a pupil's name).
+  // (the text itself is not shown: it may be a pupil's name), or when the child is given twice.
   std::optional<std::string_view> boundedText(const pugi::xml_node& parent, const char* name,
                                               std::size_t maxChars,
                                               std::vector<Problem>& problems) const;
