@@ -163,7 +163,8 @@ TEST(XmlDocument, LinesAndColumnsAreFoundFarIntoALargeFile) {
 TEST(XmlDocument, AFieldGivenTwiceInOneElementIsRefusedWhereTheSecondStands) {
   XmlDocument doc;
   std::vector<Problem> problems;
-  ASSERT_TRUE(doc.load("<Pupil>\n  <UPN>A</UPN>\n  <UPN>B</UPN>\n</Pupil>", "in.xml", problems));
+  const std::string origin = "in.xml";  // the document keeps a reference to it
+  ASSERT_TRUE(doc.load("<Pupil>\n  <UPN>A</UPN>\n  <UPN>B</UPN>\n</Pupil>", origin, problems));
   EXPECT_FALSE(doc.boundedText(doc.root(), "UPN", 32, problems));
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].line, 3);

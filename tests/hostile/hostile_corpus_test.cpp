@@ -396,7 +396,7 @@ void runFormat(const std::string& format) {
                                 "list, or split the kind):\n"
                              << fixed;
   // The gateway's memory stays bounded whatever the corpus holds (the limit: 300 MB).
-  EXPECT_LT(peakMemoryKb(), 300 * 1024);
+  EXPECT_TRUE(test::withinPeakMemory(peakMemoryKb())) << peakMemoryKb() << " kB";
 }
 
 }  // namespace
