@@ -90,8 +90,10 @@ class CtfReader {
     }
     auto marksNode = sessions.child("AttendanceMarks");
     std::string_view marks = marksNode.child_value();
-    auto [line, firstColumn] = doc_.position(marksNode);
-    int column = firstColumn;  // a lambda cannot capture a structured binding in C++20
+    // Plain variables: clang 14 (the fuzz build) cannot capture a structured binding in a lambda.
+    const auto position = doc_.position(marksNode);
+    const int line = position.first;
+    const int column = position.second;
     bool tokens = config_.marks_form == "tokens" ||
                   (config_.marks_form == "auto" && marks.find(',') != std::string_view::npos);
     if (!withinTheAcademicYear(*start, marks, tokens, line, column)) return;
