@@ -228,12 +228,7 @@ TEST(StoredText, ANameAnOlderVersionStoredAsBadUtf8NoLongerStopsEvaluationOrDeli
   dir.write("register.csv", registerCsv());
   nlohmann::json config = test::schoolConfig(
       {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-       {"sinks",
-        {{{"name", "la"},
-          {"type", "la_portal"},
-          {"base_url", server->baseUrl()},
-          {"ca_file", test::certsDir() + "/ca.pem"},
-          {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
+       {"sinks", nlohmann::json::array({test::laSink(server->baseUrl())})},
        {"delivery",
         {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}});
   dir.write("markbridge.json", config.dump(2));

@@ -45,6 +45,14 @@ nlohmann::json schoolConfig(const nlohmann::json& more) {
   return config;
 }
 
+nlohmann::json laSink(const std::string& baseUrl) {
+  return {{"name", "la"},
+          {"type", "la_portal"},
+          {"base_url", baseUrl},
+          {"ca_file", certsDir() + "/ca.pem"},
+          {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}};
+}
+
 std::string autumnCalendarJson() {
   return R"({
     "name": "test calendar",

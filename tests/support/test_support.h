@@ -64,6 +64,9 @@ RunResult runMarkbridge(const std::vector<std::string>& args,
 // The one-school configuration the black-box tests start from (Test School, URN 140000, the store
 // register.db and the calendar calendar.json in the test's folder) with `more` merged over it.
 nlohmann::json schoolConfig(const nlohmann::json& more);
+// The LA portal sink "la" at `baseUrl`, trusting the development CA, with the bearer token from
+// MB_LA_TOKEN.
+nlohmann::json laSink(const std::string& baseUrl);
 
 // The memory bound (300 MB peak) in kB, and whether this build can be held to it: under
 // AddressSanitizer (shadow memory, quarantine) the same run takes two to three times as much, so
