@@ -113,7 +113,7 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or a number out of range
     context.add("$", std::string("is not valid JSON: ") + e.what());
     return config;
   }

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "schedules/london_time.h"
@@ -155,4 +157,15 @@ TEST_F(CheckFixture, ACalendarThatHasEndedOrEndsWithinFourWeeksIsWarnedOf) {
                             ", within 4 weeks"),
             std::string::npos)
       << ending.out;
+}
+
+TEST_F(CheckFixture, ANumberTooLargeInTheConfigurationIsAProblemNotACrash) {
+  writeConfig();
+  std::ifstream in(dir / "markbridge.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.insert(text.rfind('}'), R"(, "x": 1E999)");
+  dir.write("markbridge.json", text);
+  auto result = check();
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("is not valid JSON"), std::string::npos) << result.err;
 }

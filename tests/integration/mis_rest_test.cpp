@@ -101,6 +101,13 @@ TEST(MisPage, ReadsItemsByConfigurablePathsAndTheNextLink) {
   EXPECT_NE(parseMisPage(R"({"data":[1]})", {}).error, "");
 }
 
+TEST(MisPage, ANumberTooLargeForADoubleIsRefusedNotAbortingTheProcess) {
+  // Found by fuzz_mis_page: nlohmann throws out_of_range (406), not parse_error, for 1E999.
+  auto page = parseMisPage(R"({"data":[{"session":"AM","n":77777E777}]})", {});
+  EXPECT_EQ(page.error, "the response holds a number too large to read");
+  EXPECT_TRUE(page.items.empty());
+}
+
 TEST_F(MisRestFixture, PagesThroughEverythingThenPullsOnlyWhatChangedSince) {
   auto arbor = connector();
   auto first = pull(*arbor);

@@ -151,6 +151,11 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
     page.error = "the response is not valid JSON (byte " + std::to_string(e.byte) + "): " + what;
     std::tie(page.line, page.column) = lineAndColumn(body, e.byte > 0 ? e.byte - 1 : 0);
     return page;
+  } catch (const nlohmann::json::out_of_range&) {
+    // A number beyond what a double holds (e.g. 1E999): nothing the MIS means can be that big.
+    page.error = "the response holds a number too large to read";
+    page.location = reached.str();
+    return page;
   }
   if (!json.is_object()) {
     page.error = "the response is not a JSON object";
