@@ -84,6 +84,15 @@ std::string prometheusText(const ServiceFigures& f, const std::vector<SinkOutbox
   out << "markbridge_rule_firings_total " << f.rule_firings << "\n";
   help("markbridge_delivered_total", "counter", "Outbox items delivered by the service.");
   out << "markbridge_delivered_total " << f.delivered << "\n";
+  help("markbridge_delivery_retry_runs_total", "counter",
+       "Delivery-only runs between registers, retrying waiting items when they fell due.");
+  out << "markbridge_delivery_retry_runs_total " << f.retry_runs << "\n";
+  help("markbridge_delivered_between_registers_total", "counter",
+       "Of markbridge_delivered_total, those delivered by retries between registers.");
+  out << "markbridge_delivered_between_registers_total " << f.delivered_between_registers << "\n";
+  help("markbridge_outbox_next_attempt_timestamp_seconds", "gauge",
+       "When the next waiting outbox item is due (unix time; 0: none waiting).");
+  out << "markbridge_outbox_next_attempt_timestamp_seconds " << f.next_retry_at_ms / 1000 << "\n";
   help("markbridge_outbox_items", "gauge", "Outbox items per sink and state.");
   for (const auto& s : outbox) {
     std::string sink = escapeLabel(s.sink);
@@ -317,6 +326,7 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
                                {"problems", problems},
                                {"last_sync", figures.last_sync},
                                {"next_sync", figures.next_sync},
+                               {"next_retry", figures.next_retry},
                                {"sinks", sinks}}
                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
@@ -351,6 +361,10 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
                                {"active_events", s.active_events},
                                {"last_sync", figures.last_sync},
                                {"next_sync", figures.next_sync},
+                               {"next_retry", figures.next_retry},
+                               {"between_registers",
+                                {{"retry_runs", figures.retry_runs},
+                                 {"delivered", figures.delivered_between_registers}}},
                                {"syncs",
                                 {{"ok", figures.syncs_ok},
                                  {"failed", figures.syncs_failed},

@@ -114,4 +114,19 @@ SyncReport Gateway::sync(const SyncObserver& observer, std::optional<Date> recon
   return report;
 }
 
+SyncReport Gateway::deliverWaiting(const SyncObserver& observer) {
+  SyncReport report;
+  auto lock = SyncLock::tryAcquire(config_.store_path);
+  if (!lock) {
+    report.skipped = true;
+    return report;
+  }
+  report.delivery = deliver(observer.attempted, observer.should_stop);
+  return report;
+}
+
+std::optional<int64_t> Gateway::nextDeliveryDue() {
+  return store_->nextOutboxDue();
+}
+
 }  // namespace markbridge

@@ -73,6 +73,12 @@ class Gateway {
   // it). With `reconcileFrom`, sources that can read again what changed since then (nightly).
   SyncReport sync(const SyncObserver& observer = {},
                   std::optional<Date> reconcileFrom = std::nullopt);
+  // Delivery alone, holding the sync lock (skipped when a sync holds it): the service retries
+  // items waiting on a backoff, a Retry-After or a paused sink when their time comes, not only
+  // at the next register's sync.
+  SyncReport deliverWaiting(const SyncObserver& observer = {});
+  // When the next waiting outbox item is due (unix ms), if any.
+  std::optional<int64_t> nextDeliveryDue();
 
   markbridge::Store& store() { return *store_; }
   const SchoolCalendar& calendar() const { return calendar_; }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -22,6 +23,16 @@ std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
   auto config = loadGatewayConfig(file, problems);
   if (!problems.empty()) throw ProblemError(problems);
   return std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify);
+}
+
+// "2024-10-28 09:46:05" in London wall-clock time.
+std::string londonTime(int64_t utcSeconds) {
+  int64_t local = utcSeconds + london::offsetSeconds(utcSeconds);
+  int64_t second = ((local % 86400) + 86400) % 86400;
+  char clock[16];
+  std::snprintf(clock, sizeof clock, " %02d:%02d:%02d", static_cast<int>(second / 3600),
+                static_cast<int>(second / 60 % 60), static_cast<int>(second % 60));
+  return london::localDate(utcSeconds).iso() + clock;
 }
 
 }  // namespace
@@ -144,9 +155,62 @@ std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
   busy = !lock.owns_lock();
   if (busy) return std::nullopt;
   auto report = syncLocked(why, std::nullopt);
+  lock.unlock();
+  // The main loop looks again at when the items this sync left waiting fall due.
+  noteNextRetry();
+  {
+    std::lock_guard wakeLock(wakeMutex_);
+    outboxChanged_ = true;
+  }
+  wake_.notify_all();
   busy = report.skipped;
   if (busy) return std::nullopt;
   return report;
+}
+
+void Service::retryWaiting() {
+  std::lock_guard lock(gatewayMutex_);
+  auto log = namedLogger("service");
+  SyncObserver observer;
+  observer.should_stop = [this] { return stopping_.load(); };
+  SinkHealthTracker sinkHealth(figures().sinks, gateway_->config().delivery.circuit.failures);
+  observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
+    sinkHealth.attempted(item.sink, result, clock_.nowMs());
+  };
+  SyncReport report;
+  std::map<std::string, SinkHealth> sinks;
+  try {
+    report = gateway_->deliverWaiting(observer);
+    if (report.skipped) return;  // a sync (another process's) is delivering them
+    sinks = recordSinkHealth(*gateway_, sinkHealth, clock_.nowMs());
+  } catch (const std::exception& e) {
+    log->error("retrying the waiting deliveries failed: {}", e.what());
+    return;
+  }
+  const auto& d = report.delivery;
+  if (d.delivered || d.rejected)
+    log->info(
+        "waiting deliveries retried between registers: {} delivered, {} dead-lettered, {} "
+        "still pending",
+        d.delivered, d.rejected, d.pending_left);
+  std::lock_guard figuresLock(figuresMutex_);
+  figures_.sinks = std::move(sinks);
+  ++figures_.retry_runs;
+  figures_.delivered += d.delivered;
+  figures_.delivered_between_registers += d.delivered;
+}
+
+std::optional<int64_t> Service::noteNextRetry() {
+  std::optional<int64_t> due;
+  {
+    std::lock_guard lock(gatewayMutex_);
+    due = gateway_->nextDeliveryDue();
+  }
+  std::lock_guard lock(figuresMutex_);
+  figures_.next_retry_at_ms = due.value_or(0);
+  figures_.next_retry =
+      due ? "waiting outbox items are next tried at " + londonTime(*due / 1000) : "";
+  return due;
 }
 
 void Service::runSlot(const SyncSlot& slot) {
@@ -198,6 +262,7 @@ int Service::run(bool handleSignals) {
       std::filesystem::rename(svc.port_file.string() + ".tmp", svc.port_file);
     }
     int64_t lastAt = 0;
+    int64_t lastRetryMs = 0;  // the last delivery-only run between registers
     {
       std::lock_guard lock(gatewayMutex_);
       {
@@ -243,6 +308,15 @@ int Service::run(bool handleSignals) {
         lastAt = slot.at;
       }
       if (stopping_) break;
+      // Items waiting on a backoff, a Retry-After or a paused sink are retried when they fall
+      // due (at most once a second), not left until the next register closes.
+      auto retryAt = noteNextRetry();
+      int64_t nowMs = clock_.nowMs();
+      if (retryAt && *retryAt <= nowMs && nowMs >= lastRetryMs + 1000) {
+        lastRetryMs = nowMs;
+        retryWaiting();
+        continue;
+      }
       int64_t wakeAt = upcoming.empty() ? now + 3600 : upcoming.front().at;
       {
         std::lock_guard lock(figuresMutex_);
@@ -253,9 +327,12 @@ int Service::run(bool handleSignals) {
       }
       // Sleep in steps of a minute at most: the wall clock may jump, a slot may be added.
       int64_t waitMs = std::clamp<int64_t>((wakeAt - now) * 1000, 10, 60'000);
+      if (retryAt) waitMs = std::min(waitMs, std::max(*retryAt, lastRetryMs + 1000) - nowMs);
+      waitMs = std::max<int64_t>(waitMs, 10);
       std::unique_lock lock(wakeMutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(waitMs),
-                     [this] { return stopping_.load() || reloading_.load(); });
+                     [this] { return stopping_ || reloading_ || outboxChanged_; });
+      outboxChanged_ = false;
     }
   } catch (const std::exception& e) {
     log->error("the service stopped: {}", e.what());

@@ -30,6 +30,12 @@ struct ServiceFigures {
   int64_t last_sync_at = 0;
   std::string last_sync;  // what it was and how it went
   std::string next_sync;  // the next scheduled one
+  // Between registers the service retries waiting outbox items when they fall due (a backoff,
+  // a Retry-After, a paused sink's cool-down), not only at the next scheduled sync.
+  int64_t retry_runs = 0;                   // delivery-only runs between syncs
+  int64_t delivered_between_registers = 0;  // of `delivered`, by those runs
+  int64_t next_retry_at_ms = 0;             // when the next waiting item is due (0: none)
+  std::string next_retry;                   // the same, said for /health
   int syncs_failed_in_a_row = 0;
   std::map<std::string, SinkHealth> sinks;  // after the last sync
   std::optional<HealthConcern> schedule;    // no sync due in the next school week
@@ -56,6 +62,9 @@ class Service {
 
  private:
   void runSlot(const SyncSlot& slot);
+  void retryWaiting();
+  // When the next waiting outbox item is due (unix ms), noted in the figures.
+  std::optional<int64_t> noteNextRetry();
   SyncReport syncLocked(const std::string& why, std::optional<Date> reconcileFrom);
   void doReload();
 
@@ -68,6 +77,7 @@ class Service {
   std::mutex wakeMutex_;
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false}, reloading_{false};
+  std::atomic<bool> outboxChanged_{false};  // a sync on demand: look again at what is due
   std::unique_ptr<AdminApi> admin_;
 };
 

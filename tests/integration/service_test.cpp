@@ -416,3 +416,41 @@ TEST_F(ServiceFixture, TheJsonLogIsWrittenWhileItRunsAndSurvivesKillNine) {
   for (std::string line; std::getline(lines, line);)
     EXPECT_TRUE(nlohmann::json::parse(line, nullptr, false).is_object()) << line;
 }
+
+TEST_F(ServiceFixture, ItemsWaitingOnABackoffAreRetriedWhenDueNotAtTheNextRegister) {
+  // The LA portal answers the first request 429 (Retry-After: 0, which the worker raises to the
+  // 2-second base delay); the retry is due 2 s later, after the sync's 1-second delivery budget. No
+  // register closes for hours (the autumn 2024 calendar has ended), so only the service's own retry
+  // between registers can deliver it.
+  writeRegister(1);
+  writeConfig(test::autumnCalendarJson(),
+              {{"delivery",
+                {{"base_backoff_ms", 2000}, {"max_backoff_ms", 2000}, {"run_budget_seconds", 1}}}});
+  sandbox::Faults faults;
+  faults.fail = 1;
+  faults.status = 429;
+  server->setFaults(faults);
+  start();
+  auto sync = nlohmann::json::parse(call("POST", "/sync").body);
+  ASSERT_EQ(sync["delivered"], 0) << sync.dump() << log();
+  auto health = nlohmann::json::parse(call("GET", "/health", false).body);
+  EXPECT_NE(health["next_retry"].get<std::string>().find("next tried at"), std::string::npos)
+      << health.dump();
+  nlohmann::json status;
+  for (int i = 0; i < 400; ++i) {  // poll: up to 20 s for a retry due in about 2 s
+    status = nlohmann::json::parse(call("GET", "/status").body);
+    if (status["between_registers"]["delivered"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status["between_registers"]["delivered"], 1) << status.dump() << log();
+  EXPECT_EQ(status["outbox"][0]["pending"], 0) << status.dump();
+  EXPECT_EQ(status["syncs"]["ok"], 1);  // delivered without another sync
+  ASSERT_EQ(server->received().size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(server->received()[0].body)["type"], "unauthorised_10_day");
+  auto metrics = call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("markbridge_delivered_between_registers_total 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("markbridge_outbox_next_attempt_timestamp_seconds 0"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+}
