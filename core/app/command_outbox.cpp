@@ -1,7 +1,9 @@
 // `markbridge outbox`: what an IT technician needs to see and do about deliveries.
 //   outbox [list] [--state pending|delivered|dead|discarded]   items, newest last, per sink
 //   outbox show SEQ                                              one item: payload, answer
-//   outbox retry SEQ|dead                                        dead letters back to pending
+//   outbox retry SEQ|dead                                        dead letters (or a pending
+//                                                                item) due now
+//   outbox retry --sink NAME                                     a paused sink resumed now
 //   outbox discard SEQ                                           set aside for good (kept)
 
 #include <ctime>
@@ -113,6 +115,20 @@ int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
     out << "  payload      " << (payload.is_discarded() ? item->payload : payload.dump(2)) << "\n";
     return kExitOk;
   }
+  if (action == "retry" && !args.sink.empty()) {
+    bool known = false;
+    for (const auto& sink : gateway->sinks()) known = known || sink->name() == args.sink;
+    if (!known) {
+      err << "markbridge outbox retry: no sink named '" << oneLine(args.sink)
+          << "' in the configuration\n";
+      return kExitConfig;
+    }
+    int due = gateway->resumeSink(args.sink, now);
+    out << "sink " << args.sink << " resumed: " << due
+        << " pending item(s) are due now and its pause is lifted; the next delivery tries it "
+           "(a running service within a minute; `systemctl reload markbridge` for at once)\n";
+    return kExitOk;
+  }
   if (action == "retry") {
     std::vector<int64_t> seqs;
     if (target == "dead")
@@ -121,10 +137,10 @@ int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
       seqs.push_back(seqOf(target));
     int done = 0;
     for (auto seq : seqs) done += store.retryOutbox(seq, now);
-    out << done << " item(s) back to pending; the next sync delivers them\n";
+    out << done << " item(s) pending and due now; the next delivery sends them\n";
     if (done == 0 && target != "dead") {
       err << "markbridge outbox retry: item " << target
-          << " is not dead-lettered or discarded (or does not exist)\n";
+          << " is delivered already (or does not exist)\n";
       return kExitConfig;
     }
     return kExitOk;
@@ -139,7 +155,7 @@ int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
         << "`outbox retry " << target << "` brings it back)\n";
     return kExitOk;
   }
-  err << "markbridge outbox: list, show SEQ, retry SEQ|dead or discard SEQ\n";
+  err << "markbridge outbox: list, show SEQ, retry SEQ|dead, retry --sink NAME or discard SEQ\n";
   return kExitConfig;
 }
 

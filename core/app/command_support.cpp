@@ -10,7 +10,7 @@ Args parseArgs(const std::vector<std::string>& argv) {
   Args args;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const auto& a = argv[i];
-    if (a == "--config" || a == "--source" || a == "--policy" || a == "--state") {
+    if (a == "--config" || a == "--source" || a == "--policy" || a == "--state" || a == "--sink") {
       if (i + 1 >= argv.size()) {
         args.error = a + " needs a value";
         break;
@@ -18,6 +18,7 @@ Args parseArgs(const std::vector<std::string>& argv) {
       (a == "--config"   ? args.config
        : a == "--source" ? args.source
        : a == "--policy" ? args.policy
+       : a == "--sink"   ? args.sink
                          : args.state) = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
       args.error = "unknown option " + a;

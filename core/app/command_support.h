@@ -18,6 +18,7 @@ struct Args {
   std::string source;
   std::string policy;
   std::string state;  // outbox --state
+  std::string sink;   // outbox retry --sink
   std::vector<std::string> files;
   std::string error;
 };

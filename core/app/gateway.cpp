@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 #include "connectors/outbound/outbound_types.h"
 #include "core/app/evaluation.h"
 #include "core/app/store_receiver.h"
@@ -84,9 +86,34 @@ EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
   return run.outcome;
 }
 
+namespace {
+constexpr const char* kResumed = "_sinks_resumed";  // sink -> when it was resumed (unix ms)
+}  // namespace
+
+int Gateway::resumeSink(const std::string& sink, int64_t nowMs) {
+  int due = store_->retrySinkPending(sink, nowMs);
+  store_->setSourceState(kResumed, sink, std::to_string(nowMs), nowMs);
+  circuits_.erase(sink);
+  resumedAt_[sink] = nowMs;
+  return due;
+}
+
+void Gateway::applyResumes() {
+  for (const auto& sink : sinks_) {
+    auto stored = store_->sourceState(kResumed, sink->name());
+    if (!stored) continue;
+    int64_t at = std::strtoll(stored->c_str(), nullptr, 10);
+    auto& seen = resumedAt_[sink->name()];
+    if (at <= seen) continue;
+    seen = at;
+    circuits_.erase(sink->name());  // resumed by hand (`outbox retry --sink`): not paused now
+  }
+}
+
 DeliveryReport Gateway::deliver(
     const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt,
     const std::function<bool()>& shouldStop) {
+  applyResumes();
   std::map<std::string, Sink*> sinks;
   for (auto& sink : sinks_) sinks[sink->name()] = sink.get();
   DeliveryWorker worker(*store_, sinks, *clock_, *random_, config_.delivery, circuits_);

@@ -79,6 +79,10 @@ class Gateway {
   SyncReport deliverWaiting(const SyncObserver& observer = {});
   // When the next waiting outbox item is due (unix ms), if any.
   std::optional<int64_t> nextDeliveryDue();
+  // A paused sink resumed by hand (its credentials fixed): its pending items are due now and
+  // its pause is lifted, here and (through the store) in a running service's next delivery.
+  // Returns how many items were made due.
+  int resumeSink(const std::string& sink, int64_t nowMs);
 
   markbridge::Store& store() { return *store_; }
   const SchoolCalendar& calendar() const { return calendar_; }
@@ -104,6 +108,8 @@ class Gateway {
   Clock* clock_ = &systemClock_;
   RandomSource* random_ = &systemRandom_;
   std::map<std::string, CircuitBreaker> circuits_;  // per sink, kept from one sync to the next
+  std::map<std::string, int64_t> resumedAt_;        // per sink: the last resume acted on
+  void applyResumes();
 };
 
 }  // namespace markbridge

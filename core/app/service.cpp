@@ -84,6 +84,12 @@ void Service::doReload() {
     std::lock_guard lock(gatewayMutex_);
     gateway_ = std::move(fresh);
     log->info("configuration reloaded from {}", configFile_.string());
+    // A reload is how a fixed token or certificate is taken up: a sink paused for its
+    // credentials is resumed now, its waiting items due at once.
+    for (const auto& [sink, health] : figures().sinks)
+      if (health.state == SinkState::PausedCredentials)
+        log->info("sink {} resumed after the reload: {} pending item(s) due now", sink,
+                  gateway_->resumeSink(sink, clock_.nowMs()));
   } catch (const ProblemError& e) {
     log->error("configuration NOT reloaded: {} problem(s), first: {}; the running one is kept",
                e.problems().size(), e.problems().front().str());
@@ -155,9 +161,10 @@ std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
   busy = !lock.owns_lock();
   if (busy) return std::nullopt;
   auto report = syncLocked(why, std::nullopt);
+  // The main loop looks again at when the items this sync left waiting fall due. (Under the
+  // gateway's lock: the service's stop holds it while it waits for this thread.)
+  noteNextRetry(gateway_->nextDeliveryDue());
   lock.unlock();
-  // The main loop looks again at when the items this sync left waiting fall due.
-  noteNextRetry();
   {
     std::lock_guard wakeLock(wakeMutex_);
     outboxChanged_ = true;
@@ -200,12 +207,7 @@ void Service::retryWaiting() {
   figures_.delivered_between_registers += d.delivered;
 }
 
-std::optional<int64_t> Service::noteNextRetry() {
-  std::optional<int64_t> due;
-  {
-    std::lock_guard lock(gatewayMutex_);
-    due = gateway_->nextDeliveryDue();
-  }
+std::optional<int64_t> Service::noteNextRetry(std::optional<int64_t> due) {
   std::lock_guard lock(figuresMutex_);
   figures_.next_retry_at_ms = due.value_or(0);
   figures_.next_retry =
@@ -310,7 +312,11 @@ int Service::run(bool handleSignals) {
       if (stopping_) break;
       // Items waiting on a backoff, a Retry-After or a paused sink are retried when they fall
       // due (at most once a second), not left until the next register closes.
-      auto retryAt = noteNextRetry();
+      std::optional<int64_t> retryAt;
+      {
+        std::lock_guard lock(gatewayMutex_);
+        retryAt = noteNextRetry(gateway_->nextDeliveryDue());
+      }
       int64_t nowMs = clock_.nowMs();
       if (retryAt && *retryAt <= nowMs && nowMs >= lastRetryMs + 1000) {
         lastRetryMs = nowMs;

@@ -63,8 +63,8 @@ class Service {
  private:
   void runSlot(const SyncSlot& slot);
   void retryWaiting();
-  // When the next waiting outbox item is due (unix ms), noted in the figures.
-  std::optional<int64_t> noteNextRetry();
+  // When the next waiting outbox item is due (unix ms), noted in the figures; returns `due`.
+  std::optional<int64_t> noteNextRetry(std::optional<int64_t> due);
   SyncReport syncLocked(const std::string& why, std::optional<Date> reconcileFrom);
   void doReload();
 

@@ -437,12 +437,22 @@ class SqliteStore final : public Store {
   }
 
   bool retryOutbox(int64_t seq, int64_t now) override {
+    // A dead letter starts again; a pending item keeps its attempts and is due now.
     SqliteStatement s(db_.handle(),
-                      "UPDATE outbox SET state='pending', attempts=0, next_attempt_at=?2, "
-                      "created_at=?2, finished_at=NULL WHERE seq=?1 AND "
-                      "state IN ('rejected','discarded')");
+                      "UPDATE outbox SET attempts=CASE WHEN state='pending' THEN attempts ELSE 0 "
+                      "END, created_at=CASE WHEN state='pending' THEN created_at ELSE ?2 END, "
+                      "state='pending', next_attempt_at=?2, finished_at=NULL WHERE seq=?1 AND "
+                      "state IN ('pending','rejected','discarded')");
     s.bind(1, seq).bind(2, now).run();
     return db_.changes() > 0;
+  }
+
+  int retrySinkPending(const std::string& sink, int64_t now) override {
+    SqliteStatement s(db_.handle(),
+                      "UPDATE outbox SET next_attempt_at=?2 WHERE sink=?1 AND state='pending' "
+                      "AND next_attempt_at>?2");
+    s.bind(1, sink).bind(2, now).run();
+    return db_.changes();
   }
 
   bool discardOutbox(int64_t seq, int64_t now, const std::string& why) override {

@@ -154,9 +154,11 @@ class Store {
                               const std::string& response) = 0;
   virtual std::optional<OutboxItem> outboxItem(int64_t seq) = 0;
   // A dead-lettered (or discarded) item back to pending, due now, its attempts reset and its
-  // give-up deadline started again; false when there is no such item or it is pending or
-  // delivered.
+  // give-up deadline started again; a pending item due now, its attempts kept; false when there
+  // is no such item or it was delivered.
   virtual bool retryOutbox(int64_t seq, int64_t now) = 0;
+  // Every pending item of `sink` due now (a paused sink resumed by hand); how many.
+  virtual int retrySinkPending(const std::string& sink, int64_t now) = 0;
   // A pending or dead-lettered item set aside for good (kept for the record); false otherwise.
   virtual bool discardOutbox(int64_t seq, int64_t now, const std::string& why) = 0;
   virtual std::vector<SinkOutboxStats> outboxBySink() = 0;

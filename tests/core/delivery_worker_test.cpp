@@ -171,8 +171,20 @@ TEST_F(WorkerFixture, AnItemUndeliveredPastTheDeadlineIsDeadLetteredNotSentLate)
       << dead[0].last_error;
   // The technician can still send it: back to pending, delivered.
   ASSERT_TRUE(store->retryOutbox(dead[0].seq, clock.now));
-  EXPECT_FALSE(store->retryOutbox(dead[0].seq, clock.now));  // already pending
+  EXPECT_EQ(store->outboxItem(dead[0].seq)->attempts, 0);  // its attempts start again
   EXPECT_EQ(run(1000).delivered, 1);
+  EXPECT_FALSE(store->retryOutbox(dead[0].seq, clock.now));  // delivered: nothing to retry
+}
+
+TEST_F(WorkerFixture, RetryingAPendingItemMakesItDueNowAndKeepsItsAttempts) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  sink.script = {DeliveryResult::retry("HTTP 503")};
+  EXPECT_EQ(run(0).retried, 1);
+  auto item = store->outbox(OutboxState::Pending, 10).at(0);
+  ASSERT_GT(item.next_attempt_at, clock.now);  // waiting on its backoff
+  ASSERT_TRUE(store->retryOutbox(item.seq, clock.now));
+  EXPECT_EQ(store->outboxItem(item.seq)->next_attempt_at, clock.now);
+  EXPECT_EQ(store->outboxItem(item.seq)->attempts, 1);
 }
 
 TEST_F(WorkerFixture, AnItemTheSinkCannotEncodeIsDeadLetteredAndTheRestGoOn) {

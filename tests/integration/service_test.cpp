@@ -285,9 +285,10 @@ TEST_F(ServiceFixture, TheAdminApiOverTlsRetriesADeadLetter) {
   ASSERT_EQ(dead.size(), 1u);
   auto seq = dead[0]["seq"].get<int64_t>();
   EXPECT_EQ(request("POST", "/outbox/" + std::to_string(seq) + "/retry").status, 200);
-  EXPECT_EQ(request("POST", "/outbox/" + std::to_string(seq) + "/retry").status, 404);  // pending
+  EXPECT_EQ(request("POST", "/outbox/" + std::to_string(seq) + "/retry").status, 200);  // pending
   EXPECT_EQ(nlohmann::json::parse(request("POST", "/sync").body)["delivered"], 1);
   EXPECT_EQ(server->received().size(), 1u);
+  EXPECT_EQ(request("POST", "/outbox/" + std::to_string(seq) + "/retry").status, 404);  // sent
   EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
 }
 
@@ -452,5 +453,32 @@ TEST_F(ServiceFixture, ItemsWaitingOnABackoffAreRetriedWhenDueNotAtTheNextRegist
       << metrics;
   EXPECT_NE(metrics.find("markbridge_outbox_next_attempt_timestamp_seconds 0"), std::string::npos)
       << metrics;
+  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+}
+
+TEST_F(ServiceFixture, ATokenFixedAndReloadedResumesThePausedSinkAtOnce) {
+  writeRegister(1);
+  dir.write("la.token", "a-wrong-token");
+  std::filesystem::permissions(
+      dir / "la.token", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  writeConfig(test::autumnCalendarJson());
+  auto config = nlohmann::json::parse(read(dir / "markbridge.json"));
+  config["sinks"] = nlohmann::json::array({test::laSink(server->baseUrl())});
+  config["sinks"][0]["auth"] = {{"type", "bearer"}, {"token_file", "la.token"}};
+  dir.write("markbridge.json", config.dump(2));
+  start();
+  auto sync = nlohmann::json::parse(call("POST", "/sync").body);
+  ASSERT_EQ(sync["delivered"], 0) << sync.dump() << log();
+  auto health = nlohmann::json::parse(call("GET", "/health", false).body);
+  ASSERT_EQ(health["sinks"]["la"], "paused: credentials") << health.dump();
+
+  dir.write("la.token", "la-sandbox-token");  // fixed
+  ::kill(pid, SIGHUP);
+  for (int i = 0; i < 400 && server->received().empty(); ++i)  // poll, up to 20 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(server->received().size(), 1u) << log();  // the pause was a minute: not waited out
+  EXPECT_NE(log().find("sink la resumed after the reload: 1 pending item(s) due now"),
+            std::string::npos)
+      << log();
   EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
 }
