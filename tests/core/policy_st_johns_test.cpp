@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/app/evaluation.h"
+#include "core/store/store.h"
 #include "tests/support/morning_sync.h"
 
 using namespace markbridge;
@@ -45,6 +47,48 @@ TEST_F(StJohns, FirstDayIfNoReasonTruancyTextIsRaisedOnTheSyncAfterTheMorningReg
   EXPECT_EQ(action["text"],
             "No reason for absence on 2024-09-16: send the truancy text by 9.30am; if no reason "
             "within 5 days change N to O");
+}
+
+TEST_F(StJohns, FirstDayTheSyncsOfTheDayRaiseTheTextOnceAndTheAfternoonDoesNotWithdrawIt) {
+  // What `markbridge sync` does after each register closes: import, then evaluate every pupil
+  // through today from their checkpoints, events and outbox rows committed to the store.
+  test::TempDir dir;
+  auto store = openSqliteStore((dir / "register.db").string());
+  const std::vector<SinkRoute> routes{{"cpoms", {"task", "concern"}}};
+  int64_t now = 1'000;
+  auto import = [&](std::vector<Mark> newMarks) {
+    ImportBatch batch;
+    batch.source = "test";
+    batch.origin = "export.csv";
+    batch.fingerprint = std::to_string(now);
+    batch.pupils.push_back(pupil);
+    batch.marks = std::move(newMarks);
+    batch.rows = static_cast<int>(batch.marks.size());
+    store->importBatch(batch, now);
+  };
+  auto syncAt = [&](Date today) {
+    now += 1'000;
+    return evaluateRegisters(*store, cal, rules, routes, today, now).outcome;
+  };
+  Date monday = d("2024-10-07");  // 98% by then: no AC3 letter to count as well
+  std::vector<Mark> upToFriday;
+  for (const auto& m : marks)
+    if (m.date < monday) upToFriday.push_back(m);
+  import(upToFriday);
+  EXPECT_EQ(syncAt(d("2024-10-04")).new_events, 0);
+  import({test::mark(pupil.upn, monday, Session::AM, "N")});  // 09:45: the morning register
+  auto morning = syncAt(monday);
+  EXPECT_EQ(morning.new_events, 1);  // the truancy text, before the afternoon is taken
+  EXPECT_EQ(morning.outbox_items, 1);
+  import({test::mark(pupil.upn, monday, Session::PM, "\\")});  // 13:30: in for the afternoon
+  auto afternoon = syncAt(monday);
+  EXPECT_EQ(afternoon.new_events, 0);
+  EXPECT_EQ(afternoon.withdrawn_events, 0);
+  import({test::mark(pupil.upn, d("2024-10-08"), Session::AM, "/")});
+  auto tuesday = syncAt(d("2024-10-08"));
+  EXPECT_EQ(tuesday.new_events, 0);
+  EXPECT_EQ(tuesday.withdrawn_events, 0);
+  EXPECT_EQ(store->status().active_events, 1);
 }
 
 TEST_F(StJohns, FirstDayAMorningWithAReasonOrPresentRaisesNoTruancyText) {
