@@ -130,3 +130,24 @@ TEST(RuleTiming, OnceATermAndOnLadderFindTheSameDayByDayAsInOneWalk) {
   EXPECT_EQ(daily, whole);
   EXPECT_GE(whole.size(), 4u);
 }
+
+TEST(RuleTiming, AtMostOnceEachAcademicYearFiresOnceAYearHoweverOftenItIsReArmed) {
+  auto policy = policyOf(R"({"name": "p", "rules": [
+      {"id": "holiday", "when": {"measure": "count", "codes": ["G"], "window": {"last_school_days": 1},
+                                 "at_least": 1},
+       "at_most_once_each": "academic_year", "action": {"note": {}}}]})");
+  test::PolicyRegister reg(SchoolCalendar::fromJson(nlohmann::json::parse(R"({
+      "name": "two years",
+      "terms": [{"name": "Summer", "start": "2025-04-22", "end": "2025-07-18"},
+                {"name": "Autumn", "start": "2025-09-03", "end": "2025-12-19"}]})"),
+                                                    "test"),
+                           "2025-04-22", "2025-12-19");
+  reg.set({d("2025-05-06")}, "G", "G");  // re-armed by the days between: the same year
+  reg.set({d("2025-07-18")}, "G", "G");  // the last day of the year: not again this year
+  reg.set({d("2025-09-04")}, "G", "G");  // the next year: fires again
+  reg.set({d("2025-12-01")}, "G", "G");
+  auto fired = reg.fired(policy, "p.holiday");
+  ASSERT_EQ(fired.size(), 2u);
+  EXPECT_EQ(fired[0].occurred_on.iso(), "2025-05-06");
+  EXPECT_EQ(fired[1].occurred_on.iso(), "2025-09-04");
+}
