@@ -131,13 +131,13 @@ TEST_F(SeedPolicies, StJohnsConsecutiveDaysFirstDayAndRouting) {
   EXPECT_TRUE(fired(stJohns, "st_johns.vulnerable_liaison").empty());
 }
 
-TEST_F(SeedPolicies, StJohnsNoticeToImproveAtTenUnauthorisedSessionsInTenWeeks) {
+TEST_F(SeedPolicies, StJohnsNoticeToImproveAtTenUnauthorisedSessionsInTenWeeksOnceAtAc7) {
   Policy stJohns = seed("st-johns-graduated-response.json");
   set(schoolDays("2024-12-09", 4), "N", "/");  // 4 in December, 6 in January: across terms
   set(schoolDays("2025-01-06", 6), "/", "G");
-  auto notices = fired(stJohns, "st_johns.notice_to_improve");
-  ASSERT_EQ(notices.size(), 1u);
-  EXPECT_EQ(notices[0].occurred_on, d("2025-01-13"));
+  // 10 in 10 weeks on 13 Jan, but the notice belongs to AC7 (no further improvement), and
+  // this pupil is at AC3 at most (tests/core/policy_st_johns_test.cpp has them at AC7).
+  EXPECT_TRUE(fired(stJohns, "st_johns.notice_to_improve").empty());
 }
 
 // ---- LAAO: stages 1-3, one step at a time -------------------------------------------------

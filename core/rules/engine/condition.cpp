@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/rules/engine/on_ladder.h"
+
 namespace markbridge {
 namespace {
 
@@ -73,10 +75,20 @@ bool readMeasure(const nlohmann::json& json, const std::string& path, const Conf
     return false;
   }
   m.min_possible = json.value("min_possible", 0);
+  if (json.contains("as_of")) {
+    m.as_of_morning = json["as_of"] == "morning";
+    if (!m.as_of_morning && json["as_of"] != "end_of_day") {
+      context.add(path + ".as_of",
+                  "must be \"morning\" (today's afternoon left out) or \"end_of_day\"",
+                  json["as_of"].dump());
+      ok = false;
+    }
+  }
   return ok;
 }
 
-constexpr const char* kMeasureKeys[] = {"measure", "codes", "breaks", "window", "min_possible"};
+constexpr const char* kMeasureKeys[] = {"measure", "codes",        "breaks",
+                                        "window",  "min_possible", "as_of"};
 
 void refuseUnknownKeys(const nlohmann::json& json, const std::string& path,
                        const ConfigContext& context, std::initializer_list<const char*> own) {
@@ -173,14 +185,17 @@ std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const s
                                              const ConfigContext& context) {
   if (!json.is_object()) {
     context.add(path,
-                "must be an object (a measure, pupil, year_group, all, any, not or no_improvement)",
+                "must be an object (a measure, pupil, year_group, all, any, not, no_improvement "
+                "or on_ladder)",
                 json.dump());
     return std::nullopt;
   }
   if (json.contains("measure")) return compare(json, path, context);
   if (json.size() != 1) {
     context.add(
-        path, "must have exactly one of measure, pupil, year_group, all, any, not, no_improvement");
+        path,
+        "must have exactly one of measure, pupil, year_group, all, any, not, no_improvement, "
+        "on_ladder");
     return std::nullopt;
   }
   auto [key, value] = *json.items().begin();
@@ -209,6 +224,7 @@ std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const s
     return c;
   }
   if (key == "no_improvement") return noImprovement(value, path + ".no_improvement", context);
+  if (key == "on_ladder") return onLadder(value, path + ".on_ladder", context);
   if (key == "pupil" || key == "year_group") {
     c.kind = key == "pupil" ? Kind::PupilFlag : Kind::YearGroup;
     c.values = strings(value, path + "." + key, context);
@@ -219,7 +235,8 @@ std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const s
     return c;
   }
   context.add(path + "." + key,
-              "is not a condition (measure, pupil, year_group, all, any, not, no_improvement)",
+              "is not a condition (measure, pupil, year_group, all, any, not, no_improvement, "
+              "on_ladder)",
               key);
   return std::nullopt;
 }
@@ -287,6 +304,8 @@ bool holds(const Condition& c, const Pupil& pupil, const SessionSeries& series, 
                          [&](const std::string& f) { return flag(pupil, f); });
     case Condition::Kind::YearGroup:
       return std::find(c.values.begin(), c.values.end(), pupil.year_group) != c.values.end();
+    case Condition::Kind::OnLadder:
+      return onLadderHolds(c, stages, i);
     case Condition::Kind::Compare: {
       int since = c.measure.window.kind == Window::Kind::SinceStage && stages
                       ? stages->enteredDay(c.since)

@@ -14,6 +14,8 @@
 //   {"no_improvement": {"measure": "percent", "codes": "attendance", "better": "higher",
 //                       "after_school_days": 10, "since_stage": "letter_1", "by": 0}}
 //   a measure's "window": "since_stage" or {"since_stage": "letter_1"}
+// In rules only: {"on_ladder": "significant_concerns"} (see on_ladder.h)
+// Any measure may add "as_of": "morning" (see morning_register.h).
 
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -25,7 +27,7 @@
 namespace markbridge {
 
 struct Condition {
-  enum class Kind { All, Any, Not, Compare, PupilFlag, YearGroup, NoImprovement };
+  enum class Kind { All, Any, Not, Compare, PupilFlag, YearGroup, NoImprovement, OnLadder };
   enum class Op { AtLeast, MoreThan, AtMost, LessThan };
   Kind kind = Kind::All;
   std::vector<Condition> children;
@@ -41,6 +43,9 @@ struct Condition {
   double by = 0;
   int after_days = 0;
   StageRef since;  // also the measure's window when that is "since_stage"
+  // On a ladder (rules only, see on_ladder.h): the ladder (`values[0]`, resolved to `ladder`)
+  // and the lowest stage that counts (`since`; none: any stage).
+  int ladder = -1;
 
   static std::optional<Condition> fromJson(const nlohmann::json& json, const std::string& path,
                                            const ConfigContext& context);
@@ -59,6 +64,9 @@ struct Condition {
 struct StageContext {
   const std::vector<int>* entered = nullptr;
   int reference = -1;
+  // For a rule's "on_ladder": per ladder of the policy, the stage the pupil stood on at the end
+  // of each school day (-1: off the ladder).
+  const std::vector<std::vector<int>>* ladder_days = nullptr;
   int enteredDay(const StageRef& ref) const;
 };
 

@@ -144,6 +144,8 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
   int end = plan.through < 0 ? series.days() - 1 : std::min(plan.through, series.days() - 1);
   if (plan.saved && plan.save < plan.from) *plan.saved = standing;
   for (int i = plan.from; i <= end; ++i) {
+    if (plan.stage_by_day && i > plan.from)
+      (*plan.stage_by_day)[static_cast<std::size_t>(i - 1)] = standing.stage;
     if (plan.saved && i == plan.save + 1) *plan.saved = standing;
     if (restart_each_year_ && yearFirst[static_cast<std::size_t>(i)] == i &&
         (standing.stage >= 0 || anyDisarmed)) {
@@ -200,6 +202,8 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
     standing.improving_days = 0;
   }
   if (plan.saved && end == plan.save) *plan.saved = standing;
+  if (plan.stage_by_day && end >= plan.from)
+    (*plan.stage_by_day)[static_cast<std::size_t>(end)] = standing.stage;
   return standing;
 }
 

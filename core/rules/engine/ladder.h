@@ -41,6 +41,7 @@ struct LadderWalk {
   std::optional<LadderStanding> start;  // the standing at the end of day `from - 1`
   int save = -1;                        // remember the standing at the end of this day
   LadderStanding* saved = nullptr;
+  std::vector<int>* stage_by_day = nullptr;  // the stage at the end of each day walked
 };
 
 class Ladder {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/rules/engine/morning_register.h"
+
 namespace markbridge {
 namespace {
 
@@ -117,6 +119,12 @@ int SessionSeries::count(const CodeSet& set, int fromDay, int toDay) const {
          sums[static_cast<std::size_t>(fromDay) * 2];
 }
 
+int SessionSeries::countToMorning(const CodeSet& set, int fromDay, int toDay) const {
+  const auto& sums = prefix(set);
+  return sums[static_cast<std::size_t>(toDay) * 2 + 1] -
+         sums[static_cast<std::size_t>(fromDay) * 2];
+}
+
 int SessionSeries::taken(int fromDay, int toDay) const {
   static const CodeSet possible = CodeSet::of(
       {Category::Present, Category::Attending, Category::Authorised, Category::Unauthorised});
@@ -155,13 +163,14 @@ std::optional<double> SessionSeries::value(const Measure& m, int i, int* from, i
       int start = windowStart(m.window, i, sinceDay);
       int end = m.window.kind == Window::Kind::SchoolDaysAgo ? start : i;
       if (start < 0) return 0;
-      int n = count(m.codes, start, end);
+      bool morning = m.as_of_morning && end == i;  // today's afternoon is left out
+      int n = morning ? countToMorning(m.codes, start, end) : count(m.codes, start, end);
       if (from) {
         // The first school day in the window with a matching session.
         const auto& sums = prefix(m.codes);
         auto base = sums[static_cast<std::size_t>(start) * 2];
-        auto it =
-            std::upper_bound(sums.begin() + start * 2, sums.begin() + (end + 1) * 2 + 1, base);
+        auto it = std::upper_bound(sums.begin() + start * 2,
+                                   sums.begin() + (end + 1) * 2 + (morning ? 0 : 1), base);
         *from = n ? static_cast<int>((it - sums.begin() - 1) / 2) : i;
       }
       return n;
@@ -170,17 +179,26 @@ std::optional<double> SessionSeries::value(const Measure& m, int i, int* from, i
       int start = std::max(0, windowStart(m.window, i, sinceDay));
       static const CodeSet possible = CodeSet::of(
           {Category::Present, Category::Attending, Category::Authorised, Category::Unauthorised});
-      int denominator = count(possible, start, i);
+      auto sessions = [&](const CodeSet& set) {
+        return m.as_of_morning ? countToMorning(set, start, i) : count(set, start, i);
+      };
+      int denominator = sessions(possible);
       if (denominator == 0 || denominator < m.min_possible) return std::nullopt;
       if (from) *from = start;
-      return 100.0 * count(m.codes, start, i) / denominator;
+      return 100.0 * sessions(m.codes) / denominator;
     }
     case Measure::Kind::ConsecutiveDays: {
       // A day with a breaking session ends the run; a day whose sessions are all taken and one
       // of which matches extends it; any other day (not taken, not counted) leaves it as it is.
       std::vector<int>* runs = nullptr;
-      for (auto& [key, r] : runs_)
+      auto& cache = m.as_of_morning ? morningRuns_ : runs_;
+      for (auto& [key, r] : cache)
         if (key.first == m.codes.key() && key.second == m.breaks.key()) runs = &r;
+      if (!runs && m.as_of_morning) {
+        cache.emplace_back(std::pair{m.codes.key(), m.breaks.key()},
+                           morningRuns(sessions_, excluded_, m.codes, m.breaks));
+        runs = &cache.back().second;
+      }
       if (!runs) {
         std::vector<int> r(days_.size() * 2, 0);  // run length, run start per day
         int length = 0, start = 0;

@@ -62,6 +62,9 @@ struct Measure {
   CodeSet breaks;  // consecutive days: a session in this set ends the run
   Window window;
   int min_possible = 0;  // percent: below this many possible sessions the measure has no value
+  // "as_of": "morning": the measure as it stood when the morning register closed, so a rule can
+  // act on today's morning before the afternoon register is taken (see morning_register.h).
+  bool as_of_morning = false;
 };
 
 // One pupil's school days, sessions and running sums, ready for measures.
@@ -84,6 +87,8 @@ class SessionSeries {
   const std::vector<int>& prefix(const CodeSet& set) const;
   int windowStart(const Window& window, int i, int sinceDay) const;
   int count(const CodeSet& set, int fromDay, int toDay) const;  // sessions in [fromDay, toDay]
+  // Sessions from `fromDay`'s morning to `toDay`'s morning only (its afternoon left out).
+  int countToMorning(const CodeSet& set, int fromDay, int toDay) const;
 
   const SchoolDayIndex& index_;
   const std::vector<Date>& days_;
@@ -91,6 +96,7 @@ class SessionSeries {
   std::vector<bool> excluded_;  // per day: outside compulsory school age
   mutable std::vector<std::pair<uint64_t, std::vector<int>>> prefixes_;  // by CodeSet::key()
   mutable std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::vector<int>>> runs_;
+  mutable std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::vector<int>>> morningRuns_;
 };
 
 }  // namespace markbridge

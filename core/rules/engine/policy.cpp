@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include "core/domain/digest.h"
+#include "core/rules/engine/morning_register.h"
+#include "core/rules/engine/on_ladder.h"
 #include "core/rules/engine/reachability.h"
 
 namespace markbridge {
@@ -30,7 +32,30 @@ constexpr Field kRuleFields[] = {
     {"rearm_each", FieldType::String, "\"\"", false,
      "\"term\" or \"academic_year\": fire again on the first school day of each, if the "
      "condition still holds (e.g. termly letters)"},
+    {"at_most_once_each", FieldType::String, "\"\"", false,
+     "\"term\" or \"academic_year\": never fire twice in one (e.g. one letter per band per "
+     "term, however often the pupil crosses the line)"},
 };
+
+// Whether a policy's JSON (a ladder) says "on_ladder" anywhere: for rules only.
+bool mentionsOnLadder(const nlohmann::json& json) {
+  if (json.is_object())
+    for (const auto& [key, value] : json.items())
+      if (key == "on_ladder" || mentionsOnLadder(value)) return true;
+  if (json.is_array())
+    for (const auto& item : json)
+      if (mentionsOnLadder(item)) return true;
+  return false;
+}
+
+PolicyRule::Rearm period(const nlohmann::json& rule, const char* key, const std::string& path,
+                         const ConfigContext& context) {
+  auto each = rule.value(key, std::string());
+  if (each == "term") return PolicyRule::Rearm::Term;
+  if (each == "academic_year") return PolicyRule::Rearm::AcademicYear;
+  if (!each.empty()) context.add(path + "." + key, "must be \"term\" or \"academic_year\"", each);
+  return PolicyRule::Rearm::Never;
+}
 
 }  // namespace
 
@@ -52,13 +77,8 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
       if (other.id == rule.id) context.add(path + ".id", "is used by another rule", rule.id);
     rule.compulsory_school_age_only = r.value("compulsory_school_age_only", true);
     rule.rearm_after_school_days = r.value("rearm_after_school_days", 1);
-    auto each = r.value("rearm_each", std::string());
-    if (each == "term")
-      rule.rearm_each = PolicyRule::Rearm::Term;
-    else if (each == "academic_year")
-      rule.rearm_each = PolicyRule::Rearm::AcademicYear;
-    else if (!each.empty())
-      context.add(path + ".rearm_each", "must be \"term\" or \"academic_year\"", each);
+    rule.rearm_each = period(r, "rearm_each", path, context);
+    rule.at_most_once_each = period(r, "at_most_once_each", path, context);
     if (rule.rearm_after_school_days < 1)
       context.add(path + ".rearm_after_school_days", "must be at least 1");
     if (rule.when.usesStages())
@@ -69,6 +89,8 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
   const auto& ladders = root.contains("ladders") ? root["ladders"] : nlohmann::json::array();
   for (std::size_t i = 0; i < ladders.size(); ++i) {
     std::string path = "$.ladders[" + std::to_string(i) + "]";
+    if (mentionsOnLadder(ladders[i]))
+      context.add(path, "says on_ladder, which is for rules (a stage speaks of its own ladder)");
     auto ladder = Ladder::fromJson(ladders[i], path, context);
     if (!ladder) continue;
     for (const auto& other : policy.ladders_)
@@ -76,6 +98,12 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
     for (const auto& rule : policy.rules_)
       if (rule.id == ladder->id()) context.add(path + ".id", "is used by a rule", rule.id);
     policy.ladders_.push_back(std::move(*ladder));
+  }
+  for (std::size_t i = 0; i < policy.rules_.size(); ++i) {
+    auto& when = policy.rules_[i].when;
+    if (!usesLadders(when)) continue;
+    resolveLadders(when, policy.ladders_, "$.rules[" + std::to_string(i) + "].when", context);
+    policy.rules_use_ladders_ = true;
   }
   if (rules.empty() && ladders.empty()) context.add("$", "has neither rules nor ladders");
   if (problems.size() != before) return std::nullopt;
@@ -133,15 +161,19 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
     return day;
   };
   std::vector<RuleExplanation> out;
+  auto onLadders =
+      rules_use_ladders_ ? ladderDays(pupil, reg, plan.through) : std::vector<std::vector<int>>();
+  const StageContext ladderContext{nullptr, -1, &onLadders};
+  const StageContext* context = rules_use_ladders_ ? &ladderContext : nullptr;
   for (const auto& rule : rules_) {
     RuleExplanation e;
     e.id = rule.id;
     e.rule = &rule;
     SessionSeries series(reg, pupil, rule.compulsory_school_age_only);
     if (int day = lastDayBy(series); day >= 0) {
-      e.holds = !neverHolds(rule.when, pupil) && holds(rule.when, pupil, series, day);
+      e.holds = !neverHolds(rule.when, pupil) && holds(rule.when, pupil, series, day, context);
       int from = day;
-      e.value = datingValue(rule, pupil, series, day, &from);
+      e.value = datingValue(rule, pupil, series, day, &from, context);
       if (e.value) e.from = series.day(from);
     }
     e.fired = firedBy(name_ + "." + rule.id);
@@ -181,6 +213,22 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
   return out;
 }
 
+std::vector<std::vector<int>> Policy::ladderDays(const Pupil& pupil, const PupilRegister& reg,
+                                                 int through) const {
+  std::vector<std::vector<int>> days(ladders_.size());
+  for (std::size_t l = 0; l < ladders_.size(); ++l) {
+    days[l].assign(reg.calendar().index().days.size(), -1);
+    if (through < 0 || ladders_[l].neverClimbs(pupil)) continue;
+    SessionSeries series(reg, pupil, ladders_[l].compulsorySchoolAgeOnly());
+    std::vector<Event> ignored;
+    LadderWalk walk;
+    walk.through = through;
+    walk.stage_by_day = &days[l];
+    ladders_[l].walk(name_, pupil, reg, series, ignored, walk);
+  }
+  return days;
+}
+
 std::vector<Event> Policy::evaluate(const Pupil& pupil, const PupilRegister& reg) const {
   std::vector<Event> events;
   WalkPlan plan;
@@ -191,17 +239,23 @@ std::vector<Event> Policy::evaluate(const Pupil& pupil, const PupilRegister& reg
 bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& plan,
                       std::vector<Event>& events) const {
   // What a resumed walk starts from: per rule (armed, quiet days), per ladder its standing.
+  // A rule fired at most once a term also keeps the first day of the term it last fired in.
   struct RuleState {
-    int32_t armed = 1, quiet = 0;
+    int32_t armed = 1, quiet = 0, period = -1;
+  };
+  auto width = [](const PolicyRule& rule) -> std::size_t {
+    return rule.at_most_once_each == PolicyRule::Rearm::Never ? 2 : 3;
   };
   std::vector<RuleState> ruleStates(rules_.size());
   std::vector<std::optional<LadderStanding>> standings(ladders_.size());
   if (plan.resume > 0) {
     auto& in = plan.state;
-    if (in.size() < 2 * rules_.size()) return false;
-    for (auto& r : ruleStates) {
-      r = {in[0], in[1]};
-      in = in.subspan(2);
+    std::size_t need = 0;
+    for (const auto& rule : rules_) need += width(rule);
+    if (in.size() < need) return false;
+    for (std::size_t r = 0; r < rules_.size(); ++r) {
+      ruleStates[r] = {in[0], in[1], width(rules_[r]) > 2 ? in[2] : -1};
+      in = in.subspan(width(rules_[r]));
     }
     for (std::size_t l = 0; l < ladders_.size(); ++l)
       if (!(standings[l] = ladders_[l].restore(in))) return false;
@@ -215,6 +269,26 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
     if (!series) series.emplace(reg, pupil, compulsoryOnly);
     return *series;
   };
+  // Ladders are walked first, as rules may ask where the pupil stands on one ("on_ladder");
+  // their events still follow the rules' events.
+  std::vector<Event> ladderEvents;
+  std::vector<std::vector<int>> ladderDays(rules_use_ladders_ ? ladders_.size() : 0);
+  std::vector<LadderStanding> savedStandings(ladders_.size());
+  for (std::size_t l = 0; l < ladders_.size(); ++l) {
+    const auto& ladder = ladders_[l];
+    LadderWalk walk{plan.resume, through, standings[l], plan.save, &savedStandings[l]};
+    if (rules_use_ladders_) {
+      int stage = standings[l] ? standings[l]->stage : -1;
+      ladderDays[l].assign(index.days.size(), stage);
+      walk.stage_by_day = &ladderDays[l];
+    }
+    if (ladder.neverClimbs(pupil)) {  // off the ladder, and staying off
+      savedStandings[l] = standings[l].value_or(ladder.offTheLadder());
+      continue;
+    }
+    ladder.walk(name_, pupil, reg, seriesFor(ladder.compulsorySchoolAgeOnly()), ladderEvents, walk);
+  }
+  const StageContext onLadders{nullptr, -1, rules_use_ladders_ ? &ladderDays : nullptr};
   std::vector<RuleState> saved(rules_.size());
   for (std::size_t r = 0; r < rules_.size(); ++r) {
     const auto& rule = rules_[r];
@@ -222,35 +296,43 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
     saved[r] = state;                            // what it stays when nothing is walked
     if (neverHolds(rule.when, pupil)) continue;  // a state that never changes
     const auto& series = seriesFor(rule.compulsory_school_age_only);
-    const auto* firsts = rule.rearm_each == PolicyRule::Rearm::Term           ? &index.termFirst
-                         : rule.rearm_each == PolicyRule::Rearm::AcademicYear ? &index.yearFirst
-                                                                              : nullptr;
+    auto firstDays = [&](PolicyRule::Rearm each) {
+      return each == PolicyRule::Rearm::Term           ? &index.termFirst
+             : each == PolicyRule::Rearm::AcademicYear ? &index.yearFirst
+                                                       : nullptr;
+    };
+    const auto* firsts = firstDays(rule.rearm_each);
+    const auto* once = firstDays(rule.at_most_once_each);
+    const bool morningRun = measuresMorningRun(rule.when);
+    const StageContext* context = rules_use_ladders_ ? &onLadders : nullptr;
     for (int i = plan.resume; i <= through; ++i) {
       if (i == plan.save + 1) saved[r] = state;
       if (firsts && (*firsts)[static_cast<std::size_t>(i)] == i) state.armed = 1;
-      if (!holds(rule.when, pupil, series, i)) {
+      if (!holds(rule.when, pupil, series, i, context)) {
         if (++state.quiet >= rule.rearm_after_school_days) state.armed = 1;
         continue;
       }
       state.quiet = 0;
+      if (!state.armed && morningRun && newMorningRun(rule, pupil, series, i, context))
+        state.armed = 1;
       if (!state.armed) continue;
       state.armed = 0;
-      events.push_back(fireRule(name_ + "." + rule.id, rule, pupil, reg, series, i));
+      if (once) {  // at most once in each term (or year)
+        int period = (*once)[static_cast<std::size_t>(i)];
+        if (period == state.period) continue;
+        state.period = period;
+      }
+      events.push_back(fireRule(name_ + "." + rule.id, rule, pupil, reg, series, i, context));
     }
     if (through == plan.save) saved[r] = state;
   }
-  std::vector<LadderStanding> savedStandings(ladders_.size());
-  for (std::size_t l = 0; l < ladders_.size(); ++l) {
-    const auto& ladder = ladders_[l];
-    LadderWalk walk{plan.resume, through, standings[l], plan.save, &savedStandings[l]};
-    if (ladder.neverClimbs(pupil)) {  // off the ladder, and staying off
-      savedStandings[l] = standings[l].value_or(ladder.offTheLadder());
-      continue;
-    }
-    ladder.walk(name_, pupil, reg, seriesFor(ladder.compulsorySchoolAgeOnly()), events, walk);
-  }
+  events.insert(events.end(), std::make_move_iterator(ladderEvents.begin()),
+                std::make_move_iterator(ladderEvents.end()));
   if (plan.saved) {
-    for (const auto& r : saved) plan.saved->insert(plan.saved->end(), {r.armed, r.quiet});
+    for (std::size_t r = 0; r < rules_.size(); ++r) {
+      plan.saved->insert(plan.saved->end(), {saved[r].armed, saved[r].quiet});
+      if (width(rules_[r]) > 2) plan.saved->push_back(saved[r].period);
+    }
     for (std::size_t l = 0; l < ladders_.size(); ++l)
       ladders_[l].save(savedStandings[l], *plan.saved);
   }

@@ -23,6 +23,7 @@ struct PolicyRule {
   bool compulsory_school_age_only = true;
   int rearm_after_school_days = 1;
   enum class Rearm { Never, Term, AcademicYear } rearm_each = Rearm::Never;  // and fire again
+  Rearm at_most_once_each = Rearm::Never;  // and never fire twice in one term (or year)
   PolicyAction action;
   std::string summary;  // template: {value} {from} {to} {day}
 };

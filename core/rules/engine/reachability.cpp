@@ -25,7 +25,8 @@ double largest(const Measure& m) {
 bool sameMeasure(const Measure& a, const Measure& b) {
   return a.kind == b.kind && a.codes == b.codes && a.breaks == b.breaks &&
          a.window.kind == b.window.kind && a.window.n == b.window.n &&
-         a.window.stage.name == b.window.stage.name && a.min_possible == b.min_possible;
+         a.window.stage.name == b.window.stage.name && a.min_possible == b.min_possible &&
+         a.as_of_morning == b.as_of_morning;
 }
 
 bool lowerBound(Condition::Op op) {
