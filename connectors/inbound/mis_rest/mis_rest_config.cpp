@@ -9,12 +9,6 @@ namespace {
 
 constexpr std::array<Field, 15> kOwnFields = {{
     {"type", FieldType::String, "", true, "\"mis_rest\""},
-    {"preset", FieldType::String, "\"\"", false,
-     "a known API shape whose `fields` and `include` are filled in: \"wonde\" (UPN from "
-     "student.data.education_details.data.upn); `fields` and `include` set beside it win"},
-    {"include", FieldType::String, "\"student,attendance_code\"", false,
-     "what the API is asked to include, comma-separated (the \"wonde\" preset asks for "
-     "student,student.education_details,attendance_code)"},
     {"base_url", FieldType::String, "", true,
      "the aggregator's API, https://host[:port][/prefix] (TLS is always verified)"},
     {"school_id", FieldType::String, "", true, "the school's id at the aggregator"},
@@ -27,6 +21,12 @@ constexpr std::array<Field, 15> kOwnFields = {{
     {"fields", FieldType::Object, "{}", false,
      "dotted paths into each item, e.g. {\"code\": \"attendance_code.data.code\"}; keys upn, "
      "mis_id, forename, surname, date, session, code, updated_at"},
+    {"preset", FieldType::String, "\"\"", false,
+     "a known API shape whose `fields` and `include` are filled in: \"wonde\" (UPN from "
+     "student.data.education_details.data.upn); `fields` and `include` set beside it win"},
+    {"include", FieldType::String, "\"student,attendance_code\"", false,
+     "what the API is asked to include, comma-separated (the \"wonde\" preset asks for "
+     "student,student.education_details,attendance_code)"},
     {"since", FieldType::String, "\"2000-01-01 00:00:00\"", false,
      "updated_after for the first pull; later pulls start from the newest updated_at stored"},
     {"max_attempts", FieldType::Integer, "5", false,
