@@ -281,14 +281,17 @@ TEST_F(WondeFixture, AnIncludeThatIsNotANameListOrAnUnknownPresetIsAConfiguratio
   dir.write("markbridge.json", configWith(source).dump(2));
   auto checked = test::runMarkbridge({"check", "--config", "markbridge.json"}, {}, dir.path());
   EXPECT_EQ(checked.exit_code, 2);
-  EXPECT_NE((checked.out + checked.err).find("$.sources[0].include"), std::string::npos)
+  EXPECT_NE(
+      (checked.out + checked.err).find("$.sources[0].include: must be names separated by commas"),
+      std::string::npos)
       << checked.out << checked.err;
   source.erase("include");
   source["preset"] = "wondee";
   dir.write("markbridge.json", configWith(source).dump(2));
   checked = test::runMarkbridge({"check", "--config", "markbridge.json"}, {}, dir.path());
   EXPECT_EQ(checked.exit_code, 2);
-  EXPECT_NE((checked.out + checked.err).find("$.sources[0].preset"), std::string::npos)
+  EXPECT_NE((checked.out + checked.err).find("$.sources[0].preset: must be \"wonde\""),
+            std::string::npos)
       << checked.out << checked.err;
   EXPECT_EQ(server->misRequests(), 0);  // nothing asked of the API
 }
