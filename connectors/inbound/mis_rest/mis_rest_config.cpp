@@ -44,6 +44,22 @@ constexpr std::array<Field, 1> kName = {{
 }};
 constexpr auto kFields = joinFields(kName, kOwnFields);
 
+// Names separated by commas, each of letters, digits, `_` and `.`: nothing that could change
+// the query string it is put into.
+bool isNameList(std::string_view list) {
+  constexpr std::string_view kNameCharacters =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.";
+  if (list.empty()) return false;
+  while (true) {
+    auto comma = list.find(',');
+    auto name = list.substr(0, comma);
+    if (name.empty() || name.find_first_not_of(kNameCharacters) != std::string_view::npos)
+      return false;
+    if (comma == std::string_view::npos) return true;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace
 
 std::optional<MisPreset> misPreset(std::string_view name) {
@@ -114,19 +130,7 @@ MisRestConfig MisRestConfig::fromJson(const nlohmann::json& json, const std::str
     context.add(path + ".preset", "must be \"wonde\" (or left out and `fields` set)", c.preset);
   }
   if (json.is_object() && json.contains("include")) c.include = text("include");
-  std::string_view rest = c.include;
-  bool wellFormed = !rest.empty();
-  while (wellFormed && !rest.empty()) {
-    auto comma = rest.find(',');
-    auto name = rest.substr(0, comma);
-    wellFormed =
-        !name.empty() && name.find_first_not_of(
-                             "abcdefghijklmnopqrstuvwxyz"
-                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") == std::string_view::npos;
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    if (comma != std::string_view::npos && rest.empty()) wellFormed = false;
-  }
-  if (!wellFormed)
+  if (!isNameList(c.include))
     context.add(path + ".include",
                 "must be names separated by commas, e.g. \"student,student.education_details,"
                 "attendance_code\" (letters, digits, _ and . only)",
