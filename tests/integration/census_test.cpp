@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
@@ -53,6 +55,19 @@ struct CensusFixture : ::testing::Test {
     return csv;
   }
 };
+
+// The first ```json block after the line `heading` in docs/connectors.md: the example an IT
+// technician copies, so the test proves it works as shown.
+nlohmann::json docExample(const std::string& heading) {
+  std::ifstream in(test::sourceDir() + "/docs/connectors.md");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto at = text.find("\n" + heading + "\n");
+  if (at == std::string::npos) return nullptr;
+  auto open = text.find("```json\n", at);
+  auto close = text.find("\n```", open);
+  if (open == std::string::npos || close == std::string::npos) return nullptr;
+  return nlohmann::json::parse(text.substr(open + 8, close - open - 8), nullptr, false);
+}
 
 std::vector<std::string> repeat(const std::string& code, int n) {
   return std::vector<std::string>(static_cast<std::size_t>(n), code);
@@ -144,4 +159,51 @@ TEST_F(CensusFixture, WithoutACensusSourceReconcileSaysWhatToAdd) {
   EXPECT_NE(report.err.find("no census source"), std::string::npos) << report.err;
   EXPECT_NE(report.err.find("\"type\": \"census_xml\""), std::string::npos) << report.err;
   EXPECT_NE(report.err.find("\"periods\""), std::string::npos) << report.err;
+}
+
+TEST_F(CensusFixture, TheYearGroupIsReadFromPupilStatusAndAPupilWithoutOneIsWarnedByMaskedUpn) {
+  // Written from the DfE specification's modules: NCyearActual in PupilStatus for the first
+  // pupil; under PupilCharacteristics for the second (not where the specification puts it);
+  // none for the third.
+  auto imported = run({"import", "--source", "census", fixture("spring-2025-pupil-details.xml")});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("3 new pupils"), std::string::npos) << imported.out;
+  EXPECT_NE(imported.err.find("spring-2025-pupil-details.xml:66:25: pupil K...3001: no year group "
+                              "at PupilStatus/NCyearActual (this return has NCyearActual under "
+                              "PupilCharacteristics"),
+            std::string::npos)
+      << imported.err;
+  EXPECT_NE(imported.err.find("spring-2025-pupil-details.xml:84:10: pupil Q...5002: no year group "
+                              "at PupilStatus/NCyearActual"),
+            std::string::npos)
+      << imported.err;
+  EXPECT_NE(imported.err.find("PupilStatus/NCyearActual: the year group could not be read for 2 "
+                              "of 3 pupil(s); they are stored without one"),
+            std::string::npos)
+      << imported.err;
+  EXPECT_EQ(imported.err.find("B...5001: no year group"), std::string::npos) << imported.err;
+  for (const char* name : {"Adeyemi", "Tolu", "Jones"})  // pupils by masked UPN, never by name
+    EXPECT_EQ((imported.out + imported.err).find(name), std::string::npos) << name;
+
+  auto first = run({"explain", "B801200005001"});
+  EXPECT_NE(first.out.find("pupil B...5001 (year 8,"), std::string::npos) << first.out << first.err;
+  auto second = run({"explain", "K801400023001"});
+  EXPECT_NE(second.out.find("pupil K...3001 (year ,"), std::string::npos) << second.out;
+}
+
+TEST_F(CensusFixture, TheCensusExampleInTheDocsWorksAsShown) {
+  auto example = docExample("## `census_xml`: School Census");
+  ASSERT_TRUE(example.is_object()) << "no ```json example under the census heading";
+  dir.write("markbridge.json", test::schoolConfig({{"sources", {example}}}).dump(2));
+  std::filesystem::create_directories(dir / "returns");
+  std::filesystem::copy_file(fixture("spring-2025-pupil-details.xml"),
+                             dir / "returns" / "spring-2025.xml");
+  auto imported = run({"import", "--source", "census", "returns/spring-2025.xml"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("warning: returns/spring-2025.xml:66:25: pupil K...3001: no year "
+                              "group at PupilStatus/NCyearActual"),
+            std::string::npos)
+      << imported.err;
+  auto report = run({"reconcile"});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
 }

@@ -1,5 +1,6 @@
 // Black-box: the MIS API pull as the operator sees it from `markbridge sync`: a throttled pull
-// waits until the HTTP date the API gave in Retry-After; a refused pull says nothing was stored.
+// waits until the HTTP date the API gave in Retry-After; a refused pull says nothing was stored;
+// a Wonde-shaped API is read with only the `wonde` preset configured (the docs' example).
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
@@ -14,6 +15,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -105,6 +109,84 @@ nlohmann::json configWith(const nlohmann::json& source) {
   return test::schoolConfig({{"sources", {source}}});
 }
 
+// One session mark as Wonde's GET /v1.0/schools/{id}/attendance/session has it with everything
+// included: each included object under `data`, the UPN only in the student's
+// education_details. The sandbox answers it as each request's `include` asks.
+nlohmann::json wondeItem(const std::string& upn, const std::string& misId, const std::string& date,
+                         const std::string& session, const std::string& code,
+                         const std::string& updated) {
+  auto when = [](const std::string& at) {
+    return nlohmann::json{{"date", at + ".000000"}, {"timezone_type", 3}, {"timezone", "UTC"}};
+  };
+  return {{"id", "A" + misId + date + session},
+          {"student",
+           {{"data",
+             {{"id", "A" + misId},
+              {"upi", "u" + misId},
+              {"mis_id", misId},
+              {"initials", "ZS"},
+              {"surname", "Smith"},
+              {"forename", "Zoë"},
+              {"legal_surname", "Smith"},
+              {"legal_forename", "Zoë"},
+              {"education_details",
+               {{"data",
+                 {{"id", "E" + misId},
+                  {"upn", upn},
+                  {"former_upn", nullptr},
+                  {"admission_number", misId}}}}}}}}},
+          {"session", session},
+          {"date", when(date + " 00:00:00")},
+          {"attendance_code", {{"data", {{"id", "C" + code}, {"code", code}}}}},
+          {"comment", nullptr},
+          {"updated_at", when(updated)}};
+}
+
+// The first ```json block after the line `heading` in docs/connectors.md: the example an IT
+// technician copies, so the test proves it works as shown.
+nlohmann::json docExample(const std::string& heading) {
+  std::ifstream in(test::sourceDir() + "/docs/connectors.md");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto at = text.find("\n" + heading + "\n");
+  if (at == std::string::npos) return nullptr;
+  auto open = text.find("```json\n", at);
+  auto close = text.find("\n```", open);
+  if (open == std::string::npos || close == std::string::npos) return nullptr;
+  return nlohmann::json::parse(text.substr(open + 8, close - open - 8), nullptr, false);
+}
+
+struct WondeFixture : ::testing::Test {
+  test::TempDir dir;
+  std::unique_ptr<sandbox::SandboxServer> server = test::startSandbox();
+
+  void SetUp() override {
+    dir.write("calendar.json", test::autumnCalendarJson());
+    auto token = dir.write("wonde-token", "mis-sandbox-token\n");
+    std::filesystem::permissions(
+        token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    server->setMisAttendance(
+        {wondeItem("B801200005001", "1001", "2024-09-03", "AM", "/", "2024-09-03 09:10:00"),
+         wondeItem("B801200005001", "1001", "2024-09-03", "PM", "N", "2024-09-03 13:40:00"),
+         wondeItem("K801400023001", "1002", "2024-09-03", "AM", "L", "2024-09-03 09:12:00")},
+        2);
+  }
+
+  // The docs' Wonde example as a school would copy it, pointed at the sandbox.
+  nlohmann::json wondeSource() {
+    auto source = docExample("### Wonde: the `wonde` preset");
+    if (!source.is_object()) return source;
+    source["base_url"] = server->baseUrl();
+    source["token_file"] = (dir / "wonde-token").string();
+    source["ca_file"] = test::certsDir() + "/ca.pem";
+    return source;
+  }
+
+  test::RunResult sync(const nlohmann::json& source) {
+    dir.write("markbridge.json", configWith(source).dump(2));
+    return test::runMarkbridge({"sync", "--config", "markbridge.json"}, {}, dir.path());
+  }
+};
+
 }  // namespace
 
 TEST(MisPullCli, AThrottledPullWaitsUntilTheHttpDateInRetryAfter) {
@@ -148,4 +230,68 @@ TEST(MisPullCli, ARefusedPullSaysNothingFromThisPullWasStored) {
   EXPECT_NE(run.err.find("nothing from this pull was stored"), std::string::npos) << run.err;
   EXPECT_EQ(run.err.find("nothing from this file"), std::string::npos) << run.err;
   EXPECT_EQ(run.err.find("wrong-token"), std::string::npos);  // never the secret
+}
+
+TEST_F(WondeFixture, TheDocsWondeExampleReadsUpnsThroughEducationDetailsWithOnlyThePreset) {
+  auto source = wondeSource();
+  ASSERT_TRUE(source.is_object()) << "no ```json example under the Wonde heading";
+  EXPECT_FALSE(source.contains("fields"));  // the preset alone: no hand-mapping
+  EXPECT_FALSE(source.contains("include"));
+  auto run = sync(source);
+  EXPECT_EQ(run.err.find("REJECTED"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("(source wonde): 3 rows, 3 marks added, 0 amended, 0 unchanged, 2 new "
+                         "pupils"),
+            std::string::npos)
+      << run.out << run.err;
+  // Two pages, each asked with the preset's include.
+  auto includes = server->misIncludes();
+  ASSERT_EQ(includes.size(), 2u);
+  for (const auto& include : includes)
+    EXPECT_EQ(include, "student,student.education_details,attendance_code");
+  // The pupils are known by UPN (from education_details) and by MIS id.
+  dir.write("markbridge.json", configWith(source).dump(2));
+  auto explained = test::runMarkbridge({"explain", "--config", "markbridge.json", "K801400023001"},
+                                       {}, dir.path());
+  EXPECT_NE(explained.out.find("pupil K...3001"), std::string::npos) << explained.err;
+  auto byMisId =
+      test::runMarkbridge({"explain", "--config", "markbridge.json", "1001"}, {}, dir.path());
+  EXPECT_NE(byMisId.out.find("pupil B...5001"), std::string::npos) << byMisId.err;
+}
+
+TEST_F(WondeFixture, IncludeIsConfigurableAndAMissingUpnIsNamedByItsPath) {
+  auto source = wondeSource();
+  ASSERT_TRUE(source.is_object());
+  source["include"] = "student,attendance_code";  // education_details left out
+  auto run = sync(source);
+  EXPECT_NE(run.err.find("REJECTED " + server->baseUrl()), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("nothing from this pull was stored"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("no UPN at student.data.education_details.data.upn"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("add student.education_details to `include`"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.err.find("has 0"), std::string::npos) << run.err;
+  ASSERT_FALSE(server->misIncludes().empty());
+  EXPECT_EQ(server->misIncludes().front(), "student,attendance_code");
+}
+
+TEST_F(WondeFixture, AnIncludeThatIsNotANameListOrAnUnknownPresetIsAConfigurationError) {
+  auto source = wondeSource();
+  ASSERT_TRUE(source.is_object());
+  source["include"] = "student&token=x";
+  dir.write("markbridge.json", configWith(source).dump(2));
+  auto checked = test::runMarkbridge({"check", "--config", "markbridge.json"}, {}, dir.path());
+  EXPECT_EQ(checked.exit_code, 2);
+  EXPECT_NE(
+      (checked.out + checked.err).find("$.sources[0].include: must be names separated by commas"),
+      std::string::npos)
+      << checked.out << checked.err;
+  source.erase("include");
+  source["preset"] = "wondee";
+  dir.write("markbridge.json", configWith(source).dump(2));
+  checked = test::runMarkbridge({"check", "--config", "markbridge.json"}, {}, dir.path());
+  EXPECT_EQ(checked.exit_code, 2);
+  EXPECT_NE((checked.out + checked.err).find("$.sources[0].preset: must be \"wonde\""),
+            std::string::npos)
+      << checked.out << checked.err;
+  EXPECT_EQ(server->misRequests(), 0);  // nothing asked of the API
 }

@@ -101,6 +101,43 @@ TEST(MisPage, ReadsItemsByConfigurablePathsAndTheNextLink) {
   EXPECT_NE(parseMisPage(R"({"data":[1]})", {}).error, "");
 }
 
+TEST(MisRestConfig, TheWondePresetFillsFieldsAndIncludeAndWhatIsSetBesideItWins) {
+  nlohmann::json json = {{"name", "wonde"},
+                         {"type", "mis_rest"},
+                         {"base_url", "https://api.wonde.com"},
+                         {"school_id", "A1"},
+                         {"token_env", "MB_MIS_TOKEN"},
+                         {"preset", "wonde"},
+                         {"fields", {{"code", "attendance_code.data.mark"}}}};
+  std::vector<Problem> problems;
+  auto config = MisRestConfig::fromJson(json, "$.sources[0]", "/", {"c.json", &problems});
+  ASSERT_TRUE(problems.empty()) << problems.front().str();
+  EXPECT_EQ(config.fields.upn, "student.data.education_details.data.upn");
+  EXPECT_EQ(config.fields.mis_id, "student.data.mis_id");
+  EXPECT_EQ(config.fields.code, "attendance_code.data.mark");  // set beside the preset: wins
+  EXPECT_EQ(config.include, "student,student.education_details,attendance_code");
+
+  json["include"] = "student,student.education_details";
+  config = MisRestConfig::fromJson(json, "$.sources[0]", "/", {"c.json", &problems});
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(config.include, "student,student.education_details");
+  for (const char* bad : {"", "student,", ",student", "student attendance_code", "a&b=c"}) {
+    json["include"] = bad;
+    problems.clear();
+    MisRestConfig::fromJson(json, "$.sources[0]", "/", {"c.json", &problems});
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_EQ(problems[0].location, "$.sources[0].include") << problems[0].str();
+  }
+}
+
+TEST(MisRestConfig, AFieldPathNamesTheIncludesItReadsThrough) {
+  EXPECT_EQ(includesRead("student.data.education_details.data.upn"),
+            (std::vector<std::string>{"student", "student.education_details"}));
+  EXPECT_EQ(includesRead("attendance_code.data.code"),
+            (std::vector<std::string>{"attendance_code"}));
+  EXPECT_TRUE(includesRead("student.upn").empty());
+}
+
 TEST(MisPage, ANumberTooLargeForADoubleIsRefusedNotAbortingTheProcess) {
   // Found by fuzz_mis_page: nlohmann throws out_of_range (406), not parse_error, for 1E999.
   auto page = parseMisPage(R"({"data":[{"session":"AM","n":77777E777}]})", {});

@@ -1,5 +1,7 @@
 #include <Poco/URI.h>
 
+#include <set>
+
 #include "tests/sandbox/sandbox_state.h"
 
 namespace markbridge::sandbox {
@@ -15,15 +17,57 @@ void reply(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus sta
   response.send() << text;
 }
 
+namespace {
+
+// Wonde answers an included relation as {"data": {...}} and one not asked for as its id (or not
+// at all when it has none, as education_details): items seeded in that shape, with every
+// relation under `data`, come back as the request's `include` would have them. Items seeded
+// flat (no `data` objects) come back as they are.
+nlohmann::json shapeForInclude(const nlohmann::json& item, const std::set<std::string>& includes,
+                               const std::string& prefix) {
+  if (!item.is_object()) return item;
+  nlohmann::json shaped = nlohmann::json::object();
+  for (const auto& [key, value] : item.items()) {
+    bool relation = value.is_object() && value.size() == 1 && value.contains("data") &&
+                    value["data"].is_object();
+    if (!relation) {
+      shaped[key] = value;
+      continue;
+    }
+    std::string name = prefix.empty() ? key : prefix + "." + key;
+    if (includes.count(name))
+      shaped[key] = {{"data", shapeForInclude(value["data"], includes, name)}};
+    else if (value["data"].contains("id"))
+      shaped[key] = value["data"]["id"];
+  }
+  return shaped;
+}
+
+std::set<std::string> includeList(const std::string& text) {
+  std::set<std::string> names;
+  std::size_t from = 0;
+  while (from <= text.size()) {
+    auto comma = text.find(',', from);
+    auto name = text.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    if (!name.empty()) names.insert(name);
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  return names;
+}
+
+}  // namespace
+
 void serveMisAttendance(SandboxServer::State& state, Poco::Net::HTTPServerRequest& request,
                         Poco::Net::HTTPServerResponse& response) {
   if (request.get("Authorization", "") != "Bearer " + state.options.mis_token)
     return reply(response, HTTPResponse::HTTP_UNAUTHORIZED, {{"error", "invalid bearer token"}});
   Poco::URI uri(request.getURI());
-  std::string updatedAfter;
+  std::string updatedAfter, include;
   int page = 1;
   for (const auto& [key, value] : uri.getQueryParameters()) {
     if (key == "updated_after") updatedAfter = value;
+    if (key == "include") include = value;
     if (key == "page") page = std::max(1, std::atoi(value.c_str()));
   }
   if (updatedAfter.empty())
@@ -33,6 +77,7 @@ void serveMisAttendance(SandboxServer::State& state, Poco::Net::HTTPServerReques
   {
     std::lock_guard lock(state.mutex);
     ++state.misRequests;
+    state.misIncludes.push_back(include);
     pageSize = state.misPageSize;
     for (const auto& item : state.misItems) {
       std::string updated = item["updated_at"].value("date", "").substr(0, 19);
@@ -40,10 +85,11 @@ void serveMisAttendance(SandboxServer::State& state, Poco::Net::HTTPServerReques
     }
   }
   auto from = static_cast<std::size_t>((page - 1) * pageSize);
+  auto includes = includeList(include);
   nlohmann::json data = nlohmann::json::array();
   for (std::size_t i = from; i < matching.size() && i < from + static_cast<std::size_t>(pageSize);
        ++i)
-    data.push_back(matching[i]);
+    data.push_back(shapeForInclude(matching[i], includes, ""));
   nlohmann::json next = nullptr;
   if (from + static_cast<std::size_t>(pageSize) < matching.size()) {
     Poco::URI nextUri(uri);
@@ -58,7 +104,12 @@ void serveMisAttendance(SandboxServer::State& state, Poco::Net::HTTPServerReques
   reply(response, HTTPResponse::HTTP_OK,
         {{"data", data},
          {"meta",
-          {{"pagination", {{"next", next}, {"per_page", pageSize}, {"current_page", page}}}}}});
+          {{"pagination",
+            {{"next", next},
+             {"previous", nullptr},
+             {"more", !next.is_null()},
+             {"per_page", pageSize},
+             {"current_page", page}}}}}});
 }
 
 }  // namespace markbridge::sandbox

@@ -428,6 +428,11 @@ int SandboxServer::misRequests() const {
   return state_->misRequests;
 }
 
+std::vector<std::string> SandboxServer::misIncludes() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->misIncludes;
+}
+
 int SandboxServer::tokensIssued() const {
   std::lock_guard lock(state_->mutex);
   return state_->tokensIssued;

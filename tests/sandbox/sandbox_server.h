@@ -105,10 +105,13 @@ class SandboxServer {
   std::vector<Received> received() const;
   int requests() const;    // every request that reached a handler
   int duplicates() const;  // repeats of an Idempotency-Key already recorded
-  // What the MIS endpoint serves: Wonde-style items, each with updated_at.date.
+  // What the MIS endpoint serves: Wonde-style items, each with updated_at.date. Items whose
+  // relations sit under `data` (student.data.education_details.data.upn, as Wonde has them) are
+  // answered as each request's `include` asks: a relation not included is its id, or absent.
   void setMisAttendance(std::vector<nlohmann::json> items, int pageSize);
-  int misRequests() const;   // MIS pages served (not counting refusals)
-  int tokensIssued() const;  // OAuth2 tokens handed out
+  int misRequests() const;                       // MIS pages served (not counting refusals)
+  std::vector<std::string> misIncludes() const;  // the `include` each MIS page was asked with
+  int tokensIssued() const;                      // OAuth2 tokens handed out
   void revokeTokens();
   int holding() const;  // requests held by Faults::hold and not yet released
   void release();       // every held request goes on

@@ -30,7 +30,8 @@ struct SandboxServer::State {
   std::vector<nlohmann::json> misItems;  // MIS attendance items, each with updated_at.date
   int misPageSize = 2;
   int misRequests = 0;
-  std::set<std::string> tokens;  // OAuth2 tokens that work
+  std::vector<std::string> misIncludes;  // the `include` of each MIS page served
+  std::set<std::string> tokens;          // OAuth2 tokens that work
   int tokensIssued = 0;
   std::mt19937 random{20241104};
   // Faults::hold: requests waiting for release() (or stop), and releases so far.
@@ -43,8 +44,9 @@ struct SandboxServer::State {
 void reply(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
            const nlohmann::json& body);
 
-// GET /v1.0/schools/{school}/attendance/session?updated_after=...&page=N (bearer mis_token):
-// the items updated after the time given, page_size at a time, with meta.pagination.next.
+// GET /v1.0/schools/{school}/attendance/session?updated_after=...&include=...&page=N (bearer
+// mis_token): the items updated after the time given, page_size at a time, with
+// meta.pagination.next; items seeded in Wonde's shape are answered as `include` asks.
 void serveMisAttendance(SandboxServer::State& state, Poco::Net::HTTPServerRequest& request,
                         Poco::Net::HTTPServerResponse& response);
 

@@ -42,9 +42,11 @@ class CensusReader {
       auto surname = doc_.boundedText(ids, "Surname", kMaxNameCharacters, problems);
       auto forename = doc_.boundedText(ids, "Forename", kMaxNameCharacters, problems);
       auto dob = doc_.boundedText(ids, "DOB", kMaxShortFieldCharacters, problems);
-      auto year = doc_.boundedText(pupil.child("PupilCharacteristics"), "NCyearActual",
-                                   kMaxShortFieldCharacters, problems);
+      // The DfE specification puts the year group in the pupil status module.
+      auto status = pupil.child("PupilStatus");
+      auto year = doc_.boundedText(status, "NCyearActual", kMaxShortFieldCharacters, problems);
       if (!surname || !forename || !dob || !year) return;
+      if (year->empty()) noYearGroup(pupil, upn);
       Pupil p;
       p.upn = upn;
       p.surname = *surname;
@@ -55,12 +57,43 @@ class CensusReader {
       }
       p.year_group = *year;
       builder_.addPupil(std::move(p));
+      ++seeded_;
     }
     for (const auto& [element, period] : kPeriods)
       if (auto node = pupil.child("Attendance").child(element)) readTotals(upn, node, period);
   }
 
+  // After the last pupil: how many pupils' year group could not be read, when any.
+  void finish() {
+    if (missingYear_ == 0) return;
+    builder_.batch().warnings.push_back(
+        Problem{origin_, 0, 0, "PupilStatus/NCyearActual", "",
+                "the year group could not be read for " + std::to_string(missingYear_) + " of " +
+                    std::to_string(seeded_) + " pupil(s)" +
+                    (missingYear_ > kListedPupils
+                         ? " (the first " + std::to_string(kListedPupils) + " are listed above)"
+                         : std::string()) +
+                    "; they are stored without one"});
+  }
+
  private:
+  static constexpr int kListedPupils = 20;
+
+  // A pupil whose PupilStatus/NCyearActual is absent or empty: a warning naming the pupil by
+  // masked UPN (never by name); the pupil is still stored, without a year group.
+  void noYearGroup(const pugi::xml_node& pupil, const std::string& upn) {
+    if (++missingYear_ > kListedPupils) return;
+    auto status = pupil.child("PupilStatus");
+    auto misplaced = pupil.child("PupilCharacteristics").child("NCyearActual");
+    auto [line, column] = doc_.position(misplaced ? misplaced : status ? status : pupil);
+    std::string message = "pupil " + maskUpn(upn) + ": no year group at PupilStatus/NCyearActual";
+    if (misplaced)
+      message +=
+          " (this return has NCyearActual under PupilCharacteristics; the DfE census "
+          "specification puts it in PupilStatus: ask the MIS supplier)";
+    builder_.batch().warnings.push_back(Problem{origin_, line, column, "", "", std::move(message)});
+  }
+
   void problemAt(const pugi::xml_node& node, std::string value, std::string message) {
     auto [line, column] = doc_.position(node);
     builder_.problem(line, column, std::move(value), std::move(message));
@@ -153,6 +186,8 @@ class CensusReader {
   }
 
   std::map<std::pair<std::string, std::string>, std::size_t> seen_;  // (upn, period) -> totals
+  int seeded_ = 0;       // pupils whose details this return seeded
+  int missingYear_ = 0;  // of them, without a year group
   const CensusXmlConfig& config_;
   const XmlDocument& doc_;
   BatchBuilder& builder_;
@@ -178,6 +213,7 @@ void CensusXmlConnector::readDocument(const XmlDocument& doc, const std::string&
       ++pupils;
     }
   }
+  reader.finish();
   if (builder.batch().ok() && pupils == 0)
     builder.problem(0, 0, "", "the return has no Pupils/PupilsOnRoll/PupilOnRoll elements");
 }

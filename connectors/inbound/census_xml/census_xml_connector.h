@@ -1,7 +1,8 @@
 #pragma once
 // School Census XML: `Message/Header/Source/{LEA,Estab}` and per pupil
 // `Pupils/PupilsOnRoll/PupilOnRoll` (also `PupilsNoLongerOnRoll/PupilNoLongerOnRoll`) with
-// `PupilIdentifiers/{UPN,Surname,Forename,DOB}`, `PupilCharacteristics/NCyearActual` and
+// `PupilIdentifiers/{UPN,Surname,Forename,DOB}`, `PupilStatus/NCyearActual` (where the DfE
+// specification's pupil status module puts it; a pupil without one is a counted warning) and
 // `Attendance/{TermlyAttendance,AnnualAttendance,SummerHalfTerm2Attendance}/{SessionsPossible,
 // SessionsAuthorised,SessionsUnauthorised,SessionDetails/SessionDetail/{AttendanceReason,
 // AbsenceSessions}}`. A total the return leaves out is the sum of its reasons by the 2024

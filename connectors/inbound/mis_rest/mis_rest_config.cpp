@@ -7,7 +7,7 @@
 namespace markbridge {
 namespace {
 
-constexpr std::array<Field, 13> kOwnFields = {{
+constexpr std::array<Field, 15> kOwnFields = {{
     {"type", FieldType::String, "", true, "\"mis_rest\""},
     {"base_url", FieldType::String, "", true,
      "the aggregator's API, https://host[:port][/prefix] (TLS is always verified)"},
@@ -21,6 +21,12 @@ constexpr std::array<Field, 13> kOwnFields = {{
     {"fields", FieldType::Object, "{}", false,
      "dotted paths into each item, e.g. {\"code\": \"attendance_code.data.code\"}; keys upn, "
      "mis_id, forename, surname, date, session, code, updated_at"},
+    {"preset", FieldType::String, "\"\"", false,
+     "a known API shape whose `fields` and `include` are filled in: \"wonde\" (UPN from "
+     "student.data.education_details.data.upn); `fields` and `include` set beside it win"},
+    {"include", FieldType::String, "\"student,attendance_code\"", false,
+     "what the API is asked to include, comma-separated (the \"wonde\" preset asks for "
+     "student,student.education_details,attendance_code)"},
     {"since", FieldType::String, "\"2000-01-01 00:00:00\"", false,
      "updated_after for the first pull; later pulls start from the newest updated_at stored"},
     {"max_attempts", FieldType::Integer, "5", false,
@@ -38,7 +44,56 @@ constexpr std::array<Field, 1> kName = {{
 }};
 constexpr auto kFields = joinFields(kName, kOwnFields);
 
+// Names separated by commas, each of letters, digits, `_` and `.`: nothing that could change
+// the query string it is put into.
+bool isNameList(std::string_view list) {
+  constexpr std::string_view kNameCharacters =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.";
+  if (list.empty()) return false;
+  while (true) {
+    auto comma = list.find(',');
+    auto name = list.substr(0, comma);
+    if (name.empty() || name.find_first_not_of(kNameCharacters) != std::string_view::npos)
+      return false;
+    if (comma == std::string_view::npos) return true;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace
+
+std::optional<MisPreset> misPreset(std::string_view name) {
+  if (name != "wonde") return std::nullopt;
+  // Wonde's GET /v1.0/schools/{id}/attendance/session: each included object sits under
+  // `data`; the UPN is only in the student's education_details.
+  MisPreset wonde;
+  wonde.fields.upn = "student.data.education_details.data.upn";
+  wonde.fields.mis_id = "student.data.mis_id";
+  wonde.fields.forename = "student.data.forename";
+  wonde.fields.surname = "student.data.surname";
+  wonde.fields.date = "date.date";
+  wonde.fields.session = "session";
+  wonde.fields.code = "attendance_code.data.code";
+  wonde.fields.updated_at = "updated_at.date";
+  wonde.include = "student,student.education_details,attendance_code";
+  return wonde;
+}
+
+std::vector<std::string> includesRead(std::string_view path) {
+  std::vector<std::string> needed;
+  std::string relation;
+  while (!path.empty()) {
+    auto dot = path.find('.');
+    auto key = path.substr(0, dot);
+    path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+    if (key == "data" && !relation.empty()) {
+      needed.push_back(relation);
+      continue;
+    }
+    relation += (relation.empty() ? "" : ".") + std::string(key);
+  }
+  return needed;
+}
 
 std::span<const Field> MisRestConfig::schema() {
   return kFields;
@@ -67,6 +122,19 @@ MisRestConfig MisRestConfig::fromJson(const nlohmann::json& json, const std::str
   c.timeout_ms = filled.value("timeout_ms", 30000);
   if (c.max_attempts < 1) context.add(path + ".max_attempts", "must be at least 1");
   c.code_map = stringMap(filled, "code_map", path, context);
+  c.preset = text("preset");
+  if (auto preset = misPreset(c.preset)) {
+    c.fields = preset->fields;
+    c.include = preset->include;
+  } else if (!c.preset.empty()) {
+    context.add(path + ".preset", "must be \"wonde\" (or left out and `fields` set)", c.preset);
+  }
+  if (json.is_object() && json.contains("include")) c.include = text("include");
+  if (!isNameList(c.include))
+    context.add(path + ".include",
+                "must be names separated by commas, e.g. \"student,student.education_details,"
+                "attendance_code\" (letters, digits, _ and . only)",
+                c.include);
   std::pair<const char*, std::string*> paths[] = {
       {"upn", &c.fields.upn},           {"mis_id", &c.fields.mis_id},
       {"forename", &c.fields.forename}, {"surname", &c.fields.surname},

@@ -92,7 +92,7 @@ void MisRestConnector::pull(ImportReceiver& into) {
   if (!rewound_.empty()) since = std::min(since, std::exchange(rewound_, std::string()));
   std::string path = "/v1.0/schools/" + urlEncode(config_.school_id) +
                      "/attendance/session?updated_after=" + urlEncode(since) +
-                     "&include=student,attendance_code";
+                     "&include=" + config_.include;  // checked: letters, digits, _ . and ,
   std::vector<MisPage> pages;
   std::vector<std::string> origins;
   ContentFingerprint fingerprint;
@@ -152,6 +152,22 @@ void MisRestConnector::read(const std::filesystem::path& file, ImportReceiver& i
       });
 }
 
+std::string MisRestConnector::missingUpn(const std::string& misId) const {
+  std::string message = "no UPN at " + config_.fields.upn;
+  if (!misId.empty())
+    message = "unknown pupil: " + message +
+              " and no pupil on roll has this MIS id (import the MIS's pupil list or census "
+              "first)";
+  std::string asked = "," + config_.include + ",";
+  for (const auto& relation : includesRead(config_.fields.upn))
+    if (asked.find("," + relation + ",") == std::string::npos)
+      return message + " (the API is asked to include " + config_.include + ": add " + relation +
+             " to `include`" +
+             (config_.preset == "wonde" ? ", or leave `include` out: the preset asks for it)"
+                                        : ", or set \"preset\": \"wonde\")");
+  return message;
+}
+
 void MisRestConnector::addPages(const std::vector<MisPage>& pages,
                                 const std::vector<std::string>& origins,
                                 const std::string& fingerprint, const std::string& since,
@@ -180,6 +196,12 @@ void MisRestConnector::addPages(const std::vector<MisPage>& pages,
       raw.date = RawField{item.date, 0};
       raw.session = RawField{item.session, 0};
       raw.code = RawField{item.code, 0};
+      if (item.upn.empty() && (item.mis_id.empty() || !into.directory().upnOf(item.mis_id))) {
+        // Say which field was missing, not "invalid UPN ... has 0".
+        builder.batch().problems.push_back(
+            Problem{origins[p], item.index, 0, "", item.mis_id, missingUpn(item.mis_id)});
+        continue;
+      }
       if (!item.upn.empty() && isValidUpn(item.upn) && !builder.knowsPupil(item.upn))
         builder.addPupil(Pupil{item.upn, item.mis_id, item.forename, item.surname, {}, {}, {}, {}});
       std::size_t before = builder.batch().problems.size();

@@ -1,7 +1,8 @@
 #pragma once
 // MIS REST API (Wonde-style aggregator):
-//   GET {base}/v1.0/schools/{school_id}/attendance/session?updated_after=...&include=student,
-//   attendance_code  with  Authorization: Bearer <token>
+//   GET {base}/v1.0/schools/{school_id}/attendance/session?updated_after=...&include=<include>
+//   (`include` configurable, default student,attendance_code; the "wonde" preset adds
+//   student.education_details)  with  Authorization: Bearer <token>
 // paged through meta.pagination.next until it is null. Each pull starts from the newest
 // `updated_at` of the last stored pull (kept in the store with that import, so a pull that is
 // refused or fails is simply asked for again). 429, 408, 5xx and dropped connections are retried
@@ -31,6 +32,9 @@ class MisRestConnector : public InboundConnector {
  private:
   // The page's body, or nothing with `error` saying why (after the retries allowed).
   std::optional<std::string> fetch(const std::string& path, std::string& error);
+  // Why an item without a UPN (and no pupil on roll with its MIS id) is refused: the field
+  // path, and what to add to `include` when the path reads through one not asked for.
+  std::string missingUpn(const std::string& misId) const;
   void addPages(const std::vector<MisPage>& pages, const std::vector<std::string>& origins,
                 const std::string& fingerprint, const std::string& since, ImportReceiver& into);
 
