@@ -80,7 +80,7 @@ std::optional<double> datingValue(const PolicyRule& rule, const Pupil& pupil,
                                   const StageContext* stages) {
   const Condition* dating = firing(rule.when, pupil, series, i, stages);
   if (!dating) return std::nullopt;
-  if (dating->kind == Condition::Kind::NoImprovement) {
+  if (dating->isReview()) {
     int entered = stages ? stages->enteredDay(dating->since) : -1;
     auto value = series.value(dating->measure, i, from);
     if (from && entered >= 0 && entered < i) *from = entered + 1;
