@@ -174,3 +174,22 @@ TEST_F(Otw, EhcPlanFirstMeasuredInRedIsOneNotificationAndRecoveryIsNone) {
   EXPECT_EQ(sent[0].rule, "otw.ehcp_falling_attendance.red");
   EXPECT_EQ(sent[0].occurred_on, d("2024-09-16"));
 }
+
+// "100% - 95% No attendance concerns" vs "Upper 94 - 95.9%": green is 96% and over. A pupil
+// back in green for 30 school days leaves the ladder, and is caught again if they slip back.
+TEST_F(Otw, BackInGreenForAHalfTermLeavesTheLadderAndASlipBackIsActedOnAgain) {
+  set(schoolDays("2024-09-03", 2), "N", "N");  // 80% on 16 September: red
+  // 96 of 100 on 18 November, green from then: off the ladder 30 school days later.
+  set(schoolDays("2025-02-03", 15), "N", "N");  // then absent three weeks in February
+  auto red = fired(otw, "otw.significant_concerns.red_immediate");
+  ASSERT_EQ(red.size(), 2u);
+  EXPECT_EQ(red[0].occurred_on, d("2024-09-16"));
+  EXPECT_GT(red[1].occurred_on, d("2025-02-03"));
+  EXPECT_NE(red[0].id, red[1].id);
+  // Without the green spell (95% at most all along), the pupil stays on the ladder: one red.
+  set({d("2024-12-02")}, "N", "N");
+  set({d("2024-12-03")}, "N", "N");
+  set({d("2024-12-04")}, "N", "N");
+  set({d("2024-12-05")}, "N", "N");
+  EXPECT_EQ(fired(otw, "otw.significant_concerns.red_immediate").size(), 1u);
+}
