@@ -164,3 +164,26 @@ TEST(ReviewProblems, AnEhcpAttendanceConcernIsAnLaNotificationType) {
   EXPECT_NE(problems[0].message.find("ehcp_attendance_concern"), std::string::npos);
   EXPECT_NE(problems[0].message.find("penalty_threshold"), std::string::npos);
 }
+
+// `markbridge explain` lists each review with where it stands, and what it fired.
+TEST_F(Reviews, ExplainShowsWhenAReviewIsDueAndWhenItWasHeld) {
+  Policy p = policy(letterWithReview(""));
+  set({d("2024-09-16")}, "N", "/");
+  PupilRegister reg(cal, marks);
+  auto find = [&](Date asOf) {
+    for (auto& e : p.explain(pupil, reg, asOf))
+      if (e.id == "r.letter") return e;
+    ADD_FAILURE() << "no explanation for r.letter";
+    return RuleExplanation{};
+  };
+  EXPECT_EQ(find(d("2024-09-13")).standing, "the stage is not entered");
+  auto before = find(d("2024-09-27"));
+  EXPECT_EQ(before.standing, "the stage was entered 2024-09-16; due 2024-09-30");
+  EXPECT_FALSE(before.holds);
+  EXPECT_TRUE(before.fired.empty());
+  auto on = find(d("2024-09-30"));
+  EXPECT_EQ(on.standing, "the stage was entered 2024-09-16; held 2024-09-30");
+  EXPECT_TRUE(on.holds);
+  ASSERT_EQ(on.fired.size(), 1u);
+  EXPECT_EQ(on.fired[0].occurred_on, d("2024-09-30"));
+}

@@ -177,6 +177,18 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
       e.fired = firedBy(ladder.stageRuleId(name_, s));
       out.push_back(std::move(e));
     }
+    for (const auto& review : ladder.reviews())
+      for (int s : review.stages) {
+        RuleExplanation e;
+        e.id = review.rule.id + "." + ladder.stages()[static_cast<std::size_t>(s)].id;
+        e.rule = &review.rule;
+        e.standing = reviewStanding(review, series, day, standing.entered, s);
+        StageContext context{&standing.entered, s};
+        e.holds = day >= 0 && reviewDue(review, series, day, standing.entered, s) &&
+                  holds(review.rule.when, pupil, series, day, &context);
+        e.fired = firedBy(name_ + "." + e.id);
+        out.push_back(std::move(e));
+      }
   }
   return out;
 }

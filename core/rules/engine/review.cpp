@@ -126,4 +126,20 @@ void holdReviews(const std::vector<LadderReview>& reviews, const std::string& po
     }
 }
 
+std::string reviewStanding(const LadderReview& review, const SessionSeries& series, int day,
+                           const std::vector<int>& entered, int s) {
+  int on = day < 0 ? -1 : entered[static_cast<std::size_t>(s)];
+  if (on < 0) return "the stage is not entered";
+  int due = on + review.after_days;
+  std::string since = "the stage was entered " + series.day(on).iso();
+  if (due > day)
+    return since + "; due " +
+           (due < series.days() ? series.day(due).iso() : std::string("after the calendar ends"));
+  StageContext context{&entered, s};
+  for (int i = due; i <= day; ++i)
+    if (reviewDue(review, series, i, entered, s)) return since + "; held " + series.day(i).iso();
+  if (auto why = waitingForEvidence(review.rule.when, series, day, &context)) return *why;
+  return since;
+}
+
 }  // namespace markbridge

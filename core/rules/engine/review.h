@@ -44,4 +44,9 @@ void holdReviews(const std::vector<LadderReview>& reviews, const std::string& po
 bool reviewDue(const LadderReview& review, const SessionSeries& series, int i,
                const std::vector<int>& entered, int s);
 
+// Where the review of stage `s` stands on day `day`, for `markbridge explain`: "due ...",
+// waiting for taken sessions, held, or the stage not entered.
+std::string reviewStanding(const LadderReview& review, const SessionSeries& series, int day,
+                           const std::vector<int>& entered, int s);
+
 }  // namespace markbridge
