@@ -187,3 +187,30 @@ TEST_F(Reviews, ExplainShowsWhenAReviewIsDueAndWhenItWasHeld) {
   ASSERT_EQ(on.fired.size(), 1u);
   EXPECT_EQ(on.fired[0].occurred_on, d("2024-09-30"));
 }
+
+// A review's events are POLICY.REVIEW.STAGE, so its id may not be another ladder's (whose
+// stage of the same name would carry the same rule id) or a rule's.
+TEST(ReviewProblems, AReviewIdUsedByAnotherLadderIsAProblem) {
+  auto problems = problemsOf(R"({"name": "p", "ladders": [
+      {"id": "first", "stages": [{"id": "a", "when": {"measure": "count", "codes": ["N"], "at_least": 1},
+                                  "action": {"note": {"text": "a"}}}]},
+      {"id": "second", "stages": [{"id": "a", "when": {"measure": "count", "codes": ["N"], "at_least": 2},
+                                   "action": {"note": {"text": "a"}}}],
+       "reviews": [{"id": "first", "of_stages": ["a"], "after_school_days": 10,
+                    "action": {"note": {"text": "r"}}}]}]})");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].location, "$.ladders[1].reviews[0].id");
+  EXPECT_EQ(problems[0].value, "first");
+}
+
+TEST(ReviewProblems, ALadderNamedAfterAnEarlierLaddersReviewIsAProblem) {
+  auto problems = problemsOf(R"({"name": "p", "ladders": [
+      {"id": "first", "stages": [{"id": "a", "when": {"measure": "count", "codes": ["N"], "at_least": 1},
+                                  "action": {"note": {"text": "a"}}}],
+       "reviews": [{"id": "second", "of_stages": ["a"], "after_school_days": 10,
+                    "action": {"note": {"text": "r"}}}]},
+      {"id": "second", "stages": [{"id": "a", "when": {"measure": "count", "codes": ["N"], "at_least": 2},
+                                   "action": {"note": {"text": "a"}}}]}]})");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].location, "$.ladders[1].id");
+}
