@@ -59,3 +59,40 @@ TEST(LaPortalPayload, AWithdrawalNamesTheRecordItCorrectsAndNothingMore) {
   EXPECT_EQ(body["pupil"].size(), 1u);  // the UPN only: no names, no flags
   EXPECT_FALSE(body.contains("sessions_by_code"));
 }
+
+// OTW 3.2, "Communicating with the local authority when a pupil with an EHC plan has falling
+// attendance": a notification type the LA portal takes (it extends interfaces.md).
+TEST(LaPortalPayload, AnEhcpAttendanceConcernCarriesThePlanTheFigureAndTheBandFallen) {
+  auto item = itemFor(OutboxKind::Notify);
+  auto event = nlohmann::json::parse(item.payload);
+  event["type"] = "ehcp_attendance_concern";
+  event["pupil"]["ehcp"] = true;
+  event["summary"] = "pupil with an EHC plan: attendance 93.5% on 2024-12-02, fallen below 94%";
+  item.payload = event.dump();
+  auto body = nlohmann::json::parse(laPortalNotificationBody(item, "", kSchool, LaPortalConfig{}));
+  EXPECT_EQ(body["type"], "ehcp_attendance_concern");
+  EXPECT_EQ(body["pupil"]["ehcp"], true);
+  EXPECT_EQ(body["summary"], event["summary"]);
+  EXPECT_DOUBLE_EQ(body["attendance_percent"].get<double>(), 61.5);
+}
+
+TEST(LaPortalConfig, TheSinkTakesEhcpAttendanceConcernsAndNamesTheTypesWhenOneIsUnknown) {
+  auto problemsWith = [](const char* type) {
+    std::vector<Problem> problems;
+    ConfigContext context{"markbridge.json", &problems};
+    LaPortalConfig::fromJson(nlohmann::json{{"name", "la"},
+                                            {"type", "la_portal"},
+                                            {"base_url", "https://la.example"},
+                                            {"events", {"unauthorised_10_day", type}}},
+                             "$.sinks[0]", ".", context);
+    std::vector<Problem> events;
+    for (const auto& p : problems)
+      if (p.location.find(".events") != std::string::npos) events.push_back(p);
+    return events;
+  };
+  EXPECT_TRUE(problemsWith("ehcp_attendance_concern").empty());
+  auto problems = problemsWith("ehcp");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].location, "$.sinks[0].events[1]");
+  EXPECT_NE(problems[0].message.find("ehcp_attendance_concern"), std::string::npos);
+}

@@ -85,3 +85,23 @@ TEST_F(SandboxFixture, FaultsAreSetOverHttpAndUsedUp) {
   EXPECT_EQ(listed["received"].size(), 1u);
   EXPECT_EQ(listed["requests"], 2);
 }
+
+// The sandbox LA portal takes the portal's notification types, with OTW's
+// ehcp_attendance_concern (only for a pupil with an EHC plan), and refuses any other type.
+TEST_F(SandboxFixture, TheLaPortalTakesEhcpAttendanceConcernsForPupilsWithAPlanOnly) {
+  std::map<std::string, std::string> auth = {{"Authorization", "Bearer la-sandbox-token"}};
+  auto send = [&](const nlohmann::json& body, const char* key) {
+    auto headers = auth;
+    headers["Idempotency-Key"] = key;
+    return post("/api/v1/notifications", body, headers);
+  };
+  auto ehcp =
+      send({{"type", "ehcp_attendance_concern"}, {"pupil", {{"upn", "x"}, {"ehcp", true}}}}, "k1");
+  EXPECT_EQ(ehcp.status, 202) << ehcp.body;
+  auto noPlan =
+      send({{"type", "ehcp_attendance_concern"}, {"pupil", {{"upn", "y"}, {"ehcp", false}}}}, "k2");
+  EXPECT_EQ(noPlan.status, 422);
+  auto unknown = send({{"type", "falling_attendance"}, {"pupil", {{"upn", "z"}}}}, "k3");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(server->received().size(), 1u);
+}

@@ -24,6 +24,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/domain/la_notification_types.h"
 #include "tests/sandbox/sandbox_state.h"
 
 namespace markbridge::sandbox {
@@ -227,6 +228,20 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (kind == "notification" && (!json.contains("type") || !json.contains("pupil")))
       return reply(response, HTTPResponse::HTTP_UNPROCESSABLE_ENTITY,
                    {{"error", "type and pupil required"}});
+    if (kind == "notification") {
+      // The portal's types (../shared/domain/interfaces.md, with ehcp_attendance_concern).
+      auto type = json["type"].is_string() ? json["type"].get<std::string>() : "";
+      if (!isLaNotificationType(type) && type != "update" && type != "new_pupil" &&
+          type != "deletion")
+        return reply(response, HTTPResponse::HTTP_UNPROCESSABLE_ENTITY,
+                     {{"error", "unknown notification type"}, {"type", json["type"]}});
+      if (type == "ehcp_attendance_concern" &&
+          (!json["pupil"].is_object() || json["pupil"].value("ehcp", false) != true))
+        return reply(response, HTTPResponse::HTTP_UNPROCESSABLE_ENTITY,
+                     {{"error",
+                       "ehcp_attendance_concern is for a pupil with an EHC plan: "
+                       "pupil.ehcp must be true"}});
+    }
     std::string reference;
     bool repeat = false;
     {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/domain/la_notification_types.h"
+
 namespace markbridge {
 namespace {
 
@@ -29,14 +31,14 @@ LaPortalConfig LaPortalConfig::fromJson(const nlohmann::json& json, const std::s
   auto f = applySchema(json, schema(), path, context);
   config.name = f.value("name", "");
   config.connection = ConnectionConfig::fromJson(f, path, baseDir, context);
-  const std::set<std::string> known = {"unauthorised_10_day", "sickness_15_day",
-                                       "irregular_attendance", "penalty_threshold", "update"};
   if (f.contains("events")) {
     const auto& events = f["events"];
     for (std::size_t i = 0; i < events.size(); ++i) {
       std::string p = path + ".events[" + std::to_string(i) + "]";
-      if (!events[i].is_string() || !known.count(events[i].get<std::string>()))
-        context.add(p, "is not an LA notification type", events[i].dump());
+      if (!events[i].is_string() ||
+          (events[i] != "update" && !isLaNotificationType(events[i].get<std::string>())))
+        context.add(p, "is not an LA notification type (" + laNotificationTypeList() + ")",
+                    events[i].dump());
       else
         config.events.insert(events[i].get<std::string>());
     }

@@ -128,9 +128,9 @@ std::optional<Condition> compare(const nlohmann::json& json, const std::string& 
 }
 
 std::optional<Condition> noImprovement(const nlohmann::json& json, const std::string& path,
-                                       const ConfigContext& context) {
+                                       const ConfigContext& context, bool improved) {
   Condition c;
-  c.kind = Condition::Kind::NoImprovement;
+  c.kind = improved ? Condition::Kind::Improved : Condition::Kind::NoImprovement;
   if (!json.is_object()) {
     context.add(path, "must be an object: a measure, better, after_school_days", json.dump());
     return std::nullopt;
@@ -223,7 +223,8 @@ std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const s
     c.children.push_back(std::move(*child));
     return c;
   }
-  if (key == "no_improvement") return noImprovement(value, path + ".no_improvement", context);
+  if (key == "no_improvement" || key == "improved")
+    return noImprovement(value, path + "." + key, context, key == "improved");
   if (key == "on_ladder") return onLadder(value, path + ".on_ladder", context);
   if (key == "pupil" || key == "year_group") {
     c.kind = key == "pupil" ? Kind::PupilFlag : Kind::YearGroup;
@@ -242,7 +243,7 @@ std::optional<Condition> Condition::fromJson(const nlohmann::json& json, const s
 }
 
 const Condition* Condition::primary() const {
-  if (kind == Kind::Compare || kind == Kind::NoImprovement) return this;
+  if (kind == Kind::Compare || isReview()) return this;
   for (const auto& child : children)
     if (kind != Kind::Not)
       if (const auto* found = child.primary()) return found;
@@ -250,7 +251,7 @@ const Condition* Condition::primary() const {
 }
 
 bool Condition::usesStages() const {
-  if (kind == Kind::NoImprovement || measure.window.kind == Window::Kind::SinceStage) return true;
+  if (isReview() || measure.window.kind == Window::Kind::SinceStage) return true;
   return std::any_of(children.begin(), children.end(),
                      [](const Condition& child) { return child.usesStages(); });
 }
@@ -289,7 +290,8 @@ bool holds(const Condition& c, const Pupil& pupil, const SessionSeries& series, 
       return std::any_of(c.children.begin(), c.children.end(), child);
     case Condition::Kind::Not:
       return !child(c.children.front());
-    case Condition::Kind::NoImprovement: {
+    case Condition::Kind::NoImprovement:
+    case Condition::Kind::Improved: {
       int entered = stages ? stages->enteredDay(c.since) : -1;
       if (entered < 0 || i - entered < c.after_days) return false;
       if (series.taken(entered + 1, i) < c.evidenceNeeded()) return false;
@@ -297,7 +299,7 @@ bool holds(const Condition& c, const Pupil& pupil, const SessionSeries& series, 
       auto now = series.value(c.measure, i, nullptr);
       if (!then || !now) return false;
       double gain = c.higher_is_better ? *now - *then : *then - *now;
-      return gain <= c.by;
+      return c.kind == Condition::Kind::Improved ? gain > c.by : gain <= c.by;
     }
     case Condition::Kind::PupilFlag:
       return std::any_of(c.values.begin(), c.values.end(),
@@ -335,7 +337,7 @@ const Condition* firing(const Condition& c, const Pupil& pupil, const SessionSer
     int i;
     const StageContext* stages;
     const Condition* in(const Condition& c) const {
-      if (c.kind == Condition::Kind::Compare || c.kind == Condition::Kind::NoImprovement)
+      if (c.kind == Condition::Kind::Compare || c.isReview())
         return holds(c, pupil, series, i, stages) ? &c : nullptr;
       if (c.kind == Condition::Kind::Not) return nullptr;
       for (const auto& child : c.children)
@@ -349,7 +351,7 @@ const Condition* firing(const Condition& c, const Pupil& pupil, const SessionSer
 
 std::optional<std::string> waitingForEvidence(const Condition& c, const SessionSeries& series,
                                               int i, const StageContext* stages) {
-  if (c.kind == Condition::Kind::NoImprovement) {
+  if (c.isReview()) {
     int entered = stages ? stages->enteredDay(c.since) : -1;
     if (entered < 0 || i - entered < c.after_days) return std::nullopt;
     int taken = series.taken(entered + 1, i);

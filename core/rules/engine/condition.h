@@ -13,6 +13,7 @@
 // In a ladder's stages only (see ladder.h):
 //   {"no_improvement": {"measure": "percent", "codes": "attendance", "better": "higher",
 //                       "after_school_days": 10, "since_stage": "letter_1", "by": 0}}
+//   {"improved": {...the same settings...}}   its twin: better by more than "by" (reviews)
 //   a measure's "window": "since_stage" or {"since_stage": "letter_1"}
 // In rules only: {"on_ladder": "significant_concerns"} (see on_ladder.h)
 // Any measure may add "as_of": "morning" (see morning_register.h).
@@ -27,7 +28,7 @@
 namespace markbridge {
 
 struct Condition {
-  enum class Kind { All, Any, Not, Compare, PupilFlag, YearGroup, NoImprovement, OnLadder };
+  enum class Kind { All, Any, Not, Compare, PupilFlag, YearGroup, NoImprovement, Improved, OnLadder };
   enum class Op { AtLeast, MoreThan, AtMost, LessThan };
   Kind kind = Kind::All;
   std::vector<Condition> children;
@@ -54,6 +55,9 @@ struct Condition {
   const Condition* primary() const;
   // No improvement: the taken sessions a review needs, half the review period's sessions.
   int evidenceNeeded() const { return after_days; }
+  // A review: no improvement, or its twin improved (the same settings and evidence rule; a
+  // review that waits for taken sessions is neither).
+  bool isReview() const { return kind == Kind::NoImprovement || kind == Kind::Improved; }
   // Whether it (or a condition inside it) speaks of ladder stages: allowed in ladders only.
   bool usesStages() const;
 };

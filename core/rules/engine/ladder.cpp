@@ -20,6 +20,8 @@ constexpr Field kLadderFields[] = {
      "{\"when\": CONDITION, \"for_school_days\": N, \"to\": \"start\" | \"previous_stage\"}: "
      "step down once the condition has held N school days in a row"},
     {"stages", FieldType::Array, "", true, "the stages, lowest first"},
+    {"reviews", FieldType::Array, "[]", false,
+     "reviews held a number of school days after a stage was entered (see review.h)"},
 };
 constexpr Field kStageFields[] = {
     {"id", FieldType::String, "", true, "unique in the ladder"},
@@ -55,9 +57,7 @@ void resolve(Condition& c, const std::vector<PolicyRule>& stages, const std::str
 }
 
 bool speaksOfUnnamedStage(const Condition& c) {
-  if ((c.kind == Condition::Kind::NoImprovement ||
-       c.measure.window.kind == Window::Kind::SinceStage) &&
-      c.since.name.empty())
+  if ((c.isReview() || c.measure.window.kind == Window::Kind::SinceStage) && c.since.name.empty())
     return true;
   return std::any_of(c.children.begin(), c.children.end(), speaksOfUnnamedStage);
 }
@@ -96,6 +96,9 @@ std::optional<Ladder> Ladder::fromJson(const nlohmann::json& json, const std::st
       context.add(at,
                   "the first stage has no stage before it: name the stage with \"since_stage\"");
   }
+  if (l.contains("reviews"))
+    ladder.reviews_ =
+        readReviews(l["reviews"], path + ".reviews", context, ladder.stages_, ladder.id_);
   if (l.contains("de_escalate")) {
     std::string at = path + ".de_escalate";
     auto d = applySchema(l["de_escalate"], kDeEscalateFields, at, context);
@@ -152,6 +155,8 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
       standing = fresh;
       anyDisarmed = false;
     }
+    if (!reviews_.empty())
+      holdReviews(reviews_, policy, stages_, pupil, reg, series, i, standing.entered, events);
     if (anyDisarmed) {
       anyDisarmed = false;
       for (std::size_t s = 0; s < stages_.size(); ++s) {

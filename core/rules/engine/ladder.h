@@ -11,7 +11,8 @@
 //
 //   {"id": "graduated_response", "jump": true,
 //    "de_escalate": {"when": {...}, "for_school_days": 20, "to": "start"},
-//    "stages": [{"id": "letter_1", "when": {...}, "action": {...}, "summary": "..."}, ...]}
+//    "stages": [{"id": "letter_1", "when": {...}, "action": {...}, "summary": "..."}, ...],
+//    "reviews": [...]}   held after a stage whatever happens, or on a condition: see review.h
 
 #include <cstdint>
 #include <optional>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "core/rules/engine/policy_rule.h"
+#include "core/rules/engine/review.h"
 
 namespace markbridge {
 
@@ -52,6 +54,7 @@ class Ladder {
   const std::string& id() const { return id_; }
   const std::string& description() const { return description_; }
   const std::vector<PolicyRule>& stages() const { return stages_; }
+  const std::vector<LadderReview>& reviews() const { return reviews_; }
   bool compulsorySchoolAgeOnly() const { return compulsory_; }
   // The rule id events of stage `s` carry: POLICY.LADDER.STAGE.
   std::string stageRuleId(const std::string& policy, std::size_t s) const;
@@ -76,6 +79,7 @@ class Ladder {
  private:
   std::string id_, description_;
   std::vector<PolicyRule> stages_;
+  std::vector<LadderReview> reviews_;  // see review.h
   bool jump_ = false;
   bool compulsory_ = true;
   bool restart_each_year_ = true;

@@ -97,6 +97,24 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
       if (other.id() == ladder->id()) context.add(path + ".id", "is used by another ladder");
     for (const auto& rule : policy.rules_)
       if (rule.id == ladder->id()) context.add(path + ".id", "is used by a rule", rule.id);
+    // A review's events are POLICY.REVIEW.STAGE: its id is a name in the policy, like a ladder's.
+    for (std::size_t r = 0; r < ladder->reviews().size(); ++r) {
+      const auto& id = ladder->reviews()[r].rule.id;
+      auto named = [&](const auto& other) { return other.id() == id; };
+      if (std::any_of(policy.rules_.begin(), policy.rules_.end(),
+                      [&](const PolicyRule& rule) { return rule.id == id; }) ||
+          std::any_of(policy.ladders_.begin(), policy.ladders_.end(), named) ||
+          std::any_of(policy.ladders_.begin(), policy.ladders_.end(), [&](const Ladder& other) {
+            return std::any_of(other.reviews().begin(), other.reviews().end(),
+                               [&](const LadderReview& rv) { return rv.rule.id == id; });
+          }))
+        context.add(path + ".reviews[" + std::to_string(r) + "].id",
+                    "is used by a rule, a ladder or another ladder's review", id);
+    }
+    for (const auto& other : policy.ladders_)
+      for (const auto& review : other.reviews())
+        if (review.rule.id == ladder->id())
+          context.add(path + ".id", "is used by another ladder's review", ladder->id());
     policy.ladders_.push_back(std::move(*ladder));
   }
   for (std::size_t i = 0; i < policy.rules_.size(); ++i) {
@@ -209,6 +227,18 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
       e.fired = firedBy(ladder.stageRuleId(name_, s));
       out.push_back(std::move(e));
     }
+    for (const auto& review : ladder.reviews())
+      for (int s : review.stages) {
+        RuleExplanation e;
+        e.id = review.rule.id + "." + ladder.stages()[static_cast<std::size_t>(s)].id;
+        e.rule = &review.rule;
+        e.standing = reviewStanding(review, series, day, standing.entered, s);
+        StageContext context{&standing.entered, s};
+        e.holds = day >= 0 && reviewDue(review, series, day, standing.entered, s) &&
+                  holds(review.rule.when, pupil, series, day, &context);
+        e.fired = firedBy(name_ + "." + e.id);
+        out.push_back(std::move(e));
+      }
   }
   return out;
 }

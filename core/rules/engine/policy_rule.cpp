@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/domain/la_notification_types.h"
 #include "core/rules/rule.h"
 
 namespace markbridge {
@@ -34,10 +35,6 @@ struct Facts {
   }
 };
 
-// The LA portal's notification types a rule may send ("update" is the gateway's own).
-constexpr std::string_view kLaTypes[] = {"unauthorised_10_day", "sickness_15_day",
-                                         "irregular_attendance", "penalty_threshold"};
-
 }  // namespace
 
 PolicyRule readRule(const nlohmann::json& r, const std::string& path,
@@ -60,10 +57,9 @@ PolicyRule readRule(const nlohmann::json& r, const std::string& path,
   rule.action.details = value;
   if (kind == "la_notification" && value.is_string()) {
     rule.action.type = value.get<std::string>();
-    if (std::find(std::begin(kLaTypes), std::end(kLaTypes), rule.action.type) == std::end(kLaTypes))
+    if (!isLaNotificationType(rule.action.type))
       context.add(path + ".action.la_notification",
-                  "must be an LA portal notification type: unauthorised_10_day, sickness_15_day, "
-                  "irregular_attendance or penalty_threshold",
+                  "must be an LA portal notification type: " + laNotificationTypeList(),
                   rule.action.type);
   } else if ((kind == "concern" || kind == "task" || kind == "note") && value.is_object())
     rule.action.type = kind;
@@ -84,7 +80,7 @@ std::optional<double> datingValue(const PolicyRule& rule, const Pupil& pupil,
                                   const StageContext* stages) {
   const Condition* dating = firing(rule.when, pupil, series, i, stages);
   if (!dating) return std::nullopt;
-  if (dating->kind == Condition::Kind::NoImprovement) {
+  if (dating->isReview()) {
     int entered = stages ? stages->enteredDay(dating->since) : -1;
     auto value = series.value(dating->measure, i, from);
     if (from && entered >= 0 && entered < i) *from = entered + 1;

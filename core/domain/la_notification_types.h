@@ -1,0 +1,37 @@
+#pragma once
+// The LA portal's notification types a policy may send (../shared/domain/interfaces.md, plus
+// `ehcp_attendance_concern`, which extends it). One list, read both by `markbridge check` (a
+// policy's la_notification) and by the la_portal sink (its `events`), so the two cannot drift.
+// `update` (a correction) is the gateway's own and is not in it.
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+namespace markbridge {
+
+inline constexpr std::string_view kLaNotificationTypes[] = {
+    "unauthorised_10_day", "sickness_15_day", "irregular_attendance", "penalty_threshold",
+    // Head teacher's duty (OTW 3.2): "Communicating with the local authority when a pupil with
+    // an education, health and care (EHC) plan has falling attendance".
+    "ehcp_attendance_concern"};
+
+inline bool isLaNotificationType(std::string_view type) {
+  return std::find(std::begin(kLaNotificationTypes), std::end(kLaNotificationTypes), type) !=
+         std::end(kLaNotificationTypes);
+}
+
+// "a, b, c or d", for error messages.
+inline std::string laNotificationTypeList() {
+  std::string out;
+  constexpr auto n = std::size(kLaNotificationTypes);
+  for (std::size_t i = 0; i < n; ++i)
+    out += std::string(i == 0       ? ""
+                       : i + 1 == n ? " or "
+                                    : ", ") +
+           std::string(kLaNotificationTypes[i]);
+  return out;
+}
+
+}  // namespace markbridge
