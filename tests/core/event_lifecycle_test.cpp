@@ -96,6 +96,27 @@ TEST(EventLifecycle, AnAmendedPeriodRevisesTheRecordInsteadOfDoublingIt) {
   EXPECT_EQ(plan.outcome.new_events + plan.outcome.withdrawn_events, 0);
 }
 
+TEST(EventLifecycle, PeriodsSharingOnlyOneDayOverlap) {
+  // The amended run ends on the day the recorded one began (and the other way round).
+  auto recordedLater = tenDays("2024-09-30", "2024-10-11");
+  auto endsOnItsFirstDay = tenDays("2024-09-17", "2024-09-30");
+  std::vector<Event> found = {endsOnItsFirstDay};
+  auto plan = planEvaluation({kUpn}, found, {recordOf(recordedLater)}, kRoutes);
+  EXPECT_EQ(plan.outcome.revised_events, 1);
+  auto recordedEarlier = tenDays("2024-09-03", "2024-09-16");
+  auto beginsOnItsLastDay = tenDays("2024-09-16", "2024-09-27");
+  found = {beginsOnItsLastDay};
+  plan = planEvaluation({kUpn}, found, {recordOf(recordedEarlier)}, kRoutes);
+  EXPECT_EQ(plan.outcome.revised_events, 1);
+  // A day apart: a new episode.
+  auto dayAfter = tenDays("2024-09-17", "2024-09-30");
+  found = {dayAfter};
+  plan = planEvaluation({kUpn}, found, {recordOf(recordedEarlier)}, kRoutes);
+  EXPECT_EQ(plan.outcome.revised_events, 0);
+  EXPECT_EQ(plan.outcome.new_events, 1);
+  EXPECT_EQ(plan.outcome.withdrawn_events, 1);
+}
+
 TEST(EventLifecycle, ARevisionOfARevisionStillUpdatesTheFirstRecord) {
   auto first = tenDays("2024-09-16", "2024-09-27");
   auto second = tenDays("2024-09-17", "2024-09-30");
