@@ -10,7 +10,7 @@
 #include "core/outbox/backoff.h"
 #include "core/outbox/circuit_breaker.h"
 #include "core/outbox/sink.h"
-#include "core/store/store.h"
+#include "core/store/outbox_store.h"
 
 namespace markbridge {
 
@@ -40,7 +40,7 @@ class DeliveryWorker {
  public:
   // `circuits` (one per sink, created as needed) outlive the worker: the service keeps them
   // from one sync to the next.
-  DeliveryWorker(Store& store, std::map<std::string, Sink*> sinks, Clock& clock,
+  DeliveryWorker(OutboxStore& store, std::map<std::string, Sink*> sinks, Clock& clock,
                  RandomSource& random, DeliveryOptions options,
                  std::map<std::string, CircuitBreaker>& circuits)
       : store_(store),
@@ -57,7 +57,7 @@ class DeliveryWorker {
   std::function<bool()> should_stop;
 
  private:
-  Store& store_;
+  OutboxStore& store_;
   std::map<std::string, Sink*> sinks_;
   Clock& clock_;
   RandomSource& random_;

@@ -1,13 +1,12 @@
-#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <unordered_map>
 
 #include "core/domain/utf8.h"
 #include "core/store/import_catalogue.h"
 #include "core/store/register_week.h"
 #include "core/store/sqlite_db.h"
+#include "core/store/sqlite_evaluation.h"
 #include "core/store/sqlite_import.h"
 #include "core/store/sqlite_rows.h"
 #include "core/store/sqlite_schema.h"
@@ -215,158 +214,8 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  EvaluationOutcome commitEvaluation(const std::vector<PupilEvaluated>& pupils,
-                                     const std::vector<Event>& events,
-                                     const std::vector<SinkRoute>& routes, int64_t now,
-                                     std::optional<Date> notifyFrom) override {
-    EvaluationOutcome outcome;
-    Transaction tx(db_);
-    struct Known {
-      std::string state, rule, type, upn, from, to, record_of;
-      int64_t revision;
-      std::string occurred_on;
-    };
-    // What the store knows of: each event found now, and the active events of these pupils that
-    // arose since the earliest day looked at again (those that may have lapsed). Not the whole
-    // table, and not the payloads (read for the few events that need them): after a register
-    // closes that is a few rows, not every event of the year.
-    std::unordered_map<std::string, Known> known;
-    {
-      const std::string columns =
-          "SELECT id, state, rule, type, upn, period_from, period_to, record_of, revision, "
-          "occurred_on FROM events WHERE ";
-      auto read = [&](SqliteStatement& s) {
-        known.emplace(s.text(0), Known{s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                                       s.text(6), s.text(7), s.integer(8), s.text(9)});
-      };
-      SqliteStatement byId(db_.handle(), columns + "id=?1");
-      for (const auto& event : events) {
-        byId.bind(1, event.id);
-        if (byId.step()) read(byId);
-        byId.reset();
-      }
-      std::string earliest = "9999-12-31", firstUpn, lastUpn;
-      for (const auto& p : pupils) {
-        earliest = std::min(earliest, p.from.iso());
-        if (firstUpn.empty() || p.upn < firstUpn) firstUpn = p.upn;
-        lastUpn = std::max(lastUpn, p.upn);
-      }
-      SqliteStatement active(db_.handle(), columns +
-                                               "upn BETWEEN ?1 AND ?2 AND state='active' AND "
-                                               "occurred_on>=?3");
-      active.bind(1, firstUpn).bind(2, lastUpn).bind(3, earliest);
-      while (active.step()) read(active);
-    }
-    SqliteStatement payloadOf(db_.handle(), "SELECT payload FROM events WHERE id=?1");
-    auto storedPayload = [&](const std::string& id) {
-      payloadOf.bind(1, id);
-      std::string payload = payloadOf.step() ? payloadOf.text(0) : std::string();
-      payloadOf.reset();
-      return payload;
-    };
-    SqliteStatement insertEvent(
-        db_.handle(),
-        "INSERT INTO events(id, rule, type, upn, episode, occurred_on, period_from, period_to, "
-        "payload, state, record_of, revision, created_at, updated_at) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?12,?10,0,?11,?11)");
-    auto recordEvent = [&](const Event& event, const std::string& payload,
-                           const std::string& recordOf, std::string_view state) {
-      insertEvent.bind(1, event.id).bind(2, event.rule).bind(3, event.type);
-      insertEvent.bind(4, event.pupil.upn).bind(5, event.episode);
-      insertEvent.bind(6, event.occurred_on.iso()).bind(7, event.from.iso());
-      insertEvent.bind(8, event.to.iso()).bind(9, payload).bind(10, recordOf).bind(11, now);
-      insertEvent.bind(12, state).run();
-    };
-    SqliteStatement setState(db_.handle(),
-                             "UPDATE events SET state=?2, revision=?3, updated_at=?4 WHERE id=?1");
-    SqliteStatement queue(db_.handle(),
-                          "INSERT OR IGNORE INTO outbox(key, sink, event_id, upn, kind, payload, "
-                          "state, created_at, next_attempt_at) "
-                          "VALUES(?1,?2,?3,?4,?5,?6,'pending',?7,?7)");
-    auto enqueue = [&](const std::string& id, const std::string& type, const std::string& upn,
-                       OutboxKind kind, const std::string& payload, const std::string& suffix) {
-      for (const auto& route : routes) {
-        if (!route.types.count(type)) continue;
-        queue.bind(1, id + suffix + "@" + route.sink).bind(2, route.sink).bind(3, id).bind(4, upn);
-        queue.bind(5, toString(kind)).bind(6, payload).bind(7, now).run();
-        outcome.outbox_items += db_.changes();
-      }
-    };
-
-    // Events that held before and hold no longer, for the pupils evaluated now.
-    std::set<std::string> current;
-    for (const auto& event : events) current.insert(event.id);
-    std::unordered_map<std::string, std::string> lookedFrom;  // upn -> ISO day
-    for (const auto& p : pupils) lookedFrom[p.upn] = p.from.iso();
-    std::vector<std::string> lapsed;
-    for (const auto& [id, k] : known) {
-      if (k.state != "active" || current.count(id)) continue;
-      auto from = lookedFrom.find(k.upn);
-      if (from != lookedFrom.end() && k.occurred_on >= from->second) lapsed.push_back(id);
-    }
-    std::sort(lapsed.begin(), lapsed.end());
-
-    for (const auto& event : events) {
-      auto it = known.find(event.id);
-      if (it == known.end() && notifyFrom && event.occurred_on < *notifyFrom) {
-        recordEvent(event, event.toJson(), event.id, "historical");
-        ++outcome.historical_events;
-      } else if (it == known.end()) {
-        // A new event that overlaps a lapsed one of the same rule is the same episode with an
-        // amended register: it revises that record instead of withdrawing it and opening another.
-        std::string revises;
-        for (auto l = lapsed.begin(); l != lapsed.end(); ++l) {
-          const auto& old = known.at(*l);
-          if (old.rule == event.rule && old.upn == event.pupil.upn && old.from <= event.to.iso() &&
-              event.from.iso() <= old.to) {
-            revises = *l;
-            lapsed.erase(l);
-            break;
-          }
-        }
-        auto payload = event.toJson();
-        const std::string recordOf = revises.empty() ? event.id : known.at(revises).record_of;
-        recordEvent(event, payload, recordOf, "active");
-        if (revises.empty()) {
-          enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, payload, "");
-          ++outcome.new_events;
-        } else {
-          const auto& old = known.at(revises);
-          setState.bind(1, revises)
-              .bind(2, "superseded")
-              .bind(3, old.revision + 1)
-              .bind(4, now)
-              .run();
-          enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Revise, payload, "/revises");
-          ++outcome.revised_events;
-        }
-      } else if (it->second.state == "withdrawn") {
-        auto revision = it->second.revision + 1;
-        setState.bind(1, event.id).bind(2, "active").bind(3, revision).bind(4, now).run();
-        enqueue(event.id, event.type, event.pupil.upn, OutboxKind::Notify, storedPayload(event.id),
-                "/r" + std::to_string(revision));
-        ++outcome.reinstated_events;
-      }
-    }
-    for (const auto& id : lapsed) {
-      const auto& k = known.at(id);
-      auto revision = k.revision + 1;
-      setState.bind(1, id).bind(2, "withdrawn").bind(3, revision).bind(4, now).run();
-      enqueue(id, k.type, k.upn, OutboxKind::Withdraw, storedPayload(id),
-              "/w" + std::to_string(revision));
-      ++outcome.withdrawn_events;
-    }
-    SqliteStatement keep(db_.handle(),
-                         "INSERT OR REPLACE INTO evaluation_checkpoints(upn, data) VALUES(?1,?2)");
-    SqliteStatement drop(db_.handle(), "DELETE FROM evaluation_checkpoints WHERE upn=?1");
-    for (const auto& p : pupils) {
-      if (p.checkpoint.empty())
-        drop.bind(1, p.upn).run();
-      else
-        keep.bind(1, p.upn).bindBlob(2, p.checkpoint).run();
-    }
-    tx.commit();
-    return outcome;
+  std::unique_ptr<EvaluationWriter> beginEvaluation() override {
+    return makeSqliteEvaluationWriter(db_);
   }
 
   // Pending items not waiting behind an earlier pending item for the same pupil and sink.

@@ -1,3 +1,7 @@
+// What is particular to the SQLite store: its file, and failures only SQLite can be made to
+// show. What every backend does is in the contract suites (tests/core/store_contract_*.cpp),
+// instantiated for SQLite in tests/core/store_backends.h.
+
 #include <gtest/gtest.h>
 
 #include "core/store/sqlite_db.h"
@@ -26,92 +30,7 @@ ImportBatch batchOf(std::vector<Mark> marks, std::string fingerprint) {
 
 const std::string kUpn = "B801200005001";
 
-std::string codeOf(Store& store, Date day, Session s) {
-  std::string code = "(none)";
-  store.forEachRegister([&](const Pupil&, const std::vector<Mark>& marks) {
-    for (const auto& m : marks)
-      if (m.date == day && m.session == s) code = std::string(m.code.str());
-  });
-  return code;
-}
-
 }  // namespace
-
-TEST(SqliteStore, KeepsTheRegisterInARealFileAcrossReopening) {
-  test::TempDir dir;
-  auto path = (dir / "register.db").string();
-  {
-    auto store = openSqliteStore(path);
-    auto outcome = store->importBatch(batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/"),
-                                               test::mark(kUpn, d("2024-09-03"), Session::PM, "N")},
-                                              "f1"),
-                                      100);
-    EXPECT_EQ(outcome.marks_added, 2);
-    EXPECT_EQ(outcome.pupils_added, 1);
-  }
-  auto reopened = openSqliteStore(path);
-  EXPECT_EQ(reopened->status().marks, 2);
-  EXPECT_EQ(codeOf(*reopened, d("2024-09-03"), Session::PM), "N");
-  EXPECT_EQ(reopened->pupil(kUpn)->reg_group, "7A");
-}
-
-TEST(SqliteStore, ReimportingTheSameFileChangesNothing) {
-  test::TempDir dir;
-  auto store = openSqliteStore((dir / "r.db").string());
-  auto batch = batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "N")}, "same-bytes");
-  store->importBatch(batch, 100);
-  auto again = store->importBatch(batch, 200);
-  EXPECT_TRUE(again.already_imported);
-  EXPECT_EQ(again.marks_added + again.marks_amended, 0);
-  auto status = store->status();
-  EXPECT_EQ(status.imports, 1);
-  EXPECT_EQ(status.marks, 1);
-  // The same marks in different bytes: imported, but every mark is unchanged.
-  auto sameMarks = store->importBatch(batchOf(batch.marks, "other-bytes"), 300);
-  EXPECT_FALSE(sameMarks.already_imported);
-  EXPECT_EQ(sameMarks.marks_unchanged, 1);
-  EXPECT_EQ(store->status().amendments, 0);
-}
-
-TEST(SqliteStore, AChangedMarkIsAnAmendmentThatKeepsTheOriginal) {
-  test::TempDir dir;
-  auto store = openSqliteStore((dir / "r.db").string());
-  store->importBatch(batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "N")}, "monday"), 100);
-  auto later = test::mark(kUpn, d("2024-09-03"), Session::AM, "I");
-  later.source = "arbor";
-  auto outcome = store->importBatch(batchOf({later}, "tuesday"), 200);
-  EXPECT_EQ(outcome.marks_amended, 1);
-  EXPECT_EQ(codeOf(*store, d("2024-09-03"), Session::AM), "I");
-  auto amendments = store->amendments(kUpn);
-  ASSERT_EQ(amendments.size(), 1u);
-  EXPECT_EQ(amendments[0].old_code, "N");
-  EXPECT_EQ(amendments[0].new_code, "I");
-  EXPECT_EQ(amendments[0].old_source, "test");
-  EXPECT_EQ(amendments[0].new_source, "arbor");
-  EXPECT_EQ(amendments[0].amended_at, 200);
-}
-
-TEST(SqliteStore, ABlankInALaterExportNeverErasesATakenMark) {
-  test::TempDir dir;
-  auto store = openSqliteStore((dir / "r.db").string());
-  store->importBatch(batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/")}, "a"), 1);
-  auto blank = test::mark(kUpn, d("2024-09-03"), Session::AM, "/");
-  blank.code = Code::notTaken();
-  store->importBatch(batchOf({blank}, "b"), 2);
-  EXPECT_EQ(codeOf(*store, d("2024-09-03"), Session::AM), "/");
-}
-
-TEST(SqliteStore, RefusesABatchWithProblemsAndStoresNothing) {
-  test::TempDir dir;
-  auto store = openSqliteStore((dir / "r.db").string());
-  auto batch = batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/")}, "bad");
-  batch.problems.push_back(Problem{"bad.csv", 3, 9, "", "ZZ", "unknown attendance code"});
-  EXPECT_THROW(store->importBatch(batch, 1), StoreError);
-  auto status = store->status();
-  EXPECT_EQ(status.marks, 0);
-  EXPECT_EQ(status.pupils, 0);
-  EXPECT_EQ(status.imports, 0);
-}
 
 TEST(SqliteStore, AFailureMidImportLeavesNothingBehind) {
   test::TempDir dir;
@@ -144,4 +63,34 @@ TEST(StoreFile, AFirstStartKilledBeforeItsFirstWriteLeavesAStoreThatOpensAgain) 
   EXPECT_NO_THROW({ SqliteDb again(path); });
   for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
     EXPECT_EQ(entry.path().filename().string().find(".new-"), std::string::npos);
+}
+
+TEST(SqliteStore, AnEventInAStateThisVersionDoesNotKnowIsNamedNotGuessed) {
+  test::TempDir dir;
+  auto path = (dir / "r.db").string();
+  auto store = openSqliteStore(path);
+  Event e;
+  e.rule = "statutory.unauthorised_10_day";
+  e.type = "unauthorised_10_day";
+  e.pupil.upn = kUpn;
+  e.episode = "2024-09-16";
+  e.id = Event::makeId(e.rule, kUpn, e.episode);
+  e.from = d("2024-09-16");
+  e.to = e.occurred_on = d("2024-09-27");
+  store->commitEvaluation({kUpn}, {e}, {}, 1);
+  SqliteDb(path).exec("UPDATE events SET state='paused'");
+  try {
+    store->commitEvaluation({kUpn}, {e}, {}, 2);
+    FAIL() << "an unknown state was read as some state";
+  } catch (const StoreError& error) {
+    EXPECT_NE(std::string(error.what()).find(e.id), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("'paused'"), std::string::npos) << error.what();
+  }
+  SqliteDb(path).exec("UPDATE events SET state='active', period_to='27/09/2024'");
+  try {
+    store->commitEvaluation({kUpn}, {e}, {}, 3);
+    FAIL() << "a date that is not ISO was read";
+  } catch (const StoreError& error) {
+    EXPECT_NE(std::string(error.what()).find("'27/09/2024'"), std::string::npos) << error.what();
+  }
 }

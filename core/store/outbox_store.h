@@ -1,0 +1,48 @@
+#pragma once
+// The outbox part of a store: items queued for sinks (by EventStore::commitEvaluation, in the
+// same transaction as their events), their delivery, retries and dead letters. One of the three
+// interfaces a store backend implements; tests/core/store_contract_*.cpp hold its contract.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/outbox/outbox_item.h"
+
+namespace markbridge {
+
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+
+  // Pending items due at `now`, oldest first, at most one per (sink, pupil) so each pupil's
+  // events reach a sink in order.
+  virtual std::vector<OutboxItem> dueOutbox(int64_t now, int limit) = 0;
+  // When the next item that is not waiting behind another falls due.
+  virtual std::optional<int64_t> nextOutboxDue() = 0;
+  virtual std::vector<OutboxItem> outbox(std::optional<OutboxState> state, int limit) = 0;
+  virtual void recordDelivered(int64_t seq, const std::string& reference, int64_t now) = 0;
+  virtual void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
+                           const std::string& error) = 0;
+  virtual void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
+                              const std::string& response) = 0;
+  virtual std::optional<OutboxItem> outboxItem(int64_t seq) = 0;
+  // A dead-lettered (or discarded) item back to pending, due now, its attempts reset and its
+  // give-up deadline started again; a pending item due now, its attempts kept; false when there
+  // is no such item or it was delivered.
+  virtual bool retryOutbox(int64_t seq, int64_t now) = 0;
+  // Every pending item of `sink` due now (a paused sink resumed by hand); how many.
+  virtual int retrySinkPending(const std::string& sink, int64_t now) = 0;
+  // A pending or dead-lettered item set aside for good (kept for the record); false otherwise.
+  virtual bool discardOutbox(int64_t seq, int64_t now, const std::string& why) = 0;
+  virtual std::vector<SinkOutboxStats> outboxBySink() = 0;
+  // How many outbox items are in each state ("pending" -> n); cheap, for every delivery run.
+  virtual std::map<std::string, int> outboxCounts() = 0;
+  // The destination's reference for the record an event updates (for corrections and
+  // revisions): what the sink answered when it delivered the notification of that record.
+  virtual std::string deliveredReference(const std::string& eventId, const std::string& sink) = 0;
+};
+
+}  // namespace markbridge

@@ -1,0 +1,163 @@
+// The outbox store's contract: what every backend of OutboxStore does with the items an
+// evaluation queued (order, due times, delivery, retries, dead letters), written against the
+// interface and run once per backend in tests/core/store_backends.h.
+
+#include <gtest/gtest.h>
+
+#include "tests/core/store_backends.h"
+
+using namespace markbridge;
+using markbridge::test::d;
+
+namespace {
+
+const std::string kType = "unauthorised_10_day";
+const std::vector<SinkRoute> kRoutes = {{"la", {kType}}, {"webhook", {kType}}};
+
+Event tenDays(const std::string& upn, const char* first, const char* reached) {
+  Event e;
+  e.rule = "statutory.unauthorised_10_day";
+  e.type = kType;
+  e.pupil.upn = upn;
+  e.episode = first;
+  e.id = Event::makeId(e.rule, upn, first);
+  e.from = d(first);
+  e.to = e.occurred_on = d(reached);
+  return e;
+}
+
+}  // namespace
+
+template <typename Backend>
+class OutboxStoreContract : public test::StoreContract<Backend> {
+ protected:
+  OutboxStore& outbox() { return *this->store; }
+  // Queues items the way the service does: through an evaluation.
+  void evaluate(const std::string& upn, std::vector<Event> events, int64_t now) {
+    this->store->commitEvaluation({upn}, events, kRoutes, now);
+  }
+  const Event a1 = tenDays("A", "2024-09-16", "2024-09-27");
+  const Event a2 = tenDays("A", "2024-11-04", "2024-11-15");
+  const Event b1 = tenDays("B", "2024-09-16", "2024-09-27");
+};
+TYPED_TEST_SUITE_P(OutboxStoreContract);
+
+TYPED_TEST_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst) {
+  this->evaluate("A", {this->a1}, 100);
+  this->evaluate("A", {this->a1, this->a2}, 200);
+  this->evaluate("B", {this->b1}, 300);
+  auto& outbox = this->outbox();
+  EXPECT_TRUE(outbox.dueOutbox(99, 10).empty());
+  EXPECT_EQ(outbox.nextOutboxDue(), 100);
+  auto due = outbox.dueOutbox(1000, 10);
+  ASSERT_EQ(due.size(), 4u);  // A's second event waits behind its first, at each sink
+  EXPECT_EQ(due[0].key, this->a1.id + "@la");
+  EXPECT_EQ(due[1].key, this->a1.id + "@webhook");
+  EXPECT_EQ(due[2].key, this->b1.id + "@la");
+  EXPECT_EQ(due[3].key, this->b1.id + "@webhook");
+  EXPECT_EQ(outbox.dueOutbox(1000, 1).size(), 1u);
+  outbox.recordDelivered(due[0].seq, "LA-1", 400);
+  due = outbox.dueOutbox(1000, 10);
+  ASSERT_EQ(due.size(), 4u);
+  EXPECT_EQ(due[1].key, this->a2.id + "@la");  // its turn now, in the order queued
+}
+
+TYPED_TEST_P(OutboxStoreContract, ARetryWaitsUntilItsTimeAndCountsItsAttempts) {
+  this->evaluate("A", {this->a1}, 100);
+  auto& outbox = this->outbox();
+  auto item = outbox.dueOutbox(100, 1).at(0);
+  outbox.recordRetry(item.seq, 1, 5000, "503 Service Unavailable");
+  auto after = outbox.outboxItem(item.seq);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->attempts, 1);
+  EXPECT_EQ(after->next_attempt_at, 5000);
+  EXPECT_EQ(after->last_error, "503 Service Unavailable");
+  EXPECT_EQ(after->state, OutboxState::Pending);
+  for (const auto& due : outbox.dueOutbox(4999, 10)) EXPECT_NE(due.seq, item.seq);
+  EXPECT_EQ(outbox.dueOutbox(5000, 10).at(0).seq, item.seq);
+  EXPECT_FALSE(outbox.outboxItem(999999).has_value());
+}
+
+TYPED_TEST_P(OutboxStoreContract, DeadLettersAreKeptAndCanBeRetriedOrDiscarded) {
+  this->evaluate("A", {this->a1}, 100);
+  auto& outbox = this->outbox();
+  auto due = outbox.dueOutbox(100, 10);
+  ASSERT_EQ(due.size(), 2u);
+  outbox.recordRejected(due[0].seq, 3, "422 Unprocessable", 200, "{\"error\":\"upn\"}");
+  auto dead = outbox.outbox(OutboxState::Rejected, 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].response, "{\"error\":\"upn\"}");
+  EXPECT_EQ(dead[0].attempts, 3);
+  EXPECT_TRUE(outbox.retryOutbox(due[1].seq, 300));  // pending: due now, attempts kept
+  EXPECT_EQ(outbox.outboxItem(due[1].seq)->next_attempt_at, 300);
+  EXPECT_TRUE(outbox.retryOutbox(due[0].seq, 300));
+  auto again = outbox.outboxItem(due[0].seq);
+  EXPECT_EQ(again->state, OutboxState::Pending);
+  EXPECT_EQ(again->attempts, 0);
+  EXPECT_EQ(again->next_attempt_at, 300);
+  EXPECT_TRUE(outbox.discardOutbox(due[0].seq, 400, "pupil left"));
+  EXPECT_EQ(outbox.outboxItem(due[0].seq)->state, OutboxState::Discarded);
+  EXPECT_NE(outbox.outboxItem(due[0].seq)->last_error.find("pupil left"), std::string::npos);
+  outbox.recordDelivered(due[1].seq, "W-1", 500);
+  EXPECT_FALSE(outbox.discardOutbox(due[1].seq, 600, "too late"));  // delivered stands
+  EXPECT_FALSE(outbox.retryOutbox(due[1].seq, 600));
+}
+
+TYPED_TEST_P(OutboxStoreContract, ASinkResumedByHandHasItsWaitingItemsDueNow) {
+  this->evaluate("A", {this->a1}, 100);
+  auto& outbox = this->outbox();
+  auto due = outbox.dueOutbox(100, 10);
+  ASSERT_EQ(due.size(), 2u);
+  for (const auto& item : due) outbox.recordRetry(item.seq, 1, 60'000, "401");
+  EXPECT_EQ(outbox.retrySinkPending(due[0].sink, 200), 1);  // that sink's item only
+  EXPECT_EQ(outbox.outboxItem(due[0].seq)->next_attempt_at, 200);
+  EXPECT_EQ(outbox.outboxItem(due[0].seq)->attempts, 1);
+  EXPECT_EQ(outbox.outboxItem(due[1].seq)->next_attempt_at, 60'000);
+  EXPECT_EQ(outbox.retrySinkPending(due[0].sink, 200), 0);  // already due
+}
+
+TYPED_TEST_P(OutboxStoreContract, CountsByStateAndBySink) {
+  this->evaluate("A", {this->a1}, 100);
+  this->evaluate("B", {this->b1}, 100);
+  auto& outbox = this->outbox();
+  auto due = outbox.dueOutbox(100, 10);
+  ASSERT_EQ(due.size(), 4u);
+  outbox.recordDelivered(due[0].seq, "LA-1", 200);
+  outbox.recordRetry(due[1].seq, 2, 900, "timeout");
+  outbox.recordRejected(due[2].seq, 1, "400", 200, "");
+  auto counts = outbox.outboxCounts();
+  EXPECT_EQ(counts["pending"], 2);
+  EXPECT_EQ(counts["delivered"], 1);
+  EXPECT_EQ(counts["rejected"], 1);
+  auto bySink = outbox.outboxBySink();
+  ASSERT_EQ(bySink.size(), 2u);
+  EXPECT_EQ(bySink[0].sink, "la");
+  EXPECT_EQ(bySink[0].delivered, 1);
+  EXPECT_EQ(bySink[0].dead, 1);
+  EXPECT_EQ(bySink[1].sink, "webhook");
+  EXPECT_EQ(bySink[1].pending, 2);
+  EXPECT_EQ(bySink[1].retries, 1);
+  EXPECT_EQ(bySink[1].oldest_pending_at, 100);
+}
+
+TYPED_TEST_P(OutboxStoreContract, ACorrectionFindsTheReferenceTheSinkGaveTheRecord) {
+  this->evaluate("A", {this->a1}, 100);
+  auto& outbox = this->outbox();
+  EXPECT_EQ(outbox.deliveredReference(this->a1.id, "la"), "");  // not delivered yet
+  for (const auto& item : outbox.dueOutbox(100, 10))
+    outbox.recordDelivered(item.seq, item.sink == "la" ? "LA-7" : "W-7", 200);
+  // An amendment moves the run's first day: the revision updates the same record.
+  auto moved = tenDays("A", "2024-09-17", "2024-09-30");
+  this->evaluate("A", {moved}, 300);
+  EXPECT_EQ(outbox.deliveredReference(moved.id, "la"), "LA-7");
+  EXPECT_EQ(outbox.deliveredReference(moved.id, "webhook"), "W-7");
+  EXPECT_EQ(outbox.deliveredReference(this->a1.id, "la"), "LA-7");
+}
+
+REGISTER_TYPED_TEST_SUITE_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst,
+                            ARetryWaitsUntilItsTimeAndCountsItsAttempts,
+                            DeadLettersAreKeptAndCanBeRetriedOrDiscarded,
+                            ASinkResumedByHandHasItsWaitingItemsDueNow, CountsByStateAndBySink,
+                            ACorrectionFindsTheReferenceTheSinkGaveTheRecord);
+INSTANTIATE_TYPED_TEST_SUITE_P(Backends, OutboxStoreContract, test::StoreBackends,
+                               test::BackendName);

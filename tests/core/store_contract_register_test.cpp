@@ -1,0 +1,164 @@
+// The register store's contract: what every backend of RegisterStore does, written against the
+// interface and run once per backend in tests/core/store_backends.h.
+
+#include <gtest/gtest.h>
+
+#include "core/store/sqlite_db.h"
+#include "tests/core/store_backends.h"
+
+using namespace markbridge;
+using markbridge::test::d;
+
+namespace {
+
+ImportBatch batchOf(std::vector<Mark> marks, std::string fingerprint) {
+  ImportBatch batch;
+  batch.source = marks.empty() ? "sims" : marks.front().source;  // the connector's name
+  batch.origin = "export.csv";
+  batch.fingerprint = std::move(fingerprint);
+  for (auto& m : marks) {
+    bool known = false;
+    for (const auto& p : batch.pupils) known = known || p.upn == m.upn;
+    if (!known) batch.pupils.push_back(Pupil{m.upn, "1", "Ann", "Smith", {}, "7", "7A", {}});
+  }
+  batch.marks = std::move(marks);
+  batch.rows = static_cast<int>(batch.marks.size());
+  return batch;
+}
+
+const std::string kUpn = "B801200005001";
+
+std::string codeOf(RegisterStore& store, Date day, Session s) {
+  std::string code = "(none)";
+  store.forEachRegister([&](const Pupil&, const std::vector<Mark>& marks) {
+    for (const auto& m : marks)
+      if (m.date == day && m.session == s) code = std::string(m.code.str());
+  });
+  return code;
+}
+
+}  // namespace
+
+template <typename Backend>
+class RegisterStoreContract : public test::StoreContract<Backend> {
+ protected:
+  RegisterStore& registers() { return *this->store; }
+};
+TYPED_TEST_SUITE_P(RegisterStoreContract);
+
+TYPED_TEST_P(RegisterStoreContract, KeepsTheRegisterAcrossReopening) {
+  auto outcome =
+      this->registers().importBatch(batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/"),
+                                             test::mark(kUpn, d("2024-09-03"), Session::PM, "N")},
+                                            "f1"),
+                                    100);
+  EXPECT_EQ(outcome.marks_added, 2);
+  EXPECT_EQ(outcome.pupils_added, 1);
+  this->reopen();
+  EXPECT_EQ(this->store->status().marks, 2);
+  EXPECT_EQ(codeOf(this->registers(), d("2024-09-03"), Session::PM), "N");
+  EXPECT_EQ(this->registers().pupil(kUpn)->reg_group, "7A");
+}
+
+TYPED_TEST_P(RegisterStoreContract, ReimportingTheSameFileChangesNothing) {
+  auto& store = this->registers();
+  auto batch = batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "N")}, "same-bytes");
+  store.importBatch(batch, 100);
+  EXPECT_TRUE(store.alreadyImported(batch.source, "same-bytes"));
+  auto again = store.importBatch(batch, 200);
+  EXPECT_TRUE(again.already_imported);
+  EXPECT_EQ(again.marks_added + again.marks_amended, 0);
+  auto status = this->store->status();
+  EXPECT_EQ(status.imports, 1);
+  EXPECT_EQ(status.marks, 1);
+  // The same marks in different bytes: imported, but every mark is unchanged.
+  auto sameMarks = store.importBatch(batchOf(batch.marks, "other-bytes"), 300);
+  EXPECT_FALSE(sameMarks.already_imported);
+  EXPECT_EQ(sameMarks.marks_unchanged, 1);
+  EXPECT_EQ(this->store->status().amendments, 0);
+}
+
+TYPED_TEST_P(RegisterStoreContract, AChangedMarkIsAnAmendmentThatKeepsTheOriginal) {
+  auto& store = this->registers();
+  store.importBatch(batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "N")}, "monday"), 100);
+  auto later = test::mark(kUpn, d("2024-09-03"), Session::AM, "I");
+  later.source = "arbor";
+  auto outcome = store.importBatch(batchOf({later}, "tuesday"), 200);
+  EXPECT_EQ(outcome.marks_amended, 1);
+  EXPECT_EQ(codeOf(store, d("2024-09-03"), Session::AM), "I");
+  auto amendments = store.amendments(kUpn);
+  ASSERT_EQ(amendments.size(), 1u);
+  EXPECT_EQ(amendments[0].old_code, "N");
+  EXPECT_EQ(amendments[0].new_code, "I");
+  EXPECT_EQ(amendments[0].old_source, "test");
+  EXPECT_EQ(amendments[0].new_source, "arbor");
+  EXPECT_EQ(amendments[0].amended_at, 200);
+}
+
+TYPED_TEST_P(RegisterStoreContract, ABlankInALaterExportNeverErasesATakenMark) {
+  auto& store = this->registers();
+  store.importBatch(batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/")}, "a"), 1);
+  auto blank = test::mark(kUpn, d("2024-09-03"), Session::AM, "/");
+  blank.code = Code::notTaken();
+  store.importBatch(batchOf({blank}, "b"), 2);
+  EXPECT_EQ(codeOf(store, d("2024-09-03"), Session::AM), "/");
+}
+
+TYPED_TEST_P(RegisterStoreContract, RefusesABatchWithProblemsAndStoresNothing) {
+  auto batch = batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/")}, "bad");
+  batch.problems.push_back(Problem{"bad.csv", 3, 9, "", "ZZ", "unknown attendance code"});
+  EXPECT_THROW(this->registers().importBatch(batch, 1), StoreError);
+  auto status = this->store->status();
+  EXPECT_EQ(status.marks, 0);
+  EXPECT_EQ(status.pupils, 0);
+  EXPECT_EQ(status.imports, 0);
+}
+
+TYPED_TEST_P(RegisterStoreContract, AnImportNotCommittedLeavesNothingBehind) {
+  auto& store = this->registers();
+  {
+    ImportOutcome outcome;
+    auto writer = store.beginImport(1);
+    writer->add(batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "N")}, "x"), outcome);
+  }
+  EXPECT_FALSE(store.pupil(kUpn).has_value());
+  EXPECT_TRUE(store.pupilIds().empty());
+  EXPECT_FALSE(store.alreadyImported("test", "x"));
+}
+
+TYPED_TEST_P(RegisterStoreContract, RemembersWhatASourceKeptAcrossReopening) {
+  auto& store = this->registers();
+  EXPECT_FALSE(store.sourceState("mis", "since").has_value());
+  store.setSourceState("mis", "since", "2024-09-03T16:00:00Z", 1);
+  store.setSourceState("mis", "since", "2024-09-04T16:00:00Z", 2);
+  this->reopen();
+  EXPECT_EQ(this->registers().sourceState("mis", "since"), "2024-09-04T16:00:00Z");
+  EXPECT_FALSE(this->registers().sourceState("other", "since").has_value());
+}
+
+TYPED_TEST_P(RegisterStoreContract, ListsPupilsAndTheirRegistersLaidOverTheCalendar) {
+  auto& store = this->registers();
+  std::vector<Mark> marks;
+  test::addDays(marks, kUpn, {d("2024-09-09"), d("2024-09-10")}, "N", "/");
+  marks.push_back(test::mark("A801200005002", d("2024-09-09"), Session::AM, "I"));
+  store.importBatch(batchOf(marks, "two"), 1);
+  auto ids = store.pupilIds();
+  ASSERT_EQ(ids.size(), 2u);
+  std::vector<std::string> seen;
+  std::string codes;
+  store.forEachPupilRegister(test::autumnCalendar(), [&](const Pupil& p, const PupilRegister& r) {
+    seen.push_back(p.upn);
+    codes += p.upn + ":" + std::string(r.at(d("2024-09-09"), Session::AM).str()) +
+             std::string(r.at(d("2024-09-10"), Session::PM).str()) + " ";
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"A801200005002", kUpn}));  // in UPN order
+  EXPECT_EQ(codes, "A801200005002:I" + std::string(Code::notTaken().str()) + " " + kUpn + ":N/ ");
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    RegisterStoreContract, KeepsTheRegisterAcrossReopening, ReimportingTheSameFileChangesNothing,
+    AChangedMarkIsAnAmendmentThatKeepsTheOriginal, ABlankInALaterExportNeverErasesATakenMark,
+    RefusesABatchWithProblemsAndStoresNothing, AnImportNotCommittedLeavesNothingBehind,
+    RemembersWhatASourceKeptAcrossReopening, ListsPupilsAndTheirRegistersLaidOverTheCalendar);
+INSTANTIATE_TYPED_TEST_SUITE_P(Backends, RegisterStoreContract, test::StoreBackends,
+                               test::BackendName);
