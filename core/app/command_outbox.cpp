@@ -137,7 +137,7 @@ int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
       seqs.push_back(seqOf(target));
     int done = 0;
     for (auto seq : seqs) done += store.retryOutbox(seq, now);
-    out << done << " item(s) pending and due now; the next delivery sends them\n";
+    out << done << " item(s) back to pending, due now; the next delivery sends them\n";
     if (done == 0 && target != "dead") {
       err << "markbridge outbox retry: item " << target
           << " is delivered already (or does not exist)\n";

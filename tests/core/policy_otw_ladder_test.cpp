@@ -16,9 +16,9 @@ namespace {
 
 using Stages = std::vector<std::string>;
 
-struct Otw : ::testing::Test, test::PolicyRegister {
+struct OtwLadder : ::testing::Test, test::PolicyRegister {
   Policy otw = Policy::load(test::sourceDir() + "/docs/policies/otw-attendance-bands.json");
-  Otw() : test::PolicyRegister(test::autumnCalendar()) {}
+  OtwLadder() : test::PolicyRegister(test::autumnCalendar()) {}
   // 17 of the first 20 sessions: 85% on 16 September, the first day with 20 possible sessions.
   void redOnSixteenthSeptember() {
     set({d("2024-09-03")}, "N", "N");
@@ -35,7 +35,7 @@ struct Otw : ::testing::Test, test::PolicyRegister {
 }  // namespace
 
 // "Below 90 %: Significant attendance concerns. Immediate Actions".
-TEST_F(Otw, BelowNinetyPercentImmediateActionsHitExactlyAndJustMissed) {
+TEST_F(OtwLadder, BelowNinetyPercentImmediateActionsHitExactlyAndJustMissed) {
   set({d("2024-09-03")}, "N", "N");  // 18 of 20: 90.0%, not below 90
   EXPECT_TRUE(fired(otw, "otw.significant_concerns").empty());
   set({d("2024-09-04")}, "N", "/");  // 17 of 20: 85%
@@ -50,7 +50,7 @@ TEST_F(Otw, BelowNinetyPercentImmediateActionsHitExactlyAndJustMissed) {
 // "If attendance has improved: Celebrate progress (certificates, praise, rewards)": at the end
 // of the half-term monitoring period (30 school days: 4 November), attendance is compared with
 // 85% on 16 September. 8 sessions missed of the next 60 (86.25%) is an improvement.
-TEST_F(Otw, IfAttendanceHasImprovedCelebrateProgress) {
+TEST_F(OtwLadder, IfAttendanceHasImprovedCelebrateProgress) {
   redOnSixteenthSeptember();
   set(schoolDays("2024-09-17", 8), "/", "N");
   auto celebrate = fired(otw, "otw.celebrate_progress");
@@ -67,7 +67,7 @@ TEST_F(Otw, IfAttendanceHasImprovedCelebrateProgress) {
 }
 
 // The twin: 9 sessions missed of the 60 leaves attendance at exactly 85%: no improvement.
-TEST_F(Otw, IfThereIsNoImprovementConveneAnAttendancePanelMeeting) {
+TEST_F(OtwLadder, IfThereIsNoImprovementConveneAnAttendancePanelMeeting) {
   redOnSixteenthSeptember();
   set(schoolDays("2024-09-17", 9), "/", "N");
   EXPECT_TRUE(fired(otw, "otw.celebrate_progress.red_immediate").empty());
@@ -83,7 +83,7 @@ TEST_F(Otw, IfThereIsNoImprovementConveneAnAttendancePanelMeeting) {
 // "If attendance has NOT improved: Referral to the Local Authority for formal legal
 // intervention" at the end of the final (second) monitoring period, with the parents' review
 // of the action plan: two half terms after the immediate actions, not three.
-TEST_F(Otw, NotImprovedAtTheEndOfTheFinalMonitoringPeriodReferralToTheLocalAuthority) {
+TEST_F(OtwLadder, NotImprovedAtTheEndOfTheFinalMonitoringPeriodReferralToTheLocalAuthority) {
   set(schoolDays("2024-09-03", 150), "/", "N");  // 50%, falling no further, never improving
   auto events = fired(otw, "otw.significant_concerns");
   EXPECT_EQ(stages(otw, "otw.significant_concerns"),
@@ -101,7 +101,7 @@ TEST_F(Otw, NotImprovedAtTheEndOfTheFinalMonitoringPeriodReferralToTheLocalAutho
 
 // "Invite parents/carers to review the action plan ... If there is improvement, communicate
 // and celebrate appropriately and continue monitoring".
-TEST_F(Otw, AtTheEndOfTheFurtherHalfTermReviewTheActionPlanAndCelebrateAnImprovement) {
+TEST_F(OtwLadder, AtTheEndOfTheFurtherHalfTermReviewTheActionPlanAndCelebrateAnImprovement) {
   set(schoolDays("2024-09-03", 40), "/", "N");  // 50% to 4 Nov: red, then the APM on 4 Nov
   EXPECT_EQ(stages(otw, "otw.significant_concerns"), (Stages{"red_immediate", "attendance_panel"}));
   Date review = after(d("2024-11-04"), 30);
@@ -114,7 +114,7 @@ TEST_F(Otw, AtTheEndOfTheFurtherHalfTermReviewTheActionPlanAndCelebrateAnImprove
 
 // A review period whose registers were not taken is neither improvement nor its lack: it
 // waits, and is held on the first school day with 30 taken sessions since the stage.
-TEST_F(Otw, AReviewWithRegistersNotTakenWaitsAndIsNeitherCelebratedNorEscalated) {
+TEST_F(OtwLadder, AReviewWithRegistersNotTakenWaitsAndIsNeitherCelebratedNorEscalated) {
   redOnSixteenthSeptember();
   set(schoolDays("2024-09-17", 200), "-", "-");
   EXPECT_TRUE(fired(otw, "otw.celebrate_progress").empty());
@@ -129,7 +129,7 @@ TEST_F(Otw, AReviewWithRegistersNotTakenWaitsAndIsNeitherCelebratedNorEscalated)
 }
 
 // A half term with its holiday: the monitoring period counts school days.
-TEST_F(Otw, TheHalfTermMonitoringPeriodCountsSchoolDaysAcrossTheHoliday) {
+TEST_F(OtwLadder, TheHalfTermMonitoringPeriodCountsSchoolDaysAcrossTheHoliday) {
   set(schoolDays("2024-10-09", 3), "N", "N");  // 52 of 58 on 11 October: 89.7%
   auto red = fired(otw, "otw.significant_concerns.red_immediate");
   ASSERT_EQ(red.size(), 1u);
@@ -140,7 +140,7 @@ TEST_F(Otw, TheHalfTermMonitoringPeriodCountsSchoolDaysAcrossTheHoliday) {
 
 // Section 3.2: "Communicating with the local authority when a pupil with an education, health
 // and care (EHC) plan has falling attendance": an LA notification each time the band worsens.
-TEST_F(Otw, EhcPlanFallingAttendanceOutOfGreenHitExactlyAndJustMissed) {
+TEST_F(OtwLadder, EhcPlanFallingAttendanceOutOfGreenHitExactlyAndJustMissed) {
   pupil.flags.ehcp = true;
   set({d("2024-11-15")}, "N", "N");
   set({d("2024-11-18")}, "N", "N");  // 96 of 100 on 18 November: 96.0%, still green
@@ -157,7 +157,7 @@ TEST_F(Otw, EhcPlanFallingAttendanceOutOfGreenHitExactlyAndJustMissed) {
   EXPECT_TRUE(fired(otw, "otw.ehcp_falling_attendance").empty());
 }
 
-TEST_F(Otw, EhcPlanFallingAttendanceEachBandLostIsNotifiedOnce) {
+TEST_F(OtwLadder, EhcPlanFallingAttendanceEachBandLostIsNotifiedOnce) {
   pupil.flags.ehcp = true;
   set(schoolDays("2024-11-14", 30), "/", "N");  // falls day by day: 96, 94, then 90
   auto sent = fired(otw, "otw.ehcp_falling_attendance");
@@ -166,7 +166,7 @@ TEST_F(Otw, EhcPlanFallingAttendanceEachBandLostIsNotifiedOnce) {
   for (const auto& e : sent) EXPECT_EQ(e.type, "ehcp_attendance_concern");
 }
 
-TEST_F(Otw, EhcPlanFirstMeasuredInRedIsOneNotificationAndRecoveryIsNone) {
+TEST_F(OtwLadder, EhcPlanFirstMeasuredInRedIsOneNotificationAndRecoveryIsNone) {
   pupil.flags.ehcp = true;
   set(schoolDays("2024-09-03", 2), "N", "N");  // 80% on 16 September, then present all year
   auto sent = fired(otw, "otw.ehcp_falling_attendance");
@@ -177,7 +177,7 @@ TEST_F(Otw, EhcPlanFirstMeasuredInRedIsOneNotificationAndRecoveryIsNone) {
 
 // "100% - 95% No attendance concerns" vs "Upper 94 - 95.9%": green is 96% and over. A pupil
 // back in green for 30 school days leaves the ladder, and is caught again if they slip back.
-TEST_F(Otw, BackInGreenForAHalfTermLeavesTheLadderAndASlipBackIsActedOnAgain) {
+TEST_F(OtwLadder, BackInGreenForAHalfTermLeavesTheLadderAndASlipBackIsActedOnAgain) {
   set(schoolDays("2024-09-03", 2), "N", "N");  // 80% on 16 September: red
   // 96 of 100 on 18 November, green from then: off the ladder 30 school days later.
   set(schoolDays("2025-02-03", 15), "N", "N");  // then absent three weeks in February
