@@ -18,6 +18,7 @@ trap 'rm -f "$out"' EXIT
 # run-clang-tidy exits non-zero when there are findings: the findings decide here, not that.
 "$runner" -clang-tidy-binary "$tidy" -p "$build" -j "$jobs" -quiet \
   "^$root/(core|mapping|connectors|schedules|bench)/.*\.cpp$" >"$out" 2>&1 || true
+sed -i 's/\x1b\[[0-9;]*m//g' "$out"  # run-clang-tidy asks for colour: the escapes go
 if grep -q "error: .*\[clang-diagnostic-error\]" "$out"; then
   grep "clang-diagnostic-error" "$out" | sort -u
   echo "tidy: clang could not compile a source (above)"
