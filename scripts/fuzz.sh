@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 seconds="${MARKBRIDGE_FUZZ_SECONDS:-30}"
 source scripts/ccache.sh
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DMARKBRIDGE_FUZZ=ON -DMARKBRIDGE_TESTS=OFF >/dev/null
+  -DMARKBRIDGE_FUZZ=ON -DMARKBRIDGE_TESTS=OFF -DMARKBRIDGE_WERROR="${MARKBRIDGE_WERROR:-OFF}" \
+  >/dev/null
 cmake --build build-fuzz --target fuzz_csv fuzz_ctf fuzz_census fuzz_mis_page
+# Every seed input once (the `fuzz` label), then each target fuzzed for $seconds.
+(cd build-fuzz && ctest -L fuzz --output-on-failure)
 run() {
   local target=$1; shift
   local corpus="build-fuzz/corpus/$target"

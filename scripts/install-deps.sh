@@ -8,6 +8,7 @@ packages=(
   libpoco-dev libpugixml-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libssl-dev libsqlite3-dev libxxhash-dev openssl clang-format
   clang libclang-rt-14-dev
+  clang-tidy-14  # scripts/tidy.sh (run-clang-tidy-14 comes with it)
   nginx  # the integration tests put a real nginx (mutual TLS) in front of the sandbox
   systemd  # systemd-analyze: the test suite verifies scripts/systemd/markbridge.service
 )

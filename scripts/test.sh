@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, checks formatting and runs the whole test suite; then builds
-# again with AddressSanitizer and UndefinedBehaviorSanitizer and runs the suite once more.
-# Last, each parser's libFuzzer target runs for 30 s (scripts/fuzz.sh).
-# MARKBRIDGE_SANITIZERS=0 skips the second pass and MARKBRIDGE_FUZZ=0 the fuzzing (quicker while
-# developing); CI runs everything.
+# Installs what is missing, builds with warnings as errors, checks formatting and runs the whole
+# test suite; runs clang-tidy (scripts/tidy.sh); builds the threaded tests with ThreadSanitizer
+# and runs them (scripts/tsan.sh); builds again with AddressSanitizer and
+# UndefinedBehaviorSanitizer and runs the suite once more. Last, each parser's libFuzzer target
+# runs for 30 s (scripts/fuzz.sh). MARKBRIDGE_TIDY=0, MARKBRIDGE_TSAN=0, MARKBRIDGE_SANITIZERS=0
+# and MARKBRIDGE_FUZZ=0 skip those passes (quicker while developing); CI runs everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 source scripts/ccache.sh
+# CI's builds treat compiler warnings as errors (a developer's own scripts/build.sh only warns).
+export MARKBRIDGE_WERROR=ON
 bash scripts/build.sh
 # The npm servers the integration tests run (tests/peers), installed exactly from the lockfile
 # when missing or when the lockfile changed.
@@ -22,11 +25,21 @@ echo "build finished in $(( $(date +%s) - start )) s"
 (cd "$build" && ctest -j "$jobs" --output-on-failure --timeout 300)
 echo "build and tests finished in $(( $(date +%s) - start )) s"
 
+if [ "${MARKBRIDGE_TIDY:-1}" != "0" ]; then
+  BUILD_DIR="$build" bash scripts/tidy.sh
+  echo "clang-tidy finished in $(( $(date +%s) - start )) s"
+fi
+
+if [ "${MARKBRIDGE_TSAN:-1}" != "0" ]; then
+  bash scripts/tsan.sh
+  echo "thread sanitizer build and tests finished in $(( $(date +%s) - start )) s"
+fi
+
 if [ "${MARKBRIDGE_SANITIZERS:-1}" != "0" ]; then
   sanitized=${build}-sanitizers
   flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
   cmake -S . -B "$sanitized" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="$flags" \
-    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DMARKBRIDGE_WERROR=ON >/dev/null
   cmake --build "$sanitized" -j "$jobs"
   (cd "$sanitized" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

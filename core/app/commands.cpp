@@ -11,6 +11,7 @@
 #include "core/app/config_audit.h"
 #include "core/app/service.h"
 #include "core/app/sink_health.h"
+#include "core/store/sqlite_db.h"
 #include "mapping/code_map.h"
 
 namespace markbridge {
@@ -218,6 +219,15 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   return report.delivery.rejected ? kExitDeliveryRejected : kExitOk;
 }
 
+// " in the store FILE" for a storage failure's message: the configuration read again (it
+// loaded before the store failed), the store untouched.
+std::string storeNamed(const Args& args) {
+  if (args.config.empty()) return "";
+  std::vector<Problem> problems;
+  auto config = loadGatewayConfig(args.config, problems);
+  return config.store_path.empty() ? "" : " in the store " + config.store_path.string();
+}
+
 }  // namespace
 
 int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -252,6 +262,12 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     err << "problems:\n";
     printProblems(err, e.problems());
     return kExitConfig;
+  } catch (const StoreError& e) {
+    err << "markbridge " << args.command << ": storage failure" << storeNamed(args) << ": "
+        << oneLine(e.what())
+        << " (disk full, read-only, missing folder or damaged store: docs/operations.md, "
+           "\"Exit codes\")\n";
+    return kExitStorage;
   } catch (const std::exception& e) {
     err << "markbridge " << args.command << ": " << e.what() << "\n";
     return kExitConfig;

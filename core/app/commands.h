@@ -17,6 +17,9 @@ constexpr int kExitDeliveryRejected = 3;  // a destination refused an event (dea
 // A destination refused our credentials (token, key, client certificate): the sink is paused,
 // its items kept, and nothing reaches it until someone fixes them.
 constexpr int kExitCredentialsRefused = 5;
+// The store could not be opened, read or written (disk full, read-only, damaged, missing
+// folder): nothing half-done was kept; fix the storage (or restore the backup) and run again.
+constexpr int kExitStorage = 6;
 
 int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

@@ -33,7 +33,7 @@ struct Audit {
 std::string isoDay(const ASN1_TIME* time) {
   std::tm tm{};
   if (ASN1_TIME_to_tm(time, &tm) != 1) return "?";
-  char text[16];
+  char text[40];  // room for three ints of any value: no truncation warning
   std::snprintf(text, sizeof text, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
   return text;
 }

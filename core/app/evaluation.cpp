@@ -5,6 +5,7 @@
 #include <future>
 #include <memory>
 
+#include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 
 namespace markbridge {
@@ -60,6 +61,7 @@ EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, co
     run.outcome.outbox_items += outcome.outbox_items;
     run.pupils += static_cast<int>(batch.pupils.size());
     run.resumed += batch.resumed;
+    faultPoint("after-evaluation-batch");  // crash tests: a batch committed, the next not
   };
   auto reading = std::make_unique<Batch>();
   std::unique_ptr<Batch> evaluating;

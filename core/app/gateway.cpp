@@ -45,8 +45,15 @@ Gateway::Gateway(GatewayConfig config, Store store)
   if (store != Store::Leave) {
     // An empty or non-SQLite store file is refused by every open, never replaced by a new empty
     // store; damage inside it is looked for by `status` and the service's start.
-    if (store == Store::Verify) verifyStoreFile(config_.store_path.string());
-    store_ = openSqliteStore(config_.store_path.string());
+    try {
+      if (store == Store::Verify) verifyStoreFile(config_.store_path.string());
+      store_ = openSqliteStore(config_.store_path.string());
+    } catch (const std::filesystem::filesystem_error& e) {
+      // Making the store's file failed (its folder missing or not a folder, no permission):
+      // a storage failure like any other, not a configuration problem.
+      throw StoreError("cannot open store " + config_.store_path.string() + ": " +
+                       e.code().message());
+    }
   }
 }
 

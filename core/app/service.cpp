@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "core/app/admin_api.h"
+#include "core/app/commands.h"
 #include "core/domain/logging.h"
+#include "core/store/sqlite_db.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -340,9 +342,12 @@ int Service::run(bool handleSignals) {
                      [this] { return stopping_ || reloading_ || outboxChanged_; });
       outboxChanged_ = false;
     }
+  } catch (const StoreError& e) {
+    log->error("the service stopped: storage failure: {}", e.what());
+    code = kExitStorage;
   } catch (const std::exception& e) {
     log->error("the service stopped: {}", e.what());
-    code = 2;
+    code = kExitConfig;
   }
   {
     // A sync asked for through the admin API runs on the API's thread: wait for it (it stops
@@ -353,7 +358,10 @@ int Service::run(bool handleSignals) {
   log->info("markbridge service stopped");
   if (signals.joinable()) {
     stopping_ = true;
-    if (!signalled) pthread_kill(signals.native_handle(), SIGTERM);  // end its wait
+    // SIGTERM is blocked in every thread and taken by that thread's sigwait(): it ends the wait,
+    // it cannot end the thread.
+    if (!signalled)
+      pthread_kill(signals.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
     signals.join();
   }
   return code;

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <utility>
 
+#include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 #include "schedules/london_time.h"
 
@@ -58,6 +59,7 @@ void StoreReceiver::write(const ImportBatch& batch) {
   }
   if (!writer_) writer_ = store_.beginImport(now_);
   writer_->add(batch, result_.outcome);
+  faultPoint("after-import-part");  // crash tests: written, not yet committed
 }
 
 void StoreReceiver::writeParts() {

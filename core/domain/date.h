@@ -12,7 +12,7 @@ namespace markbridge {
 class Date {
  public:
   constexpr Date() = default;
-  static Date fromDays(int32_t days_since_epoch) { return Date(days_since_epoch); }
+  static Date fromDays(int32_t daysSinceEpoch) { return Date(daysSinceEpoch); }
   static std::optional<Date> fromYmd(int year, unsigned month, unsigned day);
   // ISO 8601 `yyyy-mm-dd`.
   static std::optional<Date> parseIso(std::string_view text);

@@ -40,8 +40,8 @@ RuleSet RuleSet::fromJson(const nlohmann::json& json, const std::string& path,
   RuleSet set;
   auto rules = applySchema(json, kRulesFields, path, context);
   if (auto from = rules.value("notify_from", std::string()); !from.empty()) {
-    set.notify_from_ = Date::parseIso(from);
-    if (!set.notify_from_) context.add(path + ".notify_from", "is not a date yyyy-mm-dd", from);
+    set.notifyFrom_ = Date::parseIso(from);
+    if (!set.notifyFrom_) context.add(path + ".notify_from", "is not a date yyyy-mm-dd", from);
   }
   const auto& names = rules.contains("policies") ? rules["policies"] : nlohmann::json::array();
   for (std::size_t i = 0; i < names.size(); ++i) {

@@ -42,11 +42,11 @@ class RuleSet {
   std::size_t size() const;  // rules in all policies
   const std::vector<Policy>& policies() const { return policies_; }
   // Events that arose before this day are history: recorded, never sent.
-  std::optional<Date> notifyFrom() const { return notify_from_; }
+  std::optional<Date> notifyFrom() const { return notifyFrom_; }
 
  private:
   std::vector<Policy> policies_;
-  std::optional<Date> notify_from_;
+  std::optional<Date> notifyFrom_;
 };
 
 }  // namespace markbridge

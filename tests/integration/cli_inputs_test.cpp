@@ -41,9 +41,9 @@ struct InputsFixture : ::testing::Test {
     fs::create_directories(dir / "outside");
   }
 
-  test::RunResult run(std::vector<std::string> args, int killAfterMs = 0) {
+  test::RunResult run(std::vector<std::string> args, int hangAfterMs = 0) {
     args.insert(args.begin() + 1, {"--config", "markbridge.json"});
-    return test::runMarkbridge(args, {}, dir.path(), killAfterMs);
+    return test::runMarkbridge(args, {}, dir.path(), hangAfterMs);
   }
 
   std::string read(const fs::path& path) {
@@ -166,7 +166,7 @@ TEST_F(InputsFixture, AHugeFieldIsRefusedWithoutTheMemoryToHoldIt) {
     pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
     if (done == pid) break;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "markbridge import did not finish";
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the poll interval (sampling)
   }
   fs::remove(dir / "huge.csv");
   long peakKb = std::max(procPeakKb, usage.ru_maxrss);
@@ -234,7 +234,7 @@ TEST_F(InputsFixture, AnEmptyStoreFileIsRefusedNotReplacedByANewStore) {
   dir.write("register.db", "");
   for (auto args : {std::vector<std::string>{"status"}, std::vector<std::string>{"run"}}) {
     auto result = run(args, 20'000);
-    EXPECT_EQ(result.exit_code, 2) << args[0] << ": " << result.out << result.err;
+    EXPECT_EQ(result.exit_code, 6) << args[0] << ": " << result.out << result.err;  // storage
     EXPECT_NE(result.err.find("register.db is empty (0 bytes)"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("restore the store from its latest backup"), std::string::npos);
   }
@@ -264,7 +264,7 @@ TEST_F(InputsFixture, AStoreDamagedInTheMiddleIsNoticedByStatusAndTheServiceStar
   }
   for (auto args : {std::vector<std::string>{"status"}, std::vector<std::string>{"run"}}) {
     auto result = run(args, 20'000);
-    EXPECT_EQ(result.exit_code, 2) << args[0] << ": " << result.out << result.err;
+    EXPECT_EQ(result.exit_code, 6) << args[0] << ": " << result.out << result.err;  // storage
     EXPECT_NE(result.err.find("register.db is damaged"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("docs/operations.md"), std::string::npos) << result.err;
   }

@@ -301,12 +301,13 @@ TEST_F(CliFixture, ASyncWhoseDeliveriesWereRefusedForCredentialsExitsFiveAndStat
       << status.out;
   EXPECT_NE(status.out.find("source sims: last good import 20"), std::string::npos) << status.out;
   // Fixed: once the sink's pause is over (1 s here) the kept item goes, and it is ok again.
-  auto fixed = run({"sync", "--config", "markbridge.json"});
-  for (int i = 0; i < 50 && fixed.exit_code == 5; ++i) {
-    EXPECT_NE(fixed.err.find("sink la is still paused"), std::string::npos) << fixed.err;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  test::RunResult fixed;
+  test::waitUntil([&] {
     fixed = run({"sync", "--config", "markbridge.json"});
-  }
+    if (fixed.exit_code != 5) return true;
+    EXPECT_NE(fixed.err.find("sink la is still paused"), std::string::npos) << fixed.err;
+    return false;
+  });
   EXPECT_EQ(fixed.exit_code, 0) << fixed.out << fixed.err;
   EXPECT_EQ(server->received().size(), 1u);
   EXPECT_NE(run({"status", "--config", "markbridge.json"}).out.find("sink la: ok, 0 pending"),

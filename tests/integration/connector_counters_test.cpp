@@ -13,6 +13,19 @@
 
 using namespace markbridge;
 
+namespace {
+
+// The next `fail` requests answered `status` (named fields: a positional Faults{...} leaves the
+// rest to -Wmissing-field-initializers).
+sandbox::Faults failing(int fail, int status) {
+  sandbox::Faults faults;
+  faults.fail = fail;
+  faults.status = status;
+  return faults;
+}
+
+}  // namespace
+
 TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
   test::TempDir dir;
   // The MIS API serves one good mark, then (second pull) one with a code nobody knows.
@@ -117,10 +130,10 @@ TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
     std::vector<Problem> problems;
     auto sink = type.build(sample->second, "$", "/", School{}, ConfigContext{"c", &problems});
     ASSERT_TRUE(sink) << type.type;
-    server.setFaults(sandbox::Faults{1, 503});
+    server.setFaults(failing(1, 503));
     sink->deliver(item, "");  // 503: retry
     sink->deliver(item, "");  // delivered
-    server.setFaults(sandbox::Faults{1, 400});
+    server.setFaults(failing(1, 400));
     sink->deliver(item, "");  // 400: rejected
     auto& c = sink->counters();
     EXPECT_EQ(c.records, 1) << type.type;

@@ -16,6 +16,16 @@ using markbridge::test::d;
 
 namespace {
 
+// The next `fail` requests answered `status`, the next `drop` closed with no answer (named
+// fields: a positional Faults{...} leaves the rest to -Wmissing-field-initializers).
+sandbox::Faults failing(int fail, int status, int drop = 0) {
+  sandbox::Faults faults;
+  faults.fail = fail;
+  faults.status = status;
+  faults.drop = drop;
+  return faults;
+}
+
 struct DeliveryFixture : ::testing::Test {
   test::TempDir dir;
   std::unique_ptr<Store> store = openSqliteStore((dir / "r.db").string());
@@ -73,7 +83,7 @@ TEST_F(DeliveryFixture, RetriesAfter503ThenDeliversExactlyOnce) {
   startSandbox();
   makeSink("la-sandbox-token");
   store->commitEvaluation({"B801200005001"}, {event()}, routes, clock.nowMs());
-  server->setFaults(sandbox::Faults{2, 503, 0, 0});
+  server->setFaults(failing(2, 503));
   auto report = deliver();
   EXPECT_EQ(report.delivered, 1);
   EXPECT_EQ(report.retried, 2);
@@ -94,7 +104,7 @@ TEST_F(DeliveryFixture, ADroppedConnectionIsRetriedAndDeliveredOnce) {
   startSandbox();
   makeSink("la-sandbox-token");
   store->commitEvaluation({"B801200005001"}, {event()}, routes, clock.nowMs());
-  server->setFaults(sandbox::Faults{0, 503, 0, 1});
+  server->setFaults(failing(0, 503, 1));
   auto report = deliver();
   EXPECT_EQ(report.delivered, 1);
   EXPECT_GE(report.retried, 1);
@@ -118,8 +128,7 @@ TEST_F(DeliveryFixture, ATimeoutIsRetriedAndThePortalStillHoldsOneRecord) {
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_GE(failed[0].attempts, 2);
   // Let the stalled first request finish: it finds its key already recorded.
-  for (int i = 0; i < 40 && server->duplicates() == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  test::waitUntil([&] { return server->duplicates() > 0; });
   EXPECT_EQ(server->duplicates(), 1);
   EXPECT_EQ(server->received().size(), 1u);
 }

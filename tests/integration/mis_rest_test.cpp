@@ -16,6 +16,16 @@ using test::d;
 
 namespace {
 
+// The next `fail` requests answered `status`, the next `drop` closed with no answer (named
+// fields: a positional Faults{...} leaves the rest to -Wmissing-field-initializers).
+sandbox::Faults failing(int fail, int status, int drop = 0) {
+  sandbox::Faults faults;
+  faults.fail = fail;
+  faults.status = status;
+  faults.drop = drop;
+  return faults;
+}
+
 nlohmann::json item(const std::string& upn, const std::string& misId, const std::string& date,
                     const std::string& session, const std::string& code,
                     const std::string& updated) {
@@ -173,7 +183,7 @@ TEST_F(MisRestFixture, PagesThroughEverythingThenPullsOnlyWhatChangedSince) {
 
 TEST_F(MisRestFixture, ThrottlingIsWaitedOutAndTheServersOutageRefusesThePullWhole) {
   auto arbor = connector({{"max_attempts", 3}});
-  server->setFaults(sandbox::Faults{2, 429});
+  server->setFaults(failing(2, 429));
   auto throttled = pull(*arbor);
   ASSERT_TRUE(throttled[0].problems.empty()) << throttled[0].problems.front().str();
   EXPECT_EQ(throttled[0].outcome.marks_added, 5);
@@ -181,7 +191,7 @@ TEST_F(MisRestFixture, ThrottlingIsWaitedOutAndTheServersOutageRefusesThePullWho
 
   server->setMisAttendance(
       {item("B801200005001", "1001", "2024-09-05", "AM", "/", "2024-09-05 09:00:00")}, 2);
-  server->setFaults(sandbox::Faults{3, 503});
+  server->setFaults(failing(3, 503));
   auto down = pull(*arbor);
   ASSERT_EQ(down[0].problems.size(), 1u);
   EXPECT_NE(down[0].problems[0].message.find("page 1: HTTP 503"), std::string::npos)

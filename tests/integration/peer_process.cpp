@@ -76,7 +76,7 @@ bool waitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeo
   for (;;) {
     if (ready()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the poll interval
   }
 }
 

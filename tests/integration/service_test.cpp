@@ -92,23 +92,18 @@ struct ServiceFixture : ::testing::Test {
     env.emplace("MB_ADMIN_TOKEN", "admin-secret");
     pid = test::spawnMarkbridge({"run", "--config", "markbridge.json"}, env, dir.path(),
                                 dir / "service.out", dir / "service.out");
-    for (int i = 0; i < 200 && !std::filesystem::exists(dir / "admin.port"); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    ASSERT_TRUE(std::filesystem::exists(dir / "admin.port")) << log();
+    ASSERT_TRUE(test::waitUntil([&] { return std::filesystem::exists(dir / "admin.port"); }))
+        << log();
     std::ifstream(dir / "admin.port") >> port;
   }
-  // The exit code after `signal`, or -1 if it has not stopped within `ms`.
-  int signalAndWait(int signal, int ms) {
+  // The exit code after `signal`, or -1 if it has not stopped (polled, with test::waitUntil's
+  // deadline for a hang).
+  int signalAndWait(int signal) {
     ::kill(pid, signal);
-    for (int waited = 0; waited < ms; waited += 10) {
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
+    int status = 0;
+    if (!test::waitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; })) return -1;
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   Reply call(const std::string& method, const std::string& path, bool token = true,
              Poco::Net::HTTPResponse* head = nullptr) {
@@ -167,7 +162,7 @@ TEST_F(ServiceFixture, ASyncThroughTheAdminApiDeliversAndShowsInMetrics) {
   EXPECT_EQ(call("GET", "/outbox?state=delivered").body.find("\"state\":\"delivered\"") !=
                 std::string::npos,
             true);
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
   // The JSON log file has the sync, and no pupil identifier at info.
   std::ifstream jsonl(dir / "markbridge.jsonl");
   std::string line, all;
@@ -193,9 +188,8 @@ TEST_F(ServiceFixture, SigtermDuringADeliveryStopsCleanlyAndLosesNothing) {
     } catch (...) {
     }
   });
-  for (int i = 0; i < 300 && server->received().size() < 3; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  int code = signalAndWait(SIGTERM, 3000);
+  ASSERT_TRUE(test::waitUntil([&] { return server->received().size() >= 3; })) << log();
+  int code = signalAndWait(SIGTERM);
   syncing.join();
   EXPECT_EQ(code, 0) << log();
   auto delivered = server->received().size();
@@ -217,12 +211,14 @@ TEST_F(ServiceFixture, AConfigWithProblemsIsRefusedOnSighupAndTheServiceCarriesO
   start();
   dir.write("markbridge.json", "{\"school\": {\"urn\": \"12\"}}");
   ::kill(pid, SIGHUP);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(test::waitUntil([&] {
+    return log().find("configuration NOT reloaded") != std::string::npos;
+  })) << log();
   EXPECT_EQ(call("GET", "/health", false).status, 200);
   EXPECT_EQ(call("POST", "/sync").status, 200);  // still the old configuration
   EXPECT_EQ(server->received().size(), 1u);
   EXPECT_NE(log().find("configuration NOT reloaded"), std::string::npos) << log();
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
 }
 
 TEST_F(ServiceFixture, OnStartItCatchesUpOnEveryCloseItMissedInOrder) {
@@ -244,16 +240,15 @@ TEST_F(ServiceFixture, OnStartItCatchesUpOnEveryCloseItMissedInOrder) {
   auto missed = syncSlots(schedule, cal, now - 7 * 86400, now);
   ASSERT_GT(missed.size(), 5u);
   start();
-  for (int i = 0; i < 200; ++i) {
+  test::waitUntil([&] {
     auto status = nlohmann::json::parse(call("GET", "/status").body);
-    if (status["syncs"]["ok"].get<size_t>() >= missed.size()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return status["syncs"]["ok"].get<size_t>() >= missed.size();
+  });
   auto status = nlohmann::json::parse(call("GET", "/status").body);
   EXPECT_EQ(status["syncs"]["ok"].get<size_t>(), missed.size()) << log();
   EXPECT_NE(log().find("catching up on " + std::to_string(missed.size()) + " missed syncs"),
             std::string::npos);
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
   auto store = openSqliteStore((dir / "register.db").string());
   EXPECT_EQ(std::stoll(*store->sourceState("_service", "last_slot_at")), missed.back().at);
 }
@@ -289,7 +284,7 @@ TEST_F(ServiceFixture, TheAdminApiOverTlsRetriesADeadLetter) {
   EXPECT_EQ(nlohmann::json::parse(request("POST", "/sync").body)["delivered"], 1);
   EXPECT_EQ(server->received().size(), 1u);
   EXPECT_EQ(request("POST", "/outbox/" + std::to_string(seq) + "/retry").status, 404);  // sent
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
 }
 
 TEST_F(ServiceFixture, IdleAndSlowClientsDoNotStopHealthAndMetricsAnswering) {
@@ -308,6 +303,7 @@ TEST_F(ServiceFixture, IdleAndSlowClientsDoNotStopHealthAndMetricsAnswering) {
       slow.sendBytes(request.data(), static_cast<int>(request.size()));
       while (!done) {
         slow.sendBytes("a", 1);
+        // pacing: the slow client under test sends a byte a tenth of a second (not a wait)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     } catch (...) {
@@ -326,7 +322,7 @@ TEST_F(ServiceFixture, IdleAndSlowClientsDoNotStopHealthAndMetricsAnswering) {
   char byte = 0;
   idle[0].setReceiveTimeout(Poco::Timespan(30, 0));
   EXPECT_EQ(idle[0].receiveBytes(&byte, 1), 0);
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
 }
 
 TEST_F(ServiceFixture, TheAdminApiRefusesBadRequestsWithTheRightStatus) {
@@ -345,18 +341,18 @@ TEST_F(ServiceFixture, TheAdminApiRefusesBadRequestsWithTheRightStatus) {
   EXPECT_EQ(state.status, 400) << state.body;
   EXPECT_NE(state.body.find("unknown state 'bogus'"), std::string::npos);
   EXPECT_EQ(call("GET", "/outbox?state=dead").status, 200);
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
 }
 
 TEST_F(ServiceFixture, HealthIsDegradedWhenTheCalendarHasEndedAndSaysWhatToDo) {
   writeRegister(1);
   writeConfig(calendarAroundToday(-200, -10));
   start();
-  auto health = nlohmann::json::parse(call("GET", "/health", false).body);
-  for (int i = 0; i < 200 && health["status"] == "ok"; ++i) {  // until its loop has looked
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  nlohmann::json health;
+  test::waitUntil([&] {  // until its loop has looked
     health = nlohmann::json::parse(call("GET", "/health", false).body);
-  }
+    return health["status"] != "ok";
+  });
   EXPECT_EQ(health["status"], "degraded") << health.dump();
   ASSERT_EQ(health["problems"].size(), 1u) << health.dump();
   EXPECT_NE(health["problems"][0]["problem"].get<std::string>().find(
@@ -364,7 +360,7 @@ TEST_F(ServiceFixture, HealthIsDegradedWhenTheCalendarHasEndedAndSaysWhatToDo) {
             std::string::npos);
   EXPECT_NE(health["problems"][0]["action"].get<std::string>().find("calendar"), std::string::npos);
   EXPECT_EQ(health["next_sync"], "none: the calendar has no more school days");
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
   EXPECT_NE(log().find("is outside the calendar"), std::string::npos) << log();
 }
 
@@ -393,7 +389,7 @@ TEST_F(ServiceFixture, HealthIsDegradedWhileASinkIsPausedForItsCredentials) {
             std::string::npos)
       << metrics;
   EXPECT_EQ(metrics.find("markbridge_health_problems 0"), std::string::npos);
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
 }
 
 TEST_F(ServiceFixture, TheJsonLogIsWrittenWhileItRunsAndSurvivesKillNine) {
@@ -402,9 +398,8 @@ TEST_F(ServiceFixture, TheJsonLogIsWrittenWhileItRunsAndSurvivesKillNine) {
   start();
   auto jsonl = dir / "markbridge.jsonl";
   // An info line reaches the file within a second of being logged (polled, with a deadline).
-  for (int i = 0; i < 400 && read(jsonl).find("markbridge service started") == std::string::npos;
-       ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  test::waitUntil(
+      [&] { return read(jsonl).find("markbridge service started") != std::string::npos; });
   EXPECT_NE(read(jsonl).find("markbridge service started"), std::string::npos) << read(jsonl);
   // A warning (today is outside this 2024-25 calendar) is written at once.
   EXPECT_NE(read(jsonl).find("\"level\":\"warning\""), std::string::npos) << read(jsonl);
@@ -438,11 +433,10 @@ TEST_F(ServiceFixture, ItemsWaitingOnABackoffAreRetriedWhenDueNotAtTheNextRegist
   EXPECT_NE(health["next_retry"].get<std::string>().find("next tried at"), std::string::npos)
       << health.dump();
   nlohmann::json status;
-  for (int i = 0; i < 400; ++i) {  // poll: up to 20 s for a retry due in about 2 s
+  test::waitUntil([&] {  // a retry due in about 2 s
     status = nlohmann::json::parse(call("GET", "/status").body);
-    if (status["between_registers"]["delivered"] == 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return status["between_registers"]["delivered"] == 1;
+  });
   EXPECT_EQ(status["between_registers"]["delivered"], 1) << status.dump() << log();
   EXPECT_EQ(status["outbox"][0]["pending"], 0) << status.dump();
   EXPECT_EQ(status["syncs"]["ok"], 1);  // delivered without another sync
@@ -453,7 +447,7 @@ TEST_F(ServiceFixture, ItemsWaitingOnABackoffAreRetriedWhenDueNotAtTheNextRegist
       << metrics;
   EXPECT_NE(metrics.find("markbridge_outbox_next_attempt_timestamp_seconds 0"), std::string::npos)
       << metrics;
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
 }
 
 TEST_F(ServiceFixture, ATokenFixedAndReloadedResumesThePausedSinkAtOnce) {
@@ -474,11 +468,10 @@ TEST_F(ServiceFixture, ATokenFixedAndReloadedResumesThePausedSinkAtOnce) {
 
   dir.write("la.token", "la-sandbox-token");  // fixed
   ::kill(pid, SIGHUP);
-  for (int i = 0; i < 400 && server->received().empty(); ++i)  // poll, up to 20 s
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  test::waitUntil([&] { return !server->received().empty(); });
   ASSERT_EQ(server->received().size(), 1u) << log();  // the pause was a minute: not waited out
   EXPECT_NE(log().find("sink la resumed after the reload: 1 pending item(s) due now"),
             std::string::npos)
       << log();
-  EXPECT_EQ(signalAndWait(SIGTERM, 5000), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
 }

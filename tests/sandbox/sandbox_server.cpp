@@ -81,6 +81,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       std::cout << "sandbox: " << request.getMethod() << " " << path << std::endl;
     int wait =
         faults.delay_ms + (faults.stall > 0 ? faults.stall_ms : 0) + (slow ? faults.slow_ms : 0);
+    // pacing: the slow destination the test asked for (a fault it injects, not a wait)
     if (wait > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait));
     if (faults.drop > 0 || (randomDrop && !dropAnswer_)) return hangUp(request);
     if (faults.fail > 0 || randomFail) {

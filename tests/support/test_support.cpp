@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -134,21 +135,28 @@ pid_t spawnMarkbridge(const std::vector<std::string>& args,
   return pid;
 }
 
+bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  for (auto pause = std::chrono::milliseconds(1);;
+       pause = std::min(pause * 2, decltype(pause)(50))) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= until) return condition();
+    std::this_thread::sleep_for(pause);  // the poll interval, growing to 50 ms
+  }
+}
+
 RunResult runMarkbridge(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
-                        const std::filesystem::path& cwd, int killAfterMs) {
+                        const std::filesystem::path& cwd, int hangAfterMs) {
   auto outFile = cwd / ".stdout", errFile = cwd / ".stderr";
   pid_t pid = spawnMarkbridge(args, env, cwd, outFile, errFile);
   int status = 0;
-  if (killAfterMs > 0) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(killAfterMs);
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (hangAfterMs > 0) {
+    bool ended = waitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; },
+                           std::chrono::milliseconds(hangAfterMs));
+    if (!ended) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
     }
   } else {
     ::waitpid(pid, &status, 0);

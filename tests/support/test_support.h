@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -56,10 +57,19 @@ pid_t spawnMarkbridge(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env,
                       const std::filesystem::path& cwd, const std::filesystem::path& outFile,
                       const std::filesystem::path& errFile);
-// With `killAfterMs` > 0 it is killed with SIGKILL that long after it started, if still running.
+// `hangAfterMs` > 0 is a watchdog for a command that must end on its own (the service refusing
+// a store): killed with SIGKILL if still running then, which the test sees as `signal`. Tests
+// that crash a run on purpose use MARKBRIDGE_FAULT=point:N (core/domain/fault_point.h), never
+// a time.
 RunResult runMarkbridge(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
-                        const std::filesystem::path& cwd, int killAfterMs = 0);
+                        const std::filesystem::path& cwd, int hangAfterMs = 0);
+
+// Polls `condition` every few milliseconds until it holds (true) or `deadline` passes (false).
+// The deadline is for a hang, not a speed check: generous, so a loaded machine or a sanitizer
+// build only makes the test slower, never wrong. Tests wait with this, never a fixed sleep.
+bool waitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds deadline = std::chrono::seconds(60));
 
 // The one-school configuration the black-box tests start from (Test School, URN 140000, the store
 // register.db and the calendar calendar.json in the test's folder) with `more` merged over it.

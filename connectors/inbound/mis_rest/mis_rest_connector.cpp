@@ -65,7 +65,7 @@ MisRestConnector::MisRestConnector(MisRestConfig config, CodeMap codes, std::str
 
 std::optional<std::string> MisRestConnector::fetch(const std::string& path, std::string& error) {
   auto log = namedLogger(config_.name);
-  HttpRequest request{"GET", path, {{"Authorization", "Bearer " + token_}}, ""};
+  HttpRequest request{"GET", path, {{"Authorization", "Bearer " + token_}}, "", std::nullopt};
   for (int attempt = 1;; ++attempt) {
     auto response = client_->send(request);
     counters_.bytes += static_cast<int64_t>(response.body.size());

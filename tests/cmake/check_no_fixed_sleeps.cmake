@@ -1,0 +1,25 @@
+# The test `no_fixed_sleeps_in_tests`: a test waits for a condition (test::waitUntil, polled with
+# a generous deadline), never for a fixed time, and crashes a run by fault point, never by time.
+# A sleep is allowed only as the interval of a poll or as the pacing of a slow peer the test
+# injects, and says so on its line or the line before ("the poll interval" / "pacing:").
+file(GLOB_RECURSE sources "${SOURCE_DIR}/tests/*.cpp" "${SOURCE_DIR}/tests/*.h")
+list(FILTER sources EXCLUDE REGEX "/node_modules/")
+set(found "")
+foreach(source IN LISTS sources)
+  file(STRINGS "${source}" lines)
+  set(previous "")
+  set(number 0)
+  foreach(line IN LISTS lines)
+    math(EXPR number "${number} + 1")
+    if(line MATCHES "sleep_for|sleep_until|usleep|[^_a-z]sleep\\(")
+      if(NOT line MATCHES "the poll interval|pacing:" AND NOT previous MATCHES "the poll interval|pacing:")
+        string(STRIP "${line}" text)
+        string(APPEND found "  ${source}:${number}: ${text}\n")
+      endif()
+    endif()
+    set(previous "${line}")
+  endforeach()
+endforeach()
+if(found)
+  message(FATAL_ERROR "fixed sleeps in tests (wait with test::waitUntil instead):\n${found}")
+endif()
