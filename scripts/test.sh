@@ -3,8 +3,10 @@
 # test suite; runs clang-tidy (scripts/tidy.sh); builds the threaded tests with ThreadSanitizer
 # and runs them (scripts/tsan.sh); builds again with AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs the suite once more. Last, each parser's libFuzzer target
-# runs for 30 s (scripts/fuzz.sh). MARKBRIDGE_TIDY=0, MARKBRIDGE_TSAN=0, MARKBRIDGE_SANITIZERS=0
-# and MARKBRIDGE_FUZZ=0 skip those passes (quicker while developing); CI runs everything.
+# runs for 30 s (scripts/fuzz.sh). MARKBRIDGE_TSAN=0, MARKBRIDGE_SANITIZERS=0 and
+# MARKBRIDGE_FUZZ=0 skip those passes (quicker while developing); CI runs everything but
+# clang-tidy, which is opt-in (MARKBRIDGE_TIDY=1) until its findings are zero and its ~12 minutes
+# on 2 cores fit the CI budget (issue 13).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -25,7 +27,7 @@ echo "build finished in $(( $(date +%s) - start )) s"
 (cd "$build" && ctest -j "$jobs" --output-on-failure --timeout 300)
 echo "build and tests finished in $(( $(date +%s) - start )) s"
 
-if [ "${MARKBRIDGE_TIDY:-1}" != "0" ]; then
+if [ "${MARKBRIDGE_TIDY:-0}" != "0" ]; then
   BUILD_DIR="$build" bash scripts/tidy.sh
   echo "clang-tidy finished in $(( $(date +%s) - start )) s"
 fi
