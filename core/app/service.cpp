@@ -100,18 +100,23 @@ void Service::doReload() {
   }
 }
 
+SyncObserver Service::watching(SinkHealthTracker& sinkHealth) {
+  SyncObserver observer;
+  observer.should_stop = [this] { return stopping_.load(); };
+  observer.attempted = [this, &sinkHealth](const OutboxItem& item, const DeliveryResult& result) {
+    sinkHealth.attempted(item.sink, result, clock_.nowMs());
+  };
+  return observer;
+}
+
 SyncReport Service::syncLocked(const std::string& why, std::optional<Date> reconcileFrom) {
   auto log = namedLogger("service");
   int64_t now = clock_.nowMs() / 1000;
   std::map<std::string, std::pair<int64_t, int64_t>> before;  // sink -> retries, failures
   for (const auto& s : gateway_->sinks())
     before[s->name()] = {s->counters().retries, s->counters().failures};
-  SyncObserver observer;
-  observer.should_stop = [this] { return stopping_.load(); };
   SinkHealthTracker sinkHealth(figures().sinks, gateway_->config().delivery.circuit.failures);
-  observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
-    sinkHealth.attempted(item.sink, result, clock_.nowMs());
-  };
+  auto observer = watching(sinkHealth);
   SyncReport report;
   bool failed = false;
   std::map<std::string, SinkHealth> sinks;
@@ -180,12 +185,8 @@ std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
 void Service::retryWaiting() {
   std::lock_guard lock(gatewayMutex_);
   auto log = namedLogger("service");
-  SyncObserver observer;
-  observer.should_stop = [this] { return stopping_.load(); };
   SinkHealthTracker sinkHealth(figures().sinks, gateway_->config().delivery.circuit.failures);
-  observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
-    sinkHealth.attempted(item.sink, result, clock_.nowMs());
-  };
+  auto observer = watching(sinkHealth);
   SyncReport report;
   std::map<std::string, SinkHealth> sinks;
   try {

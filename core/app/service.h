@@ -63,6 +63,8 @@ class Service {
  private:
   void runSlot(const SyncSlot& slot);
   void retryWaiting();
+  // What a sync or a delivery run reports back: each attempt to the sinks' health, and a stop.
+  SyncObserver watching(SinkHealthTracker& sinkHealth);
   // When the next waiting outbox item is due (unix ms), noted in the figures; returns `due`.
   std::optional<int64_t> noteNextRetry(std::optional<int64_t> due);
   SyncReport syncLocked(const std::string& why, std::optional<Date> reconcileFrom);

@@ -56,19 +56,6 @@ struct CensusFixture : ::testing::Test {
   }
 };
 
-// The first ```json block after the line `heading` in docs/connectors.md: the example an IT
-// technician copies, so the test proves it works as shown.
-nlohmann::json docExample(const std::string& heading) {
-  std::ifstream in(test::sourceDir() + "/docs/connectors.md");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto at = text.find("\n" + heading + "\n");
-  if (at == std::string::npos) return nullptr;
-  auto open = text.find("```json\n", at);
-  auto close = text.find("\n```", open);
-  if (open == std::string::npos || close == std::string::npos) return nullptr;
-  return nlohmann::json::parse(text.substr(open + 8, close - open - 8), nullptr, false);
-}
-
 std::vector<std::string> repeat(const std::string& code, int n) {
   return std::vector<std::string>(static_cast<std::size_t>(n), code);
 }
@@ -192,7 +179,7 @@ TEST_F(CensusFixture, TheYearGroupIsReadFromPupilStatusAndAPupilWithoutOneIsWarn
 }
 
 TEST_F(CensusFixture, TheCensusExampleInTheDocsWorksAsShown) {
-  auto example = docExample("## `census_xml`: School Census");
+  auto example = test::docExample("## `census_xml`: School Census");
   ASSERT_TRUE(example.is_object()) << "no ```json example under the census heading";
   dir.write("markbridge.json", test::schoolConfig({{"sources", {example}}}).dump(2));
   std::filesystem::create_directories(dir / "returns");

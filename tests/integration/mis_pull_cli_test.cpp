@@ -142,19 +142,6 @@ nlohmann::json wondeItem(const std::string& upn, const std::string& misId, const
           {"updated_at", when(updated)}};
 }
 
-// The first ```json block after the line `heading` in docs/connectors.md: the example an IT
-// technician copies, so the test proves it works as shown.
-nlohmann::json docExample(const std::string& heading) {
-  std::ifstream in(test::sourceDir() + "/docs/connectors.md");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto at = text.find("\n" + heading + "\n");
-  if (at == std::string::npos) return nullptr;
-  auto open = text.find("```json\n", at);
-  auto close = text.find("\n```", open);
-  if (open == std::string::npos || close == std::string::npos) return nullptr;
-  return nlohmann::json::parse(text.substr(open + 8, close - open - 8), nullptr, false);
-}
-
 struct WondeFixture : ::testing::Test {
   test::TempDir dir;
   std::unique_ptr<sandbox::SandboxServer> server = test::startSandbox();
@@ -173,7 +160,7 @@ struct WondeFixture : ::testing::Test {
 
   // The docs' Wonde example as a school would copy it, pointed at the sandbox.
   nlohmann::json wondeSource() {
-    auto source = docExample("### Wonde: the `wonde` preset");
+    auto source = test::docExample("### Wonde: the `wonde` preset");
     if (!source.is_object()) return source;
     source["base_url"] = server->baseUrl();
     source["token_file"] = (dir / "wonde-token").string();

@@ -172,6 +172,17 @@ RunResult runMarkbridge(const std::vector<std::string>& args,
 std::string certsDir() {
   return MB_CERTS_DIR;
 }
+nlohmann::json docExample(const std::string& heading) {
+  std::ifstream in(sourceDir() + "/docs/connectors.md");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto at = text.find("\n" + heading + "\n");
+  if (at == std::string::npos) return nullptr;
+  auto open = text.find("```json\n", at);
+  auto close = text.find("\n```", open);
+  if (open == std::string::npos || close == std::string::npos) return nullptr;
+  return nlohmann::json::parse(text.substr(open + 8, close - open - 8), nullptr, false);
+}
+
 std::string sourceDir() {
   return MB_SOURCE_DIR;
 }
