@@ -28,7 +28,17 @@
 namespace markbridge {
 
 struct Condition {
-  enum class Kind { All, Any, Not, Compare, PupilFlag, YearGroup, NoImprovement, Improved, OnLadder };
+  enum class Kind {
+    All,
+    Any,
+    Not,
+    Compare,
+    PupilFlag,
+    YearGroup,
+    NoImprovement,
+    Improved,
+    OnLadder
+  };
   enum class Op { AtLeast, MoreThan, AtMost, LessThan };
   Kind kind = Kind::All;
   std::vector<Condition> children;
