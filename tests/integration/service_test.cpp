@@ -447,7 +447,7 @@ TEST_F(ServiceFixture, ItemsWaitingOnABackoffAreRetriedWhenDueNotAtTheNextRegist
       << metrics;
   EXPECT_NE(metrics.find("markbridge_outbox_next_attempt_timestamp_seconds 0"), std::string::npos)
       << metrics;
-  EXPECT_EQ(signalAndWait(SIGTERM), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0) << log();
 }
 
 TEST_F(ServiceFixture, ATokenFixedAndReloadedResumesThePausedSinkAtOnce) {
