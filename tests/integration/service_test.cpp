@@ -341,7 +341,7 @@ TEST_F(ServiceFixture, TheAdminApiRefusesBadRequestsWithTheRightStatus) {
   EXPECT_EQ(state.status, 400) << state.body;
   EXPECT_NE(state.body.find("unknown state 'bogus'"), std::string::npos);
   EXPECT_EQ(call("GET", "/outbox?state=dead").status, 200);
-  EXPECT_EQ(signalAndWait(SIGTERM), 0);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0) << log();
 }
 
 TEST_F(ServiceFixture, HealthIsDegradedWhenTheCalendarHasEndedAndSaysWhatToDo) {
