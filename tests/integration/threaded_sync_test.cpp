@@ -22,7 +22,7 @@ std::string school(int pupils) {
   auto cal = test::autumnCalendar();
   std::string csv = "UPN,Date,Session,Mark\n";
   for (int p = 0; p < pupils; ++p) {
-    char body[16];
+    char body[32];  // room for any int, so -Wformat-truncation cannot fire
     std::snprintf(body, sizeof body, "A8014000%05d", p);
     std::string upn = body;
     upn[0] = upnCheckLetter(upn);
