@@ -29,11 +29,10 @@ std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
 
 // "2024-10-28 09:46:05" in London wall-clock time.
 std::string londonTime(int64_t utcSeconds) {
-  int64_t local = utcSeconds + london::offsetSeconds(utcSeconds);
-  int64_t second = ((local % 86400) + 86400) % 86400;
-  char clock[16];
-  std::snprintf(clock, sizeof clock, " %02d:%02d:%02d", static_cast<int>(second / 3600),
-                static_cast<int>(second / 60 % 60), static_cast<int>(second % 60));
+  int minutes = london::localMinutes(utcSeconds);
+  char clock[32];
+  std::snprintf(clock, sizeof clock, " %02d:%02d:%02d", minutes / 60, minutes % 60,
+                static_cast<int>(utcSeconds % 60));
   return london::localDate(utcSeconds).iso() + clock;
 }
 
