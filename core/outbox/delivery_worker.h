@@ -9,8 +9,8 @@
 
 #include "core/outbox/backoff.h"
 #include "core/outbox/circuit_breaker.h"
+#include "core/outbox/outbox_store.h"
 #include "core/outbox/sink.h"
-#include "core/store/outbox_store.h"
 
 namespace markbridge {
 

@@ -7,17 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/rules/event_change.h"
+
 namespace markbridge {
 
-// Notify: a new record. Withdraw: its grounds are gone. Revise: the grounds still hold but the
-// register was amended, so the record's period or sessions changed.
-enum class OutboxKind { Notify, Withdraw, Revise };
 // Rejected: dead-lettered (refused by the destination, or given up on), kept with the reason
 // and the destination's answer until a person retries or discards it.
 enum class OutboxState { Pending, Delivered, Rejected, Discarded };
 std::optional<OutboxState> outboxStateFrom(std::string_view text);
-std::string_view toString(OutboxKind kind);
-OutboxKind outboxKindFrom(std::string_view text);
 std::string_view toString(OutboxState state);
 
 struct OutboxItem {

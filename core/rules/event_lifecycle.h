@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "core/domain/date.h"
-#include "core/outbox/outbox_item.h"
 #include "core/rules/event.h"
+#include "core/rules/event_change.h"
 
 namespace markbridge {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "core/outbox/outbox_store.h"
 #include "core/store/event_store.h"
-#include "core/store/outbox_store.h"
 #include "core/store/register_store.h"
 
 namespace markbridge {

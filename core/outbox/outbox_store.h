@@ -1,7 +1,8 @@
 #pragma once
-// The outbox part of a store: items queued for sinks (by EventStore::commitEvaluation, in the
-// same transaction as their events), their delivery, retries and dead letters. One of the three
-// interfaces a store backend implements; tests/core/store_contract_*.cpp hold its contract.
+// What the outbox needs of a store: items queued for sinks (by EventStore::commitEvaluation, in
+// the same transaction as their events), their delivery, retries and dead letters. The outbox
+// layer owns this interface and a store backend implements it (one of its three), so the outbox
+// never includes the store; tests/core/store_contract_outbox_test.cpp holds its contract.
 
 #include <cstdint>
 #include <map>

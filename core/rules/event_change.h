@@ -1,0 +1,15 @@
+#pragma once
+// What a destination is asked to do with an event's record. The rules decide it (the event
+// lifecycle planner); the outbox carries it to each sink.
+
+#include <string_view>
+
+namespace markbridge {
+
+// Notify: a new record. Withdraw: its grounds are gone. Revise: the grounds still hold but the
+// register was amended, so the record's period or sessions changed.
+enum class OutboxKind { Notify, Withdraw, Revise };
+std::string_view toString(OutboxKind kind);
+OutboxKind outboxKindFrom(std::string_view text);
+
+}  // namespace markbridge
