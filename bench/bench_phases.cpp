@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/inbound/inbound_connector.h"
+#include "core/app/backtest.h"
 #include "core/app/evaluation.h"
 #include "core/app/store_receiver.h"
 #include "core/rules/rule_set.h"
@@ -77,6 +78,15 @@ PhaseResult syncEvaluation(Store& store, Date today, bool resume) {
       {"cpoms", {"concern", "task", "note"}}};
   auto run = evaluateRegisters(store, calendar, rules, routes, today, 1, resume);
   return PhaseResult{run.outcome.new_events, run.resumed, run.pupils == 0};
+}
+
+PhaseResult backtestYear(Store& store, Date through) {
+  auto calendar = benchCalendar();
+  std::vector<Problem> problems;
+  auto rules = RuleSet::fromJson(nlohmann::json::object(), "$.rules", ".",
+                                 ConfigContext{"bench", &problems});
+  auto result = backtest(store, calendar, rules, calendar.first(), through, {});
+  return PhaseResult{result.events(), 0, result.pupils_evaluated == 0};
 }
 
 PhaseResult importCsv(Store& store, const std::filesystem::path& csv) {

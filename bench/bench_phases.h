@@ -26,6 +26,8 @@ PhaseResult evaluateStatutory(const std::filesystem::path& db);
 // resumed from their checkpoint where possible, events and outbox rows committed. `marks`
 // counts new events, `problems` the pupils resumed.
 PhaseResult syncEvaluation(Store& store, Date today, bool resume = true);
+// `markbridge backtest` of the statutory policy over the whole stored year, sending nothing.
+PhaseResult backtestYear(Store& store, Date through);
 // SIMS long CSV -> an open store, as a sync imports it.
 PhaseResult importCsv(Store& store, const std::filesystem::path& csv);
 // CTF XML -> canonical marks, discarded as they come.

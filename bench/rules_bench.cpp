@@ -92,6 +92,9 @@ int rulesBench(int argc, char** argv) {
     ok &= timed(
         "evaluation after it (incremental)", [&] { return syncEvaluation(*store, nextDay); },
         "new events");
+    ok &= timed(
+        "backtest of the year (nothing sent)", [&] { return backtestYear(*store, nextDay); },
+        "events");
     return PhaseResult{0, 0, !ok};
   });
   std::printf("  peak memory %.0f MB\n", run.peakMb);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 #include "core/domain/logging.h"
 
 namespace markbridge {
@@ -10,16 +12,17 @@ Args parseArgs(const std::vector<std::string>& argv) {
   Args args;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const auto& a = argv[i];
-    if (a == "--config" || a == "--source" || a == "--policy" || a == "--state" || a == "--sink") {
+    const std::map<std::string, std::string*> valued = {
+        {"--config", &args.config}, {"--source", &args.source}, {"--policy", &args.policy},
+        {"--state", &args.state},   {"--sink", &args.sink},     {"--compare", &args.compare},
+        {"--from", &args.from},     {"--to", &args.to},         {"--format", &args.format},
+        {"--out", &args.out}};
+    if (auto option = valued.find(a); option != valued.end()) {
       if (i + 1 >= argv.size()) {
         args.error = a + " needs a value";
         break;
       }
-      (a == "--config"   ? args.config
-       : a == "--source" ? args.source
-       : a == "--policy" ? args.policy
-       : a == "--sink"   ? args.sink
-                         : args.state) = argv[++i];
+      *option->second = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
       args.error = "unknown option " + a;
     } else if (args.command.empty()) {

@@ -17,8 +17,12 @@ struct Args {
   std::string config;
   std::string source;
   std::string policy;
-  std::string state;  // outbox --state
-  std::string sink;   // outbox retry --sink
+  std::string state;     // outbox --state
+  std::string sink;      // outbox retry --sink
+  std::string compare;   // backtest --compare
+  std::string from, to;  // backtest --from --to
+  std::string format;    // backtest --format text|csv|html
+  std::string out;       // backtest --out FILE
   std::vector<std::string> files;
   std::string error;
 };
@@ -40,6 +44,8 @@ int status(const Args& args, std::ostream& out, std::ostream& err);
 int codes(const Args& args, std::ostream& out, std::ostream& err);
 int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err);
 int explain(const Args& args, std::ostream& out, std::ostream& err);
+// `markbridge backtest` (command_backtest.cpp).
+int backtestCommand(const Args& args, std::ostream& out, std::ostream& err);
 // `markbridge outbox` (command_outbox.cpp).
 int outboxCommand(const Args& args, std::ostream& out, std::ostream& err);
 

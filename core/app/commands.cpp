@@ -32,6 +32,10 @@ commands:
                                        or one source's effective map with its code_map
   reconcile --config FILE              census totals against the stored register, per pupil
   explain  --config FILE UPN           every rule's measure for one pupil, what fired and when
+  backtest --config FILE [--policy FILE] [--compare FILE] [--from DATE] [--to DATE]
+           [--format text|csv|html] [--out FILE]
+                                       replay policies over the stored register, sending
+                                       nothing: events, pupils, false alarms, load per role
   outbox   --config FILE [list [--state pending|delivered|dead|discarded]]
                                        deliveries per sink and item by item
   outbox   --config FILE show SEQ | retry SEQ|dead | discard SEQ
@@ -245,6 +249,7 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     if (args.command == "reconcile") return reconcileCommand(args, out, err);
     if (args.command == "explain") return explain(args, out, err);
     if (args.command == "outbox") return outboxCommand(args, out, err);
+    if (args.command == "backtest") return backtestCommand(args, out, err);
     if (args.command == "run") {
       if (args.config.empty()) {
         err << "markbridge run: --config FILE is required\n";

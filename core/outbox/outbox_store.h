@@ -44,6 +44,9 @@ class OutboxStore {
   // The destination's reference for the record an event updates (for corrections and
   // revisions): what the sink answered when it delivered the notification of that record.
   virtual std::string deliveredReference(const std::string& eventId, const std::string& sink) = 0;
+  // The events some sink received a notification of (their ids, each once): what a backtest
+  // compares its events with.
+  virtual std::vector<std::string> deliveredEventIds() = 0;
 };
 
 }  // namespace markbridge

@@ -328,6 +328,15 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  std::vector<std::string> deliveredEventIds() override {
+    SqliteStatement q(db_.handle(),
+                      "SELECT DISTINCT event_id FROM outbox WHERE state='delivered' AND "
+                      "kind='notify'");
+    std::vector<std::string> ids;
+    while (q.step()) ids.push_back(q.text(0));
+    return ids;
+  }
+
   std::string deliveredReference(const std::string& eventId, const std::string& sink) override {
     SqliteStatement s(db_.handle(),
                       "SELECT reference FROM outbox WHERE sink=?2 AND kind='notify' AND "

@@ -154,10 +154,21 @@ TYPED_TEST_P(OutboxStoreContract, ACorrectionFindsTheReferenceTheSinkGaveTheReco
   EXPECT_EQ(outbox.deliveredReference(this->a1.id, "la"), "LA-7");
 }
 
+TYPED_TEST_P(OutboxStoreContract, KnowsWhichEventsASinkReceived) {
+  this->evaluate("A", {this->a1}, 100);
+  this->evaluate("B", {this->b1}, 100);
+  auto& outbox = this->outbox();
+  EXPECT_TRUE(outbox.deliveredEventIds().empty());  // queued is not received
+  for (const auto& item : outbox.dueOutbox(100, 10))
+    if (item.upn == "A") outbox.recordDelivered(item.seq, "R", 200);             // to both sinks
+  EXPECT_EQ(outbox.deliveredEventIds(), std::vector<std::string>{this->a1.id});  // once
+}
+
 REGISTER_TYPED_TEST_SUITE_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst,
                             ARetryWaitsUntilItsTimeAndCountsItsAttempts,
                             DeadLettersAreKeptAndCanBeRetriedOrDiscarded,
                             ASinkResumedByHandHasItsWaitingItemsDueNow, CountsByStateAndBySink,
-                            ACorrectionFindsTheReferenceTheSinkGaveTheRecord);
+                            ACorrectionFindsTheReferenceTheSinkGaveTheRecord,
+                            KnowsWhichEventsASinkReceived);
 INSTANTIATE_TYPED_TEST_SUITE_P(Backends, OutboxStoreContract, test::StoreBackends,
                                test::BackendName);

@@ -1,0 +1,66 @@
+#pragma once
+// `markbridge backtest`: a policy replayed over the school's own stored register, sending
+// nothing. The rules are a pure function of the register and the calendar, so the events a
+// policy raises on each school day of the period are exactly the events a sync on that day
+// would have raised (with the register as it stands now: later amendments included). Per week,
+// rule and stage: events raised, distinct pupils, false alarms by the period's end, overlap
+// with what was already sent, and the load on each role.
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "core/domain/date.h"
+#include "core/rules/rule_set.h"
+#include "core/store/register_store.h"
+
+namespace markbridge {
+
+struct BacktestCell {  // one rule (or ladder stage) in one week
+  int events = 0;
+  int pupils = 0;        // distinct pupils
+  int false_alarms = 0;  // see BacktestRule::rate_measured
+  int already_sent = 0;  // the same event (same id) was delivered by a real sync
+};
+
+struct BacktestRule {
+  std::string id;      // as in the events: POLICY.RULE or POLICY.LADDER.STAGE
+  std::string action;  // la_notification | concern | task | note
+  std::string type;    // the event type (LA notification type or the action)
+  // Measured as a percentage (e.g. persistent absence): an event is a false alarm when its
+  // condition no longer holds for the pupil on the period's last day. Rules on runs or counts
+  // (10 days' unauthorised absence) were true when raised and have no false alarms.
+  bool rate_measured = false;
+  std::map<Date, BacktestCell> weeks;  // by the week's Monday
+  BacktestCell total;                  // pupils: distinct over the period
+};
+
+struct BacktestResult {
+  std::string policies;  // the policies' names, joined with " + "
+  Date from, to;
+  int pupils_evaluated = 0;
+  int pupils_with_events = 0;
+  std::vector<BacktestRule> rules;  // in the order the policies declare them
+  // Items each role would have received, per week: "LA", a concern's alert roles, a task's
+  // assignee role; a concern alerting nobody counts for "safeguarding inbox".
+  std::map<std::string, std::map<Date, int>> load;
+  std::vector<Date> weeks() const;  // every week of the period, Mondays
+  int events() const;
+};
+
+// Replays `rules` over every pupil's stored register for school days from..to (the period is
+// clipped to the calendar). `sent` holds the ids of events a sink already received.
+BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, const RuleSet& rules,
+                        Date from, Date to, const std::unordered_set<std::string>& sent);
+
+// Reports (backtest_report.cpp). `other`, when given, is shown side by side.
+void printBacktestText(std::ostream& out, const BacktestResult& result,
+                       const BacktestResult* other = nullptr);
+void printBacktestCsv(std::ostream& out, const BacktestResult& result,
+                      const BacktestResult* other = nullptr);
+void printBacktestHtml(std::ostream& out, const BacktestResult& result,
+                       const BacktestResult* other = nullptr);
+
+}  // namespace markbridge
