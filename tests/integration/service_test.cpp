@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -474,4 +476,62 @@ TEST_F(ServiceFixture, ATokenFixedAndReloadedResumesThePausedSinkAtOnce) {
             std::string::npos)
       << log();
   EXPECT_EQ(signalAndWait(SIGTERM), 0);
+}
+
+namespace {
+
+// While alive, files this process and the children it starts write cannot grow past `bytes`: a
+// write beyond fails with EFBIG, as on a full disk (SIGXFSZ ignored, which the child inherits).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{bytes, saved_.rlim_max};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+  void (*previous_)(int) = nullptr;
+};
+
+bool hasProblem(const nlohmann::json& health, const std::string& words) {
+  for (const auto& p : health["problems"])
+    if (p["problem"].get<std::string>().find(words) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+// Issue 11 item 13: /health is degraded when the last syncs failed. The service is started with
+// no room for its store to grow (a full disk), so the sync of a larger register fails.
+TEST_F(ServiceFixture, HealthIsDegradedWhenTheLastSyncsFailed) {
+  writeRegister(1);
+  writeConfig(test::autumnCalendarJson());
+  start();
+  ASSERT_EQ(call("POST", "/sync").status, 200) << log();
+  ASSERT_EQ(signalAndWait(SIGTERM), 0) << log();
+  writeRegister(2000);  // 80,000 marks: the store must grow to hold them
+  {
+    FileSizeLimit diskFull(std::filesystem::file_size(dir / "register.db"));
+    start();
+  }
+  auto before = nlohmann::json::parse(call("GET", "/health", false).body);
+  EXPECT_FALSE(hasProblem(before, "sync(s) failed")) << before.dump();
+  call("POST", "/sync");
+  call("POST", "/sync");
+  auto health = nlohmann::json::parse(call("GET", "/health", false).body);
+  EXPECT_EQ(health["status"], "degraded") << health.dump();
+  EXPECT_TRUE(hasProblem(health, "the last 2 sync(s) failed")) << health.dump() << log();
+  auto metrics = call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("markbridge_syncs_total{result=\"failed\"} 2"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(signalAndWait(SIGTERM), 0) << log();
 }
