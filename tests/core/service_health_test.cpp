@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "core/app/sink_health.h"
@@ -147,4 +149,29 @@ TEST(LogText, TheTerminalAndTheJsonFileEachGetOneLinePerRecord) {
               "x.csv\n[2024-10-01] [service] [info] forged: quarantined");
   }
   EXPECT_EQ(lines, 1);
+}
+
+// Issue 11 item 15: the JSON log file of a running service stayed empty (named loggers never
+// flushed). A warning from a named logger is in the file as soon as it is logged; an info line
+// gets there without anyone flushing (the once-a-second flush), while the process runs.
+TEST(LogFlush, NamedLoggersReachTheJsonFileWithoutAnExplicitFlush) {
+  test::TempDir dir;
+  auto file = dir / "log.jsonl";
+  auto fileText = [&] {
+    std::ifstream in(file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  testing::internal::CaptureStderr();
+  configureLogging("info", file.string());
+  namedLogger("drop")->warn("inbox.csv: quarantined with 1 problem(s)");
+  std::string atOnce = fileText();  // read before anything else is logged or flushed
+  namedLogger("service")->info("a sync finished");
+  bool infoArrived =
+      test::waitUntil([&] { return fileText().find("a sync finished") != std::string::npos; },
+                      std::chrono::seconds(10));
+  std::string after = fileText();
+  configureLogging("info");  // back to the terminal only
+  testing::internal::GetCapturedStderr();
+  EXPECT_NE(atOnce.find("inbox.csv: quarantined"), std::string::npos) << atOnce;
+  EXPECT_TRUE(infoArrived) << after;
 }

@@ -314,6 +314,29 @@ TEST_F(CliFixture, ASyncWhoseDeliveriesWereRefusedForCredentialsExitsFiveAndStat
             std::string::npos);
 }
 
+// Issue 11 item 14 for a refused client certificate (above: a refused token): the destination's
+// TLS handshake refuses the certificate, the sync exits 5 and status shows the sink paused.
+TEST_F(CliFixture, ASyncWhoseClientCertificateWasRefusedExitsFiveAndStatusSaysSo) {
+  server = test::startSandbox("server", [](sandbox::SandboxOptions& o) {
+    o.require_client_cert = true;
+    o.ca_file = test::certsDir() + "/ca.pem";
+  });
+  auto sink = test::laSink(server->baseUrl());
+  sink["client_cert"] = test::certsDir() + "/wrong-client.pem";  // from another authority
+  sink["client_key"] = test::certsDir() + "/wrong-client.key";
+  writeConfig({{"sinks", nlohmann::json::array({sink})}});
+  auto refused = run({"sync", "--config", "markbridge.json"});
+  EXPECT_EQ(refused.exit_code, 5) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("sink la is paused: the destination refused our credentials (sink "
+                             "la: TLS: the server refused our client certificate"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_TRUE(server->received().empty());
+  auto status = run({"status", "--config", "markbridge.json"});
+  EXPECT_NE(status.out.find("sink la: paused: credentials, 1 pending"), std::string::npos)
+      << status.out;
+}
+
 TEST_F(CliFixture, AFileNameWithANewlineCannotForgeALineOfOutputOrLog) {
   writeConfig(
       {{"sources",

@@ -131,6 +131,24 @@ TEST_F(OAuth2, ClientSecretPostIsChosenInTheConfigForAFormOnlyServer) {
   EXPECT_EQ(deliver().delivered, 1);
 }
 
+TEST_F(OAuth2, ClientSecretBasicChosenInTheConfigIsWhatABasicOnlyServerGets) {
+  start([](sandbox::SandboxOptions& o) { o.oauth_client_auth = "basic"; });
+  ASSERT_TRUE(build({{"client_auth", "client_secret_basic"}}));  // said in the config
+  queue(1);
+  EXPECT_EQ(deliver().delivered, 1) << (pending().empty() ? "" : pending()[0].last_error);
+  EXPECT_EQ(server->tokensIssued(), 1);
+  // The choice is what is sent: client_secret_post to the same Basic-only server is refused.
+  circuits.clear();
+  ASSERT_TRUE(build({{"client_auth", "client_secret_post"}}));
+  queue(2);
+  EXPECT_EQ(deliver(300).delivered, 0);
+  auto waiting = pending();
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_NE(waiting[0].last_error.find("HTTP 401 client authentication failed"), std::string::npos)
+      << waiting[0].last_error;
+  EXPECT_EQ(server->tokensIssued(), 1);
+}
+
 TEST_F(OAuth2, AnUnknownClientAuthIsAConfigurationProblemNamingIt) {
   start();
   EXPECT_FALSE(build({{"client_auth", "private_key_jwt"}}));

@@ -11,12 +11,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -106,9 +109,9 @@ struct ServiceFixture : ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   Reply call(const std::string& method, const std::string& path, bool token = true,
-             Poco::Net::HTTPResponse* head = nullptr) {
+             Poco::Net::HTTPResponse* head = nullptr, long timeoutSeconds = 30) {
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<uint16_t>(port));
-    session.setTimeout(Poco::Timespan(30, 0));
+    session.setTimeout(Poco::Timespan(timeoutSeconds, 0));
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     if (token) request.set("Authorization", "Bearer admin-secret");
     request.setContentLength(0);
@@ -474,4 +477,133 @@ TEST_F(ServiceFixture, ATokenFixedAndReloadedResumesThePausedSinkAtOnce) {
             std::string::npos)
       << log();
   EXPECT_EQ(signalAndWait(SIGTERM), 0);
+}
+
+namespace {
+
+// While alive, files this process and the children it starts write cannot grow past `bytes`: a
+// write beyond fails with EFBIG, as on a full disk (SIGXFSZ ignored, which the child inherits).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{bytes, saved_.rlim_max};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+  void (*previous_)(int) = nullptr;
+};
+
+bool hasProblem(const nlohmann::json& health, const std::string& words) {
+  for (const auto& p : health["problems"])
+    if (p["problem"].get<std::string>().find(words) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+// Issue 11 item 13: /health is degraded when the last syncs failed. The service is started with
+// no room for its store to grow (a full disk), so the sync of a larger register fails.
+TEST_F(ServiceFixture, HealthIsDegradedWhenTheLastSyncsFailed) {
+  writeRegister(1);
+  writeConfig(test::autumnCalendarJson());
+  start();
+  ASSERT_EQ(call("POST", "/sync").status, 200) << log();
+  ASSERT_EQ(signalAndWait(SIGTERM), 0) << log();
+  writeRegister(2000);  // 80,000 marks: the store must grow to hold them
+  {
+    FileSizeLimit diskFull(std::filesystem::file_size(dir / "register.db"));
+    start();
+  }
+  auto before = nlohmann::json::parse(call("GET", "/health", false).body);
+  EXPECT_FALSE(hasProblem(before, "sync(s) failed")) << before.dump();
+  call("POST", "/sync");
+  call("POST", "/sync");
+  auto health = nlohmann::json::parse(call("GET", "/health", false).body);
+  EXPECT_EQ(health["status"], "degraded") << health.dump();
+  EXPECT_TRUE(hasProblem(health, "the last 2 sync(s) failed")) << health.dump() << log();
+  auto metrics = call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("markbridge_syncs_total{result=\"failed\"} 2"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(signalAndWait(SIGTERM), 0) << log();
+}
+
+namespace {
+
+// Not threaded (not in the ThreadSanitizer pass): hundreds of MB of files through one sync.
+struct ServiceMemory : ServiceFixture {
+  // VmHWM (the peak resident memory since it started) of the running service, in kB.
+  long peakKb() {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+  }
+  // `head`, then `repeat` `times` over, then `tail`, a block at a time (this process never
+  // holds the file).
+  void writeRepeated(const std::filesystem::path& path, const std::string& head,
+                     const std::string& repeat, std::size_t times, const std::string& tail) {
+    std::ofstream out(path, std::ios::binary);
+    out << head;
+    std::string block;
+    for (std::size_t i = 0; i < 4096; ++i) block += repeat;
+    std::size_t i = 0;
+    for (; i + 4096 <= times; i += 4096) out << block;
+    for (; i < times; ++i) out << repeat;
+    out << tail;
+  }
+};
+
+}  // namespace
+
+// Issue 11 item 3: whatever is dropped in its inbox, the running service's peak memory stays
+// under 300 MB (it went from 35 MB to 952 MB on a 300 MB CSV field, and a 60 MB nested XML
+// peaked at 1.38 GB). Measured from /proc while the service runs, after the sync that read them.
+TEST_F(ServiceMemory, HostileFilesDroppedInTheInboxKeepThePeakUnder300MB) {
+  writeRegister(1);
+  writeConfig(test::autumnCalendarJson(), {{"sources",
+                                            {{{"name", "sims"},
+                                              {"type", "sims_csv"},
+                                              {"drop_folder", "inbox/sims"},
+                                              {"settle_seconds", 0}},
+                                             {{"name", "ctf"},
+                                              {"type", "ctf_xml"},
+                                              {"drop_folder", "inbox/ctf"},
+                                              {"settle_seconds", 0}}}}});
+  std::filesystem::create_directories(dir / "inbox/sims");
+  std::filesystem::create_directories(dir / "inbox/ctf");
+  writeRepeated(dir / "inbox/sims/huge-field.csv",
+                "UPN,Date,Session,Mark,Comment\nB801200005001,03/09/2024,AM,/,", "x",
+                std::size_t{300} << 20, "\nB801200005001,03/09/2024,PM,/\n");
+  writeRepeated(dir / "inbox/ctf/nested-60mb.xml", "<CTfile>", "<a>", 20'000'000, "");
+  writeRepeated(dir / "inbox/ctf/nested-30mb.xml", "<CTfile>", "<a>", 10'000'000, "");
+  writeRepeated(dir / "inbox/ctf/one-text-30mb.xml", "<CTfile><CTFpupilData><Pupil><Surname>", "x",
+                30'000'000, "</Surname></Pupil></CTFpupilData></CTfile>");
+  start();
+  long atStart = peakKb();
+  auto sync = call("POST", "/sync", true, nullptr, 300);
+  EXPECT_EQ(sync.status, 200) << sync.body << log();
+  long peak = peakKb();
+  for (const char* refused : {"sims/quarantine/huge-field.csv", "ctf/quarantine/nested-60mb.xml",
+                              "ctf/quarantine/nested-30mb.xml", "ctf/quarantine/one-text-30mb.xml"})
+    EXPECT_TRUE(std::filesystem::exists(dir / "inbox" / refused)) << refused << "\n" << log();
+  for (const char* file : {"sims/quarantine/huge-field.csv", "ctf/quarantine/nested-60mb.xml",
+                           "ctf/quarantine/nested-30mb.xml", "ctf/quarantine/one-text-30mb.xml"})
+    std::filesystem::remove(dir / "inbox" / file);
+  std::cout << "service peak memory (VmHWM): " << atStart / 1024 << " MB at start, " << peak / 1024
+            << " MB after a sync that read a 300 MB CSV field and 120 MB of hostile XML\n";
+  EXPECT_GT(peak, 0);
+  EXPECT_TRUE(test::withinPeakMemory(peak)) << peak << " kB";
+  auto status = nlohmann::json::parse(call("GET", "/status").body);
+  EXPECT_EQ(status["pupils"], 0) << status.dump();  // nothing from a refused file was stored
+  EXPECT_EQ(signalAndWait(SIGTERM), 0) << log();
 }
