@@ -37,6 +37,10 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
     if (auto off = store.sourceState(source->name(), std::string(StoreReceiver::kOffCalendarKey));
         off && !off->empty())
       out << "    source " << source->name() << ": " << *off << "\n";
+    if (auto notApplied =
+            store.sourceState(source->name(), std::string(StoreReceiver::kNotAppliedKey));
+        notApplied && !notApplied->empty())
+      out << "    source " << source->name() << ": " << *notApplied << "\n";
     if (auto refused =
             store.sourceState(source->name(), std::string(StoreReceiver::kLastRefusedKey)))
       out << "    source " << source->name() << ": last refused " << *refused << "\n";

@@ -47,6 +47,25 @@ exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery re
             items kept)
 )";
 
+// Corrections the register did not take, so the office does not believe they were made: each
+// names the source that holds the session (the one to correct it in).
+void printNotApplied(std::ostream& out, const ImportResult& r) {
+  const int total = r.outcome.marks_not_applied;
+  if (total == 0) return;
+  const auto& list = r.outcome.not_applied;
+  const int shown = static_cast<int>(std::min<std::size_t>(list.size(), 20));
+  for (int i = 0; i < shown; ++i) {
+    const auto& n = list[static_cast<std::size_t>(i)];
+    out << "  not applied: " << n.held_by << " holds this session: pupil " << maskUpn(n.upn) << " "
+        << n.date.iso() << " " << toString(n.session) << ", " << r.source << " said " << n.code
+        << ", the register keeps " << n.held_code << "\n";
+  }
+  if (total > shown) out << "  ... and " << total - shown << " more not applied\n";
+  out << "  correct " << (total == 1 ? "it" : "them")
+      << " in the source that holds the session (its \"priority\" is higher than " << r.source
+      << "'s)\n";
+}
+
 void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   // A file name is escaped like a log line: a newline in it cannot start a line of its own.
   const std::string origin = oneLine(r.origin);
@@ -64,11 +83,13 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
     return;
   }
   out << r.rows << " rows, " << r.outcome.marks_added << " marks added, " << r.outcome.marks_amended
-      << " amended, " << r.outcome.marks_unchanged << " unchanged, " << r.outcome.pupils_added
-      << " new pupils";
+      << " amended, " << r.outcome.marks_unchanged << " unchanged, ";
+  if (r.outcome.marks_not_applied) out << r.outcome.marks_not_applied << " not applied, ";
+  out << r.outcome.pupils_added << " new pupils";
   if (r.missing_marks) out << ", " << r.missing_marks << " registers not taken";
   if (r.review_flags) out << ", " << r.review_flags << " legacy codes flagged for review";
   out << "\n";
+  printNotApplied(out, r);
   for (const auto& w : r.warnings) err << "warning: " << w.str() << "\n";
   if (r.off_calendar)
     err << "warning: " << r.off_calendar << " marks fall on days the calendar says are not school "
