@@ -63,7 +63,9 @@ int64_t seqOf(const std::string& text) {
 }  // namespace
 
 int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
+  // Listing, showing, retrying and discarding write only the store: no sink is built, so no
+  // token is needed (the next delivery, by `sync` or the service, needs them).
+  auto gateway = openGateway(args, err, Gateway::Store::Open, Gateway::Connectors::Look);
   if (!gateway) return kExitConfig;
   auto& store = gateway->store();
   int64_t now = static_cast<int64_t>(std::time(nullptr)) * 1000;
@@ -117,7 +119,7 @@ int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
   }
   if (action == "retry" && !args.sink.empty()) {
     bool known = false;
-    for (const auto& sink : gateway->sinks()) known = known || sink->name() == args.sink;
+    for (const auto& sink : gateway->sinkNames()) known = known || sink == args.sink;
     if (!known) {
       err << "markbridge outbox retry: no sink named '" << oneLine(args.sink)
           << "' in the configuration\n";

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "core/domain/logging.h"
 
 namespace markbridge {
@@ -31,6 +34,61 @@ Args parseArgs(const std::vector<std::string>& argv) {
   return args;
 }
 
+namespace {
+
+std::string folded(std::string text) {
+  std::string out;
+  bool space = false;
+  for (unsigned char c : text) {
+    if (std::isspace(c) || c == ',') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Pupil> findPupils(RegisterStore& store, const std::string& named) {
+  std::string upper = named;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::vector<std::string> upns;
+  auto ids = store.pupilIds();
+  // Exactly one way of naming is tried after another: a full UPN, an admission number, the
+  // masked form, then names.
+  for (const auto& [upn, misId] : ids)
+    if (upn == upper) upns.push_back(upn);
+  if (upns.empty())
+    for (const auto& [upn, misId] : ids)
+      if (!misId.empty() && misId == named) upns.push_back(upn);
+  if (upns.empty() && upper.find("...") != std::string::npos)
+    for (const auto& [upn, misId] : ids)
+      if (maskUpn(upn) == upper) upns.push_back(upn);
+  std::vector<Pupil> found;
+  if (upns.empty()) {
+    std::string wanted = folded(named);
+    if (wanted.empty()) return found;
+    for (const auto& [upn, misId] : ids) {
+      auto pupil = store.pupil(upn);
+      if (!pupil) continue;
+      if (folded(pupil->forename + " " + pupil->surname) == wanted ||
+          folded(pupil->surname + " " + pupil->forename) == wanted)
+        found.push_back(std::move(*pupil));
+    }
+    std::sort(found.begin(), found.end(),
+              [](const Pupil& a, const Pupil& b) { return a.upn < b.upn; });
+    return found;
+  }
+  std::sort(upns.begin(), upns.end());
+  for (const auto& upn : upns)
+    if (auto pupil = store.pupil(upn)) found.push_back(std::move(*pupil));
+  return found;
+}
+
 std::string oneLine(const std::string& text) {
   for (unsigned char c : text)
     if (c < 0x20 || c == 0x7f) return escapeLogText(text);
@@ -44,7 +102,8 @@ void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
   if (problems.size() > kShown) err << "  ... and " << problems.size() - kShown << " more\n";
 }
 
-std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gateway::Store store) {
+std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gateway::Store store,
+                                     Gateway::Connectors connectors) {
   if (args.config.empty()) {
     err << "markbridge " << args.command << ": --config FILE is required\n";
     return nullptr;
@@ -55,7 +114,7 @@ std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gatewa
     try {
       spdlog::set_level(spdlog::level::from_str(config.log_level));
       escapeTerminalLog();
-      return std::make_unique<Gateway>(std::move(config), store);
+      return std::make_unique<Gateway>(std::move(config), store, connectors);
     } catch (const ProblemError& e) {
       problems = e.problems();
     }

@@ -31,7 +31,9 @@ commands:
                                        the code map: built-in (2024, legacy, missing marks),
                                        or one source's effective map with its code_map
   reconcile --config FILE              census totals against the stored register, per pupil
-  explain  --config FILE UPN           every rule's measure for one pupil, what fired and when
+  explain  --config FILE PUPIL         every rule's measure for one pupil, what fired and when
+                                       (PUPIL: UPN, masked UPN B...5001, admission number or
+                                       name)
   outbox   --config FILE [list [--state pending|delivered|dead|discarded]]
                                        deliveries per sink and item by item
   outbox   --config FILE show SEQ | retry SEQ|dead | discard SEQ
@@ -41,6 +43,9 @@ commands:
                                        each night, catching up after downtime; the admin API;
                                        SIGTERM stops it cleanly, SIGHUP reloads the config
   describe                             every configuration setting, as Markdown
+
+import, status, explain, outbox and reconcile read no sink's token or key: they run without
+the sinks' secrets in the environment (sync and run, which deliver, need them).
 
 exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected,
             4 another sync is running, 5 a destination refused our credentials (sink paused,
@@ -166,7 +171,8 @@ int check(const Args& args, std::ostream& out, std::ostream& err) {
 }
 
 int import(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
+  // Importing delivers nothing: the sinks' secrets are not read.
+  auto gateway = openGateway(args, err, Gateway::Store::Open, Gateway::Connectors::Sources);
   if (!gateway) return kExitConfig;
   InboundConnector* source = nullptr;
   if (args.source.empty() && !gateway->sources().empty())
