@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "core/domain/logging.h"
 
@@ -32,6 +34,31 @@ Args parseArgs(const std::vector<std::string>& argv) {
     }
   }
   return args;
+}
+
+std::string ruleLabel(const RuleSet& rules, const std::string& ruleId) {
+  for (const auto& policy : rules.policies())
+    for (const auto& ladder : policy.ladders())
+      for (std::size_t s = 0; s < ladder.stages().size(); ++s)
+        if (ladder.stageRuleId(policy.name(), s) == ruleId)
+          return "ladder " + policy.name() + "." + ladder.id() + " stage " + ladder.stages()[s].id;
+  return "rule " + ruleId;
+}
+
+std::string ruleLabelOfPayload(const RuleSet& rules, const std::string& payload) {
+  auto event = nlohmann::json::parse(payload, nullptr, false);
+  if (!event.is_object() || !event.contains("rule") || !event["rule"].is_string()) return "";
+  return ruleLabel(rules, event["rule"].get<std::string>());
+}
+
+std::string utcMs(int64_t ms) {
+  if (ms <= 0) return "-";
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return text;
 }
 
 namespace {

@@ -31,7 +31,8 @@ commands:
                                        the code map: built-in (2024, legacy, missing marks),
                                        or one source's effective map with its code_map
   reconcile --config FILE              census totals against the stored register, per pupil
-  explain  --config FILE PUPIL         every rule's measure for one pupil, what fired and when
+  explain  --config FILE PUPIL         one pupil's whole story: every rule's measure, every
+                                       episode sent, revised or withdrawn, mark amendments
                                        (PUPIL: UPN, masked UPN B...5001, admission number or
                                        name)
   outbox   --config FILE [list [--state pending|delivered|dead|discarded]]
@@ -104,7 +105,8 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
         << r.first_ahead->iso() << "): stored; rules read them when their day comes\n";
 }
 
-void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResult& result) {
+void printAttempt(std::ostream& out, const RuleSet& rules, const OutboxItem& item,
+                  const DeliveryResult& result, int64_t nowMs) {
   auto event = nlohmann::json::parse(item.payload, nullptr, false);
   std::string type = item.kind == OutboxKind::Withdraw ? "update (withdrawal)"
                      : item.kind == OutboxKind::Revise ? "update (revision)"
@@ -117,15 +119,16 @@ void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResul
   switch (result.outcome) {
     case DeliveryResult::Outcome::Delivered:
       out << "delivered  " << std::left << std::setw(22) << type << " pupil " << upn << "  "
-          << period << "  -> " << item.sink << " reference " << result.reference << "\n";
+          << period << "  -> " << item.sink << " reference " << result.reference << " at "
+          << utcMs(nowMs) << "  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
     case DeliveryResult::Outcome::Retry:
       out << "retrying   " << std::left << std::setw(22) << type << " pupil " << upn << "  ("
-          << result.reason << ")\n";
+          << result.reason << ")  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
     case DeliveryResult::Outcome::Reject:
       out << "REJECTED   " << std::left << std::setw(22) << type << " pupil " << upn << "  ("
-          << result.reason << ")\n";
+          << result.reason << ")  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
   }
 }
@@ -211,8 +214,9 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   SinkHealthTracker sinkHealth(loadSinkHealth(*gateway),
                                gateway->config().delivery.circuit.failures);
   observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
-    printAttempt(out, item, result);
-    sinkHealth.attempted(item.sink, result, clock.nowMs());
+    int64_t now = clock.nowMs();
+    printAttempt(out, gateway->config().rules, item, result, now);
+    sinkHealth.attempted(item.sink, result, now);
   };
   auto report = gateway->sync(observer);
   if (report.skipped) {

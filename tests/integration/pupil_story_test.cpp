@@ -1,6 +1,8 @@
-// Black-box tests of the binary for looking at what happened: the commands that only look run
-// without the sinks' tokens in the environment, while `sync` still refuses loudly without them.
-// A real SQLite store and the LA sandbox over TLS.
+// Black-box tests of the binary for looking at what happened: `explain` tells a pupil's whole
+// story (every episode in every state, what each sink was sent and when, the amendments behind a
+// withdrawal), and the commands that only look run without the sinks' tokens in the
+// environment, while `sync` still refuses loudly without them. A real SQLite store and the LA
+// sandbox over TLS.
 
 #include <gtest/gtest.h>
 
@@ -67,6 +69,95 @@ bool has(const std::string& text, const std::string& part) {
 }
 
 }  // namespace
+
+TEST_F(PupilStoryFixture, ExplainTellsAWithdrawnNotificationsWholeStory) {
+  auto first = run({"sync"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  // Sync names the rule and when it was delivered.
+  EXPECT_TRUE(has(first.out, "-> la reference "));
+  EXPECT_TRUE(has(first.out, "(rule statutory.unauthorised_10_day)")) << first.out;
+  // The office records 20 and 27 Sep as illness: no run of 10 unauthorised days is left.
+  std::string amended = registerCsv();
+  for (const char* day : {"20/09/2024", "27/09/2024"})
+    for (const char* s : {"AM", "PM"}) {
+      std::string from = std::string(day) + "," + s + ",N", to = std::string(day) + "," + s + ",I";
+      amended.replace(amended.find(from), from.size(), to);
+    }
+  dir.write("register.csv", amended);
+  auto second = run({"sync"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  ASSERT_EQ(server->received().size(), 2u);
+  std::string reference = server->received()[0].reference;
+
+  auto story = look({"explain", "B801200005001"});
+  ASSERT_EQ(story.exit_code, 0) << story.err;
+  const auto& out = story.out;
+  // The rule no longer holds on the register as it stands, but its episode is not forgotten.
+  EXPECT_TRUE(has(out, "statutory.unauthorised_10_day: does not hold")) << out;
+  EXPECT_TRUE(has(out,
+                  "never fired on the register as it stands (its recorded episodes are "
+                  "below)"))
+      << out;
+  EXPECT_TRUE(has(out,
+                  "2024-09-27  rule statutory.unauthorised_10_day (unauthorised_10_day): "
+                  "withdrawn\n    grounds 2024-09-16..2024-09-27"))
+      << out;
+  EXPECT_TRUE(has(out, "    la: notification delivered ")) << out;
+  EXPECT_TRUE(has(out, ", reference " + reference + " [outbox 1]")) << out;
+  EXPECT_TRUE(has(out, "    la: withdrawal delivered ")) << out;
+  EXPECT_TRUE(has(out,
+                  ": its grounds no longer hold after the register was amended: 2024-09-20 "
+                  "AM N -> I by sims at "))
+      << out;
+  // The amendments themselves: session, old and new code with their sources, when.
+  EXPECT_TRUE(has(out, "mark amendments (4): session, old -> new, by, when")) << out;
+  EXPECT_TRUE(has(out, "  2024-09-27 PM  N (sims) -> I (sims)  ")) << out;
+  // Measures rounded with their unit and threshold.
+  EXPECT_TRUE(has(out,
+                  "  measure now: 5 school days since 2024-09-30 (holds at 10 school days "
+                  "or more)\n"))
+      << out;
+  EXPECT_FALSE(has(out, "Zed")) << "a pupil's name on the console";
+  EXPECT_FALSE(has(out, "B801200005001")) << "a whole UPN on the console";
+
+  // The outbox names the rule and when each item was delivered.
+  auto list = look({"outbox", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(has(list.out, "withdraw unauthorised_10_day  B...5001  tries 1  ref ")) << list.out;
+  EXPECT_TRUE(has(list.out, "  delivered 20")) << list.out;
+  EXPECT_TRUE(has(list.out, "  rule statutory.unauthorised_10_day")) << list.out;
+  auto show = look({"outbox", "show", "2"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_TRUE(has(show.out, "  raised by    rule statutory.unauthorised_10_day\n")) << show.out;
+  EXPECT_TRUE(has(show.out, "  delivered    20")) << show.out;
+}
+
+TEST_F(PupilStoryFixture, ExplainSaysWhyARuleCannotHoldForThisPupil) {
+  // A pupil in year 12 without a date of birth is not of compulsory school age at all; one born
+  // on 1 Oct 2007 left it in June 2024. The calendar runs to 4 Apr 2025: explain looks as of
+  // then.
+  std::string csv = "UPN,Adno,Date,Session,Mark,Year,DOB\n";
+  for (const char* s : {"AM", "PM"}) {
+    csv += std::string("B801200005001,1001,03/09/2024,") + s + ",N,12,\n";
+    // Sixteen in 2023-24: compulsory school age ended on the last Friday of June 2024.
+    csv += std::string("K801400023001,1002,03/09/2024,") + s + ",N,11,01/10/2007\n";
+  }
+  dir.write("register.csv", csv);
+  ASSERT_EQ(run({"import", "--source", "sims", "register.csv"}).exit_code, 0);
+  auto story = look({"explain", "1001"});
+  ASSERT_EQ(story.exit_code, 0) << story.err;
+  EXPECT_TRUE(has(story.out, "statutory.unauthorised_10_day: does not hold\n")) << story.out;
+  EXPECT_TRUE(has(story.out,
+                  "  cannot hold: not of compulsory school age (year 12, no date of "
+                  "birth on record); the rule counts compulsory school age only"))
+      << story.out;
+  auto older = look({"explain", "1002"});
+  ASSERT_EQ(older.exit_code, 0) << older.err;
+  EXPECT_TRUE(has(older.out,
+                  "  cannot hold after 2024-06-28: not of compulsory school age from "
+                  "the next day (the rule counts compulsory school age only)"))
+      << older.out;
+}
 
 TEST_F(PupilStoryFixture, LookingCommandsRunWithoutTheSinksTokensAndSyncRefusesWithout) {
   ASSERT_EQ(run({"sync"}).exit_code, 0);
