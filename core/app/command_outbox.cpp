@@ -18,13 +18,7 @@ namespace markbridge {
 namespace {
 
 std::string when(int64_t ms) {
-  if (ms <= 0) return "-";
-  std::time_t t = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return text;
+  return utcMs(ms);
 }
 
 std::string age(int64_t fromMs, int64_t nowMs) {
@@ -63,7 +57,9 @@ int64_t seqOf(const std::string& text) {
 }  // namespace
 
 int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
+  // Listing, showing, retrying and discarding write only the store: no sink is built, so no
+  // token is needed (the next delivery, by `sync` or the service, needs them).
+  auto gateway = openGateway(args, err, Gateway::Store::Open, Gateway::Connectors::Look);
   if (!gateway) return kExitConfig;
   auto& store = gateway->store();
   int64_t now = static_cast<int64_t>(std::time(nullptr)) * 1000;
@@ -90,6 +86,9 @@ int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
           << toString(item.kind) << std::setw(21) << type << maskUpn(item.upn) << "  tries "
           << item.attempts;
       if (!item.reference.empty()) out << "  ref " << item.reference;
+      if (item.state == OutboxState::Delivered) out << "  delivered " << when(item.finished_at);
+      if (auto rule = ruleLabelOfPayload(gateway->config().rules, item.payload); !rule.empty())
+        out << "  " << rule;
       if (item.state != OutboxState::Delivered && !item.last_error.empty())
         out << "\n        " << item.last_error;
       out << "\n";
@@ -104,11 +103,19 @@ int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
     }
     out << "item " << item->seq << " (" << stateName(item->state) << ") for sink " << item->sink
         << "\n  key          " << item->key << "\n  event        " << item->event_id << " ("
-        << toString(item->kind) << ")\n  pupil        " << maskUpn(item->upn) << "\n  queued       "
-        << when(item->created_at) << "\n  attempts     " << item->attempts << "\n  next attempt "
-        << (item->state == OutboxState::Pending ? when(item->next_attempt_at) : "-")
-        << "\n  reference    " << (item->reference.empty() ? "-" : item->reference)
-        << "\n  last error   " << (item->last_error.empty() ? "-" : item->last_error) << "\n";
+        << toString(item->kind) << ")\n  raised by    "
+        << ruleLabelOfPayload(gateway->config().rules, item->payload) << "\n  pupil        "
+        << maskUpn(item->upn) << "\n  queued       " << when(item->created_at)
+        << "\n  attempts     " << item->attempts << "\n  next attempt "
+        << (item->state == OutboxState::Pending ? when(item->next_attempt_at) : "-") << "\n  "
+        << std::left << std::setw(13)
+        << (item->state == OutboxState::Delivered   ? "delivered"
+            : item->state == OutboxState::Rejected  ? "dead-lettered"
+            : item->state == OutboxState::Discarded ? "discarded"
+                                                    : "finished")
+        << when(item->finished_at) << "\n  reference    "
+        << (item->reference.empty() ? "-" : item->reference) << "\n  last error   "
+        << (item->last_error.empty() ? "-" : item->last_error) << "\n";
     if (!item->response.empty()) out << "  answer       " << item->response << "\n";
     // The payload names the pupil: it is shown here, to the technician who asked, never logged.
     auto payload = nlohmann::json::parse(item->payload, nullptr, false);
@@ -117,7 +124,7 @@ int outboxCommand(const Args& args, std::ostream& out, std::ostream& err) {
   }
   if (action == "retry" && !args.sink.empty()) {
     bool known = false;
-    for (const auto& sink : gateway->sinks()) known = known || sink->name() == args.sink;
+    for (const auto& sink : gateway->sinkNames()) known = known || sink == args.sink;
     if (!known) {
       err << "markbridge outbox retry: no sink named '" << oneLine(args.sink)
           << "' in the configuration\n";

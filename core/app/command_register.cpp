@@ -24,7 +24,7 @@ std::string isoUtc(std::time_t seconds) {
 }  // namespace
 
 int status(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err, Gateway::Store::Verify);
+  auto gateway = openGateway(args, err, Gateway::Store::Verify, Gateway::Connectors::Look);
   if (!gateway) return kExitConfig;
   auto& store = gateway->store();
   auto s = store.status();
@@ -33,13 +33,15 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
       << ", imports " << s.imports << " (last "
       << (s.last_import_at.empty() ? "never" : s.last_import_at) << ")\n"
       << "  data quality: " << s.marks_not_taken << " sessions with the register not taken\n";
-  for (const auto& source : gateway->sources()) {
-    if (auto off = store.sourceState(source->name(), std::string(StoreReceiver::kOffCalendarKey));
+  for (const auto& source : gateway->sourceNames()) {
+    if (auto off = store.sourceState(source, std::string(StoreReceiver::kOffCalendarKey));
         off && !off->empty())
-      out << "    source " << source->name() << ": " << *off << "\n";
-    if (auto refused =
-            store.sourceState(source->name(), std::string(StoreReceiver::kLastRefusedKey)))
-      out << "    source " << source->name() << ": last refused " << *refused << "\n";
+      out << "    source " << source << ": " << *off << "\n";
+    if (auto notApplied = store.sourceState(source, std::string(StoreReceiver::kNotAppliedKey));
+        notApplied && !notApplied->empty())
+      out << "    source " << source << ": " << *notApplied << "\n";
+    if (auto refused = store.sourceState(source, std::string(StoreReceiver::kLastRefusedKey)))
+      out << "    source " << source << ": last refused " << *refused << "\n";
   }
   // Missing marks are never absences: they are registers someone still has to complete.
   for (const auto& gap : store.registersNotTaken(20))
@@ -54,9 +56,9 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
   for (const auto& item : store.outbox(OutboxState::Rejected, 20))
     out << "  rejected " << item.key << ": " << item.last_error << "\n";
   // Each source's last good import (a refused file is never one) and each sink's health.
-  for (const auto& source : gateway->sources()) {
-    auto at = s.last_import_by_source.find(source->name());
-    out << "  source " << source->name() << ": last good import "
+  for (const auto& source : gateway->sourceNames()) {
+    auto at = s.last_import_by_source.find(source);
+    out << "  source " << source << ": last good import "
         << (at == s.last_import_by_source.end() ? "never" : at->second) << "\n";
   }
   std::map<std::string, int> pending;
@@ -100,7 +102,7 @@ int codes(const Args& args, std::ostream& out, std::ostream& err) {
 }
 
 int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
+  auto gateway = openGateway(args, err, Gateway::Store::Open, Gateway::Connectors::Look);
   if (!gateway) return kExitConfig;
   bool census = false;
   for (const auto& source : gateway->config().sources)
@@ -110,55 +112,6 @@ int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err) {
     return kExitConfig;
   }
   printReconcile(reconcile(gateway->store()), out);
-  return kExitOk;
-}
-
-}  // namespace markbridge
-
-namespace markbridge {
-
-int explain(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
-  if (!gateway) return kExitConfig;
-  if (args.files.size() != 1) {
-    err << "markbridge explain: name one pupil by UPN (or MIS id)\n";
-    return kExitConfig;
-  }
-  const std::string& wanted = args.files.front();
-  const auto& calendar = gateway->calendar();
-  bool found = false;
-  gateway->store().forEachPupilRegister(
-      calendar, [&](const Pupil& pupil, const PupilRegister& reg) {
-        if (found || (pupil.upn != wanted && pupil.mis_id != wanted)) return;
-        found = true;
-        // Today, or the calendar's last day when it is over.
-        Date asOf = std::min(calendar.last(),
-                             Date::fromDays(static_cast<int32_t>(std::time(nullptr) / 86400)));
-        out << "pupil " << maskUpn(pupil.upn) << " (year " << pupil.year_group << ", "
-            << pupil.reg_group << "), as of " << asOf.iso() << "\n";
-        for (const auto& policy : gateway->config().rules.policies()) {
-          for (const auto& e : policy.explain(pupil, reg, asOf)) {
-            out << "\n"
-                << policy.name() << "." << e.id << ": " << (e.holds ? "HOLDS" : "does not hold")
-                << (e.standing.empty() ? "" : " (" + e.standing + ")") << "\n";
-            if (!e.rule->description.empty()) out << "  " << e.rule->description << "\n";
-            if (e.value)
-              out << "  measure now: " << *e.value
-                  << (e.from ? " (since " + e.from->iso() + ")" : "") << "\n";
-            for (const auto& event : e.fired) {
-              out << "  fired " << event.occurred_on.iso() << " (" << event.type << ", "
-                  << event.from.iso() << ".." << event.to.iso() << "):";
-              for (const auto& [code, n] : event.sessions_by_code) out << " " << code << " x" << n;
-              out << "\n";
-            }
-            if (e.fired.empty()) out << "  never fired\n";
-          }
-        }
-      });
-  if (!found) {
-    err << "markbridge explain: no pupil with UPN or MIS id " << maskUpn(wanted) << "\n";
-    return kExitConfig;
-  }
   return kExitOk;
 }
 

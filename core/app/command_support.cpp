@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+#include <ctime>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "core/domain/logging.h"
 
@@ -34,6 +38,86 @@ Args parseArgs(const std::vector<std::string>& argv) {
   return args;
 }
 
+std::string ruleLabel(const RuleSet& rules, const std::string& ruleId) {
+  for (const auto& policy : rules.policies())
+    for (const auto& ladder : policy.ladders())
+      for (std::size_t s = 0; s < ladder.stages().size(); ++s)
+        if (ladder.stageRuleId(policy.name(), s) == ruleId)
+          return "ladder " + policy.name() + "." + ladder.id() + " stage " + ladder.stages()[s].id;
+  return "rule " + ruleId;
+}
+
+std::string ruleLabelOfPayload(const RuleSet& rules, const std::string& payload) {
+  auto event = nlohmann::json::parse(payload, nullptr, false);
+  if (!event.is_object() || !event.contains("rule") || !event["rule"].is_string()) return "";
+  return ruleLabel(rules, event["rule"].get<std::string>());
+}
+
+std::string utcMs(int64_t ms) {
+  if (ms <= 0) return "-";
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return text;
+}
+
+namespace {
+
+std::string folded(std::string text) {
+  std::string out;
+  bool space = false;
+  for (unsigned char c : text) {
+    if (std::isspace(c) || c == ',') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Pupil> findPupils(RegisterStore& store, const std::string& named) {
+  std::string upper = named;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::vector<std::string> upns;
+  auto ids = store.pupilIds();
+  // Exactly one way of naming is tried after another: a full UPN, an admission number, the
+  // masked form, then names.
+  for (const auto& [upn, misId] : ids)
+    if (upn == upper) upns.push_back(upn);
+  if (upns.empty())
+    for (const auto& [upn, misId] : ids)
+      if (!misId.empty() && misId == named) upns.push_back(upn);
+  if (upns.empty() && upper.find("...") != std::string::npos)
+    for (const auto& [upn, misId] : ids)
+      if (maskUpn(upn) == upper) upns.push_back(upn);
+  std::vector<Pupil> found;
+  if (upns.empty()) {
+    std::string wanted = folded(named);
+    if (wanted.empty()) return found;
+    for (const auto& [upn, misId] : ids) {
+      auto pupil = store.pupil(upn);
+      if (!pupil) continue;
+      if (folded(pupil->forename + " " + pupil->surname) == wanted ||
+          folded(pupil->surname + " " + pupil->forename) == wanted)
+        found.push_back(std::move(*pupil));
+    }
+    std::sort(found.begin(), found.end(),
+              [](const Pupil& a, const Pupil& b) { return a.upn < b.upn; });
+    return found;
+  }
+  std::sort(upns.begin(), upns.end());
+  for (const auto& upn : upns)
+    if (auto pupil = store.pupil(upn)) found.push_back(std::move(*pupil));
+  return found;
+}
+
 std::string oneLine(const std::string& text) {
   for (unsigned char c : text)
     if (c < 0x20 || c == 0x7f) return escapeLogText(text);
@@ -47,7 +131,8 @@ void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
   if (problems.size() > kShown) err << "  ... and " << problems.size() - kShown << " more\n";
 }
 
-std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gateway::Store store) {
+std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gateway::Store store,
+                                     Gateway::Connectors connectors) {
   if (args.config.empty()) {
     err << "markbridge " << args.command << ": --config FILE is required\n";
     return nullptr;
@@ -58,7 +143,7 @@ std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gatewa
     try {
       spdlog::set_level(spdlog::level::from_str(config.log_level));
       escapeTerminalLog();
-      return std::make_unique<Gateway>(std::move(config), store);
+      return std::make_unique<Gateway>(std::move(config), store, connectors);
     } catch (const ProblemError& e) {
       problems = e.problems();
     }

@@ -35,14 +35,29 @@ Args parseArgs(const std::vector<std::string>& argv);
 // character in it, escaped as the log escapes it (core/domain/logging.h); otherwise as it is.
 std::string oneLine(const std::string& text);
 void printProblems(std::ostream& err, const std::vector<Problem>& problems);
-// The gateway built from --config, or null after printing why not.
+// The gateway built from --config, or null after printing why not. Commands that only look
+// open it with Connectors::Look: no token or key is read, so they run without them.
 std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,
-                                     Gateway::Store store = Gateway::Store::Open);
+                                     Gateway::Store store = Gateway::Store::Open,
+                                     Gateway::Connectors connectors = Gateway::Connectors::Build);
+
+// "rule statutory.unauthorised_10_day", or "ladder otw.significant_concerns stage letter_1" for
+// an event a ladder stage raised: what an event's rule id names in the configured policies.
+std::string ruleLabel(const RuleSet& rules, const std::string& ruleId);
+// The rule (and stage) an outbox item's payload names, labelled as ruleLabel does; "" if none.
+std::string ruleLabelOfPayload(const RuleSet& rules, const std::string& payload);
+// Unix milliseconds as "2024-10-07 16:05:12Z"; "-" for none.
+std::string utcMs(int64_t ms);
+
+// The pupils a person named: by UPN, by the masked UPN the outputs print ("B...5001"), by
+// admission number (MIS id), or by name ("Ann Smith", "Smith, Ann"). More than one: ambiguous.
+std::vector<Pupil> findPupils(RegisterStore& store, const std::string& named);
 
 // The commands about the register itself (command_register.cpp).
 int status(const Args& args, std::ostream& out, std::ostream& err);
 int codes(const Args& args, std::ostream& out, std::ostream& err);
 int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err);
+// `markbridge explain` (command_explain.cpp).
 int explain(const Args& args, std::ostream& out, std::ostream& err);
 // `markbridge backtest` (command_backtest.cpp).
 int backtestCommand(const Args& args, std::ostream& out, std::ostream& err);

@@ -31,7 +31,10 @@ commands:
                                        the code map: built-in (2024, legacy, missing marks),
                                        or one source's effective map with its code_map
   reconcile --config FILE              census totals against the stored register, per pupil
-  explain  --config FILE UPN           every rule's measure for one pupil, what fired and when
+  explain  --config FILE PUPIL         one pupil's whole story: every rule's measure, every
+                                       episode sent, revised or withdrawn, mark amendments
+                                       (PUPIL: UPN, masked UPN B...5001, admission number or
+                                       name)
   backtest --config FILE [--policy FILE] [--compare FILE] [--from DATE] [--to DATE]
            [--format text|csv|html] [--out FILE]
                                        replay policies over the stored register, sending
@@ -46,10 +49,32 @@ commands:
                                        SIGTERM stops it cleanly, SIGHUP reloads the config
   describe                             every configuration setting, as Markdown
 
+import, status, explain, outbox and reconcile read no sink's token or key: they run without
+the sinks' secrets in the environment (sync and run, which deliver, need them).
+
 exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected,
             4 another sync is running, 5 a destination refused our credentials (sink paused,
             items kept)
 )";
+
+// Corrections the register did not take, so the office does not believe they were made: each
+// names the source that holds the session (the one to correct it in).
+void printNotApplied(std::ostream& out, const ImportResult& r) {
+  const int total = r.outcome.marks_not_applied;
+  if (total == 0) return;
+  const auto& list = r.outcome.not_applied;
+  const int shown = static_cast<int>(std::min<std::size_t>(list.size(), 20));
+  for (int i = 0; i < shown; ++i) {
+    const auto& n = list[static_cast<std::size_t>(i)];
+    out << "  not applied: " << n.held_by << " holds this session: pupil " << maskUpn(n.upn) << " "
+        << n.date.iso() << " " << toString(n.session) << ", " << r.source << " said " << n.code
+        << ", the register keeps " << n.held_code << "\n";
+  }
+  if (total > shown) out << "  ... and " << total - shown << " more not applied\n";
+  out << "  correct " << (total == 1 ? "it" : "them")
+      << " in the source that holds the session (its \"priority\" is higher than " << r.source
+      << "'s)\n";
+}
 
 void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   // A file name is escaped like a log line: a newline in it cannot start a line of its own.
@@ -68,11 +93,13 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
     return;
   }
   out << r.rows << " rows, " << r.outcome.marks_added << " marks added, " << r.outcome.marks_amended
-      << " amended, " << r.outcome.marks_unchanged << " unchanged, " << r.outcome.pupils_added
-      << " new pupils";
+      << " amended, " << r.outcome.marks_unchanged << " unchanged, ";
+  if (r.outcome.marks_not_applied) out << r.outcome.marks_not_applied << " not applied, ";
+  out << r.outcome.pupils_added << " new pupils";
   if (r.missing_marks) out << ", " << r.missing_marks << " registers not taken";
   if (r.review_flags) out << ", " << r.review_flags << " legacy codes flagged for review";
   out << "\n";
+  printNotApplied(out, r);
   for (const auto& w : r.warnings) err << "warning: " << w.str() << "\n";
   if (r.off_calendar)
     err << "warning: " << r.off_calendar << " marks fall on days the calendar says are not school "
@@ -82,7 +109,8 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
         << r.first_ahead->iso() << "): stored; rules read them when their day comes\n";
 }
 
-void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResult& result) {
+void printAttempt(std::ostream& out, const RuleSet& rules, const OutboxItem& item,
+                  const DeliveryResult& result, int64_t nowMs) {
   auto event = nlohmann::json::parse(item.payload, nullptr, false);
   std::string type = item.kind == OutboxKind::Withdraw ? "update (withdrawal)"
                      : item.kind == OutboxKind::Revise ? "update (revision)"
@@ -95,15 +123,16 @@ void printAttempt(std::ostream& out, const OutboxItem& item, const DeliveryResul
   switch (result.outcome) {
     case DeliveryResult::Outcome::Delivered:
       out << "delivered  " << std::left << std::setw(22) << type << " pupil " << upn << "  "
-          << period << "  -> " << item.sink << " reference " << result.reference << "\n";
+          << period << "  -> " << item.sink << " reference " << result.reference << " at "
+          << utcMs(nowMs) << "  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
     case DeliveryResult::Outcome::Retry:
       out << "retrying   " << std::left << std::setw(22) << type << " pupil " << upn << "  ("
-          << result.reason << ")\n";
+          << result.reason << ")  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
     case DeliveryResult::Outcome::Reject:
       out << "REJECTED   " << std::left << std::setw(22) << type << " pupil " << upn << "  ("
-          << result.reason << ")\n";
+          << result.reason << ")  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
   }
 }
@@ -149,7 +178,8 @@ int check(const Args& args, std::ostream& out, std::ostream& err) {
 }
 
 int import(const Args& args, std::ostream& out, std::ostream& err) {
-  auto gateway = openGateway(args, err);
+  // Importing delivers nothing: the sinks' secrets are not read.
+  auto gateway = openGateway(args, err, Gateway::Store::Open, Gateway::Connectors::Sources);
   if (!gateway) return kExitConfig;
   InboundConnector* source = nullptr;
   if (args.source.empty() && !gateway->sources().empty())
@@ -188,8 +218,9 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   SinkHealthTracker sinkHealth(loadSinkHealth(*gateway),
                                gateway->config().delivery.circuit.failures);
   observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
-    printAttempt(out, item, result);
-    sinkHealth.attempted(item.sink, result, clock.nowMs());
+    int64_t now = clock.nowMs();
+    printAttempt(out, gateway->config().rules, item, result, now);
+    sinkHealth.attempted(item.sink, result, now);
   };
   auto report = gateway->sync(observer);
   if (report.skipped) {

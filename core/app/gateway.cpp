@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <stdexcept>
+#include <string_view>
 
 #include "connectors/outbound/outbound_types.h"
 #include "core/app/evaluation.h"
@@ -21,24 +23,33 @@ bool SyncReport::inputRejected() const {
   return false;
 }
 
-Gateway::Gateway(GatewayConfig config, Store store)
-    : config_(std::move(config)), calendar_(SchoolCalendar::load(config_.calendar_path)) {
+Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
+    : config_(std::move(config)),
+      calendar_(SchoolCalendar::load(config_.calendar_path)),
+      connectors_(connectors) {
   std::vector<Problem> problems;
   ConfigContext context{config_.file.string(), &problems};
+  const bool build = connectors != Connectors::Look;
   for (std::size_t i = 0; i < config_.sources.size(); ++i) {
     const auto& json = config_.sources[i];
     auto type = findInboundType(json.value("type", ""));
     if (!type) continue;  // reported by loadGatewayConfig
-    if (auto c =
-            type->build(json, "$.sources[" + std::to_string(i) + "]", config_.base_dir, context))
+    std::string path = "$.sources[" + std::to_string(i) + "]";
+    if (!build)
+      type->validate(json, path, config_.base_dir, context);
+    else if (auto c = type->build(json, path, config_.base_dir, context))
       sources_.push_back(std::move(c));
   }
   for (std::size_t i = 0; i < config_.sinks.size(); ++i) {
     const auto& json = config_.sinks[i];
     auto type = findOutboundType(json.value("type", ""));
     if (!type) continue;
-    if (auto s = type->build(json, "$.sinks[" + std::to_string(i) + "]", config_.base_dir,
-                             config_.school, context))
+    std::string path = "$.sinks[" + std::to_string(i) + "]";
+    // Looking reads no secret: a token missing from the environment is only a delivery's
+    // problem.
+    if (connectors != Connectors::Build)
+      type->validate(json, path, config_.base_dir, context);
+    else if (auto s = type->build(json, path, config_.base_dir, config_.school, context))
       sinks_.push_back(std::move(s));
   }
   if (!problems.empty()) throw ProblemError(problems);
@@ -59,6 +70,32 @@ Gateway::Gateway(GatewayConfig config, Store store)
 
 Gateway::~Gateway() = default;
 
+namespace {
+std::vector<std::string> namesOf(const nlohmann::json& list) {
+  std::vector<std::string> names;
+  for (const auto& json : list)
+    if (json.is_object()) names.push_back(json.value("name", ""));
+  return names;
+}
+}  // namespace
+
+std::vector<std::string> Gateway::sourceNames() const {
+  return namesOf(config_.sources);
+}
+
+std::vector<std::string> Gateway::sinkNames() const {
+  return namesOf(config_.sinks);
+}
+
+void Gateway::requireConnectors(const char* step) const {
+  bool built = std::string_view(step) == "import" ? connectors_ != Connectors::Look
+                                                  : connectors_ == Connectors::Build;
+  if (!built)
+    throw std::logic_error(std::string("a gateway opened without its ") +
+                           (std::string_view(step) == "import" ? "sources" : "sinks") + " cannot " +
+                           step);
+}
+
 InboundConnector* Gateway::source(const std::string& name) {
   for (auto& s : sources_)
     if (s->name() == name) return s.get();
@@ -67,6 +104,7 @@ InboundConnector* Gateway::source(const std::string& name) {
 
 std::vector<ImportResult> Gateway::importFiles(InboundConnector& source,
                                                const std::vector<std::filesystem::path>& files) {
+  requireConnectors("import");
   std::vector<ImportResult> results;
   StoreReceiver receiver(*store_, calendar_, clock_->nowMs() / 1000,
                          [&](ImportResult&& r) { results.push_back(std::move(r)); });
@@ -75,6 +113,7 @@ std::vector<ImportResult> Gateway::importFiles(InboundConnector& source,
 }
 
 std::vector<ImportResult> Gateway::importSources() {
+  requireConnectors("import");
   std::vector<ImportResult> results;
   StoreReceiver receiver(*store_, calendar_, clock_->nowMs() / 1000,
                          [&](ImportResult&& r) { results.push_back(std::move(r)); });
@@ -83,6 +122,7 @@ std::vector<ImportResult> Gateway::importSources() {
 }
 
 EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
+  requireConnectors("evaluate");
   std::vector<SinkRoute> routes;
   for (const auto& sink : sinks_) routes.push_back(SinkRoute{sink->name(), sink->eventTypes()});
   // Rules look at school days up to today: later days have no registers yet.
@@ -120,6 +160,7 @@ void Gateway::applyResumes() {
 DeliveryReport Gateway::deliver(
     const std::function<void(const OutboxItem&, const DeliveryResult&)>& onAttempt,
     const std::function<bool()>& shouldStop) {
+  requireConnectors("deliver");
   applyResumes();
   std::map<std::string, Sink*> sinks;
   for (auto& sink : sinks_) sinks[sink->name()] = sink.get();

@@ -56,8 +56,15 @@ class Gateway {
   // `check` leaves the store alone; `status` and the service's start also read the whole file
   // for damage (PRAGMA quick_check: seconds on an authority's store, so not on every sync).
   enum class Store { Open, Verify, Leave };
+  // `Build` makes every source and sink (reading their tokens and keys): what a sync needs.
+  // `Sources` makes the sources and only validates the sinks' settings, reading none of their
+  // secrets (`import`: it reads files, never delivers). `Look` validates both and builds neither
+  // (status, explain, outbox, reconcile). A part not built is not in sources() or sinks(), and
+  // what needs it (import; evaluate and deliver) refuses to run.
+  enum class Connectors { Build, Sources, Look };
   // Builds every part (reads the calendar and secrets, opens the store). Throws ProblemError.
-  explicit Gateway(GatewayConfig config, Store store = Store::Open);
+  explicit Gateway(GatewayConfig config, Store store = Store::Open,
+                   Connectors connectors = Connectors::Build);
   ~Gateway();
 
   // Files named on the command line, read with one source's settings.
@@ -90,6 +97,9 @@ class Gateway {
   InboundConnector* source(const std::string& name);
   const std::vector<std::unique_ptr<InboundConnector>>& sources() const { return sources_; }
   const std::vector<std::unique_ptr<Sink>>& sinks() const { return sinks_; }
+  // The configured sources' and sinks' names, built or not.
+  std::vector<std::string> sourceNames() const;
+  std::vector<std::string> sinkNames() const;
 
   // Injected for tests; system clock and random by default.
   void setClock(Clock* clock, RandomSource* random) {
@@ -109,7 +119,9 @@ class Gateway {
   RandomSource* random_ = &systemRandom_;
   std::map<std::string, CircuitBreaker> circuits_;  // per sink, kept from one sync to the next
   std::map<std::string, int64_t> resumedAt_;        // per sink: the last resume acted on
+  Connectors connectors_;
   void applyResumes();
+  void requireConnectors(const char* step) const;
 };
 
 }  // namespace markbridge

@@ -73,12 +73,6 @@ std::map<std::string, SinkHealth> SinkHealthTracker::finish(
 
 namespace {
 
-std::vector<std::string> sinkNames(Gateway& gateway) {
-  std::vector<std::string> names;
-  for (const auto& s : gateway.sinks()) names.push_back(s->name());
-  return names;
-}
-
 void saveSinkHealth(Store& store, const std::map<std::string, SinkHealth>& health, int64_t nowMs) {
   for (const auto& [sink, h] : health)
     store.setSourceState(kState, sink,
@@ -96,7 +90,7 @@ std::map<std::string, SinkHealth> recordSinkHealth(Gateway& gateway, SinkHealthT
                                                    int64_t nowMs) {
   std::map<std::string, int> pending;
   for (const auto& s : gateway.store().outboxBySink()) pending[s.sink] = s.pending;
-  auto health = tracker.finish(sinkNames(gateway), pending, nowMs);
+  auto health = tracker.finish(gateway.sinkNames(), pending, nowMs);
   saveSinkHealth(gateway.store(), health, nowMs);
   return health;
 }
@@ -104,7 +98,7 @@ std::map<std::string, SinkHealth> recordSinkHealth(Gateway& gateway, SinkHealthT
 std::map<std::string, SinkHealth> loadSinkHealth(Gateway& gateway) {
   auto& store = gateway.store();
   std::map<std::string, SinkHealth> health;
-  for (const auto& sink : sinkNames(gateway)) {
+  for (const auto& sink : gateway.sinkNames()) {
     auto& h = health[sink];
     auto stored = store.sourceState(kState, sink);
     if (!stored) continue;

@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <map>
 #include <utility>
 
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
+#include "core/domain/upn.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -19,6 +21,21 @@ std::string utcTime(int64_t seconds) {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
   return text;
+}
+
+// For `status`: how many marks of the import were not applied and which sources hold them.
+std::string notAppliedNote(const ImportOutcome& outcome) {
+  if (outcome.marks_not_applied == 0) return "";
+  std::map<std::string, int> byHolder;
+  for (const auto& n : outcome.not_applied) ++byHolder[n.held_by];
+  std::string holders;
+  for (const auto& [source, n] : byHolder) holders += (holders.empty() ? "" : ", ") + source;
+  const auto& first = outcome.not_applied.front();
+  return std::to_string(outcome.marks_not_applied) +
+         " mark(s) of its last import not applied: " + holders +
+         (byHolder.size() == 1 ? " holds" : " hold") + " those sessions (first pupil " +
+         maskUpn(first.upn) + " " + first.date.iso() + " " + std::string(toString(first.session)) +
+         "); correct them there";
 }
 
 }  // namespace
@@ -153,11 +170,15 @@ void StoreReceiver::finish(ImportBatch&& batch) {
                 result_.ahead, result_.first_ahead->iso());
     }
     batch.source_state[std::string(kOffCalendarKey)] = note;
+    batch.source_state[std::string(kNotAppliedKey)] = notAppliedNote(result_.outcome);
     writer_->commit(batch, result_.outcome);
     writer_.reset();
-    log->info("{}: {} marks added, {} amended, {} unchanged", batch.origin,
+    log->info("{}: {} marks added, {} amended, {} unchanged, {} not applied", batch.origin,
               result_.outcome.marks_added, result_.outcome.marks_amended,
-              result_.outcome.marks_unchanged);
+              result_.outcome.marks_unchanged, result_.outcome.marks_not_applied);
+    if (result_.outcome.marks_not_applied)
+      log->warn("{}: {} marks not applied: a source of higher priority holds those sessions",
+                batch.origin, result_.outcome.marks_not_applied);
     if (result_.outcome.pupils_added + result_.outcome.pupils_updated > 0)
       directory_ = PupilDirectory(store_.pupilIds());
   }

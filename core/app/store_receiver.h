@@ -23,6 +23,8 @@ class StoreReceiver : public ImportReceiver {
   // The source_state key under which each stored import notes its marks on days that are not
   // school days (empty when none), for `status`.
   static constexpr std::string_view kOffCalendarKey = "marks_off_calendar";
+  // ... and the marks of its last import not applied (a source of higher priority holds them).
+  static constexpr std::string_view kNotAppliedKey = "marks_not_applied";
   // ... and each refused input (when, which file, the first problem), for `status`.
   static constexpr std::string_view kLastRefusedKey = "last_refused";
 

@@ -30,8 +30,9 @@ struct OutboxItem {
   int64_t created_at = 0;
   int64_t next_attempt_at = 0;
   std::string last_error;
-  std::string reference;  // what the destination called the record it made
-  std::string response;   // dead-lettered: the destination's answer (up to 4 KB)
+  std::string reference;    // what the destination called the record it made
+  std::string response;     // dead-lettered: the destination's answer (up to 4 KB)
+  int64_t finished_at = 0;  // delivered, dead-lettered or discarded at (ms); 0 while pending
 };
 
 // What `markbridge outbox` and /metrics show for one sink.

@@ -35,6 +35,16 @@ class EvaluationWriter {
   virtual void commit() = 0;
 };
 
+// One event recorded for a pupil, in whatever state it is now, with every outbox item queued
+// for it (notification, revisions, withdrawal) in queue order: a pupil's story for `explain`.
+struct EventHistory {
+  RecordedEvent event;
+  std::string summary;     // what triggered it, as the event's payload says
+  int64_t created_at = 0;  // recorded (unix ms)
+  int64_t updated_at = 0;  // its state last changed (unix ms)
+  std::vector<OutboxItem> deliveries;
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -42,6 +52,9 @@ class EventStore {
   // Where each pupil's last evaluation got to (RuleSet::evaluate), by UPN.
   virtual std::unordered_map<std::string, std::string> evaluationCheckpoints() = 0;
   virtual std::unique_ptr<EvaluationWriter> beginEvaluation() = 0;
+  // Every event recorded for the pupil, in every state (active, superseded, withdrawn,
+  // historical), oldest first, each with its outbox items.
+  virtual std::vector<EventHistory> eventHistory(const std::string& upn) = 0;
 
   // Records the events that hold now for `pupils` (the whole evaluated set) and queues outbox
   // items in the same transaction, as planEvaluation decides (new, revised, reinstated,

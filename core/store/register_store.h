@@ -15,13 +15,28 @@
 
 namespace markbridge {
 
+// A mark an import carried that the register did not take: a source of higher priority wrote
+// the session's stored mark, so the register keeps that one (the office must correct it there).
+struct MarkNotApplied {
+  std::string upn;
+  Date date;
+  Session session = Session::AM;
+  std::string code;       // what this import said
+  std::string held_code;  // what the register keeps
+  std::string held_by;    // the source that wrote it
+};
+
 struct ImportOutcome {
   bool already_imported = false;  // the same bytes from the same source came before
   int pupils_added = 0;
   int pupils_updated = 0;
   int marks_added = 0;
   int marks_amended = 0;
-  int marks_unchanged = 0;
+  int marks_unchanged = 0;  // the register already said the same (or the import said nothing)
+  int marks_not_applied = 0;
+  // The first kNotAppliedListed of them, in the import's order (all are counted).
+  static constexpr std::size_t kNotAppliedListed = 1000;
+  std::vector<MarkNotApplied> not_applied;
 };
 
 // An amended entry, kept as the regulations ask: original entry, amended entry, when, by what.
@@ -44,7 +59,8 @@ struct RegisterNotTaken {
 // Writes one import (a file, an API pull) part by part inside one transaction, so a large file
 // never has to be held whole: commit() makes all of it visible at once; destroying the writer
 // without commit() leaves the store as it was. Marks from a source of lower `priority` than the
-// source that wrote the stored mark are not applied; a blank never erases a taken mark.
+// source that wrote the stored mark are not applied (counted and listed in the outcome, never as
+// unchanged); a blank never erases a taken mark.
 class ImportWriter {
  public:
   virtual ~ImportWriter() = default;

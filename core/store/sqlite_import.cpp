@@ -12,7 +12,8 @@ namespace {
 
 // Writes marks into week rows (core/store/register_week.h). For each session: a new mark is
 // added; the same code again changes nothing; a blank never erases a taken mark; a mark from a
-// source of lower priority than the one that wrote the stored mark is not applied; any other
+// source of lower priority than the one that wrote the stored mark is not applied (and said to
+// be, in the outcome); any other
 // change is an amendment, kept with the original and amended entry, when and by which source.
 class SqliteImportWriter final : public ImportWriter {
  public:
@@ -122,11 +123,19 @@ class SqliteImportWriter final : public ImportWriter {
     auto code = static_cast<uint8_t>(mark.code.index() + 1);
     if (!slot.empty()) {
       const auto& was = catalogue_.at(slot.import);
-      if (slot.code == code || mark.code.isNotTaken() || priority_ < was.priority) {
+      if (slot.code == code || mark.code.isNotTaken()) {
         ++outcome.marks_unchanged;
         return;
       }
       Code old = codeOfSlot(slot.code);
+      if (priority_ < was.priority) {
+        ++outcome.marks_not_applied;
+        if (outcome.not_applied.size() < ImportOutcome::kNotAppliedListed)
+          outcome.not_applied.push_back(MarkNotApplied{upn_, mark.date, mark.session,
+                                                       std::string(mark.code.str()),
+                                                       std::string(old.str()), was.source});
+        return;
+      }
       amend_.bindView(1, upn_).bind(2, mark.date.iso()).bind(3, static_cast<int64_t>(mark.session));
       amend_.bindView(4, old.str()).bindView(5, mark.code.str()).bind(6, was.source);
       amend_.bindView(7, mark.source).bind(8, now_).run();

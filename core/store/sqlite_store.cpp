@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kOutboxColumns =
     "seq, key, sink, event_id, upn, kind, payload, state, attempts, created_at, next_attempt_at, "
-    "last_error, reference, response";
+    "last_error, reference, response, finished_at";
 
 OutboxItem readOutbox(const SqliteStatement& s) {
   OutboxItem item;
@@ -35,6 +35,7 @@ OutboxItem readOutbox(const SqliteStatement& s) {
   item.last_error = s.text(11);
   item.reference = s.text(12);
   item.response = s.text(13);
+  item.finished_at = s.isNull(14) ? 0 : s.integer(14);
   // Error text and references come from other systems' answers; a store written by an older
   // version may hold them ill-formed. Read well-formed, they can always be shown as JSON.
   for (auto* text : {&item.last_error, &item.reference, &item.response}) repairUtf8(*text);
@@ -216,6 +217,49 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<EvaluationWriter> beginEvaluation() override {
     return makeSqliteEvaluationWriter(db_);
+  }
+
+  std::vector<EventHistory> eventHistory(const std::string& upn) override {
+    SqliteStatement events(db_.handle(),
+                           "SELECT id, state, rule, type, period_from, period_to, record_of, "
+                           "revision, occurred_on, payload, created_at, updated_at FROM events "
+                           "WHERE upn=?1 ORDER BY occurred_on, created_at, id");
+    events.bind(1, upn);
+    std::vector<EventHistory> list;
+    std::unordered_map<std::string, std::size_t> byId;
+    auto date = [](const std::string& text) { return Date::parseIso(text).value_or(Date()); };
+    while (events.step()) {
+      EventHistory h;
+      auto& e = h.event;
+      e.id = events.text(0);
+      e.state = eventStateFrom(events.textView(1)).value_or(EventState::Active);
+      e.rule = events.text(2);
+      e.type = events.text(3);
+      e.upn = upn;
+      e.from = date(events.text(4));
+      e.to = date(events.text(5));
+      e.record_of = events.text(6);
+      e.revision = events.integer(7);
+      e.occurred_on = date(events.text(8));
+      auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
+      if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
+        h.summary = payload["summary"].get<std::string>();
+      h.created_at = events.integer(10);
+      h.updated_at = events.integer(11);
+      byId.emplace(e.id, list.size());
+      list.push_back(std::move(h));
+    }
+    // The pupil's items through the (sink, upn, ...) index, one sink at a time.
+    SqliteStatement items(db_.handle(), std::string("SELECT ") + kOutboxColumns +
+                                            " FROM outbox WHERE sink IN (SELECT DISTINCT sink "
+                                            "FROM outbox) AND upn=?1 ORDER BY seq");
+    items.bind(1, upn);
+    while (items.step()) {
+      auto item = readOutbox(items);
+      if (auto at = byId.find(item.event_id); at != byId.end())
+        list[at->second].deliveries.push_back(std::move(item));
+    }
+    return list;
   }
 
   // Pending items not waiting behind an earlier pending item for the same pupil and sink.

@@ -132,6 +132,39 @@ TYPED_TEST_P(EventStoreContract, ARevisionSupersedesTheOldRecordAndKeepsWhatItIs
   EXPECT_EQ(items[2].payload, after.toJson());
 }
 
+TYPED_TEST_P(EventStoreContract, APupilsHistoryKeepsEveryEpisodeInEveryStateWithItsDeliveries) {
+  auto withdrawn = tenDays("2024-09-16", "2024-09-27");
+  auto before = tenDays("2024-10-07", "2024-10-18");
+  auto after = tenDays("2024-10-08", "2024-10-21");
+  this->events().commitEvaluation({kUpn}, {withdrawn, before}, kRoutes, 1000);
+  auto first = this->outbox().outbox(std::nullopt, 10);
+  ASSERT_EQ(first.size(), 4u);
+  this->outbox().recordDelivered(first[0].seq, "LA-1", 1500);
+  this->events().commitEvaluation({kUpn}, {after}, kRoutes, 2000);  // one gone, one moved
+  this->events().commitEvaluation(
+      {"K801400023001"}, {tenDays("2024-09-16", "2024-09-27", "K801400023001")}, kRoutes, 2500);
+  auto history = this->events().eventHistory(kUpn);
+  ASSERT_EQ(history.size(), 3u);  // oldest first; another pupil's events are not there
+  EXPECT_EQ(history[0].event.id, withdrawn.id);
+  EXPECT_EQ(history[0].event.state, EventState::Withdrawn);
+  EXPECT_EQ(history[0].summary, "10 days from 2024-09-16");
+  EXPECT_EQ(history[0].created_at, 1000);
+  EXPECT_EQ(history[0].updated_at, 2000);
+  ASSERT_EQ(history[0].deliveries.size(), 4u);  // notified and withdrawn, at each sink
+  EXPECT_EQ(history[0].deliveries[0].kind, OutboxKind::Notify);
+  EXPECT_EQ(history[0].deliveries[0].state, OutboxState::Delivered);
+  EXPECT_EQ(history[0].deliveries[0].reference, "LA-1");
+  EXPECT_EQ(history[0].deliveries[0].finished_at, 1500);
+  EXPECT_EQ(history[0].deliveries[1].finished_at, 0);  // pending
+  EXPECT_EQ(history[0].deliveries[3].kind, OutboxKind::Withdraw);
+  EXPECT_EQ(history[1].event.id, before.id);
+  EXPECT_EQ(history[1].event.state, EventState::Superseded);
+  EXPECT_EQ(history[2].event.id, after.id);
+  EXPECT_EQ(history[2].event.record_of, before.id);
+  ASSERT_EQ(history[2].deliveries.size(), 2u);
+  EXPECT_EQ(history[2].deliveries[0].kind, OutboxKind::Revise);
+}
+
 TYPED_TEST_P(EventStoreContract, HistoryIsRecordedButNothingQueued) {
   auto e = tenDays("2024-09-16", "2024-09-27");
   auto outcome = this->events().commitEvaluation({kUpn}, {e}, kRoutes, 1, d("2024-11-01"));
@@ -190,6 +223,7 @@ REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, HoldsNothingAtFirst,
                             ReadsTheActiveEventsOfThePupilsLookedAtAgain,
                             WithdrawsAndReinstatesWithTheStoredPayloadAndNewKeys,
                             ARevisionSupersedesTheOldRecordAndKeepsWhatItIsARecordOf,
+                            APupilsHistoryKeepsEveryEpisodeInEveryStateWithItsDeliveries,
                             HistoryIsRecordedButNothingQueued, AKeyAlreadyQueuedIsNotQueuedAgain,
                             AnEvaluationNotCommittedLeavesNothingBehind,
                             KeepsAndDropsEachPupilsCheckpointAcrossReopening);

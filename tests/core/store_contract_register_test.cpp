@@ -104,6 +104,37 @@ TYPED_TEST_P(RegisterStoreContract, ABlankInALaterExportNeverErasesATakenMark) {
   EXPECT_EQ(codeOf(store, d("2024-09-03"), Session::AM), "/");
 }
 
+TYPED_TEST_P(RegisterStoreContract, ACorrectionFromALowerPrioritySourceIsNotAppliedAndSaysSo) {
+  auto& store = this->registers();
+  auto held = batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "N"),
+                       test::mark(kUpn, d("2024-09-03"), Session::PM, "/")},
+                      "sims");
+  held.source = "sims";
+  held.priority = 10;
+  store.importBatch(held, 100);
+  // Class Charts (priority 0) says present for the AM SIMS holds as N, agrees on the PM, and
+  // adds a mark for a session SIMS has not said.
+  std::vector<Mark> marks{test::mark(kUpn, d("2024-09-03"), Session::AM, "/"),
+                          test::mark(kUpn, d("2024-09-03"), Session::PM, "/"),
+                          test::mark(kUpn, d("2024-09-04"), Session::AM, "/")};
+  for (auto& m : marks) m.source = "classcharts";
+  auto outcome = store.importBatch(batchOf(marks, "cc"), 200);
+  EXPECT_EQ(outcome.marks_added, 1);
+  EXPECT_EQ(outcome.marks_amended, 0);
+  EXPECT_EQ(outcome.marks_unchanged, 1);  // the PM: the register already said so
+  EXPECT_EQ(outcome.marks_not_applied, 1);
+  ASSERT_EQ(outcome.not_applied.size(), 1u);
+  const auto& n = outcome.not_applied[0];
+  EXPECT_EQ(n.upn, kUpn);
+  EXPECT_EQ(n.date, d("2024-09-03"));
+  EXPECT_EQ(n.session, Session::AM);
+  EXPECT_EQ(n.code, "/");
+  EXPECT_EQ(n.held_code, "N");
+  EXPECT_EQ(n.held_by, "sims");
+  EXPECT_EQ(codeOf(store, d("2024-09-03"), Session::AM), "N");
+  EXPECT_TRUE(store.amendments(kUpn).empty());
+}
+
 TYPED_TEST_P(RegisterStoreContract, RefusesABatchWithProblemsAndStoresNothing) {
   auto batch = batchOf({test::mark(kUpn, d("2024-09-03"), Session::AM, "/")}, "bad");
   batch.problems.push_back(Problem{"bad.csv", 3, 9, "", "ZZ", "unknown attendance code"});
@@ -158,6 +189,7 @@ TYPED_TEST_P(RegisterStoreContract, ListsPupilsAndTheirRegistersLaidOverTheCalen
 REGISTER_TYPED_TEST_SUITE_P(
     RegisterStoreContract, KeepsTheRegisterAcrossReopening, ReimportingTheSameFileChangesNothing,
     AChangedMarkIsAnAmendmentThatKeepsTheOriginal, ABlankInALaterExportNeverErasesATakenMark,
+    ACorrectionFromALowerPrioritySourceIsNotAppliedAndSaysSo,
     RefusesABatchWithProblemsAndStoresNothing, AnImportNotCommittedLeavesNothingBehind,
     RemembersWhatASourceKeptAcrossReopening, ListsPupilsAndTheirRegistersLaidOverTheCalendar);
 INSTANTIATE_TYPED_TEST_SUITE_P(Backends, RegisterStoreContract, test::StoreBackends,

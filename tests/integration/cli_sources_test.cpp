@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/domain/upn.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -47,7 +48,23 @@ TEST_F(SourcesFixture, AHigherPrioritySourceIsNotOverwrittenByALowerOne) {
             "1001,,2024-09-04,AM,,late\n");
   auto cc = run({"import", "--source", "classcharts", "cc.csv"});
   ASSERT_EQ(cc.exit_code, 0) << cc.err;
-  EXPECT_NE(cc.out.find("1 marks added, 0 amended, 1 unchanged"), std::string::npos) << cc.out;
+  // The AM correction did not take, and the office is told so, with the source to correct.
+  EXPECT_NE(cc.out.find("1 marks added, 0 amended, 0 unchanged, 1 not applied"), std::string::npos)
+      << cc.out;
+  EXPECT_NE(
+      cc.out.find("  not applied: sims holds this session: pupil " + maskUpn("B801200005001") +
+                  " 2024-09-03 AM, classcharts said /, the register keeps N\n"),
+      std::string::npos)
+      << cc.out;
+  EXPECT_EQ(cc.out.find("B801200005001"), std::string::npos) << "UPN printed whole";
+  // `status` keeps saying it until Class Charts' next import.
+  auto status = run({"status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("source classcharts: 1 mark(s) of its last import not applied: sims "
+                            "holds those sessions (first pupil " +
+                            maskUpn("B801200005001") + " 2024-09-03 AM); correct them there"),
+            std::string::npos)
+      << status.out;
   // SIMS itself may amend its own mark.
   dir.write("sims2.csv", "UPN,Date,Session,Mark\nB801200005001,03/09/2024,AM,I\n");
   auto amended = run({"import", "--source", "sims", "sims2.csv"});

@@ -192,6 +192,7 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
       e.holds = !neverHolds(rule.when, pupil) && holds(rule.when, pupil, series, day, context);
       int from = day;
       e.value = datingValue(rule, pupil, series, day, &from, context);
+      e.dating = firing(rule.when, pupil, series, day, context);
       if (e.value) e.from = series.day(from);
     }
     e.fired = firedBy(name_ + "." + rule.id);
@@ -215,6 +216,7 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
         e.holds = ladder.stageHolds(s, pupil, series, day, standing);
         int from = day;
         e.value = datingValue(stage, pupil, series, day, &from, &context);
+        e.dating = firing(stage.when, pupil, series, day, &context);
         if (e.value) e.from = series.day(from);
       }
       auto at = static_cast<int>(s);

@@ -28,11 +28,12 @@ namespace markbridge {
 struct RuleExplanation {
   std::string id;  // the rule's id in its policy; LADDER.STAGE for a stage
   const PolicyRule* rule = nullptr;
-  std::string standing;         // for a stage: "current stage since ...", "passed", ""
-  std::optional<double> value;  // the dating measure on the day asked about
-  std::optional<Date> from;     // the first day that value rests on
-  bool holds = false;           // the whole condition, that day
-  std::vector<Event> fired;     // every episode so far
+  std::string standing;               // for a stage: "current stage since ...", "passed", ""
+  std::optional<double> value;        // the dating measure on the day asked about
+  const Condition* dating = nullptr;  // the condition whose measure `value` is (for its unit)
+  std::optional<Date> from;           // the first day that value rests on
+  bool holds = false;                 // the whole condition, that day
+  std::vector<Event> fired;           // every episode so far
 };
 
 // Which school days (by index in the calendar) an evaluation walks: from the first, or resumed

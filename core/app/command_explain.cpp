@@ -1,0 +1,302 @@
+// `markbridge explain PUPIL`: a pupil's whole story. Every rule and ladder stage with its
+// measure now (rounded, with its unit) and why it cannot hold when it cannot; every episode the
+// store recorded, in whatever state, with what each sink was sent, when and under which
+// reference, and when and why it was revised or withdrawn; and the pupil's mark amendments.
+// It only looks: no token or key is read.
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <iomanip>
+#include <set>
+#include <sstream>
+
+#include "core/app/command_support.h"
+#include "core/app/commands.h"
+
+namespace markbridge {
+namespace {
+
+std::string unitOf(const Condition* dating, double value) {
+  if (!dating) return "";
+  switch (dating->measure.kind) {
+    case Measure::Kind::Percent:
+      return "%";
+    case Measure::Kind::ConsecutiveDays:
+      return value == 1 ? " school day" : " school days";
+    case Measure::Kind::Count:
+      return value == 1 ? " session" : " sessions";
+  }
+  return "";
+}
+
+// 12.5% (one decimal), 7 sessions, 10 school days.
+std::string measured(const Condition* dating, double value) {
+  std::ostringstream text;
+  bool percent = dating && dating->measure.kind == Measure::Kind::Percent;
+  if (percent || std::floor(value) != value)
+    text << std::fixed << std::setprecision(1) << value;
+  else
+    text << static_cast<int64_t>(value);
+  text << unitOf(dating, value);
+  return text.str();
+}
+
+std::string threshold(const Condition* dating) {
+  if (!dating || dating->kind != Condition::Kind::Compare) return "";
+  std::string at = measured(dating, dating->threshold);
+  switch (dating->op) {
+    case Condition::Op::AtLeast:
+      return " (holds at " + at + " or more)";
+    case Condition::Op::MoreThan:
+      return " (holds above " + at + ")";
+    case Condition::Op::AtMost:
+      return " (holds at " + at + " or less)";
+    case Condition::Op::LessThan:
+      return " (holds below " + at + ")";
+  }
+  return "";
+}
+
+std::string joined(const std::vector<std::string>& values) {
+  std::string text;
+  for (const auto& v : values) text += (text.empty() ? "" : ", ") + v;
+  return text;
+}
+
+// Why a pupil attribute in `c` rules the condition out for this pupil, when one does.
+std::string attributeReason(const Condition& c, const Pupil& pupil) {
+  switch (c.kind) {
+    case Condition::Kind::PupilFlag:
+      return "it applies only to pupils flagged " + joined(c.values) + ", and this pupil is not";
+    case Condition::Kind::YearGroup:
+      return "it applies only to year group(s) " + joined(c.values) + "; this pupil is in year " +
+             (pupil.year_group.empty() ? "(not known)" : pupil.year_group);
+    case Condition::Kind::All:
+      for (const auto& child : c.children)
+        if (neverHolds(child, pupil)) return attributeReason(child, pupil);
+      return "";
+    case Condition::Kind::Any: {
+      std::string text;
+      for (const auto& child : c.children)
+        text += (text.empty() ? "" : "; and ") + attributeReason(child, pupil);
+      return text;
+    }
+    default:
+      return "";
+  }
+}
+
+// Why the rule cannot hold for this pupil on `asOf` (or from some day on), if it cannot.
+std::string cannotHold(const PolicyRule& rule, const Pupil& pupil, Date asOf) {
+  if (neverHolds(rule.when, pupil)) return "cannot hold: " + attributeReason(rule.when, pupil);
+  if (!rule.compulsory_school_age_only) return "";
+  auto [first, last] = compulsorySchoolAgeDays(pupil);
+  if (first > last)
+    return "cannot hold: not of compulsory school age (year " +
+           (pupil.year_group.empty() ? std::string("not known") : pupil.year_group) +
+           ", no date of birth on record); the rule counts compulsory school age only";
+  if (asOf > last)
+    return "cannot hold after " + last.iso() +
+           ": not of compulsory school age from the next day (the rule counts compulsory school "
+           "age only)";
+  if (asOf < first)
+    return "cannot hold before " + first.iso() + ": not of compulsory school age until then";
+  return "";
+}
+
+std::string kindName(OutboxKind kind) {
+  return kind == OutboxKind::Notify   ? "notification"
+         : kind == OutboxKind::Revise ? "revision"
+                                      : "withdrawal";
+}
+
+std::string delivery(const OutboxItem& item) {
+  std::string text = item.sink + ": " + kindName(item.kind) + " ";
+  switch (item.state) {
+    case OutboxState::Delivered:
+      text += "delivered " + utcMs(item.finished_at) + ", reference " +
+              (item.reference.empty() ? "-" : item.reference);
+      break;
+    case OutboxState::Pending:
+      text += "pending since " + utcMs(item.created_at) + " (" + std::to_string(item.attempts) +
+              " attempt(s)" + (item.last_error.empty() ? "" : ", last: " + item.last_error) + ")";
+      break;
+    case OutboxState::Rejected:
+      text += "dead-lettered " + utcMs(item.finished_at) + ": " + item.last_error;
+      break;
+    case OutboxState::Discarded:
+      text += "discarded " + utcMs(item.finished_at);
+      break;
+  }
+  return text + " [outbox " + std::to_string(item.seq) + "]";
+}
+
+std::string amendmentText(const Amendment& a) {
+  return a.date.iso() + " " + std::string(toString(a.session)) + " " + a.old_code + " -> " +
+         a.new_code + " by " + a.new_source + " at " + utcMs(a.amended_at * 1000);
+}
+
+// The amendments to the episode's sessions between its recording and its change (`afterMs`,
+// `byMs`): why it was revised or withdrawn. Amendments are timed to the second.
+std::vector<const Amendment*> amendmentsBehind(const std::vector<Amendment>& amendments,
+                                               const RecordedEvent& e, int64_t afterMs,
+                                               int64_t byMs) {
+  std::vector<const Amendment*> found;
+  for (const auto& a : amendments)
+    if (a.date >= e.from && a.date <= e.to && a.amended_at >= afterMs / 1000 &&
+        a.amended_at <= (byMs + 999) / 1000)
+      found.push_back(&a);
+  return found;
+}
+
+std::string because(const std::vector<const Amendment*>& amendments) {
+  if (amendments.empty()) return "";
+  std::string text = " after the register was amended: ";
+  for (std::size_t i = 0; i < amendments.size() && i < 3; ++i)
+    text += (i ? "; " : "") + amendmentText(*amendments[i]);
+  if (amendments.size() > 3) text += "; and " + std::to_string(amendments.size() - 3) + " more";
+  return text;
+}
+
+void printEpisodes(const std::vector<EventHistory>& history,
+                   const std::vector<Amendment>& amendments, const RuleSet& rules,
+                   std::ostream& out) {
+  out << "\nepisodes recorded (" << history.size() << "), every state:\n";
+  if (history.empty()) out << "  none\n";
+  for (const auto& h : history) {
+    const auto& e = h.event;
+    out << "  " << e.occurred_on.iso() << "  " << ruleLabel(rules, e.rule) << " (" << e.type
+        << "): " << toString(e.state) << "\n    grounds " << e.from.iso() << ".." << e.to.iso();
+    if (!h.summary.empty()) out << ": " << h.summary;
+    out << "\n    recorded " << utcMs(h.created_at);
+    if (e.record_of != e.id) {
+      for (const auto& other : history)
+        if (other.event.id == e.record_of)
+          out << ", revising the record of the episode of " << other.event.occurred_on.iso();
+    }
+    out << "\n";
+    for (const auto& item : h.deliveries) out << "    " << delivery(item) << "\n";
+    switch (e.state) {
+      case EventState::Withdrawn:
+        out << "    withdrawn " << utcMs(h.updated_at) << ": its grounds no longer hold"
+            << because(amendmentsBehind(amendments, e, h.created_at, h.updated_at))
+            << (h.deliveries.empty() ? "" : "; each sink told was sent a withdrawal") << "\n";
+        break;
+      case EventState::Superseded: {
+        std::string to;
+        for (const auto& other : history)
+          if (other.event.record_of == e.record_of && other.event.id != e.id &&
+              other.created_at >= h.created_at && other.event.state == EventState::Active)
+            to = " to " + other.event.from.iso() + ".." + other.event.to.iso();
+        auto behind = because(amendmentsBehind(amendments, e, h.created_at, h.updated_at));
+        out << "    revised " << utcMs(h.updated_at) << ": the episode moved" << to
+            << (behind.empty() ? " (the register was amended)" : behind)
+            << (h.deliveries.empty() ? "" : "; each sink told was sent a revision") << "\n";
+        break;
+      }
+      case EventState::Historical:
+        out << "    arose before notify_from: recorded as history, never sent\n";
+        break;
+      case EventState::Active:
+        if (h.deliveries.empty()) out << "    sent nowhere: no sink takes " << e.type << "\n";
+        break;
+    }
+  }
+}
+
+void printAmendments(const std::vector<Amendment>& amendments, std::ostream& out) {
+  out << "\nmark amendments (" << amendments.size() << "): session, old -> new, by, when\n";
+  if (amendments.empty()) out << "  none\n";
+  for (const auto& a : amendments)
+    out << "  " << a.date.iso() << " " << toString(a.session) << "  " << a.old_code << " ("
+        << a.old_source << ") -> " << a.new_code << " (" << a.new_source << ")  "
+        << utcMs(a.amended_at * 1000) << "\n";
+}
+
+}  // namespace
+
+int explain(const Args& args, std::ostream& out, std::ostream& err) {
+  if (args.files.size() != 1) {
+    err << "markbridge explain: name one pupil by UPN, masked UPN (B...5001), admission "
+           "number or name\n";
+    return kExitConfig;
+  }
+  auto gateway = openGateway(args, err, Gateway::Store::Open, Gateway::Connectors::Look);
+  if (!gateway) return kExitConfig;
+  auto& store = gateway->store();
+  const std::string& wanted = args.files.front();
+  auto pupils = findPupils(store, wanted);
+  if (pupils.empty()) {
+    // What was typed may be a whole UPN: shown masked, like every UPN on the console.
+    err << "markbridge explain: no pupil with UPN, admission number or name '"
+        << (isValidUpn(wanted) ? maskUpn(wanted) : oneLine(wanted)) << "'\n";
+    return kExitConfig;
+  }
+  if (pupils.size() > 1) {
+    err << "markbridge explain: '" << oneLine(wanted) << "' names " << pupils.size()
+        << " pupils; name one by full UPN or admission number:\n";
+    for (const auto& p : pupils)
+      err << "  " << maskUpn(p.upn) << (p.mis_id.empty() ? "" : " adm " + p.mis_id) << " (year "
+          << p.year_group << ", " << p.reg_group << ")\n";
+    return kExitConfig;
+  }
+  const Pupil& named = pupils.front();
+  const auto& calendar = gateway->calendar();
+  const auto& rules = gateway->config().rules;
+  auto history = store.eventHistory(named.upn);
+  std::set<std::string> recordedFor;  // rules with an episode recorded
+  for (const auto& h : history) recordedFor.insert(h.event.rule);
+  bool found = false;
+  store.forEachPupilRegister(calendar, [&](const Pupil& pupil, const PupilRegister& reg) {
+    if (found || pupil.upn != named.upn) return;
+    found = true;
+    // Today, or the calendar's last day when it is over.
+    Date asOf =
+        std::min(calendar.last(), Date::fromDays(static_cast<int32_t>(std::time(nullptr) / 86400)));
+    out << "pupil " << maskUpn(pupil.upn) << " (year " << pupil.year_group << ", "
+        << pupil.reg_group << ")"
+        << (pupil.mis_id.empty() ? "" : ", admission number " + pupil.mis_id) << ", as of "
+        << asOf.iso() << "\n";
+    for (const auto& policy : rules.policies()) {
+      for (const auto& e : policy.explain(pupil, reg, asOf)) {
+        out << "\n"
+            << policy.name() << "." << e.id << ": " << (e.holds ? "HOLDS" : "does not hold")
+            << (e.standing.empty() ? "" : " (" + e.standing + ")") << "\n";
+        if (!e.rule->description.empty()) out << "  " << e.rule->description << "\n";
+        const Condition* dating = e.dating ? e.dating : e.rule->when.primary();
+        if (e.value)
+          out << "  measure now: " << measured(dating, *e.value)
+              << (e.from ? " since " + e.from->iso() : "") << threshold(dating) << "\n";
+        else if (dating && dating->measure.kind == Measure::Kind::Percent &&
+                 dating->measure.min_possible > 0)
+          out << "  measure now: none yet (fewer than " << dating->measure.min_possible
+              << " possible sessions in its window)\n";
+        if (!e.holds)
+          if (auto why = cannotHold(*e.rule, pupil, asOf); !why.empty()) out << "  " << why << "\n";
+        for (const auto& event : e.fired) {
+          out << "  fired " << event.occurred_on.iso() << " (" << event.type << ", "
+              << event.from.iso() << ".." << event.to.iso() << "):";
+          for (const auto& [code, n] : event.sessions_by_code) out << " " << code << " x" << n;
+          out << "\n";
+        }
+        if (e.fired.empty())
+          out << "  never fired"
+              << (recordedFor.count(policy.name() + "." + e.id)
+                      ? " on the register as it stands (its recorded episodes are below)"
+                      : "")
+              << "\n";
+      }
+    }
+  });
+  if (!found) {
+    err << "markbridge explain: no register for pupil " << maskUpn(named.upn) << "\n";
+    return kExitConfig;
+  }
+  auto amendments = store.amendments(named.upn);
+  printEpisodes(history, amendments, rules, out);
+  printAmendments(amendments, out);
+  return kExitOk;
+}
+
+}  // namespace markbridge
