@@ -13,6 +13,7 @@
 
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 namespace {
@@ -253,7 +254,7 @@ int explain(const Args& args, std::ostream& out, std::ostream& err) {
     found = true;
     // Today, or the calendar's last day when it is over.
     Date asOf =
-        std::min(calendar.last(), Date::fromDays(static_cast<int32_t>(std::time(nullptr) / 86400)));
+        std::min(calendar.last(), london::localDate(static_cast<int64_t>(std::time(nullptr))));
     out << "pupil " << maskUpn(pupil.upn) << " (year " << pupil.year_group << ", "
         << pupil.reg_group << ")"
         << (pupil.mis_id.empty() ? "" : ", admission number " + pupil.mis_id) << ", as of "

@@ -27,6 +27,8 @@ Args parseArgs(const std::vector<std::string>& argv) {
         break;
       }
       *option->second = argv[++i];
+    } else if (a == "--dry-run") {
+      args.dry_run = true;
     } else if (a.rfind("--", 0) == 0) {
       args.error = "unknown option " + a;
     } else if (args.command.empty()) {

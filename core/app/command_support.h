@@ -23,6 +23,7 @@ struct Args {
   std::string from, to;  // backtest --from --to
   std::string format;    // backtest --format text|csv|html
   std::string out;       // backtest --out FILE
+  bool dry_run = false;  // sync --dry-run
   std::vector<std::string> files;
   std::string error;
 };
@@ -59,6 +60,10 @@ int codes(const Args& args, std::ostream& out, std::ostream& err);
 int reconcileCommand(const Args& args, std::ostream& out, std::ostream& err);
 // `markbridge explain` (command_explain.cpp).
 int explain(const Args& args, std::ostream& out, std::ostream& err);
+// One import's outcome as `import` and `sync` print it (commands.cpp).
+void printImport(std::ostream& out, std::ostream& err, const ImportResult& r);
+// `markbridge sync --dry-run` (command_preview.cpp).
+int syncPreview(const Args& args, std::ostream& out, std::ostream& err);
 // `markbridge backtest` (command_backtest.cpp).
 int backtestCommand(const Args& args, std::ostream& out, std::ostream& err);
 // `markbridge outbox` (command_outbox.cpp).

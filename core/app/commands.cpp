@@ -15,47 +15,8 @@
 #include "mapping/code_map.h"
 
 namespace markbridge {
+
 namespace {
-
-constexpr const char* kUsage = R"(usage: markbridge <command> [options]
-
-commands:
-  check    --config FILE               validate the configuration and its policies (JSON path
-                                       of each problem; warnings for stages never reached)
-  check    --policy FILE               validate one policy file on its own
-  import   --config FILE [--source NAME] FILE...
-                                       import export files with a source's settings
-  sync     --config FILE               import configured sources, evaluate rules, deliver
-  status   --config FILE               register, data quality and outbox figures
-  codes    [--config FILE --source NAME]
-                                       the code map: built-in (2024, legacy, missing marks),
-                                       or one source's effective map with its code_map
-  reconcile --config FILE              census totals against the stored register, per pupil
-  explain  --config FILE PUPIL         one pupil's whole story: every rule's measure, every
-                                       episode sent, revised or withdrawn, mark amendments
-                                       (PUPIL: UPN, masked UPN B...5001, admission number or
-                                       name)
-  backtest --config FILE [--policy FILE] [--compare FILE] [--from DATE] [--to DATE]
-           [--format text|csv|html] [--out FILE]
-                                       replay policies over the stored register, sending
-                                       nothing: events, pupils, false alarms, load per role
-  outbox   --config FILE [list [--state pending|delivered|dead|discarded]]
-                                       deliveries per sink and item by item
-  outbox   --config FILE show SEQ | retry SEQ|dead | discard SEQ
-                                       one item in full; dead letters back to pending; set
-                                       one aside for good
-  run      --config FILE               the service: a sync after every register closes and
-                                       each night, catching up after downtime; the admin API;
-                                       SIGTERM stops it cleanly, SIGHUP reloads the config
-  describe                             every configuration setting, as Markdown
-
-import, status, explain, outbox and reconcile read no sink's token or key: they run without
-the sinks' secrets in the environment (sync and run, which deliver, need them).
-
-exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected,
-            4 another sync is running, 5 a destination refused our credentials (sink paused,
-            items kept)
-)";
 
 // Corrections the register did not take, so the office does not believe they were made: each
 // names the source that holds the session (the one to correct it in).
@@ -75,6 +36,8 @@ void printNotApplied(std::ostream& out, const ImportResult& r) {
       << " in the source that holds the session (its \"priority\" is higher than " << r.source
       << "'s)\n";
 }
+
+}  // namespace
 
 void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   // A file name is escaped like a log line: a newline in it cannot start a line of its own.
@@ -108,6 +71,50 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
     err << "warning: " << r.ahead << " marks are pre-entered for sessions after today (first "
         << r.first_ahead->iso() << "): stored; rules read them when their day comes\n";
 }
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: markbridge <command> [options]
+
+commands:
+  check    --config FILE               validate the configuration and its policies (JSON path
+                                       of each problem; warnings for stages never reached)
+  check    --policy FILE               validate one policy file on its own
+  import   --config FILE [--source NAME] FILE...
+                                       import export files with a source's settings
+  sync     --config FILE               import configured sources, evaluate rules, deliver
+  sync     --config FILE --dry-run     what a sync would send, per sink, rule and stage, and
+                                       event types no sink takes; nothing sent or changed
+  status   --config FILE               register, data quality and outbox figures
+  codes    [--config FILE --source NAME]
+                                       the code map: built-in (2024, legacy, missing marks),
+                                       or one source's effective map with its code_map
+  reconcile --config FILE              census totals against the stored register, per pupil
+  explain  --config FILE PUPIL         one pupil's whole story: every rule's measure, every
+                                       episode sent, revised or withdrawn, mark amendments
+                                       (PUPIL: UPN, masked UPN B...5001, admission number or
+                                       name)
+  backtest --config FILE [--policy FILE] [--compare FILE] [--from DATE] [--to DATE]
+           [--format text|csv|html] [--out FILE]
+                                       replay policies over the stored register, sending
+                                       nothing: events, pupils, false alarms, load per role
+  outbox   --config FILE [list [--state pending|delivered|dead|discarded]]
+                                       deliveries per sink and item by item
+  outbox   --config FILE show SEQ | retry SEQ|dead | discard SEQ
+                                       one item in full; dead letters back to pending; set
+                                       one aside for good
+  run      --config FILE               the service: a sync after every register closes and
+                                       each night, catching up after downtime; the admin API;
+                                       SIGTERM stops it cleanly, SIGHUP reloads the config
+  describe                             every configuration setting, as Markdown
+
+import, status, explain, outbox and reconcile read no sink's token or key: they run without
+the sinks' secrets in the environment (sync and run, which deliver, need them).
+
+exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected,
+            4 another sync is running, 5 a destination refused our credentials (sink paused,
+            items kept)
+)";
 
 void printAttempt(std::ostream& out, const RuleSet& rules, const OutboxItem& item,
                   const DeliveryResult& result, int64_t nowMs) {
@@ -150,6 +157,8 @@ int check(const Args& args, std::ostream& out, std::ostream& err) {
           << " rule(s), " << policy.ladders().size() << " ladder(s), " << policy.size()
           << " rules and stages in all\n";
       printPolicyWarnings(policy, out);
+      out << "to see how it would fire on a school's own register, sending nothing:\n"
+          << "  markbridge backtest --config FILE --policy " << args.policy << "\n";
       return kExitOk;
     } catch (const ProblemError& e) {
       err << "markbridge check: the policy has " << e.problems().size() << " problem(s)\n";
@@ -174,6 +183,11 @@ int check(const Args& args, std::ostream& out, std::ostream& err) {
       << " rule(s), " << c.sinks.size() << " sink(s)\n";
   for (const auto& policy : c.rules.policies()) printPolicyWarnings(policy, out);
   for (const auto& w : audit.warnings) out << "  warning: " << w.str() << "\n";
+  // Go-live and a new policy are when a DSL can be flooded: say how to look first.
+  out << "before going live or after changing a policy, look before anything is sent:\n"
+      << "  markbridge sync --config " << args.config << " --dry-run     what a sync would send\n"
+      << "  markbridge backtest --config " << args.config
+      << "           how the policies would have fired, week by week\n";
   return kExitOk;
 }
 
@@ -274,7 +288,8 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
   try {
     if (args.command == "check") return check(args, out, err);
     if (args.command == "import") return import(args, out, err);
-    if (args.command == "sync") return sync(args, out, err);
+    if (args.command == "sync")
+      return args.dry_run ? syncPreview(args, out, err) : sync(args, out, err);
     if (args.command == "status") return status(args, out, err);
     if (args.command == "codes") return codes(args, out, err);
     if (args.command == "reconcile") return reconcileCommand(args, out, err);

@@ -14,6 +14,7 @@
 #include "core/domain/logging.h"
 #include "core/rules/register.h"
 #include "core/store/sqlite_db.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 
@@ -125,8 +126,9 @@ EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
   requireConnectors("evaluate");
   std::vector<SinkRoute> routes;
   for (const auto& sink : sinks_) routes.push_back(SinkRoute{sink->name(), sink->eventTypes()});
-  // Rules look at school days up to today: later days have no registers yet.
-  Date today = Date::fromDays(static_cast<int32_t>(clock_->nowMs() / 86'400'000));
+  // Rules look at school days up to today (London's: a sync at 00:30 BST is on the new day):
+  // later days have no registers yet.
+  Date today = london::localDate(clock_->nowMs() / 1000);
   auto run = evaluateRegisters(*store_, calendar_, config_.rules, routes, today, clock_->nowMs());
   if (pupilsEvaluated) *pupilsEvaluated = run.pupils;
   faultPoint("after-evaluate");
@@ -186,6 +188,19 @@ SyncReport Gateway::sync(const SyncObserver& observer, std::optional<Date> recon
   report.evaluation = evaluate(&report.pupils_evaluated);
   if (observer.evaluated) observer.evaluated(report.evaluation, report.pupils_evaluated);
   report.delivery = deliver(observer.attempted, observer.should_stop);
+  return report;
+}
+
+SyncReport Gateway::preview() {
+  requireConnectors("evaluate");
+  SyncReport report;
+  {
+    StoreReceiver receiver(*store_, calendar_, clock_->nowMs() / 1000,
+                           [&](ImportResult&& r) { report.imports.push_back(std::move(r)); });
+    receiver.previewOnly();
+    for (auto& source : sources_) source->pull(receiver);
+  }
+  report.evaluation = evaluate(&report.pupils_evaluated);
   return report;
 }
 

@@ -80,6 +80,10 @@ class Gateway {
   // it). With `reconcileFrom`, sources that can read again what changed since then (nightly).
   SyncReport sync(const SyncObserver& observer = {},
                   std::optional<Date> reconcileFrom = std::nullopt);
+  // `sync --dry-run`: import and evaluate as a sync would, delivering nothing and moving no
+  // dropped file. Only on a gateway opened on a copy of the store (see command_preview.cpp):
+  // what it imports and queues stays in that copy.
+  SyncReport preview();
   // Delivery alone, holding the sync lock (skipped when a sync holds it): the service retries
   // items waiting on a backoff, a Retry-After or a paused sink when their time comes, not only
   // at the next register's sync.

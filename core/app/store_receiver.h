@@ -40,6 +40,9 @@ class StoreReceiver : public ImportReceiver {
   void finish(ImportBatch&& batch) override;
   const PupilDirectory& directory() const override { return directory_; }
   std::optional<Date> calendarEnd() const override;
+  // A preview's receiver (the store is a copy): drop folders leave their files in place.
+  void previewOnly() { preview_ = true; }
+  bool preview() const override { return preview_; }
 
  private:
   void write(const ImportBatch& batch);
@@ -50,6 +53,7 @@ class StoreReceiver : public ImportReceiver {
   Store& store_;
   const SchoolCalendar& calendar_;
   int64_t now_;
+  bool preview_ = false;
   Date today_;  // London's date at now_
   std::function<void(ImportResult&&)> done_;
   PupilDirectory directory_;

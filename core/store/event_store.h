@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/outbox/outbox_item.h"
 #include "core/rules/event.h"
 #include "core/rules/event_lifecycle.h"
 

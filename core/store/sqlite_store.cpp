@@ -429,6 +429,13 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
+void copySqliteStore(const std::string& from, const std::string& to) {
+  SqliteDb db(from);
+  SqliteStatement copy(db.handle(), "VACUUM INTO ?1");
+  copy.bind(1, to);
+  copy.run();
+}
+
 std::unique_ptr<Store> openSqliteStore(const std::string& path) {
   return std::make_unique<SqliteStore>(path);
 }

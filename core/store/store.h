@@ -34,5 +34,8 @@ class Store : public RegisterStore, public EventStore, public OutboxStore {
 };
 
 std::unique_ptr<Store> openSqliteStore(const std::string& path);
+// A consistent copy of the SQLite store at `from` written to `to` (VACUUM INTO: one read
+// transaction, so a sync writing meanwhile is not seen half-done). `sync --dry-run` works on it.
+void copySqliteStore(const std::string& from, const std::string& to);
 
 }  // namespace markbridge

@@ -67,6 +67,15 @@ TEST_F(CheckFixture, AGoodConfigurationPassesWithNoWarnings) {
   EXPECT_EQ(result.out.find("a-long-random-admin-token"), std::string::npos);
 }
 
+TEST_F(CheckFixture, AGoodConfigurationSuggestsLookingBeforeAnythingIsSent) {
+  writeConfig();
+  auto result = check();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("--dry-run     what a sync would send"), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("markbridge backtest --config"), std::string::npos);
+}
+
 TEST_F(CheckFixture, AClientCertificateThatExpiredYearsAgoIsAProblem) {
   writeConfig({{"sinks",
                 {{{"name", "la"},

@@ -135,6 +135,10 @@ void pullFiles(const FileSourceConfig& config, ImportReceiver& into, const ReadF
                       ": a drop folder's files are read only when they are real files in it, "
                       "never through a link; nothing was read. Copy the export into the folder";
     log->error("{}: {}", link.filename().string(), why);
+    if (into.preview()) {
+      refuseUnread(link, config.name, why, into);
+      continue;
+    }
     auto moved = moveInto(link, quarantine);
     writeSidecar(moved.string() + ".error.txt", "markbridge refused " + link.filename().string() +
                                                     " (source " + config.name + "): it " + why +
@@ -152,7 +156,7 @@ void pullFiles(const FileSourceConfig& config, ImportReceiver& into, const ReadF
     if (fs::is_symlink(fs::symlink_status(file, error))) continue;  // swapped since listed
     Outcome outcome(into);
     read(file, outcome);
-    if (!outcome.finished) continue;
+    if (!outcome.finished || into.preview()) continue;  // a preview moves nothing
     if (outcome.problems.empty()) {
       moveInto(file, archive);
       continue;

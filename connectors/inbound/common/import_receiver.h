@@ -35,6 +35,9 @@ class ImportReceiver {
   // The school calendar's last day: a mark after today but not after it is pre-entered (a
   // planned absence entered ahead in the MIS), one after it is refused. Nothing: no calendar.
   virtual std::optional<Date> calendarEnd() const { return std::nullopt; }
+  // A preview (`markbridge sync --dry-run`): what is read goes into a copy of the store, so a
+  // drop folder leaves its files where they are (no archive/, no quarantine/, no sidecar).
+  virtual bool preview() const { return false; }
 
  private:
   PupilDirectory empty_;
@@ -53,6 +56,7 @@ class ForwardingReceiver : public ImportReceiver {
   }
   const PupilDirectory& directory() const override { return inner_.directory(); }
   std::optional<Date> calendarEnd() const override { return inner_.calendarEnd(); }
+  bool preview() const override { return inner_.preview(); }
   void part(ImportBatch& batch) override { inner_.part(batch); }
   void finish(ImportBatch&& batch) override { inner_.finish(std::move(batch)); }
 
