@@ -111,10 +111,15 @@ DeliveryReport DeliveryWorker::run() {
   std::set<std::string> reportedDown;  // sinks whose outage was logged this run
 
   // Per sink: its pacing, its pace this run, its attempts under way.
+  // A sink starts with one attempt at a time, and opens up to its max_in_flight once one has
+  // been answered (delivered, or refused for its content): credentials or a certificate that
+  // are refused, or a destination that is down, cost one request, not max_in_flight.
   struct Lane {
     int max_in_flight = 1;
     SinkPace pace;
     int in_flight = 0;
+    bool answered = false;
+    int limit() const { return answered ? max_in_flight : 1; }
   };
   std::map<std::string, Lane> lanes;
   int threads = 0;
@@ -157,7 +162,10 @@ DeliveryReport DeliveryWorker::run() {
         faultPoint("after-send");
         store_.recordDelivered(item.seq, result.reference, now);
         circuit.succeeded(now);
-        if (lane != lanes.end()) lane->second.pace.succeeded(now);
+        if (lane != lanes.end()) {
+          lane->second.pace.succeeded(now);
+          lane->second.answered = true;
+        }
         ++report.delivered;
         break;
       case DeliveryResult::Outcome::Retry: {
@@ -205,6 +213,7 @@ DeliveryReport DeliveryWorker::run() {
       case DeliveryResult::Outcome::Reject:
         store_.recordRejected(item.seq, attempts, result.reason, now, result.response_body);
         circuit.succeeded(now);  // the sink answered: it is up
+        if (lane != lanes.end()) lane->second.answered = true;
         log->error("{}: dead-lettered after {} attempt(s): {}", item.key, attempts, result.reason);
         ++report.rejected;
         break;
@@ -300,7 +309,7 @@ DeliveryReport DeliveryWorker::run() {
           continue;
         }
         auto& lane = lanes[item.sink];
-        if (lane.in_flight >= lane.max_in_flight) {
+        if (lane.in_flight >= lane.limit()) {
           ++it;
           continue;
         }
