@@ -48,7 +48,11 @@ int deliveryBench(int argc, char** argv) {
   bench.events = 2000;
   if (!parseBenchOptions(argc, argv, bench)) return 2;
   int events = bench.events;
-  if (events <= 0) return 2;
+  if (events <= 0 || bench.latency_ms < 0 || bench.fail_percent < 0 || bench.fail_percent > 90 ||
+      bench.drop_percent < 0 || bench.drop_percent > 90 || bench.in_flight < 0 ||
+      bench.in_flight > 64)
+    return 2;
+  bool faults = bench.latency_ms > 0 || bench.fail_percent > 0 || bench.drop_percent > 0;
   spdlog::set_level(spdlog::level::err);
   sandbox::SandboxOptions options;
   options.cert_file = std::string(MB_CERTS_DIR) + "/server.pem";
@@ -61,6 +65,7 @@ int deliveryBench(int argc, char** argv) {
                            {"base_url", server.baseUrl()},
                            {"ca_file", std::string(MB_CERTS_DIR) + "/ca.pem"},
                            {"auth", {{"type", "bearer"}, {"token_env", "MB_BENCH_LA_TOKEN"}}}};
+  if (bench.in_flight > 0) config["max_in_flight"] = bench.in_flight;
   std::vector<Problem> problems;
   auto sink = findOutboundType("la_portal")
                   ->build(config, "$", ".", School{"140000", "801", "4000", "Bench Academy"},
@@ -69,25 +74,41 @@ int deliveryBench(int argc, char** argv) {
     std::fprintf(stderr, "cannot build the sink: %s\n", problems.front().str().c_str());
     return 1;
   }
-  std::printf("delivery benchmark: %d LA notifications to the sandbox over HTTPS (keep-alive)\n",
-              events);
+  int inFlight = sink->pacing().max_in_flight;
+  std::printf(
+      "delivery benchmark: %d LA notifications to the sandbox over HTTPS (keep-alive), %d in "
+      "flight; sandbox latency %d ms, %d%% 503, %d%% answers lost after the record was kept\n",
+      events, inFlight, bench.latency_ms, bench.fail_percent, bench.drop_percent);
 
-  // 1. Straight to the destination: the network and TLS alone.
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < events; ++i) {
-    OutboxItem item;
-    item.key = "direct-" + std::to_string(i);
-    item.payload = benchEvent(i).toJson();
-    if (sink->deliver(item, "").outcome != DeliveryResult::Outcome::Delivered) return 1;
+  // 1. Straight to the destination, one at a time: the network and TLS alone (without faults).
+  double direct = 0;
+  if (!faults) {
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < events; ++i) {
+      OutboxItem item;
+      item.key = "direct-" + std::to_string(i);
+      item.payload = benchEvent(i).toJson();
+      if (sink->deliver(item, "").outcome != DeliveryResult::Outcome::Delivered) return 1;
+    }
+    direct = since(start);
+    std::printf("  %-40s %8.2f s  %8.0f events/s\n", "sent directly, one at a time", direct,
+                events / direct);
   }
-  double direct = since(start);
-  std::printf("  %-40s %8.2f s  %8.0f events/s\n", "sent directly (no outbox)", direct,
-              events / direct);
+  int directRecords = static_cast<int>(server.received().size());
 
   // 2. Through the durable outbox: recorded with the evaluation, then delivered and recorded.
+  sandbox::Faults chaos;
+  chaos.delay_ms = bench.latency_ms;
+  chaos.fail_percent = bench.fail_percent;
+  chaos.status = 503;
+  chaos.drop_after_percent = bench.drop_percent;
+  server.setFaults(chaos);
   auto dir = fs::temp_directory_path() / ("markbridge-delivery-" + std::to_string(getpid()));
   fs::create_directories(dir);
   double queued = 0, delivered = 0;
+  DeliveryReport report;
+  int peak = 0;
+  std::vector<OutboxItem> outbox;
   {
     auto store = openSqliteStore((dir / "outbox.db").string());
     std::vector<PupilEvaluated> pupils;
@@ -98,31 +119,56 @@ int deliveryBench(int argc, char** argv) {
     }
     SystemClock clock;
     SystemRandom random;
-    start = std::chrono::steady_clock::now();
+    auto start = std::chrono::steady_clock::now();
     store->commitEvaluation(pupils, found, {{"la", {"unauthorised_10_day"}}}, clock.nowMs());
     queued = since(start);
     std::map<std::string, CircuitBreaker> circuits;
     DeliveryOptions delivery;
+    delivery.run_budget_ms = 30 * 60 * 1000;
     DeliveryWorker worker(*store, {{"la", sink.get()}}, clock, random, delivery, circuits);
     start = std::chrono::steady_clock::now();
-    auto report = worker.run();
+    report = worker.run();
     delivered = since(start);
-    if (report.delivered != events) {
-      std::printf("  FAILED: %d of %d delivered\n", report.delivered, events);
-      return 1;
-    }
+    peak = worker.peakInFlight();
+    outbox = store->outbox(std::nullopt, events + 1);
   }
   fs::remove_all(dir);
+  server.setFaults(sandbox::Faults{});
+  // Compared key by key: every outbox item delivered, and one record at the destination each.
+  std::map<std::string, int> records;
+  for (const auto& r : server.received()) ++records[r.idempotency_key];
+  int lost = 0, doubled = 0, undelivered = 0;
+  for (const auto& item : outbox) {
+    undelivered += item.state != OutboxState::Delivered;
+    int n = records.count(item.key) ? records[item.key] : 0;
+    lost += n == 0;
+    doubled += n > 1;
+  }
+  int requests = server.requests();
   std::printf("  %-40s %8.2f s  %8.0f events/s\n", "queued in the outbox (one transaction)", queued,
               events / queued);
-  std::printf("  %-40s %8.2f s  %8.0f events/s\n", "delivered from the outbox", delivered,
-              events / delivered);
-  std::printf("  outbox overhead per event: %.2f ms (%.0f%% on top of sending)\n",
-              (queued + delivered - direct) * 1000 / events,
-              100 * (queued + delivered - direct) / direct);
-  std::printf("  sandbox: %zu records, %d requests\n", server.received().size(), server.requests());
+  std::printf("  %-40s %8.2f s  %8.0f events/s  (%d retries, peak %d in flight)\n",
+              "delivered from the outbox (drained)", delivered, events / delivered, report.retried,
+              peak);
+  if (faults) {
+    // The ideal: every attempt takes the latency, `inFlight` at a time, and only the successful
+    // share of them delivers.
+    double success = (100.0 - bench.fail_percent) / 100 * (100.0 - bench.drop_percent) / 100;
+    double ideal = events * (bench.latency_ms / 1000.0) / inFlight / success;
+    std::printf("  ideal (events x latency / in-flight / success rate): %.2f s; ratio %.2f\n",
+                ideal, ideal > 0 ? delivered / ideal : 0);
+  } else {
+    std::printf("  outbox overhead per event: %.2f ms (%.0f%% on top of sending one at a time)\n",
+                (queued + delivered - direct) * 1000 / events,
+                100 * (queued + delivered - direct) / direct);
+  }
+  std::printf(
+      "  compared key by key: %d of %d delivered, %d lost, %d created twice (%d records, "
+      "%d requests, %d repeats recognised)\n",
+      events - undelivered, events, lost, doubled,
+      static_cast<int>(server.received().size()) - directRecords, requests, server.duplicates());
   server.stop();
-  return 0;
+  return undelivered == 0 && lost == 0 && doubled == 0 ? 0 : 1;
 }
 
 }  // namespace markbridge::bench

@@ -10,9 +10,11 @@ int main(int argc, char** argv) {
   if (command == "ingest") return markbridge::bench::ingestBench(argc, argv);
   if (command == "rules") return markbridge::bench::rulesBench(argc, argv);
   if (command == "delivery") return markbridge::bench::deliveryBench(argc, argv);
-  std::fprintf(stderr,
-               "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
-               "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n"
-               "       markbridge-bench delivery [--events N]\n");
+  std::fprintf(
+      stderr,
+      "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
+      "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n"
+      "       markbridge-bench delivery [--events N] [--latency MS] [--fail PCT] [--drop PCT]\n"
+      "                                 [--in-flight N]\n");
   return 2;
 }

@@ -55,6 +55,14 @@ bool parseBenchOptions(int argc, char** argv, BenchOptions& options) {
       options.events = std::atoi(argv[++i]);
     else if (a == "--dir" && value)
       options.dir = argv[++i];
+    else if (a == "--latency" && value)
+      options.latency_ms = std::atoi(argv[++i]);
+    else if (a == "--fail" && value)
+      options.fail_percent = std::atoi(argv[++i]);
+    else if (a == "--drop" && value)
+      options.drop_percent = std::atoi(argv[++i]);
+    else if (a == "--in-flight" && value)
+      options.in_flight = std::atoi(argv[++i]);
     else if (a == "--keep")
       options.keep = true;
     else

@@ -25,6 +25,12 @@ struct BenchOptions {
   int events = 0;
   std::filesystem::path dir;
   bool keep = false;
+  // delivery: the sandbox's answer time, its 503s and lost answers (percent of requests), and
+  // the sink's max_in_flight (0: its default).
+  int latency_ms = 0;
+  int fail_percent = 0;
+  int drop_percent = 0;
+  int in_flight = 0;
 };
 bool parseBenchOptions(int argc, char** argv, BenchOptions& options);
 double timeCommand(const std::string& command);

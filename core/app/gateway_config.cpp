@@ -63,8 +63,15 @@ constexpr Field kDeliveryFields[] = {
     {"give_up_after_hours", FieldType::Integer, "72", false,
      "an item still undelivered this long after it was queued is dead-lettered and an ALERT "
      "logged (0: never)"},
-    {"circuit_failures", FieldType::Integer, "5", false,
-     "retryable failures in a row that pause a sink (its items wait without spending attempts)"},
+    {"circuit_failures", FieldType::Integer, "10", false,
+     "attempts in a row with no answer at all (connection refused or dropped, timed out) that "
+     "pause a sink (its items wait without spending attempts)"},
+    {"circuit_failure_percent", FieldType::Integer, "80", false,
+     "the failure rate over the last circuit_window_seconds that pauses a sink"},
+    {"circuit_min_requests", FieldType::Integer, "20", false,
+     "attempts the window must hold before its failure rate counts"},
+    {"circuit_window_seconds", FieldType::Integer, "60", false,
+     "the sliding window the failure rate is measured over"},
     {"circuit_pause_seconds", FieldType::Integer, "60", false,
      "the first pause; each failed trial doubles it, up to 15 minutes"},
 };
@@ -152,13 +159,21 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
     config.delivery.run_budget_ms = d.value("run_budget_seconds", int64_t{30}) * 1000;
     config.delivery.max_attempts = d.value("max_attempts", 0);
     config.delivery.give_up_after_ms = d.value("give_up_after_hours", int64_t{72}) * 3'600'000;
-    config.delivery.circuit.failures = d.value("circuit_failures", 5);
-    config.delivery.circuit.cooldown_ms = d.value("circuit_pause_seconds", int64_t{60}) * 1000;
-    if (config.delivery.circuit.failures < 1 || config.delivery.circuit.cooldown_ms < 1000 ||
-        config.delivery.give_up_after_ms < 0)
+    auto& circuit = config.delivery.circuit;
+    circuit.failures = d.value("circuit_failures", 10);
+    circuit.cooldown_ms = d.value("circuit_pause_seconds", int64_t{60}) * 1000;
+    circuit.failure_percent = d.value("circuit_failure_percent", 80);
+    circuit.min_requests = d.value("circuit_min_requests", 20);
+    circuit.window_ms = d.value("circuit_window_seconds", int64_t{60}) * 1000;
+    if (circuit.failures < 1 || circuit.cooldown_ms < 1000 || config.delivery.give_up_after_ms < 0)
       context.add("$.delivery",
                   "need circuit_failures >= 1, circuit_pause_seconds >= 1 and "
                   "give_up_after_hours >= 0");
+    if (circuit.failure_percent < 1 || circuit.failure_percent > 100 || circuit.min_requests < 1 ||
+        circuit.window_ms < 1000)
+      context.add("$.delivery",
+                  "need 1 <= circuit_failure_percent <= 100, circuit_min_requests >= 1 and "
+                  "circuit_window_seconds >= 1");
     if (config.delivery.backoff.base_ms < 1 ||
         config.delivery.backoff.cap_ms < config.delivery.backoff.base_ms)
       context.add("$.delivery", "need 1 <= base_backoff_ms <= max_backoff_ms");

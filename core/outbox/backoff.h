@@ -38,6 +38,11 @@ class SystemRandom : public RandomSource {
 struct BackoffPolicy {
   int64_t base_ms = 1000;
   int64_t cap_ms = 300000;
+  // While its sink is not paused, a failed item waits at most this long: the destination is up
+  // and answering, and the circuit breaker, not each item's backoff, protects it when it is
+  // down. (A 3,000-item go-live against a destination failing 40% of the time would otherwise
+  // wait minutes on its unluckiest items' doubling backoff.)
+  int64_t healthy_cap_ms = 10000;
 };
 
 // The wait before attempt `attempt + 1` after `attempt` failures (attempt >= 1):

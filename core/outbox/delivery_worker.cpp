@@ -3,7 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
@@ -15,6 +21,87 @@ std::string maskedUpn(const std::string& upn) {
   return upn.size() < 5 ? upn : upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
 }
 
+// One attempt: the item, the sink and what the destination said.
+struct Attempt {
+  OutboxItem item;
+  Sink* sink = nullptr;
+  std::string original;  // the record a correction corrects
+  DeliveryResult result;
+};
+
+DeliveryResult attempt(Sink& sink, const OutboxItem& item, const std::string& original) {
+  try {
+    return sink.deliver(item, original);
+  } catch (const std::exception& e) {
+    // One item that cannot even be put into a request (a stored value the payload cannot
+    // carry) is dead-lettered for a person; the rest of the school's items go on.
+    return DeliveryResult::reject("sink " + item.sink +
+                                  ": this item could not be made into a request: " + e.what());
+  }
+}
+
+// Threads that make attempts and hand back their results. With no threads, an attempt is made
+// at once on the caller's thread (every sink one at a time: the order is then the store's).
+class Senders {
+ public:
+  explicit Senders(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~Senders() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void submit(Attempt a) {
+    if (threads_.empty()) {
+      a.result = attempt(*a.sink, a.item, a.original);
+      done_.push_back(std::move(a));
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      todo_.push_back(std::move(a));
+    }
+    wake_.notify_one();
+  }
+  // The attempts finished so far; waits up to `wait` for one when there is none yet.
+  std::deque<Attempt> finished(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    if (done_.empty() && wait.count() > 0)
+      finishedOne_.wait_for(lock, wait, [&] { return !done_.empty(); });
+    std::deque<Attempt> out;
+    out.swap(done_);
+    return out;
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || !todo_.empty(); });
+      // Stopping: the worker has collected every answer, or it is leaving on an error (the store
+      // failed) and what was not sent yet stays pending.
+      if (stop_) return;
+      auto a = std::move(todo_.front());
+      todo_.pop_front();
+      lock.unlock();
+      a.result = attempt(*a.sink, a.item, a.original);
+      lock.lock();
+      done_.push_back(std::move(a));
+      finishedOne_.notify_one();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, finishedOne_;
+  std::deque<Attempt> todo_, done_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 DeliveryReport DeliveryWorker::run() {
@@ -22,113 +109,269 @@ DeliveryReport DeliveryWorker::run() {
   auto log = namedLogger("outbox");
   const int64_t deadline = clock_.nowMs() + options_.run_budget_ms;
   std::set<std::string> reportedDown;  // sinks whose outage was logged this run
+
+  // Per sink: its pacing, its pace this run, its attempts under way.
+  // A sink starts with one attempt at a time, and opens up to its max_in_flight once one has
+  // been answered (delivered, or refused for its content): credentials or a certificate that
+  // are refused, or a destination that is down, cost one request, not max_in_flight.
+  struct Lane {
+    int max_in_flight = 1;
+    SinkPace pace;
+    int in_flight = 0;
+    bool answered = false;
+    int limit() const { return answered ? max_in_flight : 1; }
+  };
+  std::map<std::string, Lane> lanes;
+  int threads = 0;
+  bool concurrent = false;
+  for (const auto& [name, sink] : sinks_) {
+    auto pacing = sink->pacing();
+    auto& lane = lanes[name];
+    lane.max_in_flight = std::max(pacing.max_in_flight, 1);
+    lane.pace = SinkPace(pacing.max_per_second);
+    threads += lane.max_in_flight;
+    concurrent = concurrent || lane.max_in_flight > 1;
+  }
+  Senders senders(concurrent ? threads : 0);
+  int totalSlots = std::max(threads, 1);
+
+  std::deque<OutboxItem> ready;  // due, not yet sent (fetched from the store)
+  std::set<int64_t> underWay;    // seqs sent, answer not yet recorded
+  bool refetch = true;           // the store changed since `ready` was read
+  bool stopping = false;
+  bool blockedBefore = false;  // the last pass found items that could not go, none under way
   int attempted = 0;
-  for (;;) {
-    if (should_stop && should_stop()) break;
+
+  auto circuitFor = [&](const std::string& sink) -> CircuitBreaker& {
+    return circuits_.try_emplace(sink, options_.circuit).first->second;
+  };
+
+  // What an answer means for the item, its sink's circuit and pace; recorded in the store.
+  auto record = [&](const OutboxItem& item, DeliveryResult result, bool unknownSink) {
+    auto& circuit = circuitFor(item.sink);
+    if (unknownSink) result.sink_unavailable = true;
+    int attempts = item.attempts + (result.sink_unavailable ? 0 : 1);
     int64_t now = clock_.nowMs();
-    auto items = store_.dueOutbox(now, 100);
-    if (items.empty()) {
-      auto next = store_.nextOutboxDue();
-      if (!next || *next > deadline) break;
-      // With a stop to watch for, waits in short steps, so a shutdown is not held up by a
-      // backoff.
-      int64_t until = std::min(*next, deadline);
-      if (should_stop) until = std::min(until, now + 250);
+    if (result.outcome == DeliveryResult::Outcome::Retry && !result.sink_unavailable &&
+        options_.max_attempts > 0 && attempts >= options_.max_attempts)
+      result = DeliveryResult::reject("gave up after " + std::to_string(attempts) +
+                                      " attempts; last: " + result.reason);
+    auto lane = lanes.find(item.sink);
+    switch (result.outcome) {
+      case DeliveryResult::Outcome::Delivered:
+        faultPoint("after-send");
+        store_.recordDelivered(item.seq, result.reference, now);
+        circuit.succeeded(now);
+        if (lane != lanes.end()) {
+          lane->second.pace.succeeded(now);
+          lane->second.answered = true;
+        }
+        ++report.delivered;
+        break;
+      case DeliveryResult::Outcome::Retry: {
+        bool opened = false;
+        if (result.throttled()) {
+          // The destination asked the whole sink to slow down, not only this item.
+          if (lane != lanes.end()) lane->second.pace.throttled(now, result.retry_after_ms);
+          circuit.throttled(now);
+        } else {
+          opened =
+              circuit.failed(now, result.sink_unavailable ? CircuitBreaker::Failure::SinkUnavailable
+                                  : result.http_status == 0 ? CircuitBreaker::Failure::NoAnswer
+                                                            : CircuitBreaker::Failure::Answer);
+        }
+        // Retry-After is honoured, but never below the base delay nor above the cap.
+        int64_t delay = 0;
+        if (result.retry_after_ms) {
+          delay =
+              std::clamp(*result.retry_after_ms, options_.backoff.base_ms, options_.backoff.cap_ms);
+        } else {
+          auto backoff = options_.backoff;
+          if (!circuit.isOpen() && !result.sink_unavailable)
+            backoff.cap_ms =
+                std::min(backoff.cap_ms, std::max(backoff.healthy_cap_ms, backoff.base_ms));
+          delay = backoffDelayMs(backoff, attempts, random_);
+        }
+        int64_t next = std::max(now + delay, circuit.isOpen() ? circuit.openUntil() : 0);
+        store_.recordRetry(item.seq, attempts, next, result.reason);
+        if (result.sink_unavailable) {
+          // One clear line per sink and run, not one per item.
+          if (reportedDown.insert(item.sink).second)
+            log->error("{} (its items wait; nothing is marked delivered)", result.reason);
+        } else {
+          log->warn("{}: attempt {} failed, next in {} ms: {}", item.key, attempts, next - now,
+                    result.reason);
+          if (opened)
+            log->warn("sink {}: paused for {} s: {} ({}% of {} attempts in the last {} s failed)",
+                      item.sink, (circuit.openUntil() - now) / 1000, circuit.openedBecause(),
+                      circuit.failurePercent(now), circuit.windowRequests(now),
+                      options_.circuit.window_ms / 1000);
+        }
+        ++report.retried;
+        break;
+      }
+      case DeliveryResult::Outcome::Reject:
+        store_.recordRejected(item.seq, attempts, result.reason, now, result.response_body);
+        circuit.succeeded(now);  // the sink answered: it is up
+        if (lane != lanes.end()) lane->second.answered = true;
+        log->error("{}: dead-lettered after {} attempt(s): {}", item.key, attempts, result.reason);
+        ++report.rejected;
+        break;
+    }
+    if (on_attempt) on_attempt(item, result);
+  };
+
+  // The answers that came back, recorded together: one disk flush for all of them.
+  auto collect = [&](std::chrono::milliseconds wait) {
+    auto finished = senders.finished(wait);
+    if (finished.empty()) return;
+    auto recordAll = [&] {
+      for (auto& a : finished) record(a.item, std::move(a.result), false);
+    };
+    if (finished.size() == 1)
+      recordAll();
+    else
+      store_.recordTogether(recordAll);
+    for (auto& a : finished) {
+      underWay.erase(a.item.seq);
+      --lanes[a.item.sink].in_flight;
+    }
+    refetch = true;
+  };
+
+  peakInFlight_ = 0;
+  for (;;) {
+    collect(std::chrono::milliseconds(0));
+    if (!stopping && should_stop && should_stop()) stopping = true;
+    int64_t now = clock_.nowMs();
+    int64_t wake = INT64_MAX;  // when a sink's pace lets an item waiting in `ready` go
+    bool sent = false;
+    struct Deferral {
+      int64_t seq;
+      int attempts;
+      int64_t until;
+      std::string error;
+    };
+    std::vector<Deferral> deferrals;  // items of paused sinks, written together after the pass
+    if (!stopping) {
+      if (refetch && static_cast<int>(ready.size()) < totalSlots) {
+        ready.clear();
+        for (auto& item : store_.dueOutbox(now, std::max(100, 4 * totalSlots)))
+          if (!underWay.count(item.seq)) ready.push_back(std::move(item));
+        refetch = false;
+      }
+      for (auto it = ready.begin(); it != ready.end();) {
+        if (should_stop && should_stop()) {
+          stopping = true;
+          break;
+        }
+        now = clock_.nowMs();
+        const auto& item = *it;
+        if (attempted > 0 && now >= deadline) {
+          report.out_of_budget = true;  // the rest wait for the next sync, untouched
+          stopping = true;
+          break;
+        }
+        if (options_.give_up_after_ms > 0 && now - item.created_at > options_.give_up_after_ms) {
+          auto hours = (now - item.created_at) / 3'600'000;
+          store_.recordRejected(item.seq, item.attempts,
+                                "gave up after " + std::to_string(hours) +
+                                    " hours undelivered; last error: " + item.last_error,
+                                now, "");
+          log->error(
+              "ALERT: {} for pupil {} could not be delivered to sink {} in {} hours and "
+              "was dead-lettered; see `markbridge outbox show {}`",
+              item.event_id, maskedUpn(item.upn), item.sink, hours, item.seq);
+          ++report.rejected;
+          refetch = true;  // the pupil's next item may go now
+          it = ready.erase(it);
+          continue;
+        }
+        auto& circuit = circuitFor(item.sink);
+        if (!circuit.allows(now)) {
+          if (circuit.isOpen() && now < circuit.openUntil()) {
+            // Not attempted, no attempt spent: it waits for the circuit to half-open.
+            deferrals.push_back({item.seq, item.attempts, circuit.openUntil(), item.last_error});
+            ++report.deferred;
+            it = ready.erase(it);
+          } else {
+            ++it;  // half open, its trials under way: their answers decide
+          }
+          continue;
+        }
+        auto sink = sinks_.find(item.sink);
+        if (sink == sinks_.end()) {
+          ++attempted;
+          record(item,
+                 DeliveryResult::retry("no sink named '" + item.sink + "' in the configuration"),
+                 true);
+          it = ready.erase(it);
+          continue;
+        }
+        auto& lane = lanes[item.sink];
+        if (lane.in_flight >= lane.limit()) {
+          ++it;
+          continue;
+        }
+        if (int64_t at = lane.pace.nextStart(now); at > now) {
+          wake = std::min(wake, at);
+          ++it;
+          continue;
+        }
+        ++attempted;
+        ++lane.in_flight;
+        circuit.started(now);
+        lane.pace.started(now);
+        underWay.insert(item.seq);
+        peakInFlight_ = std::max(peakInFlight_, static_cast<int>(underWay.size()));
+        std::string original = item.kind == OutboxKind::Notify
+                                   ? std::string()
+                                   : store_.deliveredReference(item.event_id, item.sink);
+        senders.submit(Attempt{std::move(*it), sink->second, std::move(original), {}});
+        it = ready.erase(it);
+        sent = true;
+        if (!concurrent) break;  // one at a time: its answer is recorded before the next goes
+      }
+    }
+    if (!deferrals.empty())
+      store_.recordTogether([&] {
+        for (const auto& d : deferrals) store_.recordRetry(d.seq, d.attempts, d.until, d.error);
+      });
+    if (!underWay.empty()) {
+      // Wait for an answer, or until a paced item may go (in short steps, so a stop is seen).
+      int64_t wait = wake == INT64_MAX ? 250 : std::clamp<int64_t>(wake - now, 1, 250);
+      collect(std::chrono::milliseconds(wait));
+      continue;
+    }
+    if (stopping) break;
+    if (sent) {
+      blockedBefore = false;
+      continue;
+    }
+    if (!ready.empty()) {
+      if (wake == INT64_MAX) {  // nothing can go and nothing is under way: read the store again
+        refetch = true;
+        ready.clear();
+        if (blockedBefore) {  // and again: wait a little rather than spin
+          if (now >= deadline) break;
+          clock_.sleepMs(std::min<int64_t>(250, deadline - now));
+        }
+        blockedBefore = true;
+        continue;
+      }
+      if (wake > deadline) break;
+      int64_t until = should_stop ? std::min(wake, now + 250) : wake;
       clock_.sleepMs(until - now);
       continue;
     }
-    for (const auto& item : items) {
-      if (should_stop && should_stop()) break;
-      now = clock_.nowMs();
-      if (attempted > 0 && now >= deadline) {
-        report.out_of_budget = true;  // the rest wait for the next sync, untouched
-        break;
-      }
-      if (options_.give_up_after_ms > 0 && now - item.created_at > options_.give_up_after_ms) {
-        auto hours = (now - item.created_at) / 3'600'000;
-        store_.recordRejected(item.seq, item.attempts,
-                              "gave up after " + std::to_string(hours) +
-                                  " hours undelivered; last error: " + item.last_error,
-                              now, "");
-        log->error(
-            "ALERT: {} for pupil {} could not be delivered to sink {} in {} hours and "
-            "was dead-lettered; see `markbridge outbox show {}`",
-            item.event_id, maskedUpn(item.upn), item.sink, hours, item.seq);
-        ++report.rejected;
-        continue;
-      }
-      auto& circuit = circuits_.try_emplace(item.sink, options_.circuit).first->second;
-      if (!circuit.allows(now)) {
-        // Not attempted, no attempt spent: it waits for the circuit to half-open.
-        store_.recordRetry(item.seq, item.attempts, circuit.openUntil(), item.last_error);
-        ++report.deferred;
-        continue;
-      }
-      auto sink = sinks_.find(item.sink);
-      ++attempted;
-      DeliveryResult result;
-      try {
-        result =
-            sink == sinks_.end()
-                ? DeliveryResult::retry("no sink named '" + item.sink + "' in the configuration")
-                : sink->second->deliver(item,
-                                        item.kind == OutboxKind::Notify
-                                            ? std::string()
-                                            : store_.deliveredReference(item.event_id, item.sink));
-      } catch (const std::exception& e) {
-        // One item that cannot even be put into a request (a stored value the payload cannot
-        // carry) is dead-lettered for a person; the rest of the school's items go on.
-        result = DeliveryResult::reject(
-            "sink " + item.sink + ": this item could not be made into a request: " + e.what());
-      }
-      if (sink == sinks_.end()) result.sink_unavailable = true;
-      int attempts = item.attempts + (result.sink_unavailable ? 0 : 1);
-      now = clock_.nowMs();
-      if (result.outcome == DeliveryResult::Outcome::Retry && !result.sink_unavailable &&
-          options_.max_attempts > 0 && attempts >= options_.max_attempts)
-        result = DeliveryResult::reject("gave up after " + std::to_string(attempts) +
-                                        " attempts; last: " + result.reason);
-      switch (result.outcome) {
-        case DeliveryResult::Outcome::Delivered:
-          faultPoint("after-send");
-          store_.recordDelivered(item.seq, result.reference, now);
-          circuit.succeeded();
-          ++report.delivered;
-          break;
-        case DeliveryResult::Outcome::Retry: {
-          bool opened = circuit.failed(now, result.sink_unavailable);
-          // Retry-After is honoured, but never below the base delay nor above the cap.
-          int64_t delay = result.retry_after_ms
-                              ? std::clamp(*result.retry_after_ms, options_.backoff.base_ms,
-                                           options_.backoff.cap_ms)
-                              : backoffDelayMs(options_.backoff, attempts, random_);
-          int64_t next = std::max(now + delay, opened ? circuit.openUntil() : 0);
-          store_.recordRetry(item.seq, attempts, next, result.reason);
-          if (result.sink_unavailable) {
-            // One clear line per sink and run, not one per item.
-            if (reportedDown.insert(item.sink).second)
-              log->error("{} (its items wait; nothing is marked delivered)", result.reason);
-          } else {
-            log->warn("{}: attempt {} failed, next in {} ms: {}", item.key, attempts, next - now,
-                      result.reason);
-            if (opened)
-              log->warn("sink {}: {} failures in a row, pausing it for {} s", item.sink,
-                        options_.circuit.failures, (circuit.openUntil() - now) / 1000);
-          }
-          ++report.retried;
-          break;
-        }
-        case DeliveryResult::Outcome::Reject:
-          store_.recordRejected(item.seq, attempts, result.reason, now, result.response_body);
-          circuit.succeeded();  // the sink answered: it is up
-          log->error("{}: dead-lettered after {} attempt(s): {}", item.key, attempts,
-                     result.reason);
-          ++report.rejected;
-          break;
-      }
-      if (on_attempt) on_attempt(item, result);
-    }
-    if (report.out_of_budget) break;
+    auto next = store_.nextOutboxDue();
+    if (!next || *next > deadline) break;
+    // With a stop to watch for, waits in short steps, so a shutdown is not held up by a
+    // backoff.
+    int64_t until = std::min(*next, deadline);
+    if (should_stop) until = std::min(until, now + 250);
+    clock_.sleepMs(until - now);
+    refetch = true;
   }
   auto states = store_.outboxCounts();
   report.pending_left = states.count("pending") ? states.at("pending") : 0;

@@ -2,6 +2,12 @@
 // Drains the durable outbox through the sinks. An item is marked delivered only after the
 // destination acknowledged it; a crash in between means one more attempt with the same
 // Idempotency-Key, which the destination recognises, so nothing is lost or doubled.
+//
+// Each sink has up to its max_in_flight attempts under way at once, on threads of their own,
+// started no faster than its pace allows (sink_pace.h) and only while its circuit is closed
+// (circuit_breaker.h). A pupil's items for a sink go one at a time, in order: the store offers
+// only the oldest pending one, and it stays pending until its answer is recorded. Only this
+// thread reads and writes the store.
 
 #include <functional>
 #include <map>
@@ -11,6 +17,7 @@
 #include "core/outbox/circuit_breaker.h"
 #include "core/outbox/outbox_store.h"
 #include "core/outbox/sink.h"
+#include "core/outbox/sink_pace.h"
 
 namespace markbridge {
 
@@ -51,6 +58,8 @@ class DeliveryWorker {
         circuits_(circuits) {}
 
   DeliveryReport run();
+  // The most attempts that were under way at once in the last run (all sinks).
+  int peakInFlight() const { return peakInFlight_; }
   // Called after each attempt (the CLI prints deliveries from here).
   std::function<void(const OutboxItem&, const DeliveryResult&)> on_attempt;
   // Checked between items: true stops the run after the item in flight (graceful shutdown).
@@ -63,6 +72,7 @@ class DeliveryWorker {
   RandomSource& random_;
   DeliveryOptions options_;
   std::map<std::string, CircuitBreaker>& circuits_;
+  int peakInFlight_ = 0;
 };
 
 }  // namespace markbridge

@@ -5,6 +5,7 @@
 // never includes the store; tests/core/store_contract_outbox_test.cpp holds its contract.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ class OutboxStore {
                            const std::string& error) = 0;
   virtual void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
                               const std::string& response) = 0;
+  // Several of the record* writes above as one transaction (one disk flush): all of them, or
+  // none when `writes` throws. The delivery worker records the answers that came back while it
+  // waited together, so many requests in flight do not each wait on a flush of their own.
+  virtual void recordTogether(const std::function<void()>& writes) = 0;
   virtual std::optional<OutboxItem> outboxItem(int64_t seq) = 0;
   // A dead-lettered (or discarded) item back to pending, due now, its attempts reset and its
   // give-up deadline started again; a pending item due now, its attempts kept; false when there

@@ -23,15 +23,24 @@ struct DeliveryResult {
   // Retry: the sink itself cannot be used (credentials or certificates refused): its other
   // items wait too, without spending attempts, until it is fixed.
   bool sink_unavailable = false;
+  // The destination's HTTP status; 0 when no answer came (connection refused or dropped, timed
+  // out). The circuit breaker tells an outage from failures by it; 429 and 503 with Retry-After
+  // slow the whole sink down.
+  int http_status = 0;
 
   static DeliveryResult delivered(std::string reference) {
-    return {Outcome::Delivered, std::move(reference), std::nullopt, {}, {}, false};
+    return {Outcome::Delivered, std::move(reference), std::nullopt, {}, {}, false, 0};
   }
   static DeliveryResult retry(std::string reason, std::optional<int64_t> afterMs = std::nullopt) {
-    return {Outcome::Retry, {}, afterMs, std::move(reason), {}, false};
+    return {Outcome::Retry, {}, afterMs, std::move(reason), {}, false, 0};
   }
   static DeliveryResult reject(std::string reason) {
-    return {Outcome::Reject, {}, std::nullopt, std::move(reason), {}, false};
+    return {Outcome::Reject, {}, std::nullopt, std::move(reason), {}, false, 0};
+  }
+  // The destination asked us to slow down: 429, or 503 with Retry-After.
+  bool throttled() const {
+    return outcome == Outcome::Retry &&
+           (http_status == 429 || (http_status == 503 && retry_after_ms.has_value()));
   }
 };
 
@@ -41,9 +50,18 @@ DeliveryResult classifyHttpStatus(int status, const std::string& reference,
                                   const std::string& detail,
                                   std::optional<int64_t> retryAfterSeconds);
 
+// How a sink may be sent to: attempts in flight at once (each pupil's items still one at a time,
+// in order) and attempts started a second (0: no limit).
+struct SinkPacing {
+  int max_in_flight = 1;
+  double max_per_second = 0;
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
+  // With max_in_flight > 1, deliver() is called from that many threads at once.
+  virtual SinkPacing pacing() const { return {}; }
   virtual const std::string& name() const = 0;
   // The event types this sink is sent.
   virtual std::set<std::string> eventTypes() const = 0;

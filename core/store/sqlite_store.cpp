@@ -321,6 +321,12 @@ class SqliteStore final : public Store {
     s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, error).bind(4, now).bind(5, response).run();
   }
 
+  void recordTogether(const std::function<void()>& writes) override {
+    Transaction transaction(db_);
+    writes();
+    transaction.commit();
+  }
+
   std::optional<OutboxItem> outboxItem(int64_t seq) override {
     SqliteStatement s(db_.handle(),
                       std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE seq=?1");

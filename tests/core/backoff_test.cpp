@@ -52,16 +52,19 @@ TEST(HttpClassification, FollowsTheRetryRules) {
 }
 
 TEST(CircuitHealth, SaysWhetherASinkIsPausedForItsCredentialsOrAnOutage) {
-  CircuitBreaker circuit(CircuitPolicy{2, 1000, 8000});
+  CircuitPolicy policy{2, 1000, 8000};
+  policy.trials = 1;
+  CircuitBreaker circuit(policy);
+  using F = CircuitBreaker::Failure;
   EXPECT_EQ(circuit.health(), "ok");
-  circuit.failed(0, false);
+  circuit.failed(0, F::NoAnswer);
   EXPECT_EQ(circuit.health(), "retrying");
-  circuit.failed(10, false);
+  circuit.failed(10, F::NoAnswer);
   EXPECT_EQ(circuit.health(), "paused: outage");
-  circuit.succeeded();
+  circuit.succeeded(1010);  // the trial after the pause
   EXPECT_EQ(circuit.health(), "ok");
-  circuit.failed(20, true);  // credentials or a certificate refused
+  circuit.failed(1020, F::SinkUnavailable);  // credentials or a certificate refused
   EXPECT_EQ(circuit.health(), "paused: credentials");
-  circuit.succeeded();
+  circuit.succeeded(2020);
   EXPECT_EQ(circuit.health(), "ok");
 }

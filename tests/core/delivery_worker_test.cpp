@@ -32,6 +32,12 @@ struct Highest : RandomSource {
 
 struct ScriptedSink : Sink {
   std::string name_ = "la";
+  Clock* clock = nullptr;      // when set, each attempt's time is kept in `times`
+  std::vector<int64_t> times;  // virtual ms, in the order of `attempts`
+  SinkPacing pacing_;
+  // Fails (no answer) while the clock is before this: a destination that is down.
+  int64_t downUntil = 0;
+  SinkPacing pacing() const override { return pacing_; }
   std::deque<DeliveryResult> script;                            // then Delivered
   std::map<std::string, std::deque<DeliveryResult>> scriptFor;  // by key, before `script`
   std::set<std::string> unsendable;   // keys whose payload the sink cannot encode: it throws
@@ -40,6 +46,8 @@ struct ScriptedSink : Sink {
   std::set<std::string> eventTypes() const override { return {"unauthorised_10_day"}; }
   DeliveryResult deliver(const OutboxItem& item, const std::string&) override {
     attempts.push_back(item.key);
+    if (clock) times.push_back(clock->nowMs());
+    if (clock && clock->nowMs() < downUntil) return DeliveryResult::retry("connection refused");
     if (unsendable.count(item.key)) throw std::runtime_error("[json.exception.type_error.316]");
     if (auto it = scriptFor.find(item.key); it != scriptFor.end() && !it->second.empty()) {
       auto next = it->second.front();
@@ -200,4 +208,71 @@ TEST_F(WorkerFixture, AnItemTheSinkCannotEncodeIsDeadLetteredAndTheRestGoOn) {
   EXPECT_EQ(dead[0].last_error,
             "sink la: this item could not be made into a request: "
             "[json.exception.type_error.316]");
+}
+
+TEST_F(WorkerFixture, ARetryAfterHoldsTheWholeSinkNotOnlyTheItemThatGotIt) {
+  for (const char* upn : {"A", "B", "C"})
+    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+  auto busy = DeliveryResult::retry("HTTP 429: slow down", 2'000);
+  busy.http_status = 429;
+  sink.script = {busy};
+  sink.clock = &clock;
+  int64_t start = clock.now;
+  auto report = run(60'000);
+  EXPECT_EQ(report.delivered, 3);
+  ASSERT_EQ(sink.times.size(), 4u);
+  // A was refused at the start; B and C, other pupils, waited the 2 s too.
+  EXPECT_EQ(sink.times[0], start);
+  for (std::size_t i = 1; i < sink.times.size(); ++i) EXPECT_GE(sink.times[i], start + 2'000) << i;
+  EXPECT_EQ(circuits.at("la").health(), "ok");  // slowed down, not paused
+}
+
+TEST_F(WorkerFixture, MaxPerSecondSpacesTheAttempts) {
+  for (const char* upn : {"A", "B", "C", "D", "E"})
+    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+  sink.pacing_.max_per_second = 2;
+  sink.clock = &clock;
+  auto report = run(60'000);
+  EXPECT_EQ(report.delivered, 5);
+  ASSERT_EQ(sink.times.size(), 5u);
+  for (std::size_t i = 1; i < sink.times.size(); ++i)
+    EXPECT_EQ(sink.times[i] - sink.times[i - 1], 500) << i;
+}
+
+TEST_F(WorkerFixture, ADestinationThatFailsFortyPercentOfTheTimeIsNeverPaused) {
+  circuit = CircuitPolicy{};  // the defaults
+  for (int i = 0; i < 200; ++i) {
+    std::string upn = "P" + std::to_string(i);
+    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+  }
+  // Two answers in five are 503s, at the same rate all along.
+  for (int i = 0; i < 400; ++i) {
+    auto failed = DeliveryResult::retry("HTTP 503");
+    failed.http_status = 503;
+    sink.script.push_back(i % 5 < 2 ? failed : DeliveryResult::delivered("ref"));
+  }
+  auto report = run(3'600'000);
+  EXPECT_EQ(report.delivered, 200);
+  EXPECT_EQ(report.deferred, 0);  // never paused
+}
+
+TEST_F(WorkerFixture, ADestinationDownForTenMinutesLosesNothingAndResumesWithinOnePause) {
+  circuit = CircuitPolicy{};  // the defaults: 10 without an answer, 60 s pause, doubling
+  for (const char* upn : {"A", "B", "C", "D", "E", "F"})
+    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+  int64_t start = clock.now;
+  sink.clock = &clock;
+  sink.downUntil = start + 10 * 60'000;
+  auto report = run(3'600'000);
+  EXPECT_EQ(report.delivered, 6);
+  EXPECT_EQ(report.pending_left, 0);
+  // The first attempt after it came back succeeded, within one pause (the last was 4 min, the
+  // next 8) of its return.
+  std::size_t firstOk = 0;
+  while (firstOk < sink.times.size() && sink.times[firstOk] < sink.downUntil) ++firstOk;
+  ASSERT_LT(firstOk, sink.times.size());
+  EXPECT_LE(sink.times[firstOk] - sink.downUntil, 8 * 60'000);
+  // While down: ten attempts without an answer, then one failed trial per pause (60 s, 2 min,
+  // 4 min), not every item's retries.
+  EXPECT_EQ(firstOk, 10u + 3);
 }

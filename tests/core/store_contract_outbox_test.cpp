@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "tests/core/store_backends.h"
 
 using namespace markbridge;
@@ -164,7 +166,33 @@ TYPED_TEST_P(OutboxStoreContract, KnowsWhichEventsASinkReceived) {
   EXPECT_EQ(outbox.deliveredEventIds(), std::vector<std::string>{this->a1.id});  // once
 }
 
+TYPED_TEST_P(OutboxStoreContract, AnswersRecordedTogetherAreAllKeptOrNoneIs) {
+  this->evaluate("A", {this->a1}, 100);
+  this->evaluate("B", {this->b1}, 100);
+  auto& outbox = this->outbox();
+  auto due = outbox.dueOutbox(1000, 10);
+  ASSERT_EQ(due.size(), 4u);
+  outbox.recordTogether([&] {
+    outbox.recordDelivered(due[0].seq, "LA-1", 500);
+    outbox.recordRetry(due[1].seq, 1, 2000, "HTTP 503");
+    outbox.recordRejected(due[2].seq, 1, "HTTP 422", 500, "{}");
+  });
+  EXPECT_EQ(outbox.outboxItem(due[0].seq)->state, OutboxState::Delivered);
+  EXPECT_EQ(outbox.outboxItem(due[1].seq)->next_attempt_at, 2000);
+  EXPECT_EQ(outbox.outboxItem(due[2].seq)->state, OutboxState::Rejected);
+  // A failure half way (the process cannot record the rest): none of it is kept, so every
+  // answer in it is asked for again, with the same key.
+  EXPECT_THROW(outbox.recordTogether([&] {
+    outbox.recordDelivered(due[3].seq, "LA-2", 600);
+    throw std::runtime_error("disk full");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(outbox.outboxItem(due[3].seq)->state, OutboxState::Pending);
+  EXPECT_EQ(outbox.outboxItem(due[3].seq)->attempts, 0);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst,
+                            AnswersRecordedTogetherAreAllKeptOrNoneIs,
                             ARetryWaitsUntilItsTimeAndCountsItsAttempts,
                             DeadLettersAreKeptAndCanBeRetriedOrDiscarded,
                             ASinkResumedByHandHasItsWaitingItemsDueNow, CountsByStateAndBySink,

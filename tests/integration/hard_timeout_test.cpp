@@ -208,6 +208,8 @@ TEST(HardTimeout, TheRunBudgetStopsDeliveryAndLeavesTheRestPending) {
                            {"base_url", silent.url()},
                            {"ca_file", test::certsDir() + "/ca.pem"},
                            {"timeout_ms", 1000},
+                           // One at a time, so the attempts count the budget's timeouts.
+                           {"max_in_flight", 1},
                            {"auth", {{"type", "bearer"}, {"token_env", "MB_T_SILENT"}}},
                            {"events", {"unauthorised_10_day"}}};
   auto sink = findOutboundType("la_portal")
@@ -278,6 +280,7 @@ TEST(HardTimeout, ASyncAgainstASilentDestinationEndsWithinItsBudgetAndFreesTheLo
          {"base_url", silent.url()},
          {"ca_file", test::certsDir() + "/ca.pem"},
          {"timeout_ms", 2000},
+         {"max_in_flight", 1},  // one at a time: the connections count the attempts
          {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}}}},
       {"delivery", {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 1}}}};
   dir.write("markbridge.json", config.dump(2));

@@ -2,11 +2,13 @@
 // destination that fails 30% of requests at random, answers late and drops connections (some
 // after keeping the record); and the gateway killed with SIGKILL at 50 random points of a large
 // sync (MARKBRIDGE_FAULT: a fault point and the pass at which it dies, never a time), restarted
-// each time. Afterwards every outbox item is delivered, and the destination
-// holds exactly one record per item: counted and compared key by key.
+// each time. Both with 8 requests in flight per sink. Afterwards every outbox item is
+// delivered, the destination holds exactly one record per item (counted and compared key by
+// key), and each pupil's records reached it in the order the outbox queued them.
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -60,7 +62,8 @@ struct Reliability : ::testing::Test {
                           {"ca_file", certs + "/ca.pem"},
                           {"client_cert", certs + "/client.pem"},
                           {"client_key", certs + "/client.key"},
-                          {"timeout_ms", 400}};
+                          {"timeout_ms", 400},
+                          {"max_in_flight", 8}};
     nlohmann::json la = {{"name", "la"},
                          {"type", "la_portal"},
                          {"events", {"unauthorised_10_day", "penalty_threshold", "update"}},
@@ -121,6 +124,34 @@ struct Reliability : ::testing::Test {
         EXPECT_TRUE(incidentIds.insert(r.reference).second);
       }
     }
+    expectEachPupilInOrder(items);
+  }
+  // Each pupil's items reached each destination in the outbox's order: the first record of an
+  // item (its notification, or its incident, action or note) never comes before the records of
+  // the pupil's earlier items for that sink (a correction never overtakes what it corrects, an
+  // action never precedes its incident).
+  void expectEachPupilInOrder(const std::vector<OutboxItem>& items) {
+    std::map<std::string, const OutboxItem*> byRecordKey;
+    for (const auto& item : items)
+      for (const char* suffix : {"", "/incident", "/action", "/note"})
+        byRecordKey[item.key + suffix] = &item;
+    std::map<std::string, int64_t> lastSeq;  // sink|pupil -> the latest item seen
+    int checked = 0, pupilsWithSeveral = 0;
+    std::map<std::string, int> itemsPerPupil;
+    for (const auto& item : items) ++itemsPerPupil[item.sink + "|" + item.upn];
+    for (const auto& [key, n] : itemsPerPupil) pupilsWithSeveral += n > 1;
+    for (const auto& r : server->received()) {
+      auto it = byRecordKey.find(r.idempotency_key);
+      ASSERT_NE(it, byRecordKey.end()) << r.idempotency_key;
+      const auto& item = *it->second;
+      auto& last = lastSeq[item.sink + "|" + item.upn];
+      EXPECT_GE(item.seq, last) << "pupil " << item.upn << ": " << item.key << " reached sink "
+                                << item.sink << " after a later item";
+      last = std::max(last, item.seq);
+      ++checked;
+    }
+    EXPECT_GT(pupilsWithSeveral, 0);  // the order was put to the test
+    EXPECT_EQ(checked, static_cast<int>(server->received().size()));
   }
 };
 

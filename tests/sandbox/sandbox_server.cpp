@@ -12,6 +12,7 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -75,6 +76,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       randomFail = roll() < faults.fail_percent;
       randomDrop = roll() < faults.drop_percent;
       dropAnswer_ = randomDrop && roll() % 2 == 0;  // kept the record, lost the answer
+      if (faults.drop_after_percent > 0 && roll() < faults.drop_after_percent) dropAnswer_ = true;
       slow = roll() < faults.slow_percent;
     }
     if (state_->options.log_requests)
@@ -314,13 +316,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       if (json.is_discarded() || !json.is_object())
         return reply(response, HTTPResponse::HTTP_BAD_REQUEST, {{"error", "JSON object expected"}});
       std::lock_guard lock(state_->mutex);
-      state_->faults = Faults{json.value("fail", 0),         json.value("status", 503),
-                              json.value("delay_ms", 0),     json.value("drop", 0),
-                              json.value("stall", 0),        json.value("stall_ms", 0),
-                              json.value("fail_percent", 0), json.value("drop_percent", 0),
-                              json.value("slow_percent", 0), json.value("slow_ms", 0),
-                              json.value("pass", 0),         json.value("hold", 0),
-                              json.value("hold_request", "")};
+      state_->faults = Faults{json.value("fail", 0),          json.value("status", 503),
+                              json.value("delay_ms", 0),      json.value("drop", 0),
+                              json.value("stall", 0),         json.value("stall_ms", 0),
+                              json.value("fail_percent", 0),  json.value("drop_percent", 0),
+                              json.value("slow_percent", 0),  json.value("slow_ms", 0),
+                              json.value("pass", 0),          json.value("hold", 0),
+                              json.value("hold_request", ""), json.value("drop_after_percent", 0)};
       return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
     }
     if (path == "/_sandbox/release" && request.getMethod() == "POST") {
@@ -357,6 +359,9 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 }  // namespace
 
 struct SandboxServer::Server {
+  // Its own threads (Poco's default pool holds 16, shared by every server in the process): a
+  // client may keep up to 64 connections alive at once (max_in_flight), each holding a thread.
+  Poco::ThreadPool threads{2, 96};
   Poco::Net::Context::Ptr context;
   std::unique_ptr<Poco::Net::SecureServerSocket> socket;
   std::unique_ptr<Poco::Net::HTTPServer> http;
@@ -395,10 +400,11 @@ void SandboxServer::start() {
   server_->socket = std::make_unique<Poco::Net::SecureServerSocket>(
       Poco::Net::SocketAddress("127.0.0.1", options_.port), 64, server_->context);
   auto* params_ = new Poco::Net::HTTPServerParams;
-  params_->setMaxThreads(8);
+  params_->setMaxThreads(80);  // a client may keep 64 connections alive (max_in_flight)
+  params_->setMaxQueued(256);
   params_->setKeepAlive(true);
-  server_->http =
-      std::make_unique<Poco::Net::HTTPServer>(new Factory(state_), *server_->socket, params_);
+  server_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(state_), server_->threads,
+                                                          *server_->socket, params_);
   server_->http->start();
 }
 

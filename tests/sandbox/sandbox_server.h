@@ -26,7 +26,8 @@
 //   POST /_sandbox/faults                 {"fail": N, "status": 503, "delay_ms": D, "drop": M,
 //                                          "stall": S, "stall_ms": T, "fail_percent": P,
 //                                          "drop_percent": Q, "slow_percent": R, "slow_ms": U,
-//                                          "pass": K, "hold": H, "hold_request": "POST /path"}
+//                                          "pass": K, "hold": H, "hold_request": "POST /path",
+//                                          "drop_after_percent": L}
 //   POST /_sandbox/release                every request held by "hold" goes on
 //   POST /_sandbox/revoke-tokens          every OAuth2 token issued so far stops working
 
@@ -90,6 +91,9 @@ struct Faults {
   // `stall`, how long the client waits is up to the test, not to a race with the clock.
   int hold = 0;
   std::string hold_request;
+  // At random: this percentage of requests keep the record and lose the answer (the connection
+  // is closed instead), as a CPOMS-style destination behind a flaky proxy does.
+  int drop_after_percent = 0;
 };
 
 class SandboxServer {

@@ -79,6 +79,12 @@ std::span<const Field> ConnectionConfig::fields() {
       {"timeout_ms", FieldType::Integer, "10000", false,
        "the hard limit on one delivery attempt: connecting, the TLS handshake, every request "
        "and its answer together"},
+      {"max_in_flight", FieldType::Integer, "16", false,
+       "requests in flight at once, each on a kept-alive connection of its own (a pupil's items "
+       "still go one at a time, in order)"},
+      {"max_per_second", FieldType::Number, "0", false,
+       "attempts started a second at most (0: as fast as the destination answers); a 429 or a "
+       "503 with Retry-After slows the sink further"},
       {"auth", FieldType::Object, "{\"type\": \"none\"}", false,
        "how the sink proves who it is: {\"type\": \"api_key\", \"header\", \"key_env\" | "
        "\"key_file\"}, {\"type\": \"bearer\", \"token_env\" | \"token_file\"}, {\"type\": "
@@ -123,6 +129,16 @@ ConnectionConfig ConnectionConfig::fromJson(const nlohmann::json& f, const std::
     c.timeout_ms = f["timeout_ms"].get<int>();
     if (c.timeout_ms < 100)
       context.add(path + ".timeout_ms", "must be at least 100", std::to_string(c.timeout_ms));
+  }
+  if (f.contains("max_in_flight") && f["max_in_flight"].is_number_integer()) {
+    c.max_in_flight = f["max_in_flight"].get<int>();
+    if (c.max_in_flight < 1 || c.max_in_flight > 64)
+      context.add(path + ".max_in_flight", "must be from 1 to 64", std::to_string(c.max_in_flight));
+  }
+  if (f.contains("max_per_second") && f["max_per_second"].is_number()) {
+    c.max_per_second = f["max_per_second"].get<double>();
+    if (c.max_per_second < 0)
+      context.add(path + ".max_per_second", "must be 0 or more", f["max_per_second"].dump());
   }
   if (!f.contains("auth")) return c;
   std::string at = path + ".auth";
@@ -206,10 +222,10 @@ std::unique_ptr<SinkConnection> SinkConnection::open(const ConnectionConfig& con
 SinkConnection::SinkConnection(ConnectionConfig config, std::string secret, std::string passphrase)
     : config_(std::move(config)),
       secret_(std::move(secret)),
-      client_(config_.base_url,
-              TlsSettings{config_.ca_file.string(), config_.client_cert.string(),
-                          config_.client_key.string(), std::move(passphrase)},
-              config_.timeout_ms) {
+      tls_{config_.ca_file.string(), config_.client_cert.string(), config_.client_key.string(),
+           std::move(passphrase)} {
+  // The first connection now: an address or a certificate that cannot be used is refused here.
+  idle_.push_back(std::make_unique<HttpsClient>(config_.base_url, tls_, config_.timeout_ms));
   if (config_.auth.type == "oauth2") {
     Poco::URI uri(config_.auth.token_url);
     tokenClient_ = std::make_unique<HttpsClient>(uri.getScheme() + "://" + uri.getAuthority(),
@@ -242,16 +258,48 @@ std::chrono::seconds tokenRefreshAfter(std::chrono::seconds lifetime) {
   return lifetime - std::min(kTokenMargin, lifetime / 2);
 }
 
+namespace {
+// The attempt under way on this thread: its connection and deadline.
+struct Attempt {
+  const SinkConnection* connection = nullptr;
+  std::chrono::steady_clock::time_point deadline{};
+};
+thread_local Attempt tlsAttempt;
+
+std::optional<std::chrono::steady_clock::time_point> attemptDeadline(const SinkConnection* c) {
+  if (tlsAttempt.connection != c) return std::nullopt;
+  return tlsAttempt.deadline;
+}
+}  // namespace
+
 void SinkConnection::beginAttempt() {
-  attemptDeadline_ =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.timeout_ms);
+  tlsAttempt = Attempt{
+      this, std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.timeout_ms)};
+}
+
+std::unique_ptr<HttpsClient> SinkConnection::takeClient() {
+  {
+    std::lock_guard lock(poolMutex_);
+    if (!idle_.empty()) {
+      auto client = std::move(idle_.back());
+      idle_.pop_back();
+      return client;
+    }
+  }
+  return std::make_unique<HttpsClient>(config_.base_url, tls_, config_.timeout_ms);
+}
+
+void SinkConnection::giveBack(std::unique_ptr<HttpsClient> client) {
+  std::lock_guard lock(poolMutex_);
+  if (static_cast<int>(idle_.size()) < std::max(config_.max_in_flight, 1))
+    idle_.push_back(std::move(client));
 }
 
 bool SinkConnection::fetchToken(HttpResponse& failure) {
   const auto& auth = config_.auth;
   HttpRequest request;
   request.path = tokenPath_;
-  request.deadline = attemptDeadline_;
+  request.deadline = attemptDeadline(this);
   request.headers["Content-Type"] = "application/x-www-form-urlencoded";
   request.body = "grant_type=client_credentials";
   if (auth.client_auth == "client_secret_post")
@@ -310,6 +358,8 @@ bool SinkConnection::addCredentials(HttpRequest& request, HttpResponse& failure)
   } else if (type == "bearer") {
     request.headers["Authorization"] = "Bearer " + secret_;
   } else if (type == "oauth2") {
+    // One thread fetches a token; the others in flight wait for it rather than fetch their own.
+    std::lock_guard lock(tokenMutex_);
     if (token_.empty() || std::chrono::steady_clock::now() >= tokenUntil_)
       if (!fetchToken(failure)) return false;
     request.headers["Authorization"] = "Bearer " + token_;
@@ -318,14 +368,18 @@ bool SinkConnection::addCredentials(HttpRequest& request, HttpResponse& failure)
 }
 
 HttpResponse SinkConnection::send(HttpRequest request) {
-  if (!request.deadline) request.deadline = attemptDeadline_;
+  if (!request.deadline) request.deadline = attemptDeadline(this);
   for (int attempt = 0;; ++attempt) {
     HttpResponse noCredentials;
     if (!addCredentials(request, noCredentials)) return noCredentials;
-    auto response = client_.send(request);
-    // A 401 with a cached OAuth2 token: it may have been revoked early. Once more, fresh.
+    auto client = takeClient();
+    auto response = client->send(request);
+    giveBack(std::move(client));
+    // A 401 with a cached OAuth2 token: it may have been revoked early. Once more, fresh (unless
+    // another request in flight has fetched a new one meanwhile).
     if (response.status == 401 && config_.auth.type == "oauth2" && attempt == 0) {
-      token_.clear();
+      std::lock_guard lock(tokenMutex_);
+      if (request.headers["Authorization"] == "Bearer " + token_) token_.clear();
       continue;
     }
     return response;
@@ -350,9 +404,11 @@ DeliveryResult deliveryResult(const std::string& sink, const HttpResponse& respo
           "the authority it trusts; check client_cert and client_key): " +
           *refusal);
       result.sink_unavailable = true;
+      result.http_status = response.status;
     } else if (response.status == 401 || response.status == 403) {
       result = DeliveryResult::retry(result.reason + " (check the sink's credentials)");
       result.sink_unavailable = true;
+      result.http_status = response.status;
     }
     if (result.outcome == DeliveryResult::Outcome::Reject)
       result.response_body = response.body.substr(0, 4096);

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
@@ -50,6 +51,11 @@ struct ConnectionConfig {
   std::filesystem::path key_passphrase_file;
   int timeout_ms = 10000;
   AuthConfig auth;
+  // Requests in flight at once, each on its own kept-alive connection (a pupil's items still go
+  // one at a time, in order); attempts started a second (0: as fast as the answers come).
+  int max_in_flight = kDefaultMaxInFlight;
+  double max_per_second = 0;
+  static constexpr int kDefaultMaxInFlight = 16;
 
   // The settings above, for a sink's schema; `auth` is checked by fromJson.
   static std::span<const Field> fields();
@@ -75,11 +81,14 @@ class SinkConnection {
   // Sends with credentials. A 401 makes OAuth2 fetch a fresh token and send once more. When the
   // credentials cannot be had at all (the token endpoint refused), the response has status 0 and
   // `auth_error` is set.
+  // Safe from several threads at once: each request takes a kept-alive connection of its own
+  // from the pool (up to max_in_flight are kept).
   HttpResponse send(HttpRequest request);
   const std::string& sink() const { return config_.sink; }
-  // Starts one delivery attempt: every request it makes (a token, a lookup, the record, a
-  // retry after 401) shares one deadline, timeout_ms from now.
+  // Starts one delivery attempt on this thread: every request it makes here (a token, a lookup,
+  // the record, a retry after 401) shares one deadline, timeout_ms from now.
   void beginAttempt();
+  SinkPacing pacing() const { return {config_.max_in_flight, config_.max_per_second}; }
 
  private:
   SinkConnection(ConnectionConfig config, std::string secret, std::string passphrase);
@@ -89,14 +98,20 @@ class SinkConnection {
   // token endpoint refused the client; its Retry-After kept when it was an outage).
   bool fetchToken(HttpResponse& response);
 
+  // A kept-alive connection from the pool, or a new one; back to the pool when done.
+  std::unique_ptr<HttpsClient> takeClient();
+  void giveBack(std::unique_ptr<HttpsClient> client);
+
   ConnectionConfig config_;
   std::string secret_;
-  HttpsClient client_;
-  std::unique_ptr<HttpsClient> tokenClient_;  // oauth2: the token endpoint
+  TlsSettings tls_;
+  std::mutex poolMutex_;
+  std::vector<std::unique_ptr<HttpsClient>> idle_;  // connections not in use
+  std::mutex tokenMutex_;                           // oauth2: the token and its endpoint
+  std::unique_ptr<HttpsClient> tokenClient_;
   std::string tokenPath_;
   std::string token_;
   std::chrono::steady_clock::time_point tokenUntil_{};
-  std::optional<std::chrono::steady_clock::time_point> attemptDeadline_;
 };
 
 // How long an OAuth2 token answer says its token lives: `expires_in` as a number or as a

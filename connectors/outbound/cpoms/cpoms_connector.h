@@ -36,6 +36,7 @@ class CpomsSink : public Sink {
   CpomsSink(CpomsConfig config, std::unique_ptr<SinkConnection> connection);
   const std::string& name() const override { return config_.name; }
   std::set<std::string> eventTypes() const override { return config_.events; }
+  SinkPacing pacing() const override { return connection_->pacing(); }
   DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) override;
 
  private:

@@ -50,6 +50,7 @@ class WebhookSink : public Sink {
   WebhookSink(WebhookConfig config, School school, std::unique_ptr<SinkConnection> connection);
   const std::string& name() const override { return config_.name; }
   std::set<std::string> eventTypes() const override { return config_.events; }
+  SinkPacing pacing() const override { return connection_->pacing(); }
   DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) override;
 
  private:

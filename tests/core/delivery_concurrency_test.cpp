@@ -1,0 +1,133 @@
+// Several attempts in flight per sink (max_in_flight), on real threads: as many go at once as
+// the sink allows, never two of one pupil's items, and each pupil's items in order. The sink is
+// scripted and thread-safe; what is under test is the worker's concurrency, not a protocol.
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "core/outbox/delivery_worker.h"
+#include "core/store/store.h"
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+
+namespace {
+
+struct ConcurrentSink : Sink {
+  std::string name_ = "la";
+  int maxInFlight = 4;
+  int failEvery = 0;  // every Nth attempt answers 503 (0: none)
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  int inFlight = 0;
+  int peak = 0;
+  int calls = 0;
+  std::set<std::string> pupilsInFlight;
+  bool samePupilTwice = false;
+  std::map<std::string, std::vector<int64_t>> deliveredByPupil;  // seqs, as acknowledged
+
+  const std::string& name() const override { return name_; }
+  std::set<std::string> eventTypes() const override { return {"unauthorised_10_day"}; }
+  SinkPacing pacing() const override { return {maxInFlight, 0}; }
+  DeliveryResult deliver(const OutboxItem& item, const std::string&) override {
+    std::unique_lock lock(mutex);
+    int call = ++calls;
+    ++inFlight;
+    peak = std::max(peak, inFlight);
+    samePupilTwice = samePupilTwice || !pupilsInFlight.insert(item.upn).second;
+    changed.notify_all();
+    // Each attempt waits until the sink is full (or half a second has passed: the last few
+    // items cannot fill it), so the test sees whether the worker really keeps maxInFlight going.
+    changed.wait_for(lock, std::chrono::milliseconds(500), [&] { return inFlight >= maxInFlight; });
+    pupilsInFlight.erase(item.upn);
+    --inFlight;
+    if (failEvery > 0 && call % failEvery == 0) {
+      auto failed = DeliveryResult::retry("HTTP 503");
+      failed.http_status = 503;
+      return failed;
+    }
+    deliveredByPupil[item.upn].push_back(item.seq);
+    return DeliveryResult::delivered("ref-" + std::to_string(item.seq));
+  }
+};
+
+Event eventFor(const std::string& upn, const char* episode) {
+  Event e;
+  e.rule = "statutory.unauthorised_10_day";
+  e.type = "unauthorised_10_day";
+  e.pupil.upn = upn;
+  e.episode = episode;
+  e.id = Event::makeId(e.rule, upn, episode);
+  e.from = e.to = e.occurred_on = *Date::parseIso(episode);
+  return e;
+}
+
+struct ConcurrentDelivery : ::testing::Test {
+  test::TempDir dir;
+  std::unique_ptr<Store> store = openSqliteStore((dir / "r.db").string());
+  SystemClock clock;
+  SystemRandom random;
+  ConcurrentSink sink;
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
+  std::map<std::string, CircuitBreaker> circuits;
+
+  // Each pupil: two notifications, then both withdrawn: four items that must go in order.
+  void queue(int pupils) {
+    for (int p = 0; p < pupils; ++p) {
+      std::string upn = "P" + std::to_string(p);
+      auto first = eventFor(upn, "2024-09-16"), second = eventFor(upn, "2024-10-01");
+      store->commitEvaluation({upn}, {first}, routes, clock.nowMs());
+      store->commitEvaluation({upn}, {first, second}, routes, clock.nowMs());
+      store->commitEvaluation({upn}, {}, routes, clock.nowMs());
+    }
+  }
+  DeliveryReport run() {
+    DeliveryOptions options;
+    options.backoff = BackoffPolicy{1, 5, 5};
+    options.run_budget_ms = 120'000;
+    DeliveryWorker worker(*store, {{"la", &sink}}, clock, random, options, circuits);
+    auto report = worker.run();
+    peak = worker.peakInFlight();
+    return report;
+  }
+  int peak = 0;
+  // Every pupil's items acknowledged in the order they were queued.
+  void expectEachPupilInOrder() {
+    std::map<std::string, std::vector<int64_t>> queued;
+    for (const auto& item : store->outbox(std::nullopt, 100'000)) {
+      ASSERT_EQ(item.state, OutboxState::Delivered) << item.key << ": " << item.last_error;
+      queued[item.upn].push_back(item.seq);
+    }
+    std::lock_guard lock(sink.mutex);
+    EXPECT_EQ(sink.deliveredByPupil, queued);
+  }
+};
+
+}  // namespace
+
+TEST_F(ConcurrentDelivery, KeepsMaxInFlightGoingAndEachPupilsItemsInOrder) {
+  queue(12);
+  auto report = run();
+  EXPECT_EQ(report.delivered, 48);
+  EXPECT_EQ(sink.peak, 4);  // the sink's max_in_flight, never more
+  EXPECT_EQ(peak, 4);
+  EXPECT_FALSE(sink.samePupilTwice);  // a pupil's next item waits for the one before
+  expectEachPupilInOrder();
+}
+
+TEST_F(ConcurrentDelivery, RetriesKeepEachPupilsOrder) {
+  queue(10);
+  sink.maxInFlight = 3;
+  sink.failEvery = 3;  // a third of the attempts fail: retried, never overtaken
+  auto report = run();
+  EXPECT_EQ(report.delivered, 40);
+  EXPECT_GT(report.retried, 0);
+  EXPECT_LE(sink.peak, 3);
+  EXPECT_FALSE(sink.samePupilTwice);
+  expectEachPupilInOrder();
+}
