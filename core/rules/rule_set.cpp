@@ -97,6 +97,11 @@ uint64_t pupilDigest(const Pupil& pupil) {
   const auto& f = pupil.flags;
   std::string key = (pupil.dob ? pupil.dob->iso() : std::string()) + "|" + pupil.year_group + "|";
   for (bool flag : {f.sen, f.ehcp, f.cla, f.cp, f.cin, f.fsm, f.pp}) key += flag ? '1' : '0';
+  // The roll decides which days count (nothing added without on-roll data, so checkpoints made
+  // before the admission register was read still fit).
+  for (const auto& p : pupil.on_roll)
+    key += "|" + (p.admitted ? p.admitted->iso() : std::string("-")) + ".." +
+           (p.left ? p.left->iso() : std::string("-"));
   return hash64(key);
 }
 
