@@ -63,7 +63,7 @@ TEST(OnRollSources, SimsCsvReadsAdmissionAndLeavingDatesOncePerPupil) {
       "Mark\n"
       "B801200005001,Smith,04/11/2024,,,,04/11/2024,AM,/\n"
       "B801200005001,Smith,04/11/2024,,,,04/11/2024,PM,\\\n"
-      "A801200005002,Jones,2023-09-04,2024-10-18,Moved away,Hill School 123456,18/10/2024,AM,/\n",
+      "Q801200005002,Jones,2023-09-04,2024-10-18,Moved away,Hill School 123456,18/10/2024,AM,/\n",
       "export.csv");
   ASSERT_TRUE(batch.ok()) << first(batch);
   ASSERT_EQ(batch.on_roll.size(), 2u);  // one per pupil, not one per row
