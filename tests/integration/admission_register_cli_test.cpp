@@ -57,6 +57,11 @@ TEST_F(AdmissionRegisterCli, AJoinersNewPupilReturnReachesTheLaOnceAndTheMarkBef
             std::string::npos)
       << imported.err;
 
+  auto explained = run({"explain", "--config", "markbridge.json", "K801400023001"});
+  ASSERT_EQ(explained.exit_code, 0) << explained.err;
+  EXPECT_NE(explained.out.find("on roll: 2023-09-04 to 2024-11-15\n"), std::string::npos)
+      << explained.out;
+
   auto sync = run({"sync", "--config", "markbridge.json"});
   ASSERT_EQ(sync.exit_code, 0) << sync.out << sync.err;
   auto received = server->received();
