@@ -259,6 +259,16 @@ int explain(const Args& args, std::ostream& out, std::ostream& err) {
         << pupil.reg_group << ")"
         << (pupil.mis_id.empty() ? "" : ", admission number " + pupil.mis_id) << ", as of "
         << asOf.iso() << "\n";
+    // The admission register: the days that count (docs/rules.md, "Days on roll").
+    out << "on roll: ";
+    if (pupil.on_roll.empty()) out << "no admission register data (every school day counts)";
+    for (std::size_t i = 0; i < pupil.on_roll.size(); ++i) {
+      const auto& p = pupil.on_roll[i];
+      out << (i ? "; " : "") << (p.admitted ? p.admitted->iso() : "(admission not known)")
+          << (p.left ? " to " + p.left->iso() : " onwards");
+      if (p.left && !p.leaving_reason.empty()) out << " (" << p.leaving_reason << ")";
+    }
+    out << "\n";
     for (const auto& policy : rules.policies()) {
       for (const auto& e : policy.explain(pupil, reg, asOf)) {
         out << "\n"

@@ -61,9 +61,17 @@ void printImport(std::ostream& out, std::ostream& err, const ImportResult& r) {
   out << r.outcome.pupils_added << " new pupils";
   if (r.missing_marks) out << ", " << r.missing_marks << " registers not taken";
   if (r.review_flags) out << ", " << r.review_flags << " legacy codes flagged for review";
+  if (r.outcome.on_roll_added + r.outcome.on_roll_amended)
+    out << ", on-roll periods " << r.outcome.on_roll_added << " added, "
+        << r.outcome.on_roll_amended << " amended";
   out << "\n";
   printNotApplied(out, r);
   for (const auto& w : r.warnings) err << "warning: " << w.str() << "\n";
+  if (r.outcome.marks_off_roll)
+    err << "warning: " << r.outcome.marks_off_roll
+        << " marks fall outside every on-roll period of their pupil (first "
+        << r.outcome.first_off_roll->iso()
+        << "): stored, but not counted (check the admission and leaving dates in the MIS)\n";
   if (r.off_calendar)
     err << "warning: " << r.off_calendar << " marks fall on days the calendar says are not school "
         << "days (first " << r.first_off_calendar->iso() << "): check the calendar file\n";

@@ -118,6 +118,7 @@ void StoreReceiver::part(ImportBatch& batch) {
   piece.has_flags = batch.has_flags;
   piece.marks = std::move(batch.marks);
   piece.pupils = std::move(batch.pupils);
+  piece.on_roll = std::move(batch.on_roll);  // before the marks they decide the counting of
   std::unique_lock lock(mutex_);
   if (!thread_.joinable()) thread_ = std::thread([this] { writeParts(); });
   changed_.wait(lock, [&] { return queue_.size() < 2; });
@@ -179,6 +180,11 @@ void StoreReceiver::finish(ImportBatch&& batch) {
     if (result_.outcome.marks_not_applied)
       log->warn("{}: {} marks not applied: a source of higher priority holds those sessions",
                 batch.origin, result_.outcome.marks_not_applied);
+    if (result_.outcome.marks_off_roll)
+      log->warn(
+          "{}: {} marks fall outside every on-roll period of their pupil (first {}): stored, "
+          "not counted",
+          batch.origin, result_.outcome.marks_off_roll, result_.outcome.first_off_roll->iso());
     if (result_.outcome.pupils_added + result_.outcome.pupils_updated > 0)
       directory_ = PupilDirectory(store_.pupilIds());
   }

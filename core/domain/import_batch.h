@@ -8,6 +8,7 @@
 
 #include "core/domain/attendance_totals.h"
 #include "core/domain/mark.h"
+#include "core/domain/on_roll.h"
 #include "core/domain/problem.h"
 #include "core/domain/pupil.h"
 
@@ -22,6 +23,8 @@ struct ImportBatch {
   std::vector<Pupil> pupils;
   std::vector<Mark> marks;
   std::vector<AttendanceTotals> totals;
+  // Admission-register periods, from the sources that carry them (empty for the others).
+  std::vector<OnRollRecord> on_roll = {};
   // What the source remembers once this import is stored (e.g. {"updated_after": "..."}).
   std::map<std::string, std::string>
       source_state;  // from returns that carry totals (School Census)

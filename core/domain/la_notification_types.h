@@ -15,7 +15,9 @@ inline constexpr std::string_view kLaNotificationTypes[] = {
     "unauthorised_10_day", "sickness_15_day", "irregular_attendance", "penalty_threshold",
     // Head teacher's duty (OTW 3.2): "Communicating with the local authority when a pupil with
     // an education, health and care (EHC) plan has falling attendance".
-    "ehcp_attendance_concern"};
+    "ehcp_attendance_concern",
+    // The admission register's returns (reg. 13(1) and 13(4)): core/rules/admission_returns.h.
+    "new_pupil", "deletion"};
 
 inline bool isLaNotificationType(std::string_view type) {
   return std::find(std::begin(kLaNotificationTypes), std::end(kLaNotificationTypes), type) !=

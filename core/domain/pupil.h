@@ -4,8 +4,10 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/domain/date.h"
+#include "core/domain/on_roll.h"
 
 namespace markbridge {
 
@@ -29,6 +31,8 @@ struct Pupil {
   std::string year_group;  // "R", "1".."13"
   std::string reg_group;
   PupilFlags flags;
+  // The admission register, oldest first; empty when no source carries it (see on_roll.h).
+  std::vector<OnRollPeriod> on_roll = {};
   bool operator==(const Pupil&) const = default;
 };
 

@@ -14,9 +14,9 @@ Event makeEvent(const std::string& ruleId, std::string_view type, const Pupil& p
   event.occurred_on = occurredOn;
   event.from = from;
   event.to = to;
-  event.sessions_by_code = tally(reg, from, to).by_code;
+  event.sessions_by_code = tally(reg, from, to, pupil.on_roll).by_code;
   Date yearStart = *Date::fromYmd(occurredOn.academicYear(), 9, 1);
-  event.attendance_percent = tally(reg, yearStart, occurredOn).attendancePercent();
+  event.attendance_percent = tally(reg, yearStart, occurredOn, pupil.on_roll).attendancePercent();
   return event;
 }
 

@@ -35,14 +35,15 @@ double SessionTally::attendancePercent() const {
   return 100.0 * (present + attending) / possible;
 }
 
-SessionTally tally(const PupilRegister& reg, Date from, Date to) {
+SessionTally tally(const PupilRegister& reg, Date from, Date to,
+                   const std::vector<OnRollPeriod>& onRoll) {
   SessionTally t;
   // Counted by code index first: a map keyed by text for every session showed in profiles.
   std::array<int, 64> byIndex{};
   const auto& calendar = reg.calendar();
   for (Date day = std::max(from, calendar.first()); day <= to && day <= calendar.last();
        day = day + 1) {
-    if (!calendar.isSchoolDay(day)) continue;
+    if (!calendar.isSchoolDay(day) || !isOnRoll(onRoll, day)) continue;
     for (Session s : {Session::AM, Session::PM}) {
       Code code = reg.at(day, s);
       if (code.isNotTaken()) {

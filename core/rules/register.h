@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/domain/mark.h"
+#include "core/domain/on_roll.h"
 #include "schedules/school_calendar.h"
 
 namespace markbridge {
@@ -47,6 +48,9 @@ struct SessionTally {
   double attendancePercent() const;
 };
 
-SessionTally tally(const PupilRegister& reg, Date from, Date to);
+// Sessions on school days in [from, to]. With `onRoll` (the pupil's admission-register periods),
+// only days on roll count: a day off roll is neither possible nor "not taken".
+SessionTally tally(const PupilRegister& reg, Date from, Date to,
+                   const std::vector<OnRollPeriod>& onRoll = {});
 
 }  // namespace markbridge

@@ -16,6 +16,9 @@ constexpr Field kRulesFields[] = {
     {"notify_from", FieldType::String, "\"\"", false,
      "yyyy-mm-dd: events that arose before this day are recorded but never sent (set it to the "
      "go-live day when connecting a school part-way through the year)"},
+    {"admission_register", FieldType::Object, "{}", false,
+     "the admission register's LA returns (new_pupil, deletion): which are owed; see "
+     "docs/rules.md \"Admission register returns\""},
 };
 
 }  // namespace
@@ -43,6 +46,9 @@ RuleSet RuleSet::fromJson(const nlohmann::json& json, const std::string& path,
     set.notifyFrom_ = Date::parseIso(from);
     if (!set.notifyFrom_) context.add(path + ".notify_from", "is not a date yyyy-mm-dd", from);
   }
+  set.admission_ =
+      AdmissionReturnSettings::fromJson(rules.value("admission_register", nlohmann::json::object()),
+                                        path + ".admission_register", context);
   const auto& names = rules.contains("policies") ? rules["policies"] : nlohmann::json::array();
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string at = path + ".policies[" + std::to_string(i) + "]";
@@ -97,6 +103,11 @@ uint64_t pupilDigest(const Pupil& pupil) {
   const auto& f = pupil.flags;
   std::string key = (pupil.dob ? pupil.dob->iso() : std::string()) + "|" + pupil.year_group + "|";
   for (bool flag : {f.sen, f.ehcp, f.cla, f.cp, f.cin, f.fsm, f.pp}) key += flag ? '1' : '0';
+  // The roll decides which days count (nothing added without on-roll data, so checkpoints made
+  // before the admission register was read still fit).
+  for (const auto& p : pupil.on_roll)
+    key += "|" + (p.admitted ? p.admitted->iso() : std::string("-")) + ".." +
+           (p.left ? p.left->iso() : std::string("-"));
   return hash64(key);
 }
 
@@ -105,14 +116,20 @@ std::string_view bytesOf(const std::vector<T>& v) {
   return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)};
 }
 
-uint64_t rulesDigest(const std::vector<Policy>& policies, const SchoolCalendar& calendar) {
+uint64_t rulesDigest(const std::vector<Policy>& policies, const SchoolCalendar& calendar,
+                     const AdmissionReturnSettings& admission) {
   const auto& index = calendar.index();
   uint64_t h = hash64(bytesOf(index.days));
   h = hash64(bytesOf(index.termFirst), h);
   h = hash64(bytesOf(index.yearFirst), h);
   h = hash64(bytesOf(index.week), h);
   for (const auto& policy : policies) h = hash64(policy.name(), h ^ policy.digest());
-  return h;
+  // The admission register's settings decide which returns are owed: a change walks it all.
+  std::string settings = std::to_string(admission.new_pupil) + std::to_string(admission.deletion) +
+                         std::to_string(admission.youngest_on_first_day) +
+                         std::to_string(admission.final_year_leavers) + admission.final_year;
+  for (const auto& year : admission.youngest_years) settings += "|" + year;
+  return hash64(settings, h);
 }
 
 }  // namespace
@@ -127,7 +144,7 @@ RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg,
   outcome.from = days.empty() ? reg.calendar().first() : days.front();
   if (last < 0) return outcome;
   CheckpointHeader header;
-  header.rules = rulesDigest(policies_, reg.calendar());
+  header.rules = rulesDigest(policies_, reg.calendar(), admission_);
   header.pupil = pupilDigest(pupil);
   WalkPlan plan;
   plan.through = last;
@@ -151,6 +168,12 @@ RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg,
   }
   outcome.resumed = plan.resume > 0;
   if (outcome.resumed) outcome.from = days[static_cast<std::size_t>(plan.resume)];
+  // Returns whose day (any day, school day or not) came after the checkpoint's school day.
+  Date returnsFrom = outcome.resumed ? days[static_cast<std::size_t>(plan.resume - 1)] + 1
+                                     : reg.calendar().first();
+  auto returns = markbridge::admissionReturns(pupil, reg, admission_, returnsFrom, through);
+  outcome.events.insert(outcome.events.end(), std::make_move_iterator(returns.begin()),
+                        std::make_move_iterator(returns.end()));
   if (plan.save >= 0) {
     header.day = plan.save;
     header.register_ = reg.digestThrough(days[static_cast<std::size_t>(plan.save)]);
@@ -167,6 +190,10 @@ std::vector<Event> RuleSet::evaluate(const Pupil& pupil, const PupilRegister& re
     events.insert(events.end(), std::make_move_iterator(found.begin()),
                   std::make_move_iterator(found.end()));
   }
+  auto returns = markbridge::admissionReturns(pupil, reg, admission_, reg.calendar().first(),
+                                              reg.calendar().last());
+  events.insert(events.end(), std::make_move_iterator(returns.begin()),
+                std::make_move_iterator(returns.end()));
   return events;
 }
 

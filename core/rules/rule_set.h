@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/domain/config_schema.h"
+#include "core/rules/admission_returns.h"
 #include "core/rules/engine/policy.h"
 
 namespace markbridge {
@@ -43,9 +44,12 @@ class RuleSet {
   const std::vector<Policy>& policies() const { return policies_; }
   // Events that arose before this day are history: recorded, never sent.
   std::optional<Date> notifyFrom() const { return notifyFrom_; }
+  // The admission register's returns (new pupil, deletion), evaluated beside the policies.
+  const AdmissionReturnSettings& admissionReturns() const { return admission_; }
 
  private:
   std::vector<Policy> policies_;
+  AdmissionReturnSettings admission_;
   std::optional<Date> notifyFrom_;
 };
 

@@ -37,6 +37,23 @@ struct ImportOutcome {
   // The first kNotAppliedListed of them, in the import's order (all are counted).
   static constexpr std::size_t kNotAppliedListed = 1000;
   std::vector<MarkNotApplied> not_applied;
+  int on_roll_added = 0;    // admission-register periods new to the store
+  int on_roll_amended = 0;  // periods whose leaving date, reason or destination changed
+  // Marks (other than "not taken") dated outside every on-roll period of their pupil: stored,
+  // as the MIS's register is the record, but counted for nothing (see docs/connectors.md).
+  int marks_off_roll = 0;
+  std::optional<Date> first_off_roll = {};
+};
+
+// A change to a pupil's on-roll period, kept like an amended mark.
+struct OnRollChange {
+  std::string upn;
+  std::optional<Date> admitted;
+  std::optional<Date> old_left, new_left;
+  std::string old_reason, new_reason, old_destination, new_destination;
+  std::string change;  // "added" or "amended"
+  std::string source;
+  int64_t changed_at = 0;
 };
 
 // An amended entry, kept as the regulations ask: original entry, amended entry, when, by what.
@@ -94,6 +111,8 @@ class RegisterStore {
   virtual void forEachRegister(
       const std::function<void(const Pupil&, const std::vector<Mark>&)>& visit) = 0;
   virtual std::vector<Amendment> amendments(const std::string& upn) = 0;
+  // Every change to the pupil's on-roll periods, oldest first.
+  virtual std::vector<OnRollChange> onRollChanges(const std::string& upn) = 0;
   // Each pupil's codes laid over `calendar` (what rules read): the same as forEachRegister
   // without building Mark objects. The register passed is valid during the call.
   virtual void forEachPupilRegister(

@@ -41,6 +41,25 @@ class SqliteImportWriter final : public ImportWriter {
         taken_(db.handle(),
                "DELETE FROM registers_not_taken WHERE day=?1 AND session=?2 AND upn=?3") {
     if (ownTransaction) tx_.emplace(db);
+    // The admission register's tables come with schema 6; the writer that moves an older
+    // store's marks (schema 4) runs before they exist.
+    SqliteStatement table(db.handle(),
+                          "SELECT 1 FROM sqlite_master WHERE type='table' AND name='on_roll'");
+    if (table.step()) {
+      readRoll_.emplace(db.handle(), std::string("SELECT ") + kOnRollColumns +
+                                         " FROM on_roll WHERE upn=?1 ORDER BY admitted");
+      writeRoll_.emplace(db.handle(),
+                         "INSERT OR REPLACE INTO on_roll(upn, admitted, left_on, leaving_reason, "
+                         "destination, source, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+      rollChanged_.emplace(
+          db.handle(),
+          "INSERT INTO on_roll_changes(upn, admitted, old_left, new_left, old_reason, new_reason, "
+          "old_destination, new_destination, change, source, changed_at) "
+          "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+      // Off-roll marks are looked for only once some pupil has on-roll data.
+      SqliteStatement any(db.handle(), "SELECT EXISTS(SELECT 1 FROM on_roll)");
+      hasRoll_ = any.step() && any.integer(0) != 0;
+    }
     // A large import touches many pages: a bigger cache keeps the B-tree in memory (64 MiB).
     db_.exec("PRAGMA cache_size=-65536");
   }
@@ -50,6 +69,7 @@ class SqliteImportWriter final : public ImportWriter {
       throw StoreError("refusing a batch with problems: " + part.problems.front().str());
     if (importId_ == 0) open(part);
     savePupils(part, outcome);
+    saveOnRoll(part, outcome);
     saveTotals(part);
     for (const auto& mark : part.marks) {
       Date monday = mark.date.monday();
@@ -118,6 +138,16 @@ class SqliteImportWriter final : public ImportWriter {
   }
 
   void apply(const Mark& mark, ImportOutcome& outcome) {
+    if (hasRoll_ && !isOnRoll(periodsOf(upn_), mark.date)) {
+      // Off roll there is no register to take: a blank is not "register not taken".
+      if (mark.code.isNotTaken()) {
+        ++outcome.marks_unchanged;
+        return;
+      }
+      ++outcome.marks_off_roll;
+      if (!outcome.first_off_roll || mark.date < *outcome.first_off_roll)
+        outcome.first_off_roll = mark.date;
+    }
     auto& slot = week_.slots[static_cast<std::size_t>(
         RegisterWeek::slotOf(mark.date, mark.session, monday_))];
     auto code = static_cast<uint8_t>(mark.code.index() + 1);
@@ -176,6 +206,72 @@ class SqliteImportWriter final : public ImportWriter {
     }
   }
 
+  const std::vector<OnRollPeriod>& periodsOf(const std::string& upn) {
+    if (!rollLoaded_ || rollUpn_ != upn) {
+      rollUpn_ = upn;
+      roll_.clear();
+      readRoll_->bindView(1, rollUpn_);
+      while (readRoll_->step()) roll_.push_back(readOnRollPeriod(*readRoll_, 0));
+      readRoll_->reset();
+      rollLoaded_ = true;
+    }
+    return roll_;
+  }
+
+  // Each record is laid over the pupil's stored periods: the period with the same admission
+  // date is amended (a leaving date set, moved or, from a source that states leaving dates,
+  // withdrawn), or a new period is added. A record with a leaving date but no admission date
+  // (a census leaver) closes the latest period admitted on or before it. Every change is kept
+  // in on_roll_changes.
+  void saveOnRoll(const ImportBatch& batch, ImportOutcome& outcome) {
+    if (batch.on_roll.empty()) return;
+    if (!writeRoll_)
+      throw StoreError("the store has no admission register tables (schema before 6)");
+    auto& writeRoll = *writeRoll_;
+    auto& rollChanged = *rollChanged_;
+    for (const auto& record : batch.on_roll) {
+      const auto& stored = periodsOf(record.upn);
+      const OnRollPeriod* was = nullptr;
+      if (record.period.admitted) {
+        for (const auto& p : stored)
+          if (p.admitted == record.period.admitted) was = &p;
+      } else {
+        if (!record.period.left) continue;  // says nothing
+        for (const auto& p : stored)
+          if (!p.admitted || *p.admitted <= *record.period.left) was = &p;
+      }
+      OnRollPeriod now = record.period;
+      if (was) {
+        now.admitted = was->admitted;
+        if (!now.left && !record.states_leaving) now.left = was->left;
+        if (now.left) {
+          if (now.leaving_reason.empty()) now.leaving_reason = was->leaving_reason;
+          if (now.destination.empty()) now.destination = was->destination;
+        } else {
+          now.leaving_reason.clear();  // no leaving date: nothing about leaving holds
+          now.destination.clear();
+        }
+        if (now == *was) continue;
+      }
+      auto key = onRollKey(now.admitted);
+      writeRoll.bind(1, record.upn).bind(2, key);
+      now.left ? void(writeRoll.bind(3, now.left->iso())) : void(writeRoll.bindNull(3));
+      writeRoll.bind(4, now.leaving_reason).bind(5, now.destination).bind(6, batch.source);
+      writeRoll.bind(7, now_).run();
+      rollChanged.bind(1, record.upn).bind(2, key);
+      was && was->left ? void(rollChanged.bind(3, was->left->iso()))
+                       : void(rollChanged.bindNull(3));
+      now.left ? void(rollChanged.bind(4, now.left->iso())) : void(rollChanged.bindNull(4));
+      rollChanged.bind(5, was ? was->leaving_reason : std::string()).bind(6, now.leaving_reason);
+      rollChanged.bind(7, was ? was->destination : std::string()).bind(8, now.destination);
+      rollChanged.bind(9, std::string_view(was ? "amended" : "added")).bind(10, batch.source);
+      rollChanged.bind(11, now_).run();
+      ++(was ? outcome.on_roll_amended : outcome.on_roll_added);
+      hasRoll_ = true;
+      rollLoaded_ = false;  // read again with the change
+    }
+  }
+
   void savePupils(const ImportBatch& batch, ImportOutcome& outcome) {
     for (const auto& incoming : batch.pupils) {
       findPupil_.bind(1, incoming.upn);
@@ -218,6 +314,10 @@ class SqliteImportWriter final : public ImportWriter {
   int64_t now_;
   ImportCatalogue catalogue_;
   SqliteStatement findPupil_, upsertPupil_, readWeek_, writeWeek_, amend_, notTaken_, taken_;
+  std::optional<SqliteStatement> readRoll_, writeRoll_, rollChanged_;  // schema 6 on
+  bool hasRoll_ = false, rollLoaded_ = false;
+  std::string rollUpn_;
+  std::vector<OnRollPeriod> roll_;  // rollUpn_'s periods as stored
   uint32_t importId_ = 0;
   int priority_ = 0;  // this import's: a stored mark of higher priority is not overwritten
   std::string upn_;

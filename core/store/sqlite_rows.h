@@ -41,6 +41,23 @@ inline std::string repairPupilText(Pupil& pupil) {
   return repaired;
 }
 
+// A pupil's on-roll periods as stored (core/store/sqlite_schema.cpp, schema 6), from column
+// `first` on: admitted ('' when not known), left_on, leaving_reason, destination.
+constexpr const char* kOnRollColumns = "admitted, left_on, leaving_reason, destination";
+
+inline OnRollPeriod readOnRollPeriod(const SqliteStatement& s, int first) {
+  OnRollPeriod p;
+  p.admitted = Date::parseIso(s.textView(first));
+  if (!s.isNull(first + 1)) p.left = Date::parseIso(s.textView(first + 1));
+  p.leaving_reason = s.text(first + 2);
+  p.destination = s.text(first + 3);
+  return p;
+}
+
+inline std::string onRollKey(const std::optional<Date>& admitted) {
+  return admitted ? admitted->iso() : std::string();
+}
+
 inline Pupil readPupil(const SqliteStatement& s) {
   Pupil p;
   p.upn = s.text(0);

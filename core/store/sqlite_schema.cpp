@@ -92,6 +92,23 @@ DROP TRIGGER marks_amended;
 CREATE TABLE evaluation_checkpoints(upn TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 ALTER TABLE outbox ADD COLUMN response TEXT NOT NULL DEFAULT '';
 )sql",
+    // 6: the admission register: each pupil's on-roll periods (admitted '' when the source does
+    // not say), and every change to one kept as marks' amendments are (added, amended, withdrawn
+    // leaving date). An older store gains empty tables: its pupils have no on-roll data and are
+    // counted as before.
+    R"sql(
+CREATE TABLE on_roll(
+  upn TEXT NOT NULL, admitted TEXT NOT NULL, left_on TEXT, leaving_reason TEXT NOT NULL,
+  destination TEXT NOT NULL, source TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY(upn, admitted)) WITHOUT ROWID;
+CREATE TABLE on_roll_changes(
+  id INTEGER PRIMARY KEY, upn TEXT NOT NULL, admitted TEXT NOT NULL,
+  old_left TEXT, new_left TEXT, old_reason TEXT NOT NULL, new_reason TEXT NOT NULL,
+  old_destination TEXT NOT NULL, new_destination TEXT NOT NULL,
+  change TEXT NOT NULL, -- added | amended
+  source TEXT NOT NULL, changed_at INTEGER NOT NULL);
+CREATE INDEX on_roll_changes_by_pupil ON on_roll_changes(upn, id);
+)sql",
 };
 
 // Schema 4: the marks of an older store become week rows, one import per source (kept with the

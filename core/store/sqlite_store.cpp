@@ -47,6 +47,26 @@ OutboxItem readOutbox(const SqliteStatement& s) {
   return item;
 }
 
+// The on_roll table read once in UPN order beside the pupils table (also in UPN order): each
+// pupil's periods without a lookup per pupil.
+class OnRollCursor {
+ public:
+  explicit OnRollCursor(SqliteDb& db)
+      : rows_(db.handle(), std::string("SELECT upn, ") + kOnRollColumns +
+                               " FROM on_roll ORDER BY upn, admitted") {
+    more_ = rows_.step();
+  }
+  void fill(Pupil& pupil) {
+    while (more_ && rows_.textView(0) < pupil.upn) more_ = rows_.step();  // periods of no pupil
+    for (; more_ && rows_.textView(0) == pupil.upn; more_ = rows_.step())
+      pupil.on_roll.push_back(readOnRollPeriod(rows_, 1));
+  }
+
+ private:
+  SqliteStatement rows_;
+  bool more_ = false;
+};
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::string& path) : db_(path) { migrateSqliteSchema(db_); }
@@ -124,7 +144,27 @@ class SqliteStore final : public Store {
                       std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE upn=?1");
     s.bind(1, upn);
     if (!s.step()) return std::nullopt;
-    return readPupil(s);
+    Pupil p = readPupil(s);
+    SqliteStatement roll(db_.handle(), std::string("SELECT ") + kOnRollColumns +
+                                           " FROM on_roll WHERE upn=?1 ORDER BY admitted");
+    roll.bind(1, upn);
+    while (roll.step()) p.on_roll.push_back(readOnRollPeriod(roll, 0));
+    return p;
+  }
+
+  std::vector<OnRollChange> onRollChanges(const std::string& upn) override {
+    SqliteStatement s(db_.handle(),
+                      "SELECT admitted, old_left, new_left, old_reason, new_reason, "
+                      "old_destination, new_destination, change, source, changed_at FROM "
+                      "on_roll_changes WHERE upn=?1 ORDER BY id");
+    s.bind(1, upn);
+    std::vector<OnRollChange> list;
+    auto date = [&](int c) { return s.isNull(c) ? std::nullopt : Date::parseIso(s.textView(c)); };
+    while (s.step())
+      list.push_back(OnRollChange{upn, Date::parseIso(s.textView(0)), date(1), date(2), s.text(3),
+                                  s.text(4), s.text(5), s.text(6), s.text(7), s.text(8),
+                                  s.integer(9)});
+    return list;
   }
 
   void forEachRegister(
@@ -136,8 +176,10 @@ class SqliteStore final : public Store {
                           "ORDER BY week");
     ImportCatalogue catalogue(db_);
     std::vector<Mark> list;
+    OnRollCursor roll(db_);
     while (pupils.step()) {
       Pupil p = readPupil(pupils);
+      roll.fill(p);
       list.clear();
       weeks.bind(1, p.upn);
       while (weeks.step()) {
@@ -177,8 +219,10 @@ class SqliteStore final : public Store {
     weeks.bind(2, int64_t{calendar.last().days()});
     bool more = weeks.step();
     PupilRegister reg(calendar);
+    OnRollCursor roll(db_);
     while (pupils.step()) {
       Pupil p = readPupil(pupils);
+      roll.fill(p);
       reg.clear();
       while (more && weeks.textView(0) < p.upn) more = weeks.step();  // weeks of no pupil
       for (; more && weeks.textView(0) == p.upn; more = weeks.step()) {

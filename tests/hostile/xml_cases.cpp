@@ -222,6 +222,17 @@ void censusCases(XmlCorpus& c) {
         Expect::Refuse);
 }
 
+// The admission register's dates (issue 16): an entry or leaving date that cannot be read, or a
+// leaving date before the entry date, refuses the return naming the element and the value.
+void onRollCases(XmlCorpus& c) {
+  const auto& x = c.clean();
+  for (const char* d : {"2024-02-30", "04/09/2023", "soon"})
+    c.add("bad_entry_date", withText(x, "EntryDate", d), Expect::Refuse, d);
+  c.add("bad_leaving_date", withText(x, "LeavingDate", "2024-12-32"), Expect::Refuse, "2024-12-32");
+  c.add("leaving_before_entry", withText(x, "LeavingDate", "2020-01-01"), Expect::Refuse,
+        "2020-01-01");
+}
+
 }  // namespace
 
 std::vector<HostileCase> xmlCases(const std::filesystem::path& fixtures, Dice& dice) {
@@ -241,6 +252,9 @@ std::vector<HostileCase> xmlCases(const std::filesystem::path& fixtures, Dice& d
   census.hostileSizes("PupilOnRoll");
   census.upnsAndBytes(3);
   censusCases(census);
+  XmlCorpus roll("census", "pupil-details",
+                 readFixture(fixtures / "census/spring-2025-pupil-details.xml"), dice, out);
+  onRollCases(roll);
   return out;
 }
 

@@ -58,6 +58,7 @@ class CensusReader {
       p.year_group = *year;
       builder_.addPupil(std::move(p));
       ++seeded_;
+      readOnRoll(upn, pupil);
     }
     for (const auto& [element, period] : kPeriods)
       if (auto node = pupil.child("Attendance").child(element)) readTotals(upn, node, period);
@@ -78,6 +79,39 @@ class CensusReader {
 
  private:
   static constexpr int kListedPupils = 20;
+
+  // PupilStatus/EntryDate (and, for a pupil no longer on roll, LeavingDate): the pupil's
+  // on-roll period. A pupil on roll at the census says nothing about leaving (an older return
+  // imported late must not withdraw a leaving date the MIS has since given).
+  void readOnRoll(const std::string& upn, const pugi::xml_node& pupil) {
+    auto status = pupil.child("PupilStatus");
+    bool leaver = std::string_view(pupil.name()) == "PupilNoLongerOnRoll";
+    OnRollRecord roll;
+    roll.upn = upn;
+    roll.line = doc_.position(pupil).first;
+    roll.states_leaving = leaver;
+    for (auto [name, into] : {std::pair{"EntryDate", &roll.period.admitted},
+                              std::pair{"LeavingDate", &roll.period.left}}) {
+      if (!leaver && into == &roll.period.left) continue;
+      auto text =
+          doc_.boundedText(status, name, kMaxShortFieldCharacters, builder_.batch().problems);
+      if (!text) return;
+      if (text->empty()) continue;
+      *into = Date::parseIso(*text);
+      if (!*into) {
+        problemAt(status.child(name), excerptUtf8(*text),
+                  std::string(name) + " must be yyyy-mm-dd");
+        return;
+      }
+    }
+    if (roll.period.admitted && roll.period.left && *roll.period.left < *roll.period.admitted) {
+      problemAt(status.child("LeavingDate"), roll.period.left->iso(),
+                "LeavingDate is before EntryDate (" + roll.period.admitted->iso() + ")");
+      return;
+    }
+    if (roll.period.admitted || roll.period.left)
+      builder_.batch().on_roll.push_back(std::move(roll));
+  }
 
   // A pupil whose PupilStatus/NCyearActual is absent or empty: a warning naming the pupil by
   // masked UPN (never by name); the pupil is still stored, without a year group.

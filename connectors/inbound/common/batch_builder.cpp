@@ -58,6 +58,7 @@ void BatchBuilder::handOnIfFull() {
   receiver_.part(batch_);
   batch_.marks.clear();
   batch_.pupils.clear();
+  batch_.on_roll.clear();
   batch_.marks.reserve(kPartMarks);
 }
 
@@ -74,6 +75,7 @@ void BatchBuilder::finish(std::string fingerprint) {
   if (!batch_.ok()) {
     batch_.marks.clear();
     batch_.pupils.clear();
+    batch_.on_roll.clear();
   }
   receiver_.finish(std::move(batch_));
 }

@@ -55,13 +55,19 @@ enum PupilColumn {
   kCin,
   kFsm,
   kPp,
+  kAdmissionDate,  // the admission register (see on_roll.h); any of the four may be absent
+  kLeavingDate,
+  kLeavingReason,
+  kDestination,
   kPupilColumnCount
 };
 std::span<const ColumnSpec> pupilColumnSpecs();
 
 // A row's text in column `at` (empty when the column is absent), with its 1-based position.
 RawField cell(const CsvRecord& record, int at);
-// The pupil a row describes, positions as found for pupilColumnSpecs().
+// The pupil a row describes, positions as found for pupilColumnSpecs(). When the header has an
+// admission or leaving date column, the row's on-roll period goes into the batch too (a date
+// that cannot be read is a problem naming line, column and value).
 Pupil pupilFromRow(const std::string& upn, const CsvRecord& record, const std::vector<int>& at,
                    BatchBuilder& builder);
 

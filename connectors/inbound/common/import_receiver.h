@@ -74,6 +74,7 @@ class BatchCollector : public ImportReceiver {
     append(current_, whole);
     whole.pupils = std::move(current_.pupils);
     whole.marks = std::move(current_.marks);
+    whole.on_roll = std::move(current_.on_roll);
     current_ = ImportBatch{};
     batches.push_back(std::move(whole));
   }
@@ -88,6 +89,8 @@ class BatchCollector : public ImportReceiver {
                        std::make_move_iterator(from.pupils.end()));
     into.marks.insert(into.marks.end(), std::make_move_iterator(from.marks.begin()),
                       std::make_move_iterator(from.marks.end()));
+    into.on_roll.insert(into.on_roll.end(), std::make_move_iterator(from.on_roll.begin()),
+                        std::make_move_iterator(from.on_roll.end()));
   }
   const PupilDirectory* directory_;
   ImportBatch current_;

@@ -33,7 +33,8 @@ class CtfReader {
  public:
   CtfReader(const CtfXmlConfig& config, const CodeMap& codes, const XmlDocument& doc,
             BatchBuilder& builder, const std::string& origin, const PupilDirectory& directory)
-      : config_(config),
+      : school_(doc.root().child("Header").child("SourceSchool")),
+        config_(config),
         doc_(doc),
         builder_(builder),
         origin_(origin),
@@ -67,6 +68,7 @@ class CtfReader {
         }
       }
       builder_.addPupil(std::move(p));
+      readSchoolHistory(*upn, pupil);
     }
     std::string where = "Pupil[" + std::to_string(index) + "]/Attendance/YearData";
     for (auto year : pupil.child("Attendance").children("YearData")) {
@@ -77,6 +79,45 @@ class CtfReader {
   }
 
  private:
+  // SchoolHistory/School entries at the school the file comes from (Header/SourceSchool's LEA
+  // and Estab): the pupil's on-roll periods there, with the leaving reason. Entries at other
+  // schools are the pupil's past elsewhere and are not read.
+  void readSchoolHistory(const std::string& upn, const pugi::xml_node& pupil) {
+    auto lea = childText(school_, "LEA"), estab = childText(school_, "Estab");
+    if (lea.empty() || estab.empty()) return;
+    auto& problems = builder_.batch().problems;
+    for (auto school : pupil.child("SchoolHistory").children("School")) {
+      if (childText(school, "LEA") != lea || childText(school, "Estab") != estab) continue;
+      OnRollRecord roll;
+      roll.upn = upn;
+      roll.line = doc_.position(school).first;
+      bool readable = true;
+      for (auto [name, into] : {std::pair{"EntryDate", &roll.period.admitted},
+                                std::pair{"LeavingDate", &roll.period.left}}) {
+        auto text = doc_.boundedText(school, name, kMaxShortFieldCharacters, problems);
+        if (!text) return;
+        if (text->empty()) continue;
+        *into = Date::parseIso(*text);
+        if (*into) continue;
+        readable = false;
+        auto [l, c] = doc_.position(school.child(name));
+        builder_.problem(l, c, excerptUtf8(*text), std::string(name) + " must be yyyy-mm-dd");
+      }
+      auto reason = doc_.boundedText(school, "LeavingReason", kMaxShortFieldCharacters, problems);
+      if (!reason) return;
+      roll.period.leaving_reason = *reason;
+      if (readable && roll.period.admitted && roll.period.left &&
+          *roll.period.left < *roll.period.admitted) {
+        auto [l, c] = doc_.position(school.child("LeavingDate"));
+        builder_.problem(l, c, roll.period.left->iso(),
+                         "LeavingDate is before EntryDate (" + roll.period.admitted->iso() + ")");
+        readable = false;
+      }
+      if (readable && (roll.period.admitted || roll.period.left))
+        builder_.batch().on_roll.push_back(std::move(roll));
+    }
+  }
+
   void readSessions(const std::string& upn, const pugi::xml_node& sessions, Totals& totals) {
     auto startNode = sessions.child("AttendanceStartDate");
     auto startText = doc_.boundedText(sessions, "AttendanceStartDate", kMaxShortFieldCharacters,
@@ -182,6 +223,7 @@ class CtfReader {
     }
   }
 
+  pugi::xml_node school_;  // Header/SourceSchool
   const CtfXmlConfig& config_;
   const XmlDocument& doc_;
   BatchBuilder& builder_;

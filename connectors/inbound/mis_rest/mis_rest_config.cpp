@@ -20,7 +20,10 @@ constexpr std::array<Field, 15> kOwnFields = {{
      "PEM bundle that signs the API's certificate (empty: the system's trusted CAs)"},
     {"fields", FieldType::Object, "{}", false,
      "dotted paths into each item, e.g. {\"code\": \"attendance_code.data.code\"}; keys upn, "
-     "mis_id, forename, surname, date, session, code, updated_at"},
+     "mis_id, forename, surname, date, session, code, updated_at, admission_date, leaving_date "
+     "(the "
+     "admission register: a student with an admission date is on roll from it to the leaving "
+     "date, or still on roll when it is null)"},
     {"preset", FieldType::String, "\"\"", false,
      "a known API shape whose `fields` and `include` are filled in: \"wonde\" (UPN from "
      "student.data.education_details.data.upn); `fields` and `include` set beside it win"},
@@ -75,6 +78,8 @@ std::optional<MisPreset> misPreset(std::string_view name) {
   wonde.fields.session = "session";
   wonde.fields.code = "attendance_code.data.code";
   wonde.fields.updated_at = "updated_at.date";
+  wonde.fields.admission_date = "student.data.education_details.data.admission_date.date";
+  wonde.fields.leaving_date = "student.data.education_details.data.leaving_date.date";
   wonde.include = "student,student.education_details,attendance_code";
   return wonde;
 }
@@ -135,11 +140,16 @@ MisRestConfig MisRestConfig::fromJson(const nlohmann::json& json, const std::str
                 "must be names separated by commas, e.g. \"student,student.education_details,"
                 "attendance_code\" (letters, digits, _ and . only)",
                 c.include);
-  std::pair<const char*, std::string*> paths[] = {
-      {"upn", &c.fields.upn},           {"mis_id", &c.fields.mis_id},
-      {"forename", &c.fields.forename}, {"surname", &c.fields.surname},
-      {"date", &c.fields.date},         {"session", &c.fields.session},
-      {"code", &c.fields.code},         {"updated_at", &c.fields.updated_at}};
+  std::pair<const char*, std::string*> paths[] = {{"upn", &c.fields.upn},
+                                                  {"mis_id", &c.fields.mis_id},
+                                                  {"forename", &c.fields.forename},
+                                                  {"surname", &c.fields.surname},
+                                                  {"date", &c.fields.date},
+                                                  {"session", &c.fields.session},
+                                                  {"code", &c.fields.code},
+                                                  {"updated_at", &c.fields.updated_at},
+                                                  {"admission_date", &c.fields.admission_date},
+                                                  {"leaving_date", &c.fields.leaving_date}};
   for (const auto& [key, value] : stringMap(filled, "fields", path, context)) {
     bool known = false;
     for (auto& [name, target] : paths)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "connectors/common/secret.h"
@@ -13,6 +14,7 @@
 #include "core/domain/digest.h"
 #include "core/domain/logging.h"
 #include "core/domain/upn.h"
+#include "core/domain/utf8.h"
 
 namespace markbridge {
 namespace {
@@ -44,6 +46,33 @@ int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The student's admission and leaving dates, when the API gives an admission date: the leaving
+// date beside it is then the MIS's word (null: still on roll).
+void addOnRoll(BatchBuilder& builder, const MisItem& item, const std::string& origin) {
+  if (item.admission_date.empty()) return;
+  OnRollRecord roll;
+  roll.upn = item.upn;
+  roll.line = item.index;
+  for (auto [text, into, name] :
+       {std::tuple{&item.admission_date, &roll.period.admitted, "admission_date"},
+        std::tuple{&item.leaving_date, &roll.period.left, "leaving_date"}}) {
+    if (text->empty()) continue;
+    *into = Date::parseIso(*text);
+    if (!*into) {
+      builder.batch().problems.push_back(Problem{origin, item.index, 0, "", excerptUtf8(*text),
+                                                 std::string(name) + " must be yyyy-mm-dd"});
+      return;
+    }
+  }
+  if (roll.period.left && *roll.period.left < *roll.period.admitted) {
+    builder.batch().problems.push_back(
+        Problem{origin, item.index, 0, "", roll.period.left->iso(),
+                "leaving_date is before admission_date (" + roll.period.admitted->iso() + ")"});
+    return;
+  }
+  builder.batch().on_roll.push_back(std::move(roll));
 }
 
 }  // namespace
@@ -202,8 +231,10 @@ void MisRestConnector::addPages(const std::vector<MisPage>& pages,
             Problem{origins[p], item.index, 0, "", item.mis_id, missingUpn(item.mis_id)});
         continue;
       }
-      if (!item.upn.empty() && isValidUpn(item.upn) && !builder.knowsPupil(item.upn))
+      if (!item.upn.empty() && isValidUpn(item.upn) && !builder.knowsPupil(item.upn)) {
         builder.addPupil(Pupil{item.upn, item.mis_id, item.forename, item.surname, {}, {}, {}, {}});
+        addOnRoll(builder, item, origins[p]);
+      }
       std::size_t before = builder.batch().problems.size();
       builder.addRaw(normaliser, raw);
       marks += builder.batch().problems.size() == before;

@@ -175,15 +175,18 @@ MisPage parseMisPage(std::string_view body, const MisFieldPaths& paths) {
       page.items.clear();  // a refused page hands on nothing
       return page;
     }
-    MisItem read{index,
-                 at(item, paths.upn),
-                 at(item, paths.mis_id),
-                 at(item, paths.forename),
-                 at(item, paths.surname),
-                 at(item, paths.date).substr(0, 10),
-                 at(item, paths.session),
-                 at(item, paths.code),
-                 at(item, paths.updated_at).substr(0, 19)};
+    MisItem read{
+        index,
+        at(item, paths.upn),
+        at(item, paths.mis_id),
+        at(item, paths.forename),
+        at(item, paths.surname),
+        at(item, paths.date).substr(0, 10),
+        at(item, paths.session),
+        at(item, paths.code),
+        at(item, paths.updated_at).substr(0, 19),
+        paths.admission_date.empty() ? std::string() : at(item, paths.admission_date).substr(0, 10),
+        paths.leaving_date.empty() ? std::string() : at(item, paths.leaving_date).substr(0, 10)};
     const std::tuple<const std::string&, const std::string&, std::size_t> fields[] = {
         {paths.upn, read.upn, kMaxShortFieldCharacters},
         {paths.mis_id, read.mis_id, kMaxShortFieldCharacters},

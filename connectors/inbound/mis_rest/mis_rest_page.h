@@ -21,11 +21,15 @@ struct MisFieldPaths {
   std::string session = "session";
   std::string code = "attendance_code.code";
   std::string updated_at = "updated_at.date";
+  // The admission register, when the API gives it with the student (empty path: not read).
+  std::string admission_date = "student.admission_date";
+  std::string leaving_date = "student.leaving_date";
 };
 
 struct MisItem {
   int index = 0;  // 1-based position in the page's `data`
   std::string upn, mis_id, forename, surname, date, session, code, updated_at;
+  std::string admission_date, leaving_date;  // yyyy-mm-dd as given (first 10 characters)
 };
 
 struct MisPage {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "schedules/london_time.h"
+
 namespace markbridge {
 
 std::string laPortalNotificationBody(const OutboxItem& item, const std::string& originalReference,
@@ -27,6 +29,28 @@ std::string laPortalNotificationBody(const OutboxItem& item, const std::string& 
       body["sessions_by_code"] = event["sessions_by_code"];
       body["attendance_percent"] = event["attendance_percent"];
     }
+  } else if (event["type"] == "new_pupil" || event["type"] == "deletion") {
+    // The admission register's returns (reg. 13): what the register holds, nothing about marks.
+    const auto& action = event.contains("action") ? event["action"] : nlohmann::json::object();
+    body["type"] = event["type"];
+    body["pupil"] = {{"upn", p["upn"]}, {"forename", p["forename"]}, {"surname", p["surname"]},
+                     {"dob", p["dob"]}, {"year", p["year"]},         {"reg_group", p["reg_group"]}};
+    if (event["type"] == "new_pupil") {
+      body["admission_date"] = action.value("admission_date", "");
+      body["due_on"] = action.value("due_on", "");
+      // Late: first queued after the end of the fifth day after entry (London time).
+      auto queued = london::localDate(item.created_at / 1000).iso();
+      body["late"] = !body["due_on"].get<std::string>().empty() && queued > body["due_on"];
+    } else {
+      body["leaving_date"] = action.value("leaving_date", "");
+      body["deletion_ground"] = action.value("deletion_ground", "");
+      std::string destination = action.value("destination", "");
+      bool urn = destination.size() == 6 &&
+                 destination.find_first_not_of("0123456789") == std::string::npos;
+      body["destination"] = urn ? nlohmann::json{{"school_urn", destination}}
+                                : nlohmann::json{{"school_name", destination}};
+    }
+    body["summary"] = event["summary"];
   } else {
     body["type"] = event["type"];
     body["pupil"] = {{"upn", p["upn"]}, {"forename", p["forename"]}, {"surname", p["surname"]},

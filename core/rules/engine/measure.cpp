@@ -97,7 +97,8 @@ SessionSeries::SessionSeries(const PupilRegister& reg, const Pupil& pupil, bool 
   excluded_.reserve(days_.size());
   auto [compulsoryFirst, compulsoryLast] = compulsorySchoolAgeDays(pupil);
   for (Date day : days_) {
-    bool out = compulsoryOnly && (day < compulsoryFirst || day > compulsoryLast);
+    bool out = (compulsoryOnly && (day < compulsoryFirst || day > compulsoryLast)) ||
+               !isOnRoll(pupil.on_roll, day);
     excluded_.push_back(out);
     for (Session s : {Session::AM, Session::PM})
       sessions_.push_back(out ? Code::notTaken() : reg.at(day, s));

@@ -70,8 +70,9 @@ struct Measure {
 // One pupil's school days, sessions and running sums, ready for measures.
 class SessionSeries {
  public:
-  // Sessions on days the pupil is not of compulsory school age are left out when
-  // `compulsoryOnly`.
+  // Sessions on days the pupil is not on roll (pupil.on_roll) are left out, and so are those on
+  // days the pupil is not of compulsory school age when `compulsoryOnly`: neither possible nor
+  // "not taken", and a day left out ends a consecutive run.
   SessionSeries(const PupilRegister& reg, const Pupil& pupil, bool compulsoryOnly);
   int days() const { return static_cast<int>(days_.size()); }
   Date day(int i) const { return days_[static_cast<std::size_t>(i)]; }
@@ -93,7 +94,7 @@ class SessionSeries {
   const SchoolDayIndex& index_;
   const std::vector<Date>& days_;
   std::vector<Code> sessions_;  // two per school day; excluded sessions are not taken
-  std::vector<bool> excluded_;  // per day: outside compulsory school age
+  std::vector<bool> excluded_;  // per day: off roll, or outside compulsory school age
   mutable std::vector<std::pair<uint64_t, std::vector<int>>> prefixes_;  // by CodeSet::key()
   mutable std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::vector<int>>> runs_;
   mutable std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::vector<int>>> morningRuns_;
