@@ -50,13 +50,9 @@ int backtestCommand(const Args& args, std::ostream& out, std::ostream& err) {
         << "\n";
     return kExitConfig;
   }
-  std::vector<Problem> problems;
-  auto config = loadGatewayConfig(args.config, problems);
-  if (!problems.empty()) {
-    err << "configuration problems (" << problems.size() << "):\n";
-    printProblems(err, problems);
-    return kExitConfig;
-  }
+  auto loaded = loadConfigOrSay(args, err);
+  if (!loaded) return kExitConfig;
+  auto& config = *loaded;
   if (!std::filesystem::exists(config.store_path)) {
     err << "markbridge backtest: there is no store at " << config.store_path.string()
         << " yet: import the school's register first (markbridge sync or import)\n";

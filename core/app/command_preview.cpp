@@ -52,13 +52,9 @@ int syncPreview(const Args& args, std::ostream& out, std::ostream& err) {
     err << "markbridge sync --dry-run: --config FILE is required\n";
     return kExitConfig;
   }
-  std::vector<Problem> problems;
-  auto config = loadGatewayConfig(args.config, problems);
-  if (!problems.empty()) {
-    err << "configuration problems (" << problems.size() << "):\n";
-    printProblems(err, problems);
-    return kExitConfig;
-  }
+  auto loaded = loadConfigOrSay(args, err);
+  if (!loaded) return kExitConfig;
+  auto& config = *loaded;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   escapeTerminalLog();
   PreviewFolder folder;

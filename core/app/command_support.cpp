@@ -133,6 +133,19 @@ void printProblems(std::ostream& err, const std::vector<Problem>& problems) {
   if (problems.size() > kShown) err << "  ... and " << problems.size() - kShown << " more\n";
 }
 
+std::optional<GatewayConfig> loadConfigOrSay(const Args& args, std::ostream& err) {
+  if (args.config.empty()) {
+    err << "markbridge " << args.command << ": --config FILE is required\n";
+    return std::nullopt;
+  }
+  std::vector<Problem> problems;
+  auto config = loadGatewayConfig(args.config, problems);
+  if (problems.empty()) return config;
+  err << "configuration problems (" << problems.size() << "):\n";
+  printProblems(err, problems);
+  return std::nullopt;
+}
+
 std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gateway::Store store,
                                      Gateway::Connectors connectors) {
   if (args.config.empty()) {

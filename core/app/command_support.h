@@ -3,6 +3,7 @@
 // and printing problems and pupil identifiers the way an IT technician reads them.
 
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ Args parseArgs(const std::vector<std::string>& argv);
 // character in it, escaped as the log escapes it (core/domain/logging.h); otherwise as it is.
 std::string oneLine(const std::string& text);
 void printProblems(std::ostream& err, const std::vector<Problem>& problems);
+// The configuration from --config alone (no store, no connectors built), or nothing after
+// printing its problems: for commands that read the store or the calendar themselves.
+std::optional<GatewayConfig> loadConfigOrSay(const Args& args, std::ostream& err);
 // The gateway built from --config, or null after printing why not. Commands that only look
 // open it with Connectors::Look: no token or key is read, so they run without them.
 std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,

@@ -30,6 +30,7 @@
 #include "schedules/london_time.h"
 #include "schedules/sync_schedule.h"
 #include "tests/sandbox/sandbox_server.h"
+#include "tests/support/file_size_limit.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -483,28 +484,6 @@ TEST_F(ServiceFixture, ATokenFixedAndReloadedResumesThePausedSinkAtOnce) {
 
 namespace {
 
-// While alive, files this process and the children it starts write cannot grow past `bytes`: a
-// write beyond fails with EFBIG, as on a full disk (SIGXFSZ ignored, which the child inherits).
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    previous_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit limit{bytes, saved_.rlim_max};
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, previous_);
-  }
-  FileSizeLimit(const FileSizeLimit&) = delete;
-  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
-
- private:
-  rlimit saved_{};
-  void (*previous_)(int) = nullptr;
-};
-
 bool hasProblem(const nlohmann::json& health, const std::string& words) {
   for (const auto& p : health["problems"])
     if (p["problem"].get<std::string>().find(words) != std::string::npos) return true;
@@ -523,7 +502,7 @@ TEST_F(ServiceFixture, HealthIsDegradedWhenTheLastSyncsFailed) {
   ASSERT_EQ(signalAndWait(SIGTERM), 0) << log();
   writeRegister(2000);  // 80,000 marks: the store must grow to hold them
   {
-    FileSizeLimit diskFull(std::filesystem::file_size(dir / "register.db"));
+    test::FileSizeLimit diskFull(std::filesystem::file_size(dir / "register.db"));
     start();
   }
   auto before = nlohmann::json::parse(call("GET", "/health", false).body);

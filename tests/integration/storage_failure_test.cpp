@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/domain/upn.h"
+#include "tests/support/file_size_limit.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -18,28 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kExitStorage = 6;
-
-// While alive, files this process and its children write cannot grow past `bytes`; a write
-// beyond fails with EFBIG (SIGXFSZ ignored, as the child inherits) instead of ending the process.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    previous_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit limit{bytes, saved_.rlim_max};
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, previous_);
-  }
-  FileSizeLimit(const FileSizeLimit&) = delete;
-  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
-
- private:
-  rlimit saved_{};
-  void (*previous_)(int) = nullptr;
-};
 
 struct StorageFixture : ::testing::Test {
   test::TempDir dir;
@@ -90,7 +69,7 @@ TEST_F(StorageFixture, ADiskFullDuringAnImportIsAStorageFailureAndKeepsNothingOf
   dir.write("week.csv", week());
   test::RunResult full;
   {
-    FileSizeLimit diskFull(fs::file_size(dir / "register.db"));
+    test::FileSizeLimit diskFull(fs::file_size(dir / "register.db"));
     full = run({"import", "week.csv"});
   }
   EXPECT_EQ(full.exit_code, kExitStorage) << full.out << full.err;
