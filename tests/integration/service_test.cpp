@@ -32,6 +32,7 @@
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/file_size_limit.h"
 #include "tests/support/test_support.h"
+#include "tests/support/write_repeated.h"
 
 using namespace markbridge;
 
@@ -529,19 +530,6 @@ struct ServiceMemory : ServiceFixture {
       if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
     return -1;
   }
-  // `head`, then `repeat` `times` over, then `tail`, a block at a time (this process never
-  // holds the file).
-  void writeRepeated(const std::filesystem::path& path, const std::string& head,
-                     const std::string& repeat, std::size_t times, const std::string& tail) {
-    std::ofstream out(path, std::ios::binary);
-    out << head;
-    std::string block;
-    for (std::size_t i = 0; i < 4096; ++i) block += repeat;
-    std::size_t i = 0;
-    for (; i + 4096 <= times; i += 4096) out << block;
-    for (; i < times; ++i) out << repeat;
-    out << tail;
-  }
 };
 
 }  // namespace
@@ -562,13 +550,13 @@ TEST_F(ServiceMemory, HostileFilesDroppedInTheInboxKeepThePeakUnder300MB) {
                                               {"settle_seconds", 0}}}}});
   std::filesystem::create_directories(dir / "inbox/sims");
   std::filesystem::create_directories(dir / "inbox/ctf");
-  writeRepeated(dir / "inbox/sims/huge-field.csv",
-                "UPN,Date,Session,Mark,Comment\nB801200005001,03/09/2024,AM,/,", "x",
-                std::size_t{300} << 20, "\nB801200005001,03/09/2024,PM,/\n");
-  writeRepeated(dir / "inbox/ctf/nested-60mb.xml", "<CTfile>", "<a>", 20'000'000, "");
-  writeRepeated(dir / "inbox/ctf/nested-30mb.xml", "<CTfile>", "<a>", 10'000'000, "");
-  writeRepeated(dir / "inbox/ctf/one-text-30mb.xml", "<CTfile><CTFpupilData><Pupil><Surname>", "x",
-                30'000'000, "</Surname></Pupil></CTFpupilData></CTfile>");
+  test::writeRepeated(dir / "inbox/sims/huge-field.csv",
+                      "UPN,Date,Session,Mark,Comment\nB801200005001,03/09/2024,AM,/,", "x",
+                      std::size_t{300} << 20, "\nB801200005001,03/09/2024,PM,/\n");
+  test::writeRepeated(dir / "inbox/ctf/nested-60mb.xml", "<CTfile>", "<a>", 20'000'000, "");
+  test::writeRepeated(dir / "inbox/ctf/nested-30mb.xml", "<CTfile>", "<a>", 10'000'000, "");
+  test::writeRepeated(dir / "inbox/ctf/one-text-30mb.xml", "<CTfile><CTFpupilData><Pupil><Surname>",
+                      "x", 30'000'000, "</Surname></Pupil></CTFpupilData></CTfile>");
   start();
   long atStart = peakKb();
   auto sync = call("POST", "/sync", true, nullptr, 300);

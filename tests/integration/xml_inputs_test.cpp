@@ -17,6 +17,7 @@
 #include "core/domain/upn.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
+#include "tests/support/write_repeated.h"
 
 using namespace markbridge;
 
@@ -67,20 +68,6 @@ Measured measure(const test::TempDir& dir, const std::vector<std::string>& args)
   return m;
 }
 
-// Writes `head`, then `repeat` `times` over, then `tail`, a block at a time: the test process
-// never holds the file (its memory would count in the child's ru_maxrss, before exec).
-void writeRepeated(const std::filesystem::path& path, const std::string& head,
-                   const std::string& repeat, std::size_t times, const std::string& tail) {
-  std::ofstream out(path, std::ios::binary);
-  out << head;
-  std::string block;
-  for (std::size_t i = 0; i < 4096; ++i) block += repeat;
-  std::size_t i = 0;
-  for (; i + 4096 <= times; i += 4096) out << block;
-  for (; i < times; ++i) out << repeat;
-  out << tail;
-}
-
 struct XmlInputsFixture : ::testing::Test {
   test::TempDir dir;
 
@@ -117,33 +104,35 @@ TEST_F(XmlInputsFixture, HostileXmlIsRefusedWithItsLimitAndPeakMemoryStaysUnder3
   };
   const Case cases[] = {
       {"nested-60mb.xml",  // the 60 MB of nesting that peaked at 1.38 GB
-       [](const auto& p) { writeRepeated(p, "<CTfile>", "<a>", 20'000'000, ""); },
+       [](const auto& p) { test::writeRepeated(p, "<CTfile>", "<a>", 20'000'000, ""); },
        "bigger than the limit of 33554432 bytes"},
       {"nested-30mb.xml",
-       [](const auto& p) { writeRepeated(p, "<CTfile>", "<a>", 10'000'000, ""); },
+       [](const auto& p) { test::writeRepeated(p, "<CTfile>", "<a>", 10'000'000, ""); },
        "nest deeper than the limit of 32"},
       {"flat-30mb.xml",
-       [](const auto& p) { writeRepeated(p, "<CTfile>", "<a/>", 7'500'000, "</CTfile>"); },
+       [](const auto& p) { test::writeRepeated(p, "<CTfile>", "<a/>", 7'500'000, "</CTfile>"); },
        "more elements, attributes and pieces of text than the limit of 1500000"},
       {"attributes-30mb.xml",
        [](const auto& p) {
-         writeRepeated(p, "<CTfile>", "<a b='' c='' d='' e='' f=''/>", 1'000'000, "</CTfile>");
+         test::writeRepeated(p, "<CTfile>", "<a b='' c='' d='' e='' f=''/>", 1'000'000,
+                             "</CTfile>");
        },
        "more elements, attributes and pieces of text than the limit of 1500000"},
       {"biggest-dom-30mb.xml",  // just within every limit: pugixml builds it, the reader refuses
        [](const auto& p) {
-         writeRepeated(p, "<CTfile>", "<a>" + std::string(36, 'x') + "</a>", 740'000, "</CTfile>");
+         test::writeRepeated(p, "<CTfile>", "<a>" + std::string(36, 'x') + "</a>", 740'000,
+                             "</CTfile>");
        },
        "the file has no CTFpupilData/Pupil elements"},
       {"one-text-30mb.xml",
        [](const auto& p) {
-         writeRepeated(p, "<CTfile><CTFpupilData><Pupil><Surname>", "x", 30'000'000,
-                       "</Surname></Pupil></CTFpupilData></CTfile>");
+         test::writeRepeated(p, "<CTfile><CTFpupilData><Pupil><Surname>", "x", 30'000'000,
+                             "</Surname></Pupil></CTFpupilData></CTfile>");
        },
        "text longer than the limit of 65536 bytes"},
       {"lines-30mb.xml",
        [](const auto& p) {
-         writeRepeated(p, "", "\n", 30'000'000, "<CTfile><a>&xxe;</a></CTfile>");
+         test::writeRepeated(p, "", "\n", 30'000'000, "<CTfile><a>&xxe;</a></CTfile>");
        },
        ":30000001:12: not well-formed: undeclared entity &xxe;"},
   };
