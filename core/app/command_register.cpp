@@ -67,6 +67,9 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
     out << "  sink " << name << ": " << toString(health.state) << ", " << pending[name]
         << " pending";
     if (health.since) out << ", since " << isoUtc(health.since / 1000);
+    if (health.paused_until)
+      out << ", tried again from " << isoUtc(health.paused_until / 1000)
+          << " (its breaker opened: " << health.paused_because << ")";
     if (!health.reason.empty()) out << " (" << health.reason << ")";
     out << "\n";
   }

@@ -237,8 +237,7 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
         << " queued for delivery\n";
   };
   SystemClock clock;
-  SinkHealthTracker sinkHealth(loadSinkHealth(*gateway),
-                               gateway->config().delivery.circuit.failures);
+  SinkHealthTracker sinkHealth(loadSinkHealth(*gateway));
   observer.attempted = [&](const OutboxItem& item, const DeliveryResult& result) {
     int64_t now = clock.nowMs();
     printAttempt(out, gateway->config().rules, item, result, now);

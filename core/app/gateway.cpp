@@ -143,6 +143,7 @@ int Gateway::resumeSink(const std::string& sink, int64_t nowMs) {
   int due = store_->retrySinkPending(sink, nowMs);
   store_->setSourceState(kResumed, sink, std::to_string(nowMs), nowMs);
   circuits_.erase(sink);
+  paces_.erase(sink);
   resumedAt_[sink] = nowMs;
   return due;
 }
@@ -156,6 +157,7 @@ void Gateway::applyResumes() {
     if (at <= seen) continue;
     seen = at;
     circuits_.erase(sink->name());  // resumed by hand (`outbox retry --sink`): not paused now
+    paces_.erase(sink->name());
   }
 }
 
@@ -169,6 +171,7 @@ DeliveryReport Gateway::deliver(
   DeliveryWorker worker(*store_, sinks, *clock_, *random_, config_.delivery, circuits_);
   worker.on_attempt = onAttempt;
   worker.should_stop = shouldStop;
+  worker.kept_paces = &paces_;
   return worker.run();
 }
 

@@ -94,6 +94,9 @@ class Gateway {
   // its pause is lifted, here and (through the store) in a running service's next delivery.
   // Returns how many items were made due.
   int resumeSink(const std::string& sink, int64_t nowMs);
+  // Each sink's circuit breaker as delivery left it (a sink not sent to by this gateway has
+  // none): `status` and /health say "paused" exactly when one is open.
+  const std::map<std::string, CircuitBreaker>& circuits() const { return circuits_; }
 
   markbridge::Store& store() { return *store_; }
   const SchoolCalendar& calendar() const { return calendar_; }
@@ -122,7 +125,9 @@ class Gateway {
   Clock* clock_ = &systemClock_;
   RandomSource* random_ = &systemRandom_;
   std::map<std::string, CircuitBreaker> circuits_;  // per sink, kept from one sync to the next
-  std::map<std::string, int64_t> resumedAt_;        // per sink: the last resume acted on
+  std::map<std::string, SinkPace>
+      paces_;  // per sink: a slowed rate outlasts the run that slowed it
+  std::map<std::string, int64_t> resumedAt_;  // per sink: the last resume acted on
   Connectors connectors_;
   void applyResumes();
   void requireConnectors(const char* step) const;

@@ -114,7 +114,7 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
   std::map<std::string, std::pair<int64_t, int64_t>> before;  // sink -> retries, failures
   for (const auto& s : gateway_->sinks())
     before[s->name()] = {s->counters().retries, s->counters().failures};
-  SinkHealthTracker sinkHealth(figures().sinks, gateway_->config().delivery.circuit.failures);
+  SinkHealthTracker sinkHealth(figures().sinks);
   auto observer = watching(sinkHealth);
   SyncReport report;
   bool failed = false;
@@ -184,7 +184,7 @@ std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
 void Service::retryWaiting() {
   std::lock_guard lock(gatewayMutex_);
   auto log = namedLogger("service");
-  SinkHealthTracker sinkHealth(figures().sinks, gateway_->config().delivery.circuit.failures);
+  SinkHealthTracker sinkHealth(figures().sinks);
   auto observer = watching(sinkHealth);
   SyncReport report;
   std::map<std::string, SinkHealth> sinks;

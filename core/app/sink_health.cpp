@@ -48,19 +48,39 @@ void SinkHealthTracker::attempted(const std::string& sink, const DeliveryResult&
         break;
       }
       ++h.failures_in_a_row;
-      enter(h,
-            h.failures_in_a_row >= outageFailures_ ? SinkState::PausedOutage : SinkState::Retrying,
-            nowMs);
+      enter(h, SinkState::Retrying, nowMs);  // paused only if its circuit opened (finish)
       break;
   }
 }
 
 std::map<std::string, SinkHealth> SinkHealthTracker::finish(
     const std::vector<std::string>& sinks, const std::map<std::string, int>& pendingBySink,
-    int64_t nowMs) {
+    const std::map<std::string, CircuitBreaker>& circuits, int64_t nowMs) {
   std::map<std::string, SinkHealth> result;
   for (const auto& sink : sinks) {
     auto& h = result[sink] = health_[sink];
+    auto circuit = circuits.find(sink);
+    if (circuit == circuits.end() && !tried_[sink] && h.state != SinkState::Ok) {
+      // This process has not sent to it yet (a fresh `markbridge sync`, or the service just
+      // reloaded): the last run's verdict stands until an attempt says otherwise.
+      auto pending = pendingBySink.find(sink);
+      if (pending != pendingBySink.end() && pending->second > 0) continue;
+    }
+    h.paused_until = 0;
+    h.paused_because.clear();
+    if (circuit != circuits.end() && circuit->second.isOpen()) {
+      enter(h,
+            circuit->second.health() == "paused: credentials" ? SinkState::PausedCredentials
+                                                              : SinkState::PausedOutage,
+            nowMs);
+      h.paused_until = circuit->second.openUntil();
+      h.paused_because = std::string(circuit->second.openedBecause());
+      continue;
+    }
+    // Its circuit is closed (or was never needed: nothing sent): not paused, whatever the
+    // last run said.
+    if (h.state == SinkState::PausedCredentials || h.state == SinkState::PausedOutage)
+      enter(h, h.failures_in_a_row > 0 ? SinkState::Retrying : SinkState::Ok, nowMs);
     auto pending = pendingBySink.find(sink);
     if (!tried_[sink] && (pending == pendingBySink.end() || pending->second == 0)) {
       h.failures_in_a_row = 0;
@@ -79,7 +99,9 @@ void saveSinkHealth(Store& store, const std::map<std::string, SinkHealth>& healt
                          nlohmann::json{{"state", toString(h.state)},
                                         {"reason", h.reason},
                                         {"failures_in_a_row", h.failures_in_a_row},
-                                        {"since", h.since}}
+                                        {"since", h.since},
+                                        {"paused_until", h.paused_until},
+                                        {"paused_because", h.paused_because}}
                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                          nowMs);
 }
@@ -90,7 +112,7 @@ std::map<std::string, SinkHealth> recordSinkHealth(Gateway& gateway, SinkHealthT
                                                    int64_t nowMs) {
   std::map<std::string, int> pending;
   for (const auto& s : gateway.store().outboxBySink()) pending[s.sink] = s.pending;
-  auto health = tracker.finish(gateway.sinkNames(), pending, nowMs);
+  auto health = tracker.finish(gateway.sinkNames(), pending, gateway.circuits(), nowMs);
   saveSinkHealth(gateway.store(), health, nowMs);
   return health;
 }
@@ -112,6 +134,8 @@ std::map<std::string, SinkHealth> loadSinkHealth(Gateway& gateway) {
       h.reason = json.value("reason", "");
       h.failures_in_a_row = json.value("failures_in_a_row", 0);
       h.since = json.value("since", int64_t{0});
+      h.paused_until = json.value("paused_until", int64_t{0});
+      h.paused_because = json.value("paused_because", "");
     } catch (const nlohmann::json::exception&) {
       h = SinkHealth{};  // unreadable: the next sync says again
     }

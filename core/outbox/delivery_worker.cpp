@@ -129,6 +129,8 @@ DeliveryReport DeliveryWorker::run() {
     auto& lane = lanes[name];
     lane.max_in_flight = std::max(pacing.max_in_flight, 1);
     lane.pace = SinkPace(pacing.max_per_second);
+    if (kept_paces)
+      if (auto kept = kept_paces->find(name); kept != kept_paces->end()) lane.pace = kept->second;
     threads += lane.max_in_flight;
     concurrent = concurrent || lane.max_in_flight > 1;
   }
@@ -373,6 +375,8 @@ DeliveryReport DeliveryWorker::run() {
     clock_.sleepMs(until - now);
     refetch = true;
   }
+  if (kept_paces)
+    for (const auto& [name, lane] : lanes) kept_paces->insert_or_assign(name, lane.pace);
   auto states = store_.outboxCounts();
   report.pending_left = states.count("pending") ? states.at("pending") : 0;
   if (report.out_of_budget)

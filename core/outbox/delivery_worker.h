@@ -64,6 +64,10 @@ class DeliveryWorker {
   std::function<void(const OutboxItem&, const DeliveryResult&)> on_attempt;
   // Checked between items: true stops the run after the item in flight (graceful shutdown).
   std::function<bool()> should_stop;
+  // When set, each sink's pace is taken from here and put back after the run, so a rate a
+  // destination slowed us to (429, Retry-After) holds for the next run too, and is only
+  // raised again by answers (the gateway keeps them from one sync to the next).
+  std::map<std::string, SinkPace>* kept_paces = nullptr;
 
  private:
   OutboxStore& store_;

@@ -83,6 +83,8 @@ struct WorkerFixture : ::testing::Test {
   std::map<std::string, CircuitBreaker> circuits;
   CircuitPolicy circuit{1000, 60'000, 900'000};  // off unless a test turns it on
 
+  std::map<std::string, SinkPace>* paces = nullptr;  // kept from one run to the next when set
+
   DeliveryReport run(int64_t budgetMs, int maxAttempts = 0) {
     DeliveryOptions options;
     options.backoff = BackoffPolicy{1000, 8000};
@@ -90,6 +92,7 @@ struct WorkerFixture : ::testing::Test {
     options.run_budget_ms = budgetMs;
     options.max_attempts = maxAttempts;
     DeliveryWorker worker(*store, {{"la", &sink}}, clock, random, options, circuits);
+    worker.kept_paces = paces;
     return worker.run();
   }
 };
@@ -225,6 +228,36 @@ TEST_F(WorkerFixture, ARetryAfterHoldsTheWholeSinkNotOnlyTheItemThatGotIt) {
   EXPECT_EQ(sink.times[0], start);
   for (std::size_t i = 1; i < sink.times.size(); ++i) EXPECT_GE(sink.times[i], start + 2'000) << i;
   EXPECT_EQ(circuits.at("la").health(), "ok");  // slowed down, not paused
+}
+
+TEST_F(WorkerFixture, ARateTheDestinationSlowedUsToHoldsIntoTheNextRun) {
+  std::map<std::string, SinkPace> kept;
+  paces = &kept;
+  sink.pacing_.max_per_second = 10;
+  sink.clock = &clock;
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  auto busy = DeliveryResult::retry("HTTP 429: slow down", 1'000);
+  busy.http_status = 429;
+  sink.script = {busy};
+  EXPECT_EQ(run(60'000).delivered, 1);
+  ASSERT_EQ(kept.count("la"), 1u);
+  EXPECT_LT(kept.at("la").limit(), 10);  // halved by the 429, not yet back up
+  // The next sync (the service's next run): five items go no faster than the slowed rate,
+  // where a fresh pace would send them 100 ms apart.
+  for (const char* upn : {"B", "C", "D", "E", "F"})
+    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+  sink.times.clear();
+  EXPECT_EQ(run(60'000).delivered, 5);
+  ASSERT_EQ(sink.times.size(), 5u);
+  EXPECT_GT(sink.times[1] - sink.times[0], 100);
+  // Without the kept pace the same run is at the configured rate: the test can tell them apart.
+  paces = nullptr;
+  for (const char* upn : {"G", "H", "I", "J", "K"})
+    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+  sink.times.clear();
+  EXPECT_EQ(run(60'000).delivered, 5);
+  ASSERT_EQ(sink.times.size(), 5u);
+  EXPECT_EQ(sink.times[1] - sink.times[0], 100);
 }
 
 TEST_F(WorkerFixture, MaxPerSecondSpacesTheAttempts) {

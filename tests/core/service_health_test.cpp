@@ -65,9 +65,9 @@ TEST(ServiceHealth, FailedSyncsAndRefusedCredentialsDegradeAnOutageDoesNot) {
   ASSERT_EQ(concerns.size(), 1u);
   EXPECT_NE(concerns[0].problem.find("the last 2 sync(s) failed"), std::string::npos);
   in.syncs_failed_in_a_row = 0;
-  in.sinks["la"] = SinkHealth{SinkState::PausedOutage, "HTTP 503", 6, 1};
+  in.sinks["la"] = SinkHealth{SinkState::PausedOutage, "HTTP 503", 6, 1, 0, ""};
   EXPECT_TRUE(healthConcerns(in).empty());  // items wait and go when it is back
-  in.sinks["cpoms"] = SinkHealth{SinkState::PausedCredentials, "HTTP 401: bad key", 0, 1};
+  in.sinks["cpoms"] = SinkHealth{SinkState::PausedCredentials, "HTTP 401: bad key", 0, 1, 0, ""};
   concerns = healthConcerns(in);
   ASSERT_EQ(concerns.size(), 1u);
   EXPECT_NE(concerns[0].problem.find("sink cpoms is paused"), std::string::npos);
@@ -87,35 +87,66 @@ TEST(ServiceHealth, CalendarWarningsOutsideItAndWithinFourWeeksOfItsEnd) {
   EXPECT_TRUE(calendarWarnings(calendar, d("2024-11-21")).empty());  // 29 days: fine
 }
 
-TEST(SinkHealth, EachSyncsAttemptsSayHowASinkIsDoing) {
-  SinkHealthTracker tracker({}, 3);
+TEST(SinkHealth, APausedSinkIsOneWhoseBreakerIsOpenNotOneWithFailuresInARow) {
+  SinkHealthTracker tracker({});
   auto refused = DeliveryResult::retry("sink la: HTTP 401: invalid bearer token");
   refused.sink_unavailable = true;
+  std::map<std::string, CircuitBreaker> circuits;
+  circuits["la"].failed(1000, CircuitBreaker::Failure::SinkUnavailable);
   tracker.attempted("la", refused, 1000);
-  tracker.attempted("cpoms", DeliveryResult::retry("HTTP 503"), 1000);
-  tracker.attempted("webhook", DeliveryResult::retry("HTTP 503"), 1000);
-  tracker.attempted("webhook", DeliveryResult::retry("HTTP 503"), 1000);
-  tracker.attempted("webhook", DeliveryResult::retry("HTTP 503"), 1000);
+  // cpoms failed 12 times in a row but its breaker stayed closed (answers kept coming, the rate
+  // stayed under the threshold): retrying, not paused.
+  circuits["cpoms"];
+  for (int i = 0; i < 12; ++i) tracker.attempted("cpoms", DeliveryResult::retry("HTTP 503"), 1000);
+  // webhook's breaker opened on the failure rate after three attempts.
+  CircuitPolicy quick;
+  quick.min_requests = 3;
+  circuits.emplace("webhook", CircuitBreaker(quick));
+  for (int i = 0; i < 3; ++i) {
+    circuits.at("webhook").failed(1000, CircuitBreaker::Failure::Answer);
+    tracker.attempted("webhook", DeliveryResult::retry("HTTP 503"), 1000);
+  }
   auto health = tracker.finish({"la", "cpoms", "webhook", "idle"},
-                               {{"la", 2}, {"cpoms", 1}, {"webhook", 4}}, 2000);
+                               {{"la", 2}, {"cpoms", 1}, {"webhook", 4}}, circuits, 2000);
   EXPECT_EQ(health["la"].state, SinkState::PausedCredentials);
   EXPECT_EQ(health["la"].reason, "sink la: HTTP 401: invalid bearer token");
+  EXPECT_EQ(health["la"].paused_until, circuits.at("la").openUntil());
   EXPECT_EQ(health["cpoms"].state, SinkState::Retrying);
+  EXPECT_EQ(health["cpoms"].paused_until, 0);
   EXPECT_EQ(health["webhook"].state, SinkState::PausedOutage);
+  EXPECT_EQ(health["webhook"].paused_until, 1000 + quick.cooldown_ms);
+  EXPECT_EQ(health["webhook"].paused_because, "failure rate over the window");
   EXPECT_EQ(health["idle"].state, SinkState::Ok);
   EXPECT_EQ(toString(SinkState::PausedCredentials), "paused: credentials");
   EXPECT_EQ(toString(SinkState::PausedOutage), "paused: outage");
 
-  // The next sync: la is not tried (its items wait) and keeps its state; the others answer.
-  SinkHealthTracker next(health, 3);
-  next.attempted("cpoms", DeliveryResult::delivered("ref-1"), 3000);
-  next.attempted("webhook", DeliveryResult::reject("HTTP 422"), 3000);
-  auto after = next.finish({"la", "cpoms", "webhook"}, {{"la", 2}}, 3000);
+  // The next run: la is not tried (its breaker is still open) and keeps its state; webhook's
+  // trials pass and its breaker closes; cpoms answers.
+  SinkHealthTracker next(health);
+  int64_t later = 1000 + quick.cooldown_ms;
+  for (int i = 0; i < quick.trials; ++i) {
+    circuits.at("webhook").started(later);
+    circuits.at("webhook").succeeded(later);
+    next.attempted("webhook", DeliveryResult::delivered("ref-w"), later);
+  }
+  next.attempted("cpoms", DeliveryResult::delivered("ref-1"), later);
+  auto after = next.finish({"la", "cpoms", "webhook"}, {{"la", 2}}, circuits, later);
   EXPECT_EQ(after["la"].state, SinkState::PausedCredentials);
   EXPECT_EQ(after["la"].since, 1000);
   EXPECT_EQ(after["cpoms"].state, SinkState::Ok);
-  EXPECT_EQ(after["webhook"].state, SinkState::Ok);  // it answered; the dead letter is shown apart
+  EXPECT_EQ(after["webhook"].state, SinkState::Ok);
+  EXPECT_EQ(after["webhook"].paused_until, 0);
   EXPECT_EQ(after["webhook"].failures_in_a_row, 0);
+
+  // A fresh process (no breakers yet) that did not send to a paused sink with items waiting
+  // keeps the last verdict; one whose breaker exists and is closed is not paused.
+  SinkHealthTracker fresh(after);
+  auto kept = fresh.finish({"la"}, {{"la", 2}}, {}, later + 1);
+  EXPECT_EQ(kept["la"].state, SinkState::PausedCredentials);
+  EXPECT_EQ(kept["la"].paused_until, after["la"].paused_until);
+  std::map<std::string, CircuitBreaker> resumed{{"la", CircuitBreaker{}}};
+  SinkHealthTracker byHand(after);
+  EXPECT_EQ(byHand.finish({"la"}, {{"la", 2}}, resumed, later + 1)["la"].state, SinkState::Ok);
 }
 
 TEST(LogText, NewlinesAndControlCharactersAreEscapedSoALineIsOneRecord) {

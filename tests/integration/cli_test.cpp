@@ -337,6 +337,38 @@ TEST_F(CliFixture, ASyncWhoseClientCertificateWasRefusedExitsFiveAndStatusSaysSo
       << status.out;
 }
 
+// Issue 17: `status` says a sink is paused exactly when its breaker opened (here on the
+// failure rate, after 3 attempts), and when its items go again; before the breaker opens, the
+// same failures are "retrying".
+TEST_F(CliFixture, StatusSaysPausedWhenTheSinksBreakerOpenedAndWhenItIsTriedAgain) {
+  sandbox::Faults down;
+  down.fail = 1000;
+  down.status = 503;
+  server->setFaults(down);
+  writeConfig({{"delivery",
+                {{"circuit_min_requests", 3},
+                 {"circuit_failure_percent", 80},
+                 {"circuit_pause_seconds", 600},
+                 {"run_budget_seconds", 2}}}});
+  auto sync = run({"sync", "--config", "markbridge.json"});
+  EXPECT_NE(sync.exit_code, 0) << sync.out << sync.err;
+  EXPECT_EQ(server->requests(), 3);  // the breaker opened on the third 503: no more attempts
+  auto status = run({"status", "--config", "markbridge.json"});
+  EXPECT_NE(status.out.find("sink la: paused: outage, 1 pending, since "), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find(", tried again from 20"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("(its breaker opened: failure rate over the window)"),
+            std::string::npos)
+      << status.out;
+
+  // With the breaker's volume out of reach, three 503s are failures, not an outage.
+  run({"outbox", "--config", "markbridge.json", "retry", "--sink", "la"});
+  writeConfig({{"delivery", {{"circuit_min_requests", 1000}, {"run_budget_seconds", 1}}}});
+  run({"sync", "--config", "markbridge.json"});
+  status = run({"status", "--config", "markbridge.json"});
+  EXPECT_NE(status.out.find("sink la: retrying, 1 pending"), std::string::npos) << status.out;
+}
+
 TEST_F(CliFixture, AFileNameWithANewlineCannotForgeALineOfOutputOrLog) {
   writeConfig(
       {{"sources",
