@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/domain/logging.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 
@@ -53,6 +55,14 @@ std::string ruleLabelOfPayload(const RuleSet& rules, const std::string& payload)
   auto event = nlohmann::json::parse(payload, nullptr, false);
   if (!event.is_object() || !event.contains("rule") || !event["rule"].is_string()) return "";
   return ruleLabel(rules, event["rule"].get<std::string>());
+}
+
+std::string londonTime(int64_t utcSeconds) {
+  int minutes = london::localMinutes(utcSeconds);
+  char clock[32];
+  std::snprintf(clock, sizeof clock, " %02d:%02d:%02d", minutes / 60, minutes % 60,
+                static_cast<int>(utcSeconds % 60));
+  return london::localDate(utcSeconds).iso() + clock;
 }
 
 std::string utcMs(int64_t ms) {

@@ -53,6 +53,8 @@ std::string ruleLabel(const RuleSet& rules, const std::string& ruleId);
 std::string ruleLabelOfPayload(const RuleSet& rules, const std::string& payload);
 // Unix milliseconds as "2024-10-07 16:05:12Z"; "-" for none.
 std::string utcMs(int64_t ms);
+// "2024-10-28 09:46:05" in London wall-clock time.
+std::string londonTime(int64_t utcSeconds);
 
 // The pupils a person named: by UPN, by the masked UPN the outputs print ("B...5001"), by
 // admission number (MIS id), or by name ("Ann Smith", "Smith, Ann"). More than one: ambiguous.

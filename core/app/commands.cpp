@@ -249,8 +249,14 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
            "markbridge sync); nothing was done\n";
     return kExitBusy;
   }
-  bool credentialsRefused = false;
-  for (const auto& [name, health] : recordSinkHealth(*gateway, sinkHealth, clock.nowMs()))
+  bool credentialsRefused = false, sinkDown = false;
+  for (const auto& [name, health] : recordSinkHealth(*gateway, sinkHealth, clock.nowMs())) {
+    if (health.state == SinkState::PausedOutage) {
+      sinkDown = true;
+      err << "sink " << name << " is paused: the destination is down (" << health.reason << "; "
+          << health.paused_because << "); its items are kept and tried again from "
+          << londonTime(health.paused_until / 1000) << "\n";
+    }
     if (health.state == SinkState::PausedCredentials) {
       credentialsRefused = true;
       err << "sink " << name
@@ -260,6 +266,7 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
                                        "credentials (")
           << health.reason << "); its items are kept and nothing reaches it until they are fixed\n";
     }
+  }
   out << "delivery: " << report.delivery.delivered << " delivered, " << report.delivery.retried
       << " retried, " << report.delivery.rejected << " rejected, " << report.delivery.pending_left
       << " still pending\n";
@@ -272,7 +279,8 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   // The most urgent first: refused credentials stop every delivery to a destination.
   if (credentialsRefused) return kExitCredentialsRefused;
   if (report.inputRejected()) return kExitInputRejected;
-  return report.delivery.rejected ? kExitDeliveryRejected : kExitOk;
+  if (report.delivery.rejected) return kExitDeliveryRejected;
+  return sinkDown ? kExitSinkPaused : kExitOk;
 }
 
 // " in the store FILE" for a storage failure's message: the configuration read again (it

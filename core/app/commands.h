@@ -20,6 +20,9 @@ constexpr int kExitCredentialsRefused = 5;
 // The store could not be opened, read or written (disk full, read-only, damaged, missing
 // folder): nothing half-done was kept; fix the storage (or restore the backup) and run again.
 constexpr int kExitStorage = 6;
+// A destination is down: its sink is paused (its breaker opened), its items kept and tried
+// again when the pause ends. Nothing to fix unless it lasts.
+constexpr int kExitSinkPaused = 7;
 
 int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

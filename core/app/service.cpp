@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/app/admin_api.h"
+#include "core/app/command_support.h"
 #include "core/app/commands.h"
 #include "core/domain/logging.h"
 #include "core/store/sqlite_db.h"
@@ -25,15 +26,6 @@ std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
   auto config = loadGatewayConfig(file, problems);
   if (!problems.empty()) throw ProblemError(problems);
   return std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify);
-}
-
-// "2024-10-28 09:46:05" in London wall-clock time.
-std::string londonTime(int64_t utcSeconds) {
-  int minutes = london::localMinutes(utcSeconds);
-  char clock[32];
-  std::snprintf(clock, sizeof clock, " %02d:%02d:%02d", minutes / 60, minutes % 60,
-                static_cast<int>(utcSeconds % 60));
-  return london::localDate(utcSeconds).iso() + clock;
 }
 
 }  // namespace

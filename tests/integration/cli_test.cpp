@@ -351,7 +351,12 @@ TEST_F(CliFixture, StatusSaysPausedWhenTheSinksBreakerOpenedAndWhenItIsTriedAgai
                  {"circuit_pause_seconds", 600},
                  {"run_budget_seconds", 2}}}});
   auto sync = run({"sync", "--config", "markbridge.json"});
-  EXPECT_NE(sync.exit_code, 0) << sync.out << sync.err;
+  EXPECT_EQ(sync.exit_code, 7) << sync.out << sync.err;
+  EXPECT_NE(sync.err.find("sink la is paused: the destination is down (sink la: HTTP 503: "
+                          "sandbox told to fail; failure rate over the window); its items are "
+                          "kept and tried again from "),
+            std::string::npos)
+      << sync.err;
   EXPECT_EQ(server->requests(), 3);  // the breaker opened on the third 503: no more attempts
   auto status = run({"status", "--config", "markbridge.json"});
   EXPECT_NE(status.out.find("sink la: paused: outage, 1 pending, since "), std::string::npos)
@@ -364,7 +369,7 @@ TEST_F(CliFixture, StatusSaysPausedWhenTheSinksBreakerOpenedAndWhenItIsTriedAgai
   // With the breaker's volume out of reach, three 503s are failures, not an outage.
   run({"outbox", "--config", "markbridge.json", "retry", "--sink", "la"});
   writeConfig({{"delivery", {{"circuit_min_requests", 1000}, {"run_budget_seconds", 1}}}});
-  run({"sync", "--config", "markbridge.json"});
+  EXPECT_EQ(run({"sync", "--config", "markbridge.json"}).exit_code, 0);
   status = run({"status", "--config", "markbridge.json"});
   EXPECT_NE(status.out.find("sink la: retrying, 1 pending"), std::string::npos) << status.out;
 }
