@@ -74,7 +74,8 @@ TEST_F(BacktestSchool, CountsEventsPupilsAndFalseAlarmsByTheirWeek) {
   EXPECT_EQ(pa.action, "concern");
   ASSERT_GE(pa.total.events, 1);
   EXPECT_EQ(pa.total.false_alarms, pa.total.events);
-  EXPECT_EQ(pa.weeks.begin()->first, d("2024-09-16"));  // 20 possible sessions: her 2nd week
+  // Measured once 60 sessions were possible: 6 of 60 on 14 October, her 30th school day.
+  EXPECT_EQ(pa.weeks.begin()->first, d("2024-10-14"));
 
   // B: the LA is told of ten days' unauthorised absence in the week it reached ten; a run, not
   // a rate, so never a false alarm.
@@ -94,9 +95,10 @@ TEST_F(BacktestSchool, CountsEventsPupilsAndFalseAlarmsByTheirWeek) {
 
 TEST_F(BacktestSchool, ThePeriodLimitsWhichEventsCount) {
   auto rules = test::shippedPolicies({"statutory"});
-  auto september = backtest(*store, cal, rules, d("2024-09-02"), d("2024-09-30"), {});
+  auto september = backtest(*store, cal, rules, d("2024-09-02"), d("2024-10-14"), {});
   EXPECT_EQ(rule(september, "statutory.unauthorised_10_day").total.events, 0);
-  // Judged at the end of September, A is still persistently absent: not yet a false alarm.
+  // Judged on 14 October, the day it fired, A is still persistently absent: not yet a false
+  // alarm.
   const auto& pa = rule(september, "statutory.persistent_absence");
   EXPECT_GE(pa.total.events, 1);
   EXPECT_EQ(pa.total.false_alarms, 0);

@@ -136,3 +136,47 @@ TEST(Policy, EveryProblemInAPolicyFileNamesItsJsonPath) {
                        "$.rules[1].when.window", "$.rules[1].when", "$.rules[1].action.letter",
                        "$.rules[2].when.any[0].pupil", "$.rules[2].id"}));
 }
+
+// Issue 14 item 3: hysteresis. A rule raised at one line is raised again only after the pupil
+// has been clear of a second line for rearm_after_school_days; a day between the two lines
+// starts that count again.
+TEST_F(PolicyFixture, RearmWhenKeepsAPupilBetweenTheLinesFromBeingRaisedAgain) {
+  auto policyWith = [](bool hysteresis) {
+    auto json = nlohmann::json::parse(R"({
+      "name": "lines",
+      "rules": [{"id": "two_n", "rearm_after_school_days": 1,
+                 "when": {"measure": "count", "codes": ["N"],
+                          "window": {"last_school_days": 5}, "at_least": 2},
+                 "action": {"note": {"text": "two Ns in a week"}}}]})");
+    if (hysteresis)
+      json["rules"][0]["rearm_when"] = {{"measure", "count"},
+                                        {"codes", {"N"}},
+                                        {"window", {{"last_school_days", 5}}},
+                                        {"at_most", 0}};
+    std::vector<Problem> problems;
+    auto policy = Policy::fromJson(json, "lines.json", problems);
+    EXPECT_TRUE(problems.empty()) << problems.front().str();
+    return *policy;
+  };
+  // School days from Monday 16 Sep: N on days 0 and 1 (two in the week: raised); day 5 sees
+  // one N in its last five days (under the line, not clear of it); N on days 6 and 7 (two
+  // again); days 8 to 12 clear; N on days 13 and 14.
+  auto days = schoolDays("2024-09-16", 15);
+  for (int i : {0, 1, 6, 7, 13, 14}) set({days[static_cast<std::size_t>(i)]}, "N", "/");
+  auto without = PolicyRegister::fired(policyWith(false), "lines.two_n");
+  ASSERT_EQ(without.size(), 3u);  // raised again after one day under the line
+  EXPECT_EQ(without[1].occurred_on, days[7]);
+  auto with = PolicyRegister::fired(policyWith(true), "lines.two_n");
+  ASSERT_EQ(with.size(), 2u);
+  EXPECT_EQ(with[0].occurred_on, days[1]);
+  EXPECT_EQ(with[1].occurred_on, days[14]);  // only after a day with no N in its last five
+
+  std::vector<Problem> problems;
+  auto json = nlohmann::json::parse(R"({"name": "p", "rules": [{"id": "r",
+      "when": {"measure": "count", "codes": ["N"], "at_least": 1},
+      "rearm_when": {"measure": "count", "codes": ["QQ"], "at_most": 0},
+      "action": {"note": {}}}]})");
+  EXPECT_FALSE(Policy::fromJson(json, "p.json", problems));
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems.front().location, "$.rules[0].rearm_when.codes[0]");
+}

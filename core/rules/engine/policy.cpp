@@ -32,6 +32,9 @@ constexpr Field kRuleFields[] = {
     {"rearm_each", FieldType::String, "\"\"", false,
      "\"term\" or \"academic_year\": fire again on the first school day of each, if the "
      "condition still holds (e.g. termly letters)"},
+    {"rearm_when", FieldType::Object, "", false,
+     "a condition that must also hold on the quiet days that re-arm the rule (hysteresis: "
+     "raised at 10%, raised again only after rearm_after_school_days under 9%)"},
     {"at_most_once_each", FieldType::String, "\"\"", false,
      "\"term\" or \"academic_year\": never fire twice in one (e.g. one letter per band per "
      "term, however often the pupil crosses the line)"},
@@ -77,6 +80,12 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
       if (other.id == rule.id) context.add(path + ".id", "is used by another rule", rule.id);
     rule.compulsory_school_age_only = r.value("compulsory_school_age_only", true);
     rule.rearm_after_school_days = r.value("rearm_after_school_days", 1);
+    if (r.contains("rearm_when")) {
+      rule.rearm_when = Condition::fromJson(r["rearm_when"], path + ".rearm_when", context);
+      if (rule.rearm_when && (rule.rearm_when->usesStages() || usesLadders(*rule.rearm_when)))
+        context.add(path + ".rearm_when",
+                    "speaks of stages or ladders: a re-arm condition reads the register only");
+    }
     rule.rearm_each = period(r, "rearm_each", path, context);
     rule.at_most_once_each = period(r, "at_most_once_each", path, context);
     if (rule.rearm_after_school_days < 1)
@@ -341,7 +350,10 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
       if (i == plan.save + 1) saved[r] = state;
       if (firsts && (*firsts)[static_cast<std::size_t>(i)] == i) state.armed = 1;
       if (!holds(rule.when, pupil, series, i, context)) {
-        if (++state.quiet >= rule.rearm_after_school_days) state.armed = 1;
+        if (rule.rearm_when && !holds(*rule.rearm_when, pupil, series, i, nullptr))
+          state.quiet = 0;  // between the lines: not yet clear of it
+        else if (++state.quiet >= rule.rearm_after_school_days)
+          state.armed = 1;
         continue;
       }
       state.quiet = 0;

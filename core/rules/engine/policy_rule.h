@@ -22,6 +22,10 @@ struct PolicyRule {
   Condition when;
   bool compulsory_school_age_only = true;
   int rearm_after_school_days = 1;
+  // Hysteresis: when set, a quiet day counts towards re-arming only if this holds too (e.g.
+  // persistent absence raised at 10% is raised again only after 20 school days under 9%); a
+  // day between the two lines starts the count again.
+  std::optional<Condition> rearm_when;
   enum class Rearm { Never, Term, AcademicYear } rearm_each = Rearm::Never;  // and fire again
   Rearm at_most_once_each = Rearm::Never;  // and never fire twice in one term (or year)
   PolicyAction action;
