@@ -11,9 +11,10 @@ bin="$root/$build"
 demo="$bin/demo"
 rm -rf "$demo" && mkdir -p "$demo"
 
-echo "== 1. The sample school's SIMS export (generated, the same every time)"
+echo "== 1. The sample school's SIMS export (generated, the same every time), and the spring term's first three daily exports"
+mkdir -p "$demo/sims-drop" "$demo/daily"
 "$bin/tests/sandbox/markbridge-sample-school" "$root/schedules/calendars/demo-academy-2024-25.json" \
-  "$demo/sims-export-autumn-2024.csv"
+  "$demo/sims-drop/sims-export-autumn-2024.csv" "$demo/daily"
 
 echo "== 2. A sandbox LA portal and CPOMS on 127.0.0.1 (HTTPS, development certificates from certs/)"
 "$bin/tests/sandbox/markbridge-sandbox" --cert "$bin/certs/server.pem" --key "$bin/certs/server.key" \
@@ -33,6 +34,12 @@ echo "== 3. markbridge check"
 "$bin/core/app/markbridge" check --config "$demo/markbridge.json"
 echo "== 4. markbridge sync: import, evaluate the statutory rules, deliver"
 "$bin/core/app/markbridge" sync --config "$demo/markbridge.json"
+echo "== 4a. Three more syncs, each with the next day's export dropped in: one pupil is no longer in them"
+for daily in "$demo"/daily/*.csv; do
+  sleep 1  # the syncs are told apart by the second they ran in
+  mv "$daily" "$demo/sims-drop/"
+  "$bin/core/app/markbridge" sync --config "$demo/markbridge.json"
+done
 echo "== 5. markbridge status"
 "$bin/core/app/markbridge" status --config "$demo/markbridge.json"
 echo "== 6. What the sandbox LA portal received"

@@ -9,6 +9,7 @@
 #include "core/app/sink_health.h"
 #include "core/app/store_receiver.h"
 #include "mapping/code_map.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 namespace {
@@ -19,6 +20,30 @@ std::string isoUtc(std::time_t seconds) {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
+}
+
+// The admission register (issue 16, item 7): who is on roll today, this week's joiners and
+// leavers, and the returns not yet delivered.
+void printOnRoll(Store& store, std::ostream& out) {
+  Date today = london::localDate(std::time(nullptr));
+  Date monday = today.monday();
+  auto r = store.onRollSummary(today, monday, monday + 6);
+  if (r.on_roll == 0 && r.joined == 0 && r.left == 0 && r.waiting.empty() && r.office_tasks == 0)
+    return;  // no source carries the admission register
+  out << "  admission register: " << r.on_roll << " on roll on " << today.iso();
+  if (r.without_roll) out << " (and " << r.without_roll << " with no admission register data)";
+  out << "; week of " << monday.iso() << ": " << r.joined << " joined, " << r.left << " left\n";
+  auto waiting = [&](const char* type) {
+    auto it = r.waiting.find(type);
+    return it == r.waiting.end() ? 0 : it->second;
+  };
+  out << "    returns not yet delivered: " << waiting("new_pupil") << " new pupil";
+  if (!r.earliest_due.empty()) out << " (earliest due " << r.earliest_due << ")";
+  out << ", " << waiting("deletion") << " deletion, " << r.office_tasks
+      << " deletion return(s) waiting for the office to record missing details\n";
+  out << "    children missing education: " << waiting("missing_education")
+      << " LA notification(s) not yet delivered; " << r.vanished
+      << " pupil(s) gone from the exports without a leaving date\n";
 }
 
 }  // namespace
@@ -47,6 +72,7 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
   for (const auto& gap : store.registersNotTaken(20))
     out << "    " << gap.date.iso() << " " << toString(gap.session) << ": " << gap.pupils
         << " pupil(s) with no mark (register not taken)\n";
+  printOnRoll(store, out);
   out << "  events active " << s.active_events << "\n  outbox:";
   for (const auto& state : {"pending", "delivered", "rejected"}) {
     auto it = s.outbox_by_state.find(state);

@@ -2,11 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 
@@ -40,8 +44,19 @@ void evaluateBatch(Batch& batch, const RuleSet& rules, Date today,
 
 EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
                                 const std::vector<SinkRoute>& routes, Date today, int64_t nowMs,
-                                bool resume) {
+                                bool resume, const std::vector<std::string>& rollSources) {
   EvaluationRun run;
+  // Pupils the roll's listings stopped naming: the days of the first syncs that missed them
+  // (as many as the rule reads, so the pupil's digest stops changing after that). A pupil whose
+  // leaving date closes the roll is not missing.
+  std::map<std::string, std::vector<Date>> missed;
+  const std::size_t keep =
+      static_cast<std::size_t>(std::max(1, rules.missingEducation().vanished_after_syncs));
+  for (auto& [upn, times] : store.rollListingsMissed(rollSources)) {
+    auto& days = missed[upn];
+    for (std::size_t i = 0; i < times.size() && i < keep; ++i)
+      days.push_back(london::localDate(times[i]));
+  }
   std::unordered_map<std::string, std::string> checkpoints;
   if (resume) checkpoints = store.evaluationCheckpoints();
   // A few thousand pupils at a time: memory stays bounded for a whole local authority, and
@@ -77,6 +92,11 @@ EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, co
   };
   store.forEachPupilRegister(calendar, [&](const Pupil& pupil, const PupilRegister& reg) {
     reading->registers.emplace_back(pupil, reg);
+    if (auto it = missed.find(pupil.upn); it != missed.end()) {
+      auto& copy = reading->registers.back().first;
+      bool left = !copy.on_roll.empty() && copy.on_roll.back().left;
+      if (!left) copy.missed_roll_listings = it->second;
+    }
     if (reading->registers.size() >= kPupilsPerBatch) handOver();
   });
   if (!reading->registers.empty()) handOver();
@@ -88,6 +108,18 @@ EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, co
       run.pupils, today.iso(), run.resumed, run.outcome.new_events, run.outcome.withdrawn_events,
       run.outcome.outbox_items);
   return run;
+}
+
+std::vector<std::string> rollSourcesOf(const RuleSet& rules, const nlohmann::json& sources) {
+  if (const auto& chosen = rules.missingEducation().roll_sources) return *chosen;
+  std::vector<std::string> names;
+  for (const auto& source : sources) {
+    if (!source.is_object()) continue;
+    std::string type = source.value("type", "");
+    if (type == "mis_rest" || type == "ctf_xml") continue;  // incremental; transfer files
+    names.push_back(source.value("name", ""));
+  }
+  return names;
 }
 
 }  // namespace markbridge

@@ -4,6 +4,8 @@
 // year walked again), and the events and outbox rows committed in one
 // transaction.
 
+#include <nlohmann/json_fwd.hpp>
+#include <string>
 #include <vector>
 
 #include "core/rules/rule_set.h"
@@ -19,6 +21,11 @@ struct EvaluationRun {
 
 EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
                                 const std::vector<SinkRoute>& routes, Date today, int64_t nowMs,
-                                bool resume = true);
+                                bool resume = true,
+                                const std::vector<std::string>& rollSources = {});
+
+// The sources whose imports list the whole roll (children missing education): the rules'
+// missing_education.roll_sources, or every configured source but mis_rest and ctf_xml ones.
+std::vector<std::string> rollSourcesOf(const RuleSet& rules, const nlohmann::json& sources);
 
 }  // namespace markbridge

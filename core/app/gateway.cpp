@@ -129,7 +129,8 @@ EvaluationOutcome Gateway::evaluate(int* pupilsEvaluated) {
   // Rules look at school days up to today (London's: a sync at 00:30 BST is on the new day):
   // later days have no registers yet.
   Date today = london::localDate(clock_->nowMs() / 1000);
-  auto run = evaluateRegisters(*store_, calendar_, config_.rules, routes, today, clock_->nowMs());
+  auto run = evaluateRegisters(*store_, calendar_, config_.rules, routes, today, clock_->nowMs(),
+                               true, rollSourcesOf(config_.rules, config_.sources));
   if (pupilsEvaluated) *pupilsEvaluated = run.pupils;
   faultPoint("after-evaluate");
   return run.outcome;

@@ -17,7 +17,10 @@ inline constexpr std::string_view kLaNotificationTypes[] = {
     // an education, health and care (EHC) plan has falling attendance".
     "ehcp_attendance_concern",
     // The admission register's returns (reg. 13(1) and 13(4)): core/rules/admission_returns.h.
-    "new_pupil", "deletion"};
+    "new_pupil", "deletion",
+    // Children missing education (attendance-reference.md 3a): a pupil who vanished from the
+    // exports, or left with an open unauthorised run or no known destination.
+    "missing_education"};
 
 inline bool isLaNotificationType(std::string_view type) {
   return std::find(std::begin(kLaNotificationTypes), std::end(kLaNotificationTypes), type) !=

@@ -33,6 +33,10 @@ struct Pupil {
   PupilFlags flags;
   // The admission register, oldest first; empty when no source carries it (see on_roll.h).
   std::vector<OnRollPeriod> on_roll = {};
+  // The days of the syncs, since the pupil was last named, whose imports listed the whole roll
+  // without naming them, oldest first (children missing education: core/rules/
+  // missing_education.h). Not stored with the pupil: the app fills it in for evaluation.
+  std::vector<Date> missed_roll_listings = {};
   bool operator==(const Pupil&) const = default;
 };
 

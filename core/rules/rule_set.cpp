@@ -19,6 +19,9 @@ constexpr Field kRulesFields[] = {
     {"admission_register", FieldType::Object, "{}", false,
      "the admission register's LA returns (new_pupil, deletion): which are owed; see "
      "docs/rules.md \"Admission register returns\""},
+    {"missing_education", FieldType::Object, "{}", false,
+     "children missing education (vanished pupils, leavers with an open unauthorised run or no "
+     "destination): see docs/rules.md \"Children missing education\""},
 };
 
 }  // namespace
@@ -49,6 +52,9 @@ RuleSet RuleSet::fromJson(const nlohmann::json& json, const std::string& path,
   set.admission_ =
       AdmissionReturnSettings::fromJson(rules.value("admission_register", nlohmann::json::object()),
                                         path + ".admission_register", context);
+  set.missing_ =
+      MissingEducationSettings::fromJson(rules.value("missing_education", nlohmann::json::object()),
+                                         path + ".missing_education", context);
   const auto& names = rules.contains("policies") ? rules["policies"] : nlohmann::json::array();
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string at = path + ".policies[" + std::to_string(i) + "]";
@@ -108,6 +114,12 @@ uint64_t pupilDigest(const Pupil& pupil) {
   for (const auto& p : pupil.on_roll)
     key += "|" + (p.admitted ? p.admitted->iso() : std::string("-")) + ".." +
            (p.left ? p.left->iso() : std::string("-"));
+  // A pupil missing from the roll's listings (nothing added for the rest, so their checkpoints
+  // still fit): each further missed sync, or being named again, walks the pupil again.
+  if (!pupil.missed_roll_listings.empty()) {
+    key += "|missed";
+    for (const auto& day : pupil.missed_roll_listings) key += ":" + day.iso();
+  }
   return hash64(key);
 }
 
@@ -117,7 +129,8 @@ std::string_view bytesOf(const std::vector<T>& v) {
 }
 
 uint64_t rulesDigest(const std::vector<Policy>& policies, const SchoolCalendar& calendar,
-                     const AdmissionReturnSettings& admission) {
+                     const AdmissionReturnSettings& admission,
+                     const MissingEducationSettings& missing) {
   const auto& index = calendar.index();
   uint64_t h = hash64(bytesOf(index.days));
   h = hash64(bytesOf(index.termFirst), h);
@@ -129,6 +142,7 @@ uint64_t rulesDigest(const std::vector<Policy>& policies, const SchoolCalendar& 
                          std::to_string(admission.youngest_on_first_day) +
                          std::to_string(admission.final_year_leavers) + admission.final_year;
   for (const auto& year : admission.youngest_years) settings += "|" + year;
+  settings += "|" + missing.digest();
   return hash64(settings, h);
 }
 
@@ -144,7 +158,7 @@ RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg,
   outcome.from = days.empty() ? reg.calendar().first() : days.front();
   if (last < 0) return outcome;
   CheckpointHeader header;
-  header.rules = rulesDigest(policies_, reg.calendar(), admission_);
+  header.rules = rulesDigest(policies_, reg.calendar(), admission_, missing_);
   header.pupil = pupilDigest(pupil);
   WalkPlan plan;
   plan.through = last;
@@ -174,6 +188,9 @@ RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg,
   auto returns = markbridge::admissionReturns(pupil, reg, admission_, returnsFrom, through);
   outcome.events.insert(outcome.events.end(), std::make_move_iterator(returns.begin()),
                         std::make_move_iterator(returns.end()));
+  auto missing = markbridge::missingEducation(pupil, reg, missing_, returnsFrom, through);
+  outcome.events.insert(outcome.events.end(), std::make_move_iterator(missing.begin()),
+                        std::make_move_iterator(missing.end()));
   if (plan.save >= 0) {
     header.day = plan.save;
     header.register_ = reg.digestThrough(days[static_cast<std::size_t>(plan.save)]);
@@ -194,6 +211,10 @@ std::vector<Event> RuleSet::evaluate(const Pupil& pupil, const PupilRegister& re
                                               reg.calendar().last());
   events.insert(events.end(), std::make_move_iterator(returns.begin()),
                 std::make_move_iterator(returns.end()));
+  auto missing = markbridge::missingEducation(pupil, reg, missing_, reg.calendar().first(),
+                                              reg.calendar().last());
+  events.insert(events.end(), std::make_move_iterator(missing.begin()),
+                std::make_move_iterator(missing.end()));
   return events;
 }
 

@@ -12,6 +12,7 @@
 #include "core/domain/config_schema.h"
 #include "core/rules/admission_returns.h"
 #include "core/rules/engine/policy.h"
+#include "core/rules/missing_education.h"
 
 namespace markbridge {
 
@@ -46,10 +47,13 @@ class RuleSet {
   std::optional<Date> notifyFrom() const { return notifyFrom_; }
   // The admission register's returns (new pupil, deletion), evaluated beside the policies.
   const AdmissionReturnSettings& admissionReturns() const { return admission_; }
+  // Children missing education (vanished pupils, leavers), evaluated beside the policies too.
+  const MissingEducationSettings& missingEducation() const { return missing_; }
 
  private:
   std::vector<Policy> policies_;
   AdmissionReturnSettings admission_;
+  MissingEducationSettings missing_;
   std::optional<Date> notifyFrom_;
 };
 

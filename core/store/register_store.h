@@ -4,6 +4,7 @@
 // (with EventStore and OutboxStore); tests/core/store_contract_*.cpp hold its contract.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,6 +112,11 @@ class RegisterStore {
   virtual void forEachRegister(
       const std::function<void(const Pupil&, const std::vector<Mark>&)>& visit) = 0;
   virtual std::vector<Amendment> amendments(const std::string& upn) = 0;
+  // For each pupil some of `sources` named since schema 7: the times (unix seconds) of the
+  // syncs since they were last named by any of them in which one of them stored an import
+  // naming other pupils, oldest first. Pupils named by the latest such sync are left out.
+  virtual std::map<std::string, std::vector<int64_t>> rollListingsMissed(
+      const std::vector<std::string>& sources) = 0;
   // Every change to the pupil's on-roll periods, oldest first.
   virtual std::vector<OnRollChange> onRollChanges(const std::string& upn) = 0;
   // Each pupil's codes laid over `calendar` (what rules read): the same as forEachRegister

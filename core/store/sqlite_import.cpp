@@ -1,5 +1,6 @@
 #include "core/store/sqlite_import.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -60,6 +61,10 @@ class SqliteImportWriter final : public ImportWriter {
       SqliteStatement any(db.handle(), "SELECT EXISTS(SELECT 1 FROM on_roll)");
       hasRoll_ = any.step() && any.integer(0) != 0;
     }
+    // Who the import names (schema 7 on: the migrations' own writers run before it).
+    SqliteStatement seen(db.handle(),
+                         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='roll_seen'");
+    recordSightings_ = seen.step();
     // A large import touches many pages: a bigger cache keeps the B-tree in memory (64 MiB).
     db_.exec("PRAGMA cache_size=-65536");
   }
@@ -68,6 +73,11 @@ class SqliteImportWriter final : public ImportWriter {
     if (!part.ok())
       throw StoreError("refusing a batch with problems: " + part.problems.front().str());
     if (importId_ == 0) open(part);
+    if (recordSightings_) {
+      for (const auto& pupil : part.pupils) named_.push_back(pupil.upn);
+      for (const auto& mark : part.marks)
+        if (named_.empty() || named_.back() != mark.upn) named_.push_back(mark.upn);
+    }
     savePupils(part, outcome);
     saveOnRoll(part, outcome);
     saveTotals(part);
@@ -98,6 +108,7 @@ class SqliteImportWriter final : public ImportWriter {
                              "VALUES(?1,?2,?3,?4)");
     for (const auto& [key, value] : summary.source_state)
       remember.bind(1, summary.source).bind(2, key).bind(3, value).bind(4, now_).run();
+    saveSightings(summary.source);
     if (tx_) tx_->commit();
   }
 
@@ -309,6 +320,21 @@ class SqliteImportWriter final : public ImportWriter {
     }
   }
 
+  // The pupils this import named, and that the source listed pupils in this sync (its time):
+  // what a pupil who vanishes from the exports is found by (core/rules/missing_education.h).
+  void saveSightings(const std::string& source) {
+    if (!recordSightings_ || named_.empty()) return;
+    std::sort(named_.begin(), named_.end());
+    named_.erase(std::unique(named_.begin(), named_.end()), named_.end());
+    SqliteStatement seen(db_.handle(),
+                         "INSERT OR REPLACE INTO roll_seen(upn, source, seen_at) VALUES(?1,?2,?3)");
+    for (const auto& upn : named_) seen.bind(1, upn).bind(2, source).bind(3, now_).run();
+    SqliteStatement listed(db_.handle(),
+                           "INSERT OR IGNORE INTO roll_listings(source, listed_at) VALUES(?1,?2)");
+    listed.bind(1, source).bind(2, now_).run();
+    named_.clear();
+  }
+
   SqliteDb& db_;
   std::optional<Transaction> tx_;
   int64_t now_;
@@ -316,6 +342,8 @@ class SqliteImportWriter final : public ImportWriter {
   SqliteStatement findPupil_, upsertPupil_, readWeek_, writeWeek_, amend_, notTaken_, taken_;
   std::optional<SqliteStatement> readRoll_, writeRoll_, rollChanged_;  // schema 6 on
   bool hasRoll_ = false, rollLoaded_ = false;
+  bool recordSightings_ = false;    // schema 7 on
+  std::vector<std::string> named_;  // the UPNs the import named (repeats removed at commit)
   std::string rollUpn_;
   std::vector<OnRollPeriod> roll_;  // rollUpn_'s periods as stored
   uint32_t importId_ = 0;

@@ -109,6 +109,17 @@ CREATE TABLE on_roll_changes(
   source TEXT NOT NULL, changed_at INTEGER NOT NULL);
 CREATE INDEX on_roll_changes_by_pupil ON on_roll_changes(upn, id);
 )sql",
+    // 7: who each sync's imports named (children missing education: a pupil the roll's
+    // listings stop naming). roll_seen: when each source last named each pupil; roll_listings:
+    // each sync (its time) in which a source stored an import naming any pupil. An older store
+    // gains empty tables: nobody counts as missing until a source has named them once.
+    R"sql(
+CREATE TABLE roll_seen(
+  upn TEXT NOT NULL, source TEXT NOT NULL, seen_at INTEGER NOT NULL,
+  PRIMARY KEY(upn, source)) WITHOUT ROWID;
+CREATE TABLE roll_listings(
+  source TEXT NOT NULL, listed_at INTEGER NOT NULL, PRIMARY KEY(source, listed_at)) WITHOUT ROWID;
+)sql",
 };
 
 // Schema 4: the marks of an older store become week rows, one import per source (kept with the

@@ -152,6 +152,27 @@ class SqliteStore final : public Store {
     return p;
   }
 
+  std::map<std::string, std::vector<int64_t>> rollListingsMissed(
+      const std::vector<std::string>& sources) override {
+    std::map<std::string, std::vector<int64_t>> missed;
+    if (sources.empty()) return missed;
+    // The sources as a JSON array (json_each): any number of names, bound as one parameter.
+    std::string names = nlohmann::json(sources).dump();
+    SqliteStatement s(db_.handle(),
+                      "WITH src AS (SELECT value AS name FROM json_each(?1)), "
+                      "syncs AS (SELECT DISTINCT listed_at FROM roll_listings "
+                      "  WHERE source IN (SELECT name FROM src)), "
+                      // Only pupils the latest listing did not name are joined with the syncs.
+                      "last AS (SELECT upn, MAX(seen_at) AS seen FROM roll_seen "
+                      "  WHERE source IN (SELECT name FROM src) GROUP BY upn "
+                      "  HAVING MAX(seen_at) < (SELECT MAX(listed_at) FROM syncs)) "
+                      "SELECT last.upn, syncs.listed_at FROM last JOIN syncs "
+                      "ON syncs.listed_at > last.seen ORDER BY last.upn, syncs.listed_at");
+    s.bind(1, names);
+    while (s.step()) missed[s.text(0)].push_back(s.integer(1));
+    return missed;
+  }
+
   std::vector<OnRollChange> onRollChanges(const std::string& upn) override {
     SqliteStatement s(db_.handle(),
                       "SELECT admitted, old_left, new_left, old_reason, new_reason, "
@@ -464,6 +485,45 @@ class SqliteStore final : public Store {
     while (bySource.step()) st.last_import_by_source[bySource.text(0)] = bySource.text(1);
     st.outbox_by_state = outboxCounts();
     return st;
+  }
+
+  OnRollSummary onRollSummary(Date today, Date from, Date to) override {
+    OnRollSummary r;
+    auto count = [&](const char* sql, Date a, std::optional<Date> b = std::nullopt) {
+      SqliteStatement s(db_.handle(), sql);
+      s.bind(1, a.iso());
+      if (b) s.bind(2, b->iso());
+      return s.step() ? static_cast<int>(s.integer(0)) : 0;
+    };
+    r.on_roll = count(
+        "SELECT COUNT(DISTINCT upn) FROM on_roll WHERE (admitted='' OR admitted<=?1) AND "
+        "(left_on IS NULL OR left_on>=?1)",
+        today);
+    SqliteStatement without(
+        db_.handle(), "SELECT COUNT(*) FROM pupils WHERE upn NOT IN (SELECT upn FROM on_roll)");
+    if (without.step()) r.without_roll = static_cast<int>(without.integer(0));
+    r.joined = count(
+        "SELECT COUNT(*) FROM on_roll WHERE admitted<>'' AND admitted BETWEEN ?1 AND ?2", from, to);
+    r.left = count("SELECT COUNT(*) FROM on_roll WHERE left_on BETWEEN ?1 AND ?2", from, to);
+    SqliteStatement waiting(
+        db_.handle(),
+        "SELECT e.type, COUNT(*), MIN(json_extract(e.payload, '$.action.due_on')) FROM events e "
+        "WHERE e.state='active' AND e.type IN ('new_pupil','deletion','missing_education') AND "
+        "(NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id=e.id) OR EXISTS (SELECT 1 FROM "
+        "outbox o WHERE o.event_id=e.id AND o.state<>'delivered')) GROUP BY e.type");
+    while (waiting.step()) {
+      r.waiting[waiting.text(0)] = static_cast<int>(waiting.integer(1));
+      if (waiting.text(0) == "new_pupil" && !waiting.isNull(2)) r.earliest_due = waiting.text(2);
+    }
+    SqliteStatement tasks(db_.handle(),
+                          "SELECT COUNT(*) FROM events WHERE state='active' AND "
+                          "rule='admission_register.deletion_details_missing'");
+    if (tasks.step()) r.office_tasks = static_cast<int>(tasks.integer(0));
+    SqliteStatement vanished(db_.handle(),
+                             "SELECT COUNT(DISTINCT upn) FROM events WHERE state='active' AND "
+                             "rule='missing_education.vanished'");
+    if (vanished.step()) r.vanished = static_cast<int>(vanished.integer(0));
+    return r;
   }
 
   std::map<std::string, int> outboxCounts() override {

@@ -27,10 +27,25 @@ struct StoreStatus {
   int64_t oldest_pending_at = 0;
 };
 
+// The admission register at a glance, for `status` (issue 16, item 7).
+struct OnRollSummary {
+  int on_roll = 0;           // pupils a period covers on the day
+  int without_roll = 0;      // pupils with no on-roll data (every school day counts for them)
+  int joined = 0, left = 0;  // admissions and leaving dates in [from, to]
+  // Active returns and children-missing-education notifications not yet delivered to every
+  // sink that takes them, by type ("new_pupil" -> 2), with the earliest new pupil return's due day.
+  std::map<std::string, int> waiting;
+  std::string earliest_due;
+  int office_tasks = 0;  // deletion returns waiting for the office to record missing fields
+  int vanished = 0;      // pupils the roll's listings stopped naming (missing education)
+};
+
 class Store : public RegisterStore, public EventStore, public OutboxStore {
  public:
   ~Store() override = default;
   virtual StoreStatus status() = 0;
+  // `today` decides who is on roll; [from, to] is the week the joiners and leavers are counted in.
+  virtual OnRollSummary onRollSummary(Date today, Date from, Date to) = 0;
 };
 
 std::unique_ptr<Store> openSqliteStore(const std::string& path);

@@ -78,6 +78,22 @@ TEST_F(AdmissionRegisterCli, AJoinersNewPupilReturnReachesTheLaOnceAndTheMarkBef
 
   ASSERT_EQ(run({"sync", "--config", "markbridge.json"}).exit_code, 0);
   EXPECT_EQ(server->received().size(), 1u);  // exactly once
+
+  // status: the joiner on roll, the leaver gone; the new pupil return delivered; the leaver's
+  // deletion return waiting for the office; the leaver's missing destination a children missing
+  // education notification that no sink takes here (the LA sink does not list it): not delivered.
+  auto status = run({"status", "--config", "markbridge.json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("  admission register: 1 on roll on "), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("returns not yet delivered: 0 new pupil, 0 deletion, 1 deletion "
+                            "return(s) waiting for the office"),
+            std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("children missing education: 1 LA notification(s) not yet "
+                            "delivered; 0 pupil(s) gone from the exports"),
+            std::string::npos)
+      << status.out;
 }
 
 TEST(AdmissionRegisterMis, APulledStudentsAdmissionAndLeavingDatesAreStoredAsItsPeriod) {

@@ -273,6 +273,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         std::string period = json.contains("period") ? json["period"].value("from", "") + ".." +
                                                            json["period"].value("to", "")
                                                      : "";
+        // The admission register's returns carry their dates, not a period.
+        if (json.contains("admission_date"))
+          period = "admitted " + json.value("admission_date", "") +
+                   (json.value("late", false) ? " (late)" : "");
+        if (json.contains("leaving_date")) period = "left " + json.value("leaving_date", "");
+        if (json.contains("missing_education") && json["missing_education"].is_object())
+          period += " (" + json["missing_education"].value("reason", "") + ")";
         std::cout << "LA portal received " << json.value("type", "?") << " for pupil " << upn
                   << ", " << period << " -> " << reference << std::endl;
       }

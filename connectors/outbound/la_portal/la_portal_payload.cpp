@@ -63,6 +63,9 @@ std::string laPortalNotificationBody(const OutboxItem& item, const std::string& 
     body["cause_if_known"] = "";
     body["actions_taken"] = nlohmann::json::array();
     body["summary"] = event["summary"];
+    // Children missing education (core/rules/missing_education.h): why, and the leaving details.
+    if (event["type"] == "missing_education" && event.contains("action"))
+      body["missing_education"] = event["action"];
   }
   body["contact"] = {{"name", config.contact_name},
                      {"email", config.contact_email},
