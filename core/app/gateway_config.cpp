@@ -1,9 +1,8 @@
 #include "core/app/gateway_config.h"
 
-#include <fstream>
-
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/outbound/outbound_types.h"
+#include "core/domain/json_file.h"
 #include "schedules/school_calendar.h"
 
 namespace markbridge {
@@ -112,19 +111,9 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
   config.file = file;
   config.base_dir = std::filesystem::absolute(file).parent_path();
   ConfigContext context{file.string(), &problems};
-  std::ifstream in(file);
-  if (!in) {
-    context.add("$", "cannot open the configuration file");
-    return config;
-  }
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, or a number out of range
-    context.add("$", std::string("is not valid JSON: ") + e.what());
-    return config;
-  }
-  auto root = applySchema(json, kRootFields, "$", context);
+  auto json = readJsonFile(file, "configuration file", problems);
+  if (!json) return config;
+  auto root = applySchema(*json, kRootFields, "$", context);
   auto resolve = [&](const std::string& p) { return resolveConfigPath(config.base_dir, p); };
   if (root.contains("school")) {
     auto s = applySchema(root["school"], kSchoolFields, "$.school", context);
