@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "connectors/inbound/mis_rest/mis_rest_config.h"
 #include "core/app/gateway_config.h"
 #include "tests/support/test_support.h"
 
@@ -255,6 +256,35 @@ TEST_F(GatewayConfigDefaults, WrongValuesAreRefusedNamingTheirJsonPath) {
         "$.delivery.max_backoff_ms: must be at least base_backoff_ms (value '100')"})
     EXPECT_NE(all.find(expected), std::string::npos) << expected << "\n" << all;
   EXPECT_EQ(problems.size(), 6u) << all;
+}
+
+TEST_F(GatewayConfigDefaults, TheMisRestSourceKeepsItsDefaultsAndItsPreset) {
+  std::vector<Problem> problems;
+  ConfigContext context{"mb.json", &problems};
+  nlohmann::json source = {{"name", "mis"},
+                           {"type", "mis_rest"},
+                           {"base_url", "https://mis.example"},
+                           {"school_id", "1"},
+                           {"token_env", "T"},
+                           {"preset", "wonde"},
+                           {"fields", {{"upn", "x.upn"}}}};
+  auto config = MisRestConfig::fromJson(source, "$.sources[0]", dir.path(), context);
+  ASSERT_TRUE(problems.empty()) << problems[0].str();
+  MisRestConfig defaults;
+  EXPECT_EQ(config.max_attempts, defaults.max_attempts);
+  EXPECT_EQ(config.since, defaults.since);
+  EXPECT_EQ(config.fields.upn, "x.upn");  // set beside the preset: wins
+  EXPECT_EQ(config.fields.code, misPreset("wonde")->fields.code);
+  EXPECT_EQ(config.include, misPreset("wonde")->include);
+  source["max_attempts"] = 0;
+  source["base_url"] = "http://mis.example";
+  MisRestConfig::fromJson(source, "$.sources[0]", dir.path(), context);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].str(),
+            "mb.json: $.sources[0].base_url: must start with https:// (TLS is always used) "
+            "(value 'http://mis.example')");
+  EXPECT_EQ(problems[1].str(),
+            "mb.json: $.sources[0].max_attempts: must be at least 1 (value '0')");
 }
 
 // docs/configuration-reference.md is the tables' output under its heading, nothing else: a
