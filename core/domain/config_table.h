@@ -39,6 +39,7 @@ struct Limits {
 
 // One allowed value of a choice setting and what it means (may be empty).
 struct Choice {
+  Choice(std::string v, std::string m = {}) : value(std::move(v)), meaning(std::move(m)) {}
   std::string value;
   std::string meaning;
 };
