@@ -1,10 +1,10 @@
 #include "schedules/school_calendar.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/domain/config_schema.h"
+#include "core/domain/json_file.h"
 #include "core/domain/problem.h"
 #include "schedules/bank_holidays.h"
 
@@ -95,12 +95,10 @@ std::span<const Field> SchoolCalendar::schema() {
 }
 
 SchoolCalendar SchoolCalendar::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw ProblemError({Problem{file.string(), 0, 0, "", "", "cannot open calendar file"}});
-  nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
-  if (json.is_discarded())
-    throw ProblemError({Problem{file.string(), 0, 0, "", "", "is not valid JSON"}});
-  return fromJson(json, file.string());
+  std::vector<Problem> problems;
+  auto json = readJsonFile(file, "calendar file", problems);
+  if (!json) throw ProblemError(problems);
+  return fromJson(*json, file.string());
 }
 
 SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::string& file) {

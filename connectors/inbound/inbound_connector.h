@@ -46,7 +46,7 @@ class InboundConnector {
 struct InboundType {
   std::string_view type;
   std::string_view summary;
-  std::span<const Field> (*schema)();
+  std::string (*describe)();  // its settings as a Markdown table (markbridge describe)
   // Pure validation: no file is opened, no connection made.
   void (*validate)(const nlohmann::json& config, const std::string& path,
                    const std::filesystem::path& baseDir, const ConfigContext& context);

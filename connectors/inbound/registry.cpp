@@ -6,37 +6,38 @@
 #include "connectors/inbound/sims_csv/sims_csv_connector.h"
 
 namespace markbridge {
+namespace {
+
+// One registry line: the type's name, its summary, and the connector's config struct (its
+// describe()/schema() and fromJson) and build function.
+template <class Config>
+constexpr InboundType inboundType(std::string_view type, std::string_view summary,
+                                  decltype(InboundType::build) build) {
+  return InboundType{type, summary, &describeConfig<Config>, &validateConfig<Config>, build};
+}
+
+}  // namespace
 
 std::span<const InboundType> inboundTypes() {
   static const InboundType kTypes[] = {
-      {"sims_csv", "SIMS-style CSV export, long layout (one row per pupil-session)",
-       &SimsCsvConfig::schema,
-       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
-          const ConfigContext& ctx) { SimsCsvConfig::fromJson(c, p, b, ctx); },
-       &buildSimsCsvConnector},
-      {"classcharts_csv",
-       "Class Charts-style CSV (ISO dates; a blank Code is taken from the Status)",
-       &ClassChartsCsvConfig::schema,
-       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
-          const ConfigContext& ctx) { ClassChartsCsvConfig::fromJson(c, p, b, ctx); },
-       &buildClassChartsCsvConnector},
-      {"ctf_xml", "Common Transfer File XML (pupils and their attendance marks strings)",
-       &CtfXmlConfig::schema,
-       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
-          const ConfigContext& ctx) { CtfXmlConfig::fromJson(c, p, b, ctx); },
-       &buildCtfXmlConnector},
-      {"census_xml",
-       "School Census XML: pupils' details and attendance totals (for markbridge reconcile)",
-       &CensusXmlConfig::schema,
-       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
-          const ConfigContext& ctx) { CensusXmlConfig::fromJson(c, p, b, ctx); },
-       &buildCensusXmlConnector},
-      {"mis_rest",
-       "MIS REST API (Wonde-style): paged, incremental from the last updated_at, bearer token",
-       &MisRestConfig::schema,
-       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
-          const ConfigContext& ctx) { MisRestConfig::fromJson(c, p, b, ctx); },
-       &buildMisRestConnector},
+      inboundType<SimsCsvConfig>("sims_csv",
+                                 "SIMS-style CSV export, long layout (one row per pupil-session)",
+                                 &buildSimsCsvConnector),
+      inboundType<ClassChartsCsvConfig>(
+          "classcharts_csv",
+          "Class Charts-style CSV (ISO dates; a blank Code is taken from the Status)",
+          &buildClassChartsCsvConnector),
+      inboundType<CtfXmlConfig>(
+          "ctf_xml", "Common Transfer File XML (pupils and their attendance marks strings)",
+          &buildCtfXmlConnector),
+      inboundType<CensusXmlConfig>(
+          "census_xml",
+          "School Census XML: pupils' details and attendance totals (for markbridge reconcile)",
+          &buildCensusXmlConnector),
+      inboundType<MisRestConfig>(
+          "mis_rest",
+          "MIS REST API (Wonde-style): paged, incremental from the last updated_at, bearer token",
+          &buildMisRestConnector),
   };
   return kTypes;
 }

@@ -16,7 +16,7 @@ namespace markbridge {
 struct OutboundType {
   std::string_view type;
   std::string_view summary;
-  std::span<const Field> (*schema)();
+  std::string (*describe)();  // its settings as a Markdown table (markbridge describe)
   // Pure validation: no secret read, no connection made.
   void (*validate)(const nlohmann::json& config, const std::string& path,
                    const std::filesystem::path& baseDir, const ConfigContext& context);

@@ -4,23 +4,28 @@
 #include "connectors/outbound/webhook/webhook_connector.h"
 
 namespace markbridge {
+namespace {
+
+// One registry line: the type's name, its summary, and the sink's config struct (its
+// describe()/schema() and fromJson) and build function.
+template <class Config>
+constexpr OutboundType outboundType(std::string_view type, std::string_view summary,
+                                    decltype(OutboundType::build) build) {
+  return OutboundType{type, summary, &describeConfig<Config>, &validateConfig<Config>, build};
+}
+
+}  // namespace
 
 std::span<const OutboundType> outboundTypes() {
   static const OutboundType kTypes[] = {
-      {"la_portal", "LA portal notifications (built-in profile la-portal)", &LaPortalConfig::schema,
-       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
-          const ConfigContext& ctx) { LaPortalConfig::fromJson(c, p, b, ctx); },
-       &buildLaPortalSink},
-      {"cpoms", "CPOMS-style concerns, tasks and notes (built-in profile cpoms)",
-       &CpomsConfig::schema,
-       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
-          const ConfigContext& ctx) { CpomsConfig::fromJson(c, p, b, ctx); },
-       &buildCpomsSink},
-      {"webhook", "any HTTPS API, described by a request template (generic profile)",
-       &WebhookConfig::schema,
-       [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
-          const ConfigContext& ctx) { WebhookConfig::fromJson(c, p, b, ctx); },
-       &buildWebhookSink},
+      outboundType<LaPortalConfig>(
+          "la_portal", "LA portal notifications (built-in profile la-portal)", &buildLaPortalSink),
+      outboundType<CpomsConfig>("cpoms",
+                                "CPOMS-style concerns, tasks and notes (built-in profile cpoms)",
+                                &buildCpomsSink),
+      outboundType<WebhookConfig>(
+          "webhook", "any HTTPS API, described by a request template (generic profile)",
+          &buildWebhookSink),
   };
   return kTypes;
 }

@@ -6,12 +6,12 @@
 
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "connectors/common/secret.h"
 #include "core/app/service_health.h"
+#include "core/domain/json_file.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -123,8 +123,8 @@ void checkSinkCertificates(Audit& audit, int64_t now) {
 // date is almost certainly wrong (and the real INSET day counts as a school day).
 void checkInsetDays(ConfigAudit& out, const Gateway& gateway) {
   const auto& file = gateway.config().calendar_path;
-  std::ifstream in(file);
-  auto json = nlohmann::json::parse(in, nullptr, false);
+  std::vector<Problem> unread;  // the calendar loaded before: it reads as it did then
+  auto json = readJsonFile(file, "calendar file", unread).value_or(nullptr);
   if (!json.is_object() || !json.contains("inset_days") || !json["inset_days"].is_array()) return;
   const auto& days = json["inset_days"];
   for (std::size_t i = 0; i < days.size(); ++i) {

@@ -17,7 +17,7 @@
 
 namespace markbridge {
 
-// `markbridge run`: the admin API and the log file.
+// `markbridge run`: the admin API and the log file. The member initialisers are the defaults.
 struct ServiceConfig {
   int admin_port = 8441;  // 0: any free port (tests); -1: no admin API
   std::string admin_bind = "127.0.0.1";
@@ -28,11 +28,12 @@ struct ServiceConfig {
   std::filesystem::path port_file;              // written with the admin port once listening
 };
 
+// The member initialisers are the defaults (`markbridge describe` prints them from here).
 struct GatewayConfig {
   std::filesystem::path file;
   std::filesystem::path base_dir;
   School school;
-  std::filesystem::path store_path;
+  std::filesystem::path store_path = "markbridge.db";
   std::filesystem::path calendar_path;
   nlohmann::json sources;  // validated per connector type when built
   nlohmann::json sinks;

@@ -1,7 +1,10 @@
 #pragma once
-// Each configurable part (connector, sink, rule) declares its settings as a table of fields; one
-// routine checks a JSON object against the table (unknown keys, missing keys, wrong types, each
-// named by its JSON path) and fills in defaults. The same table prints the reference docs.
+// Each configurable part (connector, sink, rule) declares its settings as a table; one routine
+// checks a JSON object against the table (unknown keys, missing keys, wrong types, each named by
+// its JSON path) and fills in defaults. The same table prints the reference docs. New tables are
+// SettingTable (core/domain/config_table.h): rows bound to the struct members they fill, whose
+// initialisers are the defaults. `Field` tables (below) are the older form: their defaults are
+// JSON text here and the code reading `filled` repeats them.
 
 #include <filesystem>
 #include <nlohmann/json_fwd.hpp>
@@ -48,7 +51,33 @@ const Type* findType(std::span<const Type> types, std::string_view name) {
   return nullptr;
 }
 
-// A Markdown table of the fields, for `markbridge check --describe` and the docs.
+// One row of a reference table, as `markbridge describe` prints it.
+struct DescribedField {
+  std::string key;
+  std::string type;
+  std::string default_json;  // empty: no default
+  bool required = false;
+  std::string description;
+};
+std::string describeFields(const std::vector<DescribedField>& fields);
+
+// A Markdown table of the fields, for `markbridge describe` and the docs.
 std::string describeSchema(std::span<const Field> schema);
+
+// What a registry (inbound connectors, sinks) needs of each type's config struct: its reference
+// table (`describe()` when it has a SettingTable, else `describeSchema(schema())`) and a pure
+// validation (`fromJson`, the result dropped).
+template <class Config>
+std::string describeConfig() {
+  if constexpr (requires { Config::describe(); })
+    return Config::describe();
+  else
+    return describeSchema(Config::schema());
+}
+template <class Config>
+void validateConfig(const nlohmann::json& json, const std::string& path,
+                    const std::filesystem::path& baseDir, const ConfigContext& context) {
+  (void)Config::fromJson(json, path, baseDir, context);
+}
 
 }  // namespace markbridge

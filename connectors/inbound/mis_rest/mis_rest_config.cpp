@@ -2,50 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "connectors/inbound/common/source_config.h"
+#include "core/domain/config_table.h"
 
 namespace markbridge {
 namespace {
-
-constexpr std::array<Field, 15> kOwnFields = {{
-    {"type", FieldType::String, "", true, "\"mis_rest\""},
-    {"base_url", FieldType::String, "", true,
-     "the aggregator's API, https://host[:port][/prefix] (TLS is always verified)"},
-    {"school_id", FieldType::String, "", true, "the school's id at the aggregator"},
-    {"token_env", FieldType::String, "\"\"", false,
-     "environment variable holding the bearer token"},
-    {"token_file", FieldType::String, "\"\"", false,
-     "file holding the bearer token (mode 0600), when token_env is not used"},
-    {"ca_file", FieldType::String, "\"\"", false,
-     "PEM bundle that signs the API's certificate (empty: the system's trusted CAs)"},
-    {"fields", FieldType::Object, "{}", false,
-     "dotted paths into each item, e.g. {\"code\": \"attendance_code.data.code\"}; keys upn, "
-     "mis_id, forename, surname, date, session, code, updated_at, admission_date, leaving_date "
-     "(the "
-     "admission register: a student with an admission date is on roll from it to the leaving "
-     "date, or still on roll when it is null)"},
-    {"preset", FieldType::String, "\"\"", false,
-     "a known API shape whose `fields` and `include` are filled in: \"wonde\" (UPN from "
-     "student.data.education_details.data.upn); `fields` and `include` set beside it win"},
-    {"include", FieldType::String, "\"student,attendance_code\"", false,
-     "what the API is asked to include, comma-separated (the \"wonde\" preset asks for "
-     "student,student.education_details,attendance_code)"},
-    {"since", FieldType::String, "\"2000-01-01 00:00:00\"", false,
-     "updated_after for the first pull; later pulls start from the newest updated_at stored"},
-    {"max_attempts", FieldType::Integer, "5", false,
-     "tries per page when the API answers 429/5xx or the connection fails"},
-    {"retry_base_ms", FieldType::Integer, "500", false,
-     "first backoff between tries (doubling, full jitter; Retry-After honoured)"},
-    {"timeout_ms", FieldType::Integer, "30000", false, "per request"},
-    {"priority", FieldType::Integer, "0", false,
-     "precedence when two sources disagree on a session (see sims_csv)"},
-    {"code_map", FieldType::Object, "{}", false,
-     "vendor code -> 2024 code, layered over the built-in legacy map"},
-}};
-constexpr std::array<Field, 1> kName = {{
-    {"name", FieldType::String, "", true, "a short name for this source, e.g. \"arbor\""},
-}};
-constexpr auto kFields = joinFields(kName, kOwnFields);
 
 // Names separated by commas, each of letters, digits, `_` and `.`: nothing that could change
 // the query string it is put into.
@@ -100,62 +60,137 @@ std::vector<std::string> includesRead(std::string_view path) {
   return needed;
 }
 
-std::span<const Field> MisRestConfig::schema() {
-  return kFields;
+namespace {
+
+// The members `fields` may set, by key.
+std::vector<std::pair<std::string_view, std::string*>> fieldTargets(MisFieldPaths& f) {
+  return {{"upn", &f.upn},
+          {"mis_id", &f.mis_id},
+          {"forename", &f.forename},
+          {"surname", &f.surname},
+          {"date", &f.date},
+          {"session", &f.session},
+          {"code", &f.code},
+          {"updated_at", &f.updated_at},
+          {"admission_date", &f.admission_date},
+          {"leaving_date", &f.leaving_date}};
+}
+
+// Sets the paths `object` names; unknown keys and non-strings are problems when `scope` is set.
+void readFieldPaths(MisFieldPaths& fields, const nlohmann::json& object,
+                    const SettingScope* scope) {
+  auto targets = fieldTargets(fields);
+  for (const auto& [key, value] : object.items()) {
+    if (!value.is_string()) {
+      if (scope) scope->context.add(scope->path + "." + key, "must be a string", value.dump());
+      continue;
+    }
+    bool known = false;
+    for (auto& [name, target] : targets)
+      if (key == name) *target = value.get<std::string>(), known = true;
+    if (!known && scope)
+      scope->context.add(scope->path + "." + key, "is not a field this connector reads", key);
+  }
+}
+
+const SettingTable<MisRestConfig>& misRestTable() {
+  using M = MisRestConfig;
+  auto nothing = [](M&, const nlohmann::json&, const SettingScope&) {};
+  static const auto table =
+      SettingTable<M>()
+          .text("name", &M::name, "a short name for this source, e.g. \"arbor\"")
+          .required()
+          .custom("type", FieldType::String, "\"mis_rest\"", nothing, nullptr)
+          .required()
+          .text("base_url", &M::base_url,
+                "the aggregator's API, https://host[:port][/prefix] (TLS is always verified)")
+          .required()
+          .refuse(
+              [](const nlohmann::json& v) {
+                auto url = v.get<std::string>();
+                return !url.empty() && url.rfind("https://", 0) != 0;
+              },
+              "must start with https:// (TLS is always used)")
+          .text("school_id", &M::school_id, "the school's id at the aggregator")
+          .required()
+          .text("token_env", &M::token_env, "environment variable holding the bearer token")
+          .path("token_file", &M::token_file,
+                "file holding the bearer token (mode 0600), when token_env is not used")
+          .path("ca_file", &M::ca_file,
+                "PEM bundle that signs the API's certificate (empty: the system's trusted CAs)")
+          .custom(
+              "fields", FieldType::Object,
+              "dotted paths into each item, e.g. {\"code\": \"attendance_code.data.code\"}; keys "
+              "upn, mis_id, forename, surname, date, session, code, updated_at, admission_date, "
+              "leaving_date (the admission register: a student with an admission date is on roll "
+              "from it to the leaving date, or still on roll when it is null)",
+              [](M& c, const nlohmann::json& v, const SettingScope& scope) {
+                readFieldPaths(c.fields, v, &scope);
+              },
+              nlohmann::json::object())
+          .text("preset", &M::preset,
+                "a known API shape whose `fields` and `include` are filled in: \"wonde\" (UPN "
+                "from student.data.education_details.data.upn); `fields` and `include` set "
+                "beside it win")
+          .refuse(
+              [](const nlohmann::json& v) {
+                auto name = v.get<std::string>();
+                return !name.empty() && !misPreset(name);
+              },
+              "must be \"wonde\" (or left out and `fields` set)")
+          .text("include", &M::include,
+                "what the API is asked to include, comma-separated (the \"wonde\" preset asks for "
+                "student,student.education_details,attendance_code)")
+          .text("since", &M::since,
+                "updated_after for the first pull; later pulls start from the newest updated_at "
+                "stored")
+          .integer("max_attempts", &M::max_attempts,
+                   "tries per page when the API answers 429/5xx or the connection fails", {1})
+          .integer("retry_base_ms", &M::retry_base_ms,
+                   "first backoff between tries (doubling, full jitter; Retry-After honoured)")
+          .integer("timeout_ms", &M::timeout_ms, "per request")
+          .integer("priority", &M::priority,
+                   "precedence when two sources disagree on a session (see sims_csv)")
+          .custom(
+              "code_map", FieldType::Object,
+              "vendor code -> 2024 code, layered over the built-in legacy map",
+              [](M& c, const nlohmann::json& v, const SettingScope& scope) {
+                for (const auto& [k, code] : v.items()) {
+                  if (code.is_string())
+                    c.code_map[k] = code.get<std::string>();
+                  else
+                    scope.context.add(scope.path + "." + k, "must be a string", code.dump());
+                }
+              },
+              nlohmann::json::object());
+  return table;
+}
+
+}  // namespace
+
+std::string MisRestConfig::describe() {
+  return misRestTable().describe();
 }
 
 MisRestConfig MisRestConfig::fromJson(const nlohmann::json& json, const std::string& path,
                                       const std::filesystem::path& baseDir,
                                       const ConfigContext& context) {
-  auto filled = applySchema(json, kFields, path, context);
   MisRestConfig c;
-  auto text = [&](const char* key) { return filled.value(key, std::string()); };
-  c.name = text("name");
-  c.base_url = text("base_url");
-  if (!c.base_url.empty() && c.base_url.rfind("https://", 0) != 0)
-    context.add(path + ".base_url", "must start with https:// (TLS is always used)", c.base_url);
-  c.school_id = text("school_id");
-  c.token_env = text("token_env");
-  c.token_file = resolveConfigPath(baseDir, text("token_file"));
+  misRestTable().apply(json, path, baseDir, context, c);
   if (c.token_env.empty() && c.token_file.empty())
     context.add(path + ".token_env", "set token_env or token_file: the API needs a bearer token");
-  c.ca_file = resolveConfigPath(baseDir, text("ca_file"));
-  c.since = text("since");
-  c.priority = filled.value("priority", 0);
-  c.max_attempts = filled.value("max_attempts", 5);
-  c.retry_base_ms = filled.value("retry_base_ms", 500);
-  c.timeout_ms = filled.value("timeout_ms", 30000);
-  if (c.max_attempts < 1) context.add(path + ".max_attempts", "must be at least 1");
-  c.code_map = stringMap(filled, "code_map", path, context);
-  c.preset = text("preset");
+  // A preset fills `fields` and `include`; those set beside it win.
   if (auto preset = misPreset(c.preset)) {
     c.fields = preset->fields;
-    c.include = preset->include;
-  } else if (!c.preset.empty()) {
-    context.add(path + ".preset", "must be \"wonde\" (or left out and `fields` set)", c.preset);
+    if (json.contains("fields") && json["fields"].is_object())
+      readFieldPaths(c.fields, json["fields"], nullptr);
+    if (!json.contains("include")) c.include = preset->include;
   }
-  if (json.is_object() && json.contains("include")) c.include = text("include");
   if (!isNameList(c.include))
     context.add(path + ".include",
                 "must be names separated by commas, e.g. \"student,student.education_details,"
                 "attendance_code\" (letters, digits, _ and . only)",
                 c.include);
-  std::pair<const char*, std::string*> paths[] = {{"upn", &c.fields.upn},
-                                                  {"mis_id", &c.fields.mis_id},
-                                                  {"forename", &c.fields.forename},
-                                                  {"surname", &c.fields.surname},
-                                                  {"date", &c.fields.date},
-                                                  {"session", &c.fields.session},
-                                                  {"code", &c.fields.code},
-                                                  {"updated_at", &c.fields.updated_at},
-                                                  {"admission_date", &c.fields.admission_date},
-                                                  {"leaving_date", &c.fields.leaving_date}};
-  for (const auto& [key, value] : stringMap(filled, "fields", path, context)) {
-    bool known = false;
-    for (auto& [name, target] : paths)
-      if (key == name) *target = value, known = true;
-    if (!known) context.add(path + ".fields." + key, "is not a field this connector reads", key);
-  }
   return c;
 }
 

@@ -48,7 +48,8 @@ struct MisRestConfig {
   int retry_base_ms = 500;
   int timeout_ms = 30000;
 
-  static std::span<const Field> schema();
+  // Its settings as a Markdown table; the member initialisers above are the defaults.
+  static std::string describe();
   static MisRestConfig fromJson(const nlohmann::json& json, const std::string& path,
                                 const std::filesystem::path& baseDir, const ConfigContext& context);
 };

@@ -1,9 +1,9 @@
 #include "core/rules/engine/policy.h"
 
 #include <algorithm>
-#include <fstream>
 
 #include "core/domain/digest.h"
+#include "core/domain/json_file.h"
 #include "core/rules/engine/morning_register.h"
 #include "core/rules/engine/on_ladder.h"
 #include "core/rules/engine/reachability.h"
@@ -138,13 +138,10 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
 }
 
 Policy Policy::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
   std::vector<Problem> problems;
-  if (!in) throw ProblemError({Problem{file.string(), 0, 0, "", "", "cannot open the policy"}});
-  auto json = nlohmann::json::parse(in, nullptr, false);
-  if (json.is_discarded())
-    throw ProblemError({Problem{file.string(), 0, 0, "", "", "not valid JSON"}});
-  auto policy = fromJson(json, file.string(), problems);
+  auto json = readJsonFile(file, "policy", problems);
+  if (!json) throw ProblemError(problems);
+  auto policy = fromJson(*json, file.string(), problems);
   if (!policy) throw ProblemError(problems);
   return *policy;
 }
