@@ -30,11 +30,11 @@ inline bool isLaNotificationType(std::string_view type) {
 // "a, b, c or d", for error messages.
 inline std::string laNotificationTypeList() {
   std::string out;
-  constexpr auto n = std::size(kLaNotificationTypes);
-  for (std::size_t i = 0; i < n; ++i)
-    out += std::string(i == 0       ? ""
-                       : i + 1 == n ? " or "
-                                    : ", ") +
+  constexpr auto kCount = std::size(kLaNotificationTypes);
+  for (std::size_t i = 0; i < kCount; ++i)
+    out += std::string(i == 0            ? ""
+                       : i + 1 == kCount ? " or "
+                                         : ", ") +
            std::string(kLaNotificationTypes[i]);
   return out;
 }

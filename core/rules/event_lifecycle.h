@@ -33,10 +33,10 @@ struct SinkRoute {
 // One pupil evaluated: events that arose on or after `from` were looked for again (earlier ones
 // stand as they are), and where the evaluation got to, for the next one to resume from.
 struct PupilEvaluated {
-  PupilEvaluated(std::string upn_) : upn(std::move(upn_)) {}
-  PupilEvaluated(const char* upn_) : upn(upn_) {}
-  PupilEvaluated(std::string upn_, Date from_, std::string checkpoint_)
-      : upn(std::move(upn_)), from(from_), checkpoint(std::move(checkpoint_)) {}
+  PupilEvaluated(std::string pupil) : upn(std::move(pupil)) {}
+  PupilEvaluated(const char* pupil) : upn(pupil) {}
+  PupilEvaluated(std::string pupil, Date lookedForFrom, std::string resumeFrom)
+      : upn(std::move(pupil)), from(lookedForFrom), checkpoint(std::move(resumeFrom)) {}
   std::string upn;
   Date from;               // default: the beginning of time
   std::string checkpoint;  // empty: none kept

@@ -26,7 +26,7 @@ std::string RegisterWeek::importsBlob() const {
   std::string blob(kSlots * 4, '\0');
   for (int i = 0; i < kSlots; ++i)
     for (int b = 0; b < 4; ++b)
-      blob[static_cast<std::size_t>(i * 4 + b)] =
+      blob[static_cast<std::size_t>(i) * 4 + static_cast<std::size_t>(b)] =
           static_cast<char>((slots[i].import >> (8 * b)) & 0xFF);
   return blob;
 }
@@ -51,12 +51,12 @@ RegisterWeek RegisterWeek::decode(std::string_view codes, std::string_view impor
   RegisterWeek week;
   for (int i = 0; i < kSlots && static_cast<std::size_t>(i) < codes.size(); ++i)
     week.slots[i].code = static_cast<uint8_t>(codes[static_cast<std::size_t>(i)]);
-  for (int i = 0; i < kSlots && static_cast<std::size_t>(i * 4 + 3) < imports.size(); ++i) {
+  for (int i = 0; i < kSlots && static_cast<std::size_t>(i) * 4 + 3 < imports.size(); ++i) {
     uint32_t id = 0;
     for (int b = 0; b < 4; ++b)
-      id |=
-          static_cast<uint32_t>(static_cast<uint8_t>(imports[static_cast<std::size_t>(i * 4 + b)]))
-          << (8 * b);
+      id |= static_cast<uint32_t>(static_cast<uint8_t>(
+                imports[static_cast<std::size_t>(i) * 4 + static_cast<std::size_t>(b)]))
+            << (8 * b);
     week.slots[i].import = id;
   }
   while (!extras.empty()) {

@@ -92,8 +92,9 @@ constexpr const char* kMeasureKeys[] = {"measure", "codes",        "breaks",
 
 void refuseUnknownKeys(const nlohmann::json& json, const std::string& path,
                        const ConfigContext& context, std::initializer_list<const char*> own) {
-  for (const auto& [key, value] : json.items()) {
-    auto is = [&](const char* k) { return key == k; };
+  for (const auto& item : json.items()) {
+    const std::string& key = item.key();
+    auto is = [&key](const char* k) { return key == k; };
     if (std::none_of(std::begin(kMeasureKeys), std::end(kMeasureKeys), is) &&
         std::none_of(own.begin(), own.end(), is))
       context.add(path + "." + key, "is not a setting here", key);

@@ -79,7 +79,7 @@ std::optional<Ladder> Ladder::fromJson(const nlohmann::json& json, const std::st
   ladder.description_ = l.value("description", "");
   ladder.jump_ = l.value("jump", false);
   ladder.compulsory_ = l.value("compulsory_school_age_only", true);
-  ladder.restart_each_year_ = l.value("restart_each_academic_year", true);
+  ladder.restartEachYear_ = l.value("restart_each_academic_year", true);
   const auto& stages = l.contains("stages") ? l["stages"] : nlohmann::json::array();
   if (stages.empty()) context.add(path + ".stages", "must list at least one stage");
   for (std::size_t i = 0; i < stages.size(); ++i) {
@@ -105,15 +105,15 @@ std::optional<Ladder> Ladder::fromJson(const nlohmann::json& json, const std::st
     if (d.contains("when"))
       if (auto when = Condition::fromJson(d["when"], at + ".when", context)) {
         resolve(*when, ladder.stages_, at + ".when", context);
-        ladder.leave_when_ = std::move(*when);
+        ladder.leaveWhen_ = std::move(*when);
       }
-    ladder.leave_after_ = d.value("for_school_days", 0);
-    if (d.contains("for_school_days") && ladder.leave_after_ < 1)
+    ladder.leaveAfter_ = d.value("for_school_days", 0);
+    if (d.contains("for_school_days") && ladder.leaveAfter_ < 1)
       context.add(at + ".for_school_days", "must be at least 1", d["for_school_days"].dump());
     auto to = d.value("to", std::string("start"));
     if (to != "start" && to != "previous_stage")
       context.add(at + ".to", "must be \"start\" or \"previous_stage\"", to);
-    ladder.leave_to_start_ = to == "start";
+    ladder.leaveToStart_ = to == "start";
   }
   if (context.problems->size() != before) return std::nullopt;
   return ladder;
@@ -150,7 +150,7 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
     if (plan.stage_by_day && i > plan.from)
       (*plan.stage_by_day)[static_cast<std::size_t>(i - 1)] = standing.stage;
     if (plan.saved && i == plan.save + 1) *plan.saved = standing;
-    if (restart_each_year_ && yearFirst[static_cast<std::size_t>(i)] == i &&
+    if (restartEachYear_ && yearFirst[static_cast<std::size_t>(i)] == i &&
         (standing.stage >= 0 || anyDisarmed)) {
       standing = fresh;
       anyDisarmed = false;
@@ -165,14 +165,14 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
         anyDisarmed = anyDisarmed || standing.disarmed[s];
       }
     }
-    if (standing.stage >= 0 && leave_when_) {
+    if (standing.stage >= 0 && leaveWhen_) {
       StageContext context{&standing.entered, standing.stage};
-      if (!holds(*leave_when_, pupil, series, i, &context)) {
+      if (!holds(*leaveWhen_, pupil, series, i, &context)) {
         standing.improving_days = 0;
-      } else if (++standing.improving_days >= leave_after_) {
+      } else if (++standing.improving_days >= leaveAfter_) {
         standing.improving_days = 0;
         auto left = static_cast<std::size_t>(standing.stage);
-        if (leave_to_start_) {
+        if (leaveToStart_) {
           std::fill(standing.disarmed.begin(),
                     standing.disarmed.begin() + static_cast<std::ptrdiff_t>(left) + 1, 1);
           standing.stage = -1;
@@ -193,8 +193,8 @@ LadderStanding Ladder::walk(const std::string& policy, const Pupil& pupil, const
             stageHolds(static_cast<std::size_t>(s), pupil, series, i, standing))
           next = s;
     } else if (standing.stage + 1 < n &&
-               !standing.disarmed[static_cast<std::size_t>(standing.stage + 1)] &&
-               stageHolds(static_cast<std::size_t>(standing.stage + 1), pupil, series, i,
+               !standing.disarmed[static_cast<std::size_t>(standing.stage) + 1] &&
+               stageHolds(static_cast<std::size_t>(standing.stage) + 1, pupil, series, i,
                           standing)) {
       next = standing.stage + 1;
     }

@@ -82,10 +82,10 @@ class Ladder {
   std::vector<LadderReview> reviews_;  // see review.h
   bool jump_ = false;
   bool compulsory_ = true;
-  bool restart_each_year_ = true;
-  std::optional<Condition> leave_when_;
-  int leave_after_ = 0;
-  bool leave_to_start_ = true;
+  bool restartEachYear_ = true;
+  std::optional<Condition> leaveWhen_;
+  int leaveAfter_ = 0;
+  bool leaveToStart_ = true;
 };
 
 }  // namespace markbridge

@@ -130,7 +130,7 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
     auto& when = policy.rules_[i].when;
     if (!usesLadders(when)) continue;
     resolveLadders(when, policy.ladders_, "$.rules[" + std::to_string(i) + "].when", context);
-    policy.rules_use_ladders_ = true;
+    policy.rulesUseLadders_ = true;
   }
   if (rules.empty() && ladders.empty()) context.add("$", "has neither rules nor ladders");
   if (problems.size() != before) return std::nullopt;
@@ -186,9 +186,9 @@ std::vector<RuleExplanation> Policy::explain(const Pupil& pupil, const PupilRegi
   };
   std::vector<RuleExplanation> out;
   auto onLadders =
-      rules_use_ladders_ ? ladderDays(pupil, reg, plan.through) : std::vector<std::vector<int>>();
+      rulesUseLadders_ ? ladderDays(pupil, reg, plan.through) : std::vector<std::vector<int>>();
   const StageContext ladderContext{nullptr, -1, &onLadders};
-  const StageContext* context = rules_use_ladders_ ? &ladderContext : nullptr;
+  const StageContext* context = rulesUseLadders_ ? &ladderContext : nullptr;
   for (const auto& rule : rules_) {
     RuleExplanation e;
     e.id = rule.id;
@@ -310,12 +310,12 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
   // Ladders are walked first, as rules may ask where the pupil stands on one ("on_ladder");
   // their events still follow the rules' events.
   std::vector<Event> ladderEvents;
-  std::vector<std::vector<int>> ladderDays(rules_use_ladders_ ? ladders_.size() : 0);
+  std::vector<std::vector<int>> ladderDays(rulesUseLadders_ ? ladders_.size() : 0);
   std::vector<LadderStanding> savedStandings(ladders_.size());
   for (std::size_t l = 0; l < ladders_.size(); ++l) {
     const auto& ladder = ladders_[l];
     LadderWalk walk{plan.resume, through, standings[l], plan.save, &savedStandings[l]};
-    if (rules_use_ladders_) {
+    if (rulesUseLadders_) {
       int stage = standings[l] ? standings[l]->stage : -1;
       ladderDays[l].assign(index.days.size(), stage);
       walk.stage_by_day = &ladderDays[l];
@@ -326,7 +326,7 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
     }
     ladder.walk(name_, pupil, reg, seriesFor(ladder.compulsorySchoolAgeOnly()), ladderEvents, walk);
   }
-  const StageContext onLadders{nullptr, -1, rules_use_ladders_ ? &ladderDays : nullptr};
+  const StageContext onLadders{nullptr, -1, rulesUseLadders_ ? &ladderDays : nullptr};
   std::vector<RuleState> saved(rules_.size());
   for (std::size_t r = 0; r < rules_.size(); ++r) {
     const auto& rule = rules_[r];
@@ -342,7 +342,7 @@ bool Policy::evaluate(const Pupil& pupil, const PupilRegister& reg, WalkPlan& pl
     const auto* firsts = firstDays(rule.rearm_each);
     const auto* once = firstDays(rule.at_most_once_each);
     const bool morningRun = measuresMorningRun(rule.when);
-    const StageContext* context = rules_use_ladders_ ? &onLadders : nullptr;
+    const StageContext* context = rulesUseLadders_ ? &onLadders : nullptr;
     for (int i = plan.resume; i <= through; ++i) {
       if (i == plan.save + 1) saved[r] = state;
       if (firsts && (*firsts)[static_cast<std::size_t>(i)] == i) state.armed = 1;

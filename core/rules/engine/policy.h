@@ -81,7 +81,7 @@ class Policy {
   uint64_t digest_ = 0;
   std::vector<PolicyRule> rules_;
   std::vector<Ladder> ladders_;
-  bool rules_use_ladders_ = false;  // a rule says "on_ladder": ladders are walked day by day
+  bool rulesUseLadders_ = false;  // a rule says "on_ladder": ladders are walked day by day
   // Per ladder, the stage the pupil stood on at the end of each school day up to `through`.
   std::vector<std::vector<int>> ladderDays(const Pupil& pupil, const PupilRegister& reg,
                                            int through) const;
