@@ -87,8 +87,10 @@ int deliveryBench(int argc, char** argv) {
     for (int i = 0; i < events; ++i) {
       OutboxItem item;
       item.key = "direct-" + std::to_string(i);
-      item.payload = benchEvent(i).toJson();
-      if (sink->deliver(item, "").outcome != DeliveryResult::Outcome::Delivered) return 1;
+      auto event = benchEvent(i);
+      if (sink->deliver(item, SinkEvent::of(event), "").outcome !=
+          DeliveryResult::Outcome::Delivered)
+        return 1;
     }
     direct = since(start);
     std::printf("  %-40s %8.2f s  %8.0f events/s\n", "sent directly, one at a time", direct,

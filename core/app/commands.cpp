@@ -126,15 +126,22 @@ exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery re
 
 void printAttempt(std::ostream& out, const RuleSet& rules, const OutboxItem& item,
                   const DeliveryResult& result, int64_t nowMs) {
+  // A payload that lacks what a sink needs is dead-lettered before it is sent, and printed here
+  // too: read it without assuming any key.
   auto event = nlohmann::json::parse(item.payload, nullptr, false);
+  auto textAt = [](const nlohmann::json& json, const char* key) {
+    auto it = json.is_object() ? json.find(key) : json.end();
+    return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   std::string type = item.kind == OutboxKind::Withdraw ? "update (withdrawal)"
                      : item.kind == OutboxKind::Revise ? "update (revision)"
-                                                       : event.value("type", "?");
+                     : textAt(event, "type").empty()   ? "?"
+                                                       : textAt(event, "type");
+  nlohmann::json periodJson =
+      event.is_object() && event.contains("period") ? event["period"] : nlohmann::json();
   std::string period =
-      event.is_object() && event.contains("period")
-          ? event["period"].value("from", "") + ".." + event["period"].value("to", "")
-          : "";
-  std::string upn = event.is_object() ? maskUpn(event["pupil"].value("upn", "")) : "";
+      periodJson.is_object() ? textAt(periodJson, "from") + ".." + textAt(periodJson, "to") : "";
+  std::string upn = maskUpn(item.upn);
   switch (result.outcome) {
     case DeliveryResult::Outcome::Delivered:
       out << "delivered  " << std::left << std::setw(22) << type << " pupil " << upn << "  "

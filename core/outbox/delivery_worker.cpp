@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -24,14 +25,16 @@ std::string maskedUpn(const std::string& upn) {
 // One attempt: the item, the sink and what the destination said.
 struct Attempt {
   OutboxItem item;
+  SinkEvent event;  // the item's payload, read and checked once when it was taken
   Sink* sink = nullptr;
   std::string original;  // the record a correction corrects
   DeliveryResult result;
 };
 
-DeliveryResult attempt(Sink& sink, const OutboxItem& item, const std::string& original) {
+DeliveryResult attempt(Sink& sink, const Attempt& a) {
+  const auto& item = a.item;
   try {
-    return sink.deliver(item, original);
+    return sink.deliver(item, a.event, a.original);
   } catch (const std::exception& e) {
     // One item that cannot even be put into a request (a stored value the payload cannot
     // carry) is dead-lettered for a person; the rest of the school's items go on.
@@ -57,7 +60,7 @@ class Senders {
   }
   void submit(Attempt a) {
     if (threads_.empty()) {
-      a.result = attempt(*a.sink, a.item, a.original);
+      a.result = attempt(*a.sink, a);
       done_.push_back(std::move(a));
       return;
     }
@@ -88,7 +91,7 @@ class Senders {
       auto a = std::move(todo_.front());
       todo_.pop_front();
       lock.unlock();
-      a.result = attempt(*a.sink, a.item, a.original);
+      a.result = attempt(*a.sink, a);
       lock.lock();
       done_.push_back(std::move(a));
       finishedOne_.notify_one();
@@ -320,6 +323,27 @@ DeliveryReport DeliveryWorker::run() {
           ++it;
           continue;
         }
+        // The item's event, read once: a row the store could not read, or a payload that lacks
+        // what a sink needs, is dead-lettered here, naming the cause; nothing is sent.
+        std::optional<SinkEvent> event;
+        std::string unsendable = item.unreadable;
+        if (unsendable.empty()) {
+          try {
+            event = SinkEvent::fromJson(item.payload);
+          } catch (const BadEventPayload& e) {
+            unsendable = "outbox item " + std::to_string(item.seq) +
+                         ": its event cannot be sent: " + e.what() + " (nothing was sent)";
+          }
+        }
+        if (!event) {
+          store_.recordRejected(item.seq, item.attempts, unsendable, now, "");
+          log->error("{}: dead-lettered: {}", item.key, unsendable);
+          ++report.rejected;
+          if (on_attempt) on_attempt(item, DeliveryResult::reject(unsendable));
+          refetch = true;  // the pupil's next item may go now
+          it = ready.erase(it);
+          continue;
+        }
         ++attempted;
         ++lane.in_flight;
         circuit.started(now);
@@ -329,7 +353,8 @@ DeliveryReport DeliveryWorker::run() {
         std::string original = item.kind == OutboxKind::Notify
                                    ? std::string()
                                    : store_.deliveredReference(item.event_id, item.sink);
-        senders.submit(Attempt{std::move(*it), sink->second, std::move(original), {}});
+        senders.submit(
+            Attempt{std::move(*it), std::move(*event), sink->second, std::move(original), {}});
         it = ready.erase(it);
         sent = true;
         if (!concurrent) break;  // one at a time: its answer is recorded before the next goes

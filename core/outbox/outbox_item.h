@@ -24,7 +24,7 @@ struct OutboxItem {
   std::string event_id;
   std::string upn;
   OutboxKind kind = OutboxKind::Notify;
-  std::string payload;  // the event's JSON
+  std::string payload;  // the event's JSON (the storage edge; sinks get it typed: SinkEvent)
   OutboxState state = OutboxState::Pending;
   int attempts = 0;
   int64_t created_at = 0;
@@ -33,6 +33,10 @@ struct OutboxItem {
   std::string reference;    // what the destination called the record it made
   std::string response;     // dead-lettered: the destination's answer (up to 4 KB)
   int64_t finished_at = 0;  // delivered, dead-lettered or discarded at (ms); 0 while pending
+  // Why the store could not read this row as it stands (a kind this version does not know),
+  // naming the table, the seq and the value; empty when it could. Such an item is never sent:
+  // the delivery worker dead-letters it with this reason.
+  std::string unreadable;
 };
 
 // What `markbridge outbox` and /metrics show for one sink.

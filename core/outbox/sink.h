@@ -10,6 +10,7 @@
 
 #include "core/domain/counters.h"
 #include "core/outbox/outbox_item.h"
+#include "core/rules/sink_event.h"
 
 namespace markbridge {
 
@@ -65,8 +66,11 @@ class Sink {
   virtual const std::string& name() const = 0;
   // The event types this sink is sent.
   virtual std::set<std::string> eventTypes() const = 0;
-  // One attempt. `originalReference` is set for a withdrawal: the record it corrects.
-  virtual DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) = 0;
+  // One attempt at `item` (its key, sink, kind), whose event the worker has read and checked
+  // once (`event`: a sink builds its request from these fields, never from item.payload).
+  // `originalReference` is set for a correction: the record it corrects.
+  virtual DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
+                                 const std::string& originalReference) = 0;
   ConnectorCounters& counters() { return counters_; }
 
  protected:

@@ -14,10 +14,10 @@ std::string_view toString(OutboxKind kind) {
   return "?";
 }
 
-OutboxKind outboxKindFrom(std::string_view text) {
-  if (text == "withdraw") return OutboxKind::Withdraw;
-  if (text == "revise") return OutboxKind::Revise;
-  return OutboxKind::Notify;
+std::optional<OutboxKind> outboxKindFrom(std::string_view text) {
+  for (auto kind : {OutboxKind::Notify, OutboxKind::Withdraw, OutboxKind::Revise})
+    if (toString(kind) == text) return kind;
+  return std::nullopt;
 }
 
 }  // namespace markbridge

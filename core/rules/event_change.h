@@ -2,6 +2,7 @@
 // What a destination is asked to do with an event's record. The rules decide it (the event
 // lifecycle planner); the outbox carries it to each sink.
 
+#include <optional>
 #include <string_view>
 
 namespace markbridge {
@@ -10,6 +11,7 @@ namespace markbridge {
 // register was amended, so the record's period or sessions changed.
 enum class OutboxKind { Notify, Withdraw, Revise };
 std::string_view toString(OutboxKind kind);
-OutboxKind outboxKindFrom(std::string_view text);
+// Nothing for text that names no kind: a store row with one is refused, never guessed at.
+std::optional<OutboxKind> outboxKindFrom(std::string_view text);
 
 }  // namespace markbridge

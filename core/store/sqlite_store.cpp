@@ -26,9 +26,25 @@ OutboxItem readOutbox(const SqliteStatement& s) {
   item.sink = s.text(2);
   item.event_id = s.text(3);
   item.upn = s.text(4);
-  item.kind = outboxKindFrom(s.text(5));
+  // A kind or a state this version does not know is never guessed at. An unknown state (only
+  // a hand-edited or newer store has one) stops whoever reads the row, naming it; an unknown
+  // kind leaves the row readable so the delivery worker can dead-letter that one item with the
+  // reason (outbox_item.h) while the rest of the school's items go on.
+  auto state = outboxStateFrom(s.textView(7));
+  if (!state)
+    throw StoreError("outbox item " + std::to_string(item.seq) + " in the store has the state '" +
+                     s.text(7) +
+                     "', which this version does not know (outbox table, column state): correct "
+                     "the row or restore the store from its backup");
+  item.state = *state;
+  if (auto kind = outboxKindFrom(s.textView(5)))
+    item.kind = *kind;
+  else
+    item.unreadable = "outbox item " + std::to_string(item.seq) + " in the store has the kind '" +
+                      s.text(5) +
+                      "', which this version does not know (outbox table, column kind): it "
+                      "was not sent";
   item.payload = s.text(6);
-  item.state = outboxStateFrom(s.text(7)).value_or(OutboxState::Pending);
   item.attempts = static_cast<int>(s.integer(8));
   item.created_at = s.integer(9);
   item.next_attempt_at = s.integer(10);
@@ -297,7 +313,11 @@ class SqliteStore final : public Store {
       EventHistory h;
       auto& e = h.event;
       e.id = events.text(0);
-      e.state = eventStateFrom(events.textView(1)).value_or(EventState::Active);
+      auto state = eventStateFrom(events.textView(1));
+      if (!state)
+        throw StoreError("event " + e.id + " in the store has the state '" + events.text(1) +
+                         "', which this version does not know (events table, column state)");
+      e.state = *state;
       e.rule = events.text(2);
       e.type = events.text(3);
       e.upn = upn;

@@ -10,7 +10,9 @@ using namespace markbridge;
 
 namespace {
 
-OutboxItem itemFor(OutboxKind kind) {
+const School kSchool{"140000", "801", "4000", "Demo Academy"};
+
+Event unauthorisedEvent() {
   Event event;
   event.id = "ev-1";
   event.rule = "statutory.unauthorised_10_day";
@@ -23,21 +25,28 @@ OutboxItem itemFor(OutboxKind kind) {
   event.occurred_on = event.to;
   event.sessions_by_code = {{"N", 20}};
   event.attendance_percent = 61.54;
+  return event;
+}
+
+OutboxItem itemFor(OutboxKind kind) {
   OutboxItem item;
   item.kind = kind;
-  item.payload = event.toJson();
+  item.payload = unauthorisedEvent().toJson();
   return item;
 }
 
-const School kSchool{"140000", "801", "4000", "Demo Academy"};
+std::string bodyOf(const OutboxItem& item, const std::string& reference,
+                   const LaPortalConfig& config) {
+  return laPortalNotificationBody(item, SinkEvent::fromJson(item.payload), reference, kSchool,
+                                  config);
+}
 
 }  // namespace
 
 TEST(LaPortalPayload, ANotificationCarriesSchoolPupilPeriodAndSessions) {
   LaPortalConfig config;
   config.contact_email = "attendance@demo.sch.uk";
-  auto body = nlohmann::json::parse(
-      laPortalNotificationBody(itemFor(OutboxKind::Notify), "", kSchool, config));
+  auto body = nlohmann::json::parse(bodyOf(itemFor(OutboxKind::Notify), "", config));
   EXPECT_EQ(body["type"], "unauthorised_10_day");
   EXPECT_EQ(body["school"]["urn"], "140000");
   EXPECT_EQ(body["pupil"]["upn"], "B801200005001");
@@ -51,8 +60,8 @@ TEST(LaPortalPayload, ANotificationCarriesSchoolPupilPeriodAndSessions) {
 }
 
 TEST(LaPortalPayload, AWithdrawalNamesTheRecordItCorrectsAndNothingMore) {
-  auto body = nlohmann::json::parse(laPortalNotificationBody(
-      itemFor(OutboxKind::Withdraw), "LA-100001", kSchool, LaPortalConfig{}));
+  auto body =
+      nlohmann::json::parse(bodyOf(itemFor(OutboxKind::Withdraw), "LA-100001", LaPortalConfig{}));
   EXPECT_EQ(body["type"], "update");
   EXPECT_EQ(body["corrects"]["reference"], "LA-100001");
   EXPECT_EQ(body["corrects"]["type"], "unauthorised_10_day");
@@ -69,7 +78,7 @@ TEST(LaPortalPayload, AnEhcpAttendanceConcernCarriesThePlanTheFigureAndTheBandFa
   event["pupil"]["ehcp"] = true;
   event["summary"] = "pupil with an EHC plan: attendance 93.5% on 2024-12-02, fallen below 94%";
   item.payload = event.dump();
-  auto body = nlohmann::json::parse(laPortalNotificationBody(item, "", kSchool, LaPortalConfig{}));
+  auto body = nlohmann::json::parse(bodyOf(item, "", LaPortalConfig{}));
   EXPECT_EQ(body["type"], "ehcp_attendance_concern");
   EXPECT_EQ(body["pupil"]["ehcp"], true);
   EXPECT_EQ(body["summary"], event["summary"]);

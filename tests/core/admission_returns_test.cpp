@@ -172,7 +172,8 @@ TEST(AdmissionReturnPayload, ANewPupilReturnCarriesTheAdmissionAndIsFlaggedWhenL
   item.payload = events[0].toJson();
   item.created_at = london::toUtc(d("2024-11-16"), 23 * 60) * 1000;  // the last evening: on time
   School school{"140000", "801", "4000", "Demo Academy"};
-  auto body = nlohmann::json::parse(laPortalNotificationBody(item, "", school, {}));
+  auto body = nlohmann::json::parse(
+      laPortalNotificationBody(item, SinkEvent::of(events[0]), "", school, {}));
   EXPECT_EQ(body["type"], "new_pupil");
   EXPECT_EQ(body["admission_date"], "2024-11-11");
   EXPECT_EQ(body["late"], false);
@@ -180,6 +181,7 @@ TEST(AdmissionReturnPayload, ANewPupilReturnCarriesTheAdmissionAndIsFlaggedWhenL
   EXPECT_FALSE(body["pupil"].contains("cp"));  // not part of the admission register
   EXPECT_FALSE(body.contains("sessions_by_code"));
   item.created_at = london::toUtc(d("2024-11-17"), 9 * 60) * 1000;
-  body = nlohmann::json::parse(laPortalNotificationBody(item, "", school, {}));
+  body = nlohmann::json::parse(
+      laPortalNotificationBody(item, SinkEvent::of(events[0]), "", school, {}));
   EXPECT_EQ(body["late"], true);
 }

@@ -34,7 +34,7 @@ struct ConcurrentSink : Sink {
   const std::string& name() const override { return name_; }
   std::set<std::string> eventTypes() const override { return {"unauthorised_10_day"}; }
   SinkPacing pacing() const override { return {maxInFlight, 0}; }
-  DeliveryResult deliver(const OutboxItem& item, const std::string&) override {
+  DeliveryResult deliver(const OutboxItem& item, const SinkEvent&, const std::string&) override {
     std::unique_lock lock(mutex);
     int call = ++calls;
     ++inFlight;

@@ -7,8 +7,10 @@
 
 #include <deque>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/store/sqlite_db.h"
 #include "core/store/store.h"
 #include "tests/support/test_support.h"
 
@@ -44,7 +46,7 @@ struct ScriptedSink : Sink {
   std::vector<std::string> attempts;  // keys, in order
   const std::string& name() const override { return name_; }
   std::set<std::string> eventTypes() const override { return {"unauthorised_10_day"}; }
-  DeliveryResult deliver(const OutboxItem& item, const std::string&) override {
+  DeliveryResult deliver(const OutboxItem& item, const SinkEvent&, const std::string&) override {
     attempts.push_back(item.key);
     if (clock) times.push_back(clock->nowMs());
     if (clock && clock->nowMs() < downUntil) return DeliveryResult::retry("connection refused");
@@ -211,6 +213,78 @@ TEST_F(WorkerFixture, AnItemTheSinkCannotEncodeIsDeadLetteredAndTheRestGoOn) {
   EXPECT_EQ(dead[0].last_error,
             "sink la: this item could not be made into a request: "
             "[json.exception.type_error.316]");
+}
+
+// The event is read once, when the worker takes the item: a stored payload without a key a sink
+// needs is dead-lettered naming that key, and nothing is sent (never a null at the LA).
+TEST_F(WorkerFixture, AStoredPayloadMissingAKeyIsDeadLetteredNamingItAndNotSent) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"B"}, {eventFor("B", "2024-09-17")}, routes, clock.now);
+  auto payload = nlohmann::json::parse(store->outbox(std::nullopt, 10)[0].payload);
+  payload["pupil"].erase("dob");
+  SqliteDb((dir / "r.db").string())
+      .exec("UPDATE outbox SET payload='" + payload.dump() + "' WHERE seq=1");
+  std::vector<std::string> printed;
+  DeliveryReport report;
+  {
+    DeliveryOptions options;
+    options.run_budget_ms = 1000;
+    options.circuit = circuit;
+    DeliveryWorker worker(*store, {{"la", &sink}}, clock, random, options, circuits);
+    worker.on_attempt = [&](const OutboxItem&, const DeliveryResult& r) {
+      printed.push_back(r.reason);
+    };
+    report = worker.run();
+  }
+  EXPECT_EQ(report.delivered, 1);
+  EXPECT_EQ(report.rejected, 1);
+  EXPECT_EQ(sink.attempts, std::vector<std::string>{eventFor("B", "2024-09-17").id + "@la"});
+  auto dead = store->outbox(OutboxState::Rejected, 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].seq, 1);
+  EXPECT_EQ(dead[0].attempts, 0);  // nothing was sent
+  EXPECT_EQ(dead[0].last_error,
+            "outbox item 1: its event cannot be sent: the key pupil.dob is missing (nothing was "
+            "sent)");
+  EXPECT_EQ(printed.size(), 2u);  // the CLI hears of it too
+}
+
+// A kind this version does not know (a hand-edited or newer store) is never guessed to be a
+// notification: that item is dead-lettered with the row's seq and text, the rest go on.
+TEST_F(WorkerFixture, AnUnknownKindInTheStoreIsRefusedNotSentAsANotification) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"B"}, {eventFor("B", "2024-09-17")}, routes, clock.now);
+  SqliteDb((dir / "r.db").string()).exec("UPDATE outbox SET kind='retract' WHERE seq=1");
+  auto read = store->outboxItem(1);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->unreadable,
+            "outbox item 1 in the store has the kind 'retract', which this version does not know "
+            "(outbox table, column kind): it was not sent");
+  auto report = run(1000);
+  EXPECT_EQ(report.delivered, 1);
+  EXPECT_EQ(report.rejected, 1);
+  EXPECT_EQ(sink.attempts, std::vector<std::string>{eventFor("B", "2024-09-17").id + "@la"});
+  auto dead = store->outboxItem(1);
+  EXPECT_EQ(dead->state, OutboxState::Rejected);
+  EXPECT_EQ(dead->last_error, read->unreadable);
+}
+
+// An unknown state is not read as pending (it might be sent again) nor as anything else: whoever
+// reads the row is stopped with the table, the seq and the value.
+TEST_F(WorkerFixture, AnUnknownStateInTheStoreStopsTheReaderNamingTheRow) {
+  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  SqliteDb((dir / "r.db").string()).exec("UPDATE outbox SET state='sent' WHERE seq=1");
+  try {
+    store->outbox(std::nullopt, 10);
+    FAIL() << "an unknown state was read as some state";
+  } catch (const StoreError& e) {
+    EXPECT_STREQ(e.what(),
+                 "outbox item 1 in the store has the state 'sent', which this version does not "
+                 "know (outbox table, column state): correct the row or restore the store from "
+                 "its backup");
+  }
+  EXPECT_EQ(run(1000).delivered, 0);  // never offered for delivery either
+  EXPECT_TRUE(sink.attempts.empty());
 }
 
 TEST_F(WorkerFixture, ARetryAfterHoldsTheWholeSinkNotOnlyTheItemThatGotIt) {

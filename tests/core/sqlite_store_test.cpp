@@ -86,6 +86,7 @@ TEST(SqliteStore, AnEventInAStateThisVersionDoesNotKnowIsNamedNotGuessed) {
     EXPECT_NE(std::string(error.what()).find(e.id), std::string::npos) << error.what();
     EXPECT_NE(std::string(error.what()).find("'paused'"), std::string::npos) << error.what();
   }
+  EXPECT_THROW(store->eventHistory(kUpn), StoreError);  // the pupil's history is not guessed either
   SqliteDb(path).exec("UPDATE events SET state='active', period_to='27/09/2024'");
   try {
     store->commitEvaluation({kUpn}, {e}, {}, 3);

@@ -123,7 +123,7 @@ TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
   event.pupil.upn = "B801200005001";
   OutboxItem item;
   item.key = "ev-counter@la";
-  item.payload = event.toJson();
+  auto typed = SinkEvent::of(event);
   for (const auto& type : outboundTypes()) {
     auto sample = samples.find(std::string(type.type));
     ASSERT_NE(sample, samples.end()) << "add a sample for outbound type " << type.type;
@@ -131,10 +131,10 @@ TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
     auto sink = type.build(sample->second, "$", "/", School{}, ConfigContext{"c", &problems});
     ASSERT_TRUE(sink) << type.type;
     server.setFaults(failing(1, 503));
-    sink->deliver(item, "");  // 503: retry
-    sink->deliver(item, "");  // delivered
+    sink->deliver(item, typed, "");  // 503: retry
+    sink->deliver(item, typed, "");  // delivered
     server.setFaults(failing(1, 400));
-    sink->deliver(item, "");  // 400: rejected
+    sink->deliver(item, typed, "");  // 400: rejected
     auto& c = sink->counters();
     EXPECT_EQ(c.records, 1) << type.type;
     EXPECT_EQ(c.retries, 1) << type.type;

@@ -25,25 +25,64 @@ std::string idOf(const std::string& body) {
   return id.is_string() ? id.get<std::string>() : id.is_number() ? id.dump() : "";
 }
 
-// What triggered it, in plain text: the summary, the sessions by code, the attendance.
-std::string describe(const nlohmann::json& event) {
+}  // namespace
+
+std::string cpomsDescription(const SinkEvent& event) {
   std::ostringstream text;
-  text << event.value("summary", "");
-  if (event.contains("period"))
-    text << "\nPeriod: " << event["period"].value("from", "") << " to "
-         << event["period"].value("to", "");
-  if (event.contains("sessions_by_code") && !event["sessions_by_code"].empty()) {
+  text << event.summary;
+  text << "\nPeriod: " << event.from.iso() << " to " << event.to.iso();
+  if (!event.sessions_by_code.empty()) {
     text << "\nSessions:";
-    for (const auto& [code, n] : event["sessions_by_code"].items())
-      text << " " << code << " x" << n.get<int>();
+    for (const auto& [code, n] : event.sessions_by_code) text << " " << code << " x" << n;
   }
-  if (event.contains("attendance_percent"))
-    text << "\nAttendance this academic year: " << event["attendance_percent"].dump() << "%";
-  text << "\n(raised by Markbridge, rule " << event.value("rule", "") << ")";
+  text << "\nAttendance this academic year: " << nlohmann::json(event.attendance_percent).dump()
+       << "%";
+  text << "\n(raised by Markbridge, rule " << event.rule << ")";
   return text.str();
 }
 
-}  // namespace
+nlohmann::json cpomsIncidentBody(const SinkEvent& event, const std::string& externalRef,
+                                 const std::vector<std::string>& categories) {
+  const auto& pupil = event.pupil;
+  const auto* action = event.action ? &*event.action : nullptr;
+  bool concern = event.type == "concern";
+  return {
+      {"student",
+       {{"upn", pupil.upn},
+        {"mis_id", pupil.mis_id},
+        {"forename", pupil.forename},
+        {"surname", pupil.surname}}},
+      {"categories", concern && action && action->categories ? *action->categories : categories},
+      {"occurred_on", event.occurred_on.iso()},
+      {"body", cpomsDescription(event)},
+      {"alert", action && action->alert ? nlohmann::json(*action->alert) : nlohmann::json::array()},
+      {"source", "markbridge"},
+      {"external_ref", externalRef},
+  };
+}
+
+nlohmann::json cpomsActionBody(const SinkEvent& event) {
+  const auto* action = event.action ? &*event.action : nullptr;
+  return {{"assignee_role", action && action->assignee_role ? *action->assignee_role : ""},
+          {"due_on", action && action->due_on ? *action->due_on : event.occurred_on.iso()},
+          {"text", action && action->text ? *action->text : event.summary}};
+}
+
+nlohmann::json cpomsNoteBody(const SinkEvent& event) {
+  const auto* action = event.action ? &*event.action : nullptr;
+  return {{"text", action && action->text ? *action->text : event.summary},
+          {"source", "markbridge"}};
+}
+
+nlohmann::json cpomsCorrectionBody(OutboxKind kind, const SinkEvent& event) {
+  std::string text =
+      kind == OutboxKind::Withdraw
+          ? "Correction: the register was amended and the grounds for this record no longer "
+            "hold (" +
+                event.summary + ")."
+          : "Revised: the register was amended; the grounds still hold. " + cpomsDescription(event);
+  return {{"text", text}, {"source", "markbridge"}};
+}
 
 std::span<const Field> CpomsConfig::schema() {
   static const std::vector<Field> fields = withConnectionFields(kOwnFields);
@@ -94,7 +133,7 @@ DeliveryResult CpomsSink::post(const std::string& path, const std::string& key,
   return result;
 }
 
-std::optional<std::string> CpomsSink::incident(const OutboxItem& item, const nlohmann::json& event,
+std::optional<std::string> CpomsSink::incident(const OutboxItem& item, const SinkEvent& event,
                                                DeliveryResult& stop) {
   if (config_.lookup_before_create) {
     HttpRequest lookup;
@@ -112,63 +151,34 @@ std::optional<std::string> CpomsSink::incident(const OutboxItem& item, const nlo
         !found["data"].empty() && !idOf(found["data"][0].dump()).empty())
       return idOf(found["data"][0].dump());
   }
-  const auto& pupil = event["pupil"];
-  const auto& action = event.contains("action") ? event["action"] : nlohmann::json::object();
-  bool concern = event.value("type", "") == "concern";
-  nlohmann::json body = {
-      {"student",
-       {{"upn", pupil.value("upn", "")},
-        {"mis_id", pupil.value("mis_id", "")},
-        {"forename", pupil.value("forename", "")},
-        {"surname", pupil.value("surname", "")}}},
-      {"categories", concern && action.contains("categories") ? action["categories"]
-                                                              : nlohmann::json(config_.categories)},
-      {"occurred_on", event.value("occurred_on", "")},
-      {"body", describe(event)},
-      {"alert", action.contains("alert") ? action["alert"] : nlohmann::json::array()},
-      {"source", "markbridge"},
-      {"external_ref", item.key},
-  };
   std::string id;
-  stop = post("/api/v1/incidents", item.key + "/incident", body, &id);
+  stop = post("/api/v1/incidents", item.key + "/incident",
+              cpomsIncidentBody(event, item.key, config_.categories), &id);
   if (stop.outcome != DeliveryResult::Outcome::Delivered) return std::nullopt;
   return id;
 }
 
-DeliveryResult CpomsSink::deliver(const OutboxItem& item, const std::string& originalReference) {
+DeliveryResult CpomsSink::deliver(const OutboxItem& item, const SinkEvent& event,
+                                  const std::string& originalReference) {
   connection_->beginAttempt();  // one deadline for every request of this attempt
-  auto event = nlohmann::json::parse(item.payload);
   DeliveryResult result;
   if (item.kind != OutboxKind::Notify) {
     // A correction: a note on the incident the event made.
-    std::string text =
-        item.kind == OutboxKind::Withdraw
-            ? "Correction: the register was amended and the grounds for this record no longer "
-              "hold (" +
-                  event.value("summary", "") + ")."
-            : "Revised: the register was amended; the grounds still hold. " + describe(event);
     if (originalReference.empty())
       result = DeliveryResult::reject("sink " + config_.name +
                                       ": no incident was recorded for this event to correct");
     else
       result = post("/api/v1/incidents/" + originalReference + "/notes", item.key,
-                    {{"text", text}, {"source", "markbridge"}}, nullptr);
+                    cpomsCorrectionBody(item.kind, event), nullptr);
     if (result.outcome == DeliveryResult::Outcome::Delivered) result.reference = originalReference;
   } else if (auto id = incident(item, event, result)) {
     result = DeliveryResult::delivered(*id);  // made now, or found by the lookup
-    const auto& action = event.contains("action") ? event["action"] : nlohmann::json::object();
-    std::string type = event.value("type", "");
-    if (type == "task")
+    if (event.type == "task")
       result = post("/api/v1/incidents/" + *id + "/actions", item.key + "/action",
-                    {{"assignee_role", action.value("assignee_role", "")},
-                     {"due_on", action.value("due_on", event.value("occurred_on", ""))},
-                     {"text", action.value("text", event.value("summary", ""))}},
+                    cpomsActionBody(event), nullptr);
+    else if (event.type == "note")
+      result = post("/api/v1/incidents/" + *id + "/notes", item.key + "/note", cpomsNoteBody(event),
                     nullptr);
-    else if (type == "note")
-      result = post(
-          "/api/v1/incidents/" + *id + "/notes", item.key + "/note",
-          {{"text", action.value("text", event.value("summary", ""))}, {"source", "markbridge"}},
-          nullptr);
     if (result.outcome == DeliveryResult::Outcome::Delivered) result.reference = *id;
   }
   count(result);

@@ -31,17 +31,31 @@ struct CpomsConfig {
                               const std::filesystem::path& baseDir, const ConfigContext& context);
 };
 
+// The bodies of the requests, built from the typed event (pure: no network).
+// What triggered it, in plain text: the summary, the period, the sessions by code, the attendance.
+std::string cpomsDescription(const SinkEvent& event);
+// POST /api/v1/incidents: a concern names its own categories; other types take `categories`.
+nlohmann::json cpomsIncidentBody(const SinkEvent& event, const std::string& externalRef,
+                                 const std::vector<std::string>& categories);
+// A task's POST /api/v1/incidents/{id}/actions.
+nlohmann::json cpomsActionBody(const SinkEvent& event);
+// A note event's POST /api/v1/incidents/{id}/notes.
+nlohmann::json cpomsNoteBody(const SinkEvent& event);
+// A correction (withdraw or revise): a note on the incident the event made.
+nlohmann::json cpomsCorrectionBody(OutboxKind kind, const SinkEvent& event);
+
 class CpomsSink : public Sink {
  public:
   CpomsSink(CpomsConfig config, std::unique_ptr<SinkConnection> connection);
   const std::string& name() const override { return config_.name; }
   std::set<std::string> eventTypes() const override { return config_.events; }
   SinkPacing pacing() const override { return connection_->pacing(); }
-  DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) override;
+  DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
+                         const std::string& originalReference) override;
 
  private:
   // POST (or look up) the incident; its id, or the result that stops the delivery.
-  std::optional<std::string> incident(const OutboxItem& item, const nlohmann::json& event,
+  std::optional<std::string> incident(const OutboxItem& item, const SinkEvent& event,
                                       DeliveryResult& stop);
   DeliveryResult post(const std::string& path, const std::string& key, const nlohmann::json& body,
                       std::string* id);

@@ -11,12 +11,13 @@ LaPortalSink::LaPortalSink(LaPortalConfig config, School school,
                            std::unique_ptr<SinkConnection> connection)
     : config_(std::move(config)), school_(std::move(school)), connection_(std::move(connection)) {}
 
-DeliveryResult LaPortalSink::deliver(const OutboxItem& item, const std::string& originalReference) {
+DeliveryResult LaPortalSink::deliver(const OutboxItem& item, const SinkEvent& event,
+                                     const std::string& originalReference) {
   connection_->beginAttempt();  // one deadline for every request of this attempt
   HttpRequest request;
   request.path = "/api/v1/notifications";
   request.headers["Idempotency-Key"] = item.key;
-  request.body = laPortalNotificationBody(item, originalReference, school_, config_);
+  request.body = laPortalNotificationBody(item, event, originalReference, school_, config_);
   counters_.bytes += static_cast<int64_t>(request.body.size());
   auto response = connection_->send(request);
   std::string reference;

@@ -16,7 +16,8 @@ class LaPortalSink : public Sink {
   const std::string& name() const override { return config_.name; }
   std::set<std::string> eventTypes() const override { return config_.events; }
   SinkPacing pacing() const override { return connection_->pacing(); }
-  DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) override;
+  DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
+                         const std::string& originalReference) override;
 
  private:
   LaPortalConfig config_;

@@ -5,72 +5,95 @@
 #include "schedules/london_time.h"
 
 namespace markbridge {
+namespace {
 
-std::string laPortalNotificationBody(const OutboxItem& item, const std::string& originalReference,
-                                     const School& school, const LaPortalConfig& config) {
-  auto event = nlohmann::json::parse(item.payload);
-  const auto& p = event["pupil"];
-  nlohmann::json body;
-  body["event_id"] = event["event_id"];
+using Json = nlohmann::json;
+
+Json dateOrNull(const std::optional<Date>& date) {
+  return date ? Json(date->iso()) : Json();
+}
+
+Json period(const SinkEvent& event) {
+  return {{"from", event.from.iso()}, {"to", event.to.iso()}};
+}
+
+// A detail of the action, or empty text when the event has none.
+std::string detail(const SinkEvent& event, std::optional<std::string> SinkAction::*field) {
+  if (!event.action) return "";
+  const auto& value = (*event.action).*field;
+  return value ? *value : std::string();
+}
+
+}  // namespace
+
+std::string laPortalNotificationBody(const OutboxItem& item, const SinkEvent& event,
+                                     const std::string& originalReference, const School& school,
+                                     const LaPortalConfig& config) {
+  const auto& p = event.pupil;
+  Json body;
+  body["event_id"] = event.event_id;
   body["school"] = {
       {"urn", school.urn}, {"la", school.la}, {"estab", school.estab}, {"name", school.name}};
   if (item.kind != OutboxKind::Notify) {
     // A correction names the record it corrects and the pupil, nothing more.
     body["type"] = "update";
-    body["corrects"] = {{"type", event["type"]}, {"reference", originalReference}};
-    body["pupil"] = {{"upn", p["upn"]}};
-    body["period"] = event["period"];
+    body["corrects"] = {{"type", event.type}, {"reference", originalReference}};
+    body["pupil"] = {{"upn", p.upn}};
+    body["period"] = period(event);
     if (item.kind == OutboxKind::Withdraw) {
       body["update"] =
           "withdrawn: the register was amended and the grounds for the notification "
           "no longer hold";
     } else {
       body["update"] = "revised: the register was amended; the grounds still hold for this period";
-      body["sessions_by_code"] = event["sessions_by_code"];
-      body["attendance_percent"] = event["attendance_percent"];
+      body["sessions_by_code"] = event.sessions_by_code;
+      body["attendance_percent"] = event.attendance_percent;
     }
-  } else if (event["type"] == "new_pupil" || event["type"] == "deletion") {
+  } else if (event.type == "new_pupil" || event.type == "deletion") {
     // The admission register's returns (reg. 13): what the register holds, nothing about marks.
-    const auto& action = event.contains("action") ? event["action"] : nlohmann::json::object();
-    body["type"] = event["type"];
-    body["pupil"] = {{"upn", p["upn"]}, {"forename", p["forename"]}, {"surname", p["surname"]},
-                     {"dob", p["dob"]}, {"year", p["year"]},         {"reg_group", p["reg_group"]}};
-    if (event["type"] == "new_pupil") {
-      body["admission_date"] = action.value("admission_date", "");
-      body["due_on"] = action.value("due_on", "");
+    body["type"] = event.type;
+    body["pupil"] = {{"upn", p.upn},         {"forename", p.forename},
+                     {"surname", p.surname}, {"dob", dateOrNull(p.dob)},
+                     {"year", p.year},       {"reg_group", p.reg_group}};
+    if (event.type == "new_pupil") {
+      auto due = detail(event, &SinkAction::due_on);
+      body["admission_date"] = detail(event, &SinkAction::admission_date);
+      body["due_on"] = due;
       // Late: first queued after the end of the fifth day after entry (London time).
       auto queued = london::localDate(item.created_at / 1000).iso();
-      body["late"] = !body["due_on"].get<std::string>().empty() && queued > body["due_on"];
+      body["late"] = !due.empty() && queued > due;
     } else {
-      body["leaving_date"] = action.value("leaving_date", "");
-      body["deletion_ground"] = action.value("deletion_ground", "");
-      std::string destination = action.value("destination", "");
+      body["leaving_date"] = detail(event, &SinkAction::leaving_date);
+      body["deletion_ground"] = detail(event, &SinkAction::deletion_ground);
+      std::string destination = detail(event, &SinkAction::destination);
       bool urn = destination.size() == 6 &&
                  destination.find_first_not_of("0123456789") == std::string::npos;
-      body["destination"] = urn ? nlohmann::json{{"school_urn", destination}}
-                                : nlohmann::json{{"school_name", destination}};
+      body["destination"] =
+          urn ? Json{{"school_urn", destination}} : Json{{"school_name", destination}};
     }
-    body["summary"] = event["summary"];
+    body["summary"] = event.summary;
   } else {
-    body["type"] = event["type"];
-    body["pupil"] = {{"upn", p["upn"]}, {"forename", p["forename"]}, {"surname", p["surname"]},
-                     {"dob", p["dob"]}, {"year", p["year"]},         {"reg_group", p["reg_group"]},
-                     {"sen", p["sen"]}, {"ehcp", p["ehcp"]},         {"cla", p["cla"]},
-                     {"cp", p["cp"]},   {"cin", p["cin"]},           {"fsm", p["fsm"]}};
-    body["period"] = event["period"];
-    body["sessions_by_code"] = event["sessions_by_code"];
-    body["attendance_percent"] = event["attendance_percent"];
+    body["type"] = event.type;
+    body["pupil"] = {{"upn", p.upn},         {"forename", p.forename},
+                     {"surname", p.surname}, {"dob", dateOrNull(p.dob)},
+                     {"year", p.year},       {"reg_group", p.reg_group},
+                     {"sen", p.sen},         {"ehcp", p.ehcp},
+                     {"cla", p.cla},         {"cp", p.cp},
+                     {"cin", p.cin},         {"fsm", p.fsm}};
+    body["period"] = period(event);
+    body["sessions_by_code"] = event.sessions_by_code;
+    body["attendance_percent"] = event.attendance_percent;
     body["cause_if_known"] = "";
-    body["actions_taken"] = nlohmann::json::array();
-    body["summary"] = event["summary"];
+    body["actions_taken"] = Json::array();
+    body["summary"] = event.summary;
     // Children missing education (core/rules/missing_education.h): why, and the leaving details.
-    if (event["type"] == "missing_education" && event.contains("action"))
-      body["missing_education"] = event["action"];
+    if (event.type == "missing_education" && event.action)
+      body["missing_education"] = event.action->details;
   }
   body["contact"] = {{"name", config.contact_name},
                      {"email", config.contact_email},
                      {"phone", config.contact_phone}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace markbridge

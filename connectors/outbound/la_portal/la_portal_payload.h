@@ -1,17 +1,21 @@
 #pragma once
-// The body of an LA portal notification, built from the event the outbox holds. Only what the
-// notification needs is sent (UK GDPR data minimisation). Pure: no network.
+// The body of an LA portal notification, built from the typed event the delivery worker read
+// from the outbox. Only what the notification needs is sent (UK GDPR data minimisation). Pure:
+// no network.
 
 #include <string>
 
 #include "connectors/outbound/la_portal/la_portal_config.h"
 #include "core/domain/school.h"
 #include "core/outbox/outbox_item.h"
+#include "core/rules/sink_event.h"
 
 namespace markbridge {
 
-// POST {base}/api/v1/notifications with this JSON body.
-std::string laPortalNotificationBody(const OutboxItem& item, const std::string& originalReference,
-                                     const School& school, const LaPortalConfig& config);
+// POST {base}/api/v1/notifications with this JSON body. `item` gives the kind (a notification
+// or a correction) and when it was queued (a new pupil return's lateness).
+std::string laPortalNotificationBody(const OutboxItem& item, const SinkEvent& event,
+                                     const std::string& originalReference, const School& school,
+                                     const LaPortalConfig& config);
 
 }  // namespace markbridge

@@ -92,6 +92,16 @@ WebhookConfig WebhookConfig::fromJson(const nlohmann::json& json, const std::str
   return config;
 }
 
+nlohmann::json webhookTemplateContext(const OutboxItem& item, const SinkEvent& event,
+                                      const std::string& originalReference,
+                                      const nlohmann::json& school) {
+  return {{"event", event.toJson()},
+          {"kind", std::string(toString(item.kind))},
+          {"key", item.key},
+          {"reference", originalReference},
+          {"school", school}};
+}
+
 WebhookSink::WebhookSink(WebhookConfig config, School school,
                          std::unique_ptr<SinkConnection> connection)
     : config_(std::move(config)),
@@ -99,7 +109,8 @@ WebhookSink::WebhookSink(WebhookConfig config, School school,
           {{"urn", school.urn}, {"la", school.la}, {"estab", school.estab}, {"name", school.name}}),
       connection_(std::move(connection)) {}
 
-DeliveryResult WebhookSink::deliver(const OutboxItem& item, const std::string& originalReference) {
+DeliveryResult WebhookSink::deliver(const OutboxItem& item, const SinkEvent& event,
+                                    const std::string& originalReference) {
   connection_->beginAttempt();  // one deadline for every request of this attempt
   DeliveryResult result;
   const WebhookRequest* request = &config_.request;
@@ -111,11 +122,7 @@ DeliveryResult WebhookSink::deliver(const OutboxItem& item, const std::string& o
                                     "configured: correct record " +
                                     originalReference + " by hand");
   } else {
-    nlohmann::json context = {{"event", nlohmann::json::parse(item.payload)},
-                              {"kind", std::string(toString(item.kind))},
-                              {"key", item.key},
-                              {"reference", originalReference},
-                              {"school", school_}};
+    auto context = webhookTemplateContext(item, event, originalReference, school_);
     HttpRequest http;
     http.method = request->method;
     http.path = encodedPath(renderText(request->path, context));

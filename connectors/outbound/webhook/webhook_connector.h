@@ -45,13 +45,20 @@ struct WebhookConfig {
                                 const std::filesystem::path& baseDir, const ConfigContext& context);
 };
 
+// What a request's {{...}} placeholders resolve against: `event` (the typed event's JSON view,
+// SinkEvent::toJson: the keys docs/sinks.md lists), `kind`, `key`, `reference` and `school`.
+nlohmann::json webhookTemplateContext(const OutboxItem& item, const SinkEvent& event,
+                                      const std::string& originalReference,
+                                      const nlohmann::json& school);
+
 class WebhookSink : public Sink {
  public:
   WebhookSink(WebhookConfig config, School school, std::unique_ptr<SinkConnection> connection);
   const std::string& name() const override { return config_.name; }
   std::set<std::string> eventTypes() const override { return config_.events; }
   SinkPacing pacing() const override { return connection_->pacing(); }
-  DeliveryResult deliver(const OutboxItem& item, const std::string& originalReference) override;
+  DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
+                         const std::string& originalReference) override;
 
  private:
   WebhookConfig config_;
