@@ -32,7 +32,8 @@ std::span<const InboundType> inboundTypes() {
           const ConfigContext& ctx) { CensusXmlConfig::fromJson(c, p, b, ctx); },
        &buildCensusXmlConnector},
       {"mis_rest",
-       "MIS REST API (Wonde-style): paged, incremental from the last updated_at, bearer token",
+       "MIS REST API (Wonde-style): paged, incremental from the last updated_at; bearer token, "
+       "OAuth2 client credentials, mutual TLS",
        &MisRestConfig::schema,
        [](const nlohmann::json& c, const std::string& p, const std::filesystem::path& b,
           const ConfigContext& ctx) { MisRestConfig::fromJson(c, p, b, ctx); },

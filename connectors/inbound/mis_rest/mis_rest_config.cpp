@@ -7,17 +7,22 @@
 namespace markbridge {
 namespace {
 
-constexpr std::array<Field, 15> kOwnFields = {{
+constexpr std::array<Field, 20> kOwnFields = {{
     {"type", FieldType::String, "", true, "\"mis_rest\""},
     {"base_url", FieldType::String, "", true,
      "the aggregator's API, https://host[:port][/prefix] (TLS is always verified)"},
     {"school_id", FieldType::String, "", true, "the school's id at the aggregator"},
     {"token_env", FieldType::String, "\"\"", false,
-     "environment variable holding the bearer token"},
+     "environment variable holding the bearer token (or set `auth`)"},
     {"token_file", FieldType::String, "\"\"", false,
      "file holding the bearer token (mode 0600), when token_env is not used"},
+    kAuthField,
     {"ca_file", FieldType::String, "\"\"", false,
      "PEM bundle that signs the API's certificate (empty: the system's trusted CAs)"},
+    kClientCertField,
+    kClientKeyField,
+    kClientKeyPassphraseEnvField,
+    kClientKeyPassphraseFileField,
     {"fields", FieldType::Object, "{}", false,
      "dotted paths into each item, e.g. {\"code\": \"attendance_code.data.code\"}; keys upn, "
      "mis_id, forename, surname, date, session, code, updated_at, admission_date, leaving_date "
@@ -117,9 +122,27 @@ MisRestConfig MisRestConfig::fromJson(const nlohmann::json& json, const std::str
   c.school_id = text("school_id");
   c.token_env = text("token_env");
   c.token_file = resolveConfigPath(baseDir, text("token_file"));
-  if (c.token_env.empty() && c.token_file.empty())
-    context.add(path + ".token_env", "set token_env or token_file: the API needs a bearer token");
+  bool hasToken = !c.token_env.empty() || !c.token_file.empty();
+  if (json.is_object() && json.contains("auth")) {
+    c.auth = AuthConfig::fromJson(json["auth"], path + ".auth", baseDir, context);
+    if (hasToken)
+      context.add(path + ".auth",
+                  "set either token_env/token_file or auth, not both (auth {\"type\": "
+                  "\"bearer\", \"token_env\": ...} is the same as token_env)");
+    else if (c.auth.type == "none")
+      context.add(path + ".auth.type", "the API needs credentials: bearer, oauth2 or api_key",
+                  c.auth.type);
+  } else if (hasToken) {
+    c.auth.type = "bearer";  // the short form: token_env / token_file beside the source
+    c.auth.secret_env = c.token_env;
+    c.auth.secret_file = c.token_file;
+  } else {
+    context.add(path + ".token_env",
+                "set token_env or token_file: the API needs a bearer token (or set auth for "
+                "OAuth2 client credentials)");
+  }
   c.ca_file = resolveConfigPath(baseDir, text("ca_file"));
+  c.certificate = ClientCertificateConfig::fromJson(filled, path, baseDir, context);
   c.since = text("since");
   c.priority = filled.value("priority", 0);
   c.max_attempts = filled.value("max_attempts", 5);
