@@ -315,6 +315,7 @@ namespace {
 struct TlsObservation {
   int verify_error = X509_V_OK;
   int alert = -1;
+  bool certificate_requested = false;  // the server asked for our certificate in a handshake
 };
 thread_local TlsObservation tlsObserved;
 std::atomic<SSL_verify_cb> pocoVerifyCallback{nullptr};
@@ -326,9 +327,11 @@ int recordingVerify(int ok, X509_STORE_CTX* store) {
   return next ? next(ok, store) : ok;
 }
 
-void recordAlert(const SSL*, int where, int ret) {
+void recordAlert(const SSL* ssl, int where, int ret) {
   if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) && (ret >> 8) == SSL3_AL_FATAL)
     tlsObserved.alert = ret & 0xff;
+  if ((where & SSL_CB_LOOP) && SSL_get_state(ssl) == TLS_ST_CR_CERT_REQ)
+    tlsObserved.certificate_requested = true;
 }
 
 void observeTls(SSL_CTX* ctx) {
@@ -365,6 +368,12 @@ TlsFailure observedFailure(bool certificateRejected) {
     case SSL_AD_ACCESS_DENIED:
     case SSL_AD_CERTIFICATE_REQUIRED:
       return TlsFailure::ClientCertificateRefused;
+    case -1:
+      // No alert, but the server asked for our certificate in this exchange's handshake and
+      // then dropped the connection: with TLS 1.3 a refused client certificate is seen after
+      // the handshake, and a reset can overtake the alert that says so.
+      return tlsObserved.certificate_requested ? TlsFailure::ClientCertificateRefused
+                                               : TlsFailure::HandshakeFailure;
     default:
       return TlsFailure::HandshakeFailure;
   }
@@ -482,7 +491,13 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   } catch (const Poco::TimeoutException&) {
     response.timed_out = true;
   } catch (const Poco::Exception& e) {
-    response.transport_error = e.displayText();
+    // A connection reset after the server's fatal alert is still that alert's failure (and one
+    // right after it asked for our certificate is a refusal of it, see observedFailure).
+    if (tlsObserved.verify_error != X509_V_OK || tlsObserved.alert >= 0 ||
+        tlsObserved.certificate_requested)
+      setTlsFailure(response, false, e.displayText());
+    else
+      response.transport_error = e.displayText();
   } catch (const std::exception& e) {
     response.transport_error = e.what();
   }

@@ -30,7 +30,7 @@ class FixedClock : public Clock {
 int tenDayEvents(int64_t utcMs) {
   test::TempDir dir;
   dir.write("calendar.json", test::autumnCalendarJson());
-  dir.write("markbridge.json", test::schoolConfig({}).dump(2));
+  dir.write("markbridge.json", test::schoolConfig(nlohmann::json::object()).dump(2));
   std::vector<Problem> problems;
   auto config = loadGatewayConfig(dir / "markbridge.json", problems);
   if (!problems.empty()) throw ProblemError(problems);

@@ -99,6 +99,8 @@ std::optional<std::string> MisRestConnector::fetch(const std::string& path, std:
     if (answer.kind == AnswerKind::Ok) return response.body;
     std::string why =
         response.status == 0 ? response.transport_error : "HTTP " + std::to_string(response.status);
+    if (answer.kind == AnswerKind::TlsFailure && response.status != 0)  // a proxy's refusal page
+      why = "TLS: " + describe(answer.tls) + " (HTTP " + std::to_string(response.status) + ")";
     if (answer.needsAPerson()) {  // not retried: the same credentials get the same answer
       refusedUs = true;
       auto said = response.status == 0 ? "" : answerExcerpt(response.body);
