@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes a development CA, a server certificate for the sandbox (localhost, 127.0.0.1) and a
 # client certificate for mutual TLS (its key also under the passphrase "dev-passphrase"), plus
-# for failure tests: an expired client certificate, a second, untrusted CA, a server and a
-# client certificate signed by it.
+# for failure tests: an expired client certificate, an expired server certificate, a server
+# certificate naming another host, a second, untrusted CA, a server and a client certificate
+# signed by it.
 # For development and tests only: never use these keys with a real LA or safeguarding system.
 # usage: certs/make-dev-certs.sh OUT_DIR [DAYS]
 set -euo pipefail
@@ -64,11 +65,24 @@ commonName = supplied
 [client]
 extendedKeyUsage = clientAuth
 keyUsage = critical,digitalSignature
+[server]
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
 CNF
 echo 1000 > expired-ca.db/serial
 openssl ca -batch -config expired-ca.cnf -extensions client -in expired-client.csr \
   -startdate 20200101000000Z -enddate 20200201000000Z -out expired-client.pem 2>/dev/null
-rm -rf expired-client.csr expired-ca.cnf expired-ca.db
+# A server certificate for localhost that expired in 2020, and one from the dev CA that names
+# another host: the TLS failure tests tell them apart.
+key expired-server.key
+openssl req -new -key expired-server.key -subj "/O=Markbridge Sandbox/CN=localhost" \
+  -out expired-server.csr
+openssl ca -batch -config expired-ca.cnf -extensions server -in expired-server.csr \
+  -startdate 20200101000000Z -enddate 20200201000000Z -out expired-server.pem 2>/dev/null
+leaf other-host-server "/O=Markbridge Sandbox/CN=elsewhere.example" ca \
+  "subjectAltName=DNS:elsewhere.example
+extendedKeyUsage=serverAuth"
+rm -rf expired-client.csr expired-server.csr expired-ca.cnf expired-ca.db
 ca other-ca "/O=Somebody Else/CN=Untrusted CA"
 leaf wrong-client "/O=Impostor/CN=markbridge-client" other-ca \
   "extendedKeyUsage=clientAuth

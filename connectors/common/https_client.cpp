@@ -16,10 +16,12 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
@@ -279,23 +281,116 @@ std::string answerExcerpt(const std::string& body) {
   return line;
 }
 
-// What went wrong in a handshake, in words an IT technician can act on; `refused` when it was
-// a certificate (theirs or ours) rather than the network.
-std::string tlsFailure(const std::string& detail, bool& refused) {
-  refused = true;
-  if (detail.find("certificate verify failed") != std::string::npos)
-    return "TLS: the server's certificate does not verify against ca_file (or does not name "
-           "this host): " +
-           detail;
-  for (const char* alert : {"alert certificate", "alert unknown ca", "alert bad certificate",
-                            "alert handshake failure", "alert access denied"})
-    if (detail.find(alert) != std::string::npos)
-      return "TLS: the server refused our client certificate (missing, expired, or not issued "
-             "by the authority it trusts): " +
-             detail;
-  refused = false;
-  return "TLS: " + detail;
+bool refusesUs(TlsFailure failure) {
+  return failure != TlsFailure::None && failure != TlsFailure::HandshakeFailure;
 }
+
+std::string describe(TlsFailure failure) {
+  switch (failure) {
+    case TlsFailure::None:
+      return "no TLS failure";
+    case TlsFailure::CertificateNotTrusted:
+      return "the server's certificate does not verify against ca_file (is ca_file the bundle "
+             "of the authority that signs it?)";
+    case TlsFailure::HostnameMismatch:
+      return "the server's certificate does not name the host in base_url (check the address, "
+             "or ask the destination for a certificate that names it)";
+    case TlsFailure::CertificateExpired:
+      return "the server's certificate has expired or is not yet valid (the destination must "
+             "renew it; check this machine's clock too)";
+    case TlsFailure::ClientCertificateRefused:
+      return "the server refused our client certificate (missing, expired, or not issued by "
+             "the authority it trusts)";
+    case TlsFailure::HandshakeFailure:
+      return "the TLS handshake failed";
+  }
+  return "TLS failure";
+}
+
+namespace {
+
+// What OpenSSL reported during this thread's current exchange: the first certificate
+// verification error and the last fatal alert the server sent. Recorded by callbacks on the
+// context, read when Poco throws, so a failure is decided by its code.
+struct TlsObservation {
+  int verify_error = X509_V_OK;
+  int alert = -1;
+  bool certificate_requested = false;  // the server asked for our certificate in a handshake
+};
+thread_local TlsObservation tlsObserved;
+std::atomic<SSL_verify_cb> pocoVerifyCallback{nullptr};
+
+int recordingVerify(int ok, X509_STORE_CTX* store) {
+  if (!ok && tlsObserved.verify_error == X509_V_OK)
+    tlsObserved.verify_error = X509_STORE_CTX_get_error(store);
+  auto next = pocoVerifyCallback.load();
+  return next ? next(ok, store) : ok;
+}
+
+void recordAlert(const SSL* ssl, int where, int ret) {
+  if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) && (ret >> 8) == SSL3_AL_FATAL)
+    tlsObserved.alert = ret & 0xff;
+  if ((where & SSL_CB_LOOP) && SSL_get_state(ssl) == TLS_ST_CR_CERT_REQ)
+    tlsObserved.certificate_requested = true;
+}
+
+void observeTls(SSL_CTX* ctx) {
+  if (auto poco = SSL_CTX_get_verify_callback(ctx); poco && poco != recordingVerify)
+    pocoVerifyCallback.store(poco);
+  SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), recordingVerify);
+  SSL_CTX_set_info_callback(ctx, recordAlert);
+}
+
+// The failure OpenSSL reported; `certificateRejected` when Poco threw its certificate
+// validation exception (its own host name check runs after a chain that verified).
+TlsFailure observedFailure(bool certificateRejected) {
+  switch (tlsObserved.verify_error) {
+    case X509_V_OK:
+      break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return TlsFailure::CertificateExpired;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return TlsFailure::HostnameMismatch;
+    default:
+      return TlsFailure::CertificateNotTrusted;
+  }
+  if (certificateRejected) return TlsFailure::HostnameMismatch;
+  switch (tlsObserved.alert) {
+    case SSL_AD_HANDSHAKE_FAILURE:  // what a TLS 1.2 server sends for a missing certificate
+    case SSL_AD_BAD_CERTIFICATE:
+    case SSL_AD_UNSUPPORTED_CERTIFICATE:
+    case SSL_AD_CERTIFICATE_REVOKED:
+    case SSL_AD_CERTIFICATE_EXPIRED:
+    case SSL_AD_CERTIFICATE_UNKNOWN:
+    case SSL_AD_UNKNOWN_CA:
+    case SSL_AD_ACCESS_DENIED:
+    case SSL_AD_CERTIFICATE_REQUIRED:
+      return TlsFailure::ClientCertificateRefused;
+    case -1:
+      // No alert, but the server asked for our certificate in this exchange's handshake and
+      // then dropped the connection: with TLS 1.3 a refused client certificate is seen after
+      // the handshake, and a reset can overtake the alert that says so.
+      return tlsObserved.certificate_requested ? TlsFailure::ClientCertificateRefused
+                                               : TlsFailure::HandshakeFailure;
+    default:
+      return TlsFailure::HandshakeFailure;
+  }
+}
+
+void setTlsFailure(HttpResponse& response, bool certificateRejected, const std::string& detail) {
+  response.tls_failure = observedFailure(certificateRejected);
+  response.refused_us = refusesUs(response.tls_failure);
+  std::string said = tlsObserved.verify_error != X509_V_OK
+                         ? X509_verify_cert_error_string(tlsObserved.verify_error)
+                         : detail;
+  response.transport_error = "TLS: " + (response.tls_failure == TlsFailure::HandshakeFailure
+                                            ? said
+                                            : describe(response.tls_failure) + ": " + said);
+}
+
+}  // namespace
 
 struct HttpsClient::Impl {
   std::string host;
@@ -325,6 +420,7 @@ HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeou
   params.cipherList = "HIGH:!aNULL:!MD5";
   impl_->context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
   if (!tls.client_cert.empty()) useClientCertificate(impl_->context->sslContext(), tls);
+  observeTls(impl_->context->sslContext());
   impl_->context->disableProtocols(
       Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
       Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
@@ -357,6 +453,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   auto allowedMs = std::chrono::ceil<std::chrono::milliseconds>(deadline - start).count();
   auto& watchdog = impl_->watchdog;
   watchdog.arm(deadline);
+  tlsObserved = TlsObservation{};
   try {
     if (!impl_->session) {
       impl_->session = std::make_unique<GuardedSession>(impl_->host, impl_->port, impl_->context,
@@ -388,15 +485,19 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
     }
     if (!res.getKeepAlive()) impl_->session.reset();
   } catch (const Poco::Net::CertificateValidationException& e) {
-    response.transport_error =
-        "TLS: the server's certificate does not verify against ca_file: " + e.displayText();
-    response.refused_us = true;
+    setTlsFailure(response, true, e.displayText());
   } catch (const Poco::Net::SSLException& e) {
-    response.transport_error = tlsFailure(e.displayText(), response.refused_us);
+    setTlsFailure(response, false, e.displayText());
   } catch (const Poco::TimeoutException&) {
     response.timed_out = true;
   } catch (const Poco::Exception& e) {
-    response.transport_error = e.displayText();
+    // A connection reset after the server's fatal alert is still that alert's failure (and one
+    // right after it asked for our certificate is a refusal of it, see observedFailure).
+    if (tlsObserved.verify_error != X509_V_OK || tlsObserved.alert >= 0 ||
+        tlsObserved.certificate_requested)
+      setTlsFailure(response, false, e.displayText());
+    else
+      response.transport_error = e.displayText();
   } catch (const std::exception& e) {
     response.transport_error = e.what();
   }

@@ -23,6 +23,22 @@ struct TlsSettings {
   std::string key_passphrase;  // when the client key is encrypted (never logged)
 };
 
+// Why a TLS connection failed, decided from what OpenSSL reported (the certificate
+// verification error, the alert the server sent) and Poco's exception type, never from the
+// text of a message.
+enum class TlsFailure {
+  None,
+  CertificateNotTrusted,     // the server's certificate does not chain to ca_file
+  HostnameMismatch,          // it chains, but does not name the host in base_url
+  CertificateExpired,        // the server's certificate has expired (or is not yet valid)
+  ClientCertificateRefused,  // the server refused ours: missing, expired, untrusted, revoked
+  HandshakeFailure,          // anything else in the handshake (not TLS, reset, no common cipher)
+};
+// True for the failures a retry cannot mend: a person must fix a certificate or ca_file.
+bool refusesUs(TlsFailure failure);
+// What the failure means and what to check, in words an IT technician can act on.
+std::string describe(TlsFailure failure);
+
 struct HttpRequest {
   std::string method = "POST";
   std::string path;
@@ -41,7 +57,8 @@ struct HttpResponse {
   // Status 0: the destination (or its token endpoint) refused who we are before any request:
   // our credentials or client certificate, or its certificate failed verification.
   bool refused_us = false;
-  bool timed_out = false;  // status 0 because the deadline passed
+  bool timed_out = false;                     // status 0 because the deadline passed
+  TlsFailure tls_failure = TlsFailure::None;  // status 0 because of TLS: which failure
   // Retry-After (RFC 9110 10.2.3), as delay-seconds ("120") or an HTTP date ("Sun, 06 Nov 1994
   // 08:49:37 GMT"; the obsolete RFC 850 and asctime forms too): how long from `now` the server
   // asked us to wait (0 for a date already past); nothing when absent or unreadable.

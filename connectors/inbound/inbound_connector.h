@@ -37,6 +37,9 @@ class InboundConnector {
   // The effective code map (null for sources that carry no codes, such as the census).
   virtual const CodeMap* codes() const { return nullptr; }
   ConnectorCounters& counters() { return counters_; }
+  // Reads refused because the source refused who we are (credentials, client certificate) or
+  // its certificate failed verification: nothing is retried until a person fixes them.
+  virtual int64_t credentialsRefused() const { return 0; }
 
  protected:
   ConnectorCounters counters_;

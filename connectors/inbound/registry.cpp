@@ -36,7 +36,8 @@ std::span<const InboundType> inboundTypes() {
           &buildCensusXmlConnector),
       inboundType<MisRestConfig>(
           "mis_rest",
-          "MIS REST API (Wonde-style): paged, incremental from the last updated_at, bearer token",
+          "MIS REST API (Wonde-style): paged, incremental from the last updated_at; bearer token, "
+          "OAuth2 client credentials, mutual TLS",
           &buildMisRestConnector),
   };
   return kTypes;

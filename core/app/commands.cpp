@@ -120,8 +120,8 @@ import, status, explain, outbox and reconcile read no sink's token or key: they 
 the sinks' secrets in the environment (sync and run, which deliver, need them).
 
 exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected,
-            4 another sync is running, 5 a destination refused our credentials (sink paused,
-            items kept)
+            4 another sync is running, 5 a destination or the MIS API refused our credentials
+            or certificates (sink paused, items kept; nothing pulled)
 )";
 
 void printAttempt(std::ostream& out, const RuleSet& rules, const OutboxItem& item,
@@ -283,6 +283,13 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
   };
   for (const auto& s : gateway->sources()) counts("source", s->name(), s->counters());
   for (const auto& s : gateway->sinks()) counts("sink", s->name(), s->counters());
+  for (const auto& s : gateway->sources())
+    if (s->credentialsRefused() > 0) {
+      credentialsRefused = true;
+      err << "source " << s->name()
+          << " was refused: the API refused our credentials or certificates (see its REJECTED "
+             "line); nothing from it was stored: fix them, then run markbridge sync again\n";
+    }
   // The most urgent first: refused credentials stop every delivery to a destination.
   if (credentialsRefused) return kExitCredentialsRefused;
   if (report.inputRejected()) return kExitInputRejected;

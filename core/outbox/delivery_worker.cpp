@@ -14,13 +14,10 @@
 
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
+#include "core/domain/upn.h"
 
 namespace markbridge {
 namespace {
-
-std::string maskedUpn(const std::string& upn) {
-  return upn.size() < 5 ? upn : upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
-}
 
 // One attempt: the item, the sink and what the destination said.
 struct Attempt {
@@ -286,7 +283,7 @@ DeliveryReport DeliveryWorker::run() {
           log->error(
               "ALERT: {} for pupil {} could not be delivered to sink {} in {} hours and "
               "was dead-lettered; see `markbridge outbox show {}`",
-              item.event_id, maskedUpn(item.upn), item.sink, hours, item.seq);
+              item.event_id, maskUpn(item.upn), item.sink, hours, item.seq);
           ++report.rejected;
           refetch = true;  // the pupil's next item may go now
           it = ready.erase(it);

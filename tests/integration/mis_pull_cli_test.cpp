@@ -282,3 +282,30 @@ TEST_F(WondeFixture, AnIncludeThatIsNotANameListOrAnUnknownPresetIsAConfiguratio
       << checked.out << checked.err;
   EXPECT_EQ(server->misRequests(), 0);  // nothing asked of the API
 }
+
+TEST(MisPullCli, RefusedCredentialsExitWithTheCredentialsCodeAndSayWhatToFix) {
+  test::TempDir dir;
+  auto server = test::startSandbox();
+  dir.write("calendar.json", test::autumnCalendarJson());
+  dir.write("markbridge.json", configWith({{"name", "arbor"},
+                                           {"type", "mis_rest"},
+                                           {"base_url", server->baseUrl()},
+                                           {"school_id", "A1930499544"},
+                                           {"auth",
+                                            {{"type", "oauth2"},
+                                             {"token_url", server->baseUrl() + "/oauth/token"},
+                                             {"client_id", "markbridge"},
+                                             {"client_secret_env", "MB_MIS_SECRET"}}},
+                                           {"ca_file", test::certsDir() + "/ca.pem"}})
+                                   .dump(2));
+  auto run = test::runMarkbridge({"sync", "--config", "markbridge.json"},
+                                 {{"MB_MIS_SECRET", "revoked-secret"}}, dir.path());
+  EXPECT_EQ(run.exit_code, 5) << run.out << run.err;  // kExitCredentialsRefused
+  EXPECT_NE(run.err.find("OAuth2 token refused"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("check client_id, the client secret"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("source arbor was refused: the API refused our credentials"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.err.find("revoked-secret"), std::string::npos);  // never the secret
+  EXPECT_EQ(server->misRequests(), 0);
+}

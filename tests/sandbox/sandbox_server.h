@@ -20,7 +20,8 @@
 // With `require_client_cert` the TLS handshake needs a client certificate signed by `ca_file`
 // (mutual TLS, as an LA portal does).
 //   GET  /v1.0/schools/{id}/attendance/session   MIS (Wonde-style) attendance, paged
-//                                          (Authorization: Bearer <mis_token>)
+//                                          (Authorization: Bearer <mis_token> or an
+//                                          OAuth2 token)
 //   GET  /_sandbox/received               everything accepted, as JSON
 //   POST /_sandbox/mis                    {"items": [...], "page_size": N}: what the MIS serves
 //   POST /_sandbox/faults                 {"fail": N, "status": 503, "delay_ms": D, "drop": M,

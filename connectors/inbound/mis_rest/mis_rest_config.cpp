@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "connectors/common/credentials.h"
 #include "core/domain/config_table.h"
 
 namespace markbridge {
@@ -113,11 +114,28 @@ const SettingTable<MisRestConfig>& misRestTable() {
               "must start with https:// (TLS is always used)")
           .text("school_id", &M::school_id, "the school's id at the aggregator")
           .required()
-          .text("token_env", &M::token_env, "environment variable holding the bearer token")
+          .text("token_env", &M::token_env,
+                "environment variable holding the bearer token (or set `auth`)")
           .path("token_file", &M::token_file,
                 "file holding the bearer token (mode 0600), when token_env is not used")
+          .custom(
+              std::string(kAuthField.key), FieldType::Object, std::string(kAuthField.description),
+              [](M& c, const nlohmann::json& v, const SettingScope& scope) {
+                c.auth = AuthConfig::fromJson(v, scope.path, scope.base_dir, scope.context);
+              },
+              nlohmann::json{{"type", "none"}})
           .path("ca_file", &M::ca_file,
                 "PEM bundle that signs the API's certificate (empty: the system's trusted CAs)")
+          // The client certificate's four keys are read together (ClientCertificateConfig),
+          // after the table: the rows make them known and documented.
+          .custom(std::string(kClientCertField.key), FieldType::String,
+                  std::string(kClientCertField.description), nothing, "")
+          .custom(std::string(kClientKeyField.key), FieldType::String,
+                  std::string(kClientKeyField.description), nothing, "")
+          .custom(std::string(kClientKeyPassphraseEnvField.key), FieldType::String,
+                  std::string(kClientKeyPassphraseEnvField.description), nothing, "")
+          .custom(std::string(kClientKeyPassphraseFileField.key), FieldType::String,
+                  std::string(kClientKeyPassphraseFileField.description), nothing, "")
           .custom(
               "fields", FieldType::Object,
               "dotted paths into each item, e.g. {\"code\": \"attendance_code.data.code\"}; keys "
@@ -177,8 +195,26 @@ MisRestConfig MisRestConfig::fromJson(const nlohmann::json& json, const std::str
                                       const ConfigContext& context) {
   MisRestConfig c;
   misRestTable().apply(json, path, baseDir, context, c);
-  if (c.token_env.empty() && c.token_file.empty())
-    context.add(path + ".token_env", "set token_env or token_file: the API needs a bearer token");
+  bool hasToken = !c.token_env.empty() || !c.token_file.empty();
+  if (json.is_object() && json.contains("auth")) {
+    if (hasToken)
+      context.add(path + ".auth",
+                  "set either token_env/token_file or auth, not both (auth {\"type\": "
+                  "\"bearer\", \"token_env\": ...} is the same as token_env)");
+    else if (c.auth.type == "none")
+      context.add(path + ".auth.type", "the API needs credentials: bearer, oauth2 or api_key",
+                  c.auth.type);
+  } else if (hasToken) {
+    c.auth.type = "bearer";  // the short form: token_env / token_file beside the source
+    c.auth.secret_env = c.token_env;
+    c.auth.secret_file = c.token_file;
+  } else {
+    context.add(path + ".token_env",
+                "set token_env or token_file: the API needs a bearer token (or set auth for "
+                "OAuth2 client credentials)");
+  }
+  if (json.is_object())
+    c.certificate = ClientCertificateConfig::fromJson(json, path, baseDir, context);
   // A preset fills `fields` and `include`; those set beside it win.
   if (auto preset = misPreset(c.preset)) {
     c.fields = preset->fields;

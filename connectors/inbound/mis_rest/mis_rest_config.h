@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/common/credentials.h"
 #include "connectors/inbound/mis_rest/mis_rest_page.h"
 #include "core/domain/config_schema.h"
 
@@ -35,9 +36,11 @@ struct MisRestConfig {
   std::string name;
   std::string base_url;  // https://host[:port][/prefix]
   std::string school_id;
-  std::string token_env;
+  std::string token_env;  // the short form of auth {"type": "bearer", ...}
   std::filesystem::path token_file;
+  AuthConfig auth;  // bearer (from token_env/token_file or `auth`), oauth2 or api_key
   std::filesystem::path ca_file;
+  ClientCertificateConfig certificate;  // mutual TLS, the sinks' keys
   int priority = 0;
   std::map<std::string, std::string> code_map;
   MisFieldPaths fields;

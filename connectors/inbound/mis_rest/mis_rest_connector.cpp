@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 #include <tuple>
 #include <utility>
 
+#include "connectors/common/http_policy.h"
 #include "connectors/common/secret.h"
 #include "connectors/inbound/common/batch_builder.h"
 #include "connectors/inbound/common/source_file.h"
@@ -21,25 +24,15 @@ namespace {
 
 constexpr const char* kStateKey = "updated_after";
 
-std::string urlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    auto b = static_cast<unsigned char>(c);
-    if (std::isalnum(b) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[b >> 4];
-      out += kHex[b & 15];
-    }
-  }
-  return out;
-}
-
-bool retryable(const HttpResponse& r) {
-  return r.status == 0 || r.status == 408 || r.status == 429 ||
-         (r.status >= 500 && r.status != 501);
+// What a person must do when the API refused who we are (credentials or certificates).
+std::string whatToFix(const AnswerClass& answer) {
+  if (answer.kind == AnswerKind::TlsFailure)
+    return answer.tls == TlsFailure::ClientCertificateRefused
+               ? "check client_cert and client_key (and that the API's operator trusts the "
+                 "authority that issued them)"
+               : "check ca_file and base_url against the API's certificate";
+  return "check the source's credentials (token_env/token_file, or auth: client_id and the "
+         "client secret) and that the school has authorised this app";
 }
 
 int64_t nowSeconds() {
@@ -79,32 +72,46 @@ void addOnRoll(BatchBuilder& builder, const MisItem& item, const std::string& or
 
 int64_t retryWaitMs(const HttpResponse& response, int attempt, int baseMs, std::mt19937_64& random,
                     std::chrono::system_clock::time_point now) {
-  // Retry-After when the API gives one (seconds or an HTTP date), at most a minute.
-  if (auto after = response.retryAfterMs(now)) return std::min<int64_t>(*after, kMaxRetryAfterMs);
-  // Otherwise capped exponential backoff with full jitter.
-  int64_t cap = int64_t{baseMs} << std::min(attempt - 1, 10);
-  return std::uniform_int_distribution<int64_t>(0, cap)(random);
+  // Retry-After when the API gives one (seconds or an HTTP date), at most a minute; otherwise
+  // capped exponential backoff with full jitter.
+  if (auto after = classifyAnswer(response, now).retry_after_ms)
+    return std::min<int64_t>(*after, kMaxRetryAfterMs);
+  return backoffMs(attempt, baseMs, random);
 }
 
-MisRestConnector::MisRestConnector(MisRestConfig config, CodeMap codes, std::string token)
-    : config_(std::move(config)), codes_(std::move(codes)), token_(std::move(token)) {
-  client_ = std::make_unique<HttpsClient>(
-      config_.base_url, TlsSettings{config_.ca_file.string(), "", "", ""}, config_.timeout_ms);
+MisRestConnector::MisRestConnector(MisRestConfig config, CodeMap codes, const TlsSettings& tls,
+                                   std::unique_ptr<Credentials> credentials)
+    : config_(std::move(config)), codes_(std::move(codes)), credentials_(std::move(credentials)) {
+  client_ = std::make_unique<HttpsClient>(config_.base_url, tls, config_.timeout_ms);
 }
 
-std::optional<std::string> MisRestConnector::fetch(const std::string& path, std::string& error) {
+std::optional<std::string> MisRestConnector::fetch(const std::string& path, std::string& error,
+                                                   bool& refusedUs) {
   auto log = namedLogger(config_.name);
-  HttpRequest request{"GET", path, {{"Authorization", "Bearer " + token_}}, "", std::nullopt};
+  HttpRequest request{"GET", path, {}, "", std::nullopt};
+  auto transport = [this](const HttpRequest& withCredentials) {
+    return client_->send(withCredentials);
+  };
   for (int attempt = 1;; ++attempt) {
-    auto response = client_->send(request);
+    auto response = credentials_->send(request, transport);
     counters_.bytes += static_cast<int64_t>(response.body.size());
-    if (response.status >= 200 && response.status < 300) return response.body;
+    auto answer = classifyAnswer(response);
+    if (answer.kind == AnswerKind::Ok) return response.body;
     std::string why =
         response.status == 0 ? response.transport_error : "HTTP " + std::to_string(response.status);
-    if (!retryable(response) || attempt >= config_.max_attempts) {
+    if (answer.kind == AnswerKind::TlsFailure && response.status != 0)  // a proxy's refusal page
+      why = "TLS: " + describe(answer.tls) + " (HTTP " + std::to_string(response.status) + ")";
+    if (answer.needsAPerson()) {  // not retried: the same credentials get the same answer
+      refusedUs = true;
+      auto said = response.status == 0 ? "" : answerExcerpt(response.body);
+      error = why + (said.empty() ? "" : ": " + said) +
+              "; the API refused us: " + whatToFix(answer) + ", then pull again";
+      return std::nullopt;
+    }
+    if (!answer.retryable() || attempt >= config_.max_attempts) {
       std::string body = response.body.substr(0, 200);
       error = why + (body.empty() ? "" : ": " + body) +
-              (retryable(response) ? " (after " + std::to_string(attempt) + " tries)" : "");
+              (answer.retryable() ? " (after " + std::to_string(attempt) + " tries)" : "");
       return std::nullopt;
     }
     ++counters_.retries;
@@ -138,8 +145,12 @@ void MisRestConnector::pull(ImportReceiver& into) {
   for (int n = 1;; ++n) {
     std::string origin = config_.base_url + path;
     std::string error;
-    auto body = fetch(path, error);
-    if (!body) return refuse(origin, "page " + std::to_string(n) + ": " + error);
+    bool refusedUs = false;
+    auto body = fetch(path, error, refusedUs);
+    if (!body) {
+      if (refusedUs) ++credentialsRefused_;
+      return refuse(origin, "page " + std::to_string(n) + ": " + error);
+    }
     fingerprint.update(*body);
     auto page = parseMisPage(*body, config_.fields);
     if (!page.error.empty()) return refuse(origin, "page " + std::to_string(n) + ": " + page.error);
@@ -261,17 +272,28 @@ std::unique_ptr<InboundConnector> buildMisRestConnector(const nlohmann::json& js
   auto codes = CodeMap::builtIn();
   codes.addOverrides(config.code_map, path + ".code_map", context);
   if (context.problems->size() != before) return nullptr;
-  auto token = readTokenSetting(config.token_env, config.token_file, path, context);
-  if (!token) return nullptr;
+  // The short form (token_env / token_file beside the source): problems name those keys.
+  bool shortForm = !(json.is_object() && json.contains("auth"));
+  if (shortForm && !readTokenSetting(config.token_env, config.token_file, path, context))
+    return nullptr;
   if (!config.ca_file.empty() && !std::filesystem::exists(config.ca_file)) {
     context.add(path + ".ca_file", "no such file", config.ca_file.string());
     return nullptr;
   }
+  auto tls = config.certificate.tls(config.ca_file, path, context);
+  if (!tls) return nullptr;
   try {
-    return std::make_unique<MisRestConnector>(std::move(config), std::move(codes),
-                                              std::move(*token));
-  } catch (const std::exception& e) {
+    auto credentials = Credentials::open(config.auth, *tls, config.timeout_ms, "source",
+                                         config.name, path, context);
+    if (!credentials) return nullptr;
+    return std::make_unique<MisRestConnector>(std::move(config), std::move(codes), *tls,
+                                              std::move(credentials));
+  } catch (const std::invalid_argument& e) {
     context.add(path + ".base_url", e.what());
+    return nullptr;
+  } catch (const std::exception& e) {
+    // A CA bundle or client certificate OpenSSL cannot load, a wrong passphrase.
+    context.add(path, std::string("cannot set up TLS: ") + e.what());
     return nullptr;
   }
 }

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "connectors/common/http_policy.h"
+
 namespace markbridge {
 namespace {
 
@@ -138,7 +140,7 @@ std::optional<std::string> CpomsSink::incident(const OutboxItem& item, const Sin
   if (config_.lookup_before_create) {
     HttpRequest lookup;
     lookup.method = "GET";
-    lookup.path = "/api/v1/incidents?external_ref=" + item.key;
+    lookup.path = "/api/v1/incidents?external_ref=" + urlEncode(item.key);
     auto response = connection_->send(lookup);
     if (response.status / 100 != 2) {
       stop = deliveryResult(config_.name, response, "");

@@ -1,7 +1,6 @@
 #include "connectors/outbound/webhook/webhook_connector.h"
 
-#include <Poco/URI.h>
-
+#include "connectors/common/http_policy.h"
 #include "connectors/outbound/webhook/json_template.h"
 
 namespace markbridge {
@@ -52,12 +51,6 @@ std::optional<WebhookRequest> readRequest(const nlohmann::json& json, const std:
                   p);
   }
   return r;
-}
-
-std::string encodedPath(const std::string& rendered) {
-  std::string out;
-  Poco::URI::encode(rendered, " \"<>`#%{}|\\^[]", out);
-  return out;
 }
 
 }  // namespace
@@ -125,7 +118,7 @@ DeliveryResult WebhookSink::deliver(const OutboxItem& item, const SinkEvent& eve
     auto context = webhookTemplateContext(item, event, originalReference, school_);
     HttpRequest http;
     http.method = request->method;
-    http.path = encodedPath(renderText(request->path, context));
+    http.path = pathEncode(renderText(request->path, context));
     for (const auto& [name, value] : request->headers.items())
       http.headers[name] =
           value.is_string() ? renderText(value.get<std::string>(), context) : value.dump();
