@@ -236,7 +236,8 @@ TEST(MissingEducationPayload, TheLaPortalGetsTheTypeAndWhyButNoMoreThanItNeeds) 
   item.kind = OutboxKind::Notify;
   item.payload = events[1].toJson();
   School school{"140000", "801", "4000", "Demo Academy"};
-  auto body = nlohmann::json::parse(laPortalNotificationBody(item, "", school, {}));
+  auto body = nlohmann::json::parse(
+      laPortalNotificationBody(item, SinkEvent::fromJson(item.payload), "", school, {}));
   EXPECT_EQ(body["type"], "missing_education");
   EXPECT_EQ(body["pupil"]["upn"], kUpn);
   EXPECT_EQ(body["missing_education"]["reason"], "vanished");
