@@ -1,5 +1,7 @@
 #include "core/app/gateway_config.h"
 
+#include <set>
+
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/outbound/outbound_types.h"
 #include "core/domain/config_table.h"
@@ -183,6 +185,17 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
   if (config.delivery.backoff.cap_ms < config.delivery.backoff.base_ms)
     context.add("$.delivery.max_backoff_ms", "must be at least base_backoff_ms",
                 std::to_string(config.delivery.backoff.cap_ms));
+  // A roll source naming no source would leave that source's pupils unwatched, silently.
+  if (const auto& roll = config.rules.missingEducation().roll_sources) {
+    std::set<std::string> names;
+    for (const auto& source : config.sources)
+      if (source.is_object() && source.contains("name") && source["name"].is_string())
+        names.insert(source["name"].get<std::string>());
+    for (std::size_t i = 0; i < roll->size(); ++i)
+      if (!names.count((*roll)[i]))
+        context.add("$.rules.missing_education.roll_sources[" + std::to_string(i) + "]",
+                    "names no source in `sources`", (*roll)[i]);
+  }
   const auto& svc = config.service;
   if (svc.admin_cert.empty() != svc.admin_key.empty())
     context.add("$.service.admin_key", "admin_cert and admin_key go together");

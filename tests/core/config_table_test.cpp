@@ -287,6 +287,24 @@ TEST_F(GatewayConfigDefaults, TheMisRestSourceKeepsItsDefaultsAndItsPreset) {
             "mb.json: $.sources[0].max_attempts: must be at least 1 (value '0')");
 }
 
+// Issue 16: a typo in missing_education.roll_sources would leave a source's pupils unwatched.
+TEST_F(GatewayConfigDefaults, ARollSourceMustNameAConfiguredSource) {
+  std::vector<Problem> problems;
+  nlohmann::json sims = {{"name", "sims"}, {"type", "sims_csv"}, {"files", {"a.csv"}}};
+  load({{"sources", {sims}},
+        {"rules", {{"missing_education", {{"roll_sources", {"sims", "simms"}}}}}}},
+       problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].location, "$.rules.missing_education.roll_sources[1]");
+  EXPECT_NE(problems[0].str().find("names no source in `sources` (value 'simms')"),
+            std::string::npos)
+      << problems[0].str();
+  problems.clear();
+  load({{"sources", {sims}}, {"rules", {{"missing_education", {{"roll_sources", {"sims"}}}}}}},
+       problems);
+  EXPECT_TRUE(problems.empty()) << problems[0].str();
+}
+
 // docs/configuration-reference.md is the tables' output under its heading, nothing else: a
 // setting added, renamed or given a new default fails here until the reference is regenerated
 // (`markbridge describe`).
