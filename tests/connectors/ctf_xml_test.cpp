@@ -159,3 +159,16 @@ TEST(CtfXml, MarksThatRunPastTheAcademicYearAreRefusedWhole) {
   ASSERT_FALSE(centuries.ok());
   EXPECT_EQ(centuries.problems[0].value, "20001 sessions");
 }
+
+// Issue 16: the on-roll period at the school the file comes from, not the pupil's past elsewhere
+// (also the fuzz target's seed for SchoolHistory).
+TEST(CtfXml, SchoolHistoryAtThisSchoolIsThePupilsOnRollPeriod) {
+  auto batch = read("school-history.xml");
+  ASSERT_TRUE(batch.ok()) << batch.problems.front().str();
+  ASSERT_EQ(batch.on_roll.size(), 1u);
+  const auto& period = batch.on_roll[0].period;
+  EXPECT_EQ(batch.on_roll[0].upn, "B801200005001");
+  EXPECT_EQ(period.admitted->iso(), "2024-09-02");
+  EXPECT_EQ(period.left->iso(), "2024-11-19");
+  EXPECT_EQ(period.leaving_reason, "EHE");
+}

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "connectors/inbound/sims_csv/sims_csv_connector.h"
@@ -203,4 +204,21 @@ TEST(SimsCsvFixtures, BadExportsAreRefusedWithTheirPlace) {
   auto missing = c->readFile(fixture("no-such-file.csv"));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.problems[0].message.find("cannot open"), std::string::npos);
+}
+
+// Issue 16: the admission register's columns, a quoted reason with a comma included.
+TEST(SimsCsvFixtures, TheAdmissionRegisterColumnsGiveALeaverAndAJoiner) {
+  auto batch = connector()->readFile(fixture("admission-register.csv"));
+  ASSERT_TRUE(batch.ok()) << firstProblem(batch);
+  std::map<std::string, OnRollPeriod> periods;
+  for (const auto& r : batch.on_roll) periods[r.upn] = r.period;
+  ASSERT_EQ(periods.size(), 2u);
+  const auto& leaver = periods.at("B801200005001");
+  EXPECT_EQ(leaver.admitted->iso(), "2024-09-02");
+  EXPECT_EQ(leaver.left->iso(), "2024-11-19");
+  EXPECT_EQ(leaver.leaving_reason, "Moved, another school");
+  EXPECT_EQ(leaver.destination, "URN 123456");
+  const auto& joiner = periods.at("K801400023001");
+  EXPECT_EQ(joiner.admitted->iso(), "2024-11-11");
+  EXPECT_FALSE(joiner.left);
 }
