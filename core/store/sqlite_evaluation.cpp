@@ -5,6 +5,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "core/store/sqlite_rows.h"
+
 namespace markbridge {
 namespace {
 
@@ -118,11 +120,7 @@ class SqliteEvaluationWriter final : public EvaluationWriter {
   static RecordedEvent read(const SqliteStatement& s) {
     RecordedEvent r;
     r.id = s.text(0);
-    auto state = eventStateFrom(s.textView(1));
-    if (!state)
-      throw StoreError("event " + r.id + " in the store has the state '" + s.text(1) +
-                       "', which this version does not know");
-    r.state = *state;
+    r.state = storedEventState(r.id, s.textView(1));
     r.rule = s.text(2);
     r.type = s.text(3);
     r.upn = s.text(4);

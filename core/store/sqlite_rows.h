@@ -9,6 +9,7 @@
 #include "core/domain/pupil.h"
 #include "core/domain/upn.h"
 #include "core/domain/utf8.h"
+#include "core/rules/event_lifecycle.h"
 #include "core/store/sqlite_db.h"
 
 namespace markbridge {
@@ -74,6 +75,16 @@ inline Pupil readPupil(const SqliteStatement& s) {
         "U+FFFD in place of the bad bytes: correct it in the MIS and import the pupil again",
         maskUpn(p.upn), fields);
   return p;
+}
+
+// An event row's state: a text this version does not know (a newer version's store, or a
+// hand edit) stops the reader naming the event, never read as another state.
+inline EventState storedEventState(const std::string& eventId, std::string_view text) {
+  auto state = eventStateFrom(text);
+  if (!state)
+    throw StoreError("event " + eventId + " in the store has the state '" + std::string(text) +
+                     "', which this version does not know (events table, column state)");
+  return *state;
 }
 
 }  // namespace markbridge

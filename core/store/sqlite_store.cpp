@@ -313,11 +313,7 @@ class SqliteStore final : public Store {
       EventHistory h;
       auto& e = h.event;
       e.id = events.text(0);
-      auto state = eventStateFrom(events.textView(1));
-      if (!state)
-        throw StoreError("event " + e.id + " in the store has the state '" + events.text(1) +
-                         "', which this version does not know (events table, column state)");
-      e.state = *state;
+      e.state = storedEventState(e.id, events.textView(1));
       e.rule = events.text(2);
       e.type = events.text(3);
       e.upn = upn;
