@@ -11,6 +11,7 @@
 
 #include "core/outbox/delivery_worker.h"
 #include "core/store/store.h"
+#include "tests/support/queued_event.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -56,16 +57,7 @@ struct ConcurrentSink : Sink {
   }
 };
 
-Event eventFor(const std::string& upn, const char* episode) {
-  Event e;
-  e.rule = "statutory.unauthorised_10_day";
-  e.type = "unauthorised_10_day";
-  e.pupil.upn = upn;
-  e.episode = episode;
-  e.id = Event::makeId(e.rule, upn, episode);
-  e.from = e.to = e.occurred_on = *Date::parseIso(episode);
-  return e;
-}
+using test::queuedEvent;
 
 struct ConcurrentDelivery : ::testing::Test {
   test::TempDir dir;
@@ -80,7 +72,7 @@ struct ConcurrentDelivery : ::testing::Test {
   void queue(int pupils) {
     for (int p = 0; p < pupils; ++p) {
       std::string upn = "P" + std::to_string(p);
-      auto first = eventFor(upn, "2024-09-16"), second = eventFor(upn, "2024-10-01");
+      auto first = queuedEvent(upn, "2024-09-16"), second = queuedEvent(upn, "2024-10-01");
       store->commitEvaluation({upn}, {first}, routes, clock.nowMs());
       store->commitEvaluation({upn}, {first, second}, routes, clock.nowMs());
       store->commitEvaluation({upn}, {}, routes, clock.nowMs());

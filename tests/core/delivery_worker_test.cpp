@@ -12,6 +12,7 @@
 
 #include "core/store/sqlite_db.h"
 #include "core/store/store.h"
+#include "tests/support/queued_event.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -63,16 +64,7 @@ struct ScriptedSink : Sink {
   }
 };
 
-Event eventFor(const std::string& upn, const char* episode) {
-  Event e;
-  e.rule = "statutory.unauthorised_10_day";
-  e.type = "unauthorised_10_day";
-  e.pupil.upn = upn;
-  e.episode = episode;
-  e.id = Event::makeId(e.rule, upn, episode);
-  e.from = e.to = e.occurred_on = *Date::parseIso(episode);
-  return e;
-}
+using test::queuedEvent;
 
 struct WorkerFixture : ::testing::Test {
   test::TempDir dir;
@@ -102,7 +94,7 @@ struct WorkerFixture : ::testing::Test {
 }  // namespace
 
 TEST_F(WorkerFixture, BacksOffExponentiallyAndHonoursRetryAfter) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
   sink.script = {DeliveryResult::retry("503"), DeliveryResult::retry("503"),
                  DeliveryResult::retry("429", 5000)};
   int64_t start = clock.now;
@@ -114,25 +106,25 @@ TEST_F(WorkerFixture, BacksOffExponentiallyAndHonoursRetryAfter) {
 }
 
 TEST_F(WorkerFixture, APupilsLaterEventWaitsForTheEarlierOneWithoutSpinning) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
   store->commitEvaluation({"A"}, {}, routes, clock.now);  // withdrawal queued behind it
-  store->commitEvaluation({"B"}, {eventFor("B", "2024-10-01")}, routes, clock.now);
-  sink.scriptFor[eventFor("A", "2024-09-16").id + "@la"] = {DeliveryResult::retry("503"),
-                                                            DeliveryResult::retry("503")};
+  store->commitEvaluation({"B"}, {queuedEvent("B", "2024-10-01")}, routes, clock.now);
+  sink.scriptFor[queuedEvent("A", "2024-09-16").id + "@la"] = {DeliveryResult::retry("503"),
+                                                               DeliveryResult::retry("503")};
   auto report = run(60'000);
   EXPECT_EQ(report.delivered, 3);
   ASSERT_EQ(sink.attempts.size(), 5u);
   // A's notification fails twice; B is not held up; A's withdrawal goes only after A's notice.
-  EXPECT_EQ(sink.attempts[0], eventFor("A", "2024-09-16").id + "@la");
-  EXPECT_EQ(sink.attempts[1], eventFor("B", "2024-10-01").id + "@la");
+  EXPECT_EQ(sink.attempts[0], queuedEvent("A", "2024-09-16").id + "@la");
+  EXPECT_EQ(sink.attempts[1], queuedEvent("B", "2024-10-01").id + "@la");
   EXPECT_EQ(sink.attempts[2], sink.attempts[0]);
   EXPECT_EQ(sink.attempts[3], sink.attempts[0]);
-  EXPECT_EQ(sink.attempts[4].rfind(eventFor("A", "2024-09-16").id + "/w1@la", 0), 0u);
+  EXPECT_EQ(sink.attempts[4].rfind(queuedEvent("A", "2024-09-16").id + "/w1@la", 0), 0u);
   EXPECT_LE(clock.sleeps, 3);  // one sleep per backoff, no busy waiting
 }
 
 TEST_F(WorkerFixture, LeavesRetriesForTheNextSyncWhenTheBudgetRunsOut) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
   sink.script = {DeliveryResult::retry("503"), DeliveryResult::retry("503"),
                  DeliveryResult::retry("503"), DeliveryResult::retry("503")};
   auto report = run(2500);
@@ -145,7 +137,7 @@ TEST_F(WorkerFixture, LeavesRetriesForTheNextSyncWhenTheBudgetRunsOut) {
 }
 
 TEST_F(WorkerFixture, GivesUpAfterMaxAttemptsAndKeepsTheReason) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
   sink.script = {DeliveryResult::retry("503"), DeliveryResult::retry("503 again")};
   auto report = run(60'000, 2);
   EXPECT_EQ(report.rejected, 1);
@@ -157,7 +149,7 @@ TEST_F(WorkerFixture, GivesUpAfterMaxAttemptsAndKeepsTheReason) {
 TEST_F(WorkerFixture, AnOutagePausesTheSinkInsteadOfSpendingEveryItemsRetries) {
   circuit = CircuitPolicy{3, 10'000, 80'000};
   for (const char* upn : {"A", "B", "C", "D", "E"})
-    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.now);
   // Down for the first 5 requests it gets: with the circuit, that is 3 failures in a row, a
   // 10 s pause, a failed trial, a 20 s pause, a failed trial, a 40 s pause, then success.
   sink.script.assign(5, DeliveryResult::retry("503"));
@@ -173,7 +165,7 @@ TEST_F(WorkerFixture, AnOutagePausesTheSinkInsteadOfSpendingEveryItemsRetries) {
 }
 
 TEST_F(WorkerFixture, AnItemUndeliveredPastTheDeadlineIsDeadLetteredNotSentLate) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
   clock.now += 73LL * 3600 * 1000;  // the destination was unreachable for three days
   auto report = run(1000);
   EXPECT_EQ(report.rejected, 1);
@@ -190,7 +182,7 @@ TEST_F(WorkerFixture, AnItemUndeliveredPastTheDeadlineIsDeadLetteredNotSentLate)
 }
 
 TEST_F(WorkerFixture, RetryingAPendingItemMakesItDueNowAndKeepsItsAttempts) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
   sink.script = {DeliveryResult::retry("HTTP 503")};
   EXPECT_EQ(run(0).retried, 1);
   auto item = store->outbox(OutboxState::Pending, 10).at(0);
@@ -201,9 +193,9 @@ TEST_F(WorkerFixture, RetryingAPendingItemMakesItDueNowAndKeepsItsAttempts) {
 }
 
 TEST_F(WorkerFixture, AnItemTheSinkCannotEncodeIsDeadLetteredAndTheRestGoOn) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
-  store->commitEvaluation({"B"}, {eventFor("B", "2024-09-17")}, routes, clock.now);
-  sink.unsendable.insert(eventFor("A", "2024-09-16").id + "@la");
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"B"}, {queuedEvent("B", "2024-09-17")}, routes, clock.now);
+  sink.unsendable.insert(queuedEvent("A", "2024-09-16").id + "@la");
   DeliveryReport report;
   ASSERT_NO_THROW(report = run(1000));
   EXPECT_EQ(report.delivered, 1);
@@ -218,8 +210,8 @@ TEST_F(WorkerFixture, AnItemTheSinkCannotEncodeIsDeadLetteredAndTheRestGoOn) {
 // The event is read once, when the worker takes the item: a stored payload without a key a sink
 // needs is dead-lettered naming that key, and nothing is sent (never a null at the LA).
 TEST_F(WorkerFixture, AStoredPayloadMissingAKeyIsDeadLetteredNamingItAndNotSent) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
-  store->commitEvaluation({"B"}, {eventFor("B", "2024-09-17")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"B"}, {queuedEvent("B", "2024-09-17")}, routes, clock.now);
   auto payload = nlohmann::json::parse(store->outbox(std::nullopt, 10)[0].payload);
   payload["pupil"].erase("dob");
   SqliteDb((dir / "r.db").string())
@@ -238,7 +230,7 @@ TEST_F(WorkerFixture, AStoredPayloadMissingAKeyIsDeadLetteredNamingItAndNotSent)
   }
   EXPECT_EQ(report.delivered, 1);
   EXPECT_EQ(report.rejected, 1);
-  EXPECT_EQ(sink.attempts, std::vector<std::string>{eventFor("B", "2024-09-17").id + "@la"});
+  EXPECT_EQ(sink.attempts, std::vector<std::string>{queuedEvent("B", "2024-09-17").id + "@la"});
   auto dead = store->outbox(OutboxState::Rejected, 10);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].seq, 1);
@@ -252,8 +244,8 @@ TEST_F(WorkerFixture, AStoredPayloadMissingAKeyIsDeadLetteredNamingItAndNotSent)
 // A kind this version does not know (a hand-edited or newer store) is never guessed to be a
 // notification: that item is dead-lettered with the row's seq and text, the rest go on.
 TEST_F(WorkerFixture, AnUnknownKindInTheStoreIsRefusedNotSentAsANotification) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
-  store->commitEvaluation({"B"}, {eventFor("B", "2024-09-17")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"B"}, {queuedEvent("B", "2024-09-17")}, routes, clock.now);
   SqliteDb((dir / "r.db").string()).exec("UPDATE outbox SET kind='retract' WHERE seq=1");
   auto read = store->outboxItem(1);
   ASSERT_TRUE(read);
@@ -263,7 +255,7 @@ TEST_F(WorkerFixture, AnUnknownKindInTheStoreIsRefusedNotSentAsANotification) {
   auto report = run(1000);
   EXPECT_EQ(report.delivered, 1);
   EXPECT_EQ(report.rejected, 1);
-  EXPECT_EQ(sink.attempts, std::vector<std::string>{eventFor("B", "2024-09-17").id + "@la"});
+  EXPECT_EQ(sink.attempts, std::vector<std::string>{queuedEvent("B", "2024-09-17").id + "@la"});
   auto dead = store->outboxItem(1);
   EXPECT_EQ(dead->state, OutboxState::Rejected);
   EXPECT_EQ(dead->last_error, read->unreadable);
@@ -272,7 +264,7 @@ TEST_F(WorkerFixture, AnUnknownKindInTheStoreIsRefusedNotSentAsANotification) {
 // An unknown state is not read as pending (it might be sent again) nor as anything else: whoever
 // reads the row is stopped with the table, the seq and the value.
 TEST_F(WorkerFixture, AnUnknownStateInTheStoreStopsTheReaderNamingTheRow) {
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
   SqliteDb((dir / "r.db").string()).exec("UPDATE outbox SET state='sent' WHERE seq=1");
   try {
     store->outbox(std::nullopt, 10);
@@ -289,7 +281,7 @@ TEST_F(WorkerFixture, AnUnknownStateInTheStoreStopsTheReaderNamingTheRow) {
 
 TEST_F(WorkerFixture, ARetryAfterHoldsTheWholeSinkNotOnlyTheItemThatGotIt) {
   for (const char* upn : {"A", "B", "C"})
-    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.now);
   auto busy = DeliveryResult::retry("HTTP 429: slow down", 2'000);
   busy.http_status = 429;
   sink.script = {busy};
@@ -309,7 +301,7 @@ TEST_F(WorkerFixture, ARateTheDestinationSlowedUsToHoldsIntoTheNextRun) {
   paces = &kept;
   sink.pacing_.max_per_second = 10;
   sink.clock = &clock;
-  store->commitEvaluation({"A"}, {eventFor("A", "2024-09-16")}, routes, clock.now);
+  store->commitEvaluation({"A"}, {queuedEvent("A", "2024-09-16")}, routes, clock.now);
   auto busy = DeliveryResult::retry("HTTP 429: slow down", 1'000);
   busy.http_status = 429;
   sink.script = {busy};
@@ -319,7 +311,7 @@ TEST_F(WorkerFixture, ARateTheDestinationSlowedUsToHoldsIntoTheNextRun) {
   // The next sync (the service's next run): five items go no faster than the slowed rate,
   // where a fresh pace would send them 100 ms apart.
   for (const char* upn : {"B", "C", "D", "E", "F"})
-    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.now);
   sink.times.clear();
   EXPECT_EQ(run(60'000).delivered, 5);
   ASSERT_EQ(sink.times.size(), 5u);
@@ -327,7 +319,7 @@ TEST_F(WorkerFixture, ARateTheDestinationSlowedUsToHoldsIntoTheNextRun) {
   // Without the kept pace the same run is at the configured rate: the test can tell them apart.
   paces = nullptr;
   for (const char* upn : {"G", "H", "I", "J", "K"})
-    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.now);
   sink.times.clear();
   EXPECT_EQ(run(60'000).delivered, 5);
   ASSERT_EQ(sink.times.size(), 5u);
@@ -336,7 +328,7 @@ TEST_F(WorkerFixture, ARateTheDestinationSlowedUsToHoldsIntoTheNextRun) {
 
 TEST_F(WorkerFixture, MaxPerSecondSpacesTheAttempts) {
   for (const char* upn : {"A", "B", "C", "D", "E"})
-    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.now);
   sink.pacing_.max_per_second = 2;
   sink.clock = &clock;
   auto report = run(60'000);
@@ -350,7 +342,7 @@ TEST_F(WorkerFixture, ADestinationThatFailsFortyPercentOfTheTimeIsNeverPaused) {
   circuit = CircuitPolicy{};  // the defaults
   for (int i = 0; i < 200; ++i) {
     std::string upn = "P" + std::to_string(i);
-    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.now);
   }
   // Two answers in five are 503s, at the same rate all along.
   for (int i = 0; i < 400; ++i) {
@@ -366,7 +358,7 @@ TEST_F(WorkerFixture, ADestinationThatFailsFortyPercentOfTheTimeIsNeverPaused) {
 TEST_F(WorkerFixture, ADestinationDownForTenMinutesLosesNothingAndResumesWithinOnePause) {
   circuit = CircuitPolicy{};  // the defaults: 10 without an answer, 60 s pause, doubling
   for (const char* upn : {"A", "B", "C", "D", "E", "F"})
-    store->commitEvaluation({upn}, {eventFor(upn, "2024-09-16")}, routes, clock.now);
+    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.now);
   int64_t start = clock.now;
   sink.clock = &clock;
   sink.downUntil = start + 10 * 60'000;
