@@ -60,18 +60,17 @@ std::map<std::string, SinkHealth> SinkHealthTracker::finish(
   for (const auto& sink : sinks) {
     auto& h = result[sink] = health_[sink];
     auto circuit = circuits.find(sink);
-    if (circuit == circuits.end() && !tried_[sink] && h.state != SinkState::Ok) {
-      // This process has not sent to it yet (a fresh `markbridge sync`, or the service just
-      // reloaded): the last run's verdict stands until an attempt says otherwise.
-      auto pending = pendingBySink.find(sink);
-      if (pending != pendingBySink.end() && pending->second > 0) continue;
-    }
+    auto pendingAt = pendingBySink.find(sink);
+    const bool waiting = pendingAt != pendingBySink.end() && pendingAt->second > 0;
+    // This process has not sent to it yet (a fresh `markbridge sync`, or the service just
+    // reloaded): the last run's verdict stands until an attempt says otherwise.
+    if (circuit == circuits.end() && !tried_[sink] && h.state != SinkState::Ok && waiting) continue;
     h.paused_until = 0;
     h.paused_because.clear();
     if (circuit != circuits.end() && circuit->second.isOpen()) {
       enter(h,
-            circuit->second.health() == "paused: credentials" ? SinkState::PausedCredentials
-                                                              : SinkState::PausedOutage,
+            circuit->second.pausedForCredentials() ? SinkState::PausedCredentials
+                                                   : SinkState::PausedOutage,
             nowMs);
       h.paused_until = circuit->second.openUntil();
       h.paused_because = std::string(circuit->second.openedBecause());
@@ -81,8 +80,7 @@ std::map<std::string, SinkHealth> SinkHealthTracker::finish(
     // last run said.
     if (h.state == SinkState::PausedCredentials || h.state == SinkState::PausedOutage)
       enter(h, h.failures_in_a_row > 0 ? SinkState::Retrying : SinkState::Ok, nowMs);
-    auto pending = pendingBySink.find(sink);
-    if (!tried_[sink] && (pending == pendingBySink.end() || pending->second == 0)) {
+    if (!tried_[sink] && !waiting) {
       h.failures_in_a_row = 0;
       h.reason.clear();
       enter(h, SinkState::Ok, nowMs);

@@ -50,12 +50,14 @@ class CircuitBreaker {
     if (open_ && now >= openUntil_) ++trialsStarted_;
   }
   bool isOpen() const { return open_; }
+  // Open because the sink itself is unusable (credentials or certificates refused).
+  bool pausedForCredentials() const { return open_ && credentials_; }
   bool halfOpen(int64_t now) const { return open_ && now >= openUntil_; }
   // The sink's health for `status` and /health: "ok"; "retrying" (failures, not paused);
   // "paused: credentials" (credentials or certificates refused: a person must fix them);
   // "paused: outage" (the destination down: tried again after the pause).
   std::string_view health() const {
-    if (open_) return credentials_ ? "paused: credentials" : "paused: outage";
+    if (open_) return pausedForCredentials() ? "paused: credentials" : "paused: outage";
     return inARow_ > 0 ? "retrying" : "ok";
   }
   int64_t openUntil() const { return openUntil_; }
