@@ -71,21 +71,12 @@ Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
 
 Gateway::~Gateway() = default;
 
-namespace {
-std::vector<std::string> namesOf(const nlohmann::json& list) {
-  std::vector<std::string> names;
-  for (const auto& json : list)
-    if (json.is_object()) names.push_back(json.value("name", ""));
-  return names;
-}
-}  // namespace
-
 std::vector<std::string> Gateway::sourceNames() const {
-  return namesOf(config_.sources);
+  return partNames(config_.sources);
 }
 
 std::vector<std::string> Gateway::sinkNames() const {
-  return namesOf(config_.sinks);
+  return partNames(config_.sinks);
 }
 
 void Gateway::requireConnectors(const char* step) const {

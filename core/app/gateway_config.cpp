@@ -1,6 +1,6 @@
 #include "core/app/gateway_config.h"
 
-#include <set>
+#include <algorithm>
 
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/outbound/outbound_types.h"
@@ -173,6 +173,14 @@ const SettingTable<GatewayConfig>& rootTable() {
 
 }  // namespace
 
+std::vector<std::string> partNames(const nlohmann::json& parts) {
+  std::vector<std::string> names;
+  for (const auto& json : parts)
+    if (json.is_object() && json.contains("name") && json["name"].is_string())
+      names.push_back(json["name"].get<std::string>());
+  return names;
+}
+
 GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<Problem>& problems) {
   GatewayConfig config;
   config.file = file;
@@ -187,12 +195,9 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
                 std::to_string(config.delivery.backoff.cap_ms));
   // A roll source naming no source would leave that source's pupils unwatched, silently.
   if (const auto& roll = config.rules.missingEducation().roll_sources) {
-    std::set<std::string> names;
-    for (const auto& source : config.sources)
-      if (source.is_object() && source.contains("name") && source["name"].is_string())
-        names.insert(source["name"].get<std::string>());
+    auto names = partNames(config.sources);
     for (std::size_t i = 0; i < roll->size(); ++i)
-      if (!names.count((*roll)[i]))
+      if (std::find(names.begin(), names.end(), (*roll)[i]) == names.end())
         context.add("$.rules.missing_education.roll_sources[" + std::to_string(i) + "]",
                     "names no source in `sources`", (*roll)[i]);
   }

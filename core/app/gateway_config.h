@@ -46,6 +46,9 @@ struct GatewayConfig {
 
 // Reads and validates (no connection is made, no secret is read). Problems name JSON paths.
 GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<Problem>& problems);
+// The names of configured sources or sinks (`sources`, `sinks`), in their order (a part
+// without a text name, which the configuration refuses, is left out).
+std::vector<std::string> partNames(const nlohmann::json& parts);
 
 // Every setting of every part, as Markdown tables (for `markbridge describe`).
 std::string describeConfiguration();
