@@ -121,7 +121,9 @@ the sinks' secrets in the environment (sync and run, which deliver, need them).
 
 exit codes: 0 ok, 1 input file rejected, 2 usage or configuration, 3 delivery rejected,
             4 another sync is running, 5 a destination or the MIS API refused our credentials
-            or certificates (sink paused, items kept; nothing pulled)
+            or certificates (sink paused, items kept; nothing pulled), 6 storage failure,
+            7 a destination is down (sink paused, items kept and tried again when the pause
+            ends)
 )";
 
 void printAttempt(std::ostream& out, const RuleSet& rules, const OutboxItem& item,
