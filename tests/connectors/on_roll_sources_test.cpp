@@ -79,6 +79,33 @@ TEST(OnRollSources, SimsCsvReadsAdmissionAndLeavingDatesOncePerPupil) {
   EXPECT_EQ(batch.on_roll[1].line, 4);
 }
 
+// Every row of a long export states the pupil's period: a later row is read as closely as the
+// first (before, only the first row of a pupil was read, so a bad date further down was never
+// seen), and rows that disagree about one period refuse the file naming both lines.
+TEST(OnRollSources, SimsCsvReadsTheRollOnEveryRowAndRefusesRowsThatDisagree) {
+  const std::string header =
+      "UPN,Surname,Admission Date,Date of Leaving,Reason for Leaving,Date,Session,Mark\n";
+  auto badLater = sims()->parse(header +
+                                    "B801200005001,Smith,04/11/2024,,,04/11/2024,AM,/\n"
+                                    "B801200005001,Smith,31/11/2024,,,04/11/2024,PM,\\\n",
+                                "export.csv");
+  ASSERT_FALSE(badLater.ok());
+  EXPECT_NE(first(badLater).find("export.csv:3:3"), std::string::npos) << first(badLater);
+  EXPECT_NE(first(badLater).find("31/11/2024"), std::string::npos) << first(badLater);
+
+  auto disagree =
+      sims()->parse(header +
+                        "B801200005001,Smith,04/11/2024,19/11/2024,Moved,04/11/2024,AM,/\n"
+                        "B801200005001,Smith,04/11/2024,,,04/11/2024,PM,\\\n",
+                    "export.csv");
+  ASSERT_FALSE(disagree.ok());
+  EXPECT_TRUE(disagree.on_roll.empty());  // nothing half-read
+  EXPECT_NE(first(disagree).find("export.csv:3"), std::string::npos) << first(disagree);
+  EXPECT_NE(first(disagree).find("leaving date 'none' here, '2024-11-19' on line 2"),
+            std::string::npos)
+      << first(disagree);
+}
+
 TEST(OnRollSources, SimsCsvColumnNamesAreConfigurableAndAFileWithoutThemCarriesNoRoll) {
   auto named = sims({{"columns", {{"admission_date", "Started"}, {"leaving_date", "Finished"}}}})
                    ->parse(

@@ -256,9 +256,10 @@ class CsvCorpus {
     add("huge_multiline_field", withCell(1, name, lines), Expect::Refuse);
   }
 
-  // Bad bytes in one pupil's name, in every row of that pupil (so the stored name has them).
-  void badBytes() {
-    int name = s_.table.column(s_.name_column);
+  // Bad bytes in one pupil's name (or another text column), in every row of that pupil (so
+  // the stored text has them).
+  void badBytes(const std::string& column = {}) {
+    int name = s_.table.column(column.empty() ? s_.name_column : column);
     std::set<std::string> names;
     for (std::size_t r = 1; r < rows(); ++r) names.insert(s_.table.rows[r][name]);
     const std::pair<const char*, const char*> sequences[] = {{"bad_utf8_byte_ff", "\xFF"},
@@ -266,6 +267,7 @@ class CsvCorpus {
                                                              {"bad_utf8_surrogate", "\xED\xA0\x80"},
                                                              {"bad_utf8_lone_continuation", "\x81"},
                                                              {"bad_utf8_cut_character", "\xC5"}};
+    names.erase("");
     for (const auto& original : names)
       for (const auto& [kind, bytes] : sequences) {
         auto value = original;
@@ -277,6 +279,48 @@ class CsvCorpus {
           if (t.rows[r][name] == original) t.rows[r][name] = value;
         add(kind, text(t), Expect::RefuseOrRepair);
       }
+  }
+
+  // The admission register's columns (issue 16): a date that cannot be read, a leaving date
+  // before the admission date, and rows of one pupil that disagree about the same period are
+  // refused naming the line and the value; a huge reason is refused by the field limit.
+  void rollCases() {
+    int upn = s_.table.column("UPN"), admitted = s_.table.column("Admission Date");
+    int leaving = s_.table.column("Date of Leaving"),
+        reason = s_.table.column("Reason for Leaving");
+    int destination = s_.table.column("Destination");
+    auto everyRowOf = [&](const std::string& pupil, int c, const std::string& value) {
+      auto t = table();
+      for (std::size_t r = 1; r < t.rows.size(); ++r)
+        if (t.rows[r][upn] == pupil) t.rows[r][c] = value;
+      return text(t);
+    };
+    for (std::size_t r = 1; r < rows(); ++r) {
+      for (const char* bad : {"31/09/2024", "30/02/2025", "2024-13-04", "soon", "2.9.2024"}) {
+        add("bad_admission_date", withCell(r, admitted, bad), Expect::Refuse, bad);
+        add("bad_leaving_date", withCell(r, leaving, bad), Expect::Refuse, bad);
+      }
+      const auto& pupil = s_.table.rows[r][upn];
+      // Every row of the pupil says the same, so only the order of the dates is wrong.
+      add("leaving_before_admission", everyRowOf(pupil, leaving, "01/09/2024"), Expect::Refuse,
+          "01/09/2024");
+      // One row says another leaving date (or none, or a date where the others have none).
+      bool hasLeaving = !s_.table.rows[r][leaving].empty();
+      add("roll_conflict_leaving", withCell(r, leaving, hasLeaving ? "" : "22/11/2024"),
+          Expect::Refuse, hasLeaving ? "none" : "2024-11-22");
+      if (hasLeaving) {
+        add("roll_conflict_leaving", withCell(r, leaving, "20/11/2024"), Expect::Refuse,
+            "2024-11-20");
+        add("roll_conflict_reason", withCell(r, reason, "Emigrated"), Expect::Refuse, "Emigrated");
+        add("roll_conflict_destination", withCell(r, destination, "URN 654321"), Expect::Refuse,
+            "URN 654321");
+      }
+    }
+    std::string over(65537, 'r');
+    add("huge_leaving_reason", withCell(1, reason, over), Expect::Refuse);
+    add("huge_leaving_reason", withCell(rows() - 1, reason, std::string(1 << 20, 'r')),
+        Expect::Refuse);
+    add("huge_destination", withCell(1, destination, over), Expect::Refuse);
   }
 
  private:
@@ -396,6 +440,20 @@ std::vector<HostileCase> csvCases(const std::filesystem::path& fixtures, Dice& d
   c.truncations({{"truncated_after_delimiter", "Code"}});
   c.hugeFields();
   c.badBytes();
+
+  // A SIMS long export with the admission register's columns (tests/fixtures/sims_csv).
+  auto roll = source(fixtures / "sims_csv/admission-register.csv", "sims_roll", ".csv");
+  roll.name_column = "Legal Surname";
+  roll.mark_column = "Mark";
+  roll.required = {"Date", "Session", "Mark"};
+  CsvCorpus r(roll, dice, out);
+  r.encodings();
+  r.shuffles(10, 5);
+  r.upns();
+  r.headers({"Admission Date", "Date of Leaving", "Reason for Leaving"});
+  r.rollCases();
+  r.badBytes("Reason for Leaving");
+  r.badBytes("Destination");
   return out;
 }
 

@@ -50,6 +50,10 @@ Snapshot snapshot(Store& store) {
            << '|' << (p->dob ? p->dob->iso() : "") << '|' << p->year_group << '|' << p->reg_group
            << '|' << p->flags.sen << p->flags.ehcp << p->flags.cla << p->flags.cp << p->flags.cin
            << p->flags.fsm << p->flags.pp << '\n';
+    for (const auto& period : p->on_roll)
+      pupils << "on roll " << (period.admitted ? period.admitted->iso() : "-") << " to "
+             << (period.left ? period.left->iso() : "-") << " '" << period.leaving_reason << "' '"
+             << period.destination << "'\n";
     for (const auto& a : store.amendments(upn))
       marks << "amended " << a.upn << ' ' << a.date.iso() << ' ' << static_cast<int>(a.session)
             << ' ' << a.old_code << '>' << a.new_code << ' ' << a.old_source << '>' << a.new_source
@@ -117,7 +121,7 @@ class CorpusSummary : public ::testing::Environment {
 [[maybe_unused]] auto* const kSummary = ::testing::AddGlobalTestEnvironment(new CorpusSummary);
 
 const char* sourceType(const std::string& format) {
-  if (format == "sims_long" || format == "sims_grid") return "sims_csv";
+  if (format == "sims_long" || format == "sims_grid" || format == "sims_roll") return "sims_csv";
   if (format == "classcharts") return "classcharts_csv";
   if (format == "ctf") return "ctf_xml";
   if (format == "census") return "census_xml";
@@ -426,13 +430,18 @@ TEST_F(HostileCorpus, IsSeededLargeAndCoversEveryFormat) {
     fs::create_directories(dump);
     for (const auto& c : first) std::ofstream(fs::path(dump) / c.name, std::ios::binary) << c.bytes;
   }
-  for (const char* format :
-       {"sims_long", "sims_grid", "classcharts", "ctf", "census", "mis_rest", "mis_page"})
+  for (const char* format : {"sims_long", "sims_grid", "sims_roll", "classcharts", "ctf", "census",
+                             "mis_rest", "mis_page"})
     EXPECT_GE(perFormat[format], 30) << format;
 }
 
 TEST_F(HostileCorpus, SimsLongExports) {
   runFormat("sims_long");
+}
+// SIMS exports carrying the admission register (Admission Date, Date of Leaving, reason,
+// destination): bad and backwards dates, rows disagreeing about a period, huge reasons.
+TEST_F(HostileCorpus, SimsExportsWithTheAdmissionRegister) {
+  runFormat("sims_roll");
 }
 TEST_F(HostileCorpus, SimsGridExports) {
   runFormat("sims_grid");

@@ -35,6 +35,54 @@ std::vector<nlohmann::json> cleanItems() {
           item("B801200005001", "1001", "2024-09-04", "PM", "\\")};
 }
 
+// The admission register the API gives beside each item (issue 16): the student's admission
+// and leaving dates. Every item of a student carries them; items that disagree about the same
+// admission are refused, as a bad or backwards date is.
+void rollCases(Dice& dice, std::vector<HostileCase>& out) {
+  auto withRoll = [](std::vector<nlohmann::json> items) {
+    for (auto& j : items) {
+      bool first = j["student"]["mis_id"] == "1001";
+      j["student"]["admission_date"] = first ? "2024-09-02" : "2023-09-04";
+      j["student"]["leaving_date"] = first ? nlohmann::json(nullptr) : "2024-12-20";
+    }
+    return items;
+  };
+  const auto clean = withRoll(cleanItems());
+  std::map<std::string, int> numbers;
+  auto add = [&](const std::string& kind, const std::vector<nlohmann::json>& items, Expect expect,
+                 std::string value = {}) {
+    char number[16];
+    std::snprintf(number, sizeof number, "%03d", ++numbers[kind]);
+    out.push_back(HostileCase{"mis_rest", kind, "mis_rest-" + kind + "-" + number + ".json",
+                              nlohmann::json(items).dump(), nlohmann::json(clean).dump(), expect,
+                              std::move(value)});
+  };
+  auto everyItemOf = [&](const std::string& misId, const char* key, const nlohmann::json& value) {
+    auto items = clean;
+    for (auto& j : items)
+      if (j["student"]["mis_id"] == misId) j["student"][key] = value;
+    return items;
+  };
+  for (int k = 0; k < 3; ++k) {
+    auto items = clean;
+    dice.shuffle(items);
+    add("roll_item_order", items, Expect::AcceptExact);
+  }
+  for (const char* bad : {"2024-02-30", "02/09/2024", "soon"}) {
+    add("bad_admission_date", everyItemOf("1001", "admission_date", bad), Expect::Refuse, bad);
+    add("bad_leaving_date", everyItemOf("2002", "leaving_date", bad), Expect::Refuse, bad);
+  }
+  add("leaving_before_admission", everyItemOf("2002", "leaving_date", "2023-01-01"), Expect::Refuse,
+      "2023-01-01");
+  // One of the first student's four items says the student left.
+  for (std::size_t i = 0; i < clean.size(); ++i) {
+    if (clean[i]["student"]["mis_id"] != "1001") continue;
+    auto items = clean;
+    items[i]["student"]["leaving_date"] = "2024-11-22";
+    add("roll_conflict_leaving", items, Expect::Refuse, "2024-11-22");
+  }
+}
+
 }  // namespace
 
 // A page of the MIS API saved to a file (`markbridge import --source arbor page.json`), its bytes
@@ -147,6 +195,7 @@ std::vector<HostileCase> misCases(Dice& dice) {
   add("wrong_type", changed(3, [](auto& j) { j["session"] = 1; }), Expect::Refuse);
   add("wrong_type", changed(3, [](auto& j) { j["date"]["date"] = nullptr; }), Expect::Refuse);
   add("wrong_type", changed(3, [](auto& j) { j["attendance_code"]["code"] = 7; }), Expect::Refuse);
+  rollCases(dice, out);
   return out;
 }
 

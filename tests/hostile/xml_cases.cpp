@@ -233,6 +233,28 @@ void onRollCases(XmlCorpus& c) {
         "2020-01-01");
 }
 
+// A CTF's SchoolHistory (issue 16): the entry at the school that sent the file (the second
+// School here; the first is the pupil's past elsewhere) is the pupil's on-roll period.
+void schoolHistoryCases(XmlCorpus& c) {
+  const auto& x = c.clean();
+  for (const char* d : {"2024-02-30", "02/09/2024", "soon"}) {
+    c.add("bad_entry_date", withText(x, "EntryDate", d, 1), Expect::Refuse, d);
+    c.add("bad_leaving_date", withText(x, "LeavingDate", d, 1), Expect::Refuse, d);
+  }
+  c.add("leaving_before_entry", withText(x, "LeavingDate", "2024-09-01", 1), Expect::Refuse,
+        "2024-09-01");
+  // The same entry twice at this school: word for word is one period; saying another leaving
+  // date is refused (which one the MIS meant cannot be known).
+  auto [begin, end] = elementText(x, "SchoolHistory");
+  auto ours = x.substr(x.find("<School>", x.find("</School>", begin)), std::string::npos);
+  ours = ours.substr(0, ours.find("</School>") + 9);
+  auto twice = std::string(x).insert(end, ours);
+  c.add("school_history_repeated", twice, Expect::AcceptExact);
+  c.add("school_history_conflict",
+        std::string(x).insert(end, replaceAll(ours, "2024-11-19", "2024-11-22")), Expect::Refuse,
+        "2024-11-22");
+}
+
 }  // namespace
 
 std::vector<HostileCase> xmlCases(const std::filesystem::path& fixtures, Dice& dice) {
@@ -255,6 +277,10 @@ std::vector<HostileCase> xmlCases(const std::filesystem::path& fixtures, Dice& d
   XmlCorpus roll("census", "pupil-details",
                  readFixture(fixtures / "census/spring-2025-pupil-details.xml"), dice, out);
   onRollCases(roll);
+  XmlCorpus history("ctf", "school-history", readFixture(fixtures / "ctf/school-history.xml"), dice,
+                    out);
+  history.encodings();
+  schoolHistoryCases(history);
   return out;
 }
 

@@ -109,8 +109,7 @@ class CensusReader {
                 "LeavingDate is before EntryDate (" + roll.period.admitted->iso() + ")");
       return;
     }
-    if (roll.period.admitted || roll.period.left)
-      builder_.batch().on_roll.push_back(std::move(roll));
+    if (roll.period.admitted || roll.period.left) builder_.addOnRoll(std::move(roll));
   }
 
   // A pupil whose PupilStatus/NCyearActual is absent or empty: a warning naming the pupil by

@@ -1,5 +1,7 @@
 #include "connectors/inbound/common/batch_builder.h"
 
+#include "core/domain/utf8.h"
+
 namespace markbridge {
 
 BatchBuilder::BatchBuilder(ImportReceiver& receiver, std::string source, std::string origin,
@@ -51,6 +53,47 @@ bool BatchBuilder::admit(const Mark& mark, int line, const RawField& code, bool 
   batch_.missing_marks += mark.code.isNotTaken();
   batch_.review_flags += review;
   return batch_.ok();  // once the input is rejected, nothing more is kept
+}
+
+namespace {
+
+// What a second statement of a period says differently from the first: its value, and both
+// sides for the problem ("leaving date 2024-11-20 here, 2024-11-19 on line 3").
+std::pair<std::string, std::string> differenceFrom(const OnRollPeriod& first, int firstLine,
+                                                   const OnRollPeriod& now) {
+  auto day = [](const std::optional<Date>& d) { return d ? d->iso() : std::string("none"); };
+  std::string what, here, there;
+  if (first.left != now.left) {
+    what = "leaving date";
+    here = day(now.left);
+    there = day(first.left);
+  } else {
+    bool reason = first.leaving_reason != now.leaving_reason;
+    what = reason ? "reason for leaving" : "destination";
+    here = excerptUtf8(reason ? now.leaving_reason : now.destination);
+    there = excerptUtf8(reason ? first.leaving_reason : first.destination);
+  }
+  return {here,
+          what + " '" + here + "' here, '" + there + "' on line " + std::to_string(firstLine)};
+}
+
+}  // namespace
+
+void BatchBuilder::addOnRoll(OnRollRecord&& roll) {
+  auto& stated = rollsStated_[roll.upn];
+  for (const auto& [period, line] : stated) {
+    if (period.admitted != roll.period.admitted) continue;
+    if (period == roll.period) return;  // the same period again: nothing new
+    auto [value, said] = differenceFrom(period, line, roll.period);
+    problem(roll.line, 0, value,
+            "the admission register conflicts with an earlier record for the same pupil and "
+            "admission date (" +
+                (roll.period.admitted ? roll.period.admitted->iso() : std::string("none")) +
+                "): " + said);
+    return;
+  }
+  stated.emplace_back(roll.period, roll.line);
+  if (batch_.ok()) batch_.on_roll.push_back(std::move(roll));
 }
 
 void BatchBuilder::handOnIfFull() {

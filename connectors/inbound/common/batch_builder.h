@@ -1,9 +1,11 @@
 #pragma once
 // Builds one input's batch as a connector reads it, for every format: each pupil once, a second
-// mark for the same pupil-session dropped when identical and reported when it conflicts, parts
-// handed to the receiver every kPartMarks marks so memory stays flat, problems capped.
+// mark for the same pupil-session dropped when identical and reported when it conflicts, the
+// same for a pupil's admission-register period, parts handed to the receiver every kPartMarks
+// marks so memory stays flat, problems capped.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +30,11 @@ class BatchBuilder {
   bool knowsPupil(const std::string& upn) const { return ledger_.count(upn) != 0; }
   // The first time a pupil is named (later details for the same pupil are ignored).
   void addPupil(Pupil&& pupil);
+  // A pupil's admission-register period as the input states it (a long export repeats it on
+  // every row): kept once; a second statement for the same pupil and admission date that says
+  // something else (another leaving date, reason or destination) is a problem at its line, as
+  // a conflicting mark is: which one the MIS meant cannot be known.
+  void addOnRoll(OnRollRecord&& roll);
   // Normalises `raw` into a reused mark and adds it (no copy of the strings on the way): a second
   // mark for the same pupil-session is dropped when identical and reported when it conflicts.
   void addRaw(const MarkNormaliser& normaliser, const RawMark& raw);
@@ -50,6 +57,8 @@ class BatchBuilder {
   ImportReceiver& receiver_;
   ImportBatch batch_;
   std::unordered_map<std::string, PupilSessions> ledger_;
+  // Each pupil's periods stated so far (usually one), with the line that first stated each.
+  std::unordered_map<std::string, std::vector<std::pair<OnRollPeriod, int>>> rollsStated_;
   PupilSessions* last_ = nullptr;  // rows for one pupil come together
   std::string lastUpn_;
   Mark scratch_;

@@ -143,36 +143,40 @@ Pupil pupilFromRow(const std::string& upn, const CsvRecord& record, const std::v
       PupilFlags{yes(kSen), yes(kEhcp), yes(kCla), yes(kCp), yes(kCin), yes(kFsm), yes(kPp)};
   for (int c = kSen; c <= kPp; ++c)
     builder.batch().has_flags = builder.batch().has_flags || at[c] >= 0;
-  if (at[kAdmissionDate] >= 0 || at[kLeavingDate] >= 0) {
-    OnRollRecord roll;
-    roll.upn = upn;
-    roll.line = record.line;
-    roll.states_leaving = at[kLeavingDate] >= 0;
-    bool readable = true;
-    for (auto [c, into] : {std::pair{kAdmissionDate, &roll.period.admitted},
-                           std::pair{kLeavingDate, &roll.period.left}}) {
-      auto date = cell(record, at[c]);
-      if (date.text.find_first_not_of(" \t") == std::string_view::npos) continue;
-      *into = Date::parse(date.text);
-      if (*into) continue;
-      readable = false;
-      builder.problem(record.line, date.column, std::string(date.text),
-                      std::string(c == kAdmissionDate ? "admission" : "leaving") +
-                          " date must be dd/mm/yyyy or yyyy-mm-dd");
-    }
-    if (readable && roll.period.admitted && roll.period.left &&
-        *roll.period.left < *roll.period.admitted) {
-      readable = false;
-      builder.problem(
-          record.line, cell(record, at[kLeavingDate]).column, roll.period.left->iso(),
-          "the leaving date is before the admission date (" + roll.period.admitted->iso() + ")");
-    }
-    roll.period.leaving_reason = text(kLeavingReason);
-    roll.period.destination = text(kDestination);
-    if (readable && (roll.period.admitted || roll.period.left))
-      builder.batch().on_roll.push_back(std::move(roll));
-  }
   return pupil;
+}
+
+void rollFromRow(const std::string& upn, const CsvRecord& record, const std::vector<int>& at,
+                 BatchBuilder& builder) {
+  if (at[kAdmissionDate] < 0 && at[kLeavingDate] < 0) return;
+  auto text = [&](int c) { return std::string(cell(record, at[c]).text); };
+  OnRollRecord roll;
+  roll.upn = upn;
+  roll.line = record.line;
+  roll.states_leaving = at[kLeavingDate] >= 0;
+  bool readable = true;
+  for (auto [c, into] : {std::pair{kAdmissionDate, &roll.period.admitted},
+                         std::pair{kLeavingDate, &roll.period.left}}) {
+    auto date = cell(record, at[c]);
+    if (date.text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    *into = Date::parse(date.text);
+    if (*into) continue;
+    readable = false;
+    builder.problem(record.line, date.column, std::string(date.text),
+                    std::string(c == kAdmissionDate ? "admission" : "leaving") +
+                        " date must be dd/mm/yyyy or yyyy-mm-dd");
+  }
+  if (readable && roll.period.admitted && roll.period.left &&
+      *roll.period.left < *roll.period.admitted) {
+    readable = false;
+    builder.problem(
+        record.line, cell(record, at[kLeavingDate]).column,
+        std::string(cell(record, at[kLeavingDate]).text),
+        "the leaving date is before the admission date (" + roll.period.admitted->iso() + ")");
+  }
+  roll.period.leaving_reason = text(kLeavingReason);
+  roll.period.destination = text(kDestination);
+  if (readable && (roll.period.admitted || roll.period.left)) builder.addOnRoll(std::move(roll));
 }
 
 }  // namespace markbridge

@@ -65,10 +65,13 @@ std::span<const ColumnSpec> pupilColumnSpecs();
 
 // A row's text in column `at` (empty when the column is absent), with its 1-based position.
 RawField cell(const CsvRecord& record, int at);
-// The pupil a row describes, positions as found for pupilColumnSpecs(). When the header has an
-// admission or leaving date column, the row's on-roll period goes into the batch too (a date
-// that cannot be read is a problem naming line, column and value).
+// The pupil a row describes, positions as found for pupilColumnSpecs().
 Pupil pupilFromRow(const std::string& upn, const CsvRecord& record, const std::vector<int>& at,
                    BatchBuilder& builder);
+// When the header has an admission or leaving date column, the row's on-roll period, read from
+// every row (a long export repeats it on each): a date that cannot be read is a problem naming
+// line, column and value; rows that disagree about one period are refused (BatchBuilder).
+void rollFromRow(const std::string& upn, const CsvRecord& record, const std::vector<int>& at,
+                 BatchBuilder& builder);
 
 }  // namespace markbridge

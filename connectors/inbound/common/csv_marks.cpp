@@ -116,6 +116,7 @@ class CsvMarkRows {
       if (!upnField.text.empty()) lastUpnText_.assign(upnField.text);
       upn_ = std::move(*upn);
     }
+    rollFromRow(upn_, row, pupilAt_, builder_);
     RawMark raw;
     raw.line = row.line;
     raw.upn = RawField{upn_, upnField.column};

@@ -114,7 +114,7 @@ class CtfReader {
         readable = false;
       }
       if (readable && (roll.period.admitted || roll.period.left))
-        builder_.batch().on_roll.push_back(std::move(roll));
+        builder_.addOnRoll(std::move(roll));
     }
   }
 

@@ -65,7 +65,7 @@ void addOnRoll(BatchBuilder& builder, const MisItem& item, const std::string& or
                 "leaving_date is before admission_date (" + roll.period.admitted->iso() + ")"});
     return;
   }
-  builder.batch().on_roll.push_back(std::move(roll));
+  builder.addOnRoll(std::move(roll));
 }
 
 }  // namespace
@@ -242,8 +242,12 @@ void MisRestConnector::addPages(const std::vector<MisPage>& pages,
             Problem{origins[p], item.index, 0, "", item.mis_id, missingUpn(item.mis_id)});
         continue;
       }
-      if (!item.upn.empty() && isValidUpn(item.upn) && !builder.knowsPupil(item.upn)) {
-        builder.addPupil(Pupil{item.upn, item.mis_id, item.forename, item.surname, {}, {}, {}, {}});
+      if (!item.upn.empty() && isValidUpn(item.upn)) {
+        if (!builder.knowsPupil(item.upn))
+          builder.addPupil(
+              Pupil{item.upn, item.mis_id, item.forename, item.surname, {}, {}, {}, {}});
+        // Every item carries the student's admission register: items that disagree about it
+        // refuse the pull (the next pull reads it again, settled).
         addOnRoll(builder, item, origins[p]);
       }
       std::size_t before = builder.batch().problems.size();
