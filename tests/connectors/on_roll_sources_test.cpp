@@ -191,6 +191,19 @@ TEST(OnRollSources, CensusGivesEntryDatesAndTheLeaversLeavingDate) {
   EXPECT_TRUE(batch.on_roll[2].states_leaving);
 }
 
+// The fixture page (also a fuzz seed) in Wonde's shape: a leaver and a joiner.
+TEST(OnRollSources, TheWondeFixturePageGivesEachStudentsAdmissionRegister) {
+  auto page = parseMisPage(test::fixtureText("mis_rest/wonde-education-details.json"),
+                           misPreset("wonde")->fields);
+  ASSERT_EQ(page.error, "");
+  ASSERT_EQ(page.items.size(), 3u);
+  EXPECT_EQ(page.items[0].upn, "B801200005001");
+  EXPECT_EQ(page.items[0].admission_date, "2024-09-02");
+  EXPECT_EQ(page.items[0].leaving_date, "2024-11-19");
+  EXPECT_EQ(page.items[2].admission_date, "2024-11-11");
+  EXPECT_EQ(page.items[2].leaving_date, "");  // null: still on roll
+}
+
 TEST(OnRollSources, MisRestReadsTheStudentsDatesByConfigurablePaths) {
   MisFieldPaths paths = misPreset("wonde")->fields;
   auto page = parseMisPage(

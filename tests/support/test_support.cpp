@@ -187,6 +187,13 @@ std::string sourceDir() {
   return MB_SOURCE_DIR;
 }
 
+std::string fixtureText(const std::string& relative) {
+  auto path = sourceDir() + "/tests/fixtures/" + relative;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("no fixture " + path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 std::unique_ptr<sandbox::SandboxServer> startSandbox(
     const std::string& cert, const std::function<void(sandbox::SandboxOptions&)>& tune) {
   sandbox::SandboxOptions options;

@@ -106,6 +106,8 @@ std::unique_ptr<sandbox::SandboxServer> startSandbox(
     const std::string& cert = "server",
     const std::function<void(sandbox::SandboxOptions&)>& tune = {});
 std::string sourceDir();
+// The bytes of tests/fixtures/<relative>; throws naming the file when it is missing.
+std::string fixtureText(const std::string& relative);
 // The first ```json block after the line `heading` in docs/connectors.md: the example an IT
 // technician copies, so a test proves it works as shown (null when there is none).
 nlohmann::json docExample(const std::string& heading);
