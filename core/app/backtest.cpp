@@ -22,7 +22,7 @@ struct Catalogue {
   std::unordered_map<std::string, const PolicyRule*> definition;
   // A policy's rules (not ladder stages or reviews) whose first measure is a percentage over a
   // window of the register: judged by that measure alone at the period's end.
-  std::unordered_map<std::string, const PolicyRule*> byFirstMeasure;
+  std::unordered_map<std::string, const PolicyRule*> by_first_measure;
 
   void add(const std::string& id, const PolicyRule& rule, bool policyRule = false) {
     if (index.count(id)) return;
@@ -30,7 +30,7 @@ struct Catalogue {
     definition[id] = &rule;
     if (policyRule && rateMeasured(rule) &&
         rule.when.primary()->measure.window.kind != Window::Kind::SinceStage)
-      byFirstMeasure[id] = &rule;
+      by_first_measure[id] = &rule;
     BacktestRule r;
     r.id = id;
     r.action = rule.action.kind;
@@ -129,7 +129,7 @@ BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, co
     auto holds = [&](const std::string& id) {
       // A rule on a band (at risk: 5% to 10%) is judged by its first measure alone: a pupil
       // who went on to be persistently absent was no false alarm.
-      if (auto rule = cat.byFirstMeasure.find(id); rule != cat.byFirstMeasure.end()) {
+      if (auto rule = cat.by_first_measure.find(id); rule != cat.by_first_measure.end()) {
         SessionSeries series(reg, pupil, rule->second->compulsory_school_age_only);
         int day = -1;
         while (day + 1 < series.days() && series.day(day + 1) <= result.to) ++day;
