@@ -20,11 +20,17 @@ struct Catalogue {
   std::vector<BacktestRule> rules;
   std::unordered_map<std::string, std::size_t> index;
   std::unordered_map<std::string, const PolicyRule*> definition;
+  // A policy's rules (not ladder stages or reviews) whose first measure is a percentage over a
+  // window of the register: judged by that measure alone at the period's end.
+  std::unordered_map<std::string, const PolicyRule*> by_first_measure;
 
-  void add(const std::string& id, const PolicyRule& rule) {
+  void add(const std::string& id, const PolicyRule& rule, bool policyRule = false) {
     if (index.count(id)) return;
     index[id] = rules.size();
     definition[id] = &rule;
+    if (policyRule && rateMeasured(rule) &&
+        rule.when.primary()->measure.window.kind != Window::Kind::SinceStage)
+      by_first_measure[id] = &rule;
     BacktestRule r;
     r.id = id;
     r.action = rule.action.kind;
@@ -51,7 +57,7 @@ struct Catalogue {
 Catalogue catalogue(const RuleSet& rules) {
   Catalogue c;
   for (const auto& policy : rules.policies()) {
-    for (const auto& rule : policy.rules()) c.add(policy.name() + "." + rule.id, rule);
+    for (const auto& rule : policy.rules()) c.add(policy.name() + "." + rule.id, rule, true);
     for (const auto& ladder : policy.ladders()) {
       for (std::size_t s = 0; s < ladder.stages().size(); ++s)
         c.add(ladder.stageRuleId(policy.name(), s), ladder.stages()[s]);
@@ -121,6 +127,14 @@ BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, co
     // Which rate-measured rules still hold on the period's last day (only asked when needed).
     std::optional<std::unordered_set<std::string>> holdingAtEnd;
     auto holds = [&](const std::string& id) {
+      // A rule on a band (at risk: 5% to 10%) is judged by its first measure alone: a pupil
+      // who went on to be persistently absent was no false alarm.
+      if (auto rule = cat.by_first_measure.find(id); rule != cat.by_first_measure.end()) {
+        SessionSeries series(reg, pupil, rule->second->compulsory_school_age_only);
+        int day = -1;
+        while (day + 1 < series.days() && series.day(day + 1) <= result.to) ++day;
+        return day >= 0 && markbridge::holds(*rule->second->when.primary(), pupil, series, day);
+      }
       if (!holdingAtEnd) {
         holdingAtEnd.emplace();
         for (const auto& policy : rules.policies())

@@ -30,8 +30,10 @@ struct BacktestRule {
   std::string action;  // la_notification | concern | task | note
   std::string type;    // the event type (LA notification type or the action)
   // Measured as a percentage (e.g. persistent absence): an event is a false alarm when its
-  // condition no longer holds for the pupil on the period's last day. Rules on runs or counts
-  // (10 days' unauthorised absence) were true when raised and have no false alarms.
+  // condition no longer holds for the pupil on the period's last day; for a policy's rule, its
+  // first measure alone (a rule on a band, at risk at 5% to 10%, is no false alarm for a pupil
+  // who went above the band). Rules on runs or counts (10 days' unauthorised absence) were true
+  // when raised and have no false alarms.
   bool rate_measured = false;
   std::map<Date, BacktestCell> weeks;  // by the week's Monday
   BacktestCell total;                  // pupils: distinct over the period

@@ -93,6 +93,31 @@ TEST_F(BacktestSchool, CountsEventsPupilsAndFalseAlarmsByTheirWeek) {
   EXPECT_GE(officer, pa.total.events);
 }
 
+// A rule on a band (at risk: 5% to under 10%) is judged by its first measure: a pupil raised in
+// the band who went above it was warned early, not falsely.
+TEST_F(BacktestSchool, ABandRuleIsNoFalseAlarmForAPupilWhoWentAboveIt) {
+  dir.write("band.json", R"({"name": "band", "rules": [{"id": "at_risk",
+      "when": {"all": [
+        {"measure": "percent", "codes": "absence", "window": "academic_year", "at_least": 5},
+        {"measure": "percent", "codes": "absence", "window": "academic_year", "less_than": 10}]},
+      "action": {"task": {"assignee_role": "attendance_officer"}}}]})");
+  std::vector<Problem> problems;
+  ConfigContext context{"c.json", &problems};
+  auto rules = RuleSet::fromJson(nlohmann::json{{"policies", {"band.json"}}}, "$.rules", dir.path(),
+                                 context);
+  ASSERT_TRUE(problems.empty()) << problems.front().str();
+  // B enters the band on 8 October (4 of 52 sessions), the second day of his truancy, and is
+  // at 29% on 18 October; A enters it on 15 October (6 of 62) and is at 8.8% then.
+  auto october = backtest(*store, cal, rules, d("2024-09-02"), d("2024-10-18"), {});
+  const auto& band = rule(october, "band.at_risk");
+  EXPECT_TRUE(band.rate_measured);
+  EXPECT_EQ(band.total.events, 2);
+  EXPECT_EQ(band.total.false_alarms, 0);  // B above the band is no false alarm
+  // By April A is back under 5% (a false alarm); B at 7% is still in the band.
+  auto april = run(rules);
+  EXPECT_EQ(rule(april, "band.at_risk").total.false_alarms, 1);
+}
+
 TEST_F(BacktestSchool, ThePeriodLimitsWhichEventsCount) {
   auto rules = test::shippedPolicies({"statutory"});
   auto september = backtest(*store, cal, rules, d("2024-09-02"), d("2024-10-14"), {});

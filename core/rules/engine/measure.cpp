@@ -76,6 +76,8 @@ std::optional<Window> Window::fromJson(const nlohmann::json& json, const std::st
     auto [key, value] = *json.items().begin();
     if (key == "since_stage" && value.is_string() && !value.get<std::string>().empty())
       return Window{Kind::SinceStage, 0, StageRef{value.get<std::string>()}};
+    if (key == "school_week_ended_days_ago" && value.is_number_integer() && value.get<int>() >= 0)
+      return Window{Kind::SchoolWeekEndedDaysAgo, value.get<int>(), {}};
     if (value.is_number_integer() && value.get<int>() > 0) {
       if (key == "last_school_days") return Window{Kind::LastSchoolDays, value.get<int>(), {}};
       if (key == "rolling_school_weeks")
@@ -85,8 +87,8 @@ std::optional<Window> Window::fromJson(const nlohmann::json& json, const std::st
   }
   context.add(path,
               "must be \"academic_year\", \"term\", \"all\", {\"last_school_days\": N}, "
-              "{\"rolling_school_weeks\": N}, {\"school_days_ago\": N}, \"since_stage\" or "
-              "{\"since_stage\": STAGE}",
+              "{\"rolling_school_weeks\": N}, {\"school_days_ago\": N}, "
+              "{\"school_week_ended_days_ago\": N}, \"since_stage\" or {\"since_stage\": STAGE}",
               json.dump());
   return std::nullopt;
 }
@@ -152,8 +154,41 @@ int SessionSeries::windowStart(const Window& window, int i, int sinceDay) const 
     case Window::Kind::RollingSchoolWeeks:
       return index_
           .weekFirst[static_cast<std::size_t>(std::max(0, index_.week[at] - window.n + 1))];
+    case Window::Kind::SchoolWeekEndedDaysAgo: {
+      int end = windowEnd(window, i);
+      return end < 0 ? -1
+                     : index_.weekFirst[static_cast<std::size_t>(
+                           index_.week[static_cast<std::size_t>(end)])];
+    }
   }
   return 0;
+}
+
+int SessionSeries::windowEnd(const Window& window, int i) const {
+  switch (window.kind) {
+    case Window::Kind::SchoolDaysAgo:
+      return i - window.n;
+    case Window::Kind::SchoolWeekEndedDaysAgo: {
+      int end = i - window.n;  // the week's last school day, if it ended then
+      if (end < 0) return -1;
+      bool lastOfWeek = end + 1 >= days() || index_.week[static_cast<std::size_t>(end) + 1] !=
+                                                 index_.week[static_cast<std::size_t>(end)];
+      return lastOfWeek ? end : -1;
+    }
+    default:
+      return i;
+  }
+}
+
+std::vector<int> SessionSeries::countedSessions(const Measure& m, int i, int sinceDay) const {
+  std::vector<int> out;
+  if (m.kind != Measure::Kind::Count || !value(m, i, nullptr, sinceDay)) return out;
+  int start = std::max(0, windowStart(m.window, i, sinceDay));
+  int end = windowEnd(m.window, i);
+  bool morning = m.as_of_morning && end == i;
+  for (int s = start * 2; s <= end * 2 + (morning ? 0 : 1); ++s)
+    if (m.codes.has(sessions_[static_cast<std::size_t>(s)])) out.push_back(s);
+  return out;
 }
 
 std::optional<double> SessionSeries::value(const Measure& m, int i, int* from, int sinceDay) const {
@@ -162,7 +197,9 @@ std::optional<double> SessionSeries::value(const Measure& m, int i, int* from, i
   switch (m.kind) {
     case Measure::Kind::Count: {
       int start = windowStart(m.window, i, sinceDay);
-      int end = m.window.kind == Window::Kind::SchoolDaysAgo ? start : i;
+      int end = windowEnd(m.window, i);
+      if (m.window.kind == Window::Kind::SchoolWeekEndedDaysAgo && end < 0)
+        return std::nullopt;  // not the day that week is taken
       if (start < 0) return 0;
       bool morning = m.as_of_morning && end == i;  // today's afternoon is left out
       int n = morning ? countToMorning(m.codes, start, end) : count(m.codes, start, end);
@@ -177,11 +214,14 @@ std::optional<double> SessionSeries::value(const Measure& m, int i, int* from, i
       return n;
     }
     case Measure::Kind::Percent: {
+      int end = m.window.kind == Window::Kind::SchoolWeekEndedDaysAgo ? windowEnd(m.window, i) : i;
+      if (end < 0) return std::nullopt;  // not the day that week is taken
       int start = std::max(0, windowStart(m.window, i, sinceDay));
       static const CodeSet possible = CodeSet::of(
           {Category::Present, Category::Attending, Category::Authorised, Category::Unauthorised});
       auto sessions = [&](const CodeSet& set) {
-        return m.as_of_morning ? countToMorning(set, start, i) : count(set, start, i);
+        return m.as_of_morning && end == i ? countToMorning(set, start, end)
+                                           : count(set, start, end);
       };
       int denominator = sessions(possible);
       if (denominator == 0 || denominator < m.min_possible) return std::nullopt;

@@ -46,6 +46,9 @@ struct Window {
     LastSchoolDays,
     RollingSchoolWeeks,
     SchoolDaysAgo,
+    // The school week whose last school day was `n` school days ago (0: today), Monday to that
+    // day; on any other day the measure has no value, so a rule on it is taken once a week.
+    SchoolWeekEndedDaysAgo,
     SinceStage  // from the school day after the stage was entered (ladders only)
   };
   Kind kind = Kind::AcademicYear;
@@ -80,6 +83,9 @@ class SessionSeries {
   // or a window since a stage not entered: `sinceDay` < 0). `from` is set to the first school
   // day the value rests on.
   std::optional<double> value(const Measure& measure, int i, int* from, int sinceDay = -1) const;
+  // The sessions a count measure counted on day `i` (day index * 2, + 1 for the afternoon), in
+  // order; empty for the other measures or when it has no value.
+  std::vector<int> countedSessions(const Measure& measure, int i, int sinceDay = -1) const;
   // Sessions on school days [fromDay, toDay] whose register was taken with a possible mark
   // (present, attending, authorised or unauthorised absence): the evidence a review rests on.
   int taken(int fromDay, int toDay) const;
@@ -87,6 +93,9 @@ class SessionSeries {
  private:
   const std::vector<int>& prefix(const CodeSet& set) const;
   int windowStart(const Window& window, int i, int sinceDay) const;
+  // The window's last school day on day `i`: `i`, or the day it ended for a window in the
+  // past; -1 when the window has no day then (a school week that did not end that day).
+  int windowEnd(const Window& window, int i) const;
   int count(const CodeSet& set, int fromDay, int toDay) const;  // sessions in [fromDay, toDay]
   // Sessions from `fromDay`'s morning to `toDay`'s morning only (its afternoon left out).
   int countToMorning(const CodeSet& set, int fromDay, int toDay) const;

@@ -21,11 +21,34 @@ std::string number(double v) {
   return s;
 }
 
+// The sessions a count measure counted, day by day: "2024-09-16 AM; 2024-09-18 AM and PM".
+std::string sessionList(const SessionSeries& series, const std::vector<int>& sessions) {
+  std::string out;
+  for (std::size_t k = 0; k < sessions.size(); ++k) {
+    int day = sessions[k] / 2;
+    bool both =
+        k + 1 < sessions.size() && sessions[k + 1] == sessions[k] + 1 && sessions[k] % 2 == 0;
+    if (!out.empty()) out += "; ";
+    out += series.day(day).iso() + (both ? " AM and PM" : sessions[k] % 2 ? " PM" : " AM");
+    if (both) ++k;
+  }
+  return out;
+}
+
+bool mentions(const nlohmann::json& json, const std::string& key) {
+  if (json.is_string()) return json.get<std::string>().find(key) != std::string::npos;
+  if (json.is_structured())
+    for (const auto& item : json)
+      if (mentions(item, key)) return true;
+  return false;
+}
+
 struct Facts {
-  std::string value, from, to;
+  std::string value, from, to, sessions;
   std::string fill(const std::string& text) const {
-    return render(render(render(render(text, "{value}", value), "{from}", from), "{to}", to),
-                  "{day}", to);
+    return render(render(render(render(render(text, "{value}", value), "{from}", from), "{to}", to),
+                         "{day}", to),
+                  "{sessions}", sessions);
   }
   void fillAll(nlohmann::json& json) const {
     if (json.is_string())
@@ -102,7 +125,14 @@ Event fireRule(const std::string& ruleId, const PolicyRule& rule, const Pupil& p
   bool run = dating && dating->measure.kind == Measure::Kind::ConsecutiveDays;
   Event event =
       makeEvent(ruleId, rule.action.type, pupil, reg, (run ? start : day).iso(), day, start, day);
-  Facts facts{number(value), start.iso(), day.iso()};
+  Facts facts{number(value), start.iso(), day.iso(), {}};
+  if (dating && dating->kind == Condition::Kind::Compare &&
+      (mentions(rule.summary, "{sessions}") || mentions(rule.action.details, "{sessions}"))) {
+    int since = stages && dating->measure.window.kind == Window::Kind::SinceStage
+                    ? stages->enteredDay(dating->since)
+                    : -1;
+    facts.sessions = sessionList(series, series.countedSessions(dating->measure, i, since));
+  }
   event.summary = facts.fill(rule.summary);
   if (rule.action.details.is_object()) {
     nlohmann::json details = rule.action.details;

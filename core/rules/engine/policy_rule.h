@@ -29,7 +29,7 @@ struct PolicyRule {
   enum class Rearm { Never, Term, AcademicYear } rearm_each = Rearm::Never;  // and fire again
   Rearm at_most_once_each = Rearm::Never;  // and never fire twice in one term (or year)
   PolicyAction action;
-  std::string summary;  // template: {value} {from} {to} {day}
+  std::string summary;  // template: {value} {from} {to} {day} {sessions}
 };
 
 // Reads id, description, when, action and summary (the fields in `schema` beyond those are the
@@ -40,7 +40,8 @@ PolicyRule readRule(const nlohmann::json& checked, const std::string& path,
 // `rule` (known as `ruleId`) fired for the pupil on school day `i`. The event's period is what
 // the dating measure rests on; its episode is the run's first day for a run of consecutive days
 // (so an amendment that lengthens it is the same episode), otherwise the day it fired. The
-// summary and the action's texts are filled in ({value} {from} {to} {day}); a task's
+// summary and the action's texts are filled in ({value} {from} {to} {day}, and {sessions}: the
+// sessions a count measure counted, day by day); a task's
 // "due_in_school_days" gives it a "due_on" date.
 Event fireRule(const std::string& ruleId, const PolicyRule& rule, const Pupil& pupil,
                const PupilRegister& reg, const SessionSeries& series, int i,

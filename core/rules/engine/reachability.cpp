@@ -17,6 +17,8 @@ double largest(const Measure& m) {
       return 2;
     case Window::Kind::RollingSchoolWeeks:
       return 10.0 * m.window.n;
+    case Window::Kind::SchoolWeekEndedDaysAgo:
+      return 10;
     default:
       return std::numeric_limits<double>::infinity();
   }
