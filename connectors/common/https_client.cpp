@@ -396,13 +396,13 @@ struct HttpsClient::Impl {
   std::string host;
   uint16_t port = 443;
   std::string prefix;
-  int timeoutMs = 10000;
+  int timeout_ms = 10000;
   Poco::Net::Context::Ptr context;
   Watchdog watchdog;
   std::unique_ptr<GuardedSession> session;  // declared after the watchdog: closed first
 };
 
-HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeoutMs)
+HttpsClient::HttpsClient(const std::string& baseUrl, const TlsSettings& tls, int timeoutMs)
     : impl_(std::make_unique<Impl>()) {
   initialiseTls();
   Poco::URI uri(baseUrl);
@@ -412,7 +412,7 @@ HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeou
   impl_->port = uri.getPort();
   impl_->prefix = uri.getPath();
   while (!impl_->prefix.empty() && impl_->prefix.back() == '/') impl_->prefix.pop_back();
-  impl_->timeoutMs = timeoutMs;
+  impl_->timeout_ms = timeoutMs;
   Poco::Net::Context::Params params;
   params.caLocation = tls.ca_file;
   params.loadDefaultCAs = tls.ca_file.empty();
@@ -429,7 +429,7 @@ HttpsClient::HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeou
 HttpsClient::~HttpsClient() = default;
 
 int HttpsClient::timeoutMs() const {
-  return impl_->timeoutMs;
+  return impl_->timeout_ms;
 }
 
 std::optional<std::string> HttpsClient::pathOf(const std::string& url) const {
@@ -448,7 +448,7 @@ std::optional<std::string> HttpsClient::pathOf(const std::string& url) const {
 HttpResponse HttpsClient::send(const HttpRequest& request) {
   HttpResponse response;
   auto start = SteadyClock::now();
-  auto deadline = start + std::chrono::milliseconds(impl_->timeoutMs);
+  auto deadline = start + std::chrono::milliseconds(impl_->timeout_ms);
   if (request.deadline && *request.deadline < deadline) deadline = *request.deadline;
   auto allowedMs = std::chrono::ceil<std::chrono::milliseconds>(deadline - start).count();
   auto& watchdog = impl_->watchdog;
@@ -457,7 +457,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   try {
     if (!impl_->session) {
       impl_->session = std::make_unique<GuardedSession>(impl_->host, impl_->port, impl_->context,
-                                                        watchdog, impl_->timeoutMs);
+                                                        watchdog, impl_->timeout_ms);
       impl_->session->setKeepAlive(true);
       // Servers close idle connections (node after 5 s, nginx after 75 s): a connection idle
       // longer than this is not reused but made again, rather than failing on a closed one.

@@ -72,7 +72,7 @@ struct HttpResponse {
 class HttpsClient {
  public:
   // Throws std::invalid_argument for a base URL that is not https://host[:port][/prefix].
-  HttpsClient(const std::string& baseUrl, TlsSettings tls, int timeoutMs);
+  HttpsClient(const std::string& baseUrl, const TlsSettings& tls, int timeoutMs);
   ~HttpsClient();
   HttpResponse send(const HttpRequest& request);
   int timeoutMs() const;

@@ -53,9 +53,9 @@ SessionTally tally(const PupilRegister& reg, Date from, Date to,
       ++byIndex[code.index()];
     }
   }
-  for (uint8_t i = 0; i < byIndex.size(); ++i) {
+  for (std::size_t i = 0; i < byIndex.size(); ++i) {
     if (byIndex[i] == 0) continue;
-    Code code = *Code::fromIndex(i);
+    Code code = *Code::fromIndex(static_cast<uint8_t>(i));
     int n = byIndex[i];
     t.by_code[std::string(code.str())] = n;
     if (!code.isPossible()) continue;
