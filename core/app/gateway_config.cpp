@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "connectors/common/credentials.h"
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/outbound/outbound_types.h"
 #include "core/domain/config_table.h"
@@ -222,6 +223,7 @@ std::string describeConfiguration() {
   for (const auto& t : outboundTypes())
     text += "\n## sink type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" +
             t.describe();
+  text += "\n## auth (of a source or a sink)\n\n" + AuthConfig::describe();
   return text;
 }
 

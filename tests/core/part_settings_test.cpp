@@ -9,6 +9,9 @@
 #include "connectors/inbound/classcharts_csv/classcharts_csv_config.h"
 #include "connectors/inbound/ctf_xml/ctf_xml_config.h"
 #include "connectors/inbound/sims_csv/sims_csv_config.h"
+#include "connectors/outbound/cpoms/cpoms_connector.h"
+#include "connectors/outbound/la_portal/la_portal_config.h"
+#include "connectors/outbound/webhook/webhook_connector.h"
 #include "core/domain/config_table.h"
 
 namespace markbridge {
@@ -106,6 +109,112 @@ TEST(FileSourceSettings, TheReferencePrintsTheStructsDefaults) {
   auto cc = ClassChartsCsvConfig::describe();
   EXPECT_NE(cc.find(nlohmann::json(ClassChartsCsvConfig{}.status_map).dump()), std::string::npos)
       << cc;
+}
+
+nlohmann::json sink(const char* name, const char* type) {
+  return {{"name", name},
+          {"type", type},
+          {"base_url", "https://la.example"},
+          {"ca_file", "certs/ca.pem"}};
+}
+
+TEST(SinkSettings, LeftOutSettingsAreTheStructsDefaults) {
+  std::vector<Problem> problems;
+  ConfigContext context{"mb.json", &problems};
+  auto la = LaPortalConfig::fromJson(sink("la", "la_portal"), "$.sinks[0]", "/etc/mb", context);
+  ASSERT_TRUE(problems.empty()) << all(problems);
+  LaPortalConfig laDefaults;
+  EXPECT_EQ(la.events, laDefaults.events);
+  EXPECT_FALSE(la.events.empty());
+  EXPECT_EQ(la.connection.sink, "la");
+  EXPECT_EQ(la.connection.ca_file, std::filesystem::path("/etc/mb/certs/ca.pem"));
+  EXPECT_EQ(la.connection.timeout_ms, ConnectionConfig{}.timeout_ms);
+  EXPECT_EQ(la.connection.max_in_flight, ConnectionConfig::kDefaultMaxInFlight);
+  EXPECT_EQ(la.connection.max_per_second, 0);
+  EXPECT_EQ(la.connection.auth.type, "none");
+  EXPECT_TRUE(la.connection.certificate.client_cert.empty());
+  auto cpoms = CpomsConfig::fromJson(sink("cpoms", "cpoms"), "$.sinks[1]", "/etc/mb", context);
+  ASSERT_TRUE(problems.empty()) << all(problems);
+  EXPECT_EQ(cpoms.events, CpomsConfig{}.events);
+  EXPECT_EQ(cpoms.categories, (std::vector<std::string>{"Attendance"}));
+  EXPECT_FALSE(cpoms.lookup_before_create);
+  auto hook = sink("hook", "webhook");
+  hook["events"] = {"concern"};
+  hook["request"] = {{"path", "/api/concerns"}};
+  auto webhook = WebhookConfig::fromJson(hook, "$.sinks[2]", "/etc/mb", context);
+  ASSERT_TRUE(problems.empty()) << all(problems);
+  EXPECT_EQ(webhook.reference_field, WebhookConfig{}.reference_field);
+  EXPECT_EQ(webhook.request.method, "POST");
+  EXPECT_FALSE(webhook.correction);
+  // The api_key header's default is the auth table's.
+  auto keyed = sink("la", "la_portal");
+  keyed["auth"] = {{"type", "api_key"}, {"key_env", "MB_KEY"}};
+  la = LaPortalConfig::fromJson(keyed, "$.sinks[0]", "/etc/mb", context);
+  ASSERT_TRUE(problems.empty()) << all(problems);
+  EXPECT_EQ(la.connection.auth.header, "X-API-Key");
+  EXPECT_EQ(la.connection.auth.secret_env, "MB_KEY");
+}
+
+TEST(SinkSettings, WrongValuesAreRefusedNamingTheirJsonPath) {
+  std::vector<Problem> problems;
+  ConfigContext context{"mb.json", &problems};
+  auto la = sink("la", "la_portal");
+  la["base_url"] = "http://la.example";
+  la["timeout_ms"] = 50;
+  la["max_in_flight"] = 65;
+  la["max_per_second"] = -1;
+  la["client_cert"] = "certs/school.pem";
+  la["events"] = {"unauthorised_10_day", "truancy"};
+  la["contact"] = {{"name", "Ann"}, {"fax", "0"}};
+  la["auth"] = {{"type", "oauth2"},
+                {"token_url", "https://login.example/token"},
+                {"client_id", "mb"},
+                {"client_secret_env", "S"},
+                {"client_auth", "client_secret_jwt"}};
+  auto config = LaPortalConfig::fromJson(la, "$.sinks[0]", "/etc/mb", context);
+  auto text = all(problems);
+  for (const char* expected :
+       {"$.sinks[0].base_url: must start with https:// (TLS is required) (value "
+        "'http://la.example')",
+        "$.sinks[0].timeout_ms: must be at least 100 (value '50')",
+        "$.sinks[0].max_in_flight: must be from 1 to 64 (value '65')",
+        "$.sinks[0].max_per_second: must be at least 0 (value '-1')",
+        "$.sinks[0].client_key: client_cert and client_key go together",
+        "$.sinks[0].events[1]: is not an LA notification type",
+        "$.sinks[0].contact.fax: unknown setting",
+        "$.sinks[0].auth.client_auth: must be client_secret_basic or client_secret_post (value "
+        "'client_secret_jwt')"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  EXPECT_EQ(problems.size(), 8u) << text;
+  EXPECT_EQ(config.connection.timeout_ms, ConnectionConfig{}.timeout_ms);  // refused: not kept
+  EXPECT_EQ(config.contact_name, "Ann");
+  problems.clear();
+  auto cpoms = sink("cpoms", "cpoms");
+  cpoms["events"] = {"concern", "alert"};
+  cpoms["categories"] = {"Attendance", 7};
+  CpomsConfig::fromJson(cpoms, "$.sinks[1]", "/etc/mb", context);
+  auto hook = sink("hook", "webhook");
+  hook["events"] = nlohmann::json::array();
+  WebhookConfig::fromJson(hook, "$.sinks[2]", "/etc/mb", context);
+  text = all(problems);
+  for (const char* expected :
+       {"$.sinks[1].events[1]: must be concern, task or note (value "
+        "'\"alert\"')",
+        "$.sinks[1].categories[1]: must be a string (value '7')",
+        "$.sinks[2].events: must name at least one event type", "$.sinks[2].request: is required"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  EXPECT_EQ(problems.size(), 4u) << text;
+}
+
+TEST(SinkSettings, TheReferencePrintsTheStructsDefaults) {
+  auto la = LaPortalConfig::describe();
+  EXPECT_NE(la.find("| `timeout_ms` | integer, at least 100 | `10000` | no |"), std::string::npos)
+      << la;
+  EXPECT_NE(la.find("| `max_per_second` | number, at least 0 | `0.0` | no |"), std::string::npos)
+      << la;
+  EXPECT_NE(la.find(nlohmann::json(LaPortalConfig{}.events).dump()), std::string::npos) << la;
+  auto auth = AuthConfig::describe();
+  EXPECT_NE(auth.find("| `header` | string | `\"X-API-Key\"` | no |"), std::string::npos) << auth;
 }
 
 }  // namespace
