@@ -213,10 +213,10 @@ std::string describeConfiguration() {
   text += "\n## school\n\n" + schoolTable().describe();
   text += "\n## store\n\n" + storeTable().describe();
   text += "\n## delivery\n\n" + deliveryTable().describe();
-  text += "\n## schedule\n\n" + describeSchema(ScheduleConfig::schema());
+  text += "\n## schedule\n\n" + ScheduleConfig::describe();
   text += "\n## service\n\n" + serviceTable().describe();
   text += "\n## rules\n\n" + describeSchema(RuleSet::schema());
-  text += "\n## calendar file\n\n" + describeSchema(SchoolCalendar::schema());
+  text += "\n## calendar file\n\n" + SchoolCalendar::describe();
   for (const auto& t : inboundTypes())
     text += "\n## source type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" +
             t.describe();

@@ -13,6 +13,8 @@
 #include "connectors/outbound/la_portal/la_portal_config.h"
 #include "connectors/outbound/webhook/webhook_connector.h"
 #include "core/domain/config_table.h"
+#include "schedules/school_calendar.h"
+#include "schedules/sync_schedule.h"
 
 namespace markbridge {
 namespace {
@@ -215,6 +217,72 @@ TEST(SinkSettings, TheReferencePrintsTheStructsDefaults) {
   EXPECT_NE(la.find(nlohmann::json(LaPortalConfig{}.events).dump()), std::string::npos) << la;
   auto auth = AuthConfig::describe();
   EXPECT_NE(auth.find("| `header` | string | `\"X-API-Key\"` | no |"), std::string::npos) << auth;
+}
+
+TEST(ScheduleSettings, LeftOutSettingsAreTheStructsDefaultsAndWrongOnesAreNamed) {
+  std::vector<Problem> problems;
+  ConfigContext context{"mb.json", &problems};
+  auto schedule = ScheduleConfig::fromJson(nlohmann::json::object(), "$.schedule", context);
+  ASSERT_TRUE(problems.empty()) << all(problems);
+  ScheduleConfig defaults;
+  EXPECT_EQ(schedule.am_close, defaults.am_close);
+  EXPECT_EQ(schedule.pm_close, defaults.pm_close);
+  EXPECT_EQ(schedule.nightly, defaults.nightly);
+  EXPECT_EQ(schedule.grace_minutes, defaults.grace_minutes);
+  EXPECT_EQ(schedule.reconcile_school_days, defaults.reconcile_school_days);
+  EXPECT_EQ(ScheduleConfig::fromJson({{"nightly", ""}}, "$.schedule", context).nightly, -1);
+  schedule = ScheduleConfig::fromJson(
+      {{"grace_minutes", 200}, {"reconcile_school_days", 0}, {"pm_close", "09:00"}}, "$.schedule",
+      context);
+  auto text = all(problems);
+  for (const char* expected : {"$.schedule.grace_minutes: must be from 0 to 180 (value '200')",
+                               "$.schedule.reconcile_school_days: must be at least 1 (value '0')",
+                               "$.schedule.pm_close: must be after am_close (value '09:00')"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  EXPECT_EQ(problems.size(), 3u) << text;
+  EXPECT_EQ(schedule.grace_minutes, defaults.grace_minutes);
+  auto described = ScheduleConfig::describe();
+  EXPECT_NE(described.find("| `am_close` | string (hh:mm) | `\"09:45\"` | no |"), std::string::npos)
+      << described;
+}
+
+TEST(CalendarSettings, LeftOutSettingsAreTheDefaultsAndWrongOnesAreNamed) {
+  nlohmann::json json = {
+      {"terms", {{{"name", "Autumn"}, {"start", "2024-09-02"}, {"end", "2024-12-20"}}}}};
+  auto calendar = SchoolCalendar::fromJson(json, "calendar.json");
+  EXPECT_EQ(calendar.name(), "");
+  // england_bank_holidays defaults to true: Christmas Day is not a school day's weekend.
+  EXPECT_EQ(calendar.kindOf(*Date::parseIso("2024-12-25")), DayKind::OutOfTerm);
+  json["terms"][0]["end"] = "2025-01-03";
+  EXPECT_EQ(SchoolCalendar::fromJson(json, "calendar.json").kindOf(*Date::parseIso("2024-12-25")),
+            DayKind::BankHoliday);
+  json["england_bank_holidays"] = "yes";
+  json["closures"] = {{{"reason", "snow"}}};
+  json["terms"][0]["start"] = "2024-13-01";
+  try {
+    SchoolCalendar::fromJson(json, "calendar.json");
+    FAIL() << "a calendar with wrong values was read";
+  } catch (const ProblemError& e) {
+    auto text = all(e.problems());
+    EXPECT_NE(text.find("calendar.json: $.england_bank_holidays: must be a boolean (value "
+                        "'\"yes\"')"),
+              std::string::npos)
+        << text;
+  }
+  json.erase("england_bank_holidays");
+  try {
+    SchoolCalendar::fromJson(json, "calendar.json");
+    FAIL() << "a calendar with wrong values was read";
+  } catch (const ProblemError& e) {
+    auto text = all(e.problems());
+    EXPECT_NE(text.find("$.terms[0].start: is not a valid date yyyy-mm-dd (value '2024-13-01')"),
+              std::string::npos)
+        << text;
+  }
+  auto described = SchoolCalendar::describe();
+  EXPECT_NE(described.find("| `england_bank_holidays` | boolean | `true` | no |"),
+            std::string::npos)
+      << described;
 }
 
 }  // namespace
