@@ -215,7 +215,9 @@ std::string describeConfiguration() {
   text += "\n## delivery\n\n" + deliveryTable().describe();
   text += "\n## schedule\n\n" + ScheduleConfig::describe();
   text += "\n## service\n\n" + serviceTable().describe();
-  text += "\n## rules\n\n" + describeSchema(RuleSet::schema());
+  text += "\n## rules\n\n" + RuleSet::describe();
+  text += "\n## rules.admission_register\n\n" + AdmissionReturnSettings::table().describe();
+  text += "\n## rules.missing_education\n\n" + MissingEducationSettings::table().describe();
   text += "\n## calendar file\n\n" + SchoolCalendar::describe();
   for (const auto& t : inboundTypes())
     text += "\n## source type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" +

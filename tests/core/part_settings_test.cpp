@@ -13,6 +13,7 @@
 #include "connectors/outbound/la_portal/la_portal_config.h"
 #include "connectors/outbound/webhook/webhook_connector.h"
 #include "core/domain/config_table.h"
+#include "core/rules/rule_set.h"
 #include "schedules/school_calendar.h"
 #include "schedules/sync_schedule.h"
 
@@ -283,6 +284,53 @@ TEST(CalendarSettings, LeftOutSettingsAreTheDefaultsAndWrongOnesAreNamed) {
   EXPECT_NE(described.find("| `england_bank_holidays` | boolean | `true` | no |"),
             std::string::npos)
       << described;
+}
+
+TEST(RuleSettings, LeftOutSettingsAreTheStructsDefaults) {
+  std::vector<Problem> problems;
+  ConfigContext context{"mb.json", &problems};
+  auto rules = RuleSet::fromJson(nlohmann::json::object(), "$.rules", "/etc/mb", context);
+  ASSERT_TRUE(problems.empty()) << all(problems);
+  ASSERT_EQ(rules.policies().size(), 1u);
+  EXPECT_EQ(rules.policies()[0].name(), RuleSet::statutory().name());
+  EXPECT_FALSE(rules.notifyFrom());
+  AdmissionReturnSettings admission;
+  EXPECT_EQ(rules.admissionReturns().youngest_years, admission.youngest_years);
+  EXPECT_EQ(rules.admissionReturns().new_pupil, admission.new_pupil);
+  EXPECT_EQ(rules.admissionReturns().final_year, admission.final_year);
+  MissingEducationSettings missing;
+  EXPECT_EQ(rules.missingEducation().vanished_after_syncs, missing.vanished_after_syncs);
+  EXPECT_EQ(rules.missingEducation().vanished, missing.vanished);
+  EXPECT_FALSE(rules.missingEducation().roll_sources);
+  rules = RuleSet::fromJson({{"notify_from", "2024-10-01"},
+                             {"admission_register", {{"youngest_years", {"R"}}}},
+                             {"missing_education", {{"roll_sources", {"sims"}}}}},
+                            "$.rules", "/etc/mb", context);
+  ASSERT_TRUE(problems.empty()) << all(problems);
+  EXPECT_EQ(rules.notifyFrom(), Date::parseIso("2024-10-01"));
+  EXPECT_EQ(rules.admissionReturns().youngest_years, (std::set<std::string>{"R"}));
+  EXPECT_EQ(rules.missingEducation().roll_sources, (std::vector<std::string>{"sims"}));
+}
+
+TEST(RuleSettings, WrongValuesAreRefusedNamingTheirJsonPath) {
+  std::vector<Problem> problems;
+  ConfigContext context{"mb.json", &problems};
+  RuleSet::fromJson({{"notify_from", "1/9/24"},
+                     {"policies", {"statutory", 3}},
+                     {"admission_register", {{"youngest_years", {"R", 7}}, {"deletions", false}}},
+                     {"missing_education", {{"vanished_after_syncs", 0}, {"roll_sources", {1}}}}},
+                    "$.rules", "/etc/mb", context);
+  auto text = all(problems);
+  for (const char* expected :
+       {"$.rules.notify_from: is not a date yyyy-mm-dd (value '1/9/24')",
+        "$.rules.policies[1]: must be \"statutory\" or a policy file's path (value '3')",
+        "$.rules.admission_register.youngest_years[1]: must be a year group such as \"R\" or "
+        "\"7\" (value '7')",
+        "$.rules.admission_register.deletions: unknown setting (did you mean \"deletion\"?)",
+        "$.rules.missing_education.vanished_after_syncs: must be from 1 to 100 (value '0')",
+        "$.rules.missing_education.roll_sources[0]: must be the name of a source (value '1')"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  EXPECT_EQ(problems.size(), 6u) << text;
 }
 
 }  // namespace
