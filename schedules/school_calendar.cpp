@@ -181,7 +181,7 @@ SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::s
   calendar.first_ = first;
   for (const auto& t : terms) calendar.terms_.emplace_back(t.start, t.end);
   std::sort(calendar.terms_.begin(), calendar.terms_.end());
-  calendar.kinds_.assign(static_cast<std::size_t>(last - first + 1), DayKind::OutOfTerm);
+  calendar.kinds_.assign(static_cast<std::size_t>(last - first) + 1, DayKind::OutOfTerm);
   auto set = [&](Date day, DayKind kind) {
     if (calendar.covers(day)) calendar.kinds_[static_cast<std::size_t>(day - first)] = kind;
   };
@@ -234,7 +234,7 @@ int SchoolCalendar::schoolDaysBetween(Date from, Date to) const {
   from = std::max(from, first_);
   to = std::min(to, last());
   if (to < from) return 0;
-  return schoolDaysBefore_[static_cast<std::size_t>(to - first_ + 1)] -
+  return schoolDaysBefore_[static_cast<std::size_t>(to - first_) + 1] -
          schoolDaysBefore_[static_cast<std::size_t>(from - first_)];
 }
 

@@ -14,7 +14,7 @@ bool inWindow(Date day, const PupilRegister& reg, Date from, Date through) {
 // The pair of events each case raises: the DSL's concern and the LA's notification.
 void raise(std::vector<Event>& events, const std::string& rule, const Pupil& pupil,
            const PupilRegister& reg, const std::string& episode, Date occurred, Date from, Date to,
-           const std::string& summary, nlohmann::json details) {
+           const std::string& summary, const nlohmann::json& details) {
   Event concern = makeEvent(rule + "_dsl", "concern", pupil, reg, episode, occurred, from, to);
   concern.summary = summary;
   nlohmann::json action = details;

@@ -119,7 +119,7 @@ struct CheckpointHeader {
   uint32_t unused = 0;
   uint64_t rules = 0;      // the policies and the calendar
   uint64_t pupil = 0;      // the details conditions read
-  uint64_t register_ = 0;  // the register up to `day`
+  uint64_t register_ = 0;  // up to `day`; NOLINT(readability-identifier-naming): a keyword
   int32_t day = -1;        // school day index
   int32_t unused_end = 0;
 };
