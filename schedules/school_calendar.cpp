@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "core/domain/config_schema.h"
+#include "core/domain/config_table.h"
 #include "core/domain/json_file.h"
 #include "core/domain/problem.h"
 #include "schedules/bank_holidays.h"
@@ -11,28 +11,34 @@
 namespace markbridge {
 namespace {
 
-constexpr Field kCalendarFields[] = {
-    {"name", FieldType::String, "\"\"", false, "the school and year this calendar is for"},
-    {"terms", FieldType::Array, "", true, "terms: [{name, start, end}] with ISO dates"},
-    {"holidays", FieldType::Array, "[]", false,
-     "holidays inside terms, e.g. half terms: [{name, start, end}]"},
-    {"inset_days", FieldType::Array, "[]", false, "INSET (training) days: [\"yyyy-mm-dd\"]"},
-    {"bank_holidays", FieldType::Array, "[]", false,
-     "bank holidays beyond the rules (one-off days such as a coronation): [\"yyyy-mm-dd\"]"},
-    {"england_bank_holidays", FieldType::Boolean, "true", false,
-     "mark the bank holidays of England and Wales that follow rules (New Year, Easter, May, "
-     "August, Christmas, with substitute days)"},
-    {"closures", FieldType::Array, "[]", false, "planned or emergency closures: [{date, reason}]"},
+// A term or holiday as written: {name, start, end}.
+struct RangeSettings {
+  std::string name;
+  std::string start, end;
 };
-constexpr Field kRangeFields[] = {
-    {"name", FieldType::String, "\"\"", false, "label"},
-    {"start", FieldType::String, "", true, "first day, yyyy-mm-dd"},
-    {"end", FieldType::String, "", true, "last day, yyyy-mm-dd"},
+// A closure as written: {date, reason}.
+struct ClosureSettings {
+  std::string date;
+  std::string reason;
 };
-constexpr Field kClosureFields[] = {
-    {"date", FieldType::String, "", true, "the day, yyyy-mm-dd"},
-    {"reason", FieldType::String, "\"\"", false, "why"},
-};
+
+const SettingTable<RangeSettings>& rangeTable() {
+  static const auto table = SettingTable<RangeSettings>()
+                                .text("name", &RangeSettings::name, "label")
+                                .text("start", &RangeSettings::start, "first day, yyyy-mm-dd")
+                                .required()
+                                .text("end", &RangeSettings::end, "last day, yyyy-mm-dd")
+                                .required();
+  return table;
+}
+
+const SettingTable<ClosureSettings>& closureTable() {
+  static const auto table = SettingTable<ClosureSettings>()
+                                .text("date", &ClosureSettings::date, "the day, yyyy-mm-dd")
+                                .required()
+                                .text("reason", &ClosureSettings::reason, "why");
+  return table;
+}
 
 struct Range {
   Date start, end;
@@ -54,10 +60,12 @@ std::vector<Range> readRanges(const nlohmann::json& array, const std::string& pa
   std::vector<Range> ranges;
   for (std::size_t i = 0; i < array.size(); ++i) {
     std::string itemPath = path + "[" + std::to_string(i) + "]";
-    auto item = applySchema(array[i], kRangeFields, itemPath, context);
-    if (!item.contains("start") || !item.contains("end")) continue;
-    auto start = readDate(item["start"], itemPath + ".start", context);
-    auto end = readDate(item["end"], itemPath + ".end", context);
+    std::size_t before = context.problems->size();
+    RangeSettings item;
+    rangeTable().apply(array[i], itemPath, {}, context, item);
+    if (context.problems->size() != before) continue;
+    auto start = readDate(item.start, itemPath + ".start", context);
+    auto end = readDate(item.end, itemPath + ".end", context);
     if (!start || !end) continue;
     if (*end < *start) {
       context.add(itemPath, "ends before it starts", start->iso() + ".." + end->iso());
@@ -66,6 +74,56 @@ std::vector<Range> readRanges(const nlohmann::json& array, const std::string& pa
     ranges.push_back({*start, *end});
   }
   return ranges;
+}
+
+// The calendar file as written; the initialisers are the defaults. Terms and holidays, and the
+// days, are read further by SchoolCalendar::fromJson (dates, ranges that end before they start).
+struct CalendarSettings {
+  std::string name;
+  nlohmann::json terms = nlohmann::json::array();
+  nlohmann::json holidays = nlohmann::json::array();
+  nlohmann::json inset_days = nlohmann::json::array();
+  nlohmann::json bank_holidays = nlohmann::json::array();
+  bool england_bank_holidays = true;
+  nlohmann::json closures = nlohmann::json::array();
+};
+
+const SettingTable<CalendarSettings>& calendarTable() {
+  using C = CalendarSettings;
+  // An array kept as JSON for fromJson to read item by item, naming each item's path.
+  auto array = [](nlohmann::json C::*member) {
+    return std::pair{
+        [member](C& c, const nlohmann::json& v, const SettingScope&) { c.*member = v; },
+        [member](C& c) { return c.*member; }};
+  };
+  static const auto table = [&] {
+    SettingTable<C> t;
+    t.text("name", &C::name, "the school and year this calendar is for");
+    auto [terms, termsDefault] = array(&C::terms);
+    t.converted("terms", FieldType::Array, "array of objects",
+                "terms: [{name, start, end}] with ISO dates", terms, termsDefault)
+        .required();
+    auto [holidays, holidaysDefault] = array(&C::holidays);
+    t.converted("holidays", FieldType::Array, "array of objects",
+                "holidays inside terms, e.g. half terms: [{name, start, end}]", holidays,
+                holidaysDefault);
+    auto [inset, insetDefault] = array(&C::inset_days);
+    t.converted("inset_days", FieldType::Array, "array of strings",
+                "INSET (training) days: [\"yyyy-mm-dd\"]", inset, insetDefault);
+    auto [bank, bankDefault] = array(&C::bank_holidays);
+    t.converted("bank_holidays", FieldType::Array, "array of strings",
+                "bank holidays beyond the rules (one-off days such as a coronation): "
+                "[\"yyyy-mm-dd\"]",
+                bank, bankDefault);
+    t.boolean("england_bank_holidays", &C::england_bank_holidays,
+              "mark the bank holidays of England and Wales that follow rules (New Year, Easter, "
+              "May, August, Christmas, with substitute days)");
+    auto [closures, closuresDefault] = array(&C::closures);
+    t.converted("closures", FieldType::Array, "array of objects",
+                "planned or emergency closures: [{date, reason}]", closures, closuresDefault);
+    return t;
+  }();
+  return table;
 }
 
 }  // namespace
@@ -90,8 +148,8 @@ std::string_view toString(DayKind kind) {
   return "?";
 }
 
-std::span<const Field> SchoolCalendar::schema() {
-  return kCalendarFields;
+std::string SchoolCalendar::describe() {
+  return calendarTable().describe();
 }
 
 SchoolCalendar SchoolCalendar::load(const std::filesystem::path& file) {
@@ -104,16 +162,17 @@ SchoolCalendar SchoolCalendar::load(const std::filesystem::path& file) {
 SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::string& file) {
   std::vector<Problem> problems;
   ConfigContext context{file, &problems};
-  auto root = applySchema(json, kCalendarFields, "$", context);
+  CalendarSettings root;
+  calendarTable().apply(json, "$", {}, context, root);
   if (!problems.empty()) throw ProblemError(problems);
 
-  auto terms = readRanges(root["terms"], "$.terms", context);
-  auto holidays = readRanges(root["holidays"], "$.holidays", context);
+  auto terms = readRanges(root.terms, "$.terms", context);
+  auto holidays = readRanges(root.holidays, "$.holidays", context);
   if (terms.empty() && problems.empty()) context.add("$.terms", "needs at least one term");
   if (!problems.empty()) throw ProblemError(problems);
 
   SchoolCalendar calendar;
-  calendar.name_ = root["name"].get<std::string>();
+  calendar.name_ = root.name;
   Date first = terms.front().start, last = terms.front().end;
   for (const auto& t : terms) {
     first = std::min(first, t.start);
@@ -122,7 +181,7 @@ SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::s
   calendar.first_ = first;
   for (const auto& t : terms) calendar.terms_.emplace_back(t.start, t.end);
   std::sort(calendar.terms_.begin(), calendar.terms_.end());
-  calendar.kinds_.assign(static_cast<std::size_t>(last - first + 1), DayKind::OutOfTerm);
+  calendar.kinds_.assign(static_cast<std::size_t>(last - first) + 1, DayKind::OutOfTerm);
   auto set = [&](Date day, DayKind kind) {
     if (calendar.covers(day)) calendar.kinds_[static_cast<std::size_t>(day - first)] = kind;
   };
@@ -134,28 +193,28 @@ SchoolCalendar SchoolCalendar::fromJson(const nlohmann::json& json, const std::s
   for (const auto& h : holidays)
     for (Date d = h.start; d <= h.end; d = d + 1)
       if (!d.isWeekend()) set(d, DayKind::Holiday);
-  auto markDays = [&](const char* key, DayKind kind) {
-    const auto& array = root[key];
+  auto markDays = [&](const nlohmann::json& array, const char* key, DayKind kind) {
     for (std::size_t i = 0; i < array.size(); ++i) {
       std::string path = std::string("$.") + key + "[" + std::to_string(i) + "]";
-      const nlohmann::json* value = &array[i];
-      nlohmann::json closure;
+      nlohmann::json value = array[i];
       if (kind == DayKind::Closure) {
-        closure = applySchema(array[i], kClosureFields, path, context);
-        if (!closure.contains("date")) continue;
-        value = &closure["date"];
+        std::size_t before = problems.size();
+        ClosureSettings closure;
+        closureTable().apply(array[i], path, {}, context, closure);
+        if (problems.size() != before) continue;
+        value = closure.date;
         path += ".date";
       }
-      if (auto day = readDate(*value, path, context)) set(*day, kind);
+      if (auto day = readDate(value, path, context)) set(*day, kind);
     }
   };
-  markDays("inset_days", DayKind::Inset);
-  markDays("bank_holidays", DayKind::BankHoliday);
-  if (root.value("england_bank_holidays", true))
+  markDays(root.inset_days, "inset_days", DayKind::Inset);
+  markDays(root.bank_holidays, "bank_holidays", DayKind::BankHoliday);
+  if (root.england_bank_holidays)
     for (int year = first.year(); year <= last.year(); ++year)
       for (Date day : englandBankHolidays(year))
         if (!day.isWeekend()) set(day, DayKind::BankHoliday);
-  markDays("closures", DayKind::Closure);
+  markDays(root.closures, "closures", DayKind::Closure);
   if (!problems.empty()) throw ProblemError(problems);
 
   calendar.schoolDaysBefore_.resize(calendar.kinds_.size() + 1, 0);
@@ -175,7 +234,7 @@ int SchoolCalendar::schoolDaysBetween(Date from, Date to) const {
   from = std::max(from, first_);
   to = std::min(to, last());
   if (to < from) return 0;
-  return schoolDaysBefore_[static_cast<std::size_t>(to - first_ + 1)] -
+  return schoolDaysBefore_[static_cast<std::size_t>(to - first_) + 1] -
          schoolDaysBefore_[static_cast<std::size_t>(from - first_)];
 }
 

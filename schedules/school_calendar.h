@@ -48,7 +48,8 @@ class SchoolCalendar {
   // Throws ProblemError naming the file and JSON path of each problem.
   static SchoolCalendar load(const std::filesystem::path& file);
   static SchoolCalendar fromJson(const nlohmann::json& json, const std::string& file);
-  static std::span<const Field> schema();
+  // The calendar file's keys as a Markdown table, with their defaults.
+  static std::string describe();
 
   const std::string& name() const { return name_; }
   Date first() const { return first_; }

@@ -2,33 +2,23 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "core/domain/config_table.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
 namespace {
 
-constexpr Field kFields[] = {
-    {"am_close", FieldType::String, "\"09:45\"", false,
-     "when the morning register closes, hh:mm London time"},
-    {"pm_close", FieldType::String, "\"13:30\"", false,
-     "when the afternoon register closes, hh:mm London time"},
-    {"grace_minutes", FieldType::Integer, "15", false,
-     "minutes after a close before the sync, for late marks to be entered"},
-    {"nightly", FieldType::String, "\"02:00\"", false,
-     "hh:mm London time of the nightly reconciliation after each school day; \"\" for none"},
-    {"reconcile_school_days", FieldType::Integer, "5", false,
-     "school days the nightly reconciliation reads again from sources that can (MIS APIs)"},
-};
-
-int minutesOf(const std::string& text, const std::string& path, const ConfigContext& context) {
+std::optional<int> minutesOf(const std::string& text, const std::string& path,
+                             const ConfigContext& context) {
   if (text.size() == 5 && text[2] == ':' && std::isdigit(text[0]) && std::isdigit(text[1]) &&
       std::isdigit(text[3]) && std::isdigit(text[4])) {
     int h = std::stoi(text.substr(0, 2)), m = std::stoi(text.substr(3, 2));
     if (h < 24 && m < 60) return h * 60 + m;
   }
   context.add(path, "must be a time hh:mm (24-hour clock)", text);
-  return 0;
+  return std::nullopt;
 }
 
 std::string hhmm(int minutes) {
@@ -37,29 +27,67 @@ std::string hhmm(int minutes) {
   return text;
 }
 
+// A time of day row: "hh:mm" in the config, minutes past midnight in the struct; with
+// `noneAllowed`, "" is -1 (none).
+void timeRow(SettingTable<ScheduleConfig>& table, std::string key, int ScheduleConfig::*member,
+             std::string doc, bool noneAllowed) {
+  table.converted(
+      std::move(key), FieldType::String, "string (hh:mm)", std::move(doc),
+      [member, noneAllowed](ScheduleConfig& c, const nlohmann::json& v, const SettingScope& scope) {
+        auto text = v.get<std::string>();
+        if (noneAllowed && text.empty())
+          c.*member = -1;
+        else if (auto minutes = minutesOf(text, scope.path, scope.context))
+          c.*member = *minutes;
+      },
+      [member](ScheduleConfig& c) {
+        int minutes = c.*member;
+        return nlohmann::json(minutes < 0 ? std::string() : hhmm(minutes));
+      });
+}
+
+const SettingTable<ScheduleConfig>& scheduleTable() {
+  using S = ScheduleConfig;
+  static const auto table = [] {
+    SettingTable<S> t;
+    timeRow(t, "am_close", &S::am_close, "when the morning register closes, hh:mm London time",
+            false);
+    timeRow(t, "pm_close", &S::pm_close, "when the afternoon register closes, hh:mm London time",
+            false);
+    t.integer("grace_minutes", &S::grace_minutes,
+              "minutes after a close before the sync, for late marks to be entered", {0, 180});
+    timeRow(t, "nightly", &S::nightly,
+            "hh:mm London time of the nightly reconciliation after each school day; \"\" for "
+            "none",
+            true);
+    t.integer("reconcile_school_days", &S::reconcile_school_days,
+              "school days the nightly reconciliation reads again from sources that can (MIS "
+              "APIs)",
+              {1});
+    return t;
+  }();
+  return table;
+}
+
 }  // namespace
 
-std::span<const Field> ScheduleConfig::schema() {
-  return kFields;
+std::string ScheduleConfig::describe() {
+  return scheduleTable().describe();
 }
 
 ScheduleConfig ScheduleConfig::fromJson(const nlohmann::json& json, const std::string& path,
                                         const ConfigContext& context) {
   ScheduleConfig c;
-  auto f = applySchema(json, kFields, path, context);
   std::size_t before = context.problems->size();
-  if (f.contains("am_close")) c.am_close = minutesOf(f["am_close"], path + ".am_close", context);
-  if (f.contains("pm_close")) c.pm_close = minutesOf(f["pm_close"], path + ".pm_close", context);
-  if (context.problems->size() == before && c.pm_close <= c.am_close)
+  scheduleTable().apply(json, path, {}, context, c);
+  // Only when both times were read: a refused one would make this a second, confusing problem.
+  bool timesRead = true;
+  for (auto i = before; i < context.problems->size(); ++i) {
+    const auto& at = (*context.problems)[i].location;
+    if (at == path + ".am_close" || at == path + ".pm_close") timesRead = false;
+  }
+  if (timesRead && c.pm_close <= c.am_close)
     context.add(path + ".pm_close", "must be after am_close", hhmm(c.pm_close));
-  c.grace_minutes = f.value("grace_minutes", 15);
-  if (c.grace_minutes < 0 || c.grace_minutes > 180)
-    context.add(path + ".grace_minutes", "must be 0 to 180", std::to_string(c.grace_minutes));
-  auto nightly = f.value("nightly", std::string("02:00"));
-  c.nightly = nightly.empty() ? -1 : minutesOf(nightly, path + ".nightly", context);
-  c.reconcile_school_days = f.value("reconcile_school_days", 5);
-  if (c.reconcile_school_days < 1)
-    context.add(path + ".reconcile_school_days", "must be at least 1");
   return c;
 }
 

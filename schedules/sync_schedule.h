@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -24,7 +23,8 @@ struct ScheduleConfig {
   int nightly = 2 * 60;  // -1: no nightly reconciliation
   int reconcile_school_days = 5;
 
-  static std::span<const Field> schema();
+  // Its settings as a Markdown table; the member initialisers above are the defaults.
+  static std::string describe();
   static ScheduleConfig fromJson(const nlohmann::json& json, const std::string& path,
                                  const ConfigContext& context);
 };

@@ -15,24 +15,46 @@
 namespace markbridge {
 namespace {
 
-constexpr Field kAuthFields[] = {
-    {"type", FieldType::String, "", true, "none | api_key | bearer | oauth2"},
-    {"header", FieldType::String, "\"X-API-Key\"", false, "api_key: the header carrying the key"},
-    {"key_env", FieldType::String, "\"\"", false, "api_key: environment variable holding the key"},
-    {"key_file", FieldType::String, "\"\"", false, "api_key: owner-only file holding the key"},
-    {"token_env", FieldType::String, "\"\"", false, "bearer: environment variable of the token"},
-    {"token_file", FieldType::String, "\"\"", false, "bearer: owner-only file of the token"},
-    {"token_url", FieldType::String, "\"\"", false, "oauth2: the token endpoint (https)"},
-    {"client_id", FieldType::String, "\"\"", false, "oauth2: the client id"},
-    {"client_secret_env", FieldType::String, "\"\"", false,
-     "oauth2: environment variable of the client secret"},
-    {"client_secret_file", FieldType::String, "\"\"", false,
-     "oauth2: owner-only file of the client secret"},
-    {"scope", FieldType::String, "\"\"", false, "oauth2: the scope asked for, if any"},
-    {"client_auth", FieldType::String, "\"client_secret_basic\"", false,
-     "oauth2: how the client authenticates at the token endpoint: client_secret_basic (HTTP "
-     "Basic) or client_secret_post (in the form)"},
+// The `auth` object as written: each key its own member (three of them fill AuthConfig's
+// secret_env, by type), the initialisers the defaults.
+struct AuthSettings {
+  std::string type;
+  std::string header = "X-API-Key";
+  std::string key_env;
+  std::filesystem::path key_file;
+  std::string token_env;
+  std::filesystem::path token_file;
+  std::string token_url;
+  std::string client_id;
+  std::string client_secret_env;
+  std::filesystem::path client_secret_file;
+  std::string scope;
+  std::string client_auth = "client_secret_basic";
 };
+
+const SettingTable<AuthSettings>& authTable() {
+  using A = AuthSettings;
+  static const auto table =
+      SettingTable<A>()
+          .choice("type", &A::type, {{"none"}, {"api_key"}, {"bearer"}, {"oauth2"}}, "")
+          .required()
+          .text("header", &A::header, "api_key: the header carrying the key")
+          .text("key_env", &A::key_env, "api_key: environment variable holding the key")
+          .path("key_file", &A::key_file, "api_key: owner-only file holding the key")
+          .text("token_env", &A::token_env, "bearer: environment variable of the token")
+          .path("token_file", &A::token_file, "bearer: owner-only file of the token")
+          .text("token_url", &A::token_url, "oauth2: the token endpoint (https)")
+          .text("client_id", &A::client_id, "oauth2: the client id")
+          .text("client_secret_env", &A::client_secret_env,
+                "oauth2: environment variable of the client secret")
+          .path("client_secret_file", &A::client_secret_file,
+                "oauth2: owner-only file of the client secret")
+          .text("scope", &A::scope, "oauth2: the scope asked for, if any")
+          .choice("client_auth", &A::client_auth,
+                  {{"client_secret_basic", "HTTP Basic"}, {"client_secret_post", "in the form"}},
+                  "oauth2: how the client authenticates at the token endpoint");
+  return table;
+}
 
 // Refresh an OAuth2 token this long before it expires (half its life when that is shorter).
 constexpr auto kTokenMargin = std::chrono::seconds(60);
@@ -48,67 +70,79 @@ std::string base64(const std::string& text) {
   return out.str();
 }
 
-std::string str(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
-                                                                : std::string();
-}
-
-std::filesystem::path file(const nlohmann::json& j, const char* key,
-                           const std::filesystem::path& baseDir) {
-  auto value = str(j, key);
-  return value.empty() ? std::filesystem::path() : resolveConfigPath(baseDir, value);
-}
-
 }  // namespace
 
 AuthConfig AuthConfig::fromJson(const nlohmann::json& json, const std::string& at,
                                 const std::filesystem::path& baseDir,
                                 const ConfigContext& context) {
+  AuthSettings a;
+  authTable().apply(json, at, baseDir, context, a);
   AuthConfig auth;
-  auto a = applySchema(json, kAuthFields, at, context);
-  auth.type = str(a, "type");
-  auto secret = [&](const char* env, const char* fileKey, const std::string& what) {
-    auth.secret_env = str(a, env);
-    auth.secret_file = file(a, fileKey, baseDir);
-    if (auth.secret_env.empty() && auth.secret_file.empty())
-      context.add(at + "." + env, "set " + std::string(env) + " or " + fileKey + ": " + what);
+  auth.type = a.type.empty() ? auth.type : a.type;  // empty: refused, the problem is reported
+  auto secret = [&](const std::string& env, const std::filesystem::path& file, const char* envKey,
+                    const char* fileKey, const std::string& what) {
+    auth.secret_env = env;
+    auth.secret_file = file;
+    if (env.empty() && file.empty())
+      context.add(at + "." + envKey, "set " + std::string(envKey) + " or " + fileKey + ": " + what);
   };
-  if (auth.type == "api_key") {
-    auth.header = a.value("header", std::string("X-API-Key"));
-    secret("key_env", "key_file", "the API key");
-  } else if (auth.type == "bearer") {
-    secret("token_env", "token_file", "the bearer token");
-  } else if (auth.type == "oauth2") {
-    auth.token_url = str(a, "token_url");
-    auth.client_id = str(a, "client_id");
-    auth.scope = str(a, "scope");
-    if (a.contains("client_auth")) auth.client_auth = str(a, "client_auth");
-    if (auth.client_auth != "client_secret_basic" && auth.client_auth != "client_secret_post")
-      context.add(at + ".client_auth", "must be client_secret_basic or client_secret_post",
-                  auth.client_auth);
+  if (a.type == "api_key") {
+    auth.header = a.header;
+    secret(a.key_env, a.key_file, "key_env", "key_file", "the API key");
+  } else if (a.type == "bearer") {
+    secret(a.token_env, a.token_file, "token_env", "token_file", "the bearer token");
+  } else if (a.type == "oauth2") {
+    auth.token_url = a.token_url;
+    auth.client_id = a.client_id;
+    auth.scope = a.scope;
+    auth.client_auth = a.client_auth;
     if (auth.token_url.rfind("https://", 0) != 0)
       context.add(at + ".token_url", "must be the token endpoint's https:// address",
                   auth.token_url);
     if (auth.client_id.empty()) context.add(at + ".client_id", "is required for oauth2");
-    secret("client_secret_env", "client_secret_file", "the client secret");
-  } else if (auth.type != "none") {
-    context.add(at + ".type", "must be none, api_key, bearer or oauth2", auth.type);
+    secret(a.client_secret_env, a.client_secret_file, "client_secret_env", "client_secret_file",
+           "the client secret");
   }
   return auth;
 }
 
-ClientCertificateConfig ClientCertificateConfig::fromJson(const nlohmann::json& f,
+std::string AuthConfig::describe() {
+  return authTable().describe();
+}
+
+const SettingTable<ClientCertificateConfig>& clientCertificateTable() {
+  using T = ClientCertificateConfig;
+  auto text = [](const SettingText& t) { return std::string(t.description); };
+  auto key = [](const SettingText& t) { return std::string(t.key); };
+  static const auto table =
+      SettingTable<T>()
+          .path(key(kClientCertField), &T::client_cert, text(kClientCertField))
+          .path(key(kClientKeyField), &T::client_key, text(kClientKeyField))
+          .text(key(kClientKeyPassphraseEnvField), &T::key_passphrase_env,
+                text(kClientKeyPassphraseEnvField))
+          .path(key(kClientKeyPassphraseFileField), &T::key_passphrase_file,
+                text(kClientKeyPassphraseFileField));
+  return table;
+}
+
+ClientCertificateConfig ClientCertificateConfig::fromJson(const nlohmann::json& object,
                                                           const std::string& path,
                                                           const std::filesystem::path& baseDir,
                                                           const ConfigContext& context) {
   ClientCertificateConfig c;
-  c.client_cert = file(f, "client_cert", baseDir);
-  c.client_key = file(f, "client_key", baseDir);
-  if (c.client_cert.empty() != c.client_key.empty())
-    context.add(path + ".client_key", "client_cert and client_key go together");
-  c.key_passphrase_env = str(f, "client_key_passphrase_env");
-  c.key_passphrase_file = file(f, "client_key_passphrase_file", baseDir);
+  for (const auto& row : clientCertificateTable().rows()) {
+    auto found = object.find(row.key);
+    std::string at = path + "." + row.key;
+    if (found != object.end() && found->is_string())
+      row.read(c, *found, SettingScope{at, baseDir, context});
+  }
+  c.check(path, context);
   return c;
+}
+
+void ClientCertificateConfig::check(const std::string& path, const ConfigContext& context) const {
+  if (client_cert.empty() != client_key.empty())
+    context.add(path + ".client_key", "client_cert and client_key go together");
 }
 
 std::optional<TlsSettings> ClientCertificateConfig::tls(const std::filesystem::path& caFile,

@@ -23,28 +23,27 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "connectors/common/https_client.h"
-#include "core/domain/config_schema.h"
+#include "core/domain/config_table.h"
 
 namespace markbridge {
 
-// The schema rows both directions use, so the key names and their help are one.
-inline constexpr Field kClientCertField{"client_cert", FieldType::String, "\"\"", false,
-                                        "PEM client certificate for mutual TLS"};
-inline constexpr Field kClientKeyField{"client_key", FieldType::String, "\"\"", false,
-                                       "PEM private key of the client certificate"};
-inline constexpr Field kClientKeyPassphraseEnvField{
-    "client_key_passphrase_env", FieldType::String, "\"\"", false,
+// The keys both directions use, so their names and help are one.
+inline constexpr SettingText kClientCertField{"client_cert",
+                                              "PEM client certificate for mutual TLS"};
+inline constexpr SettingText kClientKeyField{"client_key",
+                                             "PEM private key of the client certificate"};
+inline constexpr SettingText kClientKeyPassphraseEnvField{
+    "client_key_passphrase_env",
     "environment variable holding the client key's passphrase, if it is encrypted"};
-inline constexpr Field kClientKeyPassphraseFileField{
-    "client_key_passphrase_file", FieldType::String, "\"\"", false,
-    "owner-only file holding the client key's passphrase"};
-inline constexpr Field kAuthField{
-    "auth", FieldType::Object, "{\"type\": \"none\"}", false,
+inline constexpr SettingText kClientKeyPassphraseFileField{
+    "client_key_passphrase_file", "owner-only file holding the client key's passphrase"};
+inline constexpr SettingText kAuthField{
+    "auth",
     "how the connector proves who it is: {\"type\": \"api_key\", \"header\", \"key_env\" | "
     "\"key_file\"}, {\"type\": \"bearer\", \"token_env\" | \"token_file\"}, {\"type\": "
     "\"oauth2\", \"token_url\", \"client_id\", \"client_secret_env\" | "
@@ -61,9 +60,11 @@ struct AuthConfig {
   // Basic, which every server must accept) or "client_secret_post" (in the form).
   std::string client_auth = "client_secret_basic";
 
-  // The `auth` object at `path` (checked against its own schema; problems in `context`).
+  // The `auth` object at `path` (checked against its own table; problems in `context`).
   static AuthConfig fromJson(const nlohmann::json& auth, const std::string& path,
                              const std::filesystem::path& baseDir, const ConfigContext& context);
+  // The `auth` object's keys as a Markdown table, with their defaults.
+  static std::string describe();
 };
 
 // The client certificate settings (client_cert, client_key, client_key_passphrase_env/_file)
@@ -73,14 +74,33 @@ struct ClientCertificateConfig {
   std::string key_passphrase_env;
   std::filesystem::path key_passphrase_file;
 
+  // Reads those keys of `object` (a whole connector's settings, whose own table checks them).
   static ClientCertificateConfig fromJson(const nlohmann::json& object, const std::string& path,
                                           const std::filesystem::path& baseDir,
                                           const ConfigContext& context);
+  // What no single key can check: client_cert and client_key go together.
+  void check(const std::string& path, const ConfigContext& context) const;
   // The TLS settings with this certificate and its key's passphrase read; nothing (a problem
   // naming the setting in `context`) when a file is missing or the passphrase cannot be read.
   std::optional<TlsSettings> tls(const std::filesystem::path& caFile, const std::string& path,
                                  const ConfigContext& context) const;
 };
+
+// The rows of the client certificate keys, for a connector's table (SettingTable::rowsOf).
+const SettingTable<ClientCertificateConfig>& clientCertificateTable();
+
+// An `auth` row for a connector's table, filling the AuthConfig `get` names.
+template <class C, class Get>
+SettingTable<C>& addAuthRow(SettingTable<C>& table, Get get) {
+  return table.converted(
+      std::string(kAuthField.key), FieldType::Object, "object", std::string(kAuthField.description),
+      [get](C& c, const nlohmann::json& v, const SettingScope& scope) {
+        std::invoke(get, c) = AuthConfig::fromJson(v, scope.path, scope.base_dir, scope.context);
+      },
+      [get](C& c) {
+        return nlohmann::json{{"type", std::invoke(get, c).type}};
+      });
+}
 
 // One connector's credentials, safe to use from several threads at once.
 class Credentials {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "connectors/common/credentials.h"
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/outbound/outbound_types.h"
 #include "core/domain/config_table.h"
@@ -212,16 +213,19 @@ std::string describeConfiguration() {
   text += "\n## school\n\n" + schoolTable().describe();
   text += "\n## store\n\n" + storeTable().describe();
   text += "\n## delivery\n\n" + deliveryTable().describe();
-  text += "\n## schedule\n\n" + describeSchema(ScheduleConfig::schema());
+  text += "\n## schedule\n\n" + ScheduleConfig::describe();
   text += "\n## service\n\n" + serviceTable().describe();
-  text += "\n## rules\n\n" + describeSchema(RuleSet::schema());
-  text += "\n## calendar file\n\n" + describeSchema(SchoolCalendar::schema());
+  text += "\n## rules\n\n" + RuleSet::describe();
+  text += "\n## rules.admission_register\n\n" + AdmissionReturnSettings::table().describe();
+  text += "\n## rules.missing_education\n\n" + MissingEducationSettings::table().describe();
+  text += "\n## calendar file\n\n" + SchoolCalendar::describe();
   for (const auto& t : inboundTypes())
     text += "\n## source type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" +
             t.describe();
   for (const auto& t : outboundTypes())
     text += "\n## sink type `" + std::string(t.type) + "`: " + std::string(t.summary) + "\n\n" +
             t.describe();
+  text += "\n## auth (of a source or a sink)\n\n" + AuthConfig::describe();
   return text;
 }
 

@@ -7,24 +7,6 @@
 namespace markbridge {
 namespace {
 
-constexpr Field kFields[] = {
-    {"new_pupil", FieldType::Boolean, "true", false,
-     "raise a new pupil return (reg. 13(1)) for each admission"},
-    {"deletion", FieldType::Boolean, "true", false,
-     "raise a deletion return (reg. 13(4)) for each leaving date"},
-    {"youngest_years", FieldType::Array, R"(["N1","N2","R","7"])", false,
-     "year groups that are the school's most junior class: their pupils starting on the first "
-     "school day of the year get no new pupil return (reg. 13(2))"},
-    {"youngest_on_first_day", FieldType::Boolean, "false", false,
-     "the LA asked for new pupil returns for the most junior class starting on the first day "
-     "too (reg. 13(3))"},
-    {"final_year", FieldType::String, "\"\"", false,
-     "the school's final year group (e.g. \"6\" or \"11\"): its pupils leaving in July or August "
-     "completed it and get no deletion return; empty: every leaver gets one"},
-    {"final_year_leavers", FieldType::Boolean, "false", false,
-     "the LA asked for deletion returns for pupils who completed the final year too"},
-};
-
 bool inWindow(Date day, const PupilRegister& reg, Date from, Date through) {
   return day >= from && day <= through && reg.calendar().covers(day);
 }
@@ -87,32 +69,29 @@ Event deletion(const Pupil& pupil, const PupilRegister& reg, const OnRollPeriod&
 
 }  // namespace
 
-std::span<const Field> AdmissionReturnSettings::schema() {
-  return kFields;
-}
-
-AdmissionReturnSettings AdmissionReturnSettings::fromJson(const nlohmann::json& json,
-                                                          const std::string& path,
-                                                          const ConfigContext& context) {
-  AdmissionReturnSettings s;
-  auto f = applySchema(json, kFields, path, context);
-  s.new_pupil = f.value("new_pupil", true);
-  s.deletion = f.value("deletion", true);
-  s.youngest_on_first_day = f.value("youngest_on_first_day", false);
-  s.final_year = f.value("final_year", std::string());
-  s.final_year_leavers = f.value("final_year_leavers", false);
-  if (f.contains("youngest_years") && f["youngest_years"].is_array()) {
-    s.youngest_years.clear();
-    for (std::size_t i = 0; i < f["youngest_years"].size(); ++i) {
-      const auto& year = f["youngest_years"][i];
-      if (year.is_string())
-        s.youngest_years.insert(year.get<std::string>());
-      else
-        context.add(path + ".youngest_years[" + std::to_string(i) + "]",
-                    "must be a year group such as \"R\" or \"7\"", year.dump());
-    }
-  }
-  return s;
+const SettingTable<AdmissionReturnSettings>& AdmissionReturnSettings::table() {
+  using A = AdmissionReturnSettings;
+  static const auto table =
+      SettingTable<A>()
+          .boolean("new_pupil", &A::new_pupil,
+                   "raise a new pupil return (reg. 13(1)) for each admission")
+          .boolean("deletion", &A::deletion,
+                   "raise a deletion return (reg. 13(4)) for each leaving date")
+          .list("youngest_years", &A::youngest_years,
+                "year groups that are the school's most junior class: their pupils starting on "
+                "the first school day of the year get no new pupil return (reg. 13(2))",
+                "must be a year group such as \"R\" or \"7\"")
+          .boolean("youngest_on_first_day", &A::youngest_on_first_day,
+                   "the LA asked for new pupil returns for the most junior class starting on the "
+                   "first day too (reg. 13(3))")
+          .text("final_year", &A::final_year,
+                "the school's final year group (e.g. \"6\" or \"11\"): its pupils leaving in "
+                "July or August completed it and get no deletion return; empty: every leaver gets "
+                "one")
+          .boolean("final_year_leavers", &A::final_year_leavers,
+                   "the LA asked for deletion returns for pupils who completed the final year "
+                   "too");
+  return table;
 }
 
 std::vector<Event> admissionReturns(const Pupil& pupil, const PupilRegister& reg,

@@ -14,11 +14,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <set>
-#include <span>
 #include <string>
 #include <vector>
 
-#include "core/domain/config_schema.h"
+#include "core/domain/config_table.h"
 #include "core/rules/event.h"
 #include "core/rules/register.h"
 
@@ -37,9 +36,9 @@ struct AdmissionReturnSettings {
   bool final_year_leavers = false;  // the LA asked for those too
   int new_pupil_due_days = 5;       // "by the end of the fifth day after entry"
 
-  static std::span<const Field> schema();
-  static AdmissionReturnSettings fromJson(const nlohmann::json& json, const std::string& path,
-                                          const ConfigContext& context);
+  // The `rules.admission_register` settings; the member initialisers above are the defaults
+  // (new_pupil_due_days is the regulation's, not a setting).
+  static const SettingTable<AdmissionReturnSettings>& table();
 };
 
 // The returns owed for this pupil that arose in [from, through] on days the calendar covers

@@ -7,21 +7,6 @@
 namespace markbridge {
 namespace {
 
-constexpr Field kFields[] = {
-    {"vanished", FieldType::Boolean, "true", false,
-     "raise a DSL concern and a missing_education LA notification for a pupil who vanishes from "
-     "the exports without a leaving date"},
-    {"vanished_after_syncs", FieldType::Integer, "3", false,
-     "consecutive syncs whose imports listed the roll without naming the pupil before they count "
-     "as vanished (a source that failed or did not run that sync does not count)"},
-    {"roll_sources", FieldType::Array, "null", false,
-     "the sources whose every import lists the whole roll (e.g. the daily SIMS export); null: "
-     "every source except mis_rest (incremental) and ctf_xml (transfer files)"},
-    {"leavers", FieldType::Boolean, "true", false,
-     "raise a DSL concern and a missing_education LA notification for a leaver with an open "
-     "unauthorised-absence run or an unknown destination"},
-};
-
 bool inWindow(Date day, const PupilRegister& reg, Date from, Date through) {
   return day >= from && day <= through && reg.calendar().covers(day);
 }
@@ -29,7 +14,7 @@ bool inWindow(Date day, const PupilRegister& reg, Date from, Date through) {
 // The pair of events each case raises: the DSL's concern and the LA's notification.
 void raise(std::vector<Event>& events, const std::string& rule, const Pupil& pupil,
            const PupilRegister& reg, const std::string& episode, Date occurred, Date from, Date to,
-           const std::string& summary, nlohmann::json details) {
+           const std::string& summary, const nlohmann::json& details) {
   Event concern = makeEvent(rule + "_dsl", "concern", pupil, reg, episode, occurred, from, to);
   concern.summary = summary;
   nlohmann::json action = details;
@@ -53,37 +38,43 @@ bool destinationUnknown(const OnRollPeriod& period) {
 
 }  // namespace
 
-std::span<const Field> MissingEducationSettings::schema() {
-  return kFields;
-}
-
-MissingEducationSettings MissingEducationSettings::fromJson(const nlohmann::json& json,
-                                                            const std::string& path,
-                                                            const ConfigContext& context) {
-  MissingEducationSettings s;
-  auto f = applySchema(json, kFields, path, context);
-  s.vanished = f.value("vanished", true);
-  s.leavers = f.value("leavers", true);
-  if (f.contains("vanished_after_syncs") && f["vanished_after_syncs"].is_number_integer()) {
-    int n = f["vanished_after_syncs"].get<int>();
-    if (n < 1 || n > 100)
-      context.add(path + ".vanished_after_syncs", "must be a number of syncs from 1 to 100",
-                  std::to_string(n));
-    else
-      s.vanished_after_syncs = n;
-  }
-  if (f.contains("roll_sources") && f["roll_sources"].is_array()) {
-    s.roll_sources.emplace();
-    for (std::size_t i = 0; i < f["roll_sources"].size(); ++i) {
-      const auto& name = f["roll_sources"][i];
-      if (name.is_string())
-        s.roll_sources->push_back(name.get<std::string>());
-      else
-        context.add(path + ".roll_sources[" + std::to_string(i) + "]",
-                    "must be the name of a source", name.dump());
-    }
-  }
-  return s;
+const SettingTable<MissingEducationSettings>& MissingEducationSettings::table() {
+  using M = MissingEducationSettings;
+  static const auto table =
+      SettingTable<M>()
+          .boolean("vanished", &M::vanished,
+                   "raise a DSL concern and a missing_education LA notification for a pupil who "
+                   "vanishes from the exports without a leaving date")
+          .integer("vanished_after_syncs", &M::vanished_after_syncs,
+                   "consecutive syncs whose imports listed the roll without naming the pupil "
+                   "before they count as vanished (a source that failed or did not run that sync "
+                   "does not count)",
+                   {1, 100})
+          .converted(
+              "roll_sources", FieldType::Array, "array of strings, or null",
+              "the sources whose every import lists the whole roll (e.g. the daily SIMS export); "
+              "null: every source except mis_rest (incremental) and ctf_xml (transfer files)",
+              [](M& m, const nlohmann::json& names, const SettingScope& scope) {
+                if (names.is_null()) {
+                  m.roll_sources.reset();
+                  return;
+                }
+                m.roll_sources.emplace();
+                for (std::size_t i = 0; i < names.size(); ++i) {
+                  if (names[i].is_string())
+                    m.roll_sources->push_back(names[i].get<std::string>());
+                  else
+                    scope.context.add(scope.path + "[" + std::to_string(i) + "]",
+                                      "must be the name of a source", names[i].dump());
+                }
+              },
+              [](M& m) {
+                return m.roll_sources ? nlohmann::json(*m.roll_sources) : nlohmann::json(nullptr);
+              })
+          .boolean("leavers", &M::leavers,
+                   "raise a DSL concern and a missing_education LA notification for a leaver "
+                   "with an open unauthorised-absence run or an unknown destination");
+  return table;
 }
 
 std::string MissingEducationSettings::digest() const {

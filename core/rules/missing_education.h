@@ -16,11 +16,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
-#include "core/domain/config_schema.h"
+#include "core/domain/config_table.h"
 #include "core/rules/event.h"
 #include "core/rules/register.h"
 
@@ -35,9 +34,8 @@ struct MissingEducationSettings {
   // incremental MIS API (mis_rest) and transfer files (ctf_xml); decided by the app.
   std::optional<std::vector<std::string>> roll_sources;
 
-  static std::span<const Field> schema();
-  static MissingEducationSettings fromJson(const nlohmann::json& json, const std::string& path,
-                                           const ConfigContext& context);
+  // The `rules.missing_education` settings; the member initialisers above are the defaults.
+  static const SettingTable<MissingEducationSettings>& table();
   std::string digest() const;  // what the rules read, for the evaluation checkpoint
 };
 

@@ -9,25 +9,51 @@
 namespace markbridge {
 namespace {
 
-constexpr Field kRulesFields[] = {
-    {"policies", FieldType::Array, R"(["statutory"])", false,
-     "the policies to run: \"statutory\" (built in: docs/policies/statutory.json) and/or paths "
-     "of policy files, relative to the config file"},
-    {"notify_from", FieldType::String, "\"\"", false,
-     "yyyy-mm-dd: events that arose before this day are recorded but never sent (set it to the "
-     "go-live day when connecting a school part-way through the year)"},
-    {"admission_register", FieldType::Object, "{}", false,
-     "the admission register's LA returns (new_pupil, deletion): which are owed; see "
-     "docs/rules.md \"Admission register returns\""},
-    {"missing_education", FieldType::Object, "{}", false,
-     "children missing education (vanished pupils, leavers with an open unauthorised run or no "
-     "destination): see docs/rules.md \"Children missing education\""},
+// The `rules` section as written; the initialisers are the defaults.
+struct RulesSettings {
+  // The policies as written: an entry that is not a name is reported when they are loaded, in
+  // order with the policy files' own problems.
+  nlohmann::json policies = nlohmann::json::array({"statutory"});
+  std::optional<Date> notify_from;
+  AdmissionReturnSettings admission_register;
+  MissingEducationSettings missing_education;
 };
+
+const SettingTable<RulesSettings>& rulesTable() {
+  using R = RulesSettings;
+  static const auto table =
+      SettingTable<R>()
+          .converted(
+              "policies", FieldType::Array, "array of strings",
+              "the policies to run: \"statutory\" (built in: docs/policies/statutory.json) and/or "
+              "paths of policy files, relative to the config file",
+              [](R& r, const nlohmann::json& v, const SettingScope&) { r.policies = v; },
+              [](R& r) { return r.policies; })
+          .converted(
+              "notify_from", FieldType::String, "string (yyyy-mm-dd)",
+              "yyyy-mm-dd: events that arose before this day are recorded but never sent (set it "
+              "to the go-live day when connecting a school part-way through the year)",
+              [](R& r, const nlohmann::json& v, const SettingScope& scope) {
+                auto text = v.get<std::string>();
+                r.notify_from = text.empty() ? std::nullopt : Date::parseIso(text);
+                if (!text.empty() && !r.notify_from)
+                  scope.context.add(scope.path, "is not a date yyyy-mm-dd", text);
+              },
+              [](R& r) { return nlohmann::json(r.notify_from ? r.notify_from->iso() : ""); })
+          .section("admission_register", &R::admission_register, AdmissionReturnSettings::table(),
+                   "the admission register's LA returns (new_pupil, deletion): which are owed; see "
+                   "docs/rules.md \"Admission register returns\"")
+          .section("missing_education", &R::missing_education, MissingEducationSettings::table(),
+                   "children missing education (vanished pupils, leavers with an open "
+                   "unauthorised run or no destination): see docs/rules.md \"Children missing "
+                   "education\"");
+  return table;
+}
 
 }  // namespace
 
-std::span<const Field> RuleSet::schema() {
-  return kRulesFields;
+std::string RuleSet::describe() {
+  return rulesTable().describe();
 }
 
 const Policy& RuleSet::statutory() {
@@ -44,18 +70,12 @@ const Policy& RuleSet::statutory() {
 RuleSet RuleSet::fromJson(const nlohmann::json& json, const std::string& path,
                           const std::filesystem::path& baseDir, const ConfigContext& context) {
   RuleSet set;
-  auto rules = applySchema(json, kRulesFields, path, context);
-  if (auto from = rules.value("notify_from", std::string()); !from.empty()) {
-    set.notifyFrom_ = Date::parseIso(from);
-    if (!set.notifyFrom_) context.add(path + ".notify_from", "is not a date yyyy-mm-dd", from);
-  }
-  set.admission_ =
-      AdmissionReturnSettings::fromJson(rules.value("admission_register", nlohmann::json::object()),
-                                        path + ".admission_register", context);
-  set.missing_ =
-      MissingEducationSettings::fromJson(rules.value("missing_education", nlohmann::json::object()),
-                                         path + ".missing_education", context);
-  const auto& names = rules.contains("policies") ? rules["policies"] : nlohmann::json::array();
+  RulesSettings rules;
+  rulesTable().apply(json, path, baseDir, context, rules);
+  set.notifyFrom_ = rules.notify_from;
+  set.admission_ = rules.admission_register;
+  set.missing_ = rules.missing_education;
+  const auto& names = rules.policies;
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string at = path + ".policies[" + std::to_string(i) + "]";
     if (!names[i].is_string()) {
@@ -99,7 +119,7 @@ struct CheckpointHeader {
   uint32_t unused = 0;
   uint64_t rules = 0;      // the policies and the calendar
   uint64_t pupil = 0;      // the details conditions read
-  uint64_t register_ = 0;  // the register up to `day`
+  uint64_t register_ = 0;  // up to `day`; NOLINT(readability-identifier-naming): a keyword
   int32_t day = -1;        // school day index
   int32_t unused_end = 0;
 };

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
-#include <span>
 #include <string_view>
 #include <vector>
 
@@ -18,7 +17,8 @@ namespace markbridge {
 
 class RuleSet {
  public:
-  static std::span<const Field> schema();
+  // The `rules` settings as a Markdown table, with their defaults.
+  static std::string describe();
   // Policy files are read here (relative to `baseDir`); problems name the JSON path.
   static RuleSet fromJson(const nlohmann::json& json, const std::string& path,
                           const std::filesystem::path& baseDir, const ConfigContext& context);

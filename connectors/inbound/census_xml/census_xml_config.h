@@ -5,7 +5,6 @@
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
-#include <span>
 #include <string>
 
 #include "connectors/inbound/common/source_config.h"
@@ -22,7 +21,8 @@ struct CensusXmlConfig : FileSourceConfig {
   // term"; the school knows which days that was), keyed termly / annual / summer_half_term_2.
   std::map<std::string, CensusPeriod> periods;
 
-  static std::span<const Field> schema();
+  // Its settings as a Markdown table; the member initialisers are the defaults.
+  static std::string describe();
   static CensusXmlConfig fromJson(const nlohmann::json& json, const std::string& path,
                                   const std::filesystem::path& baseDir,
                                   const ConfigContext& context);

@@ -4,75 +4,71 @@
 
 namespace markbridge {
 
-std::map<std::string, std::string> stringMap(const nlohmann::json& filled, const char* key,
-                                             const std::string& path,
-                                             const ConfigContext& context) {
-  std::map<std::string, std::string> map;
-  if (!filled.contains(key)) return map;
-  for (const auto& [k, v] : filled[key].items()) {
-    if (v.is_string())
-      map[k] = v.get<std::string>();
-    else
-      context.add(path + "." + key + "." + k, "must be a string", v.dump());
-  }
-  return map;
+const SettingTable<FileSourceConfig>& fileSourceTable() {
+  using F = FileSourceConfig;
+  static const auto table =
+      SettingTable<F>()
+          .text("name", &F::name, "a short name for this source, e.g. \"sims\"")
+          .required()
+          .paths("files", &F::files,
+                 "files to read on each sync (paths relative to the config file)")
+          .path("drop_folder", &F::drop_folder,
+                "a folder watched on each sync: each file is read once, then moved to archive/ "
+                "(stored) or quarantine/ with <name>.error.txt (refused)")
+          .integer("settle_seconds", &F::settle_seconds,
+                   "a dropped file modified more recently than this is still being written: left "
+                   "for the next sync",
+                   {0})
+          .integer("priority", &F::priority,
+                   "precedence when two sources disagree on a session: a mark from a "
+                   "lower-priority source never replaces one written by a higher-priority source")
+          .map("code_map", &F::code_map,
+               "vendor code -> 2024 code, layered over the built-in legacy map, e.g. {\"H\": "
+               "\"G\"}; \"-\" means register not taken");
+  return table;
 }
 
-FileSourceConfig FileSourceConfig::from(const nlohmann::json& filled, const std::string& path,
-                                        const std::filesystem::path& baseDir,
-                                        const ConfigContext& context) {
-  FileSourceConfig config;
-  if (filled.contains("name")) config.name = filled["name"].get<std::string>();
-  if (filled.contains("files")) {
-    const auto& files = filled["files"];
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      if (!files[i].is_string()) {
-        context.add(path + ".files[" + std::to_string(i) + "]", "must be a file path",
-                    files[i].dump());
-        continue;
-      }
-      config.files.push_back(resolveConfigPath(baseDir, files[i].get<std::string>()));
-    }
-  }
-  if (filled.contains("priority")) config.priority = filled["priority"].get<int>();
-  config.drop_folder = resolveConfigPath(baseDir, filled.value("drop_folder", std::string()));
-  config.settle_seconds = filled.value("settle_seconds", 10);
-  if (config.settle_seconds < 0)
-    context.add(path + ".settle_seconds", "must not be negative",
-                std::to_string(config.settle_seconds));
-  config.code_map = stringMap(filled, "code_map", path, context);
-  return config;
+const SettingTable<CsvOptions>& csvTable() {
+  using O = CsvOptions;
+  static const auto table =
+      SettingTable<O>()
+          .converted(
+              "encoding", FieldType::String, "string",
+              "auto | utf-8 | windows-1252 | utf-16le (auto: BOM, then UTF-8, else Windows-1252)",
+              [](O& o, const nlohmann::json& v, const SettingScope& scope) {
+                auto text = v.get<std::string>();
+                if (auto encoding = parseTextEncoding(text))
+                  o.encoding = *encoding;
+                else
+                  scope.context.add(scope.path, "must be auto, utf-8, windows-1252 or utf-16le",
+                                    text);
+              },
+              [](O& o) { return nlohmann::json(std::string(toString(o.encoding))); })
+          .converted(
+              "delimiter", FieldType::String, "string", "auto | , | ; | tab",
+              [](O& o, const nlohmann::json& v, const SettingScope& scope) {
+                auto text = v.get<std::string>();
+                if (text == "auto")
+                  o.delimiter = 0;
+                else if (text == "tab" || text == "\t")
+                  o.delimiter = '\t';
+                else if (text == "," || text == ";")
+                  o.delimiter = text[0];
+                else
+                  scope.context.add(scope.path, "must be auto, \",\", \";\" or \"tab\"", text);
+              },
+              [](O& o) {
+                return nlohmann::json(o.delimiter == 0      ? std::string("auto")
+                                      : o.delimiter == '\t' ? std::string("tab")
+                                                            : std::string(1, o.delimiter));
+              });
+  return table;
 }
 
 CodeMap FileSourceConfig::codeMap(const std::string& path, const ConfigContext& context) const {
   auto codes = CodeMap::builtIn();
   codes.addOverrides(code_map, path + ".code_map", context);
   return codes;
-}
-
-CsvOptions CsvOptions::from(const nlohmann::json& filled, const std::string& path,
-                            const ConfigContext& context) {
-  CsvOptions options;
-  if (filled.contains("encoding")) {
-    auto text = filled["encoding"].get<std::string>();
-    if (auto encoding = parseTextEncoding(text))
-      options.encoding = *encoding;
-    else
-      context.add(path + ".encoding", "must be auto, utf-8, windows-1252 or utf-16le", text);
-  }
-  if (filled.contains("delimiter")) {
-    auto text = filled["delimiter"].get<std::string>();
-    if (text == "auto")
-      options.delimiter = 0;
-    else if (text == "tab" || text == "\t")
-      options.delimiter = '\t';
-    else if (text == "," || text == ";")
-      options.delimiter = text[0];
-    else
-      context.add(path + ".delimiter", "must be auto, \",\", \";\" or \"tab\"", text);
-  }
-  options.columns = stringMap(filled, "columns", path, context);
-  return options;
 }
 
 }  // namespace markbridge

@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <nlohmann/json_fwd.hpp>
-#include <span>
 #include <string>
 
 #include "connectors/inbound/common/source_config.h"
@@ -15,7 +14,8 @@ struct CtfXmlConfig : FileSourceConfig {
   // for two-character codes such as C1), or auto (tokens when the string has a comma).
   std::string marks_form = "auto";
 
-  static std::span<const Field> schema();
+  // Its settings as a Markdown table; the member initialisers are the defaults.
+  static std::string describe();
   static CtfXmlConfig fromJson(const nlohmann::json& json, const std::string& path,
                                const std::filesystem::path& baseDir, const ConfigContext& context);
 };

@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <nlohmann/json_fwd.hpp>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -15,7 +14,8 @@ struct SimsCsvConfig : FileSourceConfig, CsvOptions {
   std::string layout = "auto";              // auto | long | grid
   std::vector<std::string> ignore_columns;  // grid: headers read as neither pupil nor session
 
-  static std::span<const Field> schema();
+  // Its settings as a Markdown table; the member initialisers are the defaults.
+  static std::string describe();
   // Pure validation: no file is opened here.
   static SimsCsvConfig fromJson(const nlohmann::json& json, const std::string& path,
                                 const std::filesystem::path& baseDir, const ConfigContext& context);

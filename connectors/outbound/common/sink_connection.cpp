@@ -6,74 +6,42 @@
 
 namespace markbridge {
 
-std::span<const Field> ConnectionConfig::fields() {
-  static constexpr Field kFields[] = {
-      {"base_url", FieldType::String, "", true,
-       "the destination's address, https://host[:port][/prefix]"},
-      {"ca_file", FieldType::String, "", true,
-       "PEM bundle of the CA that signs the destination's certificate (verification is always "
-       "on)"},
-      kClientCertField,
-      kClientKeyField,
-      kClientKeyPassphraseEnvField,
-      kClientKeyPassphraseFileField,
-      {"timeout_ms", FieldType::Integer, "10000", false,
-       "the hard limit on one delivery attempt: connecting, the TLS handshake, every request "
-       "and its answer together"},
-      {"max_in_flight", FieldType::Integer, "16", false,
-       "requests in flight at once, each on a kept-alive connection of its own (a pupil's items "
-       "still go one at a time, in order)"},
-      {"max_per_second", FieldType::Number, "0", false,
-       "attempts started a second at most (0: as fast as the destination answers); a 429 or a "
-       "503 with Retry-After slows the sink further"},
-      kAuthField,
-  };
-  return kFields;
+const SettingTable<ConnectionConfig>& connectionTable() {
+  using C = ConnectionConfig;
+  static const auto table = [] {
+    SettingTable<C> t;
+    t.text("base_url", &C::base_url, "the destination's address, https://host[:port][/prefix]")
+        .required()
+        .refuse(
+            [](const nlohmann::json& v) {
+              auto url = v.get<std::string>();
+              return !url.empty() && url.rfind("https://", 0) != 0;
+            },
+            "must start with https:// (TLS is required)")
+        .path("ca_file", &C::ca_file,
+              "PEM bundle of the CA that signs the destination's certificate (verification is "
+              "always on)")
+        .required()
+        .rowsOf(&C::certificate, clientCertificateTable())
+        .integer("timeout_ms", &C::timeout_ms,
+                 "the hard limit on one delivery attempt: connecting, the TLS handshake, every "
+                 "request and its answer together",
+                 {100})
+        .integer("max_in_flight", &C::max_in_flight,
+                 "requests in flight at once, each on a kept-alive connection of its own (a "
+                 "pupil's items still go one at a time, in order)",
+                 {1, 64})
+        .number("max_per_second", &C::max_per_second,
+                "attempts started a second at most (0: as fast as the destination answers); a 429 "
+                "or a 503 with Retry-After slows the sink further",
+                0);
+    return addAuthRow(t, &C::auth);
+  }();
+  return table;
 }
 
-std::vector<Field> withConnectionFields(std::span<const Field> own) {
-  std::vector<Field> all(own.begin(), own.begin() + std::min<std::size_t>(own.size(), 2));
-  auto connection = ConnectionConfig::fields();
-  all.insert(all.end(), connection.begin(), connection.end());
-  if (own.size() > 2) all.insert(all.end(), own.begin() + 2, own.end());
-  return all;
-}
-
-ConnectionConfig ConnectionConfig::fromJson(const nlohmann::json& f, const std::string& path,
-                                            const std::filesystem::path& baseDir,
-                                            const ConfigContext& context) {
-  ConnectionConfig c;
-  auto str = [](const nlohmann::json& j, const char* key) {
-    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-  };
-  auto file = [&](const nlohmann::json& j, const char* key) {
-    auto value = str(j, key);
-    return value.empty() ? std::filesystem::path() : resolveConfigPath(baseDir, value);
-  };
-  c.sink = str(f, "name");
-  c.base_url = str(f, "base_url");
-  if (!c.base_url.empty() && c.base_url.rfind("https://", 0) != 0)
-    context.add(path + ".base_url", "must start with https:// (TLS is required)", c.base_url);
-  c.ca_file = file(f, "ca_file");
-  c.certificate = ClientCertificateConfig::fromJson(f, path, baseDir, context);
-  if (f.contains("timeout_ms") && f["timeout_ms"].is_number_integer()) {
-    c.timeout_ms = f["timeout_ms"].get<int>();
-    if (c.timeout_ms < 100)
-      context.add(path + ".timeout_ms", "must be at least 100", std::to_string(c.timeout_ms));
-  }
-  if (f.contains("max_in_flight") && f["max_in_flight"].is_number_integer()) {
-    c.max_in_flight = f["max_in_flight"].get<int>();
-    if (c.max_in_flight < 1 || c.max_in_flight > 64)
-      context.add(path + ".max_in_flight", "must be from 1 to 64", std::to_string(c.max_in_flight));
-  }
-  if (f.contains("max_per_second") && f["max_per_second"].is_number()) {
-    c.max_per_second = f["max_per_second"].get<double>();
-    if (c.max_per_second < 0)
-      context.add(path + ".max_per_second", "must be 0 or more", f["max_per_second"].dump());
-  }
-  if (f.contains("auth"))
-    c.auth = AuthConfig::fromJson(f["auth"], path + ".auth", baseDir, context);
-  return c;
+void ConnectionConfig::check(const std::string& path, const ConfigContext& context) const {
+  certificate.check(path, context);
 }
 
 std::unique_ptr<SinkConnection> SinkConnection::open(const ConnectionConfig& config,

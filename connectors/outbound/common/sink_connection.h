@@ -12,13 +12,12 @@
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
 #include "connectors/common/credentials.h"
 #include "connectors/common/https_client.h"
-#include "core/domain/config_schema.h"
+#include "core/domain/config_table.h"
 #include "core/outbox/sink.h"
 
 namespace markbridge {
@@ -36,16 +35,13 @@ struct ConnectionConfig {
   double max_per_second = 0;
   static constexpr int kDefaultMaxInFlight = 16;
 
-  // The settings above, for a sink's schema; `auth` is checked by fromJson.
-  static std::span<const Field> fields();
-  static ConnectionConfig fromJson(const nlohmann::json& checked, const std::string& path,
-                                   const std::filesystem::path& baseDir,
-                                   const ConfigContext& context);
+  // What no single key can check (after the table filled the struct).
+  void check(const std::string& path, const ConfigContext& context) const;
 };
 
-// A sink's schema: its own first two fields (name, type), the connection's, then the rest of
-// its own.
-std::vector<Field> withConnectionFields(std::span<const Field> own);
+// The rows of the settings above, for a sink's table (SettingTable::rowsOf): every HTTPS sink
+// takes them after its name and type.
+const SettingTable<ConnectionConfig>& connectionTable();
 
 // An open connection to one sink's destination, with its credentials.
 class SinkConnection {

@@ -8,17 +8,36 @@
 namespace markbridge {
 namespace {
 
-constexpr Field kOwnFields[] = {
-    {"name", FieldType::String, "", true, "a short name for this sink, e.g. \"cpoms\""},
-    {"type", FieldType::String, "", true, "\"cpoms\""},
-    {"events", FieldType::Array, R"(["concern","task","note"])", false,
-     "the event types sent here: concern, task, note"},
-    {"categories", FieldType::Array, R"(["Attendance"])", false,
-     "the incident categories for tasks and notes (a concern's rule names its own)"},
-    {"lookup_before_create", FieldType::Boolean, "false", false,
-     "ask for an incident with the event's external_ref before creating one (for an API that "
-     "ignores Idempotency-Key)"},
-};
+const SettingTable<CpomsConfig>& cpomsTable() {
+  using M = CpomsConfig;
+  static const auto table =
+      SettingTable<M>()
+          .text("name", &M::name, "a short name for this sink, e.g. \"cpoms\"")
+          .required()
+          .typeKey("cpoms")
+          .rowsOf(&M::connection, connectionTable())
+          .converted(
+              "events", FieldType::Array, "array of strings",
+              "the event types sent here: concern, task, note",
+              [](M& c, const nlohmann::json& events, const SettingScope& scope) {
+                c.events.clear();
+                for (std::size_t i = 0; i < events.size(); ++i) {
+                  auto type = events[i].is_string() ? events[i].get<std::string>() : "";
+                  if (type != "concern" && type != "task" && type != "note")
+                    scope.context.add(scope.path + "[" + std::to_string(i) + "]",
+                                      "must be concern, task or note", events[i].dump());
+                  else
+                    c.events.insert(type);
+                }
+              },
+              [](M& c) { return nlohmann::json(c.events); })
+          .list("categories", &M::categories,
+                "the incident categories for tasks and notes (a concern's rule names its own)")
+          .boolean("lookup_before_create", &M::lookup_before_create,
+                   "ask for an incident with the event's external_ref before creating one (for an "
+                   "API that ignores Idempotency-Key)");
+  return table;
+}
 
 std::string idOf(const std::string& body) {
   auto json = nlohmann::json::parse(body, nullptr, false);
@@ -86,32 +105,17 @@ nlohmann::json cpomsCorrectionBody(OutboxKind kind, const SinkEvent& event) {
   return {{"text", text}, {"source", "markbridge"}};
 }
 
-std::span<const Field> CpomsConfig::schema() {
-  static const std::vector<Field> fields = withConnectionFields(kOwnFields);
-  return fields;
+std::string CpomsConfig::describe() {
+  return cpomsTable().describe();
 }
 
 CpomsConfig CpomsConfig::fromJson(const nlohmann::json& json, const std::string& path,
                                   const std::filesystem::path& baseDir,
                                   const ConfigContext& context) {
   CpomsConfig config;
-  auto f = applySchema(json, schema(), path, context);
-  config.name = f.value("name", "");
-  config.connection = ConnectionConfig::fromJson(f, path, baseDir, context);
-  config.lookup_before_create = f.value("lookup_before_create", false);
-  const auto& events = f.contains("events") ? f["events"] : nlohmann::json::array();
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    auto type = events[i].is_string() ? events[i].get<std::string>() : "";
-    if (type != "concern" && type != "task" && type != "note")
-      context.add(path + ".events[" + std::to_string(i) + "]", "must be concern, task or note",
-                  events[i].dump());
-    else
-      config.events.insert(type);
-  }
-  const auto& categories = f.contains("categories") ? f["categories"] : nlohmann::json::array();
-  for (const auto& c : categories)
-    if (c.is_string()) config.categories.push_back(c.get<std::string>());
-  if (!f.contains("categories")) config.categories = {"Attendance"};
+  cpomsTable().apply(json, path, baseDir, context, config);
+  config.connection.sink = config.name;
+  config.connection.check(path, context);
   return config;
 }
 

@@ -10,7 +10,6 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <set>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -22,11 +21,12 @@ namespace markbridge {
 struct CpomsConfig {
   std::string name;
   ConnectionConfig connection;
-  std::set<std::string> events;         // concern, task, note
-  std::vector<std::string> categories;  // for tasks and notes (a concern names its own)
+  std::set<std::string> events = {"concern", "task", "note"};
+  std::vector<std::string> categories = {"Attendance"};  // tasks and notes (a concern: its own)
   bool lookup_before_create = false;
 
-  static std::span<const Field> schema();
+  // Its settings as a Markdown table; the member initialisers are the defaults.
+  static std::string describe();
   static CpomsConfig fromJson(const nlohmann::json& json, const std::string& path,
                               const std::filesystem::path& baseDir, const ConfigContext& context);
 };

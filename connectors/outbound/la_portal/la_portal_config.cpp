@@ -7,53 +7,62 @@
 namespace markbridge {
 namespace {
 
-constexpr Field kOwnFields[] = {
-    {"name", FieldType::String, "", true, "a short name for this sink, e.g. \"la\""},
-    {"type", FieldType::String, "", true, "\"la_portal\""},
-    {"events", FieldType::Array, R"(["unauthorised_10_day","sickness_15_day"])", false,
-     "notification types sent to this portal; corrections (`update`) always follow a "
-     "notification that was sent"},
-    {"contact", FieldType::Object, "{}", false,
-     "school attendance contact: {\"name\", \"email\", \"phone\"}"},
-};
+// The `contact` object's keys.
+const SettingTable<LaPortalConfig>& contactTable() {
+  using L = LaPortalConfig;
+  static const auto table = SettingTable<L>()
+                                .text("name", &L::contact_name, "who the LA asks for")
+                                .text("email", &L::contact_email, "their email address")
+                                .text("phone", &L::contact_phone, "their telephone number");
+  return table;
+}
+
+const SettingTable<LaPortalConfig>& laPortalTable() {
+  using L = LaPortalConfig;
+  static const auto table =
+      SettingTable<L>()
+          .text("name", &L::name, "a short name for this sink, e.g. \"la\"")
+          .required()
+          .typeKey("la_portal")
+          .rowsOf(&L::connection, connectionTable())
+          .converted(
+              "events", FieldType::Array, "array of strings",
+              "notification types sent to this portal; corrections (`update`) always follow a "
+              "notification that was sent",
+              [](L& c, const nlohmann::json& events, const SettingScope& scope) {
+                c.events.clear();
+                for (std::size_t i = 0; i < events.size(); ++i) {
+                  if (!events[i].is_string() ||
+                      (events[i] != "update" &&
+                       !isLaNotificationType(events[i].get<std::string>())))
+                    scope.context.add(
+                        scope.path + "[" + std::to_string(i) + "]",
+                        "is not an LA notification type (" + laNotificationTypeList() + ")",
+                        events[i].dump());
+                  else
+                    c.events.insert(events[i].get<std::string>());
+                }
+              },
+              [](L& c) { return nlohmann::json(c.events); })
+          .section(
+              "contact", [](L& c) -> L& { return c; }, contactTable(),
+              "school attendance contact: {\"name\", \"email\", \"phone\"}");
+  return table;
+}
 
 }  // namespace
 
-std::span<const Field> LaPortalConfig::schema() {
-  static const std::vector<Field> fields = withConnectionFields(kOwnFields);
-  return fields;
+std::string LaPortalConfig::describe() {
+  return laPortalTable().describe();
 }
 
 LaPortalConfig LaPortalConfig::fromJson(const nlohmann::json& json, const std::string& path,
                                         const std::filesystem::path& baseDir,
                                         const ConfigContext& context) {
   LaPortalConfig config;
-  auto f = applySchema(json, schema(), path, context);
-  config.name = f.value("name", "");
-  config.connection = ConnectionConfig::fromJson(f, path, baseDir, context);
-  if (f.contains("events")) {
-    const auto& events = f["events"];
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      std::string p = path + ".events[" + std::to_string(i) + "]";
-      if (!events[i].is_string() ||
-          (events[i] != "update" && !isLaNotificationType(events[i].get<std::string>())))
-        context.add(p, "is not an LA notification type (" + laNotificationTypeList() + ")",
-                    events[i].dump());
-      else
-        config.events.insert(events[i].get<std::string>());
-    }
-  }
-  if (f.contains("contact")) {
-    const auto& c = f["contact"];
-    for (const auto& [key, value] : c.items()) {
-      if (!value.is_string() || (key != "name" && key != "email" && key != "phone"))
-        context.add(path + ".contact." + key, "contact takes string name, email and phone",
-                    value.dump());
-    }
-    config.contact_name = c.value("name", "");
-    config.contact_email = c.value("email", "");
-    config.contact_phone = c.value("phone", "");
-  }
+  laPortalTable().apply(json, path, baseDir, context, config);
+  config.connection.sink = config.name;
+  config.connection.check(path, context);
   return config;
 }
 

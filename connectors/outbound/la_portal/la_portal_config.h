@@ -4,21 +4,20 @@
 #include <filesystem>
 #include <nlohmann/json_fwd.hpp>
 #include <set>
-#include <span>
 #include <string>
 
 #include "connectors/outbound/common/sink_connection.h"
-#include "core/domain/config_schema.h"
 
 namespace markbridge {
 
 struct LaPortalConfig {
   std::string name;
   ConnectionConfig connection;
-  std::set<std::string> events;
+  std::set<std::string> events = {"unauthorised_10_day", "sickness_15_day"};
   std::string contact_name, contact_email, contact_phone;
 
-  static std::span<const Field> schema();
+  // Its settings as a Markdown table; the member initialisers are the defaults.
+  static std::string describe();
   static LaPortalConfig fromJson(const nlohmann::json& json, const std::string& path,
                                  const std::filesystem::path& baseDir,
                                  const ConfigContext& context);

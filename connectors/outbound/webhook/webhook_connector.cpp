@@ -6,23 +6,6 @@
 namespace markbridge {
 namespace {
 
-constexpr Field kOwnFields[] = {
-    {"name", FieldType::String, "", true, "a short name for this sink, e.g. \"myconcern\""},
-    {"type", FieldType::String, "", true, "\"webhook\""},
-    {"events", FieldType::Array, "", true,
-     "the event types sent here: LA notification types, concern, task, note"},
-    {"request", FieldType::Object, "", true,
-     "{\"method\": \"POST\", \"path\": TEMPLATE, \"headers\": {NAME: TEMPLATE}, \"body\": "
-     "JSON TEMPLATE}: the request that makes the record ({{event.summary}}, {{event.pupil.upn}}, "
-     "{{kind}}, {{key}}, {{school.urn}}...)"},
-    {"reference_field", FieldType::String, "\"id\"", false,
-     "the field of the answer (JSON) that names the record made"},
-    {"correction", FieldType::Object, "", false,
-     "the request that corrects a record when the register was amended ({{reference}} is the "
-     "record's, {{kind}} withdraw or revise); without it corrections are dead-lettered for a "
-     "person to act on"},
-};
-
 constexpr std::string_view kRoots[] = {"event", "kind", "key", "reference", "school"};
 
 std::optional<WebhookRequest> readRequest(const nlohmann::json& json, const std::string& path,
@@ -53,35 +36,75 @@ std::optional<WebhookRequest> readRequest(const nlohmann::json& json, const std:
   return r;
 }
 
+nlohmann::json requestJson(const WebhookRequest& r) {
+  return {{"method", r.method}, {"path", r.path}, {"headers", r.headers}, {"body", r.body}};
+}
+
+const SettingTable<WebhookConfig>& webhookTable() {
+  using W = WebhookConfig;
+  static const auto table =
+      SettingTable<W>()
+          .text("name", &W::name, "a short name for this sink, e.g. \"myconcern\"")
+          .required()
+          .typeKey("webhook")
+          .rowsOf(&W::connection, connectionTable())
+          .converted(
+              "events", FieldType::Array, "array of strings",
+              "the event types sent here: LA notification types, concern, task, note",
+              [](W& c, const nlohmann::json& events, const SettingScope& scope) {
+                c.events.clear();
+                for (std::size_t i = 0; i < events.size(); ++i) {
+                  if (events[i].is_string())
+                    c.events.insert(events[i].get<std::string>());
+                  else
+                    scope.context.add(scope.path + "[" + std::to_string(i) + "]",
+                                      "must be an event type", events[i].dump());
+                }
+                if (c.events.empty())
+                  scope.context.add(scope.path, "must name at least one event type");
+              },
+              [](W& c) { return nlohmann::json(c.events); })
+          .required()
+          .converted(
+              "request", FieldType::Object, "object",
+              "{\"method\": \"POST\", \"path\": TEMPLATE, \"headers\": {NAME: TEMPLATE}, "
+              "\"body\": JSON TEMPLATE}: the request that makes the record ({{event.summary}}, "
+              "{{event.pupil.upn}}, {{kind}}, {{key}}, {{school.urn}}...)",
+              [](W& c, const nlohmann::json& v, const SettingScope& scope) {
+                if (auto r = readRequest(v, scope.path, scope.context)) c.request = *r;
+              },
+              [](W& c) { return requestJson(c.request); })
+          .required()
+          .text("reference_field", &W::reference_field,
+                "the field of the answer (JSON) that names the record made")
+          .converted(
+              "correction", FieldType::Object, "object",
+              "the request that corrects a record when the register was amended ({{reference}} "
+              "is the record's, {{kind}} withdraw or revise); without it corrections are "
+              "dead-lettered for a person to act on",
+              [](W& c, const nlohmann::json& v, const SettingScope& scope) {
+                c.correction =
+                    v.is_null() ? std::nullopt : readRequest(v, scope.path, scope.context);
+              },
+              [](W& c) {
+                return c.correction ? requestJson(*c.correction) : nlohmann::json(nullptr);
+              });
+  return table;
+}
+
 }  // namespace
 
-std::span<const Field> WebhookConfig::schema() {
-  static const std::vector<Field> fields = withConnectionFields(kOwnFields);
-  return fields;
+std::string WebhookConfig::describe() {
+  return webhookTable().describe();
 }
 
 WebhookConfig WebhookConfig::fromJson(const nlohmann::json& json, const std::string& path,
                                       const std::filesystem::path& baseDir,
                                       const ConfigContext& context) {
   WebhookConfig config;
-  auto f = applySchema(json, schema(), path, context);
-  config.name = f.value("name", "");
-  config.connection = ConnectionConfig::fromJson(f, path, baseDir, context);
-  const auto& events = f.contains("events") ? f["events"] : nlohmann::json::array();
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    if (events[i].is_string())
-      config.events.insert(events[i].get<std::string>());
-    else
-      context.add(path + ".events[" + std::to_string(i) + "]", "must be an event type",
-                  events[i].dump());
-  }
-  if (f.contains("events") && config.events.empty())
-    context.add(path + ".events", "must name at least one event type");
-  if (f.contains("request"))
-    if (auto r = readRequest(f["request"], path + ".request", context)) config.request = *r;
-  if (f.contains("correction"))
-    config.correction = readRequest(f["correction"], path + ".correction", context);
-  config.reference_field = f.value("reference_field", std::string("id"));
+  webhookTable().apply(json, path, baseDir, context, config);
+  config.connection.sink = config.name;
+  config.connection.check(path, context);
   return config;
 }
 

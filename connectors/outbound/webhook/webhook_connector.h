@@ -17,7 +17,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <span>
 #include <string>
 
 #include "connectors/outbound/common/sink_connection.h"
@@ -40,7 +39,8 @@ struct WebhookConfig {
   std::optional<WebhookRequest> correction;
   std::string reference_field = "id";
 
-  static std::span<const Field> schema();
+  // Its settings as a Markdown table; the member initialisers are the defaults.
+  static std::string describe();
   static WebhookConfig fromJson(const nlohmann::json& json, const std::string& path,
                                 const std::filesystem::path& baseDir, const ConfigContext& context);
 };
