@@ -235,6 +235,13 @@ bool PgStatement::isNull(int column) const {
 }
 
 PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
+  // PostgreSQL only warns at a BEGIN inside a transaction and goes on, which would make two
+  // writers one; SQLite refuses it, and so does this.
+  if (PQtransactionStatus(db_.handle()) != PQTRANS_IDLE)
+    throw PostgresError(db_.where() +
+                            ": could not begin a transaction: one is already open on "
+                            "this connection (a second writer on the same store)",
+                        "25001");
   db_.exec("BEGIN", "begin a transaction");
 }
 
