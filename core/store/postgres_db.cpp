@@ -53,11 +53,29 @@ std::string describePostgresUri(const std::string& uri) {
   return where;
 }
 
-PgConnection::PgConnection(const std::string& uri) : where_(describePostgresUri(uri)) {
-  // Defaults first: what the URI says wins (expand_dbname: its settings override earlier ones).
-  const char* keywords[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+bool postgresUriHoldsPassword(const std::string& uri) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  PQfreemem(error);
+  if (!options) return false;
+  bool holds = false;
+  for (auto* o = options; o->keyword; ++o)
+    if (o->val && *o->val && std::string_view(o->keyword) == "password") holds = true;
+  PQconninfoFree(options);
+  return holds;
+}
+
+PgConnection::PgConnection(const std::string& uri, const std::string& password)
+    : where_(describePostgresUri(uri)) {
+  // Defaults first: what the URI says wins (expand_dbname: its settings override earlier ones);
+  // a password given apart comes after it, so it wins over the URI's.
+  const char* keywords[] = {"connect_timeout",
+                            "application_name",
+                            "client_encoding",
+                            "dbname",
+                            password.empty() ? nullptr : "password",
                             nullptr};
-  const char* values[] = {"10", "markbridge", "UTF8", uri.c_str(), nullptr};
+  const char* values[] = {"10", "markbridge", "UTF8", uri.c_str(), password.c_str(), nullptr};
   conn_ = PQconnectdbParams(keywords, values, 1);
   if (!conn_) throw PostgresError("cannot connect to " + where_ + ": out of memory", "");
   if (PQstatus(conn_) != CONNECTION_OK) {

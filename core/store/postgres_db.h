@@ -36,13 +36,16 @@ class PostgresError : public StoreError {
 // Where a PostgreSQL URI points, for messages: "PostgreSQL at 127.0.0.1:5432, database
 // markbridge, user gateway". The password (in the URI or not) is never part of it.
 std::string describePostgresUri(const std::string& uri);
+// Whether `uri` carries a password (a configuration file must not: it is read by many).
+bool postgresUriHoldsPassword(const std::string& uri);
 
 class PgConnection {
  public:
   // `uri`: postgresql://user@host:port/database?sslmode=require... (libpq's connection URI or
   // key=value string). The password comes from the URI, PGPASSWORD or a password file libpq
   // reads (~/.pgpass, PGPASSFILE: libpq ignores one others can read).
-  explicit PgConnection(const std::string& uri);
+  // `password`, when given, is used instead of any other (never part of a message).
+  explicit PgConnection(const std::string& uri, const std::string& password = "");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;

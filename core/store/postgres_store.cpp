@@ -16,7 +16,8 @@ namespace {
 // Each statement names the school as $1: a store sees only its own school's rows.
 class PostgresStore final : public Store {
  public:
-  PostgresStore(const std::string& uri, std::string school) : db_(uri), school_(std::move(school)) {
+  PostgresStore(const std::string& uri, std::string school, const std::string& password)
+      : db_(uri, password), school_(std::move(school)) {
     if (school_.empty())
       throw StoreError(db_.where() + ": a PostgreSQL store needs the school's URN");
     migratePostgresSchema(db_);
@@ -583,8 +584,9 @@ class PostgresStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> openPostgresStore(const std::string& uri, const std::string& school) {
-  return std::make_unique<PostgresStore>(uri, school);
+std::unique_ptr<Store> openPostgresStore(const std::string& uri, const std::string& school,
+                                         const std::string& password) {
+  return std::make_unique<PostgresStore>(uri, school, password);
 }
 
 }  // namespace markbridge

@@ -15,6 +15,8 @@ namespace markbridge {
 // the tables first. The tables are those of the connection's search_path (a schema per trust:
 // ?options=-csearch_path%3Dtrust_a). Throws StoreError (a PostgresError) naming the host and
 // database, never the password.
-std::unique_ptr<Store> openPostgresStore(const std::string& uri, const std::string& school);
+// `password`, when given, is used instead of any other.
+std::unique_ptr<Store> openPostgresStore(const std::string& uri, const std::string& school,
+                                         const std::string& password = "");
 
 }  // namespace markbridge
