@@ -102,17 +102,38 @@ void PgConnection::fail(std::string_view purpose, const pg_result* result) const
                       sqlstate);
 }
 
+void PgConnection::reconnectIfDropped() {
+  if (PQstatus(conn_) != CONNECTION_BAD || transactions_ > 0) return;
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK)
+    throw PostgresError("cannot connect to " + where_ + " again: " + trimmed(PQerrorMessage(conn_)),
+                        "08001");
+  ++session_;
+  namedLogger("store")->warn("{}: the connection was lost and is made again", where_);
+}
+
+void PgConnection::ready(Prepared& p, std::string_view purpose) {
+  reconnectIfDropped();
+  if (p.session == session_) return;
+  std::unique_ptr<PGresult, decltype(&PQclear)> made(
+      PQprepare(conn_, p.name.c_str(), p.sql->c_str(), 0, nullptr), PQclear);
+  if (!made || PQresultStatus(made.get()) != PGRES_COMMAND_OK) fail(purpose, made.get());
+  p.session = session_;
+}
+
 void PgConnection::exec(std::string_view sql, std::string_view purpose) {
+  reconnectIfDropped();
   std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn_, std::string(sql).c_str()),
                                                        PQclear);
   auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(purpose, result.get());
 }
 
-const PgConnection::Prepared& PgConnection::prepare(const std::string& sql,
-                                                    std::string_view purpose) {
+PgConnection::Prepared& PgConnection::prepare(const std::string& sql, std::string_view purpose) {
   if (auto found = prepared_.find(sql); found != prepared_.end()) return found->second;
+  reconnectIfDropped();
   Prepared p;
+  p.session = session_;
   p.name = "mb" + std::to_string(prepared_.size() + 1);
   std::unique_ptr<PGresult, decltype(&PQclear)> made(
       PQprepare(conn_, p.name.c_str(), sql.c_str(), 0, nullptr), PQclear);
@@ -122,7 +143,9 @@ const PgConnection::Prepared& PgConnection::prepare(const std::string& sql,
   if (!described || PQresultStatus(described.get()) != PGRES_COMMAND_OK)
     fail(purpose, described.get());
   p.params = PQnparams(described.get());
-  return prepared_.emplace(sql, std::move(p)).first->second;
+  auto& entry = *prepared_.emplace(sql, std::move(p)).first;
+  entry.second.sql = &entry.first;
+  return entry.second;
 }
 
 PgStatement::PgStatement(PgConnection& db, const std::string& sql, std::string_view purpose)
@@ -185,6 +208,8 @@ PgStatement& PgStatement::bindNull(int index) {
 
 void PgStatement::execute() {
   PQclear(result_);
+  result_ = nullptr;
+  db_.ready(*prepared_, purpose_);
   result_ = PQexecPrepared(db_.handle(), prepared_->name.c_str(), prepared_->params, values_.data(),
                            lengths_.data(), formats_.data(), 1);
   auto status = result_ ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
@@ -255,21 +280,25 @@ bool PgStatement::isNull(int column) const {
 PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
   // PostgreSQL only warns at a BEGIN inside a transaction and goes on, which would make two
   // writers one; SQLite refuses it, and so does this.
+  db_.reconnectIfDropped();
   if (PQtransactionStatus(db_.handle()) != PQTRANS_IDLE)
     throw PostgresError(db_.where() +
                             ": could not begin a transaction: one is already open on "
                             "this connection (a second writer on the same store)",
                         "25001");
   db_.exec("BEGIN", "begin a transaction");
+  ++db_.transactions_;
 }
 
 PgTransaction::~PgTransaction() {
-  if (done_) return;
-  try {
-    db_.exec("ROLLBACK", "roll back a transaction");
-  } catch (const StoreError&) {
-    // The connection is gone: the server rolled the transaction back itself.
+  if (!done_) {
+    try {
+      db_.exec("ROLLBACK", "roll back a transaction");
+    } catch (const StoreError&) {
+      // The connection is gone: the server rolled the transaction back itself.
+    }
   }
+  --db_.transactions_;  // after the rollback: a dropped connection is not made again under it
 }
 
 void PgTransaction::commit() {

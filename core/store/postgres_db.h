@@ -59,14 +59,25 @@ class PgConnection {
   struct Prepared {
     std::string name;
     int params = 0;
+    const std::string* sql = nullptr;
+    uint64_t session = 0;  // the connection it was prepared on (see ready())
   };
   // The statement prepared on this connection for `sql` (prepared on first use, then kept).
-  const Prepared& prepare(const std::string& sql, std::string_view purpose);
+  Prepared& prepare(const std::string& sql, std::string_view purpose);
+  // Before each statement: a connection the server dropped (a restart, a failover, an idle
+  // timeout) is made again, and `p` prepared again on it, unless a transaction was open on it
+  // (that transaction is lost: the statement fails, and its writer's transaction with it).
+  void ready(Prepared& p, std::string_view purpose);
   [[noreturn]] void fail(std::string_view purpose, const pg_result* result) const;
 
  private:
+  friend class PgTransaction;
+  void reconnectIfDropped();
+
   pg_conn* conn_ = nullptr;
   std::string where_;
+  uint64_t session_ = 1;  // one more each time the connection is made again
+  int transactions_ = 0;  // open on this connection (PgTransaction)
   std::unordered_map<std::string, Prepared> prepared_;
 };
 
@@ -105,7 +116,7 @@ class PgStatement {
   void checkIndex(int index) const;
 
   PgConnection& db_;
-  const PgConnection::Prepared* prepared_;
+  PgConnection::Prepared* prepared_;
   std::string purpose_;
   std::vector<const char*> values_;
   std::vector<int> lengths_, formats_;

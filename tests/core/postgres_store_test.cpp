@@ -114,6 +114,28 @@ TEST_F(PostgresStoreTest, AFailedStatementRollsTheImportBackWholeAndSaysWhatItWa
   EXPECT_EQ(store->importBatch(oneMark("f1"), 200).marks_added, 1);
 }
 
+TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsMadeAgainForTheNextCall) {
+  // The store's connection, told apart by its application name, ended by the server (as a
+  // restart or a failover would): the call in flight fails, naming the server; the next one
+  // connects again, and the service's next sync goes on from there.
+  std::string name = "mb_" + backend.schema;
+  auto own = openPostgresStore(backend.uri() + "&application_name=" + name, "100001");
+  own->importBatch(oneMark("f1"), 100);
+  PgConnection admin(backend.uri());
+  PgStatement end(admin,
+                  "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE "
+                  "application_name=$1",
+                  "end the store's connection");
+  end.bind(1, name);
+  ASSERT_TRUE(end.step());
+  ASSERT_EQ(end.integer(0), 1);  // ended (waited for)
+  end.reset();
+  EXPECT_THROW(own->status(), StoreError);
+  EXPECT_EQ(own->status().marks, 1);
+  EXPECT_TRUE(own->alreadyImported("sims", "f1"));
+  EXPECT_EQ(own->importBatch(oneMark("f2", "/"), 200).marks_amended, 1);  // a transaction too
+}
+
 TEST_F(PostgresStoreTest, StoresOpenedTogetherMigrateTheTablesOnce) {
   // A fresh schema opened by several workers at once: one migrates, the others wait and find it
   // done (an advisory lock), none fails.
