@@ -15,6 +15,9 @@ constexpr Field kOwnFields[] = {
      "notification that was sent"},
     {"contact", FieldType::Object, "{}", false,
      "school attendance contact: {\"name\", \"email\", \"phone\"}"},
+    {"cause_notes", FieldType::Object, "{}", false,
+     "a note per notification type added to its cause_if_known, e.g. {\"sickness_15_day\": "
+     "\"medical evidence requested from the family\"}; no pupil names"},
 };
 
 }  // namespace
@@ -53,6 +56,16 @@ LaPortalConfig LaPortalConfig::fromJson(const nlohmann::json& json, const std::s
     config.contact_name = c.value("name", "");
     config.contact_email = c.value("email", "");
     config.contact_phone = c.value("phone", "");
+  }
+  auto notes = f.value("cause_notes", nlohmann::json::object());
+  if (!notes.is_object()) notes = nlohmann::json::object();  // the schema reported it
+  for (const auto& [type, note] : notes.items()) {
+    if (!note.is_string() || !isLaNotificationType(type))
+      context.add(path + ".cause_notes." + type,
+                  "takes text per LA notification type (" + laNotificationTypeList() + ")",
+                  note.dump());
+    else
+      config.cause_notes[type] = note.get<std::string>();
   }
   return config;
 }
