@@ -11,6 +11,8 @@ packages=(
   clang-tidy-14  # scripts/tidy.sh (run-clang-tidy-14 comes with it)
   nginx  # the integration tests put a real nginx (mutual TLS) in front of the sandbox
   systemd  # systemd-analyze: the test suite verifies scripts/systemd/markbridge.service
+  libpq-dev  # the PostgreSQL store's client library (libpq)
+  postgresql  # the server the tests start a throwaway cluster of (scripts/pg-test-cluster.sh)
 )
 
 missing=()

@@ -23,6 +23,12 @@ build=${BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake --build "$build" --target format-check
 echo "build finished in $(( $(date +%s) - start )) s"
+# A throwaway PostgreSQL for the PostgreSQL store's tests (MARKBRIDGE_TEST_POSTGRES), stopped and
+# deleted when this script ends, however it ends. Without it those tests are skipped, saying so.
+# The sanitizer passes below run their store tests on it too.
+cluster=$(bash scripts/pg-test-cluster.sh start)
+eval "$cluster"
+trap 'bash scripts/pg-test-cluster.sh stop "$MARKBRIDGE_TEST_POSTGRES_DIR"' EXIT
 (cd "$build" && ctest -j "$jobs" --output-on-failure --timeout 300)
 echo "build and tests finished in $(( $(date +%s) - start )) s"
 

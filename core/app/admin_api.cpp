@@ -336,7 +336,7 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
                 nlohmann::json{{"error", "a bearer token is required"}}.dump());
   }
   // Reads use their own connection to the store: they never wait for a sync.
-  auto store = openSqliteStore(service.storePath().string());
+  auto store = service.openStore();
   int64_t nowMs = static_cast<int64_t>(std::time(nullptr)) * 1000;
   if (path == "/metrics" && method == "GET")
     return send(response, HTTPResponse::HTTP_OK,

@@ -11,6 +11,7 @@
 #include "core/app/backtest.h"
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
+#include "core/app/gateway.h"
 #include "core/app/gateway_config.h"
 #include "core/store/store.h"
 #include "schedules/london_time.h"
@@ -53,7 +54,7 @@ int backtestCommand(const Args& args, std::ostream& out, std::ostream& err) {
   auto loaded = loadConfigOrSay(args, err);
   if (!loaded) return kExitConfig;
   auto& config = *loaded;
-  if (!std::filesystem::exists(config.store_path)) {
+  if (config.store_postgresql.empty() && !std::filesystem::exists(config.store_path)) {
     err << "markbridge backtest: there is no store at " << config.store_path.string()
         << " yet: import the school's register first (markbridge sync or import)\n";
     return kExitConfig;
@@ -80,7 +81,7 @@ int backtestCommand(const Args& args, std::ostream& out, std::ostream& err) {
   std::optional<RuleSet> other;
   if (!args.compare.empty()) other = policyNamed(args.compare);
 
-  auto store = openSqliteStore(config.store_path.string());
+  auto store = openConfiguredStore(config);
   auto delivered = store->deliveredEventIds();
   std::unordered_set<std::string> sent(delivered.begin(), delivered.end());
   auto result = backtest(*store, calendar, rules, from, to, sent);

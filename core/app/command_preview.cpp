@@ -55,6 +55,11 @@ int syncPreview(const Args& args, std::ostream& out, std::ostream& err) {
   auto loaded = loadConfigOrSay(args, err);
   if (!loaded) return kExitConfig;
   auto& config = *loaded;
+  if (!config.store_postgresql.empty()) {
+    err << "markbridge sync --dry-run: works on a copy of a SQLite store; not yet on a "
+           "PostgreSQL store (store.postgresql)\n";
+    return kExitConfig;
+  }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   escapeTerminalLog();
   PreviewFolder folder;

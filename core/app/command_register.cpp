@@ -53,7 +53,7 @@ int status(const Args& args, std::ostream& out, std::ostream& err) {
   if (!gateway) return kExitConfig;
   auto& store = gateway->store();
   auto s = store.status();
-  out << "store " << gateway->config().store_path.string() << "\n"
+  out << "store " << storeDescription(gateway->config()) << "\n"
       << "  pupils " << s.pupils << ", marks " << s.marks << ", amendments " << s.amendments
       << ", imports " << s.imports << " (last "
       << (s.last_import_at.empty() ? "never" : s.last_import_at) << ")\n"

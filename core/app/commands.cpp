@@ -305,7 +305,7 @@ std::string storeNamed(const Args& args) {
   if (args.config.empty()) return "";
   std::vector<Problem> problems;
   auto config = loadGatewayConfig(args.config, problems);
-  return config.store_path.empty() ? "" : " in the store " + config.store_path.string();
+  return config.store_path.empty() ? "" : " in the store " + storeDescription(config);
 }
 
 }  // namespace

@@ -7,9 +7,11 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
+#include "core/rules/actions_taken.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -40,6 +42,67 @@ void evaluateBatch(Batch& batch, const RuleSet& rules, Date today,
   batch.registers.clear();
 }
 
+// The action details a stored payload holds (null when none, or not JSON).
+nlohmann::json storedAction(const std::string& payload) {
+  auto json = nlohmann::json::parse(payload, nullptr, false);
+  if (!json.is_object()) return nullptr;
+  auto it = json.find("action");
+  return it == json.end() ? nlohmann::json() : *it;
+}
+
+// Chooses `actions_taken` for each LA notification of the batch the store has not recorded yet
+// (a recorded one keeps the payload it was recorded with): the pupil's events the store holds
+// and those this evaluation found. A recorded event counts while it is active (or, if found
+// again now, withdrawn and about to be reinstated); one that lapses in this evaluation (active,
+// looked for again, not found) does not. Only pupils with an LA notification are looked up.
+void chooseActionsTaken(Store& store, Batch& batch, std::optional<Date> notifyFrom) {
+  std::map<std::string, std::vector<Event*>> notifications;  // upn -> its LA events
+  std::map<std::string, std::vector<const Event*>> found;    // upn -> everything found now
+  for (auto& event : batch.events) {
+    if (takesActionsTaken(event.type)) notifications[event.pupil.upn].push_back(&event);
+  }
+  if (notifications.empty()) return;
+  for (const auto& event : batch.events)
+    if (notifications.count(event.pupil.upn)) found[event.pupil.upn].push_back(&event);
+  std::map<std::string, Date> lookedFrom;
+  for (const auto& p : batch.pupils)
+    if (notifications.count(p.upn)) lookedFrom[p.upn] = p.from;
+
+  for (auto& [upn, events] : notifications) {
+    auto history = store.eventHistory(upn);
+    std::set<std::string> recorded, now;
+    for (const auto* event : found[upn]) now.insert(event->id);
+    std::vector<PriorEvent> prior;
+    for (auto& h : history) {
+      const auto& r = h.event;
+      recorded.insert(r.id);
+      bool active = r.state == EventState::Active;
+      bool lapsing = active && !now.count(r.id) && r.occurred_on >= lookedFrom[upn];
+      bool reinstated = r.state == EventState::Withdrawn && now.count(r.id);
+      PriorEvent p{r.id,
+                   r.rule,
+                   r.type,
+                   r.occurred_on,
+                   h.summary,
+                   nullptr,
+                   (active && !lapsing) || reinstated};
+      if (!h.deliveries.empty()) p.action = storedAction(h.deliveries.front().payload);
+      prior.push_back(std::move(p));
+    }
+    for (const auto* event : found[upn]) {
+      if (recorded.count(event->id)) continue;
+      bool history = notifyFrom && event->occurred_on < *notifyFrom;  // recorded, never sent
+      prior.push_back(
+          {event->id, event->rule, event->type, event->occurred_on, event->summary,
+           event->action.empty() ? nlohmann::json() : nlohmann::json::parse(event->action),
+           !history});
+    }
+    for (auto* event : events)
+      if (!recorded.count(event->id))
+        event->actions_taken = selectActionsTaken(prior, event->occurred_on);
+  }
+}
+
 }  // namespace
 
 EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
@@ -66,6 +129,7 @@ EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, co
   constexpr std::size_t kPupilsPerBatch = 500;
   auto commit = [&](Batch& batch) {
     if (batch.pupils.empty()) return;
+    chooseActionsTaken(store, batch, rules.notifyFrom());
     auto outcome =
         store.commitEvaluation(batch.pupils, batch.events, routes, nowMs, rules.notifyFrom());
     run.outcome.new_events += outcome.new_events;

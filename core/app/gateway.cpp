@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "connectors/common/secret.h"
 #include "connectors/outbound/outbound_types.h"
 #include "core/app/evaluation.h"
 #include "core/app/store_receiver.h"
@@ -13,10 +14,26 @@
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 #include "core/rules/register.h"
+#include "core/store/postgres_db.h"
+#include "core/store/postgres_store.h"
 #include "core/store/sqlite_db.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
+
+std::unique_ptr<Store> openConfiguredStore(const GatewayConfig& config) {
+  if (config.store_postgresql.empty()) return openSqliteStore(config.store_path.string());
+  std::string password;
+  if (!config.store_password_env.empty() || !config.store_password_file.empty()) {
+    std::string error;
+    auto secret = readSecret(config.store_password_env, config.store_password_file, error);
+    if (!secret)
+      throw StoreError("cannot connect to " + describePostgresUri(config.store_postgresql) +
+                       ": its password: " + error);
+    password = std::move(*secret);
+  }
+  return openPostgresStore(config.store_postgresql, config.school.urn, password);
+}
 
 bool SyncReport::inputRejected() const {
   for (const auto& i : imports)
@@ -58,8 +75,9 @@ Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
     // An empty or non-SQLite store file is refused by every open, never replaced by a new empty
     // store; damage inside it is looked for by `status` and the service's start.
     try {
-      if (store == Store::Verify) verifyStoreFile(config_.store_path.string());
-      store_ = openSqliteStore(config_.store_path.string());
+      if (store == Store::Verify && config_.store_postgresql.empty())
+        verifyStoreFile(config_.store_path.string());
+      store_ = openConfiguredStore(config_);
     } catch (const std::filesystem::filesystem_error& e) {
       // Making the store's file failed (its folder missing or not a folder, no permission):
       // a storage failure like any other, not a configuration problem.

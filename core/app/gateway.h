@@ -51,6 +51,10 @@ struct SyncObserver {
   std::function<bool()> should_stop;  // checked between deliveries: a graceful shutdown
 };
 
+// The store the configuration names: the SQLite file, or the school's rows in PostgreSQL (its
+// password read from store.password_env or store.password_file). Throws StoreError.
+std::unique_ptr<Store> openConfiguredStore(const GatewayConfig& config);
+
 class Gateway {
  public:
   // `check` leaves the store alone; `status` and the service's start also read the whole file

@@ -7,6 +7,7 @@
 #include "connectors/outbound/outbound_types.h"
 #include "core/domain/config_table.h"
 #include "core/domain/json_file.h"
+#include "core/store/postgres_db.h"
 #include "schedules/school_calendar.h"
 
 namespace markbridge {
@@ -86,8 +87,17 @@ const SettingTable<School>& schoolTable() {
 }
 
 const SettingTable<GatewayConfig>& storeTable() {
-  static const auto table = SettingTable<GatewayConfig>().path("sqlite", &GatewayConfig::store_path,
-                                                               "SQLite database file");
+  using G = GatewayConfig;
+  static const auto table =
+      SettingTable<G>()
+          .path("sqlite", &G::store_path, "SQLite database file")
+          .text("postgresql", &G::store_postgresql,
+                "PostgreSQL instead: postgresql://user@host:port/database?sslmode=verify-full "
+                "(no password in it)")
+          .text("password_env", &G::store_password_env,
+                "environment variable holding the PostgreSQL password")
+          .path("password_file", &G::store_password_file,
+                "file holding the PostgreSQL password (mode 0600 or stricter)");
   return table;
 }
 
@@ -143,7 +153,8 @@ const SettingTable<GatewayConfig>& rootTable() {
           .required()
           .section(
               "store", [](G& c) -> G& { return c; }, storeTable(),
-              "{\"sqlite\": \"path\"}: where the register is kept")
+              "{\"sqlite\": \"path\"} or {\"postgresql\": \"URI\", \"password_env\": ...}: where "
+              "the register is kept")
           .path("calendar", &G::calendar_path, "the school calendar file (see schedules/calendars)")
           .required()
           .custom("sources", FieldType::Array, "inbound connectors: [{name, type, ...}]",
@@ -202,10 +213,31 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
         context.add("$.rules.missing_education.roll_sources[" + std::to_string(i) + "]",
                     "names no source in `sources`", (*roll)[i]);
   }
+  // One store: SQLite or PostgreSQL; a PostgreSQL password never in the configuration file.
+  if (!config.store_postgresql.empty()) {
+    if (json->contains("store") && (*json)["store"].is_object() &&
+        (*json)["store"].contains("sqlite"))
+      context.add("$.store.sqlite", "sqlite and postgresql: choose one store");
+    if (postgresUriHoldsPassword(config.store_postgresql))
+      context.add("$.store.postgresql",
+                  "holds a password: give it in password_env or password_file instead (the "
+                  "value is not shown)");
+    if (!config.store_password_env.empty() && !config.store_password_file.empty())
+      context.add("$.store.password_file", "password_env and password_file: choose one");
+  } else if (!config.store_password_env.empty() || !config.store_password_file.empty()) {
+    context.add(
+        config.store_password_env.empty() ? "$.store.password_file" : "$.store.password_env",
+        "is for a PostgreSQL store: set store.postgresql too");
+  }
   const auto& svc = config.service;
   if (svc.admin_cert.empty() != svc.admin_key.empty())
     context.add("$.service.admin_key", "admin_cert and admin_key go together");
   return config;
+}
+
+std::string storeDescription(const GatewayConfig& config) {
+  if (config.store_postgresql.empty()) return config.store_path.string();
+  return describePostgresUri(config.store_postgresql) + ", school " + config.school.urn;
 }
 
 std::string describeConfiguration() {

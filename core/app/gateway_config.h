@@ -34,6 +34,11 @@ struct GatewayConfig {
   std::filesystem::path base_dir;
   School school;
   std::filesystem::path store_path = "markbridge.db";
+  // PostgreSQL instead of SQLite when set (a URI with no password in it); the school's URN keys
+  // its rows. The password comes from the environment variable or the owner-only file.
+  std::string store_postgresql;
+  std::string store_password_env;
+  std::filesystem::path store_password_file;
   std::filesystem::path calendar_path;
   nlohmann::json sources;  // validated per connector type when built
   nlohmann::json sinks;
@@ -49,6 +54,10 @@ GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<P
 // The names of configured sources or sinks (`sources`, `sinks`), in their order (a part
 // without a text name, which the configuration refuses, is left out).
 std::vector<std::string> partNames(const nlohmann::json& parts);
+
+// Where the register is kept, for messages and `status`: the SQLite file, or "PostgreSQL at
+// host:port, database d, user u" (never a password).
+std::string storeDescription(const GatewayConfig& config);
 
 // Every setting of every part, as Markdown tables (for `markbridge describe`).
 std::string describeConfiguration();

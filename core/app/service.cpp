@@ -44,6 +44,20 @@ std::filesystem::path Service::storePath() const {
   return gateway_->config().store_path;
 }
 
+std::unique_ptr<Store> Service::openStore() const {
+  GatewayConfig store;  // the store's settings only
+  {
+    std::lock_guard lock(gatewayMutex_);
+    const auto& config = gateway_->config();
+    store.school = config.school;
+    store.store_path = config.store_path;
+    store.store_postgresql = config.store_postgresql;
+    store.store_password_env = config.store_password_env;
+    store.store_password_file = config.store_password_file;
+  }
+  return openConfiguredStore(store);
+}
+
 uint16_t Service::adminPort() const {
   return admin_ ? admin_->port() : 0;
 }

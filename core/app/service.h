@@ -57,6 +57,8 @@ class Service {
   // What makes /health "degraded" now; empty: ok.
   std::vector<HealthConcern> concerns() const;
   std::filesystem::path storePath() const;
+  // A connection of its own to the configured store (SQLite or PostgreSQL), for reads.
+  std::unique_ptr<markbridge::Store> openStore() const;
   const std::filesystem::path& configFile() const { return configFile_; }
   uint16_t adminPort() const;
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/domain/digest.h"
+#include "core/rules/actions_taken.h"
 
 namespace markbridge {
 
@@ -42,6 +43,7 @@ std::string Event::toJson() const {
       {"pupil", pupilJson},
   };
   if (!action.empty()) json["action"] = nlohmann::json::parse(action);
+  if (actions_taken) json["actions_taken"] = actionsTakenJson(*actions_taken);
   // Text from the store is well-formed UTF-8 (core/store/sqlite_rows.h); should any not be, it is
   // written with U+FFFD rather than stopping the evaluation of every other pupil.
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -4,10 +4,13 @@
 // and nothing new is sent.
 
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/domain/date.h"
 #include "core/domain/pupil.h"
+#include "core/rules/action_taken.h"
 
 namespace markbridge {
 
@@ -23,6 +26,9 @@ struct Event {
   double attendance_percent = 0;  // academic year to date, up to occurred_on
   std::string summary;            // plain text: what triggered it
   std::string action;             // JSON: the action's details, e.g. categories, due_on
+  // An LA notification's: what the school did before it (core/rules/actions_taken.h), chosen
+  // when it is first recorded. Nothing: not chosen (not in the payload; sent as []).
+  std::optional<std::vector<ActionTaken>> actions_taken;
 
   static std::string makeId(std::string_view rule, std::string_view upn, std::string_view episode);
   // The JSON the outbox keeps and sinks render from.

@@ -1,5 +1,6 @@
 #include "core/rules/sink_event.h"
 
+#include "core/rules/actions_taken.h"
 #include "core/rules/event.h"
 
 namespace markbridge {
@@ -84,6 +85,20 @@ std::optional<std::vector<std::string>> optionalList(const Json& details, const 
   return list;
 }
 
+// An LA notification's actions taken: a list of {on, action, stage}.
+std::vector<ActionTaken> actionsTaken(const Json& list) {
+  if (!list.is_array()) bad("actions_taken", "holds " + kindOf(list) + ", not a list");
+  std::vector<ActionTaken> actions;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string at = "actions_taken[" + std::to_string(i) + "]";
+    if (!list[i].is_object()) bad(at, "holds " + kindOf(list[i]) + ", not an object");
+    at += ".";
+    actions.push_back(
+        {date(list[i], at, "on"), text(list[i], at, "action"), text(list[i], at, "stage")});
+  }
+  return actions;
+}
+
 // The action details an event type cannot be sent without (the admission register's returns:
 // the LA's form needs these dates and grounds). Any other type's details are optional.
 std::vector<const char*> requiredActionKeys(const std::string& type) {
@@ -156,6 +171,7 @@ SinkEvent SinkEvent::fromJson(std::string_view payload) {
   e.pupil.fsm = flag(p, at, "fsm");
 
   if (auto it = json.find("action"); it != json.end()) e.action = SinkAction::fromDetails(*it);
+  if (auto it = json.find("actions_taken"); it != json.end()) e.actions_taken = actionsTaken(*it);
   for (const char* key : requiredActionKeys(e.type))
     if (!e.action || !e.action->details.contains(key))
       bad(std::string("action.") + key, "is missing (a " + e.type + " return needs it)");
@@ -191,6 +207,7 @@ Json SinkEvent::toJson() const {
       {"pupil", pupilJson},
   };
   if (action) json["action"] = action->details;
+  if (actions_taken) json["actions_taken"] = actionsTakenJson(*actions_taken);
   return json;
 }
 

@@ -21,6 +21,7 @@
 
 #include "core/domain/date.h"
 #include "core/domain/pupil.h"
+#include "core/rules/action_taken.h"
 
 namespace markbridge {
 
@@ -76,6 +77,9 @@ struct SinkEvent {
   std::string summary;
   SinkPupil pupil;
   std::optional<SinkAction> action;
+  // An LA notification's (core/rules/actions_taken.h); nothing in payloads stored before it was
+  // chosen, and in every other event's.
+  std::optional<std::vector<ActionTaken>> actions_taken;
 
   // What the rules found, as a sink receives it (the same as fromJson(event.toJson())).
   static SinkEvent of(const Event& event);

@@ -3,19 +3,15 @@
 // statements, typed binds and a transaction guard that rolls back unless committed.
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "core/store/store_error.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace markbridge {
-
-class StoreError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // The store file exists but cannot be trusted: empty (0 bytes), not an SQLite file, or damaged
 // inside. Nothing is written to it; the message says what to do (restore the backup).

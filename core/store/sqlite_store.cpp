@@ -15,54 +15,6 @@
 namespace markbridge {
 namespace {
 
-constexpr const char* kOutboxColumns =
-    "seq, key, sink, event_id, upn, kind, payload, state, attempts, created_at, next_attempt_at, "
-    "last_error, reference, response, finished_at";
-
-OutboxItem readOutbox(const SqliteStatement& s) {
-  OutboxItem item;
-  item.seq = s.integer(0);
-  item.key = s.text(1);
-  item.sink = s.text(2);
-  item.event_id = s.text(3);
-  item.upn = s.text(4);
-  // A kind or a state this version does not know is never guessed at. An unknown state (only
-  // a hand-edited or newer store has one) stops whoever reads the row, naming it; an unknown
-  // kind leaves the row readable so the delivery worker can dead-letter that one item with the
-  // reason (outbox_item.h) while the rest of the school's items go on.
-  auto state = outboxStateFrom(s.textView(7));
-  if (!state)
-    throw StoreError("outbox item " + std::to_string(item.seq) + " in the store has the state '" +
-                     s.text(7) +
-                     "', which this version does not know (outbox table, column state): correct "
-                     "the row or restore the store from its backup");
-  item.state = *state;
-  if (auto kind = outboxKindFrom(s.textView(5)))
-    item.kind = *kind;
-  else
-    item.unreadable = "outbox item " + std::to_string(item.seq) + " in the store has the kind '" +
-                      s.text(5) +
-                      "', which this version does not know (outbox table, column kind): it "
-                      "was not sent";
-  item.payload = s.text(6);
-  item.attempts = static_cast<int>(s.integer(8));
-  item.created_at = s.integer(9);
-  item.next_attempt_at = s.integer(10);
-  item.last_error = s.text(11);
-  item.reference = s.text(12);
-  item.response = s.text(13);
-  item.finished_at = s.isNull(14) ? 0 : s.integer(14);
-  // Error text and references come from other systems' answers; a store written by an older
-  // version may hold them ill-formed. Read well-formed, they can always be shown as JSON.
-  for (auto* text : {&item.last_error, &item.reference, &item.response}) repairUtf8(*text);
-  if (repairUtf8(item.payload) > 0)
-    namedLogger("store")->warn(
-        "outbox item {}: its payload in the store is not valid UTF-8; sent "
-        "with U+FFFD in place of the bad bytes",
-        item.seq);
-  return item;
-}
-
 // The on_roll table read once in UPN order beside the pupils table (also in UPN order): each
 // pupil's periods without a lookup per pupil.
 class OnRollCursor {

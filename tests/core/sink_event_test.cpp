@@ -30,6 +30,8 @@ Event fullEvent() {
   e.attendance_percent = 61.54;
   e.summary = "10 unauthorised sessions";
   e.action = R"({"categories":["Attendance"],"alert":["DSL"],"due_in_school_days":2})";
+  e.actions_taken = std::vector<ActionTaken>{
+      {*Date::parseIso("2024-09-18"), "task for attendance_officer: welfare call", "ac1"}};
   return e;
 }
 
@@ -76,6 +78,22 @@ TEST(SinkEventRead, EveryFieldOfTheStoredEventIsTyped) {
   EXPECT_EQ(e.action->alert, std::vector<std::string>{"DSL"});
   EXPECT_FALSE(e.action->text);
   EXPECT_EQ(e.action->details["due_in_school_days"], 2);  // kept for webhook templates
+  ASSERT_TRUE(e.actions_taken);
+  EXPECT_EQ(*e.actions_taken,
+            (std::vector<ActionTaken>{{*Date::parseIso("2024-09-18"),
+                                       "task for attendance_officer: welfare call", "ac1"}}));
+}
+
+TEST(SinkEventRead, APayloadStoredBeforeActionsTakenWereChosenHasNone) {
+  auto event = fullEvent();
+  event.actions_taken.reset();
+  EXPECT_EQ(event.toJson().find("actions_taken"), std::string::npos);  // other events unchanged
+  auto e = SinkEvent::of(event);
+  EXPECT_FALSE(e.actions_taken);
+  EXPECT_EQ(e.toJson().dump(-1, ' ', false), event.toJson());
+  event.actions_taken = std::vector<ActionTaken>{};  // chosen: nothing was done
+  EXPECT_NE(event.toJson().find("\"actions_taken\":[]"), std::string::npos);
+  EXPECT_EQ(SinkEvent::of(event).actions_taken, std::vector<ActionTaken>{});
 }
 
 TEST(SinkEventRead, ItsJsonViewIsThePayloadTheOutboxKept) {
@@ -131,6 +149,12 @@ TEST(SinkEventRead, AKeyHoldingTheWrongKindOfValueIsRefusedWithoutShowingTheValu
   EXPECT_EQ(with("/action/categories", nlohmann::json::array({"Attendance", 3})),
             "the key action.categories holds a list with a number in it, not only text");
   EXPECT_EQ(with("/action", "concern"), "the key action holds text, not an object");
+  EXPECT_EQ(with("/actions_taken", "letter 1"), "the key actions_taken holds text, not a list");
+  EXPECT_EQ(with("/actions_taken/0/on", "18 Sep"),
+            "the key actions_taken[0].on holds text that is not a date (yyyy-mm-dd)");
+  EXPECT_EQ(with("/actions_taken/0/stage", nullptr),
+            "the key actions_taken[0].stage holds null, not text");
+  EXPECT_EQ(with("/actions_taken/0", 3), "the key actions_taken[0] holds a number, not an object");
   EXPECT_EQ(refusal(nlohmann::json::array()), "the payload is not a JSON object");
   try {
     SinkEvent::fromJson("{\"event_id\":");

@@ -5,10 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
 
+#include "core/store/postgres_db.h"
+#include "core/store/postgres_store.h"
 #include "core/store/store.h"
 #include "tests/support/test_support.h"
 
@@ -18,11 +23,66 @@ namespace markbridge::test {
 struct SqliteBackend {
   static constexpr const char* kName = "Sqlite";
   explicit SqliteBackend(const std::filesystem::path& dir) : path((dir / "register.db").string()) {}
+  // Why the backend cannot run here (its tests are then skipped, saying so), or nothing.
+  static std::optional<std::string> unavailable() { return std::nullopt; }
   std::unique_ptr<Store> open() const { return openSqliteStore(path); }
   std::string path;
 };
 
-using StoreBackends = ::testing::Types<SqliteBackend>;
+// The PostgreSQL server the tests use: MARKBRIDGE_TEST_POSTGRES, a URI (scripts/test.sh starts
+// a throwaway cluster and sets it: scripts/pg-test-cluster.sh), or empty.
+inline std::string testPostgresUri() {
+  const char* uri = std::getenv("MARKBRIDGE_TEST_POSTGRES");
+  return uri ? uri : "";
+}
+
+// `uri` with its tables in `schema` (the connection's search_path).
+inline std::string postgresUriInSchema(const std::string& uri, const std::string& schema) {
+  if (uri.rfind("postgresql://", 0) == 0 || uri.rfind("postgres://", 0) == 0)
+    return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema;
+  return uri + " options='-csearch_path=" + schema + "'";
+}
+
+// A schema of its own in the test server for each test: created on first open(), dropped with
+// everything in it at the end. The store is one school's (kSchool) in it.
+struct PostgresBackend {
+  static constexpr const char* kName = "Postgres";
+  static constexpr const char* kSchool = "100001";
+  explicit PostgresBackend(const std::filesystem::path&) {}
+  ~PostgresBackend() {
+    if (schema.empty()) return;
+    try {
+      PgConnection(testPostgresUri())
+          .exec("DROP SCHEMA " + schema + " CASCADE", "drop the test's schema");
+    } catch (const StoreError& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+  PostgresBackend(const PostgresBackend&) = delete;
+  PostgresBackend& operator=(const PostgresBackend&) = delete;
+
+  static std::optional<std::string> unavailable() {
+    if (!testPostgresUri().empty()) return std::nullopt;
+    return std::string(
+        "MARKBRIDGE_TEST_POSTGRES is not set, so the PostgreSQL store was NOT tested: run "
+        "scripts/test.sh (it starts a throwaway PostgreSQL), or eval "
+        "\"$(scripts/pg-test-cluster.sh "
+        "start)\" first");
+  }
+  std::unique_ptr<Store> open() {
+    if (schema.empty()) {
+      std::random_device random;
+      schema = "test_" + std::to_string(random()) + "_" + std::to_string(random());
+      PgConnection(testPostgresUri()).exec("CREATE SCHEMA " + schema, "create the test's schema");
+    }
+    return openPostgresStore(uri(), kSchool);
+  }
+  std::string uri() const { return postgresUriInSchema(testPostgresUri(), schema); }
+  std::string schema;
+};
+
+using StoreBackends = ::testing::Types<SqliteBackend, PostgresBackend>;
 
 // Names each instantiation after its backend: Backends/RegisterStoreContract/Sqlite.
 struct BackendName {
@@ -32,12 +92,19 @@ struct BackendName {
   }
 };
 
+// A backend that cannot run here (no PostgreSQL server given) skips each test loudly, with the
+// reason: it never passes without having run.
 template <typename Backend>
 class StoreContract : public ::testing::Test {
  protected:
+  void SetUp() override {
+    if (auto why = Backend::unavailable()) GTEST_SKIP() << *why;
+    store = backend.open();
+  }
+
   TempDir dir;
   Backend backend{dir.path()};
-  std::unique_ptr<Store> store = backend.open();
+  std::unique_ptr<Store> store;
 
   void reopen() {
     store.reset();

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/store/sqlite_db.h"
+#include "core/store/store_error.h"
 #include "tests/core/store_backends.h"
 
 using namespace markbridge;

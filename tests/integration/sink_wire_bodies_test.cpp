@@ -113,6 +113,14 @@ std::vector<Case> cases() {
   list.push_back({"hook", baseEvent("ev-hk-1", "concern")});
   list.push_back({"hook", concern, OutboxKind::Withdraw, "7"});
   list.push_back({"hook", revised, OutboxKind::Revise, "8"});
+  // What the school did before a notification (issue 14 item 5): in the LA body and in the
+  // webhook's {{event}}. Added last so every earlier case keeps its key.
+  auto withActions = baseEvent("ev-la-8", "unauthorised_10_day");
+  withActions.actions_taken = std::vector<ActionTaken>{
+      {day("2024-09-18"), "task for attendance_officer: Letter 1 home", "response.letter_1"},
+      {day("2024-09-23"), "concern: attendance meeting", "response.meeting"}};
+  list.push_back({"la", withActions});
+  list.push_back({"hook", withActions});
   return list;
 }
 
@@ -132,7 +140,8 @@ nlohmann::json sinkConfigs(const std::string& baseUrl) {
                     {"contact",
                      {{"name", "Attendance Officer"},
                       {"email", "attendance@school.example"},
-                      {"phone", "01632 960000"}}}})},
+                      {"phone", "01632 960000"}}},
+                    {"cause_notes", {{"sickness_15_day", "GP letter received 2024-09-20"}}}})},
       {"cpoms", https({{"name", "cpoms"},
                        {"type", "cpoms"},
                        {"auth", {{"type", "api_key"}, {"key_env", "MB_WIRE_CPOMS_KEY"}}},

@@ -46,7 +46,25 @@ const SettingTable<LaPortalConfig>& laPortalTable() {
               [](L& c) { return nlohmann::json(c.events); })
           .section(
               "contact", [](L& c) -> L& { return c; }, contactTable(),
-              "school attendance contact: {\"name\", \"email\", \"phone\"}");
+              "school attendance contact: {\"name\", \"email\", \"phone\"}")
+          .converted(
+              "cause_notes", FieldType::Object, "object of text",
+              "a note per notification type added to its cause_if_known, e.g. "
+              "{\"sickness_15_day\": \"medical evidence requested from the family\"}; no pupil "
+              "names",
+              [](L& c, const nlohmann::json& notes, const SettingScope& scope) {
+                c.cause_notes.clear();
+                for (const auto& [type, note] : notes.items()) {
+                  if (!note.is_string() || !isLaNotificationType(type))
+                    scope.context.add(
+                        scope.path + "." + type,
+                        "takes text per LA notification type (" + laNotificationTypeList() + ")",
+                        note.dump());
+                  else
+                    c.cause_notes[type] = note.get<std::string>();
+                }
+              },
+              [](L& c) { return nlohmann::json(c.cause_notes); });
   return table;
 }
 

@@ -1,7 +1,11 @@
 #include "connectors/outbound/la_portal/la_portal_payload.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <vector>
 
+#include "core/domain/codes.h"
+#include "core/rules/actions_taken.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -25,6 +29,39 @@ std::string detail(const SinkEvent& event, std::optional<std::string> SinkAction
 }
 
 }  // namespace
+
+std::string laPortalCause(const SinkEvent& event, const LaPortalConfig& config) {
+  struct Absent {
+    std::string code;
+    int sessions;
+    Code info;
+  };
+  std::vector<Absent> absences;
+  int total = 0;
+  for (const auto& [text, n] : event.sessions_by_code) {
+    auto code = Code::fromString(text);
+    if (!code || !code->isAbsence() || n <= 0) continue;
+    absences.push_back({text, n, *code});
+    total += n;
+  }
+  std::stable_sort(absences.begin(), absences.end(),
+                   [](const Absent& a, const Absent& b) { return a.sessions > b.sessions; });
+  std::string cause;
+  if (total > 0) {
+    cause = "Absent " + std::to_string(total) + (total == 1 ? " session" : " sessions") + " from " +
+            event.from.iso() + " to " + event.to.iso() + ": ";
+    for (std::size_t i = 0; i < absences.size(); ++i) {
+      const auto& a = absences[i];
+      cause += (i ? ", " : "") + a.code + " " + std::to_string(a.sessions) + " (" +
+               std::string(toString(a.info.category())) + ": " + std::string(a.info.meaning()) +
+               ")";
+    }
+  }
+  if (auto note = config.cause_notes.find(event.type);
+      note != config.cause_notes.end() && !note->second.empty())
+    cause += (cause.empty() ? "" : ". School's note: ") + note->second;
+  return cause;
+}
 
 std::string laPortalNotificationBody(const OutboxItem& item, const SinkEvent& event,
                                      const std::string& originalReference, const School& school,
@@ -83,8 +120,9 @@ std::string laPortalNotificationBody(const OutboxItem& item, const SinkEvent& ev
     body["period"] = period(event);
     body["sessions_by_code"] = event.sessions_by_code;
     body["attendance_percent"] = event.attendance_percent;
-    body["cause_if_known"] = "";
-    body["actions_taken"] = Json::array();
+    body["cause_if_known"] = laPortalCause(event, config);
+    body["actions_taken"] =
+        event.actions_taken ? actionsTakenJson(*event.actions_taken) : Json::array();
     body["summary"] = event.summary;
     // Children missing education (core/rules/missing_education.h): why, and the leaving details.
     if (event.type == "missing_education" && event.action)

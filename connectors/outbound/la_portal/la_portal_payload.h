@@ -18,4 +18,10 @@ std::string laPortalNotificationBody(const OutboxItem& item, const SinkEvent& ev
                                      const std::string& originalReference, const School& school,
                                      const LaPortalConfig& config);
 
+// `cause_if_known`: the period's absences by code with their 2024 meanings, e.g. "Absent 10
+// sessions from 2024-09-16 to 2024-09-27: O 8 (unauthorised: absent in other or unknown
+// circumstances), G 2 (unauthorised: holiday not granted by the school)", most first, then the
+// school's note for the type (`cause_notes`), if any. Empty when neither says anything.
+std::string laPortalCause(const SinkEvent& event, const LaPortalConfig& config);
+
 }  // namespace markbridge

@@ -1,0 +1,309 @@
+#include "core/store/postgres_db.h"
+
+#include <libpq-fe.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+#include "core/domain/logging.h"
+
+namespace markbridge {
+namespace {
+
+// The type OIDs the binary reads know (pg_type.h).
+constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23;
+
+std::string trimmed(const char* message) {
+  std::string text = message ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Notices ("relation already exists, skipping") go to the store's log at debug, not stderr.
+void logNotice(void*, const char* message) {
+  namedLogger("store")->debug("PostgreSQL: {}", trimmed(message));
+}
+
+}  // namespace
+
+std::string describePostgresUri(const std::string& uri) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  if (!options) {
+    PQfreemem(error);  // its text may quote the URI, password and all
+    return "PostgreSQL (a connection URI that libpq cannot read: postgresql://user@host:port/"
+           "database)";
+  }
+  std::string host, port, db, user;
+  for (auto* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string_view key = o->keyword;
+    if (key == "host" || (key == "hostaddr" && host.empty())) host = o->val;
+    if (key == "port") port = o->val;
+    if (key == "dbname") db = o->val;
+    if (key == "user") user = o->val;
+  }
+  PQconninfoFree(options);
+  std::string where = "PostgreSQL at " + (host.empty() ? std::string("localhost") : host);
+  if (!port.empty()) where += ":" + port;
+  if (!db.empty()) where += ", database " + db;
+  if (!user.empty()) where += ", user " + user;
+  return where;
+}
+
+bool postgresUriHoldsPassword(const std::string& uri) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  PQfreemem(error);
+  if (!options) return false;
+  bool holds = false;
+  for (auto* o = options; o->keyword; ++o)
+    if (o->val && *o->val && std::string_view(o->keyword) == "password") holds = true;
+  PQconninfoFree(options);
+  return holds;
+}
+
+PgConnection::PgConnection(const std::string& uri, const std::string& password)
+    : where_(describePostgresUri(uri)) {
+  // Defaults first: what the URI says wins (expand_dbname: its settings override earlier ones);
+  // a password given apart comes after it, so it wins over the URI's.
+  const char* keywords[] = {"connect_timeout",
+                            "application_name",
+                            "client_encoding",
+                            "dbname",
+                            password.empty() ? nullptr : "password",
+                            nullptr};
+  const char* values[] = {"10", "markbridge", "UTF8", uri.c_str(), password.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keywords, values, 1);
+  if (!conn_) throw PostgresError("cannot connect to " + where_ + ": out of memory", "");
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string message = trimmed(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw PostgresError("cannot connect to " + where_ + ": " + message, "08001");
+  }
+  PQsetNoticeProcessor(conn_, logNotice, nullptr);
+}
+
+PgConnection::~PgConnection() {
+  PQfinish(conn_);
+}
+
+void PgConnection::fail(std::string_view purpose, const pg_result* result) const {
+  std::string message = trimmed(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
+  if (message.empty()) message = trimmed(PQerrorMessage(conn_));
+  const char* code = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = code ? code : "";
+  if (PQstatus(conn_) == CONNECTION_BAD && sqlstate.empty()) sqlstate = "08006";
+  throw PostgresError(where_ + ": could not " + std::string(purpose) + ": " + message +
+                          (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"),
+                      sqlstate);
+}
+
+void PgConnection::reconnectIfDropped() {
+  if (PQstatus(conn_) != CONNECTION_BAD || transactions_ > 0) return;
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK)
+    throw PostgresError("cannot connect to " + where_ + " again: " + trimmed(PQerrorMessage(conn_)),
+                        "08001");
+  ++session_;
+  namedLogger("store")->warn("{}: the connection was lost and is made again", where_);
+}
+
+void PgConnection::ready(Prepared& p, std::string_view purpose) {
+  reconnectIfDropped();
+  if (p.session == session_) return;
+  std::unique_ptr<PGresult, decltype(&PQclear)> made(
+      PQprepare(conn_, p.name.c_str(), p.sql->c_str(), 0, nullptr), PQclear);
+  if (!made || PQresultStatus(made.get()) != PGRES_COMMAND_OK) fail(purpose, made.get());
+  p.session = session_;
+}
+
+void PgConnection::exec(std::string_view sql, std::string_view purpose) {
+  reconnectIfDropped();
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn_, std::string(sql).c_str()),
+                                                       PQclear);
+  auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(purpose, result.get());
+}
+
+PgConnection::Prepared& PgConnection::prepare(const std::string& sql, std::string_view purpose) {
+  if (auto found = prepared_.find(sql); found != prepared_.end()) return found->second;
+  reconnectIfDropped();
+  Prepared p;
+  p.session = session_;
+  p.name = "mb" + std::to_string(prepared_.size() + 1);
+  std::unique_ptr<PGresult, decltype(&PQclear)> made(
+      PQprepare(conn_, p.name.c_str(), sql.c_str(), 0, nullptr), PQclear);
+  if (!made || PQresultStatus(made.get()) != PGRES_COMMAND_OK) fail(purpose, made.get());
+  std::unique_ptr<PGresult, decltype(&PQclear)> described(PQdescribePrepared(conn_, p.name.c_str()),
+                                                          PQclear);
+  if (!described || PQresultStatus(described.get()) != PGRES_COMMAND_OK)
+    fail(purpose, described.get());
+  p.params = PQnparams(described.get());
+  auto& entry = *prepared_.emplace(sql, std::move(p)).first;
+  entry.second.sql = &entry.first;
+  return entry.second;
+}
+
+PgStatement::PgStatement(PgConnection& db, const std::string& sql, std::string_view purpose)
+    : db_(db), prepared_(&db.prepare(sql, purpose)), purpose_(purpose) {
+  auto n = static_cast<std::size_t>(prepared_->params);
+  values_.assign(n, nullptr);
+  lengths_.assign(n, 0);
+  formats_.assign(n, 0);
+  copies_.resize(n);
+  numbers_.resize(n);
+}
+
+PgStatement::~PgStatement() {
+  PQclear(result_);
+}
+
+void PgStatement::checkIndex(int index) const {
+  if (index < 1 || index > prepared_->params)
+    throw PostgresError(db_.where() + ": could not " + purpose_ + ": parameter $" +
+                            std::to_string(index) + " is not in the statement",
+                        "");
+}
+
+PgStatement& PgStatement::bind(int index, int64_t value) {
+  checkIndex(index);
+  auto i = static_cast<std::size_t>(index - 1);
+  auto& digits = numbers_[i];
+  auto end = std::to_chars(digits.data(), digits.data() + digits.size() - 1, value).ptr;
+  *end = '\0';
+  values_[i] = digits.data();  // text format: the server reads it as whatever integer type fits
+  formats_[i] = 0;
+  return *this;
+}
+
+PgStatement& PgStatement::bind(int index, std::string_view value) {
+  checkIndex(index);
+  auto i = static_cast<std::size_t>(index - 1);
+  copies_[i].assign(value.data(), value.size());
+  return bindView(index, copies_[i]);
+}
+
+PgStatement& PgStatement::bindView(int index, std::string_view value) {
+  checkIndex(index);
+  auto i = static_cast<std::size_t>(index - 1);
+  values_[i] = value.data() ? value.data() : "";
+  lengths_[i] = static_cast<int>(value.size());
+  formats_[i] = 1;  // binary: a text value's binary form is its bytes
+  return *this;
+}
+
+PgStatement& PgStatement::bindBlob(int index, std::string_view bytes) {
+  return bindView(index, bytes);
+}
+
+PgStatement& PgStatement::bindNull(int index) {
+  checkIndex(index);
+  values_[static_cast<std::size_t>(index - 1)] = nullptr;
+  return *this;
+}
+
+void PgStatement::execute() {
+  PQclear(result_);
+  result_ = nullptr;
+  db_.ready(*prepared_, purpose_);
+  result_ = PQexecPrepared(db_.handle(), prepared_->name.c_str(), prepared_->params, values_.data(),
+                           lengths_.data(), formats_.data(), 1);
+  auto status = result_ ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> failed(result_, PQclear);
+    result_ = nullptr;
+    db_.fail(purpose_, failed.get());
+  }
+  rows_ = PQntuples(result_);
+  row_ = -1;
+}
+
+bool PgStatement::step() {
+  if (!result_) execute();
+  if (row_ + 1 >= rows_) {
+    row_ = rows_;
+    return false;
+  }
+  ++row_;
+  return true;
+}
+
+int64_t PgStatement::run() {
+  execute();
+  const char* affected = PQcmdTuples(result_);
+  int64_t count = 0;
+  if (affected && *affected) std::from_chars(affected, affected + std::strlen(affected), count);
+  reset();
+  return count;
+}
+
+void PgStatement::reset() {
+  PQclear(result_);
+  result_ = nullptr;
+  rows_ = 0;
+  row_ = -1;
+  for (auto& v : values_) v = nullptr;
+}
+
+int64_t PgStatement::integer(int column) const {
+  if (PQgetisnull(result_, row_, column)) return 0;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row_, column));
+  int length = PQgetlength(result_, row_, column);
+  Oid type = PQftype(result_, column);
+  if ((type == kInt8 && length == 8) || (type == kInt4 && length == 4) ||
+      (type == kInt2 && length == 2) || (type == kBool && length == 1)) {
+    uint64_t value = 0;
+    for (int b = 0; b < length; ++b) value = value << 8 | bytes[b];
+    if (length < 8 && (bytes[0] & 0x80)) value |= ~uint64_t{0} << (8 * length);  // negative
+    return static_cast<int64_t>(value);
+  }
+  throw PostgresError(db_.where() + ": could not " + purpose_ + ": column " +
+                          std::to_string(column) + " is of type " + std::to_string(type) +
+                          ", not an integer",
+                      "");
+}
+
+std::string_view PgStatement::textView(int column) const {
+  if (PQgetisnull(result_, row_, column)) return {};
+  return std::string_view(PQgetvalue(result_, row_, column),
+                          static_cast<std::size_t>(PQgetlength(result_, row_, column)));
+}
+
+bool PgStatement::isNull(int column) const {
+  return PQgetisnull(result_, row_, column) != 0;
+}
+
+PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
+  // PostgreSQL only warns at a BEGIN inside a transaction and goes on, which would make two
+  // writers one; SQLite refuses it, and so does this.
+  db_.reconnectIfDropped();
+  if (PQtransactionStatus(db_.handle()) != PQTRANS_IDLE)
+    throw PostgresError(db_.where() +
+                            ": could not begin a transaction: one is already open on "
+                            "this connection (a second writer on the same store)",
+                        "25001");
+  db_.exec("BEGIN", "begin a transaction");
+  ++db_.transactions_;
+}
+
+PgTransaction::~PgTransaction() {
+  if (!done_) {
+    try {
+      db_.exec("ROLLBACK", "roll back a transaction");
+    } catch (const StoreError&) {
+      // The connection is gone: the server rolled the transaction back itself.
+    }
+  }
+  --db_.transactions_;  // after the rollback: a dropped connection is not made again under it
+}
+
+void PgTransaction::commit() {
+  db_.exec("COMMIT", "commit a transaction");
+  done_ = true;
+}
+
+}  // namespace markbridge

@@ -1,0 +1,144 @@
+#pragma once
+// A thin RAII layer over libpq (PostgreSQL's own C client), the PostgreSQL store's counterpart of
+// sqlite_db.h: a connection that prepares each statement once for its life, statements with
+// typed binds read through step() like SQLite's, and a transaction guard that rolls back unless
+// committed. Why libpq and not Poco::Data::PostgreSQL: docs/architecture.md ("Decisions").
+//
+// Every error is a PostgresError naming the server (host, port, database; never the password),
+// what the statement was for, PostgreSQL's message and its SQLSTATE code.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/store/store_error.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace markbridge {
+
+class PostgresError : public StoreError {
+ public:
+  PostgresError(const std::string& message, std::string sqlstate)
+      : StoreError(message), sqlstate_(std::move(sqlstate)) {}
+  // PostgreSQL's exact error code ("23505": a unique key taken; "40P01": a deadlock; "08006":
+  // the connection went), or empty when the server gave none (the connection failed first).
+  const std::string& sqlstate() const { return sqlstate_; }
+
+ private:
+  std::string sqlstate_;
+};
+
+// Where a PostgreSQL URI points, for messages: "PostgreSQL at 127.0.0.1:5432, database
+// markbridge, user gateway". The password (in the URI or not) is never part of it.
+std::string describePostgresUri(const std::string& uri);
+// Whether `uri` carries a password (a configuration file must not: it is read by many).
+bool postgresUriHoldsPassword(const std::string& uri);
+
+class PgConnection {
+ public:
+  // `uri`: postgresql://user@host:port/database?sslmode=require... (libpq's connection URI or
+  // key=value string). The password comes from the URI, PGPASSWORD or a password file libpq
+  // reads (~/.pgpass, PGPASSFILE: libpq ignores one others can read).
+  // `password`, when given, is used instead of any other (never part of a message).
+  explicit PgConnection(const std::string& uri, const std::string& password = "");
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs `sql` (one or more statements, no parameters); `purpose` says what for, in messages.
+  void exec(std::string_view sql, std::string_view purpose);
+  // "PostgreSQL at host:port, database db, user u".
+  const std::string& where() const { return where_; }
+  pg_conn* handle() const { return conn_; }
+
+  struct Prepared {
+    std::string name;
+    int params = 0;
+    const std::string* sql = nullptr;
+    uint64_t session = 0;  // the connection it was prepared on (see ready())
+  };
+  // The statement prepared on this connection for `sql` (prepared on first use, then kept).
+  Prepared& prepare(const std::string& sql, std::string_view purpose);
+  // Before each statement: a connection the server dropped (a restart, a failover, an idle
+  // timeout) is made again, and `p` prepared again on it, unless a transaction was open on it
+  // (that transaction is lost: the statement fails, and its writer's transaction with it).
+  void ready(Prepared& p, std::string_view purpose);
+  [[noreturn]] void fail(std::string_view purpose, const pg_result* result) const;
+
+ private:
+  friend class PgTransaction;
+  void reconnectIfDropped();
+
+  pg_conn* conn_ = nullptr;
+  std::string where_;
+  uint64_t session_ = 1;  // one more each time the connection is made again
+  int transactions_ = 0;  // open on this connection (PgTransaction)
+  std::unordered_map<std::string, Prepared> prepared_;
+};
+
+class PgStatement {
+ public:
+  // Parameters are $1, $2...; `purpose` ("read the pupil's on-roll periods") names it in errors.
+  PgStatement(PgConnection& db, const std::string& sql, std::string_view purpose);
+  ~PgStatement();
+  PgStatement(const PgStatement&) = delete;
+  PgStatement& operator=(const PgStatement&) = delete;
+
+  PgStatement& bind(int index, int64_t value);
+  // Text, copied (sent as the parameter's binary form: its bytes, no escaping, any length).
+  PgStatement& bind(int index, std::string_view value);
+  // Not copied: `value` must stay alive and unchanged until the statement has run.
+  PgStatement& bindView(int index, std::string_view value);
+  // A bytea, not copied (like bindView).
+  PgStatement& bindBlob(int index, std::string_view bytes);
+  PgStatement& bindNull(int index);
+  // Runs the statement on the first call; true while there is a row to read, false when done.
+  bool step();
+  // Runs to completion and resets for the next use; the rows it inserted, changed or deleted.
+  int64_t run();
+  void reset();
+
+  // Columns of the current row, read in binary: integers (smallint, integer, bigint, boolean),
+  // text as its bytes, bytea as its bytes. Views stay valid until the next reset().
+  int64_t integer(int column) const;
+  std::string text(int column) const { return std::string(textView(column)); }
+  std::string_view textView(int column) const;
+  std::string_view blob(int column) const { return textView(column); }
+  bool isNull(int column) const;
+
+ private:
+  void execute();
+  void checkIndex(int index) const;
+
+  PgConnection& db_;
+  PgConnection::Prepared* prepared_;
+  std::string purpose_;
+  std::vector<const char*> values_;
+  std::vector<int> lengths_, formats_;
+  std::vector<std::string> copies_;
+  std::vector<std::array<char, 24>> numbers_;
+  pg_result* result_ = nullptr;
+  int rows_ = 0, row_ = -1;
+};
+
+// BEGIN, and ROLLBACK unless commit() was called: nothing of a transaction that did not finish
+// stays in the database.
+class PgTransaction {
+ public:
+  explicit PgTransaction(PgConnection& db);
+  ~PgTransaction();
+  PgTransaction(const PgTransaction&) = delete;
+  PgTransaction& operator=(const PgTransaction&) = delete;
+  void commit();
+
+ private:
+  PgConnection& db_;
+  bool done_ = false;
+};
+
+}  // namespace markbridge

@@ -1,0 +1,164 @@
+#include "core/store/postgres_evaluation.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string_view>
+#include <unordered_set>
+
+#include "core/store/postgres_import.h"
+#include "core/store/store_rows.h"
+
+namespace markbridge {
+namespace {
+
+constexpr const char* kRecordedColumns =
+    "SELECT id, state, rule, type, upn, period_from, period_to, record_of, revision, "
+    "occurred_on FROM events WHERE school=$1 AND ";
+
+class PostgresEvaluationWriter final : public EvaluationWriter {
+ public:
+  PostgresEvaluationWriter(PgConnection& db, std::string school)
+      : db_(db), school_(std::move(school)), tx_(db) {
+    // Reads and writes under the school's write lock: no other writer changes what the plan is
+    // made from before it is applied.
+    lockSchoolForWriting(db_, school_);
+  }
+
+  // The events found now, and the active events of these pupils that arose since the earliest
+  // day looked at again (as the SQLite writer reads them).
+  std::vector<RecordedEvent> recorded(const std::vector<PupilEvaluated>& pupils,
+                                      const std::vector<Event>& events) override {
+    std::vector<RecordedEvent> found;
+    PgStatement byId(db_, std::string(kRecordedColumns) + "id=$2", "read a recorded event");
+    for (const auto& event : events) {
+      byId.bind(1, school_).bind(2, event.id);
+      if (byId.step()) found.push_back(read(byId));
+      byId.reset();
+    }
+    std::string earliest = "9999-12-31", firstUpn, lastUpn;
+    for (const auto& p : pupils) {
+      earliest = std::min(earliest, p.from.iso());
+      if (firstUpn.empty() || p.upn < firstUpn) firstUpn = p.upn;
+      lastUpn = std::max(lastUpn, p.upn);
+    }
+    PgStatement active(db_,
+                       std::string(kRecordedColumns) +
+                           "upn BETWEEN $2 AND $3 AND state='active' AND occurred_on>=$4",
+                       "read the active events of the pupils evaluated");
+    active.bind(1, school_).bind(2, firstUpn).bind(3, lastUpn).bind(4, earliest);
+    std::unordered_set<std::string_view> ids;
+    ids.reserve(found.size());
+    for (const auto& r : found) ids.insert(r.id);
+    std::vector<RecordedEvent> lapsing;
+    while (active.step())
+      if (!ids.count(active.textView(0))) lapsing.push_back(read(active));
+    found.insert(found.end(), std::make_move_iterator(lapsing.begin()),
+                 std::make_move_iterator(lapsing.end()));
+    return found;
+  }
+
+  int apply(const EvaluationPlan& plan, int64_t now) override {
+    PgStatement insertEvent(
+        db_,
+        "INSERT INTO events(school, id, rule, type, upn, episode, occurred_on, period_from, "
+        "period_to, payload, state, record_of, revision, created_at, updated_at) "
+        "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$13,$11,0,$12,$12)",
+        "record an event");
+    for (const auto& r : plan.record) {
+      const Event& event = *r.event;
+      insertEvent.bind(1, school_).bind(2, event.id).bind(3, event.rule).bind(4, event.type);
+      insertEvent.bind(5, event.pupil.upn).bind(6, event.episode);
+      insertEvent.bind(7, event.occurred_on.iso()).bind(8, event.from.iso());
+      insertEvent.bind(9, event.to.iso()).bind(10, r.payload).bind(11, r.record_of);
+      insertEvent.bind(12, now).bind(13, toString(r.state)).run();
+    }
+    PgStatement setState(db_,
+                         "UPDATE events SET state=$3, revision=$4, updated_at=$5 WHERE school=$1 "
+                         "AND id=$2",
+                         "change an event's state");
+    for (const auto& c : plan.change)
+      setState.bind(1, school_)
+          .bind(2, c.id)
+          .bind(3, toString(c.state))
+          .bind(4, c.revision)
+          .bind(5, now)
+          .run();
+    PgStatement queue(db_,
+                      "INSERT INTO outbox(school, key, sink, event_id, upn, kind, payload, state, "
+                      "created_at, next_attempt_at) VALUES($1,$2,$3,$4,$5,$6,$7,'pending',$8,$8) "
+                      "ON CONFLICT(school, key) DO NOTHING",
+                      "queue an outbox item");
+    PgStatement payloadOf(db_, "SELECT payload FROM events WHERE school=$1 AND id=$2",
+                          "read an event's payload");
+    int queued = 0;
+    for (const auto& item : plan.queue) {
+      std::string stored;
+      if (!item.payload) {
+        payloadOf.bind(1, school_).bind(2, item.event_id);
+        if (payloadOf.step()) stored = payloadOf.text(0);
+        payloadOf.reset();
+      }
+      queue.bind(1, school_).bind(2, item.key).bind(3, item.sink).bind(4, item.event_id);
+      queue.bind(5, item.upn).bind(6, toString(item.kind));
+      queue.bind(7, item.payload ? *item.payload : stored).bind(8, now);
+      queued += static_cast<int>(queue.run());
+    }
+    return queued;
+  }
+
+  void keepCheckpoints(const std::vector<PupilEvaluated>& pupils) override {
+    PgStatement keep(db_,
+                     "INSERT INTO evaluation_checkpoints(school, upn, data) VALUES($1,$2,$3) ON "
+                     "CONFLICT(school, upn) DO UPDATE SET data=$3",
+                     "keep a pupil's evaluation checkpoint");
+    PgStatement drop(db_, "DELETE FROM evaluation_checkpoints WHERE school=$1 AND upn=$2",
+                     "drop a pupil's evaluation checkpoint");
+    for (const auto& p : pupils) {
+      if (p.checkpoint.empty())
+        drop.bind(1, school_).bind(2, p.upn).run();
+      else
+        keep.bind(1, school_).bind(2, p.upn).bindBlob(3, p.checkpoint).run();
+    }
+  }
+
+  void commit() override { tx_.commit(); }
+
+ private:
+  static Date dateOf(const PgStatement& s, int column, const std::string& id) {
+    auto text = s.textView(column);
+    auto date = Date::parseIso(text);
+    if (!date)
+      throw StoreError("event " + id + " in the store has '" + std::string(text) +
+                       "' where a date belongs (events table, column " + std::to_string(column) +
+                       ")");
+    return *date;
+  }
+
+  static RecordedEvent read(const PgStatement& s) {
+    RecordedEvent r;
+    r.id = s.text(0);
+    r.state = storedEventState(r.id, s.textView(1));
+    r.rule = s.text(2);
+    r.type = s.text(3);
+    r.upn = s.text(4);
+    r.from = dateOf(s, 5, r.id);
+    r.to = dateOf(s, 6, r.id);
+    r.record_of = s.text(7);
+    r.revision = s.integer(8);
+    r.occurred_on = dateOf(s, 9, r.id);
+    return r;
+  }
+
+  PgConnection& db_;
+  std::string school_;
+  PgTransaction tx_;
+};
+
+}  // namespace
+
+std::unique_ptr<EvaluationWriter> makePostgresEvaluationWriter(PgConnection& db,
+                                                               const std::string& school) {
+  return std::make_unique<PostgresEvaluationWriter>(db, school);
+}
+
+}  // namespace markbridge

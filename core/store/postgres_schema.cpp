@@ -1,0 +1,139 @@
+#include "core/store/postgres_schema.h"
+
+#include <iterator>
+#include <string>
+
+namespace markbridge {
+namespace {
+
+// Append only: a released migration is never edited, a change is a new entry. Every table is
+// keyed by school first (the school's URN, given when the store is opened), so one database
+// holds many schools and can be partitioned or sharded by school. Text that is a key or sorted
+// on is COLLATE "C": byte order, as the SQLite store and the code that merges sorted reads
+// expect, whatever the database's locale. The register is one row per pupil per week, laid out
+// as the SQLite store's (core/store/register_week.h).
+constexpr const char* kMigrations[] = {
+    // 1: the register, imports, events, outbox, checkpoints, the admission register and roll
+    // sightings: the SQLite store's schema 7, keyed by school.
+    R"sql(
+CREATE TABLE pupils(
+  school text COLLATE "C" NOT NULL, upn text COLLATE "C" NOT NULL, mis_id text NOT NULL,
+  forename text NOT NULL, surname text NOT NULL, dob text, year_group text NOT NULL,
+  reg_group text NOT NULL, flags integer NOT NULL, updated_at bigint NOT NULL,
+  PRIMARY KEY(school, upn));
+CREATE TABLE imports(
+  school text COLLATE "C" NOT NULL, id bigint NOT NULL, source text COLLATE "C" NOT NULL,
+  origin text NOT NULL, fingerprint text COLLATE "C" NOT NULL, imported_at bigint NOT NULL,
+  rows bigint NOT NULL, marks_added bigint NOT NULL, marks_amended bigint NOT NULL,
+  priority integer NOT NULL, PRIMARY KEY(school, id), UNIQUE(school, source, fingerprint));
+-- week: the Monday, in days since 1970-01-01; imports holds each session's imports.id (per school)
+CREATE TABLE register_weeks(
+  school text COLLATE "C" NOT NULL, upn text COLLATE "C" NOT NULL, week integer NOT NULL,
+  codes bytea NOT NULL, imports bytea NOT NULL, extras text NOT NULL,
+  PRIMARY KEY(school, upn, week));
+CREATE TABLE amendments(
+  school text COLLATE "C" NOT NULL, id bigserial, upn text COLLATE "C" NOT NULL,
+  date text NOT NULL, session integer NOT NULL, old_code text NOT NULL, new_code text NOT NULL,
+  old_source text NOT NULL, new_source text NOT NULL, amended_at bigint NOT NULL,
+  PRIMARY KEY(school, id));
+CREATE INDEX amendments_by_pupil ON amendments(school, upn, id);
+CREATE TABLE registers_not_taken(
+  school text COLLATE "C" NOT NULL, day integer NOT NULL, session integer NOT NULL,
+  upn text COLLATE "C" NOT NULL, PRIMARY KEY(school, day, session, upn));
+CREATE TABLE register_totals(
+  school text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, value bigint NOT NULL,
+  PRIMARY KEY(school, key));
+CREATE TABLE attendance_totals(
+  school text COLLATE "C" NOT NULL, source text COLLATE "C" NOT NULL,
+  upn text COLLATE "C" NOT NULL, period text COLLATE "C" NOT NULL, period_from text,
+  period_to text, possible integer NOT NULL, authorised integer NOT NULL,
+  unauthorised integer NOT NULL, by_reason text NOT NULL, imported_at bigint NOT NULL,
+  PRIMARY KEY(school, source, upn, period));
+CREATE TABLE source_state(
+  school text COLLATE "C" NOT NULL, source text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL, value text NOT NULL, updated_at bigint NOT NULL,
+  PRIMARY KEY(school, source, key));
+CREATE TABLE events(
+  school text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL, rule text NOT NULL,
+  type text NOT NULL, upn text COLLATE "C" NOT NULL, episode text NOT NULL,
+  occurred_on text COLLATE "C" NOT NULL, period_from text NOT NULL, period_to text NOT NULL,
+  payload text NOT NULL,
+  state text NOT NULL,      -- active | withdrawn | superseded | historical
+  record_of text NOT NULL,  -- the event whose record at the destination this one updates
+  revision bigint NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL,
+  PRIMARY KEY(school, id));
+CREATE INDEX events_by_pupil ON events(school, upn, state);
+-- times in the outbox are unix milliseconds
+CREATE TABLE outbox(
+  school text COLLATE "C" NOT NULL, seq bigserial, key text COLLATE "C" NOT NULL,
+  sink text COLLATE "C" NOT NULL, event_id text COLLATE "C" NOT NULL,
+  upn text COLLATE "C" NOT NULL, kind text NOT NULL, payload text NOT NULL,
+  state text NOT NULL, attempts integer NOT NULL DEFAULT 0, created_at bigint NOT NULL,
+  next_attempt_at bigint NOT NULL, last_error text NOT NULL DEFAULT '',
+  reference text NOT NULL DEFAULT '', response text NOT NULL DEFAULT '', finished_at bigint,
+  PRIMARY KEY(school, seq), UNIQUE(school, key));
+CREATE INDEX outbox_due ON outbox(school, state, next_attempt_at);
+CREATE INDEX outbox_by_pupil ON outbox(school, sink, upn, state, seq);
+CREATE INDEX outbox_by_event ON outbox(school, event_id);
+CREATE TABLE evaluation_checkpoints(
+  school text COLLATE "C" NOT NULL, upn text COLLATE "C" NOT NULL, data bytea NOT NULL,
+  PRIMARY KEY(school, upn));
+-- admitted '' when the source does not say
+CREATE TABLE on_roll(
+  school text COLLATE "C" NOT NULL, upn text COLLATE "C" NOT NULL,
+  admitted text COLLATE "C" NOT NULL, left_on text COLLATE "C", leaving_reason text NOT NULL,
+  destination text NOT NULL, source text NOT NULL, updated_at bigint NOT NULL,
+  PRIMARY KEY(school, upn, admitted));
+CREATE TABLE on_roll_changes(
+  school text COLLATE "C" NOT NULL, id bigserial, upn text COLLATE "C" NOT NULL,
+  admitted text NOT NULL, old_left text, new_left text, old_reason text NOT NULL,
+  new_reason text NOT NULL, old_destination text NOT NULL, new_destination text NOT NULL,
+  change text NOT NULL,  -- added | amended
+  source text NOT NULL, changed_at bigint NOT NULL, PRIMARY KEY(school, id));
+CREATE INDEX on_roll_changes_by_pupil ON on_roll_changes(school, upn, id);
+CREATE TABLE roll_seen(
+  school text COLLATE "C" NOT NULL, upn text COLLATE "C" NOT NULL,
+  source text COLLATE "C" NOT NULL, seen_at bigint NOT NULL, PRIMARY KEY(school, upn, source));
+CREATE TABLE roll_listings(
+  school text COLLATE "C" NOT NULL, source text COLLATE "C" NOT NULL, listed_at bigint NOT NULL,
+  PRIMARY KEY(school, source, listed_at));
+)sql",
+};
+
+// Any fixed number: the key of the advisory lock migrations take (pg_advisory_xact_lock).
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7261302854190731)";
+
+}  // namespace
+
+int postgresSchemaVersion() {
+  return static_cast<int>(std::size(kMigrations));
+}
+
+void migratePostgresSchema(PgConnection& db, int upTo) {
+  for (;;) {
+    PgTransaction tx(db);
+    db.exec(kMigrationLock, "wait for another process's migration of the store's tables");
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL)",
+            "create the schema_version table");
+    PgStatement version(db, "SELECT version FROM schema_version", "read the schema version");
+    int current = version.step() ? static_cast<int>(version.integer(0)) : -1;
+    version.reset();
+    if (current < 0) {
+      PgStatement first(db, "INSERT INTO schema_version(version) VALUES(0)",
+                        "start the schema version");
+      first.run();
+      current = 0;
+    }
+    if (current >= postgresSchemaVersion() || current >= upTo) {
+      tx.commit();  // the schema_version table, if this was a new database
+      return;
+    }
+    db.exec(kMigrations[current],
+            "migrate the store's tables to schema " + std::to_string(current + 1));
+    PgStatement next(db, "UPDATE schema_version SET version=$1", "record the schema version");
+    next.bind(1, int64_t{current + 1}).run();
+    tx.commit();
+  }
+}
+
+}  // namespace markbridge

@@ -1,0 +1,592 @@
+#include "core/store/postgres_store.h"
+
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "core/store/postgres_db.h"
+#include "core/store/postgres_evaluation.h"
+#include "core/store/postgres_import.h"
+#include "core/store/postgres_schema.h"
+#include "core/store/register_week.h"
+#include "core/store/store_rows.h"
+
+namespace markbridge {
+namespace {
+
+// Each statement names the school as $1: a store sees only its own school's rows.
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const std::string& uri, std::string school, const std::string& password)
+      : db_(uri, password), school_(std::move(school)) {
+    if (school_.empty())
+      throw StoreError(db_.where() + ": a PostgreSQL store needs the school's URN");
+    migratePostgresSchema(db_);
+  }
+
+  bool alreadyImported(const std::string& source, const std::string& fingerprint) override {
+    PgStatement seen(db_, "SELECT 1 FROM imports WHERE school=$1 AND source=$2 AND fingerprint=$3",
+                     "look for an import already stored");
+    seen.bind(1, school_).bind(2, source).bind(3, fingerprint);
+    return seen.step();
+  }
+
+  std::unique_ptr<ImportWriter> beginImport(int64_t now) override {
+    return makePostgresImportWriter(db_, school_, now);
+  }
+
+  void setSourceState(const std::string& source, const std::string& key, const std::string& value,
+                      int64_t now) override {
+    PgStatement s(db_,
+                  "INSERT INTO source_state(school, source, key, value, updated_at) "
+                  "VALUES($1,$2,$3,$4,$5) ON CONFLICT(school, source, key) DO UPDATE SET "
+                  "value=$4, updated_at=$5",
+                  "remember what a source kept");
+    s.bind(1, school_).bind(2, source).bind(3, key).bind(4, value).bind(5, now).run();
+  }
+
+  std::optional<std::string> sourceState(const std::string& source,
+                                         const std::string& key) override {
+    PgStatement s(db_, "SELECT value FROM source_state WHERE school=$1 AND source=$2 AND key=$3",
+                  "read what a source kept");
+    s.bind(1, school_).bind(2, source).bind(3, key);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
+  std::vector<RegisterNotTaken> registersNotTaken(int limit) override {
+    std::vector<RegisterNotTaken> gaps;
+    PgStatement s(db_,
+                  "SELECT day, session, COUNT(*) FROM registers_not_taken WHERE school=$1 GROUP "
+                  "BY day, session ORDER BY day DESC, session DESC LIMIT $2",
+                  "read the registers not taken");
+    s.bind(1, school_).bind(2, int64_t{limit});
+    while (s.step())
+      gaps.push_back({Date::fromDays(static_cast<int32_t>(s.integer(0))),
+                      s.integer(1) ? Session::PM : Session::AM, static_cast<int>(s.integer(2))});
+    return gaps;
+  }
+
+  std::vector<AttendanceTotals> attendanceTotals() override {
+    std::vector<AttendanceTotals> all;
+    PgStatement s(db_,
+                  "SELECT source, upn, period, period_from, period_to, possible, authorised, "
+                  "unauthorised, by_reason FROM attendance_totals WHERE school=$1 ORDER BY upn, "
+                  "period",
+                  "read the census totals");
+    s.bind(1, school_);
+    while (s.step()) {
+      AttendanceTotals t;
+      t.source = s.text(0);
+      t.upn = s.text(1);
+      t.period = s.text(2);
+      if (!s.isNull(3)) t.from = Date::parseIso(s.text(3));
+      if (!s.isNull(4)) t.to = Date::parseIso(s.text(4));
+      t.possible = static_cast<int>(s.integer(5));
+      t.authorised = static_cast<int>(s.integer(6));
+      t.unauthorised = static_cast<int>(s.integer(7));
+      auto reasons = nlohmann::json::parse(s.textView(8), nullptr, false);
+      if (reasons.is_object())
+        for (const auto& [code, n] : reasons.items()) t.by_reason[code] = n.get<int>();
+      all.push_back(std::move(t));
+    }
+    return all;
+  }
+
+  std::vector<std::pair<std::string, std::string>> pupilIds() override {
+    std::vector<std::pair<std::string, std::string>> ids;
+    PgStatement all(db_, "SELECT upn, mis_id FROM pupils WHERE school=$1", "read the pupils' ids");
+    all.bind(1, school_);
+    while (all.step()) ids.emplace_back(all.text(0), all.text(1));
+    return ids;
+  }
+
+  std::optional<Pupil> pupil(const std::string& upn) override {
+    PgStatement s(
+        db_, std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE school=$1 AND upn=$2",
+        "read a pupil");
+    s.bind(1, school_).bind(2, upn);
+    if (!s.step()) return std::nullopt;
+    Pupil p = readPupil(s);
+    PgStatement roll(db_,
+                     std::string("SELECT ") + kOnRollColumns +
+                         " FROM on_roll WHERE school=$1 AND upn=$2 ORDER BY admitted",
+                     "read a pupil's on-roll periods");
+    roll.bind(1, school_).bind(2, upn);
+    while (roll.step()) p.on_roll.push_back(readOnRollPeriod(roll, 0));
+    return p;
+  }
+
+  std::map<std::string, std::vector<int64_t>> rollListingsMissed(
+      const std::vector<std::string>& sources) override {
+    std::map<std::string, std::vector<int64_t>> missed;
+    if (sources.empty()) return missed;
+    std::string names = nlohmann::json(sources).dump();
+    PgStatement s(db_,
+                  "WITH src AS (SELECT json_array_elements_text($2::text::json) AS name), "
+                  "syncs AS (SELECT DISTINCT listed_at FROM roll_listings WHERE school=$1 AND "
+                  "  source IN (SELECT name FROM src)), "
+                  "last AS (SELECT upn, MAX(seen_at) AS seen FROM roll_seen WHERE school=$1 AND "
+                  "  source IN (SELECT name FROM src) GROUP BY upn "
+                  "  HAVING MAX(seen_at) < (SELECT MAX(listed_at) FROM syncs)) "
+                  "SELECT last.upn, syncs.listed_at FROM last JOIN syncs "
+                  "ON syncs.listed_at > last.seen ORDER BY last.upn, syncs.listed_at",
+                  "find the pupils the roll's listings stopped naming");
+    s.bind(1, school_).bind(2, names);
+    while (s.step()) missed[s.text(0)].push_back(s.integer(1));
+    return missed;
+  }
+
+  std::vector<OnRollChange> onRollChanges(const std::string& upn) override {
+    PgStatement s(db_,
+                  "SELECT admitted, old_left, new_left, old_reason, new_reason, old_destination, "
+                  "new_destination, change, source, changed_at FROM on_roll_changes WHERE "
+                  "school=$1 AND upn=$2 ORDER BY id",
+                  "read the changes to a pupil's on-roll periods");
+    s.bind(1, school_).bind(2, upn);
+    std::vector<OnRollChange> list;
+    auto date = [&](int c) { return s.isNull(c) ? std::nullopt : Date::parseIso(s.textView(c)); };
+    while (s.step())
+      list.push_back(OnRollChange{upn, Date::parseIso(s.textView(0)), date(1), date(2), s.text(3),
+                                  s.text(4), s.text(5), s.text(6), s.text(7), s.text(8),
+                                  s.integer(9)});
+    return list;
+  }
+
+  // Each pupil's on-roll periods, read once in UPN order beside the pupils (also in UPN order).
+  class OnRollCursor {
+   public:
+    OnRollCursor(PgConnection& db, const std::string& school)
+        : rows_(db,
+                std::string("SELECT upn, ") + kOnRollColumns +
+                    " FROM on_roll WHERE school=$1 ORDER BY upn, admitted",
+                "read the admission register") {
+      rows_.bind(1, school);
+      more_ = rows_.step();
+    }
+    void fill(Pupil& pupil) {
+      while (more_ && rows_.textView(0) < pupil.upn) more_ = rows_.step();
+      for (; more_ && rows_.textView(0) == pupil.upn; more_ = rows_.step())
+        pupil.on_roll.push_back(readOnRollPeriod(rows_, 1));
+    }
+
+   private:
+    PgStatement rows_;
+    bool more_ = false;
+  };
+
+  void forEachRegister(
+      const std::function<void(const Pupil&, const std::vector<Mark>&)>& visit) override {
+    PgStatement pupils(
+        db_, std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE school=$1 ORDER BY upn",
+        "read the pupils");
+    pupils.bind(1, school_);
+    PgStatement weeks(db_,
+                      "SELECT week, codes, imports, extras FROM register_weeks WHERE school=$1 "
+                      "AND upn=$2 ORDER BY week",
+                      "read a pupil's register");
+    std::unordered_map<uint32_t, std::pair<std::string, int64_t>> imports;  // source, time
+    PgStatement importRows(db_, "SELECT id, source, imported_at FROM imports WHERE school=$1",
+                           "read the imports");
+    importRows.bind(1, school_);
+    while (importRows.step())
+      imports[static_cast<uint32_t>(importRows.integer(0))] = {importRows.text(1),
+                                                               importRows.integer(2)};
+    std::vector<Mark> list;
+    OnRollCursor roll(db_, school_);
+    while (pupils.step()) {
+      Pupil p = readPupil(pupils);
+      roll.fill(p);
+      list.clear();
+      weeks.bind(1, school_).bind(2, p.upn);
+      while (weeks.step()) {
+        Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(0)));
+        auto week = RegisterWeek::decode(weeks.blob(1), weeks.blob(2), weeks.blob(3));
+        for (int i = 0; i < RegisterWeek::kSlots; ++i) {
+          const auto& slot = week.slots[static_cast<std::size_t>(i)];
+          if (slot.empty()) continue;
+          const auto& from = imports[slot.import];
+          Mark m;
+          m.upn = p.upn;
+          m.date = monday + i / 2;
+          m.session = i % 2 ? Session::PM : Session::AM;
+          m.code = codeOfSlot(slot.code);
+          m.source = from.first;
+          m.source_code = slot.source_code.empty() ? std::string(m.code.str()) : slot.source_code;
+          m.recorded_at = from.second;
+          m.minutes_late = slot.minutes_late;
+          list.push_back(std::move(m));
+        }
+      }
+      weeks.reset();
+      visit(p, list);
+    }
+  }
+
+  void forEachPupilRegister(
+      const SchoolCalendar& calendar,
+      const std::function<void(const Pupil&, const PupilRegister&)>& visit) override {
+    PgStatement pupils(
+        db_, std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE school=$1 ORDER BY upn",
+        "read the pupils");
+    pupils.bind(1, school_);
+    PgStatement weeks(db_,
+                      "SELECT upn, week, codes FROM register_weeks WHERE school=$1 AND week>=$2 "
+                      "AND week<=$3 ORDER BY upn, week",
+                      "read the register");
+    weeks.bind(1, school_).bind(2, int64_t{calendar.first().monday().days()});
+    weeks.bind(3, int64_t{calendar.last().days()});
+    bool more = weeks.step();
+    PupilRegister reg(calendar);
+    OnRollCursor roll(db_, school_);
+    while (pupils.step()) {
+      Pupil p = readPupil(pupils);
+      roll.fill(p);
+      reg.clear();
+      while (more && weeks.textView(0) < p.upn) more = weeks.step();
+      for (; more && weeks.textView(0) == p.upn; more = weeks.step()) {
+        Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(1)));
+        auto codes = weeks.blob(2);
+        for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
+          if (codes[i])
+            reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
+                    codeOfSlot(static_cast<uint8_t>(codes[i])));
+      }
+      visit(p, reg);
+    }
+  }
+
+  std::vector<Amendment> amendments(const std::string& upn) override {
+    PgStatement s(db_,
+                  "SELECT date, session, old_code, new_code, old_source, new_source, amended_at "
+                  "FROM amendments WHERE school=$1 AND upn=$2 ORDER BY id",
+                  "read a pupil's amended marks");
+    s.bind(1, school_).bind(2, upn);
+    std::vector<Amendment> list;
+    while (s.step())
+      list.push_back(Amendment{upn, Date::parseIso(s.textView(0)).value_or(Date()),
+                               s.integer(1) == 0 ? Session::AM : Session::PM, s.text(2), s.text(3),
+                               s.text(4), s.text(5), s.integer(6)});
+    return list;
+  }
+
+  std::unordered_map<std::string, std::string> evaluationCheckpoints() override {
+    std::unordered_map<std::string, std::string> out;
+    PgStatement s(db_, "SELECT upn, data FROM evaluation_checkpoints WHERE school=$1",
+                  "read the evaluation checkpoints");
+    s.bind(1, school_);
+    while (s.step()) out.emplace(s.text(0), std::string(s.blob(1)));
+    return out;
+  }
+
+  std::unique_ptr<EvaluationWriter> beginEvaluation() override {
+    return makePostgresEvaluationWriter(db_, school_);
+  }
+
+  std::vector<EventHistory> eventHistory(const std::string& upn) override {
+    PgStatement events(db_,
+                       "SELECT id, state, rule, type, period_from, period_to, record_of, revision, "
+                       "occurred_on, payload, created_at, updated_at FROM events WHERE school=$1 "
+                       "AND upn=$2 ORDER BY occurred_on, created_at, id",
+                       "read a pupil's events");
+    events.bind(1, school_).bind(2, upn);
+    std::vector<EventHistory> list;
+    std::unordered_map<std::string, std::size_t> byId;
+    auto date = [](std::string_view text) { return Date::parseIso(text).value_or(Date()); };
+    while (events.step()) {
+      EventHistory h;
+      auto& e = h.event;
+      e.id = events.text(0);
+      e.state = storedEventState(e.id, events.textView(1));
+      e.rule = events.text(2);
+      e.type = events.text(3);
+      e.upn = upn;
+      e.from = date(events.textView(4));
+      e.to = date(events.textView(5));
+      e.record_of = events.text(6);
+      e.revision = events.integer(7);
+      e.occurred_on = date(events.textView(8));
+      auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
+      if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
+        h.summary = payload["summary"].get<std::string>();
+      h.created_at = events.integer(10);
+      h.updated_at = events.integer(11);
+      byId.emplace(e.id, list.size());
+      list.push_back(std::move(h));
+    }
+    PgStatement items(db_,
+                      std::string("SELECT ") + kOutboxColumns +
+                          " FROM outbox WHERE school=$1 AND upn=$2 ORDER BY seq",
+                      "read a pupil's outbox items");
+    items.bind(1, school_).bind(2, upn);
+    while (items.step()) {
+      auto item = readOutbox(items);
+      if (auto at = byId.find(item.event_id); at != byId.end())
+        list[at->second].deliveries.push_back(std::move(item));
+    }
+    return list;
+  }
+
+  // Pending items not waiting behind an earlier pending item for the same pupil and sink.
+  static constexpr const char* kReady =
+      "o.school=$1 AND o.state='pending' AND NOT EXISTS (SELECT 1 FROM outbox p WHERE "
+      "p.school=o.school AND p.sink=o.sink AND p.upn=o.upn AND p.state='pending' AND p.seq<o.seq)";
+
+  std::vector<OutboxItem> dueOutbox(int64_t now, int limit) override {
+    PgStatement s(db_,
+                  std::string("SELECT ") + kOutboxColumns +
+                      " FROM outbox o WHERE o.next_attempt_at<=$2 AND " + kReady +
+                      " ORDER BY seq LIMIT $3",
+                  "read the outbox items due");
+    s.bind(1, school_).bind(2, now).bind(3, int64_t{limit});
+    std::vector<OutboxItem> items;
+    while (s.step()) items.push_back(readOutbox(s));
+    return items;
+  }
+
+  std::optional<int64_t> nextOutboxDue() override {
+    PgStatement s(db_, std::string("SELECT MIN(next_attempt_at) FROM outbox o WHERE ") + kReady,
+                  "find when the next outbox item falls due");
+    s.bind(1, school_);
+    if (!s.step() || s.isNull(0)) return std::nullopt;
+    return s.integer(0);
+  }
+
+  std::vector<OutboxItem> outbox(std::optional<OutboxState> state, int limit) override {
+    PgStatement s(db_,
+                  std::string("SELECT ") + kOutboxColumns +
+                      " FROM outbox WHERE school=$1 AND ($2::text IS NULL OR state=$2::text) "
+                      "ORDER BY seq LIMIT $3",
+                  "read the outbox");
+    s.bind(1, school_);
+    if (state)
+      s.bind(2, toString(*state));
+    else
+      s.bindNull(2);
+    s.bind(3, int64_t{limit});
+    std::vector<OutboxItem> items;
+    while (s.step()) items.push_back(readOutbox(s));
+    return items;
+  }
+
+  void recordDelivered(int64_t seq, const std::string& reference, int64_t now) override {
+    PgStatement s(db_,
+                  "UPDATE outbox SET state='delivered', attempts=attempts+1, reference=$3, "
+                  "finished_at=$4, last_error='' WHERE school=$1 AND seq=$2",
+                  "record an outbox item delivered");
+    s.bind(1, school_).bind(2, seq).bind(3, reference).bind(4, now).run();
+  }
+
+  void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
+                   const std::string& error) override {
+    PgStatement s(db_,
+                  "UPDATE outbox SET attempts=$3, next_attempt_at=$4, last_error=$5 WHERE "
+                  "school=$1 AND seq=$2",
+                  "record an outbox item's retry");
+    s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, nextAttemptAt);
+    s.bind(5, error).run();
+  }
+
+  void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
+                      const std::string& response) override {
+    PgStatement s(db_,
+                  "UPDATE outbox SET state='rejected', attempts=$3, last_error=$4, finished_at=$5, "
+                  "response=$6 WHERE school=$1 AND seq=$2",
+                  "record an outbox item rejected");
+    s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, error).bind(5, now);
+    s.bind(6, response).run();
+  }
+
+  void recordTogether(const std::function<void()>& writes) override {
+    PgTransaction transaction(db_);
+    writes();
+    transaction.commit();
+  }
+
+  std::optional<OutboxItem> outboxItem(int64_t seq) override {
+    PgStatement s(
+        db_, std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE school=$1 AND seq=$2",
+        "read an outbox item");
+    s.bind(1, school_).bind(2, seq);
+    if (!s.step()) return std::nullopt;
+    return readOutbox(s);
+  }
+
+  bool retryOutbox(int64_t seq, int64_t now) override {
+    PgStatement s(db_,
+                  "UPDATE outbox SET attempts=CASE WHEN state='pending' THEN attempts ELSE 0 END, "
+                  "created_at=CASE WHEN state='pending' THEN created_at ELSE $3 END, "
+                  "state='pending', next_attempt_at=$3, finished_at=NULL WHERE school=$1 AND "
+                  "seq=$2 AND state IN ('pending','rejected','discarded')",
+                  "put an outbox item back to pending");
+    s.bind(1, school_).bind(2, seq).bind(3, now);
+    return s.run() > 0;
+  }
+
+  int retrySinkPending(const std::string& sink, int64_t now) override {
+    PgStatement s(db_,
+                  "UPDATE outbox SET next_attempt_at=$3 WHERE school=$1 AND sink=$2 AND "
+                  "state='pending' AND next_attempt_at>$3",
+                  "make a sink's waiting items due now");
+    s.bind(1, school_).bind(2, sink).bind(3, now);
+    return static_cast<int>(s.run());
+  }
+
+  bool discardOutbox(int64_t seq, int64_t now, const std::string& why) override {
+    PgStatement s(db_,
+                  "UPDATE outbox SET state='discarded', finished_at=$3, "
+                  "last_error=CASE WHEN last_error='' THEN $4::text ELSE last_error || '; ' || "
+                  "$4::text END WHERE school=$1 AND seq=$2 AND state IN ('pending','rejected')",
+                  "discard an outbox item");
+    s.bind(1, school_).bind(2, seq).bind(3, now).bind(4, why);
+    return s.run() > 0;
+  }
+
+  std::vector<SinkOutboxStats> outboxBySink() override {
+    PgStatement s(db_,
+                  "SELECT sink, COUNT(*) FILTER (WHERE state='pending'), "
+                  "COUNT(*) FILTER (WHERE state='delivered'), "
+                  "COUNT(*) FILTER (WHERE state='rejected'), "
+                  "COUNT(*) FILTER (WHERE state='discarded'), "
+                  "SUM(GREATEST(attempts-1, 0))::bigint, "
+                  "MIN(created_at) FILTER (WHERE state='pending') "
+                  "FROM outbox WHERE school=$1 GROUP BY sink ORDER BY sink",
+                  "count the outbox by sink");
+    s.bind(1, school_);
+    std::vector<SinkOutboxStats> out;
+    while (s.step())
+      out.push_back(SinkOutboxStats{s.text(0), static_cast<int>(s.integer(1)),
+                                    static_cast<int>(s.integer(2)), static_cast<int>(s.integer(3)),
+                                    static_cast<int>(s.integer(4)), s.integer(5),
+                                    s.isNull(6) ? 0 : s.integer(6)});
+    return out;
+  }
+
+  std::vector<std::string> deliveredEventIds() override {
+    PgStatement q(db_,
+                  "SELECT DISTINCT event_id FROM outbox WHERE school=$1 AND state='delivered' "
+                  "AND kind='notify'",
+                  "read which events a sink received");
+    q.bind(1, school_);
+    std::vector<std::string> ids;
+    while (q.step()) ids.push_back(q.text(0));
+    return ids;
+  }
+
+  std::string deliveredReference(const std::string& eventId, const std::string& sink) override {
+    PgStatement s(db_,
+                  "SELECT reference FROM outbox WHERE school=$1 AND sink=$3 AND kind='notify' AND "
+                  "state='delivered' AND event_id=(SELECT record_of FROM events WHERE school=$1 "
+                  "AND id=$2) ORDER BY seq DESC LIMIT 1",
+                  "read the reference a sink gave a record");
+    s.bind(1, school_).bind(2, eventId).bind(3, sink);
+    return s.step() ? s.text(0) : std::string();
+  }
+
+  StoreStatus status() override {
+    StoreStatus st;
+    auto scalar = [&](const char* sql) {
+      PgStatement s(db_, sql, "read the store's status");
+      s.bind(1, school_);
+      return s.step() ? s.integer(0) : 0;
+    };
+    st.pupils = static_cast<int>(scalar("SELECT COUNT(*) FROM pupils WHERE school=$1"));
+    st.marks = scalar(
+        "SELECT COALESCE(MAX(value), 0) FROM register_totals WHERE school=$1 AND key='marks'");
+    st.marks_not_taken = scalar("SELECT COUNT(*) FROM registers_not_taken WHERE school=$1");
+    st.amendments = scalar("SELECT COUNT(*) FROM amendments WHERE school=$1");
+    st.imports = static_cast<int>(scalar("SELECT COUNT(*) FROM imports WHERE school=$1"));
+    st.active_events =
+        static_cast<int>(scalar("SELECT COUNT(*) FROM events WHERE school=$1 AND state='active'"));
+    st.oldest_pending_at = scalar(
+        "SELECT COALESCE(MIN(created_at), 0) FROM outbox WHERE school=$1 AND state='pending'");
+    constexpr const char* kIso =
+        "to_char(to_timestamp(MAX(imported_at)) AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+    PgStatement last(db_, std::string("SELECT ") + kIso + " FROM imports WHERE school=$1",
+                     "read the store's status");
+    last.bind(1, school_);
+    if (last.step() && !last.isNull(0)) st.last_import_at = last.text(0);
+    PgStatement bySource(
+        db_,
+        std::string("SELECT source, ") + kIso + " FROM imports WHERE school=$1 GROUP BY source",
+        "read the store's status");
+    bySource.bind(1, school_);
+    while (bySource.step()) st.last_import_by_source[bySource.text(0)] = bySource.text(1);
+    st.outbox_by_state = outboxCounts();
+    return st;
+  }
+
+  OnRollSummary onRollSummary(Date today, Date from, Date to) override {
+    OnRollSummary r;
+    auto count = [&](const char* sql, Date a, std::optional<Date> b = std::nullopt) {
+      PgStatement s(db_, sql, "count the admission register");
+      s.bind(1, school_).bind(2, a.iso());
+      if (b) s.bind(3, b->iso());
+      return s.step() ? static_cast<int>(s.integer(0)) : 0;
+    };
+    r.on_roll = count(
+        "SELECT COUNT(DISTINCT upn) FROM on_roll WHERE school=$1 AND (admitted='' OR "
+        "admitted<=$2) AND (left_on IS NULL OR left_on>=$2)",
+        today);
+    PgStatement without(db_,
+                        "SELECT COUNT(*) FROM pupils p WHERE p.school=$1 AND NOT EXISTS (SELECT "
+                        "1 FROM on_roll r WHERE r.school=p.school AND r.upn=p.upn)",
+                        "count the pupils without on-roll data");
+    without.bind(1, school_);
+    if (without.step()) r.without_roll = static_cast<int>(without.integer(0));
+    r.joined = count(
+        "SELECT COUNT(*) FROM on_roll WHERE school=$1 AND admitted<>'' AND admitted BETWEEN $2 "
+        "AND $3",
+        from, to);
+    r.left = count("SELECT COUNT(*) FROM on_roll WHERE school=$1 AND left_on BETWEEN $2 AND $3",
+                   from, to);
+    PgStatement waiting(
+        db_,
+        "SELECT e.type, COUNT(*), MIN(e.payload::json #>> '{action,due_on}') FROM events e "
+        "WHERE e.school=$1 AND e.state='active' AND e.type IN ('new_pupil','deletion',"
+        "'missing_education') AND (NOT EXISTS (SELECT 1 FROM outbox o WHERE o.school=e.school "
+        "AND o.event_id=e.id) OR EXISTS (SELECT 1 FROM outbox o WHERE o.school=e.school AND "
+        "o.event_id=e.id AND o.state<>'delivered')) GROUP BY e.type",
+        "count the returns waiting");
+    waiting.bind(1, school_);
+    while (waiting.step()) {
+      r.waiting[waiting.text(0)] = static_cast<int>(waiting.integer(1));
+      if (waiting.textView(0) == "new_pupil" && !waiting.isNull(2))
+        r.earliest_due = waiting.text(2);
+    }
+    auto active = [&](const char* sql) {
+      PgStatement s(db_, sql, "count the admission register's tasks");
+      s.bind(1, school_);
+      return s.step() ? static_cast<int>(s.integer(0)) : 0;
+    };
+    r.office_tasks = active(
+        "SELECT COUNT(*) FROM events WHERE school=$1 AND state='active' AND "
+        "rule='admission_register.deletion_details_missing'");
+    r.vanished = active(
+        "SELECT COUNT(DISTINCT upn) FROM events WHERE school=$1 AND state='active' AND "
+        "rule='missing_education.vanished'");
+    return r;
+  }
+
+  std::map<std::string, int> outboxCounts() override {
+    std::map<std::string, int> counts;
+    PgStatement states(db_, "SELECT state, COUNT(*) FROM outbox WHERE school=$1 GROUP BY state",
+                       "count the outbox by state");
+    states.bind(1, school_);
+    while (states.step()) counts[states.text(0)] = static_cast<int>(states.integer(1));
+    return counts;
+  }
+
+ private:
+  PgConnection db_;
+  std::string school_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> openPostgresStore(const std::string& uri, const std::string& school,
+                                         const std::string& password) {
+  return std::make_unique<PostgresStore>(uri, school, password);
+}
+
+}  // namespace markbridge

@@ -1,0 +1,183 @@
+// What only the PostgreSQL store can show (its contract, shared with SQLite, is in
+// tests/core/store_contract_*.cpp): many schools in one database, its errors, its migrations.
+// Each test has a schema of its own in the server MARKBRIDGE_TEST_POSTGRES names (scripts/test.sh
+// starts one); without it they are skipped, saying so.
+
+#include "core/store/postgres_store.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/store/postgres_db.h"
+#include "core/store/postgres_schema.h"
+#include "tests/core/store_backends.h"
+
+using namespace markbridge;
+using markbridge::test::d;
+
+namespace {
+
+const std::string kUpn = "B801200005001";
+
+ImportBatch oneMark(const std::string& fingerprint, const char* code = "N") {
+  ImportBatch batch;
+  batch.source = "sims";
+  batch.origin = "export.csv";
+  batch.fingerprint = fingerprint;
+  batch.pupils.push_back(Pupil{kUpn, "1", "Ann", "Smith", {}, "7", "7A", {}});
+  auto mark = test::mark(kUpn, d("2024-09-03"), Session::AM, code);
+  mark.source = "sims";
+  batch.marks.push_back(mark);
+  batch.rows = 1;
+  return batch;
+}
+
+Event tenDays(const std::string& upn) {
+  Event e;
+  e.rule = "statutory.unauthorised_10_day";
+  e.type = "unauthorised_10_day";
+  e.pupil.upn = upn;
+  e.episode = "2024-09-16";
+  e.id = Event::makeId(e.rule, upn, e.episode);
+  e.from = d("2024-09-16");
+  e.to = e.occurred_on = d("2024-09-27");
+  return e;
+}
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = test::PostgresBackend::unavailable()) GTEST_SKIP() << *why;
+    store = backend.open();
+  }
+  test::TempDir dir;
+  test::PostgresBackend backend{dir.path()};
+  std::unique_ptr<Store> store;  // school test::PostgresBackend::kSchool
+};
+
+}  // namespace
+
+TEST_F(PostgresStoreTest, SchoolsInOneDatabaseNeverSeeEachOthersRows) {
+  auto other = openPostgresStore(backend.uri(), "100002");
+  store->importBatch(oneMark("f1"), 100);
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
+  store->commitEvaluation({kUpn}, {tenDays(kUpn)}, routes, 1000);
+  // The other school: the same pupil number, the same file, none of the first school's rows.
+  EXPECT_EQ(other->status().pupils, 0);
+  EXPECT_EQ(other->status().marks, 0);
+  EXPECT_FALSE(other->pupil(kUpn).has_value());
+  EXPECT_FALSE(other->alreadyImported("sims", "f1"));
+  EXPECT_TRUE(other->outbox(std::nullopt, 10).empty());
+  EXPECT_TRUE(other->eventHistory(kUpn).empty());
+  auto item = store->outbox(std::nullopt, 10).at(0);
+  EXPECT_FALSE(other->outboxItem(item.seq).has_value());
+  other->recordDelivered(item.seq, "NOT-MINE", 2000);  // another school's seq changes nothing
+  EXPECT_EQ(store->outboxItem(item.seq)->state, OutboxState::Pending);
+  // Its own import of the same file is its own, with its own import ids.
+  auto outcome = other->importBatch(oneMark("f1", "/"), 200);
+  EXPECT_EQ(outcome.marks_added, 1);
+  EXPECT_EQ(store->status().imports, 1);
+  std::string code;
+  store->forEachRegister([&](const Pupil&, const std::vector<Mark>& marks) {
+    code = std::string(marks.at(0).code.str());
+    EXPECT_EQ(marks.at(0).source, "sims");
+  });
+  EXPECT_EQ(code, "N");
+}
+
+TEST_F(PostgresStoreTest, AFailedStatementRollsTheImportBackWholeAndSaysWhatItWasDoing) {
+  // The server refuses the register's rows part-way (a trigger stands in for a full disk): the
+  // pupils written before them go too.
+  PgConnection admin(backend.uri());
+  admin.exec(
+      "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+      "'no space left (test)'; END $$; CREATE TRIGGER refuse BEFORE INSERT ON register_weeks FOR "
+      "EACH ROW EXECUTE FUNCTION refuse();",
+      "install the refusing trigger");
+  try {
+    store->importBatch(oneMark("f1"), 100);
+    FAIL() << "the import was not refused";
+  } catch (const PostgresError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("PostgreSQL at 127.0.0.1"), std::string::npos) << message;
+    EXPECT_NE(message.find("could not write a week of the register"), std::string::npos) << message;
+    EXPECT_NE(message.find("no space left (test)"), std::string::npos) << message;
+    EXPECT_EQ(e.sqlstate(), "P0001");
+  }
+  auto status = store->status();
+  EXPECT_EQ(status.pupils, 0);
+  EXPECT_EQ(status.imports, 0);
+  EXPECT_FALSE(store->alreadyImported("sims", "f1"));
+  // The connection is usable again: the failed transaction was rolled back, not left open.
+  admin.exec("DROP TRIGGER refuse ON register_weeks", "drop the refusing trigger");
+  EXPECT_EQ(store->importBatch(oneMark("f1"), 200).marks_added, 1);
+}
+
+TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsMadeAgainForTheNextCall) {
+  // The store's connection, told apart by its application name, ended by the server (as a
+  // restart or a failover would): the call in flight fails, naming the server; the next one
+  // connects again, and the service's next sync goes on from there.
+  std::string name = "mb_" + backend.schema;
+  auto own = openPostgresStore(backend.uri() + "&application_name=" + name, "100001");
+  own->importBatch(oneMark("f1"), 100);
+  PgConnection admin(backend.uri());
+  PgStatement end(admin,
+                  "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE "
+                  "application_name=$1",
+                  "end the store's connection");
+  end.bind(1, name);
+  ASSERT_TRUE(end.step());
+  ASSERT_EQ(end.integer(0), 1);  // ended (waited for)
+  end.reset();
+  EXPECT_THROW(own->status(), StoreError);
+  EXPECT_EQ(own->status().marks, 1);
+  EXPECT_TRUE(own->alreadyImported("sims", "f1"));
+  EXPECT_EQ(own->importBatch(oneMark("f2", "/"), 200).marks_amended, 1);  // a transaction too
+}
+
+TEST_F(PostgresStoreTest, StoresOpenedTogetherMigrateTheTablesOnce) {
+  // A fresh schema opened by several workers at once: one migrates, the others wait and find it
+  // done (an advisory lock), none fails.
+  std::string uri = test::postgresUriInSchema(test::testPostgresUri(), backend.schema + "_x");
+  PgConnection(test::testPostgresUri())
+      .exec("CREATE SCHEMA " + backend.schema + "_x", "create a second schema");
+  std::vector<std::thread> workers;
+  std::vector<std::string> errors(4);
+  for (std::size_t i = 0; i < errors.size(); ++i)
+    workers.emplace_back([&, i] {
+      try {
+        openPostgresStore(uri, "10000" + std::to_string(i))->status();
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  for (auto& w : workers) w.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  PgConnection db(uri);
+  PgStatement version(db, "SELECT version FROM schema_version", "read the schema version");
+  ASSERT_TRUE(version.step());
+  EXPECT_EQ(version.integer(0), postgresSchemaVersion());
+  EXPECT_FALSE(version.step());  // one row
+  PgConnection(test::testPostgresUri())
+      .exec("DROP SCHEMA " + backend.schema + "_x CASCADE", "drop the second schema");
+}
+
+// Needs no server: the connection is refused before any password is sent.
+TEST(PostgresStoreErrors, ARefusedConnectionNamesTheServerAndNeverThePassword) {
+  try {
+    openPostgresStore("postgresql://gateway:s3cret-Pa55@127.0.0.1:1/attendance", "100001");
+    FAIL() << "no error";
+  } catch (const StoreError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("cannot connect to PostgreSQL at 127.0.0.1:1, database attendance, "
+                           "user gateway"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("refused"), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+  }
+  EXPECT_EQ(describePostgresUri("postgresql://u:pw%zz@h/db"),
+            "PostgreSQL (a connection URI that libpq cannot read: postgresql://user@host:port/"
+            "database)");
+}
