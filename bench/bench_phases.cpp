@@ -7,6 +7,8 @@
 #include "core/app/evaluation.h"
 #include "core/app/store_receiver.h"
 #include "core/rules/rule_set.h"
+#include "core/store/postgres_db.h"
+#include "core/store/postgres_store.h"
 
 namespace markbridge::bench {
 namespace {
@@ -98,6 +100,22 @@ PhaseResult importCsv(Store& store, const std::filesystem::path& csv) {
   });
   connector("sims_csv")->read(csv, receiver);
   return result;
+}
+
+PhaseResult storeCsvPostgres(const std::filesystem::path& csv, const std::string& uri) {
+  auto store = openPostgresStore(uri, "bench");
+  return importCsv(*store, csv);
+}
+
+std::string benchSchema(const std::string& uri, const std::string& name) {
+  PgConnection db(uri);
+  db.exec("CREATE SCHEMA " + name, "make the benchmark's schema");
+  return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + name;
+}
+
+void dropBenchSchema(const std::string& uri, const std::string& name) {
+  PgConnection db(uri);
+  db.exec("DROP SCHEMA IF EXISTS " + name + " CASCADE", "drop the benchmark's schema");
 }
 
 PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db) {

@@ -19,6 +19,11 @@ struct PhaseResult {
 PhaseResult parseCsv(const std::filesystem::path& csv);
 // SIMS long CSV -> the SQLite register, in one import transaction.
 PhaseResult storeCsv(const std::filesystem::path& csv, const std::filesystem::path& db);
+// The same into a PostgreSQL store (`uri`, its search_path naming the schema to use).
+PhaseResult storeCsvPostgres(const std::filesystem::path& csv, const std::string& uri);
+// Makes (or drops) the schema `name` at `uri`; the URI whose tables are in it.
+std::string benchSchema(const std::string& uri, const std::string& name);
+void dropBenchSchema(const std::string& uri, const std::string& name);
 // Every pupil's register read from the store and the statutory policy evaluated for each; `marks`
 // counts the events found, `problems` the pupils.
 PhaseResult evaluateStatutory(const std::filesystem::path& db);

@@ -43,6 +43,7 @@ bool report(const char* label, const Measured& m, int64_t expected, double wcSec
 int usage() {
   std::fprintf(stderr,
                "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
+               "                              [--postgres URI]\n"
                "  defaults: 150000 pupils x 380 sessions (57 million marks), a temporary dir\n");
   return 2;
 }
@@ -85,6 +86,15 @@ int ingestBench(int argc, char** argv) {
   ok &= report("into the SQLite store",
                inChild([&] { return markbridge::bench::storeCsv(csv.path, dir / "long.db"); }),
                expected, wc);
+  if (!options.postgres.empty()) {
+    // A schema of its own, so a run never meets another's rows; dropped after.
+    std::string schema = "markbridge_bench_" + std::to_string(getpid());
+    auto uri = markbridge::bench::benchSchema(options.postgres, schema);
+    ok &= report("into PostgreSQL (COPY)",
+                 inChild([&] { return markbridge::bench::storeCsvPostgres(csv.path, uri); }),
+                 expected, wc);
+    markbridge::bench::dropBenchSchema(options.postgres, schema);
+  }
 
   // Evaluating the statutory policy over the whole register just stored.
   auto evaluated = inChild([&] { return markbridge::bench::evaluateStatutory(dir / "long.db"); });

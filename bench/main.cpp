@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   std::fprintf(
       stderr,
       "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
+      "                              [--postgres URI]\n"
       "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n"
       "       markbridge-bench delivery [--events N] [--latency MS] [--fail PCT] [--drop PCT]\n"
       "                                 [--in-flight N]\n");

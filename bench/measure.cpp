@@ -63,6 +63,8 @@ bool parseBenchOptions(int argc, char** argv, BenchOptions& options) {
       options.drop_percent = std::atoi(argv[++i]);
     else if (a == "--in-flight" && value)
       options.in_flight = std::atoi(argv[++i]);
+    else if (a == "--postgres" && value)
+      options.postgres = argv[++i];
     else if (a == "--keep")
       options.keep = true;
     else

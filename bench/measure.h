@@ -25,6 +25,8 @@ struct BenchOptions {
   int events = 0;
   std::filesystem::path dir;
   bool keep = false;
+  // ingest: also into PostgreSQL at this URI (a schema of its own, dropped after)
+  std::string postgres;
   // delivery: the sandbox's answer time, its 503s and lost answers (percent of requests), and
   // the sink's max_in_flight (0: its default).
   int latency_ms = 0;

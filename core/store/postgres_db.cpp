@@ -3,7 +3,9 @@
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -127,6 +129,59 @@ void PgConnection::exec(std::string_view sql, std::string_view purpose) {
                                                        PQclear);
   auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(purpose, result.get());
+}
+
+int64_t PgConnection::copyIn(const std::string& sql, std::string_view rows,
+                             std::string_view purpose) {
+  reconnectIfDropped();
+  using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+  Result start(PQexec(conn_, sql.c_str()), PQclear);
+  if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) fail(purpose, start.get());
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  bool sent = true;
+  for (std::size_t at = 0; sent && at < rows.size(); at += kChunk)
+    sent = PQputCopyData(conn_, rows.data() + at,
+                         static_cast<int>(std::min(kChunk, rows.size() - at))) == 1;
+  if (PQputCopyEnd(conn_, sent ? nullptr : "the client could not send the rows") != 1)
+    fail(purpose, nullptr);
+  Result done(PQgetResult(conn_), PQclear);
+  // The COPY's own result; then libpq's end of the command (nothing more is expected).
+  for (PGresult* more = PQgetResult(conn_); more; more = PQgetResult(conn_)) PQclear(more);
+  if (!done || PQresultStatus(done.get()) != PGRES_COMMAND_OK) fail(purpose, done.get());
+  return std::strtoll(PQcmdTuples(done.get()), nullptr, 10);
+}
+
+PgCopyRows::PgCopyRows() {
+  // The signature, no flags, no header extension.
+  data_.assign("PGCOPY\n\xff\r\n\0", 11);
+  data_.append(8, '\0');
+}
+
+namespace {
+void appendBigEndian(std::string& out, uint32_t value, int bytes) {
+  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((value >> shift) & 0xFF));
+}
+}  // namespace
+
+void PgCopyRows::row(int fields) {
+  appendBigEndian(data_, static_cast<uint32_t>(fields), 2);
+  ++rows_;
+}
+
+void PgCopyRows::integer(int32_t value) {
+  appendBigEndian(data_, 4, 4);
+  appendBigEndian(data_, static_cast<uint32_t>(value), 4);
+}
+
+void PgCopyRows::bytes(std::string_view value) {
+  appendBigEndian(data_, static_cast<uint32_t>(value.size()), 4);
+  data_.append(value);
+}
+
+std::string_view PgCopyRows::finish() {
+  appendBigEndian(data_, 0xFFFF, 2);  // -1: no more rows
+  return data_;
 }
 
 PgConnection::Prepared& PgConnection::prepare(const std::string& sql, std::string_view purpose) {

@@ -52,6 +52,9 @@ class PgConnection {
 
   // Runs `sql` (one or more statements, no parameters); `purpose` says what for, in messages.
   void exec(std::string_view sql, std::string_view purpose);
+  // COPY ... FROM STDIN (FORMAT binary) sending `rows` (PgCopyRows): the fast way in for many
+  // rows at once. The rows the server wrote.
+  int64_t copyIn(const std::string& sql, std::string_view rows, std::string_view purpose);
   // "PostgreSQL at host:port, database db, user u".
   const std::string& where() const { return where_; }
   pg_conn* handle() const { return conn_; }
@@ -124,6 +127,24 @@ class PgStatement {
   std::vector<std::array<char, 24>> numbers_;
   pg_result* result_ = nullptr;
   int rows_ = 0, row_ = -1;
+};
+
+// Rows in PostgreSQL's binary COPY format, for PgConnection::copyIn: per row, row(fields) and
+// then each field in the table's column order (an integer column takes integer(), text and bytea
+// take bytes(): their bytes as they are, no escaping).
+class PgCopyRows {
+ public:
+  PgCopyRows();
+  void row(int fields);
+  void integer(int32_t value);
+  void bytes(std::string_view value);
+  std::size_t rows() const { return rows_; }
+  // The whole copy data, its end marker added (call once).
+  std::string_view finish();
+
+ private:
+  std::string data_;
+  std::size_t rows_ = 0;
 };
 
 // BEGIN, and ROLLBACK unless commit() was called: nothing of a transaction that did not finish

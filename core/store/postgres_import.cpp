@@ -1,10 +1,12 @@
 #include "core/store/postgres_import.h"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
 
+#include "core/store/import_merge.h"
 #include "core/store/register_week.h"
 #include "core/store/store_rows.h"
 
@@ -24,10 +26,30 @@ struct ImportInfo {
   int priority = 0;
 };
 
+// The part's weeks: as stored (or new), then with its marks laid over them.
+struct WeekKey {
+  std::string upn;
+  int32_t monday;
+  bool operator<(const WeekKey& o) const {
+    return upn != o.upn ? upn < o.upn : monday < o.monday;  // the primary key's order
+  }
+};
+struct LoadedWeek {
+  RegisterWeek week;
+  bool stored = false;  // a row exists (written before this part, or by an earlier part)
+  bool dirty = false;
+};
+
 // Writes marks into week rows (core/store/register_week.h) exactly as the SQLite store's writer
 // does (core/store/sqlite_import.cpp holds the rules, commented): a new mark is added, the same
 // code changes nothing, a blank never erases a taken mark, a source of lower priority is not
 // applied, any other change is an amendment.
+//
+// A round trip per week row would hold a year's import to a few thousand rows a second, so each
+// part (up to BatchBuilder::kPartMarks marks) is done in three statements: one query reads every
+// stored week its marks fall in, the marks are laid over them in memory, and the weeks it
+// changed go back through COPY (new weeks straight into register_weeks, changed ones through a
+// temporary table and one UPDATE).
 class PostgresImportWriter final : public ImportWriter {
  public:
   PostgresImportWriter(PgConnection& db, std::string school, int64_t now)
@@ -44,15 +66,10 @@ class PostgresImportWriter final : public ImportWriter {
                      "CONFLICT(school, upn) DO UPDATE SET mis_id=$3, forename=$4, surname=$5, "
                      "dob=$6, year_group=$7, reg_group=$8, flags=$9, updated_at=$10",
                      "write a pupil"),
-        readWeek_(db,
-                  "SELECT codes, imports, extras FROM register_weeks WHERE school=$1 AND upn=$2 "
-                  "AND week=$3",
-                  "read a week of the register"),
-        writeWeek_(db,
-                   "INSERT INTO register_weeks(school, upn, week, codes, imports, extras) "
-                   "VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT(school, upn, week) DO UPDATE SET "
-                   "codes=$4, imports=$5, extras=$6",
-                   "write a week of the register"),
+        readWeeks_(db,
+                   "SELECT upn, week, codes, imports, extras FROM register_weeks WHERE school=$1 "
+                   "AND upn = ANY(string_to_array($2, ',')) AND week BETWEEN $3 AND $4",
+                   "read the weeks of the register an import changes"),
         amend_(db,
                "INSERT INTO amendments(school, upn, date, session, old_code, new_code, old_source, "
                "new_source, amended_at) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
@@ -83,6 +100,10 @@ class PostgresImportWriter final : public ImportWriter {
         importOf_(db, "SELECT source, imported_at, priority FROM imports WHERE school=$1 AND id=$2",
                   "read which import wrote a mark") {
     lockSchoolForWriting(db_, school_);
+    // The weeks' read has a list of pupils for its key: a plan made once for any list (what a
+    // prepared statement gets from its sixth run on) scans the whole table, growing with each
+    // part. Planned for each list, it reads the index.
+    db_.exec("SET LOCAL plan_cache_mode = force_custom_plan", "plan the import's reads");
     PgStatement any(db_, "SELECT EXISTS(SELECT 1 FROM on_roll WHERE school=$1)",
                     "look for on-roll data");
     any.bind(1, school_);
@@ -99,15 +120,18 @@ class PostgresImportWriter final : public ImportWriter {
     savePupils(part, outcome);
     saveOnRoll(part, outcome);
     saveTotals(part);
+    if (part.marks.empty()) return;
+    loadWeeks(part);
+    LoadedWeek* week = nullptr;  // the last mark's: a pupil's marks mostly come together
+    const Mark* previous = nullptr;
     for (const auto& mark : part.marks) {
       Date monday = mark.date.monday();
-      if (!loaded_ || mark.upn != upn_ || monday != monday_) {
-        flush();
-        load(mark.upn, monday);
-      }
-      apply(mark, outcome);
+      if (!previous || previous->upn != mark.upn || previous->date.monday() != monday)
+        week = &weeks_[WeekKey{mark.upn, monday.days()}];
+      apply(mark, monday, *week, outcome);
+      previous = &mark;
     }
-    flush();
+    saveWeeks();
   }
 
   void commit(const ImportBatch& summary, ImportOutcome& outcome) override {
@@ -177,30 +201,68 @@ class PostgresImportWriter final : public ImportWriter {
     return imports_.emplace(id, std::move(info)).first->second;
   }
 
-  void load(const std::string& upn, Date monday) {
-    upn_ = upn;
-    monday_ = monday;
-    readWeek_.bind(1, school_).bindView(2, upn_).bind(3, int64_t{monday.days()});
-    week_ = readWeek_.step()
-                ? RegisterWeek::decode(readWeek_.blob(0), readWeek_.blob(1), readWeek_.blob(2))
-                : RegisterWeek{};
-    readWeek_.reset();
-    loaded_ = true;
-    dirty_ = false;
+  // Every stored week of the part's pupils between its first and last mark's weeks: all the
+  // rows its marks can fall in (and a few they do not, left untouched).
+  void loadWeeks(const ImportBatch& part) {
+    weeks_.clear();
+    std::vector<std::string_view> upns;
+    int32_t first = part.marks.front().date.monday().days(), last = first;
+    for (const auto& mark : part.marks) {
+      if (upns.empty() || upns.back() != mark.upn) upns.push_back(mark.upn);
+      first = std::min(first, mark.date.monday().days());
+      last = std::max(last, mark.date.monday().days());
+    }
+    std::sort(upns.begin(), upns.end());
+    upns.erase(std::unique(upns.begin(), upns.end()), upns.end());
+    std::string list;
+    for (auto upn : upns) (list += list.empty() ? "" : ",") += upn;  // a UPN holds no comma
+    readWeeks_.bind(1, school_).bindView(2, list).bind(3, int64_t{first}).bind(4, int64_t{last});
+    while (readWeeks_.step()) {
+      auto& week = weeks_[WeekKey{readWeeks_.text(0), static_cast<int32_t>(readWeeks_.integer(1))}];
+      week.week = RegisterWeek::decode(readWeeks_.blob(2), readWeeks_.blob(3), readWeeks_.blob(4));
+      week.stored = true;
+    }
+    readWeeks_.reset();
   }
 
-  void flush() {
-    if (!loaded_ || !dirty_) return;
-    auto codes = week_.codesBlob();
-    auto imports = week_.importsBlob();
-    auto extras = week_.extrasText();
-    writeWeek_.bind(1, school_).bindView(2, upn_).bind(3, int64_t{monday_.days()});
-    writeWeek_.bindBlob(4, codes).bindBlob(5, imports).bindView(6, extras).run();
-    dirty_ = false;
+  void saveWeeks() {
+    PgCopyRows added, changed;
+    for (const auto& [key, week] : weeks_) {
+      if (!week.dirty) continue;
+      auto& rows = week.stored ? changed : added;
+      rows.row(6);
+      rows.bytes(school_);
+      rows.bytes(key.upn);
+      rows.integer(key.monday);
+      rows.bytes(week.week.codesBlob());
+      rows.bytes(week.week.importsBlob());
+      rows.bytes(week.week.extrasText());
+    }
+    weeks_.clear();
+    if (added.rows() > 0)
+      db_.copyIn(
+          "COPY register_weeks(school, upn, week, codes, imports, extras) FROM STDIN (FORMAT "
+          "binary)",
+          added.finish(), "write the new weeks of the register");
+    if (changed.rows() == 0) return;
+    db_.exec(
+        "CREATE TEMP TABLE IF NOT EXISTS changed_weeks(school text COLLATE \"C\", upn text "
+        "COLLATE \"C\", week integer, codes bytea, imports bytea, extras text) ON COMMIT DELETE "
+        "ROWS",
+        "make the table the changed weeks of the register go through");
+    db_.copyIn(
+        "COPY changed_weeks(school, upn, week, codes, imports, extras) FROM STDIN (FORMAT binary)",
+        changed.finish(), "send the changed weeks of the register");
+    db_.exec(
+        "UPDATE register_weeks w SET codes=c.codes, imports=c.imports, extras=c.extras FROM "
+        "changed_weeks c WHERE w.school=c.school AND w.upn=c.upn AND w.week=c.week; TRUNCATE "
+        "changed_weeks",
+        "write the changed weeks of the register");
   }
 
-  void apply(const Mark& mark, ImportOutcome& outcome) {
-    if (hasRoll_ && !isOnRoll(periodsOf(upn_), mark.date)) {
+  void apply(const Mark& mark, Date monday, LoadedWeek& week, ImportOutcome& outcome) {
+    const std::string& upn = mark.upn;
+    if (hasRoll_ && !isOnRoll(periodsOf(upn), mark.date)) {
       if (mark.code.isNotTaken()) {
         ++outcome.marks_unchanged;
         return;
@@ -209,8 +271,9 @@ class PostgresImportWriter final : public ImportWriter {
       if (!outcome.first_off_roll || mark.date < *outcome.first_off_roll)
         outcome.first_off_roll = mark.date;
     }
-    auto& slot = week_.slots[static_cast<std::size_t>(
-        RegisterWeek::slotOf(mark.date, mark.session, monday_))];
+    auto& slot =
+        week.week
+            .slots[static_cast<std::size_t>(RegisterWeek::slotOf(mark.date, mark.session, monday))];
     auto code = static_cast<uint8_t>(mark.code.index() + 1);
     if (!slot.empty()) {
       const auto& was = importAt(slot.import);
@@ -222,12 +285,12 @@ class PostgresImportWriter final : public ImportWriter {
       if (priority_ < was.priority) {
         ++outcome.marks_not_applied;
         if (outcome.not_applied.size() < ImportOutcome::kNotAppliedListed)
-          outcome.not_applied.push_back(MarkNotApplied{upn_, mark.date, mark.session,
+          outcome.not_applied.push_back(MarkNotApplied{upn, mark.date, mark.session,
                                                        std::string(mark.code.str()),
                                                        std::string(old.str()), was.source});
         return;
       }
-      amend_.bind(1, school_).bindView(2, upn_).bind(3, mark.date.iso());
+      amend_.bind(1, school_).bindView(2, upn).bind(3, mark.date.iso());
       amend_.bind(4, static_cast<int64_t>(mark.session)).bindView(5, old.str());
       amend_.bindView(6, mark.code.str()).bind(7, was.source).bindView(8, mark.source);
       amend_.bind(9, now_).run();
@@ -242,13 +305,13 @@ class PostgresImportWriter final : public ImportWriter {
     slot.import = importId_;
     slot.source_code = mark.source_code == mark.code.str() ? std::string() : mark.source_code;
     slot.minutes_late = mark.minutes_late;
-    dirty_ = true;
+    week.dirty = true;
   }
 
   void notTakenChanged(const Mark& mark, bool nowNotTaken) {
     auto& statement = nowNotTaken ? notTaken_ : taken_;
     statement.bind(1, school_).bind(2, int64_t{mark.date.days()});
-    statement.bind(3, static_cast<int64_t>(mark.session)).bindView(4, upn_).run();
+    statement.bind(3, static_cast<int64_t>(mark.session)).bindView(4, mark.upn).run();
     notTakenDelta_ += nowNotTaken ? 1 : -1;
   }
 
@@ -283,32 +346,13 @@ class PostgresImportWriter final : public ImportWriter {
     return roll_;
   }
 
-  // As the SQLite writer's saveOnRoll (core/store/sqlite_import.cpp), which says why.
+  // Each record laid over the pupil's stored periods (planOnRoll, core/store/import_merge.h).
   void saveOnRoll(const ImportBatch& batch, ImportOutcome& outcome) {
     for (const auto& record : batch.on_roll) {
-      const auto& stored = periodsOf(record.upn);
-      const OnRollPeriod* was = nullptr;
-      if (record.period.admitted) {
-        for (const auto& p : stored)
-          if (p.admitted == record.period.admitted) was = &p;
-      } else {
-        if (!record.period.left) continue;  // says nothing
-        for (const auto& p : stored)
-          if (!p.admitted || *p.admitted <= *record.period.left) was = &p;
-      }
-      OnRollPeriod now = record.period;
-      if (was) {
-        now.admitted = was->admitted;
-        if (!now.left && !record.states_leaving) now.left = was->left;
-        if (now.left) {
-          if (now.leaving_reason.empty()) now.leaving_reason = was->leaving_reason;
-          if (now.destination.empty()) now.destination = was->destination;
-        } else {
-          now.leaving_reason.clear();
-          now.destination.clear();
-        }
-        if (now == *was) continue;
-      }
+      auto change = planOnRoll(periodsOf(record.upn), record);
+      if (!change) continue;
+      const auto& now = change->now;
+      const auto& was = change->was;
       auto key = onRollKey(now.admitted);
       writeRoll_.bind(1, school_).bind(2, record.upn).bind(3, key);
       now.left ? void(writeRoll_.bind(4, now.left->iso())) : void(writeRoll_.bindNull(4));
@@ -334,24 +378,11 @@ class PostgresImportWriter final : public ImportWriter {
       std::optional<Pupil> existing;
       if (findPupil_.step()) existing = readPupil(findPupil_);
       findPupil_.reset();
-      Pupil merged = existing.value_or(Pupil{});
-      merged.upn = incoming.upn;
-      auto keep = [](std::string& target, const std::string& value) {
-        if (!value.empty()) target = value;
-      };
-      keep(merged.mis_id, incoming.mis_id);
-      keep(merged.forename, incoming.forename);
-      keep(merged.surname, incoming.surname);
-      keep(merged.year_group, incoming.year_group);
-      keep(merged.reg_group, incoming.reg_group);
-      if (incoming.dob) merged.dob = incoming.dob;
-      if (batch.has_flags) merged.flags = incoming.flags;
-      // PostgreSQL refuses text that is not UTF-8 outright: repaired first, as SQLite's writer
-      // does, the import goes on.
-      if (auto fields = repairPupilText(merged); !fields.empty())
+      auto [merged, changed, repaired] = mergePupil(existing, incoming, batch.has_flags);
+      if (!repaired.empty())
         namedLogger("store")->warn("pupil {}: {} from {} not valid UTF-8; stored with U+FFFD",
-                                   maskUpn(merged.upn), fields, batch.source);
-      if (existing && *existing == merged) continue;
+                                   maskUpn(merged.upn), repaired, batch.source);
+      if (!changed) continue;
       upsertPupil_.bind(1, school_).bind(2, merged.upn).bind(3, merged.mis_id);
       upsertPupil_.bind(4, merged.forename).bind(5, merged.surname);
       if (merged.dob)
@@ -386,7 +417,7 @@ class PostgresImportWriter final : public ImportWriter {
   std::string school_;
   int64_t now_;
   PgTransaction tx_;
-  PgStatement findPupil_, upsertPupil_, readWeek_, writeWeek_, amend_, notTaken_, taken_;
+  PgStatement findPupil_, upsertPupil_, readWeeks_, amend_, notTaken_, taken_;
   PgStatement readRoll_, writeRoll_, rollChanged_, importOf_;
   std::unordered_map<uint32_t, ImportInfo> imports_;
   bool hasRoll_ = false, rollLoaded_ = false;
@@ -395,10 +426,7 @@ class PostgresImportWriter final : public ImportWriter {
   std::vector<OnRollPeriod> roll_;
   uint32_t importId_ = 0;
   int priority_ = 0;
-  std::string upn_;
-  Date monday_;
-  RegisterWeek week_;
-  bool loaded_ = false, dirty_ = false;
+  std::map<WeekKey, LoadedWeek> weeks_;
   int64_t marksDelta_ = 0, notTakenDelta_ = 0;
 };
 

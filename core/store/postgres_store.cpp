@@ -69,26 +69,11 @@ class PostgresStore final : public Store {
   std::vector<AttendanceTotals> attendanceTotals() override {
     std::vector<AttendanceTotals> all;
     PgStatement s(db_,
-                  "SELECT source, upn, period, period_from, period_to, possible, authorised, "
-                  "unauthorised, by_reason FROM attendance_totals WHERE school=$1 ORDER BY upn, "
-                  "period",
+                  std::string("SELECT ") + kTotalsColumns +
+                      " FROM attendance_totals WHERE school=$1 ORDER BY upn, period",
                   "read the census totals");
     s.bind(1, school_);
-    while (s.step()) {
-      AttendanceTotals t;
-      t.source = s.text(0);
-      t.upn = s.text(1);
-      t.period = s.text(2);
-      if (!s.isNull(3)) t.from = Date::parseIso(s.text(3));
-      if (!s.isNull(4)) t.to = Date::parseIso(s.text(4));
-      t.possible = static_cast<int>(s.integer(5));
-      t.authorised = static_cast<int>(s.integer(6));
-      t.unauthorised = static_cast<int>(s.integer(7));
-      auto reasons = nlohmann::json::parse(s.textView(8), nullptr, false);
-      if (reasons.is_object())
-        for (const auto& [code, n] : reasons.items()) t.by_reason[code] = n.get<int>();
-      all.push_back(std::move(t));
-    }
+    while (s.step()) all.push_back(readAttendanceTotals(s));
     return all;
   }
 

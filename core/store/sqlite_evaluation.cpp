@@ -107,30 +107,7 @@ class SqliteEvaluationWriter final : public EvaluationWriter {
   void commit() override { tx_.commit(); }
 
  private:
-  static Date dateOf(const SqliteStatement& s, int column, const std::string& id) {
-    auto text = s.textView(column);
-    auto date = Date::parseIso(text);
-    if (!date)
-      throw StoreError("event " + id + " in the store has '" + std::string(text) +
-                       "' where a date belongs (events table, column " + std::to_string(column) +
-                       ")");
-    return *date;
-  }
-
-  static RecordedEvent read(const SqliteStatement& s) {
-    RecordedEvent r;
-    r.id = s.text(0);
-    r.state = storedEventState(r.id, s.textView(1));
-    r.rule = s.text(2);
-    r.type = s.text(3);
-    r.upn = s.text(4);
-    r.from = dateOf(s, 5, r.id);
-    r.to = dateOf(s, 6, r.id);
-    r.record_of = s.text(7);
-    r.revision = s.integer(8);
-    r.occurred_on = dateOf(s, 9, r.id);
-    return r;
-  }
+  static RecordedEvent read(const SqliteStatement& s) { return readRecordedEvent(s); }
 
   SqliteDb& db_;
   Transaction tx_;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/store/import_catalogue.h"
+#include "core/store/import_merge.h"
 #include "core/store/register_week.h"
 #include "core/store/sqlite_rows.h"
 
@@ -229,11 +230,8 @@ class SqliteImportWriter final : public ImportWriter {
     return roll_;
   }
 
-  // Each record is laid over the pupil's stored periods: the period with the same admission
-  // date is amended (a leaving date set, moved or, from a source that states leaving dates,
-  // withdrawn), or a new period is added. A record with a leaving date but no admission date
-  // (a census leaver) closes the latest period admitted on or before it. Every change is kept
-  // in on_roll_changes.
+  // Each record laid over the pupil's stored periods (planOnRoll, core/store/import_merge.h);
+  // every change is kept in on_roll_changes.
   void saveOnRoll(const ImportBatch& batch, ImportOutcome& outcome) {
     if (batch.on_roll.empty()) return;
     if (!writeRoll_)
@@ -241,29 +239,10 @@ class SqliteImportWriter final : public ImportWriter {
     auto& writeRoll = *writeRoll_;
     auto& rollChanged = *rollChanged_;
     for (const auto& record : batch.on_roll) {
-      const auto& stored = periodsOf(record.upn);
-      const OnRollPeriod* was = nullptr;
-      if (record.period.admitted) {
-        for (const auto& p : stored)
-          if (p.admitted == record.period.admitted) was = &p;
-      } else {
-        if (!record.period.left) continue;  // says nothing
-        for (const auto& p : stored)
-          if (!p.admitted || *p.admitted <= *record.period.left) was = &p;
-      }
-      OnRollPeriod now = record.period;
-      if (was) {
-        now.admitted = was->admitted;
-        if (!now.left && !record.states_leaving) now.left = was->left;
-        if (now.left) {
-          if (now.leaving_reason.empty()) now.leaving_reason = was->leaving_reason;
-          if (now.destination.empty()) now.destination = was->destination;
-        } else {
-          now.leaving_reason.clear();  // no leaving date: nothing about leaving holds
-          now.destination.clear();
-        }
-        if (now == *was) continue;
-      }
+      auto change = planOnRoll(periodsOf(record.upn), record);
+      if (!change) continue;
+      const auto& now = change->now;
+      const auto& was = change->was;
       auto key = onRollKey(now.admitted);
       writeRoll.bind(1, record.upn).bind(2, key);
       now.left ? void(writeRoll.bind(3, now.left->iso())) : void(writeRoll.bindNull(3));
@@ -289,25 +268,11 @@ class SqliteImportWriter final : public ImportWriter {
       std::optional<Pupil> existing;
       if (findPupil_.step()) existing = readPupil(findPupil_);
       findPupil_.reset();
-      // A file that leaves a detail out keeps what the store knew.
-      Pupil merged = existing.value_or(Pupil{});
-      merged.upn = incoming.upn;
-      auto keep = [](std::string& target, const std::string& value) {
-        if (!value.empty()) target = value;
-      };
-      keep(merged.mis_id, incoming.mis_id);
-      keep(merged.forename, incoming.forename);
-      keep(merged.surname, incoming.surname);
-      keep(merged.year_group, incoming.year_group);
-      keep(merged.reg_group, incoming.reg_group);
-      if (incoming.dob) merged.dob = incoming.dob;
-      if (batch.has_flags) merged.flags = incoming.flags;
-      // Every connector hands on well-formed UTF-8; should one not, the store still never keeps
-      // text that cannot be written out as JSON.
-      if (auto fields = repairPupilText(merged); !fields.empty())
+      auto [merged, changed, repaired] = mergePupil(existing, incoming, batch.has_flags);
+      if (!repaired.empty())
         namedLogger("store")->warn("pupil {}: {} from {} not valid UTF-8; stored with U+FFFD",
-                                   maskUpn(merged.upn), fields, batch.source);
-      if (existing && *existing == merged) continue;
+                                   maskUpn(merged.upn), repaired, batch.source);
+      if (!changed) continue;
       upsertPupil_.bind(1, merged.upn).bind(2, merged.mis_id).bind(3, merged.forename);
       upsertPupil_.bind(4, merged.surname);
       if (merged.dob)

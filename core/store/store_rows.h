@@ -6,7 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
 
+#include "core/domain/attendance_totals.h"
 #include "core/domain/logging.h"
 #include "core/domain/pupil.h"
 #include "core/domain/upn.h"
@@ -140,6 +143,57 @@ OutboxItem readOutbox(const Row& s) {
         "with U+FFFD in place of the bad bytes",
         item.seq);
   return item;
+}
+
+// An event row as the lifecycle planner reads it (core/rules/event_lifecycle.h), from the columns
+// id, state, rule, type, upn, period_from, period_to, record_of, revision, occurred_on in that
+// order. A date that is not one stops the reader naming the event and the column.
+template <typename Row>
+Date storedEventDate(const Row& s, int column, const std::string& id) {
+  auto text = s.textView(column);
+  auto date = Date::parseIso(text);
+  if (!date)
+    throw StoreError("event " + id + " in the store has '" + std::string(text) +
+                     "' where a date belongs (events table, column " + std::to_string(column) +
+                     ")");
+  return *date;
+}
+
+template <typename Row>
+RecordedEvent readRecordedEvent(const Row& s) {
+  RecordedEvent r;
+  r.id = s.text(0);
+  r.state = storedEventState(r.id, s.textView(1));
+  r.rule = s.text(2);
+  r.type = s.text(3);
+  r.upn = s.text(4);
+  r.from = storedEventDate(s, 5, r.id);
+  r.to = storedEventDate(s, 6, r.id);
+  r.record_of = s.text(7);
+  r.revision = s.integer(8);
+  r.occurred_on = storedEventDate(s, 9, r.id);
+  return r;
+}
+
+// A census total as stored, from the columns kTotalsColumns lists, in that order.
+constexpr const char* kTotalsColumns =
+    "source, upn, period, period_from, period_to, possible, authorised, unauthorised, by_reason";
+
+template <typename Row>
+AttendanceTotals readAttendanceTotals(const Row& s) {
+  AttendanceTotals t;
+  t.source = s.text(0);
+  t.upn = s.text(1);
+  t.period = s.text(2);
+  if (!s.isNull(3)) t.from = Date::parseIso(s.text(3));
+  if (!s.isNull(4)) t.to = Date::parseIso(s.text(4));
+  t.possible = static_cast<int>(s.integer(5));
+  t.authorised = static_cast<int>(s.integer(6));
+  t.unauthorised = static_cast<int>(s.integer(7));
+  auto reasons = nlohmann::json::parse(s.textView(8), nullptr, false);
+  if (reasons.is_object())
+    for (const auto& [code, n] : reasons.items()) t.by_reason[code] = n.template get<int>();
+  return t;
 }
 
 }  // namespace markbridge

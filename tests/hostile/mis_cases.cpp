@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "tests/hostile/hostile_case.h"
 
@@ -35,6 +36,27 @@ std::vector<nlohmann::json> cleanItems() {
           item("B801200005001", "1001", "2024-09-04", "PM", "\\")};
 }
 
+// The mis_rest cases of one clean list of items, numbered per kind.
+class MisRestCases {
+ public:
+  MisRestCases(std::vector<HostileCase>& out, std::vector<nlohmann::json> clean)
+      : out_(out), clean_(std::move(clean)) {}
+  const std::vector<nlohmann::json>& clean() const { return clean_; }
+  void add(const std::string& kind, const std::vector<nlohmann::json>& items, Expect expect,
+           std::string value = {}) {
+    char number[16];
+    std::snprintf(number, sizeof number, "%03d", ++numbers_[kind]);
+    out_.push_back(HostileCase{"mis_rest", kind, "mis_rest-" + kind + "-" + number + ".json",
+                               nlohmann::json(items).dump(), nlohmann::json(clean_).dump(), expect,
+                               std::move(value)});
+  }
+
+ private:
+  std::vector<HostileCase>& out_;
+  std::vector<nlohmann::json> clean_;
+  std::map<std::string, int> numbers_;
+};
+
 // The admission register the API gives beside each item (issue 16): the student's admission
 // and leaving dates. Every item of a student carries them; items that disagree about the same
 // admission are refused, as a bad or backwards date is.
@@ -47,16 +69,9 @@ void rollCases(Dice& dice, std::vector<HostileCase>& out) {
     }
     return items;
   };
-  const auto clean = withRoll(cleanItems());
-  std::map<std::string, int> numbers;
-  auto add = [&](const std::string& kind, const std::vector<nlohmann::json>& items, Expect expect,
-                 std::string value = {}) {
-    char number[16];
-    std::snprintf(number, sizeof number, "%03d", ++numbers[kind]);
-    out.push_back(HostileCase{"mis_rest", kind, "mis_rest-" + kind + "-" + number + ".json",
-                              nlohmann::json(items).dump(), nlohmann::json(clean).dump(), expect,
-                              std::move(value)});
-  };
+  MisRestCases cases(out, withRoll(cleanItems()));
+  const auto& clean = cases.clean();
+  auto add = [&](auto&&... args) { cases.add(std::forward<decltype(args)>(args)...); };
   auto everyItemOf = [&](const std::string& misId, const char* key, const nlohmann::json& value) {
     auto items = clean;
     for (auto& j : items)
@@ -134,17 +149,10 @@ std::vector<HostileCase> misPageCases(const std::filesystem::path& fixtures, Dic
 }
 
 std::vector<HostileCase> misCases(Dice& dice) {
-  const std::vector<nlohmann::json> clean = cleanItems();
   std::vector<HostileCase> out;
-  std::map<std::string, int> numbers;
-  auto add = [&](const std::string& kind, const std::vector<nlohmann::json>& items, Expect expect,
-                 std::string value = {}) {
-    char number[16];
-    std::snprintf(number, sizeof number, "%03d", ++numbers[kind]);
-    out.push_back(HostileCase{"mis_rest", kind, "mis_rest-" + kind + "-" + number + ".json",
-                              nlohmann::json(items).dump(), nlohmann::json(clean).dump(), expect,
-                              std::move(value)});
-  };
+  MisRestCases cases(out, cleanItems());
+  const auto& clean = cases.clean();
+  auto add = [&](auto&&... args) { cases.add(std::forward<decltype(args)>(args)...); };
   auto changed = [&](std::size_t i, const std::function<void(nlohmann::json&)>& change) {
     auto items = clean;
     change(items[i]);
