@@ -17,8 +17,14 @@ bool isMailEventType(const std::string& type) {
 // and ca_file are optional here (Graph and the system's CA bundle) and auth is required.
 void addConnectionRows(SettingTable<G>& table) {
   for (const auto& inner : connectionTable().rows()) {
+    auto doc = inner.key != "auth"
+                   ? inner.description
+                   : "OAuth2 client credentials from Microsoft Entra ID: {\"type\": \"oauth2\", "
+                     "\"token_url\": \"https://login.microsoftonline.com/TENANT/oauth2/v2.0/"
+                     "token\", \"client_id\", \"client_secret_env\" | \"client_secret_file\", "
+                     "\"scope\": \"https://graph.microsoft.com/.default\"}";
     table.converted(
-        inner.key, inner.type, inner.type_text, inner.description,
+        inner.key, inner.type, inner.type_text, doc,
         [read = inner.read](G& c, const nlohmann::json& v, const SettingScope& scope) {
           read(c.connection, v, scope);
         },

@@ -20,11 +20,14 @@ inline constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.c
 struct GraphMailConfig {
   std::string name;
   // base_url and ca_file have defaults here (Graph, the system's CA bundle); auth is required
-  // and must be oauth2.
+  // and must be oauth2. The pace stays within Exchange Online's limits: 4 requests at once per
+  // mailbox and app (Graph's Outlook concurrency limit) and 30 messages a minute per mailbox.
   ConnectionConfig connection = [] {
     ConnectionConfig c;
     c.base_url = kGraphBaseUrl;
     c.ca_file = kSystemCaBundle;
+    c.max_in_flight = 4;
+    c.max_per_second = 0.5;
     return c;
   }();
   std::string sender;  // the mailbox it sends as (user principal name or object id)
