@@ -14,9 +14,12 @@
 
 #include "connectors/outbound/graph_mail/graph_mail_config.h"
 #include "connectors/outbound/outbound_types.h"
+#include "core/outbox/delivery_worker.h"
 #include "core/rules/event.h"
+#include "core/store/store.h"
 #include "tests/integration/peer_process.h"
 #include "tests/sandbox/sandbox_server.h"
+#include "tests/support/policy_register.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -434,4 +437,65 @@ TEST_F(GraphMailSink, ARealOAuth2ServersTokenIsFetchedOnceForSeveralMails) {
   EXPECT_EQ(tokens, 1) << test::readFile(dir / "peer.log");
   for (const auto& r : sandbox->received())  // the server's own token: a signed JWT
     EXPECT_EQ(std::count(r.bearer.begin(), r.bearer.end(), '.'), 2) << r.bearer;
+}
+
+TEST_F(GraphMailSink, StJohnsTaskAndKeyStaffAlertGoThroughTheOutboxAndAMissingRoleWaitsForAPerson) {
+  // St John's graduated response: one day of holiday not granted raises a concern alerting the
+  // key worker, head of year, SENCO and DSL; a second day the AC1 welfare call task.
+  test::PolicyRegister reg(test::autumnCalendar());
+  reg.set({test::d("2024-10-09"), test::d("2024-10-10")}, "G", "G");
+  auto policy = Policy::load(test::sourceDir() + "/docs/policies/st-johns-graduated-response.json");
+  auto events = reg.fired(policy, "st_johns.reason_other_than_illness");
+  auto tasks = reg.fired(policy, "st_johns.ac1_two_days");
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(tasks.size(), 1u);
+  events.push_back(tasks[0]);
+  start();
+  test::TempDir dir;
+  auto store = openSqliteStore((dir / "r.db").string());
+  // No addresses yet for the key worker or the SENCO.
+  auto json = config({{"to", {{"DSL", {"dsl@school.example"}}}}, {"max_per_second", 0}});
+  auto sink = build(json);
+  ASSERT_TRUE(sink) << problems.at(0).str();
+  SystemClock clock;
+  SystemRandom random;
+  std::map<std::string, CircuitBreaker> circuits;
+  store->commitEvaluation({reg.pupil.upn}, events, {{"mail", sink->eventTypes()}}, clock.nowMs());
+  DeliveryOptions options;
+  options.backoff = BackoffPolicy{20, 200};
+  options.run_budget_ms = 5000;
+  auto drain = [&] {
+    int delivered = 0;
+    for (int run = 0; run < 5 && !store->outbox(OutboxState::Pending, 10).empty(); ++run) {
+      DeliveryWorker worker(*store, {{"mail", sink.get()}}, clock, random, options, circuits);
+      delivered += worker.run().delivered;  // a loaded machine may time one out: again
+      circuits.clear();
+      for (const auto& item : store->outbox(OutboxState::Pending, 10))
+        store->recordRetry(item.seq, item.attempts, clock.nowMs(), item.last_error);
+    }
+    return delivered;
+  };
+  EXPECT_EQ(drain(), 1);
+  ASSERT_EQ(sandbox->received().size(), 1u);
+  EXPECT_EQ(recipients(mail(0)), std::vector<std::string>{"attendance@school.example"});
+  EXPECT_NE(mail(0)["body"]["content"].get<std::string>().find("AC1: 2 days of absence since"),
+            std::string::npos);
+  auto dead = store->outbox(OutboxState::Rejected, 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_NE(dead[0].last_error.find("no address for the role key_worker, SENCO in `to`"),
+            std::string::npos)
+      << dead[0].last_error;
+  // The technician adds the roles and retries the dead letter: the concern goes to all four.
+  json["to"]["key_worker"] = {"keyworkers@school.example"};
+  json["to"]["SENCO"] = {"senco@school.example"};
+  sink = build(json);
+  ASSERT_TRUE(sink) << problems.at(0).str();
+  ASSERT_TRUE(store->retryOutbox(dead[0].seq, clock.nowMs()));
+  EXPECT_EQ(drain(), 1);
+  ASSERT_EQ(sandbox->received().size(), 2u);
+  EXPECT_EQ(recipients(mail(1)),
+            (std::vector<std::string>{"keyworkers@school.example", "hoy7@school.example",
+                                      "dsl@school.example", "senco@school.example"}));
+  EXPECT_EQ(mail(1)["subject"], "[Markbridge] Attendance concern: Ann Smith (8B)");
+  EXPECT_TRUE(store->outbox(OutboxState::Rejected, 10).empty());
 }
