@@ -499,3 +499,94 @@ TEST_F(GraphMailSink, StJohnsTaskAndKeyStaffAlertGoThroughTheOutboxAndAMissingRo
   EXPECT_EQ(mail(1)["subject"], "[Markbridge] Attendance concern: Ann Smith (8B)");
   EXPECT_TRUE(store->outbox(OutboxState::Rejected, 10).empty());
 }
+
+// ---- Black box: the built binary syncs a register and the staff are mailed ------------------
+
+namespace {
+
+// Absent (O) every session from Monday 16 Sep 2024 to `last`, present before.
+std::string absentFromThe16th(const char* last) {
+  std::string csv = "UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\n";
+  for (Date day : test::autumnCalendar().schoolDays(test::d("2024-09-03"), test::d(last))) {
+    auto iso = day.iso();
+    std::string uk = iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
+    bool absent = day >= test::d("2024-09-16");
+    for (const char* s : {"AM", "PM"})
+      csv += "B801200005001,1001,Brown,Zed,8B,8," + uk + "," + s + "," +
+             (absent                   ? "O"
+              : std::string(s) == "AM" ? "/"
+                                       : "\\") +
+             "\n";
+  }
+  return csv;
+}
+
+const char* kLetterThenMeeting = R"({"name": "ours", "ladders": [{"id": "response", "stages": [
+  {"id": "letter_1",
+   "when": {"measure": "consecutive_days", "codes": "unauthorised", "at_least": 3},
+   "action": {"task": {"assignee_role": "attendance_officer", "text": "Letter 1 home"}},
+   "summary": "absent without authorisation 3 school days in a row from {from}"},
+  {"id": "meeting",
+   "when": {"measure": "consecutive_days", "codes": "unauthorised", "at_least": 6},
+   "action": {"concern": {"categories": ["Attendance"], "alert": ["dsl"]}},
+   "summary": "6 school days in a row from {from}: attendance meeting"}]}]})";
+
+}  // namespace
+
+TEST(GraphMailCli, ASyncMailsTheLetterTaskAndTheMeetingConcernAndLogsNoNameOrSecret) {
+  auto server = test::startSandbox();
+  test::TempDir dir;
+  dir.write("calendar.json", test::autumnCalendarJson());
+  dir.write("ours.json", kLetterThenMeeting);
+  nlohmann::json mail = {
+      {"name", "mail"},
+      {"type", "graph_mail"},
+      {"base_url", server->baseUrl()},
+      {"ca_file", test::certsDir() + "/ca.pem"},
+      {"auth",
+       {{"type", "oauth2"},
+        {"token_url", server->baseUrl() + "/oauth/token"},
+        {"client_id", "markbridge"},
+        {"client_secret_env", "MB_GRAPH_SECRET"},
+        {"scope", "https://graph.microsoft.com/.default"},
+        {"client_auth", "client_secret_post"}}},
+      {"sender", "markbridge@school.example"},
+      {"to",
+       {{"attendance_officer", {"attendance@school.example"}}, {"dsl", {"dsl@school.example"}}}},
+      {"max_per_second", 0}};
+  dir.write(
+      "markbridge.json",
+      test::schoolConfig(
+          {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
+           {"rules", {{"policies", {"ours.json"}}}},
+           {"sinks", nlohmann::json::array({mail})}})
+          .dump(2));
+  dir.write("register.csv", absentFromThe16th("2024-09-24"));
+  std::map<std::string, std::string> env = {{"MB_GRAPH_SECRET", "oauth-sandbox-secret"}};
+  auto check = test::runMarkbridge({"check", "--config", "markbridge.json"}, env, dir.path());
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  auto sync = test::runMarkbridge({"sync", "--config", "markbridge.json"}, env, dir.path());
+  ASSERT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+
+  auto received = server->received();
+  ASSERT_EQ(received.size(), 2u) << sync.out << sync.err;
+  std::map<std::string, nlohmann::json> bySubject;
+  for (const auto& r : received) {
+    auto message = nlohmann::json::parse(r.body)["message"];
+    bySubject[message["subject"]] = message;
+  }
+  ASSERT_TRUE(
+      bySubject.count("[Markbridge] Attendance task for attendance_officer: Zed Brown (8B)"))
+      << received[0].body;
+  ASSERT_TRUE(bySubject.count("[Markbridge] Attendance concern: Zed Brown (8B)"))
+      << received[1].body;
+  EXPECT_EQ(bySubject["[Markbridge] Attendance concern: Zed Brown (8B)"]["toRecipients"],
+            nlohmann::json::parse(R"([{"emailAddress": {"address": "dsl@school.example"}}])"));
+  // The mails carry the names; the console and the log do not, nor the secret.
+  for (const auto* output : {&sync.out, &sync.err, &check.out, &check.err}) {
+    EXPECT_EQ(output->find("Zed"), std::string::npos) << *output;
+    EXPECT_EQ(output->find("Brown"), std::string::npos) << *output;
+    EXPECT_EQ(output->find("oauth-sandbox-secret"), std::string::npos) << *output;
+  }
+  EXPECT_NE(sync.out.find("-> mail reference ev-"), std::string::npos) << sync.out;
+}
