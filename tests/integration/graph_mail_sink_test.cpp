@@ -171,7 +171,8 @@ TEST_F(GraphMailSink, ARoleWithNoAddressIsDeadLetteredNamingItAndNothingIsSent) 
   auto result =
       send(*sink, pupilEvent("ev-1", "concern", R"({"alert":["dsl","family_liaison_officer"]})"));
   EXPECT_EQ(result.outcome, DeliveryResult::Outcome::Reject);
-  EXPECT_NE(result.reason.find("sink mail: no address for the role family_liaison_officer in `to`"),
+  EXPECT_NE(result.reason.find("sink mail: no address for the role family_liaison_officer in "
+                               "`to`: add it, then `markbridge outbox retry 1` (nothing was sent)"),
             std::string::npos)
       << result.reason;
   EXPECT_TRUE(sandbox->received().empty());
@@ -482,7 +483,8 @@ TEST_F(GraphMailSink, StJohnsTaskAndKeyStaffAlertGoThroughTheOutboxAndAMissingRo
             std::string::npos);
   auto dead = store->outbox(OutboxState::Rejected, 10);
   ASSERT_EQ(dead.size(), 1u);
-  EXPECT_NE(dead[0].last_error.find("no address for the role key_worker, SENCO in `to`"),
+  EXPECT_NE(dead[0].last_error.find("no address for the roles key_worker, SENCO in `to`: add them, "
+                                    "then `markbridge outbox retry "),
             std::string::npos)
       << dead[0].last_error;
   // The technician adds the roles and retries the dead letter: the concern goes to all four.

@@ -47,9 +47,11 @@ DeliveryResult GraphMailSink::deliver(const OutboxItem& item, const SinkEvent& e
   if (!unaddressed.empty()) {
     std::string names;
     for (const auto& role : unaddressed) names += (names.empty() ? "" : ", ") + role;
-    result = DeliveryResult::reject("sink " + config_.name + ": no address for the role " + names +
-                                    " in `to`: add it and `markbridge outbox retry` this item "
-                                    "(nothing was sent)");
+    result = DeliveryResult::reject("sink " + config_.name + ": no address for the role" +
+                                    (unaddressed.size() > 1 ? "s " : " ") + names +
+                                    " in `to`: add " + (unaddressed.size() > 1 ? "them" : "it") +
+                                    ", then `markbridge outbox retry " + std::to_string(item.seq) +
+                                    "` (nothing was sent)");
     count(result);
     return result;
   }
