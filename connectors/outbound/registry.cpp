@@ -1,4 +1,5 @@
 #include "connectors/outbound/cpoms/cpoms_connector.h"
+#include "connectors/outbound/graph_mail/graph_mail_connector.h"
 #include "connectors/outbound/la_portal/la_portal_connector.h"
 #include "connectors/outbound/outbound_types.h"
 #include "connectors/outbound/webhook/webhook_connector.h"
@@ -26,6 +27,9 @@ std::span<const OutboundType> outboundTypes() {
       outboundType<WebhookConfig>(
           "webhook", "any HTTPS API, described by a request template (generic profile)",
           &buildWebhookSink),
+      outboundType<GraphMailConfig>(
+          "graph_mail", "an email per event through Microsoft 365 (Microsoft Graph sendMail)",
+          &buildGraphMailSink),
   };
   return kTypes;
 }

@@ -115,7 +115,22 @@ TEST(ConnectorCounters, EveryOutboundTypeCountsWhatItSends) {
         {"auth", {{"type", "api_key"}, {"key_env", "MB_COUNTER_CPOMS_KEY"}}},
         {"events", {"unauthorised_10_day"}},
         {"request", {{"path", "/hooks/x"}, {"body", {{"what", "{{event.type}}"}}}}}}},
+      {"graph_mail",
+       {{"name", "mail"},
+        {"type", "graph_mail"},
+        {"base_url", server.baseUrl()},
+        {"ca_file", test::certsDir() + "/ca.pem"},
+        {"auth",
+         {{"type", "oauth2"},
+          {"token_url", server.baseUrl() + "/oauth/token"},
+          {"client_id", "markbridge"},
+          {"client_secret_env", "MB_COUNTER_GRAPH_SECRET"},
+          {"scope", "https://graph.microsoft.com/.default"}}},
+        {"sender", "markbridge@school.example"},
+        {"to", {{"attendance_officer", {"attendance@school.example"}}}},
+        {"events", {"unauthorised_10_day"}}}},
   };
+  ::setenv("MB_COUNTER_GRAPH_SECRET", "oauth-sandbox-secret", 1);
   ::setenv("MB_COUNTER_CPOMS_KEY", "cpoms-sandbox-key", 1);
   Event event;
   event.id = "ev-counter";

@@ -51,7 +51,7 @@ struct Case {
         event(std::move(event)),
         kind(kind),
         reference(std::move(reference)) {}
-  std::string sink;  // la, cpoms, hook
+  std::string sink;  // la, cpoms, hook, mail, unnamed
   Event event;
   OutboxKind kind;
   std::string reference;               // for a correction
@@ -121,13 +121,47 @@ std::vector<Case> cases() {
       {day("2024-09-23"), "concern: attendance meeting", "response.meeting"}};
   list.push_back({"la", withActions});
   list.push_back({"hook", withActions});
+  // graph_mail (issue 13 item 7): the mail of each kind of event, with names and without, and
+  // both corrections. Appended so every earlier case keeps its key.
+  auto mailTask = baseEvent("ev-ml-1", "task");
+  mailTask.action =
+      R"({"assignee_role":"attendance_officer","due_on":"2024-10-01","text":"Call home"})";
+  list.push_back({"mail", mailTask});
+  list.push_back({"mail", concern});
+  auto mailNote = baseEvent("ev-ml-2", "note");
+  mailNote.action = R"({"text":"Letter 1 sent"})";
+  list.push_back({"mail", mailNote});
+  list.push_back({"mail", withActions});
+  list.push_back({"mail", concern, OutboxKind::Withdraw, "ev-cp-1/25@mail"});
+  list.push_back({"mail", revised, OutboxKind::Revise, "ev-la-1/1@mail"});
+  list.push_back({"unnamed", mailTask});
   return list;
+}
+
+// A graph_mail sink sending as the sandbox tenant's mailbox, its token from the sandbox.
+nlohmann::json graphMail(const std::string& name, bool names) {
+  return {{"name", name},
+          {"type", "graph_mail"},
+          {"auth",
+           {{"type", "oauth2"},
+            {"token_url", "https://127.0.0.1:1/oauth/token"},  // set in sinkConfigs
+            {"client_id", "markbridge"},
+            {"client_secret_env", "MB_WIRE_GRAPH_SECRET"},
+            {"scope", "https://graph.microsoft.com/.default"}}},
+          {"sender", "markbridge@school.example"},
+          {"to",
+           {{"attendance_officer", {"attendance@school.example"}},
+            {"DSL", {"dsl@school.example"}},
+            {"head_of_year", {"hoy7@school.example", "dsl@school.example"}}}},
+          {"events", {"concern", "task", "note", "unauthorised_10_day"}},
+          {"names", names}};
 }
 
 nlohmann::json sinkConfigs(const std::string& baseUrl) {
   auto https = [&](nlohmann::json j) {
     j["base_url"] = baseUrl;
     j["ca_file"] = test::certsDir() + "/ca.pem";
+    if (j["type"] == "graph_mail") j["auth"]["token_url"] = baseUrl + "/oauth/token";
     return j;
   };
   return {
@@ -183,6 +217,8 @@ nlohmann::json sinkConfigs(const std::string& baseUrl) {
                  {{"comment", "{{kind}}: the register was amended. {{event.summary}}"},
                   {"reference", "{{reference}}"},
                   {"whole", "{{event}}"}}}}}})},
+      {"mail", https(graphMail("mail", true))},
+      {"unnamed", https(graphMail("unnamed", false))},
   };
 }
 
@@ -203,6 +239,7 @@ TEST(SinkWireBodies, EverySinkSendsTheBytesItSentBeforeEventsTravelledTyped) {
   auto sandbox = test::startSandbox();
   ::setenv("MB_WIRE_LA_TOKEN", "la-sandbox-token", 1);
   ::setenv("MB_WIRE_CPOMS_KEY", "cpoms-sandbox-key", 1);
+  ::setenv("MB_WIRE_GRAPH_SECRET", "oauth-sandbox-secret", 1);
   auto configs = sinkConfigs(sandbox->baseUrl());
   School school{"140000", "801", "4000", "Demo Academy"};
   std::map<std::string, std::unique_ptr<Sink>> sinks;

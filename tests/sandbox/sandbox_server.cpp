@@ -87,6 +87,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (wait > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait));
     if (faults.drop > 0 || (randomDrop && !dropAnswer_)) return hangUp(request);
     if (faults.fail > 0 || randomFail) {
+      if (isGraphSendMail(path)) return replyGraphFault(response, faults.status);
       if (faults.status == 429) response.set("Retry-After", "0");
       return reply(response, static_cast<HTTPResponse::HTTPStatus>(faults.status),
                    {{"error", "sandbox told to fail"}});
@@ -95,6 +96,12 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return serveMisAttendance(*state_, request, response);
     if (request.getMethod() == "POST" && path == "/oauth/token")
       return issueToken(request, body, response);
+
+    if (request.getMethod() == "POST" && isGraphSendMail(path)) {
+      if (serveGraphSendMail(*state_, request, body, response, graphBearer(request), dropAnswer_))
+        hangUp(request);
+      return;
+    }
 
     static const std::regex incidentChild(R"(^/api/v1/incidents/([0-9]+)/(actions|notes)$)");
     std::smatch match;
@@ -151,6 +158,15 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     return state_->tokens.count(token) > 0;
   }
 
+  // A token this sandbox issued for Graph's scope (or any, with accept_any_bearer): Graph
+  // refuses a token for another audience.
+  bool graphBearer(HTTPServerRequest& request) {
+    if (!bearer(request, "")) return false;
+    if (state_->options.accept_any_bearer) return true;
+    std::lock_guard lock(state_->mutex);
+    return state_->graphTokens.count(request.get("Authorization", "").substr(7)) > 0;
+  }
+
   // The client's id and secret from an HTTP Basic header (each part form-decoded, RFC 6749
   // 2.3.1); nothing when there is none.
   static std::optional<std::pair<std::string, std::string>> basicCredentials(
@@ -194,6 +210,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       token = "oauth-" + std::to_string(++state_->tokensIssued) + "-" +
               std::to_string(state_->random());
       state_->tokens.insert(token);
+      if (form["scope"] == "https://graph.microsoft.com/.default")
+        state_->graphTokens.insert(token);
     }
     reply(response, HTTPResponse::HTTP_OK,
           {{"access_token", token},
@@ -343,6 +361,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (path == "/_sandbox/revoke-tokens" && request.getMethod() == "POST") {
       std::lock_guard lock(state_->mutex);
       state_->tokens.clear();
+      state_->graphTokens.clear();
       return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
     }
     reply(response, HTTPResponse::HTTP_NOT_FOUND, {{"error", "no such control endpoint"}});
@@ -470,6 +489,7 @@ int SandboxServer::tokensIssued() const {
 void SandboxServer::revokeTokens() {
   std::lock_guard lock(state_->mutex);
   state_->tokens.clear();
+  state_->graphTokens.clear();
 }
 
 int SandboxServer::holding() const {

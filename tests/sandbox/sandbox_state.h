@@ -32,6 +32,9 @@ struct SandboxServer::State {
   int misRequests = 0;
   std::vector<std::string> misIncludes;  // the `include` of each MIS page served
   std::set<std::string> tokens;          // OAuth2 tokens that work
+  // Those asked for with Graph's scope (https://graph.microsoft.com/.default): the only ones
+  // Graph's sendMail takes (any other is for another audience).
+  std::set<std::string> graphTokens;
   int tokensIssued = 0;
   std::mt19937 random{20241104};
   // Faults::hold: requests waiting for release() (or stop), and releases so far.
@@ -49,5 +52,16 @@ void reply(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTT
 // meta.pagination.next; items seeded in Wonde's shape are answered as `include` asks.
 void serveMisAttendance(SandboxServer::State& state, Poco::Net::HTTPServerRequest& request,
                         Poco::Net::HTTPServerResponse& response);
+
+// Microsoft Graph's sendMail (sandbox_graph.cpp): whether `path` is POST
+// /v1.0/users/{sender}/sendMail; Graph's error object for a fault the test asked for; the mail
+// checked and recorded as Graph would take it (202, no body). `authorised`: the request carried a
+// token the sandbox issued for Graph's scope (or any, with accept_any_bearer). True when the answer
+// must be lost (the caller hangs up): the mail was recorded all the same.
+bool isGraphSendMail(const std::string& path);
+void replyGraphFault(Poco::Net::HTTPServerResponse& response, int status);
+bool serveGraphSendMail(SandboxServer::State& state, Poco::Net::HTTPServerRequest& request,
+                        const std::string& body, Poco::Net::HTTPServerResponse& response,
+                        bool authorised, bool dropAnswer);
 
 }  // namespace markbridge::sandbox
