@@ -40,6 +40,8 @@ struct GridColumn {
   std::string heading;  // as written, for problems that name the column's date
 };
 
+}  // namespace
+
 // Reads the rows after the header, either layout.
 class CsvMarkRows {
  public:
@@ -230,7 +232,17 @@ class CsvMarkRows {
   std::string upn_;          // and the pupil it named
 };
 
-}  // namespace
+MarkRowReader::MarkRowReader(const CsvMarksSettings& settings, const CodeMap& codes,
+                             BatchBuilder& builder, const std::string& origin,
+                             const PupilDirectory& directory)
+    : rows_(std::make_unique<CsvMarkRows>(settings, codes, builder, origin, directory)) {}
+MarkRowReader::~MarkRowReader() = default;
+bool MarkRowReader::readHeader(const CsvRecord& header) {
+  return rows_->readHeader(header);
+}
+void MarkRowReader::readRow(const CsvRecord& row) {
+  rows_->readRow(row);
+}
 
 std::optional<std::pair<Date, Session>> parseSessionHeader(std::string_view header) {
   while (!header.empty() && header.back() == ' ') header.remove_suffix(1);

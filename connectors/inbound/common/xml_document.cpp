@@ -219,6 +219,67 @@ std::string_view childText(const pugi::xml_node& node, const char* name) {
   return trim(node.child(name).child_value());
 }
 
+namespace {
+
+// The value of `digits` hex digits at `text[at]`, or nothing.
+std::optional<char32_t> hexAt(std::string_view text, std::size_t at, std::size_t digits) {
+  if (at + digits > text.size()) return std::nullopt;
+  char32_t value = 0;
+  for (std::size_t i = at; i < at + digits; ++i) {
+    char c = text[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return std::nullopt;
+    value = value * 16 + static_cast<char32_t>(d);
+  }
+  return value;
+}
+
+void appendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace
+
+std::string decodeXmlName(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (std::size_t i = 0; i < name.size();) {
+    if (name[i] == '_' && i + 1 < name.size() && (name[i + 1] == 'x' || name[i + 1] == 'X')) {
+      bool decoded = false;
+      for (std::size_t digits : {std::size_t{4}, std::size_t{8}}) {
+        auto cp = hexAt(name, i + 2, digits);
+        if (!cp || i + 2 + digits >= name.size() || name[i + 2 + digits] != '_') continue;
+        // Only a character UTF-8 can hold (no surrogate, nothing above U+10FFFF, no NUL).
+        if (*cp == 0 || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) continue;
+        appendUtf8(out, *cp);
+        i += 3 + digits;
+        decoded = true;
+        break;
+      }
+      if (decoded) continue;
+    }
+    out += name[i++];
+  }
+  return out;
+}
+
 pugi::xml_node path(const pugi::xml_node& node, std::string_view steps) {
   pugi::xml_node at = node;
   while (at && !steps.empty()) {
