@@ -169,7 +169,7 @@ TEST(SimsReporterXml, RefusesWhatItCannotReadWhole) {
        "second surname"},
       {report({fields("/", "2024-09-02", "AM", "B801200005001" + std::string(40, '1'))}),
        "Record[1]/UPN", "53 characters", "limit of 32"},
-      {report({}), "", "", "no Record elements"},
+      {report({}), "SuperStarReport", "", "no Record elements"},
       {"<?xml version=\"1.0\"?>\n<CTfile/>\n", "", "CTfile",
        "root element must be SuperStarReport"},
   };

@@ -40,10 +40,11 @@ bool isSchemaElement(std::string_view name) {
 
 // Replaces the CSV reader's words in a header problem with the report's.
 void inReportWords(std::string& message) {
-  for (auto [from, to] : {std::pair<std::string_view, std::string_view>{
-                              "the header has no column for this required field",
-                              "no Record has an element for this required field"},
-                          {"if the export names it differently", "if the report names it so"}}) {
+  for (auto [from, to] :
+       {std::pair<std::string_view, std::string_view>{
+            "the header has no column for this required field",
+            "no Record has an element for this required field"},
+        {"if the export names it differently", "to the report's caption for it"}}) {
     auto at = message.find(from);
     if (at != std::string::npos) message.replace(at, from.size(), to);
   }
@@ -64,7 +65,9 @@ class ReportReader {
   void read(const CodeMap& codes, const std::string& origin, const PupilDirectory& directory) {
     if (!survey() || !builder_.batch().ok()) return;
     if (records_.empty()) {
-      builder_.problem(0, 0, "", "the report has no Record elements: nothing to import");
+      refuse(doc_.root(), "SuperStarReport", "",
+             "the report has no Record elements: nothing to import (a report run with no rows, "
+             "or not the attendance report)");
       return;
     }
     CsvRecord header;
@@ -143,6 +146,10 @@ class ReportReader {
       auto at = static_cast<std::size_t>(p.column > 0 ? p.column - 1 : 0);
       if (p.column > 0 && at < fields_.size()) {
         p.location = where(index, fields_[at].name);
+        if (p.value.find('T') != std::string::npos && p.message.find("date") != std::string::npos)
+          p.message +=
+              "; a .NET date is read only at midnight (T00:00:00): make the report's "
+              "field a date, not a date and time";
         if (nodes[at]) {
           std::tie(p.line, p.column) = doc_.position(nodes[at]);
           continue;
