@@ -1,8 +1,9 @@
 // Black-box: a SIMS CommandReporter XML report dropped in a source's folder and synced through
 // the real `markbridge` binary, as a SIMS school's scheduled task would (CommandReporter.exe
 // /OUTPUT:inbox\attendance.xml /OUTPUTTYPE:XML): the LA is told of the pupil absent ten days, the
-// report is archived; a report with an unknown code is quarantined whole, its note naming the
-// Record's element, line and value, and nothing of it is stored.
+// report is archived (the source is the example in docs/connectors.md); a report with an unknown
+// code is quarantined whole, its note naming the Record's element, line and value, and nothing of
+// it is stored.
 
 #include <gtest/gtest.h>
 
@@ -29,7 +30,7 @@ std::string commandReporterXml(const std::string& badMark = "") {
       "      <xs:complexType><xs:choice minOccurs=\"0\" maxOccurs=\"unbounded\">\r\n"
       "        <xs:element name=\"Record\"><xs:complexType><xs:sequence>\r\n";
   for (const char* field : {"UPN", "Adno", "Legal_x0020_Surname", "Legal_x0020_Forename",
-                            "Reg_x0020_Group", "Year", "Date", "Session", "Mark"})
+                            "Reg_x0020_Group", "Year", "Date", "Session", "Attendance_x0020_Mark"})
     xml += std::string("          <xs:element name=\"") + field +
            "\" type=\"xs:string\" minOccurs=\"0\" />\r\n";
   xml +=
@@ -42,8 +43,9 @@ std::string commandReporterXml(const std::string& badMark = "") {
            "</Legal_x0020_Surname>\r\n    <Legal_x0020_Forename>" + forename +
            "</Legal_x0020_Forename>\r\n    <Reg_x0020_Group>8B</Reg_x0020_Group>\r\n"
            "    <Year>8</Year>\r\n    <Date>" +
-           date + "T00:00:00+01:00</Date>\r\n    <Session>" + session + "</Session>\r\n    <Mark>" +
-           mark + "</Mark>\r\n  </Record>\r\n";
+           date + "T00:00:00+01:00</Date>\r\n    <Session>" + session +
+           "</Session>\r\n    <Attendance_x0020_Mark>" + mark +
+           "</Attendance_x0020_Mark>\r\n  </Record>\r\n";
   };
   // B801200005001 absent without reason for 11 school days from 16 Sep 2024 (the LA's
   // unauthorised_10_day notification); K801400023001 present.
@@ -65,13 +67,13 @@ struct SimsReporterCli : ::testing::Test {
 
   void SetUp() override {
     dir.write("calendar.json", test::autumnCalendarJson());
+    // The example in docs/connectors.md, with this test's folder.
+    auto source = test::docExample("## `sims_reporter_xml`: SIMS CommandReporter XML");
+    EXPECT_EQ(source["columns"]["mark"], "Attendance Mark");
+    source.update({{"drop_folder", "inbox"}, {"settle_seconds", 0}});
     nlohmann::json config = test::schoolConfig(
         {{"service", {{"admin_port", -1}}},
-         {"sources",
-          {{{"name", "sims"},
-            {"type", "sims_reporter_xml"},
-            {"drop_folder", "inbox"},
-            {"settle_seconds", 0}}}},
+         {"sources", {source}},
          {"sinks", nlohmann::json::array({test::laSink(server->baseUrl())})},
          {"delivery",
           {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}}});
@@ -109,7 +111,7 @@ TEST_F(SimsReporterCli, AReportWithAnUnknownCodeIsQuarantinedWholeNamingTheEleme
   ASSERT_TRUE(fs::exists(dir / "inbox/quarantine/attendance.xml.error.txt"));
   auto note = read(dir / "inbox/quarantine/attendance.xml.error.txt");
   EXPECT_NE(note.find("Record["), std::string::npos) << note;
-  EXPECT_NE(note.find("/Mark"), std::string::npos) << note;
+  EXPECT_NE(note.find("/Attendance Mark"), std::string::npos) << note;
   EXPECT_NE(note.find("'ZZ'"), std::string::npos) << note;
   EXPECT_EQ(note.find("O'Brien"), std::string::npos) << note;  // no pupil's name in the note
   auto status = test::runMarkbridge({"status", "--config", "markbridge.json"}, env, dir.path());
