@@ -40,8 +40,6 @@ struct GridColumn {
   std::string heading;  // as written, for problems that name the column's date
 };
 
-}  // namespace
-
 // Reads the rows after the header, either layout.
 class CsvMarkRows {
  public:
@@ -232,10 +230,16 @@ class CsvMarkRows {
   std::string upn_;          // and the pupil it named
 };
 
+}  // namespace
+
+struct MarkRowReader::Rows : CsvMarkRows {
+  using CsvMarkRows::CsvMarkRows;
+};
+
 MarkRowReader::MarkRowReader(const CsvMarksSettings& settings, const CodeMap& codes,
                              BatchBuilder& builder, const std::string& origin,
                              const PupilDirectory& directory)
-    : rows_(std::make_unique<CsvMarkRows>(settings, codes, builder, origin, directory)) {}
+    : rows_(std::make_unique<Rows>(settings, codes, builder, origin, directory)) {}
 MarkRowReader::~MarkRowReader() = default;
 bool MarkRowReader::readHeader(const CsvRecord& header) {
   return rows_->readHeader(header);

@@ -53,7 +53,6 @@ class CsvMarksConnector : public InboundConnector {
 
 class BatchBuilder;
 struct CsvRecord;
-class CsvMarkRows;
 
 // The long/grid row logic of the CSV marks reader (column finding, pupils, the admission register,
 // marks through the code map), for a format whose rows are already split into fields but are not
@@ -71,7 +70,8 @@ class MarkRowReader {
   void readRow(const CsvRecord& row);
 
  private:
-  std::unique_ptr<CsvMarkRows> rows_;
+  struct Rows;  // the CSV reader's own row logic (csv_marks.cpp)
+  std::unique_ptr<Rows> rows_;
 };
 
 // `Mon 02/09/2024 AM`, `02/09/2024 PM`, `2024-09-02 AM`: a grid layout's session column.
