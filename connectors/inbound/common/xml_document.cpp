@@ -164,9 +164,10 @@ bool XmlDocument::load(std::string_view bytes, const std::string& origin,
   lines_.build(text_);
   if (auto at = doctypeAt(text_)) {
     auto [line, column] = positionOfOffset(static_cast<std::ptrdiff_t>(*at));
-    problems.push_back(Problem{origin, line, column, "", "<!DOCTYPE",
-                               "refused: the file declares a DOCTYPE or entities; CTF and census "
-                               "files never do, and entities are never expanded"});
+    problems.push_back(
+        Problem{origin, line, column, "", "<!DOCTYPE",
+                "refused: the file declares a DOCTYPE or entities; the MIS exports read here "
+                "never do, and entities are never expanded"});
     return false;
   }
   if (auto fault = findXmlFault(text_))
