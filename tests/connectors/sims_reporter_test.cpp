@@ -170,6 +170,8 @@ TEST(SimsReporterXml, RefusesWhatItCannotReadWhole) {
       {report({fields("/", "2024-09-02", "AM", "B801200005001" + std::string(40, '1'))}),
        "Record[1]/UPN", "53 characters", "limit of 32"},
       {report({}), "SuperStarReport", "", "no Record elements"},
+      {report({ok + "    <" + std::string(300, 'N') + ">x</" + std::string(300, 'N') + ">\n"}), "",
+       std::string(40, 'N') + "... (300 bytes)", "longer than 256 bytes"},
       {"<?xml version=\"1.0\"?>\n<CTfile/>\n", "", "CTfile",
        "root element must be SuperStarReport"},
   };

@@ -182,7 +182,7 @@ class ReportReader {
         records_.push_back(child);
         recordFields(child, static_cast<int>(records_.size()));
       } else {
-        refuse(child, std::string(name), "<" + std::string(name) + ">",
+        refuse(child, excerptUtf8(name), "<" + excerptUtf8(name) + ">",
                "neither a Record nor the report's schema: its contents would be lost, so the "
                "file is refused");
       }
@@ -197,7 +197,8 @@ class ReportReader {
       if (child.type() != pugi::node_element) continue;
       std::string_view name = child.attribute("name").value();
       if (isSchemaElement(child.name()) && !name.empty() && name != "SuperStarReport" &&
-          name != "Record" && !child.first_element_by_path("*"))
+          name != "Record" &&
+          !child.find_child([](const pugi::xml_node& n) { return n.type() == pugi::node_element; }))
         fieldIndex(name, child);
       schemaFields(child);
     }
@@ -237,6 +238,13 @@ class ReportReader {
   int fieldIndex(std::string_view raw, const pugi::xml_node& node) {
     auto known = rawIndex_.find(raw);
     if (known != rawIndex_.end()) return known->second;
+    if (raw.size() > SimsReporterXmlConnector::kMaxFieldNameBytes) {
+      refuse(node, "", excerptUtf8(raw),
+             "a field name longer than " +
+                 std::to_string(SimsReporterXmlConnector::kMaxFieldNameBytes) +
+                 " bytes: not a caption of a SIMS report");
+      return -1;
+    }
     auto name = decodeXmlName(raw);
     int at = -1;
     for (std::size_t i = 0; i < fields_.size(); ++i)

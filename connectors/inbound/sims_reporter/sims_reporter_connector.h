@@ -21,6 +21,8 @@ class SimsReporterXmlConnector : public XmlFileConnector {
  public:
   // A report with more distinct fields than this is not an attendance report: refused.
   static constexpr std::size_t kMaxFields = 128;
+  // A caption longer than this (encoded) is not a SIMS report's: refused, shown cut short.
+  static constexpr std::size_t kMaxFieldNameBytes = 256;
 
   SimsReporterXmlConnector(SimsReporterXmlConfig config, CodeMap codes);
   const CodeMap* codes() const override { return &codes_; }
