@@ -51,9 +51,9 @@ void inReportWords(std::string& message) {
 }
 
 struct Field {
-  std::string name;          // decoded: "Legal Surname"
-  int line = 0, column = 0;  // where it is first written
-  std::size_t maxChars = 0;  // 0: only the XML loader's limit on one text
+  std::string name;           // decoded: "Legal Surname"
+  int line = 0, column = 0;   // where it is first written
+  std::size_t max_chars = 0;  // 0: only the XML loader's limit on one text
 };
 
 class ReportReader {
@@ -105,15 +105,15 @@ class ReportReader {
         auto at = static_cast<std::size_t>(rawIndex_.at(child.name()));
         auto text = trimmed(child.child_value());
         const auto& field = fields_[at];
-        if (field.maxChars > 0) {
+        if (field.max_chars > 0) {
           auto length = utf8Length(text);
-          if (length > field.maxChars) {
+          if (length > field.max_chars) {
             fits = false;
             auto [line, column] = doc_.position(child);
             builder_.batch().problems.push_back(Problem{
                 builder_.batch().origin, line, column, where(index, field.name),
                 std::to_string(length) + " characters",
-                "longer than the limit of " + std::to_string(field.maxChars) + " characters"});
+                "longer than the limit of " + std::to_string(field.max_chars) + " characters"});
             continue;
           }
         }
@@ -146,7 +146,8 @@ class ReportReader {
       auto at = static_cast<std::size_t>(p.column > 0 ? p.column - 1 : 0);
       if (p.column > 0 && at < fields_.size()) {
         p.location = where(index, fields_[at].name);
-        if (p.value.find('T') != std::string::npos && p.message.find("date") != std::string::npos)
+        if (p.value.size() > 10 && p.value[10] == 'T' &&
+            p.message.find("date") != std::string::npos)
           p.message +=
               "; a .NET date is read only at midnight (T00:00:00): make the report's "
               "field a date, not a date and time";
@@ -272,7 +273,7 @@ class ReportReader {
     auto at = findColumns(header, pupilColumnSpecs(), config_.columns);
     for (int c = kUpn; c < kPupilColumnCount; ++c) {
       if (at[c] < 0 || c == kLeavingReason || c == kDestination) continue;
-      fields_[static_cast<std::size_t>(at[c])].maxChars =
+      fields_[static_cast<std::size_t>(at[c])].max_chars =
           c == kSurname || c == kForename ? kMaxNameCharacters : kMaxShortFieldCharacters;
     }
   }
