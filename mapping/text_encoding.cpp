@@ -3,7 +3,6 @@
 #include <cstdint>
 
 namespace markbridge {
-namespace {
 
 void appendUtf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
@@ -22,6 +21,8 @@ void appendUtf8(std::string& out, uint32_t cp) {
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
+
+namespace {
 
 // Windows-1252 bytes 0x80..0x9F; 0 marks the five undefined bytes.
 constexpr uint16_t kCp1252High[32] = {

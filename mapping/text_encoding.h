@@ -44,5 +44,7 @@ struct DecodedText {
 
 // The whole of `bytes` at once.
 DecodedText decodeToUtf8(std::string_view bytes, TextEncoding encoding);
+// Appends code point `cp` (at most U+10FFFF, not a surrogate) as UTF-8.
+void appendUtf8(std::string& out, uint32_t cp);
 
 }  // namespace markbridge

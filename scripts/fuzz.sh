@@ -8,7 +8,7 @@ source scripts/ccache.sh
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMARKBRIDGE_FUZZ=ON -DMARKBRIDGE_TESTS=OFF -DMARKBRIDGE_WERROR="${MARKBRIDGE_WERROR:-OFF}" \
   >/dev/null
-cmake --build build-fuzz --target fuzz_csv fuzz_ctf fuzz_census fuzz_mis_page
+cmake --build build-fuzz --target fuzz_csv fuzz_ctf fuzz_census fuzz_mis_page fuzz_sims_reporter
 # Every seed input once (the `fuzz` label), then each target fuzzed for $seconds.
 (cd build-fuzz && ctest -L fuzz --output-on-failure)
 run() {
@@ -24,3 +24,4 @@ run fuzz_csv tests/fixtures/sims_csv tests/fixtures/sims_grid tests/fixtures/cla
 run fuzz_ctf tests/fixtures/ctf
 run fuzz_census tests/fixtures/census
 run fuzz_mis_page tests/fixtures/mis_rest
+run fuzz_sims_reporter tests/fixtures/sims_reporter

@@ -4,6 +4,7 @@
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/inbound/mis_rest/mis_rest_connector.h"
 #include "connectors/inbound/sims_csv/sims_csv_connector.h"
+#include "connectors/inbound/sims_reporter/sims_reporter_connector.h"
 
 namespace markbridge {
 namespace {
@@ -23,6 +24,10 @@ std::span<const InboundType> inboundTypes() {
       inboundType<SimsCsvConfig>("sims_csv",
                                  "SIMS-style CSV export, long layout (one row per pupil-session)",
                                  &buildSimsCsvConnector),
+      inboundType<SimsReporterXmlConfig>(
+          "sims_reporter_xml",
+          "SIMS CommandReporter XML (/OUTPUTTYPE:XML): one Record per pupil-session, as sims_csv",
+          &buildSimsReporterXmlConnector),
       inboundType<ClassChartsCsvConfig>(
           "classcharts_csv",
           "Class Charts-style CSV (ISO dates; a blank Code is taken from the Status)",

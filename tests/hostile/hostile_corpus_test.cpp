@@ -125,6 +125,7 @@ const char* sourceType(const std::string& format) {
   if (format == "classcharts") return "classcharts_csv";
   if (format == "ctf") return "ctf_xml";
   if (format == "census") return "census_xml";
+  if (format == "sims_reporter") return "sims_reporter_xml";
   return "mis_rest";
 }
 
@@ -431,7 +432,7 @@ TEST_F(HostileCorpus, IsSeededLargeAndCoversEveryFormat) {
     for (const auto& c : first) std::ofstream(fs::path(dump) / c.name, std::ios::binary) << c.bytes;
   }
   for (const char* format : {"sims_long", "sims_grid", "sims_roll", "classcharts", "ctf", "census",
-                             "mis_rest", "mis_page"})
+                             "mis_rest", "mis_page", "sims_reporter"})
     EXPECT_GE(perFormat[format], 30) << format;
 }
 
@@ -455,6 +456,11 @@ TEST_F(HostileCorpus, CtfFiles) {
 TEST_F(HostileCorpus, CensusReturns) {
   runFormat("census");
 }
+// SIMS CommandReporter XML reports (sims_reporter_xml): the XML checks, and a Record refused
+// as sims_csv refuses a row (unknown code, bad date or session, a field given twice).
+TEST_F(HostileCorpus, SimsCommandReporterReports) {
+  runFormat("sims_reporter");
+}
 TEST_F(HostileCorpus, MisApiItems) {
   runFormat("mis_rest");
 }
@@ -471,7 +477,7 @@ TEST_F(HostileCorpus, RefusalsThroughTheBinaryExitOneNamingFileLineAndValue) {
       "sims_long/bad_date_impossible", "sims_long/truncated_after_delimiter",
       "classcharts/bad_session",       "sims_grid/unknown_code",
       "ctf/truncated_mid_document",    "ctf/bad_upn_check",
-      "census/unknown_reason"};
+      "census/unknown_reason",         "sims_reporter/unknown_code"};
   std::map<std::string, std::unique_ptr<FormatRun>> runs;
   std::set<std::string> done;
   for (const auto& c : corpus) {

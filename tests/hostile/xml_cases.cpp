@@ -48,6 +48,11 @@ class XmlCorpus {
         clean.empty() ? clean_ : std::move(clean), expect, std::move(value)});
   }
   const std::string& clean() const { return clean_; }
+  // The elements holding the pupil's names, where the format calls them otherwise.
+  void nameElements(std::string surname, std::string forename) {
+    surname_ = std::move(surname);
+    forename_ = std::move(forename);
+  }
 
   void encodings() {
     const auto& x = clean_;
@@ -89,27 +94,27 @@ class XmlCorpus {
     for (const std::string& junk : std::vector<std::string>{"<x/>", "junk", "<" + root + "/>"})
       add("junk_after_root", x + junk + "\n", Expect::Refuse);
     add("end_tag_after_root", x + "</" + root + ">\n", Expect::Refuse);
-    for (const std::string tag : {"Surname", "Forename", "UPN"}) {
+    for (const std::string& tag : {surname_, forename_, std::string("UPN")}) {
       auto kind = tag == "UPN" ? "undeclared_entity_in_upn" : "undeclared_entity";
       add(kind, withText(x, tag, "&xxe;"), Expect::Refuse, "xxe");
       add(kind, withText(x, tag, textOf(x, tag) + "&nbsp;"), Expect::Refuse, "nbsp");
     }
     for (const char* ref : {"&#0;", "&#1;", "&#xD800;", "&#xFFFE;", "&#x110000;"})
-      add("bad_char_reference", withText(x, "Surname", "O'Brien" + std::string(ref) + "Smith"),
+      add("bad_char_reference", withText(x, surname_, "O'Brien" + std::string(ref) + "Smith"),
           Expect::Refuse);
     auto rootOpen = "<" + root + ">";
     add("duplicate_attribute", replaceAll(x, rootOpen, "<" + root + " v=\"1\" v=\"2\">"),
         Expect::Refuse, "v");
-    for (const char* tag : {"UPN", "Surname"})
-      add("duplicate_attribute",
-          replaceAll(x, std::string("<") + tag + ">", std::string("<") + tag + " a='1' a='1'>"),
+    for (const std::string& tag : {std::string("UPN"), surname_})
+      add("duplicate_attribute", replaceAll(x, "<" + tag + ">", "<" + tag + " a='1' a='1'>"),
           Expect::Refuse, "a");
-    add("mismatched_tag", replaceAll(x, "</Surname>", "</Forename>"), Expect::Refuse);
+    add("mismatched_tag", replaceAll(x, "</" + surname_ + ">", "</" + forename_ + ">"),
+        Expect::Refuse);
     add("mismatched_tag", replaceAll(x, "</UPN>", "</upn>"), Expect::Refuse);
     // Refused by rule: no DTD (internal entities, external entities, entity expansion).
     auto afterDecl = x.find("?>") + 3;
     auto withDoctype = [&](const std::string& dtd, const std::string& surname) {
-      auto doc = withText(x, "Surname", surname);
+      auto doc = withText(x, surname_, surname);
       return doc.insert(afterDecl, "<!DOCTYPE " + root + " [" + dtd + "]>\n");
     };
     add("doctype_internal_entity", withDoctype("<!ENTITY n \"Smith\">", "&n;"), Expect::Refuse);
@@ -133,8 +138,8 @@ class XmlCorpus {
       for (std::size_t i = 0; i < depth; ++i) nested += "</a>";
       add("deep_nesting", std::string(x).insert(at, nested), Expect::Refuse);
     }
-    add("huge_name", withText(x, "Surname", std::string(2u << 20, 'A')), Expect::Refuse);
-    add("huge_name", withText(x, "Forename", std::string(1u << 20, 'B')), Expect::Refuse);
+    add("huge_name", withText(x, surname_, std::string(2u << 20, 'A')), Expect::Refuse);
+    add("huge_name", withText(x, forename_, std::string(1u << 20, 'B')), Expect::Refuse);
     add("huge_upn", withText(x, "UPN", std::string(64u << 10, 'C')), Expect::Refuse);
   }
 
@@ -151,7 +156,7 @@ class XmlCorpus {
           upn.substr(0, 12));
     }
     for (const char* bytes : {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\x81", "\xC5"})
-      for (const char* tag : {"Surname", "Forename"}) {
+      for (const std::string& tag : {surname_, forename_}) {
         auto value = textOf(x, tag);
         value.insert(value.size() / 2, bytes);
         add("bad_utf8_declared_utf8", withText(x, tag, value), Expect::Refuse);
@@ -161,6 +166,7 @@ class XmlCorpus {
 
  private:
   std::string format_, base_, clean_;
+  std::string surname_ = "Surname", forename_ = "Forename";
   Dice& dice_;
   std::vector<HostileCase>& out_;
   std::map<std::string, int> numbers_;
@@ -255,6 +261,85 @@ void schoolHistoryCases(XmlCorpus& c) {
         "2024-11-22");
 }
 
+// SIMS CommandReporter reports (docs/connectors.md, sims_reporter_xml): one Record per
+// pupil-session; what sims_csv refuses in a row is refused in a Record, naming the element.
+void reporterCases(XmlCorpus& c, Dice& dice) {
+  const auto& x = c.clean();
+  c.add("declaration_without_encoding",
+        replaceAll(x, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>",
+                   "<?xml version=\"1.0\" standalone=\"yes\"?>"),
+        Expect::AcceptExact);
+  c.add("no_schema", x.substr(0, x.find("  <xs:schema")) + x.substr(x.find("  <Record>")),
+        Expect::AcceptExact);
+  // .NET writes a DateTime with the offset of the machine's zone, or none.
+  c.add("dates_with_offset", replaceAll(x, "T00:00:00<", "T00:00:00+01:00<"), Expect::AcceptExact);
+  c.add("dates_with_fraction", replaceAll(x, "T00:00:00<", "T00:00:00.0000000Z<"),
+        Expect::AcceptExact);
+  c.add("uk_dates",
+        replaceAll(replaceAll(replaceAll(x, "2024-09-02T00:00:00", "02/09/2024"),
+                              "2024-09-03T00:00:00", "03/09/2024"),
+                   "2024-09-04T00:00:00", "04/09/2024"),
+        Expect::AcceptExact);
+  auto firstRecord =
+      x.substr(x.find("  <Record>"), x.find("</Record>") + 10 - x.find("  <Record>"));
+  c.add("record_repeated", std::string(x).insert(x.find("</SuperStarReport>"), firstRecord),
+        Expect::AcceptExact);
+  c.add("field_order_shuffled",
+        replaceAll(x, "    <Session>AM</Session>\n    <Mark>/</Mark>\n",
+                   "    <Mark>/</Mark>\n    <Session>AM</Session>\n"),
+        Expect::AcceptExact);
+  for (int n = 0; n < 6; ++n) {
+    for (const char* code : {"ZZ", "9", "$"})
+      c.add("unknown_code", withText(x, "Mark", code, n), Expect::Refuse, code);
+    for (const char* d : {"2024-02-30T00:00:00", "2024-09-02T08:40:00", "31/09/2024", "soon",
+                          "2024-13-01T00:00:00+01:00"})
+      c.add("bad_date", withText(x, "Date", d, n), Expect::Refuse,
+            std::string(d).substr(0, std::string(d).find("T00:00:00")));
+    c.add("bad_session", withText(x, "Session", n % 2 ? "XM" : "Evening", n), Expect::Refuse,
+          n % 2 ? "XM" : "Evening");
+    auto [begin, end] = elementText(x, "Record", n);
+    auto inside = x.substr(begin, end - begin);
+    auto mark = "    <Mark>" + textOf(inside, "Mark") + "</Mark>\n";
+    c.add("duplicate_element", std::string(x).insert(end, mark), Expect::Refuse, "Mark");
+    c.add("duplicate_element", std::string(x).insert(end, "    <Date>2024-09-05T00:00:00</Date>\n"),
+          Expect::Refuse, "Date");
+  }
+  c.add("duplicate_field_names",
+        replaceAll(x, "<Legal_x0020_Forename>Zoë</Legal_x0020_Forename>",
+                   "<Legal_x0020_Forename>Zoë</Legal_x0020_Forename><Surname>O</Surname>"),
+        Expect::Refuse, "Surname");
+  c.add("element_not_a_record",
+        std::string(x).insert(x.find("</SuperStarReport>"), "  <Total>6</Total>\n"), Expect::Refuse,
+        "Total");
+  c.add("field_holds_elements", replaceAll(x, "<Mark>C1</Mark>", "<Mark><Code>C1</Code></Mark>"),
+        Expect::Refuse, "Mark");
+  c.add("text_in_record", replaceAll(x, "<Mark>H</Mark>", "<Mark>H</Mark>late"), Expect::Refuse,
+        "late");
+  c.add("no_upn_field",
+        replaceAll(replaceAll(replaceAll(x, "<UPN>", "<PupilRef>"), "</UPN>", "</PupilRef>"),
+                   "name=\"UPN\"", "name=\"PupilRef\""),
+        Expect::Refuse, "upn");
+  c.add("no_records", x.substr(0, x.find("  <Record>")) + "</SuperStarReport>\n", Expect::Refuse);
+  c.add(
+      "wrong_root",
+      replaceAll(replaceAll(x, "<SuperStarReport>", "<Report>"), "</SuperStarReport>", "</Report>"),
+      Expect::Refuse, "Report");
+  // Another mark for a pupil-session already given: which one SIMS meant cannot be known.
+  auto other = replaceAll(firstRecord, "<Mark>/</Mark>", "<Mark>N</Mark>");
+  c.add("duplicate_session_conflict", std::string(x).insert(x.find("</SuperStarReport>"), other),
+        Expect::Refuse);
+  c.add("huge_upn_field", withText(x, "UPN", std::string(40, 'B'), static_cast<int>(dice.below(6))),
+        Expect::Refuse, "40 characters");
+  c.add("empty_upn", withText(x, "UPN", "", static_cast<int>(dice.below(6))), Expect::Refuse);
+  c.add("huge_surname", withText(x, "Legal_x0020_Surname", std::string(101, 'A')), Expect::Refuse,
+        "101 characters");
+  std::string fields;
+  for (int i = 0; i < 130; ++i)
+    fields += "<F" + std::to_string(i) + ">x</F" + std::to_string(i) + ">";
+  c.add("too_many_fields", replaceAll(x, "<Mark>C1</Mark>", "<Mark>C1</Mark>" + fields),
+        Expect::Refuse, "more than 128");
+}
+
 }  // namespace
 
 std::vector<HostileCase> xmlCases(const std::filesystem::path& fixtures, Dice& dice) {
@@ -281,6 +366,20 @@ std::vector<HostileCase> xmlCases(const std::filesystem::path& fixtures, Dice& d
                     out);
   history.encodings();
   schoolHistoryCases(history);
+  // The fixture as CommandReporter writes it, with the encoding declared so the re-encodings
+  // have a declaration to change.
+  auto report = replaceAll(readFixture(fixtures / "sims_reporter/attendance.xml"),
+                           "<?xml version=\"1.0\" standalone=\"yes\"?>",
+                           "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>");
+  // Its own seeded dice, so that adding this format left every other format's files as they were.
+  Dice reporterDice(20241130);
+  XmlCorpus reporter("sims_reporter", "attendance", report, reporterDice, out);
+  reporter.nameElements("Legal_x0020_Surname", "Legal_x0020_Forename");
+  reporter.encodings();
+  reporter.wellFormedness("SuperStarReport");
+  reporter.hostileSizes("Record");
+  reporter.upnsAndBytes(1);
+  reporterCases(reporter, reporterDice);
   return out;
 }
 

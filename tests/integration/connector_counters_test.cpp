@@ -54,6 +54,13 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
             "SessionsPossible></TermlyAttendance></Attendance></PupilOnRoll></PupilsOnRoll></"
             "Pupils></Message>");
   dir.write("bad-census.xml", "<Message><Pupils>");
+  const std::string report =
+      "<SuperStarReport><Record><UPN>B801200005001</UPN><Date>2024-09-03T00:00:00</Date>"
+      "<Session>AM</Session><Mark>@</Mark></Record></SuperStarReport>";
+  dir.write("good-report.xml",
+            report.substr(0, report.find('@')) + "/" + report.substr(report.find('@') + 1));
+  dir.write("bad-report.xml",
+            report.substr(0, report.find('@')) + "ZZ" + report.substr(report.find('@') + 1));
   const std::map<std::string, nlohmann::json> samples = {
       {"mis_rest",
        {{"name", "mis"},
@@ -70,6 +77,10 @@ TEST(ConnectorCounters, EveryInboundTypeCountsWhatItReads) {
        {{"name", "cc"}, {"type", "classcharts_csv"}, {"files", {"good.csv", "bad.csv"}}}},
       {"ctf_xml", {{"name", "c"}, {"type", "ctf_xml"}, {"files", {"good.xml", "bad.xml"}}}},
       {"sims_csv", {{"name", "s"}, {"type", "sims_csv"}, {"files", {"good.csv", "bad.csv"}}}},
+      {"sims_reporter_xml",
+       {{"name", "r"},
+        {"type", "sims_reporter_xml"},
+        {"files", {"good-report.xml", "bad-report.xml"}}}},
   };
   for (const auto& type : inboundTypes()) {
     auto sample = samples.find(std::string(type.type));

@@ -232,6 +232,22 @@ class CsvMarkRows {
 
 }  // namespace
 
+struct MarkRowReader::Rows : CsvMarkRows {
+  using CsvMarkRows::CsvMarkRows;
+};
+
+MarkRowReader::MarkRowReader(const CsvMarksSettings& settings, const CodeMap& codes,
+                             BatchBuilder& builder, const std::string& origin,
+                             const PupilDirectory& directory)
+    : rows_(std::make_unique<Rows>(settings, codes, builder, origin, directory)) {}
+MarkRowReader::~MarkRowReader() = default;
+bool MarkRowReader::readHeader(const CsvRecord& header) {
+  return rows_->readHeader(header);
+}
+void MarkRowReader::readRow(const CsvRecord& row) {
+  rows_->readRow(row);
+}
+
 std::optional<std::pair<Date, Session>> parseSessionHeader(std::string_view header) {
   while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
   auto lastSpace = header.rfind(' ');

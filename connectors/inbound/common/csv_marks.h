@@ -51,6 +51,29 @@ class CsvMarksConnector : public InboundConnector {
   CodeMap codes_;
 };
 
+class BatchBuilder;
+struct CsvRecord;
+
+// The long/grid row logic of the CSV marks reader (column finding, pupils, the admission register,
+// marks through the code map), for a format whose rows are already split into fields but are not
+// CSV lines: SIMS CommandReporter XML (connectors/inbound/sims_reporter) builds a header from its
+// Records' element names and one record per Record. A problem's column is the 1-based field.
+class MarkRowReader {
+ public:
+  MarkRowReader(const CsvMarksSettings& settings, const CodeMap& codes, BatchBuilder& builder,
+                const std::string& origin, const PupilDirectory& directory);
+  ~MarkRowReader();
+  MarkRowReader(const MarkRowReader&) = delete;
+  MarkRowReader& operator=(const MarkRowReader&) = delete;
+  // False (with problems) when a required field is missing or one is repeated.
+  bool readHeader(const CsvRecord& header);
+  void readRow(const CsvRecord& row);
+
+ private:
+  struct Rows;  // the CSV reader's own row logic (csv_marks.cpp)
+  std::unique_ptr<Rows> rows_;
+};
+
 // `Mon 02/09/2024 AM`, `02/09/2024 PM`, `2024-09-02 AM`: a grid layout's session column.
 std::optional<std::pair<Date, Session>> parseSessionHeader(std::string_view header);
 

@@ -164,9 +164,10 @@ bool XmlDocument::load(std::string_view bytes, const std::string& origin,
   lines_.build(text_);
   if (auto at = doctypeAt(text_)) {
     auto [line, column] = positionOfOffset(static_cast<std::ptrdiff_t>(*at));
-    problems.push_back(Problem{origin, line, column, "", "<!DOCTYPE",
-                               "refused: the file declares a DOCTYPE or entities; CTF and census "
-                               "files never do, and entities are never expanded"});
+    problems.push_back(
+        Problem{origin, line, column, "", "<!DOCTYPE",
+                "refused: the file declares a DOCTYPE or entities; the MIS exports read here "
+                "never do, and entities are never expanded"});
     return false;
   }
   if (auto fault = findXmlFault(text_))
@@ -217,6 +218,49 @@ std::optional<std::string_view> XmlDocument::boundedText(const pugi::xml_node& p
 
 std::string_view childText(const pugi::xml_node& node, const char* name) {
   return trim(node.child(name).child_value());
+}
+
+namespace {
+
+// The value of `digits` hex digits at `text[at]`, or nothing.
+std::optional<char32_t> hexAt(std::string_view text, std::size_t at, std::size_t digits) {
+  if (at + digits > text.size()) return std::nullopt;
+  char32_t value = 0;
+  for (std::size_t i = at; i < at + digits; ++i) {
+    char c = text[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return std::nullopt;
+    value = value * 16 + static_cast<char32_t>(d);
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string decodeXmlName(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (std::size_t i = 0; i < name.size();) {
+    if (name[i] == '_' && i + 1 < name.size() && (name[i + 1] == 'x' || name[i + 1] == 'X')) {
+      bool decoded = false;
+      for (std::size_t digits : {std::size_t{4}, std::size_t{8}}) {
+        auto cp = hexAt(name, i + 2, digits);
+        if (!cp || i + 2 + digits >= name.size() || name[i + 2 + digits] != '_') continue;
+        // Only a character UTF-8 can hold (no surrogate, nothing above U+10FFFF, no NUL).
+        if (*cp == 0 || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) continue;
+        appendUtf8(out, *cp);
+        i += 3 + digits;
+        decoded = true;
+        break;
+      }
+      if (decoded) continue;
+    }
+    out += name[i++];
+  }
+  return out;
 }
 
 pugi::xml_node path(const pugi::xml_node& node, std::string_view steps) {

@@ -65,6 +65,10 @@ class XmlDocument {
 
 // The trimmed text of child `name`, empty when absent.
 std::string_view childText(const pugi::xml_node& node, const char* name);
+// An element name as .NET's XmlConvert.EncodeName wrote it, decoded: `_x0020_` (four hex digits,
+// or eight for a character beyond U+FFFF) is the character it stands for, so
+// `Legal_x0020_Surname` is "Legal Surname". Anything else is kept as written.
+std::string decodeXmlName(std::string_view name);
 // `a/b/c` below `node`; an empty node when any step is missing.
 pugi::xml_node path(const pugi::xml_node& node, std::string_view steps);
 
