@@ -36,7 +36,7 @@ bool report(const char* label, const Measured& m, int64_t expected, double wcSec
   double rate = static_cast<double>(m.result.marks) / m.seconds;
   std::printf("  %-22s %8.2f s  %6.2f M marks/s", label, m.seconds, rate / 1e6);
   if (wcSeconds > 0) std::printf("  (%.1fx the time of wc -l)", m.seconds / wcSeconds);
-  std::printf("  peak memory %.0f MB\n", m.peakMb);
+  std::printf("  peak memory %.0f MB\n", m.peak_mb);
   return true;
 }
 
@@ -105,7 +105,7 @@ int ingestBench(int argc, char** argv) {
     std::printf("  %-22s %8.2f s  %lld pupils, %lld events  peak memory %.0f MB\n",
                 "statutory evaluation", evaluated.seconds,
                 static_cast<long long>(evaluated.result.problems),
-                static_cast<long long>(evaluated.result.marks), evaluated.peakMb);
+                static_cast<long long>(evaluated.result.marks), evaluated.peak_mb);
   }
 
   auto ctf = markbridge::bench::writeCtf(dir / "ctf.xml", pupils, sessions);

@@ -32,7 +32,7 @@ Measured inChild(const std::function<PhaseResult()>& phase) {
   rusage usage{};
   wait4(pid, &status, 0, &usage);
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  m.peakMb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  m.peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) m.result.failed = true;
   return m;
 }

@@ -13,7 +13,7 @@ namespace markbridge::bench {
 struct Measured {
   PhaseResult result;
   double seconds = 0;
-  double peakMb = 0;
+  double peak_mb = 0;
 };
 
 Measured inChild(const std::function<PhaseResult()>& phase);

@@ -97,7 +97,7 @@ int rulesBench(int argc, char** argv) {
         "events");
     return PhaseResult{0, 0, !ok};
   });
-  std::printf("  peak memory %.0f MB\n", run.peakMb);
+  std::printf("  peak memory %.0f MB\n", run.peak_mb);
   bool ok = !stored.result.failed && !run.result.failed;
   if (ownDir) fs::remove_all(dir);
   return ok ? 0 : 1;

@@ -261,7 +261,9 @@ class GuardedConnection : public Poco::Net::TCPServerConnection {
  public:
   GuardedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
                     Poco::Net::HTTPRequestHandlerFactory::Ptr factory, HeadDeadlines& deadlines)
-      : TCPServerConnection(socket), http_(socket, params, factory), deadlines_(deadlines) {}
+      : TCPServerConnection(socket),
+        http_(socket, std::move(params), std::move(factory)),
+        deadlines_(deadlines) {}
   void run() override {
     tDeadlines = &deadlines_;
     tWatch = deadlines_.watch(socket().impl()->sockfd());
@@ -283,7 +285,7 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
  public:
   ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
                     Poco::Net::HTTPRequestHandlerFactory::Ptr factory, HeadDeadlines& deadlines)
-      : params_(params), factory_(factory), deadlines_(deadlines) {}
+      : params_(std::move(params)), factory_(std::move(factory)), deadlines_(deadlines) {}
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
     return new GuardedConnection(socket, params_, factory_, deadlines_);
   }
@@ -310,8 +312,8 @@ nlohmann::json itemJson(const OutboxItem& item) {
 
 void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& response) {
   Poco::URI uri(request.getURI());
-  const std::string path = uri.getPath();
-  const std::string method = request.getMethod();
+  const std::string& path = uri.getPath();
+  const std::string& method = request.getMethod();
   auto figures = service.figures();
   if (path == "/health" && method == "GET") {
     // Degraded is still 200: the process is alive and a restart would not help; what a person

@@ -77,7 +77,7 @@ std::string utcMs(int64_t ms) {
 
 namespace {
 
-std::string folded(std::string text) {
+std::string folded(const std::string& text) {
   std::string out;
   bool space = false;
   for (unsigned char c : text) {

@@ -9,7 +9,7 @@ std::unique_ptr<InboundConnector> buildClassChartsCsvConnector(const nlohmann::j
                                                                const std::filesystem::path& baseDir,
                                                                const ConfigContext& context) {
   return buildFileSource<ClassChartsCsvConfig>(
-      json, path, baseDir, context, [](ClassChartsCsvConfig config, CodeMap codes) {
+      json, path, baseDir, context, [](const ClassChartsCsvConfig& config, CodeMap codes) {
         CsvMarksSettings settings{
             config.name, config.priority,   config, std::make_shared<CsvOptions>(config),
             "long",      config.status_map, {}};

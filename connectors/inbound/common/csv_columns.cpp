@@ -5,7 +5,7 @@
 namespace markbridge {
 namespace {
 
-constexpr ColumnSpec kPupilColumns[kPupilColumnCount] = {
+constexpr ColumnSpec kPupilColumns[PupilColumnCount] = {
     {"upn", false, {"upn"}},
     {"adno", false, {"adno", "admissionnumber", "misid", "studentid"}},
     {"surname", false, {"legalsurname", "surname", "lastname"}},
@@ -127,55 +127,55 @@ Pupil pupilFromRow(const std::string& upn, const CsvRecord& record, const std::v
   auto text = [&](int c) { return std::string(cell(record, at[c]).text); };
   Pupil pupil;
   pupil.upn = upn;
-  pupil.mis_id = text(kMisId);
-  pupil.surname = text(kSurname);
-  pupil.forename = text(kForename);
-  pupil.reg_group = text(kRegGroup);
-  pupil.year_group = text(kYear);
-  if (auto dob = cell(record, at[kDob]); !dob.text.empty()) {
+  pupil.mis_id = text(MisIdColumn);
+  pupil.surname = text(SurnameColumn);
+  pupil.forename = text(ForenameColumn);
+  pupil.reg_group = text(RegGroupColumn);
+  pupil.year_group = text(YearColumn);
+  if (auto dob = cell(record, at[DobColumn]); !dob.text.empty()) {
     pupil.dob = Date::parse(dob.text);
     if (!pupil.dob)
       builder.problem(record.line, dob.column, std::string(dob.text),
                       "date of birth must be dd/mm/yyyy or yyyy-mm-dd");
   }
   auto yes = [&](int c) { return isYes(cell(record, at[c]).text); };
-  pupil.flags =
-      PupilFlags{yes(kSen), yes(kEhcp), yes(kCla), yes(kCp), yes(kCin), yes(kFsm), yes(kPp)};
-  for (int c = kSen; c <= kPp; ++c)
+  pupil.flags = PupilFlags{yes(SenColumn), yes(EhcpColumn), yes(ClaColumn), yes(CpColumn),
+                           yes(CinColumn), yes(FsmColumn),  yes(PpColumn)};
+  for (int c = SenColumn; c <= PpColumn; ++c)
     builder.batch().has_flags = builder.batch().has_flags || at[c] >= 0;
   return pupil;
 }
 
 void rollFromRow(const std::string& upn, const CsvRecord& record, const std::vector<int>& at,
                  BatchBuilder& builder) {
-  if (at[kAdmissionDate] < 0 && at[kLeavingDate] < 0) return;
+  if (at[AdmissionDateColumn] < 0 && at[LeavingDateColumn] < 0) return;
   auto text = [&](int c) { return std::string(cell(record, at[c]).text); };
   OnRollRecord roll;
   roll.upn = upn;
   roll.line = record.line;
-  roll.states_leaving = at[kLeavingDate] >= 0;
+  roll.states_leaving = at[LeavingDateColumn] >= 0;
   bool readable = true;
-  for (auto [c, into] : {std::pair{kAdmissionDate, &roll.period.admitted},
-                         std::pair{kLeavingDate, &roll.period.left}}) {
+  for (auto [c, into] : {std::pair{AdmissionDateColumn, &roll.period.admitted},
+                         std::pair{LeavingDateColumn, &roll.period.left}}) {
     auto date = cell(record, at[c]);
     if (date.text.find_first_not_of(" \t") == std::string_view::npos) continue;
     *into = Date::parse(date.text);
     if (*into) continue;
     readable = false;
     builder.problem(record.line, date.column, std::string(date.text),
-                    std::string(c == kAdmissionDate ? "admission" : "leaving") +
+                    std::string(c == AdmissionDateColumn ? "admission" : "leaving") +
                         " date must be dd/mm/yyyy or yyyy-mm-dd");
   }
   if (readable && roll.period.admitted && roll.period.left &&
       *roll.period.left < *roll.period.admitted) {
     readable = false;
     builder.problem(
-        record.line, cell(record, at[kLeavingDate]).column,
-        std::string(cell(record, at[kLeavingDate]).text),
+        record.line, cell(record, at[LeavingDateColumn]).column,
+        std::string(cell(record, at[LeavingDateColumn]).text),
         "the leaving date is before the admission date (" + roll.period.admitted->iso() + ")");
   }
-  roll.period.leaving_reason = text(kLeavingReason);
-  roll.period.destination = text(kDestination);
+  roll.period.leaving_reason = text(LeavingReasonColumn);
+  roll.period.destination = text(DestinationColumn);
   if (readable && (roll.period.admitted || roll.period.left)) builder.addOnRoll(std::move(roll));
 }
 

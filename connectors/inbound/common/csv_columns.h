@@ -41,25 +41,25 @@ bool requireColumns(const std::vector<int>& at, std::span<const ColumnSpec> spec
 
 // The pupil columns of MIS exports, by their `columns` keys.
 enum PupilColumn {
-  kUpn,
-  kMisId,
-  kSurname,
-  kForename,
-  kRegGroup,
-  kYear,
-  kDob,
-  kSen,
-  kEhcp,
-  kCla,
-  kCp,
-  kCin,
-  kFsm,
-  kPp,
-  kAdmissionDate,  // the admission register (see on_roll.h); any of the four may be absent
-  kLeavingDate,
-  kLeavingReason,
-  kDestination,
-  kPupilColumnCount
+  UpnColumn,
+  MisIdColumn,
+  SurnameColumn,
+  ForenameColumn,
+  RegGroupColumn,
+  YearColumn,
+  DobColumn,
+  SenColumn,
+  EhcpColumn,
+  ClaColumn,
+  CpColumn,
+  CinColumn,
+  FsmColumn,
+  PpColumn,
+  AdmissionDateColumn,  // the admission register (see on_roll.h); any of the four may be absent
+  LeavingDateColumn,
+  LeavingReasonColumn,
+  DestinationColumn,
+  PupilColumnCount
 };
 std::span<const ColumnSpec> pupilColumnSpecs();
 

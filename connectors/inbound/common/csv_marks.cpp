@@ -11,9 +11,16 @@
 namespace markbridge {
 namespace {
 
-enum MarkColumn { kDate, kSession, kMark, kMinutesLate, kStatus, kMarkColumnCount };
+enum MarkColumn {
+  DateColumn,
+  SessionColumn,
+  MarkCodeColumn,
+  MinutesLateColumn,
+  StatusColumn,
+  MarkColumnCount
+};
 
-constexpr ColumnSpec kMarkColumns[kMarkColumnCount] = {
+constexpr ColumnSpec kMarkColumns[MarkColumnCount] = {
     {"date", true, {"date"}},
     {"session", true, {"session", "ampm"}},
     {"mark", true, {"mark", "code", "attendancemark"}},
@@ -72,7 +79,8 @@ class CsvMarkRows {
       grid_.push_back(
           {static_cast<int>(i), session->first, session->second, std::string(header.fields[i])});
     }
-    bool longLayout = markAt_[kDate] >= 0 && markAt_[kSession] >= 0 && markAt_[kMark] >= 0;
+    bool longLayout =
+        markAt_[DateColumn] >= 0 && markAt_[SessionColumn] >= 0 && markAt_[MarkCodeColumn] >= 0;
     // A header with only broken session headings (`31/09/2024 AM`) is still a grid: each bad
     // heading is named rather than "no Date column".
     bool gridLike = !grid_.empty() ||
@@ -89,7 +97,7 @@ class CsvMarkRows {
       refuseRepeatedColumns(header, kMarkColumns, config_.csv->columns, builder_);
       requireColumns(markAt_, kMarkColumns, header.line, builder_);
     }
-    if (pupilAt_[kUpn] < 0)
+    if (pupilAt_[UpnColumn] < 0)
       builder_.problem(header.line, 0, "upn",
                        "the header has no column for this required field (set columns.upn if the "
                        "export names it differently)");
@@ -104,10 +112,10 @@ class CsvMarkRows {
                            std::to_string(width_));
       return;
     }
-    RawField upnField = cell(row, pupilAt_[kUpn]);
+    RawField upnField = cell(row, pupilAt_[UpnColumn]);
     if (upnField.text.empty() || upnField.text != lastUpnText_) {
       // A new pupil's rows begin: resolve the pupil once for all of them.
-      RawField misId = cell(row, pupilAt_[kMisId]);
+      RawField misId = cell(row, pupilAt_[MisIdColumn]);
       auto upn = normaliser_.pupilUpn(upnField, misId, row.line, builder_.batch().problems);
       lastUpnText_.clear();
       if (!upn) return;
@@ -122,12 +130,12 @@ class CsvMarkRows {
     raw.upn = RawField{upn_, upnField.column};
     raw.upn_resolved = true;
     if (!isGrid_) {
-      raw.date = cell(row, markAt_[kDate]);
-      raw.session = cell(row, markAt_[kSession]);
-      raw.code = cell(row, markAt_[kMark]);
-      raw.minutes_late = cell(row, markAt_[kMinutesLate]);
+      raw.date = cell(row, markAt_[DateColumn]);
+      raw.session = cell(row, markAt_[SessionColumn]);
+      raw.code = cell(row, markAt_[MarkCodeColumn]);
+      raw.minutes_late = cell(row, markAt_[MinutesLateColumn]);
       if (!config_.status_map.empty() && !statusAgrees(row, raw)) return;
-      if (isBlank(raw.code.text) && markAt_[kStatus] >= 0 && !codeFromStatus(row, raw)) return;
+      if (isBlank(raw.code.text) && markAt_[StatusColumn] >= 0 && !codeFromStatus(row, raw)) return;
       add(raw);
       return;
     }
@@ -183,14 +191,14 @@ class CsvMarkRows {
   // even beside a Code (it may say something the Code does not); a blank Code in a file with no
   // Status column has nothing to take its code from, and is not "register not taken".
   bool statusAgrees(const CsvRecord& row, const RawMark& raw) {
-    if (markAt_[kStatus] < 0) {
+    if (markAt_[StatusColumn] < 0) {
       if (!isBlank(raw.code.text)) return true;
       builder_.problem(row.line, raw.code.column, "",
                        "the Code is blank and the file has no Status column to take it from: "
                        "export the Status column, or fill in the Code");
       return false;
     }
-    RawField status = cell(row, markAt_[kStatus]);
+    RawField status = cell(row, markAt_[StatusColumn]);
     if (isBlank(raw.code.text) || isBlank(status.text) ||
         config_.status_map.count(normaliseHeader(status.text)))
       return true;
@@ -203,7 +211,7 @@ class CsvMarkRows {
   // A blank code with a status (Class Charts): the status map gives the code; "/\\" means
   // present, written / in the morning and \\ in the afternoon.
   bool codeFromStatus(const CsvRecord& row, RawMark& raw) {
-    RawField status = cell(row, markAt_[kStatus]);
+    RawField status = cell(row, markAt_[StatusColumn]);
     auto found = config_.status_map.find(normaliseHeader(status.text));
     if (found == config_.status_map.end()) {
       builder_.problem(row.line, status.column, std::string(status.text),

@@ -9,7 +9,7 @@ std::unique_ptr<InboundConnector> buildSimsCsvConnector(const nlohmann::json& js
                                                         const std::filesystem::path& baseDir,
                                                         const ConfigContext& context) {
   return buildFileSource<SimsCsvConfig>(
-      json, path, baseDir, context, [](SimsCsvConfig config, CodeMap codes) {
+      json, path, baseDir, context, [](const SimsCsvConfig& config, CodeMap codes) {
         CsvMarksSettings settings{config.name,
                                   config.priority,
                                   config,

@@ -271,10 +271,10 @@ class ReportReader {
 
   void setLimits(const CsvRecord& header) {
     auto at = findColumns(header, pupilColumnSpecs(), config_.columns);
-    for (int c = kUpn; c < kPupilColumnCount; ++c) {
-      if (at[c] < 0 || c == kLeavingReason || c == kDestination) continue;
+    for (int c = UpnColumn; c < PupilColumnCount; ++c) {
+      if (at[c] < 0 || c == LeavingReasonColumn || c == DestinationColumn) continue;
       fields_[static_cast<std::size_t>(at[c])].max_chars =
-          c == kSurname || c == kForename ? kMaxNameCharacters : kMaxShortFieldCharacters;
+          c == SurnameColumn || c == ForenameColumn ? kMaxNameCharacters : kMaxShortFieldCharacters;
     }
   }
 
