@@ -26,7 +26,7 @@ PupilMerge mergePupil(const std::optional<Pupil>& existing, const Pupil& incomin
 }
 
 std::optional<OnRollPlan> planOnRoll(const std::vector<OnRollPeriod>& stored,
-                                       const OnRollRecord& record) {
+                                     const OnRollRecord& record) {
   const OnRollPeriod* was = nullptr;
   if (record.period.admitted) {
     for (const auto& p : stored)

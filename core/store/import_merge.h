@@ -38,6 +38,6 @@ struct OnRollPlan {
 // a new period is added. A record with a leaving date but no admission date (a census leaver)
 // closes the latest period admitted on or before it. Nothing when the record changes nothing.
 std::optional<OnRollPlan> planOnRoll(const std::vector<OnRollPeriod>& stored,
-                                       const OnRollRecord& record);
+                                     const OnRollRecord& record);
 
 }  // namespace markbridge

@@ -101,7 +101,8 @@ TEST_F(PostgresStoreTest, AFailedStatementRollsTheImportBackWholeAndSaysWhatItWa
   } catch (const PostgresError& e) {
     std::string message = e.what();
     EXPECT_NE(message.find("PostgreSQL at 127.0.0.1"), std::string::npos) << message;
-    EXPECT_NE(message.find("could not write the new weeks of the register"), std::string::npos) << message;
+    EXPECT_NE(message.find("could not write the new weeks of the register"), std::string::npos)
+        << message;
     EXPECT_NE(message.find("no space left (test)"), std::string::npos) << message;
     EXPECT_EQ(e.sqlstate(), "P0001");
   }
