@@ -19,6 +19,7 @@
 #include "core/store/store.h"
 #include "tests/integration/peer_process.h"
 #include "tests/sandbox/sandbox_server.h"
+#include "tests/support/ladder_school.h"
 #include "tests/support/policy_register.h"
 #include "tests/support/test_support.h"
 
@@ -504,42 +505,11 @@ TEST_F(GraphMailSink, StJohnsTaskAndKeyStaffAlertGoThroughTheOutboxAndAMissingRo
 
 // ---- Black box: the built binary syncs a register and the staff are mailed ------------------
 
-namespace {
-
-// Absent (O) every session from Monday 16 Sep 2024 to `last`, present before.
-std::string absentFromThe16th(const char* last) {
-  std::string csv = "UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\n";
-  for (Date day : test::autumnCalendar().schoolDays(test::d("2024-09-03"), test::d(last))) {
-    auto iso = day.iso();
-    std::string uk = iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
-    bool absent = day >= test::d("2024-09-16");
-    for (const char* s : {"AM", "PM"})
-      csv += "B801200005001,1001,Brown,Zed,8B,8," + uk + "," + s + "," +
-             (absent                   ? "O"
-              : std::string(s) == "AM" ? "/"
-                                       : "\\") +
-             "\n";
-  }
-  return csv;
-}
-
-const char* kLetterThenMeeting = R"({"name": "ours", "ladders": [{"id": "response", "stages": [
-  {"id": "letter_1",
-   "when": {"measure": "consecutive_days", "codes": "unauthorised", "at_least": 3},
-   "action": {"task": {"assignee_role": "attendance_officer", "text": "Letter 1 home"}},
-   "summary": "absent without authorisation 3 school days in a row from {from}"},
-  {"id": "meeting",
-   "when": {"measure": "consecutive_days", "codes": "unauthorised", "at_least": 6},
-   "action": {"concern": {"categories": ["Attendance"], "alert": ["dsl"]}},
-   "summary": "6 school days in a row from {from}: attendance meeting"}]}]})";
-
-}  // namespace
-
 TEST(GraphMailCli, ASyncMailsTheLetterTaskAndTheMeetingConcernAndLogsNoNameOrSecret) {
   auto server = test::startSandbox();
   test::TempDir dir;
   dir.write("calendar.json", test::autumnCalendarJson());
-  dir.write("ours.json", kLetterThenMeeting);
+  dir.write("ours.json", test::letterThenMeetingPolicy("dsl"));
   nlohmann::json mail = {
       {"name", "mail"},
       {"type", "graph_mail"},
@@ -563,7 +533,7 @@ TEST(GraphMailCli, ASyncMailsTheLetterTaskAndTheMeetingConcernAndLogsNoNameOrSec
            {"rules", {{"policies", {"ours.json"}}}},
            {"sinks", nlohmann::json::array({mail})}})
           .dump(2));
-  dir.write("register.csv", absentFromThe16th("2024-09-24"));
+  dir.write("register.csv", test::absentFromThe16thCsv("2024-09-24"));
   std::map<std::string, std::string> env = {{"MB_GRAPH_SECRET", "oauth-sandbox-secret"}};
   auto check = test::runMarkbridge({"check", "--config", "markbridge.json"}, env, dir.path());
   ASSERT_EQ(check.exit_code, 0) << check.out << check.err;

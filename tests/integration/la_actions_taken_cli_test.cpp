@@ -8,46 +8,16 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/sandbox/sandbox_server.h"
+#include "tests/support/ladder_school.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
-
-namespace {
-
-// Absent (O) every session from Monday 16 Sep 2024, present before; the register's rows up to
-// and including `last`.
-std::string registerCsv(const char* last) {
-  std::string csv = "UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\n";
-  for (Date day : test::autumnCalendar().schoolDays(test::d("2024-09-03"), test::d(last))) {
-    auto iso = day.iso();
-    std::string uk = iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
-    bool absent = day >= test::d("2024-09-16");
-    for (const char* s : {"AM", "PM"}) {
-      std::string present = std::string(s) == "AM" ? "/" : "\\";
-      csv += "B801200005001,1001,Brown,Zed,8B,8," + uk + "," + s + "," + (absent ? "O" : present) +
-             "\n";
-    }
-  }
-  return csv;
-}
-
-const char* kLadderPolicy = R"({"name": "ours", "ladders": [{"id": "response", "stages": [
-  {"id": "letter_1",
-   "when": {"measure": "consecutive_days", "codes": "unauthorised", "at_least": 3},
-   "action": {"task": {"assignee_role": "attendance_officer", "text": "Letter 1 home"}},
-   "summary": "absent without authorisation 3 school days in a row from {from}"},
-  {"id": "meeting",
-   "when": {"measure": "consecutive_days", "codes": "unauthorised", "at_least": 6},
-   "action": {"concern": {"categories": ["Attendance"], "alert": ["DSL"]}},
-   "summary": "6 school days in a row from {from}: attendance meeting"}]}]})";
-
-}  // namespace
 
 TEST(LaActionsTakenSandbox, TheLaReceivesTheStagesTheSchoolTookAndTheCause) {
   auto server = test::startSandbox();
   test::TempDir dir;
   dir.write("calendar.json", test::autumnCalendarJson());
-  dir.write("ours.json", kLadderPolicy);
+  dir.write("ours.json", test::letterThenMeetingPolicy("DSL"));
   auto la = test::laSink(server->baseUrl());
   la["cause_notes"] = {{"unauthorised_10_day", "the family has not answered calls or letters"}};
   dir.write(
@@ -61,11 +31,13 @@ TEST(LaActionsTakenSandbox, TheLaReceivesTheStagesTheSchoolTookAndTheCause) {
     return test::runMarkbridge({"sync", "--config", "markbridge.json"},
                                {{"MB_LA_TOKEN", "la-sandbox-token"}}, dir.path());
   };
-  dir.write("register.csv", registerCsv("2024-09-20"));  // the letter went on the 18th
+  dir.write("register.csv",
+            test::absentFromThe16thCsv("2024-09-20"));  // the letter went on the 18th
   auto first = sync();
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  EXPECT_TRUE(server->received().empty());               // nothing for the LA yet
-  dir.write("register.csv", registerCsv("2024-09-27"));  // the meeting, then 10 days on the 27th
+  EXPECT_TRUE(server->received().empty());  // nothing for the LA yet
+  dir.write("register.csv",
+            test::absentFromThe16thCsv("2024-09-27"));  // the meeting, then 10 days on the 27th
   auto second = sync();
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   auto third = sync();  // nothing new: no second notification, no revision
