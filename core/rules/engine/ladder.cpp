@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/rules/engine/filled_value.h"
 #include "core/rules/engine/reachability.h"
 
 namespace markbridge {
@@ -75,11 +76,11 @@ std::optional<Ladder> Ladder::fromJson(const nlohmann::json& json, const std::st
   std::size_t before = context.problems->size();
   auto l = applySchema(json, kLadderFields, path, context);
   Ladder ladder;
-  ladder.id_ = l.value("id", "");
-  ladder.description_ = l.value("description", "");
-  ladder.jump_ = l.value("jump", false);
-  ladder.compulsory_ = l.value("compulsory_school_age_only", true);
-  ladder.restartEachYear_ = l.value("restart_each_academic_year", true);
+  ladder.id_ = filledValue<std::string>(l, "id");
+  ladder.description_ = filledValue<std::string>(l, "description");
+  ladder.jump_ = filledValue<bool>(l, "jump");
+  ladder.compulsory_ = filledValue<bool>(l, "compulsory_school_age_only");
+  ladder.restartEachYear_ = filledValue<bool>(l, "restart_each_academic_year");
   const auto& stages = l.contains("stages") ? l["stages"] : nlohmann::json::array();
   if (stages.empty()) context.add(path + ".stages", "must list at least one stage");
   for (std::size_t i = 0; i < stages.size(); ++i) {
@@ -110,7 +111,7 @@ std::optional<Ladder> Ladder::fromJson(const nlohmann::json& json, const std::st
     ladder.leaveAfter_ = d.value("for_school_days", 0);
     if (d.contains("for_school_days") && ladder.leaveAfter_ < 1)
       context.add(at + ".for_school_days", "must be at least 1", d["for_school_days"].dump());
-    auto to = d.value("to", std::string("start"));
+    auto to = filledValue<std::string>(d, "to");
     if (to != "start" && to != "previous_stage")
       context.add(at + ".to", "must be \"start\" or \"previous_stage\"", to);
     ladder.leaveToStart_ = to == "start";

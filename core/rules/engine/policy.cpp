@@ -4,6 +4,7 @@
 
 #include "core/domain/digest.h"
 #include "core/domain/json_file.h"
+#include "core/rules/engine/filled_value.h"
 #include "core/rules/engine/morning_register.h"
 #include "core/rules/engine/on_ladder.h"
 #include "core/rules/engine/reachability.h"
@@ -68,8 +69,8 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
   std::size_t before = problems.size();
   auto root = applySchema(json, kPolicyFields, "$", context);
   Policy policy;
-  policy.name_ = root.value("name", "");
-  policy.description_ = root.value("description", "");
+  policy.name_ = filledValue<std::string>(root, "name");
+  policy.description_ = filledValue<std::string>(root, "description");
   policy.digest_ = hash64(json.dump());
   const auto& rules = root.contains("rules") ? root["rules"] : nlohmann::json::array();
   for (std::size_t i = 0; i < rules.size(); ++i) {
@@ -78,8 +79,8 @@ std::optional<Policy> Policy::fromJson(const nlohmann::json& json, const std::st
     PolicyRule rule = readRule(r, path, context);
     for (const auto& other : policy.rules_)
       if (other.id == rule.id) context.add(path + ".id", "is used by another rule", rule.id);
-    rule.compulsory_school_age_only = r.value("compulsory_school_age_only", true);
-    rule.rearm_after_school_days = r.value("rearm_after_school_days", 1);
+    rule.compulsory_school_age_only = filledValue<bool>(r, "compulsory_school_age_only");
+    rule.rearm_after_school_days = filledValue<int>(r, "rearm_after_school_days");
     if (r.contains("rearm_when")) {
       rule.rearm_when = Condition::fromJson(r["rearm_when"], path + ".rearm_when", context);
       if (rule.rearm_when && (rule.rearm_when->usesStages() || usesLadders(*rule.rearm_when)))
