@@ -200,7 +200,10 @@ void printEpisodes(const std::vector<EventHistory>& history,
         out << "    arose before notify_from: recorded as history, never sent\n";
         break;
       case EventState::Active:
-        if (h.deliveries.empty()) out << "    sent nowhere: no sink takes " << e.type << "\n";
+        if (e.type == "digest_entry")
+          out << "    listed in the " << e.rule << " digest, not sent on its own\n";
+        else if (h.deliveries.empty())
+          out << "    sent nowhere: no sink takes " << e.type << "\n";
         break;
     }
   }
