@@ -282,6 +282,10 @@ int explain(const Args& args, std::ostream& out, std::ostream& err) {
         if (e.value)
           out << "  measure now: " << measured(dating, *e.value)
               << (e.from ? " since " + e.from->iso() : "") << threshold(dating) << "\n";
+        else if (auto note = dating ? weeklyWindowNote(dating->measure.window, calendar, asOf)
+                                    : std::string();
+                 !note.empty())
+          out << "  measure now: " << note << "\n";
         else if (dating && dating->measure.kind == Measure::Kind::Percent &&
                  dating->measure.min_possible > 0)
           out << "  measure now: none yet (fewer than " << dating->measure.min_possible
