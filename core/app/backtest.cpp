@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 #include <unordered_map>
+
+#include "core/rules/digest.h"
 
 namespace markbridge {
 namespace {
@@ -112,6 +116,7 @@ BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, co
   // Distinct pupils per rule and week, and over the period.
   std::vector<std::map<Date, std::unordered_set<std::string>>> weekPupils(cat.rules.size());
   std::vector<std::unordered_set<std::string>> periodPupils(cat.rules.size());
+  std::set<std::tuple<std::string, std::string, Date>> digests;  // role, rule, period
   if (result.from > result.to) {
     result.rules = std::move(cat.rules);
     return result;
@@ -161,9 +166,19 @@ BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, co
       }
       if (weekPupils[r][week].insert(pupil.upn).second) ++cell.pupils;
       if (periodPupils[r].insert(pupil.upn).second) ++rule.total.pupils;
+      if (rule.action == "digest") {
+        // One digest per rule and period for its role, however many pupils it lists.
+        auto details = nlohmann::json::parse(e->action.empty() ? "{}" : e->action, nullptr, false);
+        std::string every = details.is_object() ? details.value("every", "week") : "week";
+        std::string role = details.is_object() ? details.value("to", "") : "";
+        digests.insert({role.empty() ? "unassigned" : role, rule.id,
+                        digestPeriod(every, e->occurred_on).from});
+        continue;
+      }
       for (const auto& role : rolesOf(*e, rule.action)) ++result.load[role][week];
     }
   });
+  for (const auto& [role, rule, period] : digests) ++result.load[role][period.monday()];
   result.rules = std::move(cat.rules);
   return result;
 }

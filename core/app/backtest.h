@@ -27,7 +27,7 @@ struct BacktestCell {  // one rule (or ladder stage) in one week
 
 struct BacktestRule {
   std::string id;      // as in the events: POLICY.RULE or POLICY.LADDER.STAGE
-  std::string action;  // la_notification | concern | task | note
+  std::string action;  // la_notification | concern | task | note | digest
   std::string type;    // the event type (LA notification type or the action)
   // Measured as a percentage (e.g. persistent absence): an event is a false alarm when its
   // condition no longer holds for the pupil on the period's last day; for a policy's rule, its
@@ -46,7 +46,8 @@ struct BacktestResult {
   int pupils_with_events = 0;
   std::vector<BacktestRule> rules;  // in the order the policies declare them
   // Items each role would have received, per week: "LA", a concern's alert roles, a task's
-  // assignee role; a concern alerting nobody counts for "safeguarding inbox".
+  // assignee role; a concern alerting nobody counts for "safeguarding inbox"; a digest rule's
+  // role one item per period with entries (not one per pupil).
   std::map<std::string, std::map<Date, int>> load;
   std::vector<Date> weeks() const;  // every week of the period, Mondays
   int events() const;

@@ -200,7 +200,10 @@ void printEpisodes(const std::vector<EventHistory>& history,
         out << "    arose before notify_from: recorded as history, never sent\n";
         break;
       case EventState::Active:
-        if (h.deliveries.empty()) out << "    sent nowhere: no sink takes " << e.type << "\n";
+        if (e.type == "digest_entry")
+          out << "    listed in the " << e.rule << " digest, not sent on its own\n";
+        else if (h.deliveries.empty())
+          out << "    sent nowhere: no sink takes " << e.type << "\n";
         break;
     }
   }
@@ -279,6 +282,10 @@ int explain(const Args& args, std::ostream& out, std::ostream& err) {
         if (e.value)
           out << "  measure now: " << measured(dating, *e.value)
               << (e.from ? " since " + e.from->iso() : "") << threshold(dating) << "\n";
+        else if (auto note = dating ? weeklyWindowNote(dating->measure.window, calendar, asOf)
+                                    : std::string();
+                 !note.empty())
+          out << "  measure now: " << note << "\n";
         else if (dating && dating->measure.kind == Measure::Kind::Percent &&
                  dating->measure.min_possible > 0)
           out << "  measure now: none yet (fewer than " << dating->measure.min_possible

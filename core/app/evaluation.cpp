@@ -12,6 +12,7 @@
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 #include "core/rules/actions_taken.h"
+#include "core/rules/digest.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -24,6 +25,7 @@ struct Batch {
   std::vector<PupilEvaluated> pupils;
   std::vector<Event> events;
   int resumed = 0;
+  std::optional<Date> resumedFrom;  // the earliest day a resumed pupil was looked at again
 };
 
 void evaluateBatch(Batch& batch, const RuleSet& rules, Date today,
@@ -35,6 +37,8 @@ void evaluateBatch(Batch& batch, const RuleSet& rules, Date today,
                        checkpoint == checkpoints.end() ? std::string_view()
                                                        : std::string_view(checkpoint->second));
     batch.resumed += found.resumed;
+    if (found.resumed && (!batch.resumedFrom || found.from < *batch.resumedFrom))
+      batch.resumedFrom = found.from;
     batch.pupils.emplace_back(pupil.upn, found.from, std::move(found.checkpoint));
     batch.events.insert(batch.events.end(), std::make_move_iterator(found.events.begin()),
                         std::make_move_iterator(found.events.end()));
@@ -103,6 +107,110 @@ void chooseActionsTaken(Store& store, Batch& batch, std::optional<Date> notifyFr
   }
 }
 
+// What the digests need to know of the pupils' commits.
+struct DigestChanges {
+  std::vector<std::string> upns;                           // every pupil evaluated
+  std::unordered_map<std::string, SinkEvent> recordedNow;  // entries recorded by this run
+  std::optional<Date> entriesFrom;   // the earliest entry recorded, withdrawn or revised now
+  std::optional<Date> resumedFrom;   // the earliest day a resumed pupil was looked at again
+  std::optional<Date> everyoneFrom;  // ... any pupil
+  bool anyResumed = false;
+};
+
+void earliest(std::optional<Date>& day, Date candidate) {
+  if (!day || candidate < *day) day = candidate;
+}
+
+// The entries a batch's plan recorded (their payloads, as stored) and changed: a period with
+// one of them must be built again. A pupil resumed from a checkpoint was looked at again from
+// the day after the last sync's: periods that ended since then are built for the first time.
+void noteDigestChanges(const Batch& batch, const std::vector<RecordedEvent>& recorded,
+                       const EvaluationPlan& plan, DigestChanges& changes) {
+  std::unordered_map<std::string_view, const RecordedEvent*> byId;
+  for (const auto& r : recorded) byId.emplace(r.id, &r);
+  for (const auto& p : batch.pupils) changes.upns.push_back(p.upn);
+  for (const auto& p : batch.pupils) earliest(changes.everyoneFrom, p.from);
+  changes.anyResumed = changes.anyResumed || batch.resumed > 0;
+  if (batch.resumedFrom) earliest(changes.resumedFrom, *batch.resumedFrom);
+  for (const auto& r : plan.record) {
+    if (r.event->type != kDigestEntryType) continue;
+    changes.recordedNow.emplace(r.event->id, SinkEvent::fromJson(r.payload));
+    earliest(changes.entriesFrom, r.event->occurred_on);
+  }
+  for (const auto& c : plan.change) {
+    auto it = byId.find(c.id);
+    if (it != byId.end() && it->second->type == kDigestEntryType)
+      earliest(changes.entriesFrom, it->second->occurred_on);
+  }
+}
+
+// The digests (core/rules/digest.h), once every pupil's events are committed: each period that
+// may have changed (from the week of the earliest day any pupil was looked at again) is built
+// again from the pupils' entries the store now holds, with the week before it for what changed,
+// and recorded through the same lifecycle as any event in one transaction: a new digest is
+// queued, one whose entries or figures moved is revised, one whose period emptied is withdrawn,
+// and one found again as it was is left alone.
+void commitDigests(Store& store, const std::vector<DigestRule>& rules, const DigestChanges& changes,
+                   const std::vector<SinkRoute>& routes, Date today, int64_t nowMs,
+                   std::optional<Date> notifyFrom, EvaluationOutcome& total) {
+  std::optional<Date> since = changes.entriesFrom;
+  if (changes.resumedFrom && (!since || *changes.resumedFrom < *since)) since = changes.resumedFrom;
+  if (!changes.anyResumed && changes.everyoneFrom && (!since || *changes.everyoneFrom < *since))
+    since = changes.everyoneFrom;
+  if (!since) return;
+  Date rebuildFrom = since->monday();
+  Date basis = rebuildFrom - 7;
+  bool ended = false;  // a period that may have changed is over: its digest can be built
+  for (const auto& rule : rules) ended = ended || digestPeriod(rule.every, rebuildFrom).to < today;
+  if (!ended) return;
+  const auto& upns = changes.upns;
+  const auto& found = changes.recordedNow;
+  std::set<std::string> digestRuleIds;
+  std::vector<PupilEvaluated> digestPupils;
+  for (const auto& rule : rules) {
+    digestRuleIds.insert(rule.rule);
+    digestPupils.emplace_back(digestUpn(rule.rule), rebuildFrom, "");
+  }
+  auto writer = store.beginEvaluation();
+  std::vector<PupilEvaluated> everyone;
+  everyone.reserve(upns.size() + digestPupils.size());
+  for (const auto& upn : upns) everyone.emplace_back(upn, basis, "");
+  // The entries of the periods looked at: those found now carry their figures; for the others
+  // (found by an earlier sync) the pupil's recorded payload is read.
+  std::vector<SinkEvent> members;
+  std::map<std::string, std::set<std::string>> toRead;  // upn -> entry ids
+  for (const auto& r : writer->recorded(everyone, {})) {
+    if (r.state != EventState::Active || r.type != kDigestEntryType || r.occurred_on < basis ||
+        !digestRuleIds.count(r.rule))
+      continue;
+    if (auto it = found.find(r.id); it != found.end())
+      members.push_back(it->second);
+    else
+      toRead[r.upn].insert(r.id);
+  }
+  for (const auto& [upn, ids] : toRead) {
+    for (const auto& h : store.eventHistory(upn)) {
+      if (!ids.count(h.event.id)) continue;
+      try {
+        members.push_back(SinkEvent::fromJson(h.payload));
+      } catch (const BadEventPayload& e) {
+        namedLogger("rules")->warn("event {} left out of its digest: {}", h.event.id, e.what());
+      }
+    }
+  }
+  auto digests = planDigests(rules, members, rebuildFrom, today);
+  auto plan = planEvaluation(digestPupils, digests, writer->recorded(digestPupils, digests), routes,
+                             notifyFrom);
+  plan.outcome.outbox_items = writer->apply(plan, nowMs);
+  writer->commit();
+  total.new_events += plan.outcome.new_events;
+  total.withdrawn_events += plan.outcome.withdrawn_events;
+  total.reinstated_events += plan.outcome.reinstated_events;
+  total.revised_events += plan.outcome.revised_events;
+  total.historical_events += plan.outcome.historical_events;
+  total.outbox_items += plan.outcome.outbox_items;
+}
+
 }  // namespace
 
 EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
@@ -127,11 +235,21 @@ EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, co
   // on a second thread (the rules are pure), this one reads the next batch and commits the one
   // before: the store's connection is only ever used here.
   constexpr std::size_t kPupilsPerBatch = 500;
+  const auto digestRuleList = digestRules(rules.policies());
+  DigestChanges digests;
   auto commit = [&](Batch& batch) {
     if (batch.pupils.empty()) return;
     chooseActionsTaken(store, batch, rules.notifyFrom());
-    auto outcome =
-        store.commitEvaluation(batch.pupils, batch.events, routes, nowMs, rules.notifyFrom());
+    // As EventStore::commitEvaluation, with the plan in hand: the digests need to know which
+    // pupils' entries it recorded or withdrew.
+    auto writer = store.beginEvaluation();
+    auto recorded = writer->recorded(batch.pupils, batch.events);
+    auto plan = planEvaluation(batch.pupils, batch.events, recorded, routes, rules.notifyFrom());
+    plan.outcome.outbox_items = writer->apply(plan, nowMs);
+    writer->keepCheckpoints(batch.pupils);
+    writer->commit();
+    const auto& outcome = plan.outcome;
+    if (!digestRuleList.empty()) noteDigestChanges(batch, recorded, plan, digests);
     run.outcome.new_events += outcome.new_events;
     run.outcome.withdrawn_events += outcome.withdrawn_events;
     run.outcome.reinstated_events += outcome.reinstated_events;
@@ -166,6 +284,9 @@ EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, co
   if (!reading->registers.empty()) handOver();
   if (evaluated.valid()) evaluated.get();
   if (evaluating) commit(*evaluating);
+  if (!digestRuleList.empty())
+    commitDigests(store, digestRuleList, digests, routes, today, nowMs, rules.notifyFrom(),
+                  run.outcome);
   namedLogger("rules")->info(
       "{} pupils evaluated through {} ({} resumed from their checkpoint): {} new events, {} "
       "withdrawn, {} outbox items",

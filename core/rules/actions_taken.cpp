@@ -36,6 +36,12 @@ std::string actionText(const PriorEvent& event) {
            (detail.empty() ? event.summary : detail);
   } else if (event.type == "note") {
     text = "note: " + (detail.empty() ? event.summary : detail);
+  } else if (event.type == "digest_entry") {
+    // Raised to a role in a digest (core/rules/digest.h), not on its own.
+    std::string every = detailText(event.action, "every");
+    std::string role = detailText(event.action, "to");
+    text = "listed in the " + std::string(every == "day" ? "daily" : "weekly") + " digest" +
+           (role.empty() ? std::string() : " for " + role) + ": " + event.summary;
   } else {
     text = event.type + ": " + event.summary;
   }

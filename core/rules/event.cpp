@@ -44,6 +44,7 @@ std::string Event::toJson() const {
   };
   if (!action.empty()) json["action"] = nlohmann::json::parse(action);
   if (actions_taken) json["actions_taken"] = actionsTakenJson(*actions_taken);
+  if (!digest.empty()) json["digest"] = nlohmann::json::parse(digest);
   // Text from the store is well-formed UTF-8 (core/store/sqlite_rows.h); should any not be, it is
   // written with U+FFFD rather than stopping the evaluation of every other pupil.
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -29,6 +29,9 @@ struct Event {
   // An LA notification's: what the school did before it (core/rules/actions_taken.h), chosen
   // when it is first recorded. Nothing: not chosen (not in the payload; sent as []).
   std::optional<std::vector<ActionTaken>> actions_taken;
+  // A digest's (core/rules/digest.h): the pupils it lists and what changed, as JSON; empty for
+  // every other event.
+  std::string digest;
 
   static std::string makeId(std::string_view rule, std::string_view upn, std::string_view episode);
   // The JSON the outbox keeps and sinks render from.

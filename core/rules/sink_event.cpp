@@ -172,6 +172,14 @@ SinkEvent SinkEvent::fromJson(std::string_view payload) {
 
   if (auto it = json.find("action"); it != json.end()) e.action = SinkAction::fromDetails(*it);
   if (auto it = json.find("actions_taken"); it != json.end()) e.actions_taken = actionsTaken(*it);
+  if (auto it = json.find("digest"); it != json.end()) {
+    if (!it->is_object()) bad("digest", "holds " + kindOf(*it) + ", not an object");
+    const auto& pupils = member(*it, "digest.", "pupils");
+    if (!pupils.is_array()) bad("digest.pupils", "holds " + kindOf(pupils) + ", not a list");
+    for (const auto& p : pupils)
+      if (!p.is_object()) bad("digest.pupils", "holds a list with " + kindOf(p) + " in it");
+    e.digest = *it;
+  }
   for (const char* key : requiredActionKeys(e.type))
     if (!e.action || !e.action->details.contains(key))
       bad(std::string("action.") + key, "is missing (a " + e.type + " return needs it)");
@@ -208,6 +216,7 @@ Json SinkEvent::toJson() const {
   };
   if (action) json["action"] = action->details;
   if (actions_taken) json["actions_taken"] = actionsTakenJson(*actions_taken);
+  if (digest) json["digest"] = *digest;
   return json;
 }
 

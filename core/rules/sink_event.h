@@ -80,6 +80,9 @@ struct SinkEvent {
   // An LA notification's (core/rules/actions_taken.h); nothing in payloads stored before it was
   // chosen, and in every other event's.
   std::optional<std::vector<ActionTaken>> actions_taken;
+  // A digest's (core/rules/digest.h): {every, to, pupils: [...], gone: [...], counts: {...}};
+  // nothing in every other event. Checked to be an object with a list of pupils.
+  std::optional<nlohmann::json> digest;
 
   // What the rules found, as a sink receives it (the same as fromJson(event.toJson())).
   static SinkEvent of(const Event& event);

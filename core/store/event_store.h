@@ -41,6 +41,7 @@ class EvaluationWriter {
 struct EventHistory {
   RecordedEvent event;
   std::string summary;     // what triggered it, as the event's payload says
+  std::string payload;     // the event's JSON as recorded (a digest reads its pupils' figures)
   int64_t created_at = 0;  // recorded (unix ms)
   int64_t updated_at = 0;  // its state last changed (unix ms)
   std::vector<OutboxItem> deliveries;

@@ -262,6 +262,7 @@ class SqliteStore final : public Store {
       auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
       if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
         h.summary = payload["summary"].get<std::string>();
+      h.payload = events.text(9);
       h.created_at = events.integer(10);
       h.updated_at = events.integer(11);
       byId.emplace(e.id, list.size());

@@ -134,3 +134,18 @@ TEST(WeeklyNTasksPolicy, AWrongWindowIsRefusedWithItsJsonPath) {
   EXPECT_NE(policy->warnings()[0].find("$.rules[0] (r) can never fire"), std::string::npos)
       << policy->warnings()[0];
 }
+
+TEST_F(WeeklyNTasks, ExplainSaysWhyTheWeeklyWindowHasNoValueToday) {
+  // Issue 14 item 6: `explain` printed nothing for the window on the days it has no value.
+  Window window{Window::Kind::SchoolWeekEndedDaysAgo, 5, {}};
+  EXPECT_EQ(weeklyWindowNote(window, cal, d("2024-09-24")),
+            "none on 2024-09-24: it counts one school week, 5 school day(s) after the week's last "
+            "school day, and has no value on other days; the school week ending 2024-09-20 is "
+            "counted on 2024-09-27; the school week ending 2024-09-13 was counted on 2024-09-20");
+  // On a Saturday: the week just ended is counted the Friday after.
+  EXPECT_NE(weeklyWindowNote(window, cal, d("2024-09-28"))
+                .find("the school week ending 2024-09-27 is counted on 2024-10-04"),
+            std::string::npos);
+  EXPECT_EQ(weeklyWindowNote(Window{Window::Kind::LastSchoolDays, 5, {}}, cal, d("2024-09-24")),
+            "");
+}

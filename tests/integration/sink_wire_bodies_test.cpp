@@ -135,6 +135,43 @@ std::vector<Case> cases() {
   list.push_back({"mail", concern, OutboxKind::Withdraw, "ev-cp-1/25@mail"});
   list.push_back({"mail", revised, OutboxKind::Revise, "ev-la-1/1@mail"});
   list.push_back({"unnamed", mailTask});
+  // A digest (issue 14 item 4): CPOMS gets one incident with no student, alerting the role,
+  // listing the pupils, and a task for that role; a revision is a note on it; a webhook's
+  // template reads {{event.digest.*}}. Added last, as above.
+  Event digest;
+  digest.id = "ev-dg-1";
+  digest.rule = "statutory.n_unresolved";
+  digest.type = "digest";
+  digest.episode = "2024-09-23/0123456789abcdef";
+  digest.pupil.upn = "digest:statutory.n_unresolved";
+  digest.occurred_on = day("2024-09-29");
+  digest.from = day("2024-09-23");
+  digest.to = day("2024-09-29");
+  digest.sessions_by_code = {{"N", 5}};
+  digest.summary =
+      "Weekly digest of statutory.n_unresolved for attendance_officer, 2024-09-23 to "
+      "2024-09-29: 2 pupils (1 new, 1 with figures moved); 1 no longer listed";
+  digest.action = nlohmann::json{{"text", digest.summary},
+                                 {"due_on", "2024-09-30"},
+                                 {"assignee_role", "attendance_officer"},
+                                 {"alert", {"attendance_officer"}}}
+                      .dump();
+  digest.digest = R"({"every":"week","to":"attendance_officer","pupils":[
+    {"upn":"B801200005001","mis_id":"1001","forename":"Zoë","surname":"O'Brien \"Jr\"",
+     "year":"7","reg_group":"7A","occurred_on":"2024-09-27","value":3,"sessions":3,
+     "sessions_by_code":{"N":3},"attendance_percent":96.2,
+     "summary":"3 N session(s) still unresolved on 2024-09-27","change":"moved",
+     "before":{"value":1,"sessions":1,"attendance_percent":98.1}},
+    {"upn":"B801200005002","mis_id":"1002","forename":"Amir","surname":"Khan",
+     "year":"8","reg_group":"8C","occurred_on":"2024-09-27","value":2,"sessions":2,
+     "sessions_by_code":{"N":2},"attendance_percent":97.4,
+     "summary":"2 N session(s) still unresolved on 2024-09-27","change":"new"}],
+    "gone":[{"upn":"B801200005003","mis_id":"1003","forename":"Ruth","surname":"Lee",
+             "year":"9","reg_group":"9B"}],
+    "counts":{"pupils":2,"new":1,"moved":1,"gone":1}})";
+  list.push_back({"cpoms", digest});
+  list.push_back({"cpoms", digest, OutboxKind::Revise, "1"});
+  list.push_back({"digesthook", digest});
   return list;
 }
 
@@ -165,6 +202,21 @@ nlohmann::json sinkConfigs(const std::string& baseUrl) {
     return j;
   };
   return {
+      {"digesthook", https({{"name", "digesthook"},
+                            {"type", "webhook"},
+                            {"auth", {{"type", "api_key"}, {"key_env", "MB_WIRE_CPOMS_KEY"}}},
+                            {"events", {"digest"}},
+                            {"request",
+                             {{"method", "POST"},
+                              {"path", "/hooks/digests/{{event.rule}}"},
+                              {"body",
+                               {{"title", "{{event.summary}}"},
+                                {"for", "{{event.digest.to}}"},
+                                {"every", "{{event.digest.every}}"},
+                                {"week", "{{event.period.from}} to {{event.period.to}}"},
+                                {"listed", "{{event.digest.counts.pupils}}"},
+                                {"pupils", "{{event.digest.pupils}}"},
+                                {"gone", "{{event.digest.gone}}"}}}}}})},
       {"la", https({{"name", "la"},
                     {"type", "la_portal"},
                     {"auth", {{"type", "bearer"}, {"token_env", "MB_WIRE_LA_TOKEN"}}},

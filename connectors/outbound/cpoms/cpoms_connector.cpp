@@ -1,5 +1,6 @@
 #include "connectors/outbound/cpoms/cpoms_connector.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -18,14 +19,14 @@ const SettingTable<CpomsConfig>& cpomsTable() {
           .rowsOf(&M::connection, connectionTable())
           .converted(
               "events", FieldType::Array, "array of strings",
-              "the event types sent here: concern, task, note",
+              "the event types sent here: concern, task, note, digest",
               [](M& c, const nlohmann::json& events, const SettingScope& scope) {
                 c.events.clear();
                 for (std::size_t i = 0; i < events.size(); ++i) {
                   auto type = events[i].is_string() ? events[i].get<std::string>() : "";
-                  if (type != "concern" && type != "task" && type != "note")
+                  if (type != "concern" && type != "task" && type != "note" && type != "digest")
                     scope.context.add(scope.path + "[" + std::to_string(i) + "]",
-                                      "must be concern, task or note", events[i].dump());
+                                      "must be concern, task, note or digest", events[i].dump());
                   else
                     c.events.insert(type);
                 }
@@ -48,7 +49,53 @@ std::string idOf(const std::string& body) {
 
 }  // namespace
 
+namespace {
+
+// A figure as a person writes it: 3, 96.2.
+std::string figure(const nlohmann::json& v) {
+  if (!v.is_number()) return v.dump();
+  double d = v.get<double>();
+  if (d == std::floor(d) && std::abs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
+  return nlohmann::json(d).dump();
+}
+
+// "Smith, Ann (year 8, 8B, UPN B801200005001)"
+std::string digestPupil(const nlohmann::json& p) {
+  return p.value("surname", "") + ", " + p.value("forename", "") + " (year " + p.value("year", "") +
+         ", " + p.value("reg_group", "") + ", UPN " + p.value("upn", "") + ")";
+}
+
+}  // namespace
+
+std::string cpomsDigestText(const SinkEvent& event) {
+  std::ostringstream text;
+  text << event.summary;
+  const auto& digest = *event.digest;
+  const auto& pupils = digest["pupils"];
+  if (!pupils.empty()) text << "\nPupils:";
+  for (const auto& p : pupils) {
+    std::string change = p.value("change", "");
+    text << "\n- " << digestPupil(p) << ": " << figure(p.value("value", nlohmann::json(0)));
+    const auto* before = p.contains("before") && p["before"].is_object() ? &p["before"] : nullptr;
+    if (before) text << " (was " << figure(before->value("value", nlohmann::json(0))) << ")";
+    text << "; " << p.value("sessions", 0) << " sessions absent";
+    if (before) text << " (was " << before->value("sessions", 0) << ")";
+    text << "; attendance " << figure(p.value("attendance_percent", nlohmann::json(0))) << "%";
+    if (before)
+      text << " (was " << figure(before->value("attendance_percent", nlohmann::json(0))) << "%)";
+    if (change == "new") text << "; new this period";
+    text << "\n  " << p.value("summary", "");
+  }
+  if (digest.contains("gone") && digest["gone"].is_array() && !digest["gone"].empty()) {
+    text << "\nNo longer listed:";
+    for (const auto& p : digest["gone"]) text << "\n- " << digestPupil(p);
+  }
+  text << "\n(raised by Markbridge, rule " << event.rule << ")";
+  return text.str();
+}
+
 std::string cpomsDescription(const SinkEvent& event) {
+  if (event.digest) return cpomsDigestText(event);
   std::ostringstream text;
   text << event.summary;
   text << "\nPeriod: " << event.from.iso() << " to " << event.to.iso();
@@ -67,12 +114,15 @@ nlohmann::json cpomsIncidentBody(const SinkEvent& event, const std::string& exte
   const auto& pupil = event.pupil;
   const auto* action = event.action ? &*event.action : nullptr;
   bool concern = event.type == "concern";
+  // A digest is about many pupils (listed in its body), not one student.
+  nlohmann::json student = nullptr;
+  if (!event.digest)
+    student = {{"upn", pupil.upn},
+               {"mis_id", pupil.mis_id},
+               {"forename", pupil.forename},
+               {"surname", pupil.surname}};
   return {
-      {"student",
-       {{"upn", pupil.upn},
-        {"mis_id", pupil.mis_id},
-        {"forename", pupil.forename},
-        {"surname", pupil.surname}}},
+      {"student", student},
       {"categories", concern && action && action->categories ? *action->categories : categories},
       {"occurred_on", event.occurred_on.iso()},
       {"body", cpomsDescription(event)},
@@ -96,6 +146,16 @@ nlohmann::json cpomsNoteBody(const SinkEvent& event) {
 }
 
 nlohmann::json cpomsCorrectionBody(OutboxKind kind, const SinkEvent& event) {
+  if (event.digest) {
+    std::string digestText =
+        kind == OutboxKind::Withdraw
+            ? "Correction: the register was amended and nobody is listed in this digest any "
+              "more (" +
+                  event.summary + ")."
+            : "Revised: the register was amended; this digest now reads: " +
+                  cpomsDescription(event);
+    return {{"text", digestText}, {"source", "markbridge"}};
+  }
   std::string text =
       kind == OutboxKind::Withdraw
           ? "Correction: the register was amended and the grounds for this record no longer "
@@ -179,7 +239,7 @@ DeliveryResult CpomsSink::deliver(const OutboxItem& item, const SinkEvent& event
     if (result.outcome == DeliveryResult::Outcome::Delivered) result.reference = originalReference;
   } else if (auto id = incident(item, event, result)) {
     result = DeliveryResult::delivered(*id);  // made now, or found by the lookup
-    if (event.type == "task")
+    if (event.type == "task" || event.digest)
       result = post("/api/v1/incidents/" + *id + "/actions", item.key + "/action",
                     cpomsActionBody(event), nullptr);
     else if (event.type == "note")

@@ -6,6 +6,11 @@
 // Idempotency-Key derived from the outbox key, so a retry after a crash finds the incident it
 // made instead of making another; for an API without idempotency, `lookup_before_create` asks
 // for an incident with the event's external_ref first.
+//
+// A digest (core/rules/digest.h) has no single student: it becomes an incident with "student":
+// null, alerting the role it is for, whose body lists the pupils (names, UPN, year and group,
+// figures, what changed), with a task assigned to that role; a revision or withdrawal is a note
+// on it, like any correction.
 
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -21,7 +26,7 @@ namespace markbridge {
 struct CpomsConfig {
   std::string name;
   ConnectionConfig connection;
-  std::set<std::string> events = {"concern", "task", "note"};
+  std::set<std::string> events = {"concern", "task", "note", "digest"};
   std::vector<std::string> categories = {"Attendance"};  // tasks and notes (a concern: its own)
   bool lookup_before_create = false;
 
@@ -37,7 +42,9 @@ std::string cpomsDescription(const SinkEvent& event);
 // POST /api/v1/incidents: a concern names its own categories; other types take `categories`.
 nlohmann::json cpomsIncidentBody(const SinkEvent& event, const std::string& externalRef,
                                  const std::vector<std::string>& categories);
-// A task's POST /api/v1/incidents/{id}/actions.
+// A digest's body text: what it lists and what changed since the period before.
+std::string cpomsDigestText(const SinkEvent& event);
+// A task's POST /api/v1/incidents/{id}/actions (a digest's too: for the role it is for).
 nlohmann::json cpomsActionBody(const SinkEvent& event);
 // A note event's POST /api/v1/incidents/{id}/notes.
 nlohmann::json cpomsNoteBody(const SinkEvent& event);

@@ -50,7 +50,7 @@ const SettingTable<WebhookConfig>& webhookTable() {
           .rowsOf(&W::connection, connectionTable())
           .converted(
               "events", FieldType::Array, "array of strings",
-              "the event types sent here: LA notification types, concern, task, note",
+              "the event types sent here: LA notification types, concern, task, note, digest",
               [](W& c, const nlohmann::json& events, const SettingScope& scope) {
                 c.events.clear();
                 for (std::size_t i = 0; i < events.size(); ++i) {

@@ -264,4 +264,41 @@ std::optional<double> SessionSeries::value(const Measure& m, int i, int* from, i
   return std::nullopt;
 }
 
+std::string weeklyWindowNote(const Window& window, const SchoolCalendar& calendar, Date asOf) {
+  if (window.kind != Window::Kind::SchoolWeekEndedDaysAgo) return "";
+  const auto& index = calendar.index();
+  const auto& days = index.days;
+  const int n = window.n;
+  const int count = static_cast<int>(days.size());
+  const int today =
+      static_cast<int>(std::upper_bound(days.begin(), days.end(), asOf) - days.begin()) - 1;
+  auto lastOfWeek = [&](int e) {
+    return e + 1 >= count ||
+           index.week[static_cast<std::size_t>(e) + 1] != index.week[static_cast<std::size_t>(e)];
+  };
+  auto countedOn = [&](int e) {
+    return e + n < count ? days[static_cast<std::size_t>(e + n)].iso()
+                         : std::string("a day after the calendar ends");
+  };
+  int next = -1, previous = -1;
+  for (int e = 0; e < count; ++e) {
+    if (!lastOfWeek(e)) continue;
+    if (e + n > today) {
+      next = e;
+      break;
+    }
+    previous = e;
+  }
+  std::string text = "none on " + asOf.iso() + ": it counts one school week, " + std::to_string(n) +
+                     " school day(s) after the week's last school day, and has no value on "
+                     "other days";
+  if (next >= 0)
+    text += "; the school week ending " + days[static_cast<std::size_t>(next)].iso() +
+            " is counted on " + countedOn(next);
+  if (previous >= 0)
+    text += "; the school week ending " + days[static_cast<std::size_t>(previous)].iso() +
+            " was counted on " + countedOn(previous);
+  return text;
+}
+
 }  // namespace markbridge

@@ -109,4 +109,12 @@ class SessionSeries {
   mutable std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::vector<int>>> morningRuns_;
 };
 
+// Why a {"school_week_ended_days_ago": N} window has no value on `asOf` (`markbridge explain`):
+// it counts one school week, on the day N school days after that week's last school day, and
+// has no value on other days. Names the week it counts next and the one it counted last, with
+// the days they are counted: "none on 2024-11-12: ...; the school week ending 2024-11-15 is
+// counted on 2024-11-22; the school week ending 2024-11-08 was counted on 2024-11-15". Empty for
+// any other window.
+std::string weeklyWindowNote(const Window& window, const SchoolCalendar& calendar, Date asOf);
+
 }  // namespace markbridge

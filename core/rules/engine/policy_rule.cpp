@@ -86,10 +86,27 @@ PolicyRule readRule(const nlohmann::json& r, const std::string& path,
                   rule.action.type);
   } else if ((kind == "concern" || kind == "task" || kind == "note") && value.is_object())
     rule.action.type = kind;
-  else
+  else if (kind == "digest" && value.is_object()) {
+    // One event per period for the school, not one per pupil (core/rules/digest.h).
+    rule.action.type = "digest_entry";
+    auto every = value.find("every");
+    if (every == value.end() || !every->is_string() ||
+        (every->get<std::string>() != "week" && every->get<std::string>() != "day"))
+      context.add(path + ".action.digest.every", "must be \"week\" or \"day\"",
+                  every == value.end() ? "nothing" : every->dump());
+    auto to = value.find("to");
+    if (to == value.end() || !to->is_string() || to->get<std::string>().empty())
+      context.add(path + ".action.digest.to",
+                  "must name the role the digest is for, e.g. \"attendance_officer\"",
+                  to == value.end() ? "nothing" : to->dump());
+    for (const auto& [key, v] : value.items())
+      if (key != "every" && key != "to")
+        context.add(path + ".action.digest." + key, "is not a digest setting (every, to)",
+                    v.dump());
+  } else
     context.add(path + ".action." + kind,
-                "must be la_notification (with its type), or concern, task or note (with an "
-                "object of details)",
+                "must be la_notification (with its type), or concern, task, note or digest "
+                "(with an object of details)",
                 value.dump());
   if (value.is_object() && value.contains("due_in_school_days") &&
       !value["due_in_school_days"].is_number_integer())
@@ -144,6 +161,8 @@ Event fireRule(const std::string& ruleId, const PolicyRule& rule, const Pupil& p
                                       : series.day(series.days() - 1) + (at - series.days() + 1);
       details["due_on"] = dueOn.iso();
     }
+    // A digest lists each pupil with the value of the measure that raised their entry.
+    if (rule.action.kind == "digest") details["value"] = value;
     event.action = details.dump();
   }
   return event;

@@ -11,7 +11,7 @@
 namespace markbridge {
 
 struct PolicyAction {
-  std::string kind;        // la_notification | concern | task | note
+  std::string kind;        // la_notification | concern | task | note | digest
   std::string type;        // the event type: the LA notification type, or the action kind
   nlohmann::json details;  // e.g. categories and alert roles, assignee role and due days
 };
