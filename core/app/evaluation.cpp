@@ -25,7 +25,7 @@ struct Batch {
   std::vector<PupilEvaluated> pupils;
   std::vector<Event> events;
   int resumed = 0;
-  std::optional<Date> resumedFrom;  // the earliest day a resumed pupil was looked at again
+  std::optional<Date> resumed_from;  // the earliest day a resumed pupil was looked at again
 };
 
 void evaluateBatch(Batch& batch, const RuleSet& rules, Date today,
@@ -37,8 +37,8 @@ void evaluateBatch(Batch& batch, const RuleSet& rules, Date today,
                        checkpoint == checkpoints.end() ? std::string_view()
                                                        : std::string_view(checkpoint->second));
     batch.resumed += found.resumed;
-    if (found.resumed && (!batch.resumedFrom || found.from < *batch.resumedFrom))
-      batch.resumedFrom = found.from;
+    if (found.resumed && (!batch.resumed_from || found.from < *batch.resumed_from))
+      batch.resumed_from = found.from;
     batch.pupils.emplace_back(pupil.upn, found.from, std::move(found.checkpoint));
     batch.events.insert(batch.events.end(), std::make_move_iterator(found.events.begin()),
                         std::make_move_iterator(found.events.end()));
@@ -109,12 +109,12 @@ void chooseActionsTaken(Store& store, Batch& batch, std::optional<Date> notifyFr
 
 // What the digests need to know of the pupils' commits.
 struct DigestChanges {
-  std::vector<std::string> upns;                           // every pupil evaluated
-  std::unordered_map<std::string, SinkEvent> recordedNow;  // entries recorded by this run
-  std::optional<Date> entriesFrom;   // the earliest entry recorded, withdrawn or revised now
-  std::optional<Date> resumedFrom;   // the earliest day a resumed pupil was looked at again
-  std::optional<Date> everyoneFrom;  // ... any pupil
-  bool anyResumed = false;
+  std::vector<std::string> upns;                            // every pupil evaluated
+  std::unordered_map<std::string, SinkEvent> recorded_now;  // entries recorded by this run
+  std::optional<Date> entries_from;   // the earliest entry recorded, withdrawn or revised now
+  std::optional<Date> resumed_from;   // the earliest day a resumed pupil was looked at again
+  std::optional<Date> everyone_from;  // ... any pupil
+  bool any_resumed = false;
 };
 
 void earliest(std::optional<Date>& day, Date candidate) {
@@ -129,18 +129,18 @@ void noteDigestChanges(const Batch& batch, const std::vector<RecordedEvent>& rec
   std::unordered_map<std::string_view, const RecordedEvent*> byId;
   for (const auto& r : recorded) byId.emplace(r.id, &r);
   for (const auto& p : batch.pupils) changes.upns.push_back(p.upn);
-  for (const auto& p : batch.pupils) earliest(changes.everyoneFrom, p.from);
-  changes.anyResumed = changes.anyResumed || batch.resumed > 0;
-  if (batch.resumedFrom) earliest(changes.resumedFrom, *batch.resumedFrom);
+  for (const auto& p : batch.pupils) earliest(changes.everyone_from, p.from);
+  changes.any_resumed = changes.any_resumed || batch.resumed > 0;
+  if (batch.resumed_from) earliest(changes.resumed_from, *batch.resumed_from);
   for (const auto& r : plan.record) {
     if (r.event->type != kDigestEntryType) continue;
-    changes.recordedNow.emplace(r.event->id, SinkEvent::fromJson(r.payload));
-    earliest(changes.entriesFrom, r.event->occurred_on);
+    changes.recorded_now.emplace(r.event->id, SinkEvent::fromJson(r.payload));
+    earliest(changes.entries_from, r.event->occurred_on);
   }
   for (const auto& c : plan.change) {
     auto it = byId.find(c.id);
     if (it != byId.end() && it->second->type == kDigestEntryType)
-      earliest(changes.entriesFrom, it->second->occurred_on);
+      earliest(changes.entries_from, it->second->occurred_on);
   }
 }
 
@@ -153,10 +153,11 @@ void noteDigestChanges(const Batch& batch, const std::vector<RecordedEvent>& rec
 void commitDigests(Store& store, const std::vector<DigestRule>& rules, const DigestChanges& changes,
                    const std::vector<SinkRoute>& routes, Date today, int64_t nowMs,
                    std::optional<Date> notifyFrom, EvaluationOutcome& total) {
-  std::optional<Date> since = changes.entriesFrom;
-  if (changes.resumedFrom && (!since || *changes.resumedFrom < *since)) since = changes.resumedFrom;
-  if (!changes.anyResumed && changes.everyoneFrom && (!since || *changes.everyoneFrom < *since))
-    since = changes.everyoneFrom;
+  std::optional<Date> since = changes.entries_from;
+  if (changes.resumed_from && (!since || *changes.resumed_from < *since))
+    since = changes.resumed_from;
+  if (!changes.any_resumed && changes.everyone_from && (!since || *changes.everyone_from < *since))
+    since = changes.everyone_from;
   if (!since) return;
   Date rebuildFrom = since->monday();
   Date basis = rebuildFrom - 7;
@@ -164,7 +165,7 @@ void commitDigests(Store& store, const std::vector<DigestRule>& rules, const Dig
   for (const auto& rule : rules) ended = ended || digestPeriod(rule.every, rebuildFrom).to < today;
   if (!ended) return;
   const auto& upns = changes.upns;
-  const auto& found = changes.recordedNow;
+  const auto& found = changes.recorded_now;
   std::set<std::string> digestRuleIds;
   std::vector<PupilEvaluated> digestPupils;
   for (const auto& rule : rules) {

@@ -45,11 +45,11 @@ struct LoadedWeek {
 // code changes nothing, a blank never erases a taken mark, a source of lower priority is not
 // applied, any other change is an amendment.
 //
-// A round trip per week row would hold a year's import to a few thousand rows a second, so each
-// part (up to BatchBuilder::kPartMarks marks) is done in three statements: one query reads every
-// stored week its marks fall in, the marks are laid over them in memory, and the weeks it
-// changed go back through COPY (new weeks straight into register_weeks, changed ones through a
-// temporary table and one UPDATE).
+// Two round trips per week row would hold a year's import to a few thousand rows a second, so
+// each part (up to BatchBuilder::kPartMarks marks) reads each of its pupils' stored weeks in one
+// query per pupil, lays its marks over them in memory, and writes the weeks it changed back
+// through COPY (new weeks straight into register_weeks, changed ones through a temporary table
+// and one UPDATE).
 class PostgresImportWriter final : public ImportWriter {
  public:
   PostgresImportWriter(PgConnection& db, std::string school, int64_t now)
@@ -66,10 +66,11 @@ class PostgresImportWriter final : public ImportWriter {
                      "CONFLICT(school, upn) DO UPDATE SET mis_id=$3, forename=$4, surname=$5, "
                      "dob=$6, year_group=$7, reg_group=$8, flags=$9, updated_at=$10",
                      "write a pupil"),
-        readWeeks_(db,
-                   "SELECT upn, week, codes, imports, extras FROM register_weeks WHERE school=$1 "
-                   "AND upn = ANY(string_to_array($2, ',')) AND week BETWEEN $3 AND $4",
-                   "read the weeks of the register an import changes"),
+        readWeeks_(
+            db,
+            "SELECT week, codes, imports, extras FROM register_weeks WHERE school=$1 AND upn=$2 "
+            "AND week BETWEEN $3 AND $4",
+            "read the weeks of the register an import changes"),
         amend_(db,
                "INSERT INTO amendments(school, upn, date, session, old_code, new_code, old_source, "
                "new_source, amended_at) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
@@ -100,10 +101,6 @@ class PostgresImportWriter final : public ImportWriter {
         importOf_(db, "SELECT source, imported_at, priority FROM imports WHERE school=$1 AND id=$2",
                   "read which import wrote a mark") {
     lockSchoolForWriting(db_, school_);
-    // The weeks' read has a list of pupils for its key: a plan made once for any list (what a
-    // prepared statement gets from its sixth run on) scans the whole table, growing with each
-    // part. Planned for each list, it reads the index.
-    db_.exec("SET LOCAL plan_cache_mode = force_custom_plan", "plan the import's reads");
     PgStatement any(db_, "SELECT EXISTS(SELECT 1 FROM on_roll WHERE school=$1)",
                     "look for on-roll data");
     any.bind(1, school_);
@@ -202,7 +199,9 @@ class PostgresImportWriter final : public ImportWriter {
   }
 
   // Every stored week of the part's pupils between its first and last mark's weeks: all the
-  // rows its marks can fall in (and a few they do not, left untouched).
+  // rows its marks can fall in (and a few they do not, left untouched). One read per pupil, by
+  // the key's leading columns: a list of pupils in one statement is planned from statistics
+  // that say "empty" during a school's first import, and scanned every week written so far.
   void loadWeeks(const ImportBatch& part) {
     weeks_.clear();
     std::vector<std::string_view> upns;
@@ -214,15 +213,17 @@ class PostgresImportWriter final : public ImportWriter {
     }
     std::sort(upns.begin(), upns.end());
     upns.erase(std::unique(upns.begin(), upns.end()), upns.end());
-    std::string list;
-    for (auto upn : upns) (list += list.empty() ? "" : ",") += upn;  // a UPN holds no comma
-    readWeeks_.bind(1, school_).bindView(2, list).bind(3, int64_t{first}).bind(4, int64_t{last});
-    while (readWeeks_.step()) {
-      auto& week = weeks_[WeekKey{readWeeks_.text(0), static_cast<int32_t>(readWeeks_.integer(1))}];
-      week.week = RegisterWeek::decode(readWeeks_.blob(2), readWeeks_.blob(3), readWeeks_.blob(4));
-      week.stored = true;
+    for (auto upn : upns) {
+      readWeeks_.bind(1, school_).bindView(2, upn);
+      readWeeks_.bind(3, int64_t{first}).bind(4, int64_t{last});
+      while (readWeeks_.step()) {
+        auto& week = weeks_[WeekKey{std::string(upn), static_cast<int32_t>(readWeeks_.integer(0))}];
+        week.week =
+            RegisterWeek::decode(readWeeks_.blob(1), readWeeks_.blob(2), readWeeks_.blob(3));
+        week.stored = true;
+      }
+      readWeeks_.reset();
     }
-    readWeeks_.reset();
   }
 
   void saveWeeks() {
@@ -253,6 +254,8 @@ class PostgresImportWriter final : public ImportWriter {
     db_.copyIn(
         "COPY changed_weeks(school, upn, week, codes, imports, extras) FROM STDIN (FORMAT binary)",
         changed.finish(), "send the changed weeks of the register");
+    // Counted, so the UPDATE looks each one up by key rather than reading the whole register.
+    db_.exec("ANALYZE changed_weeks", "count the changed weeks of the register");
     db_.exec(
         "UPDATE register_weeks w SET codes=c.codes, imports=c.imports, extras=c.extras FROM "
         "changed_weeks c WHERE w.school=c.school AND w.upn=c.upn AND w.week=c.week; TRUNCATE "

@@ -277,7 +277,7 @@ std::string weeklyWindowNote(const Window& window, const SchoolCalendar& calenda
            index.week[static_cast<std::size_t>(e) + 1] != index.week[static_cast<std::size_t>(e)];
   };
   auto countedOn = [&](int e) {
-    return e + n < count ? days[static_cast<std::size_t>(e + n)].iso()
+    return e + n < count ? days[static_cast<std::size_t>(e) + static_cast<std::size_t>(n)].iso()
                          : std::string("a day after the calendar ends");
   };
   int next = -1, previous = -1;
