@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with warnings as errors, checks formatting and runs the whole
-# test suite; runs clang-tidy when asked (MARKBRIDGE_TIDY, below); builds the threaded tests
+# test suite; runs clang-tidy over what changed since scripts/tidy-baseline (MARKBRIDGE_TIDY, below); builds the threaded tests
 # with ThreadSanitizer
 # and runs them (scripts/tsan.sh); builds again with AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs the suite once more. Last, each parser's libFuzzer target
@@ -32,10 +32,9 @@ trap 'bash scripts/pg-test-cluster.sh stop "$MARKBRIDGE_TEST_POSTGRES_DIR"' EXIT
 (cd "$build" && ctest -j "$jobs" --output-on-failure --timeout 300)
 echo "build and tests finished in $(( $(date +%s) - start )) s"
 
-# clang-tidy (opt-in until a whole run is clean and recorded in scripts/tidy-baseline; then
-# CI runs MARKBRIDGE_TIDY=changed): changed = what changed since that baseline, all = every
-# source (about 20 minutes of CPU), 0 = none.
-case "${MARKBRIDGE_TIDY:-0}" in
+# clang-tidy: changed (the default, what CI runs) = what changed since the clean commit
+# recorded in scripts/tidy-baseline, all = every source (about 20 minutes of CPU), 0 = none.
+case "${MARKBRIDGE_TIDY:-changed}" in
   0) ;;
   all) BUILD_DIR="$build" bash scripts/tidy.sh ;;
   *) BUILD_DIR="$build" bash scripts/tidy.sh --changed ;;
