@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with warnings as errors, checks formatting and runs the whole
 # test suite; runs clang-tidy over what changed since scripts/tidy-baseline (MARKBRIDGE_TIDY,
-# below); builds the threaded tests with ThreadSanitizer and runs them (scripts/tsan.sh); builds again with AddressSanitizer and
-# UndefinedBehaviorSanitizer and runs the suite once more. Last, each parser's libFuzzer target
+# below); builds the threaded tests with ThreadSanitizer and runs them (scripts/tsan.sh); builds
+# again with AddressSanitizer and UndefinedBehaviorSanitizer and runs the suite once more. Last, each parser's libFuzzer target
 # runs for 30 s (scripts/fuzz.sh). MARKBRIDGE_TSAN=0, MARKBRIDGE_SANITIZERS=0 and
 # MARKBRIDGE_FUZZ=0 skip those passes (quicker while developing).
 set -euo pipefail
