@@ -45,7 +45,7 @@ echo "== 5. markbridge status"
 echo "== 6. What the sandbox LA portal received"
 grep -E "^LA portal received" "$demo/sandbox.log" || echo "(nothing)"
 echo "== 7. What the sandbox CPOMS received"
-grep -cE "^CPOMS received incident" "$demo/sandbox.log" | sed 's/$/ incidents (concerns, and one per task or note)/'
-grep -cE "^CPOMS received action" "$demo/sandbox.log" | sed 's/$/ actions (tasks: assignee role, due date)/'
+grep -oE "CPOMS received incident" "$demo/sandbox.log" | wc -l | sed 's/$/ incidents (concerns, and one per task or note)/'
+grep -oE "CPOMS received action" "$demo/sandbox.log" | wc -l | sed 's/$/ actions (tasks: assignee role, due date)/'
 echo "== 8. markbridge outbox: deliveries per sink"
 "$bin/core/app/markbridge" outbox --config "$demo/markbridge.json" --state dead

@@ -16,6 +16,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -31,6 +32,14 @@
 namespace markbridge::sandbox {
 
 namespace {
+
+// One line of the log, written whole: requests are answered on several threads, and a line
+// written in pieces can be cut by another's.
+void printLine(const std::string& line) {
+  std::string whole = line + "\n";
+  std::fwrite(whole.data(), 1, whole.size(), stdout);
+  std::fflush(stdout);
+}
 
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
@@ -79,8 +88,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       if (faults.drop_after_percent > 0 && roll() < faults.drop_after_percent) dropAnswer_ = true;
       slow = roll() < faults.slow_percent;
     }
-    if (state_->options.log_requests)
-      std::cout << "sandbox: " << request.getMethod() << " " << path << std::endl;
+    if (state_->options.log_requests) printLine("sandbox: " + request.getMethod() + " " + path);
     int wait =
         faults.delay_ms + (faults.stall > 0 ? faults.stall_ms : 0) + (slow ? faults.slow_ms : 0);
     // pacing: the slow destination the test asked for (a fault it injects, not a wait)
@@ -298,16 +306,16 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         if (json.contains("leaving_date")) period = "left " + json.value("leaving_date", "");
         if (json.contains("missing_education") && json["missing_education"].is_object())
           period += " (" + json["missing_education"].value("reason", "") + ")";
-        std::cout << "LA portal received " << json.value("type", "?") << " for pupil " << upn
-                  << ", " << period << " -> " << reference << std::endl;
+        printLine("LA portal received " + json.value("type", "?") + " for pupil " + upn + ", " +
+                  period + " -> " + reference);
       }
       return reply(response, repeat ? HTTPResponse::HTTP_OK : created, {{"reference", reference}});
     }
     if (state_->options.log_requests && !repeat && kind != "hook") {
       std::string upn = json.contains("student") ? json["student"].value("upn", "") : "";
       if (upn.size() > 5) upn = upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
-      std::cout << "CPOMS received " << kind << " " << reference
-                << (upn.empty() ? "" : " for pupil " + upn) << std::endl;
+      printLine("CPOMS received " + kind + " " + reference +
+                (upn.empty() ? "" : " for pupil " + upn));
     }
     reply(response, repeat ? HTTPResponse::HTTP_OK : created, {{"id", std::stoi(reference)}});
   }
