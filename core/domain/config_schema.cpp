@@ -171,13 +171,4 @@ std::string describeFields(const std::vector<DescribedField>& fields) {
   return text;
 }
 
-std::string describeSchema(std::span<const Field> schema) {
-  std::vector<DescribedField> fields;
-  for (const auto& field : schema)
-    fields.push_back(DescribedField{std::string(field.key), std::string(fieldTypeName(field.type)),
-                                    std::string(field.default_json), field.required,
-                                    std::string(field.description)});
-  return describeFields(fields);
-}
-
 }  // namespace markbridge

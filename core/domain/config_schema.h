@@ -61,18 +61,12 @@ struct DescribedField {
 };
 std::string describeFields(const std::vector<DescribedField>& fields);
 
-// A Markdown table of the fields, for `markbridge describe` and the docs.
-std::string describeSchema(std::span<const Field> schema);
-
 // What a registry (inbound connectors, sinks) needs of each type's config struct: its reference
-// table (`describe()` when it has a SettingTable, else `describeSchema(schema())`) and a pure
-// validation (`fromJson`, the result dropped).
+// table (`describe()`, from its SettingTable) and a pure validation (`fromJson`, the result
+// dropped).
 template <class Config>
 std::string describeConfig() {
-  if constexpr (requires { Config::describe(); })
-    return Config::describe();
-  else
-    return describeSchema(Config::schema());
+  return Config::describe();
 }
 template <class Config>
 void validateConfig(const nlohmann::json& json, const std::string& path,

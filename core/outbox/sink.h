@@ -45,12 +45,6 @@ struct DeliveryResult {
   }
 };
 
-// HTTP status -> result: 2xx delivered; 408, 429 and 5xx except 501 retried (Retry-After
-// honoured, in seconds); any other status rejected.
-DeliveryResult classifyHttpStatus(int status, const std::string& reference,
-                                  const std::string& detail,
-                                  std::optional<int64_t> retryAfterSeconds);
-
 // How a sink may be sent to: attempts in flight at once (each pupil's items still one at a time,
 // in order) and attempts started a second (0: no limit).
 struct SinkPacing {

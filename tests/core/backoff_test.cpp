@@ -38,19 +38,6 @@ TEST(Backoff, FullJitterMayWaitNothing) {
   }
 }
 
-TEST(HttpClassification, FollowsTheRetryRules) {
-  using O = DeliveryResult::Outcome;
-  EXPECT_EQ(classifyHttpStatus(202, "LA-1", "", std::nullopt).outcome, O::Delivered);
-  EXPECT_EQ(classifyHttpStatus(200, "LA-1", "", std::nullopt).reference, "LA-1");
-  for (int status : {408, 429, 500, 502, 503, 504})
-    EXPECT_EQ(classifyHttpStatus(status, "", "", std::nullopt).outcome, O::Retry) << status;
-  for (int status : {400, 401, 403, 404, 409, 422, 501})
-    EXPECT_EQ(classifyHttpStatus(status, "", "", std::nullopt).outcome, O::Reject) << status;
-  auto throttled = classifyHttpStatus(429, "", "slow down", 7);
-  EXPECT_EQ(throttled.retry_after_ms, 7000);
-  EXPECT_EQ(throttled.reason, "HTTP 429: slow down");
-}
-
 TEST(CircuitHealth, SaysWhetherASinkIsPausedForItsCredentialsOrAnOutage) {
   CircuitPolicy policy{2, 1000, 8000};
   policy.trials = 1;
