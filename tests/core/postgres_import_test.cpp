@@ -217,3 +217,26 @@ TEST_F(PostgresImport, ANewWeeksCopyTheServerRefusesUndoesTheWholeImport) {
   EXPECT_EQ(outcomeOf(*postgres, firstImport(), 200), outcomeOf(*sqlite, firstImport(), 200));
   EXPECT_EQ(snapshot(*postgres), snapshot(*sqlite));
 }
+
+TEST_F(PostgresImport, AStatementRefusedInAPipelineUndoesTheImportAndTheConnectionGoesOn) {
+  // Registers not taken are written many statements to a round trip (PgPipeline): one refused
+  // takes the import with it, says what it was doing, and leaves the connection usable.
+  PgConnection admin(postgresBackend.uri());
+  admin.exec(
+      "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+      "'refused (test)'; END $$; CREATE TRIGGER refuse BEFORE INSERT ON registers_not_taken FOR "
+      "EACH ROW EXECUTE FUNCTION refuse();",
+      "install the refusing trigger");
+  try {
+    outcomeOf(*postgres, firstImport(), 100);
+    FAIL() << "the import was not refused";
+  } catch (const PostgresError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("could not record a register not taken"), std::string::npos) << message;
+    EXPECT_NE(message.find("refused (test)"), std::string::npos) << message;
+  }
+  EXPECT_EQ(postgres->status().marks, 0);
+  admin.exec("DROP TRIGGER refuse ON registers_not_taken", "drop the refusing trigger");
+  EXPECT_EQ(outcomeOf(*postgres, firstImport(), 200), outcomeOf(*sqlite, firstImport(), 200));
+  EXPECT_EQ(snapshot(*postgres), snapshot(*sqlite));
+}
