@@ -1,7 +1,6 @@
 #include "core/store/postgres_import.h"
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -28,19 +27,16 @@ struct ImportInfo {
   int priority = 0;
 };
 
-// The part's weeks: as stored (or new), then with its marks laid over them.
-struct WeekKey {
-  std::string upn;
-  int32_t monday;
-  bool operator<(const WeekKey& o) const {
-    return upn != o.upn ? upn < o.upn : monday < o.monday;  // the primary key's order
-  }
-};
+// The part's weeks: as stored (or new), then with its marks laid over them. By pupil, then by
+// Monday (days since 1970-01-01): the primary key's order, and a pupil's marks, which mostly
+// come together, find their weeks without comparing pupil numbers again.
 struct LoadedWeek {
   RegisterWeek week;
   bool stored = false;  // a row exists (written before this part, or by an earlier part)
   bool dirty = false;
 };
+using PupilWeeks = std::map<int32_t, LoadedWeek>;
+using PartWeeks = std::map<std::string, PupilWeeks, std::less<>>;
 
 // Writes marks into week rows (core/store/register_week.h) exactly as the SQLite store's writer
 // does (core/store/sqlite_import.cpp holds the rules, commented): a new mark is added, the same
@@ -115,20 +111,31 @@ class PostgresImportWriter final : public ImportWriter {
       throw StoreError("refusing a batch with problems: " + part.problems.front().str());
     if (importId_ == 0) open(part);
     for (const auto& pupil : part.pupils) named_.push_back(pupil.upn);
-    for (const auto& mark : part.marks)
-      if (named_.empty() || named_.back() != mark.upn) named_.push_back(mark.upn);
+    // Where each run of one pupil's marks starts (and one past the end).
+    std::vector<std::size_t> runs;
+    for (std::size_t i = 0; i < part.marks.size(); ++i)
+      if (i == 0 || part.marks[i].upn != part.marks[i - 1].upn) {
+        runs.push_back(i);
+        named_.push_back(part.marks[i].upn);
+      }
+    runs.push_back(part.marks.size());
     saveOnRoll(part, outcome);
     saveTotals(part);
     if (!part.marks.empty()) {
-      loadWeeks(part);
-      LoadedWeek* week = nullptr;  // the last mark's: a pupil's marks mostly come together
-      const Mark* previous = nullptr;
-      for (const auto& mark : part.marks) {
-        Date monday = mark.date.monday();
-        if (!previous || previous->upn != mark.upn || previous->date.monday() != monday)
-          week = &weeks_[WeekKey{mark.upn, monday.days()}];
-        apply(mark, monday, *week, outcome);
-        previous = &mark;
+      loadWeeks(part, runs);
+      for (std::size_t r = 0; r + 1 < runs.size(); ++r) {
+        auto& pupilWeeks = weeks_[part.marks[runs[r]].upn];
+        LoadedWeek* week = nullptr;  // the last mark's
+        int32_t weekOf = 0;
+        for (std::size_t i = runs[r]; i < runs[r + 1]; ++i) {
+          const auto& mark = part.marks[i];
+          Date monday = mark.date.monday();
+          if (!week || weekOf != monday.days()) {
+            weekOf = monday.days();
+            week = &pupilWeeks[weekOf];
+          }
+          apply(mark, monday, *week, outcome);
+        }
       }
     }
     // The pupils after the marks: in a first import the server is still writing the part
@@ -214,22 +221,23 @@ class PostgresImportWriter final : public ImportWriter {
   // only its pupils already written are read. The weeks of the last part's last pupil were held
   // back (saveWeeks) and are newer than any stored: in a file sorted by pupil, the one a part
   // boundary cuts is read from nowhere.
-  void loadWeeks(const ImportBatch& part) {
+  void loadWeeks(const ImportBatch& part, const std::vector<std::size_t>& runs) {
     weeks_ = std::move(heldBack_);
     heldBack_.clear();
     std::vector<std::string_view> upns;
-    int32_t first = part.marks.front().date.monday().days(), last = first;
+    Date first = part.marks.front().date, last = first;
     for (const auto& mark : part.marks) {
-      if (upns.empty() || upns.back() != mark.upn) upns.push_back(mark.upn);
-      first = std::min(first, mark.date.monday().days());
-      last = std::max(last, mark.date.monday().days());
+      first = std::min(first, mark.date);
+      last = std::max(last, mark.date);
     }
+    for (std::size_t r = 0; r + 1 < runs.size(); ++r) upns.push_back(part.marks[runs[r]].upn);
     std::sort(upns.begin(), upns.end());
     upns.erase(std::unique(upns.begin(), upns.end()), upns.end());
     PgPipeline reads(db_, [&](PgStatement& read, std::size_t tag) {
+      PupilWeeks* pupilWeeks = nullptr;
       while (read.step()) {
-        auto [at, added] = weeks_.try_emplace(
-            WeekKey{std::string(upns[tag]), static_cast<int32_t>(read.integer(0))});
+        if (!pupilWeeks) pupilWeeks = &weeks_[std::string(upns[tag])];
+        auto [at, added] = pupilWeeks->try_emplace(static_cast<int32_t>(read.integer(0)));
         if (!added) continue;  // held back: what this import made of it
         at->second.week = RegisterWeek::decode(read.blob(1), read.blob(2), read.blob(3));
         at->second.stored = true;
@@ -238,7 +246,7 @@ class PostgresImportWriter final : public ImportWriter {
     for (std::size_t i = 0; i < upns.size(); ++i) {
       if (!weeksAtStart_ && !written_.count(upns[i])) continue;
       readWeeks_.bind(1, school_).bindView(2, upns[i]);
-      readWeeks_.bind(3, int64_t{first}).bind(4, int64_t{last});
+      readWeeks_.bind(3, int64_t{first.monday().days()}).bind(4, int64_t{last.monday().days()});
       reads.queue(readWeeks_, i);
     }
     reads.sync();
@@ -250,12 +258,12 @@ class PostgresImportWriter final : public ImportWriter {
   // next part is read and laid (copyInAsync). The weeks of `holdBack`, the part's last pupil,
   // are kept for the next part, where that pupil's marks most likely go on (nullptr: none).
   void saveWeeks(const std::string* holdBack) {
-    if (holdBack)
-      for (auto at = weeks_.lower_bound(WeekKey{*holdBack, std::numeric_limits<int32_t>::min()});
-           at != weeks_.end() && at->first.upn == *holdBack;)
-        heldBack_.insert(weeks_.extract(at++));
-    else if (!heldBack_.empty())
+    if (holdBack) {
+      if (auto held = weeks_.find(*holdBack); held != weeks_.end())
+        heldBack_.insert(weeks_.extract(held));
+    } else {
       weeks_.merge(heldBack_);
+    }
     if (!notTaken_.empty()) {
       PgPipeline writes(db_);
       for (const auto& change : notTaken_) {
@@ -275,20 +283,21 @@ class PostgresImportWriter final : public ImportWriter {
       amended_ = PgCopyRows();
     }
     PgCopyRows added, changed;
-    for (const auto& [key, week] : weeks_) {
-      if (!week.dirty) continue;
-      auto& rows = week.stored ? changed : added;
-      rows.row(6);
-      rows.bytes(school_);
-      rows.bytes(key.upn);
-      rows.integer(key.monday);
-      week.week.writeCodes(rows.field(RegisterWeek::kSlots));
-      week.week.writeImports(rows.field(RegisterWeek::kSlots * 4));
-      rows.bytes(week.week.extrasText());
-      if (!weeksAtStart_ && !week.stored && (written_.empty() || lastWritten_ != key.upn)) {
-        written_.insert(key.upn);
-        lastWritten_ = key.upn;
+    for (const auto& [upn, pupilWeeks] : weeks_) {
+      bool wroteNew = false;
+      for (const auto& [monday, week] : pupilWeeks) {
+        if (!week.dirty) continue;
+        auto& rows = week.stored ? changed : added;
+        rows.row(6);
+        rows.bytes(school_);
+        rows.bytes(upn);
+        rows.integer(monday);
+        week.week.writeCodes(rows.field(RegisterWeek::kSlots));
+        week.week.writeImports(rows.field(RegisterWeek::kSlots * 4));
+        rows.bytes(week.week.extrasText());
+        wroteNew |= !week.stored;
       }
+      if (wroteNew && !weeksAtStart_) written_.insert(upn);
     }
     weeks_.clear();
     if (changed.rows() > 0) {
@@ -528,7 +537,7 @@ class PostgresImportWriter final : public ImportWriter {
   std::vector<OnRollPeriod> roll_;
   uint32_t importId_ = 0;
   int priority_ = 0;
-  std::map<WeekKey, LoadedWeek> weeks_;
+  PartWeeks weeks_;
   struct NotTaken {
     bool now;  // not taken now (else taken now)
     int32_t day;
@@ -537,10 +546,9 @@ class PostgresImportWriter final : public ImportWriter {
   };
   std::vector<NotTaken> notTaken_;  // a part's registers (not) taken, written with its weeks
   PgCopyRows amended_;              // a part's amended marks, likewise
-  std::map<WeekKey, LoadedWeek> heldBack_;  // the last part's last pupil's (see saveWeeks)
+  PartWeeks heldBack_;              // the last part's last pupil's (see saveWeeks)
   bool weeksAtStart_ = true, pupilsAtStart_ = true;
-  std::set<std::string, std::less<>> written_;  // the pupils given new weeks (see loadWeeks)
-  std::string lastWritten_;
+  std::set<std::string, std::less<>> written_;        // the pupils given new weeks (see loadWeeks)
   std::set<std::string, std::less<>> pupilsWritten_;  // likewise, in a school with no pupils
   std::set<std::string> made_;                        // the temporary tables made
   int64_t marksDelta_ = 0, notTakenDelta_ = 0;
