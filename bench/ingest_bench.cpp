@@ -96,6 +96,7 @@ int ingestBench(int argc, char** argv) {
   }
   // The next export of the same register, 1% of its marks changed, into the stores just filled:
   // every week is read back and laid over, the changed ones written again, each change recorded.
+  if (!keep) fs::remove(csv.path);  // read for the last time: half the disk for the next one
   auto amended = markbridge::bench::writeLongCsv(dir / "amended.csv", pupils, sessions, 0, 10);
   std::printf("the same register again, 1%% of its marks amended (a later export):\n");
   ok &= report("again into SQLite",
@@ -107,7 +108,7 @@ int ingestBench(int argc, char** argv) {
                  expected, wc);
     markbridge::bench::dropBenchSchema(options.postgres, schema);
   }
-  fs::remove(amended.path);
+  if (!keep) fs::remove(amended.path);
 
   // Evaluating the statutory policy over the whole register just stored.
   auto evaluated = inChild([&] { return markbridge::bench::evaluateStatutory(dir / "long.db"); });
@@ -131,7 +132,8 @@ int ingestBench(int argc, char** argv) {
     if (ownDir)
       fs::remove_all(dir);
     else
-      for (const char* f : {"long.csv", "long.db", "long.db-wal", "long.db-shm", "ctf.xml"})
+      for (const char* f :
+           {"long.csv", "amended.csv", "long.db", "long.db-wal", "long.db-shm", "ctf.xml"})
         fs::remove(dir / f);
   }
   return ok ? 0 : 1;
