@@ -38,6 +38,10 @@ struct LoadedWeek {
 using PupilWeeks = std::map<int32_t, LoadedWeek>;
 using PartWeeks = std::map<std::string, PupilWeeks, std::less<>>;
 
+// The start of the import's reads: their own statements, planned inside its transactions only
+// (see the writer's constructor).
+constexpr const char* kImportRead = "/* import */ SELECT ";
+
 // Writes marks into week rows (core/store/register_week.h) exactly as the SQLite store's writer
 // does (core/store/sqlite_import.cpp holds the rules, commented): a new mark is added, the same
 // code changes nothing, a blank never erases a taken mark, a source of lower priority is not
@@ -58,12 +62,14 @@ class PostgresImportWriter final : public ImportWriter {
         now_(now),
         tx_(db),
         findPupil_(
-            db, std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE school=$1 AND upn=$2",
+            db,
+            std::string(kImportRead) + kPupilColumns + " FROM pupils WHERE school=$1 AND upn=$2",
             "read a pupil"),
         readWeeks_(
             db,
-            "SELECT week, codes, imports, extras FROM register_weeks WHERE school=$1 AND upn=$2 "
-            "AND week BETWEEN $3 AND $4",
+            std::string(kImportRead) +
+                "week, codes, imports, extras FROM register_weeks WHERE school=$1 AND upn=$2 "
+                "AND week BETWEEN $3 AND $4",
             "read the weeks of the register an import changes"),
         markNotTaken_(
             db,
@@ -75,7 +81,7 @@ class PostgresImportWriter final : public ImportWriter {
                    "upn=$4",
                    "record a register taken"),
         readRoll_(db,
-                  std::string("SELECT ") + kOnRollColumns +
+                  std::string(kImportRead) + kOnRollColumns +
                       " FROM on_roll WHERE school=$1 AND upn=$2 ORDER BY admitted",
                   "read a pupil's on-roll periods"),
         writeRoll_(db,
@@ -89,9 +95,20 @@ class PostgresImportWriter final : public ImportWriter {
                      "old_reason, new_reason, old_destination, new_destination, change, source, "
                      "changed_at) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
                      "record a change to an on-roll period"),
-        importOf_(db, "SELECT source, imported_at, priority FROM imports WHERE school=$1 AND id=$2",
+        importOf_(db,
+                  std::string(kImportRead) +
+                      "source, imported_at, priority FROM imports WHERE school=$1 AND id=$2",
                   "read which import wrote a mark") {
     lockSchoolForWriting(db_, school_);
+    // The statistics know nothing of what this transaction writes: a school's register may hold
+    // a few rows when its year's file comes in, and a read prepared then is planned, and its plan
+    // kept, as a scan of the whole table, once per pupil as the table grows (quadratic: checked
+    // with EXPLAIN). Every read here is by key, so the planner is told to use the key, for this
+    // transaction only; the reads' statements are the import's own (kImportRead), so no plan made
+    // elsewhere is reused. JIT off with it: a plan made to avoid a scan it cannot (the temporary
+    // tables') carries a cost that would set JIT compiling a two-line INSERT.
+    db_.exec("SET LOCAL enable_seqscan = off; SET LOCAL jit = off",
+             "tell the planner to read by key");
     PgStatement any(db_, "SELECT EXISTS(SELECT 1 FROM on_roll WHERE school=$1)",
                     "look for on-roll data");
     any.bind(1, school_);
