@@ -27,6 +27,29 @@ const char* codeFor(int pupil, int session) {
   return roll % 2 ? "N" : "O";
 }
 
+// The same register as a later export has it, with `perThousand` of its marks changed since
+// (an absence explained, a present mark made late, an unexplained one filled in).
+const char* amendedCodeFor(int pupil, int session, int perThousand) {
+  const char* code = codeFor(pupil, session);
+  uint64_t x = static_cast<uint64_t>(pupil) * 0xD6E8FEB86659FD93ULL +
+               static_cast<uint64_t>(session) * 0xA0761D6478BD642FULL;
+  x ^= x >> 32;
+  x *= 0xE7037ED1A0B428DBULL;
+  x ^= x >> 29;
+  if (static_cast<int>(x % 1000) >= perThousand) return code;
+  switch (code[0]) {
+    case '/':
+    case '\\':
+      return "L";
+    case 'N':
+      return "I";
+    case 'O':
+      return "G";
+    default:
+      return session % 2 ? "\\" : "/";
+  }
+}
+
 // The weekdays of one school year from Monday 2 September 2024.
 std::vector<Date> schoolDays(int sessions) {
   std::vector<Date> days;
@@ -70,7 +93,8 @@ std::string benchUpn(int serial) {
   return upn;
 }
 
-GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int sessions, int first) {
+GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int sessions, int first,
+                           int amendedPerThousand) {
   auto days = schoolDays(first + sessions);
   std::vector<std::string> ukDates;
   for (Date d : days) {
@@ -90,7 +114,7 @@ GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int se
         row = pupil;
         row += ukDates[static_cast<std::size_t>(s / 2)];
         row += s % 2 ? ",PM," : ",AM,";
-        row += codeFor(p, s);
+        row += amendedPerThousand > 0 ? amendedCodeFor(p, s, amendedPerThousand) : codeFor(p, s);
         row += "\r\n";
         out.put(row);
       }

@@ -16,9 +16,10 @@ struct GeneratedFile {
 // A valid UPN for pupil number `serial` (any number up to 9,999,999).
 std::string benchUpn(int serial);
 // SIMS-style long CSV: one row per pupil-session, `sessions` sessions per pupil from session
-// `first` of the year (0: the morning of Monday 2 September 2024).
+// `first` of the year (0: the morning of Monday 2 September 2024). `amendedPerThousand`: the
+// same register as a later export of it, with that many marks in a thousand changed.
 GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int sessions,
-                           int first = 0);
+                           int first = 0, int amendedPerThousand = 0);
 // Common Transfer File: one AttendanceMarks string per pupil.
 GeneratedFile writeCtf(const std::filesystem::path& path, int pupils, int sessions);
 

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 
 #include "core/domain/logging.h"
@@ -104,7 +105,16 @@ void PgConnection::fail(std::string_view purpose, const pg_result* result) const
                       sqlstate);
 }
 
+void PgConnection::settle() {
+  if (!copyPending_) return;
+  copyPending_ = false;
+  std::unique_ptr<PGresult, decltype(&PQclear)> done(PQgetResult(conn_), PQclear);
+  for (PGresult* more = PQgetResult(conn_); more; more = PQgetResult(conn_)) PQclear(more);
+  if (!done || PQresultStatus(done.get()) != PGRES_COMMAND_OK) fail(copyPurpose_, done.get());
+}
+
 void PgConnection::reconnectIfDropped() {
+  settle();
   if (PQstatus(conn_) != CONNECTION_BAD || transactions_ > 0) return;
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK)
@@ -115,7 +125,7 @@ void PgConnection::reconnectIfDropped() {
 }
 
 void PgConnection::ready(Prepared& p, std::string_view purpose) {
-  reconnectIfDropped();
+  reconnectIfDropped();  // and settle()
   if (p.session == session_) return;
   std::unique_ptr<PGresult, decltype(&PQclear)> made(
       PQprepare(conn_, p.name.c_str(), p.sql->c_str(), 0, nullptr), PQclear);
@@ -131,11 +141,10 @@ void PgConnection::exec(std::string_view sql, std::string_view purpose) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(purpose, result.get());
 }
 
-int64_t PgConnection::copyIn(const std::string& sql, std::string_view rows,
-                             std::string_view purpose) {
+void PgConnection::sendCopy(const std::string& sql, std::string_view rows,
+                            std::string_view purpose) {
   reconnectIfDropped();
-  using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
-  Result start(PQexec(conn_, sql.c_str()), PQclear);
+  std::unique_ptr<PGresult, decltype(&PQclear)> start(PQexec(conn_, sql.c_str()), PQclear);
   if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) fail(purpose, start.get());
   constexpr std::size_t kChunk = std::size_t{1} << 20;
   bool sent = true;
@@ -144,6 +153,19 @@ int64_t PgConnection::copyIn(const std::string& sql, std::string_view rows,
                          static_cast<int>(std::min(kChunk, rows.size() - at))) == 1;
   if (PQputCopyEnd(conn_, sent ? nullptr : "the client could not send the rows") != 1)
     fail(purpose, nullptr);
+}
+
+void PgConnection::copyInAsync(const std::string& sql, std::string_view rows,
+                               std::string_view purpose) {
+  sendCopy(sql, rows, purpose);
+  copyPending_ = true;
+  copyPurpose_ = purpose;
+}
+
+int64_t PgConnection::copyIn(const std::string& sql, std::string_view rows,
+                             std::string_view purpose) {
+  sendCopy(sql, rows, purpose);
+  using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
   Result done(PQgetResult(conn_), PQclear);
   // The COPY's own result; then libpq's end of the command (nothing more is expected).
   for (PGresult* more = PQgetResult(conn_); more; more = PQgetResult(conn_)) PQclear(more);
@@ -174,9 +196,26 @@ void PgCopyRows::integer(int32_t value) {
   appendBigEndian(data_, static_cast<uint32_t>(value), 4);
 }
 
+void PgCopyRows::bigint(int64_t value) {
+  appendBigEndian(data_, 8, 4);
+  appendBigEndian(data_, static_cast<uint32_t>(static_cast<uint64_t>(value) >> 32), 4);
+  appendBigEndian(data_, static_cast<uint32_t>(static_cast<uint64_t>(value) & 0xFFFFFFFFu), 4);
+}
+
+void PgCopyRows::null() {
+  appendBigEndian(data_, 0xFFFFFFFFu, 4);  // -1: NULL
+}
+
 void PgCopyRows::bytes(std::string_view value) {
   appendBigEndian(data_, static_cast<uint32_t>(value.size()), 4);
   data_.append(value);
+}
+
+char* PgCopyRows::field(std::size_t size) {
+  appendBigEndian(data_, static_cast<uint32_t>(size), 4);
+  auto at = data_.size();
+  data_.resize(at + size);
+  return data_.data() + at;
 }
 
 std::string_view PgCopyRows::finish() {
@@ -304,6 +343,22 @@ void PgStatement::reset() {
   for (auto& v : values_) v = nullptr;
 }
 
+void PgStatement::send() {
+  take(nullptr);
+  db_.ready(*prepared_, purpose_);
+  if (PQsendQueryPrepared(db_.handle(), prepared_->name.c_str(), prepared_->params, values_.data(),
+                          lengths_.data(), formats_.data(), 1) != 1)
+    db_.fail(purpose_, nullptr);
+  for (auto& v : values_) v = nullptr;
+}
+
+void PgStatement::take(pg_result* result) {
+  PQclear(result_);
+  result_ = result;
+  rows_ = result ? PQntuples(result) : 0;
+  row_ = -1;
+}
+
 int64_t PgStatement::integer(int column) const {
   if (PQgetisnull(result_, row_, column)) return 0;
   const auto* bytes = reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row_, column));
@@ -332,6 +387,84 @@ bool PgStatement::isNull(int column) const {
   return PQgetisnull(result_, row_, column) != 0;
 }
 
+PgPipeline::PgPipeline(PgConnection& db, Reader read) : db_(db), read_(std::move(read)) {}
+
+PgPipeline::~PgPipeline() {
+  try {
+    finish(false);
+  } catch (const std::exception&) {
+    // The connection is gone, or the answers could not be read: nothing more to do here.
+  }
+}
+
+void PgPipeline::queue(PgStatement& statement, std::size_t tag) {
+  if (!active_) {
+    // Prepared (again, on a connection made again) before: PQprepare waits for its answer,
+    // which pipeline mode does not allow.
+    db_.ready(*statement.prepared_, statement.purpose_);
+    if (PQenterPipelineMode(db_.handle()) != 1) db_.fail("enter pipeline mode", nullptr);
+    active_ = true;
+  }
+  try {
+    statement.send();
+  } catch (...) {
+    finish(false);
+    throw;
+  }
+  queued_.push_back(Queued{&statement, tag});
+  if (queued_.size() >= kMaxQueued) sync();
+}
+
+void PgPipeline::sync() {
+  finish(true);
+}
+
+void PgPipeline::finish(bool rethrow) {
+  if (!active_) return;
+  pg_conn* conn = db_.handle();
+  using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+  Result failed(nullptr, PQclear);
+  std::string failedPurpose = "send statements in pipeline mode";
+  std::exception_ptr readFailed;
+  bool broken = PQpipelineSync(conn) != 1;
+  // Each statement's answer is its result and then a null; the sync's comes last. Two nulls in
+  // a row only come from a connection that broke.
+  std::size_t next = 0;
+  bool lastWasNull = false;
+  while (!broken) {
+    Result result(PQgetResult(conn), PQclear);
+    if (!result) {
+      broken = lastWasNull || PQstatus(conn) == CONNECTION_BAD;
+      lastWasNull = true;
+      continue;
+    }
+    lastWasNull = false;
+    auto status = PQresultStatus(result.get());
+    if (status == PGRES_PIPELINE_SYNC) break;
+    if (next >= queued_.size()) continue;  // nothing else was sent
+    auto& queued = queued_[next++];
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      if (!read_ || failed || readFailed) continue;
+      queued.statement->take(result.release());
+      try {
+        read_(*queued.statement, queued.tag);
+      } catch (...) {
+        readFailed = std::current_exception();
+      }
+      queued.statement->take(nullptr);
+    } else if (status != PGRES_PIPELINE_ABORTED && !failed) {
+      failedPurpose = queued.statement->purpose_;
+      failed = std::move(result);
+    }
+  }
+  queued_.clear();
+  active_ = false;
+  PQexitPipelineMode(conn);  // refused only on a broken connection, which is made again
+  if (!rethrow) return;
+  if (failed || broken) db_.fail(failedPurpose, failed.get());
+  if (readFailed) std::rethrow_exception(readFailed);
+}
+
 PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
   // PostgreSQL only warns at a BEGIN inside a transaction and goes on, which would make two
   // writers one; SQLite refuses it, and so does this.
@@ -347,10 +480,14 @@ PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
 
 PgTransaction::~PgTransaction() {
   if (!done_) {
-    try {
-      db_.exec("ROLLBACK", "roll back a transaction");
-    } catch (const StoreError&) {
-      // The connection is gone: the server rolled the transaction back itself.
+    // Twice: the first may only collect the error of a COPY still being written (settle()).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        db_.exec("ROLLBACK", "roll back a transaction");
+        break;
+      } catch (const StoreError&) {
+        // The connection is gone: the server rolled the transaction back itself.
+      }
     }
   }
   --db_.transactions_;  // after the rollback: a dropped connection is not made again under it

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,6 +56,11 @@ class PgConnection {
   // COPY ... FROM STDIN (FORMAT binary) sending `rows` (PgCopyRows): the fast way in for many
   // rows at once. The rows the server wrote.
   int64_t copyIn(const std::string& sql, std::string_view rows, std::string_view purpose);
+  // The same, not waiting for the server to have written them: the rows are sent (`rows` can go
+  // once this returns) and the server writes them while the caller goes on; the next use of the
+  // connection (any statement, exec, COPY, a transaction's COMMIT or ROLLBACK) first waits for
+  // it and throws its error, if it had one, naming `purpose`.
+  void copyInAsync(const std::string& sql, std::string_view rows, std::string_view purpose);
   // "PostgreSQL at host:port, database db, user u".
   const std::string& where() const { return where_; }
   pg_conn* handle() const { return conn_; }
@@ -76,12 +82,17 @@ class PgConnection {
  private:
   friend class PgTransaction;
   void reconnectIfDropped();
+  void sendCopy(const std::string& sql, std::string_view rows, std::string_view purpose);
+  // Waits for the answer to an asynchronous COPY, if one is awaited (see copyInAsync).
+  void settle();
 
   pg_conn* conn_ = nullptr;
   std::string where_;
   uint64_t session_ = 1;  // one more each time the connection is made again
   int transactions_ = 0;  // open on this connection (PgTransaction)
   std::unordered_map<std::string, Prepared> prepared_;
+  bool copyPending_ = false;
+  std::string copyPurpose_;
 };
 
 class PgStatement {
@@ -115,7 +126,12 @@ class PgStatement {
   bool isNull(int column) const;
 
  private:
+  friend class PgPipeline;
   void execute();
+  // Pipeline mode (PgPipeline): sends the statement with its binds, which are then cleared;
+  // later its result is taken in and read like one step() ran.
+  void send();
+  void take(pg_result* result);
   void checkIndex(int index) const;
 
   PgConnection& db_;
@@ -137,7 +153,12 @@ class PgCopyRows {
   PgCopyRows();
   void row(int fields);
   void integer(int32_t value);
+  void bigint(int64_t value);
+  void null();
   void bytes(std::string_view value);
+  // A field of `size` bytes the caller writes in place (no copy through a string of its own);
+  // the pointer is valid until the next call.
+  char* field(std::size_t size);
   std::size_t rows() const { return rows_; }
   // The whole copy data, its end marker added (call once).
   std::string_view finish();
@@ -145,6 +166,43 @@ class PgCopyRows {
  private:
   std::string data_;
   std::size_t rows_ = 0;
+};
+
+// libpq's pipeline mode: statements queued one after another without waiting for each answer,
+// then one round trip for all of them (a part's pupils read by key, 200 statements, cost one
+// wait on the server instead of 200). Each statement is planned and run by the server as if it
+// had been sent alone, so each keeps its own plan (a point lookup by key stays one).
+//
+// queue() sends a statement with its current binds; sync() waits for every answer, handing each
+// queued statement's result to `read` in order (the statement is then read like after step():
+// step() moves to its next row, reset() is not needed). An error in any statement aborts the
+// rest (and the transaction around them, as any error in a transaction does): sync() reads
+// through to the end and throws the first. At most kMaxQueued wait at once: more sync by
+// themselves, so the answers held in memory stay bounded.
+class PgPipeline {
+ public:
+  using Reader = std::function<void(PgStatement& statement, std::size_t tag)>;
+  static constexpr std::size_t kMaxQueued = 1024;
+  explicit PgPipeline(PgConnection& db, Reader read = {});
+  ~PgPipeline();  // leaves pipeline mode (what is still queued is read and dropped)
+  PgPipeline(const PgPipeline&) = delete;
+  PgPipeline& operator=(const PgPipeline&) = delete;
+
+  // `tag` is handed back to the reader with the statement's result.
+  void queue(PgStatement& statement, std::size_t tag = 0);
+  void sync();
+
+ private:
+  void finish(bool rethrow);
+
+  PgConnection& db_;
+  Reader read_;
+  struct Queued {
+    PgStatement* statement;
+    std::size_t tag;
+  };
+  std::vector<Queued> queued_;
+  bool active_ = false;
 };
 
 // BEGIN, and ROLLBACK unless commit() was called: nothing of a transaction that did not finish

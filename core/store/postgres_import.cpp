@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "core/store/import_merge.h"
@@ -26,19 +27,20 @@ struct ImportInfo {
   int priority = 0;
 };
 
-// The part's weeks: as stored (or new), then with its marks laid over them.
-struct WeekKey {
-  std::string upn;
-  int32_t monday;
-  bool operator<(const WeekKey& o) const {
-    return upn != o.upn ? upn < o.upn : monday < o.monday;  // the primary key's order
-  }
-};
+// The part's weeks: as stored (or new), then with its marks laid over them. By pupil, then by
+// Monday (days since 1970-01-01): the primary key's order, and a pupil's marks, which mostly
+// come together, find their weeks without comparing pupil numbers again.
 struct LoadedWeek {
   RegisterWeek week;
   bool stored = false;  // a row exists (written before this part, or by an earlier part)
   bool dirty = false;
 };
+using PupilWeeks = std::map<int32_t, LoadedWeek>;
+using PartWeeks = std::map<std::string, PupilWeeks, std::less<>>;
+
+// The start of the import's reads: their own statements, planned inside its transactions only
+// (see the writer's constructor).
+constexpr const char* kImportRead = "/* import */ SELECT ";
 
 // Writes marks into week rows (core/store/register_week.h) exactly as the SQLite store's writer
 // does (core/store/sqlite_import.cpp holds the rules, commented): a new mark is added, the same
@@ -46,10 +48,12 @@ struct LoadedWeek {
 // applied, any other change is an amendment.
 //
 // Two round trips per week row would hold a year's import to a few thousand rows a second, so
-// each part (up to BatchBuilder::kPartMarks marks) reads each of its pupils' stored weeks in one
-// query per pupil, lays its marks over them in memory, and writes the weeks it changed back
-// through COPY (new weeks straight into register_weeks, changed ones through a temporary table
-// and one UPDATE).
+// each part (up to BatchBuilder::kPartMarks marks) reads its pupils and their stored weeks by key
+// in one pipeline each (PgPipeline: one round trip for the part), lays its marks over them in
+// memory, and writes back through COPY: new weeks straight into register_weeks, without waiting
+// for the server (it writes them while the next part is laid), changed weeks, pupils and
+// sightings through a temporary table and one INSERT ... ON CONFLICT DO UPDATE, amendments
+// straight into theirs. A school's first import reads nothing it did not write itself.
 class PostgresImportWriter final : public ImportWriter {
  public:
   PostgresImportWriter(PgConnection& db, std::string school, int64_t now)
@@ -58,33 +62,26 @@ class PostgresImportWriter final : public ImportWriter {
         now_(now),
         tx_(db),
         findPupil_(
-            db, std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE school=$1 AND upn=$2",
+            db,
+            std::string(kImportRead) + kPupilColumns + " FROM pupils WHERE school=$1 AND upn=$2",
             "read a pupil"),
-        upsertPupil_(db,
-                     "INSERT INTO pupils(school, upn, mis_id, forename, surname, dob, year_group, "
-                     "reg_group, flags, updated_at) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON "
-                     "CONFLICT(school, upn) DO UPDATE SET mis_id=$3, forename=$4, surname=$5, "
-                     "dob=$6, year_group=$7, reg_group=$8, flags=$9, updated_at=$10",
-                     "write a pupil"),
         readWeeks_(
             db,
-            "SELECT week, codes, imports, extras FROM register_weeks WHERE school=$1 AND upn=$2 "
-            "AND week BETWEEN $3 AND $4",
+            std::string(kImportRead) +
+                "week, codes, imports, extras FROM register_weeks WHERE school=$1 AND upn=$2 "
+                "AND week BETWEEN $3 AND $4",
             "read the weeks of the register an import changes"),
-        amend_(db,
-               "INSERT INTO amendments(school, upn, date, session, old_code, new_code, old_source, "
-               "new_source, amended_at) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-               "record an amended mark"),
-        notTaken_(db,
-                  "INSERT INTO registers_not_taken(school, day, session, upn) VALUES($1,$2,$3,$4) "
-                  "ON CONFLICT DO NOTHING",
-                  "record a register not taken"),
-        taken_(db,
-               "DELETE FROM registers_not_taken WHERE school=$1 AND day=$2 AND session=$3 AND "
-               "upn=$4",
-               "record a register taken"),
+        markNotTaken_(
+            db,
+            "INSERT INTO registers_not_taken(school, day, session, upn) VALUES($1,$2,$3,$4) "
+            "ON CONFLICT DO NOTHING",
+            "record a register not taken"),
+        markTaken_(db,
+                   "DELETE FROM registers_not_taken WHERE school=$1 AND day=$2 AND session=$3 AND "
+                   "upn=$4",
+                   "record a register taken"),
         readRoll_(db,
-                  std::string("SELECT ") + kOnRollColumns +
+                  std::string(kImportRead) + kOnRollColumns +
                       " FROM on_roll WHERE school=$1 AND upn=$2 ORDER BY admitted",
                   "read a pupil's on-roll periods"),
         writeRoll_(db,
@@ -98,13 +95,32 @@ class PostgresImportWriter final : public ImportWriter {
                      "old_reason, new_reason, old_destination, new_destination, change, source, "
                      "changed_at) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
                      "record a change to an on-roll period"),
-        importOf_(db, "SELECT source, imported_at, priority FROM imports WHERE school=$1 AND id=$2",
+        importOf_(db,
+                  std::string(kImportRead) +
+                      "source, imported_at, priority FROM imports WHERE school=$1 AND id=$2",
                   "read which import wrote a mark") {
     lockSchoolForWriting(db_, school_);
+    // The statistics know nothing of what this transaction writes: a school's register may hold
+    // a few rows when its year's file comes in, and a read prepared then is planned, and its plan
+    // kept, as a scan of the whole table, once per pupil as the table grows (quadratic: checked
+    // with EXPLAIN). Every read here is by key, so the planner is told to use the key, for this
+    // transaction only; the reads' statements are the import's own (kImportRead), so no plan made
+    // elsewhere is reused. JIT off with it: a plan made to avoid a scan it cannot (the temporary
+    // tables') carries a cost that would set JIT compiling a two-line INSERT.
+    db_.exec("SET LOCAL enable_seqscan = off; SET LOCAL jit = off",
+             "tell the planner to read by key");
     PgStatement any(db_, "SELECT EXISTS(SELECT 1 FROM on_roll WHERE school=$1)",
                     "look for on-roll data");
     any.bind(1, school_);
     hasRoll_ = any.step() && any.integer(0) != 0;
+    PgStatement weeks(db_, "SELECT EXISTS(SELECT 1 FROM register_weeks WHERE school=$1)",
+                      "look for the school's register");
+    weeks.bind(1, school_);
+    weeksAtStart_ = weeks.step() && weeks.integer(0) != 0;
+    PgStatement pupils(db_, "SELECT EXISTS(SELECT 1 FROM pupils WHERE school=$1)",
+                       "look for the school's pupils");
+    pupils.bind(1, school_);
+    pupilsAtStart_ = pupils.step() && pupils.integer(0) != 0;
   }
 
   void add(const ImportBatch& part, ImportOutcome& outcome) override {
@@ -112,23 +128,37 @@ class PostgresImportWriter final : public ImportWriter {
       throw StoreError("refusing a batch with problems: " + part.problems.front().str());
     if (importId_ == 0) open(part);
     for (const auto& pupil : part.pupils) named_.push_back(pupil.upn);
-    for (const auto& mark : part.marks)
-      if (named_.empty() || named_.back() != mark.upn) named_.push_back(mark.upn);
-    savePupils(part, outcome);
+    // Where each run of one pupil's marks starts (and one past the end).
+    std::vector<std::size_t> runs;
+    for (std::size_t i = 0; i < part.marks.size(); ++i)
+      if (i == 0 || part.marks[i].upn != part.marks[i - 1].upn) {
+        runs.push_back(i);
+        named_.push_back(part.marks[i].upn);
+      }
+    runs.push_back(part.marks.size());
     saveOnRoll(part, outcome);
     saveTotals(part);
-    if (part.marks.empty()) return;
-    loadWeeks(part);
-    LoadedWeek* week = nullptr;  // the last mark's: a pupil's marks mostly come together
-    const Mark* previous = nullptr;
-    for (const auto& mark : part.marks) {
-      Date monday = mark.date.monday();
-      if (!previous || previous->upn != mark.upn || previous->date.monday() != monday)
-        week = &weeks_[WeekKey{mark.upn, monday.days()}];
-      apply(mark, monday, *week, outcome);
-      previous = &mark;
+    if (!part.marks.empty()) {
+      loadWeeks(part, runs);
+      for (std::size_t r = 0; r + 1 < runs.size(); ++r) {
+        auto& pupilWeeks = weeks_[part.marks[runs[r]].upn];
+        LoadedWeek* week = nullptr;  // the last mark's
+        int32_t weekOf = 0;
+        for (std::size_t i = runs[r]; i < runs[r + 1]; ++i) {
+          const auto& mark = part.marks[i];
+          Date monday = mark.date.monday();
+          if (!week || weekOf != monday.days()) {
+            weekOf = monday.days();
+            week = &pupilWeeks[weekOf];
+          }
+          apply(mark, monday, *week, outcome);
+        }
+      }
     }
-    saveWeeks();
+    // The pupils after the marks: in a first import the server is still writing the part
+    // before's weeks (saveWeeks) while the marks are laid, and this is the first wait for it.
+    savePupils(part, outcome);
+    if (!part.marks.empty()) saveWeeks(&part.marks.back().upn);
   }
 
   void commit(const ImportBatch& summary, ImportOutcome& outcome) override {
@@ -161,6 +191,7 @@ class PostgresImportWriter final : public ImportWriter {
           .bind(4, value)
           .bind(5, now_)
           .run();
+    saveWeeks(nullptr);  // the weeks held back from the last part
     saveSightings(summary.source);
     tx_.commit();
   }
@@ -202,65 +233,116 @@ class PostgresImportWriter final : public ImportWriter {
   // rows its marks can fall in (and a few they do not, left untouched). One read per pupil, by
   // the key's leading columns: a list of pupils in one statement is planned from statistics
   // that say "empty" during a school's first import, and scanned every week written so far.
-  void loadWeeks(const ImportBatch& part) {
-    weeks_.clear();
+  // The reads go in one pipeline (one round trip for the part), and a school that had no
+  // register when the import began (its first import) has only the weeks this import wrote:
+  // only its pupils already written are read. The weeks of the last part's last pupil were held
+  // back (saveWeeks) and are newer than any stored: in a file sorted by pupil, the one a part
+  // boundary cuts is read from nowhere.
+  void loadWeeks(const ImportBatch& part, const std::vector<std::size_t>& runs) {
+    weeks_ = std::move(heldBack_);
+    heldBack_.clear();
     std::vector<std::string_view> upns;
-    int32_t first = part.marks.front().date.monday().days(), last = first;
+    Date first = part.marks.front().date, last = first;
     for (const auto& mark : part.marks) {
-      if (upns.empty() || upns.back() != mark.upn) upns.push_back(mark.upn);
-      first = std::min(first, mark.date.monday().days());
-      last = std::max(last, mark.date.monday().days());
+      first = std::min(first, mark.date);
+      last = std::max(last, mark.date);
     }
+    for (std::size_t r = 0; r + 1 < runs.size(); ++r) upns.push_back(part.marks[runs[r]].upn);
     std::sort(upns.begin(), upns.end());
     upns.erase(std::unique(upns.begin(), upns.end()), upns.end());
-    for (auto upn : upns) {
-      readWeeks_.bind(1, school_).bindView(2, upn);
-      readWeeks_.bind(3, int64_t{first}).bind(4, int64_t{last});
-      while (readWeeks_.step()) {
-        auto& week = weeks_[WeekKey{std::string(upn), static_cast<int32_t>(readWeeks_.integer(0))}];
-        week.week =
-            RegisterWeek::decode(readWeeks_.blob(1), readWeeks_.blob(2), readWeeks_.blob(3));
-        week.stored = true;
+    PgPipeline reads(db_, [&](PgStatement& read, std::size_t tag) {
+      PupilWeeks* pupilWeeks = nullptr;
+      while (read.step()) {
+        if (!pupilWeeks) pupilWeeks = &weeks_[std::string(upns[tag])];
+        auto [at, added] = pupilWeeks->try_emplace(static_cast<int32_t>(read.integer(0)));
+        if (!added) continue;  // held back: what this import made of it
+        at->second.week = RegisterWeek::decode(read.blob(1), read.blob(2), read.blob(3));
+        at->second.stored = true;
       }
-      readWeeks_.reset();
+    });
+    for (std::size_t i = 0; i < upns.size(); ++i) {
+      if (!weeksAtStart_ && !written_.count(upns[i])) continue;
+      readWeeks_.bind(1, school_).bindView(2, upns[i]);
+      readWeeks_.bind(3, int64_t{first.monday().days()}).bind(4, int64_t{last.monday().days()});
+      reads.queue(readWeeks_, i);
     }
+    reads.sync();
   }
 
-  void saveWeeks() {
+  // Writes the part's changes: registers (not) taken, amendments, changed weeks (through a
+  // temporary table and one INSERT ... ON CONFLICT DO UPDATE, whose plan is a key lookup per row
+  // whatever the statistics say), then the new weeks by COPY, which the server writes while the
+  // next part is read and laid (copyInAsync). The weeks of `holdBack`, the part's last pupil,
+  // are kept for the next part, where that pupil's marks most likely go on (nullptr: none).
+  void saveWeeks(const std::string* holdBack) {
+    if (holdBack) {
+      if (auto held = weeks_.find(*holdBack); held != weeks_.end())
+        heldBack_.insert(weeks_.extract(held));
+    } else {
+      weeks_.merge(heldBack_);
+    }
+    if (!notTaken_.empty()) {
+      PgPipeline writes(db_);
+      for (const auto& change : notTaken_) {
+        auto& statement = change.now ? markNotTaken_ : markTaken_;
+        statement.bind(1, school_).bind(2, int64_t{change.day});
+        statement.bind(3, static_cast<int64_t>(change.session)).bindView(4, *change.upn);
+        writes.queue(statement);
+      }
+      writes.sync();
+      notTaken_.clear();
+    }
+    if (amended_.rows() > 0) {
+      db_.copyIn(
+          "COPY amendments(school, upn, date, session, old_code, new_code, old_source, "
+          "new_source, amended_at) FROM STDIN (FORMAT binary)",
+          amended_.finish(), "record the amended marks");
+      amended_ = PgCopyRows();
+    }
     PgCopyRows added, changed;
-    for (const auto& [key, week] : weeks_) {
-      if (!week.dirty) continue;
-      auto& rows = week.stored ? changed : added;
-      rows.row(6);
-      rows.bytes(school_);
-      rows.bytes(key.upn);
-      rows.integer(key.monday);
-      rows.bytes(week.week.codesBlob());
-      rows.bytes(week.week.importsBlob());
-      rows.bytes(week.week.extrasText());
+    for (const auto& [upn, pupilWeeks] : weeks_) {
+      bool wroteNew = false;
+      for (const auto& [monday, week] : pupilWeeks) {
+        if (!week.dirty) continue;
+        auto& rows = week.stored ? changed : added;
+        rows.row(6);
+        rows.bytes(school_);
+        rows.bytes(upn);
+        rows.integer(monday);
+        week.week.writeCodes(rows.field(RegisterWeek::kSlots));
+        week.week.writeImports(rows.field(RegisterWeek::kSlots * 4));
+        rows.bytes(week.week.extrasText());
+        wroteNew |= !week.stored;
+      }
+      if (wroteNew && !weeksAtStart_) written_.insert(upn);
     }
     weeks_.clear();
+    if (changed.rows() > 0) {
+      upsertThrough("import_weeks", "register_weeks", changed,
+                    "(school, upn, week) DO UPDATE SET codes=EXCLUDED.codes, "
+                    "imports=EXCLUDED.imports, extras=EXCLUDED.extras",
+                    "write the changed weeks of the register");
+    }
     if (added.rows() > 0)
-      db_.copyIn(
+      db_.copyInAsync(
           "COPY register_weeks(school, upn, week, codes, imports, extras) FROM STDIN (FORMAT "
           "binary)",
           added.finish(), "write the new weeks of the register");
-    if (changed.rows() == 0) return;
-    db_.exec(
-        "CREATE TEMP TABLE IF NOT EXISTS changed_weeks(school text COLLATE \"C\", upn text "
-        "COLLATE \"C\", week integer, codes bytea, imports bytea, extras text) ON COMMIT DELETE "
-        "ROWS",
-        "make the table the changed weeks of the register go through");
-    db_.copyIn(
-        "COPY changed_weeks(school, upn, week, codes, imports, extras) FROM STDIN (FORMAT binary)",
-        changed.finish(), "send the changed weeks of the register");
-    // Counted, so the UPDATE looks each one up by key rather than reading the whole register.
-    db_.exec("ANALYZE changed_weeks", "count the changed weeks of the register");
-    db_.exec(
-        "UPDATE register_weeks w SET codes=c.codes, imports=c.imports, extras=c.extras FROM "
-        "changed_weeks c WHERE w.school=c.school AND w.upn=c.upn AND w.week=c.week; TRUNCATE "
-        "changed_weeks",
-        "write the changed weeks of the register");
+  }
+
+  // Rows in the column order of `table` written through a temporary table like it: COPY in, then
+  // one INSERT ... ON CONFLICT `conflict` (its plan reads the temporary table and looks each row
+  // up by the key: no join for the planner to get wrong).
+  void upsertThrough(const std::string& temp, const std::string& table, PgCopyRows& rows,
+                     const std::string& conflict, std::string_view purpose) {
+    if (made_.insert(temp).second)
+      db_.exec(
+          "CREATE TEMP TABLE IF NOT EXISTS " + temp + " (LIKE " + table + ") ON COMMIT DELETE ROWS",
+          purpose);
+    db_.copyIn("COPY " + temp + " FROM STDIN (FORMAT binary)", rows.finish(), purpose);
+    db_.exec("INSERT INTO " + table + " SELECT * FROM " + temp + " ON CONFLICT " + conflict +
+                 "; TRUNCATE " + temp,
+             purpose);
   }
 
   void apply(const Mark& mark, Date monday, LoadedWeek& week, ImportOutcome& outcome) {
@@ -293,10 +375,16 @@ class PostgresImportWriter final : public ImportWriter {
                                                        std::string(old.str()), was.source});
         return;
       }
-      amend_.bind(1, school_).bindView(2, upn).bind(3, mark.date.iso());
-      amend_.bind(4, static_cast<int64_t>(mark.session)).bindView(5, old.str());
-      amend_.bindView(6, mark.code.str()).bind(7, was.source).bindView(8, mark.source);
-      amend_.bind(9, now_).run();
+      amended_.row(9);
+      amended_.bytes(school_);
+      amended_.bytes(upn);
+      amended_.bytes(mark.date.iso());
+      amended_.integer(static_cast<int32_t>(mark.session));
+      amended_.bytes(old.str());
+      amended_.bytes(mark.code.str());
+      amended_.bytes(was.source);
+      amended_.bytes(mark.source);
+      amended_.bigint(now_);
       if (old.isNotTaken()) notTakenChanged(mark, false);
       ++outcome.marks_amended;
     } else {
@@ -311,10 +399,9 @@ class PostgresImportWriter final : public ImportWriter {
     week.dirty = true;
   }
 
+  // Written with the part's weeks (saveWeeks): reads still run while the marks are laid.
   void notTakenChanged(const Mark& mark, bool nowNotTaken) {
-    auto& statement = nowNotTaken ? notTaken_ : taken_;
-    statement.bind(1, school_).bind(2, int64_t{mark.date.days()});
-    statement.bind(3, static_cast<int64_t>(mark.session)).bindView(4, mark.upn).run();
+    notTaken_.push_back(NotTaken{nowNotTaken, mark.date.days(), mark.session, &mark.upn});
     notTakenDelta_ += nowNotTaken ? 1 : -1;
   }
 
@@ -375,39 +462,77 @@ class PostgresImportWriter final : public ImportWriter {
     }
   }
 
+  // The part's pupils read in one pipeline, merged, and the changed ones written in another.
   void savePupils(const ImportBatch& batch, ImportOutcome& outcome) {
-    for (const auto& incoming : batch.pupils) {
-      findPupil_.bind(1, school_).bind(2, incoming.upn);
-      std::optional<Pupil> existing;
-      if (findPupil_.step()) existing = readPupil(findPupil_);
-      findPupil_.reset();
+    if (batch.pupils.empty()) return;
+    std::vector<std::optional<Pupil>> stored(batch.pupils.size());
+    PgPipeline reads(db_, [&](PgStatement& read, std::size_t i) {
+      if (read.step()) stored[i] = readPupil(read);
+    });
+    for (std::size_t i = 0; i < batch.pupils.size(); ++i) {
+      const auto& upn = batch.pupils[i].upn;
+      if (!pupilsAtStart_ && !pupilsWritten_.count(upn)) continue;  // none stored but ours
+      findPupil_.bind(1, school_).bindView(2, upn);
+      reads.queue(findPupil_, i);
+    }
+    reads.sync();
+    // A pupil named twice in a part: the second record is laid over the first.
+    std::unordered_map<std::string_view, Pupil> earlier;
+    std::vector<std::string_view> order;  // the changed pupils
+    for (std::size_t i = 0; i < batch.pupils.size(); ++i) {
+      const auto& incoming = batch.pupils[i];
+      auto before = earlier.find(incoming.upn);
+      const std::optional<Pupil>& existing =
+          before != earlier.end() ? std::optional<Pupil>(before->second) : stored[i];
       auto [merged, changed, repaired] = mergePupil(existing, incoming, batch.has_flags);
       if (!repaired.empty())
         namedLogger("store")->warn("pupil {}: {} from {} not valid UTF-8; stored with U+FFFD",
                                    maskUpn(merged.upn), repaired, batch.source);
       if (!changed) continue;
-      upsertPupil_.bind(1, school_).bind(2, merged.upn).bind(3, merged.mis_id);
-      upsertPupil_.bind(4, merged.forename).bind(5, merged.surname);
-      if (merged.dob)
-        upsertPupil_.bind(6, merged.dob->iso());
-      else
-        upsertPupil_.bindNull(6);
-      upsertPupil_.bind(7, merged.year_group).bind(8, merged.reg_group);
-      upsertPupil_.bind(9, int64_t{packFlags(merged.flags)}).bind(10, now_).run();
       ++(existing ? outcome.pupils_updated : outcome.pupils_added);
+      if (earlier.insert_or_assign(incoming.upn, std::move(merged)).second)
+        order.push_back(incoming.upn);
     }
+    if (order.empty()) return;
+    PgCopyRows rows;  // in the table's column order
+    for (auto upn : order) {
+      const auto& p = earlier.at(upn);
+      rows.row(10);
+      rows.bytes(school_);
+      rows.bytes(p.upn);
+      rows.bytes(p.mis_id);
+      rows.bytes(p.forename);
+      rows.bytes(p.surname);
+      p.dob ? rows.bytes(p.dob->iso()) : rows.null();
+      rows.bytes(p.year_group);
+      rows.bytes(p.reg_group);
+      rows.integer(static_cast<int32_t>(packFlags(p.flags)));
+      rows.bigint(now_);
+      if (!pupilsAtStart_) pupilsWritten_.insert(p.upn);
+    }
+    upsertThrough("import_pupils", "pupils", rows,
+                  "(school, upn) DO UPDATE SET mis_id=EXCLUDED.mis_id, "
+                  "forename=EXCLUDED.forename, surname=EXCLUDED.surname, dob=EXCLUDED.dob, "
+                  "year_group=EXCLUDED.year_group, reg_group=EXCLUDED.reg_group, "
+                  "flags=EXCLUDED.flags, updated_at=EXCLUDED.updated_at",
+                  "write the pupils");
   }
 
   void saveSightings(const std::string& source) {
     if (named_.empty()) return;
     std::sort(named_.begin(), named_.end());
     named_.erase(std::unique(named_.begin(), named_.end()), named_.end());
-    PgStatement seen(db_,
-                     "INSERT INTO roll_seen(school, upn, source, seen_at) VALUES($1,$2,$3,$4) ON "
-                     "CONFLICT(school, upn, source) DO UPDATE SET seen_at=$4",
-                     "record who the import named");
-    for (const auto& upn : named_)
-      seen.bind(1, school_).bind(2, upn).bind(3, source).bind(4, now_).run();
+    PgCopyRows seen;
+    for (const auto& upn : named_) {
+      seen.row(4);
+      seen.bytes(school_);
+      seen.bytes(upn);
+      seen.bytes(source);
+      seen.bigint(now_);
+    }
+    upsertThrough("import_seen", "roll_seen", seen,
+                  "(school, upn, source) DO UPDATE SET seen_at=EXCLUDED.seen_at",
+                  "record who the import named");
     PgStatement listed(db_,
                        "INSERT INTO roll_listings(school, source, listed_at) VALUES($1,$2,$3) ON "
                        "CONFLICT DO NOTHING",
@@ -420,7 +545,7 @@ class PostgresImportWriter final : public ImportWriter {
   std::string school_;
   int64_t now_;
   PgTransaction tx_;
-  PgStatement findPupil_, upsertPupil_, readWeeks_, amend_, notTaken_, taken_;
+  PgStatement findPupil_, readWeeks_, markNotTaken_, markTaken_;
   PgStatement readRoll_, writeRoll_, rollChanged_, importOf_;
   std::unordered_map<uint32_t, ImportInfo> imports_;
   bool hasRoll_ = false, rollLoaded_ = false;
@@ -429,7 +554,20 @@ class PostgresImportWriter final : public ImportWriter {
   std::vector<OnRollPeriod> roll_;
   uint32_t importId_ = 0;
   int priority_ = 0;
-  std::map<WeekKey, LoadedWeek> weeks_;
+  PartWeeks weeks_;
+  struct NotTaken {
+    bool now;  // not taken now (else taken now)
+    int32_t day;
+    Session session;
+    const std::string* upn;  // the part's mark's
+  };
+  std::vector<NotTaken> notTaken_;  // a part's registers (not) taken, written with its weeks
+  PgCopyRows amended_;              // a part's amended marks, likewise
+  PartWeeks heldBack_;              // the last part's last pupil's (see saveWeeks)
+  bool weeksAtStart_ = true, pupilsAtStart_ = true;
+  std::set<std::string, std::less<>> written_;        // the pupils given new weeks (see loadWeeks)
+  std::set<std::string, std::less<>> pupilsWritten_;  // likewise, in a school with no pupils
+  std::set<std::string> made_;                        // the temporary tables made
   int64_t marksDelta_ = 0, notTakenDelta_ = 0;
 };
 

@@ -15,19 +15,24 @@ Code codeOfSlot(uint8_t code) {
   return Code::fromIndex(static_cast<uint8_t>(code - 1)).value_or(Code::notTaken());
 }
 
+void RegisterWeek::writeCodes(char* out) const {
+  for (const auto& slot : slots) *out++ = static_cast<char>(slot.code);
+}
+
+void RegisterWeek::writeImports(char* out) const {
+  for (const auto& slot : slots)
+    for (int b = 0; b < 4; ++b) *out++ = static_cast<char>((slot.import >> (8 * b)) & 0xFF);
+}
+
 std::string RegisterWeek::codesBlob() const {
   std::string blob(kSlots, '\0');
-  for (int i = 0; i < kSlots; ++i)
-    blob[static_cast<std::size_t>(i)] = static_cast<char>(slots[i].code);
+  writeCodes(blob.data());
   return blob;
 }
 
 std::string RegisterWeek::importsBlob() const {
   std::string blob(kSlots * 4, '\0');
-  for (int i = 0; i < kSlots; ++i)
-    for (int b = 0; b < 4; ++b)
-      blob[static_cast<std::size_t>(i) * 4 + static_cast<std::size_t>(b)] =
-          static_cast<char>((slots[i].import >> (8 * b)) & 0xFF);
+  writeImports(blob.data());
   return blob;
 }
 

@@ -34,6 +34,9 @@ struct RegisterWeek {
   // Column values of a register_weeks row.
   std::string codesBlob() const;
   std::string importsBlob() const;
+  // The same written in place: kSlots bytes of codes, kSlots * 4 of import ids.
+  void writeCodes(char* out) const;
+  void writeImports(char* out) const;
   std::string extrasText() const;
   static RegisterWeek decode(std::string_view codes, std::string_view imports,
                              std::string_view extras);
