@@ -67,6 +67,8 @@ bool parseBenchOptions(int argc, char** argv, BenchOptions& options) {
       options.postgres = argv[++i];
     else if (a == "--keep")
       options.keep = true;
+    else if (a == "--reimport")
+      options.reimport = true;
     else
       return false;
   }

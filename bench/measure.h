@@ -25,6 +25,8 @@ struct BenchOptions {
   int events = 0;
   std::filesystem::path dir;
   bool keep = false;
+  // ingest: then the same register again with 1% of its marks amended (a later export)
+  bool reimport = false;
   // ingest: also into PostgreSQL at this URI (a schema of its own, dropped after)
   std::string postgres;
   // delivery: the sandbox's answer time, its 503s and lost answers (percent of requests), and
