@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 namespace markbridge {
 namespace {
@@ -20,18 +19,31 @@ constexpr const char* kRestoreAdvice =
   throw StoreDamaged("the store file " + path + " " + what + kRestoreAdvice);
 }
 
-// Refuses an existing file that is empty or not SQLite at all (cheap: every open does it).
-void checkStoreHeader(const std::string& path) {
+// Refuses an existing file that is empty (cheap: every open does it). Looks at the size alone:
+// Linux drops every POSIX lock a process holds on a file when it closes any descriptor to it,
+// so a descriptor of our own on the store would drop the lock the service's open connection
+// holds, and another process closing the store would then remove the log the service writes.
+void checkStoreSize(const std::string& path) {
   std::error_code error;
   auto size = std::filesystem::file_size(path, error);
   if (error) return;  // no file yet: a new store
   if (size == 0) damaged(path, "is empty (0 bytes): it was truncated or never written");
-  std::ifstream in(path, std::ios::binary);
+}
+
+// Refuses a file that is not SQLite at all, reading its header through SQLite's own descriptor
+// (see checkStoreSize for why never one of ours). Closes `db` before it throws.
+void checkStoreHeader(sqlite3* db, const std::string& path) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods == nullptr)
+    return;  // an in-memory store
   char header[16] = {};
-  in.read(header, sizeof header);
-  if (in.gcount() != sizeof header ||
-      std::string_view(header, sizeof header) != std::string_view("SQLite format 3\0", 16))
-    damaged(path, "is not a Markbridge store (it does not start with the SQLite header)");
+  int rc = file->pMethods->xRead(file, header, sizeof header, 0);
+  if (rc == SQLITE_OK &&
+      std::string_view(header, sizeof header) == std::string_view("SQLite format 3\0", 16))
+    return;
+  sqlite3_close(db);
+  damaged(path, "is not a Markbridge store (it does not start with the SQLite header)");
 }
 
 // A new store is made whole under a temporary name and then linked into place, so a store file
@@ -165,7 +177,7 @@ bool SqliteStatement::isNull(int column) const {
 }
 
 SqliteDb::SqliteDb(const std::string& path) {
-  checkStoreHeader(path);
+  checkStoreSize(path);
   std::error_code missing;
   if (path != ":memory:" && !std::filesystem::exists(path, missing)) createStoreFile(path);
   if (sqlite3_open_v2(path.c_str(), &db_,
@@ -175,11 +187,12 @@ SqliteDb::SqliteDb(const std::string& path) {
     sqlite3_close(db_);
     throw StoreError("cannot open store " + path + ": " + message);
   }
+  checkStoreHeader(db_, path);
   sqlite3_busy_timeout(db_, 10000);
 }
 
 void verifyStoreFile(const std::string& path) {
-  checkStoreHeader(path);
+  checkStoreSize(path);
   std::error_code error;
   if (!std::filesystem::exists(path, error)) return;
   sqlite3* db = nullptr;
@@ -189,6 +202,7 @@ void verifyStoreFile(const std::string& path) {
     sqlite3_close(db);
     damaged(path, "cannot be opened (" + message + ")");
   }
+  checkStoreHeader(db, path);
   sqlite3_busy_timeout(db, 10000);
   std::string found;
   sqlite3_stmt* check = nullptr;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/app/sync_lock.h"
+#include "core/store/store.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
 
@@ -70,6 +71,24 @@ struct CliFixture : ::testing::Test {
 };
 
 }  // namespace
+
+// Linux drops every POSIX lock a process holds on a file when it closes ANY descriptor to that
+// file. The service opens its store again while its own connection is open (each admin API
+// request, a reload); when that open read the file's header through a descriptor of its own,
+// the service lost its lock, and the next `markbridge status` to close believed it was the
+// store's last reader: it removed the write-ahead log under the running service, whose later
+// commits went to a deleted file, and the store was destroyed when the service stopped.
+TEST_F(CliFixture, AStatusWhileTheServiceHoldsTheStoreNeverRemovesTheServicesLog) {
+  ASSERT_EQ(run({"sync", "--config", "markbridge.json"}).exit_code, 0);
+  auto path = (dir.path() / "register.db").string();
+  auto service = openSqliteStore(path);      // the running service's connection
+  { auto request = openSqliteStore(path); }  // an admin API request's, opened and closed
+  ASSERT_TRUE(std::filesystem::exists(path + "-wal"));
+  auto status = run({"status", "--config", "markbridge.json"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_TRUE(std::filesystem::exists(path + "-wal"))
+      << "`status` removed the log the service still writes to";
+}
 
 TEST_F(CliFixture, SyncDeliversTheNotificationOnceAndASecondSyncSendsNothing) {
   auto first = run({"sync", "--config", "markbridge.json"});
