@@ -1,6 +1,7 @@
 #include "core/store/sqlite_schema.h"
 
 #include <string>
+#include <utility>
 
 #include "core/store/sqlite_import.h"
 
@@ -168,14 +169,20 @@ void migrateSqliteSchema(SqliteDb& db, int upTo) {
   db.exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
       "PRAGMA mmap_size=268435456;");
-  for (;;) {
-    Transaction tx(db);
+  auto upToDate = [&db, upTo] {
     SqliteStatement version(db.handle(), "PRAGMA user_version");
     version.step();
     auto current = static_cast<std::size_t>(version.integer(0));
-    version.reset();
-    if (current >= std::size(kMigrations) || current >= static_cast<std::size_t>(upTo))
-      return;  // the guard rolls back the empty transaction
+    return std::pair{
+        current, current >= std::size(kMigrations) || current >= static_cast<std::size_t>(upTo)};
+  };
+  // A store already up to date is only read: `status` opening it while a sync writes does not
+  // queue behind the sync's write transaction.
+  if (upToDate().second) return;
+  for (;;) {
+    Transaction tx(db);
+    auto [current, done] = upToDate();
+    if (done) return;  // the guard rolls back the empty transaction
     db.exec(kMigrations[current]);
     if (current + 1 == 4) convertMarksToWeeks(db);
     db.exec("PRAGMA user_version = " + std::to_string(current + 1));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/app/sync_lock.h"
+#include "core/store/sqlite_db.h"
 #include "core/store/store.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
@@ -88,6 +89,17 @@ TEST_F(CliFixture, AStatusWhileTheServiceHoldsTheStoreNeverRemovesTheServicesLog
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_TRUE(std::filesystem::exists(path + "-wal"))
       << "`status` removed the log the service still writes to";
+}
+
+// `status` only reads: opening a store that needs no migration takes no write lock, so it
+// answers while a sync holds a write transaction instead of failing with "locked".
+TEST_F(CliFixture, StatusAnswersWhileASyncIsWriting) {
+  ASSERT_EQ(run({"sync", "--config", "markbridge.json"}).exit_code, 0);
+  SqliteDb sync((dir.path() / "register.db").string());
+  sync.exec("BEGIN IMMEDIATE");
+  auto status = run({"status", "--config", "markbridge.json"});
+  sync.exec("ROLLBACK");
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
 }
 
 TEST_F(CliFixture, SyncDeliversTheNotificationOnceAndASecondSyncSendsNothing) {
