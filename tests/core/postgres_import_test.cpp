@@ -144,6 +144,19 @@ Import laterImport() {
   return import;
 }
 
+// The import is refused whole, its error saying what it was doing and the server's reason.
+void expectRefused(Store& store, const Import& import, const std::string& doing,
+                   const std::string& reason) {
+  try {
+    outcomeOf(store, import, 100);
+    ADD_FAILURE() << "the import was not refused";
+  } catch (const PostgresError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find(doing), std::string::npos) << message;
+    EXPECT_NE(message.find(reason), std::string::npos) << message;
+  }
+}
+
 class PostgresImport : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -200,15 +213,8 @@ TEST_F(PostgresImport, ANewWeeksCopyTheServerRefusesUndoesTheWholeImport) {
                  "CREATE TRIGGER refuse BEFORE INSERT ON register_weeks FOR EACH ROW EXECUTE "
                  "FUNCTION refuse();",
              "install the refusing trigger");
-  try {
-    outcomeOf(*postgres, firstImport(), 100);
-    FAIL() << "the import was not refused";
-  } catch (const PostgresError& e) {
-    std::string message = e.what();
-    EXPECT_NE(message.find("could not write the new weeks of the register"), std::string::npos)
-        << message;
-    EXPECT_NE(message.find("no space left (test)"), std::string::npos) << message;
-  }
+  expectRefused(*postgres, firstImport(), "could not write the new weeks of the register",
+                "no space left (test)");
   auto status = postgres->status();
   EXPECT_EQ(status.pupils, 0);
   EXPECT_EQ(status.marks, 0);
@@ -227,14 +233,8 @@ TEST_F(PostgresImport, AStatementRefusedInAPipelineUndoesTheImportAndTheConnecti
       "'refused (test)'; END $$; CREATE TRIGGER refuse BEFORE INSERT ON registers_not_taken FOR "
       "EACH ROW EXECUTE FUNCTION refuse();",
       "install the refusing trigger");
-  try {
-    outcomeOf(*postgres, firstImport(), 100);
-    FAIL() << "the import was not refused";
-  } catch (const PostgresError& e) {
-    std::string message = e.what();
-    EXPECT_NE(message.find("could not record a register not taken"), std::string::npos) << message;
-    EXPECT_NE(message.find("refused (test)"), std::string::npos) << message;
-  }
+  expectRefused(*postgres, firstImport(), "could not record a register not taken",
+                "refused (test)");
   EXPECT_EQ(postgres->status().marks, 0);
   admin.exec("DROP TRIGGER refuse ON registers_not_taken", "drop the refusing trigger");
   EXPECT_EQ(outcomeOf(*postgres, firstImport(), 200), outcomeOf(*sqlite, firstImport(), 200));
