@@ -28,6 +28,7 @@
 
 #include "connectors/common/https_client.h"
 #include "connectors/common/secret.h"
+#include "core/app/console/console.h"
 #include "core/app/service.h"
 
 namespace markbridge {
@@ -221,6 +222,7 @@ struct AdminApi::Impl {
   HeadDeadlines deadlines;
   Poco::ThreadPool pool{2, kWorkers + 2};
   std::unique_ptr<Poco::Net::TCPServer> tcp;
+  std::unique_ptr<Console> console;  // when service.console_users_file is set
 
   Impl(Service& s) : service(s) {}
   void handle(HTTPServerRequest& request, HTTPServerResponse& response);
@@ -314,6 +316,13 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
   Poco::URI uri(request.getURI());
   const std::string& path = uri.getPath();
   const std::string& method = request.getMethod();
+  // The web console: people log in with their own names (core/app/console/console.h).
+  if (path == "/console" || path.starts_with("/console/")) {
+    if (console) return console->handle(request, response);
+    return send(response, HTTPResponse::HTTP_NOT_FOUND,
+                "The console is not set up: set service.console_users_file (docs/console.md).\n",
+                "text/plain; charset=utf-8");
+  }
   auto figures = service.figures();
   if (path == "/health" && method == "GET") {
     // Degraded is still 200: the process is alive and a restart would not help; what a person
@@ -436,6 +445,8 @@ AdminApi::AdminApi(Service& service, const ServiceConfig& config)
         "admin_token_file): " +
         error);
   impl_->token = *token;
+  if (!config.console_users_file.empty())
+    impl_->console = std::make_unique<Console>(service, config, service.config().base_dir);
   Poco::Net::SocketAddress address(config.admin_bind, static_cast<uint16_t>(config.admin_port));
   if (!config.admin_cert.empty()) {
     initialiseTls();

@@ -9,6 +9,8 @@
 //   POST /sync                   a sync now (409 while one is running)
 //   GET  /outbox?state=dead      outbox items
 //   POST /outbox/{seq}/retry     a dead letter back to pending
+//   /console/...                 the web console, when service.console_users_file is set:
+//                                people log in with their own names (console/console.h)
 // A missing or wrong token gets 401 with WWW-Authenticate: Bearer; a bad request 400. Idle and
 // slow clients are cut off (see kHeadDeadline in admin_api.cpp) so /health always answers.
 

@@ -58,6 +58,19 @@ std::unique_ptr<Store> Service::openStore() const {
   return openConfiguredStore(store);
 }
 
+GatewayConfig Service::config() const {
+  std::lock_guard lock(gatewayMutex_);
+  return gateway_->config();
+}
+
+void Service::outboxChanged() {
+  {
+    std::lock_guard wakeLock(wakeMutex_);
+    outboxChanged_ = true;
+  }
+  wake_.notify_all();
+}
+
 uint16_t Service::adminPort() const {
   return admin_ ? admin_->port() : 0;
 }
@@ -133,9 +146,15 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
     log->error("{}: sync failed: {}", why, e.what());
   }
   std::lock_guard lock(figuresMutex_);
+  auto remember = [&] {
+    auto& recent = figures_.recent_syncs;
+    recent.insert(recent.begin(), londonTime(now) + ": " + figures_.last_sync);
+    if (recent.size() > ServiceFigures::kRecentSyncs) recent.resize(ServiceFigures::kRecentSyncs);
+  };
   if (report.skipped) {
     ++figures_.syncs_skipped;
     figures_.last_sync = why + ": skipped, another sync was running";
+    remember();
     return report;
   }
   failed ? ++figures_.syncs_failed : ++figures_.syncs_ok;
@@ -143,8 +162,21 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
   figures_.last_sync_at = now;
   if (failed) {
     figures_.last_sync = why + ": failed";
+    remember();
     return report;
   }
+  std::map<std::string, SourceFigures> read;
+  for (const auto& i : report.imports) {
+    auto& f = read[i.source];
+    f.at = now;
+    ++f.inputs;
+    f.rows += i.rows;
+    if (!i.problems.empty()) {
+      ++f.refused;
+      f.problems += static_cast<int>(i.problems.size());
+    }
+  }
+  for (auto& [source, f] : read) figures_.sources[source] = f;
   figures_.sinks = sinks;
   std::map<std::string, bool> sourceOk;
   for (const auto& i : report.imports) {
@@ -164,6 +196,7 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
   figures_.last_sync = why + ": " + std::to_string(report.evaluation.new_events) + " new events, " +
                        std::to_string(report.delivery.delivered) + " delivered, " +
                        std::to_string(report.delivery.pending_left) + " pending";
+  remember();
   log->info("{}", figures_.last_sync);
   return report;
 }
