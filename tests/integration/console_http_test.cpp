@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -331,4 +332,25 @@ TEST_F(ConsoleHttp, TheUserCommandTakesThePasswordFromStandardInputOnly) {
   EXPECT_EQ(login("pat", "a-long-password-9").second.size(), 64u);
   EXPECT_EQ(run("", "remove pat").first, 0);
   EXPECT_EQ(postLogin("pat", "a-long-password-9").status, 401);
+}
+
+TEST(ConsoleCheck, CheckRefusesAUsersFileOthersCanReadAndWarnsWhenItIsEmpty) {
+  test::TempDir dir;
+  dir.write("calendar.json", test::autumnCalendarJson());
+  dir.write(
+      "markbridge.json",
+      test::schoolConfig(
+          {{"service", {{"admin_token_env", "MB_ADMIN_TOKEN"}, {"console_users_file", "users"}}}})
+          .dump());
+  std::map<std::string, std::string> env = {{"MB_ADMIN_TOKEN", "a-long-admin-token-123456"}};
+  auto none = test::runMarkbridge({"check", "--config", "markbridge.json"}, env, dir.path());
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_NE(none.out.find("no console users yet"), std::string::npos) << none.out;
+  writeConsoleUsers(dir / "users",
+                    {{"sam", ConsoleRole::Technician, hashPassword("pw", ScryptCost{1024, 8, 1})}});
+  ::chmod((dir / "users").c_str(), 0644);
+  auto open = test::runMarkbridge({"check", "--config", "markbridge.json"}, env, dir.path());
+  EXPECT_EQ(open.exit_code, 2);
+  EXPECT_NE(open.err.find("$.service.console_users_file"), std::string::npos) << open.err;
+  EXPECT_NE(open.err.find("chmod 600"), std::string::npos) << open.err;
 }
