@@ -83,6 +83,13 @@ details{margin:.25rem 0}
 pre{white-space:pre-wrap;word-break:break-word;background:#f3f2f1;padding:.5rem;margin:.25rem 0}
 .filters{display:flex;flex-wrap:wrap;gap:1rem;margin:.5rem 0}
 footer{padding:1rem 1.5rem;border-top:1px solid #b1b4b6;color:#4a4f54}
+td p{margin:0 0 .25rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.5rem}
+dt{font-weight:700}
+dd{margin:0}
+.filters a[aria-current]{font-weight:700;text-decoration-thickness:3px}
+.problem h2{margin-top:.25rem}
+code{font-family:ui-monospace,Menlo,Consolas,monospace}
 )CSS";
   return css;
 }

@@ -272,7 +272,7 @@ std::string outboxPage(Service& service, Store& store, const ConsoleViewer& view
       detail += "<p>Next attempt " + e(utcMs(item.next_attempt_at)) + "</p>";
     if (item.state != OutboxState::Delivered && !item.last_error.empty())
       detail += "<p>" + e(outside(item.last_error)) + "</p>";
-    if (!item.response.empty())
+    if (!item.response.empty() && item.state != OutboxState::Delivered)
       detail += "<details><summary>The destination's answer</summary><pre>" +
                 e(outside(item.response)) + "</pre></details>";
     std::string actions;
