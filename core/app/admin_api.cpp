@@ -446,7 +446,7 @@ AdminApi::AdminApi(Service& service, const ServiceConfig& config)
         error);
   impl_->token = *token;
   if (!config.console_users_file.empty())
-    impl_->console = std::make_unique<Console>(service, config, service.config().base_dir);
+    impl_->console = std::make_unique<Console>(service, config, service.config()->base_dir);
   Poco::Net::SocketAddress address(config.admin_bind, static_cast<uint16_t>(config.admin_port));
   if (!config.admin_cert.empty()) {
     initialiseTls();

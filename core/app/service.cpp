@@ -33,6 +33,7 @@ std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
 Service::Service(std::filesystem::path configFile, Clock& clock)
     : configFile_(std::move(configFile)), clock_(clock) {
   gateway_ = openConfigured(configFile_);
+  config_ = std::make_shared<const GatewayConfig>(gateway_->config());
   const auto& svc = gateway_->config().service;
   configureLogging(gateway_->config().log_level, svc.log_file.string());
 }
@@ -47,8 +48,8 @@ std::filesystem::path Service::storePath() const {
 std::unique_ptr<Store> Service::openStore() const {
   GatewayConfig store;  // the store's settings only
   {
-    std::lock_guard lock(gatewayMutex_);
-    const auto& config = gateway_->config();
+    auto running = config();  // not the gateway's lock: a sync holds it while it runs
+    const auto& config = *running;
     store.school = config.school;
     store.store_path = config.store_path;
     store.store_postgresql = config.store_postgresql;
@@ -58,9 +59,9 @@ std::unique_ptr<Store> Service::openStore() const {
   return openConfiguredStore(store);
 }
 
-GatewayConfig Service::config() const {
-  std::lock_guard lock(gatewayMutex_);
-  return gateway_->config();
+std::shared_ptr<const GatewayConfig> Service::config() const {
+  std::lock_guard lock(configMutex_);
+  return config_;
 }
 
 void Service::outboxChanged() {
@@ -103,6 +104,10 @@ void Service::doReload() {
     auto fresh = openConfigured(configFile_);
     std::lock_guard lock(gatewayMutex_);
     gateway_ = std::move(fresh);
+    {
+      std::lock_guard configLock(configMutex_);
+      config_ = std::make_shared<const GatewayConfig>(gateway_->config());
+    }
     log->info("configuration reloaded from {}", configFile_.string());
     // A reload is how a fixed token or certificate is taken up: a sink paused for its
     // credentials is resumed now, its waiting items due at once.

@@ -73,8 +73,9 @@ class Service {
   // A connection of its own to the configured store (SQLite or PostgreSQL), for reads.
   std::unique_ptr<markbridge::Store> openStore() const;
   const std::filesystem::path& configFile() const { return configFile_; }
-  // A copy of the configuration running now (reloads replace it).
-  GatewayConfig config() const;
+  // The configuration running now (a reload replaces it; this one stays as it is). It never
+  // waits for a sync, as reads of the store through openStore() do not.
+  std::shared_ptr<const GatewayConfig> config() const;
   // The outbox was changed by hand (a retry in the console): look again at what is due now.
   void outboxChanged();
   Clock& clock() const { return clock_; }
@@ -94,6 +95,8 @@ class Service {
   Clock& clock_;
   std::unique_ptr<Gateway> gateway_;
   mutable std::mutex gatewayMutex_;  // the gateway (and its store connection) is one thread's
+  mutable std::mutex configMutex_;
+  std::shared_ptr<const GatewayConfig> config_;  // the gateway's, for readers (configMutex_)
   mutable std::mutex figuresMutex_;
   ServiceFigures figures_;
   std::mutex wakeMutex_;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/app/console/console_html.h"
+#include "core/app/console/console_pages.h"
 #include "core/app/console/console_sessions.h"
 #include "core/app/console/console_users.h"
 #include "core/app/console/password_hash.h"
@@ -168,4 +169,21 @@ TEST(ConsoleUsersFile, AFileOthersCanReadOrABadLineIsRefusedNamingIt) {
   EXPECT_TRUE(userNameProblem("bad name"));
   EXPECT_TRUE(userNameProblem("a:b"));
   EXPECT_FALSE(userNameProblem("j.smith@school-1"));
+}
+
+TEST(ConsoleHtml, ADestinationsAnswerHasThePupilBlankedForATechnician) {
+  Pupil pupil;
+  pupil.upn = "B801200005001";
+  pupil.forename = "Zoë";
+  pupil.surname = "O'Brien";
+  std::string answer =
+      R"({"error":"pupil B801200005001 (Zoë O'Brien, O'Brien Zoë) is not on our roll"})";
+  auto shown = blankPupilIn(answer, pupil.upn, pupil);
+  EXPECT_EQ(shown.find("B801200005001"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("Zoë"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("O'Brien"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("B...5001 ([name] [name], [name] [name]) is not on our roll"),
+            std::string::npos)
+      << shown;
+  EXPECT_EQ(blankPupilIn("no pupil here", pupil.upn, std::nullopt), "no pupil here");
 }

@@ -3,6 +3,10 @@
 // throttling, roles (no pupil name served to the technician), retry from the console, the audit
 // log and the users CLI.
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -64,11 +68,14 @@ struct ConsoleHttp : ::testing::Test {
     dir.write("register.csv", csv);
     dir.write("calendar.json", test::autumnCalendarJson());
     auto certs = test::certsDir();
+    // A held delivery attempt lasts until the test releases it (beyond the test client's 30 s).
+    auto la = test::laSink(server->baseUrl());
+    la["timeout_ms"] = 120000;
     dir.write(
         "markbridge.json",
         test::schoolConfig(
             {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-             {"sinks", nlohmann::json::array({test::laSink(server->baseUrl())})},
+             {"sinks", nlohmann::json::array({la})},
              {"service",
               {{"admin_port", 0},
                {"port_file", "admin.port"},
@@ -199,6 +206,21 @@ TEST_F(ConsoleHttp, APostWithoutTheCsrfTokenIsRefusedAndARetryWithItIsDelivered)
   EXPECT_EQ(deadSeq(), 0);
   auto page = send("GET", done.location, "", session);
   EXPECT_NE(page.body.find("is back to pending"), std::string::npos);
+}
+
+TEST_F(ConsoleHttp, PagesAnswerWhileADeliveryIsInFlight) {
+  auto [session, csrf] = login("officer", "officer-password-1");
+  sandbox::Faults hold;
+  hold.hold = 1;  // the retried notification waits at the sandbox until released
+  server->setFaults(hold);
+  auto seq = std::to_string(deadSeq());
+  EXPECT_EQ(send("POST", "/console/outbox/" + seq + "/retry", "csrf=" + csrf, session).status, 303);
+  ASSERT_TRUE(test::waitUntil([&] { return server->holding() == 1; }));
+  // The service is delivering (it holds the gateway): the console still answers.
+  for (const char* path : {"/console/", "/console/outbox", "/console/login"})
+    EXPECT_EQ(send("GET", path, "", session).status, 200) << path;
+  server->release();
+  EXPECT_TRUE(test::waitUntil([&] { return server->received().size() == 2; }));
 }
 
 TEST_F(ConsoleHttp, FailedLoginsAreThrottledAlikeForKnownAndUnknownNames) {
@@ -353,4 +375,35 @@ TEST(ConsoleCheck, CheckRefusesAUsersFileOthersCanReadAndWarnsWhenItIsEmpty) {
   EXPECT_EQ(open.exit_code, 2);
   EXPECT_NE(open.err.find("$.service.console_users_file"), std::string::npos) << open.err;
   EXPECT_NE(open.err.find("chmod 600"), std::string::npos) << open.err;
+}
+
+TEST(ConsoleTls, WithoutTlsTheConsoleServesNothingBeyondThisMachine) {
+  test::TempDir dir;
+  dir.write("calendar.json", test::autumnCalendarJson());
+  dir.write("markbridge.json", test::schoolConfig({{"service",
+                                                    {{"admin_port", 0},
+                                                     {"admin_bind", "0.0.0.0"},
+                                                     {"port_file", "admin.port"},
+                                                     {"admin_token_env", "MB_ADMIN_TOKEN"},
+                                                     {"console_users_file", "users"}}}})
+                                   .dump());
+  writeConsoleUsers(dir / "users",
+                    {{"sam", ConsoleRole::Technician, hashPassword("pw", ScryptCost{1024, 8, 1})}});
+  pid_t pid = test::spawnMarkbridge({"run", "--config", "markbridge.json"},
+                                    {{"MB_ADMIN_TOKEN", "a-long-admin-token-123456"}}, dir.path(),
+                                    dir / "service.out", dir / "service.out");
+  ASSERT_TRUE(test::waitUntil([&] { return std::filesystem::exists(dir / "admin.port"); }));
+  int port = 0;
+  std::ifstream(dir / "admin.port") >> port;
+  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<uint16_t>(port));
+  Poco::Net::HTTPRequest request("GET", "/console/login", Poco::Net::HTTPMessage::HTTP_1_1);
+  session.sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  std::string body;
+  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  EXPECT_EQ(response.getStatus(), Poco::Net::HTTPResponse::HTTP_FORBIDDEN);
+  EXPECT_NE(body.find("The console needs TLS"), std::string::npos) << body;
+  EXPECT_EQ(body.find("<form"), std::string::npos);  // no login form to type a password into
 }

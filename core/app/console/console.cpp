@@ -100,7 +100,7 @@ struct Console::Impl {
         dummyHash(hashPassword(randomToken())) {}
 
   int64_t now() { return service.clock().nowMs(); }
-  std::string school() { return service.config().school.name; }
+  std::string school() { return service.config()->school.name; }
 
   void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& body,
             const std::string& type = "text/html; charset=utf-8") {

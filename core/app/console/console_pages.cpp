@@ -65,9 +65,9 @@ int quarantined(const GatewayConfig& config, const std::string& source) {
   return 0;
 }
 
-// Blanks a pupil's UPN and names in text from outside (a destination's answer, an error) for a
-// viewer who may not see pupils.
-std::string blankPupil(std::string text, const std::string& upn, const std::optional<Pupil>& p) {
+}  // namespace
+
+std::string blankPupilIn(std::string text, const std::string& upn, const std::optional<Pupil>& p) {
   auto replaceAll = [&](const std::string& what, const std::string& with) {
     if (what.size() < 2) return;
     for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
@@ -81,11 +81,10 @@ std::string blankPupil(std::string text, const std::string& upn, const std::opti
   return text;
 }
 
-}  // namespace
-
 std::string overviewPage(Service& service, Store& store, const ConsoleViewer& viewer,
                          int64_t nowMs) {
-  auto config = service.config();
+  auto running = service.config();
+  const auto& config = *running;
   auto figures = service.figures();
   bool pupils = maySeePupils(viewer.role);
   std::string html;
@@ -200,7 +199,8 @@ std::string overviewPage(Service& service, Store& store, const ConsoleViewer& vi
 
 std::string outboxPage(Service& service, Store& store, const ConsoleViewer& viewer,
                        const OutboxFilter& filter, const std::string& notice, int64_t nowMs) {
-  auto config = service.config();
+  auto running = service.config();
+  const auto& config = *running;
   bool pupils = maySeePupils(viewer.role);
   bool change = mayChange(viewer.role);
   std::string html;
@@ -261,7 +261,7 @@ std::string outboxPage(Service& service, Store& store, const ConsoleViewer& view
     std::string who = maskUpn(item.upn);
     if (pupils && pupil) who = pupil->forename + " " + pupil->surname + " (" + who + ")";
     auto outside = [&](const std::string& text) {
-      return pupils ? text : blankPupil(text, item.upn, pupil);
+      return pupils ? text : blankPupilIn(text, item.upn, pupil);
     };
     std::string state = stateName(item.state);
     std::string detail;

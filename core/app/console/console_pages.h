@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/app/console/console_users.h"
+#include "core/domain/pupil.h"
 #include "core/outbox/outbox_item.h"
 
 namespace markbridge {
@@ -34,6 +35,11 @@ struct OutboxFilter {
 // that may change things. `notice` is shown above (already plain text, escaped here).
 std::string outboxPage(Service& service, Store& store, const ConsoleViewer& viewer,
                        const OutboxFilter& filter, const std::string& notice, int64_t nowMs);
+
+// `text` from outside (a destination's answer, an error) for a viewer who may not see pupils: the
+// pupil's UPN masked (B...5001), their forename and surname replaced by "[name]".
+std::string blankPupilIn(std::string text, const std::string& upn,
+                         const std::optional<Pupil>& pupil);
 
 // The login page; `problem` (plain text) above the form when a login failed.
 std::string loginPage(const std::string& school, const std::string& csrf,
