@@ -81,23 +81,23 @@ std::string lower(std::string text) {
 
 struct Console::Impl {
   Service& service;
-  std::filesystem::path usersFile;
+  std::filesystem::path users_file;
   bool tls = false;
   bool servable = false;  // TLS, or bound to a loopback address
   ConsoleAudit audit;
   std::mutex mutex;  // sessions and throttle
   SessionBook sessions;
   LoginThrottle throttle;
-  std::string dummyHash;  // checked for an unknown name, so it costs what a known one does
+  std::string dummy_hash;  // checked for an unknown name, so it costs what a known one does
 
   Impl(Service& s, const ServiceConfig& c, const std::filesystem::path& baseDir)
       : service(s),
-        usersFile(c.console_users_file),
+        users_file(c.console_users_file),
         tls(!c.admin_cert.empty()),
         servable(tls || isLoopbackAddress(c.admin_bind)),
         audit(c.console_audit_log.is_relative() ? baseDir / c.console_audit_log
                                                 : c.console_audit_log),
-        dummyHash(hashPassword(randomToken())) {}
+        dummy_hash(hashPassword(randomToken())) {}
 
   int64_t now() { return service.clock().nowMs(); }
   std::string school() { return service.config()->school.name; }
@@ -130,7 +130,7 @@ struct Console::Impl {
   }
 
   std::optional<ConsoleUser> findUser(const std::string& name) {
-    for (auto& u : readConsoleUsers(usersFile))
+    for (auto& u : readConsoleUsers(users_file))
       if (u.name == name) return u;
     return std::nullopt;
   }
@@ -181,7 +181,7 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
                  "service log says why).",
                  name);
   }
-  bool ok = verifyPassword(password, user ? user->password_hash : dummyHash) && user;
+  bool ok = verifyPassword(password, user ? user->password_hash : dummy_hash) && user;
   std::lock_guard lock(mutex);
   if (!ok) {
     throttle.failed(key, address, now());
@@ -221,7 +221,7 @@ void Console::Impl::outboxAction(HTTPServerRequest& request, HTTPServerResponse&
 void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& response,
                           const std::string& id) {
   Poco::URI uri(request.getURI());
-  const std::string path = uri.getPath();
+  const std::string& path = uri.getPath();
   const std::string method = request.getMethod();
   std::optional<ConsoleSession> session;
   {
@@ -319,7 +319,7 @@ Console::~Console() = default;
 
 void Console::handle(HTTPServerRequest& request, HTTPServerResponse& response) {
   Poco::URI uri(request.getURI());
-  const std::string path = uri.getPath();
+  const std::string& path = uri.getPath();
   if (path == "/console/style.css") {
     response.set("Cache-Control", "max-age=3600");
     response.setContentType("text/css; charset=utf-8");

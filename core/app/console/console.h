@@ -11,15 +11,13 @@
 // `markbridge check` holds the admin API to). Sessions, CSRF and throttling: console_sessions.h;
 // roles: console_users.h; the audit log: console_audit.h.
 
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
 #include <memory>
 #include <string>
 
 #include "core/app/gateway_config.h"
-
-namespace Poco::Net {
-class HTTPServerRequest;
-class HTTPServerResponse;
-}  // namespace Poco::Net
 
 namespace markbridge {
 
