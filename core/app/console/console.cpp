@@ -160,7 +160,9 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
     return fresh(HTTPResponse::HTTP_FORBIDDEN,
                  "The form had expired or came from elsewhere: please log in again.", name);
   }
-  std::string key = lower(name);
+  // A user name is at most 64 characters: a longer one is throttled by its first 65 (so a stream
+  // of long made-up names cannot fill the service's memory).
+  std::string key = lower(name.substr(0, 65));
   {
     std::lock_guard lock(mutex);
     if (!throttle.allowed(key, address, now())) {

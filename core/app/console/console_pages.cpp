@@ -1,5 +1,7 @@
 #include "core/app/console/console_pages.h"
 
+#include <Poco/URI.h>
+
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -16,6 +18,13 @@ namespace {
 
 std::string e(std::string_view text) {
   return escapeHtml(text);
+}
+
+// A value for a link's query, percent-encoded, then escaped for the attribute.
+std::string q(const std::string& value) {
+  std::string encoded;
+  Poco::URI::encode(value, "&=+?#/;", encoded);
+  return escapeHtml(encoded);
 }
 
 std::string age(int64_t fromMs, int64_t nowMs) {
@@ -171,7 +180,7 @@ std::string overviewPage(Service& service, Store& store, const ConsoleViewer& vi
       reason += "; tried again from " + londonTime(health.paused_until / 1000);
     html += "<tr><th scope=\"row\">" + e(sink) + "</th><td>" + sinkBadge(health.state) +
             "</td><td class=\"n\">" + std::to_string(o.pending) + "</td><td class=\"n\">" +
-            (o.dead ? "<a href=\"/console/outbox?state=dead&amp;sink=" + e(sink) + "\">" +
+            (o.dead ? "<a href=\"/console/outbox?state=dead&amp;sink=" + q(sink) + "\">" +
                           std::to_string(o.dead) + "</a>"
                     : "0") +
             "</td><td>" + e(oldest) + "</td><td>" + e(reason) + "</td></tr>\n";
@@ -212,7 +221,7 @@ std::string outboxPage(Service& service, Store& store, const ConsoleViewer& view
       "<th scope=\"col\" class=\"n\">Dead</th><th scope=\"col\" class=\"n\">Discarded</th>"
       "<th scope=\"col\">Oldest pending</th></tr></thead><tbody>\n";
   for (const auto& s : store.outboxBySink())
-    html += "<tr><th scope=\"row\"><a href=\"/console/outbox?sink=" + e(s.sink) + "\">" +
+    html += "<tr><th scope=\"row\"><a href=\"/console/outbox?sink=" + q(s.sink) + "\">" +
             e(s.sink) + "</a></th><td class=\"n\">" + std::to_string(s.pending) +
             "</td><td class=\"n\">" + std::to_string(s.delivered) + "</td><td class=\"n\">" +
             std::to_string(s.retries) + "</td><td class=\"n\">" + std::to_string(s.dead) +
@@ -225,7 +234,7 @@ std::string outboxPage(Service& service, Store& store, const ConsoleViewer& view
     std::string href = "/console/outbox";
     std::string query;
     if (!state.empty()) query += "state=" + state;
-    if (!filter.sink.empty()) query += (query.empty() ? "" : "&amp;") + ("sink=" + e(filter.sink));
+    if (!filter.sink.empty()) query += (query.empty() ? "" : "&amp;") + ("sink=" + q(filter.sink));
     if (!query.empty()) href += "?" + query;
     bool current = (filter.state ? stateName(*filter.state) : std::string()) == state;
     return "<li><a href=\"" + href + "\"" + (current ? " aria-current=\"true\"" : "") + ">" +
