@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "core/app/command_support.h"
 #include "core/app/console/console_html.h"
@@ -76,18 +77,11 @@ int quarantined(const GatewayConfig& config, const std::string& source) {
 
 }  // namespace
 
-std::string blankPupilIn(std::string text, const std::string& upn, const std::optional<Pupil>& p) {
-  auto replaceAll = [&](const std::string& what, const std::string& with) {
-    if (what.size() < 2) return;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size()))
-      text.replace(at, what.size(), with);
-  };
-  replaceAll(upn, maskUpn(upn));
-  if (p) {
-    replaceAll(p->forename, "[name]");
-    replaceAll(p->surname, "[name]");
-  }
-  return text;
+std::string outcomeOnly(const std::string& text) {
+  static const std::regex http("HTTP [0-9]{3}");
+  std::smatch match;
+  std::string said = std::regex_search(text, match, http) ? match[0].str() : "no HTTP answer";
+  return said + " (" + std::string(kAskForTheAnswer) + ")";
 }
 
 std::string overviewPage(Service& service, Store& store, const ConsoleViewer& viewer,
@@ -103,8 +97,16 @@ std::string overviewPage(Service& service, Store& store, const ConsoleViewer& vi
             " The service is doing its job: nothing needs a person now.</p>\n";
   } else {
     html += "<div class=\"problem\"><h2>Needs attention</h2><ul>";
-    for (const auto& c : concerns)
+    for (auto c : concerns) {
+      // A paused sink's concern quotes the destination's answer, which may name pupils.
+      if (!pupils)
+        for (const auto& [sink, h] : figures.sinks)
+          if (!h.reason.empty())
+            for (auto at = c.problem.find(h.reason); at != std::string::npos;
+                 at = c.problem.find(h.reason, at + 1))
+              c.problem.replace(at, h.reason.size(), outcomeOnly(h.reason));
       html += "<li>" + e(c.problem) + ". <strong>What to do:</strong> " + e(c.action) + "</li>";
+    }
     html += "</ul></div>\n";
   }
 
@@ -175,7 +177,10 @@ std::string overviewPage(Service& service, Store& store, const ConsoleViewer& vi
     if (auto h = figures.sinks.find(sink); h != figures.sinks.end()) health = h->second;
     const auto& o = bySink[sink];
     std::string oldest = o.oldest_pending_at ? age(o.oldest_pending_at, nowMs) + " old" : "-";
-    std::string reason = health.reason.empty() ? "-" : health.reason;
+    // The destination's answer may name pupils: a technician gets its HTTP status only.
+    std::string reason = health.reason.empty() ? "-"
+                         : pupils              ? health.reason
+                                               : outcomeOnly(health.reason);
     if (health.paused_until)
       reason += "; tried again from " + londonTime(health.paused_until / 1000);
     html += "<tr><th scope=\"row\">" + e(sink) + "</th><td>" + sinkBadge(health.state) +
@@ -269,9 +274,6 @@ std::string outboxPage(Service& service, Store& store, const ConsoleViewer& view
                            : "?";
     std::string who = maskUpn(item.upn);
     if (pupils && pupil) who = pupil->forename + " " + pupil->surname + " (" + who + ")";
-    auto outside = [&](const std::string& text) {
-      return pupils ? text : blankPupilIn(text, item.upn, pupil);
-    };
     std::string state = stateName(item.state);
     std::string detail;
     if (!item.reference.empty()) detail += "<p>Reference " + e(item.reference) + "</p>";
@@ -279,11 +281,13 @@ std::string outboxPage(Service& service, Store& store, const ConsoleViewer& view
       detail += "<p>Delivered " + e(utcMs(item.finished_at)) + "</p>";
     if (item.state == OutboxState::Pending && item.next_attempt_at)
       detail += "<p>Next attempt " + e(utcMs(item.next_attempt_at)) + "</p>";
+    // The destination's answer and the error quoting it may name any pupil, in any spelling or
+    // escape: a role that may not see pupils gets the HTTP status only, never the text.
     if (item.state != OutboxState::Delivered && !item.last_error.empty())
-      detail += "<p>" + e(outside(item.last_error)) + "</p>";
-    if (!item.response.empty() && item.state != OutboxState::Delivered)
-      detail += "<details><summary>The destination's answer</summary><pre>" +
-                e(outside(item.response)) + "</pre></details>";
+      detail += "<p>" + e(pupils ? item.last_error : outcomeOnly(item.last_error)) + "</p>";
+    if (pupils && !item.response.empty() && item.state != OutboxState::Delivered)
+      detail += "<details><summary>The destination's answer</summary><pre>" + e(item.response) +
+                "</pre></details>";
     std::string actions;
     auto form = [&](const char* action, const char* label, const char* css) {
       return "<form class=\"inline\" method=\"post\" action=\"/console/outbox/" +

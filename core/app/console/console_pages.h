@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/app/console/console_users.h"
 #include "core/domain/pupil.h"
@@ -36,10 +37,12 @@ struct OutboxFilter {
 std::string outboxPage(Service& service, Store& store, const ConsoleViewer& viewer,
                        const OutboxFilter& filter, const std::string& notice, int64_t nowMs);
 
-// `text` from outside (a destination's answer, an error) for a viewer who may not see pupils: the
-// pupil's UPN masked (B...5001), their forename and surname replaced by "[name]".
-std::string blankPupilIn(std::string text, const std::string& upn,
-                         const std::optional<Pupil>& pupil);
+// For a viewer who may not see pupils, instead of a destination's answer or a failure quoting it
+// (which may name any pupil, in capitals or \u-escaped): its HTTP status only ("HTTP 422", or
+// "no HTTP answer"), and who can read the answer.
+inline constexpr std::string_view kAskForTheAnswer =
+    "ask the attendance officer or DSL to read the answer";
+std::string outcomeOnly(const std::string& text);
 
 // The login page; `problem` (plain text) above the form when a login failed.
 std::string loginPage(const std::string& school, const std::string& csrf,
