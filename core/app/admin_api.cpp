@@ -49,6 +49,8 @@ constexpr int kWorkers = 16;
 constexpr int kQueued = 256;
 constexpr auto kHeadDeadline = std::chrono::milliseconds(2000);
 constexpr auto kCrowdedHeadDeadline = std::chrono::milliseconds(250);
+// A console form (at most 8 KiB) must then arrive whole within this, however it trickles in.
+constexpr auto kBodyDeadline = std::chrono::milliseconds(2000);
 
 void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& body,
           const std::string& type = "application/json") {
@@ -160,6 +162,16 @@ class HeadDeadlines {
     if (it->second.fd >= 0) ::close(it->second.fd);
     watched_.erase(it);
   }
+  // The head has arrived; the body must follow by `within` from now.
+  void rearm(uint64_t id, std::chrono::milliseconds within) {
+    std::lock_guard lock(mutex_);
+    auto it = watched_.find(id);
+    if (it == watched_.end()) return;
+    auto now = std::chrono::steady_clock::now();
+    it->second.started = now;
+    it->second.deadline = now + within;
+    wake_.notify_all();
+  }
   // At shutdown: every connection still waiting for its request is cut now.
   void cutAll() {
     std::lock_guard lock(mutex_);
@@ -212,7 +224,16 @@ void requestArrived() {
   tWatch = 0;
 }
 
+// A console request with a body: its connection stays watched until the body is read.
+void bodyExpected() {
+  if (tDeadlines && tWatch) tDeadlines->rearm(tWatch, kBodyDeadline);
+}
+
 }  // namespace
+
+void requestBodyRead() {
+  requestArrived();
+}
 
 struct AdminApi::Impl {
   Service& service;
@@ -234,9 +255,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   explicit Handler(AdminApi::Impl& api) : api_(api) {}
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    requestArrived();
+    if (request.getMethod() == "POST" && request.getURI().rfind("/console/", 0) == 0)
+      bodyExpected();  // the console reads the body (readForm), then calls requestBodyRead()
+    else
+      requestArrived();
     try {
       api_.handle(request, response);
+      requestArrived();
     } catch (const std::exception& e) {
       send(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
            nlohmann::json{{"error", e.what()}}.dump());

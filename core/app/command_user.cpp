@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <ostream>
 
@@ -76,6 +77,18 @@ int userCommand(const Args& args, std::istream& in, std::ostream& out, std::ostr
       err << "markbridge user add: '" << oneLine(name) << "': " << *problem << "\n";
       return kExitConfig;
     }
+    // Logins are throttled whatever their capitals: two users differing only in case would share
+    // a throttle (and confuse people), so the second is refused.
+    auto folded = [](std::string text) {
+      for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return text;
+    };
+    for (const auto& u : users)
+      if (u.name != name && folded(u.name) == folded(name)) {
+        err << "markbridge user add: '" << oneLine(name) << "' differs from the user '"
+            << oneLine(u.name) << "' only in capitals: use that name, or another\n";
+        return kExitConfig;
+      }
     auto role = consoleRoleFrom(args.role);
     if (!role) {
       err << "markbridge user add: --role is technician, attendance_officer, dsl or read_only\n";

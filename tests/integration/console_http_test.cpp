@@ -3,9 +3,11 @@
 // throttling, roles (no pupil name served to the technician), retry from the console, the audit
 // log and the users CLI.
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -13,10 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "connectors/common/https_client.h"
 #include "core/app/console/console_users.h"
@@ -99,10 +104,11 @@ struct ConsoleHttp : ::testing::Test {
     ASSERT_TRUE(test::waitUntil([&] { return std::filesystem::exists(dir / "admin.port"); }))
         << read(dir / "service.out");
     std::ifstream(dir / "admin.port") >> port;
-    // One dead letter: the sandbox refuses the first notification.
+    // One dead letter: the sandbox refuses the first notification, quoting its pupil.
     sandbox::Faults refuse;
     refuse.fail = 1;
     refuse.status = 422;
+    refuse.echo = true;
     server->setFaults(refuse);
     auto sync = send("POST", "/sync", "", "", "Bearer admin-secret");
     ASSERT_EQ(sync.status, 200) << sync.body;
@@ -244,6 +250,31 @@ TEST_F(ConsoleHttp, FailedLoginsAreThrottledAlikeForKnownAndUnknownNames) {
   EXPECT_EQ(postLogin("officer", "officer-password-1").status, 303);  // others are not held up
 }
 
+TEST_F(ConsoleHttp, ParallelWrongLoginsForOneNameHaveAtMostFivePasswordsChecked) {
+  // An unknown name is checked against a dummy hash at the full cost (~0.1-0.3 s), the window in
+  // which parallel guesses could all pass the throttle before the first failure was counted.
+  constexpr int kGuesses = 16;
+  std::vector<std::pair<std::string, std::string>> forms;  // csrf token, login cookie
+  for (int i = 0; i < kGuesses; ++i) {
+    auto form = send("GET", "/console/login");
+    forms.emplace_back(csrfIn(form.body), cookieValue(form.cookie));
+  }
+  std::vector<int> statuses(kGuesses);
+  std::vector<std::thread> guesses;
+  for (int i = 0; i < kGuesses; ++i)
+    guesses.emplace_back([&, i] {
+      statuses[i] =
+          send("POST", "/console/login",
+               "csrf=" + forms[i].first + "&name=nobody-here&password=guess" + std::to_string(i),
+               "mb_login=" + forms[i].second)
+              .status;
+    });
+  for (auto& g : guesses) g.join();
+  int checked = static_cast<int>(std::count(statuses.begin(), statuses.end(), 401));
+  EXPECT_LE(checked, 5);  // the rest 429 (too many failures, or too many checks at once)
+  EXPECT_GE(checked, 1);
+}
+
 TEST_F(ConsoleHttp, NoPupilNameIsServedToATechnicianOnAnyPage) {
   auto [session, csrf] = login("tech", "tech-password-1");
   std::vector<std::string> pages = {"/console/",
@@ -273,6 +304,110 @@ TEST_F(ConsoleHttp, NoPupilNameIsServedToATechnicianOnAnyPage) {
   auto seen = send("GET", "/console/outbox", "", officer).body;
   EXPECT_NE(seen.find(std::string(kForenames[0]) + " " + kSurnames[0]), std::string::npos);
   EXPECT_NE(seen.find(std::string(kForenames[1]) + " " + kSurnames[1]), std::string::npos);
+}
+
+// Every spelling of a fixture pupil's name or UPN a destination's answer could hold.
+std::vector<std::string> pupilSpellings() {
+  std::vector<std::string> all;
+  auto add = [&](std::string text) {
+    std::string upper = text, lowerText = text, escaped, escapedUpper;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto& c : lowerText) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (unsigned char c : text) {
+      char unit[8];
+      std::snprintf(unit, sizeof unit, "\\u%04x", c);
+      escaped += unit;
+      std::snprintf(unit, sizeof unit, "\\u%04X", c);
+      escapedUpper += unit;
+    }
+    for (auto& t : {text, upper, lowerText, escaped, escapedUpper}) all.push_back(t);
+  };
+  for (int p = 0; p < 2; ++p) {
+    add(kForenames[p]);
+    add(kSurnames[p]);
+    add(kUpns[p]);
+  }
+  return all;
+}
+
+TEST_F(ConsoleHttp, ATechnicianSeesNoPupilInADestinationsAnswerOrFailure) {
+  auto [tech, techCsrf] = login("tech", "tech-password-1");
+  auto officer = login("officer", "officer-password-1");
+  std::vector<std::string> pages = {"/console/", "/console/outbox", "/console/outbox?state=dead",
+                                    "/console/outbox?state=pending", "/console/outbox?sink=la"};
+  auto check = [&](const std::string& when) {
+    for (const auto& path : pages) {
+      auto page = send("GET", path, "", tech);
+      ASSERT_EQ(page.status, 200) << path;
+      for (const auto& name : pupilSpellings())
+        EXPECT_EQ(page.body.find(name), std::string::npos) << when << " " << path << " " << name;
+    }
+  };
+  // The 422's answer (a dead letter) quotes the pupil, in capitals and \u-escaped.
+  auto seen = send("GET", "/console/outbox?state=dead", "", officer.first).body;
+  ASSERT_NE(seen.find("HTTP 422"), std::string::npos) << seen;
+  ASSERT_NE(seen.find("\\u00"), std::string::npos) << seen;  // the officer reads the answer
+  check("after a 422");
+  auto dead = send("GET", "/console/outbox?state=dead", "", tech).body;
+  EXPECT_NE(dead.find("HTTP 422 (ask the attendance officer or DSL to read the answer)"),
+            std::string::npos)
+      << dead;
+  EXPECT_EQ(dead.find("The destination's answer"), std::string::npos);
+  // A 500 (retried: the sink's last failure on the overview) quoting the pupil too.
+  sandbox::Faults outage;
+  outage.fail = 1000;  // every attempt while the test looks
+  outage.status = 500;
+  outage.echo = true;
+  server->setFaults(outage);
+  auto seq = std::to_string(deadSeq());
+  ASSERT_EQ(
+      send("POST", "/console/outbox/" + seq + "/retry", "csrf=" + officer.second, officer.first)
+          .status,
+      303);
+  ASSERT_TRUE(test::waitUntil([&] {
+    return send("GET", "/console/", "", officer.first).body.find("HTTP 500: refused") !=
+           std::string::npos;
+  })) << read(dir / "service.out");
+  check("after a 500");
+  auto overview = send("GET", "/console/", "", tech).body;
+  EXPECT_NE(overview.find("HTTP 500 (ask the attendance officer or DSL to read the answer)"),
+            std::string::npos)
+      << overview;
+}
+
+TEST_F(ConsoleHttp, ClientsTricklingAFormAreCutAndHealthStillAnswers) {
+  // More clients than the API has workers, each sending a login form's head at once and its
+  // body a byte at a time: without one deadline on the whole body each would hold a worker.
+  Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "",
+                                                           "", "", Poco::Net::Context::VERIFY_NONE);
+  Poco::Net::SocketAddress address("127.0.0.1", static_cast<uint16_t>(port));
+  std::atomic<bool> done{false};
+  std::atomic<int> cut{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 20; ++i)
+    clients.emplace_back([&] {
+      try {
+        Poco::Net::SecureStreamSocket slow(address, context);
+        std::string head =
+            "POST /console/login HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            "application/x-www-form-urlencoded\r\nContent-Length: 8000\r\n\r\n";
+        slow.sendBytes(head.data(), static_cast<int>(head.size()));
+        for (int sent = 0; sent < 8000 && !done; ++sent) {
+          slow.sendBytes("a", 1);
+          // pacing: the slow client under test sends a byte a tenth of a second (not a wait)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      } catch (...) {
+        ++cut;  // cut off by the server: what it should do
+      }
+    });
+  // Each client's request is under way; /health answers all the same, and the clients are cut.
+  auto health = send("GET", "/health");
+  EXPECT_EQ(health.status, 200) << health.body;
+  EXPECT_TRUE(test::waitUntil([&] { return cut == 20; })) << cut;
+  done = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(postLogin("tech", "tech-password-1").status, 303);  // and the console still works
 }
 
 TEST_F(ConsoleHttp, AReadOnlyUserSeesTheOutboxButCannotRetry) {
@@ -307,6 +442,9 @@ TEST_F(ConsoleHttp, LogoutAndRemovalEndTheSessionAndTheAuditLogSaysWhoDidWhat) {
   std::erase_if(users, [](const ConsoleUser& u) { return u.name == "officer"; });
   writeConsoleUsers(dir / "users", users);
   EXPECT_EQ(send("GET", "/console/", "", officer).status, 303);
+  // Refusals anyone can cause (no session) are one audit line a minute per address, not one each.
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(send("POST", "/console/outbox/1/retry", "csrf=x").status, 403);
 
   std::ifstream in(dir / "console-audit.jsonl");
   std::vector<nlohmann::json> lines;
@@ -329,6 +467,10 @@ TEST_F(ConsoleHttp, LogoutAndRemovalEndTheSessionAndTheAuditLogSaysWhoDidWhat) {
   EXPECT_EQ(all.find("not-the-password"), std::string::npos);
   EXPECT_EQ(all.find(cookieValue(session)), std::string::npos);
   for (const auto& l : lines) EXPECT_TRUE(l.contains("time") && l.contains("address"));
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const auto& l) { return l["outcome"] == "no session"; }),
+            1)
+      << all;
 }
 
 TEST_F(ConsoleHttp, TheUserCommandTakesThePasswordFromStandardInputOnly) {
@@ -347,11 +489,21 @@ TEST_F(ConsoleHttp, TheUserCommandTakesThePasswordFromStandardInputOnly) {
   EXPECT_EQ(run("", "add pat --role dsl a-long-password-9").first, 2);  // never an argument
   EXPECT_EQ(run("short\\n", "add kim --role dsl").first, 2);
   EXPECT_EQ(run("a-long-password-9\\n", "add kim --role head").first, 2);
+  auto twin = run("a-long-password-9\\n", "add PAT --role dsl");
+  EXPECT_EQ(twin.first, 2);
+  EXPECT_NE(twin.second.find("only in capitals"), std::string::npos) << twin.second;
   auto list = run("", "list");
   EXPECT_NE(list.second.find("pat  dsl"), std::string::npos) << list.second;
   EXPECT_NE(list.second.find("tech  technician"), std::string::npos);
   EXPECT_EQ(read(dir / "users").find("a-long-password-9"), std::string::npos);
-  EXPECT_EQ(login("pat", "a-long-password-9").second.size(), 64u);
+  auto pat = login("pat", "a-long-password-9");
+  EXPECT_EQ(pat.second.size(), 64u);
+  // A password reset (the same name and role, a new password) ends the session the old one gave.
+  EXPECT_EQ(send("GET", "/console/", "", pat.first).status, 200);
+  EXPECT_EQ(run("another-password-7\\n", "add pat --role dsl").first, 0);
+  EXPECT_EQ(send("GET", "/console/", "", pat.first).status, 303);
+  EXPECT_EQ(postLogin("pat", "a-long-password-9").status, 401);
+  EXPECT_EQ(login("pat", "another-password-7").second.size(), 64u);
   EXPECT_EQ(run("", "remove pat").first, 0);
   EXPECT_EQ(postLogin("pat", "a-long-password-9").status, 401);
 }

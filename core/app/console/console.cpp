@@ -8,12 +8,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <istream>
 #include <map>
 #include <mutex>
 #include <regex>
+#include <semaphore>
 
+#include "core/app/admin_api.h"
 #include "core/app/console/console_audit.h"
 #include "core/app/console/console_html.h"
 #include "core/app/console/console_pages.h"
@@ -43,13 +46,16 @@ std::string cookie(const std::string& name, const std::string& value, bool expir
          (expire ? "; Max-Age=0" : "");
 }
 
-// application/x-www-form-urlencoded, at most kMaxForm bytes; nothing when longer.
+// application/x-www-form-urlencoded, at most kMaxForm bytes; nothing when longer or cut short.
 std::optional<std::map<std::string, std::string>> readForm(HTTPServerRequest& request) {
   auto length = request.getContentLength64();
   if (length < 0 || static_cast<uint64_t>(length) > kMaxForm) return std::nullopt;
   std::string body(static_cast<std::size_t>(length), '\0');
+  // The whole body within one deadline (admin_api.cpp's kBodyDeadline cuts a trickling client).
   request.stream().read(body.data(), static_cast<std::streamsize>(body.size()));
-  body.resize(static_cast<std::size_t>(request.stream().gcount()));
+  bool whole = request.stream().gcount() == length;
+  requestBodyRead();
+  if (!whole) return std::nullopt;
   std::map<std::string, std::string> form;
   std::size_t start = 0;
   while (start <= body.size()) {
@@ -88,7 +94,10 @@ struct Console::Impl {
   std::mutex mutex;  // sessions and throttle
   SessionBook sessions;
   LoginThrottle throttle;
+  std::atomic<bool> users_unreadable{false};  // warned once until it can be read again
   std::string dummy_hash;  // checked for an unknown name, so it costs what a known one does
+  static constexpr std::ptrdiff_t kVerifying = 2;  // passwords checked at once
+  std::counting_semaphore<> verifying{kVerifying};
 
   Impl(Service& s, const ServiceConfig& c, const std::filesystem::path& baseDir)
       : service(s),
@@ -129,6 +138,34 @@ struct Console::Impl {
       namedLogger("console")->warn("cannot write the console audit log {}", audit.file().string());
   }
 
+  // Refusals of requests with no session (anyone can send them): at most one audit line a minute
+  // per address, which counts the ones left out since, so the log cannot be flooded.
+  struct Quiet {
+    int64_t since = 0;
+    int left_out = 0;
+  };
+  std::map<std::string, Quiet> quiet;  // under `mutex`
+  void recordAnonymous(const HTTPServerRequest& request, const std::string& target,
+                       const std::string& outcome) {
+    std::string address = request.clientAddress().host().toString();
+    int leftOut = 0;
+    {
+      std::lock_guard lock(mutex);
+      if (quiet.size() > 10000) quiet.clear();
+      auto& q = quiet[address];
+      if (q.since && now() - q.since < 60'000) {
+        ++q.left_out;
+        return;
+      }
+      leftOut = q.left_out;
+      q = Quiet{now(), 0};
+    }
+    record(request, "", "", "refused", target,
+           outcome + (leftOut ? " (and " + std::to_string(leftOut) +
+                                    " more from this address in the minute before)"
+                              : ""));
+  }
+
   std::optional<ConsoleUser> findUser(const std::string& name) {
     for (auto& u : readConsoleUsers(users_file))
       if (u.name == name) return u;
@@ -156,28 +193,49 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
   if (!form) return fresh(HTTPResponse::HTTP_BAD_REQUEST, "That form was too large.", "");
   std::string name = (*form)["name"], password = (*form)["password"];
   if (!sameToken((*form)["csrf"], cookies.get(kLoginCookie, ""))) {
-    record(request, name, "", "refused", "/console/login", "no valid CSRF token");
+    recordAnonymous(request, "/console/login", "no valid CSRF token");
     return fresh(HTTPResponse::HTTP_FORBIDDEN,
                  "The form had expired or came from elsewhere: please log in again.", name);
   }
   // A user name is at most 64 characters: a longer one is throttled by its first 65 (so a stream
   // of long made-up names cannot fill the service's memory).
   std::string key = lower(name.substr(0, 65));
+  auto tooMany = [&] {
+    record(request, name, "", "login_throttled", "/console/login", "too many failures");
+    return fresh(HTTPResponse::HTTP_TOO_MANY_REQUESTS,
+                 "Too many failed logins for this name or from this computer: wait 15 minutes "
+                 "and try again, or ask the IT technician.",
+                 name);
+  };
   {
+    // Counted as failed before the password is checked, under the same lock: parallel guesses
+    // cannot all pass the throttle while the first are being verified. Undone on success.
     std::lock_guard lock(mutex);
-    if (!throttle.allowed(key, address, now())) {
-      record(request, name, "", "login_throttled", "/console/login", "too many failures");
-      return fresh(HTTPResponse::HTTP_TOO_MANY_REQUESTS,
-                   "Too many failed logins for this name or from this computer: wait 15 minutes "
-                   "and try again, or ask the IT technician.",
-                   name);
-    }
+    if (!throttle.allowed(key, address, now())) return tooMany();
+    throttle.failed(key, address, now());
   }
+  // At most kVerifying passwords checked at once (each costs ~0.1-0.3 s of a core and 32 MiB):
+  // the rest wait a little, then get 429.
+  if (!verifying.try_acquire_for(std::chrono::seconds(2))) {
+    std::lock_guard lock(mutex);
+    throttle.undo(key, address);
+    record(request, name, "", "login_throttled", "/console/login", "too many logins at once");
+    return fresh(HTTPResponse::HTTP_TOO_MANY_REQUESTS,
+                 "Too many logins at once: wait a few seconds and try again.", name);
+  }
+  struct Release {
+    std::counting_semaphore<>& s;
+    ~Release() { s.release(); }
+  } release{verifying};
   std::optional<ConsoleUser> user;
   try {
     user = findUser(name);
   } catch (const std::exception& error) {
     namedLogger("console")->error("console login impossible: {}", error.what());
+    {
+      std::lock_guard lock(mutex);
+      throttle.undo(key, address);
+    }
     return fresh(HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
                  "The console's users file cannot be read: the IT technician must fix it (the "
                  "service log says why).",
@@ -186,13 +244,14 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
   bool ok = verifyPassword(password, user ? user->password_hash : dummy_hash) && user;
   std::lock_guard lock(mutex);
   if (!ok) {
-    throttle.failed(key, address, now());
     record(request, name, "", "login_failed", "/console/login", "name or password not recognised");
     return fresh(HTTPResponse::HTTP_UNAUTHORIZED,
                  "That user name and password were not recognised.", name);
   }
+  throttle.undo(key, address);
   throttle.succeeded(key);
-  auto id = sessions.start(user->name, user->role, now());
+  auto id =
+      sessions.start(user->name, user->role, now(), credentialFingerprint(user->password_hash));
   record(request, user->name, std::string(toString(user->role)), "login", "/console/login", "ok");
   response.add("Set-Cookie", cookie(kSessionCookie, id));
   redirect(response, "/console/");
@@ -231,13 +290,20 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
     session = sessions.touch(id, now());
   }
   if (session) {
-    // A user removed, or given another role, since they logged in: their session ends.
+    // A user removed, given another role or a new password since they logged in: their
+    // sessions end.
     std::optional<ConsoleUser> user;
     try {
       user = findUser(session->user);
-    } catch (const std::exception&) {
+      users_unreadable = false;
+    } catch (const std::exception& error) {
+      // Everyone is logged out until the file can be read again: said once, not per request.
+      if (!users_unreadable.exchange(true))
+        namedLogger("console")->warn(
+            "the console's users file cannot be read, so every session ends: {}", error.what());
     }
-    if (!user || user->role != session->role) {
+    if (!user || user->role != session->role ||
+        credentialFingerprint(user->password_hash) != session->credential) {
       std::lock_guard lock(mutex);
       sessions.endUser(session->user);
       session.reset();
@@ -245,7 +311,7 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
   }
   if (!session) {
     if (method == "POST") {
-      record(request, "", "", "refused", path, "no session");
+      recordAnonymous(request, path, "no session");
       return send(
           response, HTTPResponse::HTTP_FORBIDDEN,
           messagePage(school(), "Logged out",
@@ -298,7 +364,9 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
                                                  "sends it within a few seconds."
                            : done == "discard" ? "Item " + item +
                                                      " is discarded: it will not be sent (Retry "
-                                                     "brings it back)."
+                                                     "brings it back; an attempt already under "
+                                                     "way that the destination accepts ends "
+                                                     "delivered)."
                            : done.ends_with("-none")
                                ? "Item " + item + " could not be changed: it was delivered " +
                                      "already or is no longer there."

@@ -51,6 +51,7 @@ a:focus,button:focus,input:focus,select:focus,summary:focus{outline:3px solid #0
 header{background:#0b0c0c;color:#fff;padding:.75rem 1.5rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:center;justify-content:space-between}
 header a{color:#fff}
 header a:visited{color:#fff}
+header a:focus,header a:visited:focus{color:#0b0c0c}
 .brand{font-weight:700;margin:0}
 nav ul{list-style:none;margin:0;padding:0;display:flex;gap:1.25rem}
 nav a[aria-current=page]{font-weight:700;text-decoration-thickness:3px}

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -24,7 +25,20 @@ bool sameToken(const std::string& a, const std::string& b) {
   return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string SessionBook::start(const std::string& user, ConsoleRole role, int64_t nowMs) {
+std::string credentialFingerprint(const std::string& passwordHash) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(passwordHash.data()), passwordHash.size(), digest);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    out += digits[digest[i] >> 4];
+    out += digits[digest[i] & 15];
+  }
+  return out;
+}
+
+std::string SessionBook::start(const std::string& user, ConsoleRole role, int64_t nowMs,
+                               const std::string& credential) {
   if (sessions_.size() >= kMaxSessions) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](auto& a, auto& b) {
       return a.second.seen_ms < b.second.seen_ms;
@@ -32,7 +46,7 @@ std::string SessionBook::start(const std::string& user, ConsoleRole role, int64_
     sessions_.erase(oldest);
   }
   auto id = randomToken();
-  sessions_[id] = ConsoleSession{user, role, randomToken(), nowMs, nowMs};
+  sessions_[id] = ConsoleSession{user, role, randomToken(), nowMs, nowMs, credential};
   return id;
 }
 
@@ -81,17 +95,32 @@ void LoginThrottle::note(Failures& failures, const std::string& key, int64_t now
 }
 
 bool LoginThrottle::allowed(const std::string& name, const std::string& address, int64_t nowMs) {
-  return recent(byName_, name, nowMs) < kFailuresPerName &&
+  return recent(byPair_, pair(name, address), nowMs) < kFailuresPerNameAndAddress &&
+         recent(byName_, name, nowMs) < kFailuresPerName &&
          recent(byAddress_, address, nowMs) < kFailuresPerAddress;
 }
 
 void LoginThrottle::failed(const std::string& name, const std::string& address, int64_t nowMs) {
+  note(byPair_, pair(name, address), nowMs);
   note(byName_, name, nowMs);
   note(byAddress_, address, nowMs);
 }
 
+void LoginThrottle::undo(const std::string& name, const std::string& address) {
+  auto takeBack = [](Failures& failures, const std::string& key) {
+    auto it = failures.find(key);
+    if (it == failures.end()) return;
+    it->second.pop_back();
+    if (it->second.empty()) failures.erase(it);
+  };
+  takeBack(byPair_, pair(name, address));
+  takeBack(byName_, name);
+  takeBack(byAddress_, address);
+}
+
 void LoginThrottle::succeeded(const std::string& name) {
   byName_.erase(name);
+  std::erase_if(byPair_, [&](const auto& e) { return e.first.rfind(name + '\n', 0) == 0; });
 }
 
 }  // namespace markbridge

@@ -5,12 +5,14 @@
 // Sessions: a random 256-bit id (64 hex characters) in an HttpOnly, Secure, SameSite=Strict
 // cookie, kept only in the service's memory (a restart logs everyone out). A session ends after
 // kIdleMs without a request or kAbsoluteMs after login, whichever comes first, at logout, and
-// when its user is removed or their role changed. Each session has its own random 256-bit CSRF
-// token, sent in every form that changes something and compared in constant time.
+// when its user is removed, their role changed or their password reset. Each session has its own
+// random 256-bit CSRF token, sent in every form that changes something and compared in constant
+// time.
 //
-// Login throttling: a user name that has failed kFailuresPerName times in the last kWindowMs, or
-// a client address that has failed kFailuresPerAddress times in it, is refused (429) until the
-// oldest of those failures leaves the window, before any password is checked; the answer is the
+// Login throttling: a user name that has failed kFailuresPerNameAndAddress times from one client
+// address in the last kWindowMs (kFailuresPerName times from anywhere), or a client address that
+// has failed kFailuresPerAddress times in it, is refused (429) until the oldest of those failures
+// leaves the window, before any password is checked; the answer is the
 // same whether the user exists or not. A successful login clears its name's failures.
 
 #include <cstdint>
@@ -34,7 +36,13 @@ struct ConsoleSession {
   std::string csrf;
   int64_t started_ms = 0;
   int64_t seen_ms = 0;
+  // A fingerprint of the user's stored password hash at login (credentialFingerprint): when the
+  // users file holds another (a password reset), the session ends.
+  std::string credential;
 };
+
+// A short SHA-256 fingerprint of a stored password hash (not the hash itself).
+std::string credentialFingerprint(const std::string& passwordHash);
 
 class SessionBook {
  public:
@@ -43,7 +51,8 @@ class SessionBook {
   static constexpr std::size_t kMaxSessions = 1000;              // the oldest goes beyond it
 
   // A new session for `user`; returns its id.
-  std::string start(const std::string& user, ConsoleRole role, int64_t nowMs);
+  std::string start(const std::string& user, ConsoleRole role, int64_t nowMs,
+                    const std::string& credential = "");
   // The live session with this id, its idle time restarted; nothing (and it is forgotten) when
   // unknown, idle too long or too old.
   std::optional<ConsoleSession> touch(const std::string& id, int64_t nowMs);
@@ -59,20 +68,30 @@ class SessionBook {
 class LoginThrottle {
  public:
   static constexpr int64_t kWindowMs = 15LL * 60 * 1000;  // 15 minutes
-  static constexpr std::size_t kFailuresPerName = 5;
+  // A name from one address is refused after 5 failures; the name from anywhere only after 50
+  // (so someone guessing from one computer cannot lock the DSL out everywhere); any names from one
+  // address after 20.
+  static constexpr std::size_t kFailuresPerNameAndAddress = 5;
+  static constexpr std::size_t kFailuresPerName = 50;
   static constexpr std::size_t kFailuresPerAddress = 20;
   static constexpr std::size_t kTracked = 10000;  // names and addresses remembered at most
 
   // Whether a login for `name` from `address` may be checked now.
   bool allowed(const std::string& name, const std::string& address, int64_t nowMs);
+  // Counts a failure. The console counts one before it checks the password (under the same lock
+  // as allowed()), so parallel guesses cannot all pass allowed() first; `undo` takes it back.
   void failed(const std::string& name, const std::string& address, int64_t nowMs);
+  void undo(const std::string& name, const std::string& address);
   void succeeded(const std::string& name);
 
  private:
   using Failures = std::map<std::string, std::deque<int64_t>>;
   static std::size_t recent(Failures& failures, const std::string& key, int64_t nowMs);
   static void note(Failures& failures, const std::string& key, int64_t nowMs);
-  Failures byName_, byAddress_;
+  static std::string pair(const std::string& name, const std::string& address) {
+    return name + '\n' + address;
+  }
+  Failures byPair_, byName_, byAddress_;
 };
 
 }  // namespace markbridge
