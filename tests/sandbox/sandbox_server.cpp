@@ -58,6 +58,10 @@ void stringsIn(const nlohmann::json& json, std::vector<std::string>& out) {
 void replyEcho(HTTPServerResponse& response, int status, const std::string& body) {
   std::vector<std::string> strings;
   stringsIn(nlohmann::json::parse(body, nullptr, false), strings);
+  // Shortest first (names and UPNs before long texts), so even a 200-character excerpt of the
+  // answer quotes the pupil.
+  std::stable_sort(strings.begin(), strings.end(),
+                   [](const auto& a, const auto& b) { return a.size() < b.size(); });
   std::string all;
   for (const auto& s : strings) all += s + " ";
   std::string upper = all;
