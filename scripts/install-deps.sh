@@ -13,6 +13,7 @@ packages=(
   systemd  # systemd-analyze: the test suite verifies scripts/systemd/markbridge.service
   libpq-dev  # the PostgreSQL store's client library (libpq)
   postgresql  # the server the tests start a throwaway cluster of (scripts/pg-test-cluster.sh)
+  chromium  # the console's browser test drives it headless (tests/console, puppeteer-core)
 )
 
 missing=()

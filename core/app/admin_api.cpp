@@ -28,6 +28,7 @@
 
 #include "connectors/common/https_client.h"
 #include "connectors/common/secret.h"
+#include "core/app/console/console.h"
 #include "core/app/service.h"
 
 namespace markbridge {
@@ -48,6 +49,8 @@ constexpr int kWorkers = 16;
 constexpr int kQueued = 256;
 constexpr auto kHeadDeadline = std::chrono::milliseconds(2000);
 constexpr auto kCrowdedHeadDeadline = std::chrono::milliseconds(250);
+// A console form (at most 8 KiB) must then arrive whole within this, however it trickles in.
+constexpr auto kBodyDeadline = std::chrono::milliseconds(2000);
 
 void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& body,
           const std::string& type = "application/json") {
@@ -159,6 +162,16 @@ class HeadDeadlines {
     if (it->second.fd >= 0) ::close(it->second.fd);
     watched_.erase(it);
   }
+  // The head has arrived; the body must follow by `within` from now.
+  void rearm(uint64_t id, std::chrono::milliseconds within) {
+    std::lock_guard lock(mutex_);
+    auto it = watched_.find(id);
+    if (it == watched_.end()) return;
+    auto now = std::chrono::steady_clock::now();
+    it->second.started = now;
+    it->second.deadline = now + within;
+    wake_.notify_all();
+  }
   // At shutdown: every connection still waiting for its request is cut now.
   void cutAll() {
     std::lock_guard lock(mutex_);
@@ -211,7 +224,16 @@ void requestArrived() {
   tWatch = 0;
 }
 
+// A console request with a body: its connection stays watched until the body is read.
+void bodyExpected() {
+  if (tDeadlines && tWatch) tDeadlines->rearm(tWatch, kBodyDeadline);
+}
+
 }  // namespace
+
+void requestBodyRead() {
+  requestArrived();
+}
 
 struct AdminApi::Impl {
   Service& service;
@@ -221,6 +243,7 @@ struct AdminApi::Impl {
   HeadDeadlines deadlines;
   Poco::ThreadPool pool{2, kWorkers + 2};
   std::unique_ptr<Poco::Net::TCPServer> tcp;
+  std::unique_ptr<Console> console;  // when service.console_users_file is set
 
   Impl(Service& s) : service(s) {}
   void handle(HTTPServerRequest& request, HTTPServerResponse& response);
@@ -232,9 +255,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   explicit Handler(AdminApi::Impl& api) : api_(api) {}
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    requestArrived();
+    if (request.getMethod() == "POST" && request.getURI().rfind("/console/", 0) == 0)
+      bodyExpected();  // the console reads the body (readForm), then calls requestBodyRead()
+    else
+      requestArrived();
     try {
       api_.handle(request, response);
+      requestArrived();
     } catch (const std::exception& e) {
       send(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR,
            nlohmann::json{{"error", e.what()}}.dump());
@@ -314,6 +341,13 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
   Poco::URI uri(request.getURI());
   const std::string& path = uri.getPath();
   const std::string& method = request.getMethod();
+  // The web console: people log in with their own names (core/app/console/console.h).
+  if (path == "/console" || path.starts_with("/console/")) {
+    if (console) return console->handle(request, response);
+    return send(response, HTTPResponse::HTTP_NOT_FOUND,
+                "The console is not set up: set service.console_users_file (docs/console.md).\n",
+                "text/plain; charset=utf-8");
+  }
   auto figures = service.figures();
   if (path == "/health" && method == "GET") {
     // Degraded is still 200: the process is alive and a restart would not help; what a person
@@ -436,6 +470,8 @@ AdminApi::AdminApi(Service& service, const ServiceConfig& config)
         "admin_token_file): " +
         error);
   impl_->token = *token;
+  if (!config.console_users_file.empty())
+    impl_->console = std::make_unique<Console>(service, config, service.config()->base_dir);
   Poco::Net::SocketAddress address(config.admin_bind, static_cast<uint16_t>(config.admin_port));
   if (!config.admin_cert.empty()) {
     initialiseTls();

@@ -9,8 +9,11 @@
 //   POST /sync                   a sync now (409 while one is running)
 //   GET  /outbox?state=dead      outbox items
 //   POST /outbox/{seq}/retry     a dead letter back to pending
+//   /console/...                 the web console, when service.console_users_file is set:
+//                                people log in with their own names (console/console.h)
 // A missing or wrong token gets 401 with WWW-Authenticate: Bearer; a bad request 400. Idle and
-// slow clients are cut off (see kHeadDeadline in admin_api.cpp) so /health always answers.
+// slow clients are cut off (see kHeadDeadline and kBodyDeadline in admin_api.cpp) so /health always
+// answers.
 
 #include <cstdint>
 #include <memory>
@@ -34,6 +37,10 @@ class AdminApi {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// A console request's body (a form) must arrive within kBodyDeadline of its head, or the
+// connection is cut: the reader calls this once it has the whole body, which ends the deadline.
+void requestBodyRead();
 
 // The /metrics text for these figures and the store's outbox.
 std::string prometheusText(const struct ServiceFigures& figures,

@@ -22,7 +22,7 @@ Args parseArgs(const std::vector<std::string>& argv) {
         {"--config", &args.config}, {"--source", &args.source}, {"--policy", &args.policy},
         {"--state", &args.state},   {"--sink", &args.sink},     {"--compare", &args.compare},
         {"--from", &args.from},     {"--to", &args.to},         {"--format", &args.format},
-        {"--out", &args.out}};
+        {"--out", &args.out},       {"--role", &args.role}};
     if (auto option = valued.find(a); option != valued.end()) {
       if (i + 1 >= argv.size()) {
         args.error = a + " needs a value";

@@ -24,6 +24,7 @@ struct Args {
   std::string from, to;  // backtest --from --to
   std::string format;    // backtest --format text|csv|html
   std::string out;       // backtest --out FILE
+  std::string role;      // user add --role
   bool dry_run = false;  // sync --dry-run
   std::vector<std::string> files;
   std::string error;
@@ -74,5 +75,8 @@ int syncPreview(const Args& args, std::ostream& out, std::ostream& err);
 int backtestCommand(const Args& args, std::ostream& out, std::ostream& err);
 // `markbridge outbox` (command_outbox.cpp).
 int outboxCommand(const Args& args, std::ostream& out, std::ostream& err);
+// `markbridge user` (command_user.cpp): the console's users file. The password comes from
+// standard input (a prompt without echo on a terminal), never an argument.
+int userCommand(const Args& args, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace markbridge

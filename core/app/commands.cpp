@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <iomanip>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -114,6 +115,10 @@ commands:
   run      --config FILE               the service: a sync after every register closes and
                                        each night, catching up after downtime; the admin API;
                                        SIGTERM stops it cleanly, SIGHUP reloads the config
+  user     --config FILE add NAME --role technician|attendance_officer|dsl|read_only
+                                       a web console user (password on standard input)
+  user     --config FILE list | remove NAME
+                                       the console's users and roles
   describe                             every configuration setting, as Markdown
 
 import, status, explain, outbox and reconcile read no sink's token or key: they run without
@@ -327,6 +332,7 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     if (args.command == "explain") return explain(args, out, err);
     if (args.command == "outbox") return outboxCommand(args, out, err);
     if (args.command == "backtest") return backtestCommand(args, out, err);
+    if (args.command == "user") return userCommand(args, std::cin, out, err);
     if (args.command == "run") {
       if (args.config.empty()) {
         err << "markbridge run: --config FILE is required\n";

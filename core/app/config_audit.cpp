@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/common/secret.h"
+#include "core/app/console/console.h"
+#include "core/app/console/console_users.h"
 #include "core/app/service_health.h"
 #include "core/domain/json_file.h"
 #include "schedules/london_time.h"
@@ -137,15 +139,26 @@ void checkInsetDays(ConfigAudit& out, const Gateway& gateway) {
   }
 }
 
-bool isLoopback(const std::string& address) {
-  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+// The console's users file: readable by its owner only, every line well formed, someone in it.
+void checkConsole(Audit& audit) {
+  const auto& svc = audit.config.service;
+  if (svc.admin_port < 0 || svc.console_users_file.empty()) return;
+  try {
+    if (readConsoleUsers(svc.console_users_file, true).empty())
+      audit.warning("$.service.console_users_file",
+                    "no console users yet: add one with `markbridge user --config FILE add NAME "
+                    "--role technician`",
+                    svc.console_users_file.string());
+  } catch (const std::exception& e) {
+    audit.problem("$.service.console_users_file", e.what());
+  }
 }
 
 void checkAdminApi(Audit& audit, int64_t now) {
   const auto& svc = audit.config.service;
   if (svc.admin_port < 0) return;
   bool tls = !svc.admin_cert.empty();
-  if (!tls && !isLoopback(svc.admin_bind))
+  if (!tls && !isLoopbackAddress(svc.admin_bind))
     audit.problem("$.service.admin_bind",
                   "the admin API would listen beyond this machine without TLS (its token would "
                   "cross the network in clear): set admin_cert and admin_key, or bind 127.0.0.1",
@@ -177,6 +190,7 @@ ConfigAudit auditConfiguration(const Gateway& gateway, int64_t nowSeconds) {
   checkSinkCertificates(audit, nowSeconds);
   checkSourceFiles(audit);
   checkAdminApi(audit, nowSeconds);
+  checkConsole(audit);
   checkInsetDays(out, gateway);
   for (const auto& warning : calendarWarnings(gateway.calendar(), london::localDate(nowSeconds)))
     audit.warning("$.calendar", warning, gateway.config().calendar_path.string());

@@ -63,7 +63,13 @@ const SettingTable<ServiceConfig>& serviceTable() {
                 "JSON-lines log file, rotated at 10 MB, 5 kept (the terminal gets the human "
                 "format)")
           .path("port_file", &S::port_file,
-                "file the admin API's port is written to once it listens (for admin_port 0)");
+                "file the admin API's port is written to once it listens (for admin_port 0)")
+          .path("console_users_file", &S::console_users_file,
+                "owner-only file of the web console's users (`markbridge user add`); empty: no "
+                "console (docs/console.md)")
+          .path("console_audit_log", &S::console_audit_log,
+                "append-only JSON-lines file of who logged in, opened which page and retried or "
+                "discarded which outbox item in the console");
   return table;
 }
 

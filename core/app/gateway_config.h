@@ -26,6 +26,9 @@ struct ServiceConfig {
   std::filesystem::path admin_cert, admin_key;  // TLS for the admin API, when both are set
   std::filesystem::path log_file;               // JSON lines, rotated; empty: stderr only
   std::filesystem::path port_file;              // written with the admin port once listening
+  // The web console (core/app/console): its users file (empty: no console) and its audit log.
+  std::filesystem::path console_users_file;
+  std::filesystem::path console_audit_log = "console-audit.jsonl";
 };
 
 // The member initialisers are the defaults (`markbridge describe` prints them from here).

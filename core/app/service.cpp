@@ -33,6 +33,7 @@ std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
 Service::Service(std::filesystem::path configFile, Clock& clock)
     : configFile_(std::move(configFile)), clock_(clock) {
   gateway_ = openConfigured(configFile_);
+  config_ = std::make_shared<const GatewayConfig>(gateway_->config());
   const auto& svc = gateway_->config().service;
   configureLogging(gateway_->config().log_level, svc.log_file.string());
 }
@@ -47,8 +48,8 @@ std::filesystem::path Service::storePath() const {
 std::unique_ptr<Store> Service::openStore() const {
   GatewayConfig store;  // the store's settings only
   {
-    std::lock_guard lock(gatewayMutex_);
-    const auto& config = gateway_->config();
+    auto running = config();  // not the gateway's lock: a sync holds it while it runs
+    const auto& config = *running;
     store.school = config.school;
     store.store_path = config.store_path;
     store.store_postgresql = config.store_postgresql;
@@ -56,6 +57,19 @@ std::unique_ptr<Store> Service::openStore() const {
     store.store_password_file = config.store_password_file;
   }
   return openConfiguredStore(store);
+}
+
+std::shared_ptr<const GatewayConfig> Service::config() const {
+  std::lock_guard lock(configMutex_);
+  return config_;
+}
+
+void Service::outboxChanged() {
+  {
+    std::lock_guard wakeLock(wakeMutex_);
+    outboxChanged_ = true;
+  }
+  wake_.notify_all();
 }
 
 uint16_t Service::adminPort() const {
@@ -90,6 +104,10 @@ void Service::doReload() {
     auto fresh = openConfigured(configFile_);
     std::lock_guard lock(gatewayMutex_);
     gateway_ = std::move(fresh);
+    {
+      std::lock_guard configLock(configMutex_);
+      config_ = std::make_shared<const GatewayConfig>(gateway_->config());
+    }
     log->info("configuration reloaded from {}", configFile_.string());
     // A reload is how a fixed token or certificate is taken up: a sink paused for its
     // credentials is resumed now, its waiting items due at once.
@@ -133,9 +151,15 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
     log->error("{}: sync failed: {}", why, e.what());
   }
   std::lock_guard lock(figuresMutex_);
+  auto remember = [&] {
+    auto& recent = figures_.recent_syncs;
+    recent.insert(recent.begin(), londonTime(now) + ": " + figures_.last_sync);
+    if (recent.size() > ServiceFigures::kRecentSyncs) recent.resize(ServiceFigures::kRecentSyncs);
+  };
   if (report.skipped) {
     ++figures_.syncs_skipped;
     figures_.last_sync = why + ": skipped, another sync was running";
+    remember();
     return report;
   }
   failed ? ++figures_.syncs_failed : ++figures_.syncs_ok;
@@ -143,8 +167,21 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
   figures_.last_sync_at = now;
   if (failed) {
     figures_.last_sync = why + ": failed";
+    remember();
     return report;
   }
+  std::map<std::string, SourceFigures> read;
+  for (const auto& i : report.imports) {
+    auto& f = read[i.source];
+    f.at = now;
+    ++f.inputs;
+    f.rows += i.rows;
+    if (!i.problems.empty()) {
+      ++f.refused;
+      f.problems += static_cast<int>(i.problems.size());
+    }
+  }
+  for (auto& [source, f] : read) figures_.sources[source] = f;
   figures_.sinks = sinks;
   std::map<std::string, bool> sourceOk;
   for (const auto& i : report.imports) {
@@ -164,6 +201,7 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
   figures_.last_sync = why + ": " + std::to_string(report.evaluation.new_events) + " new events, " +
                        std::to_string(report.delivery.delivered) + " delivered, " +
                        std::to_string(report.delivery.pending_left) + " pending";
+  remember();
   log->info("{}", figures_.last_sync);
   return report;
 }

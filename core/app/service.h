@@ -23,6 +23,15 @@ namespace markbridge {
 
 class AdminApi;
 
+// What the last sync read from one source (for the console's overview).
+struct SourceFigures {
+  int64_t at = 0;    // unix seconds
+  int inputs = 0;    // files or pulls read
+  int rows = 0;      // rows read from them
+  int refused = 0;   // inputs refused whole
+  int problems = 0;  // problems in the refused ones
+};
+
 struct ServiceFigures {
   int64_t syncs_ok = 0, syncs_failed = 0, syncs_skipped = 0;
   int64_t marks_imported = 0, rule_firings = 0, delivered = 0;
@@ -37,8 +46,12 @@ struct ServiceFigures {
   int64_t next_retry_at_ms = 0;             // when the next waiting item is due (0: none)
   std::string next_retry;                   // the same, said for /health
   int syncs_failed_in_a_row = 0;
-  std::map<std::string, SinkHealth> sinks;  // after the last sync
-  std::optional<HealthConcern> schedule;    // no sync due in the next school week
+  std::map<std::string, SinkHealth> sinks;       // after the last sync
+  std::optional<HealthConcern> schedule;         // no sync due in the next school week
+  std::map<std::string, SourceFigures> sources;  // the last sync's imports, per source
+  // The last syncs, newest first (at most kRecentSyncs): "when (London): what: how it went".
+  static constexpr std::size_t kRecentSyncs = 10;
+  std::vector<std::string> recent_syncs;
 };
 
 class Service {
@@ -60,6 +73,12 @@ class Service {
   // A connection of its own to the configured store (SQLite or PostgreSQL), for reads.
   std::unique_ptr<markbridge::Store> openStore() const;
   const std::filesystem::path& configFile() const { return configFile_; }
+  // The configuration running now (a reload replaces it; this one stays as it is). It never
+  // waits for a sync, as reads of the store through openStore() do not.
+  std::shared_ptr<const GatewayConfig> config() const;
+  // The outbox was changed by hand (a retry in the console): look again at what is due now.
+  void outboxChanged();
+  Clock& clock() const { return clock_; }
   uint16_t adminPort() const;
 
  private:
@@ -76,6 +95,8 @@ class Service {
   Clock& clock_;
   std::unique_ptr<Gateway> gateway_;
   mutable std::mutex gatewayMutex_;  // the gateway (and its store connection) is one thread's
+  mutable std::mutex configMutex_;
+  std::shared_ptr<const GatewayConfig> config_;  // the gateway's, for readers (configMutex_)
   mutable std::mutex figuresMutex_;
   ServiceFigures figures_;
   std::mutex wakeMutex_;

@@ -354,6 +354,8 @@ class PostgresStore final : public Store {
     return items;
   }
 
+  // A discard made while an attempt was under way (discardOutbox) stands when that attempt is
+  // refused or retried; an attempt the destination accepted ends delivered all the same.
   void recordDelivered(int64_t seq, const std::string& reference, int64_t now) override {
     PgStatement s(db_,
                   "UPDATE outbox SET state='delivered', attempts=attempts+1, reference=$3, "
@@ -366,7 +368,7 @@ class PostgresStore final : public Store {
                    const std::string& error) override {
     PgStatement s(db_,
                   "UPDATE outbox SET attempts=$3, next_attempt_at=$4, last_error=$5 WHERE "
-                  "school=$1 AND seq=$2",
+                  "school=$1 AND seq=$2 AND state<>'discarded'",
                   "record an outbox item's retry");
     s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, nextAttemptAt);
     s.bind(5, error).run();
@@ -375,8 +377,9 @@ class PostgresStore final : public Store {
   void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
                       const std::string& response) override {
     PgStatement s(db_,
-                  "UPDATE outbox SET state='rejected', attempts=$3, last_error=$4, finished_at=$5, "
-                  "response=$6 WHERE school=$1 AND seq=$2",
+                  "UPDATE outbox SET state=CASE WHEN state='discarded' THEN state ELSE 'rejected' "
+                  "END, attempts=$3, last_error=CASE WHEN state='discarded' THEN last_error ELSE "
+                  "$4::text END, finished_at=$5, response=$6 WHERE school=$1 AND seq=$2",
                   "record an outbox item rejected");
     s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, error).bind(5, now);
     s.bind(6, response).run();

@@ -317,6 +317,8 @@ class SqliteStore final : public Store {
     return items;
   }
 
+  // A discard made while an attempt was under way (discardOutbox) stands when that attempt is
+  // refused or retried; an attempt the destination accepted ends delivered all the same.
   void recordDelivered(int64_t seq, const std::string& reference, int64_t now) override {
     SqliteStatement s(db_.handle(),
                       "UPDATE outbox SET state='delivered', attempts=attempts+1, reference=?2, "
@@ -328,15 +330,17 @@ class SqliteStore final : public Store {
                    const std::string& error) override {
     SqliteStatement s(
         db_.handle(),
-        "UPDATE outbox SET attempts=?2, next_attempt_at=?3, last_error=?4 WHERE seq=?1");
+        "UPDATE outbox SET attempts=?2, next_attempt_at=?3, last_error=?4 WHERE seq=?1 AND "
+        "state<>'discarded'");
     s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, nextAttemptAt).bind(4, error).run();
   }
 
   void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
                       const std::string& response) override {
     SqliteStatement s(db_.handle(),
-                      "UPDATE outbox SET state='rejected', attempts=?2, last_error=?3, "
-                      "finished_at=?4, response=?5 WHERE seq=?1");
+                      "UPDATE outbox SET state=CASE WHEN state='discarded' THEN state ELSE "
+                      "'rejected' END, attempts=?2, last_error=CASE WHEN state='discarded' THEN "
+                      "last_error ELSE ?3 END, finished_at=?4, response=?5 WHERE seq=?1");
     s.bind(1, seq).bind(2, int64_t{attempts}).bind(3, error).bind(4, now).bind(5, response).run();
   }
 

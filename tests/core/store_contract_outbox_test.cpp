@@ -105,6 +105,29 @@ TYPED_TEST_P(OutboxStoreContract, DeadLettersAreKeptAndCanBeRetriedOrDiscarded) 
   EXPECT_FALSE(outbox.retryOutbox(due[1].seq, 600));
 }
 
+// A discard while an attempt is under way: the attempt's answer lands after it. The destination
+// accepted it: delivered (it was sent, and exactly once). It refused it or asked for a retry: it
+// stays discarded and is not sent again.
+TYPED_TEST_P(OutboxStoreContract, ADiscardDuringAnAttemptWinsUnlessTheDestinationAcceptedIt) {
+  this->evaluate("A", {this->a1}, 100);
+  auto& outbox = this->outbox();
+  auto due = outbox.dueOutbox(100, 10);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_TRUE(outbox.discardOutbox(due[0].seq, 150, "discarded by hand"));
+  outbox.recordRejected(due[0].seq, 1, "HTTP 422", 200, "{\"error\":\"upn\"}");
+  auto refused = outbox.outboxItem(due[0].seq);
+  EXPECT_EQ(refused->state, OutboxState::Discarded);
+  EXPECT_EQ(refused->attempts, 1);
+  outbox.recordRetry(due[0].seq, 2, 300, "HTTP 503");
+  EXPECT_EQ(outbox.outboxItem(due[0].seq)->state, OutboxState::Discarded);
+  for (const auto& item : outbox.dueOutbox(10'000, 10)) EXPECT_NE(item.seq, due[0].seq);
+  EXPECT_TRUE(outbox.discardOutbox(due[1].seq, 150, "discarded by hand"));
+  outbox.recordDelivered(due[1].seq, "LA-7", 200);
+  auto sent = outbox.outboxItem(due[1].seq);
+  EXPECT_EQ(sent->state, OutboxState::Delivered);
+  EXPECT_EQ(sent->reference, "LA-7");
+}
+
 TYPED_TEST_P(OutboxStoreContract, ASinkResumedByHandHasItsWaitingItemsDueNow) {
   this->evaluate("A", {this->a1}, 100);
   auto& outbox = this->outbox();
@@ -195,6 +218,7 @@ REGISTER_TYPED_TEST_SUITE_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilO
                             AnswersRecordedTogetherAreAllKeptOrNoneIs,
                             ARetryWaitsUntilItsTimeAndCountsItsAttempts,
                             DeadLettersAreKeptAndCanBeRetriedOrDiscarded,
+                            ADiscardDuringAnAttemptWinsUnlessTheDestinationAcceptedIt,
                             ASinkResumedByHandHasItsWaitingItemsDueNow, CountsByStateAndBySink,
                             ACorrectionFindsTheReferenceTheSinkGaveTheRecord,
                             KnowsWhichEventsASinkReceived);

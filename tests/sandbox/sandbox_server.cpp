@@ -16,6 +16,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -45,6 +46,40 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 using State = SandboxServer::State;
+
+// Every string in a JSON text, depth first.
+void stringsIn(const nlohmann::json& json, std::vector<std::string>& out) {
+  if (json.is_string()) out.push_back(json.get<std::string>());
+  if (json.is_structured())
+    for (const auto& part : json) stringsIn(part, out);
+}
+
+// Faults::echo: the refused request's strings in capitals and \u-escaped, as raw JSON text.
+void replyEcho(HTTPServerResponse& response, int status, const std::string& body) {
+  std::vector<std::string> strings;
+  stringsIn(nlohmann::json::parse(body, nullptr, false), strings);
+  // Shortest first (names and UPNs before long texts), so even a 200-character excerpt of the
+  // answer quotes the pupil.
+  std::stable_sort(strings.begin(), strings.end(),
+                   [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  std::string all;
+  for (const auto& s : strings) all += s + " ";
+  std::string upper = all;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string escaped;
+  for (unsigned char c : all) {
+    char unit[8];
+    std::snprintf(unit, sizeof unit, "\\u%04x", c);
+    escaped += unit;
+  }
+  std::string text = "{\"error\":\"refused: " + nlohmann::json(upper).dump().substr(1);
+  text.pop_back();
+  text += "\",\"escaped\":\"" + escaped + "\"}";
+  response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
+  response.setContentType("application/json");
+  response.setContentLength(static_cast<std::streamsize>(text.size()));
+  response.send() << text;
+}
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -97,6 +132,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (faults.fail > 0 || randomFail) {
       if (isGraphSendMail(path)) return replyGraphFault(response, faults.status);
       if (faults.status == 429) response.set("Retry-After", "0");
+      if (faults.echo) return replyEcho(response, faults.status, body);
       return reply(response, static_cast<HTTPResponse::HTTPStatus>(faults.status),
                    {{"error", "sandbox told to fail"}});
     }
@@ -355,7 +391,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                               json.value("fail_percent", 0),  json.value("drop_percent", 0),
                               json.value("slow_percent", 0),  json.value("slow_ms", 0),
                               json.value("pass", 0),          json.value("hold", 0),
-                              json.value("hold_request", ""), json.value("drop_after_percent", 0)};
+                              json.value("hold_request", ""), json.value("drop_after_percent", 0),
+                              json.value("echo", false)};
       return reply(response, HTTPResponse::HTTP_OK, {{"ok", true}});
     }
     if (path == "/_sandbox/release" && request.getMethod() == "POST") {

@@ -28,7 +28,7 @@
 //                                          "stall": S, "stall_ms": T, "fail_percent": P,
 //                                          "drop_percent": Q, "slow_percent": R, "slow_ms": U,
 //                                          "pass": K, "hold": H, "hold_request": "POST /path",
-//                                          "drop_after_percent": L}
+//                                          "drop_after_percent": L, "echo": true}
 //   POST /_sandbox/release                every request held by "hold" goes on
 //   POST /_sandbox/revoke-tokens          every OAuth2 token issued so far stops working
 
@@ -95,6 +95,10 @@ struct Faults {
   // At random: this percentage of requests keep the record and lose the answer (the connection
   // is closed instead), as a CPOMS-style destination behind a flaky proxy does.
   int drop_after_percent = 0;
+  // A failure (`fail`, `fail_percent`) answers with the request's text echoed back, as a
+  // destination quoting what it refused does: every string in the JSON body in capitals and again
+  // \u-escaped (pupil names, UPNs), so a test can see that none of it is shown to the wrong role.
+  bool echo = false;
 };
 
 class SandboxServer {

@@ -1,0 +1,414 @@
+#include "core/app/console/console.h"
+
+#include <Poco/Net/HTTPCookie.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/URI.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <istream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <semaphore>
+
+#include "core/app/admin_api.h"
+#include "core/app/console/console_audit.h"
+#include "core/app/console/console_html.h"
+#include "core/app/console/console_pages.h"
+#include "core/app/console/console_sessions.h"
+#include "core/app/console/password_hash.h"
+#include "core/app/service.h"
+#include "core/domain/logging.h"
+
+namespace markbridge {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+bool isLoopbackAddress(const std::string& address) {
+  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+}
+
+namespace {
+
+constexpr const char* kSessionCookie = "mb_session";
+constexpr const char* kLoginCookie = "mb_login";  // the login form's CSRF token (double submit)
+constexpr std::size_t kMaxForm = 8192;
+
+std::string cookie(const std::string& name, const std::string& value, bool expire = false) {
+  return name + "=" + value + "; Path=/console; HttpOnly; Secure; SameSite=Strict" +
+         (expire ? "; Max-Age=0" : "");
+}
+
+// application/x-www-form-urlencoded, at most kMaxForm bytes; nothing when longer or cut short.
+std::optional<std::map<std::string, std::string>> readForm(HTTPServerRequest& request) {
+  auto length = request.getContentLength64();
+  if (length < 0 || static_cast<uint64_t>(length) > kMaxForm) return std::nullopt;
+  std::string body(static_cast<std::size_t>(length), '\0');
+  // The whole body within one deadline (admin_api.cpp's kBodyDeadline cuts a trickling client).
+  request.stream().read(body.data(), static_cast<std::streamsize>(body.size()));
+  bool whole = request.stream().gcount() == length;
+  requestBodyRead();
+  if (!whole) return std::nullopt;
+  std::map<std::string, std::string> form;
+  std::size_t start = 0;
+  while (start <= body.size()) {
+    auto end = body.find('&', start);
+    if (end == std::string::npos) end = body.size();
+    auto pair = body.substr(start, end - start);
+    auto eq = pair.find('=');
+    auto decode = [](std::string text) {
+      std::replace(text.begin(), text.end(), '+', ' ');
+      std::string out;
+      Poco::URI::decode(text, out);
+      return out;
+    };
+    if (!pair.empty())
+      form[decode(pair.substr(0, eq))] =
+          eq == std::string::npos ? std::string() : decode(pair.substr(eq + 1));
+    start = end + 1;
+  }
+  return form;
+}
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+}  // namespace
+
+struct Console::Impl {
+  Service& service;
+  std::filesystem::path users_file;
+  bool tls = false;
+  bool servable = false;  // TLS, or bound to a loopback address
+  ConsoleAudit audit;
+  std::mutex mutex;  // sessions and throttle
+  SessionBook sessions;
+  LoginThrottle throttle;
+  std::atomic<bool> users_unreadable{false};  // warned once until it can be read again
+  std::string dummy_hash;  // checked for an unknown name, so it costs what a known one does
+  static constexpr std::ptrdiff_t kVerifying = 2;  // passwords checked at once
+  std::counting_semaphore<> verifying{kVerifying};
+
+  Impl(Service& s, const ServiceConfig& c, const std::filesystem::path& baseDir)
+      : service(s),
+        users_file(c.console_users_file),
+        tls(!c.admin_cert.empty()),
+        servable(tls || isLoopbackAddress(c.admin_bind)),
+        audit(c.console_audit_log.is_relative() ? baseDir / c.console_audit_log
+                                                : c.console_audit_log),
+        dummy_hash(hashPassword(randomToken())) {}
+
+  int64_t now() { return service.clock().nowMs(); }
+  std::string school() { return service.config()->school.name; }
+
+  void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& body,
+            const std::string& type = "text/html; charset=utf-8") {
+    response.setStatusAndReason(status);
+    response.setContentType(type);
+    response.set("Cache-Control", "no-store");
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("Referrer-Policy", "no-referrer");
+    response.set("X-Frame-Options", "DENY");
+    response.set("Content-Security-Policy",
+                 "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                 "frame-ancestors 'none'; base-uri 'none'");
+    if (tls) response.set("Strict-Transport-Security", "max-age=31536000");
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send() << body;
+  }
+  void redirect(HTTPServerResponse& response, const std::string& to) {
+    response.set("Location", to);
+    send(response, HTTPResponse::HTTP_SEE_OTHER, "");
+  }
+  void record(const HTTPServerRequest& request, const std::string& user, const std::string& role,
+              const std::string& action, const std::string& target, const std::string& outcome) {
+    if (!audit.record(
+            {user, role, request.clientAddress().host().toString(), action, target, outcome},
+            now()))
+      namedLogger("console")->warn("cannot write the console audit log {}", audit.file().string());
+  }
+
+  // Refusals of requests with no session (anyone can send them): at most one audit line a minute
+  // per address, which counts the ones left out since, so the log cannot be flooded.
+  struct Quiet {
+    int64_t since = 0;
+    int left_out = 0;
+  };
+  std::map<std::string, Quiet> quiet;  // under `mutex`
+  void recordAnonymous(const HTTPServerRequest& request, const std::string& target,
+                       const std::string& outcome) {
+    std::string address = request.clientAddress().host().toString();
+    int leftOut = 0;
+    {
+      std::lock_guard lock(mutex);
+      if (quiet.size() > 10000) quiet.clear();
+      auto& q = quiet[address];
+      if (q.since && now() - q.since < 60'000) {
+        ++q.left_out;
+        return;
+      }
+      leftOut = q.left_out;
+      q = Quiet{now(), 0};
+    }
+    record(request, "", "", "refused", target,
+           outcome + (leftOut ? " (and " + std::to_string(leftOut) +
+                                    " more from this address in the minute before)"
+                              : ""));
+  }
+
+  std::optional<ConsoleUser> findUser(const std::string& name) {
+    for (auto& u : readConsoleUsers(users_file))
+      if (u.name == name) return u;
+    return std::nullopt;
+  }
+
+  void login(HTTPServerRequest& request, HTTPServerResponse& response);
+  void serve(HTTPServerRequest& request, HTTPServerResponse& response, const std::string& id);
+  void outboxAction(HTTPServerRequest& request, HTTPServerResponse& response,
+                    const ConsoleViewer& viewer, int64_t seq, const std::string& action);
+};
+
+void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& response) {
+  Poco::Net::NameValueCollection cookies;
+  request.getCookies(cookies);
+  std::string address = request.clientAddress().host().toString();
+  auto fresh = [&](HTTPResponse::HTTPStatus status, const std::string& problem,
+                   const std::string& name) {
+    auto token = randomToken();
+    response.add("Set-Cookie", cookie(kLoginCookie, token));
+    send(response, status, loginPage(school(), token, problem, name));
+  };
+  if (request.getMethod() == "GET") return fresh(HTTPResponse::HTTP_OK, "", "");
+  auto form = readForm(request);
+  if (!form) return fresh(HTTPResponse::HTTP_BAD_REQUEST, "That form was too large.", "");
+  std::string name = (*form)["name"], password = (*form)["password"];
+  if (!sameToken((*form)["csrf"], cookies.get(kLoginCookie, ""))) {
+    recordAnonymous(request, "/console/login", "no valid CSRF token");
+    return fresh(HTTPResponse::HTTP_FORBIDDEN,
+                 "The form had expired or came from elsewhere: please log in again.", name);
+  }
+  // A user name is at most 64 characters: a longer one is throttled by its first 65 (so a stream
+  // of long made-up names cannot fill the service's memory).
+  std::string key = lower(name.substr(0, 65));
+  auto tooMany = [&] {
+    record(request, name, "", "login_throttled", "/console/login", "too many failures");
+    return fresh(HTTPResponse::HTTP_TOO_MANY_REQUESTS,
+                 "Too many failed logins for this name or from this computer: wait 15 minutes "
+                 "and try again, or ask the IT technician.",
+                 name);
+  };
+  {
+    // Counted as failed before the password is checked, under the same lock: parallel guesses
+    // cannot all pass the throttle while the first are being verified. Undone on success.
+    std::lock_guard lock(mutex);
+    if (!throttle.allowed(key, address, now())) return tooMany();
+    throttle.failed(key, address, now());
+  }
+  // At most kVerifying passwords checked at once (each costs ~0.1-0.3 s of a core and 32 MiB):
+  // the rest wait a little, then get 429.
+  if (!verifying.try_acquire_for(std::chrono::seconds(2))) {
+    std::lock_guard lock(mutex);
+    throttle.undo(key, address);
+    record(request, name, "", "login_throttled", "/console/login", "too many logins at once");
+    return fresh(HTTPResponse::HTTP_TOO_MANY_REQUESTS,
+                 "Too many logins at once: wait a few seconds and try again.", name);
+  }
+  struct Release {
+    std::counting_semaphore<>& s;
+    ~Release() { s.release(); }
+  } release{verifying};
+  std::optional<ConsoleUser> user;
+  try {
+    user = findUser(name);
+  } catch (const std::exception& error) {
+    namedLogger("console")->error("console login impossible: {}", error.what());
+    {
+      std::lock_guard lock(mutex);
+      throttle.undo(key, address);
+    }
+    return fresh(HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                 "The console's users file cannot be read: the IT technician must fix it (the "
+                 "service log says why).",
+                 name);
+  }
+  bool ok = verifyPassword(password, user ? user->password_hash : dummy_hash) && user;
+  std::lock_guard lock(mutex);
+  if (!ok) {
+    record(request, name, "", "login_failed", "/console/login", "name or password not recognised");
+    return fresh(HTTPResponse::HTTP_UNAUTHORIZED,
+                 "That user name and password were not recognised.", name);
+  }
+  throttle.undo(key, address);
+  throttle.succeeded(key);
+  auto id =
+      sessions.start(user->name, user->role, now(), credentialFingerprint(user->password_hash));
+  record(request, user->name, std::string(toString(user->role)), "login", "/console/login", "ok");
+  response.add("Set-Cookie", cookie(kSessionCookie, id));
+  redirect(response, "/console/");
+}
+
+void Console::Impl::outboxAction(HTTPServerRequest& request, HTTPServerResponse& response,
+                                 const ConsoleViewer& viewer, int64_t seq,
+                                 const std::string& action) {
+  std::string role(toString(viewer.role));
+  std::string target = "outbox " + std::to_string(seq);
+  if (!mayChange(viewer.role)) {
+    record(request, viewer.user, role, "refused", target, action + ": the role may not");
+    return send(
+        response, HTTPResponse::HTTP_FORBIDDEN,
+        messagePage(school(), "Not allowed",
+                    "Your role (" + role + ") cannot retry or discard outbox items.", &viewer));
+  }
+  auto store = service.openStore();
+  bool done = action == "retry"
+                  ? store->retryOutbox(seq, now())
+                  : store->discardOutbox(seq, now(), "discarded in the console by " + viewer.user);
+  record(request, viewer.user, role, action, target, done ? "ok" : "not possible");
+  if (done && action == "retry") service.outboxChanged();
+  redirect(response, "/console/outbox?done=" + action + (done ? "" : "-none") +
+                         "&item=" + std::to_string(seq));
+}
+
+void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& response,
+                          const std::string& id) {
+  Poco::URI uri(request.getURI());
+  const std::string& path = uri.getPath();
+  const std::string method = request.getMethod();
+  std::optional<ConsoleSession> session;
+  {
+    std::lock_guard lock(mutex);
+    session = sessions.touch(id, now());
+  }
+  if (session) {
+    // A user removed, given another role or a new password since they logged in: their
+    // sessions end.
+    std::optional<ConsoleUser> user;
+    try {
+      user = findUser(session->user);
+      users_unreadable = false;
+    } catch (const std::exception& error) {
+      // Everyone is logged out until the file can be read again: said once, not per request.
+      if (!users_unreadable.exchange(true))
+        namedLogger("console")->warn(
+            "the console's users file cannot be read, so every session ends: {}", error.what());
+    }
+    if (!user || user->role != session->role ||
+        credentialFingerprint(user->password_hash) != session->credential) {
+      std::lock_guard lock(mutex);
+      sessions.endUser(session->user);
+      session.reset();
+    }
+  }
+  if (!session) {
+    if (method == "POST") {
+      recordAnonymous(request, path, "no session");
+      return send(
+          response, HTTPResponse::HTTP_FORBIDDEN,
+          messagePage(school(), "Logged out",
+                      "Your session has ended: log in again and repeat what you did.", nullptr));
+    }
+    return redirect(response, "/console/login");
+  }
+  ConsoleViewer viewer{session->user, session->role, session->csrf};
+  std::string role(toString(viewer.role));
+  if (method == "POST") {
+    auto form = readForm(request);
+    if (!form || !sameToken((*form)["csrf"], session->csrf)) {
+      record(request, viewer.user, role, "refused", path, "no valid CSRF token");
+      return send(response, HTTPResponse::HTTP_FORBIDDEN,
+                  messagePage(school(), "Not done",
+                              "That form had no valid token (it came from another page or an "
+                              "old tab): nothing was changed.",
+                              &viewer));
+    }
+    if (path == "/console/logout") {
+      {
+        std::lock_guard lock(mutex);
+        sessions.end(id);
+      }
+      record(request, viewer.user, role, "logout", path, "ok");
+      response.add("Set-Cookie", cookie(kSessionCookie, "", true));
+      return redirect(response, "/console/login");
+    }
+    static const std::regex action(R"(^/console/outbox/([0-9]{1,18})/(retry|discard)$)");
+    std::smatch match;
+    if (std::regex_match(path, match, action))
+      return outboxAction(request, response, viewer, std::stoll(match[1]), match[2]);
+  } else if (method == "GET") {
+    if (path == "/console/" || path == "/console") {
+      record(request, viewer.user, role, "open", "/console/", "ok");
+      auto store = service.openStore();
+      return send(response, HTTPResponse::HTTP_OK, overviewPage(service, *store, viewer, now()));
+    }
+    if (path == "/console/outbox") {
+      OutboxFilter filter;
+      std::string done, item;
+      for (const auto& [key, value] : uri.getQueryParameters()) {
+        if (key == "state") filter.state = outboxStateFrom(value);
+        if (key == "sink") filter.sink = value;
+        if (key == "done") done = value;
+        if (key == "item") item = std::to_string(std::atoll(value.c_str()));
+      }
+      std::string notice = done == "retry" ? "Item " + item +
+                                                 " is back to pending, due now: the service "
+                                                 "sends it within a few seconds."
+                           : done == "discard" ? "Item " + item +
+                                                     " is discarded: it will not be sent (Retry "
+                                                     "brings it back; an attempt already under "
+                                                     "way that the destination accepts ends "
+                                                     "delivered)."
+                           : done.ends_with("-none")
+                               ? "Item " + item + " could not be changed: it was delivered " +
+                                     "already or is no longer there."
+                               : "";
+      record(request, viewer.user, role, "open", "/console/outbox", "ok");
+      auto store = service.openStore();
+      return send(response, HTTPResponse::HTTP_OK,
+                  outboxPage(service, *store, viewer, filter, notice, now()));
+    }
+  }
+  send(response, HTTPResponse::HTTP_NOT_FOUND,
+       messagePage(school(), "Not found", "There is no such console page.", &viewer));
+}
+
+Console::Console(Service& service, const ServiceConfig& config,
+                 const std::filesystem::path& baseDir)
+    : impl_(std::make_unique<Impl>(service, config, baseDir)) {}
+
+Console::~Console() = default;
+
+void Console::handle(HTTPServerRequest& request, HTTPServerResponse& response) {
+  Poco::URI uri(request.getURI());
+  const std::string& path = uri.getPath();
+  if (path == "/console/style.css") {
+    response.set("Cache-Control", "max-age=3600");
+    response.setContentType("text/css; charset=utf-8");
+    std::string css(consoleCss());
+    response.setContentLength(static_cast<std::streamsize>(css.size()));
+    response.send() << css;
+    return;
+  }
+  if (!impl_->servable)
+    return impl_->send(response, HTTPResponse::HTTP_FORBIDDEN,
+                       messagePage(impl_->school(), "The console needs TLS",
+                                   "The admin API listens beyond this machine without TLS, so "
+                                   "the console would send passwords in clear: set "
+                                   "service.admin_cert and admin_key, or bind 127.0.0.1.",
+                                   nullptr));
+  if (path == "/console/login") return impl_->login(request, response);
+  Poco::Net::NameValueCollection cookies;
+  request.getCookies(cookies);
+  impl_->serve(request, response, cookies.get(kSessionCookie, ""));
+}
+
+}  // namespace markbridge

@@ -1,0 +1,42 @@
+#pragma once
+// The web console, served by the admin API under /console (core/app/admin_api.cpp routes every
+// /console path here; the bearer token is not used: people log in with their own names).
+//   GET  /console/login, POST /console/login, POST /console/logout
+//   GET  /console/                 Overview: health, sources, registers not taken today, sinks,
+//                                  syncs
+//   GET  /console/outbox[?state=&sink=]      Outbox by sink and state, dead letters' answers
+//   POST /console/outbox/{seq}/retry|discard (a role that may change things; CSRF token)
+//   GET  /console/style.css
+// It serves nothing without TLS unless the admin API is bound to a loopback address (the rule
+// `markbridge check` holds the admin API to). Sessions, CSRF and throttling: console_sessions.h;
+// roles: console_users.h; the audit log: console_audit.h.
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <memory>
+#include <string>
+
+#include "core/app/gateway_config.h"
+
+namespace markbridge {
+
+class Service;
+
+// Whether `address` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool isLoopbackAddress(const std::string& address);
+
+class Console {
+ public:
+  // `base_dir` resolves a relative audit log path (the configuration file's folder).
+  Console(Service& service, const ServiceConfig& config, const std::filesystem::path& baseDir);
+  ~Console();
+  void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace markbridge

@@ -1,0 +1,126 @@
+#include "core/app/console/console_html.h"
+
+#include "core/domain/utf8.h"
+
+namespace markbridge {
+
+std::string escapeHtml(std::string_view text) {
+  std::string valid(text);
+  repairUtf8(valid);
+  std::string out;
+  out.reserve(valid.size() + 16);
+  for (char c : valid) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') break;
+        if (c == 0x7f) break;
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string_view consoleCss() {
+  // Colours: text #0b0c0c on #ffffff (19.8:1), links #1d4f91 (8.6:1), muted #4a4f54 (8.2:1),
+  // buttons white on #00703c (5.9:1) and on #a1141c (7.6:1); the focus is a 3 px #0b0c0c outline
+  // around a #ffdd00 background (GOV.UK's), visible on every control.
+  static const std::string_view css = R"CSS(
+*{box-sizing:border-box}
+html{font-family:system-ui,"Segoe UI",Arial,sans-serif;font-size:100%;color:#0b0c0c;background:#fff}
+body{margin:0;line-height:1.45}
+a{color:#1d4f91}
+a:visited{color:#4c2c92}
+a:focus,button:focus,input:focus,select:focus,summary:focus{outline:3px solid #0b0c0c;outline-offset:0;background:#ffdd00;color:#0b0c0c;box-shadow:0 0 0 3px #ffdd00}
+.skip{position:absolute;left:-9999px}
+.skip:focus{left:1rem;top:1rem;padding:.5rem;z-index:1}
+header{background:#0b0c0c;color:#fff;padding:.75rem 1.5rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:center;justify-content:space-between}
+header a{color:#fff}
+header a:visited{color:#fff}
+header a:focus,header a:visited:focus{color:#0b0c0c}
+.brand{font-weight:700;margin:0}
+nav ul{list-style:none;margin:0;padding:0;display:flex;gap:1.25rem}
+nav a[aria-current=page]{font-weight:700;text-decoration-thickness:3px}
+.who{display:flex;gap:.75rem;align-items:center;margin:0}
+main{padding:1rem 1.5rem 3rem;max-width:80rem}
+h1{font-size:1.75rem;margin:.5rem 0 1rem}
+h2{font-size:1.3rem;margin:2rem 0 .5rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}
+caption{text-align:left;font-weight:700;padding:.25rem 0}
+th,td{border-bottom:1px solid #b1b4b6;padding:.4rem .6rem .4rem 0;text-align:left;vertical-align:top}
+th{font-weight:700}
+td.n,th.n{text-align:right}
+.muted{color:#4a4f54}
+.state{display:inline-block;padding:0 .4rem;border:2px solid currentColor;font-weight:700;font-size:.9rem}
+.state-ok,.state-delivered{color:#005a30}
+.state-dead,.state-paused{color:#a1141c}
+.state-pending,.state-retrying{color:#6f3c00}
+.state-discarded{color:#4a4f54}
+.notice{border-left:5px solid #1d4f91;padding:.5rem 1rem;margin:1rem 0;background:#f3f2f1}
+.problem{border-left:5px solid #a1141c;padding:.5rem 1rem;margin:1rem 0;background:#f3f2f1}
+button{font:inherit;font-weight:700;color:#fff;background:#00703c;border:2px solid transparent;padding:.35rem .8rem;cursor:pointer}
+button.danger{background:#a1141c}
+header button{background:#fff;color:#0b0c0c}
+form.inline{display:inline}
+label{display:block;font-weight:700;margin:.75rem 0 .25rem}
+input[type=text],input[type=password]{font:inherit;padding:.35rem;border:2px solid #0b0c0c;width:100%;max-width:22rem}
+.login{max-width:26rem}
+.login button{margin-top:1rem}
+details{margin:.25rem 0}
+pre{white-space:pre-wrap;word-break:break-word;background:#f3f2f1;padding:.5rem;margin:.25rem 0}
+.filters{display:flex;flex-wrap:wrap;gap:1rem;margin:.5rem 0}
+footer{padding:1rem 1.5rem;border-top:1px solid #b1b4b6;color:#4a4f54}
+td p{margin:0 0 .25rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.5rem}
+dt{font-weight:700}
+dd{margin:0}
+.filters a[aria-current]{font-weight:700;text-decoration-thickness:3px}
+.problem h2{margin-top:.25rem}
+code{font-family:ui-monospace,Menlo,Consolas,monospace}
+)CSS";
+  return css;
+}
+
+std::string consolePage(const PageFrame& f, const std::string& mainHtml) {
+  std::string html =
+      "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
+      escapeHtml(f.title) +
+      " - Markbridge</title>\n"
+      "<link rel=\"stylesheet\" href=\"/console/style.css\">\n</head>\n<body>\n"
+      "<a class=\"skip\" href=\"#main\">Skip to the main content</a>\n<header>\n"
+      "<p class=\"brand\">Markbridge" +
+      (f.school.empty() ? "" : " &middot; " + escapeHtml(f.school)) + "</p>\n";
+  if (!f.user.empty()) {
+    auto entry = [&](const char* id, const char* href, const char* label) {
+      return std::string("<li><a href=\"") + href + "\"" +
+             (f.current == id ? " aria-current=\"page\"" : "") + ">" + label + "</a></li>";
+    };
+    html += "<nav aria-label=\"Console pages\"><ul>" + entry("overview", "/console/", "Overview") +
+            entry("outbox", "/console/outbox", "Outbox") + "</ul></nav>\n";
+    html += "<form class=\"who\" method=\"post\" action=\"/console/logout\"><span>" +
+            escapeHtml(f.user) + " (" + escapeHtml(f.role) +
+            ")</span><input type=\"hidden\" name=\"csrf\" value=\"" + escapeHtml(f.csrf) +
+            "\"><button type=\"submit\">Log out</button></form>\n";
+  }
+  html += "</header>\n<main id=\"main\">\n<h1>" + escapeHtml(f.title) + "</h1>\n" + mainHtml +
+          "</main>\n<footer><p>Markbridge attendance gateway console. Every action here is "
+          "recorded in the audit log.</p></footer>\n</body>\n</html>\n";
+  return html;
+}
+
+}  // namespace markbridge

@@ -1,0 +1,30 @@
+#pragma once
+// The console's HTML: one escape function every value written into a page goes through, the
+// page frame (lang, landmarks, skip link, navigation, logout form) and the one style sheet,
+// embedded in the binary (no CDN, no build step). Pages are readable without JavaScript and
+// meet WCAG 2.1 AA: contrast of 4.5:1 or more, a visible keyboard focus, labelled controls.
+
+#include <string>
+#include <string_view>
+
+namespace markbridge {
+
+// Text for HTML element content or a double-quoted attribute value: & < > " ' escaped, control
+// characters other than tab and newline dropped, invalid UTF-8 replaced with U+FFFD.
+std::string escapeHtml(std::string_view text);
+
+// The style sheet served at /console/style.css.
+std::string_view consoleCss();
+
+struct PageFrame {
+  std::string title;       // the page's own title ("Outbox")
+  std::string school;      // the school's name, in the banner
+  std::string current;     // the navigation entry of this page: "overview" or "outbox"
+  std::string user, role;  // empty on the login page (no navigation, no logout)
+  std::string csrf;        // for the logout form
+};
+
+// A whole page around `mainHtml` (already HTML: built with escapeHtml).
+std::string consolePage(const PageFrame& frame, const std::string& mainHtml);
+
+}  // namespace markbridge

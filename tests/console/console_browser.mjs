@@ -1,0 +1,256 @@
+// The web console in a real browser: Debian's chromium, headless, driven by puppeteer-core (no
+// browser download), against the real `markbridge run` over HTTPS with the sandbox LA portal as
+// its sink and one dead letter. It logs in, opens the overview and the outbox, retries the dead
+// letter and sees it delivered at the sandbox, logs out; axe-core checks each page (a serious or
+// critical violation fails the test) and a screenshot of each is saved.
+//
+// usage: node console_browser.mjs --build BUILD_DIR --source SOURCE_DIR
+//   screenshots go to BUILD_DIR/console-screenshots/; CHROMIUM overrides /usr/bin/chromium.
+// Run by ctest as `console_browser` (tests/CMakeLists.txt). Without chromium it FAILS, saying
+// so: scripts/install-deps.sh installs it.
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
+);
+const build = path.resolve(args.build ?? 'build');
+const source = path.resolve(args.source ?? '.');
+const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const shots = path.join(build, 'console-screenshots');
+const certs = path.join(build, 'certs');
+const markbridge = path.join(build, 'core/app/markbridge');
+const sandboxBin = path.join(build, 'tests/sandbox/markbridge-sandbox');
+
+function fail(message) {
+  console.error(`console_browser: FAILED: ${message}`);
+  process.exitCode = 1;
+  const error = new Error(message);
+  error.reported = true;
+  throw error;
+}
+
+if (!fs.existsSync(chromium))
+  fail(`no chromium at ${chromium}: install it (scripts/install-deps.sh, or apt-get install chromium)`);
+const peers = createRequire(path.join(source, 'tests/peers/package.json'));
+let puppeteer;
+try {
+  puppeteer = peers('puppeteer-core');
+} catch {
+  fail('puppeteer-core is not installed: npm ci --prefix tests/peers');
+}
+const axeSource = fs.readFileSync(peers.resolve('axe-core/axe.min.js'), 'utf8');
+
+// Polls `condition` every 100 ms until it holds or `ms` pass (a deadline for a hang, not a speed
+// check).
+async function waitUntil(condition, what, ms = 60000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > end) fail(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the poll interval
+  }
+}
+
+const ca = fs.readFileSync(path.join(certs, 'ca.pem'));
+function request(port, method, urlPath, { body = '', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, method, path: urlPath, ca, headers: { 'Content-Length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'markbridge-console-'));
+const children = [];
+function start(bin, argv, env = {}) {
+  const log = fs.openSync(path.join(dir, `${path.basename(bin)}.log`), 'a');
+  const child = spawn(bin, argv, { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  children.push(child);
+  return child;
+}
+async function portFrom(file) {
+  await waitUntil(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() !== '', file);
+  return Number(fs.readFileSync(file, 'utf8').trim());
+}
+
+// The names of the pupils: the technician must never be shown them.
+const pupils = [
+  { upn: 'B801200005001', forename: 'Zebedee', surname: 'Quillfeather' },
+  { upn: 'Q801200005002', forename: 'Xanthippe', surname: 'Marchbanks-Oyelaran' },
+];
+
+let browser;
+async function main() {
+  fs.mkdirSync(shots, { recursive: true });
+  const sandboxPort = start(sandboxBin, [
+    '--cert', path.join(certs, 'server.pem'), '--key', path.join(certs, 'server.key'),
+    '--la-token', 'la-sandbox-token', '--port-file', path.join(dir, 'sandbox.port'),
+  ]) && (await portFrom(path.join(dir, 'sandbox.port')));
+  // The first notification is refused (422): one dead letter.
+  await request(sandboxPort, 'POST', '/_sandbox/faults', { body: JSON.stringify({ fail: 1, status: 422 }) });
+
+  // Two pupils away ten school days from 16 September 2024 (the 10-day unauthorised rule fires).
+  let csv = 'UPN,Adno,Legal Surname,Legal Forename,Date,Session,Mark\n';
+  const days = [16, 17, 18, 19, 20, 23, 24, 25, 26, 27];
+  for (const [i, p] of pupils.entries())
+    for (const day of days)
+      for (const s of ['AM', 'PM']) csv += `${p.upn},${1000 + i},${p.surname},${p.forename},2024-09-${day},${s},N\n`;
+  fs.writeFileSync(path.join(dir, 'register.csv'), csv);
+  // Autumn 2024 holds the absences; a term around today keeps the service's schedule (and the
+  // overview) as a school sees it in term time.
+  const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+  fs.writeFileSync(path.join(dir, 'calendar.json'), JSON.stringify({
+    name: 'test calendar',
+    terms: [{ name: 'Autumn 2024', start: '2024-09-02', end: '2024-12-20' }, { name: 'This term', start: day(-30), end: day(60) }],
+  }));
+  fs.writeFileSync(path.join(dir, 'markbridge.json'), JSON.stringify({
+    school: { urn: '140000', la: '801', estab: '4000', name: 'Test School' },
+    store: { sqlite: 'register.db' },
+    calendar: 'calendar.json',
+    sources: [{ name: 'sims', type: 'sims_csv', files: ['register.csv'] }],
+    sinks: [{ name: 'la', type: 'la_portal', base_url: `https://127.0.0.1:${sandboxPort}`, ca_file: path.join(certs, 'ca.pem'),
+      auth: { type: 'bearer', token_env: 'MB_LA_TOKEN' } }],
+    service: { admin_port: 0, port_file: 'admin.port', admin_token_env: 'MB_ADMIN_TOKEN',
+      admin_cert: path.join(certs, 'server.pem'), admin_key: path.join(certs, 'server.key'),
+      console_users_file: 'console-users', log_file: 'markbridge.jsonl' },
+  }, null, 2));
+  // The users, made as the docs say: the password on standard input.
+  for (const [name, role] of [['sam', 'technician'], ['ola', 'attendance_officer']]) {
+    const made = spawnSync(markbridge, ['user', '--config', 'markbridge.json', 'add', name, '--role', role],
+      { cwd: dir, input: `${name}-console-password\n`, encoding: 'utf8' });
+    if (made.status !== 0) fail(`user add ${name}: ${made.stderr}`);
+  }
+  start(markbridge, ['run', '--config', 'markbridge.json'], { MB_LA_TOKEN: 'la-sandbox-token', MB_ADMIN_TOKEN: 'admin-secret' });
+  const port = await portFrom(path.join(dir, 'admin.port'));
+  const sync = await request(port, 'POST', '/sync', { headers: { Authorization: 'Bearer admin-secret' } });
+  if (JSON.parse(sync.body).dead_lettered !== 1) fail(`expected one dead letter: ${sync.body}`);
+  const received = async () => JSON.parse((await request(sandboxPort, 'GET', '/_sandbox/received')).body).received.length;
+  if ((await received()) !== 1) fail('the sandbox should hold one notification before the retry');
+
+  browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    acceptInsecureCerts: false,
+    // The development CA signs the console's certificate: chromium is told to trust it by its
+    // SPKI hash, so TLS is checked as it would be on a school's machine.
+    args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spkiOf(path.join(certs, 'server.pem'))}`],
+  });
+  const page = await browser.newPage();
+  await page.setBypassCSP(true); // axe-core is injected into each page; the console's CSP stays on
+  await page.setViewport({ width: 1280, height: 900 });
+  const base = `https://127.0.0.1:${port}`;
+  const report = [];
+
+  async function check(name) {
+    await page.evaluate(axeSource);
+    const result = await page.evaluate(async () =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }));
+    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    for (const v of result.violations) report.push(`${name}: ${v.impact} ${v.id} (${v.nodes.length}): ${v.help}`);
+    await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+    if (bad.length) fail(`${name}: ${bad.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`);
+    const html = await page.content();
+    return html;
+  }
+
+  // Not logged in: the console sends us to the login page.
+  await page.goto(`${base}/console/`);
+  if (!page.url().endsWith('/console/login')) fail(`expected the login page, got ${page.url()}`);
+  await check('login');
+  // The keyboard reaches the skip link first, and its focus is visible.
+  await page.keyboard.press('Tab');
+  const focus = await page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { text: el.textContent, outline: style.outlineStyle, width: style.outlineWidth };
+  });
+  if (!focus.text.includes('Skip') || focus.outline === 'none') fail(`keyboard focus not visible: ${JSON.stringify(focus)}`);
+
+  await page.type('#name', 'sam');
+  await page.type('#password', 'sam-console-password');
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  if (!page.url().endsWith('/console/')) fail(`login did not reach the overview: ${page.url()}`);
+  const overview = await check('overview');
+  if (!overview.includes('<h1>Overview</h1>')) fail('no overview heading');
+
+  await Promise.all([page.waitForNavigation(), page.click('nav a[href="/console/outbox"]')]);
+  // A header link (visited by now) keyboard-focused reads dark on the yellow focus background.
+  const headerLink = await page.$('header nav a[href="/console/outbox"]');
+  await headerLink.focus();
+  const focused = await page.evaluate(() => getComputedStyle(document.activeElement).color);
+  if (focused !== 'rgb(11, 12, 12)') fail(`a focused header link is ${focused} on yellow`);
+  // The technician gets the dead letter's HTTP status, never the destination's answer (it may
+  // name pupils): no answer to open, and who to ask instead.
+  if (await page.$('details summary')) fail("the technician was shown a destination's answer");
+  const outbox = await check('outbox');
+  if (!outbox.includes('ask the attendance officer or DSL to read the answer')) fail('the technician was not told who can read the answer');
+  for (const p of pupils)
+    for (const text of [p.forename, p.surname, p.upn])
+      if (outbox.includes(text)) fail(`the technician was shown ${text}`);
+  const retry = await page.$('button[aria-label^="Retry item"]');
+  if (!retry) fail('no Retry button for the dead letter');
+  await Promise.all([page.waitForNavigation(), retry.click()]);
+  const after = await page.content();
+  if (!after.includes('is back to pending')) fail('the retry was not confirmed on the page');
+  // Delivered at the sandbox by the running service, not by a sync we ran.
+  await waitUntil(async () => (await received()) === 2, 'the retried item at the sandbox');
+  await waitUntil(async () => {
+    await page.goto(`${base}/console/outbox?state=delivered`);
+    return (await page.$$('tbody .state-delivered')).length === 2;
+  }, 'both items shown delivered');
+  await check('outbox-after-retry');
+
+  // The attendance officer sees the pupils' names.
+  await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
+  if (!page.url().endsWith('/console/login')) fail(`logout did not reach the login page: ${page.url()}`);
+  await page.goto(`${base}/console/outbox`);
+  if (!page.url().endsWith('/console/login')) fail('the session outlived its logout');
+  await page.type('#name', 'ola');
+  await page.type('#password', 'ola-console-password');
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  await page.goto(`${base}/console/outbox`);
+  const named = await check('outbox-attendance-officer');
+  if (!named.includes(`${pupils[0].forename} ${pupils[0].surname}`)) fail('the attendance officer was not shown the names');
+  await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
+
+  for (const line of report) console.log(`axe (not serious): ${line}`);
+  console.log(`console_browser: passed; screenshots in ${shots}`);
+}
+
+// The base64 SHA-256 of a certificate's public key (what --ignore-certificate-errors-spki-list
+// takes).
+function spkiOf(pem) {
+  const out = spawnSync('sh', ['-c',
+    `openssl x509 -in '${pem}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`],
+    { encoding: 'utf8' });
+  if (out.status !== 0) fail(`cannot read ${pem}: ${out.stderr}`);
+  return out.stdout.trim();
+}
+
+try {
+  await main();
+} catch (error) {
+  process.exitCode = 1;
+  if (!error?.reported) console.error(error?.stack ?? error);
+  for (const log of ['markbridge.log', 'markbridge-sandbox.log'])
+    if (fs.existsSync(path.join(dir, log))) console.error(`--- ${log}\n${fs.readFileSync(path.join(dir, log), 'utf8').slice(-4000)}`);
+} finally {
+  if (browser) await browser.close();
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((resolve) => c.on('exit', resolve)))));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
