@@ -19,7 +19,8 @@ using test::d;
 
 namespace {
 
-// The shipped N-unresolved rule, as a weekly digest for the attendance officer.
+// The shipped N-unresolved rule (statutory.n_unresolved), as a weekly digest for the attendance
+// officer, in a policy of its own.
 const char* kDigestPolicy = R"({"name": "ours", "rules": [{"id": "n_digest",
   "when": {"measure": "count", "codes": ["N"], "window": {"school_week_ended_days_ago": 5},
            "at_least": 1},
@@ -172,7 +173,8 @@ TEST_F(DigestPlanner, APolicyNamesAWrongDigestByItsPath) {
 
 namespace {
 
-// The same school in a real SQLite store, evaluated as syncs do.
+// The same school in a real SQLite store, evaluated as syncs do, with the shipped statutory policy
+// (whose n_unresolved rule is the weekly digest).
 struct DigestStore : ::testing::Test {
   test::TempDir dir;
   std::unique_ptr<Store> store = openSqliteStore((dir / "register.db").string());
@@ -185,8 +187,7 @@ struct DigestStore : ::testing::Test {
   int64_t now = 1'000;
 
   DigestStore() {
-    dir.write("ours.json", kDigestPolicy);
-    rules = test::shippedPolicies({"statutory", (dir / "ours.json").string()});
+    rules = test::shippedPolicies({"statutory"});
     pupils.reserve(8);  // references to pupils stay good
   }
   test::PolicyRegister& pupil(const char* upn, const char* surname) {

@@ -99,3 +99,48 @@ TEST_F(SyncPreview, ItemsAlreadyWaitingAreCountedAsTheNextSyncWouldSendThem) {
             std::string::npos)
       << preview.out;
 }
+
+// The statutory policy lists unresolved Ns in a weekly digest (issue 14): a school whose cpoms
+// sink lists its events without "digest" would have the list recorded and sent nowhere.
+// `check` and the dry run say so, naming the rule and the sink to add it to; with "digest"
+// listed they say nothing of it.
+TEST_F(SyncPreview, ADigestNoSinkTakesIsSaidLoudlyByCheckAndTheDryRun) {
+  env["MB_CPOMS_KEY"] = "cpoms-sandbox-key";
+  auto configure = [&](nlohmann::json events) {
+    auto la = test::laSink(server->baseUrl());
+    la["events"] = {"unauthorised_10_day"};
+    nlohmann::json cpoms = {{"name", "cpoms"},
+                            {"type", "cpoms"},
+                            {"base_url", server->baseUrl()},
+                            {"ca_file", test::certsDir() + "/ca.pem"},
+                            {"auth", {{"type", "api_key"}, {"key_env", "MB_CPOMS_KEY"}}},
+                            {"events", std::move(events)}};
+    dir.write("markbridge.json", test::schoolConfig({{"sources",
+                                                      {{{"name", "sims"},
+                                                        {"type", "sims_csv"},
+                                                        {"drop_folder", "in"},
+                                                        {"settle_seconds", 0}}}},
+                                                     {"sinks", nlohmann::json::array({la, cpoms})}})
+                                     .dump(2));
+  };
+  const std::string said =
+      "the weekly digest of statutory.n_unresolved for attendance_officer GOES TO NO SINK: no "
+      "sink in the configuration takes \"digest\"";
+  configure({"concern", "task", "note"});
+  auto check = run({"check", "--config", "markbridge.json"});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find(said), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("add \"digest\" to the events of sink cpoms"), std::string::npos)
+      << check.out;
+  auto preview = run({"sync", "--config", "markbridge.json", "--dry-run"});
+  ASSERT_EQ(preview.exit_code, 0) << preview.out << preview.err;
+  EXPECT_NE(preview.err.find("WARNING: " + said), std::string::npos) << preview.err;
+
+  configure({"concern", "task", "note", "digest"});
+  check = run({"check", "--config", "markbridge.json"});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.out.find("GOES TO NO SINK"), std::string::npos) << check.out;
+  preview = run({"sync", "--config", "markbridge.json", "--dry-run"});
+  ASSERT_EQ(preview.exit_code, 0) << preview.err;
+  EXPECT_EQ(preview.err.find("GOES TO NO SINK"), std::string::npos) << preview.err;
+}
