@@ -181,8 +181,15 @@ std::vector<std::string> digestsGoingNowhere(const Gateway& gateway) {
     if (sink.value("type", "") == "cpoms" || sink.value("type", "") == "webhook")
       cpoms += (cpoms.empty() ? "" : ", ") + sink.value("name", std::string("?"));
   }
-  for (const auto& sink : gateway.sinks())
-    if (sink->eventTypes().count(std::string(kDigestType))) return out;
+  // A school that sends no pastoral record anywhere (an LA portal alone) is not told: its concerns
+  // and tasks go nowhere either, and the dry run lists those it raises.
+  bool pastoral = false;
+  for (const auto& sink : gateway.sinks()) {
+    auto types = sink->eventTypes();
+    if (types.count(std::string(kDigestType))) return out;
+    pastoral = pastoral || types.count("concern") || types.count("task") || types.count("note");
+  }
+  if (!pastoral) return out;
   for (const auto& rule : digestRules(gateway.config().rules.policies()))
     out.push_back("the " + std::string(rule.every == "day" ? "daily" : "weekly") + " digest of " +
                   rule.rule + " for " + rule.to +
