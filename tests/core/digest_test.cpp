@@ -19,8 +19,7 @@ using test::d;
 
 namespace {
 
-// The shipped N-unresolved rule (statutory.n_unresolved), as a weekly digest for the attendance
-// officer, in a policy of its own.
+// The shipped N-unresolved rule, as a weekly digest for the attendance officer.
 const char* kDigestPolicy = R"({"name": "ours", "rules": [{"id": "n_digest",
   "when": {"measure": "count", "codes": ["N"], "window": {"school_week_ended_days_ago": 5},
            "at_least": 1},
@@ -173,8 +172,7 @@ TEST_F(DigestPlanner, APolicyNamesAWrongDigestByItsPath) {
 
 namespace {
 
-// The same school in a real SQLite store, evaluated as syncs do, with the shipped statutory policy
-// (whose n_unresolved rule is the weekly digest).
+// The same school in a real SQLite store, evaluated as syncs do.
 struct DigestStore : ::testing::Test {
   test::TempDir dir;
   std::unique_ptr<Store> store = openSqliteStore((dir / "register.db").string());
@@ -187,7 +185,8 @@ struct DigestStore : ::testing::Test {
   int64_t now = 1'000;
 
   DigestStore() {
-    rules = test::shippedPolicies({"statutory"});
+    dir.write("ours.json", kDigestPolicy);
+    rules = test::shippedPolicies({"statutory", (dir / "ours.json").string()});
     pupils.reserve(8);  // references to pupils stay good
   }
   test::PolicyRegister& pupil(const char* upn, const char* surname) {

@@ -116,16 +116,14 @@ TEST_F(PolicyFixture, APupilComingDownFromPersistentAbsenceIsNotAtRisk) {
   EXPECT_TRUE(fired("at_risk_of_persistent_absence").empty());
 }
 
-TEST_F(PolicyFixture, UnresolvedNsBecomeOneDigestEntryAWeekFiveSchoolDaysAfterTheWeekEnded) {
+TEST_F(PolicyFixture, UnresolvedNsBecomeOneTaskAWeekFiveSchoolDaysAfterTheWeekEnded) {
   set({d("2024-09-17")}, "N", "/");
   set({d("2024-09-18")}, "/", "N");
   auto tasks = fired("n_unresolved");
   ASSERT_EQ(tasks.size(),
-            1u);  // one entry for the week of 16 September (more in weekly_n_tasks_test)
+            1u);  // one task for the week of 16 September (more in weekly_n_tasks_test)
   EXPECT_EQ(tasks[0].occurred_on, d("2024-09-27"));
-  // Listed in the attendance officer's weekly digest, not a task per pupil.
-  EXPECT_EQ(tasks[0].type, "digest_entry");
-  EXPECT_EQ(nlohmann::json::parse(tasks[0].action).value("to", ""), "attendance_officer");
+  EXPECT_EQ(tasks[0].type, "task");
   set({d("2024-09-17")}, "I", "/");  // the office found the reason: amended
   set({d("2024-09-18")}, "/", "M");
   EXPECT_TRUE(fired("n_unresolved").empty());

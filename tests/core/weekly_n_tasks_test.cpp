@@ -1,9 +1,8 @@
-// Issue 14 item 3: N sessions still unresolved become one entry per pupil per school week, with
+// Issue 14 item 3: N sessions still unresolved become one task per pupil per school week, with
 // the window {"school_week_ended_days_ago": N} (the school week whose last school day was N
 // school days ago; no value on any other day). Added by following docs/extending.md's "A rule
 // measure" checklist: the day it first holds, a holiday in between, an amendment, a policy
-// naming it wrongly. The shipped statutory policy lists these entries in a weekly digest for the
-// attendance officer (issue 14 item 4; the digest itself: digest_test.cpp).
+// naming it wrongly.
 
 #include <gtest/gtest.h>
 
@@ -21,7 +20,9 @@ struct WeeklyNTasks : ::testing::Test, test::PolicyRegister {
   WeeklyNTasks() : test::PolicyRegister(test::autumnCalendar()) {}
   Policy statutory = Policy::load(test::sourceDir() + "/docs/policies/statutory.json");
   std::vector<Event> tasks() const { return fired(statutory, "statutory.n_unresolved"); }
-  static nlohmann::json actionOf(const Event& entry) { return nlohmann::json::parse(entry.action); }
+  static std::string textOf(const Event& task) {
+    return nlohmann::json::parse(task.action).value("text", "");
+  }
 };
 
 Policy policyWithWindow(const nlohmann::json& window, std::vector<Problem>& problems) {
@@ -45,17 +46,17 @@ TEST_F(WeeklyNTasks, AWeeksUnresolvedNsAreOneTaskFiveSchoolDaysAfterTheWeekEnded
   // Thursday 26th, when Tuesday's N was already seven school days old but Thursday's four).
   EXPECT_EQ(found[0].occurred_on, d("2024-09-27"));
   EXPECT_EQ(found[0].from, d("2024-09-17"));
-  // The pupil's entry in the attendance officer's weekly digest, not a task of its own.
-  EXPECT_EQ(found[0].type, "digest_entry");
+  EXPECT_EQ(found[0].type, "task");
   EXPECT_EQ(found[0].summary,
             "3 N session(s) still unresolved on 2024-09-27, five school days after their school "
             "week ended: 2024-09-17 AM; 2024-09-19 AM and PM");
-  EXPECT_EQ(actionOf(found[0]).value("every", ""), "week");
-  EXPECT_EQ(actionOf(found[0]).value("to", ""), "attendance_officer");
-  EXPECT_EQ(actionOf(found[0]).value("value", 0.0), 3.0);
+  EXPECT_EQ(textOf(found[0]),
+            "Find the reasons for the N sessions still unresolved and amend the marks: "
+            "2024-09-17 AM; 2024-09-19 AM and PM");
+  EXPECT_EQ(nlohmann::json::parse(found[0].action).value("due_on", ""), "2024-09-30");
 
-  // N in the next week too, and every day of it: a second entry, for that week only; a week in
-  // a row is still one entry a week, not one per day.
+  // N in the next week too, and every day of it: a second task, for that week only; a week in
+  // a row is still one task a week, not one per day.
   set(schoolDays("2024-09-23", 5), "N", "N");
   found = tasks();
   ASSERT_EQ(found.size(), 2u);

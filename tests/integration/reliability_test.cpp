@@ -110,8 +110,7 @@ struct Reliability : ::testing::Test {
         expected.insert("note|" + item.key);
       } else {
         expected.insert("incident|" + item.key + "/incident");
-        // A task, or the weekly digest (the statutory N list): an incident with an action.
-        if (type == "task" || type == "digest") expected.insert("action|" + item.key + "/action");
+        if (type == "task") expected.insert("action|" + item.key + "/action");
         // A note, or the school's note that the LA accepted a notification (la_notice: queued
         // with the acceptance, so a kill between the two must neither lose nor double it).
         if (type == "note" || type == "la_notice") expected.insert("note|" + item.key + "/note");

@@ -10,8 +10,6 @@
 #include <regex>
 
 #include "core/domain/upn.h"
-#include "core/rules/digest.h"
-#include "core/store/store.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -39,7 +37,6 @@ std::string school(int pupils) {
 
 struct Synced {
   int marks = -1, pupils = -1, events = -1;
-  int digests = -1;  // the school's own events (a weekly list of pupils), not a pupil's
   std::string output;
 };
 
@@ -63,9 +60,6 @@ Synced syncSchool(int pupils) {
   auto status = test::runMarkbridge({"status", "--config", "markbridge.json"}, {}, dir.path());
   if (std::regex_search(status.out, m, std::regex(R"(marks (\d+),)")))
     synced.marks = std::stoi(m[1]);
-  auto store = openSqliteStore((dir / "register.db").string());
-  synced.digests =
-      static_cast<int>(store->eventHistory(digestUpn("statutory.n_unresolved")).size());
   return synced;
 }
 
@@ -80,7 +74,5 @@ TEST(ThreadedSync, ALargeSchoolImportedInPartsAndEvaluatedInBatchesLosesNothing)
   EXPECT_GT(many.marks, 65'536) << "not enough marks for a second part: " << many.output;
   EXPECT_EQ(many.marks, kPupils * one.marks) << many.output;
   EXPECT_EQ(many.pupils, kPupils) << many.output;
-  // Each pupil's events, and the statutory weekly N digests of the school (the same weeks).
-  EXPECT_EQ(many.digests, one.digests) << many.output;
-  EXPECT_EQ(many.events - many.digests, kPupils * (one.events - one.digests)) << many.output;
+  EXPECT_EQ(many.events, kPupils * one.events) << many.output;
 }
