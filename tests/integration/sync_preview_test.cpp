@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/sandbox/sandbox_server.h"
@@ -100,13 +101,23 @@ TEST_F(SyncPreview, ItemsAlreadyWaitingAreCountedAsTheNextSyncWouldSendThem) {
       << preview.out;
 }
 
-// The statutory policy lists unresolved Ns in a weekly digest (issue 14): a school whose cpoms
-// sink lists its events without "digest" would have the list recorded and sent nowhere.
-// `check` and the dry run say so, naming the rule and the sink to add it to; with "digest"
-// listed they say nothing of it.
+// A school whose copy of the statutory policy lists unresolved Ns in a weekly digest (issue 14:
+// one line changed, docs/rules.md) and whose cpoms sink lists its events without "digest" would
+// have the list recorded and sent nowhere. `check` and the dry run say so, naming the rule and
+// the sink to add it to; with "digest" listed they say nothing of it.
 TEST_F(SyncPreview, ADigestNoSinkTakesIsSaidLoudlyByCheckAndTheDryRun) {
   env["MB_CPOMS_KEY"] = "cpoms-sandbox-key";
-  auto configure = [&](nlohmann::json events) {
+  auto policy =
+      nlohmann::json::parse(std::ifstream(test::sourceDir() + "/docs/policies/statutory.json"));
+  bool changed = false;
+  for (auto& rule : policy["rules"])
+    if (rule["id"] == "n_unresolved") {
+      rule["action"] = {{"digest", {{"every", "week"}, {"to", "attendance_officer"}}}};
+      changed = true;
+    }
+  ASSERT_TRUE(changed);
+  dir.write("statutory-digest.json", policy.dump(2));
+  auto configure = [&](nlohmann::json events, const char* policy = "statutory-digest.json") {
     auto la = test::laSink(server->baseUrl());
     la["events"] = {"unauthorised_10_day"};
     nlohmann::json cpoms = {{"name", "cpoms"},
@@ -120,7 +131,8 @@ TEST_F(SyncPreview, ADigestNoSinkTakesIsSaidLoudlyByCheckAndTheDryRun) {
                                                         {"type", "sims_csv"},
                                                         {"drop_folder", "in"},
                                                         {"settle_seconds", 0}}}},
-                                                     {"sinks", nlohmann::json::array({la, cpoms})}})
+                                                     {"sinks", nlohmann::json::array({la, cpoms})},
+                                                     {"rules", {{"policies", {policy}}}}})
                                      .dump(2));
   };
   const std::string said =
@@ -143,4 +155,10 @@ TEST_F(SyncPreview, ADigestNoSinkTakesIsSaidLoudlyByCheckAndTheDryRun) {
   preview = run({"sync", "--config", "markbridge.json", "--dry-run"});
   ASSERT_EQ(preview.exit_code, 0) << preview.err;
   EXPECT_EQ(preview.err.find("GOES TO NO SINK"), std::string::npos) << preview.err;
+
+  // The shipped statutory policy raises a task per pupil: no digest, nothing to say.
+  configure({"concern", "task", "note"}, "statutory");
+  check = run({"check", "--config", "markbridge.json"});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.out.find("GOES TO NO SINK"), std::string::npos) << check.out;
 }
