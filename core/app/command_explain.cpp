@@ -13,6 +13,7 @@
 
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
+#include "core/outbox/la_notice.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -113,7 +114,10 @@ std::string kindName(OutboxKind kind) {
 }
 
 std::string delivery(const OutboxItem& item) {
-  std::string text = item.sink + ": " + kindName(item.kind) + " ";
+  // The school's note that the LA portal accepted this notification (core/outbox/la_notice.h).
+  bool laNotice = item.key.find("/" + std::string(kLaNoticeType) + "@") != std::string::npos;
+  std::string text = item.sink + ": " + (laNotice ? "note that the LA was told, " : "") +
+                     kindName(item.kind) + " ";
   switch (item.state) {
     case OutboxState::Delivered:
       text += "delivered " + utcMs(item.finished_at) + ", reference " +

@@ -15,6 +15,7 @@
 
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
+#include "core/app/config_audit.h"
 #include "core/domain/logging.h"
 #include "core/store/sqlite_db.h"
 
@@ -138,6 +139,7 @@ int syncPreview(const Args& args, std::ostream& out, std::ostream& err) {
         << " event(s) go to no sink: no sink in the configuration takes " << type
         << " (add it to a sink's events, or remove the rule if nobody should act on it)\n";
   }
+  for (const auto& warning : digestsGoingNowhere(*gateway)) err << "WARNING: " << warning << "\n";
   if (total > 50)
     err << "note: " << total
         << " items would be sent at once. At go-live, set rules.notify_from "

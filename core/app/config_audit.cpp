@@ -14,6 +14,7 @@
 #include "core/app/console/console_users.h"
 #include "core/app/service_health.h"
 #include "core/domain/json_file.h"
+#include "core/rules/digest.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -184,6 +185,34 @@ void checkAdminApi(Audit& audit, int64_t now) {
 
 }  // namespace
 
+std::vector<std::string> digestsGoingNowhere(const Gateway& gateway) {
+  std::vector<std::string> out;
+  if (gateway.sinks().empty()) return out;
+  std::string cpoms;  // the sinks that could take digests: "digest" is one word in their events
+  for (const auto& sink : gateway.config().sinks) {
+    if (!sink.is_object()) continue;
+    if (sink.value("type", "") == "cpoms" || sink.value("type", "") == "webhook")
+      cpoms += (cpoms.empty() ? "" : ", ") + sink.value("name", std::string("?"));
+  }
+  // A school that sends no pastoral record anywhere (an LA portal alone) is not told: its concerns
+  // and tasks go nowhere either, and the dry run lists those it raises.
+  bool pastoral = false;
+  for (const auto& sink : gateway.sinks()) {
+    auto types = sink->eventTypes();
+    if (types.count(std::string(kDigestType))) return out;
+    pastoral = pastoral || types.count("concern") || types.count("task") || types.count("note");
+  }
+  if (!pastoral) return out;
+  for (const auto& rule : digestRules(gateway.config().rules.policies()))
+    out.push_back("the " + std::string(rule.every == "day" ? "daily" : "weekly") + " digest of " +
+                  rule.rule + " for " + rule.to +
+                  " GOES TO NO SINK: no sink in the configuration takes \"digest\", so its "
+                  "pupils are recorded and nobody is told (add \"digest\" to the events of " +
+                  (cpoms.empty() ? std::string("a cpoms or webhook sink") : "sink " + cpoms) +
+                  "; docs/rules.md, \"Digests\")");
+  return out;
+}
+
 ConfigAudit auditConfiguration(const Gateway& gateway, int64_t nowSeconds) {
   ConfigAudit out;
   Audit audit{gateway.config(), out};
@@ -192,6 +221,7 @@ ConfigAudit auditConfiguration(const Gateway& gateway, int64_t nowSeconds) {
   checkAdminApi(audit, nowSeconds);
   checkConsole(audit);
   checkInsetDays(out, gateway);
+  for (const auto& warning : digestsGoingNowhere(gateway)) audit.warning("$.sinks", warning);
   for (const auto& warning : calendarWarnings(gateway.calendar(), london::localDate(nowSeconds)))
     audit.warning("$.calendar", warning, gateway.config().calendar_path.string());
   return out;

@@ -21,6 +21,13 @@ struct ConfigAudit {
 // `nowSeconds`: unix time (injected for tests).
 ConfigAudit auditConfiguration(const Gateway& gateway, int64_t nowSeconds);
 
+// A policy's digests (core/rules/digest.h) that no sink takes while a sink takes the school's
+// concerns, tasks or notes: one sentence each, naming the rule, its role and the sinks that could
+// take it. Its pupils' entries are recorded and never sent on their own, so without a sink the
+// list reaches nobody. Empty when a sink takes digests, when none takes pastoral records at all,
+// or when the sinks were not built. `check` and `sync --dry-run` print them.
+std::vector<std::string> digestsGoingNowhere(const Gateway& gateway);
+
 // The admin token must be at least this long.
 constexpr std::size_t kMinAdminTokenLength = 16;
 

@@ -15,6 +15,7 @@
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 #include "core/domain/upn.h"
+#include "core/outbox/la_notice.h"
 
 namespace markbridge {
 namespace {
@@ -26,6 +27,7 @@ struct Attempt {
   Sink* sink = nullptr;
   std::string original;  // the record a correction corrects
   DeliveryResult result;
+  std::vector<OutboxEntry> follow_on;  // queued with the delivery: the LA was told (la_notice.h)
 };
 
 DeliveryResult attempt(Sink& sink, const Attempt& a) {
@@ -124,7 +126,9 @@ DeliveryReport DeliveryWorker::run() {
   std::map<std::string, Lane> lanes;
   int threads = 0;
   bool concurrent = false;
+  std::vector<std::string> laNoticeSinks;  // told when the LA portal accepts a notification
   for (const auto& [name, sink] : sinks_) {
+    if (sink->eventTypes().count(std::string(kLaNoticeType))) laNoticeSinks.push_back(name);
     auto pacing = sink->pacing();
     auto& lane = lanes[name];
     lane.max_in_flight = std::max(pacing.max_in_flight, 1);
@@ -149,7 +153,8 @@ DeliveryReport DeliveryWorker::run() {
   };
 
   // What an answer means for the item, its sink's circuit and pace; recorded in the store.
-  auto record = [&](const OutboxItem& item, DeliveryResult result, bool unknownSink) {
+  auto record = [&](const OutboxItem& item, DeliveryResult result, bool unknownSink,
+                    const std::vector<OutboxEntry>& followOn) {
     auto& circuit = circuitFor(item.sink);
     if (unknownSink) result.sink_unavailable = true;
     int attempts = item.attempts + (result.sink_unavailable ? 0 : 1);
@@ -163,6 +168,8 @@ DeliveryReport DeliveryWorker::run() {
       case DeliveryResult::Outcome::Delivered:
         faultPoint("after-send");
         store_.recordDelivered(item.seq, result.reference, now);
+        // In the same transaction (collect below): the school's note that the LA was told.
+        if (!followOn.empty()) store_.queueOutbox(followOn, now);
         circuit.succeeded(now);
         if (lane != lanes.end()) {
           lane->second.pace.succeeded(now);
@@ -227,13 +234,22 @@ DeliveryReport DeliveryWorker::run() {
   auto collect = [&](std::chrono::milliseconds wait) {
     auto finished = senders.finished(wait);
     if (finished.empty()) return;
+    bool followOns = false;
+    for (auto& a : finished) {
+      if (a.result.outcome == DeliveryResult::Outcome::Delivered && a.sink->notifiesLa())
+        a.follow_on = laNotices(a.item, a.event, a.result.reference, a.original, clock_.nowMs(),
+                                laNoticeSinks);
+      followOns = followOns || !a.follow_on.empty();
+    }
     auto recordAll = [&] {
-      for (auto& a : finished) record(a.item, std::move(a.result), false);
+      for (auto& a : finished) record(a.item, std::move(a.result), false, a.follow_on);
     };
-    if (finished.size() == 1)
+    // An LA acceptance and the notes it gives rise to are recorded together, or neither is.
+    if (finished.size() == 1 && !followOns)
       recordAll();
     else
       store_.recordTogether(recordAll);
+    if (followOns) faultPoint("after-la-notice-queued");  // crash tests: recorded, not yet sent
     for (auto& a : finished) {
       underWay.erase(a.item.seq);
       --lanes[a.item.sink].in_flight;
@@ -306,7 +322,7 @@ DeliveryReport DeliveryWorker::run() {
           ++attempted;
           record(item,
                  DeliveryResult::retry("no sink named '" + item.sink + "' in the configuration"),
-                 true);
+                 true, {});
           it = ready.erase(it);
           continue;
         }
@@ -351,7 +367,7 @@ DeliveryReport DeliveryWorker::run() {
                                    ? std::string()
                                    : store_.deliveredReference(item.event_id, item.sink);
         senders.submit(
-            Attempt{std::move(*it), std::move(*event), sink->second, std::move(original), {}});
+            Attempt{std::move(*it), std::move(*event), sink->second, std::move(original), {}, {}});
         it = ready.erase(it);
         sent = true;
         if (!concurrent) break;  // one at a time: its answer is recorded before the next goes

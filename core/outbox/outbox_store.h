@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/outbox/outbox_item.h"
+#include "core/rules/event_lifecycle.h"
 
 namespace markbridge {
 
@@ -34,6 +35,11 @@ class OutboxStore {
   // none when `writes` throws. The delivery worker records the answers that came back while it
   // waited together, so many requests in flight do not each wait on a flush of their own.
   virtual void recordTogether(const std::function<void()>& writes) = 0;
+  // Queues `entries` (each with its payload) at `now`, pending and due now; a key already in the
+  // outbox is not queued again. How many were queued. What follows from a delivery (the school's
+  // note that the LA was told: core/outbox/la_notice.h) is queued with recordTogether, in the
+  // transaction that records the delivery.
+  virtual int queueOutbox(const std::vector<OutboxEntry>& entries, int64_t now) = 0;
   virtual std::optional<OutboxItem> outboxItem(int64_t seq) = 0;
   // A dead-lettered (or discarded) item back to pending, due now, its attempts reset and its
   // give-up deadline started again; a pending item due now, its attempts kept; false when there

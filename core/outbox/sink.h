@@ -60,6 +60,9 @@ class Sink {
   virtual const std::string& name() const = 0;
   // The event types this sink is sent.
   virtual std::set<std::string> eventTypes() const = 0;
+  // True for the LA's own portal: what it accepts, the LA was told, and the sinks that take
+  // "la_notice" are queued a note saying so (core/outbox/la_notice.h).
+  virtual bool notifiesLa() const { return false; }
   // One attempt at `item` (its key, sink, kind), whose event the worker has read and checked
   // once (`event`: a sink builds its request from these fields, never from item.payload).
   // `originalReference` is set for a correction: the record it corrects.

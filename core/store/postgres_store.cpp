@@ -391,6 +391,22 @@ class PostgresStore final : public Store {
     transaction.commit();
   }
 
+  int queueOutbox(const std::vector<OutboxEntry>& entries, int64_t now) override {
+    PgStatement queue(db_,
+                      "INSERT INTO outbox(school, key, sink, event_id, upn, kind, payload, state, "
+                      "created_at, next_attempt_at) VALUES($1,$2,$3,$4,$5,$6,$7,'pending',$8,$8) "
+                      "ON CONFLICT(school, key) DO NOTHING",
+                      "queue an outbox item");
+    int queued = 0;
+    for (const auto& item : entries) {
+      queue.bind(1, school_).bind(2, item.key).bind(3, item.sink).bind(4, item.event_id);
+      queue.bind(5, item.upn).bind(6, toString(item.kind));
+      queue.bind(7, item.payload ? *item.payload : std::string()).bind(8, now);
+      queued += static_cast<int>(queue.run());
+    }
+    return queued;
+  }
+
   std::optional<OutboxItem> outboxItem(int64_t seq) override {
     PgStatement s(
         db_, std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE school=$1 AND seq=$2",

@@ -350,6 +350,21 @@ class SqliteStore final : public Store {
     transaction.commit();
   }
 
+  int queueOutbox(const std::vector<OutboxEntry>& entries, int64_t now) override {
+    SqliteStatement queue(db_.handle(),
+                          "INSERT OR IGNORE INTO outbox(key, sink, event_id, upn, kind, payload, "
+                          "state, created_at, next_attempt_at) "
+                          "VALUES(?1,?2,?3,?4,?5,?6,'pending',?7,?7)");
+    int queued = 0;
+    for (const auto& item : entries) {
+      queue.bind(1, item.key).bind(2, item.sink).bind(3, item.event_id).bind(4, item.upn);
+      queue.bind(5, toString(item.kind)).bind(6, item.payload ? *item.payload : std::string());
+      queue.bind(7, now).run();
+      queued += db_.changes();
+    }
+    return queued;
+  }
+
   std::optional<OutboxItem> outboxItem(int64_t seq) override {
     SqliteStatement s(db_.handle(),
                       std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE seq=?1");

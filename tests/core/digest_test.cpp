@@ -19,7 +19,8 @@ using test::d;
 
 namespace {
 
-// The shipped N-unresolved rule, as a weekly digest for the attendance officer.
+// The shipped N-unresolved rule's condition, asking for a weekly digest for the attendance officer
+// (a policy of the test's own: the shipped statutory rule raises a task per pupil).
 const char* kDigestPolicy = R"({"name": "ours", "rules": [{"id": "n_digest",
   "when": {"measure": "count", "codes": ["N"], "window": {"school_week_ended_days_ago": 5},
            "at_least": 1},

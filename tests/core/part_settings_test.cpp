@@ -201,7 +201,7 @@ TEST(SinkSettings, WrongValuesAreRefusedNamingTheirJsonPath) {
   WebhookConfig::fromJson(hook, "$.sinks[2]", "/etc/mb", context);
   text = all(problems);
   for (const char* expected :
-       {"$.sinks[1].events[1]: must be concern, task, note or digest (value "
+       {"$.sinks[1].events[1]: must be concern, task, note, digest or la_notice (value "
         "'\"alert\"')",
         "$.sinks[1].categories[1]: must be a string (value '7')",
         "$.sinks[2].events: must name at least one event type", "$.sinks[2].request: is required"})

@@ -214,8 +214,67 @@ TYPED_TEST_P(OutboxStoreContract, AnswersRecordedTogetherAreAllKeptOrNoneIs) {
   EXPECT_EQ(outbox.outboxItem(due[3].seq)->attempts, 0);
 }
 
+// What follows from a delivery (the school's note that the LA accepted a notification: issue 14
+// item 5) is queued in the transaction that records it: both are kept, or neither; its key is
+// queued once however often; it waits behind the pupil's earlier items for its sink, and a
+// later correction of the notification finds the record the note made.
+TYPED_TEST_P(OutboxStoreContract, ItemsQueuedWithADeliveryAreKeptWithItOnceAndInOrder) {
+  this->evaluate("A", {this->a1}, 100);
+  auto& outbox = this->outbox();
+  auto la = outbox.dueOutbox(1000, 10).at(0);
+  ASSERT_EQ(la.sink, "la");
+  auto note = [&](OutboxKind kind, const std::string& key) {
+    return std::vector<OutboxEntry>{
+        {key, "cpoms", this->a1.id, "A", kind, std::string(R"({"type":"la_notice"})")}};
+  };
+  const auto noteKey = la.key + "/la_notice@cpoms";
+  EXPECT_THROW(outbox.recordTogether([&] {
+    outbox.recordDelivered(la.seq, "LA-1", 500);
+    outbox.queueOutbox(note(OutboxKind::Notify, noteKey), 500);
+    throw std::runtime_error("killed");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(outbox.outboxItem(la.seq)->state, OutboxState::Pending);
+  for (const auto& item : outbox.outbox(std::nullopt, 100)) EXPECT_NE(item.key, noteKey);
+
+  int queued = 0;
+  outbox.recordTogether([&] {
+    outbox.recordDelivered(la.seq, "LA-1", 600);
+    queued = outbox.queueOutbox(note(OutboxKind::Notify, noteKey), 600);
+  });
+  EXPECT_EQ(queued, 1);
+  EXPECT_EQ(outbox.queueOutbox(note(OutboxKind::Notify, noteKey), 700), 0);  // the same key
+  std::vector<OutboxItem> notes;
+  for (const auto& item : outbox.outbox(std::nullopt, 100))
+    if (item.sink == "cpoms") notes.push_back(item);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].key, noteKey);
+  EXPECT_EQ(notes[0].event_id, this->a1.id);
+  EXPECT_EQ(notes[0].upn, "A");
+  EXPECT_EQ(notes[0].kind, OutboxKind::Notify);
+  EXPECT_EQ(notes[0].payload, R"({"type":"la_notice"})");
+  EXPECT_EQ(notes[0].state, OutboxState::Pending);
+  EXPECT_EQ(notes[0].created_at, 600);
+  EXPECT_EQ(notes[0].next_attempt_at, 600);
+
+  // A withdrawal's note waits behind the notification's note, and finds its record.
+  outbox.queueOutbox(note(OutboxKind::Withdraw, noteKey + "/w"), 800);
+  auto due = outbox.dueOutbox(1000, 10);
+  std::vector<std::string> cpomsDue;
+  for (const auto& item : due)
+    if (item.sink == "cpoms") cpomsDue.push_back(item.key);
+  EXPECT_EQ(cpomsDue, std::vector<std::string>{noteKey});
+  outbox.recordDelivered(notes[0].seq, "INC-9", 900);
+  EXPECT_EQ(outbox.deliveredReference(this->a1.id, "cpoms"), "INC-9");
+  cpomsDue.clear();
+  for (const auto& item : outbox.dueOutbox(1000, 10))
+    if (item.sink == "cpoms") cpomsDue.push_back(item.key);
+  EXPECT_EQ(cpomsDue, std::vector<std::string>{noteKey + "/w"});
+}
+
 REGISTER_TYPED_TEST_SUITE_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst,
                             AnswersRecordedTogetherAreAllKeptOrNoneIs,
+                            ItemsQueuedWithADeliveryAreKeptWithItOnceAndInOrder,
                             ARetryWaitsUntilItsTimeAndCountsItsAttempts,
                             DeadLettersAreKeptAndCanBeRetriedOrDiscarded,
                             ADiscardDuringAnAttemptWinsUnlessTheDestinationAcceptedIt,

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "connectors/outbound/outbound_types.h"
+#include "core/outbox/la_notice.h"
 #include "core/rules/event.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
@@ -56,7 +57,24 @@ struct Case {
   OutboxKind kind;
   std::string reference;               // for a correction
   int64_t created_at = 1727000000000;  // 2024-09-22: after the first new pupil return was due
+  std::string payload;                 // what the outbox keeps, when not the event's own JSON
 };
+
+// The school's note that the LA portal accepted `laEvent`'s notification (kind Notify) or its
+// withdrawal, as the delivery worker queues it (core/outbox/la_notice.h): its payload.
+std::string laNoticePayload(const Event& laEvent, OutboxKind kind) {
+  OutboxItem laItem;
+  laItem.key = laEvent.id + "@la";
+  laItem.sink = "la";
+  laItem.event_id = laEvent.id;
+  laItem.upn = laEvent.pupil.upn;
+  laItem.kind = kind;
+  const int64_t accepted = 1732284183000;  // 2024-11-22 14:03:03 UTC, 14:03 in London (GMT)
+  auto notes = laNotices(laItem, SinkEvent::of(laEvent),
+                         kind == OutboxKind::Notify ? "LA-100002" : "LA-100009",
+                         kind == OutboxKind::Notify ? "" : "LA-100002", accepted, {"cpoms"});
+  return notes.at(0).payload.value();
+}
 
 std::vector<Case> cases() {
   std::vector<Case> list;
@@ -172,6 +190,19 @@ std::vector<Case> cases() {
   list.push_back({"cpoms", digest});
   list.push_back({"cpoms", digest, OutboxKind::Revise, "1"});
   list.push_back({"digesthook", digest});
+  // The LA was told (issue 14 item 5): CPOMS gets an incident on the pupil with a note saying
+  // what, the LA's reference and when; the withdrawal the LA accepted is a note on that incident
+  // (or, when there is none, an incident and note of its own). Added last, as above.
+  auto told = baseEvent("ev-la-5", "unauthorised_10_day");
+  Case notified{"cpoms", told};
+  notified.payload = laNoticePayload(told, OutboxKind::Notify);
+  list.push_back(notified);
+  Case withdrawn{"cpoms", told, OutboxKind::Withdraw, "1"};
+  withdrawn.payload = laNoticePayload(told, OutboxKind::Withdraw);
+  list.push_back(withdrawn);
+  Case withdrawnAlone{"cpoms", told, OutboxKind::Withdraw, ""};
+  withdrawnAlone.payload = withdrawn.payload;
+  list.push_back(withdrawnAlone);
   return list;
 }
 
@@ -313,7 +344,7 @@ TEST(SinkWireBodies, EverySinkSendsTheBytesItSentBeforeEventsTravelledTyped) {
     item.upn = c.event.pupil.upn;
     item.kind = c.kind;
     item.created_at = c.created_at;
-    item.payload = c.event.toJson();  // as the outbox keeps it
+    item.payload = c.payload.empty() ? c.event.toJson() : c.payload;  // as the outbox keeps it
     // read back as the delivery worker does when it takes the item
     auto result = sinks.at(c.sink)->deliver(item, SinkEvent::fromJson(item.payload), c.reference);
     EXPECT_EQ(result.outcome, DeliveryResult::Outcome::Delivered)

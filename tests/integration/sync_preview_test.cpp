@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/sandbox/sandbox_server.h"
@@ -98,4 +99,66 @@ TEST_F(SyncPreview, ItemsAlreadyWaitingAreCountedAsTheNextSyncWouldSendThem) {
   EXPECT_NE(preview.out.find("would send 1 item(s) (1 of them already waiting before this sync)"),
             std::string::npos)
       << preview.out;
+}
+
+// A school whose copy of the statutory policy lists unresolved Ns in a weekly digest (issue 14:
+// one line changed, docs/rules.md) and whose cpoms sink lists its events without "digest" would
+// have the list recorded and sent nowhere. `check` and the dry run say so, naming the rule and
+// the sink to add it to; with "digest" listed they say nothing of it.
+TEST_F(SyncPreview, ADigestNoSinkTakesIsSaidLoudlyByCheckAndTheDryRun) {
+  env["MB_CPOMS_KEY"] = "cpoms-sandbox-key";
+  auto policy =
+      nlohmann::json::parse(std::ifstream(test::sourceDir() + "/docs/policies/statutory.json"));
+  bool changed = false;
+  for (auto& rule : policy["rules"])
+    if (rule["id"] == "n_unresolved") {
+      rule["action"] = {{"digest", {{"every", "week"}, {"to", "attendance_officer"}}}};
+      changed = true;
+    }
+  ASSERT_TRUE(changed);
+  dir.write("statutory-digest.json", policy.dump(2));
+  auto configure = [&](nlohmann::json events, const char* policy = "statutory-digest.json") {
+    auto la = test::laSink(server->baseUrl());
+    la["events"] = {"unauthorised_10_day"};
+    nlohmann::json cpoms = {{"name", "cpoms"},
+                            {"type", "cpoms"},
+                            {"base_url", server->baseUrl()},
+                            {"ca_file", test::certsDir() + "/ca.pem"},
+                            {"auth", {{"type", "api_key"}, {"key_env", "MB_CPOMS_KEY"}}},
+                            {"events", std::move(events)}};
+    dir.write("markbridge.json", test::schoolConfig({{"sources",
+                                                      {{{"name", "sims"},
+                                                        {"type", "sims_csv"},
+                                                        {"drop_folder", "in"},
+                                                        {"settle_seconds", 0}}}},
+                                                     {"sinks", nlohmann::json::array({la, cpoms})},
+                                                     {"rules", {{"policies", {policy}}}}})
+                                     .dump(2));
+  };
+  const std::string said =
+      "the weekly digest of statutory.n_unresolved for attendance_officer GOES TO NO SINK: no "
+      "sink in the configuration takes \"digest\"";
+  configure({"concern", "task", "note"});
+  auto check = run({"check", "--config", "markbridge.json"});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find(said), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("add \"digest\" to the events of sink cpoms"), std::string::npos)
+      << check.out;
+  auto preview = run({"sync", "--config", "markbridge.json", "--dry-run"});
+  ASSERT_EQ(preview.exit_code, 0) << preview.out << preview.err;
+  EXPECT_NE(preview.err.find("WARNING: " + said), std::string::npos) << preview.err;
+
+  configure({"concern", "task", "note", "digest"});
+  check = run({"check", "--config", "markbridge.json"});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.out.find("GOES TO NO SINK"), std::string::npos) << check.out;
+  preview = run({"sync", "--config", "markbridge.json", "--dry-run"});
+  ASSERT_EQ(preview.exit_code, 0) << preview.err;
+  EXPECT_EQ(preview.err.find("GOES TO NO SINK"), std::string::npos) << preview.err;
+
+  // The shipped statutory policy raises a task per pupil: no digest, nothing to say.
+  configure({"concern", "task", "note"}, "statutory");
+  check = run({"check", "--config", "markbridge.json"});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.out.find("GOES TO NO SINK"), std::string::npos) << check.out;
 }

@@ -348,7 +348,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return reply(response, repeat ? HTTPResponse::HTTP_OK : created, {{"reference", reference}});
     }
     if (state_->options.log_requests && !repeat && kind != "hook") {
-      std::string upn = json.contains("student") ? json["student"].value("upn", "") : "";
+      // A digest's incident has "student": null (it lists many pupils).
+      std::string upn = json.contains("student") && json["student"].is_object()
+                            ? json["student"].value("upn", "")
+                            : "";
       if (upn.size() > 5) upn = upn.substr(0, 1) + "..." + upn.substr(upn.size() - 4);
       printLine("CPOMS received " + kind + " " + reference +
                 (upn.empty() ? "" : " for pupil " + upn));

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "connectors/common/http_policy.h"
+#include "core/outbox/la_notice.h"
 
 namespace markbridge {
 namespace {
@@ -19,14 +20,17 @@ const SettingTable<CpomsConfig>& cpomsTable() {
           .rowsOf(&M::connection, connectionTable())
           .converted(
               "events", FieldType::Array, "array of strings",
-              "the event types sent here: concern, task, note, digest",
+              "the event types sent here: concern, task, note, digest, la_notice (a note on the "
+              "pupil when the LA portal accepts a notification or its withdrawal)",
               [](M& c, const nlohmann::json& events, const SettingScope& scope) {
                 c.events.clear();
                 for (std::size_t i = 0; i < events.size(); ++i) {
                   auto type = events[i].is_string() ? events[i].get<std::string>() : "";
-                  if (type != "concern" && type != "task" && type != "note" && type != "digest")
+                  if (type != "concern" && type != "task" && type != "note" && type != "digest" &&
+                      type != kLaNoticeType)
                     scope.context.add(scope.path + "[" + std::to_string(i) + "]",
-                                      "must be concern, task, note or digest", events[i].dump());
+                                      "must be concern, task, note, digest or la_notice",
+                                      events[i].dump());
                   else
                     c.events.insert(type);
                 }
@@ -228,7 +232,15 @@ DeliveryResult CpomsSink::deliver(const OutboxItem& item, const SinkEvent& event
                                   const std::string& originalReference) {
   connection_->beginAttempt();  // one deadline for every request of this attempt
   DeliveryResult result;
-  if (item.kind != OutboxKind::Notify) {
+  // What the LA was told (core/outbox/la_notice.h): a note on the pupil's record. Its revision
+  // or withdrawal is a note on the incident the notification's note made; without one (the
+  // notification was accepted before la_notice was listed) it makes its own.
+  bool laNotice = event.type == kLaNoticeType;
+  if (laNotice && item.kind != OutboxKind::Notify && !originalReference.empty()) {
+    result = post("/api/v1/incidents/" + originalReference + "/notes", item.key,
+                  cpomsNoteBody(event), nullptr);
+    if (result.outcome == DeliveryResult::Outcome::Delivered) result.reference = originalReference;
+  } else if (item.kind != OutboxKind::Notify && !laNotice) {
     // A correction: a note on the incident the event made.
     if (originalReference.empty())
       result = DeliveryResult::reject("sink " + config_.name +
@@ -242,7 +254,7 @@ DeliveryResult CpomsSink::deliver(const OutboxItem& item, const SinkEvent& event
     if (event.type == "task" || event.digest)
       result = post("/api/v1/incidents/" + *id + "/actions", item.key + "/action",
                     cpomsActionBody(event), nullptr);
-    else if (event.type == "note")
+    else if (event.type == "note" || laNotice)
       result = post("/api/v1/incidents/" + *id + "/notes", item.key + "/note", cpomsNoteBody(event),
                     nullptr);
     if (result.outcome == DeliveryResult::Outcome::Delivered) result.reference = *id;

@@ -11,6 +11,10 @@
 // null, alerting the role it is for, whose body lists the pupils (names, UPN, year and group,
 // figures, what changed), with a task assigned to that role; a revision or withdrawal is a note
 // on it, like any correction.
+//
+// An la_notice (core/outbox/la_notice.h: the LA portal accepted a notification, its revision or
+// its withdrawal) is an incident on the pupil with a note saying what the LA was told, its
+// reference and when; a revision or withdrawal is a note on that incident.
 
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -26,7 +30,8 @@ namespace markbridge {
 struct CpomsConfig {
   std::string name;
   ConnectionConfig connection;
-  std::set<std::string> events = {"concern", "task", "note", "digest"};
+  // la_notice: the LA was told (or told of a withdrawal): a note on the pupil (la_notice.h).
+  std::set<std::string> events = {"concern", "task", "note", "digest", "la_notice"};
   std::vector<std::string> categories = {"Attendance"};  // tasks and notes (a concern: its own)
   bool lookup_before_create = false;
 

@@ -15,6 +15,7 @@ class LaPortalSink : public Sink {
   LaPortalSink(LaPortalConfig config, School school, std::unique_ptr<SinkConnection> connection);
   const std::string& name() const override { return config_.name; }
   std::set<std::string> eventTypes() const override { return config_.events; }
+  bool notifiesLa() const override { return true; }
   SinkPacing pacing() const override { return connection_->pacing(); }
   DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
                          const std::string& originalReference) override;

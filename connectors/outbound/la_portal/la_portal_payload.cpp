@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/domain/codes.h"
+#include "core/outbox/la_notice.h"
 #include "core/rules/actions_taken.h"
 #include "schedules/london_time.h"
 
@@ -78,11 +79,9 @@ std::string laPortalNotificationBody(const OutboxItem& item, const SinkEvent& ev
     body["pupil"] = {{"upn", p.upn}};
     body["period"] = period(event);
     if (item.kind == OutboxKind::Withdraw) {
-      body["update"] =
-          "withdrawn: the register was amended and the grounds for the notification "
-          "no longer hold";
+      body["update"] = "withdrawn: " + laCorrectionReason(item.kind);
     } else {
-      body["update"] = "revised: the register was amended; the grounds still hold for this period";
+      body["update"] = "revised: " + laCorrectionReason(item.kind);
       body["sessions_by_code"] = event.sessions_by_code;
       body["attendance_percent"] = event.attendance_percent;
     }
