@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/app/backtest.h"
+#include "core/app/console/console_html.h"
 
 namespace markbridge {
 namespace {
@@ -46,29 +47,6 @@ std::string falseAlarms(const BacktestRule& r) {
   if (!r.rate_measured) return "n/a";
   return std::to_string(r.total.false_alarms) + " (" +
          percentOf(r.total.false_alarms, r.total.events) + ")";
-}
-
-std::string htmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string csvField(const std::string& text) {
@@ -173,8 +151,8 @@ void chart(std::ostream& out, const std::string& title, const std::vector<Date>&
   }
   const int barWidth = 14, gap = 4, height = 160, left = 40;
   int width = left + static_cast<int>(weeks.size()) * (barWidth + gap) + 10;
-  out << "<figure><figcaption>" << htmlEscape(title) << "</figcaption>\n<svg role=\"img\" "
-      << "aria-label=\"" << htmlEscape(title) << "\" width=\"" << width << "\" height=\""
+  out << "<figure><figcaption>" << escapeHtml(title) << "</figcaption>\n<svg role=\"img\" "
+      << "aria-label=\"" << escapeHtml(title) << "\" width=\"" << width << "\" height=\""
       << height + 30 << "\" viewBox=\"0 0 " << width << " " << height + 30 << "\">\n";
   out << "<text x=\"0\" y=\"12\" font-size=\"11\">" << top << "</text><text x=\"0\" y=\"" << height
       << "\" font-size=\"11\">0</text>\n";
@@ -188,7 +166,7 @@ void chart(std::ostream& out, const std::string& title, const std::vector<Date>&
       y -= h;
       out << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << barWidth << "\" height=\"" << h
           << "\" fill=\"" << kColours[s % std::size(kColours)] << "\"><title>" << weeks[i].iso()
-          << ": " << htmlEscape(series[s].first) << " " << v->second << "</title></rect>\n";
+          << ": " << escapeHtml(series[s].first) << " " << v->second << "</title></rect>\n";
     }
     if (i % 4 == 0)
       out << "<text x=\"" << x << "\" y=\"" << height + 14 << "\" font-size=\"10\">"
@@ -197,12 +175,12 @@ void chart(std::ostream& out, const std::string& title, const std::vector<Date>&
   out << "</svg>\n<ul class=\"key\">";
   for (std::size_t s = 0; s < series.size(); ++s)
     out << "<li><span style=\"background:" << kColours[s % std::size(kColours)] << "\"></span>"
-        << htmlEscape(series[s].first) << "</li>";
+        << escapeHtml(series[s].first) << "</li>";
   out << "</ul></figure>\n";
 }
 
 void htmlSection(std::ostream& out, const BacktestResult& r) {
-  out << "<section><h2>" << htmlEscape(r.policies) << "</h2>\n<p>" << r.from.iso() << " to "
+  out << "<section><h2>" << escapeHtml(r.policies) << "</h2>\n<p>" << r.from.iso() << " to "
       << r.to.iso() << ": " << r.pupils_evaluated << " pupils, " << r.pupils_with_events
       << " with events, " << r.events() << " events.</p>\n";
   std::vector<std::pair<std::string, std::map<Date, int>>> byRule, byRole;
@@ -223,16 +201,16 @@ void htmlSection(std::ostream& out, const BacktestResult& r) {
 void printBacktestHtml(std::ostream& out, const BacktestResult& result,
                        const BacktestResult* other) {
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      << "<title>Backtest: " << htmlEscape(result.policies)
-      << (other ? " and " + htmlEscape(other->policies) : "") << "</title>\n<style>"
+      << "<title>Backtest: " << escapeHtml(result.policies)
+      << (other ? " and " + escapeHtml(other->policies) : "") << "</title>\n<style>"
       << "body{font-family:sans-serif;margin:1.5em;color:#222}"
       << "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;"
       << "text-align:right}td:first-child,th:first-child{text-align:left}"
       << ".key{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1em}"
       << ".key span{display:inline-block;width:.9em;height:.9em;margin-right:.3em}"
       << ".side{display:flex;flex-wrap:wrap;gap:2em}</style></head><body>\n"
-      << "<h1>Backtest of " << htmlEscape(result.policies)
-      << (other ? " against " + htmlEscape(other->policies) : "") << "</h1>\n"
+      << "<h1>Backtest of " << escapeHtml(result.policies)
+      << (other ? " against " + escapeHtml(other->policies) : "") << "</h1>\n"
       << "<p>The policies replayed over the school's own register, " << result.from.iso() << " to "
       << result.to.iso()
       << ". Nothing was sent. A false alarm is an event of a rule measured as a percentage "
@@ -241,7 +219,7 @@ void printBacktestHtml(std::ostream& out, const BacktestResult& result,
          "stage</th><th scope=\"col\">action</th>";
   for (const BacktestResult* r : {&result, other}) {
     if (!r) continue;
-    std::string tag = other ? " (" + htmlEscape(r->policies) + ")" : "";
+    std::string tag = other ? " (" + escapeHtml(r->policies) + ")" : "";
     out << "<th scope=\"col\">events" << tag << "</th><th scope=\"col\">pupils" << tag
         << "</th><th scope=\"col\">false alarms" << tag << "</th><th scope=\"col\">already sent"
         << tag << "</th>";
@@ -250,8 +228,8 @@ void printBacktestHtml(std::ostream& out, const BacktestResult& result,
   for (const auto& id : ruleRows(result, other)) {
     const BacktestRule* a = find(result, id);
     const BacktestRule* b = other ? find(*other, id) : nullptr;
-    out << "<tr><th scope=\"row\">" << htmlEscape(id) << "</th><td>"
-        << htmlEscape((a ? a : b)->action) << "</td>";
+    out << "<tr><th scope=\"row\">" << escapeHtml(id) << "</th><td>"
+        << escapeHtml((a ? a : b)->action) << "</td>";
     for (const BacktestResult* r : {&result, other}) {
       if (!r) continue;
       const BacktestRule* x = r == &result ? a : b;
