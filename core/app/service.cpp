@@ -28,6 +28,14 @@ std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
   return std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify);
 }
 
+// Marks the gateway as busy with a sync or a delivery run for as long as it lives.
+struct Working {
+  std::atomic<bool>& flag;
+  explicit Working(std::atomic<bool>& f) : flag(f) { flag = true; }
+  ~Working() { flag = false; }
+  Working(const Working&) = delete;
+  Working& operator=(const Working&) = delete;
+};
 }  // namespace
 
 Service::Service(std::filesystem::path configFile, Clock& clock)
@@ -133,6 +141,7 @@ SyncObserver Service::watching(SinkHealthTracker& sinkHealth) {
 }
 
 SyncReport Service::syncLocked(const std::string& why, std::optional<Date> reconcileFrom) {
+  Working working(working_);
   auto log = namedLogger("service");
   int64_t now = clock_.nowMs() / 1000;
   std::map<std::string, std::pair<int64_t, int64_t>> before;  // sink -> retries, failures
@@ -207,9 +216,9 @@ SyncReport Service::syncLocked(const std::string& why, std::optional<Date> recon
 }
 
 std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
-  std::unique_lock lock(gatewayMutex_, std::try_to_lock);
-  busy = !lock.owns_lock();
+  busy = working_;
   if (busy) return std::nullopt;
+  std::unique_lock lock(gatewayMutex_);  // a glance by the main loop, or a run that just began
   auto report = syncLocked(why, std::nullopt);
   // The main loop looks again at when the items this sync left waiting fall due. (Under the
   // gateway's lock: the service's stop holds it while it waits for this thread.)
@@ -227,6 +236,7 @@ std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
 
 void Service::retryWaiting() {
   std::lock_guard lock(gatewayMutex_);
+  Working working(working_);
   auto log = namedLogger("service");
   SinkHealthTracker sinkHealth(figures().sinks);
   auto observer = watching(sinkHealth);

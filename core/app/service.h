@@ -64,7 +64,9 @@ class Service {
   void reload();
 
   // For the admin API (any thread).
-  // Runs a sync now; nothing (and `busy`) when one is running.
+  // Runs a sync now; nothing (and `busy`) when a sync or a delivery run is under way. It waits
+  // out the main loop's short holds of the gateway (working out what is due), which are not a
+  // sync: a technician's "sync now" is never refused for them.
   std::optional<SyncReport> syncNow(const std::string& why, bool& busy);
   ServiceFigures figures() const;
   // What makes /health "degraded" now; empty: ok.
@@ -103,6 +105,7 @@ class Service {
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false}, reloading_{false};
   std::atomic<bool> outboxChanged_{false};  // a sync on demand: look again at what is due
+  std::atomic<bool> working_{false};  // a sync or a delivery run holds the gateway (not a glance)
   std::unique_ptr<AdminApi> admin_;
 };
 
