@@ -160,8 +160,11 @@ void printAttempt(std::ostream& out, const RuleSet& rules, const OutboxItem& ite
           << result.reason << ")  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
     case DeliveryResult::Outcome::Reject:
+      // The destination's words may name the pupil: kept with the item, not printed.
       out << "REJECTED   " << std::left << std::setw(22) << type << " pupil " << upn << "  ("
-          << result.reason << ")  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
+          << result.reason << (result.answer.empty() ? "" : "; its answer: `outbox show " +
+                                                                std::to_string(item.seq) + "`")
+          << ")  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
   }
 }

@@ -161,8 +161,12 @@ DeliveryReport DeliveryWorker::run() {
     int64_t now = clock_.nowMs();
     if (result.outcome == DeliveryResult::Outcome::Retry && !result.sink_unavailable &&
         options_.max_attempts > 0 && attempts >= options_.max_attempts)
+    {
+      auto last = std::move(result);
       result = DeliveryResult::reject("gave up after " + std::to_string(attempts) +
-                                      " attempts; last: " + result.reason);
+                                      " attempts; last: " + last.reason);
+      result.answer = std::move(last.answer);
+    }
     auto lane = lanes.find(item.sink);
     switch (result.outcome) {
       case DeliveryResult::Outcome::Delivered:
@@ -202,7 +206,9 @@ DeliveryReport DeliveryWorker::run() {
           delay = backoffDelayMs(backoff, attempts, random_);
         }
         int64_t next = std::max(now + delay, circuit.isOpen() ? circuit.openUntil() : 0);
-        store_.recordRetry(item.seq, attempts, next, result.reason);
+        store_.recordRetry(item.seq, attempts, next, result.described());
+        if (!result.answer.empty())
+          log->debug("{}: the destination answered: {}", item.key, result.answer);
         if (result.sink_unavailable) {
           // One clear line per sink and run, not one per item.
           if (reportedDown.insert(item.sink).second)
@@ -220,10 +226,15 @@ DeliveryReport DeliveryWorker::run() {
         break;
       }
       case DeliveryResult::Outcome::Reject:
-        store_.recordRejected(item.seq, attempts, result.reason, now, result.response_body);
+        store_.recordRejected(item.seq, attempts, result.described(), now, result.response_body);
         circuit.succeeded(now);  // the sink answered: it is up
         if (lane != lanes.end()) lane->second.answered = true;
-        log->error("{}: dead-lettered after {} attempt(s): {}", item.key, attempts, result.reason);
+        log->error("{}: dead-lettered after {} attempt(s): {}{}", item.key, attempts, result.reason,
+                   result.answer.empty() ? std::string()
+                                         : " (its answer: `markbridge outbox show " +
+                                               std::to_string(item.seq) + "`)");
+        if (!result.answer.empty())
+          log->debug("{}: the destination answered: {}", item.key, result.answer);
         ++report.rejected;
         break;
     }

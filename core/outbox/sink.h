@@ -20,7 +20,11 @@ struct DeliveryResult {
   std::string reference;                  // Delivered: the destination's id for the record
   std::optional<int64_t> retry_after_ms;  // Retry: what the destination asked for
   std::string reason;                     // Retry/Reject: status and cause, never a secret
-  std::string response_body;              // Reject: what the destination said, kept
+  // Retry/Reject: the destination's own words, excerpted. They may name a pupil (a portal that
+  // quotes the record it refused), so they are stored with the item and shown to the people who
+  // may see pupils, and logged at debug only: a log at info or warn gets `reason`.
+  std::string answer;
+  std::string response_body;  // Reject: what the destination said, kept
   // Retry: the sink itself cannot be used (credentials or certificates refused): its other
   // items wait too, without spending attempts, until it is fixed.
   bool sink_unavailable = false;
@@ -30,14 +34,16 @@ struct DeliveryResult {
   int http_status = 0;
 
   static DeliveryResult delivered(std::string reference) {
-    return {Outcome::Delivered, std::move(reference), std::nullopt, {}, {}, false, 0};
+    return {Outcome::Delivered, std::move(reference), std::nullopt, {}, {}, {}, false, 0};
   }
   static DeliveryResult retry(std::string reason, std::optional<int64_t> afterMs = std::nullopt) {
-    return {Outcome::Retry, {}, afterMs, std::move(reason), {}, false, 0};
+    return {Outcome::Retry, {}, afterMs, std::move(reason), {}, {}, false, 0};
   }
   static DeliveryResult reject(std::string reason) {
-    return {Outcome::Reject, {}, std::nullopt, std::move(reason), {}, false, 0};
+    return {Outcome::Reject, {}, std::nullopt, std::move(reason), {}, {}, false, 0};
   }
+  // The reason and the destination's words: what the outbox keeps as the item's last error.
+  std::string described() const { return answer.empty() ? reason : reason + ": " + answer; }
   // The destination asked us to slow down: 429, or 503 with Retry-After.
   bool throttled() const {
     return outcome == Outcome::Retry &&

@@ -94,7 +94,14 @@ TEST(ProxyRefusal, PausesTheSinkWithOnePlainLineInsteadOfDeadLettering) {
   // Any other 400 is still the destination refusing the content: dead-lettered.
   auto content = deliveryResult("la", answer(400, R"({"error": "pupil.dob is required"})"), "");
   EXPECT_EQ(content.outcome, DeliveryResult::Outcome::Reject);
-  EXPECT_EQ(content.reason, "sink la: HTTP 400: pupil.dob is required");
+  // The refusal's words (which may quote the pupil) are kept apart from the reason a log gets.
+  EXPECT_EQ(content.reason, "sink la: HTTP 400");
+  EXPECT_EQ(content.answer, "pupil.dob is required");
+  EXPECT_EQ(content.described(), "sink la: HTTP 400: pupil.dob is required");
+  // An answer about the connection says no record's words: it stays in the reason.
+  auto down = deliveryResult("la", answer(503, "<title>Portal closed for upgrade</title>"), "");
+  EXPECT_EQ(down.reason, "sink la: HTTP 503: Portal closed for upgrade");
+  EXPECT_TRUE(down.answer.empty());
 }
 
 TEST(AnswerExcerpt, AnHtmlPageIsItsTitleAndTextIsOneLine) {

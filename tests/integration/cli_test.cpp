@@ -156,6 +156,31 @@ TEST_F(CliFixture, TheOutboxCommandShowsRetriesAndDiscardsDeadLetters) {
   EXPECT_NE(discard.err.find("is not pending or dead-lettered"), std::string::npos);
 }
 
+// A portal that refuses a record may quote it back (the pupil's name, their UPN). Those words are
+// kept with the dead letter for the people who may read them, never printed or logged by a sync.
+TEST_F(CliFixture, ARefusalQuotingThePupilIsKeptForTheOutboxNeverLogged) {
+  sandbox::Faults refuse;
+  refuse.fail = 1;
+  refuse.status = 422;
+  refuse.echo = true;  // the refused notification's text comes back, in capitals and \u-escaped
+  server->setFaults(refuse);
+  auto sync = run({"sync", "--config", "markbridge.json"}, {{"MARKBRIDGE_LOG_LEVEL", "info"}});
+  ASSERT_EQ(sync.exit_code, 3) << sync.out << sync.err;
+  for (const auto& printed : {sync.out, sync.err}) {
+    EXPECT_EQ(printed.find("O'BRIEN"), std::string::npos) << printed;
+    EXPECT_EQ(printed.find("O\\u0027Brien"), std::string::npos) << printed;
+    EXPECT_EQ(printed.find("B801200005001"), std::string::npos) << printed;
+  }
+  EXPECT_NE(sync.err.find("sink la: HTTP 422 (its answer: `markbridge outbox show 1`)"),
+            std::string::npos)
+      << sync.err;
+  EXPECT_NE(sync.out.find("sink la: HTTP 422; its answer: `outbox show 1`"), std::string::npos)
+      << sync.out << sync.err;
+  auto show = run({"outbox", "--config", "markbridge.json", "show", "1"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("O'BRIEN"), std::string::npos) << show.out;  // kept, for the DSL
+}
+
 TEST_F(CliFixture, ASecondSyncOfTheSameStoreDoesNotStackOnTheFirst) {
   {
     auto held = SyncLock::tryAcquire(dir / "register.db");  // as a running sync holds it

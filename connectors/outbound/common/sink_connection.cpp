@@ -124,11 +124,15 @@ DeliveryResult deliveryResult(const std::string& sink, const HttpResponse& respo
   auto answer = classifyAnswer(response);
   std::optional<int64_t> afterMs;  // whole seconds, rounded up: never earlier than asked
   if (answer.retry_after_ms) afterMs = (*answer.retry_after_ms + 999) / 1000 * 1000;
+  // A refusal of the record (400, 409, 422...) may quote the pupil it refused: its words are
+  // kept apart from the reason (DeliveryResult::answer), out of the log. An answer about the
+  // connection (5xx, 429, credentials) says nothing of a record and stays in the reason, where
+  // the technician reading the log needs it.
+  std::string excerpt = answerExcerpt(response.body);
+  bool aboutTheRecord = answer.kind == AnswerKind::Refused;
   std::string said = response.status == 0 ? response.transport_error
-                                          : "HTTP " + std::to_string(response.status) + [&] {
-                                              auto text = answerExcerpt(response.body);
-                                              return text.empty() ? "" : ": " + text;
-                                            }();
+                     : "HTTP " + std::to_string(response.status) +
+                           (excerpt.empty() || aboutTheRecord ? "" : ": " + excerpt);
   DeliveryResult result;
   switch (answer.kind) {
     case AnswerKind::Ok:
@@ -162,6 +166,7 @@ DeliveryResult deliveryResult(const std::string& sink, const HttpResponse& respo
   }
   if (response.status != 0) result.http_status = response.status;
   if (!result.reason.empty()) result.reason = "sink " + sink + ": " + result.reason;
+  if (aboutTheRecord) result.answer = excerpt;
   return result;
 }
 

@@ -74,7 +74,8 @@ DeliveryResult GraphMailSink::deliver(const OutboxItem& item, const SinkEvent& e
       // The path is fixed, so Graph not finding it means the sender mailbox does not exist
       // (ErrorInvalidUser): every mail would fail alike. The sink waits for the technician
       // instead of dead-lettering each one.
-      result = DeliveryResult::retry(result.reason + " (check `sender`: " + config_.sender +
+      // Graph's words name our sender mailbox, not a pupil: the technician reads them.
+      result = DeliveryResult::retry(result.described() + " (check `sender`: " + config_.sender +
                                      " must be a mailbox of the tenant)");
       result.sink_unavailable = true;
       result.http_status = 404;
