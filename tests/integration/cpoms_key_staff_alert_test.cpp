@@ -26,11 +26,7 @@ TEST(CpomsKeyStaffAlert, ReasonOtherThanIllnessAlertsTheKeyWorkerHoySencoAndSafe
   auto store = openSqliteStore((dir / "r.db").string());
   auto server = test::startSandbox("server", [](sandbox::SandboxOptions&) {});
   ::setenv("MB_T_CPOMS_ALERT", "cpoms-sandbox-key", 1);
-  nlohmann::json config = {{"name", "cpoms"},
-                           {"type", "cpoms"},
-                           {"base_url", server->baseUrl()},
-                           {"ca_file", test::certsDir() + "/ca.pem"},
-                           {"auth", {{"type", "api_key"}, {"key_env", "MB_T_CPOMS_ALERT"}}}};
+  auto config = test::cpomsSink(server->baseUrl(), "MB_T_CPOMS_ALERT");
   std::vector<Problem> problems;
   auto sink = findOutboundType("cpoms")->build(config, "$.sinks[0]", dir.path(),
                                                School{"140000", "801", "4000", "Demo"},

@@ -45,12 +45,8 @@ struct LaNoticeToCpoms : ::testing::Test {
     dir.write("in/register.csv", exportWith());
     auto la = test::laSink(server->baseUrl());
     la["events"] = {"unauthorised_10_day"};
-    nlohmann::json cpoms = {{"name", "cpoms"},
-                            {"type", "cpoms"},
-                            {"base_url", server->baseUrl()},
-                            {"ca_file", test::certsDir() + "/ca.pem"},
-                            {"auth", {{"type", "api_key"}, {"key_env", "MB_CPOMS_KEY"}}},
-                            {"events", {"la_notice"}}};  // only the notes, to count them
+    auto cpoms = test::cpomsSink(server->baseUrl());
+    cpoms["events"] = {"la_notice"};  // only the notes, to count them
     dir.write("markbridge.json",
               test::schoolConfig(
                   {{"sources",

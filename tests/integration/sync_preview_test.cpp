@@ -120,12 +120,8 @@ TEST_F(SyncPreview, ADigestNoSinkTakesIsSaidLoudlyByCheckAndTheDryRun) {
   auto configure = [&](nlohmann::json events, const char* policy = "statutory-digest.json") {
     auto la = test::laSink(server->baseUrl());
     la["events"] = {"unauthorised_10_day"};
-    nlohmann::json cpoms = {{"name", "cpoms"},
-                            {"type", "cpoms"},
-                            {"base_url", server->baseUrl()},
-                            {"ca_file", test::certsDir() + "/ca.pem"},
-                            {"auth", {{"type", "api_key"}, {"key_env", "MB_CPOMS_KEY"}}},
-                            {"events", std::move(events)}};
+    auto cpoms = test::cpomsSink(server->baseUrl());
+    cpoms["events"] = std::move(events);
     dir.write("markbridge.json", test::schoolConfig({{"sources",
                                                       {{{"name", "sims"},
                                                         {"type", "sims_csv"},

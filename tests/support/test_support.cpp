@@ -54,6 +54,14 @@ nlohmann::json laSink(const std::string& baseUrl) {
           {"auth", {{"type", "bearer"}, {"token_env", "MB_LA_TOKEN"}}}};
 }
 
+nlohmann::json cpomsSink(const std::string& baseUrl, const std::string& keyEnv) {
+  return {{"name", "cpoms"},
+          {"type", "cpoms"},
+          {"base_url", baseUrl},
+          {"ca_file", certsDir() + "/ca.pem"},
+          {"auth", {{"type", "api_key"}, {"key_env", keyEnv}}}};
+}
+
 std::string autumnCalendarJson() {
   return R"({
     "name": "test calendar",

@@ -77,6 +77,8 @@ nlohmann::json schoolConfig(const nlohmann::json& more);
 // The LA portal sink "la" at `baseUrl`, trusting the development CA, with the bearer token from
 // MB_LA_TOKEN.
 nlohmann::json laSink(const std::string& baseUrl);
+// A CPOMS sink at the sandbox, its API key in the environment variable `keyEnv`.
+nlohmann::json cpomsSink(const std::string& baseUrl, const std::string& keyEnv = "MB_CPOMS_KEY");
 
 // The memory bound (300 MB peak) in kB, and whether this build can be held to it: under
 // AddressSanitizer (shadow memory, quarantine) the same run takes two to three times as much, so
