@@ -196,7 +196,10 @@ std::string heatmap(const SchoolCalendar& calendar, const Pupil& pupil, const Pu
       SessionLook pm = lookOf(calendar, pupil, reg, day, Session::PM, asOf);
       std::string title = longDate(day) + ": AM " + am.words + "; PM " + pm.words;
       bool school = calendar.isSchoolDay(day) || am.key != "noschool";
-      std::string cell;
+      // A clear rect under the halves: a click anywhere on the day (the gap too) opens it.
+      std::string cell = "<rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) +
+                         "\" width=\"" + std::to_string(2 * kHalf) + "\" height=\"" +
+                         std::to_string(kRow - 3) + "\" fill=\"#ffffff\" fill-opacity=\"0\"/>";
       int half = 0;
       for (const auto* look : {&am, &pm}) {
         const auto& style = cellStyle(look->key);
@@ -209,8 +212,9 @@ std::string heatmap(const SchoolCalendar& calendar, const Pupil& pupil, const Pu
                 " class=\"c-" + look->key + "\"/>";
         if (!look->label.empty())
           cell += "<text x=\"" + std::to_string(hx + kHalf / 2) + "\" y=\"" +
-                  std::to_string(y + 14) + "\" text-anchor=\"middle\" fill=\"" + style.text +
-                  "\">" + e(look->label) + "</text>";
+                  std::to_string(y + 14) +
+                  "\" text-anchor=\"middle\" aria-hidden=\"true\" fill=\"" + style.text + "\">" +
+                  e(look->label) + "</text>";
         ++half;
       }
       if (chosen && *chosen == day)
@@ -219,8 +223,8 @@ std::string heatmap(const SchoolCalendar& calendar, const Pupil& pupil, const Pu
                 std::to_string(kRow + 1) +
                 "\" fill=\"none\" stroke=\"#0b0c0c\" stroke-width=\"3\"/>";
       if (school)
-        svg += "<a href=\"" + base + "?day=" + day.iso() + "#day\" aria-label=\"" + e(title) +
-               "\" data-day=\"" + day.iso() + "\"><title>" + e(title) + "</title>" + cell + "</a>";
+        svg += "<a href=\"" + base + "?day=" + day.iso() + "#day\" data-day=\"" + day.iso() +
+               "\"><title>" + e(title) + "</title>" + cell + "</a>";
       else
         svg += "<g><title>" + e(title) + "</title>" + cell + "</g>";
     }
