@@ -306,6 +306,14 @@ TEST(ConsolePupilFigures, PagesNeverOverlapAndOutOfRangePagesAreClamped) {
     r.band = absenceBand(r.absent, r.possible);
     snap.rows.push_back(r);
   }
+  rankByName(snap.rows);
+  // The pages, one after another, are the whole list in order: by attendance, ties by name.
+  std::vector<const PupilRow*> expected;
+  for (const auto& r : snap.rows) expected.push_back(&r);
+  std::sort(expected.begin(), expected.end(), [](const PupilRow* a, const PupilRow* b) {
+    return a->attended != b->attended ? a->attended < b->attended : a->surname < b->surname;
+  });
+  std::vector<const PupilRow*> paged;
   std::set<std::string> seen;
   for (int page = 1; page <= 3; ++page) {
     PupilQuery q;
@@ -315,8 +323,10 @@ TEST(ConsolePupilFigures, PagesNeverOverlapAndOutOfRangePagesAreClamped) {
     EXPECT_EQ(sel.pages, 3);
     EXPECT_EQ(sel.rows.size(), page < 3 ? 50u : 20u);
     for (const auto* r : sel.rows) EXPECT_TRUE(seen.insert(r->upn).second) << r->upn;
+    paged.insert(paged.end(), sel.rows.begin(), sel.rows.end());
   }
   EXPECT_EQ(seen.size(), 120u);
+  EXPECT_EQ(paged, expected);
   PupilQuery beyond;
   beyond.page = 4;
   auto last = selectPupils(snap, beyond);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <tuple>
 
 #include "core/store/every_event_history.h"
 #include "core/store/store.h"
@@ -150,6 +151,16 @@ PupilRow pupilFigures(const Pupil& pupil, const PupilRegister& reg, const Figure
   return row;
 }
 
+void rankByName(std::vector<PupilRow>& rows) {
+  std::vector<PupilRow*> order;
+  order.reserve(rows.size());
+  for (auto& r : rows) order.push_back(&r);
+  std::sort(order.begin(), order.end(), [](const PupilRow* a, const PupilRow* b) {
+    return std::tie(a->surname, a->forename, a->upn) < std::tie(b->surname, b->forename, b->upn);
+  });
+  for (std::size_t i = 0; i < order.size(); ++i) order[i]->name_rank = static_cast<int>(i);
+}
+
 PupilSnapshot buildPupilSnapshot(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
                                  Date today, int64_t nowMs) {
   auto started = std::chrono::steady_clock::now();
@@ -169,6 +180,8 @@ PupilSnapshot buildPupilSnapshot(Store& store, const SchoolCalendar& calendar, c
   });
   std::sort(snap.rows.begin(), snap.rows.end(),
             [](const PupilRow& a, const PupilRow& b) { return a.upn < b.upn; });
+  snap.rows.shrink_to_fit();
+  rankByName(snap.rows);
 
   // The latest active event and ladder stage of each pupil.
   std::map<std::string, std::string> stages;  // stage rule id -> "ladder: stage"
@@ -280,22 +293,33 @@ PupilSelection selectPupils(const PupilSnapshot& snapshot, const PupilQuery& q) 
   }
   // Ascending by the column (ties by name, then UPN, so pages never overlap); descending
   // reverses the column only.
+  PupilSelection sel;
+  sel.total = static_cast<int>(rows.size());
+  sel.pages = std::max(1, (sel.total + PupilQuery::kPerPage - 1) / PupilQuery::kPerPage);
+  sel.page = std::clamp(q.page, 1, sel.pages);
+  auto from = static_cast<std::ptrdiff_t>((sel.page - 1) * PupilQuery::kPerPage);
+  auto to = std::min(static_cast<std::ptrdiff_t>(rows.size()), from + PupilQuery::kPerPage);
+  // Ascending by the column, ties by name (then UPN: name_rank), so pages never overlap;
+  // descending reverses the column only. Only this page's rows are put in order: the rows
+  // before it are found (nth_element) but not sorted, so any page costs about one pass.
   auto by = [&](auto key) {
-    std::sort(rows.begin(), rows.end(), [&](const PupilRow* a, const PupilRow* b) {
+    auto less = [&](const PupilRow* a, const PupilRow* b) {
       auto ka = key(*a), kb = key(*b);
       if (ka != kb) return q.descending ? kb < ka : ka < kb;
-      if (a->surname != b->surname) return a->surname < b->surname;
-      if (a->forename != b->forename) return a->forename < b->forename;
-      return a->upn < b->upn;
-    });
+      return a->name_rank < b->name_rank;
+    };
+    if (from > 0) std::nth_element(rows.begin(), rows.begin() + from, rows.end(), less);
+    std::partial_sort(rows.begin() + from, rows.begin() + to, rows.end(), less);
   };
   const std::string& s = q.sort;
   if (s == "name")
-    by([](const PupilRow& r) { return std::tie(r.surname, r.forename); });
+    by([](const PupilRow& r) { return r.name_rank; });
   else if (s == "year")
-    by([](const PupilRow& r) { return std::make_pair(r.year_group.size(), r.year_group); });
+    by([](const PupilRow& r) {
+      return std::tuple<std::size_t, const std::string&>(r.year_group.size(), r.year_group);
+    });
   else if (s == "reg")
-    by([](const PupilRow& r) { return r.reg_group; });
+    by([](const PupilRow& r) -> const std::string& { return r.reg_group; });
   else if (s == "recent")
     by([](const PupilRow& r) { return r.recentPercent(); });
   else if (s == "run")
@@ -305,21 +329,16 @@ PupilSelection selectPupils(const PupilSnapshot& snapshot, const PupilQuery& q) 
   else if (s == "band")
     by([](const PupilRow& r) { return std::make_pair(-static_cast<int>(r.band), r.percent()); });
   else if (s == "stage")
-    by([](const PupilRow& r) { return std::make_pair(r.stage.empty(), r.stage); });
+    by([](const PupilRow& r) {
+      return std::tuple<bool, const std::string&>(r.stage.empty(), r.stage);
+    });
   else if (s == "event")
     by([](const PupilRow& r) { return std::make_pair(r.last_event.empty(), r.last_event_on); });
   else if (s == "delivery")
     by([](const PupilRow& r) { return -static_cast<int>(r.delivery); });
   else
     by([](const PupilRow& r) { return r.percent(); });
-  PupilSelection sel;
-  sel.total = static_cast<int>(rows.size());
-  sel.pages = std::max(1, (sel.total + PupilQuery::kPerPage - 1) / PupilQuery::kPerPage);
-  sel.page = std::clamp(q.page, 1, sel.pages);
-  auto from = static_cast<std::size_t>((sel.page - 1) * PupilQuery::kPerPage);
-  auto to = std::min(rows.size(), from + PupilQuery::kPerPage);
-  sel.rows.assign(rows.begin() + static_cast<std::ptrdiff_t>(from),
-                  rows.begin() + static_cast<std::ptrdiff_t>(to));
+  sel.rows.assign(rows.begin() + from, rows.begin() + to);
   return sel;
 }
 

@@ -5,7 +5,7 @@
 // each sync and delivery run (console.cpp); bench/console_bench.cpp measures both.
 //
 // Cost: one pass over every pupil's register (as `markbridge backtest` reads it) and one over the
-// events and outbox; about 200 bytes a pupil kept (some 30 MB for 150,000 pupils).
+// events and outbox; about 300 bytes a pupil kept (42 MB for 150,000 pupils).
 
 #include <cstdint>
 #include <map>
@@ -49,6 +49,7 @@ struct PupilRow {
   std::string last_event;
   Date last_event_on;
   DeliveryState delivery = DeliveryState::None;  // the latest active event's
+  int name_rank = 0;  // the row's place by surname, forename and UPN (rankByName)
   // Attendance %; 100 when nothing was possible (as SessionTally says).
   double percent() const { return possible ? 100.0 * attended / possible : 100.0; }
   double recentPercent() const {
@@ -78,6 +79,9 @@ struct FigureWindows {
 FigureWindows figureWindows(const SchoolCalendar& calendar, Date today);
 // One pupil's row (the list's figures; the event columns are left empty).
 PupilRow pupilFigures(const Pupil& pupil, const PupilRegister& reg, const FigureWindows& windows);
+
+// Sets each row's name_rank: sorting by it is sorting by surname, forename, then UPN.
+void rankByName(std::vector<PupilRow>& rows);
 
 // The figures as of `today` (the calendar's last day when it is over).
 PupilSnapshot buildPupilSnapshot(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
