@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "core/app/console/console_users.h"
 #include "core/app/console/password_hash.h"
@@ -292,6 +293,32 @@ TEST_F(ConsolePupils, ATechnicianIsRefusedAndEveryPupilOpenedIsAnAuditLine) {
     EXPECT_EQ(all.find(p.surname), std::string::npos) << all;
     EXPECT_EQ(all.find(p.forename), std::string::npos) << all;
   }
+}
+
+TEST_F(ConsolePupils, TheListCatchesUpWithTheRegisterAfterASync) {
+  auto [session, csrf] = login("officer", "officer-password-1");
+  auto before = send("GET", "/console/pupils?sort=name", "", session).body;
+  ASSERT_NE(rowOf(before, "Persistent").find(">89.0%<"), std::string::npos);
+  // The office explains Pat Persistent's absences as illness: the next export says I, not N.
+  auto csv = read(dir / "register.csv");
+  std::string unexplained = kPupils[0].upn.substr(10) + ",Persistent,";
+  std::string amended;
+  std::istringstream lines(csv);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(unexplained) != std::string::npos && line.ends_with(",N")) line.back() = 'I';
+    amended += line + "\n";
+  }
+  dir.write("register.csv", amended);
+  ASSERT_EQ(send("POST", "/sync", "", "", "Bearer admin-secret").status, 200);
+  // Worked out again in the background: the page says so meanwhile, then shows the new figures.
+  ASSERT_TRUE(test::waitUntil([&] {
+    auto row = rowOf(send("GET", "/console/pupils?sort=name", "", session).body, "Persistent");
+    return row.find("#year\">11</a>") != std::string::npos;  // 11 illness sessions now
+  }));
+  auto after = rowOf(send("GET", "/console/pupils?sort=name", "", session).body, "Persistent");
+  EXPECT_NE(after.find(">89.0%<"), std::string::npos) << after;  // still absent: authorised
+  EXPECT_NE(after.find(">PA<"), std::string::npos) << after;
+  EXPECT_NE(after.find("<td class=\"n\">0</td>"), std::string::npos) << after;  // no run now
 }
 
 TEST(ConsolePupilFigures, PagesNeverOverlapAndOutOfRangePagesAreClamped) {

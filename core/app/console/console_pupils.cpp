@@ -391,7 +391,11 @@ std::string pupilsPage(const PupilSnapshot& snap, const PupilQuery& query, const
         "</td><td class=\"n\">" +
         (r->illness ? "<a href=\"" + href + "#year\">" + std::to_string(r->illness) + "</a>"
                     : "0") +
-        "</td><td>" + bandBadge(r->band) + "</td><td>" +
+        "</td><td>" +
+        (r->band == AbsenceBand::None
+             ? std::string("-")
+             : "<a href=\"" + href + "#year\">" + bandBadge(r->band) + "</a>") +
+        "</td><td>" +
         (r->stage.empty() ? "-"
                           : "<a href=\"" + href + "#ladder\">" + e(r->stage) + "</a><br>" +
                                 "<span class=\"muted\">since " + r->stage_on.iso() + "</span>") +
@@ -400,7 +404,11 @@ std::string pupilsPage(const PupilSnapshot& snap, const PupilQuery& query, const
              ? "-"
              : "<a href=\"" + href + "#events\">" + e(r->last_event) +
                    "</a><br><span class=\"muted\">" + r->last_event_on.iso() + "</span>") +
-        "</td><td>" + deliveryBadge(r->delivery) + "</td></tr>\n";
+        "</td><td>" +
+        (r->delivery == DeliveryState::None
+             ? std::string("-")
+             : "<a href=\"" + href + "#events\">" + deliveryBadge(r->delivery) + "</a>") +
+        "</td></tr>\n";
   }
   html += "</tbody></table>\n";
   html += "<nav aria-label=\"Pages\"><ul class=\"filters\">";
@@ -464,9 +472,10 @@ std::string pupilPage(Store& store, const SchoolCalendar& calendar, const RuleSe
 
   // The figures, each a link to the marks behind it.
   html += "<h2 id=\"year\">This year to " + e(w.as_of.iso()) + "</h2>\n<dl class=\"facts\">";
-  html += "<dt>Attendance</dt><dd>" + percent(row.percent()) + " (" + std::to_string(row.attended) +
-          " of " + std::to_string(row.possible) + " possible sessions attended, from " +
-          e(w.year_from.iso()) + ") " + bandBadge(row.band) + "</dd>";
+  html += "<dt>Attendance</dt><dd><a href=\"#register-title\">" + percent(row.percent()) +
+          "</a> (" + std::to_string(row.attended) + " of " + std::to_string(row.possible) +
+          " possible sessions attended, from " + e(w.year_from.iso()) + ") " + bandBadge(row.band) +
+          "</dd>";
   html += "<dt>Absence</dt><dd>" + percent(row.absencePercent()) + " (" +
           std::to_string(row.absent) + " sessions)" +
           (row.band == AbsenceBand::Severe       ? ": severe absence (50% or more)"
@@ -483,7 +492,8 @@ std::string pupilPage(Store& store, const SchoolCalendar& calendar, const RuleSe
                                       std::to_string(row.unauthorised_run) + " sessions since " +
                                       row.run_from.iso() + "</a>"
                                 : std::string("none")) +
-          "</dd><dt>Illness</dt><dd>" + std::to_string(row.illness) + " sessions (I)</dd></dl>\n";
+          "</dd><dt>Illness</dt><dd><a href=\"#register-title\">" + std::to_string(row.illness) +
+          " sessions (I)</a></dd></dl>\n";
 
   // The register as a calendar.
   Date from = w.last >= 0 ? w.year_from : calendar.first();
