@@ -264,6 +264,11 @@ async function main() {
   if (!explained.includes('reason for absence not yet established') || !explained.includes('statutory.unauthorised_10_day'))
     fail(`the day's explanation is missing its mark or rule: ${explained.slice(0, 400)}`);
   await check('pupil-day');
+  // The weekly report: the groups' counts, no pupil named; printable, and as CSV.
+  await Promise.all([page.waitForNavigation(), page.click('nav a[href="/console/report"]')]);
+  const weekly = await check('report');
+  if (!weekly.includes('Whole school') || !weekly.includes('/console/report.csv')) fail('the weekly report has no whole-school row or CSV link');
+  for (const p of pupils) if (weekly.includes(p.surname)) fail(`the weekly report names ${p.surname}`);
   await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
 
   for (const line of report) console.log(`axe (not serious): ${line}`);

@@ -241,16 +241,19 @@ TEST_F(ConsoleHttp, NoPupilNameIsServedToATechnicianOnAnyPage) {
       "/console/style.css",
       // The pupil pages: refused to a technician (403, saying why).
       "/console/pupils", "/console/pupils?band=pa&sort=name", "/console/pupils/" + kUpns[0],
-      "/console/pupils/" + kUpns[1] + "?day=2024-09-16", "/console/pupils/" + maskUpn(kUpns[0])};
+      "/console/pupils/" + kUpns[1] + "?day=2024-09-16", "/console/pupils/" + maskUpn(kUpns[0]),
+      // The weekly report too (counts, but of groups as small as CP or CLA).
+      "/console/report", "/console/report.csv"};
   for (const auto& path : pages) {
     auto page = send("GET", path, "", session);
-    if (path.starts_with("/console/pupils")) {
+    if (path.starts_with("/console/pupils") || path.starts_with("/console/report")) {
       EXPECT_EQ(page.status, 403) << path;
       EXPECT_NE(page.body.find("does not see pupils"), std::string::npos) << path;
     } else {
       EXPECT_TRUE(page.status == 200 || page.status == 404) << path << " " << page.status;
       // Nor is the way to them offered.
       EXPECT_EQ(page.body.find("/console/pupils"), std::string::npos) << path;
+      EXPECT_EQ(page.body.find("/console/report"), std::string::npos) << path;
     }
     for (int p = 0; p < 2; ++p) {
       EXPECT_EQ(page.body.find(kForenames[p]), std::string::npos) << path;

@@ -321,6 +321,31 @@ TEST_F(ConsolePupils, TheListCatchesUpWithTheRegisterAfterASync) {
   EXPECT_NE(after.find("<td class=\"n\">0</td>"), std::string::npos) << after;  // no run now
 }
 
+TEST_F(ConsolePupils, TheWeeklyReportCountsEachGroupAndComesAsCsv) {
+  auto [session, csrf] = login("lead", "lead-password-12");
+  auto page = send("GET", "/console/report", "", session);
+  ASSERT_EQ(page.status, 200) << page.body;
+  for (const auto& p : kPupils) EXPECT_EQ(page.body.find(p.surname), std::string::npos);
+  // The calendar ended on 4 April 2025: its last week, from 31 March, had no mark.
+  auto csv = send("GET", "/console/report.csv", "", session);
+  ASSERT_EQ(csv.status, 200);
+  std::vector<std::string> lines;
+  std::istringstream in(csv.body);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 7u) << csv.body;  // header, school, years 7 and 8, SEN, FSM, CP/CLA
+  EXPECT_EQ(lines[0].rfind("week_from,week_to,group,pupils", 0), 0u);
+  // 89 + 49 + 95 + 90 of 400 sessions; PA: Persistent, Severe, Boundary; SA: Severe.
+  EXPECT_EQ(lines[1], "2025-03-31,2025-04-04,Whole school,4,400,323,80.8,3,3,1,0,0\r");
+  EXPECT_EQ(lines[2], "2025-03-31,2025-04-04,Year 7,2,200,138,69.0,2,2,1,0,0\r");
+  EXPECT_EQ(lines[3], "2025-03-31,2025-04-04,Year 8,2,200,185,92.5,1,1,0,0,0\r");
+  EXPECT_EQ(lines[4], "2025-03-31,2025-04-04,SEN or EHCP,1,100,89,89.0,1,1,0,0,0\r");
+  EXPECT_EQ(lines[5], "2025-03-31,2025-04-04,FSM,1,100,90,90.0,1,1,0,0,0\r");
+  EXPECT_EQ(lines[6], "2025-03-31,2025-04-04,CP or CLA,2,200,144,72.0,1,1,1,0,0\r");
+  EXPECT_NE(page.body.find("80.8%"), std::string::npos);
+  auto [tech, techCsrf] = login("tech", "tech-password-1");
+  EXPECT_EQ(send("GET", "/console/report.csv", "", tech).status, 403);
+}
+
 TEST(ConsolePupilFigures, PagesNeverOverlapAndOutOfRangePagesAreClamped) {
   PupilSnapshot snap;
   for (int i = 0; i < 120; ++i) {

@@ -23,6 +23,7 @@
 #include "core/app/console/console_html.h"
 #include "core/app/console/console_pages.h"
 #include "core/app/console/console_pupils.h"
+#include "core/app/console/console_report.h"
 #include "core/app/console/console_sessions.h"
 #include "core/app/console/password_hash.h"
 #include "core/app/service.h"
@@ -487,7 +488,8 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
       return send(response, HTTPResponse::HTTP_OK,
                   outboxPage(service, *store, viewer, filter, notice, now()));
     }
-    if (path == "/console/pupils" || path.rfind("/console/pupils/", 0) == 0)
+    if (path == "/console/pupils" || path.rfind("/console/pupils/", 0) == 0 ||
+        path == "/console/report" || path == "/console/report.csv")
       return pupils(request, response, viewer, path, uri);
   }
   send(response, HTTPResponse::HTTP_NOT_FOUND,
@@ -501,18 +503,34 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
   std::string id = path.size() > 16 ? path.substr(16) : "";
   if (!maySeePupils(viewer.role)) {
     // The target names no pupil: what was asked for may be a whole UPN.
-    record(request, viewer.user, role, "refused", id.empty() ? "/console/pupils" : "pupil page",
+    record(request, viewer.user, role, "refused",
+           path.rfind("/console/report", 0) == 0 ? path
+           : id.empty()                          ? "/console/pupils"
+                                                 : "pupil page",
            "the role may not see pupils");
     return send(response, HTTPResponse::HTTP_FORBIDDEN,
                 messagePage(school(), "Not allowed",
                             "Your role (" + role +
                                 ") does not see pupils' names or registers: the pupil pages "
-                                "are for the attendance officer, the DSL and read-only users. "
+                                "and the weekly report are for the attendance officer, the DSL "
+                                "and read-only users. "
                                 "Ask one of them, or the person who runs the console's users "
                                 "file, if you need them.",
                             &viewer));
   }
   try {
+    if (path.rfind("/console/report", 0) == 0) {
+      record(request, viewer.user, role, "open", path, "ok");
+      auto [have, note] = currentFigures();
+      if (path.ends_with(".csv")) {
+        response.set("Content-Disposition", "attachment; filename=\"weekly-report-" +
+                                                have.snapshot->as_of.iso() + ".csv\"");
+        return send(response, HTTPResponse::HTTP_OK, reportCsv(*have.snapshot),
+                    "text/csv; charset=utf-8");
+      }
+      return send(response, HTTPResponse::HTTP_OK,
+                  reportPage(*have.snapshot, frameFor(viewer, "Weekly report", "report"), note));
+    }
     if (id.empty()) {
       auto query = pupilQueryFrom(uri.getQueryParameters());
       record(request, viewer.user, role, "open", "/console/pupils", "ok");

@@ -118,6 +118,7 @@ svg a:focus rect{stroke:#0b0c0c;stroke-width:3}
 .facts{margin:.5rem 0 1rem}
 .day{border-left:5px solid #1d4f91;padding:.25rem 1rem;margin:1rem 0;background:#f3f2f1}
 .day h2{margin-top:.5rem}
+@media print{header,footer,.skip,.no-print{display:none}main{padding:0;max-width:none}a{color:#0b0c0c;text-decoration:none}}
 )CSS";
   return css;
 }
@@ -139,7 +140,9 @@ std::string consolePage(const PageFrame& f, const std::string& mainHtml) {
     };
     html += "<nav aria-label=\"Console pages\"><ul>" + entry("overview", "/console/", "Overview") +
             entry("outbox", "/console/outbox", "Outbox") +
-            (f.pupils ? entry("pupils", "/console/pupils", "Pupils at risk") : "") +
+            (f.pupils ? entry("pupils", "/console/pupils", "Pupils at risk") +
+                            entry("report", "/console/report", "Weekly report")
+                      : "") +
             "</ul></nav>\n";
     html += "<form class=\"who\" method=\"post\" action=\"/console/logout\"><span>" +
             escapeHtml(f.user) + " (" + escapeHtml(f.role) +

@@ -7,6 +7,7 @@
 
 #include "core/store/every_event_history.h"
 #include "core/store/store.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 
@@ -93,6 +94,8 @@ FigureWindows figureWindows(const SchoolCalendar& calendar, Date today) {
     int week = index.week[last];
     w.recent_first =
         std::max(w.year_first, index.weekFirst[static_cast<std::size_t>(std::max(0, week - 3))]);
+    w.week_first = std::max(w.year_first, index.weekFirst[static_cast<std::size_t>(week)]);
+    w.week_from = index.days[static_cast<std::size_t>(w.week_first)];
     w.year_from = index.days[static_cast<std::size_t>(w.year_first)];
     w.recent_from = index.days[static_cast<std::size_t>(w.recent_first)];
   } else {
@@ -124,6 +127,10 @@ PupilRow pupilFigures(const Pupil& pupil, const PupilRegister& reg, const Figure
       row.attended += attended;
       row.absent += code.isAbsence();
       row.illness += code.isIllness();
+      if (i < w.week_first) {
+        ++row.before_possible;
+        row.before_absent += code.isAbsence();
+      }
       if (i >= w.recent_first) {
         ++row.recent_possible;
         row.recent_attended += attended;
@@ -170,6 +177,7 @@ PupilSnapshot buildPupilSnapshot(Store& store, const SchoolCalendar& calendar, c
   snap.as_of = w.as_of;
   snap.year_from = w.year_from;
   snap.recent_from = w.recent_from;
+  snap.week_from = w.week_from;
   std::set<std::string> years, groups;
   store.forEachPupilRegister(calendar, [&](const Pupil& pupil, const PupilRegister& reg) {
     if (!isOnRoll(pupil.on_roll, w.as_of)) return;
@@ -199,6 +207,16 @@ PupilSnapshot buildPupilSnapshot(Store& store, const SchoolCalendar& calendar, c
     const EventHistory* latestSent = nullptr;
     const EventHistory* stage = nullptr;
     for (const auto& h : history) {  // oldest first
+      // This week's: new episodes (not revisions, not history) and notifications delivered.
+      if (h.event.type != "digest_entry" && h.event.state != EventState::Historical &&
+          h.event.record_of == h.event.id && h.event.occurred_on >= snap.week_from &&
+          h.event.occurred_on <= snap.as_of)
+        ++at->week_episodes;
+      for (const auto& item : h.deliveries)
+        if (item.kind == OutboxKind::Notify && item.state == OutboxState::Delivered &&
+            london::localDate(item.finished_at / 1000) >= snap.week_from &&
+            london::localDate(item.finished_at / 1000) <= snap.as_of)
+          ++at->week_notifications;
       if (h.event.state != EventState::Active || h.event.type == "digest_entry") continue;
       latest = &h;
       if (!h.deliveries.empty()) latestSent = &h;
@@ -297,14 +315,15 @@ PupilSelection selectPupils(const PupilSnapshot& snapshot, const PupilQuery& q) 
   sel.total = static_cast<int>(rows.size());
   sel.pages = std::max(1, (sel.total + PupilQuery::kPerPage - 1) / PupilQuery::kPerPage);
   sel.page = std::clamp(q.page, 1, sel.pages);
-  auto from = static_cast<std::ptrdiff_t>((sel.page - 1) * PupilQuery::kPerPage);
+  auto from = static_cast<std::ptrdiff_t>(sel.page - 1) * PupilQuery::kPerPage;
   auto to = std::min(static_cast<std::ptrdiff_t>(rows.size()), from + PupilQuery::kPerPage);
   // Ascending by the column, ties by name (then UPN: name_rank), so pages never overlap;
   // descending reverses the column only. Only this page's rows are put in order: the rows
   // before it are found (nth_element) but not sorted, so any page costs about one pass.
   auto by = [&](auto key) {
     auto less = [&](const PupilRow* a, const PupilRow* b) {
-      auto ka = key(*a), kb = key(*b);
+      const auto& ka = key(*a);
+      const auto& kb = key(*b);
       if (ka != kb) return q.descending ? kb < ka : ka < kb;
       return a->name_rank < b->name_rank;
     };

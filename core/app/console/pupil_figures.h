@@ -50,6 +50,10 @@ struct PupilRow {
   Date last_event_on;
   DeliveryState delivery = DeliveryState::None;  // the latest active event's
   int name_rank = 0;  // the row's place by surname, forename and UPN (rankByName)
+  // For the weekly report: the year's figures to the end of the week before this school week,
+  // and this week's new episodes and notifications delivered.
+  int before_possible = 0, before_absent = 0;
+  int week_episodes = 0, week_notifications = 0;
   // Attendance %; 100 when nothing was possible (as SessionTally says).
   double percent() const { return possible ? 100.0 * attended / possible : 100.0; }
   double recentPercent() const {
@@ -63,6 +67,7 @@ struct PupilSnapshot {
   Date as_of;                  // the school day the figures run to
   Date year_from;              // the academic year's first school day
   Date recent_from;            // the first day of the last four school weeks
+  Date week_from;              // the first school day of this school week (weekly report)
   int64_t built_at_ms = 0;
   double build_ms = 0;
   std::vector<std::string> years, reg_groups;  // the distinct values, for the filters
@@ -74,6 +79,8 @@ struct FigureWindows {
   Date as_of, year_from, recent_from;
   int last = -1;  // school day indexes (calendar.index()): the last on or before as_of
   int year_first = 0, recent_first = 0;
+  int week_first = 0;  // the first school day of as_of's school week
+  Date week_from;
   const std::vector<Date>* days = nullptr;  // the calendar's school days
 };
 FigureWindows figureWindows(const SchoolCalendar& calendar, Date today);
