@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,6 +18,7 @@
 #include "core/app/console/password_hash.h"
 #include "core/app/console/pupil_figures.h"
 #include "core/domain/upn.h"
+#include "core/store/every_event_history.h"
 #include "core/store/store.h"
 #include "tests/integration/console_client.h"
 #include "tests/sandbox/sandbox_server.h"
@@ -346,6 +348,34 @@ TEST_F(ConsolePupils, TheWeeklyReportCountsEachGroupAndComesAsCsv) {
   EXPECT_EQ(send("GET", "/console/report.csv", "", tech).status, 403);
 }
 
+TEST_F(ConsolePupils, EveryPupilsEventHistoryReadAtOnceIsEachPupilsAsExplainReadsIt) {
+  auto store = openSqliteStore((dir / "register.db").string());
+  auto all = everyEventHistory(*store);
+  std::size_t events = 0;
+  for (const auto& p : kPupils) {
+    auto one = store->eventHistory(p.upn);
+    auto it = all.find(p.upn);
+    ASSERT_EQ(it == all.end() ? 0u : it->second.size(), one.size()) << p.surname;
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      const auto& a = it->second[i];
+      EXPECT_EQ(a.event.id, one[i].event.id);
+      EXPECT_EQ(a.event.state, one[i].event.state);
+      EXPECT_EQ(a.event.upn, p.upn);
+      EXPECT_EQ(a.payload, one[i].payload);
+      EXPECT_EQ(a.created_at, one[i].created_at);
+      ASSERT_EQ(a.deliveries.size(), one[i].deliveries.size());
+      for (std::size_t d = 0; d < a.deliveries.size(); ++d)
+        EXPECT_EQ(a.deliveries[d].seq, one[i].deliveries[d].seq);
+    }
+    events += one.size();
+  }
+  EXPECT_GT(events, 0u);  // Severe's notification at least
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(std::count_if(
+                            std::begin(kPupils), std::end(kPupils), [&](const Fixture& p) {
+                              return !store->eventHistory(p.upn).empty();
+                            })));
+}
+
 TEST(ConsolePupilFigures, PagesNeverOverlapAndOutOfRangePagesAreClamped) {
   PupilSnapshot snap;
   for (int i = 0; i < 120; ++i) {
@@ -389,4 +419,36 @@ TEST(ConsolePupilFigures, PagesNeverOverlapAndOutOfRangePagesAreClamped) {
   EXPECT_EQ(absenceBand(50, 100), AbsenceBand::Severe);
   EXPECT_EQ(absenceBand(49, 100), AbsenceBand::Persistent);
   EXPECT_EQ(absenceBand(0, 0), AbsenceBand::None);
+}
+
+TEST(ConsolePupilFigures, TheWindowsRunToTheLastSchoolDayAndLastWeekIsKeptForTheReport) {
+  auto cal = test::autumnCalendar();
+  // Wednesday 16 October 2024: its school week began on Monday the 14th; the last four school
+  // weeks on 23 September. Until Friday the 11th (29 school days from 3 September), 5 sessions
+  // N of 58 (8.6%: no band); this week 6 sessions N (11 of 64, 17.2%: PA).
+  Date today = test::d("2024-10-16");
+  auto before = cal.schoolDays(test::d("2024-09-03"), test::d("2024-10-11"));
+  ASSERT_EQ(before.size(), 29u);
+  std::vector<Mark> marks;
+  test::addDays(marks, "U", before, "/", "\\");
+  for (int i = 0; i < 5; ++i) marks[static_cast<std::size_t>(i)].code = *Code::fromString("N");
+  test::addDays(marks, "U", cal.schoolDays(test::d("2024-10-14"), today), "N", "N");
+  PupilRegister reg(cal, marks);
+  Pupil pupil;
+  pupil.upn = "U";
+  auto w = figureWindows(cal, today);
+  EXPECT_EQ(w.week_from, test::d("2024-10-14"));
+  EXPECT_EQ(w.recent_from, test::d("2024-09-23"));
+  EXPECT_EQ(w.year_from, test::d("2024-09-03"));
+  auto row = pupilFigures(pupil, reg, w);
+  EXPECT_EQ(row.possible, 64);
+  EXPECT_EQ(row.absent, 11);
+  EXPECT_EQ(row.band, AbsenceBand::Persistent);
+  EXPECT_EQ(row.before_possible, 58);
+  EXPECT_EQ(row.before_absent, 5);
+  EXPECT_EQ(absenceBand(row.before_absent, row.before_possible), AbsenceBand::None);
+  EXPECT_EQ(row.unauthorised_run, 6);
+  EXPECT_EQ(row.run_from, test::d("2024-10-14"));
+  EXPECT_EQ(row.recent_possible, 2 * 18);  // 23 Sep to 16 Oct: 18 school days
+  EXPECT_EQ(row.recent_attended, 2 * 18 - 6);
 }
