@@ -3,7 +3,7 @@
 #include <unordered_map>
 
 #include "core/domain/utf8.h"
-#include "core/store/every_event_history.h"
+#include "core/store/console_reads.h"
 #include "core/store/import_catalogue.h"
 #include "core/store/register_week.h"
 #include "core/store/sqlite_db.h"
@@ -280,6 +280,30 @@ class SqliteStore final : public Store {
         list[at->second].deliveries.push_back(std::move(item));
     }
     return list;
+  }
+
+  // One pupil's part of forEachPupilRegister.
+  bool visitPupilRegister(const SchoolCalendar& calendar, const std::string& upn,
+                          const std::function<void(const Pupil&, const PupilRegister&)>& visit) {
+    auto p = pupil(upn);
+    if (!p) return false;
+    SqliteStatement weeks(db_.handle(),
+                          "SELECT week, codes FROM register_weeks WHERE upn=?1 AND week>=?2 AND "
+                          "week<=?3 ORDER BY week");
+    weeks.bind(1, upn);
+    weeks.bind(2, int64_t{calendar.first().monday().days()});
+    weeks.bind(3, int64_t{calendar.last().days()});
+    PupilRegister reg(calendar);
+    while (weeks.step()) {
+      Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(0)));
+      auto codes = weeks.blob(1);
+      for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
+        if (codes[i])
+          reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
+                  codeOfSlot(static_cast<uint8_t>(codes[i])));
+    }
+    visit(*p, reg);
+    return true;
   }
 
   // The same as eventHistory() for every pupil, in two passes (events, then outbox items).
@@ -564,6 +588,19 @@ void copySqliteStore(const std::string& from, const std::string& to) {
 
 std::unique_ptr<Store> openSqliteStore(const std::string& path) {
   return std::make_unique<SqliteStore>(path);
+}
+
+bool visitPupilRegister(Store& store, const SchoolCalendar& calendar, const std::string& upn,
+                        const std::function<void(const Pupil&, const PupilRegister&)>& visit) {
+  if (auto* sqlite = dynamic_cast<SqliteStore*>(&store))
+    return sqlite->visitPupilRegister(calendar, upn, visit);
+  bool found = false;
+  store.forEachPupilRegister(calendar, [&](const Pupil& p, const PupilRegister& reg) {
+    if (p.upn != upn) return;
+    found = true;
+    visit(p, reg);
+  });
+  return found;
 }
 
 std::map<std::string, std::vector<EventHistory>> everyEventHistory(Store& store) {

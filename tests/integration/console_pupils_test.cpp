@@ -18,7 +18,7 @@
 #include "core/app/console/password_hash.h"
 #include "core/app/console/pupil_figures.h"
 #include "core/domain/upn.h"
-#include "core/store/every_event_history.h"
+#include "core/store/console_reads.h"
 #include "core/store/store.h"
 #include "tests/integration/console_client.h"
 #include "tests/sandbox/sandbox_server.h"
@@ -348,7 +348,7 @@ TEST_F(ConsolePupils, TheWeeklyReportCountsEachGroupAndComesAsCsv) {
   EXPECT_EQ(send("GET", "/console/report.csv", "", tech).status, 403);
 }
 
-TEST_F(ConsolePupils, EveryPupilsEventHistoryReadAtOnceIsEachPupilsAsExplainReadsIt) {
+TEST_F(ConsolePupils, TheConsolesReadsGiveWhatThePupilByPupilAndWholeRegisterReadsGive) {
   auto store = openSqliteStore((dir / "register.db").string());
   auto all = everyEventHistory(*store);
   std::size_t events = 0;
@@ -370,6 +370,27 @@ TEST_F(ConsolePupils, EveryPupilsEventHistoryReadAtOnceIsEachPupilsAsExplainRead
     events += one.size();
   }
   EXPECT_GT(events, 0u);  // Severe's notification at least
+  // And one pupil's register read alone is theirs as the pass over everyone gives it.
+  auto cal = test::autumnCalendar();
+  std::map<std::string, std::vector<std::string>> codes;
+  auto codesOf = [&](const PupilRegister& reg) {
+    std::vector<std::string> all;
+    for (Date day = cal.first(); day <= cal.last(); day = day + 1)
+      for (Session s : {Session::AM, Session::PM}) all.emplace_back(reg.at(day, s).str());
+    return all;
+  };
+  store->forEachPupilRegister(
+      cal, [&](const Pupil& p, const PupilRegister& reg) { codes[p.upn] = codesOf(reg); });
+  for (const auto& p : kPupils) {
+    bool visited =
+        visitPupilRegister(*store, cal, p.upn, [&](const Pupil& q, const PupilRegister& reg) {
+          EXPECT_EQ(q.surname, p.surname);
+          EXPECT_EQ(codesOf(reg), codes[p.upn]) << p.surname;
+        });
+    EXPECT_TRUE(visited);
+  }
+  EXPECT_FALSE(
+      visitPupilRegister(*store, cal, "nobody", [](const Pupil&, const PupilRegister&) {}));
   EXPECT_EQ(all.size(), static_cast<std::size_t>(std::count_if(
                             std::begin(kPupils), std::end(kPupils), [&](const Fixture& p) {
                               return !store->eventHistory(p.upn).empty();

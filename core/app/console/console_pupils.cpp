@@ -8,6 +8,7 @@
 #include "core/app/console/console_html.h"
 #include "core/app/pupil_story.h"
 #include "core/domain/upn.h"
+#include "core/store/console_reads.h"
 
 namespace markbridge {
 namespace {
@@ -443,8 +444,7 @@ std::string pupilPage(Store& store, const SchoolCalendar& calendar, const RuleSe
                       const PageFrame& frame) {
   std::optional<PupilRegister> found;
   Pupil pupil = named;
-  store.forEachPupilRegister(calendar, [&](const Pupil& p, const PupilRegister& reg) {
-    if (p.upn != named.upn) return;
+  visitPupilRegister(store, calendar, named.upn, [&](const Pupil& p, const PupilRegister& reg) {
     pupil = p;
     found.emplace(reg);
   });

@@ -5,7 +5,7 @@
 #include <set>
 #include <tuple>
 
-#include "core/store/every_event_history.h"
+#include "core/store/console_reads.h"
 #include "core/store/store.h"
 #include "schedules/london_time.h"
 
