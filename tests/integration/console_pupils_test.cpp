@@ -181,6 +181,16 @@ TEST_F(ConsolePupils, TheListHasTheFiguresWorkedOutByHandAndTheBands) {
   // The hostile name is text, never markup.
   EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
   EXPECT_NE(page.body.find("Hostile, &lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  auto own = send("GET", "/console/pupils/" + kPupils[2].upn, "", session);
+  ASSERT_EQ(own.status, 200);
+  EXPECT_EQ(own.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(own.body.find("<h1>&lt;script&gt;alert(1)&lt;/script&gt; Hostile</h1>"),
+            std::string::npos);
+  // Hostile filter values come back as text too.
+  auto echoed = send("GET", "/console/pupils?year=%3Cscript%3Ex&reg=%22%3E%3Cb%3E", "", session);
+  EXPECT_EQ(echoed.status, 200);
+  EXPECT_EQ(echoed.body.find("<script>x"), std::string::npos);
+  EXPECT_EQ(echoed.body.find("\"><b>"), std::string::npos);
   // Every figure links to the pupil's page.
   EXPECT_NE(severe.find("href=\"/console/pupils/" + kPupils[1].upn + "#year\""), std::string::npos);
 }
