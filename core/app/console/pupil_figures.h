@@ -5,7 +5,7 @@
 // each sync and delivery run (console.cpp); bench/console_bench.cpp measures both.
 //
 // Cost: one pass over every pupil's register (as `markbridge backtest` reads it) and one over the
-// events and outbox; about 300 bytes a pupil kept (42 MB for 150,000 pupils).
+// events and outbox; about 300 bytes a pupil kept (45 MB for 150,000 pupils).
 
 #include <cstdint>
 #include <map>
