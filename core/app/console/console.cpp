@@ -218,6 +218,8 @@ struct Console::Impl {
     next.version = figuresVersion(next.config);
     {
       std::lock_guard lock(figures_mutex);
+      // Built by another request while this one waited for build_mutex: nothing to do again.
+      if (figures.snapshot && figures.version == next.version) return figures;
       if (figures.config == next.config) next.calendar = figures.calendar;
     }
     if (!next.calendar)
