@@ -6,6 +6,7 @@
 
 #include "core/domain/date.h"
 #include "core/store/store.h"
+#include "schedules/school_calendar.h"
 
 namespace markbridge::bench {
 
@@ -15,6 +16,8 @@ struct PhaseResult {
   bool failed = false;
 };
 
+// The benchmarks' calendar: every weekday from 1 September 2024 to 31 August 2025 a school day.
+SchoolCalendar benchCalendar();
 // SIMS long CSV -> canonical marks, discarded as they come (parse + normalise only).
 PhaseResult parseCsv(const std::filesystem::path& csv);
 // SIMS long CSV -> the SQLite register, in one import transaction.

@@ -10,12 +10,14 @@ int main(int argc, char** argv) {
   if (command == "ingest") return markbridge::bench::ingestBench(argc, argv);
   if (command == "rules") return markbridge::bench::rulesBench(argc, argv);
   if (command == "delivery") return markbridge::bench::deliveryBench(argc, argv);
+  if (command == "console") return markbridge::bench::consoleBench(argc, argv);
   std::fprintf(
       stderr,
       "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
       "                              [--postgres URI]\n"
       "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n"
       "       markbridge-bench delivery [--events N] [--latency MS] [--fail PCT] [--drop PCT]\n"
-      "                                 [--in-flight N]\n");
+      "                                 [--in-flight N]\n"
+      "       markbridge-bench console [--pupils N] [--sessions N] [--dir DIR]\n");
   return 2;
 }

@@ -42,5 +42,6 @@ double timeCommand(const std::string& command);
 int ingestBench(int argc, char** argv);
 int rulesBench(int argc, char** argv);
 int deliveryBench(int argc, char** argv);
+int consoleBench(int argc, char** argv);
 
 }  // namespace markbridge::bench

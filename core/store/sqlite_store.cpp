@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "core/domain/utf8.h"
+#include "core/store/console_reads.h"
 #include "core/store/import_catalogue.h"
 #include "core/store/register_week.h"
 #include "core/store/sqlite_db.h"
@@ -281,6 +282,72 @@ class SqliteStore final : public Store {
     return list;
   }
 
+  // One pupil's part of forEachPupilRegister.
+  bool visitPupilRegister(const SchoolCalendar& calendar, const std::string& upn,
+                          const std::function<void(const Pupil&, const PupilRegister&)>& visit) {
+    auto p = pupil(upn);
+    if (!p) return false;
+    SqliteStatement weeks(db_.handle(),
+                          "SELECT week, codes FROM register_weeks WHERE upn=?1 AND week>=?2 AND "
+                          "week<=?3 ORDER BY week");
+    weeks.bind(1, upn);
+    weeks.bind(2, int64_t{calendar.first().monday().days()});
+    weeks.bind(3, int64_t{calendar.last().days()});
+    PupilRegister reg(calendar);
+    while (weeks.step()) {
+      Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(0)));
+      auto codes = weeks.blob(1);
+      for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
+        if (codes[i])
+          reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
+                  codeOfSlot(static_cast<uint8_t>(codes[i])));
+    }
+    visit(*p, reg);
+    return true;
+  }
+
+  // The same as eventHistory() for every pupil, in two passes (events, then outbox items).
+  std::map<std::string, std::vector<EventHistory>> everyEventHistory() {
+    SqliteStatement events(db_.handle(),
+                           "SELECT id, state, rule, type, period_from, period_to, record_of, "
+                           "revision, occurred_on, payload, created_at, updated_at, upn FROM "
+                           "events ORDER BY upn, occurred_on, created_at, id");
+    std::map<std::string, std::vector<EventHistory>> all;
+    std::unordered_map<std::string, std::pair<std::string, std::size_t>> byId;
+    auto date = [](const std::string& text) { return Date::parseIso(text).value_or(Date()); };
+    while (events.step()) {
+      EventHistory h;
+      auto& e = h.event;
+      e.id = events.text(0);
+      e.state = storedEventState(e.id, events.textView(1));
+      e.rule = events.text(2);
+      e.type = events.text(3);
+      e.upn = events.text(12);
+      e.from = date(events.text(4));
+      e.to = date(events.text(5));
+      e.record_of = events.text(6);
+      e.revision = events.integer(7);
+      e.occurred_on = date(events.text(8));
+      auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
+      if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
+        h.summary = payload["summary"].get<std::string>();
+      h.payload = events.text(9);
+      h.created_at = events.integer(10);
+      h.updated_at = events.integer(11);
+      auto& list = all[e.upn];
+      byId.emplace(e.id, std::make_pair(e.upn, list.size()));
+      list.push_back(std::move(h));
+    }
+    SqliteStatement items(db_.handle(),
+                          std::string("SELECT ") + kOutboxColumns + " FROM outbox ORDER BY seq");
+    while (items.step()) {
+      auto item = readOutbox(items);
+      if (auto at = byId.find(item.event_id); at != byId.end())
+        all[at->second.first][at->second.second].deliveries.push_back(std::move(item));
+    }
+    return all;
+  }
+
   // Pending items not waiting behind an earlier pending item for the same pupil and sink.
   static constexpr const char* kReady =
       "state='pending' AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.sink=o.sink AND "
@@ -521,6 +588,28 @@ void copySqliteStore(const std::string& from, const std::string& to) {
 
 std::unique_ptr<Store> openSqliteStore(const std::string& path) {
   return std::make_unique<SqliteStore>(path);
+}
+
+bool visitPupilRegister(Store& store, const SchoolCalendar& calendar, const std::string& upn,
+                        const std::function<void(const Pupil&, const PupilRegister&)>& visit) {
+  if (auto* sqlite = dynamic_cast<SqliteStore*>(&store))
+    return sqlite->visitPupilRegister(calendar, upn, visit);
+  bool found = false;
+  store.forEachPupilRegister(calendar, [&](const Pupil& p, const PupilRegister& reg) {
+    if (p.upn != upn) return;
+    found = true;
+    visit(p, reg);
+  });
+  return found;
+}
+
+std::map<std::string, std::vector<EventHistory>> everyEventHistory(Store& store) {
+  if (auto* sqlite = dynamic_cast<SqliteStore*>(&store)) return sqlite->everyEventHistory();
+  std::map<std::string, std::vector<EventHistory>> all;
+  for (const auto& [upn, misId] : store.pupilIds())
+    if (auto history = store.eventHistory(upn); !history.empty())
+      all.emplace(upn, std::move(history));
+  return all;
 }
 
 }  // namespace markbridge

@@ -1,8 +1,10 @@
 // The web console in a real browser: Debian's chromium, headless, driven by puppeteer-core (no
 // browser download), against the real `markbridge run` over HTTPS with the sandbox LA portal as
 // its sink and one dead letter. It logs in, opens the overview and the outbox, retries the dead
-// letter and sees it delivered at the sandbox, logs out; axe-core checks each page (a serious or
-// critical violation fails the test) and a screenshot of each is saved.
+// letter and sees it delivered at the sandbox, is refused the pupil pages as the technician, logs
+// out; as the attendance officer opens the pupils at risk, a pupil, and a day of their register
+// and sees its explanation. axe-core checks each page (a serious or critical violation fails the
+// test) and a screenshot of each is saved.
 //
 // usage: node console_browser.mjs --build BUILD_DIR --source SOURCE_DIR
 //   screenshots go to BUILD_DIR/console-screenshots/; CHROMIUM overrides /usr/bin/chromium.
@@ -102,19 +104,24 @@ async function main() {
   // The first notification is refused (422): one dead letter.
   await request(sandboxPort, 'POST', '/_sandbox/faults', { body: JSON.stringify({ fail: 1, status: 422 }) });
 
-  // Two pupils away ten school days from 16 September 2024 (the 10-day unauthorised rule fires).
-  let csv = 'UPN,Adno,Legal Surname,Legal Forename,Date,Session,Mark\n';
-  const days = [16, 17, 18, 19, 20, 23, 24, 25, 26, 27];
-  for (const [i, p] of pupils.entries())
-    for (const day of days)
-      for (const s of ['AM', 'PM']) csv += `${p.upn},${1000 + i},${p.surname},${p.forename},2024-09-${day},${s},N\n`;
-  fs.writeFileSync(path.join(dir, 'register.csv'), csv);
-  // Autumn 2024 holds the absences; a term around today keeps the service's schedule (and the
-  // overview) as a school sees it in term time.
+  // A term around today keeps the service's schedule (and the overview) as a school sees it in
+  // term time. Two pupils present for five school days from its start, then away ten (the 10-day
+  // unauthorised rule fires), as this year's register: what the pupil pages show.
   const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+  const weekdays = [];
+  for (let offset = -30; weekdays.length < 15; offset++) {
+    const d = new Date(Date.now() + offset * 86400000);
+    if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6) weekdays.push(day(offset));
+  }
+  let csv = 'UPN,Adno,Legal Surname,Legal Forename,Year,Reg Group,Date,Session,Mark\n';
+  for (const [i, p] of pupils.entries())
+    for (const [n, date] of weekdays.entries())
+      for (const s of ['AM', 'PM'])
+        csv += `${p.upn},${1000 + i},${p.surname},${p.forename},7,7${'AB'[i]},${date},${s},${n < 5 ? (s === 'AM' ? '/' : '\\') : 'N'}\n`;
+  fs.writeFileSync(path.join(dir, 'register.csv'), csv);
   fs.writeFileSync(path.join(dir, 'calendar.json'), JSON.stringify({
     name: 'test calendar',
-    terms: [{ name: 'Autumn 2024', start: '2024-09-02', end: '2024-12-20' }, { name: 'This term', start: day(-30), end: day(60) }],
+    terms: [{ name: 'This term', start: day(-30), end: day(60) }],
   }));
   fs.writeFileSync(path.join(dir, 'markbridge.json'), JSON.stringify({
     school: { urn: '140000', la: '801', estab: '4000', name: 'Test School' },
@@ -214,6 +221,15 @@ async function main() {
   }, 'both items shown delivered');
   await check('outbox-after-retry');
 
+  // The pupil pages are not the technician's: not in the navigation, and refused saying why.
+  if (await page.$('nav a[href="/console/pupils"]')) fail('the technician was offered the pupil pages');
+  const refused = await page.goto(`${base}/console/pupils/${pupils[0].upn}`);
+  if (refused.status() !== 403) fail(`the technician opened a pupil page: ${refused.status()}`);
+  const refusal = await check('pupils-technician');
+  if (!refusal.includes('does not see pupils')) fail('the refusal does not say why');
+  for (const p of pupils)
+    for (const text of [p.forename, p.surname]) if (refusal.includes(text)) fail(`the technician was shown ${text}`);
+
   // The attendance officer sees the pupils' names.
   await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
   if (!page.url().endsWith('/console/login')) fail(`logout did not reach the login page: ${page.url()}`);
@@ -225,6 +241,34 @@ async function main() {
   await page.goto(`${base}/console/outbox`);
   const named = await check('outbox-attendance-officer');
   if (!named.includes(`${pupils[0].forename} ${pupils[0].surname}`)) fail('the attendance officer was not shown the names');
+
+  // Pupils at risk: both pupils, at 33.3% (10 of 30 sessions), severe absence, the run of 20.
+  await Promise.all([page.waitForNavigation(), page.click('nav a[href="/console/pupils"]')]);
+  const list = await check('pupils');
+  for (const p of pupils) if (!list.includes(`${p.surname}, ${p.forename}`)) fail(`${p.surname} is not on the list`);
+  if (!list.includes('>33.3%<') || !list.includes('>SA<')) fail('the list does not show 33.3% and SA');
+  // The filter form works without script: year 7, reg group 7B.
+  await page.select('#f-reg', '7B');
+  await Promise.all([page.waitForNavigation(), page.click('form.filters-form button[type=submit]')]);
+  const filtered = await page.content();
+  if (filtered.includes(pupils[0].surname) || !filtered.includes(pupils[1].surname)) fail('the reg group filter did not choose 7B');
+  await page.goto(`${base}/console/pupils`);
+  // Open the first pupil, then click a day of their register.
+  await Promise.all([page.waitForNavigation(), page.click(`a[href="/console/pupils/${pupils[0].upn}"]`)]);
+  const pupil = await check('pupil');
+  if (!pupil.includes(`<h1>${pupils[0].forename} ${pupils[0].surname}</h1>`)) fail('the pupil page has no name heading');
+  const absentDay = weekdays[8];
+  await Promise.all([page.waitForNavigation(), page.click(`svg a[data-day="${absentDay}"]`)]);
+  if (!page.url().includes(`?day=${absentDay}`)) fail(`clicking a day did not open it: ${page.url()}`);
+  const explained = await page.$eval('section.day', (el) => el.textContent);
+  if (!explained.includes('reason for absence not yet established') || !explained.includes('statutory.unauthorised_10_day'))
+    fail(`the day's explanation is missing its mark or rule: ${explained.slice(0, 400)}`);
+  await check('pupil-day');
+  // The weekly report: the groups' counts, no pupil named; printable, and as CSV.
+  await Promise.all([page.waitForNavigation(), page.click('nav a[href="/console/report"]')]);
+  const weekly = await check('report');
+  if (!weekly.includes('Whole school') || !weekly.includes('/console/report.csv')) fail('the weekly report has no whole-school row or CSV link');
+  for (const p of pupils) if (weekly.includes(p.surname)) fail(`the weekly report names ${p.surname}`);
   await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
 
   for (const line of report) console.log(`axe (not serious): ${line}`);

@@ -28,6 +28,7 @@
 #include "core/app/console/password_hash.h"
 #include "core/domain/upn.h"
 #include "core/store/store.h"
+#include "tests/integration/console_client.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
 
@@ -44,16 +45,12 @@ const std::string kUpns[] = {"B801200005001", validUpn("A801400030001")};
 const char* kForenames[] = {"Zebedee", "Xanthippe"};
 const char* kSurnames[] = {"Quillfeather", "Marchbanks-Oyelaran"};
 
-struct Answer {
-  int status = 0;
-  std::string body, cookie, location;
-};
+using Answer = test::ConsoleAnswer;
 
-struct ConsoleHttp : ::testing::Test {
+struct ConsoleHttp : ::testing::Test, test::ConsoleClient {
   test::TempDir dir;
   std::unique_ptr<sandbox::SandboxServer> server = test::startSandbox();
   pid_t pid = -1;
-  int port = 0;
 
   ~ConsoleHttp() override {
     if (pid > 0) {
@@ -120,46 +117,6 @@ struct ConsoleHttp : ::testing::Test {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
 
-  Answer send(const std::string& method, const std::string& path, const std::string& body = "",
-              const std::string& cookies = "", const std::string& bearer = "") {
-    HttpsClient client("https://127.0.0.1:" + std::to_string(port),
-                       TlsSettings{test::certsDir() + "/ca.pem", "", "", ""}, 30000);
-    HttpRequest r;
-    r.method = method;
-    r.path = path;
-    r.body = body;
-    if (!cookies.empty()) r.headers["Cookie"] = cookies;
-    if (!bearer.empty()) r.headers["Authorization"] = bearer;
-    auto response = client.send(r);
-    Answer a{response.status, response.body, "", ""};
-    if (auto c = response.headers.find("set-cookie"); c != response.headers.end())
-      a.cookie = c->second;
-    if (auto l = response.headers.find("location"); l != response.headers.end())
-      a.location = l->second;
-    return a;
-  }
-  static std::string cookieValue(const std::string& setCookie) {
-    auto eq = setCookie.find('='), semi = setCookie.find(';');
-    return setCookie.substr(eq + 1, semi - eq - 1);
-  }
-  static std::string csrfIn(const std::string& page) {
-    std::smatch m;
-    static const std::regex token("name=\"csrf\" value=\"([0-9a-f]{64})\"");
-    return std::regex_search(page, m, token) ? m[1].str() : "";
-  }
-  Answer postLogin(const std::string& name, const std::string& password) {
-    auto form = send("GET", "/console/login");
-    return send("POST", "/console/login",
-                "csrf=" + csrfIn(form.body) + "&name=" + name + "&password=" + password,
-                "mb_login=" + cookieValue(form.cookie));
-  }
-  // Logs in; the session cookie ("mb_session=...") and its CSRF token.
-  std::pair<std::string, std::string> login(const std::string& name, const std::string& password) {
-    auto answer = postLogin(name, password);
-    EXPECT_EQ(answer.status, 303) << answer.body;
-    std::string session = "mb_session=" + cookieValue(answer.cookie);
-    return {session, csrfIn(send("GET", "/console/", "", session).body)};
-  }
   // The first dead letter's number (0: none), as the admin API lists them.
   int64_t deadSeq() {
     auto dead = send("GET", "/outbox?state=dead", "", "", "Bearer admin-secret");
@@ -277,20 +234,27 @@ TEST_F(ConsoleHttp, ParallelWrongLoginsForOneNameHaveAtMostFivePasswordsChecked)
 
 TEST_F(ConsoleHttp, NoPupilNameIsServedToATechnicianOnAnyPage) {
   auto [session, csrf] = login("tech", "tech-password-1");
-  std::vector<std::string> pages = {"/console/",
-                                    "/console",
-                                    "/console/outbox",
-                                    "/console/outbox?state=dead",
-                                    "/console/outbox?state=delivered",
-                                    "/console/outbox?state=pending",
-                                    "/console/outbox?sink=la",
-                                    "/console/outbox?done=retry&item=1",
-                                    "/console/login",
-                                    "/console/no-such-page",
-                                    "/console/style.css"};
+  std::vector<std::string> pages = {
+      "/console/", "/console", "/console/outbox", "/console/outbox?state=dead",
+      "/console/outbox?state=delivered", "/console/outbox?state=pending", "/console/outbox?sink=la",
+      "/console/outbox?done=retry&item=1", "/console/login", "/console/no-such-page",
+      "/console/style.css",
+      // The pupil pages: refused to a technician (403, saying why).
+      "/console/pupils", "/console/pupils?band=pa&sort=name", "/console/pupils/" + kUpns[0],
+      "/console/pupils/" + kUpns[1] + "?day=2024-09-16", "/console/pupils/" + maskUpn(kUpns[0]),
+      // The weekly report too (counts, but of groups as small as CP or CLA).
+      "/console/report", "/console/report.csv"};
   for (const auto& path : pages) {
     auto page = send("GET", path, "", session);
-    EXPECT_TRUE(page.status == 200 || page.status == 404) << path << " " << page.status;
+    if (path.starts_with("/console/pupils") || path.starts_with("/console/report")) {
+      EXPECT_EQ(page.status, 403) << path;
+      EXPECT_NE(page.body.find("does not see pupils"), std::string::npos) << path;
+    } else {
+      EXPECT_TRUE(page.status == 200 || page.status == 404) << path << " " << page.status;
+      // Nor is the way to them offered.
+      EXPECT_EQ(page.body.find("/console/pupils"), std::string::npos) << path;
+      EXPECT_EQ(page.body.find("/console/report"), std::string::npos) << path;
+    }
     for (int p = 0; p < 2; ++p) {
       EXPECT_EQ(page.body.find(kForenames[p]), std::string::npos) << path;
       EXPECT_EQ(page.body.find(kSurnames[p]), std::string::npos) << path;
@@ -304,6 +268,8 @@ TEST_F(ConsoleHttp, NoPupilNameIsServedToATechnicianOnAnyPage) {
   auto seen = send("GET", "/console/outbox", "", officer).body;
   EXPECT_NE(seen.find(std::string(kForenames[0]) + " " + kSurnames[0]), std::string::npos);
   EXPECT_NE(seen.find(std::string(kForenames[1]) + " " + kSurnames[1]), std::string::npos);
+  auto list = send("GET", "/console/pupils", "", officer).body;
+  EXPECT_NE(list.find(std::string(kSurnames[0]) + ", " + kForenames[0]), std::string::npos) << list;
 }
 
 // Every spelling of a fixture pupil's name or UPN a destination's answer could hold.

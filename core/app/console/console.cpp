@@ -15,15 +15,20 @@
 #include <mutex>
 #include <regex>
 #include <semaphore>
+#include <thread>
 
 #include "core/app/admin_api.h"
+#include "core/app/command_support.h"
 #include "core/app/console/console_audit.h"
 #include "core/app/console/console_html.h"
 #include "core/app/console/console_pages.h"
+#include "core/app/console/console_pupils.h"
+#include "core/app/console/console_report.h"
 #include "core/app/console/console_sessions.h"
 #include "core/app/console/password_hash.h"
 #include "core/app/service.h"
 #include "core/domain/logging.h"
+#include "schedules/london_time.h"
 
 namespace markbridge {
 
@@ -99,6 +104,23 @@ struct Console::Impl {
   static constexpr std::ptrdiff_t kVerifying = 2;  // passwords checked at once
   std::counting_semaphore<> verifying{kVerifying};
 
+  // The pupils-at-risk figures (pupil_figures.h): built once, then rebuilt in the background
+  // when a sync, a delivery run, a retry here, a reload or a new day may have changed them (or
+  // after kSnapshotMaxAge, for changes made by the CLI), the old ones served meanwhile.
+  struct Figures {
+    std::shared_ptr<const GatewayConfig> config;
+    std::shared_ptr<const SchoolCalendar> calendar;
+    std::shared_ptr<const PupilSnapshot> snapshot;
+    std::string version;  // what the snapshot was built from
+  };
+  static constexpr int64_t kSnapshotMaxAge = 10 * 60 * 1000;
+  std::mutex figures_mutex;  // `figures`, `rebuilding`, `worker`
+  std::mutex build_mutex;    // one build at a time
+  Figures figures;
+  bool rebuilding = false;
+  std::thread worker;
+  std::atomic<int64_t> changes{0};  // retries and discards made here
+
   Impl(Service& s, const ServiceConfig& c, const std::filesystem::path& baseDir)
       : service(s),
         users_file(c.console_users_file),
@@ -171,6 +193,97 @@ struct Console::Impl {
       if (u.name == name) return u;
     return std::nullopt;
   }
+
+  ~Impl() {
+    std::thread finishing;
+    {
+      std::lock_guard lock(figures_mutex);
+      finishing = std::move(worker);
+    }
+    if (finishing.joinable()) finishing.join();
+  }
+
+  // What the figures depend on, as far as the service can say without asking the store.
+  std::string figuresVersion(const std::shared_ptr<const GatewayConfig>& config) {
+    auto f = service.figures();
+    return std::to_string(reinterpret_cast<uintptr_t>(config.get())) + "/" +
+           std::to_string(f.syncs_ok + f.syncs_failed) + "/" + std::to_string(f.last_sync_at) +
+           "/" + std::to_string(f.delivered) + "/" + std::to_string(f.retry_runs) + "/" +
+           std::to_string(changes.load()) + "/" + london::localDate(now() / 1000).iso();
+  }
+  Figures buildFigures() {
+    std::lock_guard build(build_mutex);
+    Figures next;
+    next.config = service.config();
+    next.version = figuresVersion(next.config);
+    {
+      std::lock_guard lock(figures_mutex);
+      // Built by another request while this one waited for build_mutex: nothing to do again.
+      if (figures.snapshot && figures.version == next.version) return figures;
+      if (figures.config == next.config) next.calendar = figures.calendar;
+    }
+    if (!next.calendar)
+      next.calendar =
+          std::make_shared<SchoolCalendar>(SchoolCalendar::load(next.config->calendar_path));
+    auto store = service.openStore();
+    next.snapshot = std::make_shared<PupilSnapshot>(buildPupilSnapshot(
+        *store, *next.calendar, next.config->rules, london::localDate(now() / 1000), now()));
+    namedLogger("console")->debug("pupil figures built: {} pupils in {:.0f} ms",
+                                  next.snapshot->rows.size(), next.snapshot->build_ms);
+    return next;
+  }
+  // The figures to serve, and a note when they are being brought up to date. Throws when they
+  // cannot be built at all (the store or the calendar cannot be read).
+  std::pair<Figures, std::string> currentFigures() {
+    Figures have;
+    {
+      std::lock_guard lock(figures_mutex);
+      have = figures;
+    }
+    if (!have.snapshot) {
+      auto built = buildFigures();
+      std::lock_guard lock(figures_mutex);
+      figures = built;
+      return {built, ""};
+    }
+    bool stale = have.version != figuresVersion(service.config()) ||
+                 now() - have.snapshot->built_at_ms > kSnapshotMaxAge;
+    if (!stale) return {have, ""};
+    {
+      std::lock_guard lock(figures_mutex);
+      if (!rebuilding) {
+        rebuilding = true;
+        if (worker.joinable()) worker.join();  // finished: it cleared `rebuilding`
+        worker = std::thread([this] {
+          try {
+            auto built = buildFigures();
+            std::lock_guard lock(figures_mutex);
+            figures = built;
+          } catch (const std::exception& error) {
+            namedLogger("console")->warn("cannot bring the pupil figures up to date: {}",
+                                         error.what());
+          }
+          std::lock_guard lock(figures_mutex);
+          rebuilding = false;
+        });
+      }
+    }
+    return {have, "These figures are from " + londonTime(have.snapshot->built_at_ms / 1000) +
+                      " (London); newer ones are being worked out: reload in a moment."};
+  }
+
+  PageFrame frameFor(const ConsoleViewer& viewer, const std::string& title,
+                     const std::string& current) {
+    return PageFrame{title,
+                     school(),
+                     current,
+                     viewer.user,
+                     std::string(toString(viewer.role)),
+                     viewer.csrf,
+                     maySeePupils(viewer.role)};
+  }
+  void pupils(HTTPServerRequest& request, HTTPServerResponse& response, const ConsoleViewer& viewer,
+              const std::string& path, const Poco::URI& uri);
 
   void login(HTTPServerRequest& request, HTTPServerResponse& response);
   void serve(HTTPServerRequest& request, HTTPServerResponse& response, const std::string& id);
@@ -274,6 +387,7 @@ void Console::Impl::outboxAction(HTTPServerRequest& request, HTTPServerResponse&
                   ? store->retryOutbox(seq, now())
                   : store->discardOutbox(seq, now(), "discarded in the console by " + viewer.user);
   record(request, viewer.user, role, action, target, done ? "ok" : "not possible");
+  if (done) ++changes;
   if (done && action == "retry") service.outboxChanged();
   redirect(response, "/console/outbox?done=" + action + (done ? "" : "-none") +
                          "&item=" + std::to_string(seq));
@@ -376,9 +490,95 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
       return send(response, HTTPResponse::HTTP_OK,
                   outboxPage(service, *store, viewer, filter, notice, now()));
     }
+    if (path == "/console/pupils" || path.rfind("/console/pupils/", 0) == 0 ||
+        path == "/console/report" || path == "/console/report.csv")
+      return pupils(request, response, viewer, path, uri);
   }
   send(response, HTTPResponse::HTTP_NOT_FOUND,
        messagePage(school(), "Not found", "There is no such console page.", &viewer));
+}
+
+void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& response,
+                           const ConsoleViewer& viewer, const std::string& path,
+                           const Poco::URI& uri) {
+  std::string role(toString(viewer.role));
+  std::string id = path.size() > 16 ? path.substr(16) : "";
+  if (!maySeePupils(viewer.role)) {
+    // The target names no pupil: what was asked for may be a whole UPN.
+    record(request, viewer.user, role, "refused",
+           path.rfind("/console/report", 0) == 0 ? path
+           : id.empty()                          ? "/console/pupils"
+                                                 : "pupil page",
+           "the role may not see pupils");
+    return send(response, HTTPResponse::HTTP_FORBIDDEN,
+                messagePage(school(), "Not allowed",
+                            "Your role (" + role +
+                                ") does not see pupils' names or registers: the pupil pages "
+                                "and the weekly report are for the attendance officer, the DSL "
+                                "and read-only users. "
+                                "Ask one of them, or the person who runs the console's users "
+                                "file, if you need them.",
+                            &viewer));
+  }
+  try {
+    if (path.rfind("/console/report", 0) == 0) {
+      record(request, viewer.user, role, "open", path, "ok");
+      auto [have, note] = currentFigures();
+      if (path.ends_with(".csv")) {
+        response.set("Content-Disposition", "attachment; filename=\"weekly-report-" +
+                                                have.snapshot->as_of.iso() + ".csv\"");
+        return send(response, HTTPResponse::HTTP_OK, reportCsv(*have.snapshot),
+                    "text/csv; charset=utf-8");
+      }
+      return send(response, HTTPResponse::HTTP_OK,
+                  reportPage(*have.snapshot, frameFor(viewer, "Weekly report", "report"), note));
+    }
+    if (id.empty()) {
+      auto query = pupilQueryFrom(uri.getQueryParameters());
+      record(request, viewer.user, role, "open", "/console/pupils", "ok");
+      auto [have, note] = currentFigures();
+      return send(
+          response, HTTPResponse::HTTP_OK,
+          pupilsPage(*have.snapshot, query, frameFor(viewer, "Pupils at risk", "pupils"), note));
+    }
+    std::string decoded;
+    Poco::URI::decode(id, decoded);
+    auto store = service.openStore();
+    auto pupil = findConsolePupil(*store, decoded);
+    if (!pupil) {
+      record(request, viewer.user, role, "open", "pupil page", "no such pupil");
+      return send(response, HTTPResponse::HTTP_NOT_FOUND,
+                  messagePage(school(), "No such pupil",
+                              "No pupil on the register has that UPN (or the masked UPN names "
+                              "more than one: use the whole UPN).",
+                              &viewer));
+    }
+    std::optional<Date> day;
+    for (const auto& [key, value] : uri.getQueryParameters())
+      if (key == "day") day = Date::parseIso(value);
+    // Who opened which pupil, by UPN (never the name).
+    record(request, viewer.user, role, "open", "pupil " + pupil->upn, "ok");
+    auto config = service.config();
+    std::shared_ptr<const SchoolCalendar> calendar;
+    {
+      std::lock_guard lock(figures_mutex);
+      if (figures.config == config) calendar = figures.calendar;
+    }
+    if (!calendar)
+      calendar = std::make_shared<SchoolCalendar>(SchoolCalendar::load(config->calendar_path));
+    if (day && !calendar->covers(*day)) day.reset();
+    return send(
+        response, HTTPResponse::HTTP_OK,
+        pupilPage(*store, *calendar, config->rules, *pupil, day, london::localDate(now() / 1000),
+                  frameFor(viewer, pupil->forename + " " + pupil->surname, "pupils")));
+  } catch (const std::exception& error) {
+    namedLogger("console")->error("a console pupil page failed: {}", error.what());
+    return send(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                messagePage(school(), "Not available",
+                            "The pupils' figures cannot be read just now (the service log says "
+                            "why): try again in a minute.",
+                            &viewer));
+  }
 }
 
 Console::Console(Service& service, const ServiceConfig& config,

@@ -6,6 +6,10 @@
 //                                  syncs
 //   GET  /console/outbox[?state=&sink=]      Outbox by sink and state, dead letters' answers
 //   POST /console/outbox/{seq}/retry|discard (a role that may change things; CSRF token)
+//   GET  /console/pupils[?year=&reg=&band=&sen=&fsm=&cp=&cla=&sort=&dir=&page=]
+//                                  Pupils at risk (console_pupils.h), pupil roles only
+//   GET  /console/pupils/{UPN}[?day=YYYY-MM-DD]  One pupil's year, a day explained
+//   GET  /console/report, /console/report.csv    The weekly report (console_report.h)
 //   GET  /console/style.css
 // It serves nothing without TLS unless the admin API is bound to a loopback address (the rule
 // `markbridge check` holds the admin API to). Sessions, CSRF and throttling: console_sessions.h;

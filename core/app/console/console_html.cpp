@@ -1,5 +1,7 @@
 #include "core/app/console/console_html.h"
 
+#include <Poco/URI.h>
+
 #include "core/domain/utf8.h"
 
 namespace markbridge {
@@ -33,6 +35,12 @@ std::string escapeHtml(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string escapeQueryValue(const std::string& value) {
+  std::string encoded;
+  Poco::URI::encode(value, "&=+?#/;%", encoded);
+  return escapeHtml(encoded);
 }
 
 std::string_view consoleCss() {
@@ -91,6 +99,26 @@ dd{margin:0}
 .filters a[aria-current]{font-weight:700;text-decoration-thickness:3px}
 .problem h2{margin-top:.25rem}
 code{font-family:ui-monospace,Menlo,Consolas,monospace}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.filters-form{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:flex-end;margin:1rem 0}
+.filters-form label{margin:0 0 .25rem}
+select{font:inherit;padding:.3rem;border:2px solid #0b0c0c;background:#fff;color:#0b0c0c}
+fieldset{border:0;padding:0;margin:0}
+legend{font-weight:700;margin-bottom:.25rem}
+.check{display:inline-flex;align-items:center;gap:.3rem;margin-right:1rem}
+.check label{display:inline;margin:0}
+input[type=checkbox]{width:1.25rem;height:1.25rem;accent-color:#0b0c0c}
+input[type=checkbox]:focus{outline:3px solid #0b0c0c;box-shadow:0 0 0 6px #ffdd00}
+th a{color:#1d4f91}
+.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;margin:.5rem 0 1rem}
+.legend li{display:flex;align-items:center;gap:.35rem}
+.heatmap-wrap{overflow-x:auto}
+svg a:focus{outline:3px solid #0b0c0c}
+svg a:focus rect{stroke:#0b0c0c;stroke-width:3}
+.facts{margin:.5rem 0 1rem}
+.day{border-left:5px solid #1d4f91;padding:.25rem 1rem;margin:1rem 0;background:#f3f2f1}
+.day h2{margin-top:.5rem}
+@media print{header,footer,.skip,.no-print{display:none}main{padding:0;max-width:none}a{color:#0b0c0c;text-decoration:none}}
 )CSS";
   return css;
 }
@@ -111,7 +139,11 @@ std::string consolePage(const PageFrame& f, const std::string& mainHtml) {
              (f.current == id ? " aria-current=\"page\"" : "") + ">" + label + "</a></li>";
     };
     html += "<nav aria-label=\"Console pages\"><ul>" + entry("overview", "/console/", "Overview") +
-            entry("outbox", "/console/outbox", "Outbox") + "</ul></nav>\n";
+            entry("outbox", "/console/outbox", "Outbox") +
+            (f.pupils ? entry("pupils", "/console/pupils", "Pupils at risk") +
+                            entry("report", "/console/report", "Weekly report")
+                      : "") +
+            "</ul></nav>\n";
     html += "<form class=\"who\" method=\"post\" action=\"/console/logout\"><span>" +
             escapeHtml(f.user) + " (" + escapeHtml(f.role) +
             ")</span><input type=\"hidden\" name=\"csrf\" value=\"" + escapeHtml(f.csrf) +

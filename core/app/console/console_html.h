@@ -13,15 +13,19 @@ namespace markbridge {
 // characters other than tab and newline dropped, invalid UTF-8 replaced with U+FFFD.
 std::string escapeHtml(std::string_view text);
 
+// A value for a link's query (or path segment): percent-encoded, then escaped for an attribute.
+std::string escapeQueryValue(const std::string& value);
+
 // The style sheet served at /console/style.css.
 std::string_view consoleCss();
 
 struct PageFrame {
   std::string title;       // the page's own title ("Outbox")
   std::string school;      // the school's name, in the banner
-  std::string current;     // the navigation entry of this page: "overview" or "outbox"
+  std::string current;     // the navigation entry of this page: "overview", "outbox" or "pupils"
   std::string user, role;  // empty on the login page (no navigation, no logout)
   std::string csrf;        // for the logout form
+  bool pupils = false;     // the role may see pupils: the pupil pages are in the navigation
 };
 
 // A whole page around `mainHtml` (already HTML: built with escapeHtml).

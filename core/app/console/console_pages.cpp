@@ -21,11 +21,8 @@ std::string e(std::string_view text) {
   return escapeHtml(text);
 }
 
-// A value for a link's query, percent-encoded, then escaped for the attribute.
 std::string q(const std::string& value) {
-  std::string encoded;
-  Poco::URI::encode(value, "&=+?#/;", encoded);
-  return escapeHtml(encoded);
+  return escapeQueryValue(value);
 }
 
 std::string age(int64_t fromMs, int64_t nowMs) {
@@ -207,7 +204,7 @@ std::string overviewPage(Service& service, Store& store, const ConsoleViewer& vi
     html += "</ol>\n";
   }
   return consolePage({"Overview", config.school.name, "overview", viewer.user,
-                      std::string(toString(viewer.role)), viewer.csrf},
+                      std::string(toString(viewer.role)), viewer.csrf, pupils},
                      html);
 }
 
@@ -319,7 +316,7 @@ std::string outboxPage(Service& service, Store& store, const ConsoleViewer& view
     if (shown > 200) html += "<p>The first 200 are shown: filter by state or sink.</p>\n";
   }
   return consolePage({"Outbox", config.school.name, "outbox", viewer.user,
-                      std::string(toString(viewer.role)), viewer.csrf},
+                      std::string(toString(viewer.role)), viewer.csrf, pupils},
                      html);
 }
 
@@ -352,6 +349,7 @@ std::string messagePage(const std::string& school, const std::string& title,
     frame.user = viewer->user;
     frame.role = std::string(toString(viewer->role));
     frame.csrf = viewer->csrf;
+    frame.pupils = maySeePupils(viewer->role);
   }
   return consolePage(frame, "<p>" + e(message) +
                                 "</p>\n<p><a href=\"/console/\">Back to the "
