@@ -238,35 +238,45 @@ class SqliteStore final : public Store {
     return makeSqliteEvaluationWriter(db_);
   }
 
+  // The events' columns both history reads select, in this order (then, for every pupil's, upn).
+  static constexpr const char* kHistoryColumns =
+      "id, state, rule, type, period_from, period_to, record_of, revision, occurred_on, payload, "
+      "created_at, updated_at";
+
+  // One row of kHistoryColumns as the pupil's history holds it.
+  static EventHistory readEventHistory(SqliteStatement& events, std::string upn) {
+    auto date = [](const std::string& text) { return Date::parseIso(text).value_or(Date()); };
+    EventHistory h;
+    auto& e = h.event;
+    e.id = events.text(0);
+    e.state = storedEventState(e.id, events.textView(1));
+    e.rule = events.text(2);
+    e.type = events.text(3);
+    e.upn = std::move(upn);
+    e.from = date(events.text(4));
+    e.to = date(events.text(5));
+    e.record_of = events.text(6);
+    e.revision = events.integer(7);
+    e.occurred_on = date(events.text(8));
+    auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
+    if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
+      h.summary = payload["summary"].get<std::string>();
+    h.payload = events.text(9);
+    h.created_at = events.integer(10);
+    h.updated_at = events.integer(11);
+    return h;
+  }
+
   std::vector<EventHistory> eventHistory(const std::string& upn) override {
-    SqliteStatement events(db_.handle(),
-                           "SELECT id, state, rule, type, period_from, period_to, record_of, "
-                           "revision, occurred_on, payload, created_at, updated_at FROM events "
-                           "WHERE upn=?1 ORDER BY occurred_on, created_at, id");
+    SqliteStatement events(db_.handle(), std::string("SELECT ") + kHistoryColumns +
+                                             " FROM events WHERE upn=?1 ORDER BY occurred_on, "
+                                             "created_at, id");
     events.bind(1, upn);
     std::vector<EventHistory> list;
     std::unordered_map<std::string, std::size_t> byId;
-    auto date = [](const std::string& text) { return Date::parseIso(text).value_or(Date()); };
     while (events.step()) {
-      EventHistory h;
-      auto& e = h.event;
-      e.id = events.text(0);
-      e.state = storedEventState(e.id, events.textView(1));
-      e.rule = events.text(2);
-      e.type = events.text(3);
-      e.upn = upn;
-      e.from = date(events.text(4));
-      e.to = date(events.text(5));
-      e.record_of = events.text(6);
-      e.revision = events.integer(7);
-      e.occurred_on = date(events.text(8));
-      auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
-      if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
-        h.summary = payload["summary"].get<std::string>();
-      h.payload = events.text(9);
-      h.created_at = events.integer(10);
-      h.updated_at = events.integer(11);
-      byId.emplace(e.id, list.size());
+      auto h = readEventHistory(events, upn);
+      byId.emplace(h.event.id, list.size());
       list.push_back(std::move(h));
     }
     // The pupil's items through the (sink, upn, ...) index, one sink at a time.
@@ -308,34 +318,15 @@ class SqliteStore final : public Store {
 
   // The same as eventHistory() for every pupil, in two passes (events, then outbox items).
   std::map<std::string, std::vector<EventHistory>> everyEventHistory() {
-    SqliteStatement events(db_.handle(),
-                           "SELECT id, state, rule, type, period_from, period_to, record_of, "
-                           "revision, occurred_on, payload, created_at, updated_at, upn FROM "
-                           "events ORDER BY upn, occurred_on, created_at, id");
+    SqliteStatement events(db_.handle(), std::string("SELECT ") + kHistoryColumns +
+                                             ", upn FROM events ORDER BY upn, occurred_on, "
+                                             "created_at, id");
     std::map<std::string, std::vector<EventHistory>> all;
     std::unordered_map<std::string, std::pair<std::string, std::size_t>> byId;
-    auto date = [](const std::string& text) { return Date::parseIso(text).value_or(Date()); };
     while (events.step()) {
-      EventHistory h;
-      auto& e = h.event;
-      e.id = events.text(0);
-      e.state = storedEventState(e.id, events.textView(1));
-      e.rule = events.text(2);
-      e.type = events.text(3);
-      e.upn = events.text(12);
-      e.from = date(events.text(4));
-      e.to = date(events.text(5));
-      e.record_of = events.text(6);
-      e.revision = events.integer(7);
-      e.occurred_on = date(events.text(8));
-      auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
-      if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
-        h.summary = payload["summary"].get<std::string>();
-      h.payload = events.text(9);
-      h.created_at = events.integer(10);
-      h.updated_at = events.integer(11);
-      auto& list = all[e.upn];
-      byId.emplace(e.id, std::make_pair(e.upn, list.size()));
+      auto h = readEventHistory(events, events.text(12));
+      auto& list = all[h.event.upn];
+      byId.emplace(h.event.id, std::make_pair(h.event.upn, list.size()));
       list.push_back(std::move(h));
     }
     SqliteStatement items(db_.handle(),

@@ -2,11 +2,18 @@
 // A client of the web console over real HTTPS (the development CA): requests with cookies,
 // logging in through the login form with its CSRF token. For tests/integration/console_*.
 
+#include <sys/types.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "connectors/common/https_client.h"
+#include "core/app/console/console_users.h"
+#include "core/app/console/password_hash.h"
 #include "tests/support/test_support.h"
 
 namespace markbridge::test {
@@ -60,6 +67,47 @@ struct ConsoleClient {
     EXPECT_EQ(answer.status, 303) << answer.body;
     std::string session = "mb_session=" + cookieValue(answer.cookie);
     return {session, csrfIn(send("GET", "/console/", "", session).body)};
+  }
+
+  // Starts the real `markbridge run` in `dir` (register.csv and calendar.json written by the
+  // test) over HTTPS with the console on, its one sink `sink`, and these users, each
+  // {name, role, password}: the service's pid; `port` is then its admin port. The log is
+  // dir/service.out.
+  struct User {
+    std::string name;
+    ConsoleRole role;
+    std::string password;
+  };
+  pid_t startService(const TempDir& dir, const nlohmann::json& sink,
+                     const std::vector<User>& users) {
+    auto certs = certsDir();
+    dir.write(
+        "markbridge.json",
+        schoolConfig(
+            {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
+             {"sinks", nlohmann::json::array({sink})},
+             {"service",
+              {{"admin_port", 0},
+               {"port_file", "admin.port"},
+               {"admin_token_env", "MB_ADMIN_TOKEN"},
+               {"admin_cert", certs + "/server.pem"},
+               {"admin_key", certs + "/server.key"},
+               {"console_users_file", "users"},
+               {"log_file", "markbridge.jsonl"}}}})
+            .dump(2));
+    // A cheap cost keeps the test quick; the service reads each hash's cost from the hash.
+    ScryptCost cheap{1024, 8, 1};
+    std::vector<ConsoleUser> hashed;
+    for (const auto& u : users) hashed.push_back({u.name, u.role, hashPassword(u.password, cheap)});
+    writeConsoleUsers(dir / "users", hashed);
+    pid_t pid =
+        spawnMarkbridge({"run", "--config", "markbridge.json"},
+                        {{"MB_LA_TOKEN", "la-sandbox-token"}, {"MB_ADMIN_TOKEN", "admin-secret"}},
+                        dir.path(), dir / "service.out", dir / "service.out");
+    EXPECT_TRUE(waitUntil([&] { return std::filesystem::exists(dir / "admin.port"); }))
+        << "the service did not start; see " << (dir / "service.out").string();
+    std::ifstream(dir / "admin.port") >> port;
+    return pid;
   }
 };
 

@@ -69,38 +69,14 @@ struct ConsoleHttp : ::testing::Test, test::ConsoleClient {
                  kForenames[p] + "," + day.iso() + "," + s + ",N\n";
     dir.write("register.csv", csv);
     dir.write("calendar.json", test::autumnCalendarJson());
-    auto certs = test::certsDir();
     // A held delivery attempt lasts until the test releases it (beyond the test client's 30 s).
     auto la = test::laSink(server->baseUrl());
     la["timeout_ms"] = 120000;
-    dir.write(
-        "markbridge.json",
-        test::schoolConfig(
-            {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-             {"sinks", nlohmann::json::array({la})},
-             {"service",
-              {{"admin_port", 0},
-               {"port_file", "admin.port"},
-               {"admin_token_env", "MB_ADMIN_TOKEN"},
-               {"admin_cert", certs + "/server.pem"},
-               {"admin_key", certs + "/server.key"},
-               {"console_users_file", "users"},
-               {"log_file", "markbridge.jsonl"}}}})
-            .dump(2));
-    // A cheap cost keeps the test quick; the service reads each hash's cost from the hash.
-    ScryptCost cheap{1024, 8, 1};
-    writeConsoleUsers(
-        dir / "users",
-        {{"tech", ConsoleRole::Technician, hashPassword("tech-password-1", cheap)},
-         {"officer", ConsoleRole::AttendanceOfficer, hashPassword("officer-password-1", cheap)},
-         {"viewer", ConsoleRole::ReadOnly, hashPassword("viewer-password-1", cheap)}});
-    pid = test::spawnMarkbridge(
-        {"run", "--config", "markbridge.json"},
-        {{"MB_LA_TOKEN", "la-sandbox-token"}, {"MB_ADMIN_TOKEN", "admin-secret"}}, dir.path(),
-        dir / "service.out", dir / "service.out");
-    ASSERT_TRUE(test::waitUntil([&] { return std::filesystem::exists(dir / "admin.port"); }))
-        << read(dir / "service.out");
-    std::ifstream(dir / "admin.port") >> port;
+    pid = startService(dir, la,
+                       {{"tech", ConsoleRole::Technician, "tech-password-1"},
+                        {"officer", ConsoleRole::AttendanceOfficer, "officer-password-1"},
+                        {"viewer", ConsoleRole::ReadOnly, "viewer-password-1"}});
+    ASSERT_GT(port, 0) << read(dir / "service.out");
     // One dead letter: the sandbox refuses the first notification, quoting its pupil.
     sandbox::Faults refuse;
     refuse.fail = 1;

@@ -84,35 +84,12 @@ struct ConsolePupils : ::testing::Test, test::ConsoleClient {
       }
     dir.write("register.csv", csv);
     dir.write("calendar.json", test::autumnCalendarJson());
-    auto certs = test::certsDir();
-    dir.write(
-        "markbridge.json",
-        test::schoolConfig(
-            {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-             {"sinks", nlohmann::json::array({test::laSink(server->baseUrl())})},
-             {"service",
-              {{"admin_port", 0},
-               {"port_file", "admin.port"},
-               {"admin_token_env", "MB_ADMIN_TOKEN"},
-               {"admin_cert", certs + "/server.pem"},
-               {"admin_key", certs + "/server.key"},
-               {"console_users_file", "users"},
-               {"log_file", "markbridge.jsonl"}}}})
-            .dump(2));
-    ScryptCost cheap{1024, 8, 1};
-    writeConsoleUsers(
-        dir / "users",
-        {{"tech", ConsoleRole::Technician, hashPassword("tech-password-1", cheap)},
-         {"officer", ConsoleRole::AttendanceOfficer, hashPassword("officer-password-1", cheap)},
-         {"lead", ConsoleRole::Dsl, hashPassword("lead-password-12", cheap)},
-         {"viewer", ConsoleRole::ReadOnly, hashPassword("viewer-password-1", cheap)}});
-    pid = test::spawnMarkbridge(
-        {"run", "--config", "markbridge.json"},
-        {{"MB_LA_TOKEN", "la-sandbox-token"}, {"MB_ADMIN_TOKEN", "admin-secret"}}, dir.path(),
-        dir / "service.out", dir / "service.out");
-    ASSERT_TRUE(test::waitUntil([&] { return std::filesystem::exists(dir / "admin.port"); }))
-        << read(dir / "service.out");
-    std::ifstream(dir / "admin.port") >> port;
+    pid = startService(dir, test::laSink(server->baseUrl()),
+                       {{"tech", ConsoleRole::Technician, "tech-password-1"},
+                        {"officer", ConsoleRole::AttendanceOfficer, "officer-password-1"},
+                        {"lead", ConsoleRole::Dsl, "lead-password-12"},
+                        {"viewer", ConsoleRole::ReadOnly, "viewer-password-1"}});
+    ASSERT_GT(port, 0) << read(dir / "service.out");
     auto sync = send("POST", "/sync", "", "", "Bearer admin-secret");
     ASSERT_EQ(sync.status, 200) << sync.body;
   }
