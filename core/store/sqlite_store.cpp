@@ -1,5 +1,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <unordered_map>
 
 #include "core/domain/utf8.h"
@@ -596,8 +597,13 @@ bool visitPupilRegister(Store& store, const SchoolCalendar& calendar, const std:
 
 std::map<std::string, std::vector<EventHistory>> everyEventHistory(Store& store) {
   if (auto* sqlite = dynamic_cast<SqliteStore*>(&store)) return sqlite->everyEventHistory();
+  // Every pupil who may have an event: those on the register, and those ever evaluated (an
+  // event is only made by an evaluation, which keeps the pupil's checkpoint).
+  std::set<std::string> upns;
+  for (const auto& [upn, misId] : store.pupilIds()) upns.insert(upn);
+  for (const auto& [upn, checkpoint] : store.evaluationCheckpoints()) upns.insert(upn);
   std::map<std::string, std::vector<EventHistory>> all;
-  for (const auto& [upn, misId] : store.pupilIds())
+  for (const auto& upn : upns)
     if (auto history = store.eventHistory(upn); !history.empty())
       all.emplace(upn, std::move(history));
   return all;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/store/console_reads.h"
 #include "tests/core/store_backends.h"
 
 using namespace markbridge;
@@ -165,6 +166,52 @@ TYPED_TEST_P(EventStoreContract, APupilsHistoryKeepsEveryEpisodeInEveryStateWith
   EXPECT_EQ(history[2].deliveries[0].kind, OutboxKind::Revise);
 }
 
+// The console reads every pupil's history at once (SQLite in two passes, another backend pupil
+// by pupil): the same histories as eventHistory gives one pupil at a time.
+TYPED_TEST_P(EventStoreContract, EveryPupilsHistoryAtOnceIsEachPupilsHistory) {
+  const std::string other = "K801400023001";
+  // Both on the register, as every pupil with an event is.
+  ImportBatch batch;
+  batch.source = "sims";
+  batch.origin = "export.csv";
+  batch.fingerprint = "two pupils";
+  for (const auto& upn : {kUpn, other}) {
+    batch.pupils.push_back(Pupil{upn, "1", "Ann", "Smith", {}, "7", "7A", {}});
+    batch.marks.push_back(test::mark(upn, d("2024-09-03"), Session::AM, "/"));
+  }
+  batch.rows = 2;
+  this->store->importBatch(batch, 500);
+  auto first = tenDays("2024-09-16", "2024-09-27");
+  this->events().commitEvaluation({kUpn}, {first}, kRoutes, 1000);
+  auto items = this->outbox().outbox(std::nullopt, 10);
+  ASSERT_EQ(items.size(), 2u);
+  this->outbox().recordDelivered(items[0].seq, "LA-1", 1500);
+  this->events().commitEvaluation({kUpn}, {}, kRoutes, 2000);  // withdrawn
+  this->events().commitEvaluation({other}, {tenDays("2024-09-16", "2024-09-27", other)}, kRoutes,
+                                  2500);
+  auto all = everyEventHistory(*this->store);
+  ASSERT_EQ(all.size(), 2u);  // a pupil with no event is left out
+  for (const auto& upn : {kUpn, other}) {
+    auto one = this->events().eventHistory(upn);
+    const auto& many = all.at(upn);
+    ASSERT_EQ(many.size(), one.size()) << upn;
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      EXPECT_EQ(many[i].event.id, one[i].event.id);
+      EXPECT_EQ(many[i].event.upn, upn);
+      EXPECT_EQ(many[i].event.state, one[i].event.state);
+      EXPECT_EQ(many[i].summary, one[i].summary);
+      EXPECT_EQ(many[i].updated_at, one[i].updated_at);
+      ASSERT_EQ(many[i].deliveries.size(), one[i].deliveries.size());
+      for (std::size_t k = 0; k < one[i].deliveries.size(); ++k) {
+        EXPECT_EQ(many[i].deliveries[k].seq, one[i].deliveries[k].seq);
+        EXPECT_EQ(many[i].deliveries[k].reference, one[i].deliveries[k].reference);
+      }
+    }
+  }
+  EXPECT_EQ(all.at(kUpn)[0].event.state, EventState::Withdrawn);
+  EXPECT_EQ(all.at(kUpn)[0].deliveries.size(), 4u);  // notified and withdrawn, at each sink
+}
+
 TYPED_TEST_P(EventStoreContract, HistoryIsRecordedButNothingQueued) {
   auto e = tenDays("2024-09-16", "2024-09-27");
   auto outcome = this->events().commitEvaluation({kUpn}, {e}, kRoutes, 1, d("2024-11-01"));
@@ -224,6 +271,7 @@ REGISTER_TYPED_TEST_SUITE_P(EventStoreContract, HoldsNothingAtFirst,
                             WithdrawsAndReinstatesWithTheStoredPayloadAndNewKeys,
                             ARevisionSupersedesTheOldRecordAndKeepsWhatItIsARecordOf,
                             APupilsHistoryKeepsEveryEpisodeInEveryStateWithItsDeliveries,
+                            EveryPupilsHistoryAtOnceIsEachPupilsHistory,
                             HistoryIsRecordedButNothingQueued, AKeyAlreadyQueuedIsNotQueuedAgain,
                             AnEvaluationNotCommittedLeavesNothingBehind,
                             KeepsAndDropsEachPupilsCheckpointAcrossReopening);
