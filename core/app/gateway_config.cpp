@@ -262,6 +262,21 @@ std::string storeDescription(const GatewayConfig& config) {
 
 std::string describeConfiguration() {
   std::string text = "## Top level\n\n" + rootTable().describe();
+  text +=
+      "\n## schools (a trust's configuration)\n\n"
+      "Many schools in one file and one `markbridge run` (docs/trusts.md): `schools` is a list "
+      "of objects, each with the top level's keys for one school. Each school gives its own "
+      "`school`, `calendar`, `sources` and `rules`; `sinks`, `delivery`, `schedule`, `store` and "
+      "`log_level` at the top level are the defaults of every school that leaves them out (a "
+      "school's own `sinks` replace the shared list); `service` is at the top level only. "
+      "Without `store`, each school's register is the SQLite file `stores/<URN>.db` beside the "
+      "configuration; a shared `{\"sqlite\": ...}` path holds `{urn}`. Refused: a URN twice, a "
+      "school without a URN, two schools on one SQLite file, an `la_portal` sink (its address "
+      "or credentials) used by schools of different LAs.\n\n"
+      "| key | type | default | required | description |\n|---|---|---|---|---|\n"
+      "| `schools` | array |  | no | [{school, calendar, sources, rules, and optionally sinks, "
+      "delivery, schedule, store, log_level}]: the trust's schools; `school` and `calendar` are "
+      "then not at the top level |\n";
   text += "\n## school\n\n" + schoolTable().describe();
   text += "\n## store\n\n" + storeTable().describe();
   text += "\n## delivery\n\n" + deliveryTable().describe();
