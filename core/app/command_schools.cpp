@@ -5,6 +5,7 @@
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
 #include "core/app/deployment_config.h"
+#include "core/domain/logging.h"
 
 namespace markbridge {
 namespace {
@@ -98,7 +99,8 @@ int forEachSchool(const Args& args, std::ostream& out, std::ostream& err,
     Args one = args;
     one.school = urns[i];
     const auto* school = deployment.school(urns[i]);
-    // What goes wrong is said on stderr, each line naming its school.
+    // What goes wrong is said on stderr, each line naming its school, and so are log lines.
+    LogSchool about(args.command == "user" ? "" : urns[i]);
     std::ostringstream said;
     int c = kExitOk;
     if (csv) {

@@ -75,7 +75,7 @@ Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
     // An empty or non-SQLite store file is refused by every open, never replaced by a new empty
     // store; damage inside it is looked for by `status` and the service's start.
     try {
-      if (config_.make_store_folder && config_.store_postgresql.empty())
+      if (config_.make_store_folder)
         std::filesystem::create_directories(config_.store_path.parent_path());
       if (store == Store::Verify && config_.store_postgresql.empty())
         verifyStoreFile(config_.store_path.string());

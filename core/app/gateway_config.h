@@ -42,7 +42,8 @@ struct GatewayConfig {
   std::string sinks_path = "$.sinks";
   School school;
   std::filesystem::path store_path = "markbridge.db";
-  // A trust's default store file (stores/<URN>.db): its folder is made when it is opened.
+  // A trust's default store file (stores/<URN>.db), or with PostgreSQL the school's sync lock
+  // beside where it would be: its folder is made when the store is opened.
   bool make_store_folder = false;
   // PostgreSQL instead of SQLite when set (a URI with no password in it); the school's URN keys
   // its rows. The password comes from the environment variable or the owner-only file.

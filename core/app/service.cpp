@@ -69,8 +69,8 @@ Service::Service(std::filesystem::path configFile, Clock& clock)
 
 Service::~Service() = default;
 
-std::string Service::said(const std::string& urn) const {
-  return many_ ? "school " + urn + ": " : "";
+std::string Service::logged(const std::string& urn) const {
+  return many_ ? urn : "";
 }
 
 std::vector<std::string> Service::schools() const {
@@ -151,6 +151,7 @@ void Service::reload() {
 }
 
 void Service::startSchool(School& school) {
+  LogSchool about(logged(school.urn));
   auto log = namedLogger("service");
   auto& gateway = *school.gateway;
   {
@@ -160,7 +161,7 @@ void Service::startSchool(School& school) {
   }
   for (const auto& warning :
        calendarWarnings(gateway.calendar(), london::localDate(clock_.nowMs() / 1000)))
-    log->warn("{}{}", said(school.urn), warning);
+    log->warn("{}", warning);
   auto stored = gateway.store().sourceState(kState, kLastSlot);
   // The first start catches up on nothing; later starts on every close since the last.
   school.last_at = stored ? std::stoll(*stored) : clock_.nowMs() / 1000;
@@ -220,11 +221,13 @@ void Service::doReload() {
                 urnList(removed));
     // A reload is how a fixed token or certificate is taken up: a sink paused for its
     // credentials is resumed now, its waiting items due at once.
-    for (auto& school : schools_)
+    for (auto& school : schools_) {
+      LogSchool about(logged(school.urn));
       for (const auto& [sink, health] : figures(school.urn).sinks)
         if (health.state == SinkState::PausedCredentials)
-          log->info("{}sink {} resumed after the reload: {} pending item(s) due now",
-                    said(school.urn), sink, school.gateway->resumeSink(sink, clock_.nowMs()));
+          log->info("sink {} resumed after the reload: {} pending item(s) due now", sink,
+                    school.gateway->resumeSink(sink, clock_.nowMs()));
+    }
   } catch (const ProblemError& e) {
     log->error("configuration NOT reloaded: {} problem(s), first: {}; the running one is kept",
                e.problems().size(), e.problems().front().str());
@@ -245,6 +248,7 @@ SyncObserver Service::watching(SinkHealthTracker& sinkHealth) {
 SyncReport Service::syncLocked(School& school, const std::string& why,
                                std::optional<Date> reconcileFrom) {
   Working working(working_);
+  LogSchool about(logged(school.urn));
   auto log = namedLogger("service");
   auto& gateway = *school.gateway;
   int64_t now = clock_.nowMs() / 1000;
@@ -261,7 +265,7 @@ SyncReport Service::syncLocked(School& school, const std::string& why,
     if (!report.skipped) sinks = recordSinkHealth(gateway, sinkHealth, clock_.nowMs());
   } catch (const std::exception& e) {
     failed = true;
-    log->error("{}{}: sync failed: {}", said(school.urn), why, e.what());
+    log->error("{}: sync failed: {}", why, e.what());
   }
   std::lock_guard lock(figuresMutex_);
   auto& f = figures_[school.urn];
@@ -316,7 +320,7 @@ SyncReport Service::syncLocked(School& school, const std::string& why,
                 std::to_string(report.delivery.delivered) + " delivered, " +
                 std::to_string(report.delivery.pending_left) + " pending";
   remember();
-  log->info("{}{}", said(school.urn), f.last_sync);
+  log->info("{}", f.last_sync);
   return report;
 }
 
@@ -344,6 +348,7 @@ std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy,
 void Service::retryWaiting(School& school) {
   std::lock_guard lock(gatewayMutex_);
   Working working(working_);
+  LogSchool about(logged(school.urn));
   auto log = namedLogger("service");
   SinkHealthTracker sinkHealth(figures(school.urn).sinks);
   auto observer = watching(sinkHealth);
@@ -354,15 +359,15 @@ void Service::retryWaiting(School& school) {
     if (report.skipped) return;  // a sync (another process's) is delivering them
     sinks = recordSinkHealth(*school.gateway, sinkHealth, clock_.nowMs());
   } catch (const std::exception& e) {
-    log->error("{}retrying the waiting deliveries failed: {}", said(school.urn), e.what());
+    log->error("retrying the waiting deliveries failed: {}", e.what());
     return;
   }
   const auto& d = report.delivery;
   if (d.delivered || d.rejected)
     log->info(
-        "{}waiting deliveries retried between registers: {} delivered, {} dead-lettered, {} "
+        "waiting deliveries retried between registers: {} delivered, {} dead-lettered, {} "
         "still pending",
-        said(school.urn), d.delivered, d.rejected, d.pending_left);
+        d.delivered, d.rejected, d.pending_left);
   std::lock_guard figuresLock(figuresMutex_);
   auto& f = figures_[school.urn];
   f.sinks = std::move(sinks);
@@ -424,14 +429,15 @@ int Service::run(bool handleSignals) {
   // With many schools, one school's storage failure is said and that school tried again later:
   // the others go on. With one, it stops the service (exit code 6), as it always has.
   auto forSchool = [&](School& school, const std::function<void()>& work) {
+    LogSchool about(logged(school.urn));
     try {
       work();
     } catch (const StoreError& e) {
       if (!many_) throw;
       log->error(
-          "{}storage failure: {}; this school is tried again at its next sync, the "
-          "others go on",
-          said(school.urn), e.what());
+          "storage failure: {}; this school is tried again at its next sync, the others "
+          "go on",
+          e.what());
     }
   };
   try {
@@ -477,8 +483,8 @@ int Service::run(bool handleSignals) {
         if (!upcoming.empty()) wakeAt = std::min(wakeAt, upcoming.front().at);
         std::lock_guard lock(figuresMutex_);
         auto& f = figures_[school.urn];
-        if (concern && !f.schedule)
-          log->warn("{}{}: {}", said(school.urn), concern->problem, concern->action);
+        LogSchool about(logged(school.urn));
+        if (concern && !f.schedule) log->warn("{}: {}", concern->problem, concern->action);
         f.schedule = concern;
         f.next_sync = !upcoming.empty() ? upcoming.front().describe()
                       : firstDayBack    ? "none in the next three weeks: school starts again " +
@@ -488,8 +494,8 @@ int Service::run(bool handleSignals) {
       // Each school's missed or due syncs, one school after another.
       for (std::size_t i = 0; i < schools_.size() && !stopping_; ++i) {
         auto& school = schools_[i];
-        if (due[i].size() > 1)
-          log->info("{}catching up on {} missed syncs, in order", said(school.urn), due[i].size());
+        LogSchool about(logged(school.urn));
+        if (due[i].size() > 1) log->info("catching up on {} missed syncs, in order", due[i].size());
         for (const auto& slot : due[i]) {
           if (stopping_) break;
           forSchool(school, [&] { runSlot(school, slot); });

@@ -114,8 +114,9 @@ class Service {
   std::optional<int64_t> noteNextRetry(const std::string& urn, std::optional<int64_t> due);
   SyncReport syncLocked(School& school, const std::string& why, std::optional<Date> reconcileFrom);
   void doReload();
-  // "school 140001: " before a log line when the service serves many schools; "" for one.
-  std::string said(const std::string& urn) const;
+  // The URN a LogSchool scope gives this school's log lines: "" when the service serves one
+  // school (its lines stay as they always were).
+  std::string logged(const std::string& urn) const;
 
   std::filesystem::path configFile_;
   Clock& clock_;

@@ -219,6 +219,19 @@ TEST_F(TrustServiceFixture, EachSchoolIsSyncedOnItsOwnAndShownOnItsOwn) {
   EXPECT_EQ(nlohmann::json::parse(outbox.body)["items"].size(), 2u);
   EXPECT_EQ(call("GET", "/outbox").status, 400);
   EXPECT_EQ(stop(), 0);
+  // Every line a school's sync logged says which school, whichever part logged it; no pupil's
+  // UPN at info.
+  std::ifstream jsonl(dir / "markbridge.jsonl");
+  std::set<std::string> importsLogged;
+  for (std::string line; std::getline(jsonl, line);) {
+    auto entry = nlohmann::json::parse(line);
+    if (entry["logger"] == "sims" && entry.contains("school"))
+      importsLogged.insert(entry["school"].get<std::string>());
+    if (entry["level"] == "info") {
+      for (int n : {1, 2, 3}) EXPECT_EQ(line.find(upn(n)), std::string::npos) << line;
+    }
+  }
+  EXPECT_EQ(importsLogged, (std::set<std::string>{"140001", "140002"}));
 }
 
 TEST_F(TrustServiceFixture, OneSchoolsRefusedFileAndPausedSinkNeverStopAnothersSyncs) {
