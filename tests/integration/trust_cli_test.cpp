@@ -118,6 +118,13 @@ TEST_F(TrustCliFixture, EachSchoolsEventsReachOnlyItsOwnSink) {
   EXPECT_FALSE(storeB->pupil(upn(1)));
   EXPECT_TRUE(storeA->pupil(shared));
   EXPECT_TRUE(storeB->pupil(shared));
+  // A spreadsheet of every school's backtest: one header, a first column naming the school.
+  auto csv = run({"backtest", "--config", "trust.json", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_TRUE(csv.out.starts_with("school,policy,week,")) << csv.out;
+  EXPECT_EQ(csv.out.find("\npolicy,"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("\n140001,"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("\n140002,"), std::string::npos) << csv.out;
   // A second sync sends nothing again, to either.
   r = run({"sync", "--config", "trust.json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
