@@ -11,6 +11,7 @@
 #include "core/domain/upn.h"
 #include "core/store/sqlite_db.h"
 #include "core/store/store.h"
+#include "tests/core/store_backends.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
 
@@ -222,4 +223,37 @@ TEST_F(TrustCliFixture, TheTrustExampleInTheDocsIsAccepted) {
         "== school 140201 Castle High =="})
     EXPECT_NE(r.out.find(heading), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("configuration OK"), std::string::npos) << r.out;
+}
+
+TEST_F(TrustCliFixture, OnPostgresqlTheSchoolsShareOneDatabaseKeyedByUrn) {
+  if (auto why = test::PostgresBackend::unavailable()) GTEST_SKIP() << *why;
+  test::PostgresBackend backend{dir.path()};
+  backend.open();  // the test's own schema
+  // The password from the environment, never in the configuration.
+  std::string uri = backend.uri(), password;
+  auto colon = uri.find(':', uri.find("://") + 3), at = uri.find('@');
+  if (colon < at) {
+    password = uri.substr(colon + 1, at - colon - 1);
+    uri = uri.substr(0, colon) + uri.substr(at);
+  }
+  env["MB_PG_PASSWORD"] = password;
+  auto config = nlohmann::json::parse(std::ifstream(dir / "trust.json"));
+  config["store"] = {{"postgresql", uri}, {"password_env", "MB_PG_PASSWORD"}};
+  dir.write("trust.json", config.dump(2));
+  auto r = run({"sync", "--config", "trust.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::set<std::pair<std::string, std::string>> wantA, wantB;
+  for (const auto& u : pupilsA) wantA.emplace("140001", u);
+  for (const auto& u : pupilsB) wantB.emplace("140002", u);
+  EXPECT_EQ(notified(*laA), wantA);
+  EXPECT_EQ(notified(*laB), wantB);
+  // Each school's status counts its own pupils only, from the one database.
+  r = run({"status", "--config", "trust.json", "--school", "140002"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pupils " + std::to_string(pupilsB.size()) + ","), std::string::npos)
+      << r.out;
+  r = run({"sync", "--config", "trust.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(laA->received().size(), wantA.size());
+  EXPECT_EQ(laB->received().size(), wantB.size());
 }
