@@ -86,36 +86,42 @@ int forEachSchool(const Args& args, std::ostream& out, std::ostream& err,
     return kExitConfig;
   }
   if (!args.school.empty()) urns = {args.school};
-  // The console's users file is the service's: one for every school.
-  if (args.command == "user") urns.resize(1);
+  // The console's users file is the service's, one for every school: `user` runs once, its
+  // password prompt straight to the terminal.
+  if (args.command == "user") {
+    Args one = args;
+    one.school = urns.front();
+    return command(one, out, err);
+  }
   if (auto why = needsOneSchool(args); !why.empty() && urns.size() > 1) {
     err << "markbridge " << args.command << ": " << why << ": name one with --school URN ("
         << urnList(urns) << ")\n";
     return kExitConfig;
   }
   const bool csv = args.command == "backtest" && args.format == "csv";
+  bool header = true;  // a CSV's header line is still to be printed
   int code = kExitOk;
   for (std::size_t i = 0; i < urns.size(); ++i) {
     Args one = args;
     one.school = urns[i];
     const auto* school = deployment.school(urns[i]);
     // What goes wrong is said on stderr, each line naming its school, and so are log lines.
-    LogSchool about(args.command == "user" ? "" : urns[i]);
+    LogSchool about(urns[i]);
     std::ostringstream said;
     int c = kExitOk;
     if (csv) {
       std::ostringstream report;
       c = command(one, report, said);
-      withSchoolColumn(report.str(), urns[i], i == 0, out);
+      withSchoolColumn(report.str(), urns[i], header, out);
+      header = header && report.str().empty();
     } else {
-      if (args.command != "user")
-        out << (i == 0 ? "" : "\n") << "== school " << school->school.urn << " "
-            << oneLine(school->school.name) << " ==\n";
+      out << (i == 0 ? "" : "\n") << "== school " << school->school.urn << " "
+          << oneLine(school->school.name) << " ==\n";
       c = command(one, out, said);
     }
     std::istringstream lines(said.str());
     for (std::string line; std::getline(lines, line);)
-      err << (args.command == "user" ? "" : "school " + urns[i] + ": ") << line << "\n";
+      err << "school " << urns[i] << ": " << line << "\n";
     code = worstExit(code, c);
   }
   if (urns.size() > 1 && code != kExitOk)

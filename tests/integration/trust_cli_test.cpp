@@ -184,6 +184,21 @@ TEST_F(TrustCliFixture, OneSchoolsRefusedFileStopsNoOtherAndTheExitCodeIsTheWors
   EXPECT_EQ(r.exit_code, 7) << r.out << r.err;
 }
 
+TEST_F(TrustCliFixture, TheConsolesUsersAreOneListForEverySchool) {
+  auto config = nlohmann::json::parse(std::ifstream(dir / "trust.json"));
+  config["service"] = {{"console_users_file", "users.json"}};
+  dir.write("trust.json", config.dump(2));
+  // No users file yet: said once, for the deployment, not once per school.
+  auto r = run({"user", "--config", "trust.json", "list"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.out.find("== school"), std::string::npos) << r.out;
+  auto first = r.err.find("cannot read the console users file");
+  ASSERT_NE(first, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("cannot read the console users file", first + 1), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("school 1400"), std::string::npos) << r.err;
+}
+
 TEST_F(TrustCliFixture, CheckChecksEverySchool) {
   auto r = run({"check", "--config", "trust.json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
