@@ -29,6 +29,7 @@
 #include "connectors/common/https_client.h"
 #include "connectors/common/secret.h"
 #include "core/app/console/console.h"
+#include "core/app/deployment_config.h"
 #include "core/app/service.h"
 
 namespace markbridge {
@@ -71,64 +72,108 @@ std::string escapeLabel(const std::string& value) {
 
 }  // namespace
 
-std::string prometheusText(const ServiceFigures& f, const std::vector<SinkOutboxStats>& outbox,
-                           int64_t nowMs) {
+std::string prometheusText(const std::vector<SchoolMetrics>& schools, int64_t nowMs) {
   std::ostringstream out;
   auto help = [&](const char* name, const char* type, const char* text) {
     out << "# HELP " << name << " " << text << "\n# TYPE " << name << " " << type << "\n";
   };
+  // `name{school="URN",more}`: the school's label first, when there is one.
+  auto series = [&](const SchoolMetrics& s, const char* name, const std::string& more = "") {
+    std::string labels =
+        s.urn.empty() ? more
+                      : "school=\"" + escapeLabel(s.urn) + "\"" + (more.empty() ? "" : "," + more);
+    out << name << (labels.empty() ? "" : "{" + labels + "}") << " ";
+  };
+  auto sinkLabel = [](const std::string& sink) { return "sink=\"" + escapeLabel(sink) + "\""; };
   help("markbridge_syncs_total", "counter", "Syncs run by the service, by result.");
-  out << "markbridge_syncs_total{result=\"ok\"} " << f.syncs_ok << "\n"
-      << "markbridge_syncs_total{result=\"failed\"} " << f.syncs_failed << "\n"
-      << "markbridge_syncs_total{result=\"skipped\"} " << f.syncs_skipped << "\n";
-  help("markbridge_marks_imported_total", "counter", "Marks added or amended by imports.");
-  out << "markbridge_marks_imported_total " << f.marks_imported << "\n";
-  help("markbridge_rule_firings_total", "counter", "New events the rules found.");
-  out << "markbridge_rule_firings_total " << f.rule_firings << "\n";
-  help("markbridge_delivered_total", "counter", "Outbox items delivered by the service.");
-  out << "markbridge_delivered_total " << f.delivered << "\n";
-  help("markbridge_delivery_retry_runs_total", "counter",
-       "Delivery-only runs between registers, retrying waiting items when they fell due.");
-  out << "markbridge_delivery_retry_runs_total " << f.retry_runs << "\n";
-  help("markbridge_delivered_between_registers_total", "counter",
-       "Of markbridge_delivered_total, those delivered by retries between registers.");
-  out << "markbridge_delivered_between_registers_total " << f.delivered_between_registers << "\n";
+  for (const auto& s : schools) {
+    series(s, "markbridge_syncs_total", "result=\"ok\"");
+    out << s.figures.syncs_ok << "\n";
+    series(s, "markbridge_syncs_total", "result=\"failed\"");
+    out << s.figures.syncs_failed << "\n";
+    series(s, "markbridge_syncs_total", "result=\"skipped\"");
+    out << s.figures.syncs_skipped << "\n";
+  }
+  auto single = [&](const char* name, const char* type, const char* text,
+                    int64_t ServiceFigures::*member) {
+    help(name, type, text);
+    for (const auto& s : schools) {
+      series(s, name);
+      out << s.figures.*member << "\n";
+    }
+  };
+  single("markbridge_marks_imported_total", "counter", "Marks added or amended by imports.",
+         &ServiceFigures::marks_imported);
+  single("markbridge_rule_firings_total", "counter", "New events the rules found.",
+         &ServiceFigures::rule_firings);
+  single("markbridge_delivered_total", "counter", "Outbox items delivered by the service.",
+         &ServiceFigures::delivered);
+  single("markbridge_delivery_retry_runs_total", "counter",
+         "Delivery-only runs between registers, retrying waiting items when they fell due.",
+         &ServiceFigures::retry_runs);
+  single("markbridge_delivered_between_registers_total", "counter",
+         "Of markbridge_delivered_total, those delivered by retries between registers.",
+         &ServiceFigures::delivered_between_registers);
   help("markbridge_outbox_next_attempt_timestamp_seconds", "gauge",
        "When the next waiting outbox item is due (unix time; 0: none waiting).");
-  out << "markbridge_outbox_next_attempt_timestamp_seconds " << f.next_retry_at_ms / 1000 << "\n";
-  help("markbridge_outbox_items", "gauge", "Outbox items per sink and state.");
-  for (const auto& s : outbox) {
-    std::string sink = escapeLabel(s.sink);
-    out << "markbridge_outbox_items{sink=\"" << sink << "\",state=\"pending\"} " << s.pending
-        << "\nmarkbridge_outbox_items{sink=\"" << sink << "\",state=\"delivered\"} " << s.delivered
-        << "\nmarkbridge_outbox_items{sink=\"" << sink << "\",state=\"dead\"} " << s.dead
-        << "\nmarkbridge_outbox_items{sink=\"" << sink << "\",state=\"discarded\"} " << s.discarded
-        << "\n";
+  for (const auto& s : schools) {
+    series(s, "markbridge_outbox_next_attempt_timestamp_seconds");
+    out << s.figures.next_retry_at_ms / 1000 << "\n";
   }
+  help("markbridge_outbox_items", "gauge", "Outbox items per sink and state.");
+  for (const auto& s : schools)
+    for (const auto& o : s.outbox)
+      for (auto [state, count] : {std::pair{"pending", o.pending},
+                                  {"delivered", o.delivered},
+                                  {"dead", o.dead},
+                                  {"discarded", o.discarded}}) {
+        series(s, "markbridge_outbox_items",
+               sinkLabel(o.sink) + ",state=\"" + std::string(state) + "\"");
+        out << count << "\n";
+      }
   help("markbridge_outbox_retries_total", "counter", "Delivery attempts beyond the first.");
-  for (const auto& s : outbox)
-    out << "markbridge_outbox_retries_total{sink=\"" << escapeLabel(s.sink) << "\"} " << s.retries
-        << "\n";
+  for (const auto& s : schools)
+    for (const auto& o : s.outbox) {
+      series(s, "markbridge_outbox_retries_total", sinkLabel(o.sink));
+      out << o.retries << "\n";
+    }
   help("markbridge_outbox_oldest_pending_seconds", "gauge",
        "Age of the oldest undelivered item per sink (0: none).");
-  for (const auto& s : outbox)
-    out << "markbridge_outbox_oldest_pending_seconds{sink=\"" << escapeLabel(s.sink) << "\"} "
-        << (s.oldest_pending_at ? (nowMs - s.oldest_pending_at) / 1000 : 0) << "\n";
+  for (const auto& s : schools)
+    for (const auto& o : s.outbox) {
+      series(s, "markbridge_outbox_oldest_pending_seconds", sinkLabel(o.sink));
+      out << (o.oldest_pending_at ? (nowMs - o.oldest_pending_at) / 1000 : 0) << "\n";
+    }
   help("markbridge_health_problems", "gauge",
        "Problems that make /health degraded (0: ok); /health says what each is.");
-  out << "markbridge_health_problems "
-      << healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks}).size() << "\n";
+  for (const auto& s : schools) {
+    const auto& f = s.figures;
+    series(s, "markbridge_health_problems");
+    out << healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks}).size()
+        << "\n";
+  }
   help("markbridge_sink_state", "gauge",
        "1 for each sink's state: ok, retrying, paused: outage, paused: credentials.");
-  for (const auto& [name, h] : f.sinks)
-    out << "markbridge_sink_state{sink=\"" << escapeLabel(name) << "\",state=\""
-        << toString(h.state) << "\"} 1\n";
+  for (const auto& s : schools)
+    for (const auto& [name, h] : s.figures.sinks) {
+      series(s, "markbridge_sink_state",
+             sinkLabel(name) + ",state=\"" + std::string(toString(h.state)) + "\"");
+      out << "1\n";
+    }
   help("markbridge_last_successful_sync_timestamp_seconds", "gauge",
        "When each connector last worked through a whole sync (unix time).");
-  for (const auto& [name, at] : f.last_success)
-    out << "markbridge_last_successful_sync_timestamp_seconds{connector=\"" << escapeLabel(name)
-        << "\"} " << at << "\n";
+  for (const auto& s : schools)
+    for (const auto& [name, at] : s.figures.last_success) {
+      series(s, "markbridge_last_successful_sync_timestamp_seconds",
+             "connector=\"" + escapeLabel(name) + "\"");
+      out << at << "\n";
+    }
   return out.str();
+}
+
+std::string prometheusText(const ServiceFigures& f, const std::vector<SinkOutboxStats>& outbox,
+                           int64_t nowMs) {
+  return prometheusText({SchoolMetrics{"", f, outbox}}, nowMs);
 }
 
 namespace {
@@ -348,36 +393,77 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
                 "The console is not set up: set service.console_users_file (docs/console.md).\n",
                 "text/plain; charset=utf-8");
   }
-  auto figures = service.figures();
+  // A trust's configuration: ?school=URN picks a school (POST /sync and the outbox need one).
+  const bool many = service.manySchools();
+  std::string urn;
+  for (const auto& [key, value] : uri.getQueryParameters())
+    if (key == "school") urn = value;
   if (path == "/health" && method == "GET") {
     // Degraded is still 200: the process is alive and a restart would not help; what a person
     // must do is in "problems" (alert on status != "ok").
+    auto healthOf = [&](const std::string& school, nlohmann::json& problems) {
+      auto figures = service.figures(school);
+      for (const auto& c : service.concerns(school))
+        problems.push_back(school.empty()
+                               ? nlohmann::json{{"problem", c.problem}, {"action", c.action}}
+                               : nlohmann::json{{"school", school},
+                                                {"problem", "school " + school + ": " + c.problem},
+                                                {"action", c.action}});
+      nlohmann::json sinks = nlohmann::json::object();
+      for (const auto& [name, h] : figures.sinks) sinks[name] = toString(h.state);
+      return nlohmann::json{{"last_sync", figures.last_sync},
+                            {"next_sync", figures.next_sync},
+                            {"next_retry", figures.next_retry},
+                            {"sinks", sinks}};
+    };
     nlohmann::json problems = nlohmann::json::array();
-    for (const auto& c : service.concerns())
-      problems.push_back({{"problem", c.problem}, {"action", c.action}});
-    nlohmann::json sinks = nlohmann::json::object();
-    for (const auto& [name, h] : figures.sinks) sinks[name] = toString(h.state);
+    nlohmann::json body;
+    if (!many) {
+      body = healthOf("", problems);
+    } else {
+      nlohmann::json schools = nlohmann::json::array();
+      for (const auto& school : service.schools()) {
+        nlohmann::json mine = nlohmann::json::array();
+        auto one = healthOf(school, mine);
+        one["school"] = school;
+        one["status"] = mine.empty() ? "ok" : "degraded";
+        schools.push_back(one);
+        problems.insert(problems.end(), mine.begin(), mine.end());
+      }
+      body = {{"schools", schools}};
+    }
+    body["status"] = problems.empty() ? "ok" : "degraded";
+    body["problems"] = problems;
     return send(response, HTTPResponse::HTTP_OK,
-                nlohmann::json{{"status", problems.empty() ? "ok" : "degraded"},
-                               {"problems", problems},
-                               {"last_sync", figures.last_sync},
-                               {"next_sync", figures.next_sync},
-                               {"next_retry", figures.next_retry},
-                               {"sinks", sinks}}
-                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   if (request.get("Authorization", "") != "Bearer " + token) {
     response.set("WWW-Authenticate", "Bearer realm=\"markbridge\"");
     return send(response, HTTPResponse::HTTP_UNAUTHORIZED,
                 nlohmann::json{{"error", "a bearer token is required"}}.dump());
   }
-  // Reads use their own connection to the store: they never wait for a sync.
-  auto store = service.openStore();
+  auto schools = service.schools();
+  if (!urn.empty() && !service.config(urn))
+    return send(response, HTTPResponse::HTTP_NOT_FOUND,
+                nlohmann::json{{"error", "no school with URN " + urn + "; the schools are " +
+                                             urnList(schools)}}
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (!urn.empty()) schools = {urn};
   int64_t nowMs = static_cast<int64_t>(std::time(nullptr)) * 1000;
-  if (path == "/metrics" && method == "GET")
-    return send(response, HTTPResponse::HTTP_OK,
-                prometheusText(figures, store->outboxBySink(), nowMs), "text/plain; version=0.0.4");
-  if (path == "/status" && method == "GET") {
+  // Reads use their own connection to the store: they never wait for a sync.
+  if (path == "/metrics" && method == "GET") {
+    std::vector<ServiceFigures> figures;
+    for (const auto& school : schools) figures.push_back(service.figures(school));
+    std::vector<SchoolMetrics> metrics;
+    for (std::size_t i = 0; i < schools.size(); ++i)
+      metrics.push_back(SchoolMetrics{many ? schools[i] : "", figures[i],
+                                      service.openStore(schools[i])->outboxBySink()});
+    return send(response, HTTPResponse::HTTP_OK, prometheusText(metrics, nowMs),
+                "text/plain; version=0.0.4");
+  }
+  auto statusOf = [&](const std::string& school) {
+    auto figures = service.figures(school);
+    auto store = service.openStore(school);
     auto s = store->status();
     nlohmann::json sinks = nlohmann::json::array();
     for (const auto& o : store->outboxBySink())
@@ -388,29 +474,61 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
                        {"retries", o.retries},
                        {"oldest_pending_seconds",
                         o.oldest_pending_at ? (nowMs - o.oldest_pending_at) / 1000 : 0}});
+    return nlohmann::json{
+        {"pupils", s.pupils},
+        {"marks", s.marks},
+        {"imports", s.imports},
+        {"last_import_at", s.last_import_at},
+        {"active_events", s.active_events},
+        {"last_sync", figures.last_sync},
+        {"next_sync", figures.next_sync},
+        {"next_retry", figures.next_retry},
+        {"between_registers",
+         {{"retry_runs", figures.retry_runs}, {"delivered", figures.delivered_between_registers}}},
+        {"syncs",
+         {{"ok", figures.syncs_ok},
+          {"failed", figures.syncs_failed},
+          {"skipped", figures.syncs_skipped}}},
+        {"outbox", sinks}};
+  };
+  if (path == "/status" && method == "GET") {
+    nlohmann::json body;
+    if (!many) {
+      body = statusOf("");
+    } else {
+      body["schools"] = nlohmann::json::array();
+      for (const auto& school : schools) {
+        auto config = service.config(school);
+        auto one = statusOf(school);
+        one["school"] = {{"urn", school},
+                         {"name", config ? config->school.name : ""},
+                         {"la", config ? config->school.la : ""},
+                         {"estab", config ? config->school.estab : ""}};
+        // Is this school doing its job: what /health says of it.
+        nlohmann::json problems = nlohmann::json::array();
+        for (const auto& c : service.concerns(school))
+          problems.push_back({{"problem", c.problem}, {"action", c.action}});
+        one["health"] = {{"status", problems.empty() ? "ok" : "degraded"}, {"problems", problems}};
+        body["schools"].push_back(one);
+      }
+    }
+    body["config"] = service.configFile().string();
     return send(response, HTTPResponse::HTTP_OK,
-                nlohmann::json{{"config", service.configFile().string()},
-                               {"pupils", s.pupils},
-                               {"marks", s.marks},
-                               {"imports", s.imports},
-                               {"last_import_at", s.last_import_at},
-                               {"active_events", s.active_events},
-                               {"last_sync", figures.last_sync},
-                               {"next_sync", figures.next_sync},
-                               {"next_retry", figures.next_retry},
-                               {"between_registers",
-                                {{"retry_runs", figures.retry_runs},
-                                 {"delivered", figures.delivered_between_registers}}},
-                               {"syncs",
-                                {{"ok", figures.syncs_ok},
-                                 {"failed", figures.syncs_failed},
-                                 {"skipped", figures.syncs_skipped}}},
-                               {"outbox", sinks}}
-                    .dump(2));
+                body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   }
+  // What acts on one school's store needs that school named.
+  if (many && urn.empty() && (path == "/sync" || path == "/outbox" || path.starts_with("/outbox/")))
+    return send(response, HTTPResponse::HTTP_BAD_REQUEST,
+                nlohmann::json{{"error", "this service serves " + std::to_string(schools.size()) +
+                                             " schools: name one, " + path + "?school=URN (" +
+                                             urnList(schools) + ")"}}
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (path == "/sync" && method == "POST") {
     bool busy = false;
-    auto report = service.syncNow("sync asked for through the admin API", busy);
+    auto report =
+        service.syncNow(many ? "sync of school " + urn + " asked for through the admin API"
+                             : "sync asked for through the admin API",
+                        busy, urn);
     if (!report)
       return send(
           response, HTTPResponse::HTTP_CONFLICT,
@@ -418,15 +536,16 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
     int imported = 0;
     for (const auto& i : report->imports)
       imported += i.outcome.marks_added + i.outcome.marks_amended;
-    return send(response, HTTPResponse::HTTP_OK,
-                nlohmann::json{{"marks_imported", imported},
-                               {"new_events", report->evaluation.new_events},
-                               {"delivered", report->delivery.delivered},
-                               {"retried", report->delivery.retried},
-                               {"dead_lettered", report->delivery.rejected},
-                               {"pending", report->delivery.pending_left}}
-                    .dump());
+    nlohmann::json body = {{"marks_imported", imported},
+                           {"new_events", report->evaluation.new_events},
+                           {"delivered", report->delivery.delivered},
+                           {"retried", report->delivery.retried},
+                           {"dead_lettered", report->delivery.rejected},
+                           {"pending", report->delivery.pending_left}};
+    if (many) body["school"] = urn;
+    return send(response, HTTPResponse::HTTP_OK, body.dump());
   }
+  auto store = service.openStore(urn);
   if (path == "/outbox" && method == "GET") {
     std::optional<OutboxState> state;
     for (const auto& [key, value] : uri.getQueryParameters()) {

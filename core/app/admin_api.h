@@ -45,5 +45,12 @@ void requestBodyRead();
 // The /metrics text for these figures and the store's outbox.
 std::string prometheusText(const struct ServiceFigures& figures,
                            const std::vector<SinkOutboxStats>& outbox, int64_t nowMs);
+// A trust's: every series labelled school="URN" (a school with no URN here: no label).
+struct SchoolMetrics {
+  std::string urn;
+  const struct ServiceFigures& figures;
+  std::vector<SinkOutboxStats> outbox;
+};
+std::string prometheusText(const std::vector<SchoolMetrics>& schools, int64_t nowMs);
 
 }  // namespace markbridge

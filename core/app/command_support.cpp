@@ -22,7 +22,7 @@ Args parseArgs(const std::vector<std::string>& argv) {
         {"--config", &args.config}, {"--source", &args.source}, {"--policy", &args.policy},
         {"--state", &args.state},   {"--sink", &args.sink},     {"--compare", &args.compare},
         {"--from", &args.from},     {"--to", &args.to},         {"--format", &args.format},
-        {"--out", &args.out},       {"--role", &args.role}};
+        {"--out", &args.out},       {"--role", &args.role},     {"--school", &args.school}};
     if (auto option = valued.find(a); option != valued.end()) {
       if (i + 1 >= argv.size()) {
         args.error = a + " needs a value";
@@ -149,7 +149,7 @@ std::optional<GatewayConfig> loadConfigOrSay(const Args& args, std::ostream& err
     return std::nullopt;
   }
   std::vector<Problem> problems;
-  auto config = loadGatewayConfig(args.config, problems);
+  auto config = loadGatewayConfig(args.config, problems, args.school);
   if (problems.empty()) return config;
   err << "configuration problems (" << problems.size() << "):\n";
   printProblems(err, problems);
@@ -163,7 +163,7 @@ std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err, Gatewa
     return nullptr;
   }
   std::vector<Problem> problems;
-  auto config = loadGatewayConfig(args.config, problems);
+  auto config = loadGatewayConfig(args.config, problems, args.school);
   if (problems.empty()) {
     try {
       spdlog::set_level(spdlog::level::from_str(config.log_level));

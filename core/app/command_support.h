@@ -2,6 +2,7 @@
 // What the `markbridge` commands share: parsed arguments, opening the gateway from --config,
 // and printing problems and pupil identifiers the way an IT technician reads them.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -25,6 +26,7 @@ struct Args {
   std::string format;    // backtest --format text|csv|html
   std::string out;       // backtest --out FILE
   std::string role;      // user add --role
+  std::string school;    // --school URN: one school of a trust's configuration ("": every one)
   bool dry_run = false;  // sync --dry-run
   std::vector<std::string> files;
   std::string error;
@@ -46,6 +48,17 @@ std::optional<GatewayConfig> loadConfigOrSay(const Args& args, std::ostream& err
 std::unique_ptr<Gateway> openGateway(const Args& args, std::ostream& err,
                                      Gateway::Store store = Gateway::Store::Open,
                                      Gateway::Connectors connectors = Gateway::Connectors::Build);
+
+// A command run for each school --school picks in a trust's configuration (every school when
+// none is named), one after another, each under a heading; the exit code is the worst of theirs
+// (worstExit). A single-school configuration runs the command once, as it always has.
+// (command_schools.cpp)
+int forEachSchool(const Args& args, std::ostream& out, std::ostream& err,
+                  const std::function<int(const Args&, std::ostream&, std::ostream&)>& command);
+// Of two exit codes, the one that needs a person first: storage failure (6), configuration (2),
+// credentials refused (5), input rejected (1), delivery rejected (3), sink paused (7), another
+// sync running (4), ok (0).
+int worstExit(int a, int b);
 
 // "rule statutory.unauthorised_10_day", or "ladder otw.significant_concerns stage letter_1" for
 // an event a ladder stage raised: what an event's rule id names in the configured policies.

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <functional>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -120,6 +122,12 @@ commands:
   user     --config FILE list | remove NAME
                                        the console's users and roles
   describe                             every configuration setting, as Markdown
+
+A trust's configuration (`schools: [...]`, docs/trusts.md): every command takes --school URN;
+without it each school in turn, under a heading "== school URN name ==" (backtest --format csv:
+a first column "school"; stderr lines start "school URN: "). explain, import, outbox
+show|retry SEQ|discard and backtest --out or --format html need --school. The exit code is
+the worst of the schools', most urgent first: 6, 2, 5, 1, 3, 7, 4, then 0.
 
 import, status, explain, outbox and reconcile read no sink's token or key: they run without
 the sinks' secrets in the environment (sync and run, which deliver, need them).
@@ -312,8 +320,28 @@ int sync(const Args& args, std::ostream& out, std::ostream& err) {
 std::string storeNamed(const Args& args) {
   if (args.config.empty()) return "";
   std::vector<Problem> problems;
-  auto config = loadGatewayConfig(args.config, problems);
+  auto config = loadGatewayConfig(args.config, problems, args.school);
   return config.store_path.empty() ? "" : " in the store " + storeDescription(config);
+}
+
+// A command's failure said the way an IT technician reads it, with its exit code.
+int guarded(const Args& args, std::ostream& err, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ProblemError& e) {
+    err << "problems:\n";
+    printProblems(err, e.problems());
+    return kExitConfig;
+  } catch (const StoreError& e) {
+    err << "markbridge " << args.command << ": storage failure" << storeNamed(args) << ": "
+        << oneLine(e.what())
+        << " (disk full, read-only, missing folder or damaged store: docs/operations.md, "
+           "\"Exit codes\")\n";
+    return kExitStorage;
+  } catch (const std::exception& e) {
+    err << "markbridge " << args.command << ": " << e.what() << "\n";
+    return kExitConfig;
+  }
 }
 
 }  // namespace
@@ -325,17 +353,27 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     return kExitConfig;
   }
   try {
-    if (args.command == "check") return check(args, out, err);
-    if (args.command == "import") return import(args, out, err);
-    if (args.command == "sync")
-      return args.dry_run ? syncPreview(args, out, err) : sync(args, out, err);
-    if (args.command == "status") return status(args, out, err);
-    if (args.command == "codes") return codes(args, out, err);
-    if (args.command == "reconcile") return reconcileCommand(args, out, err);
-    if (args.command == "explain") return explain(args, out, err);
-    if (args.command == "outbox") return outboxCommand(args, out, err);
-    if (args.command == "backtest") return backtestCommand(args, out, err);
-    if (args.command == "user") return userCommand(args, std::cin, out, err);
+    // In a trust's configuration, each school --school picks (all by default) in turn.
+    const std::map<std::string, std::function<int(const Args&, std::ostream&, std::ostream&)>>
+        perSchool = {{"check", check},
+                     {"import", import},
+                     {"sync",
+                      [](const Args& a, std::ostream& o, std::ostream& e) {
+                        return a.dry_run ? syncPreview(a, o, e) : sync(a, o, e);
+                      }},
+                     {"status", status},
+                     {"codes", codes},
+                     {"reconcile", reconcileCommand},
+                     {"explain", explain},
+                     {"outbox", outboxCommand},
+                     {"backtest", backtestCommand},
+                     {"user", [](const Args& a, std::ostream& o, std::ostream& e) {
+                        return userCommand(a, std::cin, o, e);
+                      }}};
+    if (auto command = perSchool.find(args.command); command != perSchool.end())
+      return forEachSchool(args, out, err, [&](const Args& one, std::ostream& o, std::ostream& e) {
+        return guarded(one, e, [&] { return command->second(one, o, e); });
+      });
     if (args.command == "run") {
       if (args.config.empty()) {
         err << "markbridge run: --config FILE is required\n";

@@ -86,7 +86,7 @@ void checkSourceFiles(Audit& audit) {
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const auto& source = sources[i];
     if (!source.is_object()) continue;
-    std::string at = "$.sources[" + std::to_string(i) + "]";
+    std::string at = audit.config.json_path + ".sources[" + std::to_string(i) + "]";
     if (source.contains("files") && source["files"].is_array())
       for (std::size_t j = 0; j < source["files"].size(); ++j) {
         const auto& file = source["files"][j];
@@ -117,7 +117,7 @@ void checkSinkCertificates(Audit& audit, int64_t now) {
       continue;
     auto value = sink["client_cert"].get<std::string>();
     if (value.empty()) continue;
-    checkCertificate(audit, "$.sinks[" + std::to_string(i) + "].client_cert",
+    checkCertificate(audit, audit.config.sinks_path + "[" + std::to_string(i) + "].client_cert",
                      resolveConfigPath(audit.config.base_dir, value), now);
   }
 }
@@ -221,9 +221,11 @@ ConfigAudit auditConfiguration(const Gateway& gateway, int64_t nowSeconds) {
   checkAdminApi(audit, nowSeconds);
   checkConsole(audit);
   checkInsetDays(out, gateway);
-  for (const auto& warning : digestsGoingNowhere(gateway)) audit.warning("$.sinks", warning);
+  for (const auto& warning : digestsGoingNowhere(gateway))
+    audit.warning(gateway.config().sinks_path, warning);
   for (const auto& warning : calendarWarnings(gateway.calendar(), london::localDate(nowSeconds)))
-    audit.warning("$.calendar", warning, gateway.config().calendar_path.string());
+    audit.warning(gateway.config().json_path + ".calendar", warning,
+                  gateway.config().calendar_path.string());
   return out;
 }
 

@@ -52,7 +52,7 @@ Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
     const auto& json = config_.sources[i];
     auto type = findInboundType(json.value("type", ""));
     if (!type) continue;  // reported by loadGatewayConfig
-    std::string path = "$.sources[" + std::to_string(i) + "]";
+    std::string path = config_.json_path + ".sources[" + std::to_string(i) + "]";
     if (!build)
       type->validate(json, path, config_.base_dir, context);
     else if (auto c = type->build(json, path, config_.base_dir, context))
@@ -62,7 +62,7 @@ Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
     const auto& json = config_.sinks[i];
     auto type = findOutboundType(json.value("type", ""));
     if (!type) continue;
-    std::string path = "$.sinks[" + std::to_string(i) + "]";
+    std::string path = config_.sinks_path + "[" + std::to_string(i) + "]";
     // Looking reads no secret: a token missing from the environment is only a delivery's
     // problem.
     if (connectors != Connectors::Build)
@@ -75,6 +75,8 @@ Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
     // An empty or non-SQLite store file is refused by every open, never replaced by a new empty
     // store; damage inside it is looked for by `status` and the service's start.
     try {
+      if (config_.make_store_folder)
+        std::filesystem::create_directories(config_.store_path.parent_path());
       if (store == Store::Verify && config_.store_postgresql.empty())
         verifyStoreFile(config_.store_path.string());
       store_ = openConfiguredStore(config_);

@@ -5,6 +5,7 @@
 #include "connectors/common/credentials.h"
 #include "connectors/inbound/inbound_connector.h"
 #include "connectors/outbound/outbound_types.h"
+#include "core/app/deployment_config.h"
 #include "core/domain/config_table.h"
 #include "core/domain/json_file.h"
 #include "core/store/postgres_db.h"
@@ -199,45 +200,58 @@ std::vector<std::string> partNames(const nlohmann::json& parts) {
   return names;
 }
 
-GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<Problem>& problems) {
-  GatewayConfig config;
-  config.file = file;
-  config.base_dir = std::filesystem::absolute(file).parent_path();
-  ConfigContext context{file.string(), &problems};
-  auto json = readJsonFile(file, "configuration file", problems);
-  if (!json) return config;
-  rootTable().apply(*json, "$", config.base_dir, context, config);
+void fillGatewayConfig(GatewayConfig& config, const nlohmann::json& json, const std::string& at,
+                       const ConfigContext& context) {
+  config.json_path = at;
+  rootTable().apply(json, at, config.base_dir, context, config);
   // What no single row can check.
   if (config.delivery.backoff.cap_ms < config.delivery.backoff.base_ms)
-    context.add("$.delivery.max_backoff_ms", "must be at least base_backoff_ms",
+    context.add(at + ".delivery.max_backoff_ms", "must be at least base_backoff_ms",
                 std::to_string(config.delivery.backoff.cap_ms));
   // A roll source naming no source would leave that source's pupils unwatched, silently.
   if (const auto& roll = config.rules.missingEducation().roll_sources) {
     auto names = partNames(config.sources);
     for (std::size_t i = 0; i < roll->size(); ++i)
       if (std::find(names.begin(), names.end(), (*roll)[i]) == names.end())
-        context.add("$.rules.missing_education.roll_sources[" + std::to_string(i) + "]",
+        context.add(at + ".rules.missing_education.roll_sources[" + std::to_string(i) + "]",
                     "names no source in `sources`", (*roll)[i]);
   }
   // One store: SQLite or PostgreSQL; a PostgreSQL password never in the configuration file.
   if (!config.store_postgresql.empty()) {
-    if (json->contains("store") && (*json)["store"].is_object() &&
-        (*json)["store"].contains("sqlite"))
-      context.add("$.store.sqlite", "sqlite and postgresql: choose one store");
+    if (json.contains("store") && json["store"].is_object() && json["store"].contains("sqlite"))
+      context.add(at + ".store.sqlite", "sqlite and postgresql: choose one store");
     if (postgresUriHoldsPassword(config.store_postgresql))
-      context.add("$.store.postgresql",
+      context.add(at + ".store.postgresql",
                   "holds a password: give it in password_env or password_file instead (the "
                   "value is not shown)");
     if (!config.store_password_env.empty() && !config.store_password_file.empty())
-      context.add("$.store.password_file", "password_env and password_file: choose one");
+      context.add(at + ".store.password_file", "password_env and password_file: choose one");
   } else if (!config.store_password_env.empty() || !config.store_password_file.empty()) {
-    context.add(
-        config.store_password_env.empty() ? "$.store.password_file" : "$.store.password_env",
-        "is for a PostgreSQL store: set store.postgresql too");
+    context.add(config.store_password_env.empty() ? at + ".store.password_file"
+                                                  : at + ".store.password_env",
+                "is for a PostgreSQL store: set store.postgresql too");
   }
   const auto& svc = config.service;
   if (svc.admin_cert.empty() != svc.admin_key.empty())
-    context.add("$.service.admin_key", "admin_cert and admin_key go together");
+    context.add(at + ".service.admin_key", "admin_cert and admin_key go together");
+}
+
+GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<Problem>& problems,
+                                const std::string& urn) {
+  auto json = readJsonFile(file, "configuration file", problems);
+  if (json && json->is_object() && json->contains("schools"))
+    return schoolOfDeployment(file, *json, urn, problems);
+  GatewayConfig config;
+  config.file = file;
+  config.base_dir = std::filesystem::absolute(file).parent_path();
+  if (!json) return config;
+  ConfigContext context{file.string(), &problems};
+  fillGatewayConfig(config, *json, "$", context);
+  if (!urn.empty() && problems.empty() && urn != config.school.urn)
+    context.add(
+        "$.school.urn",
+        "this configuration is one school, URN " + config.school.urn + ": --school names another",
+        urn);
   return config;
 }
 
@@ -248,6 +262,21 @@ std::string storeDescription(const GatewayConfig& config) {
 
 std::string describeConfiguration() {
   std::string text = "## Top level\n\n" + rootTable().describe();
+  text +=
+      "\n## schools (a trust's configuration)\n\n"
+      "Many schools in one file and one `markbridge run` (docs/trusts.md): `schools` is a list "
+      "of objects, each with the top level's keys for one school. Each school gives its own "
+      "`school`, `calendar`, `sources` and `rules`; `sinks`, `delivery`, `schedule`, `store` and "
+      "`log_level` at the top level are the defaults of every school that leaves them out (a "
+      "school's own `sinks` replace the shared list); `service` is at the top level only. "
+      "Without `store`, each school's register is the SQLite file `stores/<URN>.db` beside the "
+      "configuration; a shared `{\"sqlite\": ...}` path holds `{urn}`. Refused: a URN twice, a "
+      "school without a URN, two schools on one SQLite file, an `la_portal` sink (its address "
+      "or credentials) used by schools of different LAs.\n\n"
+      "| key | type | default | required | description |\n|---|---|---|---|---|\n"
+      "| `schools` | array |  | no | [{school, calendar, sources, rules, and optionally sinks, "
+      "delivery, schedule, store, log_level}]: the trust's schools; `school` and `calendar` are "
+      "then not at the top level |\n";
   text += "\n## school\n\n" + schoolTable().describe();
   text += "\n## store\n\n" + storeTable().describe();
   text += "\n## delivery\n\n" + deliveryTable().describe();

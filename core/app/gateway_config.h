@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/domain/config_schema.h"
 #include "core/domain/problem.h"
 #include "core/domain/school.h"
 #include "core/outbox/delivery_worker.h"
@@ -35,8 +36,15 @@ struct ServiceConfig {
 struct GatewayConfig {
   std::filesystem::path file;
   std::filesystem::path base_dir;
+  // Where this school's settings sit in the file: "$", or "$.schools[2]" in a trust's
+  // configuration (docs/trusts.md); its sinks may be the shared list at "$.sinks".
+  std::string json_path = "$";
+  std::string sinks_path = "$.sinks";
   School school;
   std::filesystem::path store_path = "markbridge.db";
+  // A trust's default store file (stores/<URN>.db), or with PostgreSQL the school's sync lock
+  // beside where it would be: its folder is made when the store is opened.
+  bool make_store_folder = false;
   // PostgreSQL instead of SQLite when set (a URI with no password in it); the school's URN keys
   // its rows. The password comes from the environment variable or the owner-only file.
   std::string store_postgresql;
@@ -53,7 +61,14 @@ struct GatewayConfig {
 };
 
 // Reads and validates (no connection is made, no secret is read). Problems name JSON paths.
-GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<Problem>& problems);
+// `urn` picks one school of a trust's configuration (`schools: [...]`, deployment_config.h);
+// for a single-school file it must be that school's URN or empty.
+GatewayConfig loadGatewayConfig(const std::filesystem::path& file, std::vector<Problem>& problems,
+                                const std::string& urn = "");
+// One school's settings from their JSON object at `at` ("$" or "$.schools[2]"); `config`'s
+// file and base_dir are set by the caller.
+void fillGatewayConfig(GatewayConfig& config, const nlohmann::json& json, const std::string& at,
+                       const ConfigContext& context);
 // The names of configured sources or sinks (`sources`, `sinks`), in their order (a part
 // without a text name, which the configuration refuses, is left out).
 std::vector<std::string> partNames(const nlohmann::json& parts);

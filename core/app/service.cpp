@@ -6,11 +6,13 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "core/app/admin_api.h"
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
+#include "core/app/deployment_config.h"
 #include "core/domain/logging.h"
 #include "core/store/sqlite_db.h"
 #include "schedules/london_time.h"
@@ -21,11 +23,22 @@ namespace {
 constexpr const char* kState = "_service";
 constexpr const char* kLastSlot = "last_slot_at";
 
-std::unique_ptr<Gateway> openConfigured(const std::filesystem::path& file) {
+// Every school's gateway built, or the configuration's problems (or the first store that
+// cannot be opened) thrown.
+struct Opened {
+  bool many = false;
+  std::vector<std::unique_ptr<Gateway>> gateways;
+};
+
+Opened openConfigured(const std::filesystem::path& file) {
   std::vector<Problem> problems;
-  auto config = loadGatewayConfig(file, problems);
+  auto deployment = loadDeployment(file, problems);
   if (!problems.empty()) throw ProblemError(problems);
-  return std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify);
+  Opened opened;
+  opened.many = deployment.many;
+  for (auto& config : deployment.schools)
+    opened.gateways.push_back(std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify));
+  return opened;
 }
 
 // Marks the gateway as busy with a sync or a delivery run for as long as it lives.
@@ -40,23 +53,52 @@ struct Working {
 
 Service::Service(std::filesystem::path configFile, Clock& clock)
     : configFile_(std::move(configFile)), clock_(clock) {
-  gateway_ = openConfigured(configFile_);
-  config_ = std::make_shared<const GatewayConfig>(gateway_->config());
-  const auto& svc = gateway_->config().service;
-  configureLogging(gateway_->config().log_level, svc.log_file.string());
+  auto opened = openConfigured(configFile_);
+  many_ = opened.many;
+  for (auto& gateway : opened.gateways) {
+    School school;
+    school.urn = gateway->config().school.urn;
+    school.gateway = std::move(gateway);
+    configs_.push_back(std::make_shared<const GatewayConfig>(school.gateway->config()));
+    figures_[school.urn];
+    schools_.push_back(std::move(school));
+  }
+  const auto& first = schools_.front().gateway->config();
+  configureLogging(first.log_level, first.service.log_file.string());
 }
 
 Service::~Service() = default;
 
-std::filesystem::path Service::storePath() const {
-  std::lock_guard lock(gatewayMutex_);
-  return gateway_->config().store_path;
+std::string Service::logged(const std::string& urn) const {
+  return many_ ? urn : "";
 }
 
-std::unique_ptr<Store> Service::openStore() const {
+std::vector<std::string> Service::schools() const {
+  std::lock_guard lock(configMutex_);
+  std::vector<std::string> urns;
+  for (const auto& c : configs_) urns.push_back(c->school.urn);
+  return urns;
+}
+
+bool Service::manySchools() const {
+  return many_;
+}
+
+Service::School& Service::schoolFor(const std::string& urn) {
+  for (auto& school : schools_)
+    if (urn.empty() || school.urn == urn) return school;
+  throw std::out_of_range("no school with URN " + urn);
+}
+
+std::filesystem::path Service::storePath() const {
+  return config()->store_path;
+}
+
+std::unique_ptr<Store> Service::openStore(const std::string& urn) const {
   GatewayConfig store;  // the store's settings only
   {
-    auto running = config();  // not the gateway's lock: a sync holds it while it runs
+    auto running = config(urn);  // not the gateway's lock: a sync holds it while it runs
+    if (!running) throw std::out_of_range("no school with URN " + urn);
     const auto& config = *running;
     store.school = config.school;
     store.store_path = config.store_path;
@@ -67,9 +109,11 @@ std::unique_ptr<Store> Service::openStore() const {
   return openConfiguredStore(store);
 }
 
-std::shared_ptr<const GatewayConfig> Service::config() const {
+std::shared_ptr<const GatewayConfig> Service::config(const std::string& urn) const {
   std::lock_guard lock(configMutex_);
-  return config_;
+  for (const auto& c : configs_)
+    if (urn.empty() || c->school.urn == urn) return c;
+  return nullptr;
 }
 
 void Service::outboxChanged() {
@@ -84,15 +128,16 @@ uint16_t Service::adminPort() const {
   return admin_ ? admin_->port() : 0;
 }
 
-ServiceFigures Service::figures() const {
+ServiceFigures Service::figures(const std::string& urn) const {
+  auto school = config(urn);
   std::lock_guard lock(figuresMutex_);
-  return figures_;
+  auto found = school ? figures_.find(school->school.urn) : figures_.end();
+  return found == figures_.end() ? ServiceFigures{} : found->second;
 }
 
-std::vector<HealthConcern> Service::concerns() const {
-  std::lock_guard lock(figuresMutex_);
-  return healthConcerns(
-      {figures_.schedule, figures_.syncs_failed_in_a_row, figures_.last_sync, figures_.sinks});
+std::vector<HealthConcern> Service::concerns(const std::string& urn) const {
+  auto f = figures(urn);
+  return healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks});
 }
 
 void Service::stop() {
@@ -105,24 +150,84 @@ void Service::reload() {
   wake_.notify_all();
 }
 
+void Service::startSchool(School& school) {
+  LogSchool about(logged(school.urn));
+  auto log = namedLogger("service");
+  auto& gateway = *school.gateway;
+  {
+    auto sinks = loadSinkHealth(gateway);
+    std::lock_guard figuresLock(figuresMutex_);
+    figures_[school.urn].sinks = std::move(sinks);
+  }
+  for (const auto& warning :
+       calendarWarnings(gateway.calendar(), london::localDate(clock_.nowMs() / 1000)))
+    log->warn("{}", warning);
+  auto stored = gateway.store().sourceState(kState, kLastSlot);
+  // The first start catches up on nothing; later starts on every close since the last.
+  school.last_at = stored ? std::stoll(*stored) : clock_.nowMs() / 1000;
+  if (!stored)
+    gateway.store().setSourceState(kState, kLastSlot, std::to_string(school.last_at),
+                                   clock_.nowMs());
+}
+
 void Service::doReload() {
   reloading_ = false;
   auto log = namedLogger("service");
   try {
-    auto fresh = openConfigured(configFile_);
+    auto opened = openConfigured(configFile_);
     std::lock_guard lock(gatewayMutex_);
-    gateway_ = std::move(fresh);
+    std::vector<School> fresh;
+    std::vector<std::string> added, removed;
+    for (auto& gateway : opened.gateways) {
+      School school;
+      school.urn = gateway->config().school.urn;
+      school.gateway = std::move(gateway);
+      bool served = false;
+      // A school already served keeps its place in the schedule.
+      for (const auto& old : schools_)
+        if (old.urn == school.urn) {
+          school.last_at = old.last_at;
+          school.last_retry_ms = old.last_retry_ms;
+          served = true;
+        }
+      if (!served) added.push_back(school.urn);
+      fresh.push_back(std::move(school));
+    }
+    for (const auto& old : schools_) {
+      bool kept = false;
+      for (const auto& school : fresh) kept = kept || school.urn == old.urn;
+      if (!kept) removed.push_back(old.urn);
+    }
+    // A new school starts as the service's start starts each (its store read before it is
+    // served: a store that cannot be opened refuses the reload, the running schools kept).
+    for (auto& school : fresh)
+      if (std::find(added.begin(), added.end(), school.urn) != added.end()) startSchool(school);
+    schools_ = std::move(fresh);
     {
       std::lock_guard configLock(configMutex_);
-      config_ = std::make_shared<const GatewayConfig>(gateway_->config());
+      many_ = opened.many;
+      configs_.clear();
+      for (const auto& school : schools_)
+        configs_.push_back(std::make_shared<const GatewayConfig>(school.gateway->config()));
+    }
+    {
+      std::lock_guard figuresLock(figuresMutex_);
+      for (const auto& urn : removed) figures_.erase(urn);
     }
     log->info("configuration reloaded from {}", configFile_.string());
+    if (!added.empty()) log->info("schools added: {}; their syncs start now", urnList(added));
+    if (!removed.empty())
+      log->info("schools removed: {}; nothing more is synced for them (their stores are kept)",
+                urnList(removed));
     // A reload is how a fixed token or certificate is taken up: a sink paused for its
     // credentials is resumed now, its waiting items due at once.
-    for (const auto& [sink, health] : figures().sinks)
-      if (health.state == SinkState::PausedCredentials)
-        log->info("sink {} resumed after the reload: {} pending item(s) due now", sink,
-                  gateway_->resumeSink(sink, clock_.nowMs()));
+    for (auto& school : schools_) {
+      LogSchool about(logged(school.urn));
+      for (const auto& [sink, health] : figures(school.urn).sinks)
+        if (health.state == SinkState::PausedCredentials)
+          log->info("sink {} resumed after the reload: {} pending item(s) due now", sink,
+                    school.gateway->resumeSink(sink, clock_.nowMs()));
+    }
   } catch (const ProblemError& e) {
     log->error("configuration NOT reloaded: {} problem(s), first: {}; the running one is kept",
                e.problems().size(), e.problems().front().str());
@@ -140,89 +245,95 @@ SyncObserver Service::watching(SinkHealthTracker& sinkHealth) {
   return observer;
 }
 
-SyncReport Service::syncLocked(const std::string& why, std::optional<Date> reconcileFrom) {
+SyncReport Service::syncLocked(School& school, const std::string& why,
+                               std::optional<Date> reconcileFrom) {
   Working working(working_);
+  LogSchool about(logged(school.urn));
   auto log = namedLogger("service");
+  auto& gateway = *school.gateway;
   int64_t now = clock_.nowMs() / 1000;
   std::map<std::string, std::pair<int64_t, int64_t>> before;  // sink -> retries, failures
-  for (const auto& s : gateway_->sinks())
+  for (const auto& s : gateway.sinks())
     before[s->name()] = {s->counters().retries, s->counters().failures};
-  SinkHealthTracker sinkHealth(figures().sinks);
+  SinkHealthTracker sinkHealth(figures(school.urn).sinks);
   auto observer = watching(sinkHealth);
   SyncReport report;
   bool failed = false;
   std::map<std::string, SinkHealth> sinks;
   try {
-    report = gateway_->sync(observer, reconcileFrom);
-    if (!report.skipped) sinks = recordSinkHealth(*gateway_, sinkHealth, clock_.nowMs());
+    report = gateway.sync(observer, reconcileFrom);
+    if (!report.skipped) sinks = recordSinkHealth(gateway, sinkHealth, clock_.nowMs());
   } catch (const std::exception& e) {
     failed = true;
     log->error("{}: sync failed: {}", why, e.what());
   }
   std::lock_guard lock(figuresMutex_);
+  auto& f = figures_[school.urn];
   auto remember = [&] {
-    auto& recent = figures_.recent_syncs;
-    recent.insert(recent.begin(), londonTime(now) + ": " + figures_.last_sync);
+    auto& recent = f.recent_syncs;
+    recent.insert(recent.begin(), londonTime(now) + ": " + f.last_sync);
     if (recent.size() > ServiceFigures::kRecentSyncs) recent.resize(ServiceFigures::kRecentSyncs);
   };
   if (report.skipped) {
-    ++figures_.syncs_skipped;
-    figures_.last_sync = why + ": skipped, another sync was running";
+    ++f.syncs_skipped;
+    f.last_sync = why + ": skipped, another sync was running";
     remember();
     return report;
   }
-  failed ? ++figures_.syncs_failed : ++figures_.syncs_ok;
-  figures_.syncs_failed_in_a_row = failed ? figures_.syncs_failed_in_a_row + 1 : 0;
-  figures_.last_sync_at = now;
+  failed ? ++f.syncs_failed : ++f.syncs_ok;
+  f.syncs_failed_in_a_row = failed ? f.syncs_failed_in_a_row + 1 : 0;
+  f.last_sync_at = now;
   if (failed) {
-    figures_.last_sync = why + ": failed";
+    f.last_sync = why + ": failed";
     remember();
     return report;
   }
   std::map<std::string, SourceFigures> read;
   for (const auto& i : report.imports) {
-    auto& f = read[i.source];
-    f.at = now;
-    ++f.inputs;
-    f.rows += i.rows;
+    auto& r = read[i.source];
+    r.at = now;
+    ++r.inputs;
+    r.rows += i.rows;
     if (!i.problems.empty()) {
-      ++f.refused;
-      f.problems += static_cast<int>(i.problems.size());
+      ++r.refused;
+      r.problems += static_cast<int>(i.problems.size());
     }
   }
-  for (auto& [source, f] : read) figures_.sources[source] = f;
-  figures_.sinks = sinks;
+  for (auto& [source, r] : read) f.sources[source] = r;
+  f.sinks = sinks;
   std::map<std::string, bool> sourceOk;
   for (const auto& i : report.imports) {
-    figures_.marks_imported += i.outcome.marks_added + i.outcome.marks_amended;
+    f.marks_imported += i.outcome.marks_added + i.outcome.marks_amended;
     sourceOk[i.source] =
         sourceOk.count(i.source) ? sourceOk[i.source] && i.problems.empty() : i.problems.empty();
   }
-  for (const auto& s : gateway_->sources())
-    if (!sourceOk.count(s->name()) || sourceOk[s->name()]) figures_.last_success[s->name()] = now;
-  for (const auto& s : gateway_->sinks()) {
+  for (const auto& s : gateway.sources())
+    if (!sourceOk.count(s->name()) || sourceOk[s->name()]) f.last_success[s->name()] = now;
+  for (const auto& s : gateway.sinks()) {
     auto [retries, failures] = before[s->name()];
     if (s->counters().retries == retries && s->counters().failures == failures)
-      figures_.last_success[s->name()] = now;
+      f.last_success[s->name()] = now;
   }
-  figures_.rule_firings += report.evaluation.new_events;
-  figures_.delivered += report.delivery.delivered;
-  figures_.last_sync = why + ": " + std::to_string(report.evaluation.new_events) + " new events, " +
-                       std::to_string(report.delivery.delivered) + " delivered, " +
-                       std::to_string(report.delivery.pending_left) + " pending";
+  f.rule_firings += report.evaluation.new_events;
+  f.delivered += report.delivery.delivered;
+  f.last_sync = why + ": " + std::to_string(report.evaluation.new_events) + " new events, " +
+                std::to_string(report.delivery.delivered) + " delivered, " +
+                std::to_string(report.delivery.pending_left) + " pending";
   remember();
-  log->info("{}", figures_.last_sync);
+  log->info("{}", f.last_sync);
   return report;
 }
 
-std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
+std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy,
+                                           const std::string& urn) {
   busy = working_;
   if (busy) return std::nullopt;
   std::unique_lock lock(gatewayMutex_);  // a glance by the main loop, or a run that just began
-  auto report = syncLocked(why, std::nullopt);
+  auto& school = schoolFor(urn);
+  auto report = syncLocked(school, why, std::nullopt);
   // The main loop looks again at when the items this sync left waiting fall due. (Under the
   // gateway's lock: the service's stop holds it while it waits for this thread.)
-  noteNextRetry(gateway_->nextDeliveryDue());
+  noteNextRetry(school.urn, school.gateway->nextDeliveryDue());
   lock.unlock();
   {
     std::lock_guard wakeLock(wakeMutex_);
@@ -234,18 +345,19 @@ std::optional<SyncReport> Service::syncNow(const std::string& why, bool& busy) {
   return report;
 }
 
-void Service::retryWaiting() {
+void Service::retryWaiting(School& school) {
   std::lock_guard lock(gatewayMutex_);
   Working working(working_);
+  LogSchool about(logged(school.urn));
   auto log = namedLogger("service");
-  SinkHealthTracker sinkHealth(figures().sinks);
+  SinkHealthTracker sinkHealth(figures(school.urn).sinks);
   auto observer = watching(sinkHealth);
   SyncReport report;
   std::map<std::string, SinkHealth> sinks;
   try {
-    report = gateway_->deliverWaiting(observer);
+    report = school.gateway->deliverWaiting(observer);
     if (report.skipped) return;  // a sync (another process's) is delivering them
-    sinks = recordSinkHealth(*gateway_, sinkHealth, clock_.nowMs());
+    sinks = recordSinkHealth(*school.gateway, sinkHealth, clock_.nowMs());
   } catch (const std::exception& e) {
     log->error("retrying the waiting deliveries failed: {}", e.what());
     return;
@@ -257,32 +369,34 @@ void Service::retryWaiting() {
         "still pending",
         d.delivered, d.rejected, d.pending_left);
   std::lock_guard figuresLock(figuresMutex_);
-  figures_.sinks = std::move(sinks);
-  ++figures_.retry_runs;
-  figures_.delivered += d.delivered;
-  figures_.delivered_between_registers += d.delivered;
+  auto& f = figures_[school.urn];
+  f.sinks = std::move(sinks);
+  ++f.retry_runs;
+  f.delivered += d.delivered;
+  f.delivered_between_registers += d.delivered;
 }
 
-std::optional<int64_t> Service::noteNextRetry(std::optional<int64_t> due) {
+std::optional<int64_t> Service::noteNextRetry(const std::string& urn, std::optional<int64_t> due) {
   std::lock_guard lock(figuresMutex_);
-  figures_.next_retry_at_ms = due.value_or(0);
-  figures_.next_retry =
-      due ? "waiting outbox items are next tried at " + londonTime(*due / 1000) : "";
+  auto& f = figures_[urn];
+  f.next_retry_at_ms = due.value_or(0);
+  f.next_retry = due ? "waiting outbox items are next tried at " + londonTime(*due / 1000) : "";
   return due;
 }
 
-void Service::runSlot(const SyncSlot& slot) {
+void Service::runSlot(School& school, const SyncSlot& slot) {
   std::lock_guard lock(gatewayMutex_);
+  auto& gateway = *school.gateway;
   std::optional<Date> reconcileFrom;
   if (slot.kind == SyncSlot::Kind::Nightly) {
-    const auto& days = gateway_->calendar().index().days;
+    const auto& days = gateway.calendar().index().days;
     auto at = std::upper_bound(days.begin(), days.end(), slot.day) - days.begin() - 1;
     auto back =
-        std::max<std::ptrdiff_t>(0, at - gateway_->config().schedule.reconcile_school_days + 1);
+        std::max<std::ptrdiff_t>(0, at - gateway.config().schedule.reconcile_school_days + 1);
     if (at >= 0) reconcileFrom = days[static_cast<std::size_t>(back)];
   }
-  syncLocked(slot.describe(), reconcileFrom);
-  gateway_->store().setSourceState(kState, kLastSlot, std::to_string(slot.at), clock_.nowMs());
+  syncLocked(school, slot.describe(), reconcileFrom);
+  gateway.store().setSourceState(kState, kLastSlot, std::to_string(slot.at), clock_.nowMs());
 }
 
 int Service::run(bool handleSignals) {
@@ -312,84 +426,109 @@ int Service::run(bool handleSignals) {
     });
   }
   int code = 0;
+  // With many schools, one school's storage failure is said and that school tried again later:
+  // the others go on. With one, it stops the service (exit code 6), as it always has.
+  auto forSchool = [&](School& school, const std::function<void()>& work) {
+    LogSchool about(logged(school.urn));
+    try {
+      work();
+    } catch (const StoreError& e) {
+      if (!many_) throw;
+      log->error(
+          "storage failure: {}; this school is tried again at its next sync, the others "
+          "go on",
+          e.what());
+    }
+  };
   try {
-    const auto& svc = gateway_->config().service;
+    const auto svc = config()->service;
     if (svc.admin_port >= 0) admin_ = std::make_unique<AdminApi>(*this, svc);
     if (!svc.port_file.empty() && admin_) {
       std::ofstream(svc.port_file.string() + ".tmp") << admin_->port() << "\n";
       std::filesystem::rename(svc.port_file.string() + ".tmp", svc.port_file);
     }
-    int64_t lastAt = 0;
-    int64_t lastRetryMs = 0;  // the last delivery-only run between registers
     {
       std::lock_guard lock(gatewayMutex_);
-      {
-        auto sinks = loadSinkHealth(*gateway_);
-        std::lock_guard figuresLock(figuresMutex_);
-        figures_.sinks = std::move(sinks);
-      }
-      for (const auto& warning :
-           calendarWarnings(gateway_->calendar(), london::localDate(clock_.nowMs() / 1000)))
-        log->warn("{}", warning);
-      auto stored = gateway_->store().sourceState(kState, kLastSlot);
-      // The first start catches up on nothing; later starts on every close since the last.
-      lastAt = stored ? std::stoll(*stored) : clock_.nowMs() / 1000;
-      if (!stored)
-        gateway_->store().setSourceState(kState, kLastSlot, std::to_string(lastAt), clock_.nowMs());
+      for (auto& school : schools_) startSchool(school);
     }
     log->info("markbridge service started (admin API {})",
               admin_ ? "on port " + std::to_string(admin_->port()) : std::string("off"));
+    if (many_) {
+      log->info("serving {} schools: {}", schools_.size(), urnList(schools()));
+      if (!svc.console_users_file.empty())
+        log->warn(
+            "the web console serves school {} ({}) only, the first of {} schools; every school "
+            "is in /status, /health and /metrics, and the commands take --school",
+            schools_.front().urn, config()->school.name, schools_.size());
+    }
     while (!stopping_) {
       if (reloading_) doReload();
       int64_t now = clock_.nowMs() / 1000;
-      std::vector<SyncSlot> due, upcoming;
-      ScheduleConfig schedule;
-      std::optional<HealthConcern> concern;
-      std::optional<Date> firstDayBack;
-      {
-        std::lock_guard lock(gatewayMutex_);
-        schedule = gateway_->config().schedule;
-        due = syncSlots(schedule, gateway_->calendar(), lastAt, now);
-        upcoming = syncSlots(schedule, gateway_->calendar(), now, now + 21 * 86400);
-        concern = scheduleConcern(schedule, gateway_->calendar(), now);
-        firstDayBack = gateway_->calendar().nextSchoolDay(london::localDate(now));
-      }
-      {
+      int64_t wakeAt = now + 3600;
+      std::vector<std::vector<SyncSlot>> due(schools_.size());
+      for (std::size_t i = 0; i < schools_.size(); ++i) {
+        auto& school = schools_[i];
+        std::vector<SyncSlot> upcoming;
+        std::optional<HealthConcern> concern;
+        std::optional<Date> firstDayBack;
+        {
+          std::lock_guard lock(gatewayMutex_);
+          const auto& schedule = school.gateway->config().schedule;
+          const auto& calendar = school.gateway->calendar();
+          due[i] = syncSlots(schedule, calendar, school.last_at, now);
+          upcoming = syncSlots(schedule, calendar, now, now + 21 * 86400);
+          concern = scheduleConcern(schedule, calendar, now);
+          firstDayBack = calendar.nextSchoolDay(london::localDate(now));
+        }
+        if (!upcoming.empty()) wakeAt = std::min(wakeAt, upcoming.front().at);
         std::lock_guard lock(figuresMutex_);
-        if (concern && !figures_.schedule) log->warn("{}: {}", concern->problem, concern->action);
-        figures_.schedule = concern;
+        auto& f = figures_[school.urn];
+        LogSchool about(logged(school.urn));
+        if (concern && !f.schedule) log->warn("{}: {}", concern->problem, concern->action);
+        f.schedule = concern;
+        f.next_sync = !upcoming.empty() ? upcoming.front().describe()
+                      : firstDayBack    ? "none in the next three weeks: school starts again " +
+                                           firstDayBack->iso()
+                                     : "none: the calendar has no more school days";
       }
-      if (due.size() > 1) log->info("catching up on {} missed syncs, in order", due.size());
-      for (const auto& slot : due) {
-        if (stopping_) break;
-        runSlot(slot);
-        lastAt = slot.at;
+      // Each school's missed or due syncs, one school after another.
+      for (std::size_t i = 0; i < schools_.size() && !stopping_; ++i) {
+        auto& school = schools_[i];
+        LogSchool about(logged(school.urn));
+        if (due[i].size() > 1) log->info("catching up on {} missed syncs, in order", due[i].size());
+        for (const auto& slot : due[i]) {
+          if (stopping_) break;
+          forSchool(school, [&] { runSlot(school, slot); });
+          school.last_at = slot.at;
+        }
       }
       if (stopping_) break;
       // Items waiting on a backoff, a Retry-After or a paused sink are retried when they fall
-      // due (at most once a second), not left until the next register closes.
-      std::optional<int64_t> retryAt;
-      {
-        std::lock_guard lock(gatewayMutex_);
-        retryAt = noteNextRetry(gateway_->nextDeliveryDue());
+      // due (at most once a second per school), not left until the next register closes.
+      bool retried = false;
+      std::optional<int64_t> soonest;
+      for (auto& school : schools_) {
+        if (stopping_) break;
+        std::optional<int64_t> retryAt;
+        forSchool(school, [&] {
+          std::lock_guard lock(gatewayMutex_);
+          retryAt = noteNextRetry(school.urn, school.gateway->nextDeliveryDue());
+        });
+        int64_t nowMs = clock_.nowMs();
+        if (retryAt && *retryAt <= nowMs && nowMs >= school.last_retry_ms + 1000) {
+          school.last_retry_ms = nowMs;
+          forSchool(school, [&] { retryWaiting(school); });
+          retried = true;
+        } else if (retryAt) {
+          int64_t at = std::max(*retryAt, school.last_retry_ms + 1000);
+          soonest = soonest ? std::min(*soonest, at) : at;
+        }
       }
+      if (retried || stopping_) continue;
       int64_t nowMs = clock_.nowMs();
-      if (retryAt && *retryAt <= nowMs && nowMs >= lastRetryMs + 1000) {
-        lastRetryMs = nowMs;
-        retryWaiting();
-        continue;
-      }
-      int64_t wakeAt = upcoming.empty() ? now + 3600 : upcoming.front().at;
-      {
-        std::lock_guard lock(figuresMutex_);
-        figures_.next_sync = !upcoming.empty() ? upcoming.front().describe()
-                             : firstDayBack ? "none in the next three weeks: school starts again " +
-                                                  firstDayBack->iso()
-                                            : "none: the calendar has no more school days";
-      }
       // Sleep in steps of a minute at most: the wall clock may jump, a slot may be added.
       int64_t waitMs = std::clamp<int64_t>((wakeAt - now) * 1000, 10, 60'000);
-      if (retryAt) waitMs = std::min(waitMs, std::max(*retryAt, lastRetryMs + 1000) - nowMs);
+      if (soonest) waitMs = std::min(waitMs, *soonest - nowMs);
       waitMs = std::max<int64_t>(waitMs, 10);
       std::unique_lock lock(wakeMutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(waitMs),

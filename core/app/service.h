@@ -14,6 +14,7 @@
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "core/app/gateway.h"
 #include "core/app/service_health.h"
@@ -63,49 +64,75 @@ class Service {
   void stop();
   void reload();
 
+  // A trust's configuration (`schools: [...]`) is served by one service: each school syncs from
+  // its own calendar and schedule, one school's sync after another (a trust's server has few
+  // cores, and a sync is mostly one core's work on its own store); a school whose sync fails
+  // or whose sink is paused never holds up another's. `urn` names a school; "" is the first
+  // (the only one of a single-school configuration; the web console serves it).
+  std::vector<std::string> schools() const;  // their URNs, in the configuration's order
+  bool manySchools() const;                  // the configuration is the `schools` form
+
   // For the admin API (any thread).
   // Runs a sync now; nothing (and `busy`) when a sync or a delivery run is under way. It waits
   // out the main loop's short holds of the gateway (working out what is due), which are not a
-  // sync: a technician's "sync now" is never refused for them.
-  std::optional<SyncReport> syncNow(const std::string& why, bool& busy);
-  ServiceFigures figures() const;
+  // sync: a technician's "sync now" is never refused for them. Throws std::out_of_range for a
+  // URN the configuration does not hold.
+  std::optional<SyncReport> syncNow(const std::string& why, bool& busy,
+                                    const std::string& urn = "");
+  ServiceFigures figures(const std::string& urn = "") const;
   // What makes /health "degraded" now; empty: ok.
-  std::vector<HealthConcern> concerns() const;
+  std::vector<HealthConcern> concerns(const std::string& urn = "") const;
   std::filesystem::path storePath() const;
-  // A connection of its own to the configured store (SQLite or PostgreSQL), for reads.
-  std::unique_ptr<markbridge::Store> openStore() const;
+  // A connection of its own to the school's configured store (SQLite or PostgreSQL), for reads.
+  std::unique_ptr<markbridge::Store> openStore(const std::string& urn = "") const;
   const std::filesystem::path& configFile() const { return configFile_; }
-  // The configuration running now (a reload replaces it; this one stays as it is). It never
-  // waits for a sync, as reads of the store through openStore() do not.
-  std::shared_ptr<const GatewayConfig> config() const;
+  // The school's configuration running now (a reload replaces it; this one stays as it is).
+  // It never waits for a sync, as reads of the store through openStore() do not. Null for a
+  // URN the configuration does not hold.
+  std::shared_ptr<const GatewayConfig> config(const std::string& urn = "") const;
   // The outbox was changed by hand (a retry in the console): look again at what is due now.
   void outboxChanged();
   Clock& clock() const { return clock_; }
   uint16_t adminPort() const;
 
  private:
-  void runSlot(const SyncSlot& slot);
-  void retryWaiting();
+  // One school's part: its gateway (store connection, sources, sinks) and, for the main loop,
+  // the last slot it synced and its last delivery-only run.
+  struct School {
+    std::string urn;
+    std::unique_ptr<Gateway> gateway;
+    int64_t last_at = 0;
+    int64_t last_retry_ms = 0;
+  };
+  School& schoolFor(const std::string& urn);  // under gatewayMutex_
+  void startSchool(School& school);           // under gatewayMutex_
+  void runSlot(School& school, const SyncSlot& slot);
+  void retryWaiting(School& school);
   // What a sync or a delivery run reports back: each attempt to the sinks' health, and a stop.
   SyncObserver watching(SinkHealthTracker& sinkHealth);
   // When the next waiting outbox item is due (unix ms), noted in the figures; returns `due`.
-  std::optional<int64_t> noteNextRetry(std::optional<int64_t> due);
-  SyncReport syncLocked(const std::string& why, std::optional<Date> reconcileFrom);
+  std::optional<int64_t> noteNextRetry(const std::string& urn, std::optional<int64_t> due);
+  SyncReport syncLocked(School& school, const std::string& why, std::optional<Date> reconcileFrom);
   void doReload();
+  // The URN a LogSchool scope gives this school's log lines: "" when the service serves one
+  // school (its lines stay as they always were).
+  std::string logged(const std::string& urn) const;
 
   std::filesystem::path configFile_;
   Clock& clock_;
-  std::unique_ptr<Gateway> gateway_;
-  mutable std::mutex gatewayMutex_;  // the gateway (and its store connection) is one thread's
+  std::atomic<bool> many_{false};
+  std::vector<School> schools_;      // the main loop's; replaced by a reload under gatewayMutex_
+  mutable std::mutex gatewayMutex_;  // the gateways (and their store connections): one thread's
   mutable std::mutex configMutex_;
-  std::shared_ptr<const GatewayConfig> config_;  // the gateway's, for readers (configMutex_)
+  // The schools' configurations, for readers (configMutex_), in order.
+  std::vector<std::shared_ptr<const GatewayConfig>> configs_;
   mutable std::mutex figuresMutex_;
-  ServiceFigures figures_;
+  std::map<std::string, ServiceFigures> figures_;  // per school
   std::mutex wakeMutex_;
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false}, reloading_{false};
   std::atomic<bool> outboxChanged_{false};  // a sync on demand: look again at what is due
-  std::atomic<bool> working_{false};  // a sync or a delivery run holds the gateway (not a glance)
+  std::atomic<bool> working_{false};  // a sync or a delivery run holds a gateway (not a glance)
   std::unique_ptr<AdminApi> admin_;
 };
 

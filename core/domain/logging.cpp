@@ -59,6 +59,18 @@ std::shared_ptr<spdlog::logger> namedLogger(const std::string& name) {
 }
 
 namespace {
+thread_local std::string tSchool;  // the school this thread's lines are about (LogSchool)
+}  // namespace
+
+LogSchool::LogSchool(const std::string& urn) : previous_(tSchool) {
+  if (!urn.empty()) tSchool = urn;
+}
+
+LogSchool::~LogSchool() {
+  tSchool = previous_;
+}
+
+namespace {
 
 // The human format, with the message escaped: a value with a newline or a terminal control in
 // it (a file name, a destination's answer) cannot start a line of its own that looks like ours.
@@ -66,7 +78,8 @@ class EscapingFormatter final : public spdlog::formatter {
  public:
   EscapingFormatter() : inner_(std::make_unique<spdlog::pattern_formatter>()) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    std::string escaped = escapeLogText(std::string_view(msg.payload.data(), msg.payload.size()));
+    std::string escaped = (tSchool.empty() ? "" : "school " + tSchool + ": ") +
+                          escapeLogText(std::string_view(msg.payload.data(), msg.payload.size()));
     spdlog::details::log_msg copy = msg;
     copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
     inner_->format(copy, dest);
@@ -100,6 +113,7 @@ class JsonFormatter final : public spdlog::formatter {
                            {"level", std::string(level.data(), level.size())},
                            {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
                            {"message", std::string(msg.payload.data(), msg.payload.size())}};
+    if (!tSchool.empty()) line["school"] = tSchool;
     auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(text.data(), text.data() + text.size());
   }

@@ -22,4 +22,17 @@ void configureLogging(const std::string& level, const std::string& jsonFile = ""
 void escapeTerminalLog();
 // The escaping the human log uses.
 std::string escapeLogText(std::string_view text);
+// While one lives, every line this thread logs is one school's (a trust's configuration serves
+// many): the human format starts its message "school URN: ", the JSON line has "school": URN.
+// An empty URN changes nothing (a single school's lines stay as they were).
+class LogSchool {
+ public:
+  explicit LogSchool(const std::string& urn);
+  ~LogSchool();
+  LogSchool(const LogSchool&) = delete;
+  LogSchool& operator=(const LogSchool&) = delete;
+
+ private:
+  std::string previous_;
+};
 }  // namespace markbridge
