@@ -170,8 +170,10 @@ void printAttempt(std::ostream& out, const RuleSet& rules, const OutboxItem& ite
     case DeliveryResult::Outcome::Reject:
       // The destination's words may name the pupil: kept with the item, not printed.
       out << "REJECTED   " << std::left << std::setw(22) << type << " pupil " << upn << "  ("
-          << result.reason << (result.answer.empty() ? "" : "; its answer: `outbox show " +
-                                                                std::to_string(item.seq) + "`")
+          << result.reason
+          << (result.answer.empty()
+                  ? ""
+                  : "; its answer: `outbox show " + std::to_string(item.seq) + "`")
           << ")  (" << ruleLabelOfPayload(rules, item.payload) << ")\n";
       break;
   }
@@ -352,54 +354,43 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     err << "markbridge: " << args.error << "\n" << kUsage;
     return kExitConfig;
   }
-  try {
-    // In a trust's configuration, each school --school picks (all by default) in turn.
-    const std::map<std::string, std::function<int(const Args&, std::ostream&, std::ostream&)>>
-        perSchool = {{"check", check},
-                     {"import", import},
-                     {"sync",
-                      [](const Args& a, std::ostream& o, std::ostream& e) {
-                        return a.dry_run ? syncPreview(a, o, e) : sync(a, o, e);
-                      }},
-                     {"status", status},
-                     {"codes", codes},
-                     {"reconcile", reconcileCommand},
-                     {"explain", explain},
-                     {"outbox", outboxCommand},
-                     {"backtest", backtestCommand},
-                     {"user", [](const Args& a, std::ostream& o, std::ostream& e) {
-                        return userCommand(a, std::cin, o, e);
-                      }}};
-    if (auto command = perSchool.find(args.command); command != perSchool.end())
+  // In a trust's configuration, each school --school picks (all by default) in turn.
+  const std::map<std::string, std::function<int(const Args&, std::ostream&, std::ostream&)>>
+      perSchool = {{"check", check},
+                   {"import", import},
+                   {"sync",
+                    [](const Args& a, std::ostream& o, std::ostream& e) {
+                      return a.dry_run ? syncPreview(a, o, e) : sync(a, o, e);
+                    }},
+                   {"status", status},
+                   {"codes", codes},
+                   {"reconcile", reconcileCommand},
+                   {"explain", explain},
+                   {"outbox", outboxCommand},
+                   {"backtest", backtestCommand},
+                   {"user", [](const Args& a, std::ostream& o, std::ostream& e) {
+                      return userCommand(a, std::cin, o, e);
+                    }}};
+  if (auto command = perSchool.find(args.command); command != perSchool.end())
+    return guarded(args, err, [&] {
       return forEachSchool(args, out, err, [&](const Args& one, std::ostream& o, std::ostream& e) {
         return guarded(one, e, [&] { return command->second(one, o, e); });
       });
-    if (args.command == "run") {
-      if (args.config.empty()) {
-        err << "markbridge run: --config FILE is required\n";
-        return kExitConfig;
-      }
+    });
+  if (args.command == "run") {
+    if (args.config.empty()) {
+      err << "markbridge run: --config FILE is required\n";
+      return kExitConfig;
+    }
+    return guarded(args, err, [&] {
       SystemClock clock;
       Service service(args.config, clock);
       return service.run();
-    }
-    if (args.command == "describe") {
-      out << describeConfiguration();
-      return kExitOk;
-    }
-  } catch (const ProblemError& e) {
-    err << "problems:\n";
-    printProblems(err, e.problems());
-    return kExitConfig;
-  } catch (const StoreError& e) {
-    err << "markbridge " << args.command << ": storage failure" << storeNamed(args) << ": "
-        << oneLine(e.what())
-        << " (disk full, read-only, missing folder or damaged store: docs/operations.md, "
-           "\"Exit codes\")\n";
-    return kExitStorage;
-  } catch (const std::exception& e) {
-    err << "markbridge " << args.command << ": " << e.what() << "\n";
-    return kExitConfig;
+    });
+  }
+  if (args.command == "describe") {
+    out << describeConfiguration();
+    return kExitOk;
   }
   err << (args.command.empty() ? "" : "markbridge: unknown command " + args.command + "\n")
       << kUsage;
