@@ -284,6 +284,35 @@ TEST_F(ConsolePupils, ATechnicianIsRefusedAndEveryPupilOpenedIsAnAuditLine) {
   }
 }
 
+// Nobody sees a pupil unless who opened them is written down; the list's line keeps its filters.
+TEST_F(ConsolePupils, PupilsAreShownOnlyWhileTheAuditLogCanBeWritten) {
+  auto [officer, csrf] = login("officer", "officer-password-1");
+  ASSERT_EQ(send("GET", "/console/pupils?cp=1&reg=7B", "", officer).status, 200);
+  {
+    std::ifstream in(dir / "console-audit.jsonl");
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(all.find("/console/pupils?reg=7B&cp=1&sort=percent"), std::string::npos) << all;
+  }
+  // The audit log cannot be written (here: a folder where the file was).
+  std::filesystem::rename(dir / "console-audit.jsonl", dir / "audit.kept");
+  std::filesystem::create_directory(dir / "console-audit.jsonl");
+  for (const std::string& path : {"/console/pupils/" + kPupils[1].upn,
+                                  std::string("/console/pupils"), std::string("/console/report")}) {
+    auto closed = send("GET", path, "", officer);
+    EXPECT_EQ(closed.status, 503) << path;
+    EXPECT_NE(closed.body.find("audit log cannot be written"), std::string::npos) << closed.body;
+    EXPECT_EQ(closed.body.find(kPupils[1].surname), std::string::npos) << path;
+  }
+  std::filesystem::remove(dir / "console-audit.jsonl");
+  EXPECT_EQ(send("GET", "/console/pupils/" + kPupils[1].upn, "", officer).status, 200);
+  // The path is decoded once: an escaped escape is not a pupil's UPN.
+  char hex[3];
+  std::snprintf(hex, sizeof hex, "%02X", static_cast<unsigned>(kPupils[1].upn[0]));
+  auto escaped = std::string("/console/pupils/%25") + hex + kPupils[1].upn.substr(1);
+  EXPECT_EQ(send("GET", escaped, "", officer).status, 404);
+  EXPECT_EQ(send("GET", "/console/pupils/" + kPupils[1].upn + "%25", "", officer).status, 404);
+}
+
 TEST_F(ConsolePupils, TheListCatchesUpWithTheRegisterAfterASync) {
   auto [session, csrf] = login("officer", "officer-password-1");
   auto before = send("GET", "/console/pupils?sort=name", "", session).body;
@@ -427,6 +456,26 @@ TEST(ConsolePupilFigures, PagesNeverOverlapAndOutOfRangePagesAreClamped) {
   EXPECT_EQ(absenceBand(50, 100), AbsenceBand::Severe);
   EXPECT_EQ(absenceBand(49, 100), AbsenceBand::Persistent);
   EXPECT_EQ(absenceBand(0, 0), AbsenceBand::None);
+  // A pupil with no marks at all (a register never taken, a child not seen) is not the best
+  // attendance: sorted by attendance, over the last four weeks or the year, they come first.
+  PupilSnapshot unseen;
+  for (int i = 0; i < 3; ++i) {
+    PupilRow r;
+    r.upn = "P" + std::to_string(i);
+    r.surname = "S" + std::to_string(i);
+    r.possible = r.recent_possible = i == 1 ? 0 : 40;
+    r.attended = r.recent_attended = i == 1 ? 0 : 30 + i;
+    unseen.rows.push_back(r);
+  }
+  rankByName(unseen.rows);
+  for (const char* sort : {"percent", "recent"}) {
+    PupilQuery q;
+    q.sort = sort;
+    auto sel = selectPupils(unseen, q);
+    ASSERT_EQ(sel.rows.size(), 3u);
+    EXPECT_EQ(sel.rows[0]->upn, "P1") << sort;
+    EXPECT_EQ(sel.rows[1]->upn, "P0") << sort;
+  }
 }
 
 TEST(ConsolePupilFigures, TheWindowsRunToTheLastSchoolDayAndLastWeekIsKeptForTheReport) {

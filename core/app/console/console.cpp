@@ -152,12 +152,15 @@ struct Console::Impl {
     response.set("Location", to);
     send(response, HTTPResponse::HTTP_SEE_OTHER, "");
   }
-  void record(const HTTPServerRequest& request, const std::string& user, const std::string& role,
+  // False (and a warning in the service log) when the line could not be written.
+  bool record(const HTTPServerRequest& request, const std::string& user, const std::string& role,
               const std::string& action, const std::string& target, const std::string& outcome) {
-    if (!audit.record(
+    if (audit.record(
             {user, role, request.clientAddress().host().toString(), action, target, outcome},
             now()))
-      namedLogger("console")->warn("cannot write the console audit log {}", audit.file().string());
+      return true;
+    namedLogger("console")->warn("cannot write the console audit log {}", audit.file().string());
+    return false;
   }
 
   // Refusals of requests with no session (anyone can send them): at most one audit line a minute
@@ -218,8 +221,11 @@ struct Console::Impl {
     next.version = figuresVersion(next.config);
     {
       std::lock_guard lock(figures_mutex);
-      // Built by another request while this one waited for build_mutex: nothing to do again.
-      if (figures.snapshot && figures.version == next.version) return figures;
+      // Built by another request while this one waited for build_mutex: nothing to do again
+      // (unless it has grown too old: a change the service cannot see, an import by the CLI).
+      if (figures.snapshot && figures.version == next.version &&
+          now() - figures.snapshot->built_at_ms <= kSnapshotMaxAge)
+        return figures;
       if (figures.config == next.config) next.calendar = figures.calendar;
     }
     if (!next.calendar)
@@ -521,8 +527,18 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
                             &viewer));
   }
   try {
+    // Nobody sees a pupil unless it is written down who did: with the audit log unwritable, the
+    // pupil pages are closed.
+    auto unaudited = [&] {
+      return send(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                  messagePage(school(), "Not available",
+                              "The console's audit log cannot be written, and pupils are only "
+                              "shown when who opened them is recorded. Ask the IT technician: "
+                              "the service log names the file (disk full, permissions).",
+                              &viewer));
+    };
     if (path.rfind("/console/report", 0) == 0) {
-      record(request, viewer.user, role, "open", path, "ok");
+      if (!record(request, viewer.user, role, "open", path, "ok")) return unaudited();
       auto [have, note] = currentFigures();
       if (path.ends_with(".csv")) {
         response.set("Content-Disposition", "attachment; filename=\"weekly-report-" +
@@ -535,18 +551,27 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
     }
     if (id.empty()) {
       auto query = pupilQueryFrom(uri.getQueryParameters());
-      record(request, viewer.user, role, "open", "/console/pupils", "ok");
+      // The list as filtered (who looked at the children on a CP plan is worth knowing).
+      std::string target = "/console/pupils";
+      for (const auto& [key, value] : queryParams(query))
+        target += (target.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+      if (!record(request, viewer.user, role, "open", target, "ok")) return unaudited();
       auto [have, note] = currentFigures();
       return send(
           response, HTTPResponse::HTTP_OK,
           pupilsPage(*have.snapshot, query, frameFor(viewer, "Pupils at risk", "pupils"), note));
     }
-    std::string decoded;
-    Poco::URI::decode(id, decoded);
-    auto store = service.openStore();
-    auto pupil = findConsolePupil(*store, decoded);
+    // The path is decoded already: a UPN, or a masked UPN (letters, digits and dots).
+    static const std::regex pupilId("^[A-Za-z0-9.]{1,20}$");
+    std::optional<Pupil> pupil;
+    std::unique_ptr<Store> store;
+    if (std::regex_match(id, pupilId)) {
+      store = service.openStore();
+      pupil = findConsolePupil(*store, id);
+    }
     if (!pupil) {
-      record(request, viewer.user, role, "open", "pupil page", "no such pupil");
+      if (!record(request, viewer.user, role, "open", "pupil page", "no such pupil"))
+        return unaudited();
       return send(response, HTTPResponse::HTTP_NOT_FOUND,
                   messagePage(school(), "No such pupil",
                               "No pupil on the register has that UPN (or the masked UPN names "
@@ -557,7 +582,8 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
     for (const auto& [key, value] : uri.getQueryParameters())
       if (key == "day") day = Date::parseIso(value);
     // Who opened which pupil, by UPN (never the name).
-    record(request, viewer.user, role, "open", "pupil " + pupil->upn, "ok");
+    if (!record(request, viewer.user, role, "open", "pupil " + pupil->upn, "ok"))
+      return unaudited();
     auto config = service.config();
     std::shared_ptr<const SchoolCalendar> calendar;
     {

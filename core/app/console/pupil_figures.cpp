@@ -262,8 +262,8 @@ const std::vector<PupilColumn> kPupilColumns = {
 PupilQuery pupilQueryFrom(const std::vector<std::pair<std::string, std::string>>& params) {
   PupilQuery q;
   for (const auto& [key, value] : params) {
-    if (key == "year") q.year = value.substr(0, 16);
-    if (key == "reg") q.reg_group = value.substr(0, 32);
+    if (key == "year") q.year = value.substr(0, 128);
+    if (key == "reg") q.reg_group = value.substr(0, 128);
     if (key == "band" && (value == "pa" || value == "sa" || value == "none")) q.band = value;
     if (key == "sen") q.sen = value == "1";
     if (key == "fsm") q.fsm = value == "1";
@@ -340,7 +340,9 @@ PupilSelection selectPupils(const PupilSnapshot& snapshot, const PupilQuery& q) 
   else if (s == "reg")
     by([](const PupilRow& r) -> const std::string& { return r.reg_group; });
   else if (s == "recent")
-    by([](const PupilRow& r) { return r.recentPercent(); });
+    // No marks at all over the weeks (a register not taken, a child not seen) first: a warning
+    // sign, not the best attendance.
+    by([](const PupilRow& r) { return std::make_pair(r.recent_possible > 0, r.recentPercent()); });
   else if (s == "run")
     by([](const PupilRow& r) { return r.unauthorised_run; });
   else if (s == "illness")
@@ -356,7 +358,7 @@ PupilSelection selectPupils(const PupilSnapshot& snapshot, const PupilQuery& q) 
   else if (s == "delivery")
     by([](const PupilRow& r) { return -static_cast<int>(r.delivery); });
   else
-    by([](const PupilRow& r) { return r.percent(); });
+    by([](const PupilRow& r) { return std::make_pair(r.possible > 0, r.percent()); });
   sel.rows.assign(rows.begin() + from, rows.begin() + to);
   return sel;
 }
