@@ -183,4 +183,15 @@ BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, co
   return result;
 }
 
+BacktestResult backtestStore(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
+                             Date from, Date to) {
+  auto delivered = store.deliveredEventIds();
+  std::unordered_set<std::string> sent(delivered.begin(), delivered.end());
+  return backtest(store, calendar, rules, from, to, sent);
+}
+
+std::pair<Date, Date> backtestDefaultPeriod(const SchoolCalendar& calendar, Date today) {
+  return {calendar.first(), std::min(today, calendar.last())};
+}
+
 }  // namespace markbridge
