@@ -164,14 +164,19 @@ void summary(std::ostream& out, const BacktestResult& a, const BacktestResult* b
 
 void byRule(std::ostream& out, const BacktestResult& a, const BacktestResult* b) {
   out << "<table class=\"backtest-rules\"><caption>Events by rule or ladder stage</caption>"
-         "<thead><tr><th scope=\"col\">Rule or stage</th><th scope=\"col\">Action</th>";
-  for (const BacktestResult* r : {&a, b}) {
-    if (!r) continue;
-    std::string tag = b ? " <span class=\"policy\">(" + escapeHtml(r->policies) + ")</span>" : "";
-    out << "<th scope=\"col\" class=\"n\">Events" << tag << "</th><th scope=\"col\" class=\"n\">"
-        << "Pupils" << tag << "</th><th scope=\"col\" class=\"n\">False alarms" << tag
-        << "</th><th scope=\"col\" class=\"n\">Already sent" << tag << "</th>";
-  }
+         "<thead><tr><th scope=\"col\""
+      << (b ? " rowspan=\"2\"" : "") << ">Rule or stage</th><th scope=\"col\""
+      << (b ? " rowspan=\"2\"" : "") << ">Action</th>";
+  // Two policies: each one's name over its four columns.
+  if (b)
+    out << "<th scope=\"colgroup\" colspan=\"4\" class=\"n\">" << escapeHtml(a.policies)
+        << "</th><th scope=\"colgroup\" colspan=\"4\" class=\"n\">" << escapeHtml(b->policies)
+        << "</th></tr>\n<tr>";
+  for (const BacktestResult* r : {&a, b})
+    if (r)
+      out << "<th scope=\"col\" class=\"n\">Events</th><th scope=\"col\" class=\"n\">Pupils</th>"
+             "<th scope=\"col\" class=\"n\">False alarms</th><th scope=\"col\" class=\"n\">"
+             "Already sent</th>";
   out << "</tr></thead><tbody>\n";
   for (const auto& id : backtestRuleRows(a, b)) {
     const BacktestRule* x = findBacktestRule(a, id);
