@@ -135,7 +135,7 @@ struct Console::Impl {
     int64_t finished_at = 0;
   };
   static constexpr std::size_t kBacktestCache = 8;
-  int backtest_inline_pupils = 20000;
+  int backtest_inline_pupils = 5000;
   std::mutex backtest_mutex;  // the members below
   std::map<std::string, BacktestRun> backtests;
   std::string backtest_running;  // the key of the run under way, empty when none
