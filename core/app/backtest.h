@@ -82,8 +82,10 @@ std::string backtestLocalId(const std::string& id);
 // A rule's row in a report: its local id, or its whole id when another policy of the same result
 // has a rule of that local id (the school's rules run two policies each with a first-day call).
 std::string backtestRowId(const BacktestResult& result, const BacktestRule& rule);
+// The rule of a row (by its row id here, or by its whole id when the row is one); none: null.
 const BacktestRule* findBacktestRule(const BacktestResult& result, const std::string& rowId);
-// The rows of both, in the first's order then the second's new ones.
+// The rows of both, in the first's order then the second's new ones (a rule already on a row by
+// its whole id keeps that row).
 std::vector<std::string> backtestRuleRows(const BacktestResult& a, const BacktestResult* b);
 // "3 (25%)" for a rate-measured rule's false alarms over the period, "n/a" for any other.
 std::string backtestFalseAlarms(const BacktestRule& rule);

@@ -48,6 +48,9 @@ std::string backtestRowId(const BacktestResult& result, const BacktestRule& rule
 const BacktestRule* findBacktestRule(const BacktestResult& result, const std::string& rowId) {
   for (const auto& r : result.rules)
     if (backtestRowId(result, r) == rowId) return &r;
+  // A row of the other result named by a whole id: the same rule here, whatever its row.
+  for (const auto& r : result.rules)
+    if (r.id == rowId) return &r;
   return nullptr;
 }
 
@@ -55,7 +58,9 @@ std::vector<std::string> backtestRuleRows(const BacktestResult& a, const Backtes
   std::vector<std::string> rows;
   auto add = [&](const BacktestResult& r) {
     for (const auto& rule : r.rules)
-      if (auto id = backtestRowId(r, rule); std::find(rows.begin(), rows.end(), id) == rows.end())
+      if (auto id = backtestRowId(r, rule);
+          std::find(rows.begin(), rows.end(), id) == rows.end() &&
+          std::find(rows.begin(), rows.end(), rule.id) == rows.end())
         rows.push_back(id);
   };
   add(a);
