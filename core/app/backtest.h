@@ -6,8 +6,10 @@
 // rule and stage: events raised, distinct pupils, false alarms by the period's end, overlap
 // with what was already sent, and the load on each role.
 
+#include <atomic>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -54,15 +56,22 @@ struct BacktestResult {
   int events() const;
 };
 
+// Thrown by a backtest whose `cancel` was set (the service is stopping).
+struct BacktestCancelled : std::runtime_error {
+  BacktestCancelled() : std::runtime_error("the backtest was cancelled") {}
+};
+
 // Replays `rules` over every pupil's stored register for school days from..to (the period is
-// clipped to the calendar). `sent` holds the ids of events a sink already received.
+// clipped to the calendar). `sent` holds the ids of events a sink already received. When
+// `cancel` is given and becomes true, the replay stops at the next pupil: BacktestCancelled.
 BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, const RuleSet& rules,
-                        Date from, Date to, const std::unordered_set<std::string>& sent);
+                        Date from, Date to, const std::unordered_set<std::string>& sent,
+                        const std::atomic<bool>* cancel = nullptr);
 
 // The same over the configured store, "already sent" from its outbox's delivered events (the
 // CLI's `markbridge backtest` and the console's Backtest page).
 BacktestResult backtestStore(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
-                             Date from, Date to);
+                             Date from, Date to, const std::atomic<bool>* cancel = nullptr);
 // The period replayed when none is given: the calendar's first day (the academic year's) up to
 // today, or the calendar's last day when that is earlier.
 std::pair<Date, Date> backtestDefaultPeriod(const SchoolCalendar& calendar, Date today);

@@ -150,6 +150,18 @@ TEST_F(BacktestSchool, ABandRuleIsNoFalseAlarmForAPupilWhoWentAboveIt) {
   EXPECT_EQ(rule(april, "band.at_risk").total.false_alarms, 1);
 }
 
+// The console's background backtest gives up when the service stops, at the next pupil.
+TEST_F(BacktestSchool, ACancelledBacktestStopsAndSaysSo) {
+  auto rules = test::shippedPolicies({"statutory"});
+  std::atomic<bool> cancel{true};
+  EXPECT_THROW(backtestStore(*store, cal, rules, d("2024-09-02"), d("2025-04-04"), &cancel),
+               BacktestCancelled);
+  cancel = false;
+  EXPECT_EQ(
+      backtestStore(*store, cal, rules, d("2024-09-02"), d("2025-04-04"), &cancel).pupils_evaluated,
+      3);
+}
+
 TEST_F(BacktestSchool, ThePeriodLimitsWhichEventsCount) {
   auto rules = test::shippedPolicies({"statutory"});
   auto september = backtest(*store, cal, rules, d("2024-09-02"), d("2024-10-14"), {});

@@ -127,8 +127,8 @@ struct Console::Impl {
   // The Backtest page's results (console_backtest.h): one per form combination, kept until the
   // next sync or reload of the configuration, at most kBacktestCache of them (the oldest
   // dropped). A register of more than `backtest_inline_pupils` pupils is replayed on a worker
-  // thread, one backtest at a time, while the page says it is running; a smaller one in the
-  // request (1,500 pupils take well under a second).
+  // thread, one backtest at a time (given up when the service stops), while the page says it is
+  // running; a smaller one in the request (1,500 pupils take well under a second).
   struct BacktestRun {
     std::string version;
     std::shared_ptr<const BacktestResult> result, other;
@@ -141,6 +141,7 @@ struct Console::Impl {
   std::string backtest_running;  // the key of the run under way, empty when none
   int64_t backtest_started = 0;
   std::thread backtest_worker;
+  std::atomic<bool> backtest_cancel{false};  // the service is stopping: the worker gives up
   std::shared_ptr<const GatewayConfig> choices_config;
   std::shared_ptr<const std::vector<BacktestChoice>> choices;
 
@@ -227,6 +228,7 @@ struct Console::Impl {
       std::lock_guard lock(figures_mutex);
       finishing = std::move(worker);
     }
+    backtest_cancel = true;
     {
       std::lock_guard lock(backtest_mutex);
       backtesting = std::move(backtest_worker);
@@ -727,10 +729,10 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
       BacktestRun done;
       done.version = version;
       done.result = std::make_shared<BacktestResult>(
-          backtestStore(*store, *calendar, *rules, asked.from, asked.to));
+          backtestStore(*store, *calendar, *rules, asked.from, asked.to, &backtest_cancel));
       if (other)
         done.other = std::make_shared<BacktestResult>(
-            backtestStore(*store, *calendar, *other, asked.from, asked.to));
+            backtestStore(*store, *calendar, *other, asked.from, asked.to, &backtest_cancel));
       done.finished_at = now();
       keepBacktest(key, done);
       return done;
@@ -754,6 +756,7 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
         backtest_worker = std::thread([this, work] {
           try {
             work();
+          } catch (const BacktestCancelled&) {
           } catch (const std::exception& error) {
             namedLogger("console")->warn("a backtest for the console failed: {}", error.what());
           }
