@@ -66,13 +66,38 @@ std::vector<BacktestChoice> backtestChoices(const GatewayConfig& config,
     choices.push_back({key, key + " (" + what + ")", std::move(*rules)});
   };
   add("statutory", ".", "built in");
+  // The names in rules.policies as the file writes them: at the top, or in a trust's
+  // configuration under this school's entry of `schools`. Only a policy the running
+  // configuration has (by name) is offered.
   std::ifstream in(configFile);
   auto json = nlohmann::json::parse(in, nullptr, false);
-  if (json.is_object() && json.contains("rules") && json["rules"].is_object() &&
-      json["rules"].contains("policies") && json["rules"]["policies"].is_array())
-    for (const auto& name : json["rules"]["policies"])
-      if (name.is_string() && name.get<std::string>() != "statutory")
+  const nlohmann::json* rules = nullptr;
+  auto rulesOf = [](const nlohmann::json& part) -> const nlohmann::json* {
+    if (!part.is_object() || !part.contains("rules") || !part["rules"].is_object()) return nullptr;
+    const auto& names = part["rules"];
+    return names.contains("policies") && names["policies"].is_array() ? &names["policies"]
+                                                                      : nullptr;
+  };
+  if (json.is_object() && json.contains("schools") && json["schools"].is_array()) {
+    for (const auto& school : json["schools"])
+      if (school.is_object() && school.contains("school") && school["school"].is_object() &&
+          school["school"].value("urn", "") == config.school.urn)
+        rules = rulesOf(school);
+  } else {
+    rules = rulesOf(json);
+  }
+  auto running = [&](const std::string& name) {
+    for (const auto& p : config.rules.policies())
+      if (p.name() == name) return true;
+    return false;
+  };
+  if (rules)
+    for (const auto& name : *rules)
+      if (name.is_string() && name.get<std::string>() != "statutory") {
+        std::size_t before = choices.size();
         add(name.get<std::string>(), configFile.parent_path(), "a policy file the school runs");
+        if (choices.size() > before && !running(choices.back().key)) choices.pop_back();
+      }
   return choices;
 }
 

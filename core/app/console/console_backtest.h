@@ -6,7 +6,9 @@
 // typed in the form:
 //   configured   the policies the school runs now, together (the configuration's rules)
 //   statutory    the built-in statutory policy (docs/policies/statutory.json)
-//   NAME         each policy file named in the configuration's rules.policies, by its name
+//   NAME         each policy file named in the configuration's rules.policies (in a trust's
+//                configuration, this school's entry of `schools`), by its name, when the
+//                running configuration has a policy of that name
 // For the attendance officer, the DSL and read-only users: the figures are about pupils (counts
 // by rule and week, which for a small year group or a CP flag come close to naming one).
 
