@@ -106,7 +106,8 @@ int BacktestResult::events() const {
 }
 
 BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, const RuleSet& rules,
-                        Date from, Date to, const std::unordered_set<std::string>& sent) {
+                        Date from, Date to, const std::unordered_set<std::string>& sent,
+                        const std::atomic<bool>* cancel) {
   BacktestResult result;
   for (const auto& policy : rules.policies())
     result.policies += (result.policies.empty() ? "" : " + ") + policy.name();
@@ -122,6 +123,7 @@ BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, co
     return result;
   }
   store.forEachPupilRegister(calendar, [&](const Pupil& pupil, const PupilRegister& reg) {
+    if (cancel && cancel->load()) throw BacktestCancelled();
     ++result.pupils_evaluated;
     auto found = rules.evaluate(pupil, reg, result.to);
     std::vector<const Event*> inPeriod;
@@ -181,6 +183,17 @@ BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, co
   for (const auto& [role, rule, period] : digests) ++result.load[role][period.monday()];
   result.rules = std::move(cat.rules);
   return result;
+}
+
+BacktestResult backtestStore(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
+                             Date from, Date to, const std::atomic<bool>* cancel) {
+  auto delivered = store.deliveredEventIds();
+  std::unordered_set<std::string> sent(delivered.begin(), delivered.end());
+  return backtest(store, calendar, rules, from, to, sent, cancel);
+}
+
+std::pair<Date, Date> backtestDefaultPeriod(const SchoolCalendar& calendar, Date today) {
+  return {calendar.first(), std::min(today, calendar.last())};
 }
 
 }  // namespace markbridge

@@ -6,8 +6,10 @@
 // rule and stage: events raised, distinct pupils, false alarms by the period's end, overlap
 // with what was already sent, and the load on each role.
 
+#include <atomic>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "core/domain/date.h"
 #include "core/rules/rule_set.h"
 #include "core/store/register_store.h"
+#include "core/store/store.h"
 
 namespace markbridge {
 
@@ -53,10 +56,25 @@ struct BacktestResult {
   int events() const;
 };
 
+// Thrown by a backtest whose `cancel` was set (the service is stopping).
+struct BacktestCancelled : std::runtime_error {
+  BacktestCancelled() : std::runtime_error("the backtest was cancelled") {}
+};
+
 // Replays `rules` over every pupil's stored register for school days from..to (the period is
-// clipped to the calendar). `sent` holds the ids of events a sink already received.
+// clipped to the calendar). `sent` holds the ids of events a sink already received. When
+// `cancel` is given and becomes true, the replay stops at the next pupil: BacktestCancelled.
 BacktestResult backtest(RegisterStore& store, const SchoolCalendar& calendar, const RuleSet& rules,
-                        Date from, Date to, const std::unordered_set<std::string>& sent);
+                        Date from, Date to, const std::unordered_set<std::string>& sent,
+                        const std::atomic<bool>* cancel = nullptr);
+
+// The same over the configured store, "already sent" from its outbox's delivered events (the
+// CLI's `markbridge backtest` and the console's Backtest page).
+BacktestResult backtestStore(Store& store, const SchoolCalendar& calendar, const RuleSet& rules,
+                             Date from, Date to, const std::atomic<bool>* cancel = nullptr);
+// The period replayed when none is given: the calendar's first day (the academic year's) up to
+// today, or the calendar's last day when that is earlier.
+std::pair<Date, Date> backtestDefaultPeriod(const SchoolCalendar& calendar, Date today);
 
 // Reports (backtest_report.cpp). `other`, when given, is shown side by side.
 void printBacktestText(std::ostream& out, const BacktestResult& result,
@@ -65,5 +83,23 @@ void printBacktestCsv(std::ostream& out, const BacktestResult& result,
                       const BacktestResult* other = nullptr);
 void printBacktestHtml(std::ostream& out, const BacktestResult& result,
                        const BacktestResult* other = nullptr);
+
+// Pieces of the reports the console's Backtest page shares (backtest_report.cpp).
+// A rule's id without its policy's name ("statutory.persistent_absence" -> "persistent_absence"),
+// so two policies' rules line up side by side.
+std::string backtestLocalId(const std::string& id);
+// A rule's row in a report: its local id, or its whole id when another policy of the same result
+// has a rule of that local id (the school's rules run two policies each with a first-day call).
+std::string backtestRowId(const BacktestResult& result, const BacktestRule& rule);
+// The rule of a row (by its row id here, or by its whole id when the row is one); none: null.
+const BacktestRule* findBacktestRule(const BacktestResult& result, const std::string& rowId);
+// The rows of both, in the first's order then the second's new ones (a rule already on a row by
+// its whole id keeps that row).
+std::vector<std::string> backtestRuleRows(const BacktestResult& a, const BacktestResult* b);
+// "3 (25%)" for a rate-measured rule's false alarms over the period, "n/a" for any other.
+std::string backtestFalseAlarms(const BacktestRule& rule);
+// A stacked SVG bar chart (one bar per week, a key below), in a <figure> captioned `title`.
+void printBacktestChart(std::ostream& out, const std::string& title, const std::vector<Date>& weeks,
+                        const std::vector<std::pair<std::string, std::map<Date, int>>>& series);
 
 }  // namespace markbridge

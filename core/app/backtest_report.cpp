@@ -13,40 +13,9 @@
 namespace markbridge {
 namespace {
 
-// A rule's id without its policy's name, so two policies' rules line up side by side.
-std::string local(const std::string& id) {
-  auto dot = id.find('.');
-  return dot == std::string::npos ? id : id.substr(dot + 1);
-}
-
-const BacktestRule* find(const BacktestResult& result, const std::string& localId) {
-  for (const auto& r : result.rules)
-    if (local(r.id) == localId) return &r;
-  return nullptr;
-}
-
-// The rules of both, in the first's order then the second's new ones, by local id.
-std::vector<std::string> ruleRows(const BacktestResult& a, const BacktestResult* b) {
-  std::vector<std::string> rows;
-  auto add = [&](const BacktestResult& r) {
-    for (const auto& rule : r.rules)
-      if (std::find(rows.begin(), rows.end(), local(rule.id)) == rows.end())
-        rows.push_back(local(rule.id));
-  };
-  add(a);
-  if (b) add(*b);
-  return rows;
-}
-
 std::string percentOf(int part, int whole) {
   if (whole == 0) return "-";
   return std::to_string(static_cast<int>(std::lround(100.0 * part / whole))) + "%";
-}
-
-std::string falseAlarms(const BacktestRule& r) {
-  if (!r.rate_measured) return "n/a";
-  return std::to_string(r.total.false_alarms) + " (" +
-         percentOf(r.total.false_alarms, r.total.events) + ")";
 }
 
 std::string csvField(const std::string& text) {
@@ -63,6 +32,47 @@ void printTotals(std::ostream& out, const BacktestResult& result) {
 }
 
 }  // namespace
+
+std::string backtestLocalId(const std::string& id) {
+  auto dot = id.find('.');
+  return dot == std::string::npos ? id : id.substr(dot + 1);
+}
+
+std::string backtestRowId(const BacktestResult& result, const BacktestRule& rule) {
+  std::string local = backtestLocalId(rule.id);
+  int same = 0;
+  for (const auto& r : result.rules) same += backtestLocalId(r.id) == local;
+  return same > 1 ? rule.id : local;
+}
+
+const BacktestRule* findBacktestRule(const BacktestResult& result, const std::string& rowId) {
+  for (const auto& r : result.rules)
+    if (backtestRowId(result, r) == rowId) return &r;
+  // A row of the other result named by a whole id: the same rule here, whatever its row.
+  for (const auto& r : result.rules)
+    if (r.id == rowId) return &r;
+  return nullptr;
+}
+
+std::vector<std::string> backtestRuleRows(const BacktestResult& a, const BacktestResult* b) {
+  std::vector<std::string> rows;
+  auto add = [&](const BacktestResult& r) {
+    for (const auto& rule : r.rules)
+      if (auto id = backtestRowId(r, rule);
+          std::find(rows.begin(), rows.end(), id) == rows.end() &&
+          std::find(rows.begin(), rows.end(), rule.id) == rows.end())
+        rows.push_back(id);
+  };
+  add(a);
+  if (b) add(*b);
+  return rows;
+}
+
+std::string backtestFalseAlarms(const BacktestRule& r) {
+  if (!r.rate_measured) return "n/a";
+  return std::to_string(r.total.false_alarms) + " (" +
+         percentOf(r.total.false_alarms, r.total.events) + ")";
+}
 
 void printBacktestText(std::ostream& out, const BacktestResult& result,
                        const BacktestResult* other) {
@@ -83,11 +93,11 @@ void printBacktestText(std::ostream& out, const BacktestResult& result,
       return;
     }
     out << std::setw(8) << r->total.events << std::setw(9) << r->total.pupils << std::setw(16)
-        << falseAlarms(*r) << std::setw(11) << r->total.already_sent;
+        << backtestFalseAlarms(*r) << std::setw(11) << r->total.already_sent;
   };
-  for (const auto& id : ruleRows(result, other)) {
-    const BacktestRule* a = find(result, id);
-    const BacktestRule* b = other ? find(*other, id) : nullptr;
+  for (const auto& id : backtestRuleRows(result, other)) {
+    const BacktestRule* a = findBacktestRule(result, id);
+    const BacktestRule* b = other ? findBacktestRule(*other, id) : nullptr;
     const BacktestRule* any = a ? a : b;
     out << std::left << std::setw(44) << (id + " (" + any->action + ")") << std::right;
     cells(a);
@@ -100,8 +110,8 @@ void printBacktestText(std::ostream& out, const BacktestResult& result,
       std::ostringstream line;
       for (const auto& rule : r.rules)
         if (auto c = rule.weeks.find(week); c != rule.weeks.end())
-          line << "  " << local(rule.id) << " " << c->second.events << " (" << c->second.pupils
-               << ")";
+          line << "  " << backtestLocalId(rule.id) << " " << c->second.events << " ("
+               << c->second.pupils << ")";
       if (!line.str().empty()) out << "  " << week.iso() << line.str() << "\n";
     }
     out << "load per role per week" << title << ":\n";
@@ -139,9 +149,12 @@ namespace {
 const char* kColours[] = {"#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182",
                           "#8d6a9f", "#2e4057", "#c46d5e", "#3c8d2f", "#a05195"};
 
-// Stacked bars, one per week: each series' value that week.
-void chart(std::ostream& out, const std::string& title, const std::vector<Date>& weeks,
-           const std::vector<std::pair<std::string, std::map<Date, int>>>& series) {
+}  // namespace
+
+// Stacked bars, one per week: each series' value that week. The key's swatches are SVG too (no
+// style attribute: the console's Content-Security-Policy allows its style sheet only).
+void printBacktestChart(std::ostream& out, const std::string& title, const std::vector<Date>& weeks,
+                        const std::vector<std::pair<std::string, std::map<Date, int>>>& series) {
   int top = 1;
   for (Date w : weeks) {
     int sum = 0;
@@ -174,10 +187,14 @@ void chart(std::ostream& out, const std::string& title, const std::vector<Date>&
   }
   out << "</svg>\n<ul class=\"key\">";
   for (std::size_t s = 0; s < series.size(); ++s)
-    out << "<li><span style=\"background:" << kColours[s % std::size(kColours)] << "\"></span>"
-        << escapeHtml(series[s].first) << "</li>";
+    out << "<li><svg width=\"12\" height=\"12\" aria-hidden=\"true\"><rect width=\"12\" "
+           "height=\"12\" fill=\""
+        << kColours[s % std::size(kColours)] << "\"/></svg> " << escapeHtml(series[s].first)
+        << "</li>";
   out << "</ul></figure>\n";
 }
+
+namespace {
 
 void htmlSection(std::ostream& out, const BacktestResult& r) {
   out << "<section><h2>" << escapeHtml(r.policies) << "</h2>\n<p>" << r.from.iso() << " to "
@@ -188,11 +205,11 @@ void htmlSection(std::ostream& out, const BacktestResult& r) {
     if (rule.total.events == 0) continue;
     std::map<Date, int> values;
     for (const auto& [week, c] : rule.weeks) values[week] = c.events;
-    byRule.emplace_back(local(rule.id), std::move(values));
+    byRule.emplace_back(backtestLocalId(rule.id), std::move(values));
   }
   for (const auto& [role, byWeek] : r.load) byRole.emplace_back(role, byWeek);
-  chart(out, "Events per week by rule (" + r.policies + ")", r.weeks(), byRule);
-  chart(out, "Items per week by role (" + r.policies + ")", r.weeks(), byRole);
+  printBacktestChart(out, "Events per week by rule (" + r.policies + ")", r.weeks(), byRule);
+  printBacktestChart(out, "Items per week by role (" + r.policies + ")", r.weeks(), byRole);
   out << "</section>\n";
 }
 
@@ -225,9 +242,9 @@ void printBacktestHtml(std::ostream& out, const BacktestResult& result,
         << tag << "</th>";
   }
   out << "</tr></thead><tbody>\n";
-  for (const auto& id : ruleRows(result, other)) {
-    const BacktestRule* a = find(result, id);
-    const BacktestRule* b = other ? find(*other, id) : nullptr;
+  for (const auto& id : backtestRuleRows(result, other)) {
+    const BacktestRule* a = findBacktestRule(result, id);
+    const BacktestRule* b = other ? findBacktestRule(*other, id) : nullptr;
     out << "<tr><th scope=\"row\">" << escapeHtml(id) << "</th><td>"
         << escapeHtml((a ? a : b)->action) << "</td>";
     for (const BacktestResult* r : {&result, other}) {
@@ -238,7 +255,7 @@ void printBacktestHtml(std::ostream& out, const BacktestResult& result,
         continue;
       }
       out << "<td>" << x->total.events << "</td><td>" << x->total.pupils << "</td><td>"
-          << falseAlarms(*x) << "</td><td>" << x->total.already_sent << "</td>";
+          << backtestFalseAlarms(*x) << "</td><td>" << x->total.already_sent << "</td>";
     }
     out << "</tr>\n";
   }

@@ -61,7 +61,7 @@ int backtestCommand(const Args& args, std::ostream& out, std::ostream& err) {
   }
   auto calendar = SchoolCalendar::load(config.calendar_path);
   Date today = london::localDate(static_cast<int64_t>(std::time(nullptr)));
-  Date from = calendar.first(), to = std::min(today, calendar.last());
+  auto [from, to] = backtestDefaultPeriod(calendar, today);
   if (!args.from.empty()) {
     auto d = dateOption("--from", args.from, err);
     if (!d) return kExitConfig;
@@ -82,11 +82,9 @@ int backtestCommand(const Args& args, std::ostream& out, std::ostream& err) {
   if (!args.compare.empty()) other = policyNamed(args.compare);
 
   auto store = openConfiguredStore(config);
-  auto delivered = store->deliveredEventIds();
-  std::unordered_set<std::string> sent(delivered.begin(), delivered.end());
-  auto result = backtest(*store, calendar, rules, from, to, sent);
+  auto result = backtestStore(*store, calendar, rules, from, to);
   std::optional<BacktestResult> compared;
-  if (other) compared = backtest(*store, calendar, *other, from, to, sent);
+  if (other) compared = backtestStore(*store, calendar, *other, from, to);
 
   std::ofstream file;
   if (!args.out.empty()) {

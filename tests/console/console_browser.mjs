@@ -123,10 +123,13 @@ async function main() {
     name: 'test calendar',
     terms: [{ name: 'This term', start: day(-30), end: day(60) }],
   }));
+  fs.copyFileSync(path.join(source, 'docs/policies/otw-attendance-bands.json'), path.join(dir, 'otw.json'));
   fs.writeFileSync(path.join(dir, 'markbridge.json'), JSON.stringify({
     school: { urn: '140000', la: '801', estab: '4000', name: 'Test School' },
     store: { sqlite: 'register.db' },
     calendar: 'calendar.json',
+    // The school's rules: the statutory policy and a school's own (the Backtest page compares them).
+    rules: { policies: ['statutory', 'otw.json'] },
     sources: [{ name: 'sims', type: 'sims_csv', files: ['register.csv'] }],
     sinks: [{ name: 'la', type: 'la_portal', base_url: `https://127.0.0.1:${sandboxPort}`, ca_file: path.join(certs, 'ca.pem'),
       auth: { type: 'bearer', token_env: 'MB_LA_TOKEN' } }],
@@ -269,6 +272,15 @@ async function main() {
   const weekly = await check('report');
   if (!weekly.includes('Whole school') || !weekly.includes('/console/report.csv')) fail('the weekly report has no whole-school row or CSV link');
   for (const p of pupils) if (weekly.includes(p.surname)) fail(`the weekly report names ${p.surname}`);
+  // The backtest: the school's rules against the statutory policy alone, from the form (no script).
+  await Promise.all([page.waitForNavigation(), page.click('nav a[href="/console/backtest"]')]);
+  await page.select('#bt-policy', 'configured');
+  await page.select('#bt-compare', 'statutory');
+  await Promise.all([page.waitForNavigation(), page.click('form.filters-form button[type=submit]')]);
+  const backtest = await check('backtest');
+  if (!backtest.includes('Events by rule') || !backtest.includes('id="load-b"') || !backtest.includes('<svg role="img"'))
+    fail(`the backtest did not show two policies side by side: ${page.url()}`);
+  for (const p of pupils) if (backtest.includes(p.surname)) fail(`the backtest names ${p.surname}`);
   await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
 
   for (const line of report) console.log(`axe (not serious): ${line}`);

@@ -60,6 +60,38 @@ struct BacktestSchool : ::testing::Test {
   }
 };
 
+// Two policies of one rule set may each have a rule of the same local id (each a first-day
+// call): the reports keep them apart by their whole ids, and line up the rest by local id.
+TEST(BacktestReportRows, RulesOfTheSameLocalIdInTwoPoliciesKeepTheirOwnRows) {
+  auto rule = [](const std::string& id, int events) {
+    BacktestRule r;
+    r.id = id;
+    r.action = "task";
+    r.total.events = events;
+    return r;
+  };
+  BacktestResult both, one;
+  both.policies = "statutory + otw";
+  both.rules = {rule("statutory.first_day_call", 3), rule("otw.first_day_call", 5),
+                rule("statutory.n_unresolved", 7)};
+  one.policies = "statutory";
+  one.rules = {rule("statutory.first_day_call", 3), rule("statutory.n_unresolved", 6)};
+  EXPECT_EQ(
+      backtestRuleRows(both, &one),
+      (std::vector<std::string>{"statutory.first_day_call", "otw.first_day_call", "n_unresolved"}));
+  EXPECT_EQ(findBacktestRule(one, "statutory.first_day_call")->total.events, 3)
+      << "the other result's same rule lines up on its row";
+  EXPECT_EQ(findBacktestRule(one, "otw.first_day_call"), nullptr);
+  EXPECT_EQ(findBacktestRule(both, "otw.first_day_call")->total.events, 5);
+  EXPECT_EQ(findBacktestRule(both, "n_unresolved")->total.events, 7);
+  EXPECT_EQ(findBacktestRule(one, "n_unresolved")->total.events, 6);
+  EXPECT_EQ(findBacktestRule(both, "first_day_call"), nullptr);
+  std::ostringstream text;
+  printBacktestText(text, both, &one);
+  EXPECT_NE(text.str().find("otw.first_day_call (task)"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("statutory.first_day_call (task)"), std::string::npos);
+}
+
 }  // namespace
 
 TEST_F(BacktestSchool, CountsEventsPupilsAndFalseAlarmsByTheirWeek) {
@@ -116,6 +148,18 @@ TEST_F(BacktestSchool, ABandRuleIsNoFalseAlarmForAPupilWhoWentAboveIt) {
   // By April A is back under 5% (a false alarm); B at 7% is still in the band.
   auto april = run(rules);
   EXPECT_EQ(rule(april, "band.at_risk").total.false_alarms, 1);
+}
+
+// The console's background backtest gives up when the service stops, at the next pupil.
+TEST_F(BacktestSchool, ACancelledBacktestStopsAndSaysSo) {
+  auto rules = test::shippedPolicies({"statutory"});
+  std::atomic<bool> cancel{true};
+  EXPECT_THROW(backtestStore(*store, cal, rules, d("2024-09-02"), d("2025-04-04"), &cancel),
+               BacktestCancelled);
+  cancel = false;
+  EXPECT_EQ(
+      backtestStore(*store, cal, rules, d("2024-09-02"), d("2025-04-04"), &cancel).pupils_evaluated,
+      3);
 }
 
 TEST_F(BacktestSchool, ThePeriodLimitsWhichEventsCount) {

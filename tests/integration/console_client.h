@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -72,38 +73,40 @@ struct ConsoleClient {
   // Starts the real `markbridge run` in `dir` (register.csv and calendar.json written by the
   // test) over HTTPS with the console on, its one sink `sink`, and these users, each
   // {name, role, password}: the service's pid; `port` is then its admin port. The log is
-  // dir/service.out.
+  // dir/service.out. `more` is merged into the configuration (a JSON merge patch) and `env`
+  // into the service's environment.
   struct User {
     std::string name;
     ConsoleRole role;
     std::string password;
   };
-  pid_t startService(const TempDir& dir, const nlohmann::json& sink,
-                     const std::vector<User>& users) {
+  pid_t startService(const TempDir& dir, const nlohmann::json& sink, const std::vector<User>& users,
+                     const nlohmann::json& more = nlohmann::json::object(),
+                     const std::map<std::string, std::string>& env = {}) {
     auto certs = certsDir();
-    dir.write(
-        "markbridge.json",
-        schoolConfig(
-            {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
-             {"sinks", nlohmann::json::array({sink})},
-             {"service",
-              {{"admin_port", 0},
-               {"port_file", "admin.port"},
-               {"admin_token_env", "MB_ADMIN_TOKEN"},
-               {"admin_cert", certs + "/server.pem"},
-               {"admin_key", certs + "/server.key"},
-               {"console_users_file", "users"},
-               {"log_file", "markbridge.jsonl"}}}})
-            .dump(2));
+    auto config = schoolConfig(
+        {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
+         {"sinks", nlohmann::json::array({sink})},
+         {"service",
+          {{"admin_port", 0},
+           {"port_file", "admin.port"},
+           {"admin_token_env", "MB_ADMIN_TOKEN"},
+           {"admin_cert", certs + "/server.pem"},
+           {"admin_key", certs + "/server.key"},
+           {"console_users_file", "users"},
+           {"log_file", "markbridge.jsonl"}}}});
+    config.merge_patch(more);
+    dir.write("markbridge.json", config.dump(2));
     // A cheap cost keeps the test quick; the service reads each hash's cost from the hash.
     ScryptCost cheap{1024, 8, 1};
     std::vector<ConsoleUser> hashed;
     for (const auto& u : users) hashed.push_back({u.name, u.role, hashPassword(u.password, cheap)});
     writeConsoleUsers(dir / "users", hashed);
-    pid_t pid =
-        spawnMarkbridge({"run", "--config", "markbridge.json"},
-                        {{"MB_LA_TOKEN", "la-sandbox-token"}, {"MB_ADMIN_TOKEN", "admin-secret"}},
-                        dir.path(), dir / "service.out", dir / "service.out");
+    std::map<std::string, std::string> environment = env;
+    environment["MB_LA_TOKEN"] = "la-sandbox-token";
+    environment["MB_ADMIN_TOKEN"] = "admin-secret";
+    pid_t pid = spawnMarkbridge({"run", "--config", "markbridge.json"}, environment, dir.path(),
+                                dir / "service.out", dir / "service.out");
     EXPECT_TRUE(waitUntil([&] { return std::filesystem::exists(dir / "admin.port"); }))
         << "the service did not start; see " << (dir / "service.out").string();
     std::ifstream(dir / "admin.port") >> port;

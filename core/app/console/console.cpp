@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cstdlib>
 #include <istream>
 #include <map>
 #include <mutex>
@@ -18,8 +19,10 @@
 #include <thread>
 
 #include "core/app/admin_api.h"
+#include "core/app/backtest.h"
 #include "core/app/command_support.h"
 #include "core/app/console/console_audit.h"
+#include "core/app/console/console_backtest.h"
 #include "core/app/console/console_html.h"
 #include "core/app/console/console_pages.h"
 #include "core/app/console/console_pupils.h"
@@ -121,6 +124,27 @@ struct Console::Impl {
   std::thread worker;
   std::atomic<int64_t> changes{0};  // retries and discards made here
 
+  // The Backtest page's results (console_backtest.h): one per form combination, kept until the
+  // next sync or reload of the configuration, at most kBacktestCache of them (the oldest
+  // dropped). A register of more than `backtest_inline_pupils` pupils is replayed on a worker
+  // thread, one backtest at a time (given up when the service stops), while the page says it is
+  // running; a smaller one in the request (1,500 pupils take well under a second).
+  struct BacktestRun {
+    std::string version;
+    std::shared_ptr<const BacktestResult> result, other;
+    int64_t finished_at = 0;
+  };
+  static constexpr std::size_t kBacktestCache = 8;
+  int backtest_inline_pupils = 5000;
+  std::mutex backtest_mutex;  // the members below
+  std::map<std::string, BacktestRun> backtests;
+  std::string backtest_running;  // the key of the run under way, empty when none
+  int64_t backtest_started = 0;
+  std::thread backtest_worker;
+  std::atomic<bool> backtest_cancel{false};  // the service is stopping: the worker gives up
+  std::shared_ptr<const GatewayConfig> choices_config;
+  std::shared_ptr<const std::vector<BacktestChoice>> choices;
+
   Impl(Service& s, const ServiceConfig& c, const std::filesystem::path& baseDir)
       : service(s),
         users_file(c.console_users_file),
@@ -128,7 +152,11 @@ struct Console::Impl {
         servable(tls || isLoopbackAddress(c.admin_bind)),
         audit(c.console_audit_log.is_relative() ? baseDir / c.console_audit_log
                                                 : c.console_audit_log),
-        dummy_hash(hashPassword(randomToken())) {}
+        dummy_hash(hashPassword(randomToken())) {
+    // Only for tests and tuning: the register size above which a backtest runs in the background.
+    if (const char* limit = std::getenv("MARKBRIDGE_CONSOLE_BACKTEST_INLINE_PUPILS"))
+      backtest_inline_pupils = std::atoi(limit);
+  }
 
   int64_t now() { return service.clock().nowMs(); }
   std::string school() { return service.config()->school.name; }
@@ -198,12 +226,28 @@ struct Console::Impl {
   }
 
   ~Impl() {
-    std::thread finishing;
+    std::thread finishing, backtesting;
     {
       std::lock_guard lock(figures_mutex);
       finishing = std::move(worker);
     }
+    backtest_cancel = true;
+    {
+      std::lock_guard lock(backtest_mutex);
+      backtesting = std::move(backtest_worker);
+    }
     if (finishing.joinable()) finishing.join();
+    if (backtesting.joinable()) backtesting.join();
+  }
+
+  // The configuration's calendar, read once per configuration (shared with the pupil figures).
+  std::shared_ptr<const SchoolCalendar> calendarFor(
+      const std::shared_ptr<const GatewayConfig>& config) {
+    {
+      std::lock_guard lock(figures_mutex);
+      if (figures.config == config && figures.calendar) return figures.calendar;
+    }
+    return std::make_shared<SchoolCalendar>(SchoolCalendar::load(config->calendar_path));
   }
 
   // What the figures depend on, as far as the service can say without asking the store.
@@ -290,6 +334,11 @@ struct Console::Impl {
   }
   void pupils(HTTPServerRequest& request, HTTPServerResponse& response, const ConsoleViewer& viewer,
               const std::string& path, const Poco::URI& uri);
+
+  void backtest(HTTPServerRequest& request, HTTPServerResponse& response,
+                const ConsoleViewer& viewer, const Poco::URI& uri);
+  std::string backtestVersion(const std::shared_ptr<const GatewayConfig>& config);
+  void keepBacktest(const std::string& key, BacktestRun run);
 
   void login(HTTPServerRequest& request, HTTPServerResponse& response);
   void serve(HTTPServerRequest& request, HTTPServerResponse& response, const std::string& id);
@@ -496,6 +545,7 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
       return send(response, HTTPResponse::HTTP_OK,
                   outboxPage(service, *store, viewer, filter, notice, now()));
     }
+    if (path == "/console/backtest") return backtest(request, response, viewer, uri);
     if (path == "/console/pupils" || path.rfind("/console/pupils/", 0) == 0 ||
         path == "/console/report" || path == "/console/report.csv")
       return pupils(request, response, viewer, path, uri);
@@ -585,13 +635,7 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
     if (!record(request, viewer.user, role, "open", "pupil " + pupil->upn, "ok"))
       return unaudited();
     auto config = service.config();
-    std::shared_ptr<const SchoolCalendar> calendar;
-    {
-      std::lock_guard lock(figures_mutex);
-      if (figures.config == config) calendar = figures.calendar;
-    }
-    if (!calendar)
-      calendar = std::make_shared<SchoolCalendar>(SchoolCalendar::load(config->calendar_path));
+    auto calendar = calendarFor(config);
     if (day && !calendar->covers(*day)) day.reset();
     return send(
         response, HTTPResponse::HTTP_OK,
@@ -603,6 +647,168 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
                 messagePage(school(), "Not available",
                             "The pupils' figures cannot be read just now (the service log says "
                             "why): try again in a minute.",
+                            &viewer));
+  }
+}
+
+// A result is good until the next sync (which may change the register and what was sent) or a
+// reload (which may change the policies).
+std::string Console::Impl::backtestVersion(const std::shared_ptr<const GatewayConfig>& config) {
+  auto f = service.figures();
+  return std::to_string(reinterpret_cast<uintptr_t>(config.get())) + "/" +
+         std::to_string(f.syncs_ok + f.syncs_failed) + "/" + std::to_string(f.last_sync_at);
+}
+
+void Console::Impl::keepBacktest(const std::string& key, BacktestRun run) {
+  std::lock_guard lock(backtest_mutex);
+  backtests.erase(key);
+  // Results of an older version first, then the oldest.
+  while (backtests.size() >= kBacktestCache) {
+    auto drop = backtests.begin();
+    for (auto at = backtests.begin(); at != backtests.end(); ++at) {
+      bool stale = at->second.version != run.version,
+           dropStale = drop->second.version != run.version;
+      if (stale != dropStale ? stale : at->second.finished_at < drop->second.finished_at) drop = at;
+    }
+    backtests.erase(drop);
+  }
+  backtests[key] = std::move(run);
+}
+
+void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& response,
+                             const ConsoleViewer& viewer, const Poco::URI& uri) {
+  std::string role(toString(viewer.role));
+  if (!maySeePupils(viewer.role)) {
+    record(request, viewer.user, role, "refused", "/console/backtest",
+           "the role may not see pupils' figures");
+    return send(response, HTTPResponse::HTTP_FORBIDDEN,
+                messagePage(school(), "Not allowed",
+                            "Your role (" + role +
+                                ") does not see pupils' figures: a backtest counts pupils by "
+                                "rule and week, so it is for the attendance officer, the DSL and "
+                                "read-only users. Ask one of them if you need it.",
+                            &viewer));
+  }
+  try {
+    auto config = service.config();
+    auto calendar = calendarFor(config);
+    std::shared_ptr<const std::vector<BacktestChoice>> offered;
+    {
+      std::lock_guard lock(backtest_mutex);
+      if (choices_config == config) offered = choices;
+    }
+    if (!offered) {
+      offered = std::make_shared<const std::vector<BacktestChoice>>(
+          backtestChoices(*config, service.configFile()));
+      std::lock_guard lock(backtest_mutex);
+      choices_config = config;
+      choices = offered;
+    }
+    auto query = uri.getQueryParameters();
+    std::string problem;
+    Date today = london::localDate(now() / 1000);
+    auto asked = backtestRequestFrom(query, *offered, *calendar, today, problem);
+    auto frame = frameFor(viewer, "Backtest", "backtest");
+    if (!problem.empty()) {
+      record(request, viewer.user, role, "backtest", "/console/backtest", "refused: " + problem);
+      return send(
+          response, HTTPResponse::HTTP_BAD_REQUEST,
+          backtestPage(*offered, asked, BacktestView{nullptr, nullptr, problem, "", ""}, frame));
+    }
+    // Opening the page shows the form; the form's button runs the backtest.
+    bool run = false;
+    for (const auto& [key, value] : query) run = run || key == "policy";
+    if (!run) {
+      record(request, viewer.user, role, "open", "/console/backtest", "ok");
+      return send(response, HTTPResponse::HTTP_OK, backtestPage(*offered, asked, {}, frame));
+    }
+    // Who ran which policies over which dates (the audit log's line for every run).
+    std::string target = "backtest " + asked.policy +
+                         (asked.compare.empty() ? "" : " against " + asked.compare) + ", " +
+                         asked.from.iso() + " to " + asked.to.iso();
+    auto key = backtestKey(asked);
+    auto version = backtestVersion(config);
+    auto ruleSet = [&](const std::string& name) -> const RuleSet& {
+      for (const auto& c : *offered)
+        if (c.key == name) return c.rules;
+      throw std::logic_error("a policy the form checked is not offered");
+    };
+    auto show = [&](const BacktestRun& done, const std::string& outcome) {
+      record(request, viewer.user, role, "backtest", target, outcome);
+      BacktestView view{done.result.get(), done.other.get(), "", "",
+                        "Worked out at " + londonTime(done.finished_at / 1000) +
+                            " (London); kept until the next sync."};
+      return send(response, HTTPResponse::HTTP_OK, backtestPage(*offered, asked, view, frame));
+    };
+    {
+      std::lock_guard lock(backtest_mutex);
+      if (auto kept = backtests.find(key);
+          kept != backtests.end() && kept->second.version == version)
+        return show(kept->second,
+                    "ok (kept from " + londonTime(kept->second.finished_at / 1000) + ")");
+    }
+    // The work: both policies over the store, as `markbridge backtest` replays them.
+    auto work = [this, config, calendar, offered, asked, version, key,
+                 rules = &ruleSet(asked.policy),
+                 other = asked.compare.empty() ? nullptr : &ruleSet(asked.compare)] {
+      auto store = service.openStore();
+      BacktestRun done;
+      done.version = version;
+      done.result = std::make_shared<BacktestResult>(
+          backtestStore(*store, *calendar, *rules, asked.from, asked.to, &backtest_cancel));
+      if (other)
+        done.other = std::make_shared<BacktestResult>(
+            backtestStore(*store, *calendar, *other, asked.from, asked.to, &backtest_cancel));
+      done.finished_at = now();
+      keepBacktest(key, done);
+      return done;
+    };
+    int pupils = -1;
+    {
+      std::lock_guard lock(figures_mutex);
+      if (figures.snapshot && figures.config == config)
+        pupils = static_cast<int>(figures.snapshot->rows.size());
+    }
+    if (pupils < 0) pupils = service.openStore()->status().pupils;
+    if (pupils <= backtest_inline_pupils) return show(work(), "ok");
+
+    std::string running;
+    {
+      std::lock_guard lock(backtest_mutex);
+      if (backtest_running.empty()) {
+        if (backtest_worker.joinable()) backtest_worker.join();  // finished: it cleared the key
+        backtest_running = key;
+        backtest_started = now();
+        backtest_worker = std::thread([this, work] {
+          try {
+            work();
+          } catch (const BacktestCancelled&) {
+          } catch (const std::exception& error) {
+            namedLogger("console")->warn("a backtest for the console failed: {}", error.what());
+          }
+          std::lock_guard lock(backtest_mutex);
+          backtest_running.clear();
+        });
+        record(request, viewer.user, role, "backtest", target, "started in the background");
+        running = "running, started at " + londonTime(backtest_started / 1000) + " (London)";
+      } else if (backtest_running == key) {
+        record(request, viewer.user, role, "backtest", target, "still running");
+        running = "running, started at " + londonTime(backtest_started / 1000) + " (London)";
+      } else {
+        record(request, viewer.user, role, "backtest", target, "waiting for another backtest");
+        running = "waiting: another backtest, started at " + londonTime(backtest_started / 1000) +
+                  " (London), is running and only one runs at a time";
+      }
+    }
+    return send(
+        response, HTTPResponse::HTTP_OK,
+        backtestPage(*offered, asked, BacktestView{nullptr, nullptr, "", running, ""}, frame));
+  } catch (const std::exception& error) {
+    namedLogger("console")->error("the console's backtest failed: {}", error.what());
+    return send(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                messagePage(school(), "Not available",
+                            "The backtest cannot be run just now (the service log says why): try "
+                            "again in a minute.",
                             &viewer));
   }
 }

@@ -10,6 +10,8 @@
 //                                  Pupils at risk (console_pupils.h), pupil roles only
 //   GET  /console/pupils/{UPN}[?day=YYYY-MM-DD]  One pupil's year, a day explained
 //   GET  /console/report, /console/report.csv    The weekly report (console_report.h)
+//   GET  /console/backtest[?policy=&compare=&from=&to=]  A policy replayed over the register,
+//                                  two side by side (console_backtest.h), pupil roles only
 //   GET  /console/style.css
 // It serves nothing without TLS unless the admin API is bound to a loopback address (the rule
 // `markbridge check` holds the admin API to). Sessions, CSRF and throttling: console_sessions.h;

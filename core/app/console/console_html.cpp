@@ -102,6 +102,10 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .filters-form{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:flex-end;margin:1rem 0}
 .filters-form label{margin:0 0 .25rem}
+input[type=date]{font:inherit;padding:.3rem;border:2px solid #0b0c0c;background:#fff;color:#0b0c0c}
+.side{display:flex;flex-wrap:wrap;gap:1rem 2.5rem;align-items:flex-start}
+.key{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+figure{margin:1rem 0}
 select{font:inherit;padding:.3rem;border:2px solid #0b0c0c;background:#fff;color:#0b0c0c}
 fieldset{border:0;padding:0;margin:0}
 legend{font-weight:700;margin-bottom:.25rem}
@@ -141,7 +145,8 @@ std::string consolePage(const PageFrame& f, const std::string& mainHtml) {
     html += "<nav aria-label=\"Console pages\"><ul>" + entry("overview", "/console/", "Overview") +
             entry("outbox", "/console/outbox", "Outbox") +
             (f.pupils ? entry("pupils", "/console/pupils", "Pupils at risk") +
-                            entry("report", "/console/report", "Weekly report")
+                            entry("report", "/console/report", "Weekly report") +
+                            entry("backtest", "/console/backtest", "Backtest")
                       : "") +
             "</ul></nav>\n";
     html += "<form class=\"who\" method=\"post\" action=\"/console/logout\"><span>" +
