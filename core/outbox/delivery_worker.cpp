@@ -160,8 +160,7 @@ DeliveryReport DeliveryWorker::run() {
     int attempts = item.attempts + (result.sink_unavailable ? 0 : 1);
     int64_t now = clock_.nowMs();
     if (result.outcome == DeliveryResult::Outcome::Retry && !result.sink_unavailable &&
-        options_.max_attempts > 0 && attempts >= options_.max_attempts)
-    {
+        options_.max_attempts > 0 && attempts >= options_.max_attempts) {
       auto last = std::move(result);
       result = DeliveryResult::reject("gave up after " + std::to_string(attempts) +
                                       " attempts; last: " + last.reason);

@@ -241,10 +241,10 @@ TEST_F(GraphMailSink, GraphsAnswersAreClassifiedAsEverySinksAre) {
   // 400 with Graph's error object: the content is refused, dead-lettered with Graph's words.
   auto refused = failWith(400);
   EXPECT_EQ(refused.outcome, DeliveryResult::Outcome::Reject);
-  EXPECT_EQ(refused.described().rfind(
-                "sink mail: HTTP 400: ErrorInvalidRecipients: At least one recipient is not valid.",
-                0),
-            0u)
+  EXPECT_EQ(
+      refused.described().rfind(
+          "sink mail: HTTP 400: ErrorInvalidRecipients: At least one recipient is not valid.", 0),
+      0u)
       << refused.described();
   EXPECT_EQ(refused.reason, "sink mail: HTTP 400");  // what a log line says
   EXPECT_NE(refused.response_body.find("\"innerError\""), std::string::npos);

@@ -130,9 +130,10 @@ DeliveryResult deliveryResult(const std::string& sink, const HttpResponse& respo
   // the technician reading the log needs it.
   std::string excerpt = answerExcerpt(response.body);
   bool aboutTheRecord = answer.kind == AnswerKind::Refused;
-  std::string said = response.status == 0 ? response.transport_error
-                     : "HTTP " + std::to_string(response.status) +
-                           (excerpt.empty() || aboutTheRecord ? "" : ": " + excerpt);
+  std::string said = response.status == 0
+                         ? response.transport_error
+                         : "HTTP " + std::to_string(response.status) +
+                               (excerpt.empty() || aboutTheRecord ? "" : ": " + excerpt);
   DeliveryResult result;
   switch (answer.kind) {
     case AnswerKind::Ok:
