@@ -453,8 +453,10 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
   // Reads use their own connection to the store: they never wait for a sync.
   if (path == "/metrics" && method == "GET") {
     std::vector<ServiceFigures> figures;
+    figures.reserve(schools.size());
     for (const auto& school : schools) figures.push_back(service.figures(school));
     std::vector<SchoolMetrics> metrics;
+    metrics.reserve(schools.size());
     for (std::size_t i = 0; i < schools.size(); ++i)
       metrics.push_back(SchoolMetrics{many ? schools[i] : "", figures[i],
                                       service.openStore(schools[i])->outboxBySink()});
