@@ -26,6 +26,13 @@ class OnRollCursor {
                                " FROM on_roll ORDER BY upn, admitted") {
     more_ = rows_.step();
   }
+  // Only the pupils after `after`, up to and including `last`.
+  OnRollCursor(SqliteDb& db, const std::string& after, const std::string& last)
+      : rows_(db.handle(), std::string("SELECT upn, ") + kOnRollColumns +
+                               " FROM on_roll WHERE upn>?1 AND upn<=?2 ORDER BY upn, admitted") {
+    rows_.bind(1, after).bind(2, last);
+    more_ = rows_.step();
+  }
   void fill(Pupil& pupil) {
     while (more_ && rows_.textView(0) < pupil.upn) more_ = rows_.step();  // periods of no pupil
     for (; more_ && rows_.textView(0) == pupil.upn; more_ = rows_.step())
@@ -185,31 +192,46 @@ class SqliteStore final : public Store {
   void forEachPupilRegister(
       const SchoolCalendar& calendar,
       const std::function<void(const Pupil&, const PupilRegister&)>& visit) override {
-    // One pass over each table in UPN order (the week table's key), merged: no lookup per pupil.
-    SqliteStatement pupils(db_.handle(),
-                           std::string("SELECT ") + kPupilColumns + " FROM pupils ORDER BY upn");
-    SqliteStatement weeks(db_.handle(),
-                          "SELECT upn, week, codes FROM register_weeks WHERE week>=?1 AND "
-                          "week<=?2 ORDER BY upn, week");
-    weeks.bind(1, int64_t{calendar.first().monday().days()});
-    weeks.bind(2, int64_t{calendar.last().days()});
-    bool more = weeks.step();
-    PupilRegister reg(calendar);
-    OnRollCursor roll(db_);
-    while (pupils.step()) {
-      Pupil p = readPupil(pupils);
-      roll.fill(p);
-      reg.clear();
-      while (more && weeks.textView(0) < p.upn) more = weeks.step();  // weeks of no pupil
-      for (; more && weeks.textView(0) == p.upn; more = weeks.step()) {
-        Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(1)));
-        auto codes = weeks.blob(2);
-        for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
-          if (codes[i])
-            reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
-                    codeOfSlot(static_cast<uint8_t>(codes[i])));
+    // A chunk of pupils at a time, each read whole in one pass over each table in UPN order
+    // (merged: no lookup per pupil), its statements finished before its pupils are visited. A
+    // visitor that writes (the evaluation commits a batch every 500 pupils) then leaves no read
+    // snapshot open behind it, so the write-ahead log is checkpointed as it goes instead of
+    // growing through a whole authority's evaluation and slowing every read.
+    constexpr int64_t kChunk = 512;
+    std::string after;  // the last UPN read ("" before the first)
+    std::vector<std::pair<Pupil, PupilRegister>> chunk;
+    while (true) {
+      chunk.clear();
+      {
+        SqliteStatement pupils(db_.handle(), std::string("SELECT ") + kPupilColumns +
+                                                 " FROM pupils WHERE upn>?1 ORDER BY upn LIMIT ?2");
+        pupils.bind(1, after).bind(2, kChunk);
+        while (pupils.step()) chunk.emplace_back(readPupil(pupils), PupilRegister(calendar));
+        if (chunk.empty()) return;
+        const std::string& last = chunk.back().first.upn;
+        SqliteStatement weeks(db_.handle(),
+                              "SELECT upn, week, codes FROM register_weeks WHERE upn>?1 AND "
+                              "upn<=?2 AND week>=?3 AND week<=?4 ORDER BY upn, week");
+        weeks.bind(1, after).bind(2, last);
+        weeks.bind(3, int64_t{calendar.first().monday().days()});
+        weeks.bind(4, int64_t{calendar.last().days()});
+        bool more = weeks.step();
+        OnRollCursor roll(db_, after, last);
+        for (auto& [p, reg] : chunk) {
+          roll.fill(p);
+          while (more && weeks.textView(0) < p.upn) more = weeks.step();  // weeks of no pupil
+          for (; more && weeks.textView(0) == p.upn; more = weeks.step()) {
+            Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(1)));
+            auto codes = weeks.blob(2);
+            for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
+              if (codes[i])
+                reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
+                        codeOfSlot(static_cast<uint8_t>(codes[i])));
+          }
+        }
       }
-      visit(p, reg);
+      after = chunk.back().first.upn;
+      for (const auto& [p, reg] : chunk) visit(p, reg);
     }
   }
 
@@ -280,10 +302,18 @@ class SqliteStore final : public Store {
       byId.emplace(h.event.id, list.size());
       list.push_back(std::move(h));
     }
-    // The pupil's items through the (sink, upn, ...) index, one sink at a time.
-    SqliteStatement items(db_.handle(), std::string("SELECT ") + kOutboxColumns +
-                                            " FROM outbox WHERE sink IN (SELECT DISTINCT sink "
-                                            "FROM outbox) AND upn=?1 ORDER BY seq");
+    // The pupil's items through the (sink, upn, ...) index, one sink at a time. The sinks are
+    // found by seeking from one to the next in that index (a few seeks), never by reading the
+    // whole outbox: this runs for each pupil with an LA notification in every evaluation, and
+    // a scan per pupil made a large authority's evaluation grow with the square of its size.
+    SqliteStatement items(db_.handle(),
+                          std::string("WITH RECURSIVE sinks(sink) AS (SELECT MIN(sink) FROM outbox "
+                                      "UNION ALL SELECT (SELECT MIN(sink) FROM outbox WHERE "
+                                      "sink>sinks.sink) FROM sinks WHERE sinks.sink IS NOT NULL) "
+                                      "SELECT ") +
+                              kOutboxColumns +
+                              " FROM outbox WHERE sink IN (SELECT sink FROM sinks WHERE sink IS "
+                              "NOT NULL) AND upn=?1 ORDER BY seq");
     items.bind(1, upn);
     while (items.step()) {
       auto item = readOutbox(items);
