@@ -11,6 +11,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "core/domain/utc_time.h"
+
 namespace markbridge {
 
 std::string escapeLogText(std::string_view text) {
@@ -101,15 +103,8 @@ class JsonFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
-    std::time_t seconds = ms / 1000;
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char stamp[96];
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms % 1000));
     auto level = spdlog::level::to_string_view(msg.level);
-    nlohmann::json line = {{"time", stamp},
+    nlohmann::json line = {{"time", utcIsoMs(ms)},
                            {"level", std::string(level.data(), level.size())},
                            {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
                            {"message", std::string(msg.payload.data(), msg.payload.size())}};
