@@ -269,34 +269,16 @@ class PostgresStore final : public Store {
 
   std::vector<EventHistory> eventHistory(const std::string& upn) override {
     PgStatement events(db_,
-                       "SELECT id, state, rule, type, period_from, period_to, record_of, revision, "
-                       "occurred_on, payload, created_at, updated_at FROM events WHERE school=$1 "
-                       "AND upn=$2 ORDER BY occurred_on, created_at, id",
+                       std::string("SELECT ") + kHistoryColumns +
+                           " FROM events WHERE school=$1 AND upn=$2 ORDER BY occurred_on, "
+                           "created_at, id",
                        "read a pupil's events");
     events.bind(1, school_).bind(2, upn);
     std::vector<EventHistory> list;
     std::unordered_map<std::string, std::size_t> byId;
-    auto date = [](std::string_view text) { return Date::parseIso(text).value_or(Date()); };
     while (events.step()) {
-      EventHistory h;
-      auto& e = h.event;
-      e.id = events.text(0);
-      e.state = storedEventState(e.id, events.textView(1));
-      e.rule = events.text(2);
-      e.type = events.text(3);
-      e.upn = upn;
-      e.from = date(events.textView(4));
-      e.to = date(events.textView(5));
-      e.record_of = events.text(6);
-      e.revision = events.integer(7);
-      e.occurred_on = date(events.textView(8));
-      auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
-      if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
-        h.summary = payload["summary"].get<std::string>();
-      h.payload = events.text(9);
-      h.created_at = events.integer(10);
-      h.updated_at = events.integer(11);
-      byId.emplace(e.id, list.size());
+      auto h = readEventHistory(events, upn);
+      byId.emplace(h.event.id, list.size());
       list.push_back(std::move(h));
     }
     // Through the pupil's events and the outbox's (school, event_id) index: no index leads with

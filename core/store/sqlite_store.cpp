@@ -261,35 +261,6 @@ class SqliteStore final : public Store {
     return makeSqliteEvaluationWriter(db_);
   }
 
-  // The events' columns both history reads select, in this order (then, for every pupil's, upn).
-  static constexpr const char* kHistoryColumns =
-      "id, state, rule, type, period_from, period_to, record_of, revision, occurred_on, payload, "
-      "created_at, updated_at";
-
-  // One row of kHistoryColumns as the pupil's history holds it.
-  static EventHistory readEventHistory(SqliteStatement& events, std::string upn) {
-    auto date = [](const std::string& text) { return Date::parseIso(text).value_or(Date()); };
-    EventHistory h;
-    auto& e = h.event;
-    e.id = events.text(0);
-    e.state = storedEventState(e.id, events.textView(1));
-    e.rule = events.text(2);
-    e.type = events.text(3);
-    e.upn = std::move(upn);
-    e.from = date(events.text(4));
-    e.to = date(events.text(5));
-    e.record_of = events.text(6);
-    e.revision = events.integer(7);
-    e.occurred_on = date(events.text(8));
-    auto payload = nlohmann::json::parse(events.textView(9), nullptr, false);
-    if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
-      h.summary = payload["summary"].get<std::string>();
-    h.payload = events.text(9);
-    h.created_at = events.integer(10);
-    h.updated_at = events.integer(11);
-    return h;
-  }
-
   std::vector<EventHistory> eventHistory(const std::string& upn) override {
     SqliteStatement events(db_.handle(), std::string("SELECT ") + kHistoryColumns +
                                              " FROM events WHERE upn=?1 ORDER BY occurred_on, "

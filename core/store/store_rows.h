@@ -16,6 +16,7 @@
 #include "core/domain/utf8.h"
 #include "core/outbox/outbox_item.h"
 #include "core/rules/event_lifecycle.h"
+#include "core/store/event_store.h"
 #include "core/store/store_error.h"
 
 namespace markbridge {
@@ -194,6 +195,37 @@ AttendanceTotals readAttendanceTotals(const Row& s) {
   if (reasons.is_object())
     for (const auto& [code, n] : reasons.items()) t.by_reason[code] = n.template get<int>();
   return t;
+}
+
+// The columns a pupil's history is read with, in this order: "id, state, rule, type,
+// period_from, period_to, record_of, revision, occurred_on, payload, created_at, updated_at".
+constexpr const char* kHistoryColumns =
+    "id, state, rule, type, period_from, period_to, record_of, revision, occurred_on, payload, "
+    "created_at, updated_at";
+
+// One row of kHistoryColumns as the pupil's history holds it.
+template <typename Row>
+EventHistory readEventHistory(const Row& events, std::string upn) {
+  auto date = [](std::string_view text) { return Date::parseIso(text).value_or(Date()); };
+  EventHistory h;
+  auto& e = h.event;
+  e.id = events.text(0);
+  e.state = storedEventState(e.id, events.textView(1));
+  e.rule = events.text(2);
+  e.type = events.text(3);
+  e.upn = std::move(upn);
+  e.from = date(events.textView(4));
+  e.to = date(events.textView(5));
+  e.record_of = events.text(6);
+  e.revision = events.integer(7);
+  e.occurred_on = date(events.textView(8));
+  h.payload = events.text(9);
+  nlohmann::json payload = nlohmann::json::parse(h.payload, nullptr, false);
+  if (payload.is_object() && payload.contains("summary") && payload["summary"].is_string())
+    h.summary = payload["summary"].get<std::string>();
+  h.created_at = events.integer(10);
+  h.updated_at = events.integer(11);
+  return h;
 }
 
 }  // namespace markbridge
