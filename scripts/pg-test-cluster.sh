@@ -4,6 +4,7 @@
 #   eval "$(scripts/pg-test-cluster.sh start)"   # prints the two export lines below
 #   ... MARKBRIDGE_TEST_POSTGRES=postgresql://markbridge:...@127.0.0.1:PORT/postgres ...
 #   scripts/pg-test-cluster.sh stop "$MARKBRIDGE_TEST_POSTGRES_DIR"
+#   scripts/pg-test-cluster.sh restart DIR       # the same cluster stopped and started again
 #
 # `start` runs initdb in a new temporary directory (a random password, scram-sha-256), starts
 # postgres bound to 127.0.0.1 on a free port with its unix socket in that directory, waits until
@@ -100,11 +101,27 @@ stop() {
   echo "pg-test-cluster: stopped and removed $dir" >&2
 }
 
+# Stops the cluster in DIR and starts it again, on the same port with the same settings (a test
+# that shows what a server restart does to running workers).
+restart() {
+  local dir=${1:-}
+  case "$dir" in
+    "${TMPDIR:-/tmp}"/markbridge-pg.*) ;;
+    *)
+      echo "pg-test-cluster: restart needs the directory start printed" >&2
+      exit 2
+      ;;
+  esac
+  as_owner "$(find_bin pg_ctl)" -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 60 \
+    restart >/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
+  restart) restart "${2:-}" ;;
   *)
-    echo "usage: $0 start | stop DIR" >&2
+    echo "usage: $0 start | stop DIR | restart DIR" >&2
     exit 2
     ;;
 esac

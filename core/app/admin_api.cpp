@@ -40,6 +40,12 @@ using Poco::Net::HTTPServerResponse;
 
 namespace {
 
+// Which worker syncs the school now (several workers on one PostgreSQL store), or null.
+nlohmann::json syncRunning(const std::optional<LeaseHolder>& holder) {
+  if (!holder) return nullptr;
+  return {{"worker", holder->worker}, {"since", holder->since}, {"what", holder->what}};
+}
+
 // How many idle or slow clients the API bears: each client has kHeadDeadline from connecting
 // to send its whole request (TLS handshake included), then its connection is cut; while half the
 // workers or more are waiting for requests (a crowd of idle clients) the limit is
@@ -491,7 +497,8 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
          {{"ok", figures.syncs_ok},
           {"failed", figures.syncs_failed},
           {"skipped", figures.syncs_skipped}}},
-        {"outbox", sinks}};
+        {"outbox", sinks},
+        {"sync_running", syncRunning(service.syncRunning(school))}};
   };
   if (path == "/status" && method == "GET") {
     nlohmann::json body;
@@ -515,6 +522,7 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
       }
     }
     body["config"] = service.configFile().string();
+    body["worker"] = thisWorker();
     return send(response, HTTPResponse::HTTP_OK,
                 body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   }

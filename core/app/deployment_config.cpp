@@ -148,8 +148,9 @@ std::vector<GatewayConfig> schoolsFromJson(const std::filesystem::path& file,
     for (auto& p : found) keepProblem(std::move(p), at, inherited, problems);
     config.sinks_path = inherited.count("sinks") ? "$.sinks" : at + ".sinks";
     config.make_store_folder = defaulted;
-    // PostgreSQL keys the school's rows by URN; its sync lock (a file beside the SQLite store,
-    // sync_lock.h) is the school's own too, so one school's sync never waits for another's.
+    // PostgreSQL keys the school's rows by URN, and its sync lease (core/store/sync_lease.h) is
+    // the school's own, so one school's sync never waits for another's. The path is where the
+    // school's local files go (a `sync --dry-run` copy), not its store.
     if (!config.store_postgresql.empty() && !urn.empty()) {
       config.store_path = baseDir / "stores" / (urn + ".db");
       config.make_store_folder = true;

@@ -10,7 +10,6 @@
 #include "connectors/outbound/outbound_types.h"
 #include "core/app/evaluation.h"
 #include "core/app/store_receiver.h"
-#include "core/app/sync_lock.h"
 #include "core/domain/fault_point.h"
 #include "core/domain/logging.h"
 #include "core/rules/register.h"
@@ -20,19 +19,28 @@
 #include "schedules/london_time.h"
 
 namespace markbridge {
+namespace {
+
+std::string storePassword(const GatewayConfig& config) {
+  if (config.store_password_env.empty() && config.store_password_file.empty()) return "";
+  std::string error;
+  auto secret = readSecret(config.store_password_env, config.store_password_file, error);
+  if (!secret)
+    throw StoreError("cannot connect to " + describePostgresUri(config.store_postgresql) +
+                     ": its password: " + error);
+  return std::move(*secret);
+}
+
+}  // namespace
+
+std::unique_ptr<SyncLeases> syncLeasesFor(const GatewayConfig& config) {
+  if (config.store_postgresql.empty()) return fileSyncLeases(config.store_path);
+  return postgresSyncLeases(config.store_postgresql, config.school.urn, storePassword(config));
+}
 
 std::unique_ptr<Store> openConfiguredStore(const GatewayConfig& config) {
   if (config.store_postgresql.empty()) return openSqliteStore(config.store_path.string());
-  std::string password;
-  if (!config.store_password_env.empty() || !config.store_password_file.empty()) {
-    std::string error;
-    auto secret = readSecret(config.store_password_env, config.store_password_file, error);
-    if (!secret)
-      throw StoreError("cannot connect to " + describePostgresUri(config.store_postgresql) +
-                       ": its password: " + error);
-    password = std::move(*secret);
-  }
-  return openPostgresStore(config.store_postgresql, config.school.urn, password);
+  return openPostgresStore(config.store_postgresql, config.school.urn, storePassword(config));
 }
 
 bool SyncReport::inputRejected() const {
@@ -80,6 +88,7 @@ Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
       if (store == Store::Verify && config_.store_postgresql.empty())
         verifyStoreFile(config_.store_path.string());
       store_ = openConfiguredStore(config_);
+      leases_ = syncLeasesFor(config_);
     } catch (const std::filesystem::filesystem_error& e) {
       // Making the store's file failed (its folder missing or not a folder, no permission):
       // a storage failure like any other, not a configuration problem.
@@ -189,10 +198,14 @@ DeliveryReport Gateway::deliver(
 
 SyncReport Gateway::sync(const SyncObserver& observer, std::optional<Date> reconcileFrom) {
   SyncReport report;
-  auto lock = SyncLock::tryAcquire(config_.store_path);
-  if (!lock) {
+  auto lease = leases_->tryTake(observer.what);
+  if (!lease) {
     report.skipped = true;
-    namedLogger("sync")->warn("another sync of this store is running: this one is skipped");
+    namedLogger("sync")->warn("another sync of this school is running: this one is skipped");
+    return report;
+  }
+  if (observer.still_due && !observer.still_due()) {
+    report.skipped = report.already_done = true;
     return report;
   }
   if (reconcileFrom)
@@ -200,9 +213,13 @@ SyncReport Gateway::sync(const SyncObserver& observer, std::optional<Date> recon
   report.imports = importSources();
   if (observer.imported)
     for (const auto& i : report.imports) observer.imported(i);
+  lease->confirm();
   report.evaluation = evaluate(&report.pupils_evaluated);
   if (observer.evaluated) observer.evaluated(report.evaluation, report.pupils_evaluated);
+  lease->confirm();
   report.delivery = deliver(observer.attempted, observer.should_stop);
+  lease->confirm();
+  if (observer.finished) observer.finished();
   return report;
 }
 
@@ -221,13 +238,17 @@ SyncReport Gateway::preview() {
 
 SyncReport Gateway::deliverWaiting(const SyncObserver& observer) {
   SyncReport report;
-  auto lock = SyncLock::tryAcquire(config_.store_path);
-  if (!lock) {
+  auto lease = leases_->tryTake("deliver waiting items");
+  if (!lease) {
     report.skipped = true;
     return report;
   }
   report.delivery = deliver(observer.attempted, observer.should_stop);
   return report;
+}
+
+std::optional<LeaseHolder> Gateway::leaseHolder() {
+  return leases_ ? leases_->holder() : std::nullopt;
 }
 
 std::optional<int64_t> Gateway::nextDeliveryDue() {

@@ -11,6 +11,7 @@
 #include "core/app/gateway_config.h"
 #include "core/outbox/delivery_worker.h"
 #include "core/store/store.h"
+#include "core/store/sync_lease.h"
 #include "schedules/school_calendar.h"
 
 namespace markbridge {
@@ -35,7 +36,10 @@ struct ImportResult {
 };
 
 struct SyncReport {
-  bool skipped = false;  // another sync held the store's lock: nothing was done
+  bool skipped = false;  // another sync held the school's lease: nothing was done
+  // The lease was free but the sync was no longer due: another worker had done it (see
+  // SyncObserver::still_due); `skipped` is set too.
+  bool already_done = false;
   std::vector<ImportResult> imports;
   EvaluationOutcome evaluation;
   int pupils_evaluated = 0;
@@ -49,11 +53,21 @@ struct SyncObserver {
   std::function<void(const EvaluationOutcome&, int pupils)> evaluated;
   std::function<void(const OutboxItem&, const DeliveryResult&)> attempted;
   std::function<bool()> should_stop;  // checked between deliveries: a graceful shutdown
+  // What the sync is, for the database's sync log ("2026-11-30 morning register").
+  std::string what = "sync";
+  // Asked once the school's lease is held: false when the sync is no longer needed (another
+  // worker did it while this one waited), and nothing is done.
+  std::function<bool()> still_due;
+  // Called at the end of a sync that ran, the lease still held (the service records the slot
+  // done, so no other worker runs it again).
+  std::function<void()> finished;
 };
 
 // The store the configuration names: the SQLite file, or the school's rows in PostgreSQL (its
 // password read from store.password_env or store.password_file). Throws StoreError.
 std::unique_ptr<Store> openConfiguredStore(const GatewayConfig& config);
+// Where the school's sync lease is taken: beside the SQLite file, or in PostgreSQL.
+std::unique_ptr<SyncLeases> syncLeasesFor(const GatewayConfig& config);
 
 class Gateway {
  public:
@@ -88,9 +102,9 @@ class Gateway {
   // dropped file. Only on a gateway opened on a copy of the store (see command_preview.cpp):
   // what it imports and queues stays in that copy.
   SyncReport preview();
-  // Delivery alone, holding the sync lock (skipped when a sync holds it): the service retries
-  // items waiting on a backoff, a Retry-After or a paused sink when their time comes, not only
-  // at the next register's sync.
+  // Delivery alone, holding the school's sync lease (skipped when a sync holds it): the service
+  // retries items waiting on a backoff, a Retry-After or a paused sink when their time comes, not
+  // only at the next register's sync.
   SyncReport deliverWaiting(const SyncObserver& observer = {});
   // When the next waiting outbox item is due (unix ms), if any.
   std::optional<int64_t> nextDeliveryDue();
@@ -105,6 +119,8 @@ class Gateway {
   markbridge::Store& store() { return *store_; }
   const SchoolCalendar& calendar() const { return calendar_; }
   const GatewayConfig& config() const { return config_; }
+  // Who holds the school's sync lease now (PostgreSQL: any worker; nothing when none does).
+  std::optional<LeaseHolder> leaseHolder();
   InboundConnector* source(const std::string& name);
   const std::vector<std::unique_ptr<InboundConnector>>& sources() const { return sources_; }
   const std::vector<std::unique_ptr<Sink>>& sinks() const { return sinks_; }
@@ -122,6 +138,7 @@ class Gateway {
   GatewayConfig config_;
   SchoolCalendar calendar_;
   std::unique_ptr<markbridge::Store> store_;
+  std::unique_ptr<SyncLeases> leases_;  // the school's sync lease (core/store/sync_lease.h)
   std::vector<std::unique_ptr<InboundConnector>> sources_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   SystemClock systemClock_;

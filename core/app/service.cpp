@@ -22,6 +22,8 @@ namespace {
 
 constexpr const char* kState = "_service";
 constexpr const char* kLastSlot = "last_slot_at";
+// A slot another worker is syncing is looked at again this often (seconds).
+constexpr int64_t kLookAgainSeconds = 5;
 
 // Every school's gateway built, or the configuration's problems (or the first store that
 // cannot be opened) thrown.
@@ -107,6 +109,12 @@ std::unique_ptr<Store> Service::openStore(const std::string& urn) const {
     store.store_password_file = config.store_password_file;
   }
   return openConfiguredStore(store);
+}
+
+std::optional<LeaseHolder> Service::syncRunning(const std::string& urn) const {
+  auto running = config(urn);
+  if (!running) throw std::out_of_range("no school with URN " + urn);
+  return syncLeasesFor(*running)->holder();
 }
 
 std::shared_ptr<const GatewayConfig> Service::config(const std::string& urn) const {
@@ -246,7 +254,7 @@ SyncObserver Service::watching(SinkHealthTracker& sinkHealth) {
 }
 
 SyncReport Service::syncLocked(School& school, const std::string& why,
-                               std::optional<Date> reconcileFrom) {
+                               std::optional<Date> reconcileFrom, const SyncSlot* slot) {
   Working working(working_);
   LogSchool about(logged(school.urn));
   auto log = namedLogger("service");
@@ -257,6 +265,15 @@ SyncReport Service::syncLocked(School& school, const std::string& why,
     before[s->name()] = {s->counters().retries, s->counters().failures};
   SinkHealthTracker sinkHealth(figures(school.urn).sinks);
   auto observer = watching(sinkHealth);
+  observer.what = why;
+  auto recordSlot = [&] {
+    gateway.store().setSourceState(kState, kLastSlot, std::to_string(slot->at), clock_.nowMs());
+  };
+  if (slot) {
+    // With several workers on one store, the slot may have been synced by another meanwhile.
+    observer.still_due = [&] { return lastSlotSynced(school) < slot->at; };
+    observer.finished = recordSlot;
+  }
   SyncReport report;
   bool failed = false;
   std::map<std::string, SinkHealth> sinks;
@@ -266,7 +283,20 @@ SyncReport Service::syncLocked(School& school, const std::string& why,
   } catch (const std::exception& e) {
     failed = true;
     log->error("{}: sync failed: {}", why, e.what());
+    // A failed slot is not run again: the next one covers what it would have done. (A lease
+    // lost is the exception: whichever worker takes the lease runs the slot again.)
+    try {
+      if (slot && !dynamic_cast<const LeaseLost*>(&e)) recordSlot();
+    } catch (const std::exception& again) {
+      log->error("{}: recording the slot failed too: {}", why, again.what());
+    }
   }
+  if (report.already_done) {
+    log->info("{}: already synced by another worker", why);
+    return report;
+  }
+  // A slot another worker is syncing is looked at again every few seconds: not a sync skipped.
+  if (report.skipped && slot) return report;
   std::lock_guard lock(figuresMutex_);
   auto& f = figures_[school.urn];
   auto remember = [&] {
@@ -384,7 +414,12 @@ std::optional<int64_t> Service::noteNextRetry(const std::string& urn, std::optio
   return due;
 }
 
-void Service::runSlot(School& school, const SyncSlot& slot) {
+int64_t Service::lastSlotSynced(School& school) {
+  auto stored = school.gateway->store().sourceState(kState, kLastSlot);
+  return stored ? std::stoll(*stored) : 0;
+}
+
+bool Service::runSlot(School& school, const SyncSlot& slot) {
   std::lock_guard lock(gatewayMutex_);
   auto& gateway = *school.gateway;
   std::optional<Date> reconcileFrom;
@@ -395,8 +430,8 @@ void Service::runSlot(School& school, const SyncSlot& slot) {
         std::max<std::ptrdiff_t>(0, at - gateway.config().schedule.reconcile_school_days + 1);
     if (at >= 0) reconcileFrom = days[static_cast<std::size_t>(back)];
   }
-  syncLocked(school, slot.describe(), reconcileFrom);
-  gateway.store().setSourceState(kState, kLastSlot, std::to_string(slot.at), clock_.nowMs());
+  auto report = syncLocked(school, slot.describe(), reconcileFrom, &slot);
+  return !report.skipped || report.already_done;
 }
 
 int Service::run(bool handleSignals) {
@@ -475,7 +510,16 @@ int Service::run(bool handleSignals) {
           std::lock_guard lock(gatewayMutex_);
           const auto& schedule = school.gateway->config().schedule;
           const auto& calendar = school.gateway->calendar();
-          due[i] = syncSlots(schedule, calendar, school.last_at, now);
+          // Another worker may have synced the school's slots (a shared PostgreSQL store).
+          try {
+            school.last_at = std::max(school.last_at, lastSlotSynced(school));
+          } catch (const StoreError&) {
+            // Unreadable now: the school's next sync says so (and is tried again).
+          }
+          if (now >= school.look_again_at)
+            due[i] = syncSlots(schedule, calendar, school.last_at, now);
+          else
+            wakeAt = std::min(wakeAt, school.look_again_at);
           upcoming = syncSlots(schedule, calendar, now, now + 21 * 86400);
           concern = scheduleConcern(schedule, calendar, now);
           firstDayBack = calendar.nextSchoolDay(london::localDate(now));
@@ -498,7 +542,14 @@ int Service::run(bool handleSignals) {
         if (due[i].size() > 1) log->info("catching up on {} missed syncs, in order", due[i].size());
         for (const auto& slot : due[i]) {
           if (stopping_) break;
-          forSchool(school, [&] { runSlot(school, slot); });
+          bool done = true;
+          forSchool(school, [&] { done = runSlot(school, slot); });
+          if (!done) {
+            // Another worker is syncing the school: look again shortly (done by then, or that
+            // worker died and the slot is this one's).
+            school.look_again_at = now + kLookAgainSeconds;
+            break;
+          }
           school.last_at = slot.at;
         }
       }

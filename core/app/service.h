@@ -83,6 +83,9 @@ class Service {
   // What makes /health "degraded" now; empty: ok.
   std::vector<HealthConcern> concerns(const std::string& urn = "") const;
   std::filesystem::path storePath() const;
+  // Which worker is syncing the school now, and since when (PostgreSQL: any worker on the same
+  // store; SQLite: not told). Reads through a connection of its own.
+  std::optional<LeaseHolder> syncRunning(const std::string& urn = "") const;
   // A connection of its own to the school's configured store (SQLite or PostgreSQL), for reads.
   std::unique_ptr<markbridge::Store> openStore(const std::string& urn = "") const;
   const std::filesystem::path& configFile() const { return configFile_; }
@@ -103,16 +106,24 @@ class Service {
     std::unique_ptr<Gateway> gateway;
     int64_t last_at = 0;
     int64_t last_retry_ms = 0;
+    // A slot found running on another worker is looked at again from then (unix seconds): done
+    // by then, or taken over when that worker died (its lease freed).
+    int64_t look_again_at = 0;
   };
   School& schoolFor(const std::string& urn);  // under gatewayMutex_
   void startSchool(School& school);           // under gatewayMutex_
-  void runSlot(School& school, const SyncSlot& slot);
+  // False when another worker holds the school's lease (the slot is not done yet).
+  bool runSlot(School& school, const SyncSlot& slot);
+  // The last slot the school's store says was synced (by any worker), unix seconds.
+  int64_t lastSlotSynced(School& school);
   void retryWaiting(School& school);
   // What a sync or a delivery run reports back: each attempt to the sinks' health, and a stop.
   SyncObserver watching(SinkHealthTracker& sinkHealth);
   // When the next waiting outbox item is due (unix ms), noted in the figures; returns `due`.
   std::optional<int64_t> noteNextRetry(const std::string& urn, std::optional<int64_t> due);
-  SyncReport syncLocked(School& school, const std::string& why, std::optional<Date> reconcileFrom);
+  // `slot`: a scheduled sync, run only while no worker has done it, and recorded done by it.
+  SyncReport syncLocked(School& school, const std::string& why, std::optional<Date> reconcileFrom,
+                        const SyncSlot* slot = nullptr);
   void doReload();
   // The URN a LogSchool scope gives this school's log lines: "" when the service serves one
   // school (its lines stay as they always were).

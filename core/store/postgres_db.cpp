@@ -72,13 +72,20 @@ PgConnection::PgConnection(const std::string& uri, const std::string& password)
     : where_(describePostgresUri(uri)) {
   // Defaults first: what the URI says wins (expand_dbname: its settings override earlier ones);
   // a password given apart comes after it, so it wins over the URI's.
+  // Keepalives both ways: this side notices a server gone (a machine, a network) in about 25 s,
+  // and the server a worker gone (startSession), so the worker's sync lease and outbox claims
+  // are freed for another (core/store/sync_lease.h).
   const char* keywords[] = {"connect_timeout",
                             "application_name",
                             "client_encoding",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
                             "dbname",
                             password.empty() ? nullptr : "password",
                             nullptr};
-  const char* values[] = {"10", "markbridge", "UTF8", uri.c_str(), password.c_str(), nullptr};
+  const char* values[] = {"10", "markbridge", "UTF8",           "10",   "5",
+                          "3",  uri.c_str(),  password.c_str(), nullptr};
   conn_ = PQconnectdbParams(keywords, values, 1);
   if (!conn_) throw PostgresError("cannot connect to " + where_ + ": out of memory", "");
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -88,6 +95,17 @@ PgConnection::PgConnection(const std::string& uri, const std::string& password)
     throw PostgresError("cannot connect to " + where_ + ": " + message, "08001");
   }
   PQsetNoticeProcessor(conn_, logNotice, nullptr);
+  startSession();
+}
+
+void PgConnection::startSession() {
+  std::unique_ptr<PGresult, decltype(&PQclear)> set(
+      PQexec(conn_,
+             "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+             "SET tcp_keepalives_count = 3"),
+      PQclear);
+  if (!set || PQresultStatus(set.get()) != PGRES_COMMAND_OK)
+    fail("set the connection's keepalive", set.get());
 }
 
 PgConnection::~PgConnection() {
@@ -121,6 +139,7 @@ void PgConnection::reconnectIfDropped() {
     throw PostgresError("cannot connect to " + where_ + " again: " + trimmed(PQerrorMessage(conn_)),
                         "08001");
   ++session_;
+  startSession();
   namedLogger("store")->warn("{}: the connection was lost and is made again", where_);
 }
 

@@ -50,6 +50,8 @@ class PgConnection {
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
+  // One more each time the connection was made again (what a session lock held on it needs).
+  uint64_t session() const { return session_; }
 
   // Runs `sql` (one or more statements, no parameters); `purpose` says what for, in messages.
   void exec(std::string_view sql, std::string_view purpose);
@@ -82,6 +84,8 @@ class PgConnection {
  private:
   friend class PgTransaction;
   void reconnectIfDropped();
+  // What every session of the connection is set up with (the server's keepalive).
+  void startSession();
   void sendCopy(const std::string& sql, std::string_view rows, std::string_view purpose);
   // Waits for the answer to an asynchronous COPY, if one is awaited (see copyInAsync).
   void settle();

@@ -98,6 +98,20 @@ CREATE TABLE roll_listings(
   school text COLLATE "C" NOT NULL, source text COLLATE "C" NOT NULL, listed_at bigint NOT NULL,
   PRIMARY KEY(school, source, listed_at));
 )sql",
+    // 2: several workers (issue 18, item 3). The sync log: each sync of a school, by the worker
+    // that held its lease (core/store/sync_lease.h), times in the server's unix ms; a run whose
+    // worker died keeps finished_at NULL. Outbox claims: a worker takes the items it is about to
+    // deliver, so another worker leaves them alone while the claimant's connection (its server
+    // process, claimed_backend) lives, and at most until claimed_until (unix ms).
+    R"sql(
+CREATE TABLE sync_runs(
+  school text COLLATE "C" NOT NULL, id bigserial, worker text NOT NULL, backend integer NOT NULL,
+  what text NOT NULL, started_at bigint NOT NULL, finished_at bigint,
+  outcome text NOT NULL DEFAULT '', PRIMARY KEY(school, id));
+ALTER TABLE outbox ADD COLUMN claimed_by text NOT NULL DEFAULT '',
+  ADD COLUMN claimed_backend integer NOT NULL DEFAULT 0,
+  ADD COLUMN claimed_until bigint NOT NULL DEFAULT 0;
+)sql",
 };
 
 // Any fixed number: the key of the advisory lock migrations take (pg_advisory_xact_lock).

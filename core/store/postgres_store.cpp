@@ -1,5 +1,7 @@
 #include "core/store/postgres_store.h"
 
+#include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -9,9 +11,16 @@
 #include "core/store/postgres_schema.h"
 #include "core/store/register_week.h"
 #include "core/store/store_rows.h"
+#include "core/store/sync_lease.h"
 
 namespace markbridge {
 namespace {
+
+// How long a worker's claim on the outbox items it took lasts (unix ms): longer than any
+// attempt takes (a request's timeout), so a claim runs out only when its worker has died and
+// its items then go to another worker.
+constexpr int64_t kClaimMs = 5 * 60 * 1000;
+std::atomic<int64_t> storesOpened{0};
 
 // Each statement names the school as $1: a store sees only its own school's rows.
 class PostgresStore final : public Store {
@@ -303,22 +312,48 @@ class PostgresStore final : public Store {
       "o.school=$1 AND o.state='pending' AND NOT EXISTS (SELECT 1 FROM outbox p WHERE "
       "p.school=o.school AND p.sink=o.sink AND p.upn=o.upn AND p.state='pending' AND p.seq<o.seq)";
 
+  // Items another worker claimed are its own while its connection lives (a worker killed or
+  // gone frees them at once, or within the keepalive's 25 s) and at most kClaimMs: they are left
+  // alone, and so is every later item of their pupil and sink. This store's own claims (items it
+  // took and did not get to) are taken again.
+  // `now` and `me`: the statement's parameters for the time and this store's claimant.
+  static std::string claimLapsed(const char* now, const char* me) {
+    return std::string("(o.claimed_until<=") + now + " OR o.claimed_by=" + me +
+           " OR o.claimed_backend NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT "
+           "NULL))";
+  }
+
+  // Claims the items it returns (FOR UPDATE SKIP LOCKED: two workers asking at once get
+  // different items), until now + kClaimMs; recording an attempt's outcome ends the claim.
   std::vector<OutboxItem> dueOutbox(int64_t now, int limit) override {
+    // The items chosen once (MATERIALIZED): a subquery the join scanned again would skip the
+    // rows this statement has just claimed and choose more.
     PgStatement s(db_,
-                  std::string("SELECT ") + kOutboxColumns +
-                      " FROM outbox o WHERE o.next_attempt_at<=$2 AND " + kReady +
-                      " ORDER BY seq LIMIT $3",
-                  "read the outbox items due");
-    s.bind(1, school_).bind(2, now).bind(3, int64_t{limit});
+                  std::string("WITH c AS MATERIALIZED (SELECT o.seq AS claimed FROM outbox o WHERE "
+                              "o.next_attempt_at<=$2 AND ") +
+                      kReady + " AND " + claimLapsed("$2", "$4") +
+                      " ORDER BY o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED) UPDATE outbox SET "
+                      "claimed_by=$4, claimed_backend=pg_backend_pid(), claimed_until=$2+" +
+                      std::to_string(kClaimMs) +
+                      " FROM c WHERE outbox.school=$1 AND outbox.seq=c.claimed RETURNING " +
+                      kOutboxColumns,
+                  "claim the outbox items due");
+    s.bind(1, school_).bind(2, now).bind(3, int64_t{limit}).bind(4, claimant_);
     std::vector<OutboxItem> items;
     while (s.step()) items.push_back(readOutbox(s));
+    std::sort(items.begin(), items.end(),
+              [](const OutboxItem& a, const OutboxItem& b) { return a.seq < b.seq; });
     return items;
   }
 
   std::optional<int64_t> nextOutboxDue() override {
-    PgStatement s(db_, std::string("SELECT MIN(next_attempt_at) FROM outbox o WHERE ") + kReady,
+    PgStatement s(db_,
+                  std::string("SELECT MIN(CASE WHEN ") + claimLapsed("0", "$2") +
+                      " THEN next_attempt_at ELSE GREATEST(next_attempt_at, claimed_until) END) "
+                      "FROM outbox o WHERE " +
+                      kReady,
                   "find when the next outbox item falls due");
-    s.bind(1, school_);
+    s.bind(1, school_).bind(2, claimant_);
     if (!s.step() || s.isNull(0)) return std::nullopt;
     return s.integer(0);
   }
@@ -345,17 +380,19 @@ class PostgresStore final : public Store {
   void recordDelivered(int64_t seq, const std::string& reference, int64_t now) override {
     PgStatement s(db_,
                   "UPDATE outbox SET state='delivered', attempts=attempts+1, reference=$3, "
-                  "finished_at=$4, last_error='' WHERE school=$1 AND seq=$2",
+                  "finished_at=$4, last_error='', claimed_by='', claimed_until=0 WHERE "
+                  "school=$1 AND seq=$2",
                   "record an outbox item delivered");
     s.bind(1, school_).bind(2, seq).bind(3, reference).bind(4, now).run();
   }
 
   void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
                    const std::string& error) override {
-    PgStatement s(db_,
-                  "UPDATE outbox SET attempts=$3, next_attempt_at=$4, last_error=$5 WHERE "
-                  "school=$1 AND seq=$2 AND state<>'discarded'",
-                  "record an outbox item's retry");
+    PgStatement s(
+        db_,
+        "UPDATE outbox SET attempts=$3, next_attempt_at=$4, last_error=$5, claimed_by='', "
+        "claimed_until=0 WHERE school=$1 AND seq=$2 AND state<>'discarded'",
+        "record an outbox item's retry");
     s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, nextAttemptAt);
     s.bind(5, error).run();
   }
@@ -365,7 +402,8 @@ class PostgresStore final : public Store {
     PgStatement s(db_,
                   "UPDATE outbox SET state=CASE WHEN state='discarded' THEN state ELSE 'rejected' "
                   "END, attempts=$3, last_error=CASE WHEN state='discarded' THEN last_error ELSE "
-                  "$4::text END, finished_at=$5, response=$6 WHERE school=$1 AND seq=$2",
+                  "$4::text END, finished_at=$5, response=$6, claimed_by='', claimed_until=0 "
+                  "WHERE school=$1 AND seq=$2",
                   "record an outbox item rejected");
     s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, error).bind(5, now);
     s.bind(6, response).run();
@@ -406,7 +444,8 @@ class PostgresStore final : public Store {
     PgStatement s(db_,
                   "UPDATE outbox SET attempts=CASE WHEN state='pending' THEN attempts ELSE 0 END, "
                   "created_at=CASE WHEN state='pending' THEN created_at ELSE $3 END, "
-                  "state='pending', next_attempt_at=$3, finished_at=NULL WHERE school=$1 AND "
+                  "state='pending', next_attempt_at=$3, finished_at=NULL, claimed_by='', "
+                  "claimed_until=0 WHERE school=$1 AND "
                   "seq=$2 AND state IN ('pending','rejected','discarded')",
                   "put an outbox item back to pending");
     s.bind(1, school_).bind(2, seq).bind(3, now);
@@ -571,6 +610,9 @@ class PostgresStore final : public Store {
  private:
   PgConnection db_;
   std::string school_;
+  // Who claims outbox items through this store: the worker, and which of its stores (one per
+  // school and reload), so a claim is never mistaken for another store's of the same process.
+  std::string claimant_ = thisWorker() + "/" + std::to_string(++storesOpened);
 };
 
 }  // namespace

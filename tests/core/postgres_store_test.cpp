@@ -7,10 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "core/store/postgres_db.h"
 #include "core/store/postgres_schema.h"
+#include "core/store/sync_lease.h"
 #include "tests/core/store_backends.h"
 
 using namespace markbridge;
@@ -162,6 +164,95 @@ TEST_F(PostgresStoreTest, StoresOpenedTogetherMigrateTheTablesOnce) {
   EXPECT_FALSE(version.step());  // one row
   PgConnection(test::testPostgresUri())
       .exec("DROP SCHEMA " + backend.schema + "_x CASCADE", "drop the second schema");
+}
+
+// Several workers share a school's outbox: each item is claimed by one (FOR UPDATE SKIP LOCKED),
+// and a claim holds while its worker's connection lives, so a worker that died leaves nothing
+// stuck behind it.
+TEST_F(PostgresStoreTest, EachDueItemIsClaimedByOneWorkerUntilThatWorkerIsGone) {
+  std::vector<OutboxEntry> entries;
+  for (int i = 0; i < 10; ++i) {
+    std::string upn = "B80120000510" + std::to_string(i);
+    entries.push_back({"k" + std::to_string(i), "la", "e" + std::to_string(i), upn,
+                       OutboxKind::Notify, std::string("{}")});
+  }
+  ASSERT_EQ(store->queueOutbox(entries, 1000), 10);
+  auto first = openPostgresStore(backend.uri(), test::PostgresBackend::kSchool);
+  auto second = openPostgresStore(backend.uri(), test::PostgresBackend::kSchool);
+  auto seqs = [](const std::vector<OutboxItem>& items) {
+    std::set<int64_t> s;
+    for (const auto& i : items) s.insert(i.seq);
+    return s;
+  };
+  auto mine = seqs(first->dueOutbox(2000, 4));
+  ASSERT_EQ(mine.size(), 4u);
+  auto theirs = seqs(second->dueOutbox(2000, 100));
+  EXPECT_EQ(theirs.size(), 6u);
+  for (auto seq : theirs) EXPECT_FALSE(mine.count(seq)) << seq;
+  // A worker takes its own claims again (items it took and did not get to), never another's.
+  EXPECT_EQ(seqs(first->dueOutbox(2000, 100)), mine);
+  EXPECT_TRUE(store->dueOutbox(2000, 100).empty());
+  // To a third, everything is claimed: due when the first claim runs out, not now.
+  ASSERT_TRUE(store->nextOutboxDue().has_value());
+  EXPECT_GT(*store->nextOutboxDue(), 2000 + 60'000);
+  // An outcome recorded ends the claim: a retry is anyone's when it falls due.
+  second->recordRetry(*theirs.begin(), 1, 3000, "HTTP 503");
+  EXPECT_EQ(seqs(store->dueOutbox(3000, 100)), std::set<int64_t>{*theirs.begin()});
+  // The first worker dies (its connection closes): its items are the others' at once.
+  first.reset();
+  std::set<int64_t> taken;
+  ASSERT_TRUE(test::waitUntil([&] {
+    taken = seqs(second->dueOutbox(3000, 100));
+    return taken.size() == 9u;  // its own five left and the dead one's four (not the retry:
+  })) << taken.size();          // the third took it)
+  for (auto seq : mine) EXPECT_TRUE(taken.count(seq)) << seq;
+}
+
+// A school's sync runs on one worker at a time: a session lock on a connection of the worker's,
+// freed when that worker is gone, with each sync in the database's sync log.
+TEST_F(PostgresStoreTest, ASchoolsSyncLeaseIsHeldByOneWorkerAndFreedWhenItsConnectionGoes) {
+  auto one = postgresSyncLeases(backend.uri(), test::PostgresBackend::kSchool);
+  auto two = postgresSyncLeases(backend.uri(), test::PostgresBackend::kSchool);
+  auto otherSchool = postgresSyncLeases(backend.uri(), "100002");
+  auto held = one->tryTake("register close AM");
+  ASSERT_TRUE(held);
+  EXPECT_FALSE(two->tryTake("sync now"));
+  EXPECT_TRUE(otherSchool->tryTake("sync now"));  // another school's is its own
+  auto holder = two->holder();
+  ASSERT_TRUE(holder.has_value());
+  EXPECT_EQ(holder->worker, thisWorker());
+  EXPECT_EQ(holder->what, "register close AM");
+  EXPECT_NO_THROW(held->confirm());
+  held.reset();  // the sync ended
+  EXPECT_FALSE(two->holder().has_value());
+  auto again = two->tryTake("nightly");
+  ASSERT_TRUE(again);
+  // The server ends the holder's connection (a restart, or its worker gone): the lease is free
+  // for another, and the holder is told before its next step.
+  PgConnection admin(backend.uri());
+  PgStatement end(admin,
+                  "SELECT pg_terminate_backend(backend, 10000) FROM sync_runs WHERE school=$1 AND "
+                  "finished_at IS NULL AND what='nightly'",
+                  "end the lease's connection");
+  end.bind(1, std::string(test::PostgresBackend::kSchool));
+  ASSERT_TRUE(end.step());
+  end.reset();
+  EXPECT_THROW(again->confirm(), LeaseLost);
+  auto third = one->tryTake("register close PM");
+  EXPECT_TRUE(third);
+  // The log: the first ran and finished, the lost one never finished and is said to have
+  // stopped, the third is running.
+  PgStatement runs(admin,
+                   "SELECT what, finished_at IS NOT NULL, outcome FROM sync_runs WHERE "
+                   "school=$1 ORDER BY id",
+                   "read the sync log");
+  runs.bind(1, std::string(test::PostgresBackend::kSchool));
+  std::vector<std::string> log;
+  while (runs.step())
+    log.push_back(runs.text(0) + "|" + std::to_string(runs.integer(1)) + "|" + runs.text(2));
+  EXPECT_EQ(log, (std::vector<std::string>{"register close AM|1|",
+                                           "nightly|0|its worker stopped before the end",
+                                           "register close PM|0|"}));
 }
 
 // Needs no server: the connection is refused before any password is sent.

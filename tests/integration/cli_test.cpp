@@ -8,9 +8,9 @@
 #include <sstream>
 #include <thread>
 
-#include "core/app/sync_lock.h"
 #include "core/store/sqlite_db.h"
 #include "core/store/store.h"
+#include "core/store/sync_lease.h"
 #include "tests/sandbox/sandbox_server.h"
 #include "tests/support/test_support.h"
 
@@ -183,9 +183,10 @@ TEST_F(CliFixture, ARefusalQuotingThePupilIsKeptForTheOutboxNeverLogged) {
 
 TEST_F(CliFixture, ASecondSyncOfTheSameStoreDoesNotStackOnTheFirst) {
   {
-    auto held = SyncLock::tryAcquire(dir / "register.db");  // as a running sync holds it
+    auto leases = fileSyncLeases(dir / "register.db");
+    auto held = leases->tryTake("a sync");  // as a running sync holds it
     ASSERT_TRUE(held);
-    EXPECT_FALSE(SyncLock::tryAcquire(dir / "register.db"));
+    EXPECT_FALSE(fileSyncLeases(dir / "register.db")->tryTake("another"));
     auto second = run({"sync", "--config", "markbridge.json"});
     EXPECT_EQ(second.exit_code, 4) << second.err;
     EXPECT_NE(second.err.find("another sync of this store is running"), std::string::npos);

@@ -100,24 +100,10 @@ struct Reliability : ::testing::Test {
     auto store = openSqliteStore((dir / "register.db").string());
     auto items = store->outbox(std::nullopt, 1'000'000);
     ASSERT_FALSE(items.empty());
-    std::multiset<std::string> expected;
-    for (const auto& item : items) {
+    for (const auto& item : items)
       ASSERT_EQ(item.state, OutboxState::Delivered) << item.key << ": " << item.last_error;
-      auto type = nlohmann::json::parse(item.payload).value("type", "");
-      if (item.sink == "la") {
-        expected.insert("notification|" + item.key);
-      } else if (item.kind != OutboxKind::Notify) {
-        expected.insert("note|" + item.key);
-      } else {
-        expected.insert("incident|" + item.key + "/incident");
-        if (type == "task") expected.insert("action|" + item.key + "/action");
-        // A note, or the school's note that the LA accepted a notification (la_notice: queued
-        // with the acceptance, so a kill between the two must neither lose nor double it).
-        if (type == "note" || type == "la_notice") expected.insert("note|" + item.key + "/note");
-      }
-    }
-    std::multiset<std::string> got;
-    for (const auto& r : server->received()) got.insert(r.kind + "|" + r.idempotency_key);
+    auto expected = test::recordsFor(items);
+    auto got = test::recordsAt(*server);
     EXPECT_EQ(got.size(), expected.size());
     EXPECT_TRUE(got == expected) << "the destination's records differ from the outbox";
     std::set<std::string> incidentIds;

@@ -202,6 +202,30 @@ std::string fixtureText(const std::string& relative) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+std::multiset<std::string> recordsFor(const std::vector<OutboxItem>& items) {
+  std::multiset<std::string> expected;
+  for (const auto& item : items) {
+    auto type = nlohmann::json::parse(item.payload).value("type", "");
+    if (item.sink == "la") {
+      expected.insert("notification|" + item.key);
+    } else if (item.kind != OutboxKind::Notify) {
+      expected.insert("note|" + item.key);
+    } else {
+      expected.insert("incident|" + item.key + "/incident");
+      if (type == "task") expected.insert("action|" + item.key + "/action");
+      // A note, or the school's note that the LA accepted a notification (la_notice).
+      if (type == "note" || type == "la_notice") expected.insert("note|" + item.key + "/note");
+    }
+  }
+  return expected;
+}
+
+std::multiset<std::string> recordsAt(const sandbox::SandboxServer& server) {
+  std::multiset<std::string> got;
+  for (const auto& r : server.received()) got.insert(r.kind + "|" + r.idempotency_key);
+  return got;
+}
+
 std::unique_ptr<sandbox::SandboxServer> startSandbox(
     const std::string& cert, const std::function<void(sandbox::SandboxOptions&)>& tune) {
   sandbox::SandboxOptions options;

@@ -10,11 +10,13 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/domain/date.h"
 #include "core/domain/mark.h"
+#include "core/outbox/outbox_item.h"
 #include "schedules/school_calendar.h"
 #include "tests/sandbox/sandbox_server.h"
 
@@ -107,6 +109,12 @@ std::string certsDir();
 std::unique_ptr<sandbox::SandboxServer> startSandbox(
     const std::string& cert = "server",
     const std::function<void(sandbox::SandboxOptions&)>& tune = {});
+// The records a destination holds for delivered outbox `items`, each "kind|Idempotency-Key":
+// an LA notification; a CPOMS-style incident, and its action (a task) or note; a note for a
+// revision or withdrawal. recordsAt() is what the sandbox holds, in the same form: equal, every
+// item was delivered exactly once (a record per key: the sandbox keeps one per key).
+std::multiset<std::string> recordsFor(const std::vector<OutboxItem>& items);
+std::multiset<std::string> recordsAt(const sandbox::SandboxServer& server);
 std::string sourceDir();
 // The bytes of tests/fixtures/<relative>; throws naming the file when it is missing.
 std::string fixtureText(const std::string& relative);

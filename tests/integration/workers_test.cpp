@@ -1,0 +1,310 @@
+// Several `markbridge run` workers sharing one PostgreSQL store (issue 18, items 3 and 4), as
+// black boxes: 3 workers, 20 schools catching up on two weeks of register closes, a sandbox
+// failing 20% of requests, a worker SIGKILLed while it syncs 20 times (another started in its
+// place), and PostgreSQL restarted once on the way. At the end every outbox item of every school
+// is delivered, the sandbox holds exactly one record per item (compared key by key), and the
+// database's sync log shows no school's sync ever running on two workers at once.
+//
+// The cluster is the test's own (scripts/pg-test-cluster.sh), so restarting it disturbs no other
+// test; it runs where MARKBRIDGE_TEST_POSTGRES says PostgreSQL is installed (scripts/test.sh).
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "core/domain/upn.h"
+#include "core/store/postgres_db.h"
+#include "core/store/postgres_store.h"
+#include "schedules/london_time.h"
+#include "schedules/sync_schedule.h"
+#include "tests/sandbox/sandbox_server.h"
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+
+namespace {
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The test's own PostgreSQL, started by the script the test suite uses.
+struct Cluster {
+  std::string uri, dir;
+  Cluster() {
+    auto out = script("start");
+    for (std::size_t at = 0; at < out.size();) {
+      auto end = out.find('\n', at);
+      auto line = out.substr(at, end - at);
+      at = end == std::string::npos ? out.size() : end + 1;
+      for (const std::string name : {"MARKBRIDGE_TEST_POSTGRES=", "MARKBRIDGE_TEST_POSTGRES_DIR="})
+        if (auto p = line.find(name); p != std::string::npos)
+          (name.size() > 26 ? dir : uri) = line.substr(p + name.size());
+    }
+  }
+  ~Cluster() {
+    if (!dir.empty()) script("stop " + dir);
+  }
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+  void restart() { script("restart " + dir); }
+  // The URI without its password, and the password (a configuration may not hold one).
+  std::string password() const {
+    auto colon = uri.find(':', 13), at = uri.find('@');
+    return uri.substr(colon + 1, at - colon - 1);
+  }
+  std::string withoutPassword() const {
+    return uri.substr(0, uri.find(':', 13)) + uri.substr(uri.find('@'));
+  }
+  static std::string script(const std::string& args) {
+    std::string command =
+        "bash " + test::sourceDir() + "/scripts/pg-test-cluster.sh " + args + " 2>/dev/null";
+    std::string out;
+    if (FILE* p = ::popen(command.c_str(), "r")) {
+      char buffer[512];
+      while (std::fgets(buffer, sizeof buffer, p)) out += buffer;
+      ::pclose(p);
+    }
+    return out;
+  }
+};
+
+struct SyncRun {
+  std::string school, worker, what;
+  int64_t started = 0;
+  std::optional<int64_t> finished;
+};
+
+class WorkersFixture : public ::testing::Test {
+ protected:
+  static constexpr int kSchools = 20, kPupils = 3, kWorkers = 3, kKills = 20;
+
+  void SetUp() override {
+    if (std::getenv("MARKBRIDGE_TEST_POSTGRES") == nullptr)
+      GTEST_SKIP() << "MARKBRIDGE_TEST_POSTGRES is not set, so several workers were NOT tested: "
+                      "run scripts/test.sh";
+    cluster = std::make_unique<Cluster>();
+    ASSERT_FALSE(cluster->dir.empty()) << "the test's PostgreSQL did not start";
+  }
+  void TearDown() override {
+    for (auto pid : workers) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+
+  static std::string urn(int school) { return std::to_string(141000 + school); }
+  static std::string upn(int school, int pupil) {
+    char body[32];
+    std::snprintf(body, sizeof body, "A8014%02d00%04d", school, pupil);
+    std::string u = body;
+    u[0] = upnCheckLetter(u);
+    return u;
+  }
+
+  // Each school's pupils away (N) every school day of the last four weeks; the register closes
+  // of the last two weeks not synced yet, so each worker has many slots to catch up on.
+  void writeTrust() {
+    auto today = london::localDate(nowMs() / 1000);
+    nlohmann::json calendar = {
+        {"name", "this term"},
+        {"terms", {{{"name", "now"}, {"start", (today - 40).iso()}, {"end", (today + 40).iso()}}}}};
+    dir.write("calendar.json", calendar.dump());
+    auto cal = SchoolCalendar::fromJson(calendar, "c");
+    nlohmann::json schools = nlohmann::json::array();
+    for (int s = 0; s < kSchools; ++s) {
+      std::string csv = "UPN,Adno,Date,Session,Mark\n";
+      for (int p = 0; p < kPupils; ++p)
+        for (Date day : cal.schoolDays(today - 28, today - 1))
+          for (const char* session : {"AM", "PM"})
+            csv += upn(s, p) + "," + std::to_string(100 + p) + "," + day.iso() + "," + session +
+                   ",N\n";
+      dir.write(urn(s) + ".csv", csv);
+      schools.push_back(
+          {{"school",
+            {{"urn", urn(s)},
+             {"la", "801"},
+             {"estab", std::to_string(4100 + s)},
+             {"name", "School " + std::to_string(s)}}},
+           {"calendar", "calendar.json"},
+           {"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {urn(s) + ".csv"}}}}}});
+    }
+    nlohmann::json config = {
+        {"schools", schools},
+        {"store", {{"postgresql", cluster->withoutPassword()}, {"password_env", "MB_PG_PASSWORD"}}},
+        {"sinks", {test::laSink(sandbox->baseUrl()), test::cpomsSink(sandbox->baseUrl())}},
+        {"delivery", {{"base_backoff_ms", 20}, {"max_backoff_ms", 200}, {"run_budget_seconds", 5}}},
+        {"service", {{"admin_port", -1}}}};
+    dir.write("trust.json", config.dump(2));
+    // Every school's store made, and its last synced slot put two weeks back.
+    for (int s = 0; s < kSchools; ++s)
+      openPostgresStore(cluster->uri, urn(s))
+          ->setSourceState("_service", "last_slot_at", std::to_string(nowMs() / 1000 - 14 * 86400),
+                           nowMs());
+  }
+
+  pid_t startWorker() {
+    static int started = 0;
+    auto out = dir / ("worker" + std::to_string(++started) + ".out");
+    return test::spawnMarkbridge({"run", "--config", "trust.json"},
+                                 {{"MB_PG_PASSWORD", cluster->password()},
+                                  {"MB_LA_TOKEN", "la-sandbox-token"},
+                                  {"MB_CPOMS_KEY", "cpoms-sandbox-key"}},
+                                 dir.path(), out, out);
+  }
+
+  std::vector<SyncRun> runs(PgConnection& db) {
+    PgStatement s(db,
+                  "SELECT school, worker, what, started_at, finished_at FROM sync_runs ORDER BY "
+                  "school, started_at, id",
+                  "read the sync log");
+    std::vector<SyncRun> all;
+    while (s.step()) {
+      SyncRun r{s.text(0), s.text(1), s.text(2), s.integer(3), std::nullopt};
+      if (!s.isNull(4)) r.finished = s.integer(4);
+      all.push_back(r);
+    }
+    return all;
+  }
+
+  // A worker syncing a school now (its run started and not finished), if any.
+  std::optional<pid_t> syncing(PgConnection& db) {
+    PgStatement s(db, "SELECT worker FROM sync_runs WHERE finished_at IS NULL AND outcome=''",
+                  "find a sync under way");
+    while (s.step()) {
+      auto worker = s.text(0);
+      auto pid = static_cast<pid_t>(std::stol(worker.substr(worker.rfind(':') + 1)));
+      if (std::find(workers.begin(), workers.end(), pid) != workers.end()) return pid;
+    }
+    return std::nullopt;
+  }
+
+  // Every school's last synced slot is its last register close (or night) before now.
+  bool everySchoolCaughtUp(PgConnection& db) {
+    auto calendar = SchoolCalendar::load(dir / "calendar.json");
+    int64_t now = nowMs() / 1000;
+    auto slots = syncSlots(ScheduleConfig{}, calendar, now - 15 * 86400, now);
+    if (slots.empty()) return true;
+    PgStatement s(db,
+                  "SELECT count(*) FROM source_state WHERE source='_service' AND "
+                  "key='last_slot_at' AND value::bigint >= $1",
+                  "count the schools caught up");
+    s.bind(1, slots.back().at);
+    s.step();
+    return s.integer(0) == kSchools;
+  }
+
+  bool everyItemDelivered(PgConnection& db, int& items) {
+    PgStatement s(db, "SELECT count(*), count(*) FILTER (WHERE state<>'delivered') FROM outbox",
+                  "count the outbox");
+    s.step();
+    items = static_cast<int>(s.integer(0));
+    return items > 0 && s.integer(1) == 0;
+  }
+
+  test::TempDir dir;
+  std::unique_ptr<Cluster> cluster;
+  std::unique_ptr<sandbox::SandboxServer> sandbox = test::startSandbox();
+  std::vector<pid_t> workers;
+};
+
+}  // namespace
+
+TEST_F(WorkersFixture, KilledWorkersAndARestartedDatabaseLoseAndDoubleNothing) {
+  sandbox::Faults faults;
+  faults.fail_percent = 20;
+  sandbox->setFaults(faults);
+  writeTrust();
+  for (int i = 0; i < kWorkers; ++i) workers.push_back(startWorker());
+  PgConnection db(cluster->uri);
+  std::mt19937 random(2026);
+  std::map<std::string, int64_t> killedAt;  // worker ("host:pid") -> when SIGKILL was sent
+  int64_t restartedAt = 0;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  for (int kill = 0; kill < kKills; ++kill) {
+    std::optional<pid_t> victim;
+    // A worker caught in a sync; with every slot done, any worker.
+    test::waitUntil([&] { return (victim = syncing(db)).has_value(); }, std::chrono::seconds(5));
+    if (!victim) victim = workers[random() % workers.size()];
+    killedAt[std::string(host) + ":" + std::to_string(*victim)] = nowMs();
+    ::kill(*victim, SIGKILL);
+    ::waitpid(*victim, nullptr, 0);
+    std::replace(workers.begin(), workers.end(), *victim, startWorker());
+    if (kill == kKills / 2) {
+      restartedAt = nowMs();
+      cluster->restart();  // every worker's connections dropped mid-run
+      try {
+        db.exec("SELECT 1", "see the connection the restart ended");
+      } catch (const StoreError&) {
+        // As the workers' do: the next statement connects again.
+      }
+    }
+  }
+  // Every school caught up to its last register close and every item delivered, by the
+  // workers left running; then they are stopped, so nothing changes while it is checked.
+  int items = 0;
+  ASSERT_TRUE(
+      test::waitUntil([&] { return everySchoolCaughtUp(db) && everyItemDelivered(db, items); },
+                      std::chrono::seconds(90)))
+      << items << " items; not every school caught up or not every item delivered";
+  for (auto pid : workers) ::kill(pid, SIGTERM);
+  for (auto pid : workers) ::waitpid(pid, nullptr, 0);
+  workers.clear();
+  ASSERT_TRUE(everyItemDelivered(db, items));
+  EXPECT_GE(items, kSchools * kPupils);  // an LA notification for each pupil, at least
+
+  // Exactly one record per item at the destination, key by key, for every school.
+  std::vector<OutboxItem> all;
+  for (int s = 0; s < kSchools; ++s)
+    for (auto& item : openPostgresStore(cluster->uri, urn(s))->outbox(std::nullopt, 100'000))
+      all.push_back(std::move(item));
+  EXPECT_EQ(static_cast<int>(all.size()), items);
+  auto expected = test::recordsFor(all);
+  auto got = test::recordsAt(*sandbox);
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected) << "the destination's records differ from the outbox";
+
+  // No school's sync ever ran on two workers at once: each run began after the one before it
+  // ended, or (a killed worker's, never finished) after its worker was killed.
+  auto log = runs(db);
+  std::set<std::string> schoolsSynced, workersSeen;
+  for (std::size_t i = 1; i < log.size(); ++i) {
+    const auto &before = log[i - 1], &run = log[i];
+    schoolsSynced.insert(run.school);
+    workersSeen.insert(run.worker);
+    if (before.school != run.school) continue;
+    if (before.finished) {
+      EXPECT_GE(run.started, *before.finished)
+          << run.school << ": " << run.what << " on " << run.worker << " began before "
+          << before.what << " on " << before.worker << " ended";
+    } else if (killedAt.count(before.worker)) {
+      EXPECT_GE(run.started, killedAt[before.worker]) << run.school << ": " << run.what;
+    } else {
+      // Cut short by the database's restart (its lease went with its connection).
+      EXPECT_LT(before.started, restartedAt)
+          << run.school << ": " << before.what << " on " << before.worker
+          << " never ended, and its worker was neither killed nor cut off by the restart";
+      EXPECT_GE(run.started, restartedAt) << run.school << ": " << run.what;
+    }
+  }
+  EXPECT_EQ(static_cast<int>(schoolsSynced.size()), kSchools);
+  EXPECT_GT(workersSeen.size(), static_cast<std::size_t>(kWorkers));  // the killed and the new
+  int unfinished = 0;
+  for (const auto& r : log) unfinished += !r.finished;
+  std::cout << log.size() << " syncs by " << workersSeen.size() << " workers, " << unfinished
+            << " cut short (" << killedAt.size() << " workers killed, the database restarted "
+            << "once); " << items << " outbox items, " << got.size() << " records at the sandbox\n";
+  EXPECT_GT(unfinished, 0) << "no worker was killed during a sync: the test proved nothing";
+}
