@@ -33,7 +33,7 @@ class FileLease final : public SyncLease {
 
 class FileLeases final : public SyncLeases {
  public:
-  explicit FileLeases(std::filesystem::path store) : file_(store.string() + ".lock") {}
+  explicit FileLeases(const std::filesystem::path& store) : file_(store.string() + ".lock") {}
 
   std::unique_ptr<SyncLease> tryTake(const std::string& /*what*/) override {
     int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
