@@ -88,6 +88,8 @@ int syncPreview(const Args& args, std::ostream& out, std::ostream& err);
 int backtestCommand(const Args& args, std::ostream& out, std::ostream& err);
 // `markbridge outbox` (command_outbox.cpp).
 int outboxCommand(const Args& args, std::ostream& out, std::ostream& err);
+// `markbridge store copy` (command_store.cpp): a school's SQLite store into PostgreSQL.
+int storeCommand(const Args& args, std::ostream& out, std::ostream& err);
 // `markbridge user` (command_user.cpp): the console's users file. The password comes from
 // standard input (a prompt without echo on a terminal), never an argument.
 int userCommand(const Args& args, std::istream& in, std::ostream& out, std::ostream& err);

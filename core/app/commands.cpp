@@ -121,6 +121,10 @@ commands:
                                        a web console user (password on standard input)
   user     --config FILE list | remove NAME
                                        the console's users and roles
+  store    copy --from sqlite:PATH --to postgresql://USER@HOST/DB --school URN
+                                       a school's whole history from its SQLite store into
+                                       PostgreSQL, verified table by table (rows, SHA-256);
+                                       refused for a school already there
   describe                             every configuration setting, as Markdown
 
 A trust's configuration (`schools: [...]`, docs/trusts.md): every command takes --school URN;
@@ -388,6 +392,8 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
       return service.run();
     });
   }
+  if (args.command == "store")
+    return guarded(args, err, [&] { return storeCommand(args, out, err); });
   if (args.command == "describe") {
     out << describeConfiguration();
     return kExitOk;
