@@ -48,7 +48,9 @@ fi
 if [ "${MARKBRIDGE_SANITIZERS:-1}" != "0" ]; then
   sanitized=${build}-sanitizers
   flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+  # Line tables (-g1) name every frame of a sanitizer's report, for less compile time than -g.
   cmake -S . -B "$sanitized" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="$flags" \
+    -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DMARKBRIDGE_WERROR=ON >/dev/null
   cmake --build "$sanitized" -j "$jobs"
   (cd "$sanitized" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
