@@ -84,15 +84,20 @@ start() {
   exit 1
 }
 
-stop() {
-  local dir=${1:-}
-  case "$dir" in
+# Refuses anything but a directory `start` made (stop deletes it).
+cluster_dir() {
+  case "${2:-}" in
     "${TMPDIR:-/tmp}"/markbridge-pg.*) ;;
     *)
-      echo "pg-test-cluster: stop needs the directory start printed (MARKBRIDGE_TEST_POSTGRES_DIR)" >&2
+      echo "pg-test-cluster: $1 needs the directory start printed (MARKBRIDGE_TEST_POSTGRES_DIR)" >&2
       exit 2
       ;;
   esac
+}
+
+stop() {
+  local dir=${1:-}
+  cluster_dir stop "$dir"
   [ -d "$dir" ] || return 0
   if [ -f "$dir/data/postmaster.pid" ]; then
     as_owner "$(find_bin pg_ctl)" -D "$dir/data" -m fast -w stop >/dev/null || true
@@ -105,13 +110,7 @@ stop() {
 # that shows what a server restart does to running workers).
 restart() {
   local dir=${1:-}
-  case "$dir" in
-    "${TMPDIR:-/tmp}"/markbridge-pg.*) ;;
-    *)
-      echo "pg-test-cluster: restart needs the directory start printed" >&2
-      exit 2
-      ;;
-  esac
+  cluster_dir restart "$dir"
   as_owner "$(find_bin pg_ctl)" -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 60 \
     restart >/dev/null
 }
