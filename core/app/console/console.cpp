@@ -16,6 +16,7 @@
 #include <mutex>
 #include <regex>
 #include <semaphore>
+#include <set>
 #include <thread>
 
 #include "core/app/admin_api.h"
@@ -27,6 +28,7 @@
 #include "core/app/console/console_pages.h"
 #include "core/app/console/console_pupils.h"
 #include "core/app/console/console_report.h"
+#include "core/app/console/console_schools.h"
 #include "core/app/console/console_sessions.h"
 #include "core/app/console/password_hash.h"
 #include "core/app/service.h"
@@ -107,9 +109,10 @@ struct Console::Impl {
   static constexpr std::ptrdiff_t kVerifying = 2;  // passwords checked at once
   std::counting_semaphore<> verifying{kVerifying};
 
-  // The pupils-at-risk figures (pupil_figures.h): built once, then rebuilt in the background
-  // when a sync, a delivery run, a retry here, a reload or a new day may have changed them (or
-  // after kSnapshotMaxAge, for changes made by the CLI), the old ones served meanwhile.
+  // The pupils-at-risk figures (pupil_figures.h), each school's own: built once, then rebuilt
+  // in the background when a sync, a delivery run, a retry here, a reload or a new day may have
+  // changed them (or after kSnapshotMaxAge, for changes made by the CLI), the old ones served
+  // meanwhile. One worker brings them up to date, one school after another.
   struct Figures {
     std::shared_ptr<const GatewayConfig> config;
     std::shared_ptr<const SchoolCalendar> calendar;
@@ -117,12 +120,14 @@ struct Console::Impl {
     std::string version;  // what the snapshot was built from
   };
   static constexpr int64_t kSnapshotMaxAge = 10 * 60 * 1000;
-  std::mutex figures_mutex;  // `figures`, `rebuilding`, `worker`
-  std::mutex build_mutex;    // one build at a time
-  Figures figures;
-  bool rebuilding = false;
+  std::mutex figures_mutex;                // the members down to `changes`
+  std::mutex build_mutex;                  // one build at a time (of any school)
+  std::map<std::string, Figures> figures;  // by URN: at most the schools served
+  std::set<std::string> rebuilding;        // the schools the worker is to bring up to date
+  bool worker_running = false;
   std::thread worker;
-  std::atomic<int64_t> changes{0};  // retries and discards made here
+  std::map<std::string, int64_t> changes;  // retries and discards made here, by URN
+  std::atomic<bool> stopping{false};       // the console is going: the worker builds no more
 
   // The Backtest page's results (console_backtest.h): one per form combination, kept until the
   // next sync or reload of the configuration, at most kBacktestCache of them (the oldest
@@ -159,7 +164,37 @@ struct Console::Impl {
   }
 
   int64_t now() { return service.clock().nowMs(); }
-  std::string school() { return service.config()->school.name; }
+  // The school's name ("" = the first school's; "" for a URN not served).
+  std::string schoolName(const std::string& urn = "") {
+    auto config = service.config(urn);
+    return config ? config->school.name : "";
+  }
+  // The school a request asks for (`school=URN`), the first served when it names none; nothing
+  // for a URN the service does not serve.
+  std::optional<std::string> schoolAsked(const Poco::URI& uri) {
+    std::string asked;
+    for (const auto& [key, value] : uri.getQueryParameters())
+      if (key == "school") {
+        asked = value;
+        break;
+      }
+    auto config = service.config(asked);
+    if (!config) return std::nullopt;
+    return config->school.urn;
+  }
+  // Every school served, in the configuration's order.
+  std::vector<ServedSchool> allSchools() {
+    std::vector<ServedSchool> all;
+    for (const auto& urn : service.schools())
+      if (auto config = service.config(urn)) all.push_back({urn, config->school.name});
+    return all;
+  }
+  // A trust's schools, for the switcher; none for a single school's console.
+  std::vector<ServedSchool> servedSchools() {
+    return service.manySchools() ? allSchools() : std::vector<ServedSchool>{};
+  }
+  // The URN a link or redirect keeps: a trust's school's; none for a single school's console.
+  std::string kept(const std::string& urn) { return service.manySchools() ? urn : ""; }
 
   void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& body,
             const std::string& type = "text/html; charset=utf-8") {
@@ -181,14 +216,21 @@ struct Console::Impl {
     send(response, HTTPResponse::HTTP_SEE_OTHER, "");
   }
   // False (and a warning in the service log) when the line could not be written.
-  bool record(const HTTPServerRequest& request, const std::string& user, const std::string& role,
-              const std::string& action, const std::string& target, const std::string& outcome) {
+  bool record(const HTTPServerRequest& request, const std::string& urn, const std::string& user,
+              const std::string& role, const std::string& action, const std::string& target,
+              const std::string& outcome) {
     if (audit.record(
-            {user, role, request.clientAddress().host().toString(), action, target, outcome},
+            {user, role, request.clientAddress().host().toString(), action, target, outcome, urn},
             now()))
       return true;
     namedLogger("console")->warn("cannot write the console audit log {}", audit.file().string());
     return false;
+  }
+  // A line about what `viewer` did at the school they are looking at.
+  bool record(const HTTPServerRequest& request, const ConsoleViewer& viewer,
+              const std::string& action, const std::string& target, const std::string& outcome) {
+    return record(request, viewer.school, viewer.user, std::string(toString(viewer.role)), action,
+                  target, outcome);
   }
 
   // Refusals of requests with no session (anyone can send them): at most one audit line a minute
@@ -198,8 +240,8 @@ struct Console::Impl {
     int left_out = 0;
   };
   std::map<std::string, Quiet> quiet;  // under `mutex`
-  void recordAnonymous(const HTTPServerRequest& request, const std::string& target,
-                       const std::string& outcome) {
+  void recordAnonymous(const HTTPServerRequest& request, const std::string& urn,
+                       const std::string& target, const std::string& outcome) {
     std::string address = request.clientAddress().host().toString();
     int leftOut = 0;
     {
@@ -213,7 +255,7 @@ struct Console::Impl {
       leftOut = q.left_out;
       q = Quiet{now(), 0};
     }
-    record(request, "", "", "refused", target,
+    record(request, urn, "", "", "refused", target,
            outcome + (leftOut ? " (and " + std::to_string(leftOut) +
                                     " more from this address in the minute before)"
                               : ""));
@@ -227,6 +269,7 @@ struct Console::Impl {
 
   ~Impl() {
     std::thread finishing, backtesting;
+    stopping = true;
     {
       std::lock_guard lock(figures_mutex);
       finishing = std::move(worker);
@@ -245,92 +288,134 @@ struct Console::Impl {
       const std::shared_ptr<const GatewayConfig>& config) {
     {
       std::lock_guard lock(figures_mutex);
-      if (figures.config == config && figures.calendar) return figures.calendar;
+      auto have = figures.find(config->school.urn);
+      if (have != figures.end() && have->second.config == config && have->second.calendar)
+        return have->second.calendar;
     }
     return std::make_shared<SchoolCalendar>(SchoolCalendar::load(config->calendar_path));
   }
 
-  // What the figures depend on, as far as the service can say without asking the store.
+  // What a school's figures depend on, as far as the service can say without asking the store.
   std::string figuresVersion(const std::shared_ptr<const GatewayConfig>& config) {
-    auto f = service.figures();
+    const auto& urn = config->school.urn;
+    auto f = service.figures(urn);
+    int64_t changed = 0;
+    {
+      std::lock_guard lock(figures_mutex);
+      if (auto c = changes.find(urn); c != changes.end()) changed = c->second;
+    }
     return std::to_string(reinterpret_cast<uintptr_t>(config.get())) + "/" +
            std::to_string(f.syncs_ok + f.syncs_failed) + "/" + std::to_string(f.last_sync_at) +
            "/" + std::to_string(f.delivered) + "/" + std::to_string(f.retry_runs) + "/" +
-           std::to_string(changes.load()) + "/" + london::localDate(now() / 1000).iso();
+           std::to_string(changed) + "/" + london::localDate(now() / 1000).iso();
   }
-  Figures buildFigures() {
+  Figures buildFigures(const std::string& urn) {
     std::lock_guard build(build_mutex);
     Figures next;
-    next.config = service.config();
+    next.config = service.config(urn);
+    if (!next.config) throw std::out_of_range("no school with URN " + urn);
     next.version = figuresVersion(next.config);
     {
       std::lock_guard lock(figures_mutex);
+      auto have = figures.find(urn);
       // Built by another request while this one waited for build_mutex: nothing to do again
       // (unless it has grown too old: a change the service cannot see, an import by the CLI).
-      if (figures.snapshot && figures.version == next.version &&
-          now() - figures.snapshot->built_at_ms <= kSnapshotMaxAge)
-        return figures;
-      if (figures.config == next.config) next.calendar = figures.calendar;
+      if (have != figures.end() && have->second.snapshot && have->second.version == next.version &&
+          now() - have->second.snapshot->built_at_ms <= kSnapshotMaxAge)
+        return have->second;
+      if (have != figures.end() && have->second.config == next.config)
+        next.calendar = have->second.calendar;
     }
     if (!next.calendar)
       next.calendar =
           std::make_shared<SchoolCalendar>(SchoolCalendar::load(next.config->calendar_path));
-    auto store = service.openStore();
+    auto store = service.openStore(urn);
     next.snapshot = std::make_shared<PupilSnapshot>(buildPupilSnapshot(
         *store, *next.calendar, next.config->rules, london::localDate(now() / 1000), now()));
-    namedLogger("console")->debug("pupil figures built: {} pupils in {:.0f} ms",
+    namedLogger("console")->debug("pupil figures built for school {}: {} pupils in {:.0f} ms", urn,
                                   next.snapshot->rows.size(), next.snapshot->build_ms);
     return next;
   }
-  // The figures to serve, and a note when they are being brought up to date. Throws when they
-  // cannot be built at all (the store or the calendar cannot be read).
-  std::pair<Figures, std::string> currentFigures() {
+  // Keeps a school's figures, and drops those of schools no longer served (a reload removed
+  // them): at most one set for each school served.
+  void keepFigures(const std::string& urn, const Figures& built) {
+    auto served = service.schools();
+    std::lock_guard lock(figures_mutex);
+    figures[urn] = built;
+    std::erase_if(figures, [&](const auto& f) {
+      return std::find(served.begin(), served.end(), f.first) == served.end();
+    });
+    std::erase_if(changes, [&](const auto& c) {
+      return std::find(served.begin(), served.end(), c.first) == served.end();
+    });
+  }
+  // Has the worker bring a school's figures up to date (one school after another).
+  void rebuildInBackground(const std::string& urn) {
+    std::lock_guard lock(figures_mutex);
+    if (!rebuilding.insert(urn).second || worker_running) return;
+    if (worker.joinable()) worker.join();  // finished: it cleared `worker_running`
+    worker_running = true;
+    worker = std::thread([this] {
+      for (;;) {
+        std::string next;
+        {
+          std::lock_guard lock(figures_mutex);
+          if (rebuilding.empty() || stopping) {
+            rebuilding.clear();
+            worker_running = false;
+            return;
+          }
+          next = *rebuilding.begin();
+        }
+        try {
+          keepFigures(next, buildFigures(next));
+        } catch (const std::exception& error) {
+          namedLogger("console")->warn("cannot bring the pupil figures of school {} up to date: {}",
+                                       next, error.what());
+        }
+        std::lock_guard lock(figures_mutex);
+        rebuilding.erase(next);
+      }
+    });
+  }
+  // A school's figures to serve, and a note when they are being brought up to date. Throws when
+  // they cannot be built at all (the store or the calendar cannot be read).
+  std::pair<Figures, std::string> currentFigures(const std::string& urn) {
     Figures have;
     {
       std::lock_guard lock(figures_mutex);
-      have = figures;
+      if (auto f = figures.find(urn); f != figures.end()) have = f->second;
     }
     if (!have.snapshot) {
-      auto built = buildFigures();
-      std::lock_guard lock(figures_mutex);
-      figures = built;
+      auto built = buildFigures(urn);
+      keepFigures(urn, built);
       return {built, ""};
     }
-    bool stale = have.version != figuresVersion(service.config()) ||
+    auto config = service.config(urn);
+    bool stale = !config || have.version != figuresVersion(config) ||
                  now() - have.snapshot->built_at_ms > kSnapshotMaxAge;
     if (!stale) return {have, ""};
-    {
-      std::lock_guard lock(figures_mutex);
-      if (!rebuilding) {
-        rebuilding = true;
-        if (worker.joinable()) worker.join();  // finished: it cleared `rebuilding`
-        worker = std::thread([this] {
-          try {
-            auto built = buildFigures();
-            std::lock_guard lock(figures_mutex);
-            figures = built;
-          } catch (const std::exception& error) {
-            namedLogger("console")->warn("cannot bring the pupil figures up to date: {}",
-                                         error.what());
-          }
-          std::lock_guard lock(figures_mutex);
-          rebuilding = false;
-        });
-      }
-    }
+    rebuildInBackground(urn);
     return {have, "These figures are from " + londonTime(have.snapshot->built_at_ms / 1000) +
                       " (London); newer ones are being worked out: reload in a moment."};
+  }
+  // Each school's persistent absentees as its figures last said (for the trust view).
+  std::map<std::string, SchoolAbsentees> absentees() {
+    std::lock_guard lock(figures_mutex);
+    std::map<std::string, SchoolAbsentees> all;
+    for (const auto& [urn, f] : figures) {
+      if (!f.snapshot) continue;
+      auto& a = all[urn];
+      a.built_at_ms = f.snapshot->built_at_ms;
+      for (const auto& row : f.snapshot->rows)
+        if (row.band != AbsenceBand::None) ++a.persistent;
+    }
+    return all;
   }
 
   PageFrame frameFor(const ConsoleViewer& viewer, const std::string& title,
                      const std::string& current) {
-    return PageFrame{title,
-                     school(),
-                     current,
-                     viewer.user,
-                     std::string(toString(viewer.role)),
-                     viewer.csrf,
-                     maySeePupils(viewer.role)};
+    return pageFrame(viewer, title, schoolName(viewer.school), current);
   }
   void pupils(HTTPServerRequest& request, HTTPServerResponse& response, const ConsoleViewer& viewer,
               const std::string& path, const Poco::URI& uri);
@@ -338,6 +423,8 @@ struct Console::Impl {
   void backtest(HTTPServerRequest& request, HTTPServerResponse& response,
                 const ConsoleViewer& viewer, const Poco::URI& uri);
   std::string backtestVersion(const std::shared_ptr<const GatewayConfig>& config);
+  void schools(HTTPServerRequest& request, HTTPServerResponse& response,
+               const ConsoleViewer& viewer);
   void keepBacktest(const std::string& key, BacktestRun run);
 
   void login(HTTPServerRequest& request, HTTPServerResponse& response);
@@ -350,18 +437,23 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
   Poco::Net::NameValueCollection cookies;
   request.getCookies(cookies);
   std::string address = request.clientAddress().host().toString();
+  // The school asked for is kept through the login (and named by its audit lines); a URN not
+  // served is forgotten here, before anyone is logged in.
+  auto asked = schoolAsked(Poco::URI(request.getURI()));
+  if (!asked) asked = schoolAsked(Poco::URI("/console/login"));
+  std::string urn = asked.value_or("");
   auto fresh = [&](HTTPResponse::HTTPStatus status, const std::string& problem,
                    const std::string& name) {
     auto token = randomToken();
     response.add("Set-Cookie", cookie(kLoginCookie, token));
-    send(response, status, loginPage(school(), token, problem, name));
+    send(response, status, loginPage(schoolName(urn), token, problem, name, kept(urn)));
   };
   if (request.getMethod() == "GET") return fresh(HTTPResponse::HTTP_OK, "", "");
   auto form = readForm(request);
   if (!form) return fresh(HTTPResponse::HTTP_BAD_REQUEST, "That form was too large.", "");
   std::string name = (*form)["name"], password = (*form)["password"];
   if (!sameToken((*form)["csrf"], cookies.get(kLoginCookie, ""))) {
-    recordAnonymous(request, "/console/login", "no valid CSRF token");
+    recordAnonymous(request, urn, "/console/login", "no valid CSRF token");
     return fresh(HTTPResponse::HTTP_FORBIDDEN,
                  "The form had expired or came from elsewhere: please log in again.", name);
   }
@@ -369,7 +461,7 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
   // of long made-up names cannot fill the service's memory).
   std::string key = lower(name.substr(0, 65));
   auto tooMany = [&] {
-    record(request, name, "", "login_throttled", "/console/login", "too many failures");
+    record(request, urn, name, "", "login_throttled", "/console/login", "too many failures");
     return fresh(HTTPResponse::HTTP_TOO_MANY_REQUESTS,
                  "Too many failed logins for this name or from this computer: wait 15 minutes "
                  "and try again, or ask the IT technician.",
@@ -387,7 +479,7 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
   if (!verifying.try_acquire_for(std::chrono::seconds(2))) {
     std::lock_guard lock(mutex);
     throttle.undo(key, address);
-    record(request, name, "", "login_throttled", "/console/login", "too many logins at once");
+    record(request, urn, name, "", "login_throttled", "/console/login", "too many logins at once");
     return fresh(HTTPResponse::HTTP_TOO_MANY_REQUESTS,
                  "Too many logins at once: wait a few seconds and try again.", name);
   }
@@ -412,7 +504,8 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
   bool ok = verifyPassword(password, user ? user->password_hash : dummy_hash) && user;
   std::lock_guard lock(mutex);
   if (!ok) {
-    record(request, name, "", "login_failed", "/console/login", "name or password not recognised");
+    record(request, urn, name, "", "login_failed", "/console/login",
+           "name or password not recognised");
     return fresh(HTTPResponse::HTTP_UNAUTHORIZED,
                  "That user name and password were not recognised.", name);
   }
@@ -420,9 +513,10 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
   throttle.succeeded(key);
   auto id =
       sessions.start(user->name, user->role, now(), credentialFingerprint(user->password_hash));
-  record(request, user->name, std::string(toString(user->role)), "login", "/console/login", "ok");
+  record(request, urn, user->name, std::string(toString(user->role)), "login", "/console/login",
+         "ok");
   response.add("Set-Cookie", cookie(kSessionCookie, id));
-  redirect(response, "/console/");
+  redirect(response, withSchool("/console/", kept(urn)));
 }
 
 void Console::Impl::outboxAction(HTTPServerRequest& request, HTTPServerResponse& response,
@@ -431,21 +525,25 @@ void Console::Impl::outboxAction(HTTPServerRequest& request, HTTPServerResponse&
   std::string role(toString(viewer.role));
   std::string target = "outbox " + std::to_string(seq);
   if (!mayChange(viewer.role)) {
-    record(request, viewer.user, role, "refused", target, action + ": the role may not");
+    record(request, viewer, "refused", target, action + ": the role may not");
     return send(
         response, HTTPResponse::HTTP_FORBIDDEN,
-        messagePage(school(), "Not allowed",
+        messagePage(schoolName(viewer.school), "Not allowed",
                     "Your role (" + role + ") cannot retry or discard outbox items.", &viewer));
   }
-  auto store = service.openStore();
+  auto store = service.openStore(viewer.school);
   bool done = action == "retry"
                   ? store->retryOutbox(seq, now())
                   : store->discardOutbox(seq, now(), "discarded in the console by " + viewer.user);
-  record(request, viewer.user, role, action, target, done ? "ok" : "not possible");
-  if (done) ++changes;
+  record(request, viewer, action, target, done ? "ok" : "not possible");
+  if (done) {
+    std::lock_guard lock(figures_mutex);
+    ++changes[viewer.school];
+  }
   if (done && action == "retry") service.outboxChanged();
-  redirect(response, "/console/outbox?done=" + action + (done ? "" : "-none") +
-                         "&item=" + std::to_string(seq));
+  redirect(response, withSchool("/console/outbox?done=" + action + (done ? "" : "-none") +
+                                    "&item=" + std::to_string(seq),
+                                kept(viewer.school)));
 }
 
 void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& response,
@@ -478,24 +576,35 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
       session.reset();
     }
   }
+  auto asked = schoolAsked(uri);
   if (!session) {
+    // Nobody logged in is told which schools there are: a URN not served is forgotten.
+    std::string urn = asked.value_or(service.config()->school.urn);
     if (method == "POST") {
-      recordAnonymous(request, path, "no session");
+      recordAnonymous(request, urn, path, "no session");
       return send(
           response, HTTPResponse::HTTP_FORBIDDEN,
-          messagePage(school(), "Logged out",
+          messagePage(schoolName(urn), "Logged out",
                       "Your session has ended: log in again and repeat what you did.", nullptr));
     }
-    return redirect(response, "/console/login");
+    return redirect(response, withSchool("/console/login", asked ? kept(*asked) : ""));
   }
-  ConsoleViewer viewer{session->user, session->role, session->csrf};
-  std::string role(toString(viewer.role));
+  ConsoleViewer viewer{session->user, session->role, session->csrf, asked.value_or(""),
+                       servedSchools()};
+  if (!asked) {
+    std::string named;
+    for (const auto& [key, value] : uri.getQueryParameters())
+      if (key == "school" && named.empty()) named = value.substr(0, 20);
+    record(request, named, viewer.user, std::string(toString(viewer.role)), "refused", path,
+           "no such school");
+    return send(response, HTTPResponse::HTTP_NOT_FOUND, unknownSchoolPage(named, allSchools()));
+  }
   if (method == "POST") {
     auto form = readForm(request);
     if (!form || !sameToken((*form)["csrf"], session->csrf)) {
-      record(request, viewer.user, role, "refused", path, "no valid CSRF token");
+      record(request, viewer, "refused", path, "no valid CSRF token");
       return send(response, HTTPResponse::HTTP_FORBIDDEN,
-                  messagePage(school(), "Not done",
+                  messagePage(schoolName(viewer.school), "Not done",
                               "That form had no valid token (it came from another page or an "
                               "old tab): nothing was changed.",
                               &viewer));
@@ -505,9 +614,9 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
         std::lock_guard lock(mutex);
         sessions.end(id);
       }
-      record(request, viewer.user, role, "logout", path, "ok");
+      record(request, viewer, "logout", path, "ok");
       response.add("Set-Cookie", cookie(kSessionCookie, "", true));
-      return redirect(response, "/console/login");
+      return redirect(response, withSchool("/console/login", kept(viewer.school)));
     }
     static const std::regex action(R"(^/console/outbox/([0-9]{1,18})/(retry|discard)$)");
     std::smatch match;
@@ -515,8 +624,8 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
       return outboxAction(request, response, viewer, std::stoll(match[1]), match[2]);
   } else if (method == "GET") {
     if (path == "/console/" || path == "/console") {
-      record(request, viewer.user, role, "open", "/console/", "ok");
-      auto store = service.openStore();
+      record(request, viewer, "open", "/console/", "ok");
+      auto store = service.openStore(viewer.school);
       return send(response, HTTPResponse::HTTP_OK, overviewPage(service, *store, viewer, now()));
     }
     if (path == "/console/outbox") {
@@ -540,18 +649,21 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
                                ? "Item " + item + " could not be changed: it was delivered " +
                                      "already or is no longer there."
                                : "";
-      record(request, viewer.user, role, "open", "/console/outbox", "ok");
-      auto store = service.openStore();
+      record(request, viewer, "open", "/console/outbox", "ok");
+      auto store = service.openStore(viewer.school);
       return send(response, HTTPResponse::HTTP_OK,
                   outboxPage(service, *store, viewer, filter, notice, now()));
     }
     if (path == "/console/backtest") return backtest(request, response, viewer, uri);
+    if (path == "/console/schools" && service.manySchools())
+      return schools(request, response, viewer);
     if (path == "/console/pupils" || path.rfind("/console/pupils/", 0) == 0 ||
         path == "/console/report" || path == "/console/report.csv")
       return pupils(request, response, viewer, path, uri);
   }
   send(response, HTTPResponse::HTTP_NOT_FOUND,
-       messagePage(school(), "Not found", "There is no such console page.", &viewer));
+       messagePage(schoolName(viewer.school), "Not found", "There is no such console page.",
+                   &viewer));
 }
 
 void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& response,
@@ -561,13 +673,13 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
   std::string id = path.size() > 16 ? path.substr(16) : "";
   if (!maySeePupils(viewer.role)) {
     // The target names no pupil: what was asked for may be a whole UPN.
-    record(request, viewer.user, role, "refused",
+    record(request, viewer, "refused",
            path.rfind("/console/report", 0) == 0 ? path
            : id.empty()                          ? "/console/pupils"
                                                  : "pupil page",
            "the role may not see pupils");
     return send(response, HTTPResponse::HTTP_FORBIDDEN,
-                messagePage(school(), "Not allowed",
+                messagePage(schoolName(viewer.school), "Not allowed",
                             "Your role (" + role +
                                 ") does not see pupils' names or registers: the pupil pages "
                                 "and the weekly report are for the attendance officer, the DSL "
@@ -581,15 +693,15 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
     // pupil pages are closed.
     auto unaudited = [&] {
       return send(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                  messagePage(school(), "Not available",
+                  messagePage(schoolName(viewer.school), "Not available",
                               "The console's audit log cannot be written, and pupils are only "
                               "shown when who opened them is recorded. Ask the IT technician: "
                               "the service log names the file (disk full, permissions).",
                               &viewer));
     };
     if (path.rfind("/console/report", 0) == 0) {
-      if (!record(request, viewer.user, role, "open", path, "ok")) return unaudited();
-      auto [have, note] = currentFigures();
+      if (!record(request, viewer, "open", path, "ok")) return unaudited();
+      auto [have, note] = currentFigures(viewer.school);
       if (path.ends_with(".csv")) {
         response.set("Content-Disposition", "attachment; filename=\"weekly-report-" +
                                                 have.snapshot->as_of.iso() + ".csv\"");
@@ -605,8 +717,8 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
       std::string target = "/console/pupils";
       for (const auto& [key, value] : queryParams(query))
         target += (target.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
-      if (!record(request, viewer.user, role, "open", target, "ok")) return unaudited();
-      auto [have, note] = currentFigures();
+      if (!record(request, viewer, "open", target, "ok")) return unaudited();
+      auto [have, note] = currentFigures(viewer.school);
       return send(
           response, HTTPResponse::HTTP_OK,
           pupilsPage(*have.snapshot, query, frameFor(viewer, "Pupils at risk", "pupils"), note));
@@ -616,14 +728,13 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
     std::optional<Pupil> pupil;
     std::unique_ptr<Store> store;
     if (std::regex_match(id, pupilId)) {
-      store = service.openStore();
+      store = service.openStore(viewer.school);
       pupil = findConsolePupil(*store, id);
     }
     if (!pupil) {
-      if (!record(request, viewer.user, role, "open", "pupil page", "no such pupil"))
-        return unaudited();
+      if (!record(request, viewer, "open", "pupil page", "no such pupil")) return unaudited();
       return send(response, HTTPResponse::HTTP_NOT_FOUND,
-                  messagePage(school(), "No such pupil",
+                  messagePage(schoolName(viewer.school), "No such pupil",
                               "No pupil on the register has that UPN (or the masked UPN names "
                               "more than one: use the whole UPN).",
                               &viewer));
@@ -632,9 +743,8 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
     for (const auto& [key, value] : uri.getQueryParameters())
       if (key == "day") day = Date::parseIso(value);
     // Who opened which pupil, by UPN (never the name).
-    if (!record(request, viewer.user, role, "open", "pupil " + pupil->upn, "ok"))
-      return unaudited();
-    auto config = service.config();
+    if (!record(request, viewer, "open", "pupil " + pupil->upn, "ok")) return unaudited();
+    auto config = service.config(viewer.school);
     auto calendar = calendarFor(config);
     if (day && !calendar->covers(*day)) day.reset();
     return send(
@@ -644,7 +754,7 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
   } catch (const std::exception& error) {
     namedLogger("console")->error("a console pupil page failed: {}", error.what());
     return send(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                messagePage(school(), "Not available",
+                messagePage(schoolName(viewer.school), "Not available",
                             "The pupils' figures cannot be read just now (the service log says "
                             "why): try again in a minute.",
                             &viewer));
@@ -654,7 +764,7 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
 // A result is good until the next sync (which may change the register and what was sent) or a
 // reload (which may change the policies).
 std::string Console::Impl::backtestVersion(const std::shared_ptr<const GatewayConfig>& config) {
-  auto f = service.figures();
+  auto f = service.figures(config->school.urn);
   return std::to_string(reinterpret_cast<uintptr_t>(config.get())) + "/" +
          std::to_string(f.syncs_ok + f.syncs_failed) + "/" + std::to_string(f.last_sync_at);
 }
@@ -679,10 +789,9 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
                              const ConsoleViewer& viewer, const Poco::URI& uri) {
   std::string role(toString(viewer.role));
   if (!maySeePupils(viewer.role)) {
-    record(request, viewer.user, role, "refused", "/console/backtest",
-           "the role may not see pupils' figures");
+    record(request, viewer, "refused", "/console/backtest", "the role may not see pupils' figures");
     return send(response, HTTPResponse::HTTP_FORBIDDEN,
-                messagePage(school(), "Not allowed",
+                messagePage(schoolName(viewer.school), "Not allowed",
                             "Your role (" + role +
                                 ") does not see pupils' figures: a backtest counts pupils by "
                                 "rule and week, so it is for the attendance officer, the DSL and "
@@ -690,7 +799,7 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
                             &viewer));
   }
   try {
-    auto config = service.config();
+    auto config = service.config(viewer.school);
     auto calendar = calendarFor(config);
     std::shared_ptr<const std::vector<BacktestChoice>> offered;
     {
@@ -710,7 +819,7 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
     auto asked = backtestRequestFrom(query, *offered, *calendar, today, problem);
     auto frame = frameFor(viewer, "Backtest", "backtest");
     if (!problem.empty()) {
-      record(request, viewer.user, role, "backtest", "/console/backtest", "refused: " + problem);
+      record(request, viewer, "backtest", "/console/backtest", "refused: " + problem);
       return send(
           response, HTTPResponse::HTTP_BAD_REQUEST,
           backtestPage(*offered, asked, BacktestView{nullptr, nullptr, problem, "", ""}, frame));
@@ -719,14 +828,14 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
     bool run = false;
     for (const auto& [key, value] : query) run = run || key == "policy";
     if (!run) {
-      record(request, viewer.user, role, "open", "/console/backtest", "ok");
+      record(request, viewer, "open", "/console/backtest", "ok");
       return send(response, HTTPResponse::HTTP_OK, backtestPage(*offered, asked, {}, frame));
     }
     // Who ran which policies over which dates (the audit log's line for every run).
     std::string target = "backtest " + asked.policy +
                          (asked.compare.empty() ? "" : " against " + asked.compare) + ", " +
                          asked.from.iso() + " to " + asked.to.iso();
-    auto key = backtestKey(asked);
+    auto key = viewer.school + "/" + backtestKey(asked);  // each school's own results
     auto version = backtestVersion(config);
     auto ruleSet = [&](const std::string& name) -> const RuleSet& {
       for (const auto& c : *offered)
@@ -734,7 +843,7 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
       throw std::logic_error("a policy the form checked is not offered");
     };
     auto show = [&](const BacktestRun& done, const std::string& outcome) {
-      record(request, viewer.user, role, "backtest", target, outcome);
+      record(request, viewer, "backtest", target, outcome);
       BacktestView view{done.result.get(), done.other.get(), "", "",
                         "Worked out at " + londonTime(done.finished_at / 1000) +
                             " (London); kept until the next sync."};
@@ -751,7 +860,7 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
     auto work = [this, config, calendar, offered, asked, version, key,
                  rules = &ruleSet(asked.policy),
                  other = asked.compare.empty() ? nullptr : &ruleSet(asked.compare)] {
-      auto store = service.openStore();
+      auto store = service.openStore(config->school.urn);
       BacktestRun done;
       done.version = version;
       done.result = std::make_shared<BacktestResult>(
@@ -766,10 +875,11 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
     int pupils = -1;
     {
       std::lock_guard lock(figures_mutex);
-      if (figures.snapshot && figures.config == config)
-        pupils = static_cast<int>(figures.snapshot->rows.size());
+      if (auto f = figures.find(viewer.school);
+          f != figures.end() && f->second.snapshot && f->second.config == config)
+        pupils = static_cast<int>(f->second.snapshot->rows.size());
     }
-    if (pupils < 0) pupils = service.openStore()->status().pupils;
+    if (pupils < 0) pupils = service.openStore(viewer.school)->status().pupils;
     if (pupils <= backtest_inline_pupils) return show(work(), "ok");
 
     std::string running;
@@ -789,13 +899,13 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
           std::lock_guard lock(backtest_mutex);
           backtest_running.clear();
         });
-        record(request, viewer.user, role, "backtest", target, "started in the background");
+        record(request, viewer, "backtest", target, "started in the background");
         running = "running, started at " + londonTime(backtest_started / 1000) + " (London)";
       } else if (backtest_running == key) {
-        record(request, viewer.user, role, "backtest", target, "still running");
+        record(request, viewer, "backtest", target, "still running");
         running = "running, started at " + londonTime(backtest_started / 1000) + " (London)";
       } else {
-        record(request, viewer.user, role, "backtest", target, "waiting for another backtest");
+        record(request, viewer, "backtest", target, "waiting for another backtest");
         running = "waiting: another backtest, started at " + londonTime(backtest_started / 1000) +
                   " (London), is running and only one runs at a time";
       }
@@ -806,11 +916,17 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
   } catch (const std::exception& error) {
     namedLogger("console")->error("the console's backtest failed: {}", error.what());
     return send(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                messagePage(school(), "Not available",
+                messagePage(schoolName(viewer.school), "Not available",
                             "The backtest cannot be run just now (the service log says why): try "
                             "again in a minute.",
                             &viewer));
   }
+}
+
+void Console::Impl::schools(HTTPServerRequest& request, HTTPServerResponse& response,
+                            const ConsoleViewer& viewer) {
+  record(request, viewer, "open", "/console/schools", "ok");
+  send(response, HTTPResponse::HTTP_OK, schoolsPage(service, viewer, absentees(), now()));
 }
 
 Console::Console(Service& service, const ServiceConfig& config,
@@ -832,7 +948,7 @@ void Console::handle(HTTPServerRequest& request, HTTPServerResponse& response) {
   }
   if (!impl_->servable)
     return impl_->send(response, HTTPResponse::HTTP_FORBIDDEN,
-                       messagePage(impl_->school(), "The console needs TLS",
+                       messagePage(impl_->schoolName(), "The console needs TLS",
                                    "The admin API listens beyond this machine without TLS, so "
                                    "the console would send passwords in clear: set "
                                    "service.admin_cert and admin_key, or bind 127.0.0.1.",

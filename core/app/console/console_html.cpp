@@ -83,6 +83,8 @@ td.n,th.n{text-align:right}
 button{font:inherit;font-weight:700;color:#fff;background:#00703c;border:2px solid transparent;padding:.35rem .8rem;cursor:pointer}
 button.danger{background:#a1141c}
 header button{background:#fff;color:#0b0c0c}
+.switcher{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0}
+.switcher label{margin:0;color:#fff}
 form.inline{display:inline}
 label{display:block;font-weight:700;margin:.75rem 0 .25rem}
 input[type=text],input[type=password]{font:inherit;padding:.35rem;border:2px solid #0b0c0c;width:100%;max-width:22rem}
@@ -127,6 +129,76 @@ svg a:focus rect{stroke:#0b0c0c;stroke-width:3}
   return css;
 }
 
+std::string withSchool(const std::string& path, const std::string& urn) {
+  if (urn.empty()) return path;
+  auto hash = path.find('#');
+  std::string base = path.substr(0, hash);
+  std::string rest = hash == std::string::npos ? "" : path.substr(hash);
+  return base + (base.find('?') == std::string::npos ? "?" : "&") +
+         "school=" + escapeQueryValue(urn) + rest;
+}
+
+std::string keepSchool(const std::string& html, const std::string& urn) {
+  if (urn.empty()) return html;
+  std::string out;
+  out.reserve(html.size() + html.size() / 16);
+  std::string hidden = "<input type=\"hidden\" name=\"school\" value=\"" + escapeHtml(urn) + "\">";
+  std::string param = "school=" + escapeQueryValue(urn);
+  std::size_t copied = 0;
+  std::string pendingHidden;  // for a GET form: after its opening tag
+  for (std::size_t at = 0; at < html.size();) {
+    auto href = html.find("href=\"/console/", at);
+    auto action = html.find("action=\"/console/", at);
+    auto found = std::min(href, action);
+    if (found == std::string::npos) break;
+    bool isAction = found == action;
+    auto start = html.find('"', found) + 1;
+    auto end = html.find('"', start);
+    if (end == std::string::npos) break;
+    std::string url = html.substr(start, end - start);
+    at = end + 1;
+    // The style sheet, and a link to a school named already (the trust view's rows).
+    if (url.rfind("/console/style.css", 0) == 0 || url.find("school=") != std::string::npos)
+      continue;
+    auto hash = url.find('#');
+    std::string base = url.substr(0, hash);
+    std::string fragment = hash == std::string::npos ? "" : url.substr(hash);
+    out += html.substr(copied, start - copied);
+    out += base + (base.find('?') == std::string::npos ? "?" : "&amp;") + param + fragment;
+    copied = end;
+    if (!isAction) continue;
+    auto tagStart = html.rfind('<', found);
+    auto tagEnd = html.find('>', end);
+    if (tagStart == std::string::npos || tagEnd == std::string::npos) continue;
+    auto tag = html.substr(tagStart, tagEnd - tagStart);
+    if (tag.rfind("<form", 0) != 0 || tag.find("method=\"get\"") == std::string::npos) continue;
+    out += html.substr(copied, tagEnd + 1 - copied) + hidden;
+    copied = tagEnd + 1;
+    at = copied;
+  }
+  out += html.substr(copied);
+  return out;
+}
+
+namespace {
+
+// The switcher's form: a plain GET form (no JavaScript) to the same section of the chosen school.
+std::string schoolSwitcher(const PageFrame& f) {
+  std::string section = f.current == "outbox" || f.current == "pupils" || f.current == "report" ||
+                                f.current == "backtest"
+                            ? "/console/" + f.current
+                            : "/console/";
+  std::string html = "<form class=\"switcher\" method=\"get\" action=\"" + section +
+                     "\"><label for=\"school-switcher\">School</label>"
+                     "<select id=\"school-switcher\" name=\"school\">";
+  for (const auto& s : f.schools)
+    html += "<option value=\"" + escapeHtml(s.urn) + "\"" + (s.urn == f.urn ? " selected" : "") +
+            ">" + escapeHtml(s.name) + " (" + escapeHtml(s.urn) + ")</option>";
+  return html + "</select><button type=\"submit\">Show this school</button></form>\n";
+}
+
+}  // namespace
+
 std::string consolePage(const PageFrame& f, const std::string& mainHtml) {
   std::string html =
       "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -136,25 +208,31 @@ std::string consolePage(const PageFrame& f, const std::string& mainHtml) {
       "<link rel=\"stylesheet\" href=\"/console/style.css\">\n</head>\n<body>\n"
       "<a class=\"skip\" href=\"#main\">Skip to the main content</a>\n<header>\n"
       "<p class=\"brand\">Markbridge" +
-      (f.school.empty() ? "" : " &middot; " + escapeHtml(f.school)) + "</p>\n";
+      (f.school.empty() ? "" : " &middot; " + escapeHtml(f.school)) +
+      (f.urn.empty() || f.school.empty() ? "" : " (" + escapeHtml(f.urn) + ")") + "</p>\n";
+  std::string links;
   if (!f.user.empty()) {
     auto entry = [&](const char* id, const char* href, const char* label) {
       return std::string("<li><a href=\"") + href + "\"" +
              (f.current == id ? " aria-current=\"page\"" : "") + ">" + label + "</a></li>";
     };
-    html += "<nav aria-label=\"Console pages\"><ul>" + entry("overview", "/console/", "Overview") +
-            entry("outbox", "/console/outbox", "Outbox") +
-            (f.pupils ? entry("pupils", "/console/pupils", "Pupils at risk") +
-                            entry("report", "/console/report", "Weekly report") +
-                            entry("backtest", "/console/backtest", "Backtest")
-                      : "") +
-            "</ul></nav>\n";
-    html += "<form class=\"who\" method=\"post\" action=\"/console/logout\"><span>" +
-            escapeHtml(f.user) + " (" + escapeHtml(f.role) +
-            ")</span><input type=\"hidden\" name=\"csrf\" value=\"" + escapeHtml(f.csrf) +
-            "\"><button type=\"submit\">Log out</button></form>\n";
+    links += "<nav aria-label=\"Console pages\"><ul>" + entry("overview", "/console/", "Overview") +
+             entry("outbox", "/console/outbox", "Outbox") +
+             (f.pupils ? entry("pupils", "/console/pupils", "Pupils at risk") +
+                             entry("report", "/console/report", "Weekly report") +
+                             entry("backtest", "/console/backtest", "Backtest")
+                       : "") +
+             (f.schools.empty() ? "" : entry("schools", "/console/schools", "All schools")) +
+             "</ul></nav>\n";
+    links += "<form class=\"who\" method=\"post\" action=\"/console/logout\"><span>" +
+             escapeHtml(f.user) + " (" + escapeHtml(f.role) +
+             ")</span><input type=\"hidden\" name=\"csrf\" value=\"" + escapeHtml(f.csrf) +
+             "\"><button type=\"submit\">Log out</button></form>\n";
   }
-  html += "</header>\n<main id=\"main\">\n<h1>" + escapeHtml(f.title) + "</h1>\n" + mainHtml +
+  html += keepSchool(links, f.urn);
+  if (!f.user.empty() && !f.schools.empty()) html += schoolSwitcher(f);
+  html += "</header>\n<main id=\"main\">\n<h1>" + escapeHtml(f.title) + "</h1>\n" +
+          keepSchool(mainHtml, f.urn) +
           "</main>\n<footer><p>Markbridge attendance gateway console. Every action here is "
           "recorded in the audit log.</p></footer>\n</body>\n</html>\n";
   return html;

@@ -81,28 +81,50 @@ std::string outcomeOnly(const std::string& text) {
   return said + " (" + std::string(kAskForTheAnswer) + ")";
 }
 
+PageFrame pageFrame(const ConsoleViewer& viewer, const std::string& title,
+                    const std::string& schoolName, const std::string& current) {
+  PageFrame frame{title,
+                  schoolName,
+                  current,
+                  viewer.user,
+                  std::string(toString(viewer.role)),
+                  viewer.csrf,
+                  maySeePupils(viewer.role)};
+  if (!viewer.schools.empty()) {
+    frame.urn = viewer.school;
+    frame.schools = viewer.schools;
+  }
+  return frame;
+}
+
+std::string concernText(const HealthConcern& concern, const ServiceFigures& figures, bool pupils) {
+  std::string problem = concern.problem;
+  // A paused sink's concern quotes the destination's answer, which may name pupils.
+  if (!pupils)
+    for (const auto& [sink, h] : figures.sinks)
+      if (!h.reason.empty())
+        for (auto at = problem.find(h.reason); at != std::string::npos;
+             at = problem.find(h.reason, at + 1))
+          problem.replace(at, h.reason.size(), outcomeOnly(h.reason));
+  return problem;
+}
+
 std::string overviewPage(Service& service, Store& store, const ConsoleViewer& viewer,
                          int64_t nowMs) {
-  auto running = service.config();
+  auto running = service.config(viewer.school);
   const auto& config = *running;
-  auto figures = service.figures();
+  auto figures = service.figures(viewer.school);
   bool pupils = maySeePupils(viewer.role);
   std::string html;
-  auto concerns = service.concerns();
+  auto concerns = service.concerns(viewer.school);
   if (concerns.empty()) {
     html += "<p class=\"notice\">" + badge("ok", "ok") +
             " The service is doing its job: nothing needs a person now.</p>\n";
   } else {
     html += "<div class=\"problem\"><h2>Needs attention</h2><ul>";
-    for (auto c : concerns) {
-      // A paused sink's concern quotes the destination's answer, which may name pupils.
-      if (!pupils)
-        for (const auto& [sink, h] : figures.sinks)
-          if (!h.reason.empty())
-            for (auto at = c.problem.find(h.reason); at != std::string::npos;
-                 at = c.problem.find(h.reason, at + 1))
-              c.problem.replace(at, h.reason.size(), outcomeOnly(h.reason));
-      html += "<li>" + e(c.problem) + ". <strong>What to do:</strong> " + e(c.action) + "</li>";
+    for (const auto& c : concerns) {
+      html += "<li>" + e(concernText(c, figures, pupils)) + ". <strong>What to do:</strong> " +
+              e(c.action) + "</li>";
     }
     html += "</ul></div>\n";
   }
@@ -203,14 +225,12 @@ std::string overviewPage(Service& service, Store& store, const ConsoleViewer& vi
     for (const auto& s : figures.recent_syncs) html += "<li>" + e(s) + "</li>";
     html += "</ol>\n";
   }
-  return consolePage({"Overview", config.school.name, "overview", viewer.user,
-                      std::string(toString(viewer.role)), viewer.csrf, pupils},
-                     html);
+  return consolePage(pageFrame(viewer, "Overview", config.school.name, "overview"), html);
 }
 
 std::string outboxPage(Service& service, Store& store, const ConsoleViewer& viewer,
                        const OutboxFilter& filter, const std::string& notice, int64_t nowMs) {
-  auto running = service.config();
+  auto running = service.config(viewer.school);
   const auto& config = *running;
   bool pupils = maySeePupils(viewer.role);
   bool change = mayChange(viewer.role);
@@ -315,13 +335,11 @@ std::string outboxPage(Service& service, Store& store, const ConsoleViewer& view
         rows + "</tbody></table>\n";
     if (shown > 200) html += "<p>The first 200 are shown: filter by state or sink.</p>\n";
   }
-  return consolePage({"Outbox", config.school.name, "outbox", viewer.user,
-                      std::string(toString(viewer.role)), viewer.csrf, pupils},
-                     html);
+  return consolePage(pageFrame(viewer, "Outbox", config.school.name, "outbox"), html);
 }
 
 std::string loginPage(const std::string& school, const std::string& csrf,
-                      const std::string& problem, const std::string& name) {
+                      const std::string& problem, const std::string& name, const std::string& urn) {
   std::string html;
   if (!problem.empty())
     html += "<div class=\"problem\" role=\"alert\"><p>" + e(problem) + "</p></div>\n";
@@ -339,18 +357,15 @@ std::string loginPage(const std::string& school, const std::string& csrf,
       "<button type=\"submit\">Log in</button>\n</form>\n"
       "<p class=\"muted\">Your account is made by the school's IT technician with "
       "<code>markbridge user add</code>.</p>\n";
-  return consolePage({"Log in", school, "", "", "", ""}, html);
+  PageFrame frame{"Log in", school, "", "", "", ""};
+  frame.urn = urn;
+  return consolePage(frame, html);
 }
 
 std::string messagePage(const std::string& school, const std::string& title,
                         const std::string& message, const ConsoleViewer* viewer) {
-  PageFrame frame{title, school, "", "", "", ""};
-  if (viewer) {
-    frame.user = viewer->user;
-    frame.role = std::string(toString(viewer->role));
-    frame.csrf = viewer->csrf;
-    frame.pupils = maySeePupils(viewer->role);
-  }
+  PageFrame frame =
+      viewer ? pageFrame(*viewer, title, school, "") : PageFrame{title, school, "", "", "", ""};
   return consolePage(frame, "<p>" + e(message) +
                                 "</p>\n<p><a href=\"/console/\">Back to the "
                                 "overview</a></p>\n");
