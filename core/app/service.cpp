@@ -490,11 +490,6 @@ int Service::run(bool handleSignals) {
               admin_ ? "on port " + std::to_string(admin_->port()) : std::string("off"));
     if (many_) {
       log->info("serving {} schools: {}", schools_.size(), urnList(schools()));
-      if (!svc.console_users_file.empty())
-        log->warn(
-            "the web console serves school {} ({}) only, the first of {} schools; every school "
-            "is in /status, /health and /metrics, and the commands take --school",
-            schools_.front().urn, config()->school.name, schools_.size());
     }
     while (!stopping_) {
       if (reloading_) doReload();
