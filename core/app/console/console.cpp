@@ -439,9 +439,7 @@ void Console::Impl::login(HTTPServerRequest& request, HTTPServerResponse& respon
   std::string address = request.clientAddress().host().toString();
   // The school asked for is kept through the login (and named by its audit lines); a URN not
   // served is forgotten here, before anyone is logged in.
-  auto asked = schoolAsked(Poco::URI(request.getURI()));
-  if (!asked) asked = schoolAsked(Poco::URI("/console/login"));
-  std::string urn = asked.value_or("");
+  std::string urn = schoolAsked(Poco::URI(request.getURI())).value_or(service.config()->school.urn);
   auto fresh = [&](HTTPResponse::HTTPStatus status, const std::string& problem,
                    const std::string& name) {
     auto token = randomToken();
@@ -703,7 +701,10 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
       if (!record(request, viewer, "open", path, "ok")) return unaudited();
       auto [have, note] = currentFigures(viewer.school);
       if (path.ends_with(".csv")) {
+        // A trust's reports are told apart by their school's URN.
+        std::string school = kept(viewer.school);
         response.set("Content-Disposition", "attachment; filename=\"weekly-report-" +
+                                                (school.empty() ? "" : school + "-") +
                                                 have.snapshot->as_of.iso() + ".csv\"");
         return send(response, HTTPResponse::HTTP_OK, reportCsv(*have.snapshot),
                     "text/csv; charset=utf-8");

@@ -12,7 +12,12 @@
 //   GET  /console/report, /console/report.csv    The weekly report (console_report.h)
 //   GET  /console/backtest[?policy=&compare=&from=&to=]  A policy replayed over the register,
 //                                  two side by side (console_backtest.h), pupil roles only
+//   GET  /console/schools          A trust's schools side by side (console_schools.h), a trust's
+//                                  console only
 //   GET  /console/style.css
+// A trust's console (`schools: [...]`) serves every school: each page above takes `school=URN`
+// (the first school without it; a URN not served is a 404 naming the schools), which every link,
+// form and redirect keeps, and shows a school switcher; a single school's pages have neither.
 // It serves nothing without TLS unless the admin API is bound to a loopback address (the rule
 // `markbridge check` holds the admin API to). Sessions, CSRF and throttling: console_sessions.h;
 // roles: console_users.h; the audit log: console_audit.h.
