@@ -42,14 +42,14 @@ std::string schoolRow(Service& service, const ConsoleViewer& viewer, const std::
     for (const auto& sink : partNames(config->sinks)) {
       const auto& o = bySink[sink];
       outbox +=
-          "<li>" + e(sink) + ": " + std::to_string(o.pending) + " pending, " +
+          "<p>" + e(sink) + ": " + std::to_string(o.pending) + " pending, " +
           (o.dead ? "<a href=\"/console/outbox?state=dead&amp;sink=" + escapeQueryValue(sink) +
                         "&amp;school=" + escapeQueryValue(urn) + "\">" + std::to_string(o.dead) +
                         " dead</a>"
                   : "0 dead") +
-          "</li>";
+          "</p>";
     }
-    outbox = outbox.empty() ? "no sinks" : "<ul>" + outbox + "</ul>";
+    if (outbox.empty()) outbox = "no sinks";
     Date today = london::localDate(nowMs / 1000);
     auto roll = store->onRollSummary(today, today, today);
     onRoll = std::to_string(roll.on_roll + roll.without_roll);
@@ -65,13 +65,14 @@ std::string schoolRow(Service& service, const ConsoleViewer& viewer, const std::
       "</td><td class=\"n\">" + onRoll + "</td>";
   if (pupils) {
     auto a = absentees.find(urn);
-    row += a == absentees.end()
-               ? "<td>not worked out yet (<a href=\"/console/pupils?band=pa&amp;school=" +
-                     escapeQueryValue(urn) + "\">work them out</a>)</td>"
-               : "<td class=\"n\"><a href=\"/console/pupils?band=pa&amp;school=" +
-                     escapeQueryValue(urn) + "\">" + std::to_string(a->second.persistent) +
-                     "</a><br><span class=\"muted\">as of " +
-                     e(londonTime(a->second.built_at_ms / 1000)) + "</span></td>";
+    row +=
+        a == absentees.end()
+            ? "<td class=\"n\">not worked out yet (<a href=\"/console/pupils?band=pa&amp;school=" +
+                  escapeQueryValue(urn) + "\">work them out</a>)</td>"
+            : "<td class=\"n\"><a href=\"/console/pupils?band=pa&amp;school=" +
+                  escapeQueryValue(urn) + "\">" + std::to_string(a->second.persistent) +
+                  "</a><br><span class=\"muted\">as of " +
+                  e(londonTime(a->second.built_at_ms / 1000)) + "</span></td>";
   }
   return row + "</tr>\n";
 }
@@ -95,7 +96,7 @@ std::string schoolsPage(Service& service, const ConsoleViewer& viewer,
       "<th scope=\"col\">Health</th><th scope=\"col\">Last sync</th>"
       "<th scope=\"col\">Next sync</th><th scope=\"col\">Outbox by sink</th>"
       "<th scope=\"col\" class=\"n\">Pupils on roll</th>" +
-      std::string(pupils ? "<th scope=\"col\">Persistent absentees</th>" : "") +
+      std::string(pupils ? "<th scope=\"col\" class=\"n\">Persistent absentees</th>" : "") +
       "</tr></thead><tbody>\n";
   for (const auto& urn : urns) html += schoolRow(service, viewer, urn, absentees, nowMs);
   html += "</tbody></table>\n";
