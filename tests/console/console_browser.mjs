@@ -3,8 +3,10 @@
 // its sink and one dead letter. It logs in, opens the overview and the outbox, retries the dead
 // letter and sees it delivered at the sandbox, is refused the pupil pages as the technician, logs
 // out; as the attendance officer opens the pupils at risk, a pupil, and a day of their register
-// and sees its explanation. axe-core checks each page (a serious or critical violation fails the
-// test) and a screenshot of each is saved.
+// and sees its explanation. Then a trust's service of two schools: the officer switches school
+// with the header's switcher (no script), sees the second school's pupils only, and opens All
+// schools. axe-core checks each page (a serious or critical violation fails the test) and a
+// screenshot of each is saved.
 //
 // usage: node console_browser.mjs --build BUILD_DIR --source SOURCE_DIR
 //   screenshots go to BUILD_DIR/console-screenshots/; CHROMIUM overrides /usr/bin/chromium.
@@ -77,9 +79,9 @@ function request(port, method, urlPath, { body = '', headers = {} } = {}) {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'markbridge-console-'));
 const children = [];
-function start(bin, argv, env = {}) {
-  const log = fs.openSync(path.join(dir, `${path.basename(bin)}.log`), 'a');
-  const child = spawn(bin, argv, { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+function start(bin, argv, env = {}, cwd = dir) {
+  const log = fs.openSync(path.join(cwd, `${path.basename(bin)}.log`), 'a');
+  const child = spawn(bin, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
   children.push(child);
   return child;
 }
@@ -283,8 +285,82 @@ async function main() {
   for (const p of pupils) if (backtest.includes(p.surname)) fail(`the backtest names ${p.surname}`);
   await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
 
+  await trustSchools(page, check, sandboxPort, weekdays, day);
+
   for (const line of report) console.log(`axe (not serious): ${line}`);
   console.log(`console_browser: passed; screenshots in ${shots}`);
+}
+
+// A trust's service (two schools, one pupil each): log in, switch to the second school with the
+// header's form, see its pupils only, open All schools; axe-core on each.
+async function trustSchools(page, check, sandboxPort, weekdays, day) {
+  const trust = path.join(dir, 'trust');
+  fs.mkdirSync(trust);
+  const schools = [
+    { urn: '140001', name: 'Abbey Primary', pupil: { upn: 'B801200005001', forename: 'Zebedee', surname: 'Quillfeather' } },
+    { urn: '140002', name: 'Brook Academy', pupil: { upn: 'Q801200005002', forename: 'Ottoline', surname: 'Featherstonehaugh' } },
+  ];
+  fs.writeFileSync(path.join(trust, 'calendar.json'), JSON.stringify({
+    name: 'test calendar',
+    terms: [{ name: 'This term', start: day(-30), end: day(60) }],
+  }));
+  for (const s of schools) {
+    let csv = 'UPN,Adno,Legal Surname,Legal Forename,Year,Reg Group,Date,Session,Mark\n';
+    for (const date of weekdays)
+      for (const session of ['AM', 'PM']) csv += `${s.pupil.upn},1000,${s.pupil.surname},${s.pupil.forename},7,7A,${date},${session},N\n`;
+    fs.writeFileSync(path.join(trust, `${s.urn}.csv`), csv);
+  }
+  fs.writeFileSync(path.join(trust, 'trust.json'), JSON.stringify({
+    schools: schools.map((s) => ({
+      school: { urn: s.urn, la: '801', estab: `400${s.urn.slice(5)}`, name: s.name },
+      calendar: 'calendar.json',
+      sources: [{ name: 'sims', type: 'sims_csv', files: [`${s.urn}.csv`] }],
+    })),
+    sinks: [{ name: 'la', type: 'la_portal', base_url: `https://127.0.0.1:${sandboxPort}`, ca_file: path.join(certs, 'ca.pem'),
+      auth: { type: 'bearer', token_env: 'MB_LA_TOKEN' } }],
+    service: { admin_port: 0, port_file: 'admin.port', admin_token_env: 'MB_ADMIN_TOKEN',
+      admin_cert: path.join(certs, 'server.pem'), admin_key: path.join(certs, 'server.key'),
+      console_users_file: 'console-users', log_file: 'markbridge.jsonl' },
+  }, null, 2));
+  const made = spawnSync(markbridge, ['user', '--config', 'trust.json', 'add', 'ola', '--role', 'attendance_officer'],
+    { cwd: trust, input: 'ola-console-password\n', encoding: 'utf8' });
+  if (made.status !== 0) fail(`user add ola (trust): ${made.stderr}`);
+  start(markbridge, ['run', '--config', 'trust.json'], { MB_LA_TOKEN: 'la-sandbox-token', MB_ADMIN_TOKEN: 'admin-secret' }, trust);
+  const port = await portFrom(path.join(trust, 'admin.port'));
+  for (const s of schools) {
+    let sync;
+    await waitUntil(async () => {
+      sync = await request(port, 'POST', `/sync?school=${s.urn}`, { headers: { Authorization: 'Bearer admin-secret' } });
+      return sync.status !== 409;
+    }, `a sync of school ${s.urn}`);
+    if (sync.status !== 200) fail(`the sync of school ${s.urn}: ${sync.status} ${sync.body}`);
+  }
+  const base = `https://127.0.0.1:${port}`;
+  await page.goto(`${base}/console/`);
+  await page.type('#name', 'ola');
+  await page.type('#password', 'ola-console-password');
+  await Promise.all([page.waitForNavigation(), page.click('form.login button[type=submit]')]);
+  const first = await check('trust-overview-abbey');
+  if (!first.includes('Abbey Primary (140001)') || (await page.$eval('#school-switcher', (el) => el.value)) !== '140001')
+    fail('the first school is not the one shown, or the switcher does not say so');
+  // The switcher from the keyboard: focus it (its focus visible), choose the second school, submit.
+  await page.focus('#school-switcher');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  if (outline === 'none') fail('the school switcher shows no keyboard focus');
+  await page.select('#school-switcher', '140002');
+  await Promise.all([page.waitForNavigation(), page.click('form.switcher button[type=submit]')]);
+  if (!page.url().endsWith('/console/?school=140002')) fail(`the switcher did not open the second school: ${page.url()}`);
+  const brook = await check('trust-overview-brook');
+  if (!brook.includes('Brook Academy (140002)')) fail('the banner does not name the second school');
+  await Promise.all([page.waitForNavigation(), page.click('nav a[href="/console/pupils?school=140002"]')]);
+  const list = await check('trust-pupils-brook');
+  if (!list.includes(`${schools[1].pupil.surname}, ${schools[1].pupil.forename}`)) fail("the second school's pupil is not on its list");
+  if (list.includes(schools[0].pupil.surname)) fail("the first school's pupil is on the second school's list");
+  await Promise.all([page.waitForNavigation(), page.click('nav a[href="/console/schools?school=140002"]')]);
+  const all = await check('trust-schools');
+  for (const s of schools)
+    if (!all.includes(`<a href="/console/?school=${s.urn}">${s.name}</a>`)) fail(`All schools has no row for ${s.name}`);
+  await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);
 }
 
 // The base64 SHA-256 of a certificate's public key (what --ignore-certificate-errors-spki-list
@@ -302,7 +378,7 @@ try {
 } catch (error) {
   process.exitCode = 1;
   if (!error?.reported) console.error(error?.stack ?? error);
-  for (const log of ['markbridge.log', 'markbridge-sandbox.log'])
+  for (const log of ['markbridge.log', 'markbridge-sandbox.log', 'trust/markbridge.log'])
     if (fs.existsSync(path.join(dir, log))) console.error(`--- ${log}\n${fs.readFileSync(path.join(dir, log), 'utf8').slice(-4000)}`);
 } finally {
   if (browser) await browser.close();
