@@ -141,6 +141,57 @@ TEST(ConsoleHtml, HostileTextIsEscapedEverywhere) {
   EXPECT_NE(page.find("<main id=\"main\">"), std::string::npos);
 }
 
+TEST(ConsoleSchool, EveryConsoleLinkAndFormKeepsTheSchool) {
+  std::string html =
+      "<a href=\"/console/pupils/B801200005001?day=2024-09-16#day\">d</a>"
+      "<a href=\"/console/outbox?state=dead&amp;sink=la\">o</a>"
+      "<a href=\"/console/\">h</a><a href=\"#year\">y</a><a href=\"https://example.org/\">x</a>"
+      "<a href=\"/console/?school=140002\">other</a>"
+      "<form class=\"filters-form\" method=\"get\" action=\"/console/pupils\"><select>"
+      "<form class=\"inline\" method=\"post\" action=\"/console/outbox/12/retry\"><input>";
+  auto kept = keepSchool(html, "140001");
+  EXPECT_NE(
+      kept.find("href=\"/console/pupils/B801200005001?day=2024-09-16&amp;school=140001#day\""),
+      std::string::npos)
+      << kept;
+  EXPECT_NE(kept.find("href=\"/console/outbox?state=dead&amp;sink=la&amp;school=140001\""),
+            std::string::npos);
+  EXPECT_NE(kept.find("href=\"/console/?school=140001\">h<"), std::string::npos);
+  EXPECT_NE(kept.find("href=\"#year\""), std::string::npos);
+  EXPECT_NE(kept.find("href=\"https://example.org/\""), std::string::npos);
+  EXPECT_NE(kept.find("href=\"/console/?school=140002\">other<"), std::string::npos);
+  // A GET form's action loses its query in a browser: the school is a hidden field too.
+  EXPECT_NE(kept.find("action=\"/console/pupils?school=140001\"><input type=\"hidden\" "
+                      "name=\"school\" value=\"140001\"><select>"),
+            std::string::npos)
+      << kept;
+  EXPECT_NE(kept.find("action=\"/console/outbox/12/retry?school=140001\"><input>"),
+            std::string::npos);
+  // A single school's console: nothing changes.
+  EXPECT_EQ(keepSchool(html, ""), html);
+  EXPECT_EQ(withSchool("/console/outbox?done=retry&item=3", "140001"),
+            "/console/outbox?done=retry&item=3&school=140001");
+  EXPECT_EQ(withSchool("/console/login", ""), "/console/login");
+  // The frame: the school's name and URN in the banner, the switcher (labelled, each school by
+  // name and URN, escaped), the style sheet's link left alone; no switcher without a user.
+  PageFrame frame{"Outbox", "Brook <b>", "outbox", "sam", "technician", "t"};
+  frame.urn = "140002";
+  frame.schools = {{"140001", "Abbey \"Primary\""}, {"140002", "Brook <b>"}};
+  auto page = consolePage(frame, "");
+  EXPECT_NE(page.find("Markbridge &middot; Brook &lt;b&gt; (140002)"), std::string::npos) << page;
+  EXPECT_NE(page.find("<form class=\"switcher\" method=\"get\" action=\"/console/outbox\"><label "
+                      "for=\"school-switcher\">School</label>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<option value=\"140001\">Abbey &quot;Primary&quot; (140001)</option>"
+                      "<option value=\"140002\" selected>Brook &lt;b&gt; (140002)</option>"),
+            std::string::npos);
+  EXPECT_NE(page.find("href=\"/console/style.css\""), std::string::npos);
+  EXPECT_NE(page.find("href=\"/console/schools?school=140002\""), std::string::npos);
+  frame.user.clear();
+  EXPECT_EQ(consolePage(frame, "").find("switcher"), std::string::npos);
+}
+
 TEST(ConsoleUsersFile, WrittenOwnerOnlyAndReadBack) {
   test::TempDir dir;
   auto file = dir / "users";
