@@ -227,9 +227,9 @@ TEST_F(ConsoleTrust, EachSchoolsPagesShowItsOwnPupilsOnlyAndKeepTheSchool) {
 
 TEST_F(ConsoleTrust, AnUnknownSchoolIsA404NamingTheSchoolsServed) {
   auto [session, csrf] = login("officer", "officer-password-1");
-  for (const std::string path :
-       {"/console/?school=999999", "/console/pupils?school=140003",
-        "/console/outbox?school=%3Cscript%3Ex", "/console/schools?school=1"}) {
+  for (const std::string path : {"/console/?school=999999", "/console/pupils?school=140003",
+                                 "/console/outbox?school=%3Cscript%3Ex", "/console/?school=%zz",
+                                 "/console/schools?school=1"}) {
     auto page = send("GET", path, "", session);
     EXPECT_EQ(page.status, 404) << path;
     EXPECT_NE(page.body.find("href=\"/console/?school=140001\">Abbey Primary (140001)</a>"),
@@ -247,6 +247,10 @@ TEST_F(ConsoleTrust, AnUnknownSchoolIsA404NamingTheSchoolsServed) {
                 .status,
             404);
   EXPECT_EQ(adminOutbox("140002", "dead")["items"].size(), 1u);
+  // A login page asked for an unreadable school is the first school's.
+  auto login = send("GET", "/console/login?school=%zz");
+  EXPECT_EQ(login.status, 200);
+  EXPECT_NE(login.body.find("action=\"/console/login?school=140001\""), std::string::npos);
   // Nobody logged in is not told which schools there are.
   auto anonymous = send("GET", "/console/?school=999999");
   EXPECT_EQ(anonymous.status, 303);

@@ -1,5 +1,6 @@
 #include "core/app/console/console.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPCookie.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -170,14 +171,18 @@ struct Console::Impl {
     return config ? config->school.name : "";
   }
   // The school a request asks for (`school=URN`), the first served when it names none; nothing
-  // for a URN the service does not serve.
+  // for a URN the service does not serve, or a query that cannot be read.
   std::optional<std::string> schoolAsked(const Poco::URI& uri) {
     std::string asked;
-    for (const auto& [key, value] : uri.getQueryParameters())
-      if (key == "school") {
-        asked = value;
-        break;
-      }
+    try {
+      for (const auto& [key, value] : uri.getQueryParameters())
+        if (key == "school") {
+          asked = value;
+          break;
+        }
+    } catch (const Poco::Exception&) {
+      return std::nullopt;  // a percent sign not followed by two hex digits
+    }
     auto config = service.config(asked);
     if (!config) return std::nullopt;
     return config->school.urn;
@@ -590,9 +595,15 @@ void Console::Impl::serve(HTTPServerRequest& request, HTTPServerResponse& respon
   ConsoleViewer viewer{session->user, session->role, session->csrf, asked.value_or(""),
                        servedSchools()};
   if (!asked) {
-    std::string named;
-    for (const auto& [key, value] : uri.getQueryParameters())
-      if (key == "school" && named.empty()) named = value.substr(0, 20);
+    std::string named = "(not readable)";
+    try {
+      for (const auto& [key, value] : uri.getQueryParameters())
+        if (key == "school") {
+          named = value.substr(0, 20);
+          break;
+        }
+    } catch (const Poco::Exception&) {
+    }
     record(request, named, viewer.user, std::string(toString(viewer.role)), "refused", path,
            "no such school");
     return send(response, HTTPResponse::HTTP_NOT_FOUND, unknownSchoolPage(named, allSchools()));
