@@ -229,8 +229,9 @@ std::string consolePage(const PageFrame& f, const std::string& mainHtml) {
              ")</span><input type=\"hidden\" name=\"csrf\" value=\"" + escapeHtml(f.csrf) +
              "\"><button type=\"submit\">Log out</button></form>\n";
   }
-  html += keepSchool(links, f.urn);
+  // The switcher beside the school's name, before the pages of that school.
   if (!f.user.empty() && !f.schools.empty()) html += schoolSwitcher(f);
+  html += keepSchool(links, f.urn);
   html += "</header>\n<main id=\"main\">\n<h1>" + escapeHtml(f.title) + "</h1>\n" +
           keepSchool(mainHtml, f.urn) +
           "</main>\n<footer><p>Markbridge attendance gateway console. Every action here is "
