@@ -17,7 +17,6 @@
 #include <mutex>
 #include <regex>
 #include <semaphore>
-#include <set>
 #include <thread>
 
 #include "core/app/admin_api.h"
@@ -25,6 +24,7 @@
 #include "core/app/command_support.h"
 #include "core/app/console/console_audit.h"
 #include "core/app/console/console_backtest.h"
+#include "core/app/console/console_figures.h"
 #include "core/app/console/console_html.h"
 #include "core/app/console/console_pages.h"
 #include "core/app/console/console_pupils.h"
@@ -110,25 +110,7 @@ struct Console::Impl {
   static constexpr std::ptrdiff_t kVerifying = 2;  // passwords checked at once
   std::counting_semaphore<> verifying{kVerifying};
 
-  // The pupils-at-risk figures (pupil_figures.h), each school's own: built once, then rebuilt
-  // in the background when a sync, a delivery run, a retry here, a reload or a new day may have
-  // changed them (or after kSnapshotMaxAge, for changes made by the CLI), the old ones served
-  // meanwhile. One worker brings them up to date, one school after another.
-  struct Figures {
-    std::shared_ptr<const GatewayConfig> config;
-    std::shared_ptr<const SchoolCalendar> calendar;
-    std::shared_ptr<const PupilSnapshot> snapshot;
-    std::string version;  // what the snapshot was built from
-  };
-  static constexpr int64_t kSnapshotMaxAge = 10 * 60 * 1000;
-  std::mutex figures_mutex;                // the members down to `changes`
-  std::mutex build_mutex;                  // one build at a time (of any school)
-  std::map<std::string, Figures> figures;  // by URN: at most the schools served
-  std::set<std::string> rebuilding;        // the schools the worker is to bring up to date
-  bool worker_running = false;
-  std::thread worker;
-  std::map<std::string, int64_t> changes;  // retries and discards made here, by URN
-  std::atomic<bool> stopping{false};       // the console is going: the worker builds no more
+  SchoolFigures figures;  // each school's pupils-at-risk figures (console_figures.h)
 
   // The Backtest page's results (console_backtest.h): one per form combination, kept until the
   // next sync or reload of the configuration, at most kBacktestCache of them (the oldest
@@ -158,7 +140,8 @@ struct Console::Impl {
         servable(tls || isLoopbackAddress(c.admin_bind)),
         audit(c.console_audit_log.is_relative() ? baseDir / c.console_audit_log
                                                 : c.console_audit_log),
-        dummy_hash(hashPassword(randomToken())) {
+        dummy_hash(hashPassword(randomToken())),
+        figures(s) {
     // Only for tests and tuning: the register size above which a backtest runs in the background.
     if (const char* limit = std::getenv("MARKBRIDGE_CONSOLE_BACKTEST_INLINE_PUPILS"))
       backtest_inline_pupils = std::atoi(limit);
@@ -273,149 +256,13 @@ struct Console::Impl {
   }
 
   ~Impl() {
-    std::thread finishing, backtesting;
-    stopping = true;
-    {
-      std::lock_guard lock(figures_mutex);
-      finishing = std::move(worker);
-    }
+    std::thread backtesting;
     backtest_cancel = true;
     {
       std::lock_guard lock(backtest_mutex);
       backtesting = std::move(backtest_worker);
     }
-    if (finishing.joinable()) finishing.join();
     if (backtesting.joinable()) backtesting.join();
-  }
-
-  // The configuration's calendar, read once per configuration (shared with the pupil figures).
-  std::shared_ptr<const SchoolCalendar> calendarFor(
-      const std::shared_ptr<const GatewayConfig>& config) {
-    {
-      std::lock_guard lock(figures_mutex);
-      auto have = figures.find(config->school.urn);
-      if (have != figures.end() && have->second.config == config && have->second.calendar)
-        return have->second.calendar;
-    }
-    return std::make_shared<SchoolCalendar>(SchoolCalendar::load(config->calendar_path));
-  }
-
-  // What a school's figures depend on, as far as the service can say without asking the store.
-  std::string figuresVersion(const std::shared_ptr<const GatewayConfig>& config) {
-    const auto& urn = config->school.urn;
-    auto f = service.figures(urn);
-    int64_t changed = 0;
-    {
-      std::lock_guard lock(figures_mutex);
-      if (auto c = changes.find(urn); c != changes.end()) changed = c->second;
-    }
-    return std::to_string(reinterpret_cast<uintptr_t>(config.get())) + "/" +
-           std::to_string(f.syncs_ok + f.syncs_failed) + "/" + std::to_string(f.last_sync_at) +
-           "/" + std::to_string(f.delivered) + "/" + std::to_string(f.retry_runs) + "/" +
-           std::to_string(changed) + "/" + london::localDate(now() / 1000).iso();
-  }
-  Figures buildFigures(const std::string& urn) {
-    std::lock_guard build(build_mutex);
-    Figures next;
-    next.config = service.config(urn);
-    if (!next.config) throw std::out_of_range("no school with URN " + urn);
-    next.version = figuresVersion(next.config);
-    {
-      std::lock_guard lock(figures_mutex);
-      auto have = figures.find(urn);
-      // Built by another request while this one waited for build_mutex: nothing to do again
-      // (unless it has grown too old: a change the service cannot see, an import by the CLI).
-      if (have != figures.end() && have->second.snapshot && have->second.version == next.version &&
-          now() - have->second.snapshot->built_at_ms <= kSnapshotMaxAge)
-        return have->second;
-      if (have != figures.end() && have->second.config == next.config)
-        next.calendar = have->second.calendar;
-    }
-    if (!next.calendar)
-      next.calendar =
-          std::make_shared<SchoolCalendar>(SchoolCalendar::load(next.config->calendar_path));
-    auto store = service.openStore(urn);
-    next.snapshot = std::make_shared<PupilSnapshot>(buildPupilSnapshot(
-        *store, *next.calendar, next.config->rules, london::localDate(now() / 1000), now()));
-    namedLogger("console")->debug("pupil figures built for school {}: {} pupils in {:.0f} ms", urn,
-                                  next.snapshot->rows.size(), next.snapshot->build_ms);
-    return next;
-  }
-  // Keeps a school's figures, and drops those of schools no longer served (a reload removed
-  // them): at most one set for each school served.
-  void keepFigures(const std::string& urn, const Figures& built) {
-    auto served = service.schools();
-    std::lock_guard lock(figures_mutex);
-    figures[urn] = built;
-    std::erase_if(figures, [&](const auto& f) {
-      return std::find(served.begin(), served.end(), f.first) == served.end();
-    });
-    std::erase_if(changes, [&](const auto& c) {
-      return std::find(served.begin(), served.end(), c.first) == served.end();
-    });
-  }
-  // Has the worker bring a school's figures up to date (one school after another).
-  void rebuildInBackground(const std::string& urn) {
-    std::lock_guard lock(figures_mutex);
-    if (!rebuilding.insert(urn).second || worker_running) return;
-    if (worker.joinable()) worker.join();  // finished: it cleared `worker_running`
-    worker_running = true;
-    worker = std::thread([this] {
-      for (;;) {
-        std::string next;
-        {
-          std::lock_guard lock(figures_mutex);
-          if (rebuilding.empty() || stopping) {
-            rebuilding.clear();
-            worker_running = false;
-            return;
-          }
-          next = *rebuilding.begin();
-        }
-        try {
-          keepFigures(next, buildFigures(next));
-        } catch (const std::exception& error) {
-          namedLogger("console")->warn("cannot bring the pupil figures of school {} up to date: {}",
-                                       next, error.what());
-        }
-        std::lock_guard lock(figures_mutex);
-        rebuilding.erase(next);
-      }
-    });
-  }
-  // A school's figures to serve, and a note when they are being brought up to date. Throws when
-  // they cannot be built at all (the store or the calendar cannot be read).
-  std::pair<Figures, std::string> currentFigures(const std::string& urn) {
-    Figures have;
-    {
-      std::lock_guard lock(figures_mutex);
-      if (auto f = figures.find(urn); f != figures.end()) have = f->second;
-    }
-    if (!have.snapshot) {
-      auto built = buildFigures(urn);
-      keepFigures(urn, built);
-      return {built, ""};
-    }
-    auto config = service.config(urn);
-    bool stale = !config || have.version != figuresVersion(config) ||
-                 now() - have.snapshot->built_at_ms > kSnapshotMaxAge;
-    if (!stale) return {have, ""};
-    rebuildInBackground(urn);
-    return {have, "These figures are from " + londonTime(have.snapshot->built_at_ms / 1000) +
-                      " (London); newer ones are being worked out: reload in a moment."};
-  }
-  // Each school's persistent absentees as its figures last said (for the trust view).
-  std::map<std::string, SchoolAbsentees> absentees() {
-    std::lock_guard lock(figures_mutex);
-    std::map<std::string, SchoolAbsentees> all;
-    for (const auto& [urn, f] : figures) {
-      if (!f.snapshot) continue;
-      auto& a = all[urn];
-      a.built_at_ms = f.snapshot->built_at_ms;
-      for (const auto& row : f.snapshot->rows)
-        if (row.band != AbsenceBand::None) ++a.persistent;
-    }
-    return all;
   }
 
   PageFrame frameFor(const ConsoleViewer& viewer, const std::string& title,
@@ -539,10 +386,7 @@ void Console::Impl::outboxAction(HTTPServerRequest& request, HTTPServerResponse&
                   ? store->retryOutbox(seq, now())
                   : store->discardOutbox(seq, now(), "discarded in the console by " + viewer.user);
   record(request, viewer, action, target, done ? "ok" : "not possible");
-  if (done) {
-    std::lock_guard lock(figures_mutex);
-    ++changes[viewer.school];
-  }
+  if (done) figures.changed(viewer.school);
   if (done && action == "retry") service.outboxChanged();
   redirect(response, withSchool("/console/outbox?done=" + action + (done ? "" : "-none") +
                                     "&item=" + std::to_string(seq),
@@ -710,7 +554,7 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
     };
     if (path.rfind("/console/report", 0) == 0) {
       if (!record(request, viewer, "open", path, "ok")) return unaudited();
-      auto [have, note] = currentFigures(viewer.school);
+      auto [have, note] = figures.current(viewer.school);
       if (path.ends_with(".csv")) {
         // A trust's reports are told apart by their school's URN.
         std::string school = kept(viewer.school);
@@ -730,7 +574,7 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
       for (const auto& [key, value] : queryParams(query))
         target += (target.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
       if (!record(request, viewer, "open", target, "ok")) return unaudited();
-      auto [have, note] = currentFigures(viewer.school);
+      auto [have, note] = figures.current(viewer.school);
       return send(
           response, HTTPResponse::HTTP_OK,
           pupilsPage(*have.snapshot, query, frameFor(viewer, "Pupils at risk", "pupils"), note));
@@ -757,7 +601,7 @@ void Console::Impl::pupils(HTTPServerRequest& request, HTTPServerResponse& respo
     // Who opened which pupil, by UPN (never the name).
     if (!record(request, viewer, "open", "pupil " + pupil->upn, "ok")) return unaudited();
     auto config = service.config(viewer.school);
-    auto calendar = calendarFor(config);
+    auto calendar = figures.calendarFor(config);
     if (day && !calendar->covers(*day)) day.reset();
     return send(
         response, HTTPResponse::HTTP_OK,
@@ -812,7 +656,7 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
   }
   try {
     auto config = service.config(viewer.school);
-    auto calendar = calendarFor(config);
+    auto calendar = figures.calendarFor(config);
     std::shared_ptr<const std::vector<BacktestChoice>> offered;
     {
       std::lock_guard lock(backtest_mutex);
@@ -884,14 +728,8 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
       keepBacktest(key, done);
       return done;
     };
-    int pupils = -1;
-    {
-      std::lock_guard lock(figures_mutex);
-      if (auto f = figures.find(viewer.school);
-          f != figures.end() && f->second.snapshot && f->second.config == config)
-        pupils = static_cast<int>(f->second.snapshot->rows.size());
-    }
-    if (pupils < 0) pupils = service.openStore(viewer.school)->status().pupils;
+    auto counted = figures.pupils(viewer.school, config);
+    int pupils = counted ? *counted : service.openStore(viewer.school)->status().pupils;
     if (pupils <= backtest_inline_pupils) return show(work(), "ok");
 
     std::string running;
@@ -938,7 +776,7 @@ void Console::Impl::backtest(HTTPServerRequest& request, HTTPServerResponse& res
 void Console::Impl::schools(HTTPServerRequest& request, HTTPServerResponse& response,
                             const ConsoleViewer& viewer) {
   record(request, viewer, "open", "/console/schools", "ok");
-  send(response, HTTPResponse::HTTP_OK, schoolsPage(service, viewer, absentees(), now()));
+  send(response, HTTPResponse::HTTP_OK, schoolsPage(service, viewer, figures.absentees(), now()));
 }
 
 Console::Console(Service& service, const ServiceConfig& config,
