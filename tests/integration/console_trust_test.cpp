@@ -436,3 +436,24 @@ TEST_F(ConsoleSingleSchool, ShowsNoSwitcherAndKeepsItsLinksAsTheyWere) {
   EXPECT_EQ(send("GET", "/console/?school=140000", "", session).status, 200);
   EXPECT_EQ(send("GET", "/console/?school=140001", "", session).status, 404);
 }
+
+TEST_F(ConsoleTrust, ASchoolRemovedByAReloadIsNoLongerServed) {
+  auto [session, csrf] = login("officer", "officer-password-1");
+  for (const auto& school : kSchools)
+    ASSERT_EQ(send("GET", "/console/pupils?school=" + school.urn, "", session).status, 200);
+  auto config = nlohmann::json::parse(read(dir / "trust.json"));
+  config["schools"].erase(1);
+  dir.write("trust.json", config.dump(2));
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(test::waitUntil([&] {
+    return read(dir / "service.out").find("schools removed: 140002") != std::string::npos;
+  })) << read(dir / "service.out");
+  EXPECT_EQ(send("GET", "/console/pupils?school=140002", "", session).status, 404);
+  auto abbey = send("GET", "/console/pupils?school=140001", "", session);
+  EXPECT_EQ(abbey.status, 200);
+  EXPECT_NE(abbey.body.find(kSchools[0].surname), std::string::npos);
+  EXPECT_EQ(abbey.body.find("140002"), std::string::npos);  // not in the switcher either
+  auto view = send("GET", "/console/schools", "", session).body;
+  EXPECT_NE(view.find("Abbey Primary"), std::string::npos);
+  EXPECT_EQ(view.find("140002"), std::string::npos) << view;
+}
