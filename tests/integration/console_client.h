@@ -100,6 +100,7 @@ struct ConsoleClient {
     // A cheap cost keeps the test quick; the service reads each hash's cost from the hash.
     ScryptCost cheap{1024, 8, 1};
     std::vector<ConsoleUser> hashed;
+    hashed.reserve(users.size());
     for (const auto& u : users) hashed.push_back({u.name, u.role, hashPassword(u.password, cheap)});
     writeConsoleUsers(dir / "users", hashed);
     std::map<std::string, std::string> environment = env;

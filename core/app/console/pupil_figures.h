@@ -2,7 +2,7 @@
 // The figures of the console's "Pupils at risk" list, one row per pupil on roll, computed once
 // from the store (a snapshot) and then filtered, sorted and paged per request without touching
 // the store: 150,000 pupils page in a few milliseconds. The console rebuilds the snapshot after
-// each sync and delivery run (console.cpp); bench/console_bench.cpp measures both.
+// each sync and delivery run (console_figures.cpp); bench/console_bench.cpp measures both.
 //
 // Cost: one pass over every pupil's register (as `markbridge backtest` reads it) and one over the
 // events and outbox; about 300 bytes a pupil kept (45 MB for 150,000 pupils).
