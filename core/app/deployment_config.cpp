@@ -148,6 +148,9 @@ std::vector<GatewayConfig> schoolsFromJson(const std::filesystem::path& file,
     for (auto& p : found) keepProblem(std::move(p), at, inherited, problems);
     config.sinks_path = inherited.count("sinks") ? "$.sinks" : at + ".sinks";
     config.make_store_folder = defaulted;
+    // Two schools of a trust share destinations (an LA portal), and a pupil on both rolls (dual
+    // registration) has the same event ids in each: each school's keys begin with its URN.
+    config.key_scope = urn + ":";
     // PostgreSQL keys the school's rows by URN, and its sync lease (core/store/sync_lease.h) is
     // the school's own, so one school's sync never waits for another's. The path is where the
     // school's local files go (a `sync --dry-run` copy), not its store.

@@ -193,6 +193,7 @@ DeliveryReport Gateway::deliver(
   worker.on_attempt = onAttempt;
   worker.should_stop = shouldStop;
   worker.kept_paces = &paces_;
+  worker.key_scope = config_.key_scope;
   return worker.run();
 }
 

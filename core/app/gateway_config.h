@@ -45,6 +45,8 @@ struct GatewayConfig {
   // A trust's default store file (stores/<URN>.db), or with PostgreSQL the school's sync lock
   // beside where it would be: its folder is made when the store is opened.
   bool make_store_folder = false;
+  // A trust's school ("URN:"): what its Idempotency-Keys begin with (DeliveryWorker::key_scope).
+  std::string key_scope;
   // PostgreSQL instead of SQLite when set (a URI with no password in it); the school's URN keys
   // its rows. The password comes from the environment variable or the owner-only file.
   std::string store_postgresql;

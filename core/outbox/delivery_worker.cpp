@@ -28,12 +28,16 @@ struct Attempt {
   std::string original;  // the record a correction corrects
   DeliveryResult result;
   std::vector<OutboxEntry> follow_on;  // queued with the delivery: the LA was told (la_notice.h)
+  std::string key_scope;               // DeliveryWorker::key_scope
 };
 
 DeliveryResult attempt(Sink& sink, const Attempt& a) {
   const auto& item = a.item;
   try {
-    return sink.deliver(item, a.event, a.original);
+    if (a.key_scope.empty()) return sink.deliver(item, a.event, a.original);
+    OutboxItem sent = item;  // the key as the destination sees it; the outbox keeps its own
+    sent.key = a.key_scope + item.key;
+    return sink.deliver(sent, a.event, a.original);
   } catch (const std::exception& e) {
     // One item that cannot even be put into a request (a stored value the payload cannot
     // carry) is dead-lettered for a person; the rest of the school's items go on.
@@ -376,8 +380,13 @@ DeliveryReport DeliveryWorker::run() {
         std::string original = item.kind == OutboxKind::Notify
                                    ? std::string()
                                    : store_.deliveredReference(item.event_id, item.sink);
-        senders.submit(
-            Attempt{std::move(*it), std::move(*event), sink->second, std::move(original), {}, {}});
+        senders.submit(Attempt{std::move(*it),
+                               std::move(*event),
+                               sink->second,
+                               std::move(original),
+                               {},
+                               {},
+                               key_scope});
         it = ready.erase(it);
         sent = true;
         if (!concurrent) break;  // one at a time: its answer is recorded before the next goes

@@ -68,6 +68,10 @@ class DeliveryWorker {
   // destination slowed us to (429, Retry-After) holds for the next run too, and is only
   // raised again by answers (the gateway keeps them from one sync to the next).
   std::map<std::string, SinkPace>* kept_paces = nullptr;
+  // What each Idempotency-Key sent begins with ("URN:"): a trust's school's keys never meet
+  // another school's at a destination they share (the same pupil dual registered in two
+  // schools has the same event ids in each). Empty for a single school: its keys as stored.
+  std::string key_scope;
 
  private:
   OutboxStore& store_;

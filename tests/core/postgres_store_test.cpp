@@ -35,18 +35,6 @@ ImportBatch oneMark(const std::string& fingerprint, const char* code = "N") {
   return batch;
 }
 
-Event tenDays(const std::string& upn) {
-  Event e;
-  e.rule = "statutory.unauthorised_10_day";
-  e.type = "unauthorised_10_day";
-  e.pupil.upn = upn;
-  e.episode = "2024-09-16";
-  e.id = Event::makeId(e.rule, upn, e.episode);
-  e.from = d("2024-09-16");
-  e.to = e.occurred_on = d("2024-09-27");
-  return e;
-}
-
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -64,7 +52,7 @@ TEST_F(PostgresStoreTest, SchoolsInOneDatabaseNeverSeeEachOthersRows) {
   auto other = openPostgresStore(backend.uri(), "100002");
   store->importBatch(oneMark("f1"), 100);
   std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
-  store->commitEvaluation({kUpn}, {tenDays(kUpn)}, routes, 1000);
+  store->commitEvaluation({kUpn}, {test::tenDaysAway(kUpn)}, routes, 1000);
   // The other school: the same pupil number, the same file, none of the first school's rows.
   EXPECT_EQ(other->status().pupils, 0);
   EXPECT_EQ(other->status().marks, 0);

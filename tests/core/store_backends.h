@@ -19,6 +19,20 @@
 
 namespace markbridge::test {
 
+// An unauthorised_10_day event of `upn` under `rule`: the run of 16-27 September 2024.
+inline Event tenDaysAway(const std::string& upn,
+                         const std::string& rule = "statutory.unauthorised_10_day") {
+  Event e;
+  e.rule = rule;
+  e.type = "unauthorised_10_day";
+  e.pupil.upn = upn;
+  e.episode = "2024-09-16";
+  e.id = Event::makeId(e.rule, upn, e.episode);
+  e.from = d("2024-09-16");
+  e.to = e.occurred_on = d("2024-09-27");
+  return e;
+}
+
 // Opens a fresh, empty store for a test in `dir`; open() again reopens the same store.
 struct SqliteBackend {
   static constexpr const char* kName = "Sqlite";

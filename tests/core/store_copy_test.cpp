@@ -39,18 +39,6 @@ ImportBatch week(const std::string& fingerprint, const char* annCode) {
   return batch;
 }
 
-Event tenDays(const std::string& upn, const char* rule) {
-  Event e;
-  e.rule = rule;
-  e.type = "unauthorised_10_day";
-  e.pupil.upn = upn;
-  e.episode = "2024-09-16";
-  e.id = Event::makeId(e.rule, upn, e.episode);
-  e.from = d("2024-09-16");
-  e.to = e.occurred_on = d("2024-09-27");
-  return e;
-}
-
 // What a store holds, as the service reads it: comparable between the two backends.
 std::string contents(Store& store) {
   std::string text;
@@ -84,7 +72,8 @@ class StoreCopy : public ::testing::Test {
     store->importBatch(week("w1", "N"), 100);
     store->importBatch(week("w2", "O"), 200);  // Ann's marks amended: N -> O
     std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
-    store->commitEvaluation({kAnn, kBen}, {tenDays(kAnn, "a"), tenDays(kBen, "b")}, routes, 300);
+    store->commitEvaluation(
+        {kAnn, kBen}, {test::tenDaysAway(kAnn, "a"), test::tenDaysAway(kBen, "b")}, routes, 300);
     auto items = store->outbox(std::nullopt, 10);
     store->recordDelivered(items.at(0).seq, "LA-100001", 400);
     store->recordRejected(items.at(1).seq, 3, "HTTP 422", 500, "{\"error\":\"pupil unknown\"}");

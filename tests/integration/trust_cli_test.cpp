@@ -133,6 +133,29 @@ TEST_F(TrustCliFixture, EachSchoolsEventsReachOnlyItsOwnSink) {
   EXPECT_EQ(laB->received().size(), wantB.size());
 }
 
+TEST_F(TrustCliFixture, APupilOnBothSchoolsRollsReachesAnLaPortalTheyShareFromEach) {
+  // One LA's portal for both schools (a shared sink): the dual-registered pupil is away from
+  // both, and each school's notification is its own record there. The same event id in each
+  // school must not make the second look like a repeat of the first (Idempotency-Key).
+  auto config = nlohmann::json::parse(std::ifstream(dir / "trust.json"));
+  for (auto& school : config["schools"]) school.erase("sinks");
+  config["sinks"] = {test::laSink(laA->baseUrl())};
+  dir.write("trust.json", config.dump(2));
+  auto r = run({"sync", "--config", "trust.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::set<std::pair<std::string, std::string>> want;
+  for (const auto& u : pupilsA) want.emplace("140001", u);
+  for (const auto& u : pupilsB) want.emplace("140002", u);
+  EXPECT_EQ(notified(*laA), want);
+  EXPECT_EQ(laA->received().size(), want.size());
+  // Each key names its school: the two schools' keys never meet.
+  for (const auto& record : laA->received()) {
+    auto urn = nlohmann::json::parse(record.body)["school"]["urn"].get<std::string>();
+    EXPECT_TRUE(record.idempotency_key.starts_with(urn + ":")) << record.idempotency_key;
+  }
+  EXPECT_TRUE(laB->received().empty());
+}
+
 TEST_F(TrustCliFixture, SchoolPicksOneAndWhatNeedsOneSchoolSaysSo) {
   auto r = run({"sync", "--config", "trust.json", "--school", "140002"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;

@@ -202,19 +202,21 @@ std::string fixtureText(const std::string& relative) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::multiset<std::string> recordsFor(const std::vector<OutboxItem>& items) {
+std::multiset<std::string> recordsFor(const std::vector<OutboxItem>& items,
+                                      const std::string& keyScope) {
   std::multiset<std::string> expected;
   for (const auto& item : items) {
     auto type = nlohmann::json::parse(item.payload).value("type", "");
+    const auto key = keyScope + item.key;
     if (item.sink == "la") {
-      expected.insert("notification|" + item.key);
+      expected.insert("notification|" + key);
     } else if (item.kind != OutboxKind::Notify) {
-      expected.insert("note|" + item.key);
+      expected.insert("note|" + key);
     } else {
-      expected.insert("incident|" + item.key + "/incident");
-      if (type == "task") expected.insert("action|" + item.key + "/action");
+      expected.insert("incident|" + key + "/incident");
+      if (type == "task") expected.insert("action|" + key + "/action");
       // A note, or the school's note that the LA accepted a notification (la_notice).
-      if (type == "note" || type == "la_notice") expected.insert("note|" + item.key + "/note");
+      if (type == "note" || type == "la_notice") expected.insert("note|" + key + "/note");
     }
   }
   return expected;

@@ -112,8 +112,10 @@ std::unique_ptr<sandbox::SandboxServer> startSandbox(
 // The records a destination holds for delivered outbox `items`, each "kind|Idempotency-Key":
 // an LA notification; a CPOMS-style incident, and its action (a task) or note; a note for a
 // revision or withdrawal. recordsAt() is what the sandbox holds, in the same form: equal, every
-// item was delivered exactly once (a record per key: the sandbox keeps one per key).
-std::multiset<std::string> recordsFor(const std::vector<OutboxItem>& items);
+// item was delivered exactly once (a record per key: the sandbox keeps one per key). A trust's
+// school sends its keys after `keyScope` ("URN:", DeliveryWorker::key_scope).
+std::multiset<std::string> recordsFor(const std::vector<OutboxItem>& items,
+                                      const std::string& keyScope = "");
 std::multiset<std::string> recordsAt(const sandbox::SandboxServer& server);
 std::string sourceDir();
 // The bytes of tests/fixtures/<relative>; throws naming the file when it is missing.
