@@ -19,6 +19,31 @@
 
 namespace markbridge::test {
 
+// The admin API with the web console over TLS (the development certificate), port 0, the users
+// file `users` and the JSON log beside the configuration: every console test's `service`.
+inline nlohmann::json consoleService() {
+  auto certs = certsDir();
+  return {{"admin_port", 0},
+          {"port_file", "admin.port"},
+          {"admin_token_env", "MB_ADMIN_TOKEN"},
+          {"admin_cert", certs + "/server.pem"},
+          {"admin_key", certs + "/server.key"},
+          {"console_users_file", "users"},
+          {"log_file", "markbridge.jsonl"}};
+}
+
+// The console's audit log, a JSON object per line; `all` gets the text (for a failure message).
+inline std::vector<nlohmann::json> auditLines(const std::filesystem::path& file, std::string& all) {
+  std::ifstream in(file);
+  std::vector<nlohmann::json> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(nlohmann::json::parse(line));
+    all += line + "\n";
+  }
+  return lines;
+}
+
 struct ConsoleAnswer {
   int status = 0;
   std::string body, cookie, location;
@@ -83,18 +108,10 @@ struct ConsoleClient {
   pid_t startService(const TempDir& dir, const nlohmann::json& sink, const std::vector<User>& users,
                      const nlohmann::json& more = nlohmann::json::object(),
                      const std::map<std::string, std::string>& env = {}) {
-    auto certs = certsDir();
     auto config = schoolConfig(
         {{"sources", {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {"register.csv"}}}}},
          {"sinks", nlohmann::json::array({sink})},
-         {"service",
-          {{"admin_port", 0},
-           {"port_file", "admin.port"},
-           {"admin_token_env", "MB_ADMIN_TOKEN"},
-           {"admin_cert", certs + "/server.pem"},
-           {"admin_key", certs + "/server.key"},
-           {"console_users_file", "users"},
-           {"log_file", "markbridge.jsonl"}}}});
+         {"service", consoleService()}});
     config.merge_patch(more);
     dir.write("markbridge.json", config.dump(2));
     // A cheap cost keeps the test quick; the service reads each hash's cost from the hash.

@@ -388,13 +388,8 @@ TEST_F(ConsoleHttp, LogoutAndRemovalEndTheSessionAndTheAuditLogSaysWhoDidWhat) {
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(send("POST", "/console/outbox/1/retry", "csrf=x").status, 403);
 
-  std::ifstream in(dir / "console-audit.jsonl");
-  std::vector<nlohmann::json> lines;
-  std::string line, all;
-  while (std::getline(in, line)) {
-    lines.push_back(nlohmann::json::parse(line));
-    all += line + "\n";
-  }
+  std::string all;
+  auto lines = test::auditLines(dir / "console-audit.jsonl", all);
   auto has = [&](const std::string& user, const std::string& action, const std::string& target) {
     for (const auto& l : lines)
       if (l["user"] == user && l["action"] == action && l["target"] == target) return true;

@@ -81,16 +81,7 @@ struct ConsoleTrust : ::testing::Test, test::ConsoleClient {
             {{{"name", "sims"}, {"type", "sims_csv"}, {"files", {school.urn + ".csv"}}}}},
            {"sinks", {test::laSink(la[s]->baseUrl())}}});
     }
-    auto certs = test::certsDir();
-    nlohmann::json config = {{"schools", schools},
-                             {"service",
-                              {{"admin_port", 0},
-                               {"port_file", "admin.port"},
-                               {"admin_token_env", "MB_ADMIN_TOKEN"},
-                               {"admin_cert", certs + "/server.pem"},
-                               {"admin_key", certs + "/server.key"},
-                               {"console_users_file", "users"},
-                               {"log_file", "markbridge.jsonl"}}}};
+    nlohmann::json config = {{"schools", schools}, {"service", test::consoleService()}};
     dir.write("trust.json", config.dump(2));
     ScryptCost cheap{1024, 8, 1};
     writeConsoleUsers(
@@ -288,13 +279,8 @@ TEST_F(ConsoleTrust, ADiscardActsOnItsSchoolsItemAndTheAuditLogNamesTheSchool) {
   send("GET", "/console/pupils/" + kSchools[0].upn + "?school=140001", "", session);
   send("POST", "/console/logout?school=140002", "csrf=" + csrf, session);
 
-  std::ifstream in(dir / "console-audit.jsonl");
-  std::vector<nlohmann::json> lines;
-  std::string line, all;
-  while (std::getline(in, line)) {
-    lines.push_back(nlohmann::json::parse(line));
-    all += line + "\n";
-  }
+  std::string all;
+  auto lines = test::auditLines(dir / "console-audit.jsonl", all);
   auto has = [&](const std::string& action, const std::string& target, const std::string& urn) {
     for (const auto& l : lines)
       if (l["action"] == action && l["target"] == target && l["school"] == urn) return true;
