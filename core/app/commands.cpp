@@ -9,11 +9,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <thread>
 
 #include "core/app/command_support.h"
 #include "core/app/config_audit.h"
 #include "core/app/service.h"
 #include "core/app/sink_health.h"
+#include "core/store/postgres_db.h"
 #include "core/store/sqlite_db.h"
 #include "mapping/code_map.h"
 
@@ -388,8 +390,19 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
     }
     return guarded(args, err, [&] {
       SystemClock clock;
-      Service service(args.config, clock);
-      return service.run();
+      // PostgreSQL not answering at start (restarting, failing over, not up yet) is waited out,
+      // tried again with a growing pause, never a stopped service; anything else stops it.
+      for (int pause = 1;; pause = std::min(pause * 2, 30)) {
+        try {
+          Service service(args.config, clock);
+          return service.run();
+        } catch (const PostgresError& e) {
+          const auto& code = e.sqlstate();
+          if (!(code.empty() || code.starts_with("08") || code.starts_with("57P"))) throw;
+          err << "markbridge run: " << oneLine(e.what()) << "; trying again in " << pause << " s\n";
+          std::this_thread::sleep_for(std::chrono::seconds(pause));
+        }
+      }
     });
   }
   if (args.command == "store")

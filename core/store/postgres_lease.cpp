@@ -20,8 +20,12 @@ constexpr const char* kServerMs = "(extract(epoch FROM clock_timestamp()) * 1000
 
 class PgLease final : public SyncLease {
  public:
-  PgLease(PgConnection& db, std::string school, int64_t run)
-      : db_(db), school_(std::move(school)), run_(run), session_(db.session()) {}
+  PgLease(std::unique_ptr<PgConnection> db, std::string school, int64_t run)
+      : owned_(std::move(db)),
+        db_(*owned_),
+        school_(std::move(school)),
+        run_(run),
+        session_(db_.session()) {}
 
   ~PgLease() override {
     try {
@@ -60,6 +64,7 @@ class PgLease final : public SyncLease {
     return db_.session() == session_;
   }
 
+  std::unique_ptr<PgConnection> owned_;  // the lease's own connection, closed with it
   PgConnection& db_;
   std::string school_;
   int64_t run_;
@@ -71,8 +76,11 @@ class PgLeases final : public SyncLeases {
   PgLeases(std::string uri, std::string school, std::string password)
       : uri_(std::move(uri)), school_(std::move(school)), password_(std::move(password)) {}
 
+  // A connection of its own for each lease, held while the lease is: a worker serving many
+  // schools holds one more connection only while it syncs one.
   std::unique_ptr<SyncLease> tryTake(const std::string& what) override {
-    auto& db = connection();
+    auto owned = connect();
+    auto& db = *owned;
     PgStatement take(
         db, "SELECT pg_try_advisory_lock($1::int4, hashtext(current_schema() || ' ' || $2))",
         "take the school's sync lease");
@@ -92,11 +100,14 @@ class PgLeases final : public SyncLeases {
                       "record the start of the school's sync");
     begin.bind(1, school_).bind(2, thisWorker()).bind(3, what);
     begin.step();
-    return std::make_unique<PgLease>(db, school_, begin.integer(0));
+    auto run = begin.integer(0);
+    begin.reset();
+    return std::make_unique<PgLease>(std::move(owned), school_, run);
   }
 
   std::optional<LeaseHolder> holder() override {
-    auto& db = connection();
+    auto owned = connect();
+    auto& db = *owned;
     PgStatement s(
         db,
         "SELECT r.worker, r.what, to_char(to_timestamp(r.started_at / 1000.0) AT TIME "
@@ -112,17 +123,14 @@ class PgLeases final : public SyncLeases {
   }
 
  private:
-  PgConnection& connection() {
-    if (!db_) {
-      db_ = std::make_unique<PgConnection>(uri_, password_);
-      // PostgreSQL's own views (pg_stat_activity) name the worker too.
-      db_->exec("SET application_name = 'markbridge worker'", "name the worker's connection");
-    }
-    return *db_;
+  std::unique_ptr<PgConnection> connect() const {
+    auto db = std::make_unique<PgConnection>(uri_, password_);
+    // PostgreSQL's own views (pg_stat_activity) name the worker too.
+    db->exec("SET application_name = 'markbridge worker'", "name the worker's connection");
+    return db;
   }
 
   std::string uri_, school_, password_;
-  std::unique_ptr<PgConnection> db_;
 };
 
 }  // namespace

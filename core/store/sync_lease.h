@@ -59,8 +59,9 @@ class SyncLeases {
 
 // The lease beside the SQLite store at `store` (a file `store` + ".lock").
 std::unique_ptr<SyncLeases> fileSyncLeases(const std::filesystem::path& store);
-// The lease in the PostgreSQL database at `uri` for `school` (its URN); the connection is made
-// at the first tryTake() and kept. Each sync is also written to the database's sync log
+// The lease in the PostgreSQL database at `uri` for `school` (its URN), on a connection of its
+// own made when it is taken and closed when it is released (a worker serving many schools holds
+// one more connection only while it syncs). Each sync is also written to the database's sync log
 // (sync_runs: school, worker, what, started, finished), which shows no two overlapped.
 std::unique_ptr<SyncLeases> postgresSyncLeases(const std::string& uri, const std::string& school,
                                                const std::string& password = "");

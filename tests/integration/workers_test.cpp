@@ -160,11 +160,19 @@ class WorkersFixture : public ::testing::Test {
   pid_t startWorker() {
     static int started = 0;
     auto out = dir / ("worker" + std::to_string(++started) + ".out");
-    return test::spawnMarkbridge({"run", "--config", "trust.json"},
-                                 {{"MB_PG_PASSWORD", cluster->password()},
-                                  {"MB_LA_TOKEN", "la-sandbox-token"},
-                                  {"MB_CPOMS_KEY", "cpoms-sandbox-key"}},
-                                 dir.path(), out, out);
+    auto pid = test::spawnMarkbridge({"run", "--config", "trust.json"},
+                                     {{"MB_PG_PASSWORD", cluster->password()},
+                                      {"MB_LA_TOKEN", "la-sandbox-token"},
+                                      {"MB_CPOMS_KEY", "cpoms-sandbox-key"}},
+                                     dir.path(), out, out);
+    outputs[pid] = out;
+    return pid;
+  }
+  // The end of a worker's output, for a failure's message.
+  std::string said(pid_t pid) {
+    std::ifstream in(outputs[pid]);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.size() > 3000 ? text.substr(text.size() - 3000) : text;
   }
 
   std::vector<SyncRun> runs(PgConnection& db) {
@@ -220,6 +228,7 @@ class WorkersFixture : public ::testing::Test {
   std::unique_ptr<Cluster> cluster;
   std::unique_ptr<sandbox::SandboxServer> sandbox = test::startSandbox();
   std::vector<pid_t> workers;
+  std::map<pid_t, std::filesystem::path> outputs;
 };
 
 }  // namespace
@@ -262,8 +271,17 @@ TEST_F(WorkersFixture, KilledWorkersAndARestartedDatabaseLoseAndDoubleNothing) {
       test::waitUntil([&] { return everySchoolCaughtUp(db) && everyItemDelivered(db, items); },
                       std::chrono::seconds(90)))
       << items << " items; not every school caught up or not every item delivered";
+  // Every worker still running (none stopped on its own: a refused connection, a crash), then
+  // each stopped cleanly.
+  for (auto pid : workers)
+    EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "worker " << pid << ":\n" << said(pid);
   for (auto pid : workers) ::kill(pid, SIGTERM);
-  for (auto pid : workers) ::waitpid(pid, nullptr, 0);
+  for (auto pid : workers) {
+    int status = -1;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "worker " << pid << ":\n"
+                                                               << said(pid);
+  }
   workers.clear();
   ASSERT_TRUE(everyItemDelivered(db, items));
   EXPECT_GE(items, kSchools * kPupils);  // an LA notification for each pupil, at least
