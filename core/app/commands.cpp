@@ -398,7 +398,14 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
           return service.run();
         } catch (const PostgresError& e) {
           const auto& code = e.sqlstate();
-          if (!(code.empty() || code.starts_with("08") || code.starts_with("57P"))) throw;
+          const std::string what = e.what();
+          // Refused (credentials, a database or role that is not there) is not waited out.
+          const bool refused = what.find("authentication") != std::string::npos ||
+                               what.find("password") != std::string::npos ||
+                               what.find("does not exist") != std::string::npos ||
+                               what.find("pg_hba.conf") != std::string::npos;
+          if (refused || !(code.empty() || code.starts_with("08") || code.starts_with("57P")))
+            throw;
           err << "markbridge run: " << oneLine(e.what()) << "; trying again in " << pause << " s\n";
           std::this_thread::sleep_for(std::chrono::seconds(pause));
         }

@@ -332,3 +332,19 @@ TEST_F(WorkersFixture, KilledWorkersAndARestartedDatabaseLoseAndDoubleNothing) {
             << "once); " << items << " outbox items, " << got.size() << " records at the sandbox\n";
   EXPECT_GT(unfinished, 0) << "no worker was killed during a sync: the test proved nothing";
 }
+
+// A database that does not answer is waited for; one that refuses the worker's password is not:
+// the worker stops at once, exit code 6, saying why.
+TEST_F(WorkersFixture, AWorkerWhosePasswordIsRefusedStopsAndSaysSo) {
+  writeTrust();
+  auto r = test::runMarkbridge({"run", "--config", "trust.json"},
+                               {{"MB_PG_PASSWORD", "not-the-password"},
+                                {"MB_LA_TOKEN", "la-sandbox-token"},
+                                {"MB_CPOMS_KEY", "cpoms-sandbox-key"}},
+                               dir.path(), 60'000);
+  EXPECT_EQ(r.signal, 0) << "the worker kept trying a refused password";
+  EXPECT_EQ(r.exit_code, 6);
+  EXPECT_NE(r.err.find("password authentication failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("trying again"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("not-the-password"), std::string::npos);
+}
