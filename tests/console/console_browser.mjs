@@ -79,6 +79,19 @@ function request(port, method, urlPath, { body = '', headers = {} } = {}) {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'markbridge-console-'));
 const children = [];
+// The sandbox's LA portal as a sink, and the service with the console over TLS: both
+// configurations' (the school's and the trust's).
+function laSink(sandboxPort) {
+  return { name: 'la', type: 'la_portal', base_url: `https://127.0.0.1:${sandboxPort}`, ca_file: path.join(certs, 'ca.pem'),
+    auth: { type: 'bearer', token_env: 'MB_LA_TOKEN' } };
+}
+
+function consoleService() {
+  return { admin_port: 0, port_file: 'admin.port', admin_token_env: 'MB_ADMIN_TOKEN',
+    admin_cert: path.join(certs, 'server.pem'), admin_key: path.join(certs, 'server.key'),
+    console_users_file: 'console-users', log_file: 'markbridge.jsonl' };
+}
+
 function start(bin, argv, env = {}, cwd = dir) {
   const log = fs.openSync(path.join(cwd, `${path.basename(bin)}.log`), 'a');
   const child = spawn(bin, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
@@ -133,11 +146,8 @@ async function main() {
     // The school's rules: the statutory policy and a school's own (the Backtest page compares them).
     rules: { policies: ['statutory', 'otw.json'] },
     sources: [{ name: 'sims', type: 'sims_csv', files: ['register.csv'] }],
-    sinks: [{ name: 'la', type: 'la_portal', base_url: `https://127.0.0.1:${sandboxPort}`, ca_file: path.join(certs, 'ca.pem'),
-      auth: { type: 'bearer', token_env: 'MB_LA_TOKEN' } }],
-    service: { admin_port: 0, port_file: 'admin.port', admin_token_env: 'MB_ADMIN_TOKEN',
-      admin_cert: path.join(certs, 'server.pem'), admin_key: path.join(certs, 'server.key'),
-      console_users_file: 'console-users', log_file: 'markbridge.jsonl' },
+    sinks: [laSink(sandboxPort)],
+    service: consoleService(),
   }, null, 2));
   // The users, made as the docs say: the password on standard input.
   for (const [name, role] of [['sam', 'technician'], ['ola', 'attendance_officer']]) {
@@ -316,11 +326,8 @@ async function trustSchools(page, check, sandboxPort, weekdays, day) {
       calendar: 'calendar.json',
       sources: [{ name: 'sims', type: 'sims_csv', files: [`${s.urn}.csv`] }],
     })),
-    sinks: [{ name: 'la', type: 'la_portal', base_url: `https://127.0.0.1:${sandboxPort}`, ca_file: path.join(certs, 'ca.pem'),
-      auth: { type: 'bearer', token_env: 'MB_LA_TOKEN' } }],
-    service: { admin_port: 0, port_file: 'admin.port', admin_token_env: 'MB_ADMIN_TOKEN',
-      admin_cert: path.join(certs, 'server.pem'), admin_key: path.join(certs, 'server.key'),
-      console_users_file: 'console-users', log_file: 'markbridge.jsonl' },
+    sinks: [laSink(sandboxPort)],
+    service: consoleService(),
   }, null, 2));
   const made = spawnSync(markbridge, ['user', '--config', 'trust.json', 'add', 'ola', '--role', 'attendance_officer'],
     { cwd: trust, input: 'ola-console-password\n', encoding: 'utf8' });
