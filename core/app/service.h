@@ -68,7 +68,7 @@ class Service {
   // its own calendar and schedule, one school's sync after another (a trust's server has few
   // cores, and a sync is mostly one core's work on its own store); a school whose sync fails
   // or whose sink is paused never holds up another's. `urn` names a school; "" is the first
-  // (the only one of a single-school configuration; the web console serves it).
+  // (the only one of a single-school configuration; the web console's default).
   std::vector<std::string> schools() const;  // their URNs, in the configuration's order
   bool manySchools() const;                  // the configuration is the `schools` form
 
