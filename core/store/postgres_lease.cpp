@@ -16,6 +16,8 @@ namespace {
 
 // The first key of every sync lease ("MB" and a 1): a space of its own among advisory locks.
 constexpr int64_t kLeaseSpace = 0x4d4201;
+// How long the sync log (sync_runs) keeps a school's runs.
+constexpr int64_t kSyncLogDays = 30;
 constexpr const char* kServerMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
 class PgLease final : public SyncLease {
@@ -93,6 +95,13 @@ class PgLeases final : public SyncLeases {
                      "school=$1 AND finished_at IS NULL AND outcome=''",
                      "note a sync whose worker stopped");
     gone.bind(1, school_).run();
+    // The log keeps kSyncLogDays: a run every few seconds through a long outage (delivery runs
+    // are in it too) must not grow it without end.
+    PgStatement old(db,
+                    std::string("DELETE FROM sync_runs WHERE school=$1 AND started_at < ") +
+                        kServerMs + " - " + std::to_string(kSyncLogDays * 86'400'000LL),
+                    "forget the school's old syncs");
+    old.bind(1, school_).run();
     PgStatement begin(db,
                       std::string("INSERT INTO sync_runs(school, worker, backend, what, "
                                   "started_at) VALUES($1, $2, pg_backend_pid(), $3, ") +

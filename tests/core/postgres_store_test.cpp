@@ -202,6 +202,13 @@ TEST_F(PostgresStoreTest, ASchoolsSyncLeaseIsHeldByOneWorkerAndFreedWhenItsConne
   auto one = postgresSyncLeases(backend.uri(), test::PostgresBackend::kSchool);
   auto two = postgresSyncLeases(backend.uri(), test::PostgresBackend::kSchool);
   auto otherSchool = postgresSyncLeases(backend.uri(), "100002");
+  // A run from 31 days ago: the log keeps 30 (it is gone from the log read at the end).
+  PgConnection(backend.uri())
+      .exec(
+          "INSERT INTO sync_runs(school, worker, backend, what, started_at, finished_at) "
+          "VALUES('100001', 'w:1', 0, 'long ago', (extract(epoch FROM now()) * 1000)::bigint "
+          "- 31 * 86400000::bigint, 0)",
+          "log a run from a month ago");
   auto held = one->tryTake("register close AM");
   ASSERT_TRUE(held);
   EXPECT_FALSE(two->tryTake("sync now"));
