@@ -237,14 +237,8 @@ class PostgresStore final : public Store {
       roll.fill(p);
       reg.clear();
       while (more && weeks.textView(0) < p.upn) more = weeks.step();
-      for (; more && weeks.textView(0) == p.upn; more = weeks.step()) {
-        Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(1)));
-        auto codes = weeks.blob(2);
-        for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
-          if (codes[i])
-            reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
-                    codeOfSlot(static_cast<uint8_t>(codes[i])));
-      }
+      for (; more && weeks.textView(0) == p.upn; more = weeks.step())
+        setWeekCodes(reg, Date::fromDays(static_cast<int32_t>(weeks.integer(1))), weeks.blob(2));
       visit(p, reg);
     }
   }

@@ -84,4 +84,11 @@ RegisterWeek RegisterWeek::decode(std::string_view codes, std::string_view impor
   return week;
 }
 
+void setWeekCodes(PupilRegister& reg, Date monday, std::string_view codes) {
+  for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
+    if (codes[i])
+      reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
+              codeOfSlot(static_cast<uint8_t>(codes[i])));
+}
+
 }  // namespace markbridge

@@ -13,6 +13,7 @@
 
 #include "core/domain/codes.h"
 #include "core/domain/date.h"
+#include "core/rules/register.h"
 
 namespace markbridge {
 
@@ -44,5 +45,9 @@ struct RegisterWeek {
 
 // The code a slot holds (its index + 1).
 Code codeOfSlot(uint8_t code);
+
+// A stored week's codes (`codes`, a week row's blob: AM and PM of each day from `monday`) set in
+// the pupil's register, as each store's register reads give them to the rules.
+void setWeekCodes(PupilRegister& reg, Date monday, std::string_view codes);
 
 }  // namespace markbridge

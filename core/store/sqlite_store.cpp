@@ -220,14 +220,9 @@ class SqliteStore final : public Store {
         for (auto& [p, reg] : chunk) {
           roll.fill(p);
           while (more && weeks.textView(0) < p.upn) more = weeks.step();  // weeks of no pupil
-          for (; more && weeks.textView(0) == p.upn; more = weeks.step()) {
-            Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(1)));
-            auto codes = weeks.blob(2);
-            for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
-              if (codes[i])
-                reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
-                        codeOfSlot(static_cast<uint8_t>(codes[i])));
-          }
+          for (; more && weeks.textView(0) == p.upn; more = weeks.step())
+            setWeekCodes(reg, Date::fromDays(static_cast<int32_t>(weeks.integer(1))),
+                         weeks.blob(2));
         }
       }
       after = chunk.back().first.upn;
@@ -306,14 +301,8 @@ class SqliteStore final : public Store {
     weeks.bind(2, int64_t{calendar.first().monday().days()});
     weeks.bind(3, int64_t{calendar.last().days()});
     PupilRegister reg(calendar);
-    while (weeks.step()) {
-      Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(0)));
-      auto codes = weeks.blob(1);
-      for (std::size_t i = 0; i < codes.size() && i < RegisterWeek::kSlots; ++i)
-        if (codes[i])
-          reg.set(monday + static_cast<int32_t>(i / 2), i % 2 ? Session::PM : Session::AM,
-                  codeOfSlot(static_cast<uint8_t>(codes[i])));
-    }
+    while (weeks.step())
+      setWeekCodes(reg, Date::fromDays(static_cast<int32_t>(weeks.integer(0))), weeks.blob(1));
     visit(*p, reg);
     return true;
   }
