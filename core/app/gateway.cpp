@@ -248,10 +248,6 @@ SyncReport Gateway::deliverWaiting(const SyncObserver& observer) {
   return report;
 }
 
-std::optional<LeaseHolder> Gateway::leaseHolder() {
-  return leases_ ? leases_->holder() : std::nullopt;
-}
-
 std::optional<int64_t> Gateway::nextDeliveryDue() {
   return store_->nextOutboxDue();
 }

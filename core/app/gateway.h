@@ -119,8 +119,6 @@ class Gateway {
   markbridge::Store& store() { return *store_; }
   const SchoolCalendar& calendar() const { return calendar_; }
   const GatewayConfig& config() const { return config_; }
-  // Who holds the school's sync lease now (PostgreSQL: any worker; nothing when none does).
-  std::optional<LeaseHolder> leaseHolder();
   InboundConnector* source(const std::string& name);
   const std::vector<std::unique_ptr<InboundConnector>>& sources() const { return sources_; }
   const std::vector<std::unique_ptr<Sink>>& sinks() const { return sinks_; }

@@ -505,16 +505,17 @@ int Service::run(bool handleSignals) {
           std::lock_guard lock(gatewayMutex_);
           const auto& schedule = school.gateway->config().schedule;
           const auto& calendar = school.gateway->calendar();
-          // Another worker may have synced the school's slots (a shared PostgreSQL store).
-          try {
-            school.last_at = std::max(school.last_at, lastSlotSynced(school));
-          } catch (const StoreError&) {
-            // Unreadable now: the school's next sync says so (and is tried again).
-          }
-          if (now >= school.look_again_at)
-            due[i] = syncSlots(schedule, calendar, school.last_at, now);
-          else
+          if (now < school.look_again_at) {
             wakeAt = std::min(wakeAt, school.look_again_at);
+          } else if (!syncSlots(schedule, calendar, school.last_at, now).empty()) {
+            // Slots are due: another worker may have synced some (a shared PostgreSQL store).
+            try {
+              school.last_at = std::max(school.last_at, lastSlotSynced(school));
+            } catch (const StoreError&) {
+              // Unreadable now: the school's next sync says so (and is tried again).
+            }
+            due[i] = syncSlots(schedule, calendar, school.last_at, now);
+          }
           upcoming = syncSlots(schedule, calendar, now, now + 21 * 86400);
           concern = scheduleConcern(schedule, calendar, now);
           firstDayBack = calendar.nextSchoolDay(london::localDate(now));
