@@ -6,6 +6,7 @@
 
 #include "core/store/sqlite_db.h"
 #include "core/store/store.h"
+#include "tests/core/store_backends.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -69,14 +70,7 @@ TEST(SqliteStore, AnEventInAStateThisVersionDoesNotKnowIsNamedNotGuessed) {
   test::TempDir dir;
   auto path = (dir / "r.db").string();
   auto store = openSqliteStore(path);
-  Event e;
-  e.rule = "statutory.unauthorised_10_day";
-  e.type = "unauthorised_10_day";
-  e.pupil.upn = kUpn;
-  e.episode = "2024-09-16";
-  e.id = Event::makeId(e.rule, kUpn, e.episode);
-  e.from = d("2024-09-16");
-  e.to = e.occurred_on = d("2024-09-27");
+  auto e = test::tenDaysAway(kUpn);
   store->commitEvaluation({kUpn}, {e}, {}, 1);
   SqliteDb(path).exec("UPDATE events SET state='paused'");
   try {
