@@ -153,10 +153,8 @@ std::string prometheusText(const std::vector<SchoolMetrics>& schools, int64_t no
   help("markbridge_health_problems", "gauge",
        "Problems that make /health degraded (0: ok); /health says what each is.");
   for (const auto& s : schools) {
-    const auto& f = s.figures;
     series(s, "markbridge_health_problems");
-    out << healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks}).size()
-        << "\n";
+    out << concernsIn(s.figures).size() << "\n";
   }
   help("markbridge_sink_state", "gauge",
        "1 for each sink's state: ok, retrying, paused: outage, paused: credentials.");

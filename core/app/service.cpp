@@ -143,9 +143,12 @@ ServiceFigures Service::figures(const std::string& urn) const {
   return found == figures_.end() ? ServiceFigures{} : found->second;
 }
 
+std::vector<HealthConcern> concernsIn(const ServiceFigures& f) {
+  return healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks, f.storage});
+}
+
 std::vector<HealthConcern> Service::concerns(const std::string& urn) const {
-  auto f = figures(urn);
-  return healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks});
+  return concernsIn(figures(urn));
 }
 
 void Service::stop() {
@@ -176,6 +179,44 @@ void Service::startSchool(School& school) {
   if (!stored)
     gateway.store().setSourceState(kState, kLastSlot, std::to_string(school.last_at),
                                    clock_.nowMs());
+  school.started = true;
+  school.start_failures = 0;
+}
+
+bool Service::forSchool(School& school, const std::function<void()>& work, std::string_view again) {
+  LogSchool about(logged(school.urn));
+  std::optional<HealthConcern> storage;
+  bool done = true;
+  try {
+    work();
+  } catch (const StoreError& e) {
+    if (!many_) throw;  // one school: the service stops (exit 6), as it always has
+    namedLogger("service")->error(
+        "storage failure: {}; this school is tried again {}, the "
+        "others go on",
+        e.what(), again);
+    storage = HealthConcern{
+        "the school's store failed: " + std::string(e.what()) + "; it is tried again " +
+            std::string(again),
+        "check the store is reachable (for PostgreSQL: the server is up, the network and "
+        "pg_hba.conf let this machine in; docs/scale-out.md, 'When something fails'); nothing "
+        "needs doing here once it is"};
+    done = false;
+  }
+  std::lock_guard lock(figuresMutex_);
+  figures_[school.urn].storage = std::move(storage);
+  return done;
+}
+
+bool Service::startOrLater(School& school) {
+  if (forSchool(
+          school, [&] { startSchool(school); }, "shortly (its start)"))
+    return true;
+  const int64_t wait =
+      std::min<int64_t>(300, kLookAgainSeconds << std::min(school.start_failures, 6));
+  ++school.start_failures;
+  school.look_again_at = clock_.nowMs() / 1000 + wait;
+  return false;
 }
 
 void Service::doReload() {
@@ -196,6 +237,9 @@ void Service::doReload() {
         if (old.urn == school.urn) {
           school.last_at = old.last_at;
           school.last_retry_ms = old.last_retry_ms;
+          school.look_again_at = old.look_again_at;
+          school.started = old.started;  // one whose store failed at the start: still to start
+          school.start_failures = old.start_failures;
           served = true;
         }
       if (!served) added.push_back(school.urn);
@@ -461,20 +505,6 @@ int Service::run(bool handleSignals) {
     });
   }
   int code = 0;
-  // With many schools, one school's storage failure is said and that school tried again later:
-  // the others go on. With one, it stops the service (exit code 6), as it always has.
-  auto forSchool = [&](School& school, const std::function<void()>& work) {
-    LogSchool about(logged(school.urn));
-    try {
-      work();
-    } catch (const StoreError& e) {
-      if (!many_) throw;
-      log->error(
-          "storage failure: {}; this school is tried again at its next sync, the others "
-          "go on",
-          e.what());
-    }
-  };
   try {
     const auto svc = config()->service;
     if (svc.admin_port >= 0) admin_ = std::make_unique<AdminApi>(*this, svc);
@@ -484,7 +514,7 @@ int Service::run(bool handleSignals) {
     }
     {
       std::lock_guard lock(gatewayMutex_);
-      for (auto& school : schools_) startSchool(school);
+      for (auto& school : schools_) startOrLater(school);
     }
     log->info("markbridge service started (admin API {})",
               admin_ ? "on port " + std::to_string(admin_->port()) : std::string("off"));
@@ -505,6 +535,10 @@ int Service::run(bool handleSignals) {
           std::lock_guard lock(gatewayMutex_);
           const auto& schedule = school.gateway->config().schedule;
           const auto& calendar = school.gateway->calendar();
+          if (!school.started && (now < school.look_again_at || !startOrLater(school))) {
+            wakeAt = std::min(wakeAt, school.look_again_at);
+            continue;  // its store failed at the start: started again when it can be read
+          }
           if (now < school.look_again_at) {
             wakeAt = std::min(wakeAt, school.look_again_at);
           } else if (!syncSlots(schedule, calendar, school.last_at, now).empty()) {
@@ -539,7 +573,10 @@ int Service::run(bool handleSignals) {
         for (const auto& slot : due[i]) {
           if (stopping_) break;
           bool done = true;
-          forSchool(school, [&] { done = runSlot(school, slot); });
+          // A slot failed on its store is not run again, as a failed sync is not: the next
+          // covers what it would have done.
+          forSchool(
+              school, [&] { done = runSlot(school, slot); }, "at its next sync");
           if (!done) {
             // Another worker is syncing the school: look again shortly (done by then, or that
             // worker died and the slot is this one's).
@@ -556,15 +593,20 @@ int Service::run(bool handleSignals) {
       std::optional<int64_t> soonest;
       for (auto& school : schools_) {
         if (stopping_) break;
+        if (!school.started) continue;
         std::optional<int64_t> retryAt;
-        forSchool(school, [&] {
-          std::lock_guard lock(gatewayMutex_);
-          retryAt = noteNextRetry(school.urn, school.gateway->nextDeliveryDue());
-        });
+        forSchool(
+            school,
+            [&] {
+              std::lock_guard lock(gatewayMutex_);
+              retryAt = noteNextRetry(school.urn, school.gateway->nextDeliveryDue());
+            },
+            "at its next retry or sync");
         int64_t nowMs = clock_.nowMs();
         if (retryAt && *retryAt <= nowMs && nowMs >= school.last_retry_ms + 1000) {
           school.last_retry_ms = nowMs;
-          forSchool(school, [&] { retryWaiting(school); });
+          forSchool(
+              school, [&] { retryWaiting(school); }, "at its next retry or sync");
           retried = true;
         } else if (retryAt) {
           int64_t at = std::max(*retryAt, school.last_retry_ms + 1000);

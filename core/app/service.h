@@ -9,11 +9,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/app/gateway.h"
@@ -49,11 +51,15 @@ struct ServiceFigures {
   int syncs_failed_in_a_row = 0;
   std::map<std::string, SinkHealth> sinks;       // after the last sync
   std::optional<HealthConcern> schedule;         // no sync due in the next school week
+  std::optional<HealthConcern> storage;          // its store failed (a trust's school)
   std::map<std::string, SourceFigures> sources;  // the last sync's imports, per source
   // The last syncs, newest first (at most kRecentSyncs): "when (London): what: how it went".
   static constexpr std::size_t kRecentSyncs = 10;
   std::vector<std::string> recent_syncs;
 };
+
+// What makes /health degraded for a school with these figures.
+std::vector<HealthConcern> concernsIn(const ServiceFigures& f);
 
 class Service {
  public:
@@ -109,9 +115,18 @@ class Service {
     // A slot found running on another worker is looked at again from then (unix seconds): done
     // by then, or taken over when that worker died (its lease freed).
     int64_t look_again_at = 0;
+    // Its store read at the start (last slot, sinks' health). A trust's school whose store
+    // fails then is started again later (every 5 s, doubling to 5 minutes), the others served.
+    bool started = false;
+    int start_failures = 0;
   };
   School& schoolFor(const std::string& urn);  // under gatewayMutex_
   void startSchool(School& school);           // under gatewayMutex_
+  // startSchool, but a trust's school whose store fails is said and tried again later (false).
+  bool startOrLater(School& school);  // under gatewayMutex_
+  // A piece of a school's work; a trust's school's storage failure is said (log, /health) and
+  // false returned, the others going on. One school's stops the service (exit 6).
+  bool forSchool(School& school, const std::function<void()>& work, std::string_view again);
   // False when another worker holds the school's lease (the slot is not done yet).
   bool runSlot(School& school, const SyncSlot& slot);
   // The last slot the school's store says was synced (by any worker), unix seconds.

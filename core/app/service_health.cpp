@@ -20,6 +20,7 @@ std::optional<HealthConcern> scheduleConcern(const ScheduleConfig& schedule,
 std::vector<HealthConcern> healthConcerns(const HealthInputs& in) {
   std::vector<HealthConcern> concerns;
   if (in.schedule) concerns.push_back(*in.schedule);
+  if (in.storage) concerns.push_back(*in.storage);
   if (in.syncs_failed_in_a_row > 0)
     concerns.push_back(
         {"the last " + std::to_string(in.syncs_failed_in_a_row) +

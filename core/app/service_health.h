@@ -28,6 +28,9 @@ struct HealthInputs {
   int syncs_failed_in_a_row = 0;
   std::string last_sync;
   std::map<std::string, SinkHealth> sinks;
+  // The school's store could not be read or written (a trust's school is tried again; see
+  // Service::run): said until its next piece of work succeeds.
+  std::optional<HealthConcern> storage;
 };
 
 // Nothing while a sync is due in the next 7 days, or the calendar has a school day after them

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -20,7 +21,9 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
+#include "core/app/service.h"
 #include "core/domain/upn.h"
 #include "core/store/postgres_db.h"
 #include "core/store/postgres_store.h"
@@ -347,4 +350,51 @@ TEST_F(WorkersFixture, AWorkerWhosePasswordIsRefusedStopsAndSaysSo) {
   EXPECT_NE(r.err.find("password authentication failed"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("trying again"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("not-the-password"), std::string::npos);
+}
+
+// A trust's worker whose database connections drop between its start and its schools' start
+// (PostgreSQL restarting, a failover) says so for each school (/health) and starts each again
+// a few seconds later, never stopping: the last test's worker stopped with exit code 6 on this.
+// In-process, so the connections can be cut exactly there: every client backend but the test's
+// own is terminated after the service is made and before it runs.
+TEST_F(WorkersFixture, SchoolsWhoseStoreFailsAtTheStartAreStartedAgainAndTheWorkerGoesOn) {
+  writeTrust();
+  ::setenv("MB_PG_PASSWORD", cluster->password().c_str(), 1);
+  ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
+  ::setenv("MB_CPOMS_KEY", "cpoms-sandbox-key", 1);
+  SystemClock clock;
+  Service service(dir / "trust.json", clock);
+  PgConnection admin(cluster->uri);
+  PgStatement cut(admin,
+                  "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                  "backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                  "cut the worker's connections");
+  ASSERT_TRUE(cut.step());
+  ASSERT_GE(cut.integer(0), kSchools) << "each school's store has a connection of its own";
+  std::atomic<int> exitCode{-1};
+  std::thread running([&] { exitCode = service.run(false); });
+  auto storeFailed = [&](const std::string& urn) {
+    for (const auto& c : service.concerns(urn))
+      if (c.problem.find("the school's store failed") != std::string::npos) return true;
+    return false;
+  };
+  // Said for the first school at once (it is tried again 5 s later at the soonest)...
+  bool said = test::waitUntil([&] { return storeFailed(urn(0)) || exitCode >= 0; },
+                              std::chrono::seconds(10));
+  // ...then every school started (its next sync worked out, which only a started school's is),
+  // the failure no longer said.
+  bool caughtUp = test::waitUntil(
+      [&] {
+        for (int s = 0; s < kSchools; ++s)
+          if (service.figures(urn(s)).next_sync.empty() || storeFailed(urn(s))) return false;
+        return true;
+      },
+      std::chrono::seconds(120));
+  int stoppedWith = exitCode;
+  service.stop();
+  running.join();
+  EXPECT_TRUE(said) << "no school's store failure was said: the test proved nothing";
+  EXPECT_EQ(stoppedWith, -1) << "the worker stopped (exit code " << stoppedWith << ")";
+  EXPECT_TRUE(caughtUp) << "a school was not started again";
+  EXPECT_EQ(exitCode, 0);
 }
