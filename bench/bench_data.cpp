@@ -85,6 +85,10 @@ class Output {
 
 }  // namespace
 
+Date benchDay(int session) {
+  return schoolDays(session + 1).back();
+}
+
 std::string benchUpn(int serial) {
   char body[16];
   std::snprintf(body, sizeof body, "A801%04d24%03d", (serial / 1000) % 10000, serial % 1000);
@@ -94,7 +98,7 @@ std::string benchUpn(int serial) {
 }
 
 GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int sessions, int first,
-                           int amendedPerThousand) {
+                           int amendedPerThousand, int firstPupil) {
   auto days = schoolDays(first + sessions);
   std::vector<std::string> ukDates;
   for (Date d : days) {
@@ -106,7 +110,7 @@ GeneratedFile writeLongCsv(const std::filesystem::path& path, int pupils, int se
     Output out(path);
     out.put("UPN,Adno,Legal Surname,Legal Forename,Reg Group,Year,Date,Session,Mark\r\n");
     std::string row;
-    for (int p = 0; p < pupils; ++p) {
+    for (int p = firstPupil; p < firstPupil + pupils; ++p) {
       std::string pupil = benchUpn(p) + "," + std::to_string(100000 + p) + ",Surname" +
                           std::to_string(p % 997) + ",Forename" + std::to_string(p % 101) +
                           ",7A,7,";

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   if (command == "rules") return markbridge::bench::rulesBench(argc, argv);
   if (command == "delivery") return markbridge::bench::deliveryBench(argc, argv);
   if (command == "console") return markbridge::bench::consoleBench(argc, argv);
+  if (command == "trust") return markbridge::bench::trustBench(argc, argv);
   std::fprintf(
       stderr,
       "usage: markbridge-bench ingest [--pupils N] [--sessions N] [--dir DIR] [--keep]\n"
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
       "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n"
       "       markbridge-bench delivery [--events N] [--latency MS] [--fail PCT] [--drop PCT]\n"
       "                                 [--in-flight N]\n"
-      "       markbridge-bench console [--pupils N] [--sessions N] [--dir DIR]\n");
+      "       markbridge-bench console [--pupils N] [--sessions N] [--dir DIR]\n"
+      "       markbridge-bench trust [--schools N] [--pupils-per-school M] [--workers 1,2,4]\n"
+      "                              [--postgres URI] [--sessions N] [--dir DIR]\n");
   return 2;
 }

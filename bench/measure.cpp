@@ -47,7 +47,7 @@ bool parseBenchOptions(int argc, char** argv, BenchOptions& options) {
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     bool value = i + 1 < argc;
-    if (a == "--pupils" && value)
+    if ((a == "--pupils" || a == "--pupils-per-school") && value)
       options.pupils = std::atoi(argv[++i]);
     else if (a == "--sessions" && value)
       options.sessions = std::atoi(argv[++i]) / 2 * 2;
@@ -63,6 +63,10 @@ bool parseBenchOptions(int argc, char** argv, BenchOptions& options) {
       options.drop_percent = std::atoi(argv[++i]);
     else if (a == "--in-flight" && value)
       options.in_flight = std::atoi(argv[++i]);
+    else if (a == "--schools" && value)
+      options.schools = std::atoi(argv[++i]);
+    else if (a == "--workers" && value)
+      options.workers = argv[++i];
     else if (a == "--postgres" && value)
       options.postgres = argv[++i];
     else if (a == "--keep")

@@ -35,6 +35,9 @@ struct BenchOptions {
   int fail_percent = 0;
   int drop_percent = 0;
   int in_flight = 0;
+  // trust: how many schools (each `pupils` pupils), and the worker counts to run ("1,2,4").
+  int schools = 0;
+  std::string workers;
 };
 bool parseBenchOptions(int argc, char** argv, BenchOptions& options);
 double timeCommand(const std::string& command);
@@ -43,5 +46,6 @@ int ingestBench(int argc, char** argv);
 int rulesBench(int argc, char** argv);
 int deliveryBench(int argc, char** argv);
 int consoleBench(int argc, char** argv);
+int trustBench(int argc, char** argv);
 
 }  // namespace markbridge::bench

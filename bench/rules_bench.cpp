@@ -61,13 +61,7 @@ int rulesBench(int argc, char** argv) {
   auto stored = inChild([&] { return storeCsv(year.path, db); });
   std::printf("  %-34s %8.1f ms  %lld marks\n", "register stored", stored.seconds * 1000,
               static_cast<long long>(stored.result.marks));
-  // Day k of the benchmark year: the weekdays from Monday 2 September 2024.
-  auto dayOf = [](int session) {
-    Date d = *Date::fromYmd(2024, 9, 2);
-    for (int n = session / 2;; d = d + 1)
-      if (!d.isWeekend() && n-- == 0) return d;
-  };
-  Date lastDay = dayOf(sessions - 1), nextDay = dayOf(sessions);
+  Date lastDay = benchDay(sessions - 1), nextDay = benchDay(sessions);
   auto am = writeLongCsv(dir / "am.csv", pupils, 1, sessions);
   auto pm = writeLongCsv(dir / "pm.csv", pupils, 1, sessions + 1);
   // As the service runs it: the store open throughout, a sync after each register closes.

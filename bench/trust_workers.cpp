@@ -1,0 +1,273 @@
+#include "bench/trust_workers.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+#include "core/app/deployment_config.h"
+#include "core/app/gateway.h"
+#include "tests/sandbox/sandbox_server.h"
+
+namespace fs = std::filesystem;
+
+namespace markbridge::bench {
+namespace {
+
+// The benchmark's moment (a day of the benchmark year), going on at real speed from there, so
+// deliveries' backoff and budgets behave as they do in a school.
+class BenchClock : public Clock {
+ public:
+  explicit BenchClock(int64_t atMs) : offset_(atMs - system_.nowMs()) {}
+  int64_t nowMs() override { return system_.nowMs() + offset_; }
+  void sleepMs(int64_t ms) override { system_.sleepMs(ms); }
+
+ private:
+  SystemClock system_;
+  int64_t offset_;
+};
+
+std::vector<GatewayConfig> schoolsOf(const fs::path& config) {
+  std::vector<Problem> problems;
+  auto deployment = loadDeployment(config, problems);
+  if (!problems.empty()) throw ProblemError(problems);
+  return deployment.schools;
+}
+
+// `work` for one school; what it throws is said and counted, and the worker goes on.
+template <typename Work>
+void forSchool(const GatewayConfig& school, Tally& tally, Work work) {
+  try {
+    work();
+  } catch (const std::exception& e) {
+    ++tally.failed;
+    std::fprintf(stderr, "school %s: %s\n", school.school.urn.c_str(), e.what());
+  }
+}
+
+bool readAll(int fd, void* data, std::size_t size) {
+  return read(fd, data, size) == static_cast<ssize_t>(size);
+}
+
+}  // namespace
+
+WorkersDone onWorkers(int workers,
+                      const std::function<Tally(int, const std::function<void()>&)>& work) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  int ready[2], go[2];
+  if (pipe(ready) != 0 || pipe(go) != 0) std::exit(2);
+  std::vector<std::pair<pid_t, int>> children;  // pid, its result's pipe
+  for (int w = 0; w < workers; ++w) {
+    int result[2];
+    if (pipe(result) != 0) std::exit(2);
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(ready[0]);
+      close(go[1]);
+      close(result[0]);
+      bool gone = false;
+      auto goNow = [&] {
+        gone = true;
+        char c = 1;
+        if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) _exit(3);
+      };
+      Tally tally;
+      try {
+        tally = work(w, goNow);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "worker %d: %s\n", w + 1, e.what());
+        ++tally.failed;
+      }
+      if (!gone) goNow();
+      if (write(result[1], &tally, sizeof tally) != sizeof tally) _exit(3);
+      _exit(0);
+    }
+    close(result[1]);
+    children.emplace_back(pid, result[0]);
+  }
+  close(ready[1]);
+  close(go[0]);
+  WorkersDone done;
+  char c = 0;
+  for (int w = 0; w < workers; ++w) done.failed |= !readAll(ready[0], &c, 1);
+  auto start = std::chrono::steady_clock::now();
+  std::string bytes(static_cast<std::size_t>(workers), '\1');
+  done.failed |= write(go[1], bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size());
+  for (std::size_t w = 0; w < children.size(); ++w) {
+    auto [pid, fd] = children[w];
+    Tally t;
+    if (!readAll(fd, &t, sizeof t)) {
+      done.failed = true;
+      t = Tally{};
+    }
+    close(fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    done.failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    auto& sum = done.tally;
+    sum.synced += t.synced;
+    sum.already_done += t.already_done;
+    sum.held += t.held;
+    sum.failed += t.failed;
+    sum.pupils += t.pupils;
+    sum.marks += t.marks;
+    sum.events += t.events;
+    sum.delivered += t.delivered;
+    sum.pending += t.pending;
+    done.perWorker += (w ? "; worker " : "worker ") + std::to_string(w + 1) + ": " +
+                      std::to_string(t.synced) + " synced, " + std::to_string(t.already_done) +
+                      " found done, " + std::to_string(t.held) + " held";
+  }
+  done.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  close(ready[0]);
+  close(go[1]);
+  return done;
+}
+
+SandboxProcess::SandboxProcess() {
+  int ask[2], answer[2];
+  if (pipe(ask) != 0 || pipe(answer) != 0) std::exit(2);
+  std::fflush(stdout);
+  pid_ = fork();
+  if (pid_ == 0) {
+    close(ask[1]);
+    close(answer[0]);
+    sandbox::SandboxOptions options;
+    options.cert_file = std::string(MB_CERTS_DIR) + "/server.pem";
+    options.key_file = std::string(MB_CERTS_DIR) + "/server.key";
+    sandbox::SandboxServer server(options);
+    server.start();
+    int port = server.port();
+    char c = 0;
+    if (write(answer[1], &port, sizeof port) != sizeof port || read(ask[0], &c, 1) != 1) _exit(3);
+    int kept = static_cast<int>(server.received().size());
+    if (write(answer[1], &kept, sizeof kept) != sizeof kept) _exit(3);
+    server.stop();
+    _exit(0);
+  }
+  close(ask[0]);
+  close(answer[1]);
+  ask_ = ask[1];
+  answer_ = answer[0];
+  if (!readAll(answer_, &port_, sizeof port_)) port_ = 0;
+}
+
+SandboxProcess::~SandboxProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (ask_ >= 0) close(ask_);
+  if (answer_ >= 0) close(answer_);
+}
+
+int SandboxProcess::received() {
+  char c = 1;
+  int kept = -1;
+  if (write(ask_, &c, 1) != 1 || !readAll(answer_, &kept, sizeof kept)) kept = -1;
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  return kept;
+}
+
+Tally SchoolsOfTrust::makeStores(const std::function<void()>& go) const {
+  Tally tally;
+  auto schools = schoolsOf(config);
+  go();
+  for (const auto& school : schools) forSchool(school, tally, [&] { openConfiguredStore(school); });
+  return tally;
+}
+
+Tally SchoolsOfTrust::importYear(int worker, int workers, int64_t atMs,
+                                 const std::function<void()>& go) const {
+  Tally tally;
+  auto schools = schoolsOf(config);
+  BenchClock clock(atMs);
+  SystemRandom random;
+  go();
+  for (std::size_t s = static_cast<std::size_t>(worker); s < schools.size();
+       s += static_cast<std::size_t>(workers))
+    forSchool(schools[s], tally, [&] {
+      Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Sources);
+      gateway.setClock(&clock, &random);
+      for (const auto& r : gateway.importFiles(*gateway.source("sims"),
+                                               {year / (schools[s].school.urn + ".csv")})) {
+        if (!r.problems.empty()) throw std::runtime_error(r.problems.front().str());
+        tally.marks += r.outcome.marks_added + r.outcome.marks_amended + r.outcome.marks_unchanged;
+      }
+    });
+  return tally;
+}
+
+Tally SchoolsOfTrust::evaluateYear(int worker, int workers, int64_t atMs,
+                                   const std::function<void()>& go) const {
+  Tally tally;
+  auto schools = schoolsOf(config);
+  BenchClock clock(atMs);
+  SystemRandom random;
+  go();
+  for (std::size_t s = static_cast<std::size_t>(worker); s < schools.size();
+       s += static_cast<std::size_t>(workers))
+    forSchool(schools[s], tally, [&] {
+      Gateway gateway(schools[s]);
+      gateway.setClock(&clock, &random);
+      int pupils = 0;
+      auto outcome = gateway.evaluate(&pupils);
+      tally.pupils += pupils;
+      tally.events += outcome.new_events + outcome.historical_events;
+      tally.pending += outcome.outbox_items;
+    });
+  return tally;
+}
+
+Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& go) const {
+  Tally tally;
+  auto schools = schoolsOf(config);
+  BenchClock clock(atMs);
+  SystemRandom random;
+  go();
+  std::vector<std::size_t> left(schools.size());
+  std::iota(left.begin(), left.end(), std::size_t{0});
+  while (!left.empty()) {
+    std::vector<std::size_t> later;
+    for (auto s : left)
+      forSchool(schools[s], tally, [&] {
+        Gateway gateway(schools[s]);
+        gateway.setClock(&clock, &random);
+        SyncObserver observer;
+        observer.what = "the morning register";
+        observer.still_due = [&] { return !gateway.store().sourceState("_bench", "closed"); };
+        observer.finished = [&] {
+          gateway.store().setSourceState("_bench", "closed", "1", clock.nowMs());
+        };
+        auto report = gateway.sync(observer);
+        if (report.already_done) {
+          ++tally.already_done;
+        } else if (report.skipped) {
+          ++tally.held;
+          later.push_back(s);
+        } else {
+          ++tally.synced;
+          for (const auto& r : report.imports)
+            tally.marks += r.outcome.marks_added + r.outcome.marks_amended;
+          tally.pupils += report.pupils_evaluated;
+          tally.events += report.evaluation.new_events;
+          tally.delivered += report.delivery.delivered;
+          tally.pending += report.delivery.pending_left;
+        }
+      });
+    left.swap(later);
+    // A school whose lease another worker holds is looked at again shortly (the service looks
+    // again after 5 s; here at once, so the figure is the work's, not the wait's).
+    if (!left.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return tally;
+}
+
+}  // namespace markbridge::bench
