@@ -43,8 +43,12 @@ class SandboxProcess {
   SandboxProcess(const SandboxProcess&) = delete;
   SandboxProcess& operator=(const SandboxProcess&) = delete;
   std::string baseUrl() const { return "https://127.0.0.1:" + std::to_string(port_); }
-  // How many records it kept (one per Idempotency-Key); stops it.
-  int received();
+  // What it kept: records (one per Idempotency-Key: a CPOMS task is an incident and its
+  // action) and requests that repeated a key already kept. Stops it.
+  struct Kept {
+    int records = -1, repeats = -1;
+  };
+  Kept received();
 
  private:
   pid_t pid_ = -1;
