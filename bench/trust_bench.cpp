@@ -71,7 +71,6 @@ struct TrustRun {
   void write(const std::string& sandboxUrl, Date goLive) const {
     fs::create_directories(dir / "drops");
     fs::create_directories(dir / "stores");
-    fs::create_directories(dir / "closed");
     std::ofstream(dir / "calendar.json")
         << nlohmann::json{{"name", "bench year"},
                           {"terms",

@@ -6,13 +6,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <numeric>
 #include <thread>
 #include <vector>
 
 #include "core/app/deployment_config.h"
 #include "core/app/gateway.h"
+#include "core/store/postgres_store.h"
 #include "tests/sandbox/sandbox_server.h"
 
 namespace fs = std::filesystem;
@@ -191,11 +191,12 @@ Tally SchoolsOfTrust::importYear(int worker, int workers, int64_t atMs,
   auto schools = schoolsOf(config);
   BenchClock clock(atMs);
   SystemRandom random;
+  PgConnectionShare share;  // as a worker: one connection for every school
   go();
   for (std::size_t s = static_cast<std::size_t>(worker); s < schools.size();
        s += static_cast<std::size_t>(workers))
     forSchool(schools[s], tally, [&] {
-      Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Sources);
+      Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Sources, &share);
       gateway.setClock(&clock, &random);
       for (const auto& r : gateway.importFiles(*gateway.source("sims"),
                                                {year / (schools[s].school.urn + ".csv")})) {
@@ -212,11 +213,12 @@ Tally SchoolsOfTrust::evaluateYear(int worker, int workers, int64_t atMs,
   auto schools = schoolsOf(config);
   BenchClock clock(atMs);
   SystemRandom random;
+  PgConnectionShare share;  // as a worker: one connection for every school
   go();
   for (std::size_t s = static_cast<std::size_t>(worker); s < schools.size();
        s += static_cast<std::size_t>(workers))
     forSchool(schools[s], tally, [&] {
-      Gateway gateway(schools[s]);
+      Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Build, &share);
       gateway.setClock(&clock, &random);
       int pupils = 0;
       auto outcome = gateway.evaluate(&pupils);
@@ -232,6 +234,15 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
   auto schools = schoolsOf(config);
   BenchClock clock(atMs);
   SystemRandom random;
+  // As `markbridge run` has them: every school's gateway open before the register closes, their
+  // PostgreSQL stores and leases on the worker's one connection.
+  PgConnectionShare share;
+  std::vector<std::unique_ptr<Gateway>> gateways;
+  for (const auto& school : schools) {
+    gateways.push_back(std::make_unique<Gateway>(school, Gateway::Store::Open,
+                                                 Gateway::Connectors::Build, &share));
+    gateways.back()->setClock(&clock, &random);
+  }
   go();
   std::vector<std::size_t> left(schools.size());
   std::iota(left.begin(), left.end(), std::size_t{0});
@@ -239,22 +250,18 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
     std::vector<std::size_t> later;
     for (auto s : left)
       forSchool(schools[s], tally, [&] {
-        // The service reads the school's last synced slot on the connection it keeps open before
-        // it tries the lease; a worker here opens each school's gateway when it comes to it, so
-        // a file stands for that read and spares opening one for a school already synced.
-        const auto done = config.parent_path() / "closed" / schools[s].school.urn;
-        if (fs::exists(done)) {
+        auto& gateway = *gateways[s];
+        auto synced = [&] { return gateway.store().sourceState("_bench", "closed").has_value(); };
+        // The service reads the school's last synced slot before it tries the lease.
+        if (synced()) {
           ++tally.already_done;
           return;
         }
-        Gateway gateway(schools[s]);
-        gateway.setClock(&clock, &random);
         SyncObserver observer;
         observer.what = "the afternoon register";
-        observer.still_due = [&] { return !gateway.store().sourceState("_bench", "closed"); };
+        observer.still_due = [&] { return !synced(); };
         observer.finished = [&] {
           gateway.store().setSourceState("_bench", "closed", "1", clock.nowMs());
-          std::ofstream(done) << "1\n";
         };
         auto report = gateway.sync(observer);
         if (report.already_done) {

@@ -33,13 +33,19 @@ std::string storePassword(const GatewayConfig& config) {
 
 }  // namespace
 
-std::unique_ptr<SyncLeases> syncLeasesFor(const GatewayConfig& config) {
+std::unique_ptr<SyncLeases> syncLeasesFor(const GatewayConfig& config, PgConnectionShare* share) {
   if (config.store_postgresql.empty()) return fileSyncLeases(config.store_path);
+  if (share)
+    return postgresSyncLeases(share->connection(config.store_postgresql, storePassword(config)),
+                              config.school.urn);
   return postgresSyncLeases(config.store_postgresql, config.school.urn, storePassword(config));
 }
 
-std::unique_ptr<Store> openConfiguredStore(const GatewayConfig& config) {
+std::unique_ptr<Store> openConfiguredStore(const GatewayConfig& config, PgConnectionShare* share) {
   if (config.store_postgresql.empty()) return openSqliteStore(config.store_path.string());
+  if (share)
+    return openPostgresStore(share->connection(config.store_postgresql, storePassword(config)),
+                             config.school.urn);
   return openPostgresStore(config.store_postgresql, config.school.urn, storePassword(config));
 }
 
@@ -49,7 +55,7 @@ bool SyncReport::inputRejected() const {
   return false;
 }
 
-Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
+Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors, PgConnectionShare* share)
     : config_(std::move(config)),
       calendar_(SchoolCalendar::load(config_.calendar_path)),
       connectors_(connectors) {
@@ -87,8 +93,8 @@ Gateway::Gateway(GatewayConfig config, Store store, Connectors connectors)
         std::filesystem::create_directories(config_.store_path.parent_path());
       if (store == Store::Verify && config_.store_postgresql.empty())
         verifyStoreFile(config_.store_path.string());
-      store_ = openConfiguredStore(config_);
-      leases_ = syncLeasesFor(config_);
+      store_ = openConfiguredStore(config_, share);
+      leases_ = syncLeasesFor(config_, share);
     } catch (const std::filesystem::filesystem_error& e) {
       // Making the store's file failed (its folder missing or not a folder, no permission):
       // a storage failure like any other, not a configuration problem.

@@ -10,6 +10,7 @@
 #include "connectors/inbound/inbound_connector.h"
 #include "core/app/gateway_config.h"
 #include "core/outbox/delivery_worker.h"
+#include "core/store/postgres_store.h"
 #include "core/store/store.h"
 #include "core/store/sync_lease.h"
 #include "schedules/school_calendar.h"
@@ -64,10 +65,13 @@ struct SyncObserver {
 };
 
 // The store the configuration names: the SQLite file, or the school's rows in PostgreSQL (its
-// password read from store.password_env or store.password_file). Throws StoreError.
-std::unique_ptr<Store> openConfiguredStore(const GatewayConfig& config);
+// password read from store.password_env or store.password_file). Throws StoreError. With
+// `share`, PostgreSQL through the worker's one connection (core/store/postgres_store.h).
+std::unique_ptr<Store> openConfiguredStore(const GatewayConfig& config,
+                                           PgConnectionShare* share = nullptr);
 // Where the school's sync lease is taken: beside the SQLite file, or in PostgreSQL.
-std::unique_ptr<SyncLeases> syncLeasesFor(const GatewayConfig& config);
+std::unique_ptr<SyncLeases> syncLeasesFor(const GatewayConfig& config,
+                                          PgConnectionShare* share = nullptr);
 
 class Gateway {
  public:
@@ -81,8 +85,10 @@ class Gateway {
   // what needs it (import; evaluate and deliver) refuses to run.
   enum class Connectors { Build, Sources, Look };
   // Builds every part (reads the calendar and secrets, opens the store). Throws ProblemError.
+  // `share`: its PostgreSQL store and lease on the worker's one connection, which every school
+  // of the service takes turns on (the service's gateways; never two threads at once).
   explicit Gateway(GatewayConfig config, Store store = Store::Open,
-                   Connectors connectors = Connectors::Build);
+                   Connectors connectors = Connectors::Build, PgConnectionShare* share = nullptr);
   ~Gateway();
 
   // Files named on the command line, read with one source's settings.

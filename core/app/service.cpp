@@ -32,14 +32,15 @@ struct Opened {
   std::vector<std::unique_ptr<Gateway>> gateways;
 };
 
-Opened openConfigured(const std::filesystem::path& file) {
+Opened openConfigured(const std::filesystem::path& file, PgConnectionShare& share) {
   std::vector<Problem> problems;
   auto deployment = loadDeployment(file, problems);
   if (!problems.empty()) throw ProblemError(problems);
   Opened opened;
   opened.many = deployment.many;
   for (auto& config : deployment.schools)
-    opened.gateways.push_back(std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify));
+    opened.gateways.push_back(std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify,
+                                                        Gateway::Connectors::Build, &share));
   return opened;
 }
 
@@ -55,7 +56,7 @@ struct Working {
 
 Service::Service(std::filesystem::path configFile, Clock& clock)
     : configFile_(std::move(configFile)), clock_(clock) {
-  auto opened = openConfigured(configFile_);
+  auto opened = openConfigured(configFile_, share_);
   many_ = opened.many;
   for (auto& gateway : opened.gateways) {
     School school;
@@ -223,7 +224,7 @@ void Service::doReload() {
   reloading_ = false;
   auto log = namedLogger("service");
   try {
-    auto opened = openConfigured(configFile_);
+    auto opened = openConfigured(configFile_, share_);
     std::lock_guard lock(gatewayMutex_);
     std::vector<School> fresh;
     std::vector<std::string> added, removed;

@@ -146,6 +146,9 @@ class Service {
 
   std::filesystem::path configFile_;
   Clock& clock_;
+  // Every school's PostgreSQL store and lease on one connection (they take turns under
+  // gatewayMutex_); the admin API's reads open their own.
+  PgConnectionShare share_;
   std::atomic<bool> many_{false};
   std::vector<School> schools_;      // the main loop's; replaced by a reload under gatewayMutex_
   mutable std::mutex gatewayMutex_;  // the gateways (and their store connections): one thread's

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -106,6 +107,18 @@ void PgConnection::startSession() {
       PQclear);
   if (!set || PQresultStatus(set.get()) != PGRES_COMMAND_OK)
     fail("set the connection's keepalive", set.get());
+  if (name_.empty()) return;
+  std::unique_ptr<PGresult, decltype(&PQclear)> named(
+      PQexecParams(conn_, "SELECT set_config('application_name', $1, false)", 1, nullptr,
+                   std::array<const char*, 1>{name_.c_str()}.data(), nullptr, nullptr, 0),
+      PQclear);
+  if (!named || PQresultStatus(named.get()) != PGRES_TUPLES_OK)
+    fail("name the connection", named.get());
+}
+
+void PgConnection::name(const std::string& applicationName) {
+  name_ = applicationName;
+  startSession();
 }
 
 PgConnection::~PgConnection() {

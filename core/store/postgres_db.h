@@ -63,6 +63,9 @@ class PgConnection {
   // connection (any statement, exec, COPY, a transaction's COMMIT or ROLLBACK) first waits for
   // it and throws its error, if it had one, naming `purpose`.
   void copyInAsync(const std::string& sql, std::string_view rows, std::string_view purpose);
+  // The name PostgreSQL's own views (pg_stat_activity) show for the connection, kept when it is
+  // made again.
+  void name(const std::string& applicationName);
   // "PostgreSQL at host:port, database db, user u".
   const std::string& where() const { return where_; }
   pg_conn* handle() const { return conn_; }
@@ -92,6 +95,7 @@ class PgConnection {
 
   pg_conn* conn_ = nullptr;
   std::string where_;
+  std::string name_;      // application_name, or "" for libpq's
   uint64_t session_ = 1;  // one more each time the connection is made again
   int transactions_ = 0;  // open on this connection (PgTransaction)
   std::unordered_map<std::string, Prepared> prepared_;

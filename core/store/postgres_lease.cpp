@@ -22,7 +22,7 @@ constexpr const char* kServerMs = "(extract(epoch FROM clock_timestamp()) * 1000
 
 class PgLease final : public SyncLease {
  public:
-  PgLease(std::unique_ptr<PgConnection> db, std::string school, int64_t run)
+  PgLease(std::shared_ptr<PgConnection> db, std::string school, int64_t run)
       : owned_(std::move(db)),
         db_(*owned_),
         school_(std::move(school)),
@@ -66,7 +66,7 @@ class PgLease final : public SyncLease {
     return db_.session() == session_;
   }
 
-  std::unique_ptr<PgConnection> owned_;  // the lease's own connection, closed with it
+  std::shared_ptr<PgConnection> owned_;  // the lease's own connection (closed with it), or shared
   PgConnection& db_;
   std::string school_;
   int64_t run_;
@@ -77,6 +77,8 @@ class PgLeases final : public SyncLeases {
  public:
   PgLeases(std::string uri, std::string school, std::string password)
       : uri_(std::move(uri)), school_(std::move(school)), password_(std::move(password)) {}
+  PgLeases(std::shared_ptr<PgConnection> shared, std::string school)
+      : school_(std::move(school)), shared_(std::move(shared)) {}
 
   // A connection of its own for each lease, held while the lease is: a worker serving many
   // schools holds one more connection only while it syncs one.
@@ -132,14 +134,16 @@ class PgLeases final : public SyncLeases {
   }
 
  private:
-  std::unique_ptr<PgConnection> connect() const {
-    auto db = std::make_unique<PgConnection>(uri_, password_);
+  std::shared_ptr<PgConnection> connect() const {
+    if (shared_) return shared_;
+    auto db = std::make_shared<PgConnection>(uri_, password_);
     // PostgreSQL's own views (pg_stat_activity) name the worker too.
-    db->exec("SET application_name = 'markbridge worker'", "name the worker's connection");
+    db->name("markbridge worker");
     return db;
   }
 
   std::string uri_, school_, password_;
+  std::shared_ptr<PgConnection> shared_;  // a worker's, or none: a connection per lease
 };
 
 }  // namespace
@@ -147,6 +151,11 @@ class PgLeases final : public SyncLeases {
 std::unique_ptr<SyncLeases> postgresSyncLeases(const std::string& uri, const std::string& school,
                                                const std::string& password) {
   return std::make_unique<PgLeases>(uri, school, password);
+}
+
+std::unique_ptr<SyncLeases> postgresSyncLeases(std::shared_ptr<PgConnection> shared,
+                                               const std::string& school) {
+  return std::make_unique<PgLeases>(std::move(shared), school);
 }
 
 }  // namespace markbridge

@@ -26,10 +26,14 @@ std::atomic<int64_t> storesOpened{0};
 class PostgresStore final : public Store {
  public:
   PostgresStore(const std::string& uri, std::string school, const std::string& password)
-      : db_(uri, password), school_(std::move(school)) {
+      : PostgresStore(std::make_shared<PgConnection>(uri, password), std::move(school)) {
+    migratePostgresSchema(db_);
+  }
+  // On a connection other schools' stores share (migrated by the share).
+  PostgresStore(std::shared_ptr<PgConnection> connection, std::string school)
+      : connection_(std::move(connection)), db_(*connection_), school_(std::move(school)) {
     if (school_.empty())
       throw StoreError(db_.where() + ": a PostgreSQL store needs the school's URN");
-    migratePostgresSchema(db_);
   }
 
   bool alreadyImported(const std::string& source, const std::string& fingerprint) override {
@@ -602,7 +606,8 @@ class PostgresStore final : public Store {
   }
 
  private:
-  PgConnection db_;
+  std::shared_ptr<PgConnection> connection_;  // its own, or a worker's shared one
+  PgConnection& db_;
   std::string school_;
   // Who claims outbox items through this store: the worker, and which of its stores (one per
   // school and reload), so a claim is never mistaken for another store's of the same process.
@@ -614,6 +619,24 @@ class PostgresStore final : public Store {
 std::unique_ptr<Store> openPostgresStore(const std::string& uri, const std::string& school,
                                          const std::string& password) {
   return std::make_unique<PostgresStore>(uri, school, password);
+}
+
+std::unique_ptr<Store> openPostgresStore(std::shared_ptr<PgConnection> shared,
+                                         const std::string& school) {
+  return std::make_unique<PostgresStore>(std::move(shared), school);
+}
+
+std::shared_ptr<PgConnection> PgConnectionShare::connection(const std::string& uri,
+                                                            const std::string& password) {
+  auto& shared = connections_[uri + '\n' + password];
+  if (!shared) {
+    auto made = std::make_shared<PgConnection>(uri, password);
+    migratePostgresSchema(*made);
+    // PostgreSQL's own views (pg_stat_activity) name the worker.
+    made->name("markbridge worker");
+    shared = std::move(made);
+  }
+  return shared;
 }
 
 }  // namespace markbridge

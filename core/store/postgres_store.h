@@ -3,6 +3,7 @@
 // events, the outbox), in a PostgreSQL database that can hold many schools, each table keyed by
 // school first. The contract tests (tests/core/store_contract_*.cpp) run against both.
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -18,5 +19,25 @@ namespace markbridge {
 // `password`, when given, is used instead of any other.
 std::unique_ptr<Store> openPostgresStore(const std::string& uri, const std::string& school,
                                          const std::string& password = "");
+
+class PgConnection;
+
+// One connection to each database for all the schools a worker serves, instead of one per
+// school: `markbridge run` syncs its schools one after another, so their stores (and their sync
+// leases) take turns on it. A trust of 300 schools on 2 workers holds 2 connections, not 600,
+// and a sync makes no connection of its own. Only for stores used one at a time (the service's,
+// under its one lock); never from two threads at once.
+class PgConnectionShare {
+ public:
+  // The connection to `uri` (made, and the tables created or migrated, on first use).
+  std::shared_ptr<PgConnection> connection(const std::string& uri, const std::string& password);
+
+ private:
+  std::map<std::string, std::shared_ptr<PgConnection>> connections_;
+};
+
+// `school`'s store on a connection from a PgConnectionShare (its tables already migrated).
+std::unique_ptr<Store> openPostgresStore(std::shared_ptr<PgConnection> shared,
+                                         const std::string& school);
 
 }  // namespace markbridge

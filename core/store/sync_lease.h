@@ -65,5 +65,10 @@ std::unique_ptr<SyncLeases> fileSyncLeases(const std::filesystem::path& store);
 // (sync_runs: school, worker, what, started, finished), which shows no two overlapped.
 std::unique_ptr<SyncLeases> postgresSyncLeases(const std::string& uri, const std::string& school,
                                                const std::string& password = "");
+// The same on a worker's shared connection (PgConnectionShare, core/store/postgres_store.h):
+// held on it, so freed when the worker's connection ends, as above; no connection is made.
+class PgConnection;
+std::unique_ptr<SyncLeases> postgresSyncLeases(std::shared_ptr<PgConnection> shared,
+                                               const std::string& school);
 
 }  // namespace markbridge
