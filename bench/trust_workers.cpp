@@ -234,15 +234,13 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
   auto schools = schoolsOf(config);
   BenchClock clock(atMs);
   SystemRandom random;
-  // As `markbridge run` has them: every school's gateway open before the register closes, their
-  // PostgreSQL stores and leases on the worker's one connection.
+  // As `markbridge run` has them: every school's store open before the register closes (on
+  // PostgreSQL all on the worker's one connection). Each school's gateway (its sources and sinks)
+  // is made for its sync: a service keeps them too, but here hundreds of schools' idle
+  // keep-alive connections would hold the sandbox's threads, which an LA portal's would not.
   PgConnectionShare share;
-  std::vector<std::unique_ptr<Gateway>> gateways;
-  for (const auto& school : schools) {
-    gateways.push_back(std::make_unique<Gateway>(school, Gateway::Store::Open,
-                                                 Gateway::Connectors::Build, &share));
-    gateways.back()->setClock(&clock, &random);
-  }
+  std::vector<std::unique_ptr<Store>> stores;
+  for (const auto& school : schools) stores.push_back(openConfiguredStore(school, &share));
   go();
   std::vector<std::size_t> left(schools.size());
   std::iota(left.begin(), left.end(), std::size_t{0});
@@ -250,13 +248,14 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
     std::vector<std::size_t> later;
     for (auto s : left)
       forSchool(schools[s], tally, [&] {
-        auto& gateway = *gateways[s];
-        auto synced = [&] { return gateway.store().sourceState("_bench", "closed").has_value(); };
+        auto synced = [&] { return stores[s]->sourceState("_bench", "closed").has_value(); };
         // The service reads the school's last synced slot before it tries the lease.
         if (synced()) {
           ++tally.already_done;
           return;
         }
+        Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Build, &share);
+        gateway.setClock(&clock, &random);
         SyncObserver observer;
         observer.what = "the afternoon register";
         observer.still_due = [&] { return !synced(); };
