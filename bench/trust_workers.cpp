@@ -185,48 +185,54 @@ Tally SchoolsOfTrust::makeStores(const std::function<void()>& go) const {
   return tally;
 }
 
-Tally SchoolsOfTrust::importYear(int worker, int workers, int64_t atMs,
-                                 const std::function<void()>& go) const {
+namespace {
+
+// The schools numbered worker, worker + workers, ...: each one's gateway made as a worker makes
+// it (its store on the worker's one connection, its clock at `atMs`) and handed to `work`.
+template <typename Work>
+Tally eachOfMine(const fs::path& config, int worker, int workers, int64_t atMs,
+                 Gateway::Connectors connectors, const std::function<void()>& go, Work work) {
   Tally tally;
   auto schools = schoolsOf(config);
   BenchClock clock(atMs);
   SystemRandom random;
-  PgConnectionShare share;  // as a worker: one connection for every school
+  PgConnectionShare share;
   go();
   for (std::size_t s = static_cast<std::size_t>(worker); s < schools.size();
        s += static_cast<std::size_t>(workers))
     forSchool(schools[s], tally, [&] {
-      Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Sources, &share);
+      Gateway gateway(schools[s], Gateway::Store::Open, connectors, &share);
       gateway.setClock(&clock, &random);
-      for (const auto& r : gateway.importFiles(*gateway.source("sims"),
-                                               {year / (schools[s].school.urn + ".csv")})) {
-        if (!r.problems.empty()) throw std::runtime_error(r.problems.front().str());
-        tally.marks += r.outcome.marks_added + r.outcome.marks_amended + r.outcome.marks_unchanged;
-      }
+      work(gateway, tally);
     });
   return tally;
 }
 
+}  // namespace
+
+Tally SchoolsOfTrust::importYear(int worker, int workers, int64_t atMs,
+                                 const std::function<void()>& go) const {
+  return eachOfMine(config, worker, workers, atMs, Gateway::Connectors::Sources, go,
+                    [&](Gateway& gateway, Tally& tally) {
+                      auto file = year / (gateway.config().school.urn + ".csv");
+                      for (const auto& r : gateway.importFiles(*gateway.source("sims"), {file})) {
+                        if (!r.problems.empty()) throw std::runtime_error(r.problems.front().str());
+                        tally.marks += r.outcome.marks_added + r.outcome.marks_amended +
+                                       r.outcome.marks_unchanged;
+                      }
+                    });
+}
+
 Tally SchoolsOfTrust::evaluateYear(int worker, int workers, int64_t atMs,
                                    const std::function<void()>& go) const {
-  Tally tally;
-  auto schools = schoolsOf(config);
-  BenchClock clock(atMs);
-  SystemRandom random;
-  PgConnectionShare share;  // as a worker: one connection for every school
-  go();
-  for (std::size_t s = static_cast<std::size_t>(worker); s < schools.size();
-       s += static_cast<std::size_t>(workers))
-    forSchool(schools[s], tally, [&] {
-      Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Build, &share);
-      gateway.setClock(&clock, &random);
-      int pupils = 0;
-      auto outcome = gateway.evaluate(&pupils);
-      tally.pupils += pupils;
-      tally.events += outcome.new_events + outcome.historical_events;
-      tally.pending += outcome.outbox_items;
-    });
-  return tally;
+  return eachOfMine(config, worker, workers, atMs, Gateway::Connectors::Build, go,
+                    [](Gateway& gateway, Tally& tally) {
+                      int pupils = 0;
+                      auto outcome = gateway.evaluate(&pupils);
+                      tally.pupils += pupils;
+                      tally.events += outcome.new_events + outcome.historical_events;
+                      tally.pending += outcome.outbox_items;
+                    });
 }
 
 Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& go) const {
