@@ -165,7 +165,7 @@ RunFigures runTrust(const TrustRun& run, int workers, const std::string& storeNa
                 t.synced, static_cast<long long>(t.marks), static_cast<long long>(t.events),
                 static_cast<long long>(t.delivered), kept.records, ok ? "" : "  FAILED");
   printPhase("the afternoon register closes", closed, what);
-  std::printf("    %-34s %s\n", "", closed.perWorker.c_str());
+  std::printf("    %-34s %s\n", "", closed.per_worker.c_str());
   figures.close = closed.seconds;
   figures.ok = ok;
   return figures;

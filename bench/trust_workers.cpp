@@ -121,9 +121,9 @@ WorkersDone onWorkers(int workers,
     sum.events += t.events;
     sum.delivered += t.delivered;
     sum.pending += t.pending;
-    done.perWorker += (w ? "; worker " : "worker ") + std::to_string(w + 1) + ": " +
-                      std::to_string(t.synced) + " synced, " + std::to_string(t.already_done) +
-                      " found done, " + std::to_string(t.held) + " held";
+    done.per_worker += (w ? "; worker " : "worker ") + std::to_string(w + 1) + ": " +
+                       std::to_string(t.synced) + " synced, " + std::to_string(t.already_done) +
+                       " found done, " + std::to_string(t.held) + " held";
   }
   done.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   close(ready[0]);
@@ -246,6 +246,7 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
   // keep-alive connections would hold the sandbox's threads, which an LA portal's would not.
   PgConnectionShare share;
   std::vector<std::unique_ptr<Store>> stores;
+  stores.reserve(schools.size());
   for (const auto& school : schools) stores.push_back(openConfiguredStore(school, &share));
   go();
   std::vector<std::size_t> left(schools.size());

@@ -23,10 +23,10 @@ struct Tally {
 };
 
 struct WorkersDone {
-  Tally tally;            // summed over the workers
-  double seconds = 0;     // from "go" to the last worker's end
-  std::string perWorker;  // "worker 1: 150 synced, 148 found done, 3 held; worker 2: ..."
-  bool failed = false;    // a worker died or reported a failure
+  Tally tally;             // summed over the workers
+  double seconds = 0;      // from "go" to the last worker's end
+  std::string per_worker;  // "worker 1: 150 synced, 148 found done, 3 held; worker 2: ..."
+  bool failed = false;     // a worker died or reported a failure
   bool ok() const { return !failed && tally.failed == 0; }
 };
 
