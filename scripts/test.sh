@@ -68,3 +68,5 @@ fi
 "$build/bench/markbridge-bench" ingest --pupils 200 --sessions 38
 "$build/bench/markbridge-bench" rules --pupils 200 --sessions 38
 "$build/bench/markbridge-bench" delivery --events 200
+"$build/bench/markbridge-bench" trust --schools 3 --pupils-per-school 50 --sessions 48 \
+  --workers 1,2 --postgres "$MARKBRIDGE_TEST_POSTGRES"
