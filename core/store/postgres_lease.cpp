@@ -80,8 +80,8 @@ class PgLeases final : public SyncLeases {
   PgLeases(std::shared_ptr<PgConnection> shared, std::string school)
       : school_(std::move(school)), shared_(std::move(shared)) {}
 
-  // A connection of its own for each lease, held while the lease is: a worker serving many
-  // schools holds one more connection only while it syncs one.
+  // On the worker's shared connection (the service), or on a connection of its own for each
+  // lease, held while the lease is (a command's sync).
   std::unique_ptr<SyncLease> tryTake(const std::string& what) override {
     auto owned = connect();
     auto& db = *owned;

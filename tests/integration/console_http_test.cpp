@@ -37,10 +37,7 @@ using namespace markbridge;
 namespace {
 
 // The fixture's pupils: names no page text could hold by chance.
-std::string validUpn(std::string upn) {
-  upn[0] = upnCheckLetter(upn);
-  return upn;
-}
+using test::validUpn;
 const std::string kUpns[] = {"B801200005001", validUpn("A801400030001")};
 const char* kForenames[] = {"Zebedee", "Xanthippe"};
 const char* kSurnames[] = {"Quillfeather", "Marchbanks-Oyelaran"};

@@ -28,10 +28,7 @@ using namespace markbridge;
 
 namespace {
 
-std::string validUpn(std::string upn) {
-  upn[0] = upnCheckLetter(upn);
-  return upn;
-}
+using test::validUpn;
 
 // 100 possible sessions each over the first 50 school days of the autumn calendar (3 September
 // on; 2 September is an INSET day). Absence is (authorised + unauthorised) / possible:

@@ -25,10 +25,7 @@ using namespace markbridge;
 
 namespace {
 
-std::string validUpn(std::string upn) {
-  upn[0] = upnCheckLetter(upn);
-  return upn;
-}
+using test::validUpn;
 
 // Each school's one pupil: names no page could hold by chance. The second school's name needs
 // escaping.
