@@ -15,9 +15,16 @@
 #include "connectors/common/https_client.h"
 #include "core/app/console/console_users.h"
 #include "core/app/console/password_hash.h"
+#include "core/domain/upn.h"
 #include "tests/support/test_support.h"
 
 namespace markbridge::test {
+
+// `upn` with its first character replaced by the check letter its other twelve call for.
+inline std::string validUpn(std::string upn) {
+  upn[0] = upnCheckLetter(upn);
+  return upn;
+}
 
 // The admin API with the web console over TLS (the development certificate), port 0, the users
 // file `users` and the JSON log beside the configuration: every console test's `service`.

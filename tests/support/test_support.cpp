@@ -13,8 +13,6 @@
 #include <sstream>
 #include <thread>
 
-#include "core/domain/upn.h"
-
 namespace markbridge::test {
 
 TempDir::TempDir() {
@@ -78,11 +76,6 @@ std::string autumnCalendarJson() {
 
 SchoolCalendar autumnCalendar() {
   return SchoolCalendar::fromJson(nlohmann::json::parse(autumnCalendarJson()), "test");
-}
-
-std::string validUpn(std::string upn) {
-  upn[0] = upnCheckLetter(upn);
-  return upn;
 }
 
 Mark mark(const std::string& upn, Date day, Session s, const char* code) {

@@ -46,8 +46,6 @@ std::string autumnCalendarJson();
 void addDays(std::vector<Mark>& marks, const std::string& upn, const std::vector<Date>& days,
              const char* am, const char* pm);
 Mark mark(const std::string& upn, Date day, Session s, const char* code);
-// `upn` with its first character replaced by the check letter its other twelve call for.
-std::string validUpn(std::string upn);
 
 struct RunResult {
   int exit_code = -1;  // -1 when killed by a signal
