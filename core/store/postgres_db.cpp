@@ -205,6 +205,34 @@ int64_t PgConnection::copyIn(const std::string& sql, std::string_view rows,
   return std::strtoll(PQcmdTuples(done.get()), nullptr, 10);
 }
 
+void upsertThrough(PgConnection& db, std::set<std::string>& made, const std::string& temp,
+                   const std::string& table, PgCopyRows& rows, const std::string& conflict,
+                   std::string_view purpose) {
+  if (made.insert(temp).second)
+    db.exec(
+        "CREATE TEMP TABLE IF NOT EXISTS " + temp + " (LIKE " + table + ") ON COMMIT DELETE ROWS",
+        purpose);
+  db.copyIn("COPY " + temp + " FROM STDIN (FORMAT binary)", rows.finish(), purpose);
+  db.exec("INSERT INTO " + table + " SELECT * FROM " + temp + " ON CONFLICT " + conflict +
+              "; TRUNCATE " + temp,
+          purpose);
+}
+
+std::string pgTextArray(const std::vector<std::string_view>& values) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) text += ',';
+    text += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') text += '\\';
+      text += c;
+    }
+    text += '"';
+  }
+  text += '}';
+  return text;
+}
+
 PgCopyRows::PgCopyRows() {
   // The signature, no flags, no header extension.
   data_.assign("PGCOPY\n\xff\r\n\0", 11);
@@ -322,6 +350,15 @@ PgStatement& PgStatement::bindView(int index, std::string_view value) {
   return *this;
 }
 
+PgStatement& PgStatement::bindTextForm(int index, std::string_view value) {
+  checkIndex(index);
+  auto i = static_cast<std::size_t>(index - 1);
+  copies_[i].assign(value.data(), value.size());
+  values_[i] = copies_[i].c_str();
+  formats_[i] = 0;
+  return *this;
+}
+
 PgStatement& PgStatement::bindBlob(int index, std::string_view bytes) {
   return bindView(index, bytes);
 }
@@ -360,11 +397,16 @@ bool PgStatement::step() {
 
 int64_t PgStatement::run() {
   execute();
-  const char* affected = PQcmdTuples(result_);
-  int64_t count = 0;
-  if (affected && *affected) std::from_chars(affected, affected + std::strlen(affected), count);
+  int64_t count = affected();
   reset();
   return count;
+}
+
+int64_t PgStatement::affected() const {
+  const char* count = result_ ? PQcmdTuples(result_) : nullptr;
+  int64_t n = 0;
+  if (count && *count) std::from_chars(count, count + std::strlen(count), n);
+  return n;
 }
 
 void PgStatement::reset() {

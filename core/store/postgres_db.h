@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -119,10 +120,15 @@ class PgStatement {
   // A bytea, not copied (like bindView).
   PgStatement& bindBlob(int index, std::string_view bytes);
   PgStatement& bindNull(int index);
+  // A value in the parameter type's text form, copied (an array: pgTextArray).
+  PgStatement& bindTextForm(int index, std::string_view value);
   // Runs the statement on the first call; true while there is a row to read, false when done.
   bool step();
   // Runs to completion and resets for the next use; the rows it inserted, changed or deleted.
   int64_t run();
+  // The rows the statement last run inserted, changed or deleted (in a PgPipeline's reader: the
+  // statement whose answer it is reading).
+  int64_t affected() const;
   void reset();
 
   // Columns of the current row, read in binary: integers (smallint, integer, bigint, boolean),
@@ -175,6 +181,19 @@ class PgCopyRows {
   std::string data_;
   std::size_t rows_ = 0;
 };
+
+// Rows in `table`'s column order written through a temporary table like it, `temp`: COPY in,
+// then one INSERT ... ON CONFLICT `conflict` (its plan reads the temporary table and looks each
+// row up by the key: no join for the planner to get wrong). The fast way to write many rows of
+// which some may exist already. The temporary table is emptied after each use and at commit;
+// `made` holds those this transaction has made (a writer's: made once each).
+void upsertThrough(PgConnection& db, std::set<std::string>& made, const std::string& temp,
+                   const std::string& table, PgCopyRows& rows, const std::string& conflict,
+                   std::string_view purpose);
+
+// A text[] parameter's text form, each element quoted: `= ANY($n)` with it reads many keys in
+// one statement (an index scan looks each one up).
+std::string pgTextArray(const std::vector<std::string_view>& values);
 
 // libpq's pipeline mode: statements queued one after another without waiting for each answer,
 // then one round trip for all of them (a part's pupils read by key, 200 statements, cost one

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <set>
 #include <string_view>
 #include <unordered_set>
 
@@ -29,11 +30,14 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
   std::vector<RecordedEvent> recorded(const std::vector<PupilEvaluated>& pupils,
                                       const std::vector<Event>& events) override {
     std::vector<RecordedEvent> found;
-    PgStatement byId(db_, std::string(kRecordedColumns) + "id=$2", "read a recorded event");
-    for (const auto& event : events) {
-      byId.bind(1, school_).bind(2, event.id);
-      if (byId.step()) found.push_back(read(byId));
-      byId.reset();
+    if (!events.empty()) {
+      std::vector<std::string_view> ids;
+      ids.reserve(events.size());
+      for (const auto& event : events) ids.push_back(event.id);
+      PgStatement byId(db_, std::string(kRecordedColumns) + "id = ANY($2::text[])",
+                       "read the recorded events found again");
+      byId.bind(1, school_).bindTextForm(2, pgTextArray(ids));
+      while (byId.step()) found.push_back(read(byId));
     }
     std::string earliest = "9999-12-31", firstUpn, lastUpn;
     for (const auto& p : pupils) {
@@ -94,38 +98,57 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
                       "queue an outbox item");
     PgStatement payloadOf(db_, "SELECT payload FROM events WHERE school=$1 AND id=$2",
                           "read an event's payload");
+    // Items with no payload of their own carry the one recorded with their event.
+    std::vector<std::string> stored(plan.queue.size());
+    {
+      PgPipeline reads(db_, [&](PgStatement& read, std::size_t i) {
+        if (read.step()) stored[i] = read.text(0);
+      });
+      for (std::size_t i = 0; i < plan.queue.size(); ++i)
+        if (!plan.queue[i].payload)
+          reads.queue(payloadOf.bind(1, school_).bind(2, plan.queue[i].event_id), i);
+      reads.sync();
+    }
     int queued = 0;
-    for (const auto& item : plan.queue) {
-      std::string stored;
-      if (!item.payload) {
-        payloadOf.bind(1, school_).bind(2, item.event_id);
-        if (payloadOf.step()) stored = payloadOf.text(0);
-        payloadOf.reset();
-      }
+    PgPipeline writes(db_, [&](PgStatement& insert, std::size_t) {
+      queued += static_cast<int>(insert.affected());
+    });
+    for (std::size_t i = 0; i < plan.queue.size(); ++i) {
+      const auto& item = plan.queue[i];
       queue.bind(1, school_).bind(2, item.key).bind(3, item.sink).bind(4, item.event_id);
       queue.bind(5, item.upn).bind(6, toString(item.kind));
-      queue.bind(7, item.payload ? *item.payload : stored).bind(8, now);
-      queued += static_cast<int>(queue.run());
+      queue.bind(7, item.payload ? *item.payload : stored[i]).bind(8, now);
+      writes.queue(queue);
     }
+    writes.sync();
     return queued;
   }
 
+  // Kept through COPY and one INSERT ... ON CONFLICT (a sync evaluates the whole roll, and a
+  // statement per pupil was the biggest cost of a register close); those dropped in one round
+  // trip.
   void keepCheckpoints(const std::vector<PupilEvaluated>& pupils) override {
-    PgStatement keep(db_,
-                     "INSERT INTO evaluation_checkpoints(school, upn, data) VALUES($1,$2,$3) ON "
-                     "CONFLICT(school, upn) DO UPDATE SET data=$3",
-                     "keep a pupil's evaluation checkpoint");
     PgStatement drop(db_, "DELETE FROM evaluation_checkpoints WHERE school=$1 AND upn=$2",
                      "drop a pupil's evaluation checkpoint");
-    // One round trip for every pupil's (a sync evaluates the whole roll).
-    PgPipeline writes(db_);
-    for (const auto& p : pupils) {
-      if (p.checkpoint.empty())
-        writes.queue(drop.bind(1, school_).bind(2, p.upn));
-      else
-        writes.queue(keep.bind(1, school_).bind(2, p.upn).bindBlob(3, p.checkpoint));
+    PgCopyRows kept;  // in the table's column order
+    {
+      PgPipeline drops(db_);
+      for (const auto& p : pupils) {
+        if (p.checkpoint.empty()) {
+          drops.queue(drop.bind(1, school_).bind(2, p.upn));
+          continue;
+        }
+        kept.row(3);
+        kept.bytes(school_);
+        kept.bytes(p.upn);
+        kept.bytes(p.checkpoint);
+      }
+      drops.sync();
     }
-    writes.sync();
+    if (kept.rows() > 0)
+      upsertThrough(db_, made_, "evaluation_kept", "evaluation_checkpoints", kept,
+                    "(school, upn) DO UPDATE SET data=EXCLUDED.data",
+                    "keep the pupils' evaluation checkpoints");
   }
 
   void commit() override { tx_.commit(); }
@@ -136,6 +159,7 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
   PgConnection& db_;
   std::string school_;
   PgTransaction tx_;
+  std::set<std::string> made_;  // the temporary tables made (upsertThrough)
 };
 
 }  // namespace

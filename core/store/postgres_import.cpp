@@ -49,8 +49,8 @@ constexpr const char* kImportRead = "/* import */ SELECT ";
 //
 // Two round trips per week row would hold a year's import to a few thousand rows a second, so
 // each part (up to BatchBuilder::kPartMarks marks) reads its pupils and their stored weeks by key
-// in one pipeline each (PgPipeline: one round trip for the part), lays its marks over them in
-// memory, and writes back through COPY: new weeks straight into register_weeks, without waiting
+// in one statement each (`upn = ANY(...)`: one round trip for the part), lays its marks over them
+// in memory, and writes back through COPY: new weeks straight into register_weeks, without waiting
 // for the server (it writes them while the next part is laid), changed weeks, pupils and
 // sightings through a temporary table and one INSERT ... ON CONFLICT DO UPDATE, amendments
 // straight into theirs. A school's first import reads nothing it did not write itself.
@@ -61,16 +61,15 @@ class PostgresImportWriter final : public ImportWriter {
         school_(std::move(school)),
         now_(now),
         tx_(db),
-        findPupil_(
-            db,
-            std::string(kImportRead) + kPupilColumns + " FROM pupils WHERE school=$1 AND upn=$2",
-            "read a pupil"),
-        readWeeks_(
-            db,
-            std::string(kImportRead) +
-                "week, codes, imports, extras FROM register_weeks WHERE school=$1 AND upn=$2 "
-                "AND week BETWEEN $3 AND $4",
-            "read the weeks of the register an import changes"),
+        findPupils_(db,
+                    std::string(kImportRead) + kPupilColumns +
+                        " FROM pupils WHERE school=$1 AND upn = ANY($2::text[])",
+                    "read the pupils an import names"),
+        readWeeks_(db,
+                   std::string(kImportRead) +
+                       "upn, week, codes, imports, extras FROM register_weeks WHERE school=$1 AND "
+                       "upn = ANY($2::text[]) AND week BETWEEN $3 AND $4",
+                   "read the weeks of the register an import changes"),
         markNotTaken_(
             db,
             "INSERT INTO registers_not_taken(school, day, session, upn) VALUES($1,$2,$3,$4) "
@@ -230,14 +229,12 @@ class PostgresImportWriter final : public ImportWriter {
   }
 
   // Every stored week of the part's pupils between its first and last mark's weeks: all the
-  // rows its marks can fall in (and a few they do not, left untouched). One read per pupil, by
-  // the key's leading columns: a list of pupils in one statement is planned from statistics
-  // that say "empty" during a school's first import, and scanned every week written so far.
-  // The reads go in one pipeline (one round trip for the part), and a school that had no
-  // register when the import began (its first import) has only the weeks this import wrote:
-  // only its pupils already written are read. The weeks of the last part's last pupil were held
-  // back (saveWeeks) and are newer than any stored: in a file sorted by pupil, the one a part
-  // boundary cuts is read from nowhere.
+  // rows its marks can fall in (and a few they do not, left untouched), in one statement whose
+  // plan looks each pupil up by the key's leading columns (the planner is told to use the key:
+  // see the constructor). A school that had no register when the import began (its first
+  // import) has only the weeks this import wrote: only its pupils already written are read. The
+  // weeks of the last part's last pupil were held back (saveWeeks) and are newer than any
+  // stored: in a file sorted by pupil, the one a part boundary cuts is read from nowhere.
   void loadWeeks(const ImportBatch& part, const std::vector<std::size_t>& runs) {
     weeks_ = std::move(heldBack_);
     heldBack_.clear();
@@ -247,26 +244,31 @@ class PostgresImportWriter final : public ImportWriter {
       first = std::min(first, mark.date);
       last = std::max(last, mark.date);
     }
-    for (std::size_t r = 0; r + 1 < runs.size(); ++r) upns.push_back(part.marks[runs[r]].upn);
+    for (std::size_t r = 0; r + 1 < runs.size(); ++r) {
+      std::string_view upn = part.marks[runs[r]].upn;
+      if (weeksAtStart_ || written_.count(upn)) upns.push_back(upn);
+    }
     std::sort(upns.begin(), upns.end());
     upns.erase(std::unique(upns.begin(), upns.end()), upns.end());
-    PgPipeline reads(db_, [&](PgStatement& read, std::size_t tag) {
-      PupilWeeks* pupilWeeks = nullptr;
-      while (read.step()) {
-        if (!pupilWeeks) pupilWeeks = &weeks_[std::string(upns[tag])];
-        auto [at, added] = pupilWeeks->try_emplace(static_cast<int32_t>(read.integer(0)));
-        if (!added) continue;  // held back: what this import made of it
-        at->second.week = RegisterWeek::decode(read.blob(1), read.blob(2), read.blob(3));
-        at->second.stored = true;
+    if (upns.empty()) return;
+    readWeeks_.bind(1, school_).bindTextForm(2, pgTextArray(upns));
+    readWeeks_.bind(3, int64_t{first.monday().days()}).bind(4, int64_t{last.monday().days()});
+    PupilWeeks* pupilWeeks = nullptr;
+    std::string_view pupil;
+    while (readWeeks_.step()) {
+      if (!pupilWeeks || readWeeks_.textView(0) != pupil) {
+        auto at = weeks_.find(readWeeks_.textView(0));
+        if (at == weeks_.end()) at = weeks_.emplace(readWeeks_.text(0), PupilWeeks()).first;
+        pupilWeeks = &at->second;
+        pupil = at->first;
       }
-    });
-    for (std::size_t i = 0; i < upns.size(); ++i) {
-      if (!weeksAtStart_ && !written_.count(upns[i])) continue;
-      readWeeks_.bind(1, school_).bindView(2, upns[i]);
-      readWeeks_.bind(3, int64_t{first.monday().days()}).bind(4, int64_t{last.monday().days()});
-      reads.queue(readWeeks_, i);
+      auto [at, added] = pupilWeeks->try_emplace(static_cast<int32_t>(readWeeks_.integer(1)));
+      if (!added) continue;  // held back: what this import made of it
+      at->second.week =
+          RegisterWeek::decode(readWeeks_.blob(2), readWeeks_.blob(3), readWeeks_.blob(4));
+      at->second.stored = true;
     }
-    reads.sync();
+    readWeeks_.reset();
   }
 
   // Writes the part's changes: registers (not) taken, amendments, changed weeks (through a
@@ -318,7 +320,7 @@ class PostgresImportWriter final : public ImportWriter {
     }
     weeks_.clear();
     if (changed.rows() > 0) {
-      upsertThrough("import_weeks", "register_weeks", changed,
+      upsertThrough(db_, made_, "import_weeks", "register_weeks", changed,
                     "(school, upn, week) DO UPDATE SET codes=EXCLUDED.codes, "
                     "imports=EXCLUDED.imports, extras=EXCLUDED.extras",
                     "write the changed weeks of the register");
@@ -328,21 +330,6 @@ class PostgresImportWriter final : public ImportWriter {
           "COPY register_weeks(school, upn, week, codes, imports, extras) FROM STDIN (FORMAT "
           "binary)",
           added.finish(), "write the new weeks of the register");
-  }
-
-  // Rows in the column order of `table` written through a temporary table like it: COPY in, then
-  // one INSERT ... ON CONFLICT `conflict` (its plan reads the temporary table and looks each row
-  // up by the key: no join for the planner to get wrong).
-  void upsertThrough(const std::string& temp, const std::string& table, PgCopyRows& rows,
-                     const std::string& conflict, std::string_view purpose) {
-    if (made_.insert(temp).second)
-      db_.exec(
-          "CREATE TEMP TABLE IF NOT EXISTS " + temp + " (LIKE " + table + ") ON COMMIT DELETE ROWS",
-          purpose);
-    db_.copyIn("COPY " + temp + " FROM STDIN (FORMAT binary)", rows.finish(), purpose);
-    db_.exec("INSERT INTO " + table + " SELECT * FROM " + temp + " ON CONFLICT " + conflict +
-                 "; TRUNCATE " + temp,
-             purpose);
   }
 
   void apply(const Mark& mark, Date monday, LoadedWeek& week, ImportOutcome& outcome) {
@@ -465,17 +452,22 @@ class PostgresImportWriter final : public ImportWriter {
   // The part's pupils read in one pipeline, merged, and the changed ones written in another.
   void savePupils(const ImportBatch& batch, ImportOutcome& outcome) {
     if (batch.pupils.empty()) return;
-    std::vector<std::optional<Pupil>> stored(batch.pupils.size());
-    PgPipeline reads(db_, [&](PgStatement& read, std::size_t i) {
-      if (read.step()) stored[i] = readPupil(read);
-    });
-    for (std::size_t i = 0; i < batch.pupils.size(); ++i) {
-      const auto& upn = batch.pupils[i].upn;
-      if (!pupilsAtStart_ && !pupilsWritten_.count(upn)) continue;  // none stored but ours
-      findPupil_.bind(1, school_).bindView(2, upn);
-      reads.queue(findPupil_, i);
+    std::vector<std::string_view> upns;
+    for (const auto& pupil : batch.pupils)
+      if (pupilsAtStart_ || pupilsWritten_.count(pupil.upn)) upns.push_back(pupil.upn);
+    std::unordered_map<std::string, Pupil> found;  // none stored but ours in a first import
+    if (!upns.empty()) {
+      findPupils_.bind(1, school_).bindTextForm(2, pgTextArray(upns));
+      while (findPupils_.step()) {
+        Pupil p = readPupil(findPupils_);
+        auto upn = p.upn;
+        found.emplace(std::move(upn), std::move(p));
+      }
+      findPupils_.reset();
     }
-    reads.sync();
+    std::vector<std::optional<Pupil>> stored(batch.pupils.size());
+    for (std::size_t i = 0; i < batch.pupils.size(); ++i)
+      if (auto at = found.find(batch.pupils[i].upn); at != found.end()) stored[i] = at->second;
     // A pupil named twice in a part: the second record is laid over the first.
     std::unordered_map<std::string_view, Pupil> earlier;
     std::vector<std::string_view> order;  // the changed pupils
@@ -510,7 +502,7 @@ class PostgresImportWriter final : public ImportWriter {
       rows.bigint(now_);
       if (!pupilsAtStart_) pupilsWritten_.insert(p.upn);
     }
-    upsertThrough("import_pupils", "pupils", rows,
+    upsertThrough(db_, made_, "import_pupils", "pupils", rows,
                   "(school, upn) DO UPDATE SET mis_id=EXCLUDED.mis_id, "
                   "forename=EXCLUDED.forename, surname=EXCLUDED.surname, dob=EXCLUDED.dob, "
                   "year_group=EXCLUDED.year_group, reg_group=EXCLUDED.reg_group, "
@@ -530,7 +522,7 @@ class PostgresImportWriter final : public ImportWriter {
       seen.bytes(source);
       seen.bigint(now_);
     }
-    upsertThrough("import_seen", "roll_seen", seen,
+    upsertThrough(db_, made_, "import_seen", "roll_seen", seen,
                   "(school, upn, source) DO UPDATE SET seen_at=EXCLUDED.seen_at",
                   "record who the import named");
     PgStatement listed(db_,
@@ -545,7 +537,7 @@ class PostgresImportWriter final : public ImportWriter {
   std::string school_;
   int64_t now_;
   PgTransaction tx_;
-  PgStatement findPupil_, readWeeks_, markNotTaken_, markTaken_;
+  PgStatement findPupils_, readWeeks_, markNotTaken_, markTaken_;
   PgStatement readRoll_, writeRoll_, rollChanged_, importOf_;
   std::unordered_map<uint32_t, ImportInfo> imports_;
   bool hasRoll_ = false, rollLoaded_ = false;
