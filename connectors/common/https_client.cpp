@@ -392,17 +392,43 @@ void setTlsFailure(HttpResponse& response, bool certificateRejected, const std::
 
 }  // namespace
 
+struct TlsContext::Impl {
+  Poco::Net::Context::Ptr context;
+};
+
+TlsContext::TlsContext(const TlsSettings& tls) : impl_(std::make_unique<Impl>()) {
+  initialiseTls();
+  Poco::Net::Context::Params params;
+  params.caLocation = tls.ca_file;
+  params.loadDefaultCAs = tls.ca_file.empty();
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  params.cipherList = "HIGH:!aNULL:!MD5";
+  auto& context = impl_->context;
+  context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+  if (!tls.client_cert.empty()) useClientCertificate(context->sslContext(), tls);
+  observeTls(context->sslContext());
+  context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                            Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+}
+
+TlsContext::~TlsContext() = default;
+
 struct HttpsClient::Impl {
   std::string host;
   uint16_t port = 443;
   std::string prefix;
   int timeout_ms = 10000;
+  std::shared_ptr<const TlsContext> tls;
   Poco::Net::Context::Ptr context;
   Watchdog watchdog;
   std::unique_ptr<GuardedSession> session;  // declared after the watchdog: closed first
 };
 
 HttpsClient::HttpsClient(const std::string& baseUrl, const TlsSettings& tls, int timeoutMs)
+    : HttpsClient(baseUrl, std::make_shared<const TlsContext>(tls), timeoutMs) {}
+
+HttpsClient::HttpsClient(const std::string& baseUrl, std::shared_ptr<const TlsContext> tls,
+                         int timeoutMs)
     : impl_(std::make_unique<Impl>()) {
   initialiseTls();
   Poco::URI uri(baseUrl);
@@ -413,17 +439,8 @@ HttpsClient::HttpsClient(const std::string& baseUrl, const TlsSettings& tls, int
   impl_->prefix = uri.getPath();
   while (!impl_->prefix.empty() && impl_->prefix.back() == '/') impl_->prefix.pop_back();
   impl_->timeout_ms = timeoutMs;
-  Poco::Net::Context::Params params;
-  params.caLocation = tls.ca_file;
-  params.loadDefaultCAs = tls.ca_file.empty();
-  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-  params.cipherList = "HIGH:!aNULL:!MD5";
-  impl_->context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-  if (!tls.client_cert.empty()) useClientCertificate(impl_->context->sslContext(), tls);
-  observeTls(impl_->context->sslContext());
-  impl_->context->disableProtocols(
-      Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
-      Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+  impl_->context = tls->impl().context;
+  impl_->tls = std::move(tls);
 }
 
 HttpsClient::~HttpsClient() = default;

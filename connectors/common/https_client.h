@@ -69,10 +69,27 @@ struct HttpResponse {
       std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
 };
 
+// The TLS side of the connections to one destination, made once: the CA bundle read, the client
+// certificate loaded, verification set. The connections a sink keeps (one per request in flight)
+// share it, so each new one costs its handshake and no more. Throws what loading them throws.
+class TlsContext {
+ public:
+  explicit TlsContext(const TlsSettings& tls);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 class HttpsClient {
  public:
   // Throws std::invalid_argument for a base URL that is not https://host[:port][/prefix].
   HttpsClient(const std::string& baseUrl, const TlsSettings& tls, int timeoutMs);
+  HttpsClient(const std::string& baseUrl, std::shared_ptr<const TlsContext> tls, int timeoutMs);
   ~HttpsClient();
   HttpResponse send(const HttpRequest& request);
   int timeoutMs() const;

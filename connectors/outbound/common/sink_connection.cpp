@@ -54,7 +54,7 @@ std::unique_ptr<SinkConnection> SinkConnection::open(const ConnectionConfig& con
         Credentials::open(config.auth, *tls, config.timeout_ms, "sink", config.sink, path, context);
     if (!credentials) return nullptr;
     return std::unique_ptr<SinkConnection>(
-        new SinkConnection(config, std::move(*tls), std::move(credentials)));
+        new SinkConnection(config, *tls, std::move(credentials)));
   } catch (const std::exception& e) {
     // A CA bundle or client certificate that OpenSSL cannot load, a wrong passphrase, a
     // malformed address.
@@ -63,9 +63,11 @@ std::unique_ptr<SinkConnection> SinkConnection::open(const ConnectionConfig& con
   }
 }
 
-SinkConnection::SinkConnection(ConnectionConfig config, TlsSettings tls,
+SinkConnection::SinkConnection(ConnectionConfig config, const TlsSettings& tls,
                                std::unique_ptr<Credentials> credentials)
-    : config_(std::move(config)), tls_(std::move(tls)), credentials_(std::move(credentials)) {
+    : config_(std::move(config)),
+      tls_(std::make_shared<const TlsContext>(tls)),
+      credentials_(std::move(credentials)) {
   // The first connection now: an address or a certificate that cannot be used is refused here.
   idle_.push_back(std::make_unique<HttpsClient>(config_.base_url, tls_, config_.timeout_ms));
 }
@@ -108,6 +110,14 @@ void SinkConnection::giveBack(std::unique_ptr<HttpsClient> client) {
   if (static_cast<int>(idle_.size()) < std::max(config_.max_in_flight, 1))
     idle_.push_back(std::move(client));
 }
+
+void SinkConnection::closeIdle() {
+  std::vector<std::unique_ptr<HttpsClient>> closing;
+  {
+    std::lock_guard lock(poolMutex_);
+    closing.swap(idle_);
+  }
+}  // closed here, outside the lock
 
 HttpResponse SinkConnection::send(HttpRequest request) {
   if (!request.deadline) request.deadline = attemptDeadline(this);

@@ -64,9 +64,11 @@ class SinkConnection {
   // the record, a retry after 401) shares one deadline, timeout_ms from now.
   void beginAttempt();
   SinkPacing pacing() const { return {config_.max_in_flight, config_.max_per_second}; }
+  // Closes the kept-alive connections not in use (Sink::closeConnections).
+  void closeIdle();
 
  private:
-  SinkConnection(ConnectionConfig config, TlsSettings tls,
+  SinkConnection(ConnectionConfig config, const TlsSettings& tls,
                  std::unique_ptr<Credentials> credentials);
 
   // A kept-alive connection from the pool, or a new one; back to the pool when done.
@@ -74,7 +76,7 @@ class SinkConnection {
   void giveBack(std::unique_ptr<HttpsClient> client);
 
   ConnectionConfig config_;
-  TlsSettings tls_;
+  std::shared_ptr<const TlsContext> tls_;  // every connection's: the CA bundle read once
   std::unique_ptr<Credentials> credentials_;
   std::mutex poolMutex_;
   std::vector<std::unique_ptr<HttpsClient>> idle_;  // connections not in use
