@@ -195,6 +195,14 @@ DeliveryReport Gateway::deliver(
   applyResumes();
   std::map<std::string, Sink*> sinks;
   for (auto& sink : sinks_) sinks[sink->name()] = sink.get();
+  // The connections the run keeps alive are closed when it ends, however it ends: between
+  // syncs a trust's schools would otherwise hold hundreds open to one LA portal.
+  struct Closing {
+    std::vector<std::unique_ptr<Sink>>& sinks;
+    ~Closing() {
+      for (auto& sink : sinks) sink->closeConnections();
+    }
+  } closing{sinks_};
   DeliveryWorker worker(*store_, sinks, *clock_, *random_, config_.delivery, circuits_);
   worker.on_attempt = onAttempt;
   worker.should_stop = shouldStop;

@@ -74,6 +74,10 @@ class Sink {
   // `originalReference` is set for a correction: the record it corrects.
   virtual DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
                                  const std::string& originalReference) = 0;
+  // After a delivery run: the connections it kept alive are closed (the next run makes its own).
+  // A trust's schools' sinks would otherwise each hold theirs open to the same LA portal for
+  // hours between register closes.
+  virtual void closeConnections() {}
   ConnectorCounters& counters() { return counters_; }
 
  protected:

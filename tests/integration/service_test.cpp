@@ -180,6 +180,24 @@ TEST_F(ServiceFixture, ASyncThroughTheAdminApiDeliversAndShowsInMetrics) {
   EXPECT_EQ(all.find("B801200005001"), std::string::npos);
 }
 
+TEST_F(ServiceFixture, ASyncLeavesNoConnectionOpenToItsDestinationsAfterIt) {
+  // A destination that keeps an idle connection for ten minutes: what stays open is the
+  // service's doing. A trust's 300 schools' sinks would each hold theirs between syncs.
+  server =
+      test::startSandbox("server", [](sandbox::SandboxOptions& o) { o.keep_alive_seconds = 600; });
+  writeRegister(5);
+  writeConfig(test::autumnCalendarJson());
+  start();
+  auto sync = call("POST", "/sync");
+  ASSERT_EQ(sync.status, 200) << sync.body << log();
+  EXPECT_EQ(nlohmann::json::parse(sync.body)["delivered"], 5);
+  EXPECT_TRUE(test::waitUntil([&] { return server->openConnections() == 0; }))
+      << server->openConnections() << " connection(s) still open after the sync";
+  // The service goes on, and its next delivery opens what it needs.
+  EXPECT_EQ(call("GET", "/health", false).status, 200);
+  EXPECT_EQ(signalAndWait(SIGTERM), 0);
+}
+
 TEST_F(ServiceFixture, SigtermDuringADeliveryStopsCleanlyAndLosesNothing) {
   // Enough notifications that 16 in flight at a tenth of a second each take over half a second.
   const std::size_t kPupils = 100;

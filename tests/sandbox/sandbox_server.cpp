@@ -477,6 +477,7 @@ void SandboxServer::start() {
   params_->setMaxThreads(80);  // a client may keep 64 connections alive (max_in_flight)
   params_->setMaxQueued(256);
   params_->setKeepAlive(true);
+  params_->setKeepAliveTimeout(Poco::Timespan(options_.keep_alive_seconds, 0));
   server_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(state_), server_->threads,
                                                           *server_->socket, params_);
   server_->http->start();
@@ -492,6 +493,10 @@ void SandboxServer::stop() {
     server_->http->stopAll(true);
     server_.reset();
   }
+}
+
+int SandboxServer::openConnections() const {
+  return server_ && server_->http ? server_->http->currentConnections() : 0;
 }
 
 uint16_t SandboxServer::port() const {

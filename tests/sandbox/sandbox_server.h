@@ -60,6 +60,9 @@ struct SandboxOptions {
   std::string ca_file;  // the CA client certificates must be signed by
   uint16_t port = 0;    // 0: any free port
   bool log_requests = false;
+  // How long a connection may wait idle for its next request before the server closes it
+  // (nginx's keepalive_timeout: 75 s by default).
+  int keep_alive_seconds = 15;
 };
 
 struct Received {
@@ -122,8 +125,9 @@ class SandboxServer {
   std::vector<std::string> misIncludes() const;  // the `include` each MIS page was asked with
   int tokensIssued() const;                      // OAuth2 tokens handed out
   void revokeTokens();
-  int holding() const;  // requests held by Faults::hold and not yet released
-  void release();       // every held request goes on
+  int openConnections() const;  // connections the server holds now, idle kept-alive ones too
+  int holding() const;          // requests held by Faults::hold and not yet released
+  void release();               // every held request goes on
 
   struct State;
 

@@ -29,6 +29,7 @@ class GraphMailSink : public Sink {
   const std::string& name() const override { return config_.name; }
   std::set<std::string> eventTypes() const override { return config_.events; }
   SinkPacing pacing() const override { return connection_->pacing(); }
+  void closeConnections() override { connection_->closeIdle(); }
   DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
                          const std::string& originalReference) override;
 

@@ -17,6 +17,7 @@ class LaPortalSink : public Sink {
   std::set<std::string> eventTypes() const override { return config_.events; }
   bool notifiesLa() const override { return true; }
   SinkPacing pacing() const override { return connection_->pacing(); }
+  void closeConnections() override { connection_->closeIdle(); }
   DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
                          const std::string& originalReference) override;
 
