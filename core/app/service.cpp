@@ -15,6 +15,7 @@
 #include "core/app/deployment_config.h"
 #include "core/domain/logging.h"
 #include "core/store/sqlite_db.h"
+#include "core/store/sync_lease.h"
 #include "schedules/london_time.h"
 
 namespace markbridge {
@@ -207,6 +208,11 @@ bool Service::forSchool(School& school, const std::function<void()>& work, std::
   std::lock_guard lock(figuresMutex_);
   figures_[school.urn].storage = std::move(storage);
   return done;
+}
+
+std::size_t Service::walkOffset() const {
+  if (schools_.empty() || schools_.front().gateway->config().store_postgresql.empty()) return 0;
+  return std::hash<std::string>{}(thisWorker()) % schools_.size();
 }
 
 bool Service::startOrLater(School& school) {
@@ -566,8 +572,12 @@ int Service::run(bool handleSignals) {
                                            firstDayBack->iso()
                                      : "none: the calendar has no more school days";
       }
-      // Each school's missed or due syncs, one school after another.
-      for (std::size_t i = 0; i < schools_.size() && !stopping_; ++i) {
+      // Each school's missed or due syncs, one school after another: in the configuration's
+      // order, or, where workers share a store, from a school of this worker's own (the others
+      // start elsewhere, so at a register close they meet each other's leases rarely).
+      const std::size_t first = walkOffset();
+      for (std::size_t n = 0; n < schools_.size() && !stopping_; ++n) {
+        const std::size_t i = (first + n) % schools_.size();
         auto& school = schools_[i];
         LogSchool about(logged(school.urn));
         if (due[i].size() > 1) log->info("catching up on {} missed syncs, in order", due[i].size());
