@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -166,6 +167,11 @@ RunFigures runTrust(const TrustRun& run, int workers, const std::string& storeNa
                 static_cast<long long>(t.delivered), kept.records, ok ? "" : "  FAILED");
   printPhase("the afternoon register closes", closed, what);
   std::printf("    %-34s %s\n", "", closed.per_worker.c_str());
+  const double synced = std::max(1, t.synced);
+  std::printf(
+      "    %-34s each school's sync: gateway made %.0f ms, import %.0f ms, evaluation %.0f "
+      "ms, delivery %.0f ms\n",
+      "", t.setup_ms / synced, t.import_ms / synced, t.evaluate_ms / synced, t.deliver_ms / synced);
   figures.close = closed.seconds;
   figures.ok = ok;
   return figures;

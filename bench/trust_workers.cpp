@@ -121,6 +121,10 @@ WorkersDone onWorkers(int workers,
     sum.events += t.events;
     sum.delivered += t.delivered;
     sum.pending += t.pending;
+    sum.setup_ms += t.setup_ms;
+    sum.import_ms += t.import_ms;
+    sum.evaluate_ms += t.evaluate_ms;
+    sum.deliver_ms += t.deliver_ms;
     done.per_worker += (w ? "; worker " : "worker ") + std::to_string(w + 1) + ": " +
                        std::to_string(t.synced) + " synced, " + std::to_string(t.already_done) +
                        " found done, " + std::to_string(t.held) + " held";
@@ -261,15 +265,29 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
           ++tally.already_done;
           return;
         }
+        auto mark = std::chrono::steady_clock::now();
+        auto lap = [&](double& into) {
+          auto now = std::chrono::steady_clock::now();
+          into += std::chrono::duration<double, std::milli>(now - mark).count();
+          mark = now;
+        };
         Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Build, &share);
         gateway.setClock(&clock, &random);
+        lap(tally.setup_ms);
         SyncObserver observer;
         observer.what = "the afternoon register";
         observer.still_due = [&] { return !synced(); };
+        bool imported = false;
+        observer.imported = [&](const ImportResult&) {
+          if (!imported) lap(tally.import_ms);
+          imported = true;
+        };
+        observer.evaluated = [&](const EvaluationOutcome&, int) { lap(tally.evaluate_ms); };
         observer.finished = [&] {
           gateway.store().setSourceState("_bench", "closed", "1", clock.nowMs());
         };
         auto report = gateway.sync(observer);
+        if (!report.skipped) lap(tally.deliver_ms);
         if (report.already_done) {
           ++tally.already_done;
         } else if (report.skipped) {
