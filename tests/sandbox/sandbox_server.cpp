@@ -172,8 +172,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       bool known = false;
       {
         std::lock_guard lock(state_->mutex);
-        for (const auto& r : state_->records)
-          known = known || (r.kind == "incident" && r.reference == match[1].str());
+        known = state_->incidents.count(match[1].str()) > 0;
       }
       if (!known)
         return reply(response, HTTPResponse::HTTP_NOT_FOUND, {{"error", "no such incident"}});
@@ -271,12 +270,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       if (key == "external_ref") ref = value;
     nlohmann::json data = nlohmann::json::array();
     std::lock_guard lock(state_->mutex);
-    for (const auto& r : state_->records) {
-      if (r.kind != "incident") continue;
-      auto json = nlohmann::json::parse(r.body);
-      if (!ref.empty() && json.value("external_ref", "") == ref)
-        data.push_back({{"id", std::stoi(r.reference)}, {"external_ref", ref}});
-    }
+    if (auto found = state_->incidentsByExternalRef.find(ref);
+        !ref.empty() && found != state_->incidentsByExternalRef.end())
+      for (int id : found->second) data.push_back({{"id", id}, {"external_ref", ref}});
     reply(response, HTTPResponse::HTTP_OK, {{"data", data}});
   }
 
@@ -321,6 +317,12 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                         ? "LA-" + std::to_string(100000 + state_->nextNotification++)
                         : std::to_string(state_->nextIncident++);
         state_->byKey[kind + "|" + key] = state_->records.size();
+        if (kind == "incident") {
+          state_->incidents.insert(reference);
+          if (json.contains("external_ref") && json["external_ref"].is_string())
+            state_->incidentsByExternalRef[json["external_ref"].get<std::string>()].push_back(
+                std::stoi(reference));
+        }
         auto authorization = request.get("Authorization", "");
         state_->records.push_back(
             Received{kind, reference, key, body, request.getMethod() + " " + request.getURI(),

@@ -23,6 +23,10 @@ struct SandboxServer::State {
   Faults faults;
   std::vector<Received> records;
   std::map<std::string, std::size_t> byKey;  // kind|idempotency key -> record
+  // Incidents by reference, and their references by external_ref: looked up as a real CPOMS
+  // looks them up (by index, not by reading every record: a trust's benchmark keeps 40,000).
+  std::set<std::string> incidents;
+  std::map<std::string, std::vector<int>> incidentsByExternalRef;
   int requests = 0;
   int duplicates = 0;
   int nextIncident = 1;
