@@ -26,23 +26,46 @@ constexpr const char* kLastSlot = "last_slot_at";
 // A slot another worker is syncing is looked at again this often (seconds).
 constexpr int64_t kLookAgainSeconds = 5;
 
-// Every school's gateway built, or the configuration's problems (or the first store that
-// cannot be opened) thrown.
+// Every school's gateway built, in the configuration's order, or the configuration's problems
+// (or the first store that cannot be opened) thrown. `atReload`: in a trust's configuration a
+// school whose store cannot be opened is listed with why (its gateway null), the others built.
 struct Opened {
+  struct School {
+    std::string urn;
+    std::unique_ptr<Gateway> gateway;  // null: its store could not be opened (`failed` says why)
+    std::string failed;
+  };
   bool many = false;
-  std::vector<std::unique_ptr<Gateway>> gateways;
+  std::vector<School> schools;
 };
 
-Opened openConfigured(const std::filesystem::path& file, PgConnectionShare& share) {
+Opened openConfigured(const std::filesystem::path& file, PgConnectionShare& share,
+                      bool atReload = false) {
   std::vector<Problem> problems;
   auto deployment = loadDeployment(file, problems);
   if (!problems.empty()) throw ProblemError(problems);
   Opened opened;
   opened.many = deployment.many;
-  for (auto& config : deployment.schools)
-    opened.gateways.push_back(std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify,
-                                                        Gateway::Connectors::Build, &share));
+  for (auto& config : deployment.schools) {
+    Opened::School school{config.school.urn, nullptr, ""};
+    try {
+      school.gateway = std::make_unique<Gateway>(std::move(config), Gateway::Store::Verify,
+                                                 Gateway::Connectors::Build, &share);
+    } catch (const StoreError& e) {
+      if (!atReload || !deployment.many) throw;
+      school.failed = e.what();
+    }
+    opened.schools.push_back(std::move(school));
+  }
   return opened;
+}
+
+// The admin API's and the console's reads on PostgreSQL: one connection for each thread that
+// serves them, kept while the thread lives. A trust's /status and /metrics read every school's
+// store and lease: a connection each was hundreds for every scrape.
+PgConnectionShare& readersShare() {
+  thread_local PgConnectionShare share("markbridge admin");
+  return share;
 }
 
 // Marks the gateway as busy with a sync or a delivery run for as long as it lives.
@@ -59,10 +82,10 @@ Service::Service(std::filesystem::path configFile, Clock& clock)
     : configFile_(std::move(configFile)), clock_(clock) {
   auto opened = openConfigured(configFile_, share_);
   many_ = opened.many;
-  for (auto& gateway : opened.gateways) {
+  for (auto& one : opened.schools) {
     School school;
-    school.urn = gateway->config().school.urn;
-    school.gateway = std::move(gateway);
+    school.urn = one.urn;
+    school.gateway = std::move(one.gateway);
     configs_.push_back(std::make_shared<const GatewayConfig>(school.gateway->config()));
     figures_[school.urn];
     schools_.push_back(std::move(school));
@@ -110,13 +133,13 @@ std::unique_ptr<Store> Service::openStore(const std::string& urn) const {
     store.store_password_env = config.store_password_env;
     store.store_password_file = config.store_password_file;
   }
-  return openConfiguredStore(store);
+  return openConfiguredStore(store, &readersShare());
 }
 
 std::optional<LeaseHolder> Service::syncRunning(const std::string& urn) const {
   auto running = config(urn);
   if (!running) throw std::out_of_range("no school with URN " + urn);
-  return syncLeasesFor(*running)->holder();
+  return syncLeasesFor(*running, &readersShare())->holder();
 }
 
 std::shared_ptr<const GatewayConfig> Service::config(const std::string& urn) const {
@@ -212,7 +235,7 @@ bool Service::forSchool(School& school, const std::function<void()>& work, std::
 
 std::size_t Service::walkOffset() const {
   if (schools_.empty() || schools_.front().gateway->config().store_postgresql.empty()) return 0;
-  return std::hash<std::string>{}(thisWorker()) % schools_.size();
+  return walkStart(schools_.size());
 }
 
 bool Service::startOrLater(School& school) {
@@ -230,14 +253,39 @@ void Service::doReload() {
   reloading_ = false;
   auto log = namedLogger("service");
   try {
-    auto opened = openConfigured(configFile_, share_);
+    auto opened = openConfigured(configFile_, share_, true);
     std::lock_guard lock(gatewayMutex_);
     std::vector<School> fresh;
     std::vector<std::string> added, removed;
-    for (auto& gateway : opened.gateways) {
+    for (const auto& old : schools_)
+      if (std::none_of(opened.schools.begin(), opened.schools.end(),
+                       [&](const Opened::School& s) { return s.urn == old.urn; }))
+        removed.push_back(old.urn);
+    for (auto& one : opened.schools) {
+      LogSchool about(logged(one.urn));
+      if (!one.gateway) {
+        // Its store cannot be opened now: a school already served goes on with the settings
+        // it was running, a new one waits for the next reload; the others take theirs up.
+        auto old = std::find_if(schools_.begin(), schools_.end(),
+                                [&](const School& s) { return s.urn == one.urn; });
+        if (old != schools_.end()) {
+          log->error(
+              "the reload could not open this school's store: {}; it goes on with the "
+              "configuration it was running (reload again once the store can be opened)",
+              one.failed);
+          fresh.push_back(School{});  // its running one, moved in once nothing can fail
+          fresh.back().urn = one.urn;
+        } else {
+          log->error(
+              "school {} NOT added: its store cannot be opened: {}; reload again once it "
+              "can be",
+              one.urn, one.failed);
+        }
+        continue;
+      }
       School school;
-      school.urn = gateway->config().school.urn;
-      school.gateway = std::move(gateway);
+      school.urn = one.urn;
+      school.gateway = std::move(one.gateway);
       bool served = false;
       // A school already served keeps its place in the schedule.
       for (const auto& old : schools_)
@@ -252,15 +300,14 @@ void Service::doReload() {
       if (!served) added.push_back(school.urn);
       fresh.push_back(std::move(school));
     }
-    for (const auto& old : schools_) {
-      bool kept = false;
-      for (const auto& school : fresh) kept = kept || school.urn == old.urn;
-      if (!kept) removed.push_back(old.urn);
-    }
     // A new school starts as the service's start starts each (its store read before it is
     // served: a store that cannot be opened refuses the reload, the running schools kept).
     for (auto& school : fresh)
       if (std::find(added.begin(), added.end(), school.urn) != added.end()) startSchool(school);
+    for (auto& school : fresh)
+      if (!school.gateway)
+        for (auto& old : schools_)
+          if (old.urn == school.urn) school = std::move(old);
     schools_ = std::move(fresh);
     {
       std::lock_guard configLock(configMutex_);

@@ -90,9 +90,11 @@ class Service {
   std::vector<HealthConcern> concerns(const std::string& urn = "") const;
   std::filesystem::path storePath() const;
   // Which worker is syncing the school now, and since when (PostgreSQL: any worker on the same
-  // store; SQLite: not told). Reads through a connection of its own.
+  // store; SQLite: not told). Reads through the calling thread's connection (openStore).
   std::optional<LeaseHolder> syncRunning(const std::string& urn = "") const;
-  // A connection of its own to the school's configured store (SQLite or PostgreSQL), for reads.
+  // The school's configured store (SQLite or PostgreSQL) for the admin API's and the console's
+  // reads and commands, never the sync's: on PostgreSQL through one connection per calling
+  // thread, kept while the thread lives, whichever school it reads.
   std::unique_ptr<markbridge::Store> openStore(const std::string& urn = "") const;
   const std::filesystem::path& configFile() const { return configFile_; }
   // The school's configuration running now (a reload replaces it; this one stays as it is).

@@ -632,8 +632,7 @@ std::shared_ptr<PgConnection> PgConnectionShare::connection(const std::string& u
   if (!shared) {
     auto made = std::make_shared<PgConnection>(uri, password);
     migratePostgresSchema(*made);
-    // PostgreSQL's own views (pg_stat_activity) name the worker.
-    made->name("markbridge worker");
+    made->name(name_);
     shared = std::move(made);
   }
   return shared;

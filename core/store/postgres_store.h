@@ -29,10 +29,13 @@ class PgConnection;
 // under its one lock); never from two threads at once.
 class PgConnectionShare {
  public:
+  // `name`: what PostgreSQL's own views (pg_stat_activity) call its connections.
+  explicit PgConnectionShare(std::string name = "markbridge worker") : name_(std::move(name)) {}
   // The connection to `uri` (made, and the tables created or migrated, on first use).
   std::shared_ptr<PgConnection> connection(const std::string& uri, const std::string& password);
 
  private:
+  std::string name_;
   std::map<std::string, std::shared_ptr<PgConnection>> connections_;
 };
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <functional>
 
 namespace markbridge {
 
@@ -15,6 +16,10 @@ const std::string& thisWorker() {
     return std::string(host.data()) + ":" + std::to_string(::getpid());
   }();
   return worker;
+}
+
+std::size_t walkStart(std::size_t schools) {
+  return schools == 0 ? 0 : std::hash<std::string>{}(thisWorker()) % schools;
 }
 
 namespace {

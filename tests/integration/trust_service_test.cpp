@@ -313,3 +313,44 @@ TEST_F(TrustServiceFixture, ASchoolAddedOrRemovedIsAReload) {
   EXPECT_TRUE(std::filesystem::exists(dir / "stores" / "140001.db"));
   EXPECT_EQ(stop(), 0);
 }
+
+TEST_F(TrustServiceFixture, AStoreThatCannotBeOpenedAtAReloadHoldsBackOnlyItsOwnSchool) {
+  writeRegister("140001.csv", {upn(1)});
+  writeRegister("140002.csv", {upn(3)});
+  writeRegister("140003.csv", {upn(5)});
+  writeConfig(nlohmann::json::array({schoolA(), schoolB()}));
+  start();
+  ASSERT_EQ(get("/status")["schools"].size(), 2u);
+  // Brook's store damaged on disk (its running connection keeps the file it opened), a new
+  // school whose store is not a database, and Abbey's export moved to a file of today's.
+  dir.write("stores/140002.db.new", "this is not a database");
+  std::filesystem::rename(dir / "stores" / "140002.db.new", dir / "stores" / "140002.db");
+  dir.write("stores/140003.db", "nor is this");
+  writeRegister("140001-today.csv", {upn(1), upn(2)});
+  auto abbey = schoolA();
+  abbey["sources"][0]["files"] = {"140001-today.csv"};
+  auto cedar = school("140003", "Cedar School", laB->baseUrl(), "MB_B");
+  writeConfig(nlohmann::json::array({abbey, schoolB(), cedar}));
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(test::waitUntil([&] {
+    return log().find("configuration reloaded") != std::string::npos ||
+           log().find("configuration NOT reloaded") != std::string::npos;
+  })) << log();
+  EXPECT_EQ(log().find("configuration NOT reloaded"), std::string::npos) << log();
+  EXPECT_NE(log().find("school 140003 NOT added: its store cannot be opened"), std::string::npos)
+      << log();
+  EXPECT_NE(log().find("it goes on with the configuration it was running"), std::string::npos);
+  EXPECT_EQ(call("POST", "/sync?school=140003").status, 404);
+  // Abbey took its new settings up: its sync reads today's export.
+  ASSERT_EQ(syncSchool("140001").status, 200) << log();
+  EXPECT_EQ(notified(*laA).count({"140001", upn(2)}), 1u) << log();
+  // Cedar's store put right: the next reload adds it.
+  std::filesystem::remove(dir / "stores" / "140003.db");
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(test::waitUntil([&] {
+    return log().find("schools added: 140003") != std::string::npos;
+  })) << log();
+  ASSERT_EQ(syncSchool("140003").status, 200) << log();
+  EXPECT_EQ(notified(*laB).count({"140003", upn(5)}), 1u);
+  EXPECT_EQ(stop(), 0);
+}

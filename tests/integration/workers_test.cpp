@@ -407,3 +407,49 @@ TEST_F(WorkersFixture, SchoolsWhoseStoreFailsAtTheStartAreStartedAgainAndTheWork
   EXPECT_TRUE(caughtUp) << "a school was not started again";
   EXPECT_EQ(exitCode, 0);
 }
+
+TEST_F(WorkersFixture, TheAdminApiReadsEverySchoolThroughOneConnectionForEachThread) {
+  writeTrust(0);
+  ::setenv("MB_PG_PASSWORD", cluster->password().c_str(), 1);
+  ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
+  ::setenv("MB_CPOMS_KEY", "cpoms-sandbox-key", 1);
+  SystemClock clock;
+  Service service(dir / "trust.json", clock);
+  // Every connection made from here on is in the server's log.
+  PgConnection admin(cluster->uri);
+  admin.exec("ALTER SYSTEM SET log_connections = on", "log every connection");
+  admin.exec("SELECT pg_reload_conf()", "take up the setting");
+  ASSERT_TRUE(test::waitUntil([&] {
+    PgConnection fresh(cluster->uri);
+    PgStatement show(fresh, "SHOW log_connections", "read the setting");
+    return show.step() && show.text(0) == "on";
+  }));
+  const auto log = std::filesystem::path(cluster->dir) / "postgres.log";
+  auto connectionsMade = [&] {
+    std::ifstream in(log);
+    std::string line;
+    int made = 0;
+    while (std::getline(in, line)) made += line.find("connection authorized") != std::string::npos;
+    return made;
+  };
+  const int before = connectionsMade();
+  // What /status, /metrics and the console's trust page read, three times over, on one thread
+  // as the admin API serves a request.
+  int named = -1;
+  std::thread serving([&] {
+    for (int round = 0; round < 3; ++round)
+      for (int s = 0; s < kSchools; ++s) {
+        EXPECT_EQ(service.openStore(urn(s))->status().pupils, 0);
+        EXPECT_FALSE(service.syncRunning(urn(s)));
+      }
+    PgStatement open(admin,
+                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                     "'markbridge admin'",
+                     "count the admin API's connections");
+    if (open.step()) named = static_cast<int>(open.integer(0));
+  });
+  serving.join();
+  EXPECT_EQ(connectionsMade() - before, 1)
+      << "connections made for " << 3 * kSchools << " schools' reads and leases";
+  EXPECT_EQ(named, 1) << "the reads' connection, kept while its thread lived";
+}
