@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <numeric>
@@ -13,6 +14,7 @@
 #include "core/app/deployment_config.h"
 #include "core/app/gateway.h"
 #include "core/store/postgres_store.h"
+#include "core/store/sync_lease.h"
 #include "tests/sandbox/sandbox_server.h"
 
 namespace fs = std::filesystem;
@@ -253,8 +255,12 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
   stores.reserve(schools.size());
   for (const auto& school : schools) stores.push_back(openConfiguredStore(school, &share));
   go();
+  // From a school of the worker's own, as the service walks them on a shared store.
   std::vector<std::size_t> left(schools.size());
   std::iota(left.begin(), left.end(), std::size_t{0});
+  if (!schools.empty() && !schools.front().store_postgresql.empty())
+    std::rotate(left.begin(), left.begin() + static_cast<std::ptrdiff_t>(walkStart(left.size())),
+                left.end());
   while (!left.empty()) {
     std::vector<std::size_t> later;
     for (auto s : left)

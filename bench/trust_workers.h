@@ -72,9 +72,10 @@ struct SchoolsOfTrust {
   // The same schools evaluated through the day of `atMs`: before each school's notify_from, so
   // every event is recorded as history and nothing is queued.
   Tally evaluateYear(int worker, int workers, int64_t atMs, const std::function<void()>& go) const;
-  // As a `markbridge run` worker after a register closes: every school in the configuration's
-  // order synced (import, evaluation, delivery) under its lease, unless another worker holds the
-  // lease (looked at again at the end) or has synced it already.
+  // As a `markbridge run` worker after a register closes: every school synced (import,
+  // evaluation, delivery) under its lease, in the configuration's order (on PostgreSQL from a
+  // school of the worker's own, walkStart), unless another worker holds the lease (looked at
+  // again at the end) or has synced it already.
   Tally registerClose(int64_t atMs, const std::function<void()>& go) const;
 };
 
