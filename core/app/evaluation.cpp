@@ -46,6 +46,24 @@ void evaluateBatch(Batch& batch, const RuleSet& rules, Date today,
   batch.registers.clear();
 }
 
+// The pupils' new checkpoints kept, but not those `kept` (what the store held when the run
+// began; null: not read) holds already: the afternoon's sync resumes from the same day as the
+// morning's, so after a morning sync every checkpoint is as it was.
+void keepChangedCheckpoints(EvaluationWriter& writer, const std::vector<PupilEvaluated>& pupils,
+                            const std::unordered_map<std::string, std::string>* kept) {
+  if (!kept) {
+    writer.keepCheckpoints(pupils);
+    return;
+  }
+  std::vector<PupilEvaluated> changed;
+  for (const auto& p : pupils) {
+    auto stored = kept->find(p.upn);
+    if (stored == kept->end() ? !p.checkpoint.empty() : stored->second != p.checkpoint)
+      changed.push_back(p);
+  }
+  writer.keepCheckpoints(changed);
+}
+
 // The action details a stored payload holds (null when none, or not JSON).
 nlohmann::json storedAction(const std::string& payload) {
   auto json = nlohmann::json::parse(payload, nullptr, false);
@@ -247,7 +265,7 @@ EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, co
     auto recorded = writer->recorded(batch.pupils, batch.events);
     auto plan = planEvaluation(batch.pupils, batch.events, recorded, routes, rules.notifyFrom());
     plan.outcome.outbox_items = writer->apply(plan, nowMs);
-    writer->keepCheckpoints(batch.pupils);
+    keepChangedCheckpoints(*writer, batch.pupils, resume ? &checkpoints : nullptr);
     writer->commit();
     const auto& outcome = plan.outcome;
     if (!digestRuleList.empty()) noteDigestChanges(batch, recorded, plan, digests);
