@@ -29,16 +29,12 @@ struct CheckpointWrites : ::testing::Test, test::PolicyRegister {
   }
   // The registers closed through `last` (its afternoon's too when `afternoon`), then a sync.
   void syncAfter(Date last, bool afternoon) {
-    ImportBatch batch;
-    batch.source = "test";
-    batch.origin = "export.csv";
-    batch.fingerprint = std::to_string(now);
-    batch.pupils.push_back(pupil);
-    for (const auto& m : marks)
-      if (m.date < last || (m.date == last && (afternoon || m.session == Session::AM)))
-        batch.marks.push_back(m);
-    batch.rows = static_cast<int>(batch.marks.size());
-    store->importBatch(batch, now);
+    store->importBatch(exportAt(now,
+                                [&](const Mark& m) {
+                                  return m.date < last || (m.date == last &&
+                                                           (afternoon || m.session == Session::AM));
+                                }),
+                       now);
     now += 1'000;
     evaluateRegisters(*store, cal, rules, routes, last, now, true);
   }

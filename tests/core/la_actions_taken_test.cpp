@@ -49,15 +49,7 @@ struct LaActionsTaken : ::testing::Test, test::PolicyRegister {
   void usePolicies(const std::vector<std::string>& files) { rules = test::shippedPolicies(files); }
   // The register as the office has it after `last`'s registers closed.
   void importThrough(Date last) {
-    ImportBatch batch;
-    batch.source = "test";
-    batch.origin = "export.csv";
-    batch.fingerprint = std::to_string(now);
-    batch.pupils.push_back(pupil);
-    for (const auto& m : marks)
-      if (m.date <= last) batch.marks.push_back(m);
-    batch.rows = static_cast<int>(batch.marks.size());
-    store->importBatch(batch, now);
+    store->importBatch(exportAt(now, [&](const Mark& m) { return m.date <= last; }), now);
   }
   EvaluationOutcome syncAt(Date today, bool resume = true) {
     now += 1'000;

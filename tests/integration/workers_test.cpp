@@ -160,6 +160,14 @@ class WorkersFixture : public ::testing::Test {
                            std::to_string(nowMs() / 1000 - daysBehind * 86400), nowMs());
   }
 
+  // The trust with nothing to catch up on, served by a Service in this process (not started).
+  std::unique_ptr<Service> serviceHere() {
+    writeTrust(0);
+    ::setenv("MB_PG_PASSWORD", cluster->password().c_str(), 1);
+    ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
+    ::setenv("MB_CPOMS_KEY", "cpoms-sandbox-key", 1);
+    return std::make_unique<Service>(dir / "trust.json", clock);
+  }
   pid_t startWorker() {
     static int started = 0;
     auto out = dir / ("worker" + std::to_string(++started) + ".out");
@@ -229,6 +237,7 @@ class WorkersFixture : public ::testing::Test {
 
   test::TempDir dir;
   std::unique_ptr<Cluster> cluster;
+  SystemClock clock;
   std::unique_ptr<sandbox::SandboxServer> sandbox = test::startSandbox();
   std::vector<pid_t> workers;
   std::map<pid_t, std::filesystem::path> outputs;
@@ -360,12 +369,8 @@ TEST_F(WorkersFixture, AWorkerWhosePasswordIsRefusedStopsAndSaysSo) {
 // one connection (PgConnectionShare): the first school's start finds it cut and says so, and
 // the next, a moment later, finds it made again.
 TEST_F(WorkersFixture, SchoolsWhoseStoreFailsAtTheStartAreStartedAgainAndTheWorkerGoesOn) {
-  writeTrust(0);  // nothing to catch up on: the schools' starts are what is looked at
-  ::setenv("MB_PG_PASSWORD", cluster->password().c_str(), 1);
-  ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
-  ::setenv("MB_CPOMS_KEY", "cpoms-sandbox-key", 1);
-  SystemClock clock;
-  Service service(dir / "trust.json", clock);
+  auto made = serviceHere();  // nothing to catch up on: the schools' starts are looked at
+  auto& service = *made;
   PgConnection admin(cluster->uri);
   PgStatement cut(admin,
                   "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
@@ -409,12 +414,8 @@ TEST_F(WorkersFixture, SchoolsWhoseStoreFailsAtTheStartAreStartedAgainAndTheWork
 }
 
 TEST_F(WorkersFixture, TheAdminApiReadsEverySchoolThroughOneConnectionForEachThread) {
-  writeTrust(0);
-  ::setenv("MB_PG_PASSWORD", cluster->password().c_str(), 1);
-  ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
-  ::setenv("MB_CPOMS_KEY", "cpoms-sandbox-key", 1);
-  SystemClock clock;
-  Service service(dir / "trust.json", clock);
+  auto made = serviceHere();
+  auto& service = *made;
   // Every connection made from here on is in the server's log.
   PgConnection admin(cluster->uri);
   admin.exec("ALTER SYSTEM SET log_connections = on", "log every connection");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/domain/import_batch.h"
 #include "core/rules/engine/policy.h"
 #include "tests/support/test_support.h"
 
@@ -43,6 +44,20 @@ struct PolicyRegister {
     for (auto& e : policy.evaluate(pupil, reg))
       if (e.rule == rule || e.rule.rfind(rule + ".", 0) == 0) out.push_back(std::move(e));
     return out;
+  }
+  // The pupil and the marks `keep` keeps, as an export imported at `now` (source "test", its
+  // fingerprint the time, so each is imported).
+  template <typename Keep>
+  ImportBatch exportAt(int64_t now, Keep keep) const {
+    ImportBatch batch;
+    batch.source = "test";
+    batch.origin = "export.csv";
+    batch.fingerprint = std::to_string(now);
+    batch.pupils.push_back(pupil);
+    for (const auto& m : marks)
+      if (keep(m)) batch.marks.push_back(m);
+    batch.rows = static_cast<int>(batch.marks.size());
+    return batch;
   }
   // The rule ids of those events, in order.
   std::vector<std::string> stages(const Policy& policy, const std::string& ladder) const {
