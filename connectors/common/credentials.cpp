@@ -208,6 +208,11 @@ Credentials::Credentials(AuthConfig auth, std::string secret, const TlsSettings&
 
 Credentials::~Credentials() = default;
 
+void Credentials::closeIdle() {
+  std::lock_guard lock(tokenMutex_);
+  if (tokenClient_) tokenClient_->close();
+}
+
 std::optional<std::chrono::seconds> tokenLifetime(const nlohmann::json& answer) {
   if (!answer.is_object() || !answer.contains("expires_in")) return std::nullopt;
   const auto& v = answer["expires_in"];

@@ -122,6 +122,8 @@ class Credentials {
   HttpResponse send(HttpRequest request,
                     const std::function<HttpResponse(const HttpRequest&)>& transport);
   const AuthConfig& config() const { return auth_; }
+  // Closes the kept-alive connection to the OAuth2 token endpoint, if any (the token is kept).
+  void closeIdle();
 
  private:
   Credentials(AuthConfig auth, std::string secret, const TlsSettings& tokenTls, int timeoutMs,

@@ -445,6 +445,10 @@ HttpsClient::HttpsClient(const std::string& baseUrl, std::shared_ptr<const TlsCo
 
 HttpsClient::~HttpsClient() = default;
 
+void HttpsClient::close() {
+  impl_->session.reset();
+}
+
 int HttpsClient::timeoutMs() const {
   return impl_->timeout_ms;
 }

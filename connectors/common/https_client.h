@@ -93,6 +93,8 @@ class HttpsClient {
   ~HttpsClient();
   HttpResponse send(const HttpRequest& request);
   int timeoutMs() const;
+  // Closes the kept-alive connection, if there is one (the next send makes a new one).
+  void close();
   // An absolute URL on this destination (a "next page" link) as a path for send(); nothing when
   // it points at another host, port or scheme (never follow a link off the configured API).
   std::optional<std::string> pathOf(const std::string& url) const;

@@ -253,8 +253,10 @@ void Service::doReload() {
   reloading_ = false;
   auto log = namedLogger("service");
   try {
-    auto opened = openConfigured(configFile_, share_, true);
+    // Under the gateways' lock: the new stores open on the worker's connection, which a sync
+    // asked for through the admin API (on its own thread) may be using.
     std::lock_guard lock(gatewayMutex_);
+    auto opened = openConfigured(configFile_, share_, true);
     std::vector<School> fresh;
     std::vector<std::string> added, removed;
     for (const auto& old : schools_)
@@ -300,6 +302,10 @@ void Service::doReload() {
       if (!served) added.push_back(school.urn);
       fresh.push_back(std::move(school));
     }
+    if (fresh.empty())
+      throw StoreError(
+          "no school in it could be served" +
+          (opened.schools.empty() ? std::string() : ": " + opened.schools.front().failed));
     // A new school starts as the service's start starts each (its store read before it is
     // served: a store that cannot be opened refuses the reload, the running schools kept).
     for (auto& school : fresh)

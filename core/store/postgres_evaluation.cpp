@@ -34,7 +34,10 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
       std::vector<std::string_view> ids;
       ids.reserve(events.size());
       for (const auto& event : events) ids.push_back(event.id);
-      PgStatement byId(db_, std::string(kRecordedColumns) + "id = ANY($2::text[])",
+      // A lookup by the key for each id (a lateral subquery: never planned as a scan).
+      PgStatement byId(db_,
+                       "SELECT e.* FROM unnest($2::text[]) AS u(id) CROSS JOIN LATERAL (" +
+                           std::string(kRecordedColumns) + "id=u.id OFFSET 0) AS e",
                        "read the recorded events found again");
       byId.bind(1, school_).bindTextForm(2, pgTextArray(ids));
       while (byId.step()) found.push_back(read(byId));

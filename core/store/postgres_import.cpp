@@ -62,13 +62,16 @@ class PostgresImportWriter final : public ImportWriter {
         now_(now),
         tx_(db),
         findPupils_(db,
-                    std::string(kImportRead) + kPupilColumns +
-                        " FROM pupils WHERE school=$1 AND upn = ANY($2::text[])",
+                    std::string(kImportRead) +
+                        "p.* FROM unnest($2::text[]) AS u(upn) CROSS JOIN "
+                        "LATERAL (SELECT " +
+                        kPupilColumns + " FROM pupils WHERE school=$1 AND upn=u.upn OFFSET 0) AS p",
                     "read the pupils an import names"),
         readWeeks_(db,
                    std::string(kImportRead) +
-                       "upn, week, codes, imports, extras FROM register_weeks WHERE school=$1 AND "
-                       "upn = ANY($2::text[]) AND week BETWEEN $3 AND $4",
+                       "u.upn, w.* FROM unnest($2::text[]) AS u(upn) CROSS JOIN LATERAL (SELECT "
+                       "week, codes, imports, extras FROM register_weeks WHERE school=$1 AND "
+                       "upn=u.upn AND week BETWEEN $3 AND $4 OFFSET 0) AS w",
                    "read the weeks of the register an import changes"),
         markNotTaken_(
             db,
@@ -229,9 +232,11 @@ class PostgresImportWriter final : public ImportWriter {
   }
 
   // Every stored week of the part's pupils between its first and last mark's weeks: all the
-  // rows its marks can fall in (and a few they do not, left untouched), in one statement whose
-  // plan looks each pupil up by the key's leading columns (the planner is told to use the key:
-  // see the constructor). A school that had no register when the import began (its first
+  // rows its marks can fall in (and a few they do not, left untouched), in one statement that
+  // looks each pupil up by the key's leading columns: a lateral subquery per pupil, whose plan
+  // is a key lookup whatever the statistics say (a plain `upn = ANY(...)` may be planned, and
+  // the plan kept, as a scan of the whole school's rows when they were few: quadratic as the
+  // first import grows). A school that had no register when the import began (its first
   // import) has only the weeks this import wrote: only its pupils already written are read. The
   // weeks of the last part's last pupil were held back (saveWeeks) and are newer than any
   // stored: in a file sorted by pupil, the one a part boundary cuts is read from nowhere.

@@ -268,3 +268,20 @@ TEST(PostgresStoreErrors, ARefusedConnectionNamesTheServerAndNeverThePassword) {
             "PostgreSQL (a connection URI that libpq cannot read: postgresql://user@host:port/"
             "database)");
 }
+
+// An import names its part's pupils to the server as one text[] parameter: every UPN a file can
+// hold comes back as it went, whatever it holds (quotes, backslashes, commas, braces, the word
+// NULL, nothing, spaces).
+TEST_F(PostgresStoreTest, ATextArrayParameterCarriesEveryValueAsItIs) {
+  const std::vector<std::string_view> values = {
+      "A801200005001", "quote\"d", "back\\slash", "a,b", "{braced}", "NULL", "", " spaced ", "é"};
+  PgConnection db(test::testPostgresUri());
+  PgStatement echo(db, "SELECT unnest($1::text[])", "echo an array");
+  echo.bindTextForm(1, pgTextArray(values));
+  std::vector<std::string> back;
+  while (echo.step()) {
+    EXPECT_FALSE(echo.isNull(0));
+    back.push_back(echo.text(0));
+  }
+  EXPECT_EQ(back, std::vector<std::string>(values.begin(), values.end()));
+}

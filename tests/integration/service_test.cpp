@@ -186,11 +186,18 @@ TEST_F(ServiceFixture, ASyncLeavesNoConnectionOpenToItsDestinationsAfterIt) {
   server =
       test::startSandbox("server", [](sandbox::SandboxOptions& o) { o.keep_alive_seconds = 600; });
   writeRegister(5);
-  writeConfig(test::autumnCalendarJson());
-  start();
+  // Its token from the destination's OAuth2 endpoint: that connection is closed too.
+  auto sink = test::laSink(server->baseUrl());
+  sink["auth"] = {{"type", "oauth2"},
+                  {"token_url", server->baseUrl() + "/oauth/token"},
+                  {"client_id", "markbridge"},
+                  {"client_secret_env", "MB_OAUTH_SECRET"}};
+  writeConfig(test::autumnCalendarJson(), {{"sinks", {sink}}});
+  start({{"MB_OAUTH_SECRET", "oauth-sandbox-secret"}});
   auto sync = call("POST", "/sync");
   ASSERT_EQ(sync.status, 200) << sync.body << log();
   EXPECT_EQ(nlohmann::json::parse(sync.body)["delivered"], 5);
+  EXPECT_EQ(server->tokensIssued(), 1);
   EXPECT_TRUE(test::waitUntil([&] { return server->openConnections() == 0; }))
       << server->openConnections() << " connection(s) still open after the sync";
   // The service goes on, and its next delivery opens what it needs.

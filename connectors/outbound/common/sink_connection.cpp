@@ -117,7 +117,8 @@ void SinkConnection::closeIdle() {
     std::lock_guard lock(poolMutex_);
     closing.swap(idle_);
   }
-}  // closed here, outside the lock
+  credentials_->closeIdle();  // and the token endpoint's
+}  // the pool's closed here, outside the lock
 
 HttpResponse SinkConnection::send(HttpRequest request) {
   if (!request.deadline) request.deadline = attemptDeadline(this);
