@@ -461,9 +461,15 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
     for (const auto& school : schools) figures.push_back(service.figures(school));
     std::vector<SchoolMetrics> metrics;
     metrics.reserve(schools.size());
-    for (std::size_t i = 0; i < schools.size(); ++i)
-      metrics.push_back(SchoolMetrics{many ? schools[i] : "", figures[i],
-                                      service.openStore(schools[i])->outboxBySink()});
+    for (std::size_t i = 0; i < schools.size(); ++i) {
+      std::vector<SinkOutboxStats> outbox;
+      try {
+        outbox = service.openStore(schools[i])->outboxBySink();
+      } catch (const StoreError&) {
+        if (!many) throw;  // a trust's other schools are still counted; /status says why
+      }
+      metrics.push_back(SchoolMetrics{many ? schools[i] : "", figures[i], std::move(outbox)});
+    }
     return send(response, HTTPResponse::HTTP_OK, prometheusText(metrics, nowMs),
                 "text/plain; version=0.0.4");
   }
@@ -506,13 +512,24 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
       body["schools"] = nlohmann::json::array();
       for (const auto& school : schools) {
         auto config = service.config(school);
-        auto one = statusOf(school);
+        // One school's store that cannot be read is said in its entry; the others are shown.
+        nlohmann::json one, problems = nlohmann::json::array();
+        try {
+          one = statusOf(school);
+        } catch (const StoreError& e) {
+          one = {{"error", std::string("its store cannot be read: ") + e.what()}};
+          problems.push_back(
+              {{"problem", std::string("the school's store cannot be read: ") + e.what()},
+               {"action",
+                "`markbridge status --school " + school +
+                    "` says what is wrong with it (docs/operations.md, 'Back up the SQLite "
+                    "store'); its syncs go on while its running connection lasts"}});
+        }
         one["school"] = {{"urn", school},
                          {"name", config ? config->school.name : ""},
                          {"la", config ? config->school.la : ""},
                          {"estab", config ? config->school.estab : ""}};
         // Is this school doing its job: what /health says of it.
-        nlohmann::json problems = nlohmann::json::array();
         for (const auto& c : service.concerns(school))
           problems.push_back({{"problem", c.problem}, {"action", c.action}});
         one["health"] = {{"status", problems.empty() ? "ok" : "degraded"}, {"problems", problems}};

@@ -341,6 +341,15 @@ TEST_F(TrustServiceFixture, AStoreThatCannotBeOpenedAtAReloadHoldsBackOnlyItsOwn
       << log();
   EXPECT_NE(log().find("it goes on with the configuration it was running"), std::string::npos);
   EXPECT_EQ(call("POST", "/sync?school=140003").status, 404);
+  // /status shows both schools served; Brook's entry says its store cannot be read.
+  auto status = get("/status");
+  ASSERT_EQ(status["schools"].size(), 2u) << status.dump();
+  const auto* brook = schoolIn(status["schools"], "140002");
+  ASSERT_NE(brook, nullptr);
+  EXPECT_EQ((*brook)["health"]["status"], "degraded") << brook->dump();
+  EXPECT_NE((*brook)["error"].get<std::string>().find("store cannot be read"), std::string::npos);
+  EXPECT_EQ((*schoolIn(status["schools"], "140001"))["health"]["status"], "ok");
+  EXPECT_EQ(call("GET", "/metrics").status, 200);
   // Abbey took its new settings up: its sync reads today's export.
   ASSERT_EQ(syncSchool("140001").status, 200) << log();
   EXPECT_EQ(notified(*laA).count({"140001", upn(2)}), 1u) << log();
