@@ -418,8 +418,7 @@ struct HttpsClient::Impl {
   uint16_t port = 443;
   std::string prefix;
   int timeout_ms = 10000;
-  std::shared_ptr<const TlsContext> tls;
-  Poco::Net::Context::Ptr context;
+  std::shared_ptr<const TlsContext> tls;  // shared with the destination's other connections
   Watchdog watchdog;
   std::unique_ptr<GuardedSession> session;  // declared after the watchdog: closed first
 };
@@ -429,8 +428,7 @@ HttpsClient::HttpsClient(const std::string& baseUrl, const TlsSettings& tls, int
 
 HttpsClient::HttpsClient(const std::string& baseUrl, std::shared_ptr<const TlsContext> tls,
                          int timeoutMs)
-    : impl_(std::make_unique<Impl>()) {
-  initialiseTls();
+    : impl_(std::make_unique<Impl>()) {  // TLS initialised by the TlsContext
   Poco::URI uri(baseUrl);
   if (uri.getScheme() != "https" || uri.getHost().empty())
     throw std::invalid_argument("base_url must be https://host[:port][/path], got " + baseUrl);
@@ -439,7 +437,6 @@ HttpsClient::HttpsClient(const std::string& baseUrl, std::shared_ptr<const TlsCo
   impl_->prefix = uri.getPath();
   while (!impl_->prefix.empty() && impl_->prefix.back() == '/') impl_->prefix.pop_back();
   impl_->timeout_ms = timeoutMs;
-  impl_->context = tls->impl().context;
   impl_->tls = std::move(tls);
 }
 
@@ -477,8 +474,8 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   tlsObserved = TlsObservation{};
   try {
     if (!impl_->session) {
-      impl_->session = std::make_unique<GuardedSession>(impl_->host, impl_->port, impl_->context,
-                                                        watchdog, impl_->timeout_ms);
+      impl_->session = std::make_unique<GuardedSession>(
+          impl_->host, impl_->port, impl_->tls->impl().context, watchdog, impl_->timeout_ms);
       impl_->session->setKeepAlive(true);
       // Servers close idle connections (node after 5 s, nginx after 75 s): a connection idle
       // longer than this is not reused but made again, rather than failing on a closed one.

@@ -191,8 +191,10 @@ void upsertThrough(PgConnection& db, std::set<std::string>& made, const std::str
                    const std::string& table, PgCopyRows& rows, const std::string& conflict,
                    std::string_view purpose);
 
-// A text[] parameter's text form, each element quoted: `= ANY($n)` with it reads many keys in
-// one statement (an index scan looks each one up).
+// A text[] parameter's text form, each element quoted and escaped. Many keys read in one
+// statement: `unnest($n::text[]) AS u(key) CROSS JOIN LATERAL (SELECT ... WHERE school=$1 AND
+// key=u.key OFFSET 0)`, a lookup by the key for each (a plain `key = ANY($n)` may be planned, and
+// its plan kept, as a scan of the school when statistics say it is small).
 std::string pgTextArray(const std::vector<std::string_view>& values);
 
 // libpq's pipeline mode: statements queued one after another without waiting for each answer,
