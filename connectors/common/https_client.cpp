@@ -28,6 +28,7 @@
 #include <ctime>
 #include <iomanip>
 #include <locale>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -210,17 +211,65 @@ class Watchdog {
   int socket_ = -1;
 };
 
+}  // namespace
+
+// The Poco context, and the last resumable TLS session each destination (host:port) gave: a new
+// connection offers it, and a destination that accepts it skips the certificate exchange and
+// its signature (most of a handshake's cost, on both sides).
+struct TlsContext::Impl {
+  Poco::Net::Context::Ptr context;
+
+  Poco::Net::Session::Ptr sessionFor(const std::string& peer) const {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(peer);
+    return it == sessions_.end() ? nullptr : it->second;
+  }
+  // Keeps `session` for `peer` when it can be resumed.
+  void keep(const std::string& peer, Poco::Net::Session::Ptr session) const {
+    std::lock_guard lock(mutex_);
+    if (session && SSL_SESSION_is_resumable(session->sslSession()) == 1)
+      sessions_[peer] = std::move(session);
+  }
+  // After a TLS failure: the next connection to `peer` makes a whole handshake.
+  void forget(const std::string& peer) const {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(peer);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, Poco::Net::Session::Ptr> sessions_;
+};
+
+namespace {
+
+std::string peerOf(const std::string& host, uint16_t port) {
+  return host + ":" + std::to_string(port);
+}
+
 // An HTTPS session whose connection is made within the watchdog's deadline and then guarded by
-// it through the handshake and every request on it.
+// it through the handshake and every request on it. A new connection resumes the TLS session
+// the destination gave an earlier one (TlsContext), when there is one.
 class GuardedSession : public Poco::Net::HTTPSClientSession {
  public:
-  GuardedSession(const std::string& host, uint16_t port, Poco::Net::Context::Ptr context,
+  GuardedSession(const std::string& host, uint16_t port, const TlsContext::Impl& tls,
                  Watchdog& watchdog, int timeoutMs)
-      : HTTPSClientSession(host, port, context),
-        context_(std::move(context)),
+      : HTTPSClientSession(host, port, tls.context),
+        tls_(tls),
+        peer_(peerOf(host, port)),
         watchdog_(watchdog),
         timeout_(static_cast<long>(timeoutMs) * 1000) {
     setTimeout(timeout_);
+  }
+
+  // After an answer on a connection this session made: the TLS session the destination gave
+  // it, kept for the next connection (TLS 1.3 sends its ticket after the handshake, so it is
+  // read once an answer has come).
+  void keepTlsSession() {
+    if (!madeConnection_) return;
+    madeConnection_ = false;
+    Poco::Net::SecureStreamSocket secure(socket());
+    tls_.keep(peer_, secure.currentSession());
   }
 
  protected:
@@ -234,13 +283,17 @@ class GuardedSession : public Poco::Net::HTTPSClientSession {
     tcp.setSendTimeout(timeout_);
     tcp.setNoDelay(true);
     // The handshake, with the host name checked against the server's certificate.
-    attachSocket(Poco::Net::SecureStreamSocket::attach(tcp, getHost(), context_));
+    attachSocket(Poco::Net::SecureStreamSocket::attach(tcp, getHost(), tls_.context,
+                                                       tls_.sessionFor(peer_)));
+    madeConnection_ = true;
   }
 
  private:
-  Poco::Net::Context::Ptr context_;
+  const TlsContext::Impl& tls_;
+  std::string peer_;  // host:port, the key of the kept TLS session
   Watchdog& watchdog_;
   Poco::Timespan timeout_;
+  bool madeConnection_ = false;
 };
 
 }  // namespace
@@ -392,10 +445,6 @@ void setTlsFailure(HttpResponse& response, bool certificateRejected, const std::
 
 }  // namespace
 
-struct TlsContext::Impl {
-  Poco::Net::Context::Ptr context;
-};
-
 TlsContext::TlsContext(const TlsSettings& tls) : impl_(std::make_unique<Impl>()) {
   initialiseTls();
   Poco::Net::Context::Params params;
@@ -475,7 +524,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   try {
     if (!impl_->session) {
       impl_->session = std::make_unique<GuardedSession>(
-          impl_->host, impl_->port, impl_->tls->impl().context, watchdog, impl_->timeout_ms);
+          impl_->host, impl_->port, impl_->tls->impl(), watchdog, impl_->timeout_ms);
       impl_->session->setKeepAlive(true);
       // Servers close idle connections (node after 5 s, nginx after 75 s): a connection idle
       // longer than this is not reused but made again, rather than failing on a closed one.
@@ -501,6 +550,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
       for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       response.headers[key] = value;
     }
+    impl_->session->keepTlsSession();
     if (!res.getKeepAlive()) impl_->session.reset();
   } catch (const Poco::Net::CertificateValidationException& e) {
     setTlsFailure(response, true, e.displayText());
@@ -530,6 +580,8 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
         " ms (timeout_ms covers connecting, the TLS handshake, the request and the answer)";
   }
   if (!response.transport_error.empty()) impl_->session.reset();  // reconnect next time
+  if (response.tls_failure != TlsFailure::None)
+    impl_->tls->impl().forget(peerOf(impl_->host, impl_->port));
   return response;
 }
 

@@ -71,7 +71,8 @@ struct HttpResponse {
 
 // The TLS side of the connections to one destination, made once: the CA bundle read, the client
 // certificate loaded, verification set. The connections a sink keeps (one per request in flight)
-// share it, so each new one costs its handshake and no more. Throws what loading them throws.
+// share it, so each new one costs its handshake and no more, and resumes the TLS session the
+// destination gave an earlier one (no certificates sent again). Throws what loading them throws.
 class TlsContext {
  public:
   explicit TlsContext(const TlsSettings& tls);

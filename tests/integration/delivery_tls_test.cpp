@@ -100,6 +100,37 @@ TEST_F(DeliveryFixture, RetriesAfter503ThenDeliversExactlyOnce) {
   EXPECT_EQ(server->requests(), 3);
 }
 
+// A sink opens a connection for each request in flight. The first handshake is whole (the
+// portal's certificate checked); the others resume the TLS session the portal gave it, so they
+// skip the certificate and its signature, the most of a handshake's cost on both sides.
+TEST_F(DeliveryFixture, ASinksConnectionsResumeTheTlsSessionOfItsFirst) {
+  startSandbox();
+  makeSink("la-sandbox-token");
+  std::vector<PupilEvaluated> upns;
+  std::vector<Event> events;
+  for (int i = 0; i < 40; ++i) {
+    events.push_back(event());
+    auto& e = events.back();
+    char upn[16];
+    std::snprintf(upn, sizeof upn, "B8012000%05d", i);
+    e.pupil.upn = upn;
+    e.id = Event::makeId(e.rule, e.pupil.upn, e.episode);
+    upns.emplace_back(upn);
+  }
+  store->commitEvaluation(upns, events, routes, clock.nowMs());
+  auto report = deliver();
+  EXPECT_EQ(report.delivered, 40);
+  EXPECT_GT(server->handshakes(), 1);  // the items went on several connections at once
+  EXPECT_EQ(server->resumedHandshakes(), server->handshakes() - 1);
+  // A sink made again (a reload) begins with a whole handshake of its own.
+  int before = server->handshakes();
+  makeSink("la-sandbox-token");
+  store->commitEvaluation({"B801200005001"}, {event("2024-10-07")}, routes, clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
+  EXPECT_EQ(server->handshakes(), before + 1);
+  EXPECT_EQ(server->resumedHandshakes(), before - 1);
+}
+
 TEST_F(DeliveryFixture, ADroppedConnectionIsRetriedAndDeliveredOnce) {
   startSandbox();
   makeSink("la-sandbox-token");

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "connectors/outbound/outbound_types.h"
 #include "core/outbox/delivery_worker.h"
@@ -37,7 +39,8 @@ struct Nginx {
           << "daemon off;\nworker_processes 1;\npid " << (dir / "nginx.pid").string() << ";\n"
           << "error_log " << (dir / "error.log").string() << " info;\n"
           << (::geteuid() == 0 ? "user root;\n" : "") << "events { worker_connections 64; }\n"
-          << "http {\n  access_log " << (dir / "access.log").string() << ";\n"
+          << "http {\n  log_format tls '$connection $ssl_session_reused $status';\n"
+          << "  access_log " << (dir / "access.log").string() << " tls;\n"
           << "  client_body_temp_path " << (dir / "body").string() << ";\n"
           << "  proxy_temp_path " << (dir / "proxy").string() << ";\n"
           << "  fastcgi_temp_path " << (dir / "fastcgi").string() << ";\n"
@@ -173,4 +176,17 @@ TEST_F(BehindNginx, TheSchoolsOwnCertificateGoesThrough) {
   build("client");
   EXPECT_EQ(deliver().delivered, kItems);
   EXPECT_EQ(server->received().size(), static_cast<std::size_t>(kItems));
+  // nginx's log, a line a request: "connection reused status" (reused: "r" when the connection
+  // resumed a TLS session, "." for a whole handshake). The sink's first connection makes the
+  // whole handshake, with the school's certificate; the others it opens resume its session.
+  std::map<std::string, std::string> connections;  // connection -> reused
+  std::istringstream log(test::readFile(nginx.dir / "access.log"));
+  for (std::string connection, reused, status; log >> connection >> reused >> status;) {
+    EXPECT_EQ(status, "202");  // accepted
+    connections[connection] = reused;
+  }
+  int whole = 0;
+  for (const auto& [connection, reused] : connections) whole += reused == "." ? 1 : 0;
+  EXPECT_GT(connections.size(), 1u);
+  EXPECT_EQ(whole, 1);
 }

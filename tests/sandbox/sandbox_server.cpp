@@ -14,6 +14,7 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <cctype>
@@ -499,6 +500,14 @@ void SandboxServer::stop() {
 
 int SandboxServer::openConnections() const {
   return server_ && server_->http ? server_->http->currentConnections() : 0;
+}
+
+int SandboxServer::handshakes() const {
+  return server_ ? static_cast<int>(SSL_CTX_sess_accept_good(server_->context->sslContext())) : 0;
+}
+
+int SandboxServer::resumedHandshakes() const {
+  return server_ ? static_cast<int>(SSL_CTX_sess_hits(server_->context->sslContext())) : 0;
 }
 
 uint16_t SandboxServer::port() const {

@@ -126,8 +126,11 @@ class SandboxServer {
   int tokensIssued() const;                      // OAuth2 tokens handed out
   void revokeTokens();
   int openConnections() const;  // connections the server holds now, idle kept-alive ones too
-  int holding() const;          // requests held by Faults::hold and not yet released
-  void release();               // every held request goes on
+  // TLS handshakes finished, and how many of them resumed a session the server gave before.
+  int handshakes() const;
+  int resumedHandshakes() const;
+  int holding() const;  // requests held by Faults::hold and not yet released
+  void release();       // every held request goes on
 
   struct State;
 
