@@ -167,6 +167,8 @@ RunFigures runTrust(const TrustRun& run, int workers, const std::string& storeNa
                 static_cast<long long>(t.delivered), kept.records, ok ? "" : "  FAILED");
   printPhase("the afternoon register closes", closed, what);
   std::printf("    %-34s %s\n", "", closed.per_worker.c_str());
+  std::printf("    %-34s TLS connections to the sandbox: %d (%d resumed)\n", "", kept.handshakes,
+              kept.resumed);
   const double synced = std::max(1, t.synced);
   std::printf(
       "    %-34s each school's sync: gateway made %.0f ms, import %.0f ms, evaluation %.0f "
@@ -266,7 +268,7 @@ int trustBench(int argc, char** argv) {
         {{"postgresql", passwordToEnvironment(uri)}, {"password_env", "MB_BENCH_PG_PASSWORD"}}};
     all.push_back(runTrust(run, k, "PostgreSQL"));
     fs::remove_all(run.dir);
-    dropBenchSchema(options.postgres, schema);
+    if (!options.keep) dropBenchSchema(options.postgres, schema);
   }
 
   std::printf("\n  %-11s %7s %12s %12s %16s %9s\n", "store", "workers", "year import", "evaluation",

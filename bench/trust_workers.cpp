@@ -153,7 +153,8 @@ SandboxProcess::SandboxProcess() {
     int port = server.port();
     char c = 0;
     if (write(answer[1], &port, sizeof port) != sizeof port || read(ask[0], &c, 1) != 1) _exit(3);
-    Kept kept{static_cast<int>(server.received().size()), server.duplicates()};
+    Kept kept{static_cast<int>(server.received().size()), server.duplicates(), server.handshakes(),
+              server.resumedHandshakes()};
     if (write(answer[1], &kept, sizeof kept) != sizeof kept) _exit(3);
     server.stop();
     _exit(0);

@@ -47,9 +47,10 @@ class SandboxProcess {
   SandboxProcess& operator=(const SandboxProcess&) = delete;
   std::string baseUrl() const { return "https://127.0.0.1:" + std::to_string(port_); }
   // What it kept: records (one per Idempotency-Key: a CPOMS task is an incident and its
-  // action) and requests that repeated a key already kept. Stops it.
+  // action), requests that repeated a key already kept, and its TLS handshakes. Stops it.
   struct Kept {
     int records = -1, repeats = -1;
+    int handshakes = -1, resumed = -1;  // TLS: connections made, and those resumed
   };
   Kept received();
 

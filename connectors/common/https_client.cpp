@@ -452,6 +452,7 @@ TlsContext::TlsContext(const TlsSettings& tls) : impl_(std::make_unique<Impl>())
   params.loadDefaultCAs = tls.ca_file.empty();
   params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
   params.cipherList = "HIGH:!aNULL:!MD5";
+  params.ecdhCurve = kKeyExchangeGroups;  // X25519 first, not Poco's X448
   auto& context = impl_->context;
   context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
   if (!tls.client_cert.empty()) useClientCertificate(context->sslContext(), tls);

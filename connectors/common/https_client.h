@@ -108,6 +108,11 @@ class HttpsClient {
 // Once per process, before any TLS.
 void initialiseTls();
 
+// The TLS key exchange groups Markbridge offers and accepts: OpenSSL's default, in its order
+// (X25519 first, as nginx, curl and browsers have it). Poco's default puts X448 first, whose
+// generic code cost about a millisecond on each side of every connection.
+inline constexpr const char* kKeyExchangeGroups = "X25519:P-256:X448:P-521:P-384";
+
 // A client certificate refused by a TLS-terminating proxy in front of the destination, which
 // finished the handshake and then answered with an error page instead of refusing the handshake:
 // nginx's `ssl_verify_client on` answers 400 "No required SSL certificate was sent" or "The SSL

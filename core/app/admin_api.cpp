@@ -624,6 +624,7 @@ AdminApi::AdminApi(Service& service, const ServiceConfig& config)
     params.privateKeyFile = config.admin_key.string();
     params.verificationMode = Poco::Net::Context::VERIFY_NONE;
     params.loadDefaultCAs = false;
+    params.ecdhCurve = kKeyExchangeGroups;
     impl_->context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
     impl_->socket = std::make_unique<Poco::Net::SecureServerSocket>(address, 64, impl_->context);
   } else {

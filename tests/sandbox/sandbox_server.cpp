@@ -468,6 +468,7 @@ void SandboxServer::start() {
                                                          : Poco::Net::Context::VERIFY_NONE;
   params.caLocation = options_.ca_file;
   params.loadDefaultCAs = false;
+  params.ecdhCurve = "X25519:P-256:X448:P-521:P-384";  // OpenSSL's default, as nginx has it
   server_->context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
   // A server that verifies client certificates needs a session id context, or OpenSSL ends
   // the handshake when it hands out a session ticket.
