@@ -434,6 +434,8 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
         schools.push_back(one);
         problems.insert(problems.end(), mine.begin(), mine.end());
       }
+      for (const auto& [school, c] : service.schoolsNotAdded())
+        problems.push_back({{"school", school}, {"problem", c.problem}, {"action", c.action}});
       body = {{"schools", schools}};
     }
     body["status"] = problems.empty() ? "ok" : "degraded";
@@ -470,8 +472,14 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
       }
       metrics.push_back(SchoolMetrics{many ? schools[i] : "", figures[i], std::move(outbox)});
     }
-    return send(response, HTTPResponse::HTTP_OK, prometheusText(metrics, nowMs),
-                "text/plain; version=0.0.4");
+    std::string text = prometheusText(metrics, nowMs);
+    if (many)
+      text +=
+          "# HELP markbridge_schools_not_added Schools in the configuration the last reload "
+          "could not add (their stores could not be opened); /health names them.\n# TYPE "
+          "markbridge_schools_not_added gauge\nmarkbridge_schools_not_added " +
+          std::to_string(service.schoolsNotAdded().size()) + "\n";
+    return send(response, HTTPResponse::HTTP_OK, text, "text/plain; version=0.0.4");
   }
   auto statusOf = [&](const std::string& school) {
     auto figures = service.figures(school);
@@ -535,6 +543,10 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
         one["health"] = {{"status", problems.empty() ? "ok" : "degraded"}, {"problems", problems}};
         body["schools"].push_back(one);
       }
+      body["schools_not_added"] = nlohmann::json::array();
+      for (const auto& [school, c] : service.schoolsNotAdded())
+        body["schools_not_added"].push_back(
+            {{"urn", school}, {"problem", c.problem}, {"action", c.action}});
     }
     body["config"] = service.configFile().string();
     body["worker"] = thisWorker();

@@ -157,6 +157,11 @@ void Service::outboxChanged() {
   wake_.notify_all();
 }
 
+std::vector<std::pair<std::string, HealthConcern>> Service::schoolsNotAdded() const {
+  std::lock_guard lock(figuresMutex_);
+  return notAdded_;
+}
+
 uint16_t Service::adminPort() const {
   return admin_ ? admin_->port() : 0;
 }
@@ -169,7 +174,8 @@ ServiceFigures Service::figures(const std::string& urn) const {
 }
 
 std::vector<HealthConcern> concernsIn(const ServiceFigures& f) {
-  return healthConcerns({f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks, f.storage});
+  return healthConcerns(
+      {f.schedule, f.syncs_failed_in_a_row, f.last_sync, f.sinks, f.storage, f.reload});
 }
 
 std::vector<HealthConcern> Service::concerns(const std::string& urn) const {
@@ -259,6 +265,8 @@ void Service::doReload() {
     auto opened = openConfigured(configFile_, share_, true);
     std::vector<School> fresh;
     std::vector<std::string> added, removed;
+    std::map<std::string, HealthConcern> keptBack;                // served, on its old settings
+    std::vector<std::pair<std::string, HealthConcern>> notAdded;  // new, not served
     for (const auto& old : schools_)
       if (std::none_of(opened.schools.begin(), opened.schools.end(),
                        [&](const Opened::School& s) { return s.urn == old.urn; }))
@@ -270,11 +278,17 @@ void Service::doReload() {
         // it was running, a new one waits for the next reload; the others take theirs up.
         auto old = std::find_if(schools_.begin(), schools_.end(),
                                 [&](const School& s) { return s.urn == one.urn; });
+        const std::string action =
+            "make the store openable (`markbridge status --school " + one.urn +
+            "` says what is wrong with it), then `systemctl reload markbridge`";
         if (old != schools_.end()) {
           log->error(
               "the reload could not open this school's store: {}; it goes on with the "
               "configuration it was running (reload again once the store can be opened)",
               one.failed);
+          keptBack[one.urn] = {"the last reload could not open the school's store (" + one.failed +
+                                   "): it goes on with the configuration it was running",
+                               action};
           fresh.push_back(School{});  // its running one, moved in once nothing can fail
           fresh.back().urn = one.urn;
         } else {
@@ -282,6 +296,12 @@ void Service::doReload() {
               "school {} NOT added: its store cannot be opened: {}; reload again once it "
               "can be",
               one.urn, one.failed);
+          notAdded.emplace_back(
+              one.urn, HealthConcern{"school " + one.urn +
+                                         " is in the configuration but NOT served: the last "
+                                         "reload could not open its store (" +
+                                         one.failed + ")",
+                                     action});
         }
         continue;
       }
@@ -325,6 +345,12 @@ void Service::doReload() {
     {
       std::lock_guard figuresLock(figuresMutex_);
       for (const auto& urn : removed) figures_.erase(urn);
+      for (const auto& school : schools_) {
+        auto kept = keptBack.find(school.urn);
+        figures_[school.urn].reload =
+            kept == keptBack.end() ? std::nullopt : std::optional(kept->second);
+      }
+      notAdded_ = std::move(notAdded);
     }
     log->info("configuration reloaded from {}", configFile_.string());
     if (!added.empty()) log->info("schools added: {}; their syncs start now", urnList(added));

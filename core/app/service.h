@@ -52,6 +52,7 @@ struct ServiceFigures {
   std::map<std::string, SinkHealth> sinks;       // after the last sync
   std::optional<HealthConcern> schedule;         // no sync due in the next school week
   std::optional<HealthConcern> storage;          // its store failed (a trust's school)
+  std::optional<HealthConcern> reload;           // the last reload left it on its old settings
   std::map<std::string, SourceFigures> sources;  // the last sync's imports, per source
   // The last syncs, newest first (at most kRecentSyncs): "when (London): what: how it went".
   static constexpr std::size_t kRecentSyncs = 10;
@@ -76,7 +77,10 @@ class Service {
   // or whose sink is paused never holds up another's. `urn` names a school; "" is the first
   // (the only one of a single-school configuration; the web console's default).
   std::vector<std::string> schools() const;  // their URNs, in the configuration's order
-  bool manySchools() const;                  // the configuration is the `schools` form
+  // Schools the configuration names that the last reload could not add (their stores could not
+  // be opened): each with what /health says of it. Served by none until a reload adds them.
+  std::vector<std::pair<std::string, HealthConcern>> schoolsNotAdded() const;
+  bool manySchools() const;  // the configuration is the `schools` form
 
   // For the admin API (any thread).
   // Runs a sync now; nothing (and `busy`) when a sync or a delivery run is under way. It waits
@@ -161,7 +165,8 @@ class Service {
   // The schools' configurations, for readers (configMutex_), in order.
   std::vector<std::shared_ptr<const GatewayConfig>> configs_;
   mutable std::mutex figuresMutex_;
-  std::map<std::string, ServiceFigures> figures_;  // per school
+  std::map<std::string, ServiceFigures> figures_;                // per school
+  std::vector<std::pair<std::string, HealthConcern>> notAdded_;  // at the last reload
   std::mutex wakeMutex_;
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false}, reloading_{false};

@@ -21,6 +21,7 @@ std::vector<HealthConcern> healthConcerns(const HealthInputs& in) {
   std::vector<HealthConcern> concerns;
   if (in.schedule) concerns.push_back(*in.schedule);
   if (in.storage) concerns.push_back(*in.storage);
+  if (in.reload) concerns.push_back(*in.reload);
   if (in.syncs_failed_in_a_row > 0)
     concerns.push_back(
         {"the last " + std::to_string(in.syncs_failed_in_a_row) +

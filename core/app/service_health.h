@@ -31,6 +31,8 @@ struct HealthInputs {
   // The school's store could not be read or written (a trust's school is tried again; see
   // Service::run): said until its next piece of work succeeds.
   std::optional<HealthConcern> storage;
+  // The last reload could not open the school's store: it runs the configuration it had.
+  std::optional<HealthConcern> reload;
 };
 
 // Nothing while a sync is due in the next 7 days, or the calendar has a school day after them

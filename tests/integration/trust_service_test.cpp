@@ -349,7 +349,28 @@ TEST_F(TrustServiceFixture, AStoreThatCannotBeOpenedAtAReloadHoldsBackOnlyItsOwn
   EXPECT_EQ((*brook)["health"]["status"], "degraded") << brook->dump();
   EXPECT_NE((*brook)["error"].get<std::string>().find("store cannot be read"), std::string::npos);
   EXPECT_EQ((*schoolIn(status["schools"], "140001"))["health"]["status"], "ok");
-  EXPECT_EQ(call("GET", "/metrics").status, 200);
+  // Cedar, not served, is named in /status, /health and /metrics, with what to do; Brook's
+  // entry in /health says it runs the configuration it had.
+  ASSERT_EQ(status["schools_not_added"].size(), 1u) << status.dump();
+  EXPECT_EQ(status["schools_not_added"][0]["urn"], "140003");
+  auto health = get("/health");
+  EXPECT_EQ(health["status"], "degraded");
+  int cedarProblems = 0, brookKept = 0;
+  for (const auto& p : health["problems"]) {
+    auto said = p["problem"].get<std::string>();
+    if (p["school"] == "140003" && said.find("NOT served") != std::string::npos &&
+        p["action"].get<std::string>().find("markbridge status --school 140003") !=
+            std::string::npos)
+      ++cedarProblems;
+    if (p["school"] == "140002" &&
+        said.find("it goes on with the configuration it was running") != std::string::npos)
+      ++brookKept;
+  }
+  EXPECT_EQ(cedarProblems, 1) << health.dump();
+  EXPECT_EQ(brookKept, 1) << health.dump();
+  auto metrics = call("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("markbridge_schools_not_added 1\n"), std::string::npos);
   // Abbey took its new settings up: its sync reads today's export.
   ASSERT_EQ(syncSchool("140001").status, 200) << log();
   EXPECT_EQ(notified(*laA).count({"140001", upn(2)}), 1u) << log();
@@ -361,5 +382,10 @@ TEST_F(TrustServiceFixture, AStoreThatCannotBeOpenedAtAReloadHoldsBackOnlyItsOwn
   })) << log();
   ASSERT_EQ(syncSchool("140003").status, 200) << log();
   EXPECT_EQ(notified(*laB).count({"140003", upn(5)}), 1u);
+  // Brook's store still damaged: it stays on its old settings; Cedar is no longer held back.
+  status = get("/status");
+  EXPECT_TRUE(status["schools_not_added"].empty()) << status.dump();
+  EXPECT_NE(call("GET", "/metrics").body.find("markbridge_schools_not_added 0\n"),
+            std::string::npos);
   EXPECT_EQ(stop(), 0);
 }
