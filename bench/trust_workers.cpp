@@ -259,9 +259,10 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
   // From a school of the worker's own, as the service walks them on a shared store.
   std::vector<std::size_t> left(schools.size());
   std::iota(left.begin(), left.end(), std::size_t{0});
-  if (!schools.empty() && !schools.front().store_postgresql.empty())
-    std::rotate(left.begin(), left.begin() + static_cast<std::ptrdiff_t>(walkStart(left.size())),
-                left.end());
+  const bool shared = !schools.empty() && !schools.front().store_postgresql.empty();
+  std::rotate(left.begin(),
+              left.begin() + static_cast<std::ptrdiff_t>(walkStart(left.size(), shared)),
+              left.end());
   while (!left.empty()) {
     std::vector<std::size_t> later;
     for (auto s : left)

@@ -240,8 +240,9 @@ bool Service::forSchool(School& school, const std::function<void()>& work, std::
 }
 
 std::size_t Service::walkOffset() const {
-  if (schools_.empty() || schools_.front().gateway->config().store_postgresql.empty()) return 0;
-  return walkStart(schools_.size());
+  return walkStart(
+      schools_.size(),
+      !schools_.empty() && !schools_.front().gateway->config().store_postgresql.empty());
 }
 
 bool Service::startOrLater(School& school) {

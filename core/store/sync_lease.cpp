@@ -18,8 +18,8 @@ const std::string& thisWorker() {
   return worker;
 }
 
-std::size_t walkStart(std::size_t schools) {
-  return schools == 0 ? 0 : std::hash<std::string>{}(thisWorker()) % schools;
+std::size_t walkStart(std::size_t schools, bool sharedStore) {
+  return schools == 0 || !sharedStore ? 0 : std::hash<std::string>{}(thisWorker()) % schools;
 }
 
 namespace {

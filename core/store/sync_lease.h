@@ -28,10 +28,10 @@ constexpr int kLeaseLostWithinSeconds = 25;
 
 // This process as a worker: "host:pid", what /status and the database's sync log name.
 const std::string& thisWorker();
-// Where this worker starts its walk through `schools` schools whose store it shares with other
-// workers: a school of its own (from thisWorker()), so that at a register close workers meet
-// each other's leases rarely.
-std::size_t walkStart(std::size_t schools);
+// Where this worker starts its walk through `schools` schools: when their store is shared with
+// other workers (PostgreSQL), a school of its own (from thisWorker()), so that at a register
+// close workers meet each other's leases rarely; otherwise the first, as configured.
+std::size_t walkStart(std::size_t schools, bool sharedStore);
 
 class LeaseLost : public StoreError {
  public:

@@ -285,3 +285,16 @@ TEST_F(PostgresStoreTest, ATextArrayParameterCarriesEveryValueAsItIs) {
   }
   EXPECT_EQ(back, std::vector<std::string>(values.begin(), values.end()));
 }
+
+// Workers sharing a PostgreSQL store start their walk through the schools at one of their own
+// (the same one each time); a store of its own (SQLite) is walked in the configuration's order.
+TEST(WalkStart, WorkersSharingAStoreStartAtASchoolOfTheirOwn) {
+  EXPECT_EQ(walkStart(300, false), 0u);
+  EXPECT_EQ(walkStart(0, true), 0u);
+  auto mine = walkStart(300, true);
+  EXPECT_LT(mine, 300u);
+  EXPECT_EQ(walkStart(300, true), mine);
+  std::set<std::size_t> starts;  // spread over the schools, not all at the first
+  for (std::size_t n = 2; n < 40; ++n) starts.insert(walkStart(n, true));
+  EXPECT_GT(starts.size(), 1u);
+}
