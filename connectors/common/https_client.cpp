@@ -215,30 +215,49 @@ class Watchdog {
 
 // The Poco context, and the last resumable TLS session each destination (host:port) gave: a new
 // connection offers it, and a destination that accepts it skips the certificate exchange and
-// its signature (most of a handshake's cost, on both sides).
+// its signature (most of a handshake's cost, on both sides). A session is offered for at most
+// kResumeFor after the whole handshake it came from (a resumed connection's new ticket does not
+// extend it), so the destination's certificate, and ours, are checked again at least that
+// often: a certificate replaced, expired or revoked is seen within the hour.
 struct TlsContext::Impl {
+  static constexpr std::chrono::minutes kResumeFor{60};
   Poco::Net::Context::Ptr context;
 
   Poco::Net::Session::Ptr sessionFor(const std::string& peer) const {
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(peer);
-    return it == sessions_.end() ? nullptr : it->second;
+    if (it == sessions_.end()) return nullptr;
+    if (SteadyClock::now() - it->second.verified >= kResumeFor) {
+      sessions_.erase(it);
+      return nullptr;
+    }
+    return it->second.session;
   }
-  // Keeps `session` for `peer` when it can be resumed.
-  void keep(const std::string& peer, Poco::Net::Session::Ptr session) const {
+  // Keeps `session` for `peer` when it can be resumed. `resumed`: it came from a connection
+  // that resumed an earlier one, whose whole handshake's time it keeps (none kept: dropped).
+  void keep(const std::string& peer, Poco::Net::Session::Ptr session, bool resumed) const {
+    if (!session || SSL_SESSION_is_resumable(session->sslSession()) != 1) return;
     std::lock_guard lock(mutex_);
-    if (session && SSL_SESSION_is_resumable(session->sslSession()) == 1)
-      sessions_[peer] = std::move(session);
+    auto it = sessions_.find(peer);
+    if (!resumed)
+      sessions_[peer] = Kept{std::move(session), SteadyClock::now()};
+    else if (it != sessions_.end())
+      it->second.session = std::move(session);
   }
-  // After a TLS failure: the next connection to `peer` makes a whole handshake.
+  // After a TLS failure or a refusal of our certificate: the next connection to `peer` makes a
+  // whole handshake.
   void forget(const std::string& peer) const {
     std::lock_guard lock(mutex_);
     sessions_.erase(peer);
   }
 
  private:
+  struct Kept {
+    Poco::Net::Session::Ptr session;
+    SteadyClock::time_point verified;  // the whole handshake it comes from
+  };
   mutable std::mutex mutex_;
-  mutable std::map<std::string, Poco::Net::Session::Ptr> sessions_;
+  mutable std::map<std::string, Kept> sessions_;
 };
 
 namespace {
@@ -264,12 +283,22 @@ class GuardedSession : public Poco::Net::HTTPSClientSession {
 
   // After an answer on a connection this session made: the TLS session the destination gave
   // it, kept for the next connection (TLS 1.3 sends its ticket after the handshake, so it is
-  // read once an answer has come).
-  void keepTlsSession() {
+  // read once an answer has come); forgotten when the answer refused our certificate (a proxy
+  // that finished the handshake and answered 400: its ticket would carry the refusal). Never
+  // throws: the answer is had whatever becomes of the session.
+  void keepTlsSession(bool refusedUs) noexcept {
     if (!madeConnection_) return;
     madeConnection_ = false;
-    Poco::Net::SecureStreamSocket secure(socket());
-    tls_.keep(peer_, secure.currentSession());
+    try {
+      if (refusedUs) {
+        tls_.forget(peer_);
+        return;
+      }
+      Poco::Net::SecureStreamSocket secure(socket());
+      tls_.keep(peer_, secure.currentSession(), secure.sessionWasReused());
+    } catch (...) {
+      tls_.forget(peer_);
+    }
   }
 
  protected:
@@ -282,9 +311,16 @@ class GuardedSession : public Poco::Net::HTTPSClientSession {
     tcp.setReceiveTimeout(timeout_);
     tcp.setSendTimeout(timeout_);
     tcp.setNoDelay(true);
-    // The handshake, with the host name checked against the server's certificate.
-    attachSocket(Poco::Net::SecureStreamSocket::attach(tcp, getHost(), tls_.context,
-                                                       tls_.sessionFor(peer_)));
+    // The handshake, with the host name checked against the server's certificate. A handshake
+    // that fails while offering a kept session (a server or middlebox that cuts such a one off)
+    // offers none next time.
+    auto offered = tls_.sessionFor(peer_);
+    try {
+      attachSocket(Poco::Net::SecureStreamSocket::attach(tcp, getHost(), tls_.context, offered));
+    } catch (...) {
+      if (offered) tls_.forget(peer_);
+      throw;
+    }
     madeConnection_ = true;
   }
 
@@ -551,7 +587,8 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
       for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       response.headers[key] = value;
     }
-    impl_->session->keepTlsSession();
+    impl_->session->keepTlsSession(
+        clientCertificateRefusal(response.status, response.body).has_value());
     if (!res.getKeepAlive()) impl_->session.reset();
   } catch (const Poco::Net::CertificateValidationException& e) {
     setTlsFailure(response, true, e.displayText());

@@ -268,6 +268,17 @@ void Service::doReload() {
     std::vector<std::string> added, removed;
     std::map<std::string, HealthConcern> keptBack;                // served, on its old settings
     std::vector<std::pair<std::string, HealthConcern>> notAdded;  // new, not served
+    auto putRight = [](const std::string& urn) {
+      return "make the store openable and readable (`markbridge status --school " + urn +
+             "` says what is wrong with it), then `systemctl reload markbridge`";
+    };
+    auto notServed = [&](const std::string& urn, const std::string& why) {
+      notAdded.emplace_back(urn, HealthConcern{"school " + urn +
+                                                   " is in the configuration but NOT served: the "
+                                                   "last reload could not " +
+                                                   why,
+                                               putRight(urn)});
+    };
     for (const auto& old : schools_)
       if (std::none_of(opened.schools.begin(), opened.schools.end(),
                        [&](const Opened::School& s) { return s.urn == old.urn; }))
@@ -279,9 +290,6 @@ void Service::doReload() {
         // it was running, a new one waits for the next reload; the others take theirs up.
         auto old = std::find_if(schools_.begin(), schools_.end(),
                                 [&](const School& s) { return s.urn == one.urn; });
-        const std::string action =
-            "make the store openable (`markbridge status --school " + one.urn +
-            "` says what is wrong with it), then `systemctl reload markbridge`";
         if (old != schools_.end()) {
           log->error(
               "the reload could not open this school's store: {}; it goes on with the "
@@ -289,7 +297,7 @@ void Service::doReload() {
               one.failed);
           keptBack[one.urn] = {"the last reload could not open the school's store (" + one.failed +
                                    "): it goes on with the configuration it was running",
-                               action};
+                               putRight(one.urn)};
           fresh.push_back(School{});  // its running one, moved in once nothing can fail
           fresh.back().urn = one.urn;
         } else {
@@ -297,12 +305,7 @@ void Service::doReload() {
               "school {} NOT added: its store cannot be opened: {}; reload again once it "
               "can be",
               one.urn, one.failed);
-          notAdded.emplace_back(
-              one.urn, HealthConcern{"school " + one.urn +
-                                         " is in the configuration but NOT served: the last "
-                                         "reload could not open its store (" +
-                                         one.failed + ")",
-                                     action});
+          notServed(one.urn, "open its store (" + one.failed + ")");
         }
         continue;
       }
@@ -328,9 +331,29 @@ void Service::doReload() {
           "no school in it could be served" +
           (opened.schools.empty() ? std::string() : ": " + opened.schools.front().failed));
     // A new school starts as the service's start starts each (its store read before it is
-    // served: a store that cannot be opened refuses the reload, the running schools kept).
-    for (auto& school : fresh)
-      if (std::find(added.begin(), added.end(), school.urn) != added.end()) startSchool(school);
+    // served); one whose store opened but cannot be read is not added, as above.
+    for (auto it = fresh.begin(); it != fresh.end();) {
+      if (std::find(added.begin(), added.end(), it->urn) == added.end()) {
+        ++it;
+        continue;
+      }
+      try {
+        startSchool(*it);
+        ++it;
+      } catch (const StoreError& e) {
+        LogSchool about(logged(it->urn));
+        log->error("school {} NOT added: its store cannot be read: {}; reload again once it can be",
+                   it->urn, e.what());
+        notServed(it->urn, "read its store (" + std::string(e.what()) + ")");
+        {
+          std::lock_guard figuresLock(figuresMutex_);
+          figures_.erase(it->urn);  // what its start had begun to record
+        }
+        added.erase(std::find(added.begin(), added.end(), it->urn));
+        it = fresh.erase(it);
+      }
+    }
+    if (fresh.empty()) throw StoreError("no school in it could be served");
     for (auto& school : fresh)
       if (!school.gateway)
         for (auto& old : schools_)

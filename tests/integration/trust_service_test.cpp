@@ -382,10 +382,37 @@ TEST_F(TrustServiceFixture, AStoreThatCannotBeOpenedAtAReloadHoldsBackOnlyItsOwn
   })) << log();
   ASSERT_EQ(syncSchool("140003").status, 200) << log();
   EXPECT_EQ(notified(*laB).count({"140003", upn(5)}), 1u);
-  // Brook's store still damaged: it stays on its old settings; Cedar is no longer held back.
+  // Brook's store still damaged: it stays on its old settings, and says so; Cedar is no longer
+  // held back.
   status = get("/status");
   EXPECT_TRUE(status["schools_not_added"].empty()) << status.dump();
   EXPECT_NE(call("GET", "/metrics").body.find("markbridge_schools_not_added 0\n"),
             std::string::npos);
+  auto keptBack = [&] {
+    auto health = get("/health");
+    for (const auto& p : health["problems"])
+      if (p["school"] == "140002" &&
+          p["problem"].get<std::string>().find("goes on with the configuration it was running") !=
+              std::string::npos)
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(keptBack()) << get("/health").dump();
+  // Brook's store put right (the damaged file moved aside: a new one is made): the next reload
+  // takes Brook up and its concern goes.
+  std::filesystem::rename(dir / "stores" / "140002.db", dir / "stores" / "140002.db.broken");
+  std::size_t reloads = 0;
+  for (auto at = log().find("configuration reloaded"); at != std::string::npos;
+       at = log().find("configuration reloaded", at + 1))
+    ++reloads;
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(test::waitUntil([&] {
+    std::size_t now = 0;
+    for (auto at = log().find("configuration reloaded"); at != std::string::npos;
+         at = log().find("configuration reloaded", at + 1))
+      ++now;
+    return now > reloads;
+  })) << log();
+  EXPECT_FALSE(keptBack()) << get("/health").dump();
   EXPECT_EQ(stop(), 0);
 }
