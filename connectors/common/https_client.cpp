@@ -262,20 +262,16 @@ struct TlsContext::Impl {
 
 namespace {
 
-std::string peerOf(const std::string& host, uint16_t port) {
-  return host + ":" + std::to_string(port);
-}
-
 // An HTTPS session whose connection is made within the watchdog's deadline and then guarded by
 // it through the handshake and every request on it. A new connection resumes the TLS session
 // the destination gave an earlier one (TlsContext), when there is one.
 class GuardedSession : public Poco::Net::HTTPSClientSession {
  public:
-  GuardedSession(const std::string& host, uint16_t port, const TlsContext::Impl& tls,
-                 Watchdog& watchdog, int timeoutMs)
+  GuardedSession(const std::string& host, uint16_t port, const std::string& peer,
+                 const TlsContext::Impl& tls, Watchdog& watchdog, int timeoutMs)
       : HTTPSClientSession(host, port, tls.context),
         tls_(tls),
-        peer_(peerOf(host, port)),
+        peer_(peer),
         watchdog_(watchdog),
         timeout_(static_cast<long>(timeoutMs) * 1000) {
     setTimeout(timeout_);
@@ -326,7 +322,7 @@ class GuardedSession : public Poco::Net::HTTPSClientSession {
 
  private:
   const TlsContext::Impl& tls_;
-  std::string peer_;  // host:port, the key of the kept TLS session
+  const std::string& peer_;  // host:port, the key of the kept TLS session (HttpsClient's)
   Watchdog& watchdog_;
   Poco::Timespan timeout_;
   bool madeConnection_ = false;
@@ -502,6 +498,7 @@ TlsContext::~TlsContext() = default;
 struct HttpsClient::Impl {
   std::string host;
   uint16_t port = 443;
+  std::string peer;  // host:port: the key of the destination's kept TLS session
   std::string prefix;
   int timeout_ms = 10000;
   std::shared_ptr<const TlsContext> tls;  // shared with the destination's other connections
@@ -520,6 +517,7 @@ HttpsClient::HttpsClient(const std::string& baseUrl, std::shared_ptr<const TlsCo
     throw std::invalid_argument("base_url must be https://host[:port][/path], got " + baseUrl);
   impl_->host = uri.getHost();
   impl_->port = uri.getPort();
+  impl_->peer = impl_->host + ":" + std::to_string(impl_->port);
   impl_->prefix = uri.getPath();
   while (!impl_->prefix.empty() && impl_->prefix.back() == '/') impl_->prefix.pop_back();
   impl_->timeout_ms = timeoutMs;
@@ -561,7 +559,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   try {
     if (!impl_->session) {
       impl_->session = std::make_unique<GuardedSession>(
-          impl_->host, impl_->port, impl_->tls->impl(), watchdog, impl_->timeout_ms);
+          impl_->host, impl_->port, impl_->peer, impl_->tls->impl(), watchdog, impl_->timeout_ms);
       impl_->session->setKeepAlive(true);
       // Servers close idle connections (node after 5 s, nginx after 75 s): a connection idle
       // longer than this is not reused but made again, rather than failing on a closed one.
@@ -618,8 +616,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
         " ms (timeout_ms covers connecting, the TLS handshake, the request and the answer)";
   }
   if (!response.transport_error.empty()) impl_->session.reset();  // reconnect next time
-  if (response.tls_failure != TlsFailure::None)
-    impl_->tls->impl().forget(peerOf(impl_->host, impl_->port));
+  if (response.tls_failure != TlsFailure::None) impl_->tls->impl().forget(impl_->peer);
   return response;
 }
 

@@ -326,10 +326,6 @@ void Service::doReload() {
       if (!served) added.push_back(school.urn);
       fresh.push_back(std::move(school));
     }
-    if (fresh.empty())
-      throw StoreError(
-          "no school in it could be served" +
-          (opened.schools.empty() ? std::string() : ": " + opened.schools.front().failed));
     // A new school starts as the service's start starts each (its store read before it is
     // served); one whose store opened but cannot be read is not added, as above.
     for (auto it = fresh.begin(); it != fresh.end();) {
@@ -353,7 +349,9 @@ void Service::doReload() {
         it = fresh.erase(it);
       }
     }
-    if (fresh.empty()) throw StoreError("no school in it could be served");
+    if (fresh.empty())
+      throw StoreError("no school in it could be served" +
+                       (notAdded.empty() ? std::string() : ": " + notAdded.front().second.problem));
     for (auto& school : fresh)
       if (!school.gateway)
         for (auto& old : schools_)
