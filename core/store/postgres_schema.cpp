@@ -112,6 +112,58 @@ ALTER TABLE outbox ADD COLUMN claimed_by text NOT NULL DEFAULT '',
   ADD COLUMN claimed_backend integer NOT NULL DEFAULT 0,
   ADD COLUMN claimed_until bigint NOT NULL DEFAULT 0;
 )sql",
+    // 3: the kept year (core/store/postgres_register_read.h). register_changes, one row per
+    // school, kept by statement triggers on register_weeks (so every writer of the register,
+    // now or later, moves it): the earliest week a row was written in or deleted from since the
+    // kept year was made (changed_from, NULL: none), the latest week ever written, a version
+    // counted up by every such statement, and the weeks the kept year holds (kept_from to
+    // kept_to, that week not included; NULL: none). register_years: each pupil's codes of those
+    // weeks, 14 bytes a week as register_weeks.codes. Weeks are Mondays in days since 1970.
+    R"sql(
+CREATE TABLE register_changes(
+  school text COLLATE "C" NOT NULL PRIMARY KEY, changed_from integer, latest integer NOT NULL,
+  version bigint NOT NULL, kept_from integer, kept_to integer);
+CREATE TABLE register_years(
+  school text COLLATE "C" NOT NULL, upn text COLLATE "C" NOT NULL, codes bytea NOT NULL,
+  PRIMARY KEY(school, upn));
+INSERT INTO register_changes(school, latest, version)
+  SELECT school, max(week), 1 FROM register_weeks GROUP BY school;
+CREATE FUNCTION register_weeks_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO register_changes AS r(school, changed_from, latest, version)
+    SELECT school, min(week), max(week), 1 FROM changed_weeks GROUP BY school
+  ON CONFLICT (school) DO UPDATE SET changed_from=LEAST(r.changed_from, EXCLUDED.changed_from),
+    latest=GREATEST(r.latest, EXCLUDED.latest), version=r.version + 1;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION register_weeks_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO register_changes AS r(school, changed_from, latest, version)
+    SELECT school, min(week), max(week), 1 FROM (SELECT school, week FROM changed_weeks
+      UNION ALL SELECT school, week FROM old_weeks) AS w GROUP BY school
+  ON CONFLICT (school) DO UPDATE SET changed_from=LEAST(r.changed_from, EXCLUDED.changed_from),
+    latest=GREATEST(r.latest, EXCLUDED.latest), version=r.version + 1;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION register_weeks_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM register_years;
+  UPDATE register_changes SET changed_from=NULL, kept_from=NULL, kept_to=NULL,
+    version=version + 1;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER register_weeks_inserted AFTER INSERT ON register_weeks
+  REFERENCING NEW TABLE AS changed_weeks FOR EACH STATEMENT
+  EXECUTE FUNCTION register_weeks_changed();
+CREATE TRIGGER register_weeks_updated AFTER UPDATE ON register_weeks
+  REFERENCING OLD TABLE AS old_weeks NEW TABLE AS changed_weeks FOR EACH STATEMENT
+  EXECUTE FUNCTION register_weeks_moved();
+CREATE TRIGGER register_weeks_deleted AFTER DELETE ON register_weeks
+  REFERENCING OLD TABLE AS changed_weeks FOR EACH STATEMENT
+  EXECUTE FUNCTION register_weeks_changed();
+CREATE TRIGGER register_weeks_truncated AFTER TRUNCATE ON register_weeks
+  FOR EACH STATEMENT EXECUTE FUNCTION register_weeks_emptied();
+)sql",
 };
 
 // Any fixed number: the key of the advisory lock migrations take (pg_advisory_xact_lock).

@@ -8,6 +8,7 @@
 #include "core/store/postgres_db.h"
 #include "core/store/postgres_evaluation.h"
 #include "core/store/postgres_import.h"
+#include "core/store/postgres_register_read.h"
 #include "core/store/postgres_schema.h"
 #include "core/store/register_week.h"
 #include "core/store/store_rows.h"
@@ -227,24 +228,16 @@ class PostgresStore final : public Store {
         db_, std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE school=$1 ORDER BY upn",
         "read the pupils");
     pupils.bind(1, school_);
-    PgStatement weeks(db_,
-                      "SELECT upn, week, codes FROM register_weeks WHERE school=$1 AND week>=$2 "
-                      "AND week<=$3 ORDER BY upn, week",
-                      "read the register");
-    weeks.bind(1, school_).bind(2, int64_t{calendar.first().monday().days()});
-    weeks.bind(3, int64_t{calendar.last().days()});
-    bool more = weeks.step();
+    KeptYearRead weeks(db_, school_, calendar);  // postgres_register_read.h
     PupilRegister reg(calendar);
     OnRollCursor roll(db_, school_);
     while (pupils.step()) {
       Pupil p = readPupil(pupils);
       roll.fill(p);
-      reg.clear();
-      while (more && weeks.textView(0) < p.upn) more = weeks.step();
-      for (; more && weeks.textView(0) == p.upn; more = weeks.step())
-        setWeekCodes(reg, Date::fromDays(static_cast<int32_t>(weeks.integer(1))), weeks.blob(2));
+      weeks.fill(p.upn, reg);
       visit(p, reg);
     }
+    weeks.keep();
   }
 
   std::vector<Amendment> amendments(const std::string& upn) override {

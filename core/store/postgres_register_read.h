@@ -1,0 +1,62 @@
+#pragma once
+// The register as the rules read it from the PostgreSQL store (forEachPupilRegister): each
+// pupil's codes laid over the calendar.
+//
+// Reading a school's year of week rows at every sync (38,000 rows for 1,000 pupils by the
+// summer) was the biggest single cost of a register close on PostgreSQL. So the store keeps
+// each pupil's codes up to a recent Monday in one row ("the kept year": register_years) and reads
+// the week rows only from there on. What makes that safe is register_changes: triggers on
+// register_weeks note the earliest week any statement wrote or deleted since the kept year was
+// made, so a change to an earlier week (an amendment to the past, a pupil's history arriving
+// late, a store copied in) is read from its rows, never from the kept year. Which writer made
+// the change does not matter: the database notes it, not the code that wrote it.
+//
+// The kept year is made again from what a read read, when it is two weeks behind the latest week
+// written or a change reached into it, in a transaction of its own that makes it only if nothing
+// changed in the register since the read began (the version register_changes counts).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/rules/register.h"
+#include "core/store/postgres_db.h"
+
+namespace markbridge {
+
+class KeptYearRead {
+ public:
+  KeptYearRead(PgConnection& db, const std::string& school, const SchoolCalendar& calendar);
+  // The pupil's codes laid over `reg` (cleared first). Pupils in UPN order (byte order).
+  void fill(std::string_view upn, PupilRegister& reg);
+  // After the last pupil: the kept year made again from what was read, if it is due. Never
+  // fails the read: a kept year not made is made by a later read (said in the log).
+  void keep();
+
+ private:
+  // The week's codes laid over `reg` and, while the kept year is being made, into its row.
+  void lay(PupilRegister& reg, int32_t week, std::string_view codes);
+
+  PgConnection& db_;
+  std::string school_;
+  int32_t first_ = 0;     // the calendar's first Monday (days since 1970)
+  int32_t readFrom_ = 0;  // rows are read from this week; the kept year gives those before it
+  int32_t keptFrom_ = 0;  // the kept year's first week
+  int64_t version_ = 0;   // register_changes.version when the read began
+  bool useKept_ = false;
+  // Making the kept year again: its weeks [first_, keepTo_), each pupil's row.
+  bool due_ = false;
+  int32_t keepTo_ = 0;
+  std::vector<std::pair<std::string, std::string>> keeping_;
+  std::string* row_ = nullptr;  // the pupil's row being made
+
+  PgStatement weeks_;                   // rows from readFrom_
+  std::optional<PgStatement> kept_;     // the kept year, by pupil
+  std::optional<PgStatement> missing_;  // rows before readFrom_ of pupils it has no row for
+  bool moreWeeks_ = false, moreKept_ = false, moreMissing_ = false;
+};
+
+}  // namespace markbridge

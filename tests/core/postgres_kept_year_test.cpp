@@ -1,0 +1,167 @@
+// The PostgreSQL store's kept year (core/store/postgres_register_read.h): a register read gives
+// the pupil's earlier weeks from one kept row, and anything that changed one of those weeks,
+// whoever wrote it, is read from its rows instead. (That every read shows every import is the
+// register contract's EachReadOfTheRegistersShowsEveryImportSoFar, on both backends.)
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "core/store/postgres_db.h"
+#include "core/store/postgres_register_read.h"
+#include "core/store/postgres_schema.h"
+#include "core/store/postgres_store.h"
+#include "core/store/register_week.h"
+#include "tests/core/store_backends.h"
+
+using namespace markbridge;
+using markbridge::test::d;
+
+namespace {
+
+const std::string kUpn = "B801200005001";
+const std::string kSchool = test::PostgresBackend::kSchool;
+
+ImportBatch weeksOf(Date from, Date to, const char* am, const char* pm, const std::string& id) {
+  ImportBatch batch;
+  batch.source = "sims";
+  batch.origin = "export.csv";
+  batch.fingerprint = id;
+  batch.pupils.push_back(Pupil{kUpn, "1", "Ann", "Smith", {}, "7", "7A", {}});
+  test::addDays(batch.marks, kUpn, test::autumnCalendar().schoolDays(from, to), am, pm);
+  for (auto& m : batch.marks) m.source = "sims";
+  batch.rows = static_cast<int>(batch.marks.size());
+  return batch;
+}
+
+// register_changes' row for the school: changed_from, kept_to (nullopt: NULL).
+struct Changes {
+  std::optional<int64_t> changed_from, kept_to;
+};
+
+class KeptYear : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = test::PostgresBackend::unavailable()) GTEST_SKIP() << *why;
+    store = backend.open();
+    db.emplace(backend.uri());
+  }
+
+  Changes changes() {
+    PgStatement s(*db, "SELECT changed_from, kept_to FROM register_changes WHERE school=$1",
+                  "read register_changes");
+    s.bind(1, kSchool);
+    Changes c;
+    if (!s.step()) return c;
+    if (!s.isNull(0)) c.changed_from = s.integer(0);
+    if (!s.isNull(1)) c.kept_to = s.integer(1);
+    return c;
+  }
+  int64_t keptRows() {
+    PgStatement s(*db, "SELECT count(*) FROM register_years WHERE school=$1", "count kept rows");
+    s.bind(1, kSchool);
+    return s.step() ? s.integer(0) : -1;
+  }
+  // The pupil's code on `day` as a read of the registers gives it.
+  std::string codeOn(Date day, Session s) {
+    std::string code;
+    store->forEachPupilRegister(calendar, [&](const Pupil& p, const PupilRegister& reg) {
+      if (p.upn == kUpn) code = std::string(reg.at(day, s).str());
+    });
+    return code;
+  }
+  void sql(const std::string& statement) { db->exec(statement, "change the register by hand"); }
+
+  SchoolCalendar calendar = test::autumnCalendar();
+  test::TempDir dir;
+  test::PostgresBackend backend{dir.path()};
+  std::unique_ptr<Store> store;
+  std::optional<PgConnection> db;
+};
+
+int64_t weekOf(const char* iso) {
+  return d(iso).monday().days();
+}
+
+}  // namespace
+
+TEST_F(KeptYear, AReadKeepsTheYearAndAChangeByAnyWriterIsReadFromItsRows) {
+  store->importBatch(weeksOf(d("2024-09-03"), d("2024-10-18"), "/", "N", "six weeks"), 1);
+  EXPECT_EQ(changes().changed_from, weekOf("2024-09-02"));  // nothing kept yet
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "N");
+  // Kept up to the week before the latest written; nothing changed since.
+  EXPECT_EQ(keptRows(), 1);
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-07"));
+  EXPECT_FALSE(changes().changed_from.has_value());
+
+  // Another writer than the import (a hand-made fix, a tool) changes and deletes kept weeks.
+  sql("UPDATE register_weeks SET codes=overlay(codes placing '\\x" + std::string("04") +
+      "'::bytea from 4) WHERE school='" + kSchool +
+      "' AND week=" + std::to_string(weekOf("2024-09-09")));
+  sql("DELETE FROM register_weeks WHERE school='" + kSchool +
+      "' AND week=" + std::to_string(weekOf("2024-09-16")));
+  EXPECT_EQ(changes().changed_from, weekOf("2024-09-09"));
+  std::string fourth(codeOfSlot(4).str());
+  EXPECT_NE(fourth, "N");
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), fourth);  // slot 4: Tuesday PM
+  EXPECT_EQ(codeOn(d("2024-09-17"), Session::PM), std::string(Code::notTaken().str()));
+  EXPECT_FALSE(changes().changed_from.has_value());  // kept again, with both
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), fourth);
+  EXPECT_EQ(codeOn(d("2024-09-17"), Session::PM), std::string(Code::notTaken().str()));
+  EXPECT_EQ(codeOn(d("2024-09-24"), Session::PM), "N");
+}
+
+TEST_F(KeptYear, NotKeptFromARegisterThatChangedWhileItWasRead) {
+  store->importBatch(weeksOf(d("2024-09-03"), d("2024-10-18"), "/", "N", "six weeks"), 1);
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "N");
+  store->importBatch(weeksOf(d("2024-10-21"), d("2024-11-15"), "/", "/", "three more"), 2);
+  const auto before = changes();
+  ASSERT_TRUE(before.changed_from.has_value());
+
+  // A read begins (a kept year is due: it is behind), then an import amends a kept week.
+  PgConnection reading(backend.uri());
+  KeptYearRead read(reading, kSchool, calendar);
+  store->importBatch(weeksOf(d("2024-09-10"), d("2024-09-10"), "/", "L", "amended"), 3);
+  PupilRegister reg(calendar);
+  read.fill(kUpn, reg);
+  read.keep();
+  const auto after = changes();
+  EXPECT_EQ(after.kept_to, before.kept_to);  // not kept from what the read saw
+  EXPECT_EQ(after.changed_from, weekOf("2024-09-09"));
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "L");
+  EXPECT_EQ(changes().kept_to, weekOf("2024-11-04"));
+}
+
+TEST_F(KeptYear, AStoreFromBeforeTheKeptYearIsReadWholeAndThenKept) {
+  // Weeks written under schema 2 (no triggers then); opening the store migrates it.
+  store.reset();
+  PgConnection old(backend.uri());
+  old.exec("DROP SCHEMA " + backend.schema + " CASCADE; CREATE SCHEMA " + backend.schema,
+           "start the schema again");
+  migratePostgresSchema(old, 2);
+  old.exec("INSERT INTO pupils VALUES('" + kSchool + "', '" + kUpn +
+               "', '1', 'Ann', 'Smith', NULL, '7', '7A', 0, 1)",
+           "write a pupil under schema 2");
+  uint8_t n = 1;
+  while (std::string(codeOfSlot(n).str()) != "N") ++n;
+  RegisterWeek week;
+  week.slots[1].code = n;  // Monday PM
+  PgStatement row(old, "INSERT INTO register_weeks VALUES($1, $2, $3, $4, $5, '')",
+                  "write a week under schema 2");
+  for (const char* monday : {"2024-09-09", "2024-09-16", "2024-10-14", "2024-10-21"})
+    row.bind(1, kSchool)
+        .bind(2, kUpn)
+        .bind(3, weekOf(monday))
+        .bindBlob(4, week.codesBlob())
+        .bindBlob(5, week.importsBlob())
+        .run();
+  store = openPostgresStore(backend.uri(), kSchool);
+  EXPECT_EQ(changes().kept_to, std::nullopt);
+  for (const char* monday : {"2024-09-09", "2024-09-16", "2024-10-14", "2024-10-21"})
+    EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-14"));
+  EXPECT_EQ(keptRows(), 1);
+  for (const char* monday : {"2024-09-09", "2024-09-16", "2024-10-14", "2024-10-21"})
+    EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
+  EXPECT_EQ(codeOn(d("2024-09-23"), Session::PM), std::string(Code::notTaken().str()));
+}
