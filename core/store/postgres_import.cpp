@@ -515,21 +515,49 @@ class PostgresImportWriter final : public ImportWriter {
                   "write the pupils");
   }
 
+  // Written only where a pupil's listing changed (schema 4): a NULL seen_at says "named by the
+  // source's latest listing", so a source naming the same pupils again writes none of them.
+  // A pupil it names whose row says otherwise (new, or missing since an earlier listing) is
+  // set to NULL; one it no longer names whose row is NULL gets the time of the listing that
+  // named them last, the source's latest before this one (a second file of the same sync has
+  // the same time and that listing is its own).
   void saveSightings(const std::string& source) {
     if (named_.empty()) return;
     std::sort(named_.begin(), named_.end());
     named_.erase(std::unique(named_.begin(), named_.end()), named_.end());
-    PgCopyRows seen;
-    for (const auto& upn : named_) {
-      seen.row(4);
-      seen.bytes(school_);
-      seen.bytes(upn);
-      seen.bytes(source);
-      seen.bigint(now_);
+    PgStatement rows(db_,
+                     "SELECT upn, seen_at IS NULL FROM roll_seen WHERE school=$1 AND source=$2 "
+                     "ORDER BY upn",
+                     "read who the source named before");
+    rows.bind(1, school_).bind(2, source);
+    std::vector<std::string_view> nowNamed, noLongerNamed;
+    auto named = named_.begin();
+    while (rows.step()) {
+      const auto upn = rows.textView(0);
+      for (; named != named_.end() && *named < upn; ++named) nowNamed.push_back(*named);
+      const bool listed = named != named_.end() && *named == upn;
+      if (listed) ++named;
+      const bool namedLast = rows.integer(1) != 0;
+      if (listed && !namedLast) nowNamed.push_back(upn);
+      if (!listed && namedLast) noLongerNamed.push_back(upn);
     }
-    upsertThrough(db_, made_, "import_seen", "roll_seen", seen,
-                  "(school, upn, source) DO UPDATE SET seen_at=EXCLUDED.seen_at",
-                  "record who the import named");
+    for (; named != named_.end(); ++named) nowNamed.push_back(*named);
+    if (!nowNamed.empty()) {
+      PgStatement write(db_,
+                        "INSERT INTO roll_seen(school, upn, source, seen_at) SELECT $1, u.upn, "
+                        "$2, NULL FROM unnest($3::text[]) AS u(upn) ON CONFLICT (school, upn, "
+                        "source) DO UPDATE SET seen_at=NULL",
+                        "record who the import named");
+      write.bind(1, school_).bind(2, source).bindTextForm(3, pgTextArray(nowNamed)).run();
+    }
+    if (!noLongerNamed.empty()) {
+      PgStatement missing(db_,
+                          "UPDATE roll_seen SET seen_at=(SELECT MAX(listed_at) FROM roll_listings "
+                          "WHERE school=$1 AND source=$2) FROM unnest($3::text[]) AS u(upn) "
+                          "WHERE school=$1 AND source=$2 AND roll_seen.upn=u.upn",
+                          "record who the import no longer named");
+      missing.bind(1, school_).bind(2, source).bindTextForm(3, pgTextArray(noLongerNamed)).run();
+    }
     PgStatement listed(db_,
                        "INSERT INTO roll_listings(school, source, listed_at) VALUES($1,$2,$3) ON "
                        "CONFLICT DO NOTHING",

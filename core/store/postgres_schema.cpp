@@ -164,6 +164,12 @@ CREATE TRIGGER register_weeks_deleted AFTER DELETE ON register_weeks
 CREATE TRIGGER register_weeks_truncated AFTER TRUNCATE ON register_weeks
   FOR EACH STATEMENT EXECUTE FUNCTION register_weeks_emptied();
 )sql",
+    // 4: roll sightings written only when a pupil's listing changes
+    // (core/store/postgres_import.cpp, saveSightings): a NULL seen_at is "named by the source's
+    // latest listing", so a source naming the same pupils again writes none of them.
+    R"sql(
+ALTER TABLE roll_seen ALTER COLUMN seen_at DROP NOT NULL;
+)sql",
 };
 
 // Any fixed number: the key of the advisory lock migrations take (pg_advisory_xact_lock).

@@ -124,9 +124,12 @@ class PostgresStore final : public Store {
                   "WITH src AS (SELECT json_array_elements_text($2::text::json) AS name), "
                   "syncs AS (SELECT DISTINCT listed_at FROM roll_listings WHERE school=$1 AND "
                   "  source IN (SELECT name FROM src)), "
-                  "last AS (SELECT upn, MAX(seen_at) AS seen FROM roll_seen WHERE school=$1 AND "
-                  "  source IN (SELECT name FROM src) GROUP BY upn "
-                  "  HAVING MAX(seen_at) < (SELECT MAX(listed_at) FROM syncs)) "
+                  "latest AS (SELECT source, MAX(listed_at) AS at FROM roll_listings WHERE "
+                  "  school=$1 AND source IN (SELECT name FROM src) GROUP BY source), "
+                  "last AS (SELECT r.upn, MAX(COALESCE(r.seen_at, l.at)) AS seen FROM roll_seen "
+                  "  r LEFT JOIN latest l ON l.source=r.source WHERE r.school=$1 AND r.source "
+                  "  IN (SELECT name FROM src) GROUP BY r.upn "
+                  "  HAVING MAX(COALESCE(r.seen_at, l.at)) < (SELECT MAX(listed_at) FROM syncs)) "
                   "SELECT last.upn, syncs.listed_at FROM last JOIN syncs "
                   "ON syncs.listed_at > last.seen ORDER BY last.upn, syncs.listed_at",
                   "find the pupils the roll's listings stopped naming");

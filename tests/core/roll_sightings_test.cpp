@@ -36,25 +36,8 @@ const std::string kA = "B801200005001", kB = "K801400023001";
 
 }  // namespace
 
-TEST(RollSightings, ASyncThatListsThePupilsWithoutOneCountsAgainstThatOneOnly) {
-  test::TempDir dir;
-  auto store = openSqliteStore((dir / "r.db").string());
-  store->importBatch(naming({kA, kB}, "sims"), 100);
-  EXPECT_TRUE(store->rollListingsMissed({"sims"}).empty());
-  store->importBatch(naming({kA}, "sims"), 200);
-  store->importBatch(naming({kA}, "sims"), 200);  // a second file in the same sync
-  store->importBatch(naming({kA}, "sims"), 300);
-  auto missed = store->rollListingsMissed({"sims"});
-  ASSERT_EQ(missed.size(), 1u);
-  EXPECT_EQ(missed[kB], (std::vector<int64_t>{200, 300}));
-  // A source that is not a roll source does not count; one that names the pupil resets them.
-  store->importBatch(naming({kA}, "ctf"), 400);
-  EXPECT_EQ(store->rollListingsMissed({"sims", "ctf"})[kB].size(), 3u);
-  EXPECT_EQ(store->rollListingsMissed({"sims"})[kB].size(), 2u);
-  store->importBatch(naming({kB}, "census"), 500);
-  EXPECT_FALSE(store->rollListingsMissed({"sims", "census"}).count(kB));
-  EXPECT_TRUE(store->rollListingsMissed({}).empty());
-}
+// Which syncs missed a pupil, on both backends: the register contract's
+// ASyncThatListsThePupilsWithoutOneCountsAgainstThatOneOnly (tests/core/store_contract_register_test.cpp).
 
 TEST(RollSightings, AStoreFromSchemaSixOpensAndNobodyIsMissingUntilNamedOnce) {
   test::TempDir dir;
