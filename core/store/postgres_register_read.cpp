@@ -53,8 +53,8 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
     if (usable) readFrom_ = std::max(first_, std::min(changedFrom, keptTo));
     useKept_ = usable && readFrom_ > first_;
     keepTo_ = std::min(latest - kWeekDays, calendar.last().monday().days());
-    due_ = keepTo_ > first_ &&
-           (!usable || (changed && changedFrom < keptTo) || keepTo_ >= keptTo + kKeptYearLag);
+    making_ = keepTo_ > first_;
+    due_ = !usable || (changed && changedFrom < keptTo) || keepTo_ >= keptTo + kKeptYearLag;
   }
   weeks_.bind(1, school_).bind(2, int64_t{readFrom_}).bind(3, int64_t{calendar.last().days()});
   moreWeeks_ = weeks_.step();
@@ -63,15 +63,12 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
                 "read the register's kept year");
   kept_->bind(1, school_);
   moreKept_ = kept_->step();
-  // Pupils the kept year has no row for (new since it was made): their rows before readFrom_.
+  // A pupil the kept year has no row for (new since it was made, which is rare: a pupil's rows
+  // written since are read anyway) has their rows before readFrom_ read on their own.
   missing_.emplace(db_,
-                   "SELECT w.upn, w.week, w.codes FROM pupils p CROSS JOIN LATERAL (SELECT upn, "
-                   "week, codes FROM register_weeks WHERE school=$1 AND upn=p.upn AND week>=$2 "
-                   "AND week<$3 OFFSET 0) AS w WHERE p.school=$1 AND NOT EXISTS (SELECT 1 FROM "
-                   "register_years y WHERE y.school=$1 AND y.upn=p.upn) ORDER BY w.upn, w.week",
-                   "read the register of pupils new since its year was kept");
-  missing_->bind(1, school_).bind(2, int64_t{first_}).bind(3, int64_t{readFrom_});
-  moreMissing_ = missing_->step();
+                   "SELECT week, codes FROM register_weeks WHERE school=$1 AND upn=$2 AND "
+                   "week>=$3 AND week<$4 ORDER BY week",
+                   "read the register of a pupil new since its year was kept");
 }
 
 void KeptYearRead::lay(PupilRegister& reg, int32_t week, std::string_view codes) {
@@ -84,7 +81,8 @@ void KeptYearRead::lay(PupilRegister& reg, int32_t week, std::string_view codes)
 void KeptYearRead::fill(std::string_view upn, PupilRegister& reg) {
   reg.clear();
   row_ = nullptr;
-  if (due_) row_ = &keeping_.emplace_back(upn, std::string(offsetOf(keepTo_, first_), '\0')).second;
+  if (making_)
+    row_ = &keeping_.emplace_back(upn, std::string(offsetOf(keepTo_, first_), '\0')).second;
   if (useKept_) {
     while (moreKept_ && kept_->textView(0) < upn) moreKept_ = kept_->step();
     if (moreKept_ && kept_->textView(0) == upn) {
@@ -95,9 +93,11 @@ void KeptYearRead::fill(std::string_view upn, PupilRegister& reg) {
         lay(reg, week, codes.substr(at, kWeekBytes));
       }
     } else {
-      while (moreMissing_ && missing_->textView(0) < upn) moreMissing_ = missing_->step();
-      for (; moreMissing_ && missing_->textView(0) == upn; moreMissing_ = missing_->step())
-        lay(reg, static_cast<int32_t>(missing_->integer(1)), missing_->blob(2));
+      due_ = true;  // so the next read finds a row for them
+      missing_->bind(1, school_).bind(2, upn).bind(3, int64_t{first_}).bind(4, int64_t{readFrom_});
+      while (missing_->step())
+        lay(reg, static_cast<int32_t>(missing_->integer(0)), missing_->blob(1));
+      missing_->reset();
     }
   }
   while (moreWeeks_ && weeks_.textView(0) < upn) moreWeeks_ = weeks_.step();
@@ -106,7 +106,7 @@ void KeptYearRead::fill(std::string_view upn, PupilRegister& reg) {
 }
 
 void KeptYearRead::keep() {
-  if (!due_) return;
+  if (!making_ || !due_) return;
   try {
     PgTransaction tx(db_);
     lockSchoolForWriting(db_, school_);

@@ -47,16 +47,18 @@ class KeptYearRead {
   int32_t keptFrom_ = 0;  // the kept year's first week
   int64_t version_ = 0;   // register_changes.version when the read began
   bool useKept_ = false;
-  // Making the kept year again: its weeks [first_, keepTo_), each pupil's row.
-  bool due_ = false;
+  // The kept year that would be made now: its weeks [first_, keepTo_), each pupil's row (made
+  // as the pupils are read: a memcpy a week), and whether it is made (due_: two weeks behind, a
+  // change reached into it, or a pupil had no row in it).
+  bool making_ = false, due_ = false;
   int32_t keepTo_ = 0;
   std::vector<std::pair<std::string, std::string>> keeping_;
   std::string* row_ = nullptr;  // the pupil's row being made
 
   PgStatement weeks_;                   // rows from readFrom_
   std::optional<PgStatement> kept_;     // the kept year, by pupil
-  std::optional<PgStatement> missing_;  // rows before readFrom_ of pupils it has no row for
-  bool moreWeeks_ = false, moreKept_ = false, moreMissing_ = false;
+  std::optional<PgStatement> missing_;  // rows before readFrom_ of a pupil it has no row for
+  bool moreWeeks_ = false, moreKept_ = false;
 };
 
 }  // namespace markbridge

@@ -109,6 +109,24 @@ TEST_F(KeptYear, AReadKeepsTheYearAndAChangeByAnyWriterIsReadFromItsRows) {
   EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), fourth);
   EXPECT_EQ(codeOn(d("2024-09-17"), Session::PM), std::string(Code::notTaken().str()));
   EXPECT_EQ(codeOn(d("2024-09-24"), Session::PM), "N");
+
+  // Weeks of a pupil the pupils table did not have when the year was kept: read on their own.
+  const std::string other = "A801200005002";
+  sql("INSERT INTO register_weeks SELECT school, '" + other +
+      "', week, codes, imports, extras FROM register_weeks WHERE school='" + kSchool +
+      "' AND upn='" + kUpn + "'");
+  EXPECT_EQ(codeOn(d("2024-09-24"), Session::PM), "N");  // the year kept again, without them
+  EXPECT_FALSE(changes().changed_from.has_value());
+  sql("INSERT INTO pupils SELECT school, '" + other +
+      "', mis_id, forename, surname, dob, year_group, reg_group, flags, updated_at FROM pupils "
+      "WHERE school='" +
+      kSchool + "' AND upn='" + kUpn + "'");
+  std::string theirs;
+  store->forEachPupilRegister(calendar, [&](const Pupil& p, const PupilRegister& reg) {
+    if (p.upn == other) theirs = std::string(reg.at(d("2024-09-24"), Session::PM).str());
+  });
+  EXPECT_EQ(theirs, "N");
+  EXPECT_EQ(keptRows(), 2);  // and kept with the year from then on
 }
 
 TEST_F(KeptYear, NotKeptFromARegisterThatChangedWhileItWasRead) {

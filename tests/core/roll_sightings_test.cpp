@@ -37,7 +37,8 @@ const std::string kA = "B801200005001", kB = "K801400023001";
 }  // namespace
 
 // Which syncs missed a pupil, on both backends: the register contract's
-// ASyncThatListsThePupilsWithoutOneCountsAgainstThatOneOnly (tests/core/store_contract_register_test.cpp).
+// ASyncThatListsThePupilsWithoutOneCountsAgainstThatOneOnly
+// (tests/core/store_contract_register_test.cpp).
 
 TEST(RollSightings, AStoreFromSchemaSixOpensAndNobodyIsMissingUntilNamedOnce) {
   test::TempDir dir;

@@ -264,8 +264,7 @@ TYPED_TEST_P(RegisterStoreContract, EachReadOfTheRegistersShowsEveryImportSoFar)
 TYPED_TEST_P(RegisterStoreContract, ASyncThatListsThePupilsWithoutOneCountsAgainstThatOneOnly) {
   auto& store = this->registers();
   int files = 0;
-  auto naming = [&](const std::vector<std::string>& upns, const std::string& source,
-                    int64_t at) {
+  auto naming = [&](const std::vector<std::string>& upns, const std::string& source, int64_t at) {
     ImportBatch batch;
     batch.source = source;
     batch.origin = "export.csv";
