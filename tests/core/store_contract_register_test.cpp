@@ -312,6 +312,50 @@ TYPED_TEST_P(RegisterStoreContract, ASyncThatListsThePupilsWithoutOneCountsAgain
   EXPECT_EQ(this->registers().rollListingsMissed({"sims"})[c], (std::vector<int64_t>{900, 1000}));
 }
 
+// A day's export naming most of the school (the PostgreSQL store then reads the week as one range
+// of the school's rows, and a lookup per pupil when it names few): the marks it changes are
+// amendments, those it repeats unchanged, and the pupils it does not name are left as they were.
+TYPED_TEST_P(RegisterStoreContract, ADaysExportNamingMostOfTheSchoolChangesOnlyWhatItChanges) {
+  auto& store = this->registers();
+  auto upnOf = [](int i) {
+    std::string digits = std::to_string(100000 + i);
+    return "B8012000" + digits.substr(1);
+  };
+  auto day = [&](int from, int to, Date date, const char* pm, int fingerprint) {
+    std::vector<Mark> marks;
+    for (int i = from; i < to; ++i) test::addDays(marks, upnOf(i), {date}, "/", pm);
+    for (auto& m : marks) m.source = "sims";
+    return store.importBatch(batchOf(marks, "day" + std::to_string(fingerprint)), fingerprint);
+  };
+  ASSERT_EQ(day(0, 300, d("2024-09-09"), "/", 1).marks_added, 600);
+  ASSERT_EQ(day(0, 300, d("2024-09-10"), "/", 2).marks_added, 600);
+  // Monday again for 250 of them, 40 with an N in the afternoon; Tuesday's afternoon for 10.
+  std::vector<Mark> marks;
+  for (int i = 0; i < 250; ++i)
+    test::addDays(marks, upnOf(i), {d("2024-09-09")}, "/", i < 40 ? "N" : "/");
+  for (int i = 0; i < 10; ++i)
+    marks.push_back(test::mark(upnOf(i), d("2024-09-11"), Session::PM, "L"));
+  for (auto& m : marks) m.source = "sims";
+  auto outcome = store.importBatch(batchOf(marks, "again"), 3);
+  EXPECT_EQ(outcome.marks_amended, 40);
+  EXPECT_EQ(outcome.marks_added, 10);
+  EXPECT_EQ(outcome.marks_unchanged, 460);
+  std::map<std::string, std::string> afternoon;
+  store.forEachPupilRegister(test::autumnCalendar(), [&](const Pupil& p, const PupilRegister& r) {
+    afternoon[p.upn] = std::string(r.at(d("2024-09-09"), Session::PM).str()) +
+                       std::string(r.at(d("2024-09-10"), Session::PM).str()) +
+                       std::string(r.at(d("2024-09-11"), Session::PM).str());
+  });
+  ASSERT_EQ(afternoon.size(), 300u);
+  const std::string none(Code::notTaken().str());
+  EXPECT_EQ(afternoon[upnOf(0)], "N/L");
+  EXPECT_EQ(afternoon[upnOf(39)], "N/" + none);
+  EXPECT_EQ(afternoon[upnOf(40)], "//" + none);
+  EXPECT_EQ(afternoon[upnOf(299)], "//" + none);  // not named again: as it was
+  EXPECT_EQ(store.amendments(upnOf(39)).size(), 1u);
+  EXPECT_TRUE(store.amendments(upnOf(40)).empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     RegisterStoreContract, KeepsTheRegisterAcrossReopening, ReimportingTheSameFileChangesNothing,
     AChangedMarkIsAnAmendmentThatKeepsTheOriginal, ABlankInALaterExportNeverErasesATakenMark,
@@ -319,6 +363,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     RefusesABatchWithProblemsAndStoresNothing, AnImportNotCommittedLeavesNothingBehind,
     RemembersWhatASourceKeptAcrossReopening, ListsPupilsAndTheirRegistersLaidOverTheCalendar,
     EachReadOfTheRegistersShowsEveryImportSoFar,
-    ASyncThatListsThePupilsWithoutOneCountsAgainstThatOneOnly);
+    ASyncThatListsThePupilsWithoutOneCountsAgainstThatOneOnly,
+    ADaysExportNamingMostOfTheSchoolChangesOnlyWhatItChanges);
 INSTANTIATE_TYPED_TEST_SUITE_P(Backends, RegisterStoreContract, test::StoreBackends,
                                test::BackendName);
