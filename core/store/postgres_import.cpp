@@ -73,11 +73,6 @@ class PostgresImportWriter final : public ImportWriter {
                        "week, codes, imports, extras FROM register_weeks WHERE school=$1 AND "
                        "upn=u.upn AND week BETWEEN $3 AND $4 OFFSET 0) AS w",
                    "read the weeks of the register an import changes"),
-        readWeekRange_(db,
-                       std::string(kImportRead) +
-                           "upn, week, codes, imports, extras FROM register_weeks WHERE "
-                           "school=$1 AND week BETWEEN $2 AND $3 ORDER BY upn, week",
-                       "read the weeks of the register an import changes"),
         markNotTaken_(
             db,
             "INSERT INTO registers_not_taken(school, day, session, upn) VALUES($1,$2,$3,$4) "
@@ -261,45 +256,24 @@ class PostgresImportWriter final : public ImportWriter {
     std::sort(upns.begin(), upns.end());
     upns.erase(std::unique(upns.begin(), upns.end()), upns.end());
     if (upns.empty()) return;
-    const int64_t from = first.monday().days(), to = last.monday().days();
-    const bool wholeSchool = weeksAtStart_ && to - from <= 7 && namesMostOfTheSchool(upns.size());
-    PgStatement& read = wholeSchool ? readWeekRange_ : readWeeks_;
-    if (wholeSchool)
-      read.bind(1, school_).bind(2, from).bind(3, to);
-    else
-      read.bind(1, school_).bindTextForm(2, pgTextArray(upns)).bind(3, from).bind(4, to);
+    readWeeks_.bind(1, school_).bindTextForm(2, pgTextArray(upns));
+    readWeeks_.bind(3, int64_t{first.monday().days()}).bind(4, int64_t{last.monday().days()});
     PupilWeeks* pupilWeeks = nullptr;
     std::string_view pupil;
-    while (read.step()) {
-      if (!pupilWeeks || read.textView(0) != pupil) {
-        if (wholeSchool && !std::binary_search(upns.begin(), upns.end(), read.textView(0)))
-          continue;  // a pupil the part does not name
-        auto at = weeks_.find(read.textView(0));
-        if (at == weeks_.end()) at = weeks_.emplace(read.text(0), PupilWeeks()).first;
+    while (readWeeks_.step()) {
+      if (!pupilWeeks || readWeeks_.textView(0) != pupil) {
+        auto at = weeks_.find(readWeeks_.textView(0));
+        if (at == weeks_.end()) at = weeks_.emplace(readWeeks_.text(0), PupilWeeks()).first;
         pupilWeeks = &at->second;
         pupil = at->first;
       }
-      auto [at, added] = pupilWeeks->try_emplace(static_cast<int32_t>(read.integer(1)));
+      auto [at, added] = pupilWeeks->try_emplace(static_cast<int32_t>(readWeeks_.integer(1)));
       if (!added) continue;  // held back: what this import made of it
-      at->second.week = RegisterWeek::decode(read.blob(2), read.blob(3), read.blob(4));
+      at->second.week =
+          RegisterWeek::decode(readWeeks_.blob(2), readWeeks_.blob(3), readWeeks_.blob(4));
       at->second.stored = true;
     }
-    read.reset();
-  }
-
-  // Whether a part naming `named` pupils names at least half the school's: then its weeks (a
-  // week or two: a day's export) are read as one range of the school's rows, which costs what
-  // the school's rows in the key cost to pass over, and a lookup per pupil would cost more (at
-  // 1,000 pupils, 5 ms against 9). Counted once per import, only when asked.
-  bool namesMostOfTheSchool(std::size_t named) {
-    if (named < kWholeSchoolReadFrom) return false;
-    if (schoolPupils_ < 0) {
-      PgStatement count(db_, "SELECT count(*) FROM pupils WHERE school=$1",
-                        "count the school's pupils");
-      count.bind(1, school_);
-      schoolPupils_ = count.step() ? count.integer(0) : 0;
-    }
-    return static_cast<int64_t>(named) * 2 >= schoolPupils_;
+    readWeeks_.reset();
   }
 
   // Writes the part's changes: registers (not) taken, amendments, changed weeks (through a
@@ -596,10 +570,7 @@ class PostgresImportWriter final : public ImportWriter {
   std::string school_;
   int64_t now_;
   PgTransaction tx_;
-  // A part naming fewer pupils than this reads their weeks by key whatever the school's size.
-  static constexpr std::size_t kWholeSchoolReadFrom = 200;
-  PgStatement findPupils_, readWeeks_, readWeekRange_, markNotTaken_, markTaken_;
-  int64_t schoolPupils_ = -1;  // counted when first needed (namesMostOfTheSchool)
+  PgStatement findPupils_, readWeeks_, markNotTaken_, markTaken_;
   PgStatement readRoll_, writeRoll_, rollChanged_, importOf_;
   std::unordered_map<uint32_t, ImportInfo> imports_;
   bool hasRoll_ = false, rollLoaded_ = false;

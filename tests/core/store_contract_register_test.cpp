@@ -312,9 +312,8 @@ TYPED_TEST_P(RegisterStoreContract, ASyncThatListsThePupilsWithoutOneCountsAgain
   EXPECT_EQ(this->registers().rollListingsMissed({"sims"})[c], (std::vector<int64_t>{900, 1000}));
 }
 
-// A day's export naming most of the school (the PostgreSQL store then reads the week as one range
-// of the school's rows, and a lookup per pupil when it names few): the marks it changes are
-// amendments, those it repeats unchanged, and the pupils it does not name are left as they were.
+// A day's export naming most of the school's pupils: the marks it changes are amendments, those
+// it repeats unchanged, and the pupils it does not name are left as they were.
 TYPED_TEST_P(RegisterStoreContract, ADaysExportNamingMostOfTheSchoolChangesOnlyWhatItChanges) {
   auto& store = this->registers();
   auto upnOf = [](int i) {
