@@ -170,6 +170,11 @@ CREATE TRIGGER register_weeks_truncated AFTER TRUNCATE ON register_weeks
     R"sql(
 ALTER TABLE roll_seen ALTER COLUMN seen_at DROP NOT NULL;
 )sql",
+    // 5: room on each page of the checkpoints, rewritten at each day's first sync, for the new
+    // version of a row beside the old (a "HOT" update: no new index entry, no new page).
+    R"sql(
+ALTER TABLE evaluation_checkpoints SET (fillfactor=50);
+)sql",
 };
 
 // Any fixed number: the key of the advisory lock migrations take (pg_advisory_xact_lock).
