@@ -19,7 +19,7 @@ std::string toHex(const unsigned char* digest, unsigned int length) {
 
 // SHA-256 fetched from OpenSSL's providers once. Given EVP_sha256(), each digest looks the
 // implementation up again (OpenSSL 3): for the short keys an evaluation digests by the thousand
-// (every event's id) that was 0.43 us of a 0.18 us digest, measured here.
+// (every event's id) a digest took 0.43 us, and 0.18 us with the lookup made once (measured).
 const EVP_MD* sha256Digest() {
   static const EVP_MD* const md = [] {
     const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
