@@ -130,6 +130,8 @@ class PgStatement {
   // statement whose answer it is reading).
   int64_t affected() const;
   void reset();
+  // Reads the rows it ran to again from the first (the result kept, nothing run again).
+  void rewind() { row_ = -1; }
 
   // Columns of the current row, read in binary: integers (smallint, integer, bigint, boolean),
   // text as its bytes, bytea as its bytes. Views stay valid until the next reset().

@@ -63,12 +63,34 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
                 "read the register's kept year");
   kept_->bind(1, school_);
   moreKept_ = kept_->step();
-  // A pupil the kept year has no row for (new since it was made, which is rare: a pupil's rows
-  // written since are read anyway) has their rows before readFrom_ read on their own.
-  missing_.emplace(db_,
-                   "SELECT week, codes FROM register_weeks WHERE school=$1 AND upn=$2 AND "
-                   "week>=$3 AND week<$4 ORDER BY week",
-                   "read the register of a pupil new since its year was kept");
+}
+
+bool KeptYearRead::whole(std::string_view codes) const {
+  return codes.size() >= offsetOf(readFrom_, keptFrom_);
+}
+
+void KeptYearRead::readPupilsNotKept(const std::vector<std::string_view>& upns) {
+  if (!useKept_) return;
+  // The pupils the kept year has no whole row for: new since it was made (rare: a pupil's rows
+  // written since are read anyway), or a row shorter than it should be.
+  std::vector<std::string_view> notKept;
+  bool more = moreKept_;
+  for (auto upn : upns) {
+    while (more && kept_->textView(0) < upn) more = kept_->step();
+    if (!more || kept_->textView(0) != upn || !whole(kept_->blob(1))) notKept.push_back(upn);
+  }
+  kept_->rewind();
+  moreKept_ = kept_->step();
+  if (notKept.empty()) return;
+  due_ = true;  // so the next read finds a row for them
+  notKept_.emplace(db_,
+                   "SELECT u.upn, w.week, w.codes FROM unnest($2::text[]) AS u(upn) CROSS JOIN "
+                   "LATERAL (SELECT week, codes FROM register_weeks WHERE school=$1 AND "
+                   "upn=u.upn AND week>=$3 AND week<$4 OFFSET 0) AS w ORDER BY u.upn, w.week",
+                   "read the register of pupils its kept year has no row for");
+  notKept_->bind(1, school_).bindTextForm(2, pgTextArray(notKept));
+  notKept_->bind(3, int64_t{first_}).bind(4, int64_t{readFrom_});
+  moreNotKept_ = notKept_->step();
 }
 
 void KeptYearRead::lay(PupilRegister& reg, int32_t week, std::string_view codes) {
@@ -85,19 +107,14 @@ void KeptYearRead::fill(std::string_view upn, PupilRegister& reg) {
     row_ = &keeping_.emplace_back(upn, std::string(offsetOf(keepTo_, first_), '\0')).second;
   if (useKept_) {
     while (moreKept_ && kept_->textView(0) < upn) moreKept_ = kept_->step();
-    if (moreKept_ && kept_->textView(0) == upn) {
+    if (moreKept_ && kept_->textView(0) == upn && whole(kept_->blob(1))) {
       const auto codes = kept_->blob(1);
-      for (int32_t week = first_; week < readFrom_; week += kWeekDays) {
-        const auto at = offsetOf(week, keptFrom_);
-        if (at + kWeekBytes > codes.size()) break;
-        lay(reg, week, codes.substr(at, kWeekBytes));
-      }
+      for (int32_t week = first_; week < readFrom_; week += kWeekDays)
+        lay(reg, week, codes.substr(offsetOf(week, keptFrom_), kWeekBytes));
     } else {
-      due_ = true;  // so the next read finds a row for them
-      missing_->bind(1, school_).bind(2, upn).bind(3, int64_t{first_}).bind(4, int64_t{readFrom_});
-      while (missing_->step())
-        lay(reg, static_cast<int32_t>(missing_->integer(0)), missing_->blob(1));
-      missing_->reset();
+      while (moreNotKept_ && notKept_->textView(0) < upn) moreNotKept_ = notKept_->step();
+      for (; moreNotKept_ && notKept_->textView(0) == upn; moreNotKept_ = notKept_->step())
+        lay(reg, static_cast<int32_t>(notKept_->integer(1)), notKept_->blob(2));
     }
   }
   while (moreWeeks_ && weeks_.textView(0) < upn) moreWeeks_ = weeks_.step();
@@ -109,10 +126,14 @@ void KeptYearRead::keep() {
   if (!making_ || !due_) return;
   try {
     PgTransaction tx(db_);
+    // A read (the console's, a command's) does not wait long for an import to finish.
+    db_.exec("SET LOCAL lock_timeout = '2s'", "limit the wait for the school's write lock");
     lockSchoolForWriting(db_, school_);
+    // Made only if neither the register nor the kept year changed since the read's snapshot
+    // (another read's keep counts too: the kept year it read is then no longer the one there).
     PgStatement made(db_,
-                     "UPDATE register_changes SET changed_from=NULL, kept_from=$3, kept_to=$4 "
-                     "WHERE school=$1 AND version=$2",
+                     "UPDATE register_changes SET changed_from=NULL, kept_from=$3, kept_to=$4, "
+                     "version=version + 1 WHERE school=$1 AND version=$2",
                      "record the register's kept year");
     made.bind(1, school_).bind(2, version_).bind(3, int64_t{first_}).bind(4, int64_t{keepTo_});
     if (made.run() != 1) return;  // the register changed since the read began

@@ -29,8 +29,15 @@ namespace markbridge {
 
 class KeptYearRead {
  public:
+  // Reads what changed, the week rows and the kept year: inside the caller's transaction, one
+  // snapshot (REPEATABLE READ) with the pupils it reads (readPupilsNotKept), so the kept year,
+  // its bounds and the rows are of one moment, whatever another connection commits meanwhile.
   KeptYearRead(PgConnection& db, const std::string& school, const SchoolCalendar& calendar);
-  // The pupil's codes laid over `reg` (cleared first). Pupils in UPN order (byte order).
+  // In the same transaction: the earlier weeks of those of the pupils (UPN order, the ones fill
+  // will be given) the kept year has no whole row for.
+  void readPupilsNotKept(const std::vector<std::string_view>& upns);
+  // After the transaction, from what was read: the pupil's codes laid over `reg` (cleared
+  // first). Pupils in UPN order (byte order).
   void fill(std::string_view upn, PupilRegister& reg);
   // After the last pupil: the kept year made again from what was read, if it is due. Never
   // fails the read: a kept year not made is made by a later read (said in the log).
@@ -39,6 +46,8 @@ class KeptYearRead {
  private:
   // The week's codes laid over `reg` and, while the kept year is being made, into its row.
   void lay(PupilRegister& reg, int32_t week, std::string_view codes);
+  // Whether a kept row holds every week before readFrom_.
+  bool whole(std::string_view codes) const;
 
   PgConnection& db_;
   std::string school_;
@@ -57,8 +66,8 @@ class KeptYearRead {
 
   PgStatement weeks_;                   // rows from readFrom_
   std::optional<PgStatement> kept_;     // the kept year, by pupil
-  std::optional<PgStatement> missing_;  // rows before readFrom_ of a pupil it has no row for
-  bool moreWeeks_ = false, moreKept_ = false;
+  std::optional<PgStatement> notKept_;  // rows before readFrom_ of pupils it has no row for
+  bool moreWeeks_ = false, moreKept_ = false, moreNotKept_ = false;
 };
 
 }  // namespace markbridge

@@ -128,28 +128,32 @@ CREATE TABLE register_years(
   PRIMARY KEY(school, upn));
 INSERT INTO register_changes(school, latest, version)
   SELECT school, max(week), 1 FROM register_weeks GROUP BY school;
+-- The tables are named in the trigger's own schema (TG_TABLE_SCHEMA): whatever search_path the
+-- writer has (a psql session fixing trust_a.register_weeks by hand), trust_a's are told.
 CREATE FUNCTION register_weeks_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO register_changes AS r(school, changed_from, latest, version)
-    SELECT school, min(week), max(week), 1 FROM changed_weeks GROUP BY school
-  ON CONFLICT (school) DO UPDATE SET changed_from=LEAST(r.changed_from, EXCLUDED.changed_from),
-    latest=GREATEST(r.latest, EXCLUDED.latest), version=r.version + 1;
+  EXECUTE format('INSERT INTO %I.register_changes AS r(school, changed_from, latest, version) '
+    'SELECT school, min(week), max(week), 1 FROM changed_weeks GROUP BY school '
+    'ON CONFLICT (school) DO UPDATE SET changed_from=LEAST(r.changed_from, '
+    'EXCLUDED.changed_from), latest=GREATEST(r.latest, EXCLUDED.latest), '
+    'version=r.version + 1', TG_TABLE_SCHEMA);
   RETURN NULL;
 END $$;
 CREATE FUNCTION register_weeks_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO register_changes AS r(school, changed_from, latest, version)
-    SELECT school, min(week), max(week), 1 FROM (SELECT school, week FROM changed_weeks
-      UNION ALL SELECT school, week FROM old_weeks) AS w GROUP BY school
-  ON CONFLICT (school) DO UPDATE SET changed_from=LEAST(r.changed_from, EXCLUDED.changed_from),
-    latest=GREATEST(r.latest, EXCLUDED.latest), version=r.version + 1;
+  EXECUTE format('INSERT INTO %I.register_changes AS r(school, changed_from, latest, version) '
+    'SELECT school, min(week), max(week), 1 FROM (SELECT school, week FROM changed_weeks '
+    'UNION ALL SELECT school, week FROM old_weeks) AS w GROUP BY school '
+    'ON CONFLICT (school) DO UPDATE SET changed_from=LEAST(r.changed_from, '
+    'EXCLUDED.changed_from), latest=GREATEST(r.latest, EXCLUDED.latest), '
+    'version=r.version + 1', TG_TABLE_SCHEMA);
   RETURN NULL;
 END $$;
 CREATE FUNCTION register_weeks_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  DELETE FROM register_years;
-  UPDATE register_changes SET changed_from=NULL, kept_from=NULL, kept_to=NULL,
-    version=version + 1;
+  EXECUTE format('DELETE FROM %I.register_years', TG_TABLE_SCHEMA);
+  EXECUTE format('UPDATE %I.register_changes SET changed_from=NULL, kept_from=NULL, '
+    'kept_to=NULL, version=version + 1', TG_TABLE_SCHEMA);
   RETURN NULL;
 END $$;
 CREATE TRIGGER register_weeks_inserted AFTER INSERT ON register_weeks

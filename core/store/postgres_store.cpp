@@ -231,16 +231,30 @@ class PostgresStore final : public Store {
         db_, std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE school=$1 ORDER BY upn",
         "read the pupils");
     pupils.bind(1, school_);
-    KeptYearRead weeks(db_, school_, calendar);  // postgres_register_read.h
+    // Everything read in one snapshot (the week rows and the kept year must be of one moment:
+    // postgres_register_read.h), then the pupils visited outside it: the visit may write.
+    std::optional<KeptYearRead> weeks;
+    std::optional<OnRollCursor> roll;
+    {
+      PgTransaction snapshot(db_);
+      db_.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+               "read the register in one snapshot");
+      std::vector<std::string_view> upns;
+      while (pupils.step()) upns.push_back(pupils.textView(0));
+      pupils.rewind();
+      roll.emplace(db_, school_);
+      weeks.emplace(db_, school_, calendar);
+      weeks->readPupilsNotKept(upns);
+      snapshot.commit();
+    }
     PupilRegister reg(calendar);
-    OnRollCursor roll(db_, school_);
     while (pupils.step()) {
       Pupil p = readPupil(pupils);
-      roll.fill(p);
-      weeks.fill(p.upn, reg);
+      roll->fill(p);
+      weeks->fill(p.upn, reg);
       visit(p, reg);
     }
-    weeks.keep();
+    weeks->keep();
   }
 
   std::vector<Amendment> amendments(const std::string& upn) override {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/store/postgres_db.h"
@@ -127,6 +129,55 @@ TEST_F(KeptYear, AReadKeepsTheYearAndAChangeByAnyWriterIsReadFromItsRows) {
   });
   EXPECT_EQ(theirs, "N");
   EXPECT_EQ(keptRows(), 2);  // and kept with the year from then on
+
+  // A week row inserted where a kept pupil had none (the week deleted above), by SQL.
+  sql("INSERT INTO register_weeks SELECT school, upn, " + std::to_string(weekOf("2024-09-16")) +
+      ", codes, imports, extras FROM register_weeks " + "WHERE school='" + kSchool + "' AND upn='" +
+      kUpn + "' AND week=" + std::to_string(weekOf("2024-09-09")));
+  EXPECT_EQ(codeOn(d("2024-09-17"), Session::PM), fourth);
+  EXPECT_FALSE(changes().changed_from.has_value());
+
+  // A psql session whose search_path does not name the store's schema (the default), fixing a
+  // kept week by its schema-qualified name: the store's own register_changes is told.
+  PgConnection(test::testPostgresUri())
+      .exec("UPDATE " + backend.schema + ".register_weeks SET codes=overlay(codes placing " +
+                "'\\x01'::bytea from 4) WHERE school='" + kSchool + "' AND upn='" + kUpn +
+                "' AND week=" + std::to_string(weekOf("2024-09-23")),
+            "fix a week by hand from another schema");
+  EXPECT_EQ(codeOn(d("2024-09-24"), Session::PM), std::string(codeOfSlot(1).str()));
+
+  // Emptied whole (TRUNCATE): nothing is kept, nothing is read.
+  sql("TRUNCATE register_weeks");
+  EXPECT_EQ(keptRows(), 0);
+  EXPECT_EQ(codeOn(d("2024-09-24"), Session::PM), std::string(Code::notTaken().str()));
+}
+
+TEST_F(KeptYear, ACalendarStartingEarlierOrLaterThanTheKeptYearReadsItsOwnWeeks) {
+  store->importBatch(weeksOf(d("2024-09-03"), d("2024-10-18"), "/", "N", "six weeks"), 1);
+  // A row on the Friday before the autumn calendar's first week, for a calendar from August.
+  sql("INSERT INTO register_weeks SELECT school, upn, " + std::to_string(weekOf("2024-08-26")) +
+      ", codes, imports, extras FROM register_weeks WHERE school='" + kSchool +
+      "' AND week=" + std::to_string(weekOf("2024-09-09")));
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "N");  // kept from 2 September
+  auto from = [](const char* start) {
+    return SchoolCalendar::fromJson(
+        nlohmann::json::parse(std::string(R"({"name": "c", "terms": [{"name": "t", "start": ")") +
+                              start + R"(", "end": "2024-12-20"}]})"),
+        "test");
+  };
+  for (const char* start : {"2024-09-16", "2024-08-27", "2024-09-02", "2024-09-23"}) {
+    const auto other = from(start);
+    std::map<std::string, std::string> seen;
+    store->forEachPupilRegister(other, [&](const Pupil& p, const PupilRegister& reg) {
+      for (const char* day : {"2024-08-27", "2024-09-10", "2024-09-17", "2024-10-15"})
+        seen[day] = std::string(reg.at(d(day), Session::PM).str());
+      (void)p;
+    });
+    const std::string none(Code::notTaken().str());
+    const Date first = other.first();
+    for (const char* day : {"2024-08-27", "2024-09-10", "2024-09-17", "2024-10-15"})
+      EXPECT_EQ(seen[day], d(day) < first ? none : std::string("N")) << start << " " << day;
+  }
 }
 
 TEST_F(KeptYear, NotKeptFromARegisterThatChangedWhileItWasRead) {
