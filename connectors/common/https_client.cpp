@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -131,6 +132,14 @@ void useClientCertificate(SSL_CTX* ctx, const TlsSettings& tls) {
 }
 
 using SteadyClock = std::chrono::steady_clock;
+
+// True when an idle connection has something to read: the destination's close (an end of file,
+// a reset, TLS's close_notify) or anything else it should not have sent between answers. Either
+// way the connection is not sent on again.
+bool closedWhileIdle(int fd) {
+  pollfd idle{fd, POLLIN, 0};
+  return ::poll(&idle, 1, 0) != 0;
+}
 
 // Ends an exchange that outlives its deadline by shutting its socket down from another thread,
 // so a read or write blocked in Poco or OpenSSL returns at once. Poco's own timeouts apply to
@@ -557,13 +566,16 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   watchdog.arm(deadline);
   tlsObserved = TlsObservation{};
   try {
+    // A kept-alive connection the destination closed while it sat idle (its idle timeout, a
+    // restart) is not sent on: the request would fail for nothing.
+    if (impl_->session && impl_->session->connected() &&
+        closedWhileIdle(impl_->session->socket().impl()->sockfd()))
+      impl_->session.reset();
     if (!impl_->session) {
       impl_->session = std::make_unique<GuardedSession>(
           impl_->host, impl_->port, impl_->peer, impl_->tls->impl(), watchdog, impl_->timeout_ms);
       impl_->session->setKeepAlive(true);
-      // Servers close idle connections (node after 5 s, nginx after 75 s): a connection idle
-      // longer than this is not reused but made again, rather than failing on a closed one.
-      impl_->session->setKeepAliveTimeout(Poco::Timespan(4, 0));
+      impl_->session->setKeepAliveTimeout(Poco::Timespan(kKeepIdleConnectionFor.count(), 0));
     } else if (impl_->session->connected()) {
       watchdog.guard(impl_->session->socket().impl()->sockfd());  // a kept-alive connection
     }

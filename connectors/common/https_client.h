@@ -105,6 +105,10 @@ class HttpsClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// A kept-alive connection idle this long is not sent on again but made anew: servers close idle
+// connections (node after 5 s, nginx after 75 s), and sending on one just closed would fail.
+inline constexpr std::chrono::seconds kKeepIdleConnectionFor{4};
+
 // Once per process, before any TLS.
 void initialiseTls();
 

@@ -195,8 +195,9 @@ DeliveryReport Gateway::deliver(
   applyResumes();
   std::map<std::string, Sink*> sinks;
   for (auto& sink : sinks_) sinks[sink->name()] = sink.get();
-  // The connections the run keeps alive are closed when it ends, however it ends: between
-  // syncs a trust's schools would otherwise hold hundreds open to one LA portal.
+  // The connections the run keeps alive are let go when it ends, however it ends (to the next
+  // school's sync, or closed: Sink::closeConnections): between syncs a trust's schools would
+  // otherwise hold hundreds open to one LA portal.
   struct Closing {
     std::vector<std::unique_ptr<Sink>>& sinks;
     ~Closing() {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <thread>
 
+#include "connectors/outbound/common/connection_shelf.h"
 #include "core/app/admin_api.h"
 #include "core/app/command_support.h"
 #include "core/app/commands.h"
@@ -730,6 +731,14 @@ int Service::run(bool handleSignals) {
       // Sleep in steps of a minute at most: the wall clock may jump, a slot may be added.
       int64_t waitMs = std::clamp<int64_t>((wakeAt - now) * 1000, 10, 60'000);
       if (soonest) waitMs = std::min(waitMs, *soonest - nowMs);
+      // The connections the syncs let go are kept a few seconds for the next school's sync, then
+      // closed here: none stays open to a destination between register closes.
+      auto& shelf = ConnectionShelf::ofProcess();
+      shelf.closeIdle();
+      if (auto closing = shelf.nextClosing())
+        waitMs = std::min<int64_t>(waitMs, std::chrono::ceil<std::chrono::milliseconds>(
+                                               *closing - ConnectionShelf::Clock::now())
+                                               .count());
       waitMs = std::max<int64_t>(waitMs, 10);
       std::unique_lock lock(wakeMutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(waitMs),

@@ -74,9 +74,10 @@ class Sink {
   // `originalReference` is set for a correction: the record it corrects.
   virtual DeliveryResult deliver(const OutboxItem& item, const SinkEvent& event,
                                  const std::string& originalReference) = 0;
-  // After a delivery run: the connections it kept alive are closed (the next run makes its own).
-  // A trust's schools' sinks would otherwise each hold theirs open to the same LA portal for
-  // hours between register closes.
+  // After a delivery run: the connections it kept alive are let go. An HTTPS sink hands them to
+  // the worker's shelf, where the next school's sync sending the same way takes them up, and
+  // closes them a few seconds idle (connectors/outbound/common/connection_shelf.h): a trust's
+  // schools' sinks never each hold theirs open to the same LA portal between register closes.
   virtual void closeConnections() {}
   ConnectorCounters& counters() { return counters_; }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "connectors/outbound/common/connection_shelf.h"
 #include "connectors/outbound/la_portal/la_portal_connector.h"
 #include "core/outbox/delivery_worker.h"
 #include "core/store/store.h"
@@ -35,9 +36,14 @@ struct DeliveryFixture : ::testing::Test {
   SystemRandom random;
   std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day", "update"}}};
 
-  void startSandbox(const std::string& cert = "server") { server = test::startSandbox(cert); }
+  void startSandbox(const std::string& cert = "server",
+                    const std::function<void(sandbox::SandboxOptions&)>& tune = {}) {
+    server = test::startSandbox(cert, tune);
+  }
 
-  void makeSink(const std::string& token, int timeoutMs = 2000) {
+  // The sink a school's sync makes (the one before it let go: its connections on the shelf).
+  void makeSink(const std::string& token, int timeoutMs = 2000,
+                const nlohmann::json& more = nlohmann::json::object()) {
     ::setenv("MB_TEST_LA_TOKEN", token.c_str(), 1);
     nlohmann::json config = {{"name", "la"},
                              {"type", "la_portal"},
@@ -45,6 +51,7 @@ struct DeliveryFixture : ::testing::Test {
                              {"ca_file", test::certsDir() + "/ca.pem"},
                              {"auth", {{"type", "bearer"}, {"token_env", "MB_TEST_LA_TOKEN"}}},
                              {"timeout_ms", timeoutMs}};
+    config.update(more);
     std::vector<Problem> problems;
     sink =
         buildLaPortalSink(config, "$.sinks[0]", dir.path(), School{"140000", "801", "4000", "Demo"},
@@ -122,13 +129,86 @@ TEST_F(DeliveryFixture, ASinksConnectionsResumeTheTlsSessionOfItsFirst) {
   EXPECT_EQ(report.delivered, 40);
   EXPECT_GT(server->handshakes(), 1);  // the items went on several connections at once
   EXPECT_EQ(server->resumedHandshakes(), server->handshakes() - 1);
-  // A sink made again (a reload) begins with a whole handshake of its own.
+  // A sink made again (the next school's sync sending the same way, a reload) takes up the
+  // connections the first let go: no handshake at all.
   int before = server->handshakes();
   makeSink("la-sandbox-token", 10000);
   store->commitEvaluation({"B801200005001"}, {event("2024-10-07")}, routes, clock.nowMs());
   EXPECT_EQ(deliver().delivered, 1);
+  EXPECT_EQ(server->handshakes(), before);
+  // Once they have been idle too long they are closed; the next connection resumes the session.
+  sink->closeConnections();
+  auto& shelf = ConnectionShelf::ofProcess();
+  ASSERT_TRUE(shelf.nextClosing());
+  shelf.closeIdle(*shelf.nextClosing() + std::chrono::hours(1));
+  EXPECT_EQ(shelf.kept(), 0u);
+  EXPECT_TRUE(test::waitUntil([&] { return server->openConnections() == 0; }))
+      << server->openConnections() << " connection(s) still open";
+  store->commitEvaluation({"B801200005001"}, {event("2024-10-07"), event("2024-11-04")}, routes,
+                          clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
   EXPECT_EQ(server->handshakes(), before + 1);
-  EXPECT_EQ(server->resumedHandshakes(), before - 1);
+  EXPECT_EQ(server->resumedHandshakes(), before);
+}
+
+// A destination closes idle connections (here after a second): the next sync does not send on
+// the one it closed, which would fail the attempt for nothing, but connects again.
+TEST_F(DeliveryFixture, AConnectionTheDestinationClosedWhileIdleIsNotSentOn) {
+  startSandbox("server", [](sandbox::SandboxOptions& o) { o.keep_alive_seconds = 1; });
+  makeSink("la-sandbox-token", 10000);
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
+  ASSERT_TRUE(test::waitUntil([&] { return server->openConnections() == 0; }));
+  makeSink("la-sandbox-token", 10000);  // the next school's sync: the closed one is on the shelf
+  store->commitEvaluation({"B801200005001"}, {event(), event("2024-10-07")}, routes, clock.nowMs());
+  auto report = deliver();
+  EXPECT_EQ(report.delivered, 1);
+  EXPECT_EQ(report.retried, 0);
+  EXPECT_EQ(server->handshakes(), 2);
+}
+
+// Schools sending to the same destination the same way share the connections, never the
+// credentials: each request carries its own school's.
+TEST_F(DeliveryFixture, TheNextSchoolsSyncSendsOnTheSameConnectionsWithItsOwnCredentials) {
+  startSandbox("server", [](sandbox::SandboxOptions& o) { o.accept_any_bearer = true; });
+  makeSink("first-school-token", 10000);
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
+  EXPECT_EQ(server->handshakes(), 1);
+  makeSink("second-school-token", 10000);
+  store->commitEvaluation({"B801200005001"}, {event(), event("2024-10-07")}, routes, clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
+  EXPECT_EQ(server->handshakes(), 1);  // the first school's connection
+  auto received = server->received();
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0].bearer, "first-school-token");
+  EXPECT_EQ(received[1].bearer, "second-school-token");
+}
+
+// A school whose sink has a client certificate of its own is that certificate on the wire: it
+// never sends on a connection another school's certificate made. Here the second school's is
+// from an authority the destination does not trust, so its sync must be refused, not delivered
+// on the first school's connection.
+TEST_F(DeliveryFixture, ASchoolsOwnClientCertificateNeverSendsOnAnothersConnection) {
+  startSandbox("server", [](sandbox::SandboxOptions& o) {
+    o.require_client_cert = true;
+    o.ca_file = test::certsDir() + "/ca.pem";
+  });
+  auto certs = test::certsDir();
+  makeSink("la-sandbox-token", 10000,
+           {{"client_cert", certs + "/client.pem"}, {"client_key", certs + "/client.key"}});
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
+  makeSink(
+      "la-sandbox-token", 10000,
+      {{"client_cert", certs + "/wrong-client.pem"}, {"client_key", certs + "/wrong-client.key"}});
+  store->commitEvaluation({"B801200005001"}, {event(), event("2024-10-07")}, routes, clock.nowMs());
+  EXPECT_EQ(deliver(2000).delivered, 0);
+  EXPECT_EQ(server->received().size(), 1u);
+  auto waiting = store->outbox(OutboxState::Pending, 10);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_NE(waiting[0].last_error.find("client certificate"), std::string::npos)
+      << waiting[0].last_error;
 }
 
 TEST_F(DeliveryFixture, ADroppedConnectionIsRetriedAndDeliveredOnce) {

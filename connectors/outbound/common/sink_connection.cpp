@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/common/http_policy.h"
+#include "connectors/outbound/common/connection_shelf.h"
 
 namespace markbridge {
 
@@ -66,13 +67,16 @@ std::unique_ptr<SinkConnection> SinkConnection::open(const ConnectionConfig& con
 SinkConnection::SinkConnection(ConnectionConfig config, const TlsSettings& tls,
                                std::unique_ptr<Credentials> credentials)
     : config_(std::move(config)),
-      tls_(std::make_shared<const TlsContext>(tls)),
+      tls_(ConnectionShelf::ofProcess().tlsFor(tls, config_.base_url, config_.timeout_ms,
+                                               transport_)),
       credentials_(std::move(credentials)) {
-  // The first connection now: an address or a certificate that cannot be used is refused here.
-  idle_.push_back(std::make_unique<HttpsClient>(config_.base_url, tls_, config_.timeout_ms));
+  // An address that cannot be used is refused here (making a client connects nothing).
+  [[maybe_unused]] HttpsClient probe(config_.base_url, tls_, config_.timeout_ms);
 }
 
-SinkConnection::~SinkConnection() = default;
+SinkConnection::~SinkConnection() {
+  closeIdle();
+}
 
 namespace {
 // The attempt under way on this thread: its connection and deadline.
@@ -102,6 +106,8 @@ std::unique_ptr<HttpsClient> SinkConnection::takeClient() {
       return client;
     }
   }
+  // One an earlier sync (another school's, sending the same way) finished with, or a new one.
+  if (auto kept = ConnectionShelf::ofProcess().take(transport_)) return kept;
   return std::make_unique<HttpsClient>(config_.base_url, tls_, config_.timeout_ms);
 }
 
@@ -112,13 +118,16 @@ void SinkConnection::giveBack(std::unique_ptr<HttpsClient> client) {
 }
 
 void SinkConnection::closeIdle() {
-  std::vector<std::unique_ptr<HttpsClient>> closing;
+  std::vector<std::unique_ptr<HttpsClient>> handing;
   {
     std::lock_guard lock(poolMutex_);
-    closing.swap(idle_);
+    handing.swap(idle_);
   }
-  credentials_->closeIdle();  // and the token endpoint's
-}  // the pool's closed here, outside the lock
+  auto keep = static_cast<std::size_t>(std::max(config_.max_in_flight, 1));
+  for (auto& client : handing)
+    ConnectionShelf::ofProcess().put(transport_, std::move(client), keep);
+  credentials_->closeIdle();  // the token endpoint's are closed
+}
 
 HttpResponse SinkConnection::send(HttpRequest request) {
   if (!request.deadline) request.deadline = attemptDeadline(this);

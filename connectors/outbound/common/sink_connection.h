@@ -64,7 +64,9 @@ class SinkConnection {
   // the record, a retry after 401) shares one deadline, timeout_ms from now.
   void beginAttempt();
   SinkPacing pacing() const { return {config_.max_in_flight, config_.max_per_second}; }
-  // Closes the kept-alive connections not in use (Sink::closeConnections).
+  // Hands the kept-alive connections not in use to the worker's shelf, for the next sync that
+  // sends the same way (Sink::closeConnections, connection_shelf.h); closes the token
+  // endpoint's.
   void closeIdle();
 
  private:
@@ -76,6 +78,7 @@ class SinkConnection {
   void giveBack(std::unique_ptr<HttpsClient> client);
 
   ConnectionConfig config_;
+  std::string transport_;                  // what names its connections' transport on the shelf
   std::shared_ptr<const TlsContext> tls_;  // every connection's: the CA bundle read once
   std::unique_ptr<Credentials> credentials_;
   std::mutex poolMutex_;
