@@ -327,7 +327,16 @@ class GuardedSession : public Poco::Net::HTTPSClientSession {
       throw;
     }
     madeConnection_ = true;
+    connectedAt_ = SteadyClock::now();
   }
+
+ public:
+  // When its connection made the handshake it is on (Poco may connect again inside a session).
+  SteadyClock::time_point connectedAt() const { return connectedAt_; }
+  // True when bytes beyond the answer just read are waiting, in Poco's buffer or OpenSSL's: an
+  // answer not read as one (an interim 1xx, a body longer than it said), which the next request
+  // on this connection would take for its own.
+  bool leftover() { return buffered() > 0 || (connected() && socket().available() > 0); }
 
  private:
   const TlsContext::Impl& tls_;
@@ -335,6 +344,7 @@ class GuardedSession : public Poco::Net::HTTPSClientSession {
   Watchdog& watchdog_;
   Poco::Timespan timeout_;
   bool madeConnection_ = false;
+  SteadyClock::time_point connectedAt_{};
 };
 
 }  // namespace
@@ -513,6 +523,7 @@ struct HttpsClient::Impl {
   std::shared_ptr<const TlsContext> tls;  // shared with the destination's other connections
   Watchdog watchdog;
   std::unique_ptr<GuardedSession> session;  // declared after the watchdog: closed first
+  SteadyClock::time_point last_used = SteadyClock::now();
 };
 
 HttpsClient::HttpsClient(const std::string& baseUrl, const TlsSettings& tls, int timeoutMs)
@@ -537,6 +548,14 @@ HttpsClient::~HttpsClient() = default;
 
 void HttpsClient::close() {
   impl_->session.reset();
+}
+
+bool HttpsClient::holdsConnection() const {
+  return impl_->session && impl_->session->connected();
+}
+
+std::chrono::steady_clock::time_point HttpsClient::lastUsed() const {
+  return impl_->last_used;
 }
 
 int HttpsClient::timeoutMs() const {
@@ -571,6 +590,11 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
     if (impl_->session && impl_->session->connected() &&
         closedWhileIdle(impl_->session->socket().impl()->sockfd()))
       impl_->session.reset();
+    // Nor is one older than a TLS session is resumed for: the destination's certificate (and
+    // ours) are checked again at least that often, and a changed address is looked up again.
+    if (impl_->session && impl_->session->connected() &&
+        start - impl_->session->connectedAt() >= TlsContext::Impl::kResumeFor)
+      impl_->session.reset();
     if (!impl_->session) {
       impl_->session = std::make_unique<GuardedSession>(
           impl_->host, impl_->port, impl_->peer, impl_->tls->impl(), watchdog, impl_->timeout_ms);
@@ -599,7 +623,15 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
     }
     impl_->session->keepTlsSession(
         clientCertificateRefusal(response.status, response.body).has_value());
-    if (!res.getKeepAlive()) impl_->session.reset();
+    if (response.status < 200) {
+      // An interim answer (103 Early Hints...) where the final one was due: what follows it on
+      // the connection is not read as an answer to this request or the next.
+      response = HttpResponse{};
+      response.transport_error = "HTTP " + std::to_string(static_cast<int>(res.getStatus())) +
+                                 ": an interim answer where a final one was due";
+    } else if (!res.getKeepAlive() || impl_->session->leftover()) {
+      impl_->session.reset();
+    }
   } catch (const Poco::Net::CertificateValidationException& e) {
     setTlsFailure(response, true, e.displayText());
   } catch (const Poco::Net::SSLException& e) {
@@ -629,6 +661,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   }
   if (!response.transport_error.empty()) impl_->session.reset();  // reconnect next time
   if (response.tls_failure != TlsFailure::None) impl_->tls->impl().forget(impl_->peer);
+  impl_->last_used = SteadyClock::now();
   return response;
 }
 

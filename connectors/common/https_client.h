@@ -96,6 +96,10 @@ class HttpsClient {
   int timeoutMs() const;
   // Closes the kept-alive connection, if there is one (the next send makes a new one).
   void close();
+  // True while it holds a connection it may send on again.
+  bool holdsConnection() const;
+  // When its last exchange ended (or it was made).
+  std::chrono::steady_clock::time_point lastUsed() const;
   // An absolute URL on this destination (a "next page" link) as a path for send(); nothing when
   // it points at another host, port or scheme (never follow a link off the configured API).
   std::optional<std::string> pathOf(const std::string& url) const;

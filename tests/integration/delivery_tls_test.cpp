@@ -167,6 +167,31 @@ TEST_F(DeliveryFixture, AConnectionTheDestinationClosedWhileIdleIsNotSentOn) {
   EXPECT_EQ(server->handshakes(), 2);
 }
 
+// While a worker walks its schools, a connection no school has taken up for 4 s is closed as the
+// next school's sync hands on its own: a school's own destination is not held open for the rest
+// of the walk.
+TEST_F(DeliveryFixture, AConnectionNoSchoolTookUpIsClosedAsTheWalkGoesOn) {
+  // The first school's destination keeps idle connections for ten minutes; the next school's
+  // destination is another.
+  startSandbox("server", [](sandbox::SandboxOptions& o) { o.keep_alive_seconds = 600; });
+  auto nextSchools = test::startSandbox("server");
+  makeSink("la-sandbox-token", 10000);
+  store->commitEvaluation({"B801200005001"}, {event()}, routes, clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
+  sink->closeConnections();
+  EXPECT_EQ(server->openConnections(), 1);  // on the shelf, idle
+  auto due = std::chrono::steady_clock::now() + kKeepIdleConnectionFor;
+  ASSERT_TRUE(test::waitUntil([&] { return std::chrono::steady_clock::now() >= due; }));
+  auto firstSchools = std::move(server);
+  server = std::move(nextSchools);
+  makeSink("la-sandbox-token", 10000);
+  store->commitEvaluation({"B801200005001"}, {event(), event("2024-10-07")}, routes, clock.nowMs());
+  EXPECT_EQ(deliver().delivered, 1);
+  sink->closeConnections();
+  EXPECT_TRUE(test::waitUntil([&] { return firstSchools->openConnections() == 0; }))
+      << firstSchools->openConnections() << " connection(s) to the first destination still open";
+}
+
 // Schools sending to the same destination the same way share the connections, never the
 // credentials: each request carries its own school's.
 TEST_F(DeliveryFixture, TheNextSchoolsSyncSendsOnTheSameConnectionsWithItsOwnCredentials) {

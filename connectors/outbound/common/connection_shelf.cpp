@@ -1,6 +1,9 @@
 #include "connectors/outbound/common/connection_shelf.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "core/domain/digest.h"
 
@@ -9,21 +12,40 @@ namespace markbridge {
 namespace {
 
 // The digest of what makes a TLS context: the files' contents (not their names) and the
-// passphrase. A file that cannot be read digests as such; loading it fails with its own message.
-std::string tlsDigest(const TlsSettings& tls) {
+// passphrase, each field named and its length given. Nothing when a file is not a regular file
+// that can be read whole (a CA folder: its certificates are read one by one as needed).
+std::optional<std::string> tlsDigest(const TlsSettings& tls) {
   Sha256 digest;
-  for (const auto* file : {&tls.ca_file, &tls.client_cert, &tls.client_key}) {
-    digest.update(file->empty() ? "none" : "file");
-    if (!file->empty()) {
-      std::ifstream in(*file, std::ios::binary);
-      std::string block(64 * 1024, '\0');
-      while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)
-        digest.update(std::string_view(block.data(), static_cast<std::size_t>(in.gcount())));
-      digest.update(in.bad() ? "|unreadable|" : "|end|");
+  auto field = [&](const char* name, const std::string& value) {
+    digest.update(std::string(name) + ":" + std::to_string(value.size()) + ":");
+    digest.update(value);
+  };
+  for (const auto& [name, file] : {std::pair{"ca_file", &tls.ca_file},
+                                   {"client_cert", &tls.client_cert},
+                                   {"client_key", &tls.client_key}}) {
+    if (file->empty()) {
+      field(name, "");
+      continue;
     }
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(*file, error)) return std::nullopt;
+    std::ifstream in(*file, std::ios::binary);
+    if (!in.is_open()) return std::nullopt;
+    std::string contents{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) return std::nullopt;
+    field(name, contents);
   }
-  digest.update(tls.key_passphrase);
+  field("key_passphrase", tls.key_passphrase);
   return digest.hex();
+}
+
+using Connections = std::vector<std::unique_ptr<HttpsClient>>;
+
+// The longest idle of `idle`.
+Connections::iterator longestIdle(Connections& idle) {
+  return std::min_element(idle.begin(), idle.end(), [](const auto& a, const auto& b) {
+    return a->lastUsed() < b->lastUsed();
+  });
 }
 
 }  // namespace
@@ -33,77 +55,107 @@ ConnectionShelf& ConnectionShelf::ofProcess() {
   return *shelf;
 }
 
-std::shared_ptr<const TlsContext> ConnectionShelf::tlsFor(const TlsSettings& tls,
-                                                          const std::string& baseUrl, int timeoutMs,
-                                                          std::string& key) {
-  std::string digest = tlsDigest(tls);
-  key = digest + " " + std::to_string(timeoutMs) + " " + baseUrl;
-  {
+ConnectionShelf::Transport ConnectionShelf::transportFor(const TlsSettings& tls,
+                                                         const std::string& baseUrl,
+                                                         int timeoutMs) {
+  auto digest = tlsDigest(tls);
+  auto shared = [&](const std::string& d) {
+    return Transport{d + " " + std::to_string(timeoutMs) + " " + baseUrl, nullptr};
+  };
+  if (digest) {
     std::lock_guard lock(mutex_);
-    if (auto made = tls_[digest].lock()) return made;
+    if (auto it = tls_.find(*digest); it != tls_.end())
+      if (auto made = it->second.lock()) {
+        auto transport = shared(*digest);
+        transport.tls = std::move(made);
+        return transport;
+      }
   }
   auto made = std::make_shared<const TlsContext>(tls);  // outside the lock: it reads files
   std::lock_guard lock(mutex_);
-  auto& entry = tls_[digest];
-  if (auto other = entry.lock()) return other;  // another thread made it meanwhile
-  entry = made;
+  // Shared only when the files read for the digest are the files loaded: one replaced meanwhile
+  // could otherwise give its new contents to the sinks whose files hold the old.
+  if (!digest || tlsDigest(tls) != digest)
+    return Transport{"unshared " + std::to_string(++unshared_), std::move(made)};
+  auto transport = shared(*digest);
+  auto& entry = tls_[*digest];
+  if (auto other = entry.lock()) {
+    transport.tls = std::move(other);  // another thread made it meanwhile
+  } else {
+    entry = made;
+    transport.tls = std::move(made);
+  }
   std::erase_if(tls_, [](const auto& e) { return e.second.expired(); });
-  return made;
+  return transport;
+}
+
+void ConnectionShelf::sweep(Clock::time_point now, Connections& closing) {
+  std::size_t total = 0;
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    auto& idle = it->second;
+    for (auto& client : idle)
+      if (now - client->lastUsed() >= kKeepIdleConnectionFor) closing.push_back(std::move(client));
+    std::erase(idle, nullptr);
+    total += idle.size();
+    it = idle.empty() ? kept_.erase(it) : std::next(it);
+  }
+  for (; total > kMostKept; --total) {
+    auto oldest = kept_.begin();
+    for (auto it = kept_.begin(); it != kept_.end(); ++it)
+      if ((*longestIdle(it->second))->lastUsed() < (*longestIdle(oldest->second))->lastUsed())
+        oldest = it;
+    auto& idle = oldest->second;
+    auto gone = longestIdle(idle);
+    closing.push_back(std::move(*gone));
+    idle.erase(gone);
+    if (idle.empty()) kept_.erase(oldest);
+  }
 }
 
 std::unique_ptr<HttpsClient> ConnectionShelf::take(const std::string& key) {
-  std::vector<std::unique_ptr<HttpsClient>> closing;  // too old: closed outside the lock
+  Connections closing;  // declared before the lock: closed after it is let go
   std::lock_guard lock(mutex_);
+  sweep(Clock::now(), closing);
   auto it = kept_.find(key);
   if (it == kept_.end()) return nullptr;
-  auto now = Clock::now();
   auto& idle = it->second;
-  while (!idle.empty()) {  // the most recently used first: the others may fall due
-    Kept kept = std::move(idle.back());
-    idle.pop_back();
-    if (now - kept.since < kKeepIdleConnectionFor) {
-      if (idle.empty()) kept_.erase(it);
-      return std::move(kept.client);
-    }
-    closing.push_back(std::move(kept.client));
-  }
-  kept_.erase(it);
-  return nullptr;
+  // The most recently used: the others fall due first.
+  auto freshest = std::max_element(idle.begin(), idle.end(), [](const auto& a, const auto& b) {
+    return a->lastUsed() < b->lastUsed();
+  });
+  auto client = std::move(*freshest);
+  idle.erase(freshest);
+  if (idle.empty()) kept_.erase(it);
+  return client;
 }
 
 void ConnectionShelf::put(const std::string& key, std::unique_ptr<HttpsClient> client,
                           std::size_t keepAtMost) {
-  {
-    std::lock_guard lock(mutex_);
-    auto& idle = kept_[key];
-    if (idle.size() < keepAtMost) {
-      idle.push_back(Kept{std::move(client), Clock::now()});
-      return;
-    }
+  if (!client->holdsConnection()) return;
+  Connections closing;
+  std::lock_guard lock(mutex_);
+  auto& idle = kept_[key];
+  if (idle.size() >= std::max<std::size_t>(keepAtMost, 1)) {
+    auto gone = longestIdle(idle);
+    closing.push_back(std::move(*gone));
+    idle.erase(gone);
   }
-  client.reset();  // one more than the sink keeps: closed, outside the lock
+  idle.push_back(std::move(client));
+  sweep(Clock::now(), closing);
 }
 
 void ConnectionShelf::closeIdle(Clock::time_point now) {
-  std::vector<std::unique_ptr<HttpsClient>> closing;
+  Connections closing;
   std::lock_guard lock(mutex_);
-  for (auto it = kept_.begin(); it != kept_.end();) {
-    auto& idle = it->second;
-    std::erase_if(idle, [&](Kept& kept) {
-      if (now - kept.since < kKeepIdleConnectionFor) return false;
-      closing.push_back(std::move(kept.client));
-      return true;
-    });
-    it = idle.empty() ? kept_.erase(it) : std::next(it);
-  }
+  sweep(now, closing);
 }
 
 std::optional<ConnectionShelf::Clock::time_point> ConnectionShelf::nextClosing() const {
   std::lock_guard lock(mutex_);
   std::optional<Clock::time_point> soonest;
   for (const auto& [key, idle] : kept_)
-    for (const auto& kept : idle)
-      if (!soonest || kept.since < *soonest) soonest = kept.since;
+    for (const auto& client : idle)
+      if (!soonest || client->lastUsed() < *soonest) soonest = client->lastUsed();
   if (soonest) *soonest += kKeepIdleConnectionFor;
   return soonest;
 }

@@ -8,14 +8,17 @@
 // What may share a connection is decided by everything that makes the transport, never by who
 // sends: the destination's base_url, the timeout, and the contents of the CA bundle, client
 // certificate and key, and the key's passphrase (a certificate renewed on disk is another
-// transport). Credentials are never part of a connection: each request carries its own school's
-// (connectors/common/credentials.h), and the token endpoint's connections are not shelved. So a
-// connection another school used carries nothing of that school into this one's requests, and a
-// school with its own client certificate never sends on another's.
+// transport). A CA folder, a file that cannot be read whole, or one that changed while it was
+// loaded is shared with no other sink. Credentials are never part of a connection: each request
+// carries its own school's (connectors/common/credentials.h), and the token endpoint's
+// connections are not shelved. So a connection another school used carries nothing of that
+// school into this one's requests, and a school with its own client certificate never sends on
+// another's. (HttpsClient drops a connection that holds anything after an answer, so no answer
+// is left on it for the next request.)
 //
-// A connection left idle kKeepIdleConnectionFor is closed: HttpsClient would not send on it
-// again (it connects anew) and servers close theirs soon after (node after 5 s). The service
-// sweeps the shelf when its oldest connection falls due, so none stays open between closes.
+// A connection idle kKeepIdleConnectionFor is closed, whenever the shelf is used and when the
+// service waits (it wakes for the oldest): HttpsClient would not send on it again, and servers
+// close theirs soon after (node after 5 s). At most kMostKept are kept in all.
 
 #include <chrono>
 #include <cstddef>
@@ -33,35 +36,41 @@ namespace markbridge {
 class ConnectionShelf {
  public:
   using Clock = std::chrono::steady_clock;
+  static constexpr std::size_t kMostKept = 256;
 
   // The worker's one shelf (never destroyed: a sink closing at exit may still hand back).
   static ConnectionShelf& ofProcess();
 
-  // The TLS side for `tls`: the one already made for the same files' contents and passphrase
-  // (its resumable sessions too), or a new one. Throws what loading them throws. `key` is set to
-  // what names the transport of connections to `baseUrl` with these settings.
-  std::shared_ptr<const TlsContext> tlsFor(const TlsSettings& tls, const std::string& baseUrl,
-                                           int timeoutMs, std::string& key);
+  // How a sink's connections are made: the TLS side (the one already made for the same files'
+  // contents and passphrase, with its resumable sessions, or a new one) and the key that names
+  // connections to its base_url made with it.
+  struct Transport {
+    std::string key;
+    std::shared_ptr<const TlsContext> tls;
+  };
+  // Throws what loading the certificates throws.
+  Transport transportFor(const TlsSettings& tls, const std::string& baseUrl, int timeoutMs);
 
   // A kept-alive connection made with the transport `key`, or null.
   std::unique_ptr<HttpsClient> take(const std::string& key);
-  // Keeps `client` for the next sync sending with `key`; at most `keepAtMost` are kept for one
-  // key (the sink's max_in_flight), the rest closed.
+  // Keeps `client` (when it holds a connection) for the next sync sending with `key`; at most
+  // `keepAtMost` for one key (the sink's max_in_flight): the longest idle goes first.
   void put(const std::string& key, std::unique_ptr<HttpsClient> client, std::size_t keepAtMost);
   // Closes the connections idle kKeepIdleConnectionFor or longer.
   void closeIdle(Clock::time_point now = Clock::now());
-  // When the oldest kept connection falls due to be closed; nothing when none is kept.
+  // When the longest idle kept connection falls due to be closed; nothing when none is kept.
   std::optional<Clock::time_point> nextClosing() const;
   std::size_t kept() const;  // connections on the shelf now
 
  private:
-  struct Kept {
-    std::unique_ptr<HttpsClient> client;
-    Clock::time_point since;
-  };
+  // Moves the connections idle too long (and the longest idle beyond kMostKept) into
+  // `closing`, to be closed outside the lock.
+  void sweep(Clock::time_point now, std::vector<std::unique_ptr<HttpsClient>>& closing);
+
   mutable std::mutex mutex_;
-  std::map<std::string, std::vector<Kept>> kept_;               // transport key -> idle connections
+  std::map<std::string, std::vector<std::unique_ptr<HttpsClient>>> kept_;  // key -> idle
   std::map<std::string, std::weak_ptr<const TlsContext>> tls_;  // settings' digest -> its TLS
+  uint64_t unshared_ = 0;                                       // transports shared with none
 };
 
 }  // namespace markbridge

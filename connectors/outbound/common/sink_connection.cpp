@@ -67,15 +67,18 @@ std::unique_ptr<SinkConnection> SinkConnection::open(const ConnectionConfig& con
 SinkConnection::SinkConnection(ConnectionConfig config, const TlsSettings& tls,
                                std::unique_ptr<Credentials> credentials)
     : config_(std::move(config)),
-      tls_(ConnectionShelf::ofProcess().tlsFor(tls, config_.base_url, config_.timeout_ms,
-                                               transport_)),
+      transport_(
+          ConnectionShelf::ofProcess().transportFor(tls, config_.base_url, config_.timeout_ms)),
       credentials_(std::move(credentials)) {
   // An address that cannot be used is refused here (making a client connects nothing).
-  [[maybe_unused]] HttpsClient probe(config_.base_url, tls_, config_.timeout_ms);
+  [[maybe_unused]] HttpsClient probe(config_.base_url, transport_.tls, config_.timeout_ms);
 }
 
 SinkConnection::~SinkConnection() {
-  closeIdle();
+  try {
+    closeIdle();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory handing them on: they close
+  }
 }
 
 namespace {
@@ -107,8 +110,8 @@ std::unique_ptr<HttpsClient> SinkConnection::takeClient() {
     }
   }
   // One an earlier sync (another school's, sending the same way) finished with, or a new one.
-  if (auto kept = ConnectionShelf::ofProcess().take(transport_)) return kept;
-  return std::make_unique<HttpsClient>(config_.base_url, tls_, config_.timeout_ms);
+  if (auto kept = ConnectionShelf::ofProcess().take(transport_.key)) return kept;
+  return std::make_unique<HttpsClient>(config_.base_url, transport_.tls, config_.timeout_ms);
 }
 
 void SinkConnection::giveBack(std::unique_ptr<HttpsClient> client) {
@@ -125,7 +128,7 @@ void SinkConnection::closeIdle() {
   }
   auto keep = static_cast<std::size_t>(std::max(config_.max_in_flight, 1));
   for (auto& client : handing)
-    ConnectionShelf::ofProcess().put(transport_, std::move(client), keep);
+    ConnectionShelf::ofProcess().put(transport_.key, std::move(client), keep);
   credentials_->closeIdle();  // the token endpoint's are closed
 }
 

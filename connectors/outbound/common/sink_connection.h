@@ -17,6 +17,7 @@
 
 #include "connectors/common/credentials.h"
 #include "connectors/common/https_client.h"
+#include "connectors/outbound/common/connection_shelf.h"
 #include "core/domain/config_table.h"
 #include "core/outbox/sink.h"
 
@@ -78,8 +79,9 @@ class SinkConnection {
   void giveBack(std::unique_ptr<HttpsClient> client);
 
   ConnectionConfig config_;
-  std::string transport_;                  // what names its connections' transport on the shelf
-  std::shared_ptr<const TlsContext> tls_;  // every connection's: the CA bundle read once
+  // Every connection's TLS side (the CA bundle read once) and the key of its connections on the
+  // worker's shelf.
+  ConnectionShelf::Transport transport_;
   std::unique_ptr<Credentials> credentials_;
   std::mutex poolMutex_;
   std::vector<std::unique_ptr<HttpsClient>> idle_;  // connections not in use
