@@ -16,6 +16,7 @@
 #include "core/domain/logging.h"
 #include "core/domain/upn.h"
 #include "core/outbox/la_notice.h"
+#include "core/outbox/sender_threads.h"
 
 namespace markbridge {
 namespace {
@@ -46,66 +47,69 @@ DeliveryResult attempt(Sink& sink, const Attempt& a) {
   }
 }
 
-// Threads that make attempts and hand back their results. With no threads, an attempt is made
-// at once on the caller's thread (every sink one at a time: the order is then the store's).
+// Attempts made on the process's sender threads (sender_threads.h), their results handed back.
+// With no concurrency, an attempt is made at once on the caller's thread (every sink one at a
+// time: the order is then the store's).
 class Senders {
  public:
-  explicit Senders(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
-  }
+  explicit Senders(bool concurrent) : concurrent_(concurrent) {}
+  // Waits for the attempts under way: the sinks they use may go when the run ends. Stopping
+  // before every answer was collected (the store failed): attempts not begun are not made, and
+  // their items stay pending.
   ~Senders() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (auto& t : threads_) t.join();
+    std::unique_lock lock(shared_->mutex);
+    shared_->stop = true;
+    shared_->finished_one.wait(lock, [&] { return shared_->running == 0; });
   }
+  Senders(const Senders&) = delete;
+  Senders& operator=(const Senders&) = delete;
+
   void submit(Attempt a) {
-    if (threads_.empty()) {
+    if (!concurrent_) {
       a.result = attempt(*a.sink, a);
-      done_.push_back(std::move(a));
+      shared_->done.push_back(std::move(a));
       return;
     }
     {
-      std::lock_guard lock(mutex_);
-      todo_.push_back(std::move(a));
+      std::lock_guard lock(shared_->mutex);
+      ++shared_->running;
     }
-    wake_.notify_one();
+    auto taken = std::make_shared<Attempt>(std::move(a));
+    SenderThreads::ofProcess().run([shared = shared_, taken] {
+      bool stopping = false;
+      {
+        std::lock_guard lock(shared->mutex);
+        stopping = shared->stop;
+      }
+      if (!stopping) taken->result = attempt(*taken->sink, *taken);
+      std::lock_guard lock(shared->mutex);
+      if (!stopping) shared->done.push_back(std::move(*taken));
+      --shared->running;
+      shared->finished_one.notify_all();
+    });
   }
   // The attempts finished so far; waits up to `wait` for one when there is none yet.
   std::deque<Attempt> finished(std::chrono::milliseconds wait) {
-    std::unique_lock lock(mutex_);
-    if (done_.empty() && wait.count() > 0)
-      finishedOne_.wait_for(lock, wait, [&] { return !done_.empty(); });
+    std::unique_lock lock(shared_->mutex);
+    if (shared_->done.empty() && wait.count() > 0)
+      shared_->finished_one.wait_for(lock, wait, [&] { return !shared_->done.empty(); });
     std::deque<Attempt> out;
-    out.swap(done_);
+    out.swap(shared_->done);
     return out;
   }
 
  private:
-  void work() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [&] { return stop_ || !todo_.empty(); });
-      // Stopping: the worker has collected every answer, or it is leaving on an error (the store
-      // failed) and what was not sent yet stays pending.
-      if (stop_) return;
-      auto a = std::move(todo_.front());
-      todo_.pop_front();
-      lock.unlock();
-      a.result = attempt(*a.sink, a);
-      lock.lock();
-      done_.push_back(std::move(a));
-      finishedOne_.notify_one();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_, finishedOne_;
-  std::deque<Attempt> todo_, done_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
+  // What the run and its attempts on the sender threads share: the destructor waits for the
+  // attempts, and each holds it until it has let go of it.
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable finished_one;
+    std::deque<Attempt> done;
+    int running = 0;  // handed to the threads, not yet finished
+    bool stop = false;
+  };
+  bool concurrent_;
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
 
 }  // namespace
@@ -142,7 +146,7 @@ DeliveryReport DeliveryWorker::run() {
     threads += lane.max_in_flight;
     concurrent = concurrent || lane.max_in_flight > 1;
   }
-  Senders senders(concurrent ? threads : 0);
+  Senders senders(concurrent);
   int totalSlots = std::max(threads, 1);
 
   std::deque<OutboxItem> ready;  // due, not yet sent (fetched from the store)

@@ -1,0 +1,53 @@
+#include "core/outbox/sender_threads.h"
+
+#include <thread>
+
+namespace markbridge {
+
+SenderThreads& SenderThreads::ofProcess() {
+  static auto* threads = new SenderThreads;  // NOLINT(cppcoreguidelines-owning-memory): kept
+  return *threads;
+}
+
+void SenderThreads::run(std::function<void()> task) {
+  std::lock_guard lock(mutex_);
+  todo_.push_back(std::move(task));
+  // Each task waiting needs a thread of its own: an idle one for each, or a new one.
+  if (waiting_ >= todo_.size()) {
+    wake_.notify_one();
+    return;
+  }
+  ++threads_;
+  std::thread([this] { work(); }).detach();
+}
+
+int SenderThreads::threads() const {
+  std::lock_guard lock(mutex_);
+  return threads_;
+}
+
+int SenderThreads::idle() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(waiting_);
+}
+
+void SenderThreads::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    ++waiting_;
+    bool given = wake_.wait_for(lock, kIdleFor, [&] { return !todo_.empty(); });
+    --waiting_;
+    if (!given) {
+      --threads_;
+      return;
+    }
+    auto task = std::move(todo_.front());
+    todo_.pop_front();
+    lock.unlock();
+    task();
+    task = nullptr;  // what it holds goes before the thread waits again
+    lock.lock();
+  }
+}
+
+}  // namespace markbridge

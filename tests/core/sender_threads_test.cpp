@@ -1,0 +1,52 @@
+// The delivery attempts' threads are the process's, kept from one run (one school's sync) to
+// the next: a run's attempts never wait behind each other, and a later run makes no new ones.
+
+#include "core/outbox/sender_threads.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "tests/support/test_support.h"
+
+using namespace markbridge;
+
+namespace {
+
+// `n` tasks that each wait until released: all must be under way at once.
+void runTogether(int n) {
+  std::mutex mutex;
+  std::condition_variable released;
+  bool go = false;
+  std::atomic<int> started{0}, finished{0};
+  for (int i = 0; i < n; ++i)
+    SenderThreads::ofProcess().run([&] {
+      ++started;
+      {
+        std::unique_lock lock(mutex);
+        released.wait(lock, [&] { return go; });
+      }
+      ++finished;  // the last it touches of this function's
+    });
+  EXPECT_TRUE(test::waitUntil([&] { return started == n; }))
+      << started << " of " << n << " tasks under way: one waited behind another";
+  {
+    std::lock_guard lock(mutex);
+    go = true;
+  }
+  released.notify_all();
+  ASSERT_TRUE(test::waitUntil([&] { return finished == n; }));
+}
+
+}  // namespace
+
+TEST(SenderThreads, EachTaskHasAThreadAndTheNextRunReusesThem) {
+  runTogether(12);
+  int afterFirst = SenderThreads::ofProcess().threads();
+  EXPECT_GE(afterFirst, 12);
+  ASSERT_TRUE(test::waitUntil([&] { return SenderThreads::ofProcess().idle() == afterFirst; }));
+  runTogether(12);
+  EXPECT_EQ(SenderThreads::ofProcess().threads(), afterFirst);
+}
