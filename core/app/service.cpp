@@ -758,6 +758,7 @@ int Service::run(bool handleSignals) {
     std::lock_guard lock(gatewayMutex_);
     admin_.reset();
   }
+  ConnectionShelf::ofProcess().closeAll();  // the connections kept for the next sync
   log->info("markbridge service stopped");
   if (signals.joinable()) {
     stopping_ = true;

@@ -74,6 +74,15 @@ struct DeliveryFixture : ::testing::Test {
 
   std::map<std::string, CircuitBreaker> circuits;
 
+  // As a worker would before its destination goes: the connections its sinks let go are
+  // closed, so the sandbox never stops with one open (its server would close it from another
+  // thread than the one using it).
+  ~DeliveryFixture() override {
+    sink.reset();
+    ConnectionShelf::ofProcess().closeAll();
+    if (server) test::waitUntil([&] { return server->openConnections() == 0; });
+  }
+
   DeliveryReport deliver(int64_t budgetMs = 5000, int maxAttempts = 0) {
     DeliveryOptions options;
     options.backoff = BackoffPolicy{20, 200};

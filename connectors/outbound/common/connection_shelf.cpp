@@ -150,6 +150,12 @@ void ConnectionShelf::closeIdle(Clock::time_point now) {
   sweep(now, closing);
 }
 
+void ConnectionShelf::closeAll() {
+  decltype(kept_) closing;
+  std::lock_guard lock(mutex_);
+  closing.swap(kept_);
+}
+
 std::optional<ConnectionShelf::Clock::time_point> ConnectionShelf::nextClosing() const {
   std::lock_guard lock(mutex_);
   std::optional<Clock::time_point> soonest;

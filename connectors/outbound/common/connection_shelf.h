@@ -58,6 +58,8 @@ class ConnectionShelf {
   void put(const std::string& key, std::unique_ptr<HttpsClient> client, std::size_t keepAtMost);
   // Closes the connections idle kKeepIdleConnectionFor or longer.
   void closeIdle(Clock::time_point now = Clock::now());
+  // Closes every kept connection (a worker stopping).
+  void closeAll();
   // When the longest idle kept connection falls due to be closed; nothing when none is kept.
   std::optional<Clock::time_point> nextClosing() const;
   std::size_t kept() const;  // connections on the shelf now
