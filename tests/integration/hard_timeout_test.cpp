@@ -26,6 +26,7 @@
 #include "core/store/store.h"
 #include "tests/integration/peer_process.h"
 #include "tests/support/test_support.h"
+#include "tests/support/tls_listener.h"
 
 using namespace markbridge;
 using Millis = std::chrono::milliseconds;
@@ -82,12 +83,7 @@ class SilentListener {
 class DribblingServer {
  public:
   DribblingServer() {
-    initialiseTls();
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(
-        Poco::Net::Context::TLS_SERVER_USE, test::certsDir() + "/server.key",
-        test::certsDir() + "/server.pem", "", Poco::Net::Context::VERIFY_NONE);
-    server_ = std::make_unique<Poco::Net::SecureServerSocket>(
-        Poco::Net::SocketAddress("127.0.0.1", 0), 16, context);
+    server_ = test::tlsListener();
     thread_ = std::thread([this] {
       while (!stopped()) {
         if (!server_->poll(Poco::Timespan(50'000), Poco::Net::Socket::SELECT_READ)) continue;

@@ -4,7 +4,6 @@
 // Since connections pass from one school's sync to the next (connection_shelf.h), that next
 // request may be another school's.
 
-#include <Poco/Net/Context.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <gtest/gtest.h>
@@ -16,6 +15,7 @@
 
 #include "connectors/common/https_client.h"
 #include "tests/support/test_support.h"
+#include "tests/support/tls_listener.h"
 
 using namespace markbridge;
 
@@ -33,12 +33,7 @@ class ScriptedServer {
  public:
   explicit ScriptedServer(std::function<std::string(int, int)> script)
       : script_(std::move(script)) {
-    initialiseTls();
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(
-        Poco::Net::Context::TLS_SERVER_USE, test::certsDir() + "/server.key",
-        test::certsDir() + "/server.pem", "", Poco::Net::Context::VERIFY_NONE);
-    server_ = std::make_unique<Poco::Net::SecureServerSocket>(
-        Poco::Net::SocketAddress("127.0.0.1", 0), 16, context);
+    server_ = test::tlsListener();
     thread_ = std::thread([this] {
       while (!stop_) {
         if (!server_->poll(Poco::Timespan(50'000), Poco::Net::Socket::SELECT_READ)) continue;
@@ -86,6 +81,14 @@ TlsSettings trusted() {
   return TlsSettings{test::certsDir() + "/ca.pem", "", "", ""};
 }
 
+// A notification posted, as a sink posts one.
+HttpResponse post(HttpsClient& client) {
+  HttpRequest request;
+  request.path = "/notifications";
+  request.body = "{}";
+  return client.send(request);
+}
+
 }  // namespace
 
 TEST(HttpsAnswer, BytesAfterTheAnswerAreNeverReadAsTheNextRequestsAnswer) {
@@ -98,13 +101,10 @@ TEST(HttpsAnswer, BytesAfterTheAnswerAreNeverReadAsTheNextRequestsAnswer) {
     return answer("201 Created", R"({"reference":"SECOND"})");
   });
   HttpsClient client(server.url(), trusted(), 5000);
-  HttpRequest request;
-  request.path = "/notifications";
-  request.body = "{}";
-  auto first = client.send(request);
+  auto first = post(client);
   EXPECT_EQ(first.status, 201) << first.transport_error;
   EXPECT_EQ(first.body, R"({"reference":"FIRST"})");
-  auto second = client.send(request);
+  auto second = post(client);
   EXPECT_EQ(second.status, 201) << second.transport_error;
   EXPECT_EQ(second.body, R"({"reference":"SECOND"})");
   EXPECT_EQ(server.connections(), 2);  // the first connection was not sent on again
@@ -121,14 +121,11 @@ TEST(HttpsAnswer, AnInterimAnswerAloneIsNoAnswerAndItsConnectionIsNotSentOnAgain
     return answer("201 Created", R"({"reference":"SECOND"})");
   });
   HttpsClient client(server.url(), trusted(), 5000);
-  HttpRequest request;
-  request.path = "/notifications";
-  request.body = "{}";
-  auto first = client.send(request);
+  auto first = post(client);
   EXPECT_EQ(first.status, 0);
   EXPECT_NE(first.transport_error.find("HTTP 103: an interim answer"), std::string::npos)
       << first.transport_error;
-  auto second = client.send(request);
+  auto second = post(client);
   EXPECT_EQ(second.status, 201) << second.transport_error;
   EXPECT_EQ(second.body, R"({"reference":"SECOND"})");
   EXPECT_EQ(server.connections(), 2);
