@@ -336,7 +336,14 @@ class GuardedSession : public Poco::Net::HTTPSClientSession {
   // True when bytes beyond the answer just read are waiting, in Poco's buffer or OpenSSL's: an
   // answer not read as one (an interim 1xx, a body longer than it said), which the next request
   // on this connection would take for its own.
-  bool leftover() { return buffered() > 0 || (connected() && socket().available() > 0); }
+  // In doubt (the socket cannot say), it is dropped too.
+  bool leftover() noexcept {
+    try {
+      return buffered() > 0 || (connected() && socket().available() > 0);
+    } catch (...) {
+      return true;
+    }
+  }
 
  private:
   const TlsContext::Impl& tls_;
