@@ -593,14 +593,12 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
   tlsObserved = TlsObservation{};
   try {
     // A kept-alive connection the destination closed while it sat idle (its idle timeout, a
-    // restart) is not sent on: the request would fail for nothing.
+    // restart) is not sent on: the request would fail for nothing. Nor is one older than a TLS
+    // session is resumed for: the destination's certificate (and ours) are checked again at
+    // least that often, and a changed address is looked up again.
     if (impl_->session && impl_->session->connected() &&
-        closedWhileIdle(impl_->session->socket().impl()->sockfd()))
-      impl_->session.reset();
-    // Nor is one older than a TLS session is resumed for: the destination's certificate (and
-    // ours) are checked again at least that often, and a changed address is looked up again.
-    if (impl_->session && impl_->session->connected() &&
-        start - impl_->session->connectedAt() >= TlsContext::Impl::kResumeFor)
+        (closedWhileIdle(impl_->session->socket().impl()->sockfd()) ||
+         start - impl_->session->connectedAt() >= TlsContext::Impl::kResumeFor))
       impl_->session.reset();
     if (!impl_->session) {
       impl_->session = std::make_unique<GuardedSession>(

@@ -41,11 +41,13 @@ std::optional<std::string> tlsDigest(const TlsSettings& tls) {
 
 using Connections = std::vector<std::unique_ptr<HttpsClient>>;
 
+bool usedEarlier(const std::unique_ptr<HttpsClient>& a, const std::unique_ptr<HttpsClient>& b) {
+  return a->lastUsed() < b->lastUsed();
+}
+
 // The longest idle of `idle`.
 Connections::iterator longestIdle(Connections& idle) {
-  return std::min_element(idle.begin(), idle.end(), [](const auto& a, const auto& b) {
-    return a->lastUsed() < b->lastUsed();
-  });
+  return std::min_element(idle.begin(), idle.end(), usedEarlier);
 }
 
 }  // namespace
@@ -59,17 +61,11 @@ ConnectionShelf::Transport ConnectionShelf::transportFor(const TlsSettings& tls,
                                                          const std::string& baseUrl,
                                                          int timeoutMs) {
   auto digest = tlsDigest(tls);
-  auto shared = [&](const std::string& d) {
-    return Transport{d + " " + std::to_string(timeoutMs) + " " + baseUrl, nullptr};
-  };
+  auto key = [&] { return *digest + " " + std::to_string(timeoutMs) + " " + baseUrl; };
   if (digest) {
     std::lock_guard lock(mutex_);
     if (auto it = tls_.find(*digest); it != tls_.end())
-      if (auto made = it->second.lock()) {
-        auto transport = shared(*digest);
-        transport.tls = std::move(made);
-        return transport;
-      }
+      if (auto made = it->second.lock()) return Transport{key(), std::move(made)};
   }
   auto made = std::make_shared<const TlsContext>(tls);  // outside the lock: it reads files
   std::lock_guard lock(mutex_);
@@ -77,16 +73,11 @@ ConnectionShelf::Transport ConnectionShelf::transportFor(const TlsSettings& tls,
   // could otherwise give its new contents to the sinks whose files hold the old.
   if (!digest || tlsDigest(tls) != digest)
     return Transport{"unshared " + std::to_string(++unshared_), std::move(made)};
-  auto transport = shared(*digest);
   auto& entry = tls_[*digest];
-  if (auto other = entry.lock()) {
-    transport.tls = std::move(other);  // another thread made it meanwhile
-  } else {
-    entry = made;
-    transport.tls = std::move(made);
-  }
+  if (auto other = entry.lock()) return Transport{key(), std::move(other)};  // made meanwhile
+  entry = made;
   std::erase_if(tls_, [](const auto& e) { return e.second.expired(); });
-  return transport;
+  return Transport{key(), std::move(made)};
 }
 
 void ConnectionShelf::sweep(Clock::time_point now, Connections& closing) {
@@ -101,11 +92,13 @@ void ConnectionShelf::sweep(Clock::time_point now, Connections& closing) {
   }
   for (; total > kMostKept; --total) {
     auto oldest = kept_.begin();
-    for (auto it = kept_.begin(); it != kept_.end(); ++it)
-      if ((*longestIdle(it->second))->lastUsed() < (*longestIdle(oldest->second))->lastUsed())
+    auto gone = longestIdle(oldest->second);
+    for (auto it = std::next(kept_.begin()); it != kept_.end(); ++it)
+      if (auto candidate = longestIdle(it->second); usedEarlier(*candidate, *gone)) {
         oldest = it;
+        gone = candidate;
+      }
     auto& idle = oldest->second;
-    auto gone = longestIdle(idle);
     closing.push_back(std::move(*gone));
     idle.erase(gone);
     if (idle.empty()) kept_.erase(oldest);
@@ -120,9 +113,7 @@ std::unique_ptr<HttpsClient> ConnectionShelf::take(const std::string& key) {
   if (it == kept_.end()) return nullptr;
   auto& idle = it->second;
   // The most recently used: the others fall due first.
-  auto freshest = std::max_element(idle.begin(), idle.end(), [](const auto& a, const auto& b) {
-    return a->lastUsed() < b->lastUsed();
-  });
+  auto freshest = std::max_element(idle.begin(), idle.end(), usedEarlier);
   auto client = std::move(*freshest);
   idle.erase(freshest);
   if (idle.empty()) kept_.erase(it);
