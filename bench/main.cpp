@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
       "                              [--postgres URI]\n"
       "       markbridge-bench rules [--pupils N] [--sessions N] [--dir DIR]\n"
       "       markbridge-bench delivery [--events N] [--latency MS] [--fail PCT] [--drop PCT]\n"
-      "                                 [--in-flight N]\n"
+      "                                 [--in-flight N] [--postgres URI]\n"
       "       markbridge-bench console [--pupils N] [--sessions N] [--dir DIR]\n"
       "       markbridge-bench trust [--schools N] [--pupils-per-school M] [--workers 1,2,4]\n"
       "                              [--postgres URI] [--sessions N] [--dir DIR]\n");
