@@ -205,17 +205,31 @@ int64_t PgConnection::copyIn(const std::string& sql, std::string_view rows,
   return std::strtoll(PQcmdTuples(done.get()), nullptr, 10);
 }
 
-void upsertThrough(PgConnection& db, std::set<std::string>& made, const std::string& temp,
+namespace {
+
+// Past this many rows deleted in a transaction, a temporary table is truncated instead: reading
+// past them would cost more than the catalogue's write.
+constexpr int64_t kTruncateTempAfter = 10000;
+
+}  // namespace
+
+void upsertThrough(PgConnection& db, PgTempTables& made, const std::string& temp,
                    const std::string& table, PgCopyRows& rows, const std::string& conflict,
                    std::string_view purpose) {
-  if (made.insert(temp).second)
+  if (made.emplace(temp, 0).second)
     db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS " + temp + " (LIKE " + table + ") ON COMMIT DELETE ROWS",
         purpose);
-  db.copyIn("COPY " + temp + " FROM STDIN (FORMAT binary)", rows.finish(), purpose);
-  db.exec("INSERT INTO " + table + " SELECT * FROM " + temp + " ON CONFLICT " + conflict +
-              "; TRUNCATE " + temp,
-          purpose);
+  auto& deleted = made[temp];
+  deleted += db.copyIn("COPY " + temp + " FROM STDIN (FORMAT binary)", rows.finish(), purpose);
+  std::string empty = "DELETE FROM " + temp;
+  if (deleted >= kTruncateTempAfter) {
+    empty = "TRUNCATE " + temp;
+    deleted = 0;
+  }
+  db.exec(
+      "INSERT INTO " + table + " SELECT * FROM " + temp + " ON CONFLICT " + conflict + "; " + empty,
+      purpose);
 }
 
 std::string pgTextArray(const std::vector<std::string_view>& values) {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -184,12 +185,17 @@ class PgCopyRows {
   std::size_t rows_ = 0;
 };
 
+// The temporary tables a writer's transaction has made (CREATE TEMP TABLE ... ON COMMIT DELETE
+// ROWS), each with the rows deleted from it since it was last truncated: a DELETE empties one in
+// a moment, where a TRUNCATE inside a transaction makes its file anew and writes the catalogue,
+// but the rows a transaction deletes stay in the table (to be read past) until it ends.
+using PgTempTables = std::map<std::string, int64_t, std::less<>>;
+
 // Rows in `table`'s column order written through a temporary table like it, `temp`: COPY in,
 // then one INSERT ... ON CONFLICT `conflict` (its plan reads the temporary table and looks each
 // row up by the key: no join for the planner to get wrong). The fast way to write many rows of
-// which some may exist already. The temporary table is emptied after each use and at commit;
-// `made` holds those this transaction has made (a writer's: made once each).
-void upsertThrough(PgConnection& db, std::set<std::string>& made, const std::string& temp,
+// which some may exist already. The temporary table is emptied after each use and at commit.
+void upsertThrough(PgConnection& db, PgTempTables& made, const std::string& temp,
                    const std::string& table, PgCopyRows& rows, const std::string& conflict,
                    std::string_view purpose);
 

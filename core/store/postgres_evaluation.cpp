@@ -162,7 +162,7 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
   PgConnection& db_;
   std::string school_;
   PgTransaction tx_;
-  std::set<std::string> made_;  // the temporary tables made (upsertThrough)
+  PgTempTables made_;  // the temporary tables made (upsertThrough)
 };
 
 }  // namespace
