@@ -49,9 +49,12 @@ if [ "${MARKBRIDGE_SANITIZERS:-1}" != "0" ]; then
   sanitized=${build}-sanitizers
   flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
   # Line tables (-g1) name every frame of a sanitizer's report, for less compile time than -g.
+  # Linked at a fixed address (-no-pie): the sanitized test binary's 11 million relocations
+  # (UndefinedBehaviorSanitizer's data for each check) were applied at every start, 2.6 s of
+  # each of the 800 tests' own process; without them a start takes under 1 s.
   cmake -S . -B "$sanitized" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="$flags" \
     -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
-    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DMARKBRIDGE_WERROR=ON >/dev/null
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined -no-pie" -DMARKBRIDGE_WERROR=ON >/dev/null
   cmake --build "$sanitized" -j "$jobs"
   (cd "$sanitized" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
