@@ -1,7 +1,10 @@
 #include "core/store/postgres_store.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <deque>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -392,47 +395,71 @@ class PostgresStore final : public Store {
     return items;
   }
 
-  // A discard made while an attempt was under way (discardOutbox) stands when that attempt is
-  // refused or retried; an attempt the destination accepted ends delivered all the same.
+  // The writes of an attempt's outcome. A discard made while an attempt was under way
+  // (discardOutbox) stands when that attempt is refused or retried; an attempt the destination
+  // accepted ends delivered all the same.
+  static constexpr const char* kRecordDelivered =
+      "UPDATE outbox SET state='delivered', attempts=attempts+1, reference=$3, finished_at=$4, "
+      "last_error='', claimed_by='', claimed_until=0 WHERE school=$1 AND seq=$2";
+  static constexpr const char* kRecordRetry =
+      "UPDATE outbox SET attempts=$3, next_attempt_at=$4, last_error=$5, claimed_by='', "
+      "claimed_until=0 WHERE school=$1 AND seq=$2 AND state<>'discarded'";
+  static constexpr const char* kRecordRejected =
+      "UPDATE outbox SET state=CASE WHEN state='discarded' THEN state ELSE 'rejected' END, "
+      "attempts=$3, last_error=CASE WHEN state='discarded' THEN last_error ELSE $4::text END, "
+      "finished_at=$5, response=$6, claimed_by='', claimed_until=0 WHERE school=$1 AND seq=$2";
+  static constexpr std::array<std::pair<const char*, const char*>, 3> kRecordWrites = {{
+      {kRecordDelivered, "record an outbox item delivered"},
+      {kRecordRetry, "record an outbox item's retry"},
+      {kRecordRejected, "record an outbox item rejected"},
+  }};
+
   void recordDelivered(int64_t seq, const std::string& reference, int64_t now) override {
-    PgStatement s(db_,
-                  "UPDATE outbox SET state='delivered', attempts=attempts+1, reference=$3, "
-                  "finished_at=$4, last_error='', claimed_by='', claimed_until=0 WHERE "
-                  "school=$1 AND seq=$2",
-                  "record an outbox item delivered");
-    s.bind(1, school_).bind(2, seq).bind(3, reference).bind(4, now).run();
+    recordWrite(0, [&](PgStatement& s) {
+      s.bind(1, school_).bind(2, seq).bind(3, reference).bind(4, now);
+    });
   }
 
   void recordRetry(int64_t seq, int attempts, int64_t nextAttemptAt,
                    const std::string& error) override {
-    PgStatement s(
-        db_,
-        "UPDATE outbox SET attempts=$3, next_attempt_at=$4, last_error=$5, claimed_by='', "
-        "claimed_until=0 WHERE school=$1 AND seq=$2 AND state<>'discarded'",
-        "record an outbox item's retry");
-    s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, nextAttemptAt);
-    s.bind(5, error).run();
+    recordWrite(1, [&](PgStatement& s) {
+      s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, nextAttemptAt);
+      s.bind(5, error);
+    });
   }
 
   void recordRejected(int64_t seq, int attempts, const std::string& error, int64_t now,
                       const std::string& response) override {
-    PgStatement s(db_,
-                  "UPDATE outbox SET state=CASE WHEN state='discarded' THEN state ELSE 'rejected' "
-                  "END, attempts=$3, last_error=CASE WHEN state='discarded' THEN last_error ELSE "
-                  "$4::text END, finished_at=$5, response=$6, claimed_by='', claimed_until=0 "
-                  "WHERE school=$1 AND seq=$2",
-                  "record an outbox item rejected");
-    s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, error).bind(5, now);
-    s.bind(6, response).run();
+    recordWrite(2, [&](PgStatement& s) {
+      s.bind(1, school_).bind(2, seq).bind(3, int64_t{attempts}).bind(4, error).bind(5, now);
+      s.bind(6, response);
+    });
   }
 
+  // The outcomes are sent one after another without waiting for each answer, and the answers
+  // read together at the end (a pipeline): one round trip for all of them, not one each. An
+  // outcome the server refuses fails the whole (read at the end: nothing of it is kept).
   void recordTogether(const std::function<void()>& writes) override {
     PgTransaction transaction(db_);
-    writes();
+    // Prepared first: a pipeline cannot prepare a statement.
+    for (const auto& [sql, purpose] : kRecordWrites) db_.ready(db_.prepare(sql, purpose), purpose);
+    {
+      Together together(db_);
+      together_ = &together;
+      try {
+        writes();
+        together.pipeline.sync();
+      } catch (...) {
+        together_ = nullptr;
+        throw;
+      }
+      together_ = nullptr;
+    }
     transaction.commit();
   }
 
   int queueOutbox(const std::vector<OutboxEntry>& entries, int64_t now) override {
+    if (together_) together_->pipeline.sync();  // its answers are needed: none may wait behind
     PgStatement queue(db_,
                       "INSERT INTO outbox(school, key, sink, event_id, upn, kind, payload, state, "
                       "created_at, next_attempt_at) VALUES($1,$2,$3,$4,$5,$6,$7,'pending',$8,$8) "
@@ -628,6 +655,29 @@ class PostgresStore final : public Store {
   std::shared_ptr<PgConnection> connection_;  // its own, or a worker's shared one
   PgConnection& db_;
   std::string school_;
+  // While recordTogether runs: the outcomes written so far, and the pipeline they went on (the
+  // statements live until it has read their answers: destroyed after it).
+  struct Together {
+    explicit Together(PgConnection& db) : pipeline(db) {}
+    std::deque<PgStatement> statements;
+    PgPipeline pipeline;
+  };
+  Together* together_ = nullptr;
+
+  // Runs kRecordWrites[which] with what `bind` binds; inside recordTogether, queues it on the
+  // pipeline instead (the statement kept until the pipeline has read its answer).
+  void recordWrite(std::size_t which, const std::function<void(PgStatement&)>& bind) {
+    const auto& [sql, purpose] = kRecordWrites.at(which);
+    if (!together_) {
+      PgStatement s(db_, sql, purpose);
+      bind(s);
+      s.run();
+      return;
+    }
+    auto& s = together_->statements.emplace_back(db_, sql, purpose);
+    bind(s);
+    together_->pipeline.queue(s);
+  }
   // Who claims outbox items through this store: the worker, and which of its stores (one per
   // school and reload), so a claim is never mistaken for another store's of the same process.
   std::string claimant_ = thisWorker() + "/" + std::to_string(++storesOpened);

@@ -105,6 +105,47 @@ TEST_F(PostgresStoreTest, AFailedStatementRollsTheImportBackWholeAndSaysWhatItWa
   EXPECT_EQ(store->importBatch(oneMark("f1"), 200).marks_added, 1);
 }
 
+TEST_F(PostgresStoreTest, AnOutcomeRefusedAmongThoseRecordedTogetherKeepsNoneAndSaysWhich) {
+  // Outcomes recorded together go to the server without waiting for each answer: one the server
+  // refuses (a trigger stands in for a full disk) fails them all, naming what it was recording,
+  // and the connection goes on.
+  store->importBatch(oneMark("f1"), 100);
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}},
+                                   {"cpoms", {"unauthorised_10_day"}}};
+  store->commitEvaluation({kUpn}, {test::tenDaysAway(kUpn)}, routes, 1000);
+  auto due = store->dueOutbox(2000, 10);
+  ASSERT_EQ(due.size(), 2u);
+  PgConnection admin(backend.uri());
+  admin.exec(
+      "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.state = "
+      "'rejected' THEN RAISE EXCEPTION 'no space left (test)'; END IF; RETURN NEW; END $$; "
+      "CREATE TRIGGER refuse BEFORE UPDATE ON outbox FOR EACH ROW EXECUTE FUNCTION refuse();",
+      "install the refusing trigger");
+  try {
+    store->recordTogether([&] {
+      store->recordDelivered(due[0].seq, "LA-1", 3000);
+      store->recordRejected(due[1].seq, 1, "HTTP 422", 3000, "{}");
+      store->recordRetry(due[0].seq, 1, 4000, "never reached");
+    });
+    FAIL() << "the outcomes were not refused";
+  } catch (const PostgresError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("could not record an outbox item rejected"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("no space left (test)"), std::string::npos) << message;
+  }
+  EXPECT_EQ(store->outboxItem(due[0].seq)->state, OutboxState::Pending);
+  EXPECT_EQ(store->outboxItem(due[1].seq)->state, OutboxState::Pending);
+  admin.exec("DROP TRIGGER refuse ON outbox", "drop the refusing trigger");
+  store->recordTogether([&] {
+    store->recordDelivered(due[0].seq, "LA-1", 5000);
+    store->recordRejected(due[1].seq, 1, "HTTP 422", 5000, "{}");
+  });
+  EXPECT_EQ(store->outboxItem(due[0].seq)->state, OutboxState::Delivered);
+  EXPECT_EQ(store->outboxItem(due[0].seq)->reference, "LA-1");
+  EXPECT_EQ(store->outboxItem(due[1].seq)->state, OutboxState::Rejected);
+}
+
 TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsMadeAgainForTheNextCall) {
   // The store's connection, told apart by its application name, ended by the server (as a
   // restart or a failover would): the call in flight fails, naming the server; the next one
