@@ -306,37 +306,22 @@ class PostgresImportWriter final : public ImportWriter {
           amended_.finish(), "record the amended marks");
       amended_ = PgCopyRows();
     }
-    // Written Monday by Monday, each week's pupils in order: every later sync reads a week (the
-    // current one) across the whole school, and a week's rows written together share a few pages.
-    // (Written pupil by pupil, as a year's file laid out by pupil gives them, a 1,000-pupil
-    // school's week lay on 600 pages, one read each at the first close after going live.)
-    struct DirtyWeek {
-      int32_t monday;
-      const std::string* upn;
-      const LoadedWeek* week;
-    };
-    std::vector<DirtyWeek> dirty;
+    PgCopyRows added, changed;
     for (const auto& [upn, pupilWeeks] : weeks_) {
       bool wroteNew = false;
       for (const auto& [monday, week] : pupilWeeks) {
         if (!week.dirty) continue;
-        dirty.push_back({monday, &upn, &week});
+        auto& rows = week.stored ? changed : added;
+        rows.row(6);
+        rows.bytes(school_);
+        rows.bytes(upn);
+        rows.integer(monday);
+        week.week.writeCodes(rows.field(RegisterWeek::kSlots));
+        week.week.writeImports(rows.field(RegisterWeek::kSlots * 4));
+        rows.bytes(week.week.extrasText());
         wroteNew |= !week.stored;
       }
       if (wroteNew && !weeksAtStart_) written_.insert(upn);
-    }
-    std::stable_sort(dirty.begin(), dirty.end(),
-                     [](const DirtyWeek& a, const DirtyWeek& b) { return a.monday < b.monday; });
-    PgCopyRows added, changed;
-    for (const auto& [monday, upn, week] : dirty) {
-      auto& rows = week->stored ? changed : added;
-      rows.row(6);
-      rows.bytes(school_);
-      rows.bytes(*upn);
-      rows.integer(monday);
-      week->week.writeCodes(rows.field(RegisterWeek::kSlots));
-      week->week.writeImports(rows.field(RegisterWeek::kSlots * 4));
-      rows.bytes(week->week.extrasText());
     }
     weeks_.clear();
     if (changed.rows() > 0) {

@@ -259,32 +259,15 @@ TEST_F(PostgresImport,
        ALaterImportChangingMoreWeeksThanItsTemporaryTableIsMadeForStoresWhatSqliteStores) {
   // Changed weeks go through a temporary table, emptied after each part by a DELETE and, once
   // more than 10,000 rows have gone through it in the import, by a TRUNCATE. Four parts of 3,900
-  // changed weeks each, the fourth changing the first's weeks again: both ways of emptying it,
-  // and a week changed in two parts of one import.
+  // changed weeks each, the second changing the first's weeks again (rows the DELETE left would
+  // be written twice by one statement, which the server refuses), the third crossing 10,000.
   ASSERT_EQ(outcomeOf(*postgres, Import{{weeksOf(0, 450, 26, "/")}, "first"}, 100),
             outcomeOf(*sqlite, Import{{weeksOf(0, 450, 26, "/")}, "first"}, 100));
-  Import later{{weeksOf(0, 150, 26, "N"), weeksOf(150, 150, 26, "N"), weeksOf(300, 150, 26, "N"),
-                weeksOf(0, 150, 26, "L")},
+  Import later{{weeksOf(0, 150, 26, "N"), weeksOf(0, 150, 26, "L"), weeksOf(150, 150, 26, "N"),
+                weeksOf(300, 150, 26, "N")},
                "later"};
   auto outcome = outcomeOf(*postgres, later, 200);
   EXPECT_EQ(outcome, outcomeOf(*sqlite, later, 200));
   EXPECT_NE(outcome.find("~156000"), std::string::npos) << outcome;  // every mark amended once
   EXPECT_EQ(snapshot(*postgres), snapshot(*sqlite));
-}
-
-TEST_F(PostgresImport, AFirstImportLaysEachWeeksRowsTogether) {
-  // Every sync reads one week (the current one) of the whole school: a file laid out pupil by
-  // pupil still gives each week's rows a few pages of their own, not a page of each pupil's.
-  ASSERT_EQ(outcomeOf(*postgres, Import{{weeksOf(0, 300, 26, "/")}, "first"}, 100),
-            outcomeOf(*sqlite, Import{{weeksOf(0, 300, 26, "/")}, "first"}, 100));
-  PgConnection admin(postgresBackend.uri());
-  PgStatement pages(admin,
-                    "SELECT count(DISTINCT (ctid::text::point)[0]), (SELECT count(DISTINCT "
-                    "(ctid::text::point)[0]) FROM register_weeks) FROM register_weeks WHERE "
-                    "week=(SELECT max(week) FROM register_weeks)",
-                    "count the pages of the last week");
-  ASSERT_TRUE(pages.step());
-  EXPECT_GT(pages.integer(1), 60);  // the year's rows fill many pages: 7,800 rows
-  EXPECT_LE(pages.integer(0), 8) << "the last week's 300 rows on " << pages.integer(0)
-                                 << " pages of " << pages.integer(1);
 }
