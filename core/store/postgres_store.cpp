@@ -342,19 +342,21 @@ class PostgresStore final : public Store {
   // Claims the items it returns (FOR UPDATE SKIP LOCKED: two workers asking at once get
   // different items), until now + kClaimMs; recording an attempt's outcome ends the claim.
   std::vector<OutboxItem> dueOutbox(int64_t now, int limit) override {
-    // The items are chosen once, before any is locked (the array); each is then locked and
-    // checked again as it now stands (still pending, its claim still lapsed): one another worker
-    // holds or has just claimed is left to it. The claimed rows are chosen once (MATERIALIZED): a
-    // subquery the join scanned again would skip the rows this statement has just claimed.
+    // The candidates are chosen once, before any is locked (the array: twice as many as asked
+    // for, so rows another worker holds locked do not use up the limit); each is then locked and
+    // checked again as it now stands (still pending, still due, its claim still lapsed), so one
+    // another worker holds, has just claimed or has put off is left alone. The claimed rows are
+    // chosen once (MATERIALIZED): a subquery the join scanned again would skip the rows this
+    // statement has just claimed.
     PgStatement s(
         db_,
         std::string("WITH c AS MATERIALIZED (SELECT o.seq AS claimed FROM outbox o WHERE "
-                    "o.school=$1 AND o.state='pending' AND o.seq=ANY(ARRAY(SELECT o.seq "
-                    "FROM ") +
+                    "o.school=$1 AND o.state='pending' AND o.next_attempt_at<=$2 AND "
+                    "o.seq=ANY(ARRAY(SELECT o.seq FROM ") +
             kFirstPending + " WHERE o.next_attempt_at<=$2 AND " + claimLapsed("$2", "$4") +
-            " ORDER BY o.seq LIMIT $3)) AND " + claimLapsed("$2", "$4") +
-            " FOR UPDATE OF o SKIP LOCKED) UPDATE outbox SET claimed_by=$4, "
-            "claimed_backend=pg_backend_pid(), claimed_until=$2+" +
+            " ORDER BY o.seq LIMIT 2 * $3)) AND " + claimLapsed("$2", "$4") +
+            " ORDER BY o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED) UPDATE outbox SET "
+            "claimed_by=$4, claimed_backend=pg_backend_pid(), claimed_until=$2+" +
             std::to_string(kClaimMs) +
             " FROM c WHERE outbox.school=$1 AND outbox.seq=c.claimed RETURNING " + kOutboxColumns,
         "claim the outbox items due");

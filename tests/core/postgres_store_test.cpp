@@ -146,6 +146,28 @@ TEST_F(PostgresStoreTest, AnOutcomeRefusedAmongThoseRecordedTogetherKeepsNoneAnd
   EXPECT_EQ(store->outboxItem(due[1].seq)->state, OutboxState::Rejected);
 }
 
+TEST_F(PostgresStoreTest, AnItemAnotherTransactionHoldsLockedIsPassedOverNotWaitedFor) {
+  // Another worker's transaction holds the first due item locked: a claim of one item takes the
+  // next pupil's instead of waiting or coming back empty, and the first is claimed once free.
+  const std::string other = "B801200005002";
+  store->importBatch(oneMark("f1"), 100);
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
+  store->commitEvaluation({kUpn, other}, {test::tenDaysAway(kUpn), test::tenDaysAway(other)},
+                          routes, 1000);
+  PgConnection admin(backend.uri());
+  admin.exec("BEGIN; SELECT 1 FROM outbox WHERE seq=(SELECT min(seq) FROM outbox WHERE upn='" +
+                 kUpn + "') FOR UPDATE",
+             "lock the first item");
+  auto claimed = store->dueOutbox(2000, 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].upn, other);
+  admin.exec("ROLLBACK", "free the first item");
+  auto rest = store->dueOutbox(2000, 10);  // with its own claim, not yet recorded, again
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].upn, kUpn);
+  EXPECT_EQ(rest[1].seq, claimed[0].seq);
+}
+
 TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsMadeAgainForTheNextCall) {
   // The store's connection, told apart by its application name, ended by the server (as a
   // restart or a failover would): the call in flight fails, naming the server; the next one
