@@ -216,11 +216,12 @@ constexpr int64_t kTruncateTempAfter = 10000;
 void upsertThrough(PgConnection& db, PgTempTables& made, const std::string& temp,
                    const std::string& table, PgCopyRows& rows, const std::string& conflict,
                    std::string_view purpose) {
-  if (made.emplace(temp, 0).second)
+  auto [at, first] = made.try_emplace(temp, 0);
+  if (first)
     db.exec(
         "CREATE TEMP TABLE IF NOT EXISTS " + temp + " (LIKE " + table + ") ON COMMIT DELETE ROWS",
         purpose);
-  auto& deleted = made[temp];
+  int64_t& deleted = at->second;
   deleted += db.copyIn("COPY " + temp + " FROM STDIN (FORMAT binary)", rows.finish(), purpose);
   std::string empty = "DELETE FROM " + temp;
   if (deleted >= kTruncateTempAfter) {
