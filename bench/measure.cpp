@@ -69,6 +69,8 @@ bool parseBenchOptions(int argc, char** argv, BenchOptions& options) {
       options.workers = argv[++i];
     else if (a == "--postgres" && value)
       options.postgres = argv[++i];
+    else if (a == "--postgres-only")
+      options.postgres_only = true;
     else if (a == "--keep")
       options.keep = true;
     else if (a == "--reimport")

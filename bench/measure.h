@@ -38,6 +38,8 @@ struct BenchOptions {
   // trust: how many schools (each `pupils` pupils), and the worker counts to run ("1,2,4").
   int schools = 0;
   std::string workers;
+  // trust: PostgreSQL only (with --postgres), the SQLite runs left out
+  bool postgres_only = false;
 };
 bool parseBenchOptions(int argc, char** argv, BenchOptions& options);
 double timeCommand(const std::string& command);

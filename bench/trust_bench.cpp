@@ -39,7 +39,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: markbridge-bench trust [--schools N] [--pupils-per-school M] "
                "[--sessions S]\n"
-               "                              [--workers 1,2,4] [--postgres URI] [--dir DIR]\n"
+               "                              [--workers 1,2,4] [--postgres URI [--postgres-only]] "
+               "[--dir DIR]\n"
                "  defaults: 300 schools x 1000 pupils, 378 sessions each (189 school days, 113 "
                "million marks) and then the 190th day's (a Friday's) afternoon register closes; "
                "1, 2 and 4 workers; SQLite, and PostgreSQL when --postgres names a server (a "
@@ -174,6 +175,13 @@ RunFigures runTrust(const TrustRun& run, int workers, const std::string& storeNa
       "    %-34s each school's sync: gateway made %.0f ms, import %.0f ms, evaluation %.0f "
       "ms, delivery %.0f ms\n",
       "", t.setup_ms / synced, t.import_ms / synced, t.evaluate_ms / synced, t.deliver_ms / synced);
+  const auto* w = t.worker_cpu_ms;
+  const auto* s = t.server_cpu_ms;
+  std::printf(
+      "    %-34s CPU a school (worker + its server process): gateway %.0f + %.0f ms, import %.0f "
+      "+ %.0f ms, evaluation %.0f + %.0f ms, delivery %.0f + %.0f ms; the sandbox %.0f ms\n",
+      "", w[0] / synced, s[0] / synced, w[1] / synced, s[1] / synced, w[2] / synced, s[2] / synced,
+      w[3] / synced, s[3] / synced, kept.cpu_ms / synced);
   figures.close = closed.seconds;
   figures.ok = ok;
   return figures;
@@ -211,7 +219,8 @@ int trustBench(int argc, char** argv) {
   options.workers = "1,2,4";
   if (!parseBenchOptions(argc, argv, options)) return usage();
   auto counts = workerCounts(options.workers);
-  if (options.schools <= 0 || options.pupils <= 0 || options.sessions <= 2 || counts.empty())
+  if (options.schools <= 0 || options.pupils <= 0 || options.sessions <= 2 || counts.empty() ||
+      (options.postgres_only && options.postgres.empty()))
     return usage();
   spdlog::set_level(spdlog::level::err);
   ::setenv("MB_BENCH_LA_TOKEN", "la-sandbox-token", 1);
@@ -243,6 +252,7 @@ int trustBench(int argc, char** argv) {
   std::vector<RunFigures> all;
   std::vector<std::pair<std::string, nlohmann::json>> stores = {
       {"SQLite", {{"sqlite", "stores/{urn}.db"}}}};
+  if (options.postgres_only) stores.clear();
   std::string pgServer;
   if (!options.postgres.empty()) pgServer = passwordToEnvironment(options.postgres);
   for (int k : counts) {

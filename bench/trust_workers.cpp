@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <numeric>
 #include <thread>
 #include <vector>
 
 #include "core/app/deployment_config.h"
 #include "core/app/gateway.h"
+#include "core/store/postgres_db.h"
 #include "core/store/postgres_store.h"
 #include "core/store/sync_lease.h"
 #include "tests/sandbox/sandbox_server.h"
@@ -51,6 +54,19 @@ void forSchool(const GatewayConfig& school, Tally& tally, Work work) {
     ++tally.failed;
     std::fprintf(stderr, "school %s: %s\n", school.school.urn.c_str(), e.what());
   }
+}
+
+// A process's CPU time so far, all its threads (the scheduler's count, to the nanosecond).
+double cpuMsOf(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/schedstat");
+  double ns = 0;
+  stat >> ns;
+  if (pid == getpid() || !stat) {  // a process's own file counts only its main thread
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+  }
+  return ns / 1e6;
 }
 
 bool readAll(int fd, void* data, std::size_t size) {
@@ -127,6 +143,10 @@ WorkersDone onWorkers(int workers,
     sum.import_ms += t.import_ms;
     sum.evaluate_ms += t.evaluate_ms;
     sum.deliver_ms += t.deliver_ms;
+    for (int i = 0; i < 4; ++i) {
+      sum.worker_cpu_ms[i] += t.worker_cpu_ms[i];
+      sum.server_cpu_ms[i] += t.server_cpu_ms[i];
+    }
     done.per_worker += (w ? "; worker " : "worker ") + std::to_string(w + 1) + ": " +
                        std::to_string(t.synced) + " synced, " + std::to_string(t.already_done) +
                        " found done, " + std::to_string(t.held) + " held";
@@ -154,7 +174,7 @@ SandboxProcess::SandboxProcess() {
     char c = 0;
     if (write(answer[1], &port, sizeof port) != sizeof port || read(ask[0], &c, 1) != 1) _exit(3);
     Kept kept{static_cast<int>(server.received().size()), server.duplicates(), server.handshakes(),
-              server.resumedHandshakes()};
+              server.resumedHandshakes(), cpuMsOf(getpid())};
     if (write(answer[1], &kept, sizeof kept) != sizeof kept) _exit(3);
     server.stop();
     _exit(0);
@@ -255,6 +275,14 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
   std::vector<std::unique_ptr<Store>> stores;
   stores.reserve(schools.size());
   for (const auto& school : schools) stores.push_back(openConfiguredStore(school, &share));
+  // The worker's server process, whose CPU time is counted with the worker's.
+  pid_t server = -1;
+  if (!schools.empty() && !schools.front().store_postgresql.empty()) {
+    const char* password = std::getenv("MB_BENCH_PG_PASSWORD");
+    auto db = share.connection(schools.front().store_postgresql, password ? password : "");
+    PgStatement pid(*db, "SELECT pg_backend_pid()", "find the worker's server process");
+    if (pid.step()) server = static_cast<pid_t>(pid.integer(0));
+  }
   go();
   // From a school of the worker's own, as the service walks them on a shared store.
   std::vector<std::size_t> left(schools.size());
@@ -274,28 +302,34 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
           return;
         }
         auto mark = std::chrono::steady_clock::now();
-        auto lap = [&](double& into) {
+        double cpu = cpuMsOf(getpid()), serverCpu = server > 0 ? cpuMsOf(server) : 0;
+        auto lap = [&](double& into, int step) {
           auto now = std::chrono::steady_clock::now();
           into += std::chrono::duration<double, std::milli>(now - mark).count();
           mark = now;
+          const double cpuNow = cpuMsOf(getpid()), serverNow = server > 0 ? cpuMsOf(server) : 0;
+          tally.worker_cpu_ms[step] += cpuNow - cpu;
+          tally.server_cpu_ms[step] += serverNow - serverCpu;
+          cpu = cpuNow;
+          serverCpu = serverNow;
         };
         Gateway gateway(schools[s], Gateway::Store::Open, Gateway::Connectors::Build, &share);
         gateway.setClock(&clock, &random);
-        lap(tally.setup_ms);
+        lap(tally.setup_ms, 0);
         SyncObserver observer;
         observer.what = "the afternoon register";
         observer.still_due = [&] { return !synced(); };
         bool imported = false;
         observer.imported = [&](const ImportResult&) {
-          if (!imported) lap(tally.import_ms);
+          if (!imported) lap(tally.import_ms, 1);
           imported = true;
         };
-        observer.evaluated = [&](const EvaluationOutcome&, int) { lap(tally.evaluate_ms); };
+        observer.evaluated = [&](const EvaluationOutcome&, int) { lap(tally.evaluate_ms, 2); };
         observer.finished = [&] {
           gateway.store().setSourceState("_bench", "closed", "1", clock.nowMs());
         };
         auto report = gateway.sync(observer);
-        if (!report.skipped) lap(tally.deliver_ms);
+        if (!report.skipped) lap(tally.deliver_ms, 3);
         if (report.already_done) {
           ++tally.already_done;
         } else if (report.skipped) {

@@ -23,6 +23,9 @@ struct Tally {
   // A register close's time in each step of the schools' syncs, summed (milliseconds): the
   // gateway made (sources, sinks), import, evaluation, delivery.
   double setup_ms = 0, import_ms = 0, evaluate_ms = 0, deliver_ms = 0;
+  // The CPU time the same steps took: the worker's (all its threads) and, on PostgreSQL, its
+  // server process's (what the server did for it), in the order above.
+  double worker_cpu_ms[4] = {}, server_cpu_ms[4] = {};
 };
 
 struct WorkersDone {
@@ -51,6 +54,7 @@ class SandboxProcess {
   struct Kept {
     int records = -1, repeats = -1;
     int handshakes = -1, resumed = -1;  // TLS: connections made, and those resumed
+    double cpu_ms = 0;                  // the sandbox's CPU time (all its threads)
   };
   Kept received();
 

@@ -1,6 +1,7 @@
 #include "core/store/postgres_import.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -194,6 +195,7 @@ class PostgresImportWriter final : public ImportWriter {
           .bind(5, now_)
           .run();
     saveWeeks(nullptr);  // the weeks held back from the last part
+    writeTrailing(INT32_MIN, INT32_MAX);
     saveSightings(summary.source);
     tx_.commit();
   }
@@ -256,6 +258,12 @@ class PostgresImportWriter final : public ImportWriter {
     std::sort(upns.begin(), upns.end());
     upns.erase(std::unique(upns.begin(), upns.end()), upns.end());
     if (upns.empty()) return;
+    // The trailing rows are written before a read that may look for them.
+    for (auto upn : upns)
+      if (trailing_.upns.count(upn)) {
+        writeTrailing(INT32_MIN, INT32_MAX);
+        break;
+      }
     readWeeks_.bind(1, school_).bindTextForm(2, pgTextArray(upns));
     readWeeks_.bind(3, int64_t{first.monday().days()}).bind(4, int64_t{last.monday().days()});
     PupilWeeks* pupilWeeks = nullptr;
@@ -307,11 +315,21 @@ class PostgresImportWriter final : public ImportWriter {
       amended_ = PgCopyRows();
     }
     PgCopyRows added, changed;
+    for (const auto& [upn, pupilWeeks] : weeks_)
+      for (const auto& [monday, week] : pupilWeeks)
+        if (week.dirty && !week.stored) newest_ = std::max(newest_, monday);
+    writeTrailing(INT32_MIN, newest_ - kTrailingDays);  // no longer among the newest
+    if (trailing_.rows > kTrailingRowsAtMost) writeTrailing(INT32_MIN, INT32_MAX);
     for (const auto& [upn, pupilWeeks] : weeks_) {
       bool wroteNew = false;
       for (const auto& [monday, week] : pupilWeeks) {
         if (!week.dirty) continue;
-        auto& rows = week.stored ? changed : added;
+        bool trails = !week.stored && monday > newest_ - kTrailingDays;
+        if (trails) {
+          ++trailing_.rows;
+          trailing_.upns.emplace(upn);
+        }
+        auto& rows = week.stored ? changed : trails ? trailing_.weeks[monday] : added;
         rows.row(6);
         rows.bytes(school_);
         rows.bytes(upn);
@@ -330,11 +348,25 @@ class PostgresImportWriter final : public ImportWriter {
                     "imports=EXCLUDED.imports, extras=EXCLUDED.extras",
                     "write the changed weeks of the register");
     }
-    if (added.rows() > 0)
-      db_.copyInAsync(
-          "COPY register_weeks(school, upn, week, codes, imports, extras) FROM STDIN (FORMAT "
-          "binary)",
-          added.finish(), "write the new weeks of the register");
+    if (added.rows() > 0) copyWeeks(added);
+  }
+
+  void copyWeeks(PgCopyRows& rows) {
+    db_.copyInAsync(
+        "COPY register_weeks(school, upn, week, codes, imports, extras) FROM STDIN (FORMAT "
+        "binary)",
+        rows.finish(), "write the new weeks of the register");
+  }
+
+  // The trailing new rows (trailing_) of the weeks from `from` to `to`, written.
+  void writeTrailing(int32_t from, int32_t to) {
+    auto& weeks = trailing_.weeks;
+    for (auto week = weeks.lower_bound(from); week != weeks.end() && week->first <= to;) {
+      trailing_.rows -= week->second.rows();
+      copyWeeks(week->second);
+      week = weeks.erase(week);
+    }
+    if (weeks.empty()) trailing_ = Trailing();
   }
 
   void apply(const Mark& mark, Date monday, LoadedWeek& week, ImportOutcome& outcome) {
@@ -589,6 +621,22 @@ class PostgresImportWriter final : public ImportWriter {
   std::vector<NotTaken> notTaken_;  // a part's registers (not) taken, written with its weeks
   PgCopyRows amended_;              // a part's amended marks, likewise
   PartWeeks heldBack_;              // the last part's last pupil's (see saveWeeks)
+  // The new rows of the two newest weeks written so far (by week), held to the end of the
+  // import, or until a part may read them or a newer week comes. A file sorted by pupil would
+  // otherwise lay the weeks the next imports write into (the current week) and the evaluation
+  // after each reads again (the weeks after the kept year: postgres_register_read.h) one row
+  // in each pupil's stretch of the table: each sync would read and rewrite a thousand scattered
+  // pages where a few hold them all (PostgreSQL keeps a row in the page it was put in).
+  // They are written before a part reads weeks of a pupil they hold, and when more than
+  // kTrailingRowsAtMost wait (memory stays bounded).
+  static constexpr int32_t kTrailingDays = 14;
+  static constexpr std::size_t kTrailingRowsAtMost = 100'000;
+  struct Trailing {
+    std::map<int32_t, PgCopyRows> weeks;      // by Monday
+    std::set<std::string, std::less<>> upns;  // the pupils they hold rows of
+    std::size_t rows = 0;
+  } trailing_;
+  int32_t newest_ = INT32_MIN + kTrailingDays;  // the newest week given a new row
   bool weeksAtStart_ = true, pupilsAtStart_ = true;
   std::set<std::string, std::less<>> written_;        // the pupils given new weeks (see loadWeeks)
   std::set<std::string, std::less<>> pupilsWritten_;  // likewise, in a school with no pupils
