@@ -156,13 +156,16 @@ class Watchdog {
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
+  // The thread is woken only when it would otherwise sleep past the new deadline: from one
+  // request to the next on a connection (each deadline later than the last) it sleeps on until
+  // the first one and then waits again, instead of waking twice a request.
   void arm(SteadyClock::time_point until) {
     std::lock_guard lock(mutex_);
     until_ = until;
     armed_ = true;
     fired_ = false;
     if (!thread_.joinable()) thread_ = std::thread([this] { watch(); });
-    wake_.notify_all();
+    if (until < sleepsUntil_) wake_.notify_all();
   }
   // The socket to end at the deadline. A duplicate of its descriptor is kept, so the socket
   // cannot be closed (and its number reused) under the watchdog.
@@ -193,14 +196,17 @@ class Watchdog {
   void watch() {
     std::unique_lock lock(mutex_);
     while (!stop_) {
-      if (!armed_) {
-        wake_.wait(lock);
-      } else if (SteadyClock::now() >= until_) {
+      if (armed_ && SteadyClock::now() >= until_) {
         fire();
         armed_ = false;
-      } else {
-        wake_.wait_until(lock, until_);
+        continue;
       }
+      sleepsUntil_ = armed_ ? until_ : SteadyClock::time_point::max();
+      if (armed_)
+        wake_.wait_until(lock, sleepsUntil_);
+      else
+        wake_.wait(lock);
+      sleepsUntil_ = SteadyClock::time_point::min();  // awake: it sees every change
     }
   }
   void fire() {  // with mutex_ held
@@ -216,6 +222,8 @@ class Watchdog {
   std::condition_variable wake_;
   std::thread thread_;
   SteadyClock::time_point until_{};
+  // Until when the thread sleeps if not woken (min: it is awake; max: until woken).
+  SteadyClock::time_point sleepsUntil_ = SteadyClock::time_point::min();
   bool armed_ = false, fired_ = false, stop_ = false;
   int socket_ = -1;
 };

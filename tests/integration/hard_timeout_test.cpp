@@ -133,6 +133,66 @@ class DribblingServer {
   std::thread thread_;
 };
 
+// One kept-alive connection: the first request is answered after `firstAfter`, in full; the
+// second gets its answer a byte every 100 ms (each read quick: only a limit on the whole
+// exchange ends it).
+class SlowerSecondAnswer {
+ public:
+  explicit SlowerSecondAnswer(Millis firstAfter) {
+    server_ = test::tlsListener();
+    thread_ = std::thread([this, firstAfter] {
+      try {
+        while (!server_->poll(Poco::Timespan(50'000), Poco::Net::Socket::SELECT_READ))
+          if (stopped()) return;
+        Poco::Net::StreamSocket client = server_->acceptConnection();
+        char request[4096];
+        client.receiveBytes(request, sizeof request);
+        if (pause(firstAfter)) return;
+        std::string first =
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: "
+            "20\r\n\r\n{\"reference\": \"LA-1\"}";
+        client.sendBytes(first.data(), static_cast<int>(first.size()));
+        client.receiveBytes(request, sizeof request);
+        std::string second =
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: "
+            "20\r\n\r\n{\"reference\": \"LA-2\"}";
+        for (char c : second) {
+          if (pause(Millis(100))) return;
+          client.sendBytes(&c, 1);
+        }
+      } catch (const Poco::Exception&) {
+        // the client gave up and closed the connection
+      }
+    });
+  }
+  ~SlowerSecondAnswer() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  std::string url() const {
+    return "https://127.0.0.1:" + std::to_string(server_->address().port());
+  }
+
+ private:
+  bool pause(Millis ms) {  // true when stopping
+    std::unique_lock lock(mutex_);
+    return wake_.wait_for(lock, ms, [&] { return stop_; });
+  }
+  bool stopped() {
+    std::lock_guard lock(mutex_);
+    return stop_;
+  }
+  std::unique_ptr<Poco::Net::SecureServerSocket> server_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 int64_t elapsedMs(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - since).count();
 }
@@ -301,4 +361,34 @@ TEST(HardTimeout, ASyncAgainstASilentDestinationEndsWithinItsBudgetAndFreesTheLo
   EXPECT_EQ(again.signal, 0);
   EXPECT_NE(again.exit_code, 4) << again.err;  // 4: another sync is running
   EXPECT_EQ(silent.accepted(), 2);
+}
+
+TEST(HardTimeout, AKeptAliveConnectionsNextRequestIsCutOffAtItsOwnTimeoutNotTheFirstOnes) {
+  // The first answer takes a second; the second request, on the same connection, has its full
+  // 2 s from when it was sent (not until the first one's deadline), and no longer.
+  SlowerSecondAnswer server(Millis(1000));
+  HttpsClient client(server.url(), TlsSettings{test::certsDir() + "/ca.pem", "", "", ""}, 2000);
+  auto first = client.send(HttpRequest{"POST", "/api/v1/notifications", {}, "{}", {}});
+  ASSERT_EQ(first.status, 202) << first.transport_error;
+  auto start = std::chrono::steady_clock::now();
+  auto second = client.send(HttpRequest{"POST", "/api/v1/notifications", {}, "{}", {}});
+  auto took = elapsedMs(start);
+  EXPECT_EQ(second.status, 0);
+  EXPECT_TRUE(second.timed_out) << second.transport_error;
+  EXPECT_GE(took, 1900) << "cut off at the first request's deadline";
+  EXPECT_LT(took, 2000 + 2500) << "the attempt took " << took << " ms";
+}
+
+TEST(HardTimeout, AKeptAliveConnectionsNextRequestWithASoonerDeadlineEndsThen) {
+  // The first request's deadline is a minute away; the second's own, half a second.
+  SlowerSecondAnswer server(Millis(0));
+  HttpsClient client(server.url(), TlsSettings{test::certsDir() + "/ca.pem", "", "", ""}, 60000);
+  auto first = client.send(HttpRequest{"POST", "/api/v1/notifications", {}, "{}", {}});
+  ASSERT_EQ(first.status, 202) << first.transport_error;
+  HttpRequest request{"POST", "/api/v1/notifications", {}, "{}", {}};
+  request.deadline = std::chrono::steady_clock::now() + Millis(500);
+  auto start = std::chrono::steady_clock::now();
+  auto second = client.send(request);
+  EXPECT_TRUE(second.timed_out) << second.transport_error;
+  EXPECT_LT(elapsedMs(start), 500 + 2500);
 }
