@@ -103,7 +103,7 @@ void KeptYearRead::lay(PupilRegister& reg, int32_t week, std::string_view codes)
 void KeptYearRead::fill(std::string_view upn, PupilRegister& reg) {
   reg.clear();
   row_ = nullptr;
-  if (making_)
+  if (making_ && due_)
     row_ = &keeping_.emplace_back(upn, std::string(offsetOf(keepTo_, first_), '\0')).second;
   if (useKept_) {
     while (moreKept_ && kept_->textView(0) < upn) moreKept_ = kept_->step();

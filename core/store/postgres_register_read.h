@@ -57,8 +57,9 @@ class KeptYearRead {
   int64_t version_ = 0;   // register_changes.version when the read began
   bool useKept_ = false;
   // The kept year that would be made now: its weeks [first_, keepTo_), each pupil's row (made
-  // as the pupils are read: a memcpy a week), and whether it is made (due_: two weeks behind, a
-  // change reached into it, or a pupil had no row in it).
+  // as the pupils are read, a memcpy a week, only when it is made), and whether it is made
+  // (due_: two weeks behind, a change reached into it, or a pupil had no row in it; known before
+  // the first pupil is filled).
   bool making_ = false, due_ = false;
   int32_t keepTo_ = 0;
   std::vector<std::pair<std::string, std::string>> keeping_;
