@@ -16,8 +16,10 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "connectors/common/https_client.h"
@@ -78,27 +80,64 @@ class SilentListener {
   std::thread thread_;
 };
 
+// A TLS listener on 127.0.0.1 and the thread that answers it (a subclass's start()), stopped
+// by stop(), which a subclass's destructor calls first (its members outlive the thread).
+class AnsweringServer {
+ public:
+  AnsweringServer(const AnsweringServer&) = delete;
+  AnsweringServer& operator=(const AnsweringServer&) = delete;
+  std::string url() const {
+    return "https://127.0.0.1:" + std::to_string(server_->address().port());
+  }
+
+ protected:
+  AnsweringServer() : server_(test::tlsListener()) {}
+  ~AnsweringServer() { stop(); }
+  void start(std::function<void()> answer) { thread_ = std::thread(std::move(answer)); }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Waits `ms`; true when stopping (at once).
+  bool pause(Millis ms) {
+    std::unique_lock lock(mutex_);
+    return wake_.wait_for(lock, ms, [&] { return stop_; });
+  }
+  // The next connection, or nullopt when stopping.
+  std::optional<Poco::Net::StreamSocket> accept() {
+    while (!server_->poll(Poco::Timespan(50'000), Poco::Net::Socket::SELECT_READ))
+      if (pause(Millis(0))) return std::nullopt;
+    return server_->acceptConnection();
+  }
+
+ private:
+  std::unique_ptr<Poco::Net::SecureServerSocket> server_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 // Finishes the TLS handshake, reads the request, then answers one byte every 100 ms: each read
 // is quick, so only a limit on the whole exchange ends it.
-class DribblingServer {
+class DribblingServer : public AnsweringServer {
  public:
   DribblingServer() {
-    server_ = test::tlsListener();
-    thread_ = std::thread([this] {
-      while (!stopped()) {
-        if (!server_->poll(Poco::Timespan(50'000), Poco::Net::Socket::SELECT_READ)) continue;
+    start([this] {
+      while (auto client = accept()) {
         try {
-          Poco::Net::StreamSocket client = server_->acceptConnection();
           char request[4096];
-          client.receiveBytes(request, sizeof request);
+          client->receiveBytes(request, sizeof request);
           std::string answer =
               "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: "
               "40\r\n\r\n{\"reference\": \"LA-1\", \"pad\": \"xxxxxx\"}";
           for (char c : answer) {
-            std::unique_lock lock(mutex_);
-            if (wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_; })) break;
-            lock.unlock();
-            client.sendBytes(&c, 1);
+            if (pause(Millis(100))) break;
+            client->sendBytes(&c, 1);
             ++sent_;
           }
         } catch (const Poco::Exception&) {
@@ -107,90 +146,41 @@ class DribblingServer {
       }
     });
   }
-  ~DribblingServer() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  std::string url() const {
-    return "https://127.0.0.1:" + std::to_string(server_->address().port());
-  }
+  ~DribblingServer() { stop(); }
   int bytesSent() const { return sent_; }
 
  private:
-  bool stopped() {
-    std::lock_guard lock(mutex_);
-    return stop_;
-  }
-  std::unique_ptr<Poco::Net::SecureServerSocket> server_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
   std::atomic<int> sent_{0};
-  std::thread thread_;
 };
 
 // One kept-alive connection: the first request is answered after `firstAfter`, in full; the
 // second gets its answer a byte every 100 ms (each read quick: only a limit on the whole
 // exchange ends it).
-class SlowerSecondAnswer {
+class SlowerSecondAnswer : public AnsweringServer {
  public:
   explicit SlowerSecondAnswer(Millis firstAfter) {
-    server_ = test::tlsListener();
-    thread_ = std::thread([this, firstAfter] {
+    start([this, firstAfter] {
+      auto client = accept();
+      if (!client) return;
       try {
-        while (!server_->poll(Poco::Timespan(50'000), Poco::Net::Socket::SELECT_READ))
-          if (stopped()) return;
-        Poco::Net::StreamSocket client = server_->acceptConnection();
         char request[4096];
-        client.receiveBytes(request, sizeof request);
+        client->receiveBytes(request, sizeof request);
         if (pause(firstAfter)) return;
         std::string first =
             "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: "
             "20\r\n\r\n{\"reference\": \"LA-1\"}";
-        client.sendBytes(first.data(), static_cast<int>(first.size()));
-        client.receiveBytes(request, sizeof request);
-        std::string second =
-            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: "
-            "20\r\n\r\n{\"reference\": \"LA-2\"}";
-        for (char c : second) {
+        client->sendBytes(first.data(), static_cast<int>(first.size()));
+        client->receiveBytes(request, sizeof request);
+        for (char c : std::string("HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}")) {
           if (pause(Millis(100))) return;
-          client.sendBytes(&c, 1);
+          client->sendBytes(&c, 1);
         }
       } catch (const Poco::Exception&) {
         // the client gave up and closed the connection
       }
     });
   }
-  ~SlowerSecondAnswer() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  std::string url() const {
-    return "https://127.0.0.1:" + std::to_string(server_->address().port());
-  }
-
- private:
-  bool pause(Millis ms) {  // true when stopping
-    std::unique_lock lock(mutex_);
-    return wake_.wait_for(lock, ms, [&] { return stop_; });
-  }
-  bool stopped() {
-    std::lock_guard lock(mutex_);
-    return stop_;
-  }
-  std::unique_ptr<Poco::Net::SecureServerSocket> server_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
+  ~SlowerSecondAnswer() { stop(); }
 };
 
 int64_t elapsedMs(std::chrono::steady_clock::time_point since) {
