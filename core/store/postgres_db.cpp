@@ -583,6 +583,15 @@ PgTransaction::~PgTransaction() {
 }
 
 void PgTransaction::commit() {
+  // A transaction one of whose statements failed (the error caught and gone on from) is only
+  // rolled back by a COMMIT, which answers "ROLLBACK" and no error: said here, never taken for a
+  // commit. An asynchronous COPY's answer is had first: its error is the transaction's.
+  db_.settle();
+  if (PQtransactionStatus(db_.handle()) == PQTRANS_INERROR)
+    throw PostgresError(db_.where() +
+                            ": could not commit a transaction: a statement in it failed earlier, "
+                            "so nothing of it is kept",
+                        "25P02");
   db_.exec("COMMIT", "commit a transaction");
   done_ = true;
 }

@@ -349,6 +349,30 @@ TEST_F(PostgresStoreTest, ATextArrayParameterCarriesEveryValueAsItIs) {
   EXPECT_EQ(back, std::vector<std::string>(values.begin(), values.end()));
 }
 
+TEST_F(PostgresStoreTest, ATransactionWithAFailedStatementIsNeverTakenForCommitted) {
+  // A statement fails inside a transaction and its error is caught: PostgreSQL would answer the
+  // COMMIT with "ROLLBACK" and no error. commit() says so; nothing written before it is kept,
+  // and the connection goes on.
+  PgConnection db(test::testPostgresUri());
+  db.exec("CREATE TEMP TABLE kept(n int)", "make a table");
+  {
+    PgTransaction tx(db);
+    db.exec("INSERT INTO kept VALUES (1)", "write a row");
+    EXPECT_THROW(db.exec("SELECT 1/0", "divide by zero"), PostgresError);
+    try {
+      tx.commit();
+      ADD_FAILURE() << "a failed transaction was taken for committed";
+    } catch (const PostgresError& e) {
+      EXPECT_NE(std::string(e.what()).find("failed earlier, so nothing of it is kept"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  PgStatement count(db, "SELECT count(*) FROM kept", "count the rows");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.integer(0), 0);
+}
+
 // Workers sharing a PostgreSQL store start their walk through the schools at one of their own
 // (the same one each time); a store of its own (SQLite) is walked in the configuration's order.
 TEST(WalkStart, WorkersSharingAStoreStartAtASchoolOfTheirOwn) {
