@@ -56,17 +56,17 @@ void forSchool(const GatewayConfig& school, Tally& tally, Work work) {
   }
 }
 
-// A process's CPU time so far, all its threads (the scheduler's count, to the nanosecond).
+// A process's CPU time so far (the scheduler's count, to the nanosecond): this process's, all
+// its threads; another's, from its /proc file (0 when it cannot be read: a server elsewhere).
 double cpuMsOf(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/schedstat");
-  double ns = 0;
-  stat >> ns;
-  if (pid == getpid() || !stat) {  // a process's own file counts only its main thread
+  if (pid == getpid()) {  // its /proc file would count only the main thread
     timespec t{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
   }
-  return ns / 1e6;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/schedstat");
+  double ns = 0;
+  return stat >> ns ? ns / 1e6 : 0;
 }
 
 bool readAll(int fd, void* data, std::size_t size) {

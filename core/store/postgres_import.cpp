@@ -319,16 +319,13 @@ class PostgresImportWriter final : public ImportWriter {
       for (const auto& [monday, week] : pupilWeeks)
         if (week.dirty && !week.stored) newest_ = std::max(newest_, monday);
     writeTrailing(INT32_MIN, newest_ - kTrailingDays);  // no longer among the newest
-    if (trailing_.rows > kTrailingRowsAtMost) writeTrailing(INT32_MIN, INT32_MAX);
+    if (trailing_.rows() > kTrailingRowsAtMost) writeTrailing(INT32_MIN, INT32_MAX);
     for (const auto& [upn, pupilWeeks] : weeks_) {
       bool wroteNew = false;
       for (const auto& [monday, week] : pupilWeeks) {
         if (!week.dirty) continue;
         bool trails = !week.stored && monday > newest_ - kTrailingDays;
-        if (trails) {
-          ++trailing_.rows;
-          trailing_.upns.emplace(upn);
-        }
+        if (trails) trailing_.upns.emplace(upn);
         auto& rows = week.stored ? changed : trails ? trailing_.weeks[monday] : added;
         rows.row(6);
         rows.bytes(school_);
@@ -362,7 +359,6 @@ class PostgresImportWriter final : public ImportWriter {
   void writeTrailing(int32_t from, int32_t to) {
     auto& weeks = trailing_.weeks;
     for (auto week = weeks.lower_bound(from); week != weeks.end() && week->first <= to;) {
-      trailing_.rows -= week->second.rows();
       copyWeeks(week->second);
       week = weeks.erase(week);
     }
@@ -633,8 +629,12 @@ class PostgresImportWriter final : public ImportWriter {
   static constexpr std::size_t kTrailingRowsAtMost = 100'000;
   struct Trailing {
     std::map<int32_t, PgCopyRows> weeks;      // by Monday
-    std::set<std::string, std::less<>> upns;  // the pupils they hold rows of
-    std::size_t rows = 0;
+    std::set<std::string, std::less<>> upns;  // the pupils they hold rows of (or held)
+    std::size_t rows() const {
+      std::size_t n = 0;
+      for (const auto& [monday, held] : weeks) n += held.rows();
+      return n;
+    }
   } trailing_;
   int32_t newest_ = INT32_MIN + kTrailingDays;  // the newest week given a new row
   bool weeksAtStart_ = true, pupilsAtStart_ = true;
