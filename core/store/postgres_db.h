@@ -133,6 +133,10 @@ class PgStatement {
   void reset();
   // Reads the rows it ran to again from the first (the result kept, nothing run again).
   void rewind() { row_ = -1; }
+  // After the first step(): the rows of the result, and the row the columns are read from (any
+  // of them, in any order: the result is kept whole).
+  int rows() const { return rows_; }
+  void readRow(int row) { row_ = row; }
 
   // Columns of the current row, read in binary: integers (smallint, integer, bigint, boolean),
   // text as its bytes, bytea as its bytes. Views stay valid until the next reset().

@@ -70,9 +70,10 @@ class PostgresImportWriter final : public ImportWriter {
                     "read the pupils an import names"),
         readWeeks_(db,
                    std::string(kImportRead) +
-                       "u.upn, w.* FROM unnest($2::text[]) AS u(upn) CROSS JOIN LATERAL (SELECT "
-                       "week, codes, imports, extras FROM register_weeks WHERE school=$1 AND "
-                       "upn=u.upn AND week BETWEEN $3 AND $4 OFFSET 0) AS w",
+                       "u.upn, w.* FROM generate_series($3::integer, $4::integer, 7) AS d(week) "
+                       "CROSS JOIN unnest($2::text[]) AS u(upn) CROSS JOIN LATERAL (SELECT week, "
+                       "codes, imports, extras FROM register_weeks WHERE school=$1 AND "
+                       "week=d.week AND upn=u.upn OFFSET 0) AS w",
                    "read the weeks of the register an import changes"),
         markNotTaken_(
             db,
@@ -235,12 +236,13 @@ class PostgresImportWriter final : public ImportWriter {
 
   // Every stored week of the part's pupils between its first and last mark's weeks: all the
   // rows its marks can fall in (and a few they do not, left untouched), in one statement that
-  // looks each pupil up by the key's leading columns: a lateral subquery per pupil, whose plan
-  // is a key lookup whatever the statistics say (a plain `upn = ANY(...)` may be planned, and
-  // the plan kept, as a scan of the whole school's rows when they were few: quadratic as the
-  // first import grows). A school that had no register when the import began (its first
-  // import) has only the weeks this import wrote: only its pupils already written are read. The
-  // weeks of the last part's last pupil were held back (saveWeeks) and are newer than any
+  // looks each week of each pupil up by the key, week by week (the key's order: a register
+  // close's thousand lookups of one week read a few pages side by side): a lateral subquery per
+  // row, whose plan is a key lookup whatever the statistics say (a plain `upn = ANY(...)` may be
+  // planned, and the plan kept, as a scan of the whole school's rows when they were few:
+  // quadratic as the first import grows). A school that had no register when the import began (its
+  // first import) has only the weeks this import wrote: only its pupils already written are read.
+  // The weeks of the last part's last pupil were held back (saveWeeks) and are newer than any
   // stored: in a file sorted by pupil, the one a part boundary cuts is read from nowhere.
   void loadWeeks(const ImportBatch& part, const std::vector<std::size_t>& runs) {
     weeks_ = std::move(heldBack_);
@@ -341,7 +343,7 @@ class PostgresImportWriter final : public ImportWriter {
     weeks_.clear();
     if (changed.rows() > 0) {
       upsertThrough(db_, made_, "import_weeks", "register_weeks", changed,
-                    "(school, upn, week) DO UPDATE SET codes=EXCLUDED.codes, "
+                    "(school, week, upn) DO UPDATE SET codes=EXCLUDED.codes, "
                     "imports=EXCLUDED.imports, extras=EXCLUDED.extras",
                     "write the changed weeks of the register");
     }

@@ -30,8 +30,9 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
       school_(school),
       first_(calendar.first().monday().days()),
       weeks_(db,
-             "SELECT upn, week, codes FROM register_weeks WHERE school=$1 AND week>=$2 AND "
-             "week<=$3 ORDER BY upn, week",
+             "SELECT w.upn, d.week, w.codes FROM generate_series($2::integer, $3::integer, 7) AS "
+             "d(week) CROSS JOIN LATERAL (SELECT upn, codes FROM register_weeks WHERE school=$1 "
+             "AND week=d.week ORDER BY upn OFFSET 0) AS w",
              "read the register") {
   readFrom_ = first_;
   PgStatement changes(db_,
@@ -57,12 +58,31 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
     due_ = !usable || (changed && changedFrom < keptTo) || keepTo_ >= keptTo + kKeptYearLag;
   }
   weeks_.bind(1, school_).bind(2, int64_t{readFrom_}).bind(3, int64_t{calendar.last().days()});
-  moreWeeks_ = weeks_.step();
+  // Week by week, each week's rows by pupil: each week is read in the key's order (no sort, and
+  // no plan the statistics could choose instead that sorts), and checked to be.
+  int64_t week = 0;
+  std::string_view upn;
+  for (int row = 0; weeks_.step(); ++row) {
+    if (weekRows_.empty() || weeks_.integer(1) != week) {
+      if (!weekRows_.empty() && weeks_.integer(1) < week) outOfOrder();
+      week = weeks_.integer(1);
+      if (!weekRows_.empty()) weekRows_.back().end = row;
+      weekRows_.push_back(WeekRows{row, weeks_.rows()});
+    } else if (weeks_.textView(0) <= upn) {
+      outOfOrder();
+    }
+    upn = weeks_.textView(0);
+  }
   if (!useKept_) return;
   kept_.emplace(db_, "SELECT upn, codes FROM register_years WHERE school=$1 ORDER BY upn",
                 "read the register's kept year");
   kept_->bind(1, school_);
   moreKept_ = kept_->step();
+}
+
+void KeptYearRead::outOfOrder() const {
+  throw StoreError(db_.where() + ": the register's weeks of school " + school_ +
+                   " were read out of the key's order; nothing was evaluated from them");
 }
 
 bool KeptYearRead::whole(std::string_view codes) const {
@@ -85,8 +105,9 @@ void KeptYearRead::readPupilsNotKept(const std::vector<std::string_view>& upns) 
   due_ = true;  // so the next read finds a row for them
   notKept_.emplace(db_,
                    "SELECT u.upn, w.week, w.codes FROM unnest($2::text[]) AS u(upn) CROSS JOIN "
+                   "generate_series($3::integer, $4::integer - 7, 7) AS d(week) CROSS JOIN "
                    "LATERAL (SELECT week, codes FROM register_weeks WHERE school=$1 AND "
-                   "upn=u.upn AND week>=$3 AND week<$4 OFFSET 0) AS w ORDER BY u.upn, w.week",
+                   "week=d.week AND upn=u.upn OFFSET 0) AS w ORDER BY u.upn, w.week",
                    "read the register of pupils its kept year has no row for");
   notKept_->bind(1, school_).bindTextForm(2, pgTextArray(notKept));
   notKept_->bind(3, int64_t{first_}).bind(4, int64_t{readFrom_});
@@ -117,9 +138,15 @@ void KeptYearRead::fill(std::string_view upn, PupilRegister& reg) {
         lay(reg, static_cast<int32_t>(notKept_->integer(1)), notKept_->blob(2));
     }
   }
-  while (moreWeeks_ && weeks_.textView(0) < upn) moreWeeks_ = weeks_.step();
-  for (; moreWeeks_ && weeks_.textView(0) == upn; moreWeeks_ = weeks_.step())
+  for (auto& rows : weekRows_) {
+    for (; rows.next < rows.end; ++rows.next) {
+      weeks_.readRow(rows.next);
+      if (weeks_.textView(0) >= upn) break;
+    }
+    if (rows.next == rows.end || weeks_.textView(0) != upn) continue;
     lay(reg, static_cast<int32_t>(weeks_.integer(1)), weeks_.blob(2));
+    ++rows.next;
+  }
 }
 
 void KeptYearRead::keep() {

@@ -46,6 +46,7 @@ class KeptYearRead {
  private:
   // The week's codes laid over `reg` and, while the kept year is being made, into its row.
   void lay(PupilRegister& reg, int32_t week, std::string_view codes);
+  [[noreturn]] void outOfOrder() const;
   // Whether a kept row holds every week before readFrom_.
   bool whole(std::string_view codes) const;
 
@@ -65,10 +66,17 @@ class KeptYearRead {
   std::vector<std::pair<std::string, std::string>> keeping_;
   std::string* row_ = nullptr;  // the pupil's row being made
 
-  PgStatement weeks_;                   // rows from readFrom_
+  // Rows from readFrom_, in the key's order (week, then pupil), read by pupil through a cursor
+  // into each week's rows: where the next pupil's row of the week is looked for, and where the
+  // week's rows end.
+  struct WeekRows {
+    int next = 0, end = 0;
+  };
+  PgStatement weeks_;
+  std::vector<WeekRows> weekRows_;
   std::optional<PgStatement> kept_;     // the kept year, by pupil
   std::optional<PgStatement> notKept_;  // rows before readFrom_ of pupils it has no row for
-  bool moreWeeks_ = false, moreKept_ = false, moreNotKept_ = false;
+  bool moreKept_ = false, moreNotKept_ = false;
 };
 
 }  // namespace markbridge

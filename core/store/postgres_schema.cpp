@@ -179,6 +179,15 @@ ALTER TABLE roll_seen ALTER COLUMN seen_at DROP NOT NULL;
     R"sql(
 ALTER TABLE evaluation_checkpoints SET (fillfactor=50);
 )sql",
+    // 6: the register keyed by week before pupil. A register close reads and rewrites one week of
+    // every pupil: under (school, upn, week) that is one index entry in each pupil's stretch of
+    // the key (hundreds of pages a school, most outside the server's buffers in a trust's
+    // database), under (school, week, upn) a few pages side by side. Reads by pupil look each
+    // week up by the key (core/store/postgres_import.cpp).
+    R"sql(
+ALTER TABLE register_weeks DROP CONSTRAINT register_weeks_pkey,
+  ADD PRIMARY KEY(school, week, upn);
+)sql",
 };
 
 // Any fixed number: the key of the advisory lock migrations take (pg_advisory_xact_lock).

@@ -355,6 +355,43 @@ TYPED_TEST_P(RegisterStoreContract, ADaysExportNamingMostOfTheSchoolChangesOnlyW
   EXPECT_TRUE(store.amendments(upnOf(40)).empty());
 }
 
+// Pupils read together (the PostgreSQL store reads a week of every pupil at once): one with no
+// marks in weeks the pupils either side of them have is read without theirs, and they with
+// their own.
+TYPED_TEST_P(RegisterStoreContract, APupilWithoutTheWeeksOfThoseBesideThemIsReadWithoutTheirs) {
+  auto& store = this->registers();
+  const std::string a = "A801200005002", b = "B801200005001", c = "C801200005003";
+  std::vector<Mark> marks;
+  for (Date monday : {d("2024-09-09"), d("2024-09-16"), d("2024-09-23")}) {
+    test::addDays(marks, a, {monday}, "/", "L");
+    test::addDays(marks, c, {monday}, "I", "M");
+  }
+  test::addDays(marks, b, {d("2024-09-16")}, "N", "G");
+  store.importBatch(batchOf(marks, "three weeks"), 1);
+  const std::string none(Code::notTaken().str());
+  auto mondays = [&](const PupilRegister& r) {
+    std::string codes;
+    for (Date monday : {d("2024-09-09"), d("2024-09-16"), d("2024-09-23")})
+      codes += std::string(r.at(monday, Session::AM).str()) +
+               std::string(r.at(monday, Session::PM).str()) + " ";
+    return codes;
+  };
+  std::map<std::string, std::string> read;
+  store.forEachPupilRegister(test::autumnCalendar(), [&](const Pupil& p, const PupilRegister& r) {
+    read[p.upn] = mondays(r);
+  });
+  EXPECT_EQ(read[a], "/L /L /L ");
+  EXPECT_EQ(read[b], none + none + " NG " + none + none + " ");
+  EXPECT_EQ(read[c], "IM IM IM ");
+  std::map<std::string, std::string> marksRead;
+  store.forEachRegister([&](const Pupil& p, const std::vector<Mark>& list) {
+    for (const auto& m : list) marksRead[p.upn] += std::string(m.code.str());
+  });
+  EXPECT_EQ(marksRead[a], "/L/L/L");
+  EXPECT_EQ(marksRead[b], "NG");
+  EXPECT_EQ(marksRead[c], "IMIMIM");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     RegisterStoreContract, KeepsTheRegisterAcrossReopening, ReimportingTheSameFileChangesNothing,
     AChangedMarkIsAnAmendmentThatKeepsTheOriginal, ABlankInALaterExportNeverErasesATakenMark,
@@ -363,6 +400,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     RemembersWhatASourceKeptAcrossReopening, ListsPupilsAndTheirRegistersLaidOverTheCalendar,
     EachReadOfTheRegistersShowsEveryImportSoFar,
     ASyncThatListsThePupilsWithoutOneCountsAgainstThatOneOnly,
-    ADaysExportNamingMostOfTheSchoolChangesOnlyWhatItChanges);
+    ADaysExportNamingMostOfTheSchoolChangesOnlyWhatItChanges,
+    APupilWithoutTheWeeksOfThoseBesideThemIsReadWithoutTheirs);
 INSTANTIATE_TYPED_TEST_SUITE_P(Backends, RegisterStoreContract, test::StoreBackends,
                                test::BackendName);
