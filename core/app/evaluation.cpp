@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/domain/fault_point.h"
+#include "core/domain/kept_threads.h"
 #include "core/domain/logging.h"
 #include "core/rules/actions_taken.h"
 #include "core/rules/digest.h"
@@ -281,14 +282,34 @@ EvaluationRun evaluateRegisters(Store& store, const SchoolCalendar& calendar, co
   };
   auto reading = std::make_unique<Batch>();
   std::unique_ptr<Batch> evaluating;
+  // The batch under evaluation runs on one of the process's kept threads (a new thread for each
+  // batch cost a school's close more than a millisecond), and is waited for however this
+  // function ends: it reads `evaluating`, `rules` and `checkpoints`, which are this function's.
   std::future<void> evaluated;
+  struct WaitFor {
+    std::future<void>& evaluation;
+    explicit WaitFor(std::future<void>& f) : evaluation(f) {}
+    WaitFor(const WaitFor&) = delete;
+    WaitFor& operator=(const WaitFor&) = delete;
+    ~WaitFor() {
+      if (evaluation.valid()) evaluation.wait();
+    }
+  } waitForEvaluated(evaluated);
   auto handOver = [&] {
     if (evaluated.valid()) evaluated.get();  // rethrows what the evaluation threw
     auto done = std::move(evaluating);
     evaluating = std::move(reading);
     reading = std::make_unique<Batch>();
-    evaluated = std::async(std::launch::async, evaluateBatch, std::ref(*evaluating),
-                           std::cref(rules), today, std::cref(checkpoints));
+    auto finished = std::make_shared<std::promise<void>>();
+    evaluated = finished->get_future();
+    KeptThreads::ofProcess().run([finished, &batch = *evaluating, &rules, today, &checkpoints] {
+      try {
+        evaluateBatch(batch, rules, today, checkpoints);
+        finished->set_value();
+      } catch (...) {
+        finished->set_exception(std::current_exception());
+      }
+    });
     if (done) commit(*done);
   };
   store.forEachPupilRegister(calendar, [&](const Pupil& pupil, const PupilRegister& reg) {

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "core/domain/fault_point.h"
+#include "core/domain/kept_threads.h"
 #include "core/domain/logging.h"
 #include "core/domain/upn.h"
 #include "core/outbox/la_notice.h"
-#include "core/outbox/sender_threads.h"
 
 namespace markbridge {
 namespace {
@@ -75,7 +75,7 @@ class Senders {
       ++shared_->running;
     }
     auto taken = std::make_shared<Attempt>(std::move(a));
-    SenderThreads::ofProcess().run([shared = shared_, taken] {
+    KeptThreads::ofProcess().run([shared = shared_, taken] {
       bool stopping = false;
       {
         std::lock_guard lock(shared->mutex);

@@ -1,9 +1,11 @@
 #pragma once
-// The threads a worker process makes its delivery attempts on, kept from one delivery run to
-// the next. A trust's worker delivers for one school after another, each run with up to
-// max_in_flight attempts per sink at once: making and ending that many threads for each
-// school's run (their stacks mapped and unmapped) cost more than the attempts' own work once
-// the connections were kept (connection_shelf.h). A thread idle for a minute ends.
+// The threads a worker process runs work aside on, kept from one school's sync to the next: its
+// delivery attempts (core/outbox/delivery_worker.cpp) and the evaluation's batches of pupils
+// (core/app/evaluation.cpp). A trust's worker syncs one school after another, each delivery
+// run with up to max_in_flight attempts per sink at once: making and ending that many threads
+// for each school's run (their stacks mapped and unmapped) cost more than the attempts' own
+// work once the connections were kept (connectors/outbound/common/connection_shelf.h). A thread
+// idle for a minute ends.
 
 #include <chrono>
 #include <condition_variable>
@@ -13,12 +15,12 @@
 
 namespace markbridge {
 
-class SenderThreads {
+class KeptThreads {
  public:
   static constexpr std::chrono::seconds kIdleFor{60};
 
   // The process's threads (never destroyed: an idle thread may still be waiting at exit).
-  static SenderThreads& ofProcess();
+  static KeptThreads& ofProcess();
 
   // Runs `task` on an idle thread, or on a new one when none is idle: never waits behind
   // another task.

@@ -1,7 +1,8 @@
-// The delivery attempts' threads are the process's, kept from one run (one school's sync) to
-// the next: a run's attempts never wait behind each other, and a later run makes no new ones.
+// The threads work runs aside on (delivery attempts, evaluation batches) are the process's,
+// kept from one run (one school's sync) to the next: a run's tasks never wait behind each
+// other, and a later run makes no new threads.
 
-#include "core/outbox/sender_threads.h"
+#include "core/domain/kept_threads.h"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +23,7 @@ void runTogether(int n) {
   bool go = false;
   std::atomic<int> started{0}, finished{0};
   for (int i = 0; i < n; ++i)
-    SenderThreads::ofProcess().run([&] {
+    KeptThreads::ofProcess().run([&] {
       ++started;
       {
         std::unique_lock lock(mutex);
@@ -42,11 +43,11 @@ void runTogether(int n) {
 
 }  // namespace
 
-TEST(SenderThreads, EachTaskHasAThreadAndTheNextRunReusesThem) {
+TEST(KeptThreads, EachTaskHasAThreadAndTheNextRunReusesThem) {
   runTogether(12);
-  int afterFirst = SenderThreads::ofProcess().threads();
+  int afterFirst = KeptThreads::ofProcess().threads();
   EXPECT_GE(afterFirst, 12);
-  ASSERT_TRUE(test::waitUntil([&] { return SenderThreads::ofProcess().idle() == afterFirst; }));
+  ASSERT_TRUE(test::waitUntil([&] { return KeptThreads::ofProcess().idle() == afterFirst; }));
   runTogether(12);
-  EXPECT_EQ(SenderThreads::ofProcess().threads(), afterFirst);
+  EXPECT_EQ(KeptThreads::ofProcess().threads(), afterFirst);
 }

@@ -1,15 +1,15 @@
-#include "core/outbox/sender_threads.h"
+#include "core/domain/kept_threads.h"
 
 #include <thread>
 
 namespace markbridge {
 
-SenderThreads& SenderThreads::ofProcess() {
-  static auto* threads = new SenderThreads;  // NOLINT(cppcoreguidelines-owning-memory): kept
+KeptThreads& KeptThreads::ofProcess() {
+  static auto* threads = new KeptThreads;  // NOLINT(cppcoreguidelines-owning-memory): kept
   return *threads;
 }
 
-void SenderThreads::run(std::function<void()> task) {
+void KeptThreads::run(std::function<void()> task) {
   std::lock_guard lock(mutex_);
   todo_.push_back(std::move(task));
   // Each task waiting needs a thread of its own: an idle one for each, or a new one.
@@ -21,17 +21,17 @@ void SenderThreads::run(std::function<void()> task) {
   std::thread([this] { work(); }).detach();
 }
 
-int SenderThreads::threads() const {
+int KeptThreads::threads() const {
   std::lock_guard lock(mutex_);
   return threads_;
 }
 
-int SenderThreads::idle() const {
+int KeptThreads::idle() const {
   std::lock_guard lock(mutex_);
   return static_cast<int>(waiting_);
 }
 
-void SenderThreads::work() {
+void KeptThreads::work() {
   std::unique_lock lock(mutex_);
   for (;;) {
     ++waiting_;
