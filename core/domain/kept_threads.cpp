@@ -17,8 +17,13 @@ void KeptThreads::run(std::function<void()> task) {
     wake_.notify_one();
     return;
   }
+  try {
+    std::thread([this] { work(); }).detach();
+  } catch (...) {
+    todo_.pop_back();  // no thread would run it: the caller hears why instead of waiting
+    throw;
+  }
   ++threads_;
-  std::thread([this] { work(); }).detach();
 }
 
 int KeptThreads::threads() const {

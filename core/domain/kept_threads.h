@@ -23,7 +23,7 @@ class KeptThreads {
   static KeptThreads& ofProcess();
 
   // Runs `task` on an idle thread, or on a new one when none is idle: never waits behind
-  // another task.
+  // another task. When no thread can be made, throws (std::system_error) and drops the task.
   void run(std::function<void()> task);
   int threads() const;  // threads alive now, idle or working
   int idle() const;     // threads waiting for a task

@@ -248,6 +248,16 @@ std::string pgTextArray(const std::vector<std::string_view>& values) {
   return text;
 }
 
+std::string pgIntegerArray(const std::vector<int32_t>& values) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) text += ',';
+    text += std::to_string(values[i]);
+  }
+  text += '}';
+  return text;
+}
+
 PgCopyRows::PgCopyRows() {
   // The signature, no flags, no header extension.
   data_.assign("PGCOPY\n\xff\r\n\0", 11);
@@ -446,6 +456,14 @@ void PgStatement::take(pg_result* result) {
   result_ = result;
   rows_ = result ? PQntuples(result) : 0;
   row_ = -1;
+}
+
+void PgStatement::readRow(int row) {
+  if (!result_ || row < 0 || row >= rows_)
+    throw PostgresError(db_.where() + ": could not " + purpose_ + ": row " + std::to_string(row) +
+                            " of " + std::to_string(rows_) + " asked for",
+                        "");
+  row_ = row;
 }
 
 int64_t PgStatement::integer(int column) const {

@@ -136,7 +136,7 @@ class PgStatement {
   // After the first step(): the rows of the result, and the row the columns are read from (any
   // of them, in any order: the result is kept whole).
   int rows() const { return rows_; }
-  void readRow(int row) { row_ = row; }
+  void readRow(int row);
 
   // Columns of the current row, read in binary: integers (smallint, integer, bigint, boolean),
   // text as its bytes, bytea as its bytes. Views stay valid until the next reset().
@@ -209,6 +209,8 @@ void upsertThrough(PgConnection& db, PgTempTables& made, const std::string& temp
 // key=u.key OFFSET 0)`, a lookup by the key for each (a plain `key = ANY($n)` may be planned, and
 // its plan kept, as a scan of the school when statistics say it is small).
 std::string pgTextArray(const std::vector<std::string_view>& values);
+// An integer[] parameter's text form.
+std::string pgIntegerArray(const std::vector<int32_t>& values);
 
 // libpq's pipeline mode: statements queued one after another without waiting for each answer,
 // then one round trip for all of them (a part's pupils read by key, 200 statements, cost one

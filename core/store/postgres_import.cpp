@@ -29,8 +29,8 @@ struct ImportInfo {
 };
 
 // The part's weeks: as stored (or new), then with its marks laid over them. By pupil, then by
-// Monday (days since 1970-01-01): the primary key's order, and a pupil's marks, which mostly
-// come together, find their weeks without comparing pupil numbers again.
+// Monday (days since 1970-01-01): a pupil's marks, which mostly come together, find their weeks
+// without comparing pupil numbers again.
 struct LoadedWeek {
   RegisterWeek week;
   bool stored = false;  // a row exists (written before this part, or by an earlier part)
@@ -50,9 +50,9 @@ constexpr const char* kImportRead = "/* import */ SELECT ";
 //
 // Two round trips per week row would hold a year's import to a few thousand rows a second, so
 // each part (up to BatchBuilder::kPartMarks marks) reads its pupils and their stored weeks by key
-// in one statement each (`upn = ANY(...)`: one round trip for the part), lays its marks over them
-// in memory, and writes back through COPY: new weeks straight into register_weeks, without waiting
-// for the server (it writes them while the next part is laid), changed weeks, pupils and
+// in one statement each (a key lookup for each: one round trip for the part), lays its marks over
+// them in memory, and writes back through COPY: new weeks straight into register_weeks, without
+// waiting for the server (it writes them while the next part is laid), changed weeks, pupils and
 // sightings through a temporary table and one INSERT ... ON CONFLICT DO UPDATE, amendments
 // straight into theirs. A school's first import reads nothing it did not write itself.
 class PostgresImportWriter final : public ImportWriter {
@@ -70,7 +70,7 @@ class PostgresImportWriter final : public ImportWriter {
                     "read the pupils an import names"),
         readWeeks_(db,
                    std::string(kImportRead) +
-                       "u.upn, w.* FROM generate_series($3::integer, $4::integer, 7) AS d(week) "
+                       "u.upn, w.* FROM unnest($3::integer[]) AS d(week) "
                        "CROSS JOIN unnest($2::text[]) AS u(upn) CROSS JOIN LATERAL (SELECT week, "
                        "codes, imports, extras FROM register_weeks WHERE school=$1 AND "
                        "week=d.week AND upn=u.upn OFFSET 0) AS w",
@@ -234,9 +234,9 @@ class PostgresImportWriter final : public ImportWriter {
     return imports_.emplace(id, std::move(info)).first->second;
   }
 
-  // Every stored week of the part's pupils between its first and last mark's weeks: all the
-  // rows its marks can fall in (and a few they do not, left untouched), in one statement that
-  // looks each week of each pupil up by the key, week by week (the key's order: a register
+  // The stored rows of the part's pupils in the weeks its marks fall in: all the rows its marks
+  // can fall in (and a few they do not, left untouched), in one statement that looks each week
+  // of each pupil up by the key, week by week (the key's order: a register
   // close's thousand lookups of one week read a few pages side by side): a lateral subquery per
   // row, whose plan is a key lookup whatever the statistics say (a plain `upn = ANY(...)` may be
   // planned, and the plan kept, as a scan of the whole school's rows when they were few:
@@ -248,11 +248,13 @@ class PostgresImportWriter final : public ImportWriter {
     weeks_ = std::move(heldBack_);
     heldBack_.clear();
     std::vector<std::string_view> upns;
-    Date first = part.marks.front().date, last = first;
+    std::vector<int32_t> mondays;  // the weeks the part's marks fall in, each once
     for (const auto& mark : part.marks) {
-      first = std::min(first, mark.date);
-      last = std::max(last, mark.date);
+      const int32_t monday = mark.date.monday().days();
+      if (mondays.empty() || mondays.back() != monday) mondays.push_back(monday);
     }
+    std::sort(mondays.begin(), mondays.end());
+    mondays.erase(std::unique(mondays.begin(), mondays.end()), mondays.end());
     for (std::size_t r = 0; r + 1 < runs.size(); ++r) {
       std::string_view upn = part.marks[runs[r]].upn;
       if (weeksAtStart_ || written_.count(upn)) upns.push_back(upn);
@@ -267,7 +269,7 @@ class PostgresImportWriter final : public ImportWriter {
         break;
       }
     readWeeks_.bind(1, school_).bindTextForm(2, pgTextArray(upns));
-    readWeeks_.bind(3, int64_t{first.monday().days()}).bind(4, int64_t{last.monday().days()});
+    readWeeks_.bindTextForm(3, pgIntegerArray(mondays));
     PupilWeeks* pupilWeeks = nullptr;
     std::string_view pupil;
     while (readWeeks_.step()) {

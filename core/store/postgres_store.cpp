@@ -185,18 +185,19 @@ class PostgresStore final : public Store {
         db_, std::string("SELECT ") + kPupilColumns + " FROM pupils WHERE school=$1 ORDER BY upn",
         "read the pupils");
     pupils.bind(1, school_);
-    // Each pupil's weeks looked up by the key (school, week, upn), from the school's first week
-    // to its last.
-    PgStatement span(db_, "SELECT min(week), max(week) FROM register_weeks WHERE school=$1",
-                     "read the weeks the register spans");
-    span.bind(1, school_);
-    const bool any = span.step() && !span.isNull(0);
-    const int64_t firstWeek = any ? span.integer(0) : 0, lastWeek = any ? span.integer(1) : -1;
+    // Each pupil's weeks looked up by the key (school, week, upn), in each week the school's
+    // register holds.
+    std::vector<int32_t> mondays;
+    PgStatement held(db_, "SELECT DISTINCT week FROM register_weeks WHERE school=$1",
+                     "read the weeks the register holds");
+    held.bind(1, school_);
+    while (held.step()) mondays.push_back(static_cast<int32_t>(held.integer(0)));
+    std::sort(mondays.begin(), mondays.end());
+    const std::string weeksHeld = pgIntegerArray(mondays);
     PgStatement weeks(db_,
-                      "SELECT w.* FROM generate_series($3::integer, $4::integer, 7) AS d(week) "
-                      "CROSS JOIN LATERAL (SELECT week, codes, imports, extras FROM "
-                      "register_weeks WHERE school=$1 AND week=d.week AND upn=$2 OFFSET 0) AS w "
-                      "ORDER BY d.week",
+                      "SELECT w.* FROM unnest($3::integer[]) AS d(week) CROSS JOIN LATERAL "
+                      "(SELECT week, codes, imports, extras FROM register_weeks WHERE school=$1 "
+                      "AND week=d.week AND upn=$2 OFFSET 0) AS w ORDER BY d.week",
                       "read a pupil's register");
     std::unordered_map<uint32_t, std::pair<std::string, int64_t>> imports;  // source, time
     PgStatement importRows(db_, "SELECT id, source, imported_at FROM imports WHERE school=$1",
@@ -211,7 +212,7 @@ class PostgresStore final : public Store {
       Pupil p = readPupil(pupils);
       roll.fill(p);
       list.clear();
-      weeks.bind(1, school_).bind(2, p.upn).bind(3, firstWeek).bind(4, lastWeek);
+      weeks.bind(1, school_).bind(2, p.upn).bindTextForm(3, weeksHeld);
       while (weeks.step()) {
         Date monday = Date::fromDays(static_cast<int32_t>(weeks.integer(0)));
         auto week = RegisterWeek::decode(weeks.blob(1), weeks.blob(2), weeks.blob(3));

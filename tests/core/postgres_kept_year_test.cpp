@@ -234,3 +234,21 @@ TEST_F(KeptYear, AStoreFromBeforeTheKeptYearIsReadWholeAndThenKept) {
     EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
   EXPECT_EQ(codeOn(d("2024-09-23"), Session::PM), std::string(Code::notTaken().str()));
 }
+
+// Reads look a pupil's weeks up Monday by Monday (schema 6: the key is week before pupil), so
+// the table refuses a week that is not a Monday: a row fixed by hand cannot fall between the
+// weeks a read looks up, and be missed.
+TEST_F(KeptYear, AWeekRowThatIsNotAMondayIsRefused) {
+  store->importBatch(weeksOf(d("2024-09-03"), d("2024-09-06"), "/", "N", "a week"), 1);
+  const auto monday = std::to_string(weekOf("2024-09-02"));
+  try {
+    sql("UPDATE register_weeks SET week=week + 1 WHERE school='" + kSchool +
+        "' AND week=" + monday);
+    FAIL() << "a Tuesday was stored as a week";
+  } catch (const PostgresError& e) {
+    EXPECT_EQ(e.sqlstate(), "23514") << e.what();  // check_violation
+    EXPECT_NE(std::string(e.what()).find("register_weeks_week_is_a_monday"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(codeOn(d("2024-09-03"), Session::PM), "N");
+}

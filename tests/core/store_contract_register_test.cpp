@@ -390,6 +390,23 @@ TYPED_TEST_P(RegisterStoreContract, APupilWithoutTheWeeksOfThoseBesideThemIsRead
   EXPECT_EQ(marksRead[a], "/L/L/L");
   EXPECT_EQ(marksRead[b], "NG");
   EXPECT_EQ(marksRead[c], "IMIMIM");
+  // One file with marks in the first and third weeks, not the second: both weeks' rows are
+  // found and amended, and B's first week is added.
+  std::vector<Mark> later;
+  for (const auto& upn : {a, b, c}) {
+    later.push_back(test::mark(upn, d("2024-09-09"), Session::PM, "R"));
+    later.push_back(test::mark(upn, d("2024-09-23"), Session::AM, "R"));
+  }
+  auto outcome = store.importBatch(batchOf(later, "first and third weeks"), 2);
+  EXPECT_EQ(outcome.marks_amended, 4);
+  EXPECT_EQ(outcome.marks_added, 2);
+  read.clear();
+  store.forEachPupilRegister(test::autumnCalendar(), [&](const Pupil& p, const PupilRegister& r) {
+    read[p.upn] = mondays(r);
+  });
+  EXPECT_EQ(read[a], "/R /L RL ");
+  EXPECT_EQ(read[b], none + "R NG R" + none + " ");
+  EXPECT_EQ(read[c], "IR IM RM ");
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
