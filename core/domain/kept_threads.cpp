@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "core/domain/logging.h"
+
 namespace markbridge {
 
 KeptThreads& KeptThreads::ofProcess() {
@@ -10,8 +12,13 @@ KeptThreads& KeptThreads::ofProcess() {
 }
 
 void KeptThreads::run(std::function<void()> task) {
+  // The task logs as the school its caller logs for (a trust's worker: the school being synced).
+  auto aboutSchool = [school = LogSchool::now(), task = std::move(task)] {
+    LogSchool about(school);
+    task();
+  };
   std::lock_guard lock(mutex_);
-  todo_.push_back(std::move(task));
+  todo_.push_back(std::move(aboutSchool));
   // Each task waiting needs a thread of its own: an idle one for each, or a new one.
   if (waiting_ >= todo_.size()) {
     wake_.notify_one();

@@ -24,6 +24,7 @@ class KeptThreads {
 
   // Runs `task` on an idle thread, or on a new one when none is idle: never waits behind
   // another task. When no thread can be made, throws (std::system_error) and drops the task.
+  // The task's log lines are about the school the caller's are (LogSchool, logging.h).
   void run(std::function<void()> task);
   int threads() const;  // threads alive now, idle or working
   int idle() const;     // threads waiting for a task

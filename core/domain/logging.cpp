@@ -64,6 +64,10 @@ namespace {
 thread_local std::string tSchool;  // the school this thread's lines are about (LogSchool)
 }  // namespace
 
+const std::string& LogSchool::now() {
+  return tSchool;
+}
+
 LogSchool::LogSchool(const std::string& urn) : previous_(tSchool) {
   if (!urn.empty()) tSchool = urn;
 }

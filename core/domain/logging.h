@@ -27,6 +27,8 @@ std::string escapeLogText(std::string_view text);
 // An empty URN changes nothing (a single school's lines stay as they were).
 class LogSchool {
  public:
+  // The school this thread's lines are about now ("" for none).
+  static const std::string& now();
   explicit LogSchool(const std::string& urn);
   ~LogSchool();
   LogSchool(const LogSchool&) = delete;

@@ -8,8 +8,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
+#include <string>
 
+#include "core/domain/logging.h"
 #include "tests/support/test_support.h"
 
 using namespace markbridge;
@@ -50,4 +53,22 @@ TEST(KeptThreads, EachTaskHasAThreadAndTheNextRunReusesThem) {
   ASSERT_TRUE(test::waitUntil([&] { return KeptThreads::ofProcess().idle() == afterFirst; }));
   runTogether(12);
   EXPECT_EQ(KeptThreads::ofProcess().threads(), afterFirst);
+}
+
+// A trust's worker logs each school's lines as that school's (LogSchool): what a delivery
+// attempt or an evaluation batch logs on a kept thread is the school's that handed it over.
+TEST(KeptThreads, ATaskLogsAsTheSchoolOfTheThreadThatHandedItOver) {
+  auto schoolOfTask = [] {
+    std::promise<std::string> seen;
+    auto future = seen.get_future();
+    KeptThreads::ofProcess().run([&seen] { seen.set_value(LogSchool::now()); });
+    return future.get();
+  };
+  {
+    LogSchool about("140001");
+    EXPECT_EQ(schoolOfTask(), "140001");
+    LogSchool other("140002");
+    EXPECT_EQ(schoolOfTask(), "140002");
+  }
+  EXPECT_EQ(schoolOfTask(), "");  // a kept thread keeps no school from its last task
 }
