@@ -47,7 +47,15 @@ fi
 
 if [ "${MARKBRIDGE_SANITIZERS:-1}" != "0" ]; then
   sanitized=${build}-sanitizers
-  flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+  # Every UndefinedBehaviorSanitizer check but two: a pointer's alignment and nullness
+  # (-fno-sanitize=alignment,null), checked at every memory access, each check with static data
+  # that AddressSanitizer pads and registers at every start. They made the test binary's data
+  # 310 MB and each of the 800 tests' processes start in 0.85 s (0.29 s without: the sanitized
+  # tests took 471 s instead of 958 s on two cores). A null pointer read still stops a test
+  # (AddressSanitizer reports the SEGV with its stack), and x86-64 reads misaligned data as any
+  # other; every other check (overflow, shifts, bounds, enums, vptr...) stays.
+  flags="-fsanitize=address,undefined -fno-sanitize=alignment,null -fno-omit-frame-pointer \
+-fno-sanitize-recover=undefined"
   # Line tables (-g1) name every frame of a sanitizer's report, for less compile time than -g.
   # Linked at a fixed address (-no-pie): the sanitized test binary's 11 million relocations
   # (UndefinedBehaviorSanitizer's data for each check) were applied at every start, 2.6 s of
