@@ -47,9 +47,9 @@ DeliveryResult attempt(Sink& sink, const Attempt& a) {
   }
 }
 
-// Attempts made on the process's kept threads (core/domain/kept_threads.h), their results handed
-// back. With no concurrency, an attempt is made at once on the caller's thread (every sink one at a
-// time: the order is then the store's).
+// Attempts made on the process's kept threads (core/domain/kept_threads.h), their results
+// handed back. With no concurrency, an attempt is made at once on the caller's thread (every
+// sink one at a time: the order is then the store's).
 class Senders {
  public:
   explicit Senders(bool concurrent) : concurrent_(concurrent) {}

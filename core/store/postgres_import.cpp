@@ -236,13 +236,13 @@ class PostgresImportWriter final : public ImportWriter {
 
   // The stored rows of the part's pupils in the weeks its marks fall in: all the rows its marks
   // can fall in (and a few they do not, left untouched), in one statement that looks each week
-  // of each pupil up by the key, week by week (the key's order: a register
-  // close's thousand lookups of one week read a few pages side by side): a lateral subquery per
-  // row, whose plan is a key lookup whatever the statistics say (a plain `upn = ANY(...)` may be
-  // planned, and the plan kept, as a scan of the whole school's rows when they were few:
-  // quadratic as the first import grows). A school that had no register when the import began (its
-  // first import) has only the weeks this import wrote: only its pupils already written are read.
-  // The weeks of the last part's last pupil were held back (saveWeeks) and are newer than any
+  // of each pupil up by the key, week by week (the key's order: a register close's thousand
+  // lookups of one week read a few pages side by side): a lateral subquery per row, whose plan
+  // is a key lookup whatever the statistics say (a plain `upn = ANY(...)` may be planned, and
+  // the plan kept, as a scan of the whole school's rows when they were few: quadratic as the
+  // first import grows). A school that had no register when the import began (its first
+  // import) has only the weeks this import wrote: only its pupils already written are read. The
+  // weeks of the last part's last pupil were held back (saveWeeks) and are newer than any
   // stored: in a file sorted by pupil, the one a part boundary cuts is read from nowhere.
   void loadWeeks(const ImportBatch& part, const std::vector<std::size_t>& runs) {
     weeks_ = std::move(heldBack_);
