@@ -292,8 +292,8 @@ DeliveryReport DeliveryWorker::run() {
     if (!stopping) {
       if (refetch && static_cast<int>(ready.size()) < totalSlots) {
         ready.clear();
-        for (auto& item : store_.dueOutbox(now, std::max(100, 4 * totalSlots)))
-          if (!underWay.count(item.seq)) ready.push_back(std::move(item));
+        for (auto& item : store_.dueOutbox(now, std::max(100, 4 * totalSlots), underWay))
+          ready.push_back(std::move(item));
         refetch = false;
       }
       for (auto it = ready.begin(); it != ready.end();) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,12 @@ class OutboxStore {
   virtual ~OutboxStore() = default;
 
   // Pending items due at `now`, oldest first, at most one per (sink, pupil) so each pupil's
-  // events reach a sink in order.
-  virtual std::vector<OutboxItem> dueOutbox(int64_t now, int limit) = 0;
+  // events reach a sink in order. Items in `underWay` (sent by this store's caller, their answer
+  // not yet recorded) are left out and left as they are, and so are the later items of their
+  // pupil and sink.
+  virtual std::vector<OutboxItem> dueOutbox(int64_t now, int limit,
+                                            const std::set<int64_t>& underWay) = 0;
+  std::vector<OutboxItem> dueOutbox(int64_t now, int limit) { return dueOutbox(now, limit, {}); }
   // When the next item that is not waiting behind another falls due.
   virtual std::optional<int64_t> nextOutboxDue() = 0;
   virtual std::vector<OutboxItem> outbox(std::optional<OutboxState> state, int limit) = 0;

@@ -248,7 +248,7 @@ std::string pgTextArray(const std::vector<std::string_view>& values) {
   return text;
 }
 
-std::string pgIntegerArray(const std::vector<int32_t>& values) {
+std::string pgIntegerArray(std::span<const int64_t> values) {
   std::string text = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) text += ',';
@@ -256,6 +256,10 @@ std::string pgIntegerArray(const std::vector<int32_t>& values) {
   }
   text += '}';
   return text;
+}
+
+std::string pgIntegerArray(const std::vector<int32_t>& values) {
+  return pgIntegerArray(std::vector<int64_t>(values.begin(), values.end()));
 }
 
 PgCopyRows::PgCopyRows() {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -209,7 +210,8 @@ void upsertThrough(PgConnection& db, PgTempTables& made, const std::string& temp
 // key=u.key OFFSET 0)`, a lookup by the key for each (a plain `key = ANY($n)` may be planned, and
 // its plan kept, as a scan of the school when statistics say it is small).
 std::string pgTextArray(const std::vector<std::string_view>& values);
-// An integer[] parameter's text form.
+// An integer[] or bigint[] parameter's text form.
+std::string pgIntegerArray(std::span<const int64_t> values);
 std::string pgIntegerArray(const std::vector<int32_t>& values);
 
 // libpq's pipeline mode: statements queued one after another without waiting for each answer,

@@ -351,30 +351,41 @@ class PostgresStore final : public Store {
 
   // Claims the items it returns (FOR UPDATE SKIP LOCKED: two workers asking at once get
   // different items), until now + kClaimMs; recording an attempt's outcome ends the claim.
-  std::vector<OutboxItem> dueOutbox(int64_t now, int limit) override {
-    // The candidates are chosen once, before any is locked (the array: twice as many as asked
-    // for, so rows another worker holds locked do not use up the limit); each is then locked and
-    // checked again as it now stands (still pending, still due, its claim still lapsed), so one
-    // another worker holds, has just claimed or has put off is left alone. The claimed rows are
-    // chosen once (MATERIALIZED): a subquery the join scanned again would skip the rows this
-    // statement has just claimed.
+  std::vector<OutboxItem> dueOutbox(int64_t now, int limit,
+                                    const std::set<int64_t>& underWay) override {
+    // The candidates (f) are chosen once, before any is locked (twice as many as asked for, so
+    // rows another worker holds locked do not use up the limit); each is then locked and checked
+    // again as it now stands (still pending, still due, its claim still lapsed), so one another
+    // worker holds, has just claimed or has put off is left alone. The claimed rows are chosen
+    // once (MATERIALIZED): a subquery the join scanned again would skip the rows this statement
+    // has just claimed. A delivery run asks again after each answer: the items it has sent
+    // (underWay) are left out, and the items this connection claimed earlier, with more than
+    // half their claim to run, are given again as they stand, their rows not written again.
     PgStatement s(
         db_,
-        std::string("WITH c AS MATERIALIZED (SELECT o.seq AS claimed FROM outbox o WHERE "
-                    "o.school=$1 AND o.state='pending' AND o.next_attempt_at<=$2 AND "
-                    "o.seq=ANY(ARRAY(SELECT o.seq FROM ") +
-            kFirstPending + " WHERE o.next_attempt_at<=$2 AND " + claimLapsed("$2", "$4") +
-            " ORDER BY o.seq LIMIT 2 * $3)) AND " + claimLapsed("$2", "$4") +
-            " ORDER BY o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED) UPDATE outbox SET "
+        std::string("WITH f AS MATERIALIZED (SELECT o.seq, (o.claimed_by=$4 AND "
+                    "o.claimed_backend=pg_backend_pid() AND o.claimed_until>$2::bigint+") +
+            std::to_string(kClaimMs / 2) + ") AS held FROM " + kFirstPending +
+            " WHERE o.next_attempt_at<=$2 AND o.seq<>ALL($5::bigint[]) AND " +
+            claimLapsed("$2", "$4") +
+            " ORDER BY o.seq LIMIT 2 * $3), c AS MATERIALIZED (SELECT o.seq AS claimed FROM "
+            "outbox o WHERE o.school=$1 AND o.state='pending' AND o.next_attempt_at<=$2 AND "
+            "o.seq=ANY(ARRAY(SELECT seq FROM f WHERE NOT held)) AND " +
+            claimLapsed("$2", "$4") +
+            " ORDER BY o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED), u AS (UPDATE outbox SET "
             "claimed_by=$4, claimed_backend=pg_backend_pid(), claimed_until=$2+" +
             std::to_string(kClaimMs) +
-            " FROM c WHERE outbox.school=$1 AND outbox.seq=c.claimed RETURNING " + kOutboxColumns,
+            " FROM c WHERE outbox.school=$1 AND outbox.seq=c.claimed RETURNING " + kOutboxColumns +
+            ") SELECT * FROM u UNION ALL SELECT " + kOutboxColumns +
+            " FROM outbox WHERE school=$1 AND seq=ANY(ARRAY(SELECT seq FROM f WHERE held))",
         "claim the outbox items due");
     s.bind(1, school_).bind(2, now).bind(3, int64_t{limit}).bind(4, claimant_);
+    s.bindTextForm(5, pgIntegerArray(std::vector<int64_t>(underWay.begin(), underWay.end())));
     std::vector<OutboxItem> items;
     while (s.step()) items.push_back(readOutbox(s));
     std::sort(items.begin(), items.end(),
               [](const OutboxItem& a, const OutboxItem& b) { return a.seq < b.seq; });
+    if (static_cast<int>(items.size()) > limit) items.resize(static_cast<std::size_t>(limit));
     return items;
   }
 

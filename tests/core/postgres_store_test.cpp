@@ -168,6 +168,46 @@ TEST_F(PostgresStoreTest, AnItemAnotherTransactionHoldsLockedIsPassedOverNotWait
   EXPECT_EQ(rest[1].seq, claimed[0].seq);
 }
 
+TEST_F(PostgresStoreTest, AClaimLeavesTheRowsOfItemsUnderWayAsTheyAre) {
+  // A delivery run asks for more after each answer: the items it has sent, and those it has
+  // claimed and not sent yet, keep the claim they were given (their rows not written again each
+  // time), and the others are claimed as before.
+  const std::string other = "B801200005002";
+  const int64_t kNow = 1'796'000'000'000;  // unix ms, as the service's clock gives them
+  store->importBatch(oneMark("f1"), 100);
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
+  store->commitEvaluation({kUpn, other}, {test::tenDaysAway(kUpn), test::tenDaysAway(other)},
+                          routes, 1000);
+  auto sent = store->dueOutbox(kNow, 1);
+  ASSERT_EQ(sent.size(), 1u);
+  PgConnection admin(backend.uri());
+  auto rowOf = [&](int64_t seq) {  // its claim, and the row version's transaction
+    PgStatement row(admin,
+                    "SELECT claimed_until, xmin::text FROM outbox WHERE seq=" + std::to_string(seq),
+                    "read a claim");
+    EXPECT_TRUE(row.step());
+    return std::make_pair(row.integer(0), row.text(1));
+  };
+  const auto sentRow = rowOf(sent[0].seq);
+  auto rest = store->dueOutbox(kNow + 9000, 10, {sent[0].seq});
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].upn, other);
+  EXPECT_EQ(rowOf(sent[0].seq), sentRow);
+  const auto otherRow = rowOf(rest[0].seq);
+  EXPECT_EQ(otherRow.first, kNow + 9000 + 300'000);  // claimed now, for five minutes
+  // Asked again with neither under way (a run that had not got to them): both are given, as
+  // claimed before.
+  auto again = store->dueOutbox(kNow + 10'000, 10, {});
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(rowOf(sent[0].seq), sentRow);
+  EXPECT_EQ(rowOf(rest[0].seq), otherRow);
+  EXPECT_EQ(store->dueOutbox(kNow + 10'000, 1, {}).size(), 1u);  // the limit holds for those too
+  // A claim with less than half of it left is made again, for five minutes from now.
+  ASSERT_EQ(store->dueOutbox(kNow + 200'000, 10, {}).size(), 2u);
+  EXPECT_EQ(rowOf(sent[0].seq).first, kNow + 200'000 + 300'000);
+  EXPECT_EQ(rowOf(rest[0].seq).first, kNow + 200'000 + 300'000);
+}
+
 TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsMadeAgainForTheNextCall) {
   // The store's connection, told apart by its application name, ended by the server (as a
   // restart or a failover would): the call in flight fails, naming the server; the next one

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <stdexcept>
 
 #include "tests/core/store_backends.h"
@@ -62,6 +63,26 @@ TYPED_TEST_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst) {
   due = outbox.dueOutbox(1000, 10);
   ASSERT_EQ(due.size(), 4u);
   EXPECT_EQ(due[1].key, this->a2.id + "@la");  // its turn now, in the order queued
+}
+
+TYPED_TEST_P(OutboxStoreContract, ItemsUnderWayAreLeftOutAndSoAreThoseBehindThem) {
+  this->evaluate("A", {this->a1, this->a2}, 100);
+  this->evaluate("B", {this->b1}, 200);
+  auto& outbox = this->outbox();
+  auto due = outbox.dueOutbox(1000, 10);
+  ASSERT_EQ(due.size(), 4u);
+  const std::set<int64_t> underWay = {due[0].seq, due[2].seq};  // A@la and B@la sent
+  auto rest = outbox.dueOutbox(1000, 10, underWay);
+  ASSERT_EQ(rest.size(), 2u);  // A's second event still waits behind its first at the LA
+  EXPECT_EQ(rest[0].key, this->a1.id + "@webhook");
+  EXPECT_EQ(rest[1].key, this->b1.id + "@webhook");
+  // The limit counts the items given, not those passed over.
+  ASSERT_EQ(outbox.dueOutbox(1000, 1, underWay).size(), 1u);
+  EXPECT_EQ(outbox.dueOutbox(1000, 1, underWay)[0].key, this->a1.id + "@webhook");
+  outbox.recordDelivered(due[0].seq, "LA-1", 400);
+  rest = outbox.dueOutbox(1000, 10, {due[2].seq});
+  ASSERT_EQ(rest.size(), 3u);
+  EXPECT_EQ(rest[1].key, this->a2.id + "@la");  // its turn once the first is answered
 }
 
 TYPED_TEST_P(OutboxStoreContract, ARetryWaitsUntilItsTimeAndCountsItsAttempts) {
@@ -273,6 +294,7 @@ TYPED_TEST_P(OutboxStoreContract, ItemsQueuedWithADeliveryAreKeptWithItOnceAndIn
 }
 
 REGISTER_TYPED_TEST_SUITE_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst,
+                            ItemsUnderWayAreLeftOutAndSoAreThoseBehindThem,
                             AnswersRecordedTogetherAreAllKeptOrNoneIs,
                             ItemsQueuedWithADeliveryAreKeptWithItOnceAndInOrder,
                             ARetryWaitsUntilItsTimeAndCountsItsAttempts,
