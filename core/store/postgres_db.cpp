@@ -331,6 +331,10 @@ PgConnection::Prepared& PgConnection::prepare(const std::string& sql, std::strin
   return entry.second;
 }
 
+void PgStatement::ready() {
+  db_.ready(*prepared_, purpose_);
+}
+
 PgStatement::PgStatement(PgConnection& db, const std::string& sql, std::string_view purpose)
     : db_(db), prepared_(&db.prepare(sql, purpose)), purpose_(purpose) {
   auto n = static_cast<std::size_t>(prepared_->params);
@@ -576,7 +580,7 @@ void PgPipeline::finish(bool rethrow) {
   if (readFailed) std::rethrow_exception(readFailed);
 }
 
-PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
+void PgTransaction::refuseIfOpen() {
   // PostgreSQL only warns at a BEGIN inside a transaction and goes on, which would make two
   // writers one; SQLite refuses it, and so does this.
   db_.reconnectIfDropped();
@@ -585,11 +589,33 @@ PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
                             ": could not begin a transaction: one is already open on "
                             "this connection (a second writer on the same store)",
                         "25001");
+}
+
+PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
+  refuseIfOpen();
   db_.exec("BEGIN", "begin a transaction");
   ++db_.transactions_;
 }
 
+PgTransaction::PgTransaction(PgConnection& db, PgPipeline& pipeline)
+    : db_(db), pipeline_(&pipeline) {
+  refuseIfOpen();
+  commit_ = std::make_unique<PgStatement>(db_, "COMMIT", "commit a transaction");
+  commit_->ready();
+  begin_ = std::make_unique<PgStatement>(db_, "BEGIN", "begin a transaction");
+  pipeline.queue(*begin_);
+  ++db_.transactions_;
+}
+
 PgTransaction::~PgTransaction() {
+  if (!done_ && pipeline_) {
+    // What was queued runs (inside the transaction) before the ROLLBACK below can be sent.
+    try {
+      pipeline_->sync();
+    } catch (const std::exception&) {
+      // A statement failed, or the connection is gone: rolled back below, or by the server.
+    }
+  }
   if (!done_) {
     // Twice: the first may only collect the error of a COPY still being written (settle()).
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -614,7 +640,12 @@ void PgTransaction::commit() {
                             ": could not commit a transaction: a statement in it failed earlier, "
                             "so nothing of it is kept",
                         "25P02");
-  db_.exec("COMMIT", "commit a transaction");
+  if (pipeline_) {
+    pipeline_->queue(*commit_);
+    pipeline_->sync();  // throws what the server refused first: then nothing of it was kept
+  } else {
+    db_.exec("COMMIT", "commit a transaction");
+  }
   done_ = true;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <span>
 #include <string>
@@ -134,6 +135,9 @@ class PgStatement {
   void reset();
   // Reads the rows it ran to again from the first (the result kept, nothing run again).
   void rewind() { row_ = -1; }
+  // Prepared on the connection (again, if it was made again) now: a PgPipeline prepares the
+  // first statement queued on it, and any other must be prepared before that.
+  void ready();
   // After the first step(): the rows of the result, and the row the columns are read from (any
   // of them, in any order: the result is kept whole).
   int rows() const { return rows_; }
@@ -256,13 +260,21 @@ class PgPipeline {
 class PgTransaction {
  public:
   explicit PgTransaction(PgConnection& db);
+  // BEGIN queued on `pipeline` (nothing waited for), before anything else is; commit() queues
+  // COMMIT and syncs: one round trip for the transaction and the statements queued in it, where
+  // BEGIN and COMMIT would each take one of their own.
+  PgTransaction(PgConnection& db, PgPipeline& pipeline);
   ~PgTransaction();
   PgTransaction(const PgTransaction&) = delete;
   PgTransaction& operator=(const PgTransaction&) = delete;
   void commit();
 
  private:
+  void refuseIfOpen();
+
   PgConnection& db_;
+  PgPipeline* pipeline_ = nullptr;
+  std::unique_ptr<PgStatement> commit_, begin_;  // pipelined
   bool done_ = false;
 };
 

@@ -65,6 +65,22 @@ TYPED_TEST_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst) {
   EXPECT_EQ(due[1].key, this->a2.id + "@la");  // its turn now, in the order queued
 }
 
+TYPED_TEST_P(OutboxStoreContract, ItemsQueuedByOneEvaluationGoInTheOrderQueued) {
+  this->evaluate("A", {this->a1, this->a2, this->b1}, 100);
+  auto& outbox = this->outbox();
+  auto due = outbox.dueOutbox(1000, 10);
+  ASSERT_EQ(due.size(), 4u);
+  for (const auto& item : due) {
+    EXPECT_NE(item.key.find(item.upn == "A" ? this->a1.id : this->b1.id), std::string::npos)
+        << item.key;  // A's earlier episode first, at each sink
+    EXPECT_NE(item.payload.find(item.event_id), std::string::npos) << item.payload;
+  }
+  outbox.recordDelivered(due[0].seq, "LA-1", 400);
+  due = outbox.dueOutbox(1000, 10);
+  ASSERT_EQ(due.size(), 4u);
+  EXPECT_EQ(due[1].key, this->a2.id + "@la");  // its turn, before B's waiting items
+}
+
 TYPED_TEST_P(OutboxStoreContract, ItemsUnderWayAreLeftOutAndSoAreThoseBehindThem) {
   this->evaluate("A", {this->a1, this->a2}, 100);
   this->evaluate("B", {this->b1}, 200);
@@ -235,6 +251,31 @@ TYPED_TEST_P(OutboxStoreContract, AnswersRecordedTogetherAreAllKeptOrNoneIs) {
   EXPECT_EQ(outbox.outboxItem(due[3].seq)->attempts, 0);
 }
 
+TYPED_TEST_P(OutboxStoreContract, DeliveriesRecordedTogetherKeepEachTheirOwnAnswer) {
+  this->evaluate("A", {this->a1}, 100);
+  this->evaluate("B", {this->b1}, 100);
+  auto& outbox = this->outbox();
+  auto due = outbox.dueOutbox(1000, 10);
+  ASSERT_EQ(due.size(), 4u);
+  outbox.recordTogether([&] {
+    outbox.recordDelivered(due[0].seq, "LA-0", 400);
+    outbox.recordDelivered(due[0].seq, "LA-1", 500);          // twice: both attempts counted
+    outbox.recordDelivered(due[1].seq, "W \"1\", {x}", 600);  // what a destination may answer
+    outbox.recordRetry(due[2].seq, 1, 2000, "HTTP 503");
+    outbox.recordDelivered(due[3].seq, "W-2", 700);
+    outbox.recordDelivered(due[2].seq, "LA-2", 800);  // its retry, then its answer, in order
+  });
+  const std::vector<std::pair<std::string, int64_t>> expected = {
+      {"LA-1", 500}, {"W \"1\", {x}", 600}, {"LA-2", 800}, {"W-2", 700}};
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    auto item = outbox.outboxItem(due[i].seq);
+    EXPECT_EQ(item->state, OutboxState::Delivered) << i;
+    EXPECT_EQ(item->reference, expected[i].first) << i;
+    EXPECT_EQ(item->finished_at, expected[i].second) << i;
+    EXPECT_EQ(item->attempts, i == 0 || i == 2 ? 2 : 1) << i;
+  }
+}
+
 // What follows from a delivery (the school's note that the LA accepted a notification: issue 14
 // item 5) is queued in the transaction that records it: both are kept, or neither; its key is
 // queued once however often; it waits behind the pupil's earlier items for its sink, and a
@@ -293,15 +334,14 @@ TYPED_TEST_P(OutboxStoreContract, ItemsQueuedWithADeliveryAreKeptWithItOnceAndIn
   EXPECT_EQ(cpomsDue, std::vector<std::string>{noteKey + "/w"});
 }
 
-REGISTER_TYPED_TEST_SUITE_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst,
-                            ItemsUnderWayAreLeftOutAndSoAreThoseBehindThem,
-                            AnswersRecordedTogetherAreAllKeptOrNoneIs,
-                            ItemsQueuedWithADeliveryAreKeptWithItOnceAndInOrder,
-                            ARetryWaitsUntilItsTimeAndCountsItsAttempts,
-                            DeadLettersAreKeptAndCanBeRetriedOrDiscarded,
-                            ADiscardDuringAnAttemptWinsUnlessTheDestinationAcceptedIt,
-                            ASinkResumedByHandHasItsWaitingItemsDueNow, CountsByStateAndBySink,
-                            ACorrectionFindsTheReferenceTheSinkGaveTheRecord,
-                            KnowsWhichEventsASinkReceived);
+REGISTER_TYPED_TEST_SUITE_P(
+    OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst,
+    ItemsQueuedByOneEvaluationGoInTheOrderQueued, ItemsUnderWayAreLeftOutAndSoAreThoseBehindThem,
+    AnswersRecordedTogetherAreAllKeptOrNoneIs, DeliveriesRecordedTogetherKeepEachTheirOwnAnswer,
+    ItemsQueuedWithADeliveryAreKeptWithItOnceAndInOrder,
+    ARetryWaitsUntilItsTimeAndCountsItsAttempts, DeadLettersAreKeptAndCanBeRetriedOrDiscarded,
+    ADiscardDuringAnAttemptWinsUnlessTheDestinationAcceptedIt,
+    ASinkResumedByHandHasItsWaitingItemsDueNow, CountsByStateAndBySink,
+    ACorrectionFindsTheReferenceTheSinkGaveTheRecord, KnowsWhichEventsASinkReceived);
 INSTANTIATE_TYPED_TEST_SUITE_P(Backends, OutboxStoreContract, test::StoreBackends,
                                test::BackendName);
