@@ -65,28 +65,40 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
   }
 
   int apply(const EvaluationPlan& plan, int64_t now) override {
-    PgStatement insertEvent(
-        db_,
-        "INSERT INTO events(school, id, rule, type, upn, episode, occurred_on, period_from, "
-        "period_to, payload, state, record_of, revision, created_at, updated_at) "
-        "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$13,$11,0,$12,$12)",
-        "record an event");
-    PgStatement setState(db_,
-                         "UPDATE events SET state=$3, revision=$4, updated_at=$5 WHERE school=$1 "
-                         "AND id=$2",
-                         "change an event's state");
-    {
-      // One round trip for all of them (a year's first evaluation records thousands).
-      PgPipeline writes(db_);
+    // The new events through COPY (a school's go-live records thousands, a close tens): one
+    // statement, not one each.
+    if (!plan.record.empty()) {
+      PgCopyRows rows;  // in the order of the columns named below
       for (const auto& r : plan.record) {
         const Event& event = *r.event;
-        insertEvent.bind(1, school_).bind(2, event.id).bind(3, event.rule).bind(4, event.type);
-        insertEvent.bind(5, event.pupil.upn).bind(6, event.episode);
-        insertEvent.bind(7, event.occurred_on.iso()).bind(8, event.from.iso());
-        insertEvent.bind(9, event.to.iso()).bind(10, r.payload).bind(11, r.record_of);
-        insertEvent.bind(12, now).bind(13, toString(r.state));
-        writes.queue(insertEvent);
+        rows.row(15);
+        for (std::string_view text :
+             {std::string_view(school_), std::string_view(event.id), std::string_view(event.rule),
+              std::string_view(event.type), std::string_view(event.pupil.upn),
+              std::string_view(event.episode)})
+          rows.bytes(text);
+        rows.bytes(event.occurred_on.iso());
+        rows.bytes(event.from.iso());
+        rows.bytes(event.to.iso());
+        rows.bytes(r.payload);
+        rows.bytes(toString(r.state));
+        rows.bytes(r.record_of);
+        rows.bigint(0);  // revision
+        rows.bigint(now);
+        rows.bigint(now);
       }
+      db_.copyIn(
+          "COPY events(school, id, rule, type, upn, episode, occurred_on, period_from, "
+          "period_to, payload, state, record_of, revision, created_at, updated_at) FROM STDIN "
+          "(FORMAT binary)",
+          rows.finish(), "record the events found");
+    }
+    if (!plan.change.empty()) {
+      PgStatement setState(db_,
+                           "UPDATE events SET state=$3, revision=$4, updated_at=$5 WHERE "
+                           "school=$1 AND id=$2",
+                           "change an event's state");
+      PgPipeline writes(db_);  // one round trip for all of them
       for (const auto& c : plan.change) {
         setState.bind(1, school_).bind(2, c.id).bind(3, toString(c.state));
         setState.bind(4, c.revision).bind(5, now);
@@ -94,11 +106,7 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
       }
       writes.sync();
     }
-    PgStatement queue(db_,
-                      "INSERT INTO outbox(school, key, sink, event_id, upn, kind, payload, state, "
-                      "created_at, next_attempt_at) VALUES($1,$2,$3,$4,$5,$6,$7,'pending',$8,$8) "
-                      "ON CONFLICT(school, key) DO NOTHING",
-                      "queue an outbox item");
+    if (plan.queue.empty()) return 0;
     PgStatement payloadOf(db_, "SELECT payload FROM events WHERE school=$1 AND id=$2",
                           "read an event's payload");
     // Items with no payload of their own carry the one recorded with their event.
@@ -112,19 +120,31 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
           reads.queue(payloadOf.bind(1, school_).bind(2, plan.queue[i].event_id), i);
       reads.sync();
     }
-    int queued = 0;
-    PgPipeline writes(db_, [&](PgStatement& insert, std::size_t) {
-      queued += static_cast<int>(insert.affected());
-    });
+    // One statement for the items, the rows given as arrays; their order is the order queued
+    // (each takes the next seq as it is inserted), which each pupil's items keep at a sink.
+    std::vector<std::string_view> keys, sinks, eventIds, upns, kinds, payloads;
     for (std::size_t i = 0; i < plan.queue.size(); ++i) {
       const auto& item = plan.queue[i];
-      queue.bind(1, school_).bind(2, item.key).bind(3, item.sink).bind(4, item.event_id);
-      queue.bind(5, item.upn).bind(6, toString(item.kind));
-      queue.bind(7, item.payload ? *item.payload : stored[i]).bind(8, now);
-      writes.queue(queue);
+      keys.push_back(item.key);
+      sinks.push_back(item.sink);
+      eventIds.push_back(item.event_id);
+      upns.push_back(item.upn);
+      kinds.push_back(toString(item.kind));
+      payloads.push_back(item.payload ? *item.payload : stored[i]);
     }
-    writes.sync();
-    return queued;
+    PgStatement queue(db_,
+                      "INSERT INTO outbox(school, key, sink, event_id, upn, kind, payload, state, "
+                      "created_at, next_attempt_at) SELECT $1, q.key, q.sink, q.event_id, q.upn, "
+                      "q.kind, q.payload, 'pending', $8, $8 FROM unnest($2::text[], $3::text[], "
+                      "$4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS "
+                      "q(key, sink, event_id, upn, kind, payload, n) ORDER BY q.n "
+                      "ON CONFLICT(school, key) DO NOTHING",
+                      "queue the outbox items");
+    queue.bind(1, school_).bindTextForm(2, pgTextArray(keys)).bindTextForm(3, pgTextArray(sinks));
+    queue.bindTextForm(4, pgTextArray(eventIds)).bindTextForm(5, pgTextArray(upns));
+    queue.bindTextForm(6, pgTextArray(kinds)).bindTextForm(7, pgTextArray(payloads));
+    queue.bind(8, now);
+    return static_cast<int>(queue.run());
   }
 
   // Kept through COPY and one INSERT ... ON CONFLICT (a sync evaluates the whole roll, and a
