@@ -39,6 +39,15 @@ class OutboxStoreContract : public test::StoreContract<Backend> {
   void evaluate(const std::string& upn, std::vector<Event> events, int64_t now) {
     this->store->commitEvaluation({upn}, events, kRoutes, now);
   }
+  // A's and B's first events queued for both sinks, at 100: the four items due at 1000.
+  std::vector<OutboxItem> fourDue() {
+    evaluate("A", {a1}, 100);
+    evaluate("B", {b1}, 100);
+    auto due = outbox().dueOutbox(1000, 10);
+    if (due.size() != 4u)
+      throw std::runtime_error(std::to_string(due.size()) + " items due, not the 4 queued");
+    return due;
+  }
   const Event a1 = tenDays("A", "2024-09-16", "2024-09-27");
   const Event a2 = tenDays("A", "2024-11-04", "2024-11-15");
   const Event b1 = tenDays("B", "2024-09-16", "2024-09-27");
@@ -227,11 +236,8 @@ TYPED_TEST_P(OutboxStoreContract, KnowsWhichEventsASinkReceived) {
 }
 
 TYPED_TEST_P(OutboxStoreContract, AnswersRecordedTogetherAreAllKeptOrNoneIs) {
-  this->evaluate("A", {this->a1}, 100);
-  this->evaluate("B", {this->b1}, 100);
   auto& outbox = this->outbox();
-  auto due = outbox.dueOutbox(1000, 10);
-  ASSERT_EQ(due.size(), 4u);
+  auto due = this->fourDue();
   outbox.recordTogether([&] {
     outbox.recordDelivered(due[0].seq, "LA-1", 500);
     outbox.recordRetry(due[1].seq, 1, 2000, "HTTP 503");
@@ -252,11 +258,8 @@ TYPED_TEST_P(OutboxStoreContract, AnswersRecordedTogetherAreAllKeptOrNoneIs) {
 }
 
 TYPED_TEST_P(OutboxStoreContract, DeliveriesRecordedTogetherKeepEachTheirOwnAnswer) {
-  this->evaluate("A", {this->a1}, 100);
-  this->evaluate("B", {this->b1}, 100);
   auto& outbox = this->outbox();
-  auto due = outbox.dueOutbox(1000, 10);
-  ASSERT_EQ(due.size(), 4u);
+  auto due = this->fourDue();
   outbox.recordTogether([&] {
     outbox.recordDelivered(due[0].seq, "LA-0", 400);
     outbox.recordDelivered(due[0].seq, "LA-1", 500);          // twice: both attempts counted
