@@ -437,26 +437,7 @@ class PostgresStore final : public Store {
       {kRecordRejected, "record an outbox item rejected"},
   }};
 
-  // Deliveries recorded together, one after another, are one statement (kRecordDelivered for
-  // each, the rows given as arrays).
-  static constexpr const char* kRecordDeliveredTogether =
-      "UPDATE outbox o SET state='delivered', attempts=o.attempts+1, reference=u.reference, "
-      "finished_at=u.finished_at, last_error='', claimed_by='', claimed_until=0 FROM "
-      "unnest($2::bigint[], $3::text[], $4::bigint[]) AS u(seq, reference, finished_at) WHERE "
-      "o.school=$1 AND o.seq=u.seq";
-  static constexpr const char* kRecordDeliveredTogetherPurpose = "record outbox items delivered";
-
   void recordDelivered(int64_t seq, const std::string& reference, int64_t now) override {
-    if (together_) {
-      auto& delivered = together_->delivered;
-      // Each row once in a statement (a second would not be written): the first sent before.
-      if (std::find(delivered.seqs.begin(), delivered.seqs.end(), seq) != delivered.seqs.end())
-        queueDelivered();
-      delivered.seqs.push_back(seq);
-      delivered.references.push_back(reference);
-      delivered.at.push_back(now);
-      return;
-    }
     recordWrite(0, [&](PgStatement& s) {
       s.bind(1, school_).bind(2, seq).bind(3, reference).bind(4, now);
     });
@@ -485,14 +466,11 @@ class PostgresStore final : public Store {
   void recordTogether(const std::function<void()>& writes) override {
     // Prepared first: a pipeline cannot prepare a statement.
     for (const auto& [sql, purpose] : kRecordWrites) db_.ready(db_.prepare(sql, purpose), purpose);
-    db_.ready(db_.prepare(kRecordDeliveredTogether, kRecordDeliveredTogetherPurpose),
-              kRecordDeliveredTogetherPurpose);
     Together together(db_);
     PgTransaction transaction(db_, together.pipeline);
     together_ = &together;
     try {
       writes();
-      queueDelivered();
       transaction.commit();
     } catch (...) {
       together_ = nullptr;
@@ -502,10 +480,7 @@ class PostgresStore final : public Store {
   }
 
   int queueOutbox(const std::vector<OutboxEntry>& entries, int64_t now) override {
-    if (together_) {  // its answers are needed: none may wait behind
-      queueDelivered();
-      together_->pipeline.sync();
-    }
+    if (together_) together_->pipeline.sync();  // its answers are needed: none may wait behind
     PgStatement queue(db_,
                       "INSERT INTO outbox(school, key, sink, event_id, upn, kind, payload, state, "
                       "created_at, next_attempt_at) VALUES($1,$2,$3,$4,$5,$6,$7,'pending',$8,$8) "
@@ -707,28 +682,8 @@ class PostgresStore final : public Store {
     explicit Together(PgConnection& db) : pipeline(db) {}
     std::deque<PgStatement> statements;
     PgPipeline pipeline;
-    struct {
-      std::vector<int64_t> seqs, at;
-      std::vector<std::string> references;
-    } delivered;  // recorded, not yet queued (queueDelivered)
   };
   Together* together_ = nullptr;
-
-  // The deliveries recorded together since the last other write, queued as one statement.
-  void queueDelivered() {
-    auto& delivered = together_->delivered;
-    if (delivered.seqs.empty()) return;
-    auto& s = together_->statements.emplace_back(db_, kRecordDeliveredTogether,
-                                                 kRecordDeliveredTogetherPurpose);
-    s.bind(1, school_).bindTextForm(2, pgIntegerArray(delivered.seqs));
-    s.bindTextForm(3, pgTextArray(std::vector<std::string_view>(delivered.references.begin(),
-                                                                delivered.references.end())));
-    s.bindTextForm(4, pgIntegerArray(delivered.at));
-    together_->pipeline.queue(s);
-    delivered.seqs.clear();
-    delivered.references.clear();
-    delivered.at.clear();
-  }
 
   // Runs kRecordWrites[which] with what `bind` binds; inside recordTogether, queues it on the
   // pipeline instead (the statement kept until the pipeline has read its answer).
@@ -740,7 +695,6 @@ class PostgresStore final : public Store {
       s.run();
       return;
     }
-    queueDelivered();  // in the order recorded
     auto& s = together_->statements.emplace_back(db_, sql, purpose);
     bind(s);
     together_->pipeline.queue(s);
