@@ -24,6 +24,10 @@ namespace {
 // attempt takes (a request's timeout), so a claim runs out only when its worker has died and
 // its items then go to another worker.
 constexpr int64_t kClaimMs = 5 * 60 * 1000;
+// A claim made less than this long ago stands when the delivery run that made it asks again
+// (after each answer): its row is not written again. An older one is made again, so an item is
+// always handed out, and kept while under way, with kClaimMs - kFreshClaimMs or more to run.
+constexpr int64_t kFreshClaimMs = 30 * 1000;
 std::atomic<int64_t> storesOpened{0};
 
 // Each statement names the school as $1: a store sees only its own school's rows.
@@ -341,7 +345,7 @@ class PostgresStore final : public Store {
   // Items another worker claimed are its own while its connection lives (a worker killed or
   // gone frees them at once, or within the keepalive's 25 s) and at most kClaimMs: they are left
   // alone, and so is every later item of their pupil and sink. This store's own claims (items it
-  // took and did not get to) are taken again.
+  // took and did not get to) are its to take again (dueOutbox).
   // `now` and `me`: the statement's parameters for the time and this store's claimant.
   static std::string claimLapsed(const char* now, const char* me) {
     return std::string("(o.claimed_until<=") + now + " OR o.claimed_by=" + me +
@@ -350,7 +354,8 @@ class PostgresStore final : public Store {
   }
 
   // Claims the items it returns (FOR UPDATE SKIP LOCKED: two workers asking at once get
-  // different items), until now + kClaimMs; recording an attempt's outcome ends the claim.
+  // different items), until now + kClaimMs, or gives them with this connection's claim of the
+  // last kFreshClaimMs; recording an attempt's outcome ends the claim.
   std::vector<OutboxItem> dueOutbox(int64_t now, int limit,
                                     const std::set<int64_t>& underWay) override {
     // The candidates (f) are chosen once, before any is locked (twice as many as asked for, so
@@ -358,25 +363,32 @@ class PostgresStore final : public Store {
     // again as it now stands (still pending, still due, its claim still lapsed), so one another
     // worker holds, has just claimed or has put off is left alone. The claimed rows are chosen
     // once (MATERIALIZED): a subquery the join scanned again would skip the rows this statement
-    // has just claimed. A delivery run asks again after each answer: the items it has sent
-    // (underWay) are left out, and the items this connection claimed earlier, with more than
-    // half their claim to run, are given again as they stand, their rows not written again.
+    // has just claimed. A delivery run asks again after each answer, so its rows are not written
+    // again while its claims are fresh: candidates with a fresh claim of this connection's are
+    // given as they stand (held), and the items it has sent (underWay) are left out, their claim
+    // made again (r) only once it is no longer fresh or was made on a connection since lost.
+    const std::string fresh =
+        "claimed_by=$4 AND claimed_backend=pg_backend_pid() AND "
+        "claimed_until>$2::bigint+" +
+        std::to_string(kClaimMs - kFreshClaimMs);
+    const std::string claim = "claimed_by=$4, claimed_backend=pg_backend_pid(), claimed_until=$2+" +
+                              std::to_string(kClaimMs);
     PgStatement s(
         db_,
-        std::string("WITH f AS MATERIALIZED (SELECT o.seq, (o.claimed_by=$4 AND "
-                    "o.claimed_backend=pg_backend_pid() AND o.claimed_until>$2::bigint+") +
-            std::to_string(kClaimMs / 2) + ") AS held FROM " + kFirstPending +
+        "WITH f AS MATERIALIZED (SELECT o.seq, (" + fresh + ") AS held FROM " + kFirstPending +
             " WHERE o.next_attempt_at<=$2 AND o.seq<>ALL($5::bigint[]) AND " +
             claimLapsed("$2", "$4") +
             " ORDER BY o.seq LIMIT 2 * $3), c AS MATERIALIZED (SELECT o.seq AS claimed FROM "
             "outbox o WHERE o.school=$1 AND o.state='pending' AND o.next_attempt_at<=$2 AND "
             "o.seq=ANY(ARRAY(SELECT seq FROM f WHERE NOT held)) AND " +
             claimLapsed("$2", "$4") +
-            " ORDER BY o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED), u AS (UPDATE outbox SET "
-            "claimed_by=$4, claimed_backend=pg_backend_pid(), claimed_until=$2+" +
-            std::to_string(kClaimMs) +
-            " FROM c WHERE outbox.school=$1 AND outbox.seq=c.claimed RETURNING " + kOutboxColumns +
-            ") SELECT * FROM u UNION ALL SELECT " + kOutboxColumns +
+            " ORDER BY o.seq LIMIT GREATEST($3 - (SELECT count(*) FROM f WHERE held), 0) FOR "
+            "UPDATE OF o SKIP LOCKED), u AS (UPDATE outbox SET " +
+            claim + " FROM c WHERE outbox.school=$1 AND outbox.seq=c.claimed RETURNING " +
+            kOutboxColumns + "), r AS (UPDATE outbox SET " + claim +
+            " WHERE school=$1 AND seq=ANY($5::bigint[]) AND state='pending' AND claimed_by=$4 "
+            "AND NOT (" +
+            fresh + ")) SELECT * FROM u UNION ALL SELECT " + kOutboxColumns +
             " FROM outbox WHERE school=$1 AND seq=ANY(ARRAY(SELECT seq FROM f WHERE held))",
         "claim the outbox items due");
     s.bind(1, school_).bind(2, now).bind(3, int64_t{limit}).bind(4, claimant_);

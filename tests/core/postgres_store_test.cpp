@@ -170,8 +170,8 @@ TEST_F(PostgresStoreTest, AnItemAnotherTransactionHoldsLockedIsPassedOverNotWait
 
 TEST_F(PostgresStoreTest, AClaimLeavesTheRowsOfItemsUnderWayAsTheyAre) {
   // A delivery run asks for more after each answer: the items it has sent, and those it has
-  // claimed and not sent yet, keep the claim they were given (their rows not written again each
-  // time), and the others are claimed as before.
+  // claimed and not sent yet, keep the claim they were given while it is fresh (their rows not
+  // written again each time), and the others are claimed as before.
   const std::string other = "B801200005002";
   const int64_t kNow = 1'796'000'000'000;  // unix ms, as the service's clock gives them
   store->importBatch(oneMark("f1"), 100);
@@ -202,10 +202,17 @@ TEST_F(PostgresStoreTest, AClaimLeavesTheRowsOfItemsUnderWayAsTheyAre) {
   EXPECT_EQ(rowOf(sent[0].seq), sentRow);
   EXPECT_EQ(rowOf(rest[0].seq), otherRow);
   EXPECT_EQ(store->dueOutbox(kNow + 10'000, 1, {}).size(), 1u);  // the limit holds for those too
-  // A claim with less than half of it left is made again, for five minutes from now.
+  EXPECT_EQ(rowOf(rest[0].seq), otherRow);                       // and nothing more was claimed
+  // A claim made more than 30 s before is made again, for five minutes from now, so an item is
+  // never handed out with less than four and a half minutes of its claim to run...
   ASSERT_EQ(store->dueOutbox(kNow + 200'000, 10, {}).size(), 2u);
   EXPECT_EQ(rowOf(sent[0].seq).first, kNow + 200'000 + 300'000);
   EXPECT_EQ(rowOf(rest[0].seq).first, kNow + 200'000 + 300'000);
+  // ... nor keeps less while it is under way: its claim is made again, and it is not given.
+  auto later = store->dueOutbox(kNow + 250'000, 10, {sent[0].seq});
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].seq, rest[0].seq);
+  EXPECT_EQ(rowOf(sent[0].seq).first, kNow + 250'000 + 300'000);
 }
 
 TEST_F(PostgresStoreTest, AConnectionTheServerDroppedIsMadeAgainForTheNextCall) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 
@@ -88,6 +89,17 @@ TYPED_TEST_P(OutboxStoreContract, ItemsQueuedByOneEvaluationGoInTheOrderQueued) 
   due = outbox.dueOutbox(1000, 10);
   ASSERT_EQ(due.size(), 4u);
   EXPECT_EQ(due[1].key, this->a2.id + "@la");  // its turn, before B's waiting items
+  // Text with quotes and backslashes (in the pupil's number here, and so in the JSON payload)
+  // is kept as it came.
+  const std::string odd = "C\"\\{,}";
+  this->evaluate(odd, {tenDays(odd, "2024-09-16", "2024-09-27")}, 200);
+  int found = 0;
+  for (const auto& item : outbox.dueOutbox(1000, 10)) {
+    if (item.upn != odd) continue;
+    ++found;
+    EXPECT_EQ(nlohmann::json::parse(item.payload).at("pupil").at("upn"), odd) << item.payload;
+  }
+  EXPECT_EQ(found, 2);
 }
 
 TYPED_TEST_P(OutboxStoreContract, ItemsUnderWayAreLeftOutAndSoAreThoseBehindThem) {
