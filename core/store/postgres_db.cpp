@@ -248,20 +248,6 @@ std::string pgTextArray(const std::vector<std::string_view>& values) {
   return text;
 }
 
-std::string pgIntegerArray(std::span<const int64_t> values) {
-  std::string text = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) text += ',';
-    text += std::to_string(values[i]);
-  }
-  text += '}';
-  return text;
-}
-
-std::string pgIntegerArray(const std::vector<int32_t>& values) {
-  return pgIntegerArray(std::vector<int64_t>(values.begin(), values.end()));
-}
-
 PgCopyRows::PgCopyRows() {
   // The signature, no flags, no header extension.
   data_.assign("PGCOPY\n\xff\r\n\0", 11);

@@ -12,8 +12,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <ranges>
 #include <set>
-#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -214,9 +214,17 @@ void upsertThrough(PgConnection& db, PgTempTables& made, const std::string& temp
 // key=u.key OFFSET 0)`, a lookup by the key for each (a plain `key = ANY($n)` may be planned, and
 // its plan kept, as a scan of the school when statistics say it is small).
 std::string pgTextArray(const std::vector<std::string_view>& values);
-// An integer[] or bigint[] parameter's text form.
-std::string pgIntegerArray(std::span<const int64_t> values);
-std::string pgIntegerArray(const std::vector<int32_t>& values);
+// An integer[] or bigint[] parameter's text form, from any range of integers (a vector, a set).
+template <std::ranges::input_range Integers>
+std::string pgIntegerArray(const Integers& values) {
+  std::string text = "{";
+  for (auto value : values) {
+    if (text.size() > 1) text += ',';
+    text += std::to_string(value);
+  }
+  text += '}';
+  return text;
+}
 
 // libpq's pipeline mode: statements queued one after another without waiting for each answer,
 // then one round trip for all of them (a part's pupils read by key, 200 statements, cost one

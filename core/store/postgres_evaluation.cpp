@@ -72,11 +72,12 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
       for (const auto& r : plan.record) {
         const Event& event = *r.event;
         rows.row(15);
-        for (std::string_view text :
-             {std::string_view(school_), std::string_view(event.id), std::string_view(event.rule),
-              std::string_view(event.type), std::string_view(event.pupil.upn),
-              std::string_view(event.episode)})
-          rows.bytes(text);
+        rows.bytes(school_);
+        rows.bytes(event.id);
+        rows.bytes(event.rule);
+        rows.bytes(event.type);
+        rows.bytes(event.pupil.upn);
+        rows.bytes(event.episode);
         rows.bytes(event.occurred_on.iso());
         rows.bytes(event.from.iso());
         rows.bytes(event.to.iso());

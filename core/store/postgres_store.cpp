@@ -392,7 +392,7 @@ class PostgresStore final : public Store {
             " FROM outbox WHERE school=$1 AND seq=ANY(ARRAY(SELECT seq FROM f WHERE held))",
         "claim the outbox items due");
     s.bind(1, school_).bind(2, now).bind(3, int64_t{limit}).bind(4, claimant_);
-    s.bindTextForm(5, pgIntegerArray(std::vector<int64_t>(underWay.begin(), underWay.end())));
+    s.bindTextForm(5, pgIntegerArray(underWay));
     std::vector<OutboxItem> items;
     while (s.step()) items.push_back(readOutbox(s));
     std::sort(items.begin(), items.end(),
