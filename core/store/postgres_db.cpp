@@ -205,32 +205,15 @@ int64_t PgConnection::copyIn(const std::string& sql, std::string_view rows,
   return std::strtoll(PQcmdTuples(done.get()), nullptr, 10);
 }
 
-namespace {
-
-// Past this many rows deleted in a transaction, a temporary table is truncated instead: reading
-// past them would cost more than the catalogue's write.
-constexpr int64_t kTruncateTempAfter = 10000;
-
-}  // namespace
-
-void upsertThrough(PgConnection& db, PgTempTables& made, const std::string& temp,
-                   const std::string& table, PgCopyRows& rows, const std::string& conflict,
-                   std::string_view purpose) {
-  auto [at, first] = made.try_emplace(temp, 0);
-  if (first)
-    db.exec(
-        "CREATE TEMP TABLE IF NOT EXISTS " + temp + " (LIKE " + table + ") ON COMMIT DELETE ROWS",
-        purpose);
-  int64_t& deleted = at->second;
-  deleted += db.copyIn("COPY " + temp + " FROM STDIN (FORMAT binary)", rows.finish(), purpose);
-  std::string empty = "DELETE FROM " + temp;
-  if (deleted >= kTruncateTempAfter) {
-    empty = "TRUNCATE " + temp;
-    deleted = 0;
-  }
-  db.exec(
-      "INSERT INTO " + table + " SELECT * FROM " + temp + " ON CONFLICT " + conflict + "; " + empty,
+void upsertArrays(PgConnection& db, const std::string& table, PgArrayRows& rows,
+                  const std::string& conflict, std::string_view purpose) {
+  PgStatement upsert(
+      db,
+      "INSERT INTO " + table + " SELECT * FROM " + rows.unnestOf(1) + " ON CONFLICT " + conflict,
       purpose);
+  for (std::size_t i = 0; i < rows.columns(); ++i)
+    upsert.bindView(static_cast<int>(i + 1), rows.column(i));
+  upsert.run();
 }
 
 std::string pgTextArray(const std::vector<std::string_view>& values) {
@@ -296,6 +279,100 @@ char* PgCopyRows::field(std::size_t size) {
 std::string_view PgCopyRows::finish() {
   appendBigEndian(data_, 0xFFFF, 2);  // -1: no more rows
   return data_;
+}
+
+PgArrayRows::PgArrayRows(const std::vector<Type>& columns) {
+  columns_.reserve(columns.size());
+  for (auto type : columns) {
+    Column c{type, {}, false};
+    // One dimension, the "has nulls" flag, the element type, then the dimension's length
+    // (written by column()) and its lower bound, 1.
+    appendBigEndian(c.data, 1, 4);
+    appendBigEndian(c.data, 0, 4);
+    appendBigEndian(c.data, static_cast<uint32_t>(type), 4);
+    appendBigEndian(c.data, 0, 4);
+    appendBigEndian(c.data, 1, 4);
+    columns_.push_back(std::move(c));
+  }
+}
+
+void PgArrayRows::row(int fields) {
+  if (field_ != 0 || static_cast<std::size_t>(fields) != columns_.size())
+    throw StoreError("a row of " + std::to_string(fields) + " fields given for " +
+                     std::to_string(columns_.size()) + " columns, or after a row left short");
+  ++rows_;
+}
+
+PgArrayRows::Column& PgArrayRows::next() {
+  auto& c = columns_.at(field_);
+  field_ = (field_ + 1) % columns_.size();
+  return c;
+}
+
+void PgArrayRows::integer(int32_t value) {
+  auto& c = next();
+  appendBigEndian(c.data, 4, 4);
+  appendBigEndian(c.data, static_cast<uint32_t>(value), 4);
+}
+
+void PgArrayRows::bigint(int64_t value) {
+  auto& c = next();
+  appendBigEndian(c.data, 8, 4);
+  appendBigEndian(c.data, static_cast<uint32_t>(static_cast<uint64_t>(value) >> 32), 4);
+  appendBigEndian(c.data, static_cast<uint32_t>(static_cast<uint64_t>(value) & 0xFFFFFFFFu), 4);
+}
+
+void PgArrayRows::null() {
+  auto& c = next();
+  appendBigEndian(c.data, 0xFFFFFFFFu, 4);  // -1: NULL
+  c.nulls = true;
+}
+
+void PgArrayRows::bytes(std::string_view value) {
+  auto& c = next();
+  appendBigEndian(c.data, static_cast<uint32_t>(value.size()), 4);
+  c.data.append(value);
+}
+
+char* PgArrayRows::field(std::size_t size) {
+  auto& c = next();
+  appendBigEndian(c.data, static_cast<uint32_t>(size), 4);
+  auto at = c.data.size();
+  c.data.resize(at + size);
+  return c.data.data() + at;
+}
+
+std::string_view PgArrayRows::column(std::size_t i) {
+  auto& c = columns_.at(i);
+  std::string length;
+  appendBigEndian(length, c.nulls ? 1 : 0, 4);
+  appendBigEndian(length, static_cast<uint32_t>(rows_), 4);
+  c.data.replace(4, 4, length, 0, 4);
+  c.data.replace(12, 4, length, 4, 4);
+  return c.data;
+}
+
+std::string PgArrayRows::unnestOf(int first) const {
+  std::string sql = "unnest(";
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (i) sql += ", ";
+    sql += "$" + std::to_string(first + static_cast<int>(i)) + "::";
+    switch (columns_[i].type) {
+      case Type::Bytea:
+        sql += "bytea[]";
+        break;
+      case Type::Bigint:
+        sql += "bigint[]";
+        break;
+      case Type::Integer:
+        sql += "integer[]";
+        break;
+      case Type::Text:
+        sql += "text[]";
+        break;
+    }
+  }
+  return sql + ")";
 }
 
 PgConnection::Prepared& PgConnection::prepare(const std::string& sql, std::string_view purpose) {

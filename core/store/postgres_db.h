@@ -194,20 +194,48 @@ class PgCopyRows {
   std::size_t rows_ = 0;
 };
 
-// The temporary tables a writer's transaction has made (CREATE TEMP TABLE ... ON COMMIT DELETE
-// ROWS), each with the rows deleted from it since it was last truncated: a DELETE empties one in
-// a moment, where the first TRUNCATE of it in a transaction makes its file anew and writes the
-// catalogue (0.75 ms, once or twice in a school's close), but the rows a transaction deletes
-// stay in the table (to be read past) until it ends.
-using PgTempTables = std::map<std::string, int64_t, std::less<>>;
+// Rows given to one statement as an array per column, in PostgreSQL's binary array form: per
+// row, row(fields) and then each field in the columns' order, as PgCopyRows takes them. The
+// statement reads them back as rows with `unnest(...)` (unnestOf). A NULL field is an array
+// element that is NULL.
+class PgArrayRows {
+ public:
+  // A column's type: its element type's OID, which the array's binary form names and the
+  // server checks against the parameter's (`$2::text[]`: text).
+  enum class Type : uint32_t { Bytea = 17, Bigint = 20, Integer = 23, Text = 25 };
+  explicit PgArrayRows(const std::vector<Type>& columns);
+  void row(int fields);
+  void integer(int32_t value);
+  void bigint(int64_t value);
+  void null();
+  void bytes(std::string_view value);
+  // A field of `size` bytes the caller writes in place; the pointer is valid until the next call.
+  char* field(std::size_t size);
+  std::size_t rows() const { return rows_; }
+  std::size_t columns() const { return columns_.size(); }
+  // Column `i`'s array, its element count written in (valid until the next row is added).
+  std::string_view column(std::size_t i);
+  // "unnest($first::text[], $first+1::integer[], ...)": the rows, column by column.
+  std::string unnestOf(int first) const;
 
-// Rows in `table`'s column order written through a temporary table like it, `temp`: COPY in,
-// then one INSERT ... ON CONFLICT `conflict` (its plan reads the temporary table and looks each
-// row up by the key: no join for the planner to get wrong). The fast way to write many rows of
-// which some may exist already. The temporary table is emptied after each use and at commit.
-void upsertThrough(PgConnection& db, PgTempTables& made, const std::string& temp,
-                   const std::string& table, PgCopyRows& rows, const std::string& conflict,
-                   std::string_view purpose);
+ private:
+  struct Column {
+    Type type;
+    std::string data;  // the array's binary form
+    bool nulls = false;
+  };
+  Column& next();
+  std::vector<Column> columns_;
+  std::size_t rows_ = 0;
+  std::size_t field_ = 0;  // the next field's column within the row
+};
+
+// Rows in `table`'s column order written with one INSERT ... SELECT FROM unnest(...) ... ON
+// CONFLICT `conflict` (its plan reads the arrays and looks each row up by the key: no join for
+// the planner to get wrong). The fast way to write many rows of which some may exist already:
+// one round trip, no temporary table to fill and empty.
+void upsertArrays(PgConnection& db, const std::string& table, PgArrayRows& rows,
+                  const std::string& conflict, std::string_view purpose);
 
 // A text[] parameter's text form, each element quoted and escaped. Many keys read in one
 // statement: `unnest($n::text[]) AS u(key) CROSS JOIN LATERAL (SELECT ... WHERE school=$1 AND

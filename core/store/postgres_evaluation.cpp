@@ -148,13 +148,14 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
     return static_cast<int>(queue.run());
   }
 
-  // Kept through COPY and one INSERT ... ON CONFLICT (a sync evaluates the whole roll, and a
+  // Kept as arrays through one INSERT ... ON CONFLICT (a sync evaluates the whole roll, and a
   // statement per pupil was the biggest cost of a register close); those dropped in one round
   // trip.
   void keepCheckpoints(const std::vector<PupilEvaluated>& pupils) override {
     PgStatement drop(db_, "DELETE FROM evaluation_checkpoints WHERE school=$1 AND upn=$2",
                      "drop a pupil's evaluation checkpoint");
-    PgCopyRows kept;  // in the table's column order
+    using Type = PgArrayRows::Type;
+    PgArrayRows kept({Type::Text, Type::Text, Type::Bytea});  // the table's columns
     {
       PgPipeline drops(db_);
       for (const auto& p : pupils) {
@@ -170,9 +171,9 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
       drops.sync();
     }
     if (kept.rows() > 0)
-      upsertThrough(db_, made_, "evaluation_kept", "evaluation_checkpoints", kept,
-                    "(school, upn) DO UPDATE SET data=EXCLUDED.data",
-                    "keep the pupils' evaluation checkpoints");
+      upsertArrays(db_, "evaluation_checkpoints", kept,
+                   "(school, upn) DO UPDATE SET data=EXCLUDED.data",
+                   "keep the pupils' evaluation checkpoints");
   }
 
   void commit() override { tx_.commit(); }
@@ -183,7 +184,6 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
   PgConnection& db_;
   std::string school_;
   PgTransaction tx_;
-  PgTempTables made_;  // the temporary tables made (upsertThrough)
 };
 
 }  // namespace

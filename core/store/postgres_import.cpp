@@ -52,9 +52,9 @@ constexpr const char* kImportRead = "/* import */ SELECT ";
 // each part (up to BatchBuilder::kPartMarks marks) reads its pupils and their stored weeks by key
 // in one statement each (a key lookup for each: one round trip for the part), lays its marks over
 // them in memory, and writes back through COPY: new weeks straight into register_weeks, without
-// waiting for the server (it writes them while the next part is laid), changed weeks, pupils and
-// sightings through a temporary table and one INSERT ... ON CONFLICT DO UPDATE, amendments
-// straight into theirs. A school's first import reads nothing it did not write itself.
+// waiting for the server (it writes them while the next part is laid), changed weeks and pupils
+// as arrays through one INSERT ... ON CONFLICT DO UPDATE (upsertArrays), amendments straight
+// into theirs. A school's first import reads nothing it did not write itself.
 class PostgresImportWriter final : public ImportWriter {
  public:
   PostgresImportWriter(PgConnection& db, std::string school, int64_t now)
@@ -288,9 +288,9 @@ class PostgresImportWriter final : public ImportWriter {
     readWeeks_.reset();
   }
 
-  // Writes the part's changes: registers (not) taken, amendments, changed weeks (through a
-  // temporary table and one INSERT ... ON CONFLICT DO UPDATE, whose plan is a key lookup per row
-  // whatever the statistics say), then the new weeks by COPY, which the server writes while the
+  // Writes the part's changes: registers (not) taken, amendments, changed weeks (as arrays
+  // through one INSERT ... ON CONFLICT DO UPDATE, whose plan is a key lookup per row whatever
+  // the statistics say), then the new weeks by COPY, which the server writes while the
   // next part is read and laid (copyInAsync). The weeks of `holdBack`, the part's last pupil,
   // are kept for the next part, where that pupil's marks most likely go on (nullptr: none).
   void saveWeeks(const std::string* holdBack) {
@@ -318,7 +318,10 @@ class PostgresImportWriter final : public ImportWriter {
           amended_.finish(), "record the amended marks");
       amended_ = PgCopyRows();
     }
-    PgCopyRows added, changed;
+    using Type = PgArrayRows::Type;
+    PgCopyRows added;
+    PgArrayRows changed(
+        {Type::Text, Type::Text, Type::Integer, Type::Bytea, Type::Bytea, Type::Text});
     for (const auto& [upn, pupilWeeks] : weeks_)
       for (const auto& [monday, week] : pupilWeeks)
         if (week.dirty && !week.stored) newest_ = std::max(newest_, monday);
@@ -328,28 +331,37 @@ class PostgresImportWriter final : public ImportWriter {
       bool wroteNew = false;
       for (const auto& [monday, week] : pupilWeeks) {
         if (!week.dirty) continue;
-        bool trails = !week.stored && monday > newest_ - kTrailingDays;
+        if (week.stored) {
+          writeWeek(changed, upn, monday, week.week);
+          continue;
+        }
+        bool trails = monday > newest_ - kTrailingDays;
         if (trails) trailing_.upns.emplace(upn);
-        auto& rows = week.stored ? changed : trails ? trailing_.weeks[monday] : added;
-        rows.row(6);
-        rows.bytes(school_);
-        rows.bytes(upn);
-        rows.integer(monday);
-        week.week.writeCodes(rows.field(RegisterWeek::kSlots));
-        week.week.writeImports(rows.field(RegisterWeek::kSlots * 4));
-        rows.bytes(week.week.extrasText());
-        wroteNew |= !week.stored;
+        writeWeek(trails ? trailing_.weeks[monday] : added, upn, monday, week.week);
+        wroteNew = true;
       }
       if (wroteNew && !weeksAtStart_) written_.insert(upn);
     }
     weeks_.clear();
     if (changed.rows() > 0) {
-      upsertThrough(db_, made_, "import_weeks", "register_weeks", changed,
-                    "(school, week, upn) DO UPDATE SET codes=EXCLUDED.codes, "
-                    "imports=EXCLUDED.imports, extras=EXCLUDED.extras",
-                    "write the changed weeks of the register");
+      upsertArrays(db_, "register_weeks", changed,
+                   "(school, week, upn) DO UPDATE SET codes=EXCLUDED.codes, "
+                   "imports=EXCLUDED.imports, extras=EXCLUDED.extras",
+                   "write the changed weeks of the register");
     }
     if (added.rows() > 0) copyWeeks(added);
+  }
+
+  // A week row, in the table's column order (rows: PgCopyRows or PgArrayRows).
+  template <typename Rows>
+  void writeWeek(Rows& rows, const std::string& upn, int32_t monday, const RegisterWeek& week) {
+    rows.row(6);
+    rows.bytes(school_);
+    rows.bytes(upn);
+    rows.integer(monday);
+    week.writeCodes(rows.field(RegisterWeek::kSlots));
+    week.writeImports(rows.field(RegisterWeek::kSlots * 4));
+    rows.bytes(week.extrasText());
   }
 
   void copyWeeks(PgCopyRows& rows) {
@@ -523,7 +535,9 @@ class PostgresImportWriter final : public ImportWriter {
         order.push_back(incoming.upn);
     }
     if (order.empty()) return;
-    PgCopyRows rows;  // in the table's column order
+    using Type = PgArrayRows::Type;
+    PgArrayRows rows({Type::Text, Type::Text, Type::Text, Type::Text, Type::Text, Type::Text,
+                      Type::Text, Type::Text, Type::Integer, Type::Bigint});  // the table's columns
     for (auto upn : order) {
       const auto& p = earlier.at(upn);
       rows.row(10);
@@ -539,12 +553,12 @@ class PostgresImportWriter final : public ImportWriter {
       rows.bigint(now_);
       if (!pupilsAtStart_) pupilsWritten_.insert(p.upn);
     }
-    upsertThrough(db_, made_, "import_pupils", "pupils", rows,
-                  "(school, upn) DO UPDATE SET mis_id=EXCLUDED.mis_id, "
-                  "forename=EXCLUDED.forename, surname=EXCLUDED.surname, dob=EXCLUDED.dob, "
-                  "year_group=EXCLUDED.year_group, reg_group=EXCLUDED.reg_group, "
-                  "flags=EXCLUDED.flags, updated_at=EXCLUDED.updated_at",
-                  "write the pupils");
+    upsertArrays(db_, "pupils", rows,
+                 "(school, upn) DO UPDATE SET mis_id=EXCLUDED.mis_id, "
+                 "forename=EXCLUDED.forename, surname=EXCLUDED.surname, dob=EXCLUDED.dob, "
+                 "year_group=EXCLUDED.year_group, reg_group=EXCLUDED.reg_group, "
+                 "flags=EXCLUDED.flags, updated_at=EXCLUDED.updated_at",
+                 "write the pupils");
   }
 
   // Written only where a pupil's listing changed (schema 4): a NULL seen_at says "named by the
@@ -644,7 +658,6 @@ class PostgresImportWriter final : public ImportWriter {
   bool weeksAtStart_ = true, pupilsAtStart_ = true;
   std::set<std::string, std::less<>> written_;        // the pupils given new weeks (see loadWeeks)
   std::set<std::string, std::less<>> pupilsWritten_;  // likewise, in a school with no pupils
-  PgTempTables made_;                                 // the temporary tables made
   int64_t marksDelta_ = 0, notTakenDelta_ = 0;
 };
 

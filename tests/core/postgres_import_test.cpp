@@ -312,3 +312,49 @@ TEST_F(PostgresImport, APartReadingWeeksStillHeldToWriteLastFindsThemWritten) {
   EXPECT_NE(outcome.find("~6"), std::string::npos) << outcome;  // Friday's marks amended
   EXPECT_EQ(snapshot(*postgres), snapshot(*sqlite));
 }
+
+// Pupils go in as one array per column (upsertArrays): every detail comes back as written, and
+// as SQLite keeps it, whether the pupil is new or rewritten: text that an array's text form
+// would have to escape, a date of birth or none (an element that is NULL), flags.
+TEST_F(PostgresImport, PupilsWrittenAndRewrittenKeepEveryDetailAsSqliteDoes) {
+  auto first = part();
+  first.has_flags = true;
+  Pupil named = pupil(0);
+  named.surname = "O'Brien, \"Jo\" {\\} Zoë";
+  named.dob = d("2013-02-28");
+  named.flags.sen = named.flags.fsm = true;
+  Pupil noDob = pupil(1);
+  first.pupils = {named, noDob};
+  marks(first, 0, "2024-09-02", 2, "/");
+  Import one{{first}, "one"};
+  ASSERT_EQ(outcomeOf(*postgres, one, 100), outcomeOf(*sqlite, one, 100));
+  {  // no date of birth: NULL, as SQLite keeps it (not an empty text read back as none)
+    PgConnection db(postgresBackend.uri());
+    PgStatement dob(db, "SELECT dob IS NULL FROM pupils WHERE school=$1 AND upn=$2", "read a dob");
+    dob.bind(1, test::PostgresBackend::kSchool).bind(2, upn(1));
+    ASSERT_TRUE(dob.step());
+    EXPECT_EQ(dob.integer(0), 1);
+  }
+  auto later = part();
+  later.has_flags = true;
+  Pupil renamed = named;
+  renamed.forename = "Zoë-Ann";
+  renamed.reg_group = "7B";
+  renamed.flags.cla = true;
+  Pupil given = noDob;
+  given.dob = d("2012-11-30");
+  later.pupils = {renamed, given};
+  Import two{{later}, "two"};
+  EXPECT_EQ(outcomeOf(*postgres, two, 200), outcomeOf(*sqlite, two, 200));
+  for (const auto& expected : {renamed, given}) {
+    auto stored = postgres->pupil(expected.upn);
+    ASSERT_TRUE(stored.has_value()) << expected.upn;
+    EXPECT_EQ(stored->surname, expected.surname);
+    EXPECT_EQ(stored->forename, expected.forename);
+    EXPECT_EQ(stored->dob, expected.dob);
+    EXPECT_EQ(stored->flags, expected.flags);
+    EXPECT_EQ(stored->reg_group, expected.reg_group);
+    EXPECT_EQ(*stored, *sqlite->pupil(expected.upn));
+  }
+  EXPECT_FALSE(postgres->pupil(upn(1))->flags.sen);
+}
