@@ -22,12 +22,49 @@ std::size_t offsetOf(int32_t week, int32_t from) {
   return static_cast<std::size_t>((week - from) / kWeekDays) * kWeekBytes;
 }
 
+uint32_t bigEndian(std::string_view bytes) {
+  uint32_t value = 0;
+  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+void appendBigEndian(std::string& out, uint32_t value, int bytes) {
+  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((value >> shift) & 0xFF));
+}
+
 }  // namespace
 
+bool unpackKeptPupils(std::string_view row, std::vector<KeptPupil>& out) {
+  const auto start = out.size();
+  while (!row.empty()) {
+    if (row.size() < 2) break;
+    const std::size_t upnLength = bigEndian(row.substr(0, 2));
+    if (row.size() < 2 + upnLength + 4) break;
+    const auto upn = row.substr(2, upnLength);
+    const std::size_t codesLength = bigEndian(row.substr(2 + upnLength, 4));
+    row.remove_prefix(2 + upnLength + 4);
+    if (row.size() < codesLength) break;
+    out.push_back({upn, row.substr(0, codesLength)});
+    row.remove_prefix(codesLength);
+  }
+  if (row.empty()) return true;
+  out.resize(start);
+  return false;
+}
+
+void packKeptPupil(std::string& row, std::string_view upn, std::string_view codes) {
+  appendBigEndian(row, static_cast<uint32_t>(upn.size()), 2);
+  row.append(upn);
+  appendBigEndian(row, static_cast<uint32_t>(codes.size()), 4);
+  row.append(codes);
+}
+
 KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
-                           const SchoolCalendar& calendar)
+                           const SchoolCalendar& calendar, std::size_t rowBytes)
     : db_(db),
       school_(school),
+      rowBytes_(rowBytes),
       first_(calendar.first().monday().days()),
       weeks_(db,
              "SELECT w.upn, d.week, w.codes FROM generate_series($2::integer, $3::integer, 7) AS "
@@ -74,10 +111,22 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
     upn = weeks_.textView(0);
   }
   if (!useKept_) return;
-  kept_.emplace(db_, "SELECT upn, codes FROM register_years WHERE school=$1 ORDER BY upn",
+  kept_.emplace(db_, "SELECT pupils FROM register_years WHERE school=$1 ORDER BY part",
                 "read the register's kept year");
   kept_->bind(1, school_);
-  moreKept_ = kept_->step();
+  while (kept_->step()) {
+    if (unpackKeptPupils(kept_->blob(0), keptPupils_)) continue;
+    // Its pupils are read from their week rows (readPupilsNotKept), and the year kept again.
+    namedLogger("store")->warn(
+        "school {}: a row of the register's kept year could not be read; its pupils' weeks are "
+        "read from the register instead, and the kept year made again",
+        school_);
+    due_ = true;
+  }
+  // In UPN order, as fill() is given the pupils (the rows are, unless changed by hand).
+  auto byUpn = [](const KeptPupil& a, const KeptPupil& b) { return a.upn < b.upn; };
+  if (!std::is_sorted(keptPupils_.begin(), keptPupils_.end(), byUpn))
+    std::sort(keptPupils_.begin(), keptPupils_.end(), byUpn);
 }
 
 void KeptYearRead::outOfOrder() const {
@@ -94,13 +143,12 @@ void KeptYearRead::readPupilsNotKept(const std::vector<std::string_view>& upns) 
   // The pupils the kept year has no whole row for: new since it was made (rare: a pupil's rows
   // written since are read anyway), or a row shorter than it should be.
   std::vector<std::string_view> notKept;
-  bool more = moreKept_;
+  std::size_t at = 0;
   for (auto upn : upns) {
-    while (more && kept_->textView(0) < upn) more = kept_->step();
-    if (!more || kept_->textView(0) != upn || !whole(kept_->blob(1))) notKept.push_back(upn);
+    while (at < keptPupils_.size() && keptPupils_[at].upn < upn) ++at;
+    if (at == keptPupils_.size() || keptPupils_[at].upn != upn || !whole(keptPupils_[at].codes))
+      notKept.push_back(upn);
   }
-  kept_->rewind();
-  moreKept_ = kept_->step();
   if (notKept.empty()) return;
   due_ = true;  // so the next read finds a row for them
   notKept_.emplace(db_,
@@ -127,9 +175,10 @@ void KeptYearRead::fill(std::string_view upn, PupilRegister& reg) {
   if (making_ && due_)
     row_ = &keeping_.emplace_back(upn, std::string(offsetOf(keepTo_, first_), '\0')).second;
   if (useKept_) {
-    while (moreKept_ && kept_->textView(0) < upn) moreKept_ = kept_->step();
-    if (moreKept_ && kept_->textView(0) == upn && whole(kept_->blob(1))) {
-      const auto codes = kept_->blob(1);
+    while (keptAt_ < keptPupils_.size() && keptPupils_[keptAt_].upn < upn) ++keptAt_;
+    if (keptAt_ < keptPupils_.size() && keptPupils_[keptAt_].upn == upn &&
+        whole(keptPupils_[keptAt_].codes)) {
+      const auto codes = keptPupils_[keptAt_].codes;
       for (int32_t week = first_; week < readFrom_; week += kWeekDays)
         lay(reg, week, codes.substr(offsetOf(week, keptFrom_), kWeekBytes));
     } else {
@@ -167,15 +216,19 @@ void KeptYearRead::keep() {
     PgStatement drop(db_, "DELETE FROM register_years WHERE school=$1",
                      "drop the register's kept year");
     drop.bind(1, school_).run();
-    PgCopyRows rows;
+    PgStatement row(db_, "INSERT INTO register_years(school, part, pupils) VALUES($1,$2,$3)",
+                    "keep the register's year");
+    std::string pupils;
+    int64_t part = 0;
+    auto write = [&] {
+      row.bind(1, school_).bind(2, part++).bindBlob(3, pupils).run();
+      pupils.clear();
+    };
     for (const auto& [upn, codes] : keeping_) {
-      rows.row(3);
-      rows.bytes(school_);
-      rows.bytes(upn);
-      rows.bytes(codes);
+      packKeptPupil(pupils, upn, codes);
+      if (pupils.size() >= rowBytes_) write();
     }
-    db_.copyIn("COPY register_years(school, upn, codes) FROM STDIN (FORMAT binary)", rows.finish(),
-               "keep the register's year");
+    if (!pupils.empty()) write();
     tx.commit();
   } catch (const StoreError& e) {
     namedLogger("store")->warn(

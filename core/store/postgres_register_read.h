@@ -14,6 +14,11 @@
 // The kept year is made again from what a read read, when it is two weeks behind the latest week
 // written or a change reached into it, in a transaction of its own that makes it only if nothing
 // changed in the register since the read began (the version register_changes counts).
+//
+// It is kept packed (schema 7): a row holds the codes of up to a megabyte's worth of the school's
+// pupils (about 1,800 by the summer), so a read fetches one value, which the server keeps
+// compressed (lz4; a year of codes is mostly the same few codes: 518 KB of a school's thousand
+// pupils kept in 72 KB), instead of a thousand rows each found through the key.
 
 #include <cstdint>
 #include <optional>
@@ -27,12 +32,26 @@
 
 namespace markbridge {
 
+// One pupil of a kept row: the UPN and its codes, 14 bytes a week from the kept year's first.
+struct KeptPupil {
+  std::string_view upn, codes;
+};
+// A kept row's pupils, in the order packed (UPN order), appended to `out`: views into `row`.
+// False, appending nothing, when the row is not a packed kept row (cut short, overrunning).
+bool unpackKeptPupils(std::string_view row, std::vector<KeptPupil>& out);
+// Appends a pupil to a kept row: the UPN's length (2 bytes, big-endian), the UPN, the codes'
+// length (4 bytes, big-endian), the codes.
+void packKeptPupil(std::string& row, std::string_view upn, std::string_view codes);
+
 class KeptYearRead {
  public:
   // Reads what changed, the week rows and the kept year: inside the caller's transaction, one
   // snapshot (REPEATABLE READ) with the pupils it reads (readPupilsNotKept), so the kept year,
   // its bounds and the rows are of one moment, whatever another connection commits meanwhile.
-  KeptYearRead(PgConnection& db, const std::string& school, const SchoolCalendar& calendar);
+  // A kept row is closed once it holds `rowBytes` (the next pupil starts the next row).
+  static constexpr std::size_t kRowBytes = 1 << 20;
+  KeptYearRead(PgConnection& db, const std::string& school, const SchoolCalendar& calendar,
+               std::size_t rowBytes = kRowBytes);
   // In the same transaction: the earlier weeks of those of the pupils (UPN order, the ones fill
   // will be given) the kept year has no whole row for.
   void readPupilsNotKept(const std::vector<std::string_view>& upns);
@@ -52,6 +71,7 @@ class KeptYearRead {
 
   PgConnection& db_;
   std::string school_;
+  std::size_t rowBytes_;
   int32_t first_ = 0;     // the calendar's first Monday (days since 1970)
   int32_t readFrom_ = 0;  // rows are read from this week; the kept year gives those before it
   int32_t keptFrom_ = 0;  // the kept year's first week
@@ -74,9 +94,11 @@ class KeptYearRead {
   };
   PgStatement weeks_;
   std::vector<WeekRows> weekRows_;
-  std::optional<PgStatement> kept_;     // the kept year, by pupil
+  std::optional<PgStatement> kept_;     // the kept year's rows, holding keptPupils_' bytes
+  std::vector<KeptPupil> keptPupils_;   // the kept year, by pupil (UPN order)
+  std::size_t keptAt_ = 0;              // where fill() looks for the next pupil in it
   std::optional<PgStatement> notKept_;  // rows before readFrom_ of pupils it has no row for
-  bool moreKept_ = false, moreNotKept_ = false;
+  bool moreNotKept_ = false;
 };
 
 }  // namespace markbridge

@@ -118,7 +118,8 @@ ALTER TABLE outbox ADD COLUMN claimed_by text NOT NULL DEFAULT '',
     // kept year was made (changed_from, NULL: none), the latest week ever written, a version
     // counted up by every such statement, and the weeks the kept year holds (kept_from to
     // kept_to, that week not included; NULL: none). register_years: each pupil's codes of those
-    // weeks, 14 bytes a week as register_weeks.codes. Weeks are Mondays in days since 1970.
+    // weeks, 14 bytes a week as register_weeks.codes (packed many pupils a row since schema 7).
+    // Weeks are Mondays in days since 1970.
     R"sql(
 CREATE TABLE register_changes(
   school text COLLATE "C" NOT NULL PRIMARY KEY, changed_from integer, latest integer NOT NULL,
@@ -190,6 +191,24 @@ ALTER TABLE evaluation_checkpoints SET (fillfactor=50);
 ALTER TABLE register_weeks DROP CONSTRAINT register_weeks_pkey,
   ADD PRIMARY KEY(school, week, upn),
   ADD CONSTRAINT register_weeks_week_is_a_monday CHECK (week % 7 = 4);
+)sql",
+    // 7: the kept year packed (core/store/postgres_register_read.h): a row holds many pupils'
+    // codes (up to a megabyte's worth, in UPN order), which the server keeps compressed, instead
+    // of a row each. The kept years of schema 3 are dropped, and every school's next read reads
+    // its week rows and keeps its year again. lz4 where the server has it (PostgreSQL 14 on,
+    // built with it, as Debian's is): it reads back many times faster than the default pglz.
+    R"sql(
+DROP TABLE register_years;
+CREATE TABLE register_years(
+  school text COLLATE "C" NOT NULL, part integer NOT NULL, pupils bytea NOT NULL,
+  PRIMARY KEY(school, part));
+UPDATE register_changes SET kept_from=NULL, kept_to=NULL, version=version + 1;
+DO $$
+BEGIN
+  EXECUTE 'ALTER TABLE register_years ALTER COLUMN pupils SET COMPRESSION lz4';
+EXCEPTION WHEN OTHERS THEN
+  NULL;  -- an older server, or one built without lz4: pglz, PostgreSQL's default
+END $$;
 )sql",
 };
 

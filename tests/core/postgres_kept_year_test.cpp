@@ -59,10 +59,14 @@ class KeptYear : public ::testing::Test {
     if (!s.isNull(1)) c.kept_to = s.integer(1);
     return c;
   }
+  // The pupils the kept year holds (its rows unpacked).
   int64_t keptRows() {
-    PgStatement s(*db, "SELECT count(*) FROM register_years WHERE school=$1", "count kept rows");
+    PgStatement s(*db, "SELECT pupils FROM register_years WHERE school=$1", "read the kept rows");
     s.bind(1, kSchool);
-    return s.step() ? s.integer(0) : -1;
+    std::vector<KeptPupil> pupils;
+    while (s.step())
+      if (!unpackKeptPupils(s.blob(0), pupils)) return -1;
+    return static_cast<int64_t>(pupils.size());
   }
   // The pupil's code on `day` as a read of the registers gives it.
   std::string codeOn(Date day, Session s) {
@@ -251,4 +255,118 @@ TEST_F(KeptYear, AWeekRowThatIsNotAMondayIsRefused) {
         << e.what();
   }
   EXPECT_EQ(codeOn(d("2024-09-03"), Session::PM), "N");
+}
+
+// The kept year in several rows (here one a pupil), whatever order their numbers put them in:
+// each pupil's earlier weeks come from its own entry. A row that cannot be unpacked (broken by
+// hand) is passed over: its pupils are read from their week rows, and the year kept again.
+TEST_F(KeptYear, AYearKeptInManyRowsIsReadPupilByPupilAndARowThatCannotBeReadIsPassedOver) {
+  const std::vector<std::string> upns = {"B801200005001", "B801200005002", "B801200005003"};
+  const std::vector<std::string> codes = {"N", "L", "M"};
+  ImportBatch batch;
+  batch.source = "sims";
+  batch.origin = "export.csv";
+  batch.fingerprint = "three pupils";
+  for (std::size_t i = 0; i < upns.size(); ++i) {
+    batch.pupils.push_back(Pupil{upns[i], std::to_string(i), "Ann", "Smith", {}, "7", "7A", {}});
+    test::addDays(batch.marks, upns[i], calendar.schoolDays(d("2024-09-03"), d("2024-10-18")), "/",
+                  codes[i].c_str());
+  }
+  for (auto& m : batch.marks) m.source = "sims";
+  batch.rows = static_cast<int>(batch.marks.size());
+  store->importBatch(batch, 1);
+  {
+    PgConnection reading(backend.uri());
+    KeptYearRead read(reading, kSchool, calendar, 1);  // a row for each pupil
+    PupilRegister reg(calendar);
+    for (const auto& upn : upns) read.fill(upn, reg);
+    read.keep();
+  }
+  auto rows = [&] {
+    PgStatement s(*db, "SELECT count(*) FROM register_years WHERE school=$1", "count kept rows");
+    s.bind(1, kSchool);
+    return s.step() ? s.integer(0) : -1;
+  };
+  ASSERT_EQ(rows(), 3);
+  EXPECT_EQ(keptRows(), 3);
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-07"));
+  auto tuesdayPm = [&] {
+    std::map<std::string, std::string> seen;
+    store->forEachPupilRegister(calendar, [&](const Pupil& p, const PupilRegister& reg) {
+      seen[p.upn] = std::string(reg.at(d("2024-09-10"), Session::PM).str());
+    });
+    return seen;
+  };
+  // Numbered against the pupils' order: each still read from its own.
+  sql("UPDATE register_years SET part=10 - part WHERE school='" + kSchool + "'");
+  auto seen = tuesdayPm();
+  for (std::size_t i = 0; i < upns.size(); ++i) EXPECT_EQ(seen[upns[i]], codes[i]) << upns[i];
+  // What a read gives is the kept row's: the second pupil's 10 September (its entry: the UPN's
+  // length, the UPN, the codes' length, then 14 bytes a week from 2 September) changed in it.
+  const int tuesdayPmAt = 2 + 13 + 4 + 14 + 3 + 1;  // 1-based, as overlay() counts
+  uint8_t late = 1;
+  while (std::string(codeOfSlot(late).str()) != "U") ++late;
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "%02x", late);
+  sql("UPDATE register_years SET pupils=overlay(pupils placing '\\x" + std::string(byte) +
+      "'::bytea from " + std::to_string(tuesdayPmAt) + ") WHERE school='" + kSchool +
+      "' AND part=9");
+  EXPECT_EQ(tuesdayPm()[upns[1]], "U");
+  // Cut short: its pupil's weeks are read from the register, and the year kept again, whole.
+  sql("UPDATE register_years SET pupils=substr(pupils, 1, 20) WHERE school='" + kSchool +
+      "' AND part=9");
+  seen = tuesdayPm();
+  for (std::size_t i = 0; i < upns.size(); ++i) EXPECT_EQ(seen[upns[i]], codes[i]) << upns[i];
+  EXPECT_EQ(rows(), 1);
+  EXPECT_EQ(keptRows(), 3);
+  seen = tuesdayPm();
+  for (std::size_t i = 0; i < upns.size(); ++i) EXPECT_EQ(seen[upns[i]], codes[i]) << upns[i];
+}
+
+// A store whose year was kept a row a pupil (schema 3 to 6): opening it drops that kept year,
+// whatever it held, and the next read reads the week rows and keeps the year again, packed.
+TEST_F(KeptYear, AYearKeptPupilByPupilBeforeSchema7IsDroppedAndKeptAgainPacked) {
+  store.reset();
+  PgConnection old(backend.uri());
+  old.exec("DROP SCHEMA " + backend.schema + " CASCADE; CREATE SCHEMA " + backend.schema,
+           "start the schema again");
+  migratePostgresSchema(old, 6);
+  old.exec("INSERT INTO pupils VALUES('" + kSchool + "', '" + kUpn +
+               "', '1', 'Ann', 'Smith', NULL, '7', '7A', 0, 1)",
+           "write a pupil under schema 6");
+  auto slotOf = [](const char* code) {
+    uint8_t n = 1;
+    while (std::string(codeOfSlot(n).str()) != code) ++n;
+    return n;
+  };
+  RegisterWeek week;
+  week.slots[1].code = slotOf("N");  // Monday PM
+  PgStatement row(old, "INSERT INTO register_weeks VALUES($1, $2, $3, $4, $5, '')",
+                  "write a week under schema 6");
+  std::string kept;  // the old kept year's row says otherwise: L on each Monday afternoon
+  RegisterWeek otherwise;
+  otherwise.slots[1].code = slotOf("L");
+  for (const char* monday : {"2024-09-02", "2024-09-09", "2024-09-16", "2024-09-23"}) {
+    row.bind(1, kSchool)
+        .bind(2, kUpn)
+        .bind(3, weekOf(monday))
+        .bindBlob(4, week.codesBlob())
+        .bindBlob(5, week.importsBlob())
+        .run();
+    kept += otherwise.codesBlob();
+  }
+  PgStatement year(old, "INSERT INTO register_years VALUES($1, $2, $3)", "keep a year");
+  year.bind(1, kSchool).bind(2, kUpn).bindBlob(3, kept).run();
+  old.exec("UPDATE register_changes SET changed_from=NULL, kept_from=" +
+               std::to_string(weekOf("2024-09-02")) +
+               ", kept_to=" + std::to_string(weekOf("2024-09-23")),
+           "record the kept year");
+  store = openPostgresStore(backend.uri(), kSchool);
+  EXPECT_EQ(changes().kept_to, std::nullopt);
+  for (const char* monday : {"2024-09-02", "2024-09-09", "2024-09-16", "2024-09-23"})
+    EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
+  EXPECT_EQ(changes().kept_to, weekOf("2024-09-16"));
+  EXPECT_EQ(keptRows(), 1);
+  for (const char* monday : {"2024-09-02", "2024-09-09", "2024-09-16", "2024-09-23"})
+    EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
 }
