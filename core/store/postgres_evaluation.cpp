@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "core/store/postgres_checkpoints.h"
 #include "core/store/postgres_import.h"
 #include "core/store/store_rows.h"
 
@@ -148,32 +149,9 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
     return static_cast<int>(queue.run());
   }
 
-  // Kept as arrays through one INSERT ... ON CONFLICT (a sync evaluates the whole roll, and a
-  // statement per pupil was the biggest cost of a register close); those dropped in one round
-  // trip.
+  // Packed, many pupils a row (postgres_checkpoints.h).
   void keepCheckpoints(const std::vector<PupilEvaluated>& pupils) override {
-    PgStatement drop(db_, "DELETE FROM evaluation_checkpoints WHERE school=$1 AND upn=$2",
-                     "drop a pupil's evaluation checkpoint");
-    using Type = PgArrayRows::Type;
-    PgArrayRows kept({Type::Text, Type::Text, Type::Bytea});  // the table's columns
-    {
-      PgPipeline drops(db_);
-      for (const auto& p : pupils) {
-        if (p.checkpoint.empty()) {
-          drops.queue(drop.bind(1, school_).bind(2, p.upn));
-          continue;
-        }
-        kept.row(3);
-        kept.bytes(school_);
-        kept.bytes(p.upn);
-        kept.bytes(p.checkpoint);
-      }
-      drops.sync();
-    }
-    if (kept.rows() > 0)
-      upsertArrays(db_, "evaluation_checkpoints", kept,
-                   "(school, upn) DO UPDATE SET data=EXCLUDED.data",
-                   "keep the pupils' evaluation checkpoints");
+    markbridge::keepCheckpoints(db_, school_, pupils);
   }
 
   void commit() override { tx_.commit(); }

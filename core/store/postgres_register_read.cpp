@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/domain/logging.h"
+#include "core/store/packed_entries.h"
 #include "core/store/postgres_import.h"
 #include "core/store/register_week.h"
 
@@ -22,43 +23,7 @@ std::size_t offsetOf(int32_t week, int32_t from) {
   return static_cast<std::size_t>((week - from) / kWeekDays) * kWeekBytes;
 }
 
-uint32_t bigEndian(std::string_view bytes) {
-  uint32_t value = 0;
-  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
-  return value;
-}
-
-void appendBigEndian(std::string& out, uint32_t value, int bytes) {
-  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((value >> shift) & 0xFF));
-}
-
 }  // namespace
-
-bool unpackKeptPupils(std::string_view row, std::vector<KeptPupil>& out) {
-  const auto start = out.size();
-  while (!row.empty()) {
-    if (row.size() < 2) break;
-    const std::size_t upnLength = bigEndian(row.substr(0, 2));
-    if (row.size() < 2 + upnLength + 4) break;
-    const auto upn = row.substr(2, upnLength);
-    const std::size_t codesLength = bigEndian(row.substr(2 + upnLength, 4));
-    row.remove_prefix(2 + upnLength + 4);
-    if (row.size() < codesLength) break;
-    out.push_back({upn, row.substr(0, codesLength)});
-    row.remove_prefix(codesLength);
-  }
-  if (row.empty()) return true;
-  out.resize(start);
-  return false;
-}
-
-void packKeptPupil(std::string& row, std::string_view upn, std::string_view codes) {
-  appendBigEndian(row, static_cast<uint32_t>(upn.size()), 2);
-  row.append(upn);
-  appendBigEndian(row, static_cast<uint32_t>(codes.size()), 4);
-  row.append(codes);
-}
 
 KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
                            const SchoolCalendar& calendar, std::size_t rowBytes)
@@ -115,7 +80,7 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
                 "read the register's kept year");
   kept_->bind(1, school_);
   while (kept_->step()) {
-    if (unpackKeptPupils(kept_->blob(0), keptPupils_)) continue;
+    if (unpackEntries(kept_->blob(0), keptPupils_)) continue;
     // Its pupils are read from their week rows (readPupilsNotKept), and the year kept again.
     namedLogger("store")->warn(
         "school {}: a row of the register's kept year could not be read; its pupils' weeks are "
@@ -124,7 +89,7 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
     due_ = true;
   }
   // In UPN order, as fill() is given the pupils (the rows are, unless changed by hand).
-  auto byUpn = [](const KeptPupil& a, const KeptPupil& b) { return a.upn < b.upn; };
+  auto byUpn = [](const PackedEntry& a, const PackedEntry& b) { return a.key < b.key; };
   if (!std::is_sorted(keptPupils_.begin(), keptPupils_.end(), byUpn))
     std::sort(keptPupils_.begin(), keptPupils_.end(), byUpn);
 }
@@ -145,8 +110,8 @@ void KeptYearRead::readPupilsNotKept(const std::vector<std::string_view>& upns) 
   std::vector<std::string_view> notKept;
   std::size_t at = 0;
   for (auto upn : upns) {
-    while (at < keptPupils_.size() && keptPupils_[at].upn < upn) ++at;
-    if (at == keptPupils_.size() || keptPupils_[at].upn != upn || !whole(keptPupils_[at].codes))
+    while (at < keptPupils_.size() && keptPupils_[at].key < upn) ++at;
+    if (at == keptPupils_.size() || keptPupils_[at].key != upn || !whole(keptPupils_[at].value))
       notKept.push_back(upn);
   }
   if (notKept.empty()) return;
@@ -175,10 +140,10 @@ void KeptYearRead::fill(std::string_view upn, PupilRegister& reg) {
   if (making_ && due_)
     row_ = &keeping_.emplace_back(upn, std::string(offsetOf(keepTo_, first_), '\0')).second;
   if (useKept_) {
-    while (keptAt_ < keptPupils_.size() && keptPupils_[keptAt_].upn < upn) ++keptAt_;
-    if (keptAt_ < keptPupils_.size() && keptPupils_[keptAt_].upn == upn &&
-        whole(keptPupils_[keptAt_].codes)) {
-      const auto codes = keptPupils_[keptAt_].codes;
+    while (keptAt_ < keptPupils_.size() && keptPupils_[keptAt_].key < upn) ++keptAt_;
+    if (keptAt_ < keptPupils_.size() && keptPupils_[keptAt_].key == upn &&
+        whole(keptPupils_[keptAt_].value)) {
+      const auto codes = keptPupils_[keptAt_].value;
       for (int32_t week = first_; week < readFrom_; week += kWeekDays)
         lay(reg, week, codes.substr(offsetOf(week, keptFrom_), kWeekBytes));
     } else {
@@ -225,7 +190,7 @@ void KeptYearRead::keep() {
       pupils.clear();
     };
     for (const auto& [upn, codes] : keeping_) {
-      packKeptPupil(pupils, upn, codes);
+      packEntry(pupils, upn, codes);
       if (pupils.size() >= rowBytes_) write();
     }
     if (!pupils.empty()) write();

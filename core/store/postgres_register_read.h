@@ -15,10 +15,11 @@
 // written or a change reached into it, in a transaction of its own that makes it only if nothing
 // changed in the register since the read began (the version register_changes counts).
 //
-// It is kept packed (schema 7): a row holds the codes of up to a megabyte's worth of the school's
-// pupils (about 1,800 by the summer), so a read fetches one value, which the server keeps
-// compressed (lz4; a year of codes is mostly the same few codes: 518 KB of a school's thousand
-// pupils kept in 72 KB), instead of a thousand rows each found through the key.
+// It is kept packed (schema 7, packed_entries.h: the key a UPN, the value its codes): a row holds
+// the codes of up to a megabyte's worth of the school's pupils (about 1,800 by the summer), so a
+// read fetches one value, which the server keeps compressed (lz4; a year of codes is mostly the
+// same few codes: 518 KB of a school's thousand pupils kept in 72 KB), instead of a thousand rows
+// each found through the key.
 
 #include <cstdint>
 #include <optional>
@@ -28,20 +29,10 @@
 #include <vector>
 
 #include "core/rules/register.h"
+#include "core/store/packed_entries.h"
 #include "core/store/postgres_db.h"
 
 namespace markbridge {
-
-// One pupil of a kept row: the UPN and its codes, 14 bytes a week from the kept year's first.
-struct KeptPupil {
-  std::string_view upn, codes;
-};
-// A kept row's pupils, in the order packed (UPN order), appended to `out`: views into `row`.
-// False, appending nothing, when the row is not a packed kept row (cut short, overrunning).
-bool unpackKeptPupils(std::string_view row, std::vector<KeptPupil>& out);
-// Appends a pupil to a kept row: the UPN's length (2 bytes, big-endian), the UPN, the codes'
-// length (4 bytes, big-endian), the codes.
-void packKeptPupil(std::string& row, std::string_view upn, std::string_view codes);
 
 class KeptYearRead {
  public:
@@ -94,10 +85,10 @@ class KeptYearRead {
   };
   PgStatement weeks_;
   std::vector<WeekRows> weekRows_;
-  std::optional<PgStatement> kept_;     // the kept year's rows, holding keptPupils_' bytes
-  std::vector<KeptPupil> keptPupils_;   // the kept year, by pupil (UPN order)
-  std::size_t keptAt_ = 0;              // where fill() looks for the next pupil in it
-  std::optional<PgStatement> notKept_;  // rows before readFrom_ of pupils it has no row for
+  std::optional<PgStatement> kept_;      // the kept year's rows, holding keptPupils_' bytes
+  std::vector<PackedEntry> keptPupils_;  // the kept year: UPN, codes (UPN order)
+  std::size_t keptAt_ = 0;               // where fill() looks for the next pupil in it
+  std::optional<PgStatement> notKept_;   // rows before readFrom_ of pupils it has no row for
   bool moreNotKept_ = false;
 };
 

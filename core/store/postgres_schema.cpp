@@ -210,6 +210,29 @@ EXCEPTION WHEN OTHERS THEN
   NULL;  -- an older server, or one built without lz4: pglz, PostgreSQL's default
 END $$;
 )sql",
+    // 8: the evaluation's checkpoints packed (core/store/postgres_checkpoints.h): a row holds
+    // many pupils' checkpoints in UPN order and covers the UPNs from its first_upn to the next
+    // row's. Each school's checkpoints become one row (its first write splits it into rows of
+    // 64 KB); each entry as packed_entries.h packs it: the UPN's length (2 bytes), the UPN, the
+    // checkpoint's length (4 bytes), the checkpoint.
+    R"sql(
+CREATE TABLE evaluation_checkpoint_rows(
+  school text COLLATE "C" NOT NULL, first_upn text COLLATE "C" NOT NULL, pupils bytea NOT NULL,
+  PRIMARY KEY(school, first_upn));
+INSERT INTO evaluation_checkpoint_rows(school, first_upn, pupils)
+  SELECT school, min(upn), string_agg(int2send(octet_length(upn)::smallint) ||
+    convert_to(upn, 'UTF8') || int4send(octet_length(data)) || data, ''::bytea ORDER BY upn)
+  FROM evaluation_checkpoints GROUP BY school;
+DROP TABLE evaluation_checkpoints;
+ALTER TABLE evaluation_checkpoint_rows RENAME TO evaluation_checkpoints;
+ALTER INDEX evaluation_checkpoint_rows_pkey RENAME TO evaluation_checkpoints_pkey;
+DO $$
+BEGIN
+  EXECUTE 'ALTER TABLE evaluation_checkpoints ALTER COLUMN pupils SET COMPRESSION lz4';
+EXCEPTION WHEN OTHERS THEN
+  NULL;  -- an older server, or one built without lz4: pglz, PostgreSQL's default
+END $$;
+)sql",
 };
 
 // Any fixed number: the key of the advisory lock migrations take (pg_advisory_xact_lock).

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "core/store/postgres_checkpoints.h"
 #include "core/store/postgres_db.h"
 #include "core/store/postgres_evaluation.h"
 #include "core/store/postgres_import.h"
@@ -289,12 +290,7 @@ class PostgresStore final : public Store {
   }
 
   std::unordered_map<std::string, std::string> evaluationCheckpoints() override {
-    std::unordered_map<std::string, std::string> out;
-    PgStatement s(db_, "SELECT upn, data FROM evaluation_checkpoints WHERE school=$1",
-                  "read the evaluation checkpoints");
-    s.bind(1, school_);
-    while (s.step()) out.emplace(s.text(0), std::string(s.blob(1)));
-    return out;
+    return readCheckpoints(db_, school_);
   }
 
   std::unique_ptr<EvaluationWriter> beginEvaluation() override {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/domain/digest.h"
+#include "core/store/postgres_checkpoints.h"
 #include "core/store/postgres_db.h"
 #include "core/store/postgres_import.h"
 #include "core/store/postgres_store.h"
@@ -178,6 +179,47 @@ TableCopied readBack(PgConnection& pg, const Table& table, const std::string& sc
   return found;
 }
 
+// The evaluation's checkpoints: a row each in SQLite, packed many a row in PostgreSQL
+// (postgres_checkpoints.h). Counted and digested as the rows of SQLite's table.
+constexpr const char* kCheckpoints = "evaluation_checkpoints";
+
+Table checkpointsTable() {
+  return Table{kCheckpoints, {{"upn", Kind::Bytes}, {"data", Kind::Bytes}}, "upn"};
+}
+
+TableCopied copyCheckpoints(SqliteDb& sqlite, PgConnection& pg, const std::string& school) {
+  SqliteStatement read(sqlite.handle(),
+                       "SELECT upn, data FROM evaluation_checkpoints ORDER BY upn");
+  std::vector<std::pair<std::string, std::string>> rows;
+  RowDigest digest;
+  while (read.step()) {
+    rows.emplace_back(read.text(0), std::string(read.blob(1)));
+    digest.bytes(rows.back().first);
+    digest.bytes(rows.back().second);
+  }
+  const std::vector<std::pair<std::string_view, std::string_view>> ordered(rows.begin(),
+                                                                           rows.end());
+  PgStatement write(pg,
+                    "INSERT INTO evaluation_checkpoints(school, first_upn, pupils) "
+                    "VALUES($1,$2,$3)",
+                    "copy the evaluation checkpoints");
+  for (const auto& [first, packed] : packCheckpoints(ordered))
+    write.bind(1, school).bind(2, first).bindBlob(3, packed).run();
+  return TableCopied{kCheckpoints, static_cast<int64_t>(rows.size()), digest.hex()};
+}
+
+TableCopied readBackCheckpoints(PgConnection& pg, const std::string& school) {
+  auto kept = readCheckpoints(pg, school);
+  std::vector<std::pair<std::string_view, std::string_view>> ordered(kept.begin(), kept.end());
+  std::sort(ordered.begin(), ordered.end());
+  RowDigest digest;
+  for (const auto& [upn, data] : ordered) {
+    digest.bytes(upn);
+    digest.bytes(data);
+  }
+  return TableCopied{kCheckpoints, static_cast<int64_t>(ordered.size()), digest.hex()};
+}
+
 // Serial columns (outbox.seq, amendments.id...) go on after the highest value copied, whatever
 // school holds it, so the school's next row never takes a number it already has.
 void advanceSequences(PgConnection& pg, const Table& table) {
@@ -221,7 +263,9 @@ std::vector<TableCopied> copySqliteToPostgres(const std::string& sqlitePath,
   PgTransaction transaction(pg);
   lockSchoolForWriting(pg, school);
   std::vector<Table> tables;
-  for (const char* name : kTables) tables.push_back(describe(sqlite, pg, name));
+  for (const char* name : kTables)
+    tables.push_back(name == std::string_view(kCheckpoints) ? checkpointsTable()
+                                                            : describe(sqlite, pg, name));
   std::string present;
   for (const auto& table : tables) {
     PgStatement any(pg, "SELECT count(*) FROM " + table.name + " WHERE school=$1",
@@ -238,11 +282,13 @@ std::vector<TableCopied> copySqliteToPostgres(const std::string& sqlitePath,
                            "none of its rows, never over them");
   std::vector<TableCopied> copied;
   for (const auto& table : tables) {
-    copied.push_back(copyTable(sqlite, pg, table, school));
+    copied.push_back(table.name == kCheckpoints ? copyCheckpoints(sqlite, pg, school)
+                                                : copyTable(sqlite, pg, table, school));
     advanceSequences(pg, table);
   }
   for (std::size_t i = 0; i < tables.size(); ++i) {
-    auto back = readBack(pg, tables[i], school);
+    auto back = tables[i].name == kCheckpoints ? readBackCheckpoints(pg, school)
+                                               : readBack(pg, tables[i], school);
     if (back.rows != copied[i].rows || back.sha256 != copied[i].sha256)
       throw StoreError("the table " + tables[i].name + " read back from PostgreSQL differs from " +
                        sqlitePath + " (" + std::to_string(back.rows) + " rows, SHA-256 " +

@@ -63,9 +63,9 @@ class KeptYear : public ::testing::Test {
   int64_t keptRows() {
     PgStatement s(*db, "SELECT pupils FROM register_years WHERE school=$1", "read the kept rows");
     s.bind(1, kSchool);
-    std::vector<KeptPupil> pupils;
+    std::vector<PackedEntry> pupils;
     while (s.step())
-      if (!unpackKeptPupils(s.blob(0), pupils)) return -1;
+      if (!unpackEntries(s.blob(0), pupils)) return -1;
     return static_cast<int64_t>(pupils.size());
   }
   // The pupil's code on `day` as a read of the registers gives it.
