@@ -282,6 +282,7 @@ std::string_view PgCopyRows::finish() {
 }
 
 PgArrayRows::PgArrayRows(const std::vector<Type>& columns) {
+  if (columns.empty()) throw StoreError("rows as arrays need at least one column");
   columns_.reserve(columns.size());
   for (auto type : columns) {
     Column c{type, {}, false};
@@ -343,6 +344,9 @@ char* PgArrayRows::field(std::size_t size) {
 }
 
 std::string_view PgArrayRows::column(std::size_t i) {
+  if (field_ != 0)
+    throw StoreError("the last row given as arrays was left short of its " +
+                     std::to_string(columns_.size()) + " fields");
   auto& c = columns_.at(i);
   std::string length;
   appendBigEndian(length, c.nulls ? 1 : 0, 4);

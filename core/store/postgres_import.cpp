@@ -109,8 +109,8 @@ class PostgresImportWriter final : public ImportWriter {
     // kept, as a scan of the whole table, once per pupil as the table grows (quadratic: checked
     // with EXPLAIN). Every read here is by key, so the planner is told to use the key, for this
     // transaction only; the reads' statements are the import's own (kImportRead), so no plan made
-    // elsewhere is reused. JIT off with it: a plan made to avoid a scan it cannot (the temporary
-    // tables') carries a cost that would set JIT compiling a two-line INSERT.
+    // elsewhere is reused. JIT off with it: a plan made to avoid a scan it cannot (the arrays an
+    // upsert reads) carries a cost that would set JIT compiling a two-line INSERT.
     db_.exec("SET LOCAL enable_seqscan = off; SET LOCAL jit = off",
              "tell the planner to read by key");
     PgStatement any(db_, "SELECT EXISTS(SELECT 1 FROM on_roll WHERE school=$1)",

@@ -396,6 +396,47 @@ TEST_F(PostgresStoreTest, ATextArrayParameterCarriesEveryValueAsItIs) {
   EXPECT_EQ(back, std::vector<std::string>(values.begin(), values.end()));
 }
 
+// Rows given as one binary array per column (PgArrayRows, upsertArrays) come back through
+// unnest(...) as they went, row by row: text of any bytes a UTF-8 text can hold, bytea with NUL
+// bytes, integers at their limits, NULLs; a row left short is refused before anything is sent.
+TEST_F(PostgresStoreTest, RowsGivenAsArraysComeBackThroughUnnestAsTheyWent) {
+  using Type = PgArrayRows::Type;
+  PgArrayRows rows({Type::Text, Type::Bytea, Type::Integer, Type::Bigint});
+  rows.row(4);
+  rows.bytes("quote\"d, {braced} NULL é");
+  rows.bytes(std::string_view("a\0b\xff", 4));
+  rows.integer(INT32_MIN);
+  rows.bigint(INT64_MAX);
+  rows.row(4);
+  rows.null();
+  rows.bytes("");
+  rows.integer(7);
+  rows.null();
+  PgConnection db(test::testPostgresUri());
+  PgStatement echo(db, "SELECT * FROM " + rows.unnestOf(1), "echo the rows");
+  for (std::size_t i = 0; i < rows.columns(); ++i)
+    echo.bindView(static_cast<int>(i + 1), rows.column(i));
+  ASSERT_TRUE(echo.step());
+  EXPECT_EQ(echo.text(0), "quote\"d, {braced} NULL é");
+  EXPECT_EQ(std::string(echo.blob(1)), std::string("a\0b\xff", 4));
+  EXPECT_EQ(echo.integer(2), INT32_MIN);
+  EXPECT_EQ(echo.integer(3), INT64_MAX);
+  ASSERT_TRUE(echo.step());
+  EXPECT_TRUE(echo.isNull(0));
+  EXPECT_FALSE(echo.isNull(1));
+  EXPECT_EQ(echo.blob(1).size(), 0u);
+  EXPECT_EQ(echo.integer(2), 7);
+  EXPECT_TRUE(echo.isNull(3));
+  EXPECT_FALSE(echo.step());
+
+  PgArrayRows shortRow({Type::Text, Type::Integer});
+  shortRow.row(2);
+  shortRow.bytes("only one");
+  EXPECT_THROW(shortRow.column(0), StoreError);
+  EXPECT_THROW(shortRow.row(2), StoreError);
+  EXPECT_THROW(PgArrayRows({}), StoreError);
+}
+
 TEST_F(PostgresStoreTest, ATransactionWithAFailedStatementIsNeverTakenForCommitted) {
   // A statement fails inside a transaction and its error is caught: PostgreSQL would answer the
   // COMMIT with "ROLLBACK" and no error. commit() says so; nothing written before it is kept,
