@@ -215,12 +215,15 @@ END $$;
     // row's. Each school's checkpoints become one row (its first write splits it into rows of
     // 64 KB); each entry as packed_entries.h packs it: the UPN's length (2 bytes), the UPN, the
     // checkpoint's length (4 bytes), the checkpoint.
+    // The table locked first: a worker of the version before, left running, commits no
+    // checkpoint between the copy's snapshot and the DROP.
     R"sql(
+LOCK TABLE evaluation_checkpoints IN ACCESS EXCLUSIVE MODE;
 CREATE TABLE evaluation_checkpoint_rows(
   school text COLLATE "C" NOT NULL, first_upn text COLLATE "C" NOT NULL, pupils bytea NOT NULL,
   PRIMARY KEY(school, first_upn));
 INSERT INTO evaluation_checkpoint_rows(school, first_upn, pupils)
-  SELECT school, min(upn), string_agg(int2send(octet_length(upn)::smallint) ||
+  SELECT school, min(upn), string_agg(int2send(octet_length(convert_to(upn, 'UTF8'))::smallint) ||
     convert_to(upn, 'UTF8') || int4send(octet_length(data)) || data, ''::bytea ORDER BY upn)
   FROM evaluation_checkpoints GROUP BY school;
 DROP TABLE evaluation_checkpoints;

@@ -60,6 +60,12 @@ std::string contents(Store& store) {
                 " " + o.reference + " " + o.last_error + " " + o.response + "\n";
     }
   text += store.sourceState("mis", "updated_after").value_or("-");
+  auto checkpoints = store.evaluationCheckpoints();  // packed in PostgreSQL, a row each in SQLite
+  for (const auto& upn : {kAnn, kBen})
+    text += "\ncheckpoint " + upn + " " +
+            (checkpoints.count(upn)
+                 ? std::to_string(checkpoints.at(upn).size()) + " bytes " + checkpoints.at(upn)
+                 : std::string("none"));
   return text;
 }
 
@@ -72,8 +78,10 @@ class StoreCopy : public ::testing::Test {
     store->importBatch(week("w1", "N"), 100);
     store->importBatch(week("w2", "O"), 200);  // Ann's marks amended: N -> O
     std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
-    store->commitEvaluation(
-        {kAnn, kBen}, {test::tenDaysAway(kAnn, "a"), test::tenDaysAway(kBen, "b")}, routes, 300);
+    store->commitEvaluation({PupilEvaluated(kAnn, Date(), std::string("cp\0Ann", 6)),
+                             PupilEvaluated(kBen, Date(), "cp-Ben")},
+                            {test::tenDaysAway(kAnn, "a"), test::tenDaysAway(kBen, "b")}, routes,
+                            300);
     auto items = store->outbox(std::nullopt, 10);
     store->recordDelivered(items.at(0).seq, "LA-100001", 400);
     store->recordRejected(items.at(1).seq, 3, "HTTP 422", 500, "{\"error\":\"pupil unknown\"}");
@@ -100,6 +108,11 @@ TEST_F(StoreCopy, ASchoolsWholeHistoryIsReadFromPostgresAsItWasInSqlite) {
   EXPECT_GT(rows, 10);
   auto postgres = openPostgresStore(backend.uri(), kSchool);
   EXPECT_EQ(contents(*postgres), before);
+  EXPECT_NE(before.find("checkpoint " + kAnn + " 6 bytes"), std::string::npos) << before;
+  for (const auto& t : copied)
+    if (t.table == "evaluation_checkpoints") {
+      EXPECT_EQ(t.rows, 2) << "counted as pupils";
+    }
   // Nothing to deliver again: the delivered item stays delivered, the dead letter dead.
   EXPECT_TRUE(postgres->dueOutbox(1'000'000, 10).empty());
   // The school goes on in PostgreSQL: its next outbox item is numbered after the copied ones.
