@@ -129,10 +129,8 @@ TEST_F(PackedCheckpoints, ARowThatCannotBeReadIsPassedOverAndItsPupilsKeptAgain)
 }
 
 TEST_F(PackedCheckpoints, AStoreOfARowAPupilKeepsEveryCheckpointThroughItsMigration) {
+  backend.startAgainAtSchema(7);
   PgConnection old(backend.uri());
-  old.exec("DROP SCHEMA " + backend.schema + " CASCADE; CREATE SCHEMA " + backend.schema,
-           "start the schema again");
-  migratePostgresSchema(old, 7);
   Checkpoints expected = {
       {upnOf(2), std::string("c\0p2", 4)}, {upnOf(1), "cp1"}, {upnOf(3), "cp3"}};
   PgStatement row(old, "INSERT INTO evaluation_checkpoints VALUES($1, $2, $3)", "keep one");

@@ -89,6 +89,31 @@ int64_t weekOf(const char* iso) {
   return d(iso).monday().days();
 }
 
+// The slot byte a week row's codes hold for `code`.
+uint8_t slotOf(const char* code) {
+  uint8_t n = 1;
+  while (std::string(codeOfSlot(n).str()) != code) ++n;
+  return n;
+}
+
+// The school's one pupil, and its week rows of these Mondays (each `week`), written by SQL into
+// a store of an earlier schema.
+void writeThePupil(PgConnection& old, std::initializer_list<const char*> mondays,
+                   const RegisterWeek& week) {
+  old.exec("INSERT INTO pupils VALUES('" + kSchool + "', '" + kUpn +
+               "', '1', 'Ann', 'Smith', NULL, '7', '7A', 0, 1)",
+           "write a pupil under an earlier schema");
+  PgStatement row(old, "INSERT INTO register_weeks VALUES($1, $2, $3, $4, $5, '')",
+                  "write a week under an earlier schema");
+  for (const char* monday : mondays)
+    row.bind(1, kSchool)
+        .bind(2, kUpn)
+        .bind(3, weekOf(monday))
+        .bindBlob(4, week.codesBlob())
+        .bindBlob(5, week.importsBlob())
+        .run();
+}
+
 }  // namespace
 
 TEST_F(KeptYear, AReadKeepsTheYearAndAChangeByAnyWriterIsReadFromItsRows) {
@@ -208,26 +233,11 @@ TEST_F(KeptYear, NotKeptFromARegisterThatChangedWhileItWasRead) {
 TEST_F(KeptYear, AStoreFromBeforeTheKeptYearIsReadWholeAndThenKept) {
   // Weeks written under schema 2 (no triggers then); opening the store migrates it.
   store.reset();
+  backend.startAgainAtSchema(2);
   PgConnection old(backend.uri());
-  old.exec("DROP SCHEMA " + backend.schema + " CASCADE; CREATE SCHEMA " + backend.schema,
-           "start the schema again");
-  migratePostgresSchema(old, 2);
-  old.exec("INSERT INTO pupils VALUES('" + kSchool + "', '" + kUpn +
-               "', '1', 'Ann', 'Smith', NULL, '7', '7A', 0, 1)",
-           "write a pupil under schema 2");
-  uint8_t n = 1;
-  while (std::string(codeOfSlot(n).str()) != "N") ++n;
   RegisterWeek week;
-  week.slots[1].code = n;  // Monday PM
-  PgStatement row(old, "INSERT INTO register_weeks VALUES($1, $2, $3, $4, $5, '')",
-                  "write a week under schema 2");
-  for (const char* monday : {"2024-09-09", "2024-09-16", "2024-10-14", "2024-10-21"})
-    row.bind(1, kSchool)
-        .bind(2, kUpn)
-        .bind(3, weekOf(monday))
-        .bindBlob(4, week.codesBlob())
-        .bindBlob(5, week.importsBlob())
-        .run();
+  week.slots[1].code = slotOf("N");  // Monday PM
+  writeThePupil(old, {"2024-09-09", "2024-09-16", "2024-10-14", "2024-10-21"}, week);
   store = openPostgresStore(backend.uri(), kSchool);
   EXPECT_EQ(changes().kept_to, std::nullopt);
   for (const char* monday : {"2024-09-09", "2024-09-16", "2024-10-14", "2024-10-21"})
@@ -304,10 +314,8 @@ TEST_F(KeptYear, AYearKeptInManyRowsIsReadPupilByPupilAndARowThatCannotBeReadIsP
   // What a read gives is the kept row's: the second pupil's 10 September (its entry: the UPN's
   // length, the UPN, the codes' length, then 14 bytes a week from 2 September) changed in it.
   const int tuesdayPmAt = 2 + 13 + 4 + 14 + 3 + 1;  // 1-based, as overlay() counts
-  uint8_t late = 1;
-  while (std::string(codeOfSlot(late).str()) != "U") ++late;
   char byte[8];
-  std::snprintf(byte, sizeof byte, "%02x", late);
+  std::snprintf(byte, sizeof byte, "%02x", slotOf("U"));
   sql("UPDATE register_years SET pupils=overlay(pupils placing '\\x" + std::string(byte) +
       "'::bytea from " + std::to_string(tuesdayPmAt) + ") WHERE school='" + kSchool +
       "' AND part=9");
@@ -327,34 +335,15 @@ TEST_F(KeptYear, AYearKeptInManyRowsIsReadPupilByPupilAndARowThatCannotBeReadIsP
 // whatever it held, and the next read reads the week rows and keeps the year again, packed.
 TEST_F(KeptYear, AYearKeptPupilByPupilBeforeSchema7IsDroppedAndKeptAgainPacked) {
   store.reset();
+  backend.startAgainAtSchema(6);
   PgConnection old(backend.uri());
-  old.exec("DROP SCHEMA " + backend.schema + " CASCADE; CREATE SCHEMA " + backend.schema,
-           "start the schema again");
-  migratePostgresSchema(old, 6);
-  old.exec("INSERT INTO pupils VALUES('" + kSchool + "', '" + kUpn +
-               "', '1', 'Ann', 'Smith', NULL, '7', '7A', 0, 1)",
-           "write a pupil under schema 6");
-  auto slotOf = [](const char* code) {
-    uint8_t n = 1;
-    while (std::string(codeOfSlot(n).str()) != code) ++n;
-    return n;
-  };
   RegisterWeek week;
   week.slots[1].code = slotOf("N");  // Monday PM
-  PgStatement row(old, "INSERT INTO register_weeks VALUES($1, $2, $3, $4, $5, '')",
-                  "write a week under schema 6");
+  writeThePupil(old, {"2024-09-02", "2024-09-09", "2024-09-16", "2024-09-23"}, week);
   std::string kept;  // the old kept year's row says otherwise: L on each Monday afternoon
   RegisterWeek otherwise;
   otherwise.slots[1].code = slotOf("L");
-  for (const char* monday : {"2024-09-02", "2024-09-09", "2024-09-16", "2024-09-23"}) {
-    row.bind(1, kSchool)
-        .bind(2, kUpn)
-        .bind(3, weekOf(monday))
-        .bindBlob(4, week.codesBlob())
-        .bindBlob(5, week.importsBlob())
-        .run();
-    kept += otherwise.codesBlob();
-  }
+  for (int weeks = 0; weeks < 4; ++weeks) kept += otherwise.codesBlob();
   PgStatement year(old, "INSERT INTO register_years VALUES($1, $2, $3)", "keep a year");
   year.bind(1, kSchool).bind(2, kUpn).bindBlob(3, kept).run();
   old.exec("UPDATE register_changes SET changed_from=NULL, kept_from=" +

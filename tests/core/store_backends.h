@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/store/postgres_db.h"
+#include "core/store/postgres_schema.h"
 #include "core/store/postgres_store.h"
 #include "core/store/store.h"
 #include "tests/support/test_support.h"
@@ -93,6 +94,15 @@ struct PostgresBackend {
     return openPostgresStore(uri(), kSchool);
   }
   std::string uri() const { return postgresUriInSchema(testPostgresUri(), schema); }
+  // The test's schema made again, empty, and its tables made as `version` had them (a store
+  // from before a migration; opening it with openPostgresStore migrates it).
+  void startAgainAtSchema(int version) {
+    open().reset();
+    PgConnection db(uri());
+    db.exec("DROP SCHEMA " + schema + " CASCADE; CREATE SCHEMA " + schema,
+            "start the test's schema again");
+    migratePostgresSchema(db, version);
+  }
   std::string schema;
 };
 
