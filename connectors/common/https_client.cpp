@@ -233,18 +233,19 @@ class Watchdog {
 // The Poco context, and the last resumable TLS session each destination (host:port) gave: a new
 // connection offers it, and a destination that accepts it skips the certificate exchange and
 // its signature (most of a handshake's cost, on both sides). A session is offered for at most
-// kResumeFor after the whole handshake it came from (a resumed connection's new ticket does not
-// extend it), so the destination's certificate, and ours, are checked again at least that
-// often: a certificate replaced, expired or revoked is seen within the hour.
+// resume_for (TlsSettings::resume_for, an hour) after the whole handshake it came from (a resumed
+// connection's new ticket does not extend it), so the destination's certificate, and ours, are
+// checked again at least that often: a certificate replaced, expired or revoked is seen within the
+// hour.
 struct TlsContext::Impl {
-  static constexpr std::chrono::minutes kResumeFor{60};
+  std::chrono::milliseconds resume_for{std::chrono::minutes(60)};
   Poco::Net::Context::Ptr context;
 
   Poco::Net::Session::Ptr sessionFor(const std::string& peer) const {
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(peer);
     if (it == sessions_.end()) return nullptr;
-    if (SteadyClock::now() - it->second.verified >= kResumeFor) {
+    if (SteadyClock::now() - it->second.verified >= resume_for) {
       sessions_.erase(it);
       return nullptr;
     }
@@ -513,6 +514,7 @@ void setTlsFailure(HttpResponse& response, bool certificateRejected, const std::
 
 TlsContext::TlsContext(const TlsSettings& tls) : impl_(std::make_unique<Impl>()) {
   initialiseTls();
+  impl_->resume_for = tls.resume_for;
   Poco::Net::Context::Params params;
   params.caLocation = tls.ca_file;
   params.loadDefaultCAs = tls.ca_file.empty();
@@ -606,7 +608,7 @@ HttpResponse HttpsClient::send(const HttpRequest& request) {
     // least that often, and a changed address is looked up again.
     if (impl_->session && impl_->session->connected() &&
         (closedWhileIdle(impl_->session->socket().impl()->sockfd()) ||
-         start - impl_->session->connectedAt() >= TlsContext::Impl::kResumeFor))
+         start - impl_->session->connectedAt() >= impl_->tls->impl().resume_for))
       impl_->session.reset();
     if (!impl_->session) {
       impl_->session = std::make_unique<GuardedSession>(

@@ -21,6 +21,10 @@ struct TlsSettings {
   std::string client_cert;     // PEM, for mutual TLS (optional)
   std::string client_key;      // PEM (optional)
   std::string key_passphrase;  // when the client key is encrypted (never logged)
+  // How long the TLS session of a whole handshake is offered again, and a kept-alive connection
+  // sent on, before a new connection and a whole handshake check the destination's certificate
+  // (and ours) again. Not in the configuration: an hour; tests shorten it.
+  std::chrono::milliseconds resume_for = std::chrono::minutes(60);
 };
 
 // Why a TLS connection failed, decided from what OpenSSL reported (the certificate

@@ -160,6 +160,34 @@ TEST_F(DeliveryFixture, ASinksConnectionsResumeTheTlsSessionOfItsFirst) {
   EXPECT_EQ(server->resumedHandshakes(), before);
 }
 
+// A TLS session is offered again for an hour after the whole handshake it came from, and a
+// kept-alive connection is sent on for as long: after that a new connection makes a whole
+// handshake, so the destination's certificate (and ours) is checked again at least hourly.
+// The hour is cut to nothing here; then the same requests with the hour.
+TEST_F(DeliveryFixture, PastTheResumptionTimeEachRequestCheckedTheCertificateAgain) {
+  startSandbox();
+  HttpRequest request;
+  request.path = "/api/v1/notifications";  // unauthorised: any answer ends the exchange
+  request.body = "{}";
+  TlsSettings tls;
+  tls.ca_file = test::certsDir() + "/ca.pem";
+  tls.resume_for = std::chrono::milliseconds(0);
+  {
+    HttpsClient client(server->baseUrl(), tls, 5000);
+    for (int i = 0; i < 3; ++i) EXPECT_GT(client.send(request).status, 0);
+  }
+  EXPECT_EQ(server->handshakes(), 3);         // a new connection for each request
+  EXPECT_EQ(server->resumedHandshakes(), 0);  // none offered the session of the one before
+  tls.resume_for = std::chrono::minutes(60);
+  HttpsClient client(server->baseUrl(), tls, 5000);
+  for (int i = 0; i < 3; ++i) EXPECT_GT(client.send(request).status, 0);
+  EXPECT_EQ(server->handshakes(), 4);  // one connection, kept alive
+  client.close();
+  EXPECT_GT(client.send(request).status, 0);
+  EXPECT_EQ(server->handshakes(), 5);
+  EXPECT_EQ(server->resumedHandshakes(), 1);  // the new connection resumed the session
+}
+
 // A destination closes idle connections (here after a second): the next sync does not send on
 // the one it closed, which would fail the attempt for nothing, but connects again.
 TEST_F(DeliveryFixture, AConnectionTheDestinationClosedWhileIdleIsNotSentOn) {
