@@ -36,15 +36,25 @@ std::unordered_map<std::string, std::string> readCheckpoints(PgConnection& db,
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> packCheckpoints(
-    const std::vector<std::pair<std::string_view, std::string_view>>& checkpoints,
-    std::size_t rowBytes) {
-  std::vector<std::pair<std::string, std::string>> rows;
+void writeCheckpoints(PgConnection& db, const std::string& school,
+                      const std::vector<std::pair<std::string_view, std::string_view>>& checkpoints,
+                      std::size_t rowBytes) {
+  PgStatement write(db,
+                    "INSERT INTO evaluation_checkpoints(school, first_upn, pupils) "
+                    "VALUES($1,$2,$3)",
+                    "keep the evaluation checkpoints");
+  std::string_view first;
+  std::string row;
+  auto flush = [&] {
+    write.bind(1, school).bind(2, first).bindBlob(3, row).run();
+    row.clear();
+  };
   for (const auto& [upn, checkpoint] : checkpoints) {
-    if (rows.empty() || rows.back().second.size() >= rowBytes) rows.emplace_back(upn, "");
-    packEntry(rows.back().second, upn, checkpoint);
+    if (row.empty()) first = upn;
+    packEntry(row, upn, checkpoint);
+    if (row.size() >= rowBytes) flush();
   }
-  return rows;
+  if (!row.empty()) flush();
 }
 
 void keepCheckpoints(PgConnection& db, const std::string& school,
@@ -87,14 +97,7 @@ void keepCheckpoints(PgConnection& db, const std::string& school,
                      "write the checkpoints of the pupils evaluated again");
     drop.bind(1, school).bind(2, firstRead).bind(3, lastRead).run();
   }
-  const std::vector<std::pair<std::string_view, std::string_view>> ordered(kept.begin(),
-                                                                           kept.end());
-  PgStatement write(db,
-                    "INSERT INTO evaluation_checkpoints(school, first_upn, pupils) "
-                    "VALUES($1,$2,$3)",
-                    "keep the checkpoints of the pupils evaluated");
-  for (const auto& [first, row] : packCheckpoints(ordered, rowBytes))
-    write.bind(1, school).bind(2, first).bindBlob(3, row).run();
+  writeCheckpoints(db, school, {kept.begin(), kept.end()}, rowBytes);
 }
 
 }  // namespace markbridge

@@ -29,10 +29,10 @@ std::unordered_map<std::string, std::string> readCheckpoints(PgConnection& db,
 void keepCheckpoints(PgConnection& db, const std::string& school,
                      const std::vector<PupilEvaluated>& pupils,
                      std::size_t rowBytes = kCheckpointRowBytes);
-// The rows, as they are written, for `checkpoints` in UPN order (store copy): pairs of the
-// row's first UPN and its packed entries.
-std::vector<std::pair<std::string, std::string>> packCheckpoints(
-    const std::vector<std::pair<std::string_view, std::string_view>>& checkpoints,
-    std::size_t rowBytes = kCheckpointRowBytes);
+// Writes `checkpoints` (in UPN order, none stored among them yet) as rows of `rowBytes`: what
+// keepCheckpoints writes again, and what store copy writes.
+void writeCheckpoints(PgConnection& db, const std::string& school,
+                      const std::vector<std::pair<std::string_view, std::string_view>>& checkpoints,
+                      std::size_t rowBytes = kCheckpointRowBytes);
 
 }  // namespace markbridge

@@ -242,6 +242,31 @@ void appendBigEndian(std::string& out, uint32_t value, int bytes) {
   for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8)
     out.push_back(static_cast<char>((value >> shift) & 0xFF));
 }
+
+// One value in PostgreSQL's binary form with its 4-byte length before it: a field of a binary
+// COPY row and an element of a binary array are written alike.
+void appendInteger(std::string& out, int32_t value) {
+  appendBigEndian(out, 4, 4);
+  appendBigEndian(out, static_cast<uint32_t>(value), 4);
+}
+void appendBigint(std::string& out, int64_t value) {
+  appendBigEndian(out, 8, 4);
+  appendBigEndian(out, static_cast<uint32_t>(static_cast<uint64_t>(value) >> 32), 4);
+  appendBigEndian(out, static_cast<uint32_t>(static_cast<uint64_t>(value) & 0xFFFFFFFFu), 4);
+}
+void appendNull(std::string& out) {
+  appendBigEndian(out, 0xFFFFFFFFu, 4);  // -1: NULL
+}
+void appendBytes(std::string& out, std::string_view value) {
+  appendBigEndian(out, static_cast<uint32_t>(value.size()), 4);
+  out.append(value);
+}
+char* appendField(std::string& out, std::size_t size) {
+  appendBigEndian(out, static_cast<uint32_t>(size), 4);
+  auto at = out.size();
+  out.resize(at + size);
+  return out.data() + at;
+}
 }  // namespace
 
 void PgCopyRows::row(int fields) {
@@ -250,30 +275,23 @@ void PgCopyRows::row(int fields) {
 }
 
 void PgCopyRows::integer(int32_t value) {
-  appendBigEndian(data_, 4, 4);
-  appendBigEndian(data_, static_cast<uint32_t>(value), 4);
+  appendInteger(data_, value);
 }
 
 void PgCopyRows::bigint(int64_t value) {
-  appendBigEndian(data_, 8, 4);
-  appendBigEndian(data_, static_cast<uint32_t>(static_cast<uint64_t>(value) >> 32), 4);
-  appendBigEndian(data_, static_cast<uint32_t>(static_cast<uint64_t>(value) & 0xFFFFFFFFu), 4);
+  appendBigint(data_, value);
 }
 
 void PgCopyRows::null() {
-  appendBigEndian(data_, 0xFFFFFFFFu, 4);  // -1: NULL
+  appendNull(data_);
 }
 
 void PgCopyRows::bytes(std::string_view value) {
-  appendBigEndian(data_, static_cast<uint32_t>(value.size()), 4);
-  data_.append(value);
+  appendBytes(data_, value);
 }
 
 char* PgCopyRows::field(std::size_t size) {
-  appendBigEndian(data_, static_cast<uint32_t>(size), 4);
-  auto at = data_.size();
-  data_.resize(at + size);
-  return data_.data() + at;
+  return appendField(data_, size);
 }
 
 std::string_view PgCopyRows::finish() {
@@ -311,36 +329,25 @@ PgArrayRows::Column& PgArrayRows::next() {
 }
 
 void PgArrayRows::integer(int32_t value) {
-  auto& c = next();
-  appendBigEndian(c.data, 4, 4);
-  appendBigEndian(c.data, static_cast<uint32_t>(value), 4);
+  appendInteger(next().data, value);
 }
 
 void PgArrayRows::bigint(int64_t value) {
-  auto& c = next();
-  appendBigEndian(c.data, 8, 4);
-  appendBigEndian(c.data, static_cast<uint32_t>(static_cast<uint64_t>(value) >> 32), 4);
-  appendBigEndian(c.data, static_cast<uint32_t>(static_cast<uint64_t>(value) & 0xFFFFFFFFu), 4);
+  appendBigint(next().data, value);
 }
 
 void PgArrayRows::null() {
   auto& c = next();
-  appendBigEndian(c.data, 0xFFFFFFFFu, 4);  // -1: NULL
+  appendNull(c.data);
   c.nulls = true;
 }
 
 void PgArrayRows::bytes(std::string_view value) {
-  auto& c = next();
-  appendBigEndian(c.data, static_cast<uint32_t>(value.size()), 4);
-  c.data.append(value);
+  appendBytes(next().data, value);
 }
 
 char* PgArrayRows::field(std::size_t size) {
-  auto& c = next();
-  appendBigEndian(c.data, static_cast<uint32_t>(size), 4);
-  auto at = c.data.size();
-  c.data.resize(at + size);
-  return c.data.data() + at;
+  return appendField(next().data, size);
 }
 
 std::string_view PgArrayRows::column(std::size_t i) {

@@ -197,14 +197,7 @@ TableCopied copyCheckpoints(SqliteDb& sqlite, PgConnection& pg, const std::strin
     digest.bytes(rows.back().first);
     digest.bytes(rows.back().second);
   }
-  const std::vector<std::pair<std::string_view, std::string_view>> ordered(rows.begin(),
-                                                                           rows.end());
-  PgStatement write(pg,
-                    "INSERT INTO evaluation_checkpoints(school, first_upn, pupils) "
-                    "VALUES($1,$2,$3)",
-                    "copy the evaluation checkpoints");
-  for (const auto& [first, packed] : packCheckpoints(ordered))
-    write.bind(1, school).bind(2, first).bindBlob(3, packed).run();
+  writeCheckpoints(pg, school, {rows.begin(), rows.end()});
   return TableCopied{kCheckpoints, static_cast<int64_t>(rows.size()), digest.hex()};
 }
 
