@@ -358,3 +358,30 @@ TEST_F(PostgresImport, PupilsWrittenAndRewrittenKeepEveryDetailAsSqliteDoes) {
   }
   EXPECT_FALSE(postgres->pupil(upn(1))->flags.sen);
 }
+
+// A later import reads the stored weeks and pupils it names either one by one (a few of the
+// school's pupils) or as one range of the key from its first pupil to its last (a quarter of
+// them or more, as a register close's file names them all), passing over the pupils between
+// that it does not name. Both find every stored row: a week not found would be written as new
+// (which the server refuses as a duplicate key) and a pupil not found counted as added.
+TEST_F(PostgresImport, ALaterImportFindsTheStoredRowsOfFewPupilsOrOfARangeOfThem) {
+  Import first{{weeksOf(0, 20, 2, "/")}, "first"};
+  ASSERT_EQ(outcomeOf(*postgres, first, 100), outcomeOf(*sqlite, first, 100));
+  auto some = [](std::initializer_list<int> pupils, const char* code) {
+    auto p = part();
+    for (int n : pupils) {
+      p.pupils.push_back(pupil(n, "8" + std::string(code)));
+      marks(p, n, "2024-09-09", 4, code);
+    }
+    return p;
+  };
+  Import few{{some({3, 16}, "N")}, "few"};  // 2 of 20: looked up
+  auto outcome = outcomeOf(*postgres, few, 200);
+  EXPECT_EQ(outcome, outcomeOf(*sqlite, few, 200));
+  EXPECT_NE(outcome.find("pupils +0 ~2; marks +0 ~8"), std::string::npos) << outcome;
+  Import many{{some({2, 5, 8, 11, 14, 17}, "L")}, "many"};  // 6 of 20: a range, 10 passed over
+  outcome = outcomeOf(*postgres, many, 300);
+  EXPECT_EQ(outcome, outcomeOf(*sqlite, many, 300));
+  EXPECT_NE(outcome.find("pupils +0 ~6; marks +0 ~24"), std::string::npos) << outcome;
+  EXPECT_EQ(snapshot(*postgres), snapshot(*sqlite));
+}
