@@ -284,7 +284,8 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
     if (pid.step()) server = static_cast<pid_t>(pid.integer(0));
   }
   go();
-  // From a school of the worker's own, as the service walks them on a shared store.
+  // From a school of the worker's own, and on from halfway through the rest past a school found
+  // held, as the service walks them on a shared store.
   std::vector<std::size_t> left(schools.size());
   std::iota(left.begin(), left.end(), std::size_t{0});
   const bool shared = !schools.empty() && !schools.front().store_postgresql.empty();
@@ -293,7 +294,8 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
               left.end());
   while (!left.empty()) {
     std::vector<std::size_t> later;
-    for (auto s : left)
+    for (std::size_t n = 0; n < left.size(); ++n) {
+      const std::size_t s = left[n];
       forSchool(schools[s], tally, [&] {
         auto synced = [&] { return stores[s]->sourceState("_bench", "closed").has_value(); };
         // The service reads the school's last synced slot before it tries the lease.
@@ -335,6 +337,7 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
         } else if (report.skipped) {
           ++tally.held;
           later.push_back(s);
+          walkOnFromHalfway(left, n);
         } else {
           ++tally.synced;
           for (const auto& r : report.imports)
@@ -345,6 +348,7 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
           tally.pending += report.delivery.pending_left;
         }
       });
+    }
     left.swap(later);
     // A school whose lease another worker holds is looked at again shortly (the service looks
     // again after 5 s; here at once, so the figure is the work's, not the wait's).

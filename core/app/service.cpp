@@ -3,10 +3,12 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <numeric>
 #include <thread>
 
 #include "connectors/outbound/common/connection_shelf.h"
@@ -676,10 +678,14 @@ int Service::run(bool handleSignals) {
       }
       // Each school's missed or due syncs, one school after another: in the configuration's
       // order, or, where workers share a store, from a school of this worker's own (the others
-      // start elsewhere, so at a register close they meet each other's leases rarely).
-      const std::size_t first = walkOffset();
-      for (std::size_t n = 0; n < schools_.size() && !stopping_; ++n) {
-        const std::size_t i = (first + n) % schools_.size();
+      // start elsewhere, so at a register close they meet each other's leases rarely), and on
+      // from halfway through the rest when one is found held (walkOnFromHalfway).
+      std::vector<std::size_t> order(schools_.size());
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(walkOffset()),
+                  order.end());
+      for (std::size_t n = 0; n < order.size() && !stopping_; ++n) {
+        const std::size_t i = order[n];
         auto& school = schools_[i];
         LogSchool about(logged(school.urn));
         if (due[i].size() > 1) log->info("catching up on {} missed syncs, in order", due[i].size());
@@ -694,6 +700,7 @@ int Service::run(bool handleSignals) {
             // Another worker is syncing the school: look again shortly (done by then, or that
             // worker died and the slot is this one's).
             school.look_again_at = now + kLookAgainSeconds;
+            walkOnFromHalfway(order, n);
             break;
           }
           school.last_at = slot.at;

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 
@@ -20,6 +21,12 @@ const std::string& thisWorker() {
 
 std::size_t walkStart(std::size_t schools, bool sharedStore) {
   return schools == 0 || !sharedStore ? 0 : std::hash<std::string>{}(thisWorker()) % schools;
+}
+
+void walkOnFromHalfway(std::vector<std::size_t>& order, std::size_t at) {
+  if (at + 1 >= order.size()) return;
+  const auto rest = order.begin() + static_cast<std::ptrdiff_t>(at + 1);
+  std::rotate(rest, rest + (order.end() - rest) / 2, order.end());
 }
 
 namespace {

@@ -7,6 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -472,4 +477,79 @@ TEST(WalkStart, WorkersSharingAStoreStartAtASchoolOfTheirOwn) {
   std::set<std::size_t> starts;  // spread over the schools, not all at the first
   for (std::size_t n = 2; n < 40; ++n) starts.insert(walkStart(n, true));
   EXPECT_GT(starts.size(), 1u);
+}
+
+namespace {
+
+// Two workers walking `schools` schools from `starts`, as the service does at a register close:
+// a sync takes a worker `ticks` steps; a school found done is passed over, one found held (the
+// other worker syncing it) too, and the walk goes on from halfway through the rest. Each worker's
+// schools found held are counted; every school must be synced once, by one worker.
+std::array<int, 2> heldInAWalk(std::size_t schools, std::array<std::size_t, 2> starts,
+                               std::array<int, 2> ticks) {
+  std::vector<bool> done(schools);
+  std::vector<int> holder(schools, -1), syncs(schools);
+  std::array<std::vector<std::size_t>, 2> order;
+  std::array<std::size_t, 2> at{};
+  std::array<int, 2> busyUntil{}, held{};
+  std::array<std::optional<std::size_t>, 2> syncing;
+  for (int w = 0; w < 2; ++w) {
+    order[w].resize(schools);
+    std::iota(order[w].begin(), order[w].end(), std::size_t{0});
+    std::rotate(order[w].begin(), order[w].begin() + static_cast<std::ptrdiff_t>(starts[w]),
+                order[w].end());
+  }
+  for (int now = 0; std::count(done.begin(), done.end(), true) < static_cast<long>(schools);
+       ++now) {
+    for (int w = 0; w < 2; ++w)
+      if (syncing[w] && busyUntil[w] <= now) {
+        done[*syncing[w]] = true;
+        holder[*syncing[w]] = -1;
+        syncing[w].reset();
+      }
+    for (int w = 0; w < 2; ++w) {
+      for (auto& n = at[w]; !syncing[w] && n < schools; ++n) {
+        const auto school = order[w][n];
+        if (done[school]) continue;
+        if (holder[school] >= 0) {
+          ++held[w];
+          walkOnFromHalfway(order[w], n);
+          continue;
+        }
+        holder[school] = w;
+        ++syncs[school];
+        syncing[w] = school;
+        busyUntil[w] = now + ticks[w];
+      }
+    }
+    if (now > static_cast<int>(schools) * 10) {
+      ADD_FAILURE() << "the walk did not end";
+      break;
+    }
+  }
+  EXPECT_EQ(std::count(syncs.begin(), syncs.end(), 1), static_cast<long>(schools));
+  return held;
+}
+
+}  // namespace
+
+// Two workers meeting at a register close part after one finds the other's school held: each
+// finds a school held at most about log2(schools) times, wherever they started and however their
+// speeds differ (walking on past the held school, as before, they leapfrog to the end: half the
+// schools found held, 150 of 300).
+TEST(WalkStart, WorkersThatMeetPartInsteadOfLeapfrogging) {
+  std::vector<std::size_t> order{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  walkOnFromHalfway(order, 2);
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 6, 7, 8, 9, 3, 4, 5}));
+  walkOnFromHalfway(order, 9);  // nothing after it
+  EXPECT_EQ(order.back(), 5u);
+  for (std::size_t schools : {10u, 60u, 300u}) {
+    const int bound = static_cast<int>(std::ceil(std::log2(schools))) + 1;
+    for (std::size_t apart = 0; apart < schools; ++apart)
+      for (auto ticks : {std::array{1, 1}, std::array{1, 2}, std::array{2, 3}}) {
+        auto held = heldInAWalk(schools, {0, apart}, ticks);
+        EXPECT_LE(std::max(held[0], held[1]), bound)
+            << schools << " schools, " << apart << " apart, " << ticks[0] << ":" << ticks[1];
+      }
+  }
 }
