@@ -31,12 +31,18 @@ struct Batch {
 
 void evaluateBatch(Batch& batch, const RuleSet& rules, Date today,
                    const std::unordered_map<std::string, std::string>& checkpoints) {
+  const SchoolCalendar* calendar = nullptr;  // the rules' digest is worked out once for each
+  uint64_t digest = 0;
   for (const auto& [pupil, reg] : batch.registers) {
+    if (&reg.calendar() != calendar) {
+      calendar = &reg.calendar();
+      digest = rules.digestFor(*calendar);
+    }
     auto checkpoint = checkpoints.find(pupil.upn);
-    auto found =
-        rules.evaluate(pupil, reg, today,
-                       checkpoint == checkpoints.end() ? std::string_view()
-                                                       : std::string_view(checkpoint->second));
+    auto found = rules.evaluate(
+        pupil, reg, today,
+        checkpoint == checkpoints.end() ? std::string_view() : std::string_view(checkpoint->second),
+        digest);
     batch.resumed += found.resumed;
     if (found.resumed && (!batch.resumed_from || found.from < *batch.resumed_from))
       batch.resumed_from = found.from;

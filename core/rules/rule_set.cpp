@@ -168,8 +168,17 @@ uint64_t rulesDigest(const std::vector<Policy>& policies, const SchoolCalendar& 
 
 }  // namespace
 
+uint64_t RuleSet::digestFor(const SchoolCalendar& calendar) const {
+  return rulesDigest(policies_, calendar, admission_, missing_);
+}
+
 RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg, Date through,
                                    std::string_view checkpoint) const {
+  return evaluate(pupil, reg, through, checkpoint, digestFor(reg.calendar()));
+}
+
+RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg, Date through,
+                                   std::string_view checkpoint, uint64_t rulesDigest) const {
   Outcome outcome;
   const auto& days = reg.calendar().index().days;
   // The last school day on or before `through`.
@@ -178,7 +187,7 @@ RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg,
   outcome.from = days.empty() ? reg.calendar().first() : days.front();
   if (last < 0) return outcome;
   CheckpointHeader header;
-  header.rules = rulesDigest(policies_, reg.calendar(), admission_, missing_);
+  header.rules = rulesDigest;
   header.pupil = pupilDigest(pupil);
   WalkPlan plan;
   plan.through = last;
@@ -198,7 +207,7 @@ RuleSet::Outcome RuleSet::evaluate(const Pupil& pupil, const PupilRegister& reg,
   plan.saved = &saved;
   for (const auto& policy : policies_) {
     if (policy.evaluate(pupil, reg, plan, outcome.events)) continue;
-    return evaluate(pupil, reg, through, {});  // a state that does not fit: walk it all
+    return evaluate(pupil, reg, through, {}, rulesDigest);  // a state that does not fit: all
   }
   outcome.resumed = plan.resume > 0;
   if (outcome.resumed) outcome.from = days[static_cast<std::size_t>(plan.resume)];

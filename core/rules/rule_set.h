@@ -41,6 +41,12 @@ class RuleSet {
   };
   Outcome evaluate(const Pupil& pupil, const PupilRegister& reg, Date through,
                    std::string_view checkpoint = {}) const;
+  // The same, given digestFor(reg.calendar()): what a checkpoint's rules must match, worked out
+  // once for a school's pupils instead of for each.
+  Outcome evaluate(const Pupil& pupil, const PupilRegister& reg, Date through,
+                   std::string_view checkpoint, uint64_t rulesDigest) const;
+  // The policies, the calendar's school days and the settings a checkpoint was made under.
+  uint64_t digestFor(const SchoolCalendar& calendar) const;
   std::size_t size() const;  // rules in all policies
   const std::vector<Policy>& policies() const { return policies_; }
   // Events that arose before this day are history: recorded, never sent.

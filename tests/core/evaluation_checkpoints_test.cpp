@@ -69,3 +69,25 @@ TEST_F(CheckpointWrites, TheAfternoonsSyncWritesNoCheckpointTheMorningsKept) {
   // And what the afternoon found is what it always was: the LA told of the ten days.
   EXPECT_EQ(store->outbox(OutboxState::Pending, 10).size(), 1u);
 }
+
+// The rules' digest a checkpoint must match is worked out once for a school's pupils: with the
+// same rules the next day's sync resumes every pupil, with other rules none (each is walked from
+// the calendar's start, or what the new rules find on earlier days would go unlooked at). The
+// other rules here keep checkpoints of the same shape (the same policy, another setting), so
+// only the digest tells them apart.
+TEST_F(CheckpointWrites, UnderOtherRulesNoPupilResumesFromTheOldRulesCheckpoint) {
+  syncAfter(d("2024-09-26"), true);
+  auto same = evaluateRegisters(*store, cal, rules, routes, d("2024-09-27"), now += 1'000, true);
+  ASSERT_GT(same.pupils, 0);
+  EXPECT_EQ(same.resumed, same.pupils);
+  std::vector<Problem> problems;
+  auto other = RuleSet::fromJson(
+      nlohmann::json{{"policies", {"statutory"}}, {"admission_register", {{"deletion", false}}}},
+      "$.rules", test::sourceDir() + "/docs/policies", ConfigContext{"c.json", &problems});
+  ASSERT_TRUE(problems.empty()) << problems.front().str();
+  auto changed = evaluateRegisters(*store, cal, other, routes, d("2024-09-30"), now += 1'000, true);
+  EXPECT_EQ(changed.pupils, same.pupils);
+  EXPECT_EQ(changed.resumed, 0);
+  auto again = evaluateRegisters(*store, cal, other, routes, d("2024-10-01"), now += 1'000, true);
+  EXPECT_EQ(again.resumed, again.pupils);  // the new policy's own checkpoints
+}
