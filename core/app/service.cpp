@@ -678,8 +678,9 @@ int Service::run(bool handleSignals) {
       }
       // Each school's missed or due syncs, one school after another: in the configuration's
       // order, or, where workers share a store, from a school of this worker's own (the others
-      // start elsewhere, so at a register close they meet each other's leases rarely), and on
-      // from halfway through the rest when one is found held (walkOnFromHalfway).
+      // start elsewhere, so at a register close they meet each other's leases rarely); on from
+      // halfway through the rest when one is found held by another worker, or by another
+      // process on a store of its own (a `markbridge sync` run by hand): walkOnFromHalfway.
       std::vector<std::size_t> order(schools_.size());
       std::iota(order.begin(), order.end(), std::size_t{0});
       std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(walkOffset()),

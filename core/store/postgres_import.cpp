@@ -250,7 +250,11 @@ class PostgresImportWriter final : public ImportWriter {
   // lookups of one week read a few pages side by side): a lateral subquery per row, whose plan
   // is a key lookup whatever the statistics say (a plain `upn = ANY(...)` may be planned, and
   // the plan kept, as a scan of the whole school's rows when they were few: quadratic as the
-  // first import grows). A school that had no register when the import began (its first
+  // first import grows). Or, when the part names many of the school's pupils (readsRange), one
+  // range of the key for each week, from its first UPN to its last: never planned as a scan
+  // with `enable_seqscan` off for the transaction (the constructor), only as a walk of the
+  // key, or a bitmap of it (any order of rows is read right). A school that had no register
+  // when the import began (its first
   // import) has only the weeks this import wrote: only its pupils already written are read. The
   // weeks of the last part's last pupil were held back (saveWeeks) and are newer than any
   // stored: in a file sorted by pupil, the one a part boundary cuts is read from nowhere.
@@ -307,15 +311,17 @@ class PostgresImportWriter final : public ImportWriter {
     read.reset();
   }
 
-  // Whether the part's `named` pupils (its pupils, or those of its marks) are read as one range
-  // of the key, from the first UPN to the last, rather than looked up one by one: when they are
-  // at least a quarter of the school's pupils (a register close's file names them all). A range
-  // of the key is read in the key's order, a few pages side by side, where each lookup walks the
-  // index from its root (1,000 lookups: about twice the server's time of the range, measured);
-  // the rows of pupils between the first and last that the part does not name are passed over
-  // (at most three for each it names). Only in a school that had pupils when the import began:
-  // in a first import the rows are this import's own, and a file not sorted by pupil would read
-  // them all again at each part.
+  // Whether the part's `named` pupils (its pupils, or those of its marks, each once) are read as
+  // one range of the key (for each week), from the first UPN to the last, rather than looked up
+  // one by one: when they are at least a quarter of the school's pupils (a register close's
+  // file names them all). A range of the key is read in the key's order, a few pages side by
+  // side, where each lookup walks the index from its root (1,000 lookups: about twice the
+  // server's time of the range, measured); the rows of pupils between the first and last that
+  // the part does not name are read and passed over (about three for each it names at most,
+  // unless the register holds many pupils the pupils table does not: a cost, never a wrong
+  // read). Only in a school that had pupils when the import began: in a first import the rows
+  // are this import's own, and a file not sorted by pupil would read them all again at each
+  // part.
   bool readsRange(std::size_t named) const {
     return pupilsAtStart_ && named * 4 >= pupilsKnown_ + added_;
   }
@@ -538,12 +544,13 @@ class PostgresImportWriter final : public ImportWriter {
       if (pupilsAtStart_ || pupilsWritten_.count(pupil.upn)) upns.push_back(pupil.upn);
     std::unordered_map<std::string, Pupil> found;  // none stored but ours in a first import
     if (!upns.empty()) {
+      std::sort(upns.begin(), upns.end());  // a pupil named twice counts once
+      upns.erase(std::unique(upns.begin(), upns.end()), upns.end());
       const bool range = readsRange(upns.size());
       auto& read = range ? readPupilRange_ : findPupils_;
       read.bind(1, school_);
       if (range) {
-        auto [first, last] = std::minmax_element(upns.begin(), upns.end());
-        read.bindView(2, *first).bindView(3, *last);
+        read.bindView(2, upns.front()).bindView(3, upns.back());
       } else {
         read.bindTextForm(2, pgTextArray(upns));
       }

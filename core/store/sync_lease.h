@@ -35,7 +35,8 @@ std::size_t walkStart(std::size_t schools, bool sharedStore);
 // The walk on after `order[at]` was found held by another worker, which walks on from there
 // too: the schools left in `order` (after `at`) taken from halfway, the first half after them.
 // Two workers that meet at a register close would otherwise leapfrog to the end, each finding
-// every other school held; this way they part, and meet again only where their halves meet.
+// every other school held; this way they part, and meet again only where their halves meet
+// (simulated for two workers: tests/core/postgres_store_test.cpp).
 void walkOnFromHalfway(std::vector<std::size_t>& order, std::size_t at);
 
 class LeaseLost : public StoreError {
