@@ -665,9 +665,17 @@ void PgTransaction::refuseIfOpen() {
                         "25001");
 }
 
+// Read committed whatever the server's, the database's or the role's default: a writer takes
+// the school's lock (lockSchoolForWriting) as its first statement, and under repeatable read or
+// serializable that statement would take the transaction's snapshot before waiting for the
+// writer ahead of it, whose work it would then not see (new weeks written twice, amendments
+// lost, claims refused as serialization failures). A reader asks for its own isolation next
+// (SET TRANSACTION, before any statement).
+constexpr const char* kBegin = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
 PgTransaction::PgTransaction(PgConnection& db) : db_(db) {
   refuseIfOpen();
-  db_.exec("BEGIN", "begin a transaction");
+  db_.exec(kBegin, "begin a transaction");
   ++db_.transactions_;
 }
 
@@ -676,7 +684,7 @@ PgTransaction::PgTransaction(PgConnection& db, PgPipeline& pipeline)
   refuseIfOpen();
   commit_ = std::make_unique<PgStatement>(db_, "COMMIT", "commit a transaction");
   commit_->ready();
-  begin_ = std::make_unique<PgStatement>(db_, "BEGIN", "begin a transaction");
+  begin_ = std::make_unique<PgStatement>(db_, kBegin, "begin a transaction");
   pipeline.queue(*begin_);
   ++db_.transactions_;
 }

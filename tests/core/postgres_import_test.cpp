@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 #include "core/store/postgres_db.h"
 #include "core/store/postgres_store.h"
@@ -384,4 +385,59 @@ TEST_F(PostgresImport, ALaterImportFindsTheStoredRowsOfFewPupilsOrOfARangeOfThem
   EXPECT_EQ(outcome, outcomeOf(*sqlite, many, 300));
   EXPECT_NE(outcome.find("pupils +0 ~6; marks +0 ~24"), std::string::npos) << outcome;
   EXPECT_EQ(snapshot(*postgres), snapshot(*sqlite));
+}
+
+// A server, database or role whose default isolation is serializable (or repeatable read):
+// a writer's first statement, the wait for the school's lock, would take its snapshot before
+// the writer ahead of it committed, and it would then not see that writer's rows (its new
+// weeks written again, refused as a duplicate key; or the other's marks overwritten). Writers
+// begin read committed whatever the default: the second import, queued behind the first, finds
+// the first's week and amends it.
+TEST_F(PostgresImport, AnImportQueuedBehindAnotherSeesItsRowsWhateverTheDefaultIsolation) {
+  const std::string waiter = "markbridge-test-waiter-" + postgresBackend.schema;
+  const std::string serializable =
+      postgresBackend.uri() + "%20-cdefault_transaction_isolation%3Dserializable";
+  auto first = openPostgresStore(serializable, test::PostgresBackend::kSchool);
+  auto second = openPostgresStore(serializable + "&application_name=" + waiter,
+                                  test::PostgresBackend::kSchool);
+  ImportOutcome firstOutcome, secondOutcome;
+  auto writing = first->beginImport(100);
+  Import one{{weeksOf(0, 2, 1, "/")}, "one"};
+  writing->add(one.parts[0], firstOutcome);
+  std::string secondFailed;
+  std::thread queued([&] {
+    try {
+      auto writer = second->beginImport(200);  // waits for the first's lock
+      auto later = weeksOf(0, 2, 1, "N");
+      writer->add(later, secondOutcome);
+      auto summary = part();
+      summary.fingerprint = "two";
+      summary.rows = 1;
+      writer->commit(summary, secondOutcome);
+    } catch (const std::exception& e) {
+      secondFailed = e.what();
+    }
+  });
+  {  // the second import waits for the lock (its first statement has begun) before the first
+     // commits
+    PgConnection admin(test::testPostgresUri());
+    PgStatement waiting(admin,
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name=$1 AND "
+                        "wait_event_type='Lock'",
+                        "look for the waiting import");
+    for (int64_t n = 0; n == 0;) {
+      waiting.bind(1, waiter);
+      n = waiting.step() ? waiting.integer(0) : 0;
+      waiting.reset();
+    }
+  }
+  auto summary = part();
+  summary.fingerprint = "one";
+  summary.rows = 1;
+  writing->commit(summary, firstOutcome);
+  queued.join();
+  EXPECT_EQ(secondFailed, "");
+  EXPECT_EQ(firstOutcome.marks_added, 20);
+  EXPECT_EQ(secondOutcome.marks_amended, 20);  // the first's marks, seen and amended
+  EXPECT_EQ(secondOutcome.marks_added, 0);
 }
