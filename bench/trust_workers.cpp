@@ -4,12 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
-#include <numeric>
 #include <thread>
 #include <vector>
 
@@ -286,12 +284,8 @@ Tally SchoolsOfTrust::registerClose(int64_t atMs, const std::function<void()>& g
   go();
   // From a school of the worker's own, and on from halfway through the rest past a school found
   // held, as the service walks them on a shared store.
-  std::vector<std::size_t> left(schools.size());
-  std::iota(left.begin(), left.end(), std::size_t{0});
-  const bool shared = !schools.empty() && !schools.front().store_postgresql.empty();
-  std::rotate(left.begin(),
-              left.begin() + static_cast<std::ptrdiff_t>(walkStart(left.size(), shared)),
-              left.end());
+  auto left =
+      walkOrder(schools.size(), !schools.empty() && !schools.front().store_postgresql.empty());
   while (!left.empty()) {
     std::vector<std::size_t> later;
     for (std::size_t n = 0; n < left.size(); ++n) {

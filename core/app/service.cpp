@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
-#include <numeric>
 #include <thread>
 
 #include "connectors/outbound/common/connection_shelf.h"
@@ -242,8 +241,8 @@ bool Service::forSchool(School& school, const std::function<void()>& work, std::
   return done;
 }
 
-std::size_t Service::walkOffset() const {
-  return walkStart(
+std::vector<std::size_t> Service::walkOrder() const {
+  return markbridge::walkOrder(
       schools_.size(),
       !schools_.empty() && !schools_.front().gateway->config().store_postgresql.empty());
 }
@@ -681,10 +680,7 @@ int Service::run(bool handleSignals) {
       // start elsewhere, so at a register close they meet each other's leases rarely); on from
       // halfway through the rest when one is found held by another worker, or by another
       // process on a store of its own (a `markbridge sync` run by hand): walkOnFromHalfway.
-      std::vector<std::size_t> order(schools_.size());
-      std::iota(order.begin(), order.end(), std::size_t{0});
-      std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(walkOffset()),
-                  order.end());
+      auto order = walkOrder();
       for (std::size_t n = 0; n < order.size() && !stopping_; ++n) {
         const std::size_t i = order[n];
         auto& school = schools_[i];

@@ -130,9 +130,9 @@ class Service {
   void startSchool(School& school);           // under gatewayMutex_
   // startSchool, but a trust's school whose store fails is said and tried again later (false).
   bool startOrLater(School& school);  // under gatewayMutex_
-  // The school a walk through the schools starts at: this worker's own where workers share a
-  // PostgreSQL store, else the first.
-  std::size_t walkOffset() const;
+  // The schools in the order a walk through them goes: from this worker's own where workers
+  // share a PostgreSQL store, else from the first (walkOrder, core/store/sync_lease.h).
+  std::vector<std::size_t> walkOrder() const;
   // A piece of a school's work; a trust's school's storage failure is said (log, /health) and
   // false returned, the others going on. One school's stops the service (exit 6).
   bool forSchool(School& school, const std::function<void()>& work, std::string_view again);

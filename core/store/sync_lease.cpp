@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <numeric>
 
 namespace markbridge {
 
@@ -21,6 +22,15 @@ const std::string& thisWorker() {
 
 std::size_t walkStart(std::size_t schools, bool sharedStore) {
   return schools == 0 || !sharedStore ? 0 : std::hash<std::string>{}(thisWorker()) % schools;
+}
+
+std::vector<std::size_t> walkOrder(std::size_t schools, bool sharedStore) {
+  std::vector<std::size_t> order(schools);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::rotate(order.begin(),
+              order.begin() + static_cast<std::ptrdiff_t>(walkStart(schools, sharedStore)),
+              order.end());
+  return order;
 }
 
 void walkOnFromHalfway(std::vector<std::size_t>& order, std::size_t at) {

@@ -32,6 +32,8 @@ const std::string& thisWorker();
 // other workers (PostgreSQL), a school of its own (from thisWorker()), so that at a register
 // close workers meet each other's leases rarely; otherwise the first, as configured.
 std::size_t walkStart(std::size_t schools, bool sharedStore);
+// The schools' indexes in the order a worker walks them: from walkStart, round to the one before.
+std::vector<std::size_t> walkOrder(std::size_t schools, bool sharedStore);
 // The walk on after `order[at]` was found held by another worker, which walks on from there
 // too: the schools left in `order` (after `at`) taken from halfway, the first half after them.
 // Two workers that meet at a register close would otherwise leapfrog to the end, each finding

@@ -477,6 +477,13 @@ TEST(WalkStart, WorkersSharingAStoreStartAtASchoolOfTheirOwn) {
   std::set<std::size_t> starts;  // spread over the schools, not all at the first
   for (std::size_t n = 2; n < 40; ++n) starts.insert(walkStart(n, true));
   EXPECT_GT(starts.size(), 1u);
+  // The walk from there goes round every school once.
+  EXPECT_EQ(walkOrder(4, false), (std::vector<std::size_t>{0, 1, 2, 3}));
+  auto order = walkOrder(300, true);
+  ASSERT_EQ(order.size(), 300u);
+  EXPECT_EQ(order.front(), mine);
+  EXPECT_EQ(order.back(), (mine + 299) % 300);
+  EXPECT_EQ(std::set<std::size_t>(order.begin(), order.end()).size(), 300u);
 }
 
 namespace {
