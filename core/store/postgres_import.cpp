@@ -554,8 +554,10 @@ class PostgresImportWriter final : public ImportWriter {
       } else {
         read.bindTextForm(2, pgTextArray(upns));
       }
-      // In a range, the pupils between that the part does not name are kept here too, unused.
       while (read.step()) {
+        // In a range, the pupils between that the part does not name are passed over, as the
+        // weeks' read passes theirs (upn is the first column).
+        if (range && !std::binary_search(upns.begin(), upns.end(), read.textView(0))) continue;
         Pupil p = readPupil(read);
         auto upn = p.upn;
         found.emplace(std::move(upn), std::move(p));
