@@ -56,14 +56,19 @@ struct Import {
   std::string fingerprint;
 };
 
+// The summary an import's writer is committed with.
+ImportBatch summaryOf(const std::string& fingerprint) {
+  auto summary = part();
+  summary.fingerprint = fingerprint;
+  summary.rows = 1;
+  return summary;
+}
+
 std::string outcomeOf(Store& store, const Import& import, int64_t now) {
   ImportOutcome outcome;
   auto writer = store.beginImport(now);
   for (const auto& p : import.parts) writer->add(p, outcome);
-  auto summary = part();
-  summary.fingerprint = import.fingerprint;
-  summary.rows = 1;
-  writer->commit(summary, outcome);
+  writer->commit(summaryOf(import.fingerprint), outcome);
   std::ostringstream out;
   out << "pupils +" << outcome.pupils_added << " ~" << outcome.pupils_updated << "; marks +"
       << outcome.marks_added << " ~" << outcome.marks_amended << " =" << outcome.marks_unchanged
@@ -410,10 +415,7 @@ TEST_F(PostgresImport, AnImportQueuedBehindAnotherSeesItsRowsWhateverTheDefaultI
       auto writer = second->beginImport(200);  // waits for the first's lock
       auto later = weeksOf(0, 2, 1, "N");
       writer->add(later, secondOutcome);
-      auto summary = part();
-      summary.fingerprint = "two";
-      summary.rows = 1;
-      writer->commit(summary, secondOutcome);
+      writer->commit(summaryOf("two"), secondOutcome);
     } catch (const std::exception& e) {
       secondFailed = e.what();
     }
@@ -431,10 +433,7 @@ TEST_F(PostgresImport, AnImportQueuedBehindAnotherSeesItsRowsWhateverTheDefaultI
       waiting.reset();
     }
   }
-  auto summary = part();
-  summary.fingerprint = "one";
-  summary.rows = 1;
-  writing->commit(summary, firstOutcome);
+  writing->commit(summaryOf("one"), firstOutcome);
   queued.join();
   EXPECT_EQ(secondFailed, "");
   EXPECT_EQ(firstOutcome.marks_added, 20);
