@@ -230,6 +230,36 @@ TEST_F(KeptYear, NotKeptFromARegisterThatChangedWhileItWasRead) {
   EXPECT_EQ(changes().kept_to, weekOf("2024-11-04"));
 }
 
+// A kept week row moved by hand to another week, or to another school: the week it left is told
+// as changed (its codes are gone from it), not only the week it went to (schema 9: the old row's
+// week is told by a trigger of its own).
+TEST_F(KeptYear, AKeptWeekRowMovedByHandIsReadAgainFromTheWeekItLeft) {
+  store->importBatch(weeksOf(d("2024-09-03"), d("2024-10-18"), "/", "N", "seven weeks"), 1);
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "N");
+  ASSERT_EQ(changes().kept_to, weekOf("2024-10-07"));  // 9 and 16 September among the kept
+  ASSERT_FALSE(changes().changed_from.has_value());
+  const std::string notTaken(Code::notTaken().str());
+
+  sql("UPDATE register_weeks SET week=week + 42 WHERE school='" + kSchool +
+      "' AND week=" + std::to_string(weekOf("2024-09-09")));
+  EXPECT_EQ(changes().changed_from, weekOf("2024-09-09"));
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), notTaken);
+  EXPECT_EQ(codeOn(d("2024-10-22"), Session::PM), "N");  // where it went
+  ASSERT_FALSE(changes().changed_from.has_value());      // kept again
+
+  sql("UPDATE register_weeks SET school='another school' WHERE school='" + kSchool +
+      "' AND week=" + std::to_string(weekOf("2024-09-16")));
+  EXPECT_EQ(changes().changed_from, weekOf("2024-09-16"));
+  EXPECT_EQ(codeOn(d("2024-09-17"), Session::PM), notTaken);
+  EXPECT_EQ(codeOn(d("2024-09-24"), Session::PM), "N");
+
+  // Rows rewritten where they are (as an import does) tell their own weeks only.
+  ASSERT_FALSE(changes().changed_from.has_value());
+  sql("UPDATE register_weeks SET codes=codes WHERE school='" + kSchool +
+      "' AND week=" + std::to_string(weekOf("2024-09-23")));
+  EXPECT_EQ(changes().changed_from, weekOf("2024-09-23"));
+}
+
 TEST_F(KeptYear, AStoreFromBeforeTheKeptYearIsReadWholeAndThenKept) {
   // Weeks written under schema 2 (no triggers then); opening the store migrates it.
   store.reset();
