@@ -16,8 +16,10 @@ namespace {
 constexpr int32_t kWeekDays = 7;
 constexpr std::size_t kWeekBytes = RegisterWeek::kSlots;  // a week's codes
 
-// The kept year is made again once it is this far behind the week before the latest written.
-constexpr int32_t kKeptYearLag = 2 * kWeekDays;
+// The kept year is made again once it is this far behind the latest week written: at the first
+// read of each new week, so a read reads the rows of that week alone (and of any earlier week
+// changed since).
+constexpr int32_t kKeptYearLag = kWeekDays;
 
 std::size_t offsetOf(int32_t week, int32_t from) {
   return static_cast<std::size_t>((week - from) / kWeekDays) * kWeekBytes;
@@ -55,7 +57,7 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
     const auto changedFrom = changed ? static_cast<int32_t>(changes.integer(0)) : keptTo;
     if (usable) readFrom_ = std::max(first_, std::min(changedFrom, keptTo));
     useKept_ = usable && readFrom_ > first_;
-    keepTo_ = std::min(latest - kWeekDays, calendar.last().monday().days());
+    keepTo_ = std::min(latest, calendar.last().monday().days());
     making_ = keepTo_ > first_;
     due_ = !usable || (changed && changedFrom < keptTo) || keepTo_ >= keptTo + kKeptYearLag;
   }

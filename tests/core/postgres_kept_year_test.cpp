@@ -126,9 +126,9 @@ TEST_F(KeptYear, AReadKeepsTheYearAndAChangeByAnyWriterIsReadFromItsRows) {
   store->importBatch(weeksOf(d("2024-09-03"), d("2024-10-18"), "/", "N", "six weeks"), 1);
   EXPECT_EQ(changes().changed_from, weekOf("2024-09-02"));  // nothing kept yet
   EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "N");
-  // Kept up to the week before the latest written; nothing changed since.
+  // Kept up to the latest week written (that week read from its rows); nothing changed since.
   EXPECT_EQ(keptRows(), 1);
-  EXPECT_EQ(changes().kept_to, weekOf("2024-10-07"));
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-14"));
   EXPECT_FALSE(changes().changed_from.has_value());
 
   // Another writer than the import (a hand-made fix, a tool) changes and deletes kept weeks.
@@ -233,7 +233,7 @@ TEST_F(KeptYear, NotKeptFromARegisterThatChangedWhileItWasRead) {
   EXPECT_EQ(after.kept_to, before.kept_to);  // not kept from what the read saw
   EXPECT_EQ(after.changed_from, weekOf("2024-09-09"));
   EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "L");
-  EXPECT_EQ(changes().kept_to, weekOf("2024-11-04"));
+  EXPECT_EQ(changes().kept_to, weekOf("2024-11-11"));
 }
 
 // A kept week row moved by hand to another week, or to another school: the week it left is told
@@ -242,7 +242,7 @@ TEST_F(KeptYear, NotKeptFromARegisterThatChangedWhileItWasRead) {
 TEST_F(KeptYear, AKeptWeekRowMovedByHandIsReadAgainFromTheWeekItLeft) {
   store->importBatch(weeksOf(d("2024-09-03"), d("2024-10-18"), "/", "N", "seven weeks"), 1);
   EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "N");
-  ASSERT_EQ(changes().kept_to, weekOf("2024-10-07"));  // 9 and 16 September among the kept
+  ASSERT_EQ(changes().kept_to, weekOf("2024-10-14"));  // 9 and 16 September among the kept
   ASSERT_FALSE(changes().changed_from.has_value());
   const std::string notTaken(Code::notTaken().str());
 
@@ -278,7 +278,7 @@ TEST_F(KeptYear, AStoreFromBeforeTheKeptYearIsReadWholeAndThenKept) {
   EXPECT_EQ(changes().kept_to, std::nullopt);
   for (const char* monday : {"2024-09-09", "2024-09-16", "2024-10-14", "2024-10-21"})
     EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
-  EXPECT_EQ(changes().kept_to, weekOf("2024-10-14"));
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-21"));
   EXPECT_EQ(keptRows(), 1);
   for (const char* monday : {"2024-09-09", "2024-09-16", "2024-10-14", "2024-10-21"})
     EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
@@ -335,7 +335,7 @@ TEST_F(KeptYear, AYearKeptInManyRowsIsReadPupilByPupilAndARowThatCannotBeReadIsP
   };
   ASSERT_EQ(rows(), 3);
   EXPECT_EQ(keptRows(), 3);
-  EXPECT_EQ(changes().kept_to, weekOf("2024-10-07"));
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-14"));
   auto tuesdayPm = [&] {
     std::map<std::string, std::string> seen;
     store->forEachPupilRegister(calendar, [&](const Pupil& p, const PupilRegister& reg) {
@@ -388,6 +388,33 @@ TEST_F(KeptYear, AYearKeptInManyRowsIsReadPupilByPupilAndARowThatCannotBeReadIsP
   for (std::size_t i = 0; i < upns.size(); ++i) EXPECT_EQ(seen[upns[i]], codes[i]) << upns[i];
 }
 
+// The kept year reaches the latest week written (that week is read from its rows), and is made
+// again at the first read of each new week, not at every read.
+TEST_F(KeptYear, KeptAgainAtTheFirstReadOfEachNewWeekOnly) {
+  auto version = [&] {
+    PgStatement s(*db, "SELECT version FROM register_changes WHERE school=$1", "read the version");
+    s.bind(1, kSchool);
+    return s.step() ? s.integer(0) : -1;
+  };
+  store->importBatch(weeksOf(d("2024-09-03"), d("2024-10-16"), "/", "N", "to Wednesday"), 1);
+  EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "N");
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-14"));
+  const auto kept = version();
+  EXPECT_EQ(codeOn(d("2024-10-16"), Session::PM), "N");
+  EXPECT_EQ(version(), kept);  // read again the same week: not made again
+
+  store->importBatch(weeksOf(d("2024-10-17"), d("2024-10-18"), "/", "L", "Thursday"), 2);
+  const auto thursday = version();
+  EXPECT_EQ(codeOn(d("2024-10-17"), Session::PM), "L");
+  EXPECT_EQ(version(), thursday);  // a day more of the same week: not made again
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-14"));
+
+  store->importBatch(weeksOf(d("2024-10-21"), d("2024-10-21"), "/", "M", "next Monday"), 3);
+  EXPECT_EQ(codeOn(d("2024-10-21"), Session::PM), "M");
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-21"));  // made again, with last week
+  EXPECT_EQ(codeOn(d("2024-10-17"), Session::PM), "L");
+}
+
 // A kept row compressed by the store that does not decompress to the size it says (broken by
 // hand, cut short, a size set by hand, however large): its pupils are read from their week
 // rows, and the year kept again.
@@ -430,7 +457,7 @@ TEST_F(KeptYear, AYearKeptPupilByPupilBeforeSchema7IsDroppedAndKeptAgainPacked) 
   EXPECT_EQ(changes().kept_to, std::nullopt);
   for (const char* monday : {"2024-09-02", "2024-09-09", "2024-09-16", "2024-09-23"})
     EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
-  EXPECT_EQ(changes().kept_to, weekOf("2024-09-16"));
+  EXPECT_EQ(changes().kept_to, weekOf("2024-09-23"));
   EXPECT_EQ(keptRows(), 1);
   for (const char* monday : {"2024-09-02", "2024-09-09", "2024-09-16", "2024-09-23"})
     EXPECT_EQ(codeOn(d(monday), Session::PM), "N") << monday;
