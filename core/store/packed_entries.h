@@ -26,7 +26,7 @@ bool unpackEntries(std::string_view row, std::vector<PackedEntry>& out);
 void packEntry(std::string& row, std::string_view key, std::string_view value);
 
 // A row compressed (LZ4, the codec the server uses) for the store to keep as given: the kept
-// year's rows (schema 10). Kept compressed by the server instead, a row is decompressed by it
+// year's rows (schema 9). Kept compressed by the server instead, a row is decompressed by it
 // for every read and sent whole (a school's 518 KB); compressed here, the server sends what it
 // keeps (72 KB) and does no work on it. Nothing when the row cannot be compressed (over LZ4's
 // limit of about 2 GB: then kept as it is).

@@ -84,7 +84,7 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
   kept_->bind(1, school_);
   while (kept_->step()) {
     std::optional<std::string_view> row = kept_->blob(0);
-    if (!kept_->isNull(1)) {  // compressed by the store (schema 10)
+    if (!kept_->isNull(1)) {  // compressed by the store (schema 9)
       auto size = kept_->integer(1);
       auto unpacked = size < 0 ? std::nullopt : decompressRow(*row, static_cast<std::size_t>(size));
       row = unpacked ? std::optional(std::string_view(keptRows_.emplace_back(std::move(*unpacked))))

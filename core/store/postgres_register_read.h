@@ -20,7 +20,7 @@
 // It is kept packed (schema 7, packed_entries.h: the key a UPN, the value its codes): a row holds
 // the codes of up to a megabyte's worth of the school's pupils (about 1,800 by the summer), so a
 // read fetches one value instead of a thousand rows each found through the key. The store
-// compresses it (schema 10, LZ4; a year of codes is mostly the same few codes: 518 KB of a
+// compresses it (schema 9, LZ4; a year of codes is mostly the same few codes: 518 KB of a
 // school's thousand pupils in 72 KB) and the server keeps it as given, so a read is sent 72 KB
 // and the server does no work on them (it had decompressed them and sent the 518 KB).
 

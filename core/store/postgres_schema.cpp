@@ -236,35 +236,11 @@ EXCEPTION WHEN OTHERS THEN
   NULL;  -- an older server, or one built without lz4: pglz, PostgreSQL's default
 END $$;
 )sql",
-    // 9: an UPDATE of week rows tells register_changes the weeks its new rows are in, from their
-    // copies alone (NEW TABLE): each statement the server made a copy of every old row as well
-    // (a register close's 1,000 rows each time), for the one case where the old week differs,
-    // a row moved to another week or school (by hand: the store's writers never move one). That
-    // case is told by a trigger of its own, for each such row (UPDATE OF school, week: not even
-    // looked at for an UPDATE that does not set them).
-    R"sql(
-CREATE FUNCTION register_weeks_row_left() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('INSERT INTO %I.register_changes AS r(school, changed_from, latest, version) '
-    'VALUES($1, $2, $2, 1) ON CONFLICT (school) DO UPDATE SET changed_from=LEAST('
-    'r.changed_from, EXCLUDED.changed_from), latest=GREATEST(r.latest, EXCLUDED.latest), '
-    'version=r.version + 1', TG_TABLE_SCHEMA) USING OLD.school, OLD.week;
-  RETURN NULL;
-END $$;
-DROP TRIGGER register_weeks_updated ON register_weeks;
-DROP FUNCTION register_weeks_moved();
-CREATE TRIGGER register_weeks_updated AFTER UPDATE ON register_weeks
-  REFERENCING NEW TABLE AS changed_weeks FOR EACH STATEMENT
-  EXECUTE FUNCTION register_weeks_changed();
-CREATE TRIGGER register_weeks_row_moved AFTER UPDATE OF school, week ON register_weeks
-  FOR EACH ROW WHEN (OLD.school IS DISTINCT FROM NEW.school OR OLD.week IS DISTINCT FROM NEW.week)
-  EXECUTE FUNCTION register_weeks_row_left();
-)sql",
-    // 10: the kept year's rows compressed by the store (packed_entries.h, compressRow: LZ4) and
+    // 9: the kept year's rows compressed by the store (packed_entries.h, compressRow: LZ4) and
     // kept by the server as given (STORAGE EXTERNAL: out of line, not compressed again), so a
     // read is sent the 72 KB kept, not the 518 KB the server made of them each time.
     // unpacked_size: the row's size before it was compressed; NULL: a row of entries as it is
-    // (as schemas 7 to 9 wrote them: still read).
+    // (as schemas 7 and 8 wrote them: still read).
     R"sql(
 ALTER TABLE register_years ADD COLUMN unpacked_size integer;
 ALTER TABLE register_years ALTER COLUMN pupils SET STORAGE EXTERNAL;

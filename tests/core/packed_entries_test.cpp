@@ -73,6 +73,6 @@ TEST(CompressedRows, ARowBrokenCutShortOrOfAnotherSizeIsRefused) {
       EXPECT_EQ(back->size(), row.size());
     }
   }
-  // Not LZ4 at all: a row of entries as schema 9 kept it.
+  // Not LZ4 at all: a row of entries as schema 8 kept it.
   EXPECT_FALSE(decompressRow(row, row.size()));
 }

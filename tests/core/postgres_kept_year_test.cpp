@@ -237,8 +237,8 @@ TEST_F(KeptYear, NotKeptFromARegisterThatChangedWhileItWasRead) {
 }
 
 // A kept week row moved by hand to another week, or to another school: the week it left is told
-// as changed (its codes are gone from it), not only the week it went to (schema 9: the old row's
-// week is told by a trigger of its own).
+// as changed (its codes are gone from it), not only the week it went to (the update's trigger
+// reads the old rows as well as the new).
 TEST_F(KeptYear, AKeptWeekRowMovedByHandIsReadAgainFromTheWeekItLeft) {
   store->importBatch(weeksOf(d("2024-09-03"), d("2024-10-18"), "/", "N", "seven weeks"), 1);
   EXPECT_EQ(codeOn(d("2024-09-10"), Session::PM), "N");
@@ -359,7 +359,7 @@ TEST_F(KeptYear, AYearKeptInManyRowsIsReadPupilByPupilAndARowThatCannotBeReadIsP
   }
   // What a read gives is the kept row's: the second pupil's 10 September (its entry: the UPN's
   // length, the UPN, the codes' length, then 14 bytes a week from 2 September) changed in it,
-  // and the row kept as it is, not compressed (as schemas 7 to 9 kept it).
+  // and the row kept as it is, not compressed (as schemas 7 and 8 kept it).
   const std::size_t tuesdayPmAt = 2 + 13 + 4 + 14 + 3;
   {
     PgStatement s(*db,
