@@ -12,7 +12,6 @@ packages=(
   nginx  # the integration tests put a real nginx (mutual TLS) in front of the sandbox
   systemd  # systemd-analyze: the test suite verifies scripts/systemd/markbridge.service
   libpq-dev  # the PostgreSQL store's client library (libpq)
-  liblz4-dev  # the PostgreSQL store compresses the kept year's rows itself (packed_entries.h)
   postgresql  # the server the tests start a throwaway cluster of (scripts/pg-test-cluster.sh)
   chromium  # the console's browser test drives it headless (tests/console, puppeteer-core)
 )

@@ -1,8 +1,5 @@
 #include "core/store/packed_entries.h"
 
-#include <lz4.h>
-
-#include <algorithm>
 #include <cstdint>
 
 namespace markbridge {
@@ -43,32 +40,6 @@ void packEntry(std::string& row, std::string_view key, std::string_view value) {
   row.append(key);
   appendBigEndian(row, static_cast<uint32_t>(value.size()), 4);
   row.append(value);
-}
-
-std::optional<std::string> compressRow(std::string_view row) {
-  if (row.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return std::nullopt;
-  const int size = static_cast<int>(row.size());
-  std::string out(static_cast<std::size_t>(LZ4_compressBound(size)), '\0');
-  const int written =
-      LZ4_compress_default(row.data(), out.data(), size, static_cast<int>(out.size()));
-  if (written <= 0 && size > 0) return std::nullopt;
-  out.resize(static_cast<std::size_t>(std::max(written, 0)));
-  return out;
-}
-
-std::optional<std::string> decompressRow(std::string_view compressed, std::size_t size) {
-  // An LZ4 block expands its input at most 255 times: a larger size is not this row's (one set
-  // by hand), and is refused before anything is allocated for it.
-  constexpr std::size_t kMostExpansion = 255;
-  if (size > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE) ||
-      size > compressed.size() * kMostExpansion + 16 ||
-      compressed.size() > static_cast<std::size_t>(LZ4_compressBound(LZ4_MAX_INPUT_SIZE)))
-    return std::nullopt;
-  std::string out(size, '\0');
-  const int read = LZ4_decompress_safe(compressed.data(), out.data(),
-                                       static_cast<int>(compressed.size()), static_cast<int>(size));
-  if (read < 0 || static_cast<std::size_t>(read) != size) return std::nullopt;
-  return out;
 }
 
 }  // namespace markbridge

@@ -78,19 +78,11 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
     upn = weeks_.textView(0);
   }
   if (!useKept_) return;
-  kept_.emplace(db_,
-                "SELECT pupils, unpacked_size FROM register_years WHERE school=$1 ORDER BY part",
+  kept_.emplace(db_, "SELECT pupils FROM register_years WHERE school=$1 ORDER BY part",
                 "read the register's kept year");
   kept_->bind(1, school_);
   while (kept_->step()) {
-    std::optional<std::string_view> row = kept_->blob(0);
-    if (!kept_->isNull(1)) {  // compressed by the store (schema 9)
-      auto size = kept_->integer(1);
-      auto unpacked = size < 0 ? std::nullopt : decompressRow(*row, static_cast<std::size_t>(size));
-      row = unpacked ? std::optional(std::string_view(keptRows_.emplace_back(std::move(*unpacked))))
-                     : std::nullopt;
-    }
-    if (row && unpackEntries(*row, keptPupils_)) continue;
+    if (unpackEntries(kept_->blob(0), keptPupils_)) continue;
     // Its pupils are read from their week rows (readPupilsNotKept), and the year kept again.
     namedLogger("store")->warn(
         "school {}: a row of the register's kept year could not be read; its pupils' weeks are "
@@ -191,20 +183,12 @@ void KeptYearRead::keep() {
     PgStatement drop(db_, "DELETE FROM register_years WHERE school=$1",
                      "drop the register's kept year");
     drop.bind(1, school_).run();
-    PgStatement row(db_,
-                    "INSERT INTO register_years(school, part, pupils, unpacked_size) "
-                    "VALUES($1,$2,$3,$4)",
+    PgStatement row(db_, "INSERT INTO register_years(school, part, pupils) VALUES($1,$2,$3)",
                     "keep the register's year");
     std::string pupils;
     int64_t part = 0;
     auto write = [&] {
-      row.bind(1, school_).bind(2, part++);
-      auto compressed = compressRow(pupils);
-      if (compressed)
-        row.bindBlob(3, *compressed).bind(4, static_cast<int64_t>(pupils.size()));
-      else
-        row.bindBlob(3, pupils).bindNull(4);
-      row.run();
+      row.bind(1, school_).bind(2, part++).bindBlob(3, pupils).run();
       pupils.clear();
     };
     for (const auto& [upn, codes] : keeping_) {

@@ -19,13 +19,11 @@
 //
 // It is kept packed (schema 7, packed_entries.h: the key a UPN, the value its codes): a row holds
 // the codes of up to a megabyte's worth of the school's pupils (about 1,800 by the summer), so a
-// read fetches one value instead of a thousand rows each found through the key. The store
-// compresses it (schema 9, LZ4; a year of codes is mostly the same few codes: 518 KB of a
-// school's thousand pupils in 72 KB) and the server keeps it as given, so a read is sent 72 KB
-// and the server does no work on them (it had decompressed them and sent the 518 KB).
+// read fetches one value, which the server keeps compressed (lz4; a year of codes is mostly the
+// same few codes: 518 KB of a school's thousand pupils kept in 72 KB), instead of a thousand rows
+// each found through the key.
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,7 +88,6 @@ class KeptYearRead {
   PgStatement weeks_;
   std::vector<WeekRows> weekRows_;
   std::optional<PgStatement> kept_;      // the kept year's rows, holding keptPupils_' bytes
-  std::deque<std::string> keptRows_;     // or, of those compressed, holding them decompressed
   std::vector<PackedEntry> keptPupils_;  // the kept year: UPN, codes (UPN order)
   std::size_t keptAt_ = 0;               // where fill() looks for the next pupil in it
   std::optional<PgStatement> notKept_;   // rows before readFrom_ of pupils it has no row for

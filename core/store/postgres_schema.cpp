@@ -236,15 +236,6 @@ EXCEPTION WHEN OTHERS THEN
   NULL;  -- an older server, or one built without lz4: pglz, PostgreSQL's default
 END $$;
 )sql",
-    // 9: the kept year's rows compressed by the store (packed_entries.h, compressRow: LZ4) and
-    // kept by the server as given (STORAGE EXTERNAL: out of line, not compressed again), so a
-    // read is sent the 72 KB kept, not the 518 KB the server made of them each time.
-    // unpacked_size: the row's size before it was compressed; NULL: a row of entries as it is
-    // (as schemas 7 and 8 wrote them: still read).
-    R"sql(
-ALTER TABLE register_years ADD COLUMN unpacked_size integer;
-ALTER TABLE register_years ALTER COLUMN pupils SET STORAGE EXTERNAL;
-)sql",
 };
 
 // Any fixed number: the key of the advisory lock migrations take (pg_advisory_xact_lock).
