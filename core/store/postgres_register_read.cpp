@@ -21,6 +21,11 @@ constexpr std::size_t kWeekBytes = RegisterWeek::kSlots;  // a week's codes
 // changed since).
 constexpr int32_t kKeptYearLag = kWeekDays;
 
+// A change to the kept year's last week (last week's marks amended on a Monday, or this week's
+// written while marks are pre-entered for next week) is read from its rows, a week more, until
+// the next new week; a change further back makes the kept year again.
+constexpr int32_t kChangeReadFromRows = kWeekDays;
+
 std::size_t offsetOf(int32_t week, int32_t from) {
   return static_cast<std::size_t>((week - from) / kWeekDays) * kWeekBytes;
 }
@@ -59,7 +64,8 @@ KeptYearRead::KeptYearRead(PgConnection& db, const std::string& school,
     useKept_ = usable && readFrom_ > first_;
     keepTo_ = std::min(latest, calendar.last().monday().days());
     making_ = keepTo_ > first_;
-    due_ = !usable || (changed && changedFrom < keptTo) || keepTo_ >= keptTo + kKeptYearLag;
+    due_ = !usable || (changed && changedFrom < keptTo - kChangeReadFromRows) ||
+           keepTo_ >= keptTo + kKeptYearLag;
   }
   weeks_.bind(1, school_).bind(2, int64_t{readFrom_}).bind(3, int64_t{calendar.last().days()});
   // Week by week, each week's rows by pupil: each week is read in the key's order (no sort, and

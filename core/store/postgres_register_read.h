@@ -11,11 +11,12 @@
 // late, a store copied in) is read from its rows, never from the kept year. Which writer made
 // the change does not matter: the database notes it, not the code that wrote it.
 //
-// The kept year holds every week before the latest written, and is made again from what a read
-// read when a newer week has been written since (at the first read of each new week) or a change
-// reached into it, in a transaction of its own that makes it only if nothing changed in the
-// register since the read began (the version register_changes counts). So a read reads the rows
-// of the current week alone, and of any earlier week changed since it was kept.
+// The kept year holds every week before the latest written (up to the calendar's last Monday),
+// and is made again from what a read read when a newer week has been written since (at the first
+// read of each new week) or a change reached into it further back than its last week, in a
+// transaction of its own that makes it only if nothing changed in the register since the read
+// began (the version register_changes counts). So a close reads the rows of the current week
+// (and of the week before, at a week's first read or once last week was amended).
 //
 // It is kept packed (schema 7, packed_entries.h: the key a UPN, the value its codes): a row holds
 // the codes of up to a megabyte's worth of the school's pupils (about 1,800 by the summer), so a
@@ -72,8 +73,8 @@ class KeptYearRead {
   bool useKept_ = false;
   // The kept year that would be made now: its weeks [first_, keepTo_), each pupil's row (made
   // as the pupils are read, a memcpy a week, only when it is made), and whether it is made
-  // (due_: a newer week written, a change reached into it, or a pupil had no row in it; known
-  // before the first pupil is filled).
+  // (due_: a newer week written, a change reached into it before its last week, or a pupil had
+  // no row in it; known before the first pupil is filled).
   bool making_ = false, due_ = false;
   int32_t keepTo_ = 0;
   std::vector<std::pair<std::string, std::string>> keeping_;

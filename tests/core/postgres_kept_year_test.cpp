@@ -386,6 +386,21 @@ TEST_F(KeptYear, KeptAgainAtTheFirstReadOfEachNewWeekOnly) {
   EXPECT_EQ(codeOn(d("2024-10-21"), Session::PM), "M");
   EXPECT_EQ(changes().kept_to, weekOf("2024-10-21"));  // made again, with last week
   EXPECT_EQ(codeOn(d("2024-10-17"), Session::PM), "L");
+
+  // Last week amended (the Monday's usual fixes): read from its rows until the next new week,
+  // the year not made again for it.
+  store->importBatch(weeksOf(d("2024-10-18"), d("2024-10-18"), "/", "U", "Friday fixed"), 4);
+  const auto amended = version();
+  EXPECT_EQ(codeOn(d("2024-10-18"), Session::PM), "U");
+  EXPECT_EQ(codeOn(d("2024-10-17"), Session::PM), "L");
+  EXPECT_EQ(version(), amended);
+  EXPECT_EQ(changes().changed_from, weekOf("2024-10-14"));
+  // A week further back amended: the year made again.
+  store->importBatch(weeksOf(d("2024-10-08"), d("2024-10-08"), "/", "G", "a week before"), 5);
+  EXPECT_EQ(codeOn(d("2024-10-08"), Session::PM), "G");
+  EXPECT_EQ(codeOn(d("2024-10-18"), Session::PM), "U");
+  EXPECT_FALSE(changes().changed_from.has_value());
+  EXPECT_EQ(changes().kept_to, weekOf("2024-10-21"));
 }
 
 // A store whose year was kept a row a pupil (schema 3 to 6): opening it drops that kept year,
