@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <sstream>
 #include <thread>
 
@@ -410,6 +411,7 @@ TEST_F(PostgresImport, AnImportQueuedBehindAnotherSeesItsRowsWhateverTheDefaultI
   Import one{{weeksOf(0, 2, 1, "/")}, "one"};
   writing->add(one.parts[0], firstOutcome);
   std::string secondFailed;
+  std::atomic<bool> secondEnded{false};
   std::thread queued([&] {
     try {
       auto writer = second->beginImport(200);  // waits for the first's lock
@@ -419,15 +421,16 @@ TEST_F(PostgresImport, AnImportQueuedBehindAnotherSeesItsRowsWhateverTheDefaultI
     } catch (const std::exception& e) {
       secondFailed = e.what();
     }
+    secondEnded = true;
   });
   {  // the second import waits for the lock (its first statement has begun) before the first
-     // commits
+     // commits; one that ended without waiting is not waited for (the checks below fail)
     PgConnection admin(test::testPostgresUri());
     PgStatement waiting(admin,
                         "SELECT count(*) FROM pg_stat_activity WHERE application_name=$1 AND "
                         "wait_event_type='Lock'",
                         "look for the waiting import");
-    for (int64_t n = 0; n == 0;) {
+    for (int64_t n = 0; n == 0 && !secondEnded;) {
       waiting.bind(1, waiter);
       n = waiting.step() ? waiting.integer(0) : 0;
       waiting.reset();
