@@ -254,8 +254,8 @@ class PostgresImportWriter final : public ImportWriter {
   // range of the key for each week, from its first UPN to its last: never planned as a scan
   // with `enable_seqscan` off for the transaction (the constructor), only as a walk of the
   // key, or a bitmap of it (any order of rows is read right). A school that had no register
-  // when the import began (its first
-  // import) has only the weeks this import wrote: only its pupils already written are read. The
+  // when the import began (its first import) has only the weeks this import wrote: only its
+  // pupils already written are read. The
   // weeks of the last part's last pupil were held back (saveWeeks) and are newer than any
   // stored: in a file sorted by pupil, the one a part boundary cuts is read from nowhere.
   void loadWeeks(const ImportBatch& part, const std::vector<std::size_t>& runs) {
