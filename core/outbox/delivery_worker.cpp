@@ -21,6 +21,10 @@
 namespace markbridge {
 namespace {
 
+// A run with items in hand reads the store again at least this often: items whose backoff has
+// run out join in, and the claims of those in hand are made again long before they lapse.
+constexpr int64_t kReadAgainMs = 10'000;
+
 // One attempt: the item, the sink and what the destination said.
 struct Attempt {
   OutboxItem item;
@@ -151,7 +155,12 @@ DeliveryReport DeliveryWorker::run() {
 
   std::deque<OutboxItem> ready;  // due, not yet sent (fetched from the store)
   std::set<int64_t> underWay;    // seqs sent, answer not yet recorded
-  bool refetch = true;           // the store changed since `ready` was read
+  // The store holds due items `ready` lacks: a pupil's next item once the one before it was
+  // answered, follow-on notes, or more than the last read took. Not reading it again after an
+  // answer that freed nothing saves a claim a request (about 6 claims a school's close, now 1).
+  bool refetch = true;
+  bool readAll = false;  // the last read took fewer items than it asked for
+  int64_t readAt = 0;    // when (the claims of the items in hand are made again)
   bool stopping = false;
   bool blockedBefore = false;  // the last pass found items that could not go, none under way
   int attempted = 0;
@@ -271,8 +280,9 @@ DeliveryReport DeliveryWorker::run() {
     for (auto& a : finished) {
       underWay.erase(a.item.seq);
       --lanes[a.item.sink].in_flight;
+      refetch = refetch || a.item.more_in_line;
     }
-    refetch = true;
+    refetch = refetch || followOns;
   };
 
   peakInFlight_ = 0;
@@ -290,11 +300,14 @@ DeliveryReport DeliveryWorker::run() {
     };
     std::vector<Deferral> deferrals;  // items of paused sinks, written together after the pass
     if (!stopping) {
-      if (refetch && static_cast<int>(ready.size()) < totalSlots) {
+      if ((refetch || !readAll || now - readAt >= kReadAgainMs) &&
+          static_cast<int>(ready.size()) < totalSlots) {
+        const int asked = std::max(100, 4 * totalSlots);
         ready.clear();
-        for (auto& item : store_.dueOutbox(now, std::max(100, 4 * totalSlots), underWay))
-          ready.push_back(std::move(item));
+        for (auto& item : store_.dueOutbox(now, asked, underWay)) ready.push_back(std::move(item));
         refetch = false;
+        readAll = static_cast<int>(ready.size()) < asked;
+        readAt = now;
       }
       for (auto it = ready.begin(); it != ready.end();) {
         if (should_stop && should_stop()) {

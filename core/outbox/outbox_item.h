@@ -37,6 +37,10 @@ struct OutboxItem {
   // naming the table, the seq and the value; empty when it could. Such an item is never sent:
   // the delivery worker dead-letters it with this reason.
   std::string unreadable;
+  // Set by OutboxStore::dueOutbox: a later pending item of the same pupil and sink waits behind
+  // this one, and falls due once this one is delivered or dead-lettered (the delivery worker
+  // then asks the store again).
+  bool more_in_line = false;
 };
 
 // What `markbridge outbox` and /metrics show for one sink.

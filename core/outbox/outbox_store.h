@@ -22,9 +22,9 @@ class OutboxStore {
   virtual ~OutboxStore() = default;
 
   // Pending items due at `now`, oldest first, at most one per (sink, pupil) so each pupil's
-  // events reach a sink in order. Items in `underWay` (sent by this store's caller, their answer
-  // not yet recorded) are left out and left as they are, and so are the later items of their
-  // pupil and sink.
+  // events reach a sink in order; each says whether a later one waits behind it (more_in_line).
+  // Items in `underWay` (sent by this store's caller, their answer not yet recorded) are left
+  // out and left as they are, and so are the later items of their pupil and sink.
   virtual std::vector<OutboxItem> dueOutbox(int64_t now, int limit,
                                             const std::set<int64_t>& underWay) = 0;
   std::vector<OutboxItem> dueOutbox(int64_t now, int limit) { return dueOutbox(now, limit, {}); }

@@ -19,8 +19,13 @@ constexpr const char* kRecordedColumns =
 
 class PostgresEvaluationWriter final : public EvaluationWriter {
  public:
-  PostgresEvaluationWriter(PgConnection& db, std::string school)
-      : db_(db), school_(std::move(school)), tx_(db) {
+  PostgresEvaluationWriter(PgConnection& db, std::string school, std::string claimant,
+                           int64_t claimMs)
+      : db_(db),
+        school_(std::move(school)),
+        claimant_(std::move(claimant)),
+        claimMs_(claimMs),
+        tx_(db) {
     // Reads and writes under the school's write lock: no other writer changes what the plan is
     // made from before it is applied.
     lockSchoolForWriting(db_, school_);
@@ -136,8 +141,10 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
     }
     PgStatement queue(db_,
                       "INSERT INTO outbox(school, key, sink, event_id, upn, kind, payload, state, "
-                      "created_at, next_attempt_at) SELECT $1, q.key, q.sink, q.event_id, q.upn, "
-                      "q.kind, q.payload, 'pending', $8, $8 FROM unnest($2::text[], $3::text[], "
+                      "created_at, next_attempt_at, claimed_by, claimed_backend, claimed_until) "
+                      "SELECT $1, q.key, q.sink, q.event_id, q.upn, q.kind, q.payload, 'pending', "
+                      "$8, $8, $9, pg_backend_pid(), $8::bigint + $10 FROM unnest($2::text[], "
+                      "$3::text[], "
                       "$4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS "
                       "q(key, sink, event_id, upn, kind, payload, n) ORDER BY q.n "
                       "ON CONFLICT(school, key) DO NOTHING",
@@ -145,7 +152,7 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
     queue.bind(1, school_).bindTextForm(2, pgTextArray(keys)).bindTextForm(3, pgTextArray(sinks));
     queue.bindTextForm(4, pgTextArray(eventIds)).bindTextForm(5, pgTextArray(upns));
     queue.bindTextForm(6, pgTextArray(kinds)).bindTextForm(7, pgTextArray(payloads));
-    queue.bind(8, now);
+    queue.bind(8, now).bind(9, claimant_).bind(10, claimMs_);
     return static_cast<int>(queue.run());
   }
 
@@ -161,14 +168,18 @@ class PostgresEvaluationWriter final : public EvaluationWriter {
 
   PgConnection& db_;
   std::string school_;
+  std::string claimant_;  // the store's: its delivery run finds the items it queues its own
+  int64_t claimMs_;
   PgTransaction tx_;
 };
 
 }  // namespace
 
 std::unique_ptr<EvaluationWriter> makePostgresEvaluationWriter(PgConnection& db,
-                                                               const std::string& school) {
-  return std::make_unique<PostgresEvaluationWriter>(db, school);
+                                                               const std::string& school,
+                                                               const std::string& claimant,
+                                                               int64_t claimMs) {
+  return std::make_unique<PostgresEvaluationWriter>(db, school, claimant, claimMs);
 }
 
 }  // namespace markbridge

@@ -294,7 +294,7 @@ class PostgresStore final : public Store {
   }
 
   std::unique_ptr<EvaluationWriter> beginEvaluation() override {
-    return makePostgresEvaluationWriter(db_, school_);
+    return makePostgresEvaluationWriter(db_, school_, claimant_, kClaimMs);
   }
 
   std::vector<EventHistory> eventHistory(const std::string& upn) override {
@@ -333,10 +333,15 @@ class PostgresStore final : public Store {
   // and a sort, whatever the planner thinks of their number. (A NOT EXISTS for an earlier pending
   // item was planned, on the statistics of an outbox mostly delivered, as a scan of every pending
   // item for each: a backlog of n items cost n * n.)
-  static constexpr const char* kFirstPending =
-      "(SELECT DISTINCT ON (sink, upn) seq, next_attempt_at, claimed_until, claimed_by, "
-      "claimed_backend FROM outbox WHERE school=$1 AND state='pending' ORDER BY sink, upn, seq) "
-      "AS o";
+  // With `inLine`, o.in_line also counts the pupil's pending items for the sink (1: none waits
+  // behind the first).
+  static std::string firstPending(bool inLine) {
+    return std::string(
+               "(SELECT DISTINCT ON (sink, upn) seq, next_attempt_at, claimed_until, claimed_by, "
+               "claimed_backend") +
+           (inLine ? ", count(*) OVER (PARTITION BY sink, upn) AS in_line" : "") +
+           " FROM outbox WHERE school=$1 AND state='pending' ORDER BY sink, upn, seq) AS o";
+  }
 
   // Items another worker claimed are its own while its connection lives (a worker killed or
   // gone frees them at once, or within the keepalive's 25 s) and at most kClaimMs: they are left
@@ -359,10 +364,11 @@ class PostgresStore final : public Store {
     // again as it now stands (still pending, still due, its claim still lapsed), so one another
     // worker holds, has just claimed or has put off is left alone. The claimed rows are chosen
     // once (MATERIALIZED): a subquery the join scanned again would skip the rows this statement
-    // has just claimed. A delivery run asks again after each answer, so its rows are not written
-    // again while its claims are fresh: candidates with a fresh claim of this connection's are
-    // given as they stand (held), and the items it has sent (underWay) are left out, their claim
-    // made again (r) only once it is no longer fresh or was made on a connection since lost.
+    // has just claimed. A delivery run asks again while it has items in hand, so its rows are
+    // not written again while its claims are fresh: candidates with a fresh claim of this
+    // connection's are given as they stand (held), and the items it has sent (underWay) are left
+    // out, their claim made again (r) only once it is no longer fresh or was made on a
+    // connection since lost. Each candidate carries whether another item waits behind it (more).
     const std::string fresh =
         "claimed_by=$4 AND claimed_backend=pg_backend_pid() AND "
         "claimed_until>$2::bigint+" +
@@ -371,26 +377,33 @@ class PostgresStore final : public Store {
                               std::to_string(kClaimMs);
     PgStatement s(
         db_,
-        "WITH f AS MATERIALIZED (SELECT o.seq, (" + fresh + ") AS held FROM " + kFirstPending +
+        "WITH f AS MATERIALIZED (SELECT o.seq AS item, (" + fresh +
+            ") AS held, o.in_line>1 AS more FROM " + firstPending(true) +
             " WHERE o.next_attempt_at<=$2 AND o.seq<>ALL($5::bigint[]) AND " +
             claimLapsed("$2", "$4") +
             " ORDER BY o.seq LIMIT 2 * $3), c AS MATERIALIZED (SELECT o.seq AS claimed FROM "
             "outbox o WHERE o.school=$1 AND o.state='pending' AND o.next_attempt_at<=$2 AND "
-            "o.seq=ANY(ARRAY(SELECT seq FROM f WHERE NOT held)) AND " +
+            "o.seq=ANY(ARRAY(SELECT item FROM f WHERE NOT held)) AND " +
             claimLapsed("$2", "$4") +
             " ORDER BY o.seq LIMIT GREATEST($3 - (SELECT count(*) FROM f WHERE held), 0) FOR "
             "UPDATE OF o SKIP LOCKED), u AS (UPDATE outbox SET " +
-            claim + " FROM c WHERE outbox.school=$1 AND outbox.seq=c.claimed RETURNING " +
-            kOutboxColumns + "), r AS (UPDATE outbox SET " + claim +
+            claim +
+            " FROM c JOIN f ON f.item=c.claimed WHERE outbox.school=$1 AND "
+            "outbox.seq=c.claimed RETURNING " +
+            kOutboxColumns + ", f.more), r AS (UPDATE outbox SET " + claim +
             " WHERE school=$1 AND seq=ANY($5::bigint[]) AND state='pending' AND claimed_by=$4 "
             "AND NOT (" +
             fresh + ")) SELECT * FROM u UNION ALL SELECT " + kOutboxColumns +
-            " FROM outbox WHERE school=$1 AND seq=ANY(ARRAY(SELECT seq FROM f WHERE held))",
+            ", (SELECT more FROM f WHERE f.item=outbox.seq) FROM outbox WHERE school=$1 AND "
+            "seq=ANY(ARRAY(SELECT item FROM f WHERE held))",
         "claim the outbox items due");
     s.bind(1, school_).bind(2, now).bind(3, int64_t{limit}).bind(4, claimant_);
     s.bindTextForm(5, pgIntegerArray(underWay));
     std::vector<OutboxItem> items;
-    while (s.step()) items.push_back(readOutbox(s));
+    while (s.step()) {
+      items.push_back(readOutbox(s));
+      items.back().more_in_line = s.integer(15) != 0;
+    }
     std::sort(items.begin(), items.end(),
               [](const OutboxItem& a, const OutboxItem& b) { return a.seq < b.seq; });
     if (static_cast<int>(items.size()) > limit) items.resize(static_cast<std::size_t>(limit));
@@ -402,7 +415,7 @@ class PostgresStore final : public Store {
                   std::string("SELECT MIN(CASE WHEN ") + claimLapsed("0", "$2") +
                       " THEN next_attempt_at ELSE GREATEST(next_attempt_at, claimed_until) END) "
                       "FROM " +
-                      kFirstPending,
+                      firstPending(false),
                   "find when the next outbox item falls due");
     s.bind(1, school_).bind(2, claimant_);
     if (!s.step() || s.isNull(0)) return std::nullopt;

@@ -338,13 +338,19 @@ class SqliteStore final : public Store {
   // Items under way are passed over as they are read (as many more are read).
   std::vector<OutboxItem> dueOutbox(int64_t now, int limit,
                                     const std::set<int64_t>& underWay) override {
-    SqliteStatement s(db_.handle(), std::string("SELECT ") + kOutboxColumns +
-                                        " FROM outbox o WHERE next_attempt_at<=?1 AND " + kReady +
-                                        " ORDER BY seq LIMIT ?2");
+    SqliteStatement s(db_.handle(),
+                      std::string("SELECT ") + kOutboxColumns +
+                          ", EXISTS (SELECT 1 FROM outbox p WHERE p.sink=o.sink AND p.upn=o.upn "
+                          "AND p.state='pending' AND p.seq>o.seq) FROM outbox o WHERE "
+                          "next_attempt_at<=?1 AND " +
+                          kReady + " ORDER BY seq LIMIT ?2");
     s.bind(1, now).bind(2, int64_t{limit} + static_cast<int64_t>(underWay.size()));
     std::vector<OutboxItem> items;
-    while (static_cast<int>(items.size()) < limit && s.step())
-      if (!underWay.count(s.integer(0))) items.push_back(readOutbox(s));
+    while (static_cast<int>(items.size()) < limit && s.step()) {
+      if (underWay.count(s.integer(0))) continue;
+      items.push_back(readOutbox(s));
+      items.back().more_in_line = s.integer(15) != 0;
+    }
     return items;
   }
 

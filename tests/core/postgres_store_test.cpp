@@ -155,10 +155,10 @@ TEST_F(PostgresStoreTest, AnItemAnotherTransactionHoldsLockedIsPassedOverNotWait
   // Another worker's transaction holds the first due item locked: a claim of one item takes the
   // next pupil's instead of waiting or coming back empty, and the first is claimed once free.
   const std::string other = "B801200005002";
-  store->importBatch(oneMark("f1"), 100);
-  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
-  store->commitEvaluation({kUpn, other}, {test::tenDaysAway(kUpn), test::tenDaysAway(other)},
-                          routes, 1000);
+  ASSERT_EQ(store->queueOutbox({{"k1", "la", "e1", kUpn, OutboxKind::Notify, std::string("{}")},
+                                {"k2", "la", "e2", other, OutboxKind::Notify, std::string("{}")}},
+                               1000),
+            2);
   PgConnection admin(backend.uri());
   admin.exec("BEGIN; SELECT 1 FROM outbox WHERE seq=(SELECT min(seq) FROM outbox WHERE upn='" +
                  kUpn + "') FOR UPDATE",
@@ -309,6 +309,39 @@ TEST_F(PostgresStoreTest, EachDueItemIsClaimedByOneWorkerUntilThatWorkerIsGone) 
     return taken.size() == 9u;  // its own five left and the dead one's four (not the retry:
   })) << taken.size();          // the third took it)
   for (auto seq : mine) EXPECT_TRUE(taken.count(seq)) << seq;
+}
+
+// A sync delivers what its evaluation queued, through the same store: the items are that
+// store's claims from the moment they are queued (not taken by another worker meanwhile, and
+// not written again when its delivery takes them), and another worker's once it is gone.
+TEST_F(PostgresStoreTest, ItemsAnEvaluationQueuesAreItsWorkersToDeliverUntilThatWorkerIsGone) {
+  const std::string other = "B801200005002";
+  store->importBatch(oneMark("f1"), 100);
+  auto evaluating = openPostgresStore(backend.uri(), test::PostgresBackend::kSchool);
+  std::vector<SinkRoute> routes = {{"la", {"unauthorised_10_day"}}};
+  evaluating->commitEvaluation({kUpn, other}, {test::tenDaysAway(kUpn), test::tenDaysAway(other)},
+                               routes, 1000);
+  EXPECT_TRUE(store->dueOutbox(2000, 10).empty());  // another worker's, while it lives
+  PgConnection admin(backend.uri());
+  auto claims = [&] {
+    PgStatement rows(admin, "SELECT claimed_until, xmin::text FROM outbox ORDER BY seq",
+                     "read the claims");
+    std::vector<std::string> out;
+    while (rows.step()) out.push_back(std::to_string(rows.integer(0)) + "/" + rows.text(1));
+    return out;
+  };
+  const auto queued = claims();
+  ASSERT_EQ(queued.size(), 2u);
+  auto mine = evaluating->dueOutbox(2000, 10);
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(claims(), queued);  // given as queued: no row written again
+  evaluating.reset();           // the worker is gone: its items are anyone's
+  std::vector<OutboxItem> taken;
+  ASSERT_TRUE(test::waitUntil([&] {
+    taken = store->dueOutbox(2000, 10);
+    return taken.size() == 2u;
+  })) << taken.size();
+  EXPECT_NE(claims(), queued);  // claimed afresh by the worker that took them
 }
 
 // A school's sync runs on one worker at a time: a session lock on a connection of the worker's,

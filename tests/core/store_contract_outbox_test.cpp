@@ -68,11 +68,18 @@ TYPED_TEST_P(OutboxStoreContract, GivesOneDueItemPerSinkAndPupilOldestFirst) {
   EXPECT_EQ(due[1].key, this->a1.id + "@webhook");
   EXPECT_EQ(due[2].key, this->b1.id + "@la");
   EXPECT_EQ(due[3].key, this->b1.id + "@webhook");
+  // Each says whether another of its pupil's items waits behind it at its sink (the delivery
+  // worker reads the store again only once such an item may go).
+  std::vector<bool> more;
+  for (const auto& item : due) more.push_back(item.more_in_line);
+  EXPECT_EQ(more, (std::vector<bool>{true, true, false, false}));
   EXPECT_EQ(outbox.dueOutbox(1000, 1).size(), 1u);
   outbox.recordDelivered(due[0].seq, "LA-1", 400);
   due = outbox.dueOutbox(1000, 10);
   ASSERT_EQ(due.size(), 4u);
   EXPECT_EQ(due[1].key, this->a2.id + "@la");  // its turn now, in the order queued
+  EXPECT_FALSE(due[1].more_in_line);           // the last of A's at the LA
+  EXPECT_TRUE(due[0].more_in_line);            // A's second still waits at the webhook
 }
 
 TYPED_TEST_P(OutboxStoreContract, ItemsQueuedByOneEvaluationGoInTheOrderQueued) {
