@@ -21,8 +21,8 @@
 namespace markbridge {
 namespace {
 
-// A run with items in hand reads the store again at least this often: items whose backoff has
-// run out join in, and the claims of those in hand are made again long before they lapse.
+// A run with fewer items in hand than it could send reads the store again at least this often:
+// items whose backoff has run out join in (and the claims of those in hand are made again).
 constexpr int64_t kReadAgainMs = 10'000;
 
 // One attempt: the item, the sink and what the destination said.
@@ -169,7 +169,8 @@ DeliveryReport DeliveryWorker::run() {
     return circuits_.try_emplace(sink, options_.circuit).first->second;
   };
 
-  // What an answer means for the item, its sink's circuit and pace; recorded in the store.
+  // What an answer means for the item, its sink's circuit and pace; recorded in the store. The
+  // outcome recorded (a retry past max_attempts is a rejection).
   auto record = [&](const OutboxItem& item, DeliveryResult result, bool unknownSink,
                     const std::vector<OutboxEntry>& followOn) {
     auto& circuit = circuitFor(item.sink);
@@ -255,6 +256,7 @@ DeliveryReport DeliveryWorker::run() {
         break;
     }
     if (on_attempt) on_attempt(item, result);
+    return result.outcome;
   };
 
   // The answers that came back, recorded together: one disk flush for all of them.
@@ -268,8 +270,15 @@ DeliveryReport DeliveryWorker::run() {
                                 laNoticeSinks);
       followOns = followOns || !a.follow_on.empty();
     }
+    // An item answered for good lets the next of its pupil's at the sink go (more_in_line).
+    bool freed = false;
     auto recordAll = [&] {
-      for (auto& a : finished) record(a.item, std::move(a.result), false, a.follow_on);
+      freed = false;
+      for (auto& a : finished)
+        if (record(a.item, std::move(a.result), false, a.follow_on) !=
+                DeliveryResult::Outcome::Retry &&
+            a.item.more_in_line)
+          freed = true;
     };
     // An LA acceptance and the notes it gives rise to are recorded together, or neither is.
     if (finished.size() == 1 && !followOns)
@@ -280,9 +289,8 @@ DeliveryReport DeliveryWorker::run() {
     for (auto& a : finished) {
       underWay.erase(a.item.seq);
       --lanes[a.item.sink].in_flight;
-      refetch = refetch || a.item.more_in_line;
     }
-    refetch = refetch || followOns;
+    refetch = refetch || freed || followOns;
   };
 
   peakInFlight_ = 0;
@@ -451,6 +459,7 @@ DeliveryReport DeliveryWorker::run() {
   }
   if (kept_paces)
     for (const auto& [name, lane] : lanes) kept_paces->insert_or_assign(name, lane.pace);
+  store_.endClaims();
   auto states = store_.outboxCounts();
   report.pending_left = states.count("pending") ? states.at("pending") : 0;
   if (report.out_of_budget)

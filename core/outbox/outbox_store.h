@@ -28,6 +28,10 @@ class OutboxStore {
   virtual std::vector<OutboxItem> dueOutbox(int64_t now, int limit,
                                             const std::set<int64_t>& underWay) = 0;
   std::vector<OutboxItem> dueOutbox(int64_t now, int limit) { return dueOutbox(now, limit, {}); }
+  // Ends this store's claims on items still pending (a delivery run ending: what it did not get
+  // to, and what its sync's evaluation queued behind an item that was retried, is any worker's
+  // again). A store without claims (SQLite: one worker) has nothing to end.
+  virtual void endClaims() {}
   // When the next item that is not waiting behind another falls due.
   virtual std::optional<int64_t> nextOutboxDue() = 0;
   virtual std::vector<OutboxItem> outbox(std::optional<OutboxState> state, int limit) = 0;

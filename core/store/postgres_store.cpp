@@ -22,12 +22,15 @@ namespace markbridge {
 namespace {
 
 // How long a worker's claim on the outbox items it took lasts (unix ms): longer than any
-// attempt takes (a request's timeout), so a claim runs out only when its worker has died and
-// its items then go to another worker.
+// attempt takes (a request's timeout). A claim ends when the attempt's outcome is recorded or
+// the delivery run ends (endClaims); it runs out only when its worker has died, and its items
+// then go to another worker. The items a sync's evaluation queues are claimed as they are
+// queued (postgres_evaluation.h), for the delivery that follows.
 constexpr int64_t kClaimMs = 5 * 60 * 1000;
-// A claim made less than this long ago stands when the delivery run that made it asks again
-// (after each answer): its row is not written again. An older one is made again, so an item is
-// always handed out, and kept while under way, with kClaimMs - kFreshClaimMs or more to run.
+// A claim made less than this long ago stands when the store that made it asks again (the
+// evaluation's, at the delivery; a delivery run's, while it has items in hand): its row is not
+// written again. An older one is made again, so an item is always handed out, and kept while
+// under way, with kClaimMs - kFreshClaimMs or more to run.
 constexpr int64_t kFreshClaimMs = 30 * 1000;
 std::atomic<int64_t> storesOpened{0};
 
@@ -355,8 +358,8 @@ class PostgresStore final : public Store {
   }
 
   // Claims the items it returns (FOR UPDATE SKIP LOCKED: two workers asking at once get
-  // different items), until now + kClaimMs, or gives them with this connection's claim of the
-  // last kFreshClaimMs; recording an attempt's outcome ends the claim.
+  // different items), until now + kClaimMs, or gives them with this store's claim of the last
+  // kFreshClaimMs; recording an attempt's outcome, or endClaims, ends the claim.
   std::vector<OutboxItem> dueOutbox(int64_t now, int limit,
                                     const std::set<int64_t>& underWay) override {
     // The candidates (f) are chosen once, before any is locked (twice as many as asked for, so
@@ -366,7 +369,7 @@ class PostgresStore final : public Store {
     // once (MATERIALIZED): a subquery the join scanned again would skip the rows this statement
     // has just claimed. A delivery run asks again while it has items in hand, so its rows are
     // not written again while its claims are fresh: candidates with a fresh claim of this
-    // connection's are given as they stand (held), and the items it has sent (underWay) are left
+    // store's are given as they stand (held), and the items it has sent (underWay) are left
     // out, their claim made again (r) only once it is no longer fresh or was made on a
     // connection since lost. Each candidate carries whether another item waits behind it (more).
     const std::string fresh =
@@ -408,6 +411,14 @@ class PostgresStore final : public Store {
               [](const OutboxItem& a, const OutboxItem& b) { return a.seq < b.seq; });
     if (static_cast<int>(items.size()) > limit) items.resize(static_cast<std::size_t>(limit));
     return items;
+  }
+
+  void endClaims() override {
+    PgStatement s(db_,
+                  "UPDATE outbox SET claimed_by='', claimed_backend=0, claimed_until=0 WHERE "
+                  "school=$1 AND state='pending' AND claimed_by=$2",
+                  "end the claims of a delivery run");
+    s.bind(1, school_).bind(2, claimant_).run();
   }
 
   std::optional<int64_t> nextOutboxDue() override {

@@ -156,9 +156,10 @@ TEST_F(PostgresStoreTest, AnItemAnotherTransactionHoldsLockedIsPassedOverNotWait
   // next pupil's instead of waiting or coming back empty, and the first is claimed once free.
   const std::string other = "B801200005002";
   ASSERT_EQ(store->queueOutbox({{"k1", "la", "e1", kUpn, OutboxKind::Notify, std::string("{}")},
-                                {"k2", "la", "e2", other, OutboxKind::Notify, std::string("{}")}},
+                                {"k2", "la", "e2", other, OutboxKind::Notify, std::string("{}")},
+                                {"k3", "la", "e3", kUpn, OutboxKind::Notify, std::string("{}")}},
                                1000),
-            2);
+            3);
   PgConnection admin(backend.uri());
   admin.exec("BEGIN; SELECT 1 FROM outbox WHERE seq=(SELECT min(seq) FROM outbox WHERE upn='" +
                  kUpn + "') FOR UPDATE",
@@ -166,11 +167,14 @@ TEST_F(PostgresStoreTest, AnItemAnotherTransactionHoldsLockedIsPassedOverNotWait
   auto claimed = store->dueOutbox(2000, 1);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].upn, other);
+  EXPECT_FALSE(claimed[0].more_in_line);
   admin.exec("ROLLBACK", "free the first item");
   auto rest = store->dueOutbox(2000, 10);  // with its own claim, not yet recorded, again
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest[0].upn, kUpn);
+  EXPECT_TRUE(rest[0].more_in_line);  // claimed now: k3 waits behind it
   EXPECT_EQ(rest[1].seq, claimed[0].seq);
+  EXPECT_FALSE(rest[1].more_in_line);  // given as claimed before
 }
 
 TEST_F(PostgresStoreTest, AClaimLeavesTheRowsOfItemsUnderWayAsTheyAre) {
@@ -323,7 +327,7 @@ TEST_F(PostgresStoreTest, ItemsAnEvaluationQueuesAreItsWorkersToDeliverUntilThat
                                routes, 1000);
   EXPECT_TRUE(store->dueOutbox(2000, 10).empty());  // another worker's, while it lives
   PgConnection admin(backend.uri());
-  auto claims = [&] {
+  auto claims = [&] {  // each row's claim and version
     PgStatement rows(admin, "SELECT claimed_until, xmin::text FROM outbox ORDER BY seq",
                      "read the claims");
     std::vector<std::string> out;
@@ -335,13 +339,24 @@ TEST_F(PostgresStoreTest, ItemsAnEvaluationQueuesAreItsWorkersToDeliverUntilThat
   auto mine = evaluating->dueOutbox(2000, 10);
   ASSERT_EQ(mine.size(), 2u);
   EXPECT_EQ(claims(), queued);  // given as queued: no row written again
-  evaluating.reset();           // the worker is gone: its items are anyone's
+  // A delivery run that ends with an item unsent (its budget spent) gives it up: anyone's now.
+  evaluating->recordDelivered(mine[0].seq, "LA-1", 2500);
+  evaluating->endClaims();
+  auto left = store->dueOutbox(3000, 10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].seq, mine[1].seq);
+  store->recordRetry(left[0].seq, 1, 3000, "HTTP 503");
+  // The evaluation's claims last while its worker lives: another evaluation's items are not
+  // anyone's until that worker is gone.
+  const std::string third = "B801200005003";
+  evaluating->commitEvaluation({third}, {test::tenDaysAway(third)}, routes, 4000);
+  EXPECT_EQ(store->dueOutbox(5000, 10).size(), 1u);  // only the retried one
+  evaluating.reset();                                // the worker is gone: its items are anyone's
   std::vector<OutboxItem> taken;
   ASSERT_TRUE(test::waitUntil([&] {
-    taken = store->dueOutbox(2000, 10);
+    taken = store->dueOutbox(5000, 10);
     return taken.size() == 2u;
   })) << taken.size();
-  EXPECT_NE(claims(), queued);  // claimed afresh by the worker that took them
 }
 
 // A school's sync runs on one worker at a time: a session lock on a connection of the worker's,
