@@ -403,10 +403,7 @@ class PostgresStore final : public Store {
     s.bind(1, school_).bind(2, now).bind(3, int64_t{limit}).bind(4, claimant_);
     s.bindTextForm(5, pgIntegerArray(underWay));
     std::vector<OutboxItem> items;
-    while (s.step()) {
-      items.push_back(readOutbox(s));
-      items.back().more_in_line = s.integer(15) != 0;
-    }
+    while (s.step()) items.push_back(readDueOutbox(s));
     std::sort(items.begin(), items.end(),
               [](const OutboxItem& a, const OutboxItem& b) { return a.seq < b.seq; });
     if (static_cast<int>(items.size()) > limit) items.resize(static_cast<std::size_t>(limit));

@@ -348,8 +348,7 @@ class SqliteStore final : public Store {
     std::vector<OutboxItem> items;
     while (static_cast<int>(items.size()) < limit && s.step()) {
       if (underWay.count(s.integer(0))) continue;
-      items.push_back(readOutbox(s));
-      items.back().more_in_line = s.integer(15) != 0;
+      items.push_back(readDueOutbox(s));
     }
     return items;
   }

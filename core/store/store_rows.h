@@ -146,6 +146,15 @@ OutboxItem readOutbox(const Row& s) {
   return item;
 }
 
+// An item dueOutbox gives: the columns kOutboxColumns lists, then whether a later pending item
+// of its pupil and sink waits behind it.
+template <typename Row>
+OutboxItem readDueOutbox(const Row& s) {
+  OutboxItem item = readOutbox(s);
+  item.more_in_line = s.integer(15) != 0;  // the column after kOutboxColumns' fifteen
+  return item;
+}
+
 // An event row as the lifecycle planner reads it (core/rules/event_lifecycle.h), from the columns
 // id, state, rule, type, upn, period_from, period_to, record_of, revision, occurred_on in that
 // order. A date that is not one stops the reader naming the event and the column.
