@@ -191,3 +191,20 @@ TEST_F(ConcurrentDelivery, ReadsTheStoreAgainOnlyWhenAnAnswerLetsAnotherItemGo) 
   EXPECT_GE(outbox.asked.load(), 4);  // each pupil's four items one after another
   expectEachPupilInOrder();
 }
+
+// A read takes at most 100 items (four for each slot, at least 100). A close with more due than
+// that (a large school's first close, a backlog after an outage) reads again and delivers every
+// item in the one run, reading the store twice, not once an item. (Whether the second read comes
+// before the first read's items are all answered, which keeps the slots full, is not seen here:
+// the run reads again when it runs dry either way.)
+TEST_F(ConcurrentDelivery, ARunWithMoreDueThanOneReadTakesReadsAgainAndDeliversThemAll) {
+  for (int p = 0; p < 150; ++p) {
+    std::string upn = "R" + std::to_string(p);
+    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.nowMs());
+  }
+  auto report = run();
+  EXPECT_EQ(report.delivered, 150);
+  EXPECT_EQ(outbox.asked.load(), 2);  // 100, then the 50 left (fewer than asked: all of them)
+  EXPECT_EQ(store->outboxCounts()["pending"], 0);
+  expectEachPupilInOrder();
+}
