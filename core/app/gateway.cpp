@@ -212,6 +212,16 @@ DeliveryReport Gateway::deliver(
   return worker.run();
 }
 
+namespace {
+// A delivery run under `lease` stops at a graceful shutdown, and as soon as the lease is seen to
+// be lost: then another worker may hold the school and claim its items, so nothing more is sent
+// from here (the answers under way are still recorded; lease->confirm() then says why the sync
+// stopped).
+std::function<bool()> stopWhen(const std::function<bool()>& shouldStop, SyncLease& lease) {
+  return [&shouldStop, &lease] { return (shouldStop && shouldStop()) || lease.lost(); };
+}
+}  // namespace
+
 SyncReport Gateway::sync(const SyncObserver& observer, std::optional<Date> reconcileFrom) {
   SyncReport report;
   auto lease = leases_->tryTake(observer.what);
@@ -233,7 +243,7 @@ SyncReport Gateway::sync(const SyncObserver& observer, std::optional<Date> recon
   report.evaluation = evaluate(&report.pupils_evaluated);
   if (observer.evaluated) observer.evaluated(report.evaluation, report.pupils_evaluated);
   lease->confirm();
-  report.delivery = deliver(observer.attempted, observer.should_stop);
+  report.delivery = deliver(observer.attempted, stopWhen(observer.should_stop, *lease));
   lease->confirm();
   if (observer.finished) observer.finished();
   return report;
@@ -259,7 +269,8 @@ SyncReport Gateway::deliverWaiting(const SyncObserver& observer) {
     report.skipped = true;
     return report;
   }
-  report.delivery = deliver(observer.attempted, observer.should_stop);
+  report.delivery = deliver(observer.attempted, stopWhen(observer.should_stop, *lease));
+  lease->confirm();
   return report;
 }
 

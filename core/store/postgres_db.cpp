@@ -156,6 +156,15 @@ void PgConnection::reconnectIfDropped() {
   namedLogger("store")->warn("{}: the connection was lost and is made again", where_);
 }
 
+bool PgConnection::seenClosed() {
+  if (PQstatus(conn_) == CONNECTION_BAD) return true;
+  // Twice: the server's last message (FATAL: terminating connection) may be read first, and the
+  // end of the stream only by the next read.
+  for (int read = 0; read < 2; ++read)
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) == CONNECTION_BAD) return true;
+  return false;
+}
+
 void PgConnection::ready(Prepared& p, std::string_view purpose) {
   reconnectIfDropped();  // and settle()
   if (p.session == session_) return;

@@ -56,6 +56,11 @@ class PgConnection {
   PgConnection& operator=(const PgConnection&) = delete;
   // One more each time the connection was made again (what a session lock held on it needs).
   uint64_t session() const { return session_; }
+  // Whether the server has ended this session (a restart, its backend terminated), seen from
+  // what it already sent, without a round trip: the input waiting on the socket is read (a
+  // system call that does not block) and libpq marks the connection bad at the server's goodbye
+  // or at the end of the stream. A dropped network says nothing until the keepalive gives up.
+  bool seenClosed();
 
   // Runs `sql` (one or more statements, no parameters); `purpose` says what for, in messages.
   void exec(std::string_view sql, std::string_view purpose);

@@ -55,6 +55,8 @@ class PgLease final : public SyncLease {
                       "takes the lease");
   }
 
+  bool lost() override { return db_.session() != session_ || db_.seenClosed(); }
+
  private:
   bool held() {
     if (db_.session() != session_) return false;

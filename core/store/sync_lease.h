@@ -51,6 +51,10 @@ class SyncLease {
   virtual ~SyncLease() = default;
   // Throws LeaseLost when the lease is no longer held (the connection holding it dropped).
   virtual void confirm() = 0;
+  // Whether the lease is seen to be lost without asking the server: checked before each request
+  // of a delivery run, so a worker whose lease went mid-run (the database restarted, its
+  // connection ended) sends nothing more while another worker may hold the school.
+  virtual bool lost() { return false; }
 };
 
 // Who holds a school's lease now, for /status.

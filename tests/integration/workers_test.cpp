@@ -19,10 +19,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
 
+#include "core/app/gateway.h"
+#include "core/app/gateway_config.h"
 #include "core/app/service.h"
 #include "core/domain/upn.h"
 #include "core/store/postgres_db.h"
@@ -453,4 +456,41 @@ TEST_F(WorkersFixture, TheAdminApiReadsEverySchoolThroughOneConnectionForEachThr
   EXPECT_EQ(connectionsMade() - before, 1)
       << "connections made for " << 3 * kSchools << " schools' reads and leases";
   EXPECT_EQ(named, 1) << "the reads' connection, kept while its thread lived";
+}
+
+// A sync whose lease is lost while it delivers (the database restarted, or the server ended the
+// lease's connection) sends nothing more: another worker may hold the school by then and claim
+// its items. The answers already under way are recorded, the rest wait for whichever worker
+// holds the school next, and the sync says the lease was lost.
+TEST_F(WorkersFixture, ASyncWhoseLeaseIsLostWhileItDeliversSendsNothingMore) {
+  writeTrust(0);
+  ::setenv("MB_PG_PASSWORD", cluster->password().c_str(), 1);
+  ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
+  ::setenv("MB_CPOMS_KEY", "cpoms-sandbox-key", 1);
+  auto config = nlohmann::json::parse(std::ifstream(dir / "trust.json"));
+  for (auto& sink : config["sinks"]) sink["max_in_flight"] = 1;  // a request at a time to each
+  dir.write("trust.json", config.dump(2));
+  std::vector<Problem> problems;
+  Gateway gateway(loadGatewayConfig(dir / "trust.json", problems, urn(0)));
+  ASSERT_TRUE(problems.empty());
+  PgConnection admin(cluster->uri);
+  int attempts = 0;
+  bool ended = false;
+  SyncObserver observer;
+  observer.attempted = [&](const OutboxItem&, const DeliveryResult&) {
+    if (++attempts > 1) return;
+    // The first answer is in: the server ends the lease's connection, and is waited for.
+    PgStatement end(admin,
+                    "SELECT pg_terminate_backend(backend, 10000) FROM sync_runs WHERE school=$1 "
+                    "AND finished_at IS NULL",
+                    "end the lease's connection");
+    end.bind(1, urn(0));
+    ended = end.step() && end.integer(0) == 1;
+  };
+  EXPECT_THROW(gateway.sync(observer), LeaseLost);
+  ASSERT_TRUE(ended);
+  EXPECT_LE(attempts, 2);  // the first, and at most the other sink's request already under way
+  auto counts = openPostgresStore(cluster->uri, urn(0))->outboxCounts();
+  EXPECT_GE(counts["pending"], kPupils - 1) << "items sent after the lease was lost";
+  EXPECT_EQ(counts["delivered"], attempts);
 }
