@@ -394,7 +394,7 @@ int runCommand(const std::vector<std::string>& argv, std::ostream& out, std::ost
       // tried again with a growing pause, never a stopped service; anything else stops it.
       for (int pause = 1;; pause = std::min(pause * 2, 30)) {
         try {
-          Service service(args.config, clock);
+          Service service(args.config, clock, args.school);
           return service.run();
         } catch (const PostgresError& e) {
           const auto& code = e.sqlstate();

@@ -42,10 +42,23 @@ struct Opened {
 };
 
 Opened openConfigured(const std::filesystem::path& file, PgConnectionShare& share,
-                      bool atReload = false) {
+                      const std::string& only, bool atReload = false) {
   std::vector<Problem> problems;
   auto deployment = loadDeployment(file, problems);
   if (!problems.empty()) throw ProblemError(problems);
+  if (!only.empty()) {
+    auto& schools = deployment.schools;
+    auto one = std::find_if(schools.begin(), schools.end(),
+                            [&](const GatewayConfig& c) { return c.school.urn == only; });
+    if (one == schools.end())
+      throw ProblemError({Problem{file.string(), 0, 0, "--school", only,
+                                  "no school with this URN in the configuration; its schools "
+                                  "are " +
+                                      urnList(deployment.urns())}});
+    GatewayConfig kept = std::move(*one);
+    schools.clear();
+    schools.push_back(std::move(kept));
+  }
   Opened opened;
   opened.many = deployment.many;
   for (auto& config : deployment.schools) {
@@ -80,9 +93,9 @@ struct Working {
 };
 }  // namespace
 
-Service::Service(std::filesystem::path configFile, Clock& clock)
-    : configFile_(std::move(configFile)), clock_(clock) {
-  auto opened = openConfigured(configFile_, share_);
+Service::Service(std::filesystem::path configFile, Clock& clock, std::string school)
+    : configFile_(std::move(configFile)), only_(std::move(school)), clock_(clock) {
+  auto opened = openConfigured(configFile_, share_, only_);
   many_ = opened.many;
   for (auto& one : opened.schools) {
     School school;
@@ -265,7 +278,7 @@ void Service::doReload() {
     // Under the gateways' lock: the new stores open on the worker's connection, which a sync
     // asked for through the admin API (on its own thread) may be using.
     std::lock_guard lock(gatewayMutex_);
-    auto opened = openConfigured(configFile_, share_, true);
+    auto opened = openConfigured(configFile_, share_, only_, true);
     std::vector<School> fresh;
     std::vector<std::string> added, removed;
     std::map<std::string, HealthConcern> keptBack;                // served, on its old settings

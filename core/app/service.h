@@ -64,7 +64,9 @@ std::vector<HealthConcern> concernsIn(const ServiceFigures& f);
 
 class Service {
  public:
-  Service(std::filesystem::path configFile, Clock& clock);
+  // `school` (`markbridge run --school URN`): that school of the configuration alone, at the
+  // start and at each reload (a worker of its own for a large school); "" serves every school.
+  Service(std::filesystem::path configFile, Clock& clock, std::string school = "");
   ~Service();
   // Runs until stop() (or SIGTERM/SIGINT when `handleSignals`). Returns the exit code.
   int run(bool handleSignals = true);
@@ -154,6 +156,7 @@ class Service {
   std::string logged(const std::string& urn) const;
 
   std::filesystem::path configFile_;
+  std::string only_;  // --school: the one school served, or "" for all
   Clock& clock_;
   // Every school's PostgreSQL store and lease on one connection (they take turns under
   // gatewayMutex_); the admin API's reads open their own.

@@ -101,13 +101,13 @@ struct TrustServiceFixture : ::testing::Test {
     dir.write("trust.json", config.dump(2));
   }
 
-  void start(std::map<std::string, std::string> env = {}) {
+  void start(std::map<std::string, std::string> env = {},
+             std::vector<std::string> args = {"run", "--config", "trust.json"}) {
     std::filesystem::remove(dir / "admin.port");
     env.emplace("MB_A", "la-sandbox-token");
     env.emplace("MB_B", "la-sandbox-token");
     env.emplace("MB_ADMIN_TOKEN", "admin-secret");
-    pid = test::spawnMarkbridge({"run", "--config", "trust.json"}, env, dir.path(),
-                                dir / "service.out", dir / "service.out");
+    pid = test::spawnMarkbridge(args, env, dir.path(), dir / "service.out", dir / "service.out");
     ASSERT_TRUE(test::waitUntil([&] { return std::filesystem::exists(dir / "admin.port"); }))
         << log();
     std::ifstream(dir / "admin.port") >> port;
@@ -311,6 +311,33 @@ TEST_F(TrustServiceFixture, ASchoolAddedOrRemovedIsAReload) {
   EXPECT_NE(log().find("schools removed: 140001"), std::string::npos) << log();
   EXPECT_EQ(call("POST", "/sync?school=140001").status, 404);
   EXPECT_TRUE(std::filesystem::exists(dir / "stores" / "140001.db"));
+  EXPECT_EQ(stop(), 0);
+}
+
+// `markbridge run --school URN`: a worker of its own for one school of the trust (a large one),
+// at the start and at every reload; a URN the configuration lacks stops it, naming the schools.
+TEST_F(TrustServiceFixture, RunWithSchoolServesThatSchoolAlone) {
+  writeRegister("140001.csv", {upn(1)});
+  writeRegister("140002.csv", {upn(3)});
+  writeConfig(nlohmann::json::array({schoolA(), schoolB()}));
+  auto refused = test::runMarkbridge({"run", "--config", "trust.json", "--school", "149999"},
+                                     {{"MB_ADMIN_TOKEN", "admin-secret"}}, dir.path());
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("140001 and 140002"), std::string::npos) << refused.err;
+  start({}, {"run", "--config", "trust.json", "--school", "140002"});
+  auto schools = get("/status")["schools"];
+  ASSERT_EQ(schools.size(), 1u) << schools.dump();
+  EXPECT_EQ(call("POST", "/sync?school=140001").status, 404);
+  ASSERT_EQ(syncSchool("140002").status, 200) << log();
+  EXPECT_EQ(notified(*laB), (std::set<std::pair<std::string, std::string>>{{"140002", upn(3)}}));
+  EXPECT_TRUE(laA->received().empty());
+  EXPECT_FALSE(std::filesystem::exists(dir / "stores" / "140001.db"));
+  // A reload keeps to the school named.
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(test::waitUntil([&] {
+    return log().find("configuration reloaded") != std::string::npos;
+  })) << log();
+  EXPECT_EQ(get("/status")["schools"].size(), 1u);
   EXPECT_EQ(stop(), 0);
 }
 
