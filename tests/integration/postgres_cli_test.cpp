@@ -136,3 +136,25 @@ TEST_F(PostgresCli, APasswordInTheConfigurationIsRefusedWithoutBeingShown) {
   EXPECT_NE(sync.err.find("environment variable MB_NO_SUCH_PASSWORD is not set"), std::string::npos)
       << sync.err;
 }
+
+// The password from a file only its owner may read (a systemd credential, a mounted secret):
+// taken; the same file readable by others is refused before anything is sent, naming the file.
+TEST_F(PostgresCli, APasswordFileReadableByItsOwnerAloneIsTakenAndAnyOtherRefused) {
+  auto sandbox = test::startSandbox();
+  const auto folder = dir / "pg";
+  writeSchool(folder, sandbox->baseUrl(), {{"postgresql", uri}, {"password_file", "pg.pass"}});
+  std::ofstream(folder / "pg.pass") << password << "\n";
+  fs::permissions(folder / "pg.pass", fs::perms::owner_read | fs::perms::owner_write);
+  auto status = run(folder, {"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_NE(status.out.find("store PostgreSQL at 127.0.0.1"), std::string::npos) << status.out;
+  fs::permissions(folder / "pg.pass", fs::perms::group_read | fs::perms::others_read,
+                  fs::perm_options::add);
+  auto refused = run(folder, {"status"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE((refused.out + refused.err).find("pg.pass must be readable by its owner only"),
+            std::string::npos)
+      << refused.out << refused.err;
+  for (const auto& text : {status.out, status.err, refused.out, refused.err})
+    EXPECT_EQ(text.find(password), std::string::npos);
+}

@@ -10,12 +10,14 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -493,4 +495,56 @@ TEST_F(WorkersFixture, ASyncWhoseLeaseIsLostWhileItDeliversSendsNothingMore) {
   auto counts = openPostgresStore(cluster->uri, urn(0))->outboxCounts();
   EXPECT_GE(counts["pending"], kPupils - 1) << "items sent after the lease was lost";
   EXPECT_EQ(counts["delivered"], attempts);
+}
+
+// TLS to the server (`sslmode=verify-full` with the CA given in the URI, as docs/operations.md
+// shows): the store's connection is encrypted and the server verified; a server whose
+// certificate the CA given did not sign is refused, naming the server and why, never the
+// password.
+TEST_F(WorkersFixture, TheStoreTalksToTheServerOverVerifiedTlsAndRefusesOneItCannotVerify) {
+  // The server given the development certificate for 127.0.0.1 and its key, owned by the
+  // cluster's owner and readable by it alone, as PostgreSQL requires of a key.
+  const auto data = std::filesystem::path(cluster->dir) / "data";
+  struct stat owner {};
+  ASSERT_EQ(::stat(data.c_str(), &owner), 0);
+  for (const char* file : {"server.pem", "server.key"}) {
+    auto to = data / file;
+    std::filesystem::copy_file(std::filesystem::path(test::certsDir()) / file, to,
+                               std::filesystem::copy_options::overwrite_existing);
+    ASSERT_EQ(::chown(to.c_str(), owner.st_uid, owner.st_gid), 0);
+    ASSERT_EQ(::chmod(to.c_str(), 0600), 0);
+  }
+  PgConnection admin(cluster->uri);
+  admin.exec("ALTER SYSTEM SET ssl_cert_file = 'server.pem'", "set the certificate");
+  admin.exec("ALTER SYSTEM SET ssl_key_file = 'server.key'", "set the key");
+  admin.exec("ALTER SYSTEM SET ssl = on", "switch TLS on");
+  admin.exec("SELECT pg_reload_conf()", "take up the settings");
+  const auto verified =
+      cluster->uri + "?sslmode=verify-full&sslrootcert=" + test::certsDir() + "/ca.pem";
+  bool encrypted = false;
+  ASSERT_TRUE(test::waitUntil([&] {
+    try {
+      PgConnection db(verified);
+      PgStatement ssl(db, "SELECT count(*) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl",
+                      "read whether the connection is encrypted");
+      encrypted = ssl.step() && ssl.integer(0) == 1;
+      return true;
+    } catch (const PostgresError&) {
+      return false;  // the reload not taken up yet
+    }
+  }));
+  EXPECT_TRUE(encrypted);
+  // The store itself, as a worker opens it.
+  EXPECT_EQ(openPostgresStore(verified, urn(0))->status().pupils, 0);
+  // Another CA's server (or a man in the middle): refused.
+  try {
+    PgConnection db(cluster->uri + "?sslmode=verify-full&sslrootcert=" + test::certsDir() +
+                    "/other-ca.pem");
+    FAIL() << "a server the CA given did not sign was accepted";
+  } catch (const PostgresError& e) {
+    std::string said = e.what();
+    EXPECT_NE(said.find("127.0.0.1"), std::string::npos) << said;
+    EXPECT_NE(said.find("certificate verify failed"), std::string::npos) << said;
+    EXPECT_EQ(said.find(cluster->password()), std::string::npos) << said;
+  }
 }
