@@ -46,6 +46,13 @@ nlohmann::json syncRunning(const std::optional<LeaseHolder>& holder) {
   return {{"worker", holder->worker}, {"since", holder->since}, {"what", holder->what}};
 }
 
+// Which workers hold claims on the school's pending outbox items (PostgreSQL), and on how many.
+nlohmann::json outboxClaims(const std::map<std::string, int>& claims) {
+  nlohmann::json held = nlohmann::json::array();
+  for (const auto& [worker, items] : claims) held.push_back({{"worker", worker}, {"items", items}});
+  return held;
+}
+
 // How many idle or slow clients the API bears: each client has kHeadDeadline from connecting
 // to send its whole request (TLS handshake included), then its connection is cut; while half the
 // workers or more are waiting for requests (a crowd of idle clients) the limit is
@@ -510,7 +517,8 @@ void AdminApi::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& resp
           {"failed", figures.syncs_failed},
           {"skipped", figures.syncs_skipped}}},
         {"outbox", sinks},
-        {"sync_running", syncRunning(service.syncRunning(school))}};
+        {"sync_running", syncRunning(service.syncRunning(school))},
+        {"outbox_claims", outboxClaims(store->outboxClaims(nowMs))}};
   };
   if (path == "/status" && method == "GET") {
     nlohmann::json body;

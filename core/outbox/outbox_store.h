@@ -32,6 +32,9 @@ class OutboxStore {
   // to, and what its sync's evaluation queued behind an item that was retried, is any worker's
   // again). A store without claims (SQLite: one worker) has nothing to end.
   virtual void endClaims() {}
+  // The pending items each worker ("host:pid") holds a live claim on at `now` (PostgreSQL's
+  // workers; /status says who delivers what). A store without claims holds none.
+  virtual std::map<std::string, int> outboxClaims(int64_t /*now*/) { return {}; }
   // When the next item that is not waiting behind another falls due.
   virtual std::optional<int64_t> nextOutboxDue() = 0;
   virtual std::vector<OutboxItem> outbox(std::optional<OutboxState> state, int limit) = 0;

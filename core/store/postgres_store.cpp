@@ -418,6 +418,18 @@ class PostgresStore final : public Store {
     s.bind(1, school_).bind(2, claimant_).run();
   }
 
+  std::map<std::string, int> outboxClaims(int64_t now) override {
+    PgStatement s(db_,
+                  "SELECT split_part(claimed_by, '/', 1), count(*) FROM outbox WHERE school=$1 AND "
+                  "state='pending' AND claimed_by<>'' AND claimed_until>$2 AND claimed_backend IN "
+                  "(SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL) GROUP BY 1",
+                  "read which worker holds which outbox items");
+    s.bind(1, school_).bind(2, now);
+    std::map<std::string, int> claims;
+    while (s.step()) claims[s.text(0)] = static_cast<int>(s.integer(1));
+    return claims;
+  }
+
   std::optional<int64_t> nextOutboxDue() override {
     PgStatement s(db_,
                   std::string("SELECT MIN(CASE WHEN ") + claimLapsed("0", "$2") +

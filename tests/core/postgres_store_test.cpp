@@ -326,6 +326,8 @@ TEST_F(PostgresStoreTest, ItemsAnEvaluationQueuesAreItsWorkersToDeliverUntilThat
   evaluating->commitEvaluation({kUpn, other}, {test::tenDaysAway(kUpn), test::tenDaysAway(other)},
                                routes, 1000);
   EXPECT_TRUE(store->dueOutbox(2000, 10).empty());  // another worker's, while it lives
+  using Claims = std::map<std::string, int>;
+  EXPECT_EQ(store->outboxClaims(2000), (Claims{{thisWorker(), 2}}));  // what /status shows
   PgConnection admin(backend.uri());
   auto claims = [&] {  // each row's claim and version
     PgStatement rows(admin, "SELECT claimed_until, xmin::text FROM outbox ORDER BY seq",
@@ -346,12 +348,17 @@ TEST_F(PostgresStoreTest, ItemsAnEvaluationQueuesAreItsWorkersToDeliverUntilThat
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].seq, mine[1].seq);
   store->recordRetry(left[0].seq, 1, 3000, "HTTP 503");
+  EXPECT_TRUE(store->outboxClaims(3000).empty());
   // The evaluation's claims last while its worker lives: another evaluation's items are not
   // anyone's until that worker is gone.
   const std::string third = "B801200005003";
   evaluating->commitEvaluation({third}, {test::tenDaysAway(third)}, routes, 4000);
   EXPECT_EQ(store->dueOutbox(5000, 10).size(), 1u);  // only the retried one
-  evaluating.reset();                                // the worker is gone: its items are anyone's
+  EXPECT_EQ(store->outboxClaims(5000), (Claims{{thisWorker(), 2}}));
+  evaluating.reset();  // the worker is gone: its items are anyone's, and no longer its claims
+  EXPECT_TRUE(test::waitUntil([&] {
+    return store->outboxClaims(5000) == Claims{{thisWorker(), 1}};
+  }));
   std::vector<OutboxItem> taken;
   ASSERT_TRUE(test::waitUntil([&] {
     taken = store->dueOutbox(5000, 10);

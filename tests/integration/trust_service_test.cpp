@@ -197,6 +197,7 @@ TEST_F(TrustServiceFixture, EachSchoolIsSyncedOnItsOwnAndShownOnItsOwn) {
     EXPECT_EQ((*s)["pupils"], 2);
     EXPECT_EQ((*s)["syncs"]["ok"].get<int>() >= 1, true);
     EXPECT_EQ((*s)["health"]["status"], "ok");
+    EXPECT_EQ((*s)["outbox_claims"], nlohmann::json::array());  // SQLite: no claims, and none held
   }
   EXPECT_EQ(get("/status?school=140002")["schools"].size(), 1u);
   auto health = nlohmann::json::parse(call("GET", "/health", false).body);
