@@ -5,6 +5,7 @@
 #   ... MARKBRIDGE_TEST_POSTGRES=postgresql://markbridge:...@127.0.0.1:PORT/postgres ...
 #   scripts/pg-test-cluster.sh stop "$MARKBRIDGE_TEST_POSTGRES_DIR"
 #   scripts/pg-test-cluster.sh restart DIR       # the same cluster stopped and started again
+#   scripts/pg-test-cluster.sh pause DIR         # its server stopped, the cluster kept (restart)
 #
 # `start` runs initdb in a new temporary directory (a random password, scram-sha-256), starts
 # postgres bound to 127.0.0.1 on a free port with its unix socket in that directory, waits until
@@ -115,12 +116,21 @@ restart() {
     restart >/dev/null
 }
 
+# Stops the server of the cluster in DIR and keeps the cluster (a test of workers started while
+# the database is down); `restart DIR` starts it again.
+pause() {
+  local dir=${1:-}
+  cluster_dir pause "$dir"
+  as_owner "$(find_bin pg_ctl)" -D "$dir/data" -m fast -w stop >/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
   restart) restart "${2:-}" ;;
+  pause) pause "${2:-}" ;;
   *)
-    echo "usage: $0 start | stop DIR | restart DIR" >&2
+    echo "usage: $0 start | stop DIR | restart DIR | pause DIR" >&2
     exit 2
     ;;
 esac

@@ -67,6 +67,7 @@ struct Cluster {
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
   void restart() { script("restart " + dir); }
+  void pause() { script("pause " + dir); }  // the server stopped until restart()
   // The URI without its password, and the password (a configuration may not hold one).
   std::string password() const {
     auto colon = uri.find(':', 13), at = uri.find('@');
@@ -547,4 +548,25 @@ TEST_F(WorkersFixture, TheStoreTalksToTheServerOverVerifiedTlsAndRefusesOneItCan
     EXPECT_NE(said.find("certificate verify failed"), std::string::npos) << said;
     EXPECT_EQ(said.find(cluster->password()), std::string::npos) << said;
   }
+}
+
+// PostgreSQL not answering when a worker starts (restarting, failing over, its machine still
+// booting): the worker says so and tries again with a growing pause, never stopping, and serves
+// its schools once the database answers. Nothing to do by hand.
+TEST_F(WorkersFixture, AWorkerStartedWhileTheDatabaseIsDownWaitsForItAndThenServes) {
+  writeTrust(0);
+  cluster->pause();
+  auto pid = startWorker();
+  workers.push_back(pid);
+  // Tried at once, then after 1 s and 2 s: the pause grows.
+  ASSERT_TRUE(test::waitUntil([&] {
+    return said(pid).find("trying again in 2 s") != std::string::npos;
+  })) << said(pid);
+  EXPECT_NE(said(pid).find("trying again in 1 s"), std::string::npos) << said(pid);
+  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << said(pid);  // still running
+  cluster->restart();
+  ASSERT_TRUE(test::waitUntil([&] {
+    return said(pid).find("serving " + std::to_string(kSchools) + " schools") != std::string::npos;
+  })) << said(pid);
+  EXPECT_EQ(said(pid).find(cluster->password()), std::string::npos);
 }
