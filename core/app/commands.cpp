@@ -118,7 +118,8 @@ commands:
                                        one aside for good
   run      --config FILE               the service: a sync after every register closes and
                                        each night, catching up after downtime; the admin API;
-                                       SIGTERM stops it cleanly, SIGHUP reloads the config
+                                       SIGTERM stops it cleanly, SIGHUP reloads the config;
+                                       --school URN serves that school of a trust alone
   user     --config FILE add NAME --role technician|attendance_officer|dsl|read_only
                                        a web console user (password on standard input)
   user     --config FILE list | remove NAME

@@ -215,9 +215,12 @@ DeliveryReport Gateway::deliver(
 namespace {
 // A delivery run under `lease` stops at a graceful shutdown, and as soon as the lease is seen to
 // be lost: then another worker may hold the school and claim its items, so nothing more is sent
-// from here (the answers under way are still recorded; lease->confirm() then says why the sync
-// stopped).
+// from here. The answers already under way are recorded once the store's connection is made
+// again (if the server is still down, that fails as any statement would: those items are sent
+// again later under their Idempotency-Key). A lease that cannot be lost (SQLite's lock file)
+// leaves the stop as it was.
 std::function<bool()> stopWhen(const std::function<bool()>& shouldStop, SyncLease& lease) {
+  if (!lease.canBeLost()) return shouldStop;
   return [&shouldStop, &lease] { return (shouldStop && shouldStop()) || lease.lost(); };
 }
 }  // namespace
@@ -270,7 +273,13 @@ SyncReport Gateway::deliverWaiting(const SyncObserver& observer) {
     return report;
   }
   report.delivery = deliver(observer.attempted, stopWhen(observer.should_stop, *lease));
-  lease->confirm();
+  // Between registers there is no slot to run again: what was sent is counted as usual, and
+  // whichever worker holds the school next delivers the rest.
+  if (lease->lost())
+    namedLogger("sync")->warn(
+        "the school's sync lease was lost with its store connection while it delivered waiting "
+        "items: nothing more was sent from here; the rest go with whichever worker holds the "
+        "school next");
   return report;
 }
 

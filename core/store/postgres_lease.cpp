@@ -56,6 +56,7 @@ class PgLease final : public SyncLease {
   }
 
   bool lost() override { return db_.session() != session_ || db_.seenClosed(); }
+  bool canBeLost() const override { return true; }
 
  private:
   bool held() {

@@ -55,6 +55,8 @@ class SyncLease {
   // of a delivery run, so a worker whose lease went mid-run (the database restarted, its
   // connection ended) sends nothing more while another worker may hold the school.
   virtual bool lost() { return false; }
+  // Whether lost() can ever be true (a PostgreSQL lease; not a lock on an open file).
+  virtual bool canBeLost() const { return false; }
 };
 
 // Who holds a school's lease now, for /status.
