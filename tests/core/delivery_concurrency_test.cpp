@@ -125,6 +125,13 @@ struct ConcurrentDelivery : ::testing::Test {
       store->commitEvaluation({upn}, {}, routes, clock.nowMs());
     }
   }
+  // `pupils` pupils (UPNs `prefix`0, 1...), one notification each.
+  void queueOneEach(const std::string& prefix, int pupils) {
+    for (int p = 0; p < pupils; ++p) {
+      std::string upn = prefix + std::to_string(p);
+      store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.nowMs());
+    }
+  }
   DeliveryReport run() {
     DeliveryOptions options;
     options.backoff = BackoffPolicy{1, 5, 5};
@@ -176,10 +183,7 @@ TEST_F(ConcurrentDelivery, RetriesKeepEachPupilsOrder) {
 // not send the worker back to the store, where each read is a claim (about six a school's close
 // before, each a statement of the server's).
 TEST_F(ConcurrentDelivery, ReadsTheStoreAgainOnlyWhenAnAnswerLetsAnotherItemGo) {
-  for (int p = 0; p < 40; ++p) {
-    std::string upn = "Q" + std::to_string(p);
-    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.nowMs());
-  }
+  queueOneEach("Q", 40);
   auto report = run();
   EXPECT_EQ(report.delivered, 40);
   EXPECT_EQ(outbox.asked.load(), 1);
@@ -198,10 +202,7 @@ TEST_F(ConcurrentDelivery, ReadsTheStoreAgainOnlyWhenAnAnswerLetsAnotherItemGo) 
 // before the first read's items are all answered, which keeps the slots full, is not seen here:
 // the run reads again when it runs dry either way.)
 TEST_F(ConcurrentDelivery, ARunWithMoreDueThanOneReadTakesReadsAgainAndDeliversThemAll) {
-  for (int p = 0; p < 150; ++p) {
-    std::string upn = "R" + std::to_string(p);
-    store->commitEvaluation({upn}, {queuedEvent(upn, "2024-09-16")}, routes, clock.nowMs());
-  }
+  queueOneEach("R", 150);
   auto report = run();
   EXPECT_EQ(report.delivered, 150);
   EXPECT_EQ(outbox.asked.load(), 2);  // 100, then the 50 left (fewer than asked: all of them)
