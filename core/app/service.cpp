@@ -47,17 +47,14 @@ Opened openConfigured(const std::filesystem::path& file, PgConnectionShare& shar
   auto deployment = loadDeployment(file, problems);
   if (!problems.empty()) throw ProblemError(problems);
   if (!only.empty()) {
-    auto& schools = deployment.schools;
-    auto one = std::find_if(schools.begin(), schools.end(),
-                            [&](const GatewayConfig& c) { return c.school.urn == only; });
-    if (one == schools.end())
+    const GatewayConfig* one = deployment.school(only);
+    if (!one)
       throw ProblemError({Problem{file.string(), 0, 0, "--school", only,
                                   "no school with this URN in the configuration; its schools "
                                   "are " +
                                       urnList(deployment.urns())}});
-    GatewayConfig kept = std::move(*one);
-    schools.clear();
-    schools.push_back(std::move(kept));
+    GatewayConfig kept = *one;
+    deployment.schools = {std::move(kept)};
   }
   Opened opened;
   opened.many = deployment.many;
