@@ -166,12 +166,17 @@ class WorkersFixture : public ::testing::Test {
                            std::to_string(nowMs() / 1000 - daysBehind * 86400), nowMs());
   }
 
-  // The trust with nothing to catch up on, served by a Service in this process (not started).
-  std::unique_ptr<Service> serviceHere() {
+  // The trust with nothing to catch up on, its secrets in this process's environment, for a
+  // gateway or a service run in this process.
+  void trustHere() {
     writeTrust(0);
     ::setenv("MB_PG_PASSWORD", cluster->password().c_str(), 1);
     ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
     ::setenv("MB_CPOMS_KEY", "cpoms-sandbox-key", 1);
+  }
+  // That trust served by a Service in this process (not started).
+  std::unique_ptr<Service> serviceHere() {
+    trustHere();
     return std::make_unique<Service>(dir / "trust.json", clock);
   }
   pid_t startWorker() {
@@ -466,10 +471,7 @@ TEST_F(WorkersFixture, TheAdminApiReadsEverySchoolThroughOneConnectionForEachThr
 // its items. The answers already under way are recorded, the rest wait for whichever worker
 // holds the school next, and the sync says the lease was lost.
 TEST_F(WorkersFixture, ASyncWhoseLeaseIsLostWhileItDeliversSendsNothingMore) {
-  writeTrust(0);
-  ::setenv("MB_PG_PASSWORD", cluster->password().c_str(), 1);
-  ::setenv("MB_LA_TOKEN", "la-sandbox-token", 1);
-  ::setenv("MB_CPOMS_KEY", "cpoms-sandbox-key", 1);
+  trustHere();
   auto config = nlohmann::json::parse(std::ifstream(dir / "trust.json"));
   for (auto& sink : config["sinks"]) sink["max_in_flight"] = 1;  // one request at a time in all
   dir.write("trust.json", config.dump(2));
